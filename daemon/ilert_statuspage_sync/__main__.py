@@ -1,0 +1,7 @@
+"""Allow ``python -m ilert_statuspage_sync``."""
+
+import sys
+
+from ilert_statuspage_sync.cli import main
+
+sys.exit(main())

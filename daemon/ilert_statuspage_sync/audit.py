@@ -1,0 +1,74 @@
+"""The audit trail: every detected event and its decision, as a log line and a row.
+
+Log schema (stable field names, documented in the README):
+``event="transition"``, ``alert_id``, ``incident_action``, ``page_id``,
+``statuspage_incident_id``, ``ilert_event``, ``outcome``, ``from_status``,
+``to_status``, ``reason``, ``dry_run``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+from sqlalchemy.orm import Session
+
+from ilert_statuspage_sync.logs import scrub
+from ilert_statuspage_sync.store.tables import Transition
+
+__all__ = ["AuditRecord", "write_audit"]
+
+log = structlog.get_logger("ilert_statuspage_sync.audit")
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One decision about one event."""
+
+    alert_id: int
+    incident_action: str
+    page_id: str
+    statuspage_incident_id: str | None
+    ilert_event: str
+    outcome: str
+    from_status: str | None
+    to_status: str | None
+    reason: str | None = None
+
+
+def write_audit(
+    session: Session | None, record: AuditRecord, *, at: datetime, dry_run: bool
+) -> None:
+    """Log ``record``; also add its row to ``session`` unless this is a dry run."""
+    reason = scrub(record.reason)[:1000] if record.reason else None
+    level = log.warning if record.outcome == "failed" else log.info
+    level(
+        "transition",
+        alert_id=record.alert_id,
+        incident_action=record.incident_action,
+        page_id=record.page_id,
+        statuspage_incident_id=record.statuspage_incident_id,
+        ilert_event=record.ilert_event,
+        outcome=record.outcome,
+        from_status=record.from_status,
+        to_status=record.to_status,
+        reason=reason,
+        dry_run=dry_run,
+    )
+    if session is None or dry_run:
+        return
+    session.add(
+        Transition(
+            at=at,
+            alert_id=record.alert_id,
+            incident_action=record.incident_action,
+            page_id=record.page_id,
+            statuspage_incident_id=record.statuspage_incident_id,
+            event=record.ilert_event,
+            outcome=record.outcome,
+            from_status=record.from_status,
+            to_status=record.to_status,
+            reason=reason,
+        )
+    )

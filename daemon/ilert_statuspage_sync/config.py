@@ -1,0 +1,407 @@
+"""Load and validate the one TOML config file into a frozen ``Config`` value.
+
+Every problem raises ``ConfigError`` naming the file and the dotted key
+(``connectors.main.api_key_file``), so an SRE can fix it without reading code.
+API keys are resolved here, once, into ``Secret`` values whose ``repr`` and
+``str`` never show the key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import stat
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ilert_statuspage_sync.core.lifecycle import LIFECYCLES
+from ilert_statuspage_sync.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "Config",
+    "ConnectorConfig",
+    "IlertConfig",
+    "IncidentAction",
+    "Secret",
+    "load_config",
+    "parse_config",
+]
+
+DEFAULT_CONFIG_PATH = Path("/etc/ilert-statuspage-sync/config.toml")
+MIN_POLL_INTERVAL = 5.0
+
+
+class Secret:
+    """An API key that cannot leak through repr, str, f-strings or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The key itself: only the HTTP layer calls this, to build a header."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class IlertConfig:
+    """Where iLert is and how to authenticate."""
+
+    api_url: str
+    api_key: Secret
+    key_origin: str
+    # iLert allows 120 requests per minute per key; stay below it by default.
+    requests_per_minute: int = 100
+
+
+@dataclass(frozen=True)
+class ConnectorConfig:
+    """One Statuspage account (API key)."""
+
+    name: str
+    api_url: str
+    api_key: Secret
+    key_origin: str
+    # Statuspage allows 1 request/s on a 60 s rolling window per key.
+    requests_per_minute: int = 50
+
+
+@dataclass(frozen=True)
+class IncidentAction:
+    """Links alert sources to one Statuspage page through a connector."""
+
+    name: str
+    alert_sources: tuple[int, ...]
+    connector: str
+    page_id: str
+    trigger_mode: str = "automatic"
+    notify_subscribers: bool = True
+
+    @property
+    def manual(self) -> bool:
+        """Only alerts triggered with ``trigger`` are mirrored."""
+        return self.trigger_mode == "manual"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole, validated configuration."""
+
+    ilert: IlertConfig
+    connectors: Mapping[str, ConnectorConfig]
+    incident_actions: tuple[IncidentAction, ...]
+    poll_interval: float = 30.0
+    database_url: str = "sqlite:///state.db"
+    lifecycle: str = "classic"
+    log_level: str = "info"
+    path: Path | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+    def action(self, name: str) -> IncidentAction:
+        """The incident action called ``name``, or a ConfigError listing the known ones."""
+        for action in self.incident_actions:
+            if action.name == name:
+                return action
+        known = ", ".join(a.name for a in self.incident_actions)
+        raise ConfigError(f"no incident action named {name!r} (configured: {known})")
+
+
+_TOP_KEYS = {
+    "poll_interval",
+    "database_url",
+    "lifecycle",
+    "log_level",
+    "ilert",
+    "connectors",
+    "incident_actions",
+}
+_KEY_SOURCES = {"api_key_env", "api_key_file", "api_key"}
+_SERVICE_KEYS = {"api_url", "requests_per_minute"} | _KEY_SOURCES
+_ACTION_KEYS = {
+    "name",
+    "alert_sources",
+    "connector",
+    "page_id",
+    "trigger_mode",
+    "notify_subscribers",
+}
+_LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read, parse and validate the config file at ``path``."""
+    environ = os.environ if environ is None else environ
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found (pass --config PATH)") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read config file: {error.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: config file is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    config = parse_config(data, environ, origin=str(path), base_dir=path.parent)
+    warnings = list(config.warnings)
+    if _readable_by_others(path) and _has_inline_key(data):
+        warnings.append(
+            f"{path}: holds an API key inline and is readable by other users; "
+            "chmod 600 it or use api_key_file / LoadCredential="
+        )
+    return Config(**{**config.__dict__, "path": path, "warnings": tuple(warnings)})
+
+
+def parse_config(
+    data: Mapping[str, Any],
+    environ: Mapping[str, str],
+    *,
+    origin: str = "config",
+    base_dir: Path | None = None,
+) -> Config:
+    """Validate an already-parsed TOML document; pure except for reading key files."""
+    reader = _Reader(origin, environ, base_dir)
+    reader.no_unknown(data, _TOP_KEYS, "")
+    connectors = reader.connectors(data.get("connectors"))
+    actions = reader.actions(data.get("incident_actions"), connectors)
+    return Config(
+        ilert=reader.ilert(data.get("ilert")),
+        connectors=connectors,
+        incident_actions=actions,
+        poll_interval=reader.poll_interval(data.get("poll_interval", 30)),
+        database_url=reader.string(data, "database_url", "", default="sqlite:///state.db"),
+        lifecycle=reader.choice(data, "lifecycle", "", tuple(LIFECYCLES), "classic"),
+        log_level=reader.choice(data, "log_level", "", _LOG_LEVELS, "info"),
+    )
+
+
+class _Reader:
+    """Validation helpers that know where they are in the file."""
+
+    def __init__(self, origin: str, environ: Mapping[str, str], base_dir: Path | None) -> None:
+        self.origin = origin
+        self.environ = environ
+        self.base_dir = base_dir
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(
+            f"{self.origin}: {key}: {message}" if key else f"{self.origin}: {message}"
+        )
+
+    def no_unknown(self, table: Mapping[str, Any], allowed: set[str], prefix: str) -> None:
+        for key in table:
+            if key not in allowed:
+                hint = difflib.get_close_matches(key, sorted(allowed), n=1)
+                suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+                known = ", ".join(sorted(allowed))
+                raise self.fail(_join(prefix, key), f"unknown key{suggestion}; known keys: {known}")
+
+    def table(self, value: object, key: str) -> Mapping[str, Any]:
+        if value is None:
+            raise self.fail(key, "missing table")
+        if not isinstance(value, Mapping):
+            raise self.fail(key, f"must be a table, got {_kind(value)}")
+        return value
+
+    def string(
+        self, table: Mapping[str, Any], key: str, prefix: str, default: str | None = None
+    ) -> str:
+        value = table.get(key, default)
+        if value is None:
+            raise self.fail(_join(prefix, key), "missing")
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(_join(prefix, key), f"must be a non-empty string, got {_kind(value)}")
+        return value.strip()
+
+    def choice(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        prefix: str,
+        allowed: tuple[str, ...],
+        default: str,
+    ) -> str:
+        value = self.string(table, key, prefix, default)
+        if value not in allowed:
+            raise self.fail(_join(prefix, key), f"{value!r} is not one of {', '.join(allowed)}")
+        return value
+
+    def poll_interval(self, value: object) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail("poll_interval", f"must be a number of seconds, got {_kind(value)}")
+        if value < MIN_POLL_INTERVAL:
+            raise self.fail("poll_interval", f"must be at least {MIN_POLL_INTERVAL:g} seconds")
+        return float(value)
+
+    def url(self, table: Mapping[str, Any], prefix: str, default: str) -> str:
+        value = self.string(table, "api_url", prefix, default)
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise self.fail(_join(prefix, "api_url"), f"{value!r} is not an http(s) URL")
+        if parts.path.strip("/") or parts.query:
+            raise self.fail(
+                _join(prefix, "api_url"), "give only scheme and host; the client adds /api or /v1"
+            )
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def rate(self, table: Mapping[str, Any], prefix: str, default: int) -> int:
+        value = table.get("requests_per_minute", default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise self.fail(
+                _join(prefix, "requests_per_minute"),
+                f"must be a whole number >= 1, got {_kind(value)}",
+            )
+        return value
+
+    def secret(self, table: Mapping[str, Any], prefix: str) -> tuple[Secret, str]:
+        given = [key for key in ("api_key_env", "api_key_file", "api_key") if key in table]
+        if len(given) != 1:
+            what = "none" if not given else " and ".join(given)
+            raise self.fail(
+                prefix, f"set exactly one of api_key_env, api_key_file, api_key (found {what})"
+            )
+        key = given[0]
+        name = self.string(table, key, prefix)
+        if key == "api_key":
+            return Secret(name), "inline"
+        if key == "api_key_env":
+            value = self.environ.get(name, "").strip()
+            if not value:
+                raise self.fail(_join(prefix, key), f"environment variable {name} is not set")
+            return Secret(value), f"env {name}"
+        path = self._key_path(name)
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            raise self.fail(_join(prefix, key), f"cannot read key file {path}: {reason}") from None
+        if not value:
+            raise self.fail(_join(prefix, key), f"key file {path} is empty")
+        return Secret(value), f"file {path}"
+
+    def _key_path(self, name: str) -> Path:
+        path = Path(name)
+        if path.is_absolute():
+            return path
+        # systemd's LoadCredential= puts credentials in $CREDENTIALS_DIRECTORY.
+        credentials = self.environ.get("CREDENTIALS_DIRECTORY")
+        if credentials:
+            return Path(credentials) / path
+        return (self.base_dir or Path.cwd()) / path
+
+    def ilert(self, value: object) -> IlertConfig:
+        table = self.table(value, "ilert")
+        self.no_unknown(table, _SERVICE_KEYS, "ilert")
+        key, origin = self.secret(table, "ilert")
+        url = self.url(table, "ilert", "https://api.ilert.com")
+        return IlertConfig(url, key, origin, self.rate(table, "ilert", 100))
+
+    def connectors(self, value: object) -> dict[str, ConnectorConfig]:
+        tables = self.table(value, "connectors")
+        if not tables:
+            raise self.fail("connectors", "define at least one [connectors.NAME] table")
+        connectors = {}
+        for name, raw in tables.items():
+            prefix = f"connectors.{name}"
+            table = self.table(raw, prefix)
+            self.no_unknown(table, _SERVICE_KEYS, prefix)
+            key, origin = self.secret(table, prefix)
+            url = self.url(table, prefix, "https://api.statuspage.io")
+            rate = self.rate(table, prefix, 50)
+            connectors[name] = ConnectorConfig(name, url, key, origin, rate)
+        return connectors
+
+    def actions(
+        self, value: object, connectors: Mapping[str, ConnectorConfig]
+    ) -> tuple[IncidentAction, ...]:
+        if not isinstance(value, list) or not value:
+            raise self.fail("incident_actions", "define at least one [[incident_actions]] table")
+        actions: list[IncidentAction] = []
+        for index, raw in enumerate(value):
+            prefix = f"incident_actions[{index}]"
+            table = self.table(raw, prefix)
+            self.no_unknown(table, _ACTION_KEYS, prefix)
+            action = self.action(table, prefix, connectors)
+            if any(existing.name == action.name for existing in actions):
+                raise self.fail(_join(prefix, "name"), f"{action.name!r} is used twice")
+            actions.append(action)
+        return tuple(actions)
+
+    def action(
+        self, table: Mapping[str, Any], prefix: str, connectors: Mapping[str, ConnectorConfig]
+    ) -> IncidentAction:
+        connector = self.string(table, "connector", prefix)
+        if connector not in connectors:
+            known = ", ".join(sorted(connectors))
+            raise self.fail(
+                _join(prefix, "connector"), f"unknown connector {connector!r} (defined: {known})"
+            )
+        notify = table.get("notify_subscribers", True)
+        if not isinstance(notify, bool):
+            raise self.fail(_join(prefix, "notify_subscribers"), "must be true or false")
+        return IncidentAction(
+            name=self.string(table, "name", prefix),
+            alert_sources=self.sources(table.get("alert_sources"), _join(prefix, "alert_sources")),
+            connector=connector,
+            page_id=self.string(table, "page_id", prefix),
+            trigger_mode=self.choice(
+                table, "trigger_mode", prefix, ("automatic", "manual"), "automatic"
+            ),
+            notify_subscribers=notify,
+        )
+
+    def sources(self, value: object, key: str) -> tuple[int, ...]:
+        if not isinstance(value, list) or not value:
+            raise self.fail(key, "must be a non-empty list of alert source ids")
+        if not all(isinstance(item, int) and not isinstance(item, bool) for item in value):
+            raise self.fail(key, "alert source ids must be integers")
+        return tuple(value)
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return "an empty string" if not value.strip() else "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a table"
+    return type(value).__name__
+
+
+def _readable_by_others(path: Path) -> bool:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return bool(mode & (stat.S_IRGRP | stat.S_IROTH))
+
+
+def _has_inline_key(data: Mapping[str, Any]) -> bool:
+    tables = [data.get("ilert"), *(data.get("connectors") or {}).values()]
+    return any(isinstance(table, Mapping) and "api_key" in table for table in tables)

@@ -1,0 +1,192 @@
+"""Turn iLert JSON into core values, or say precisely which field is wrong.
+
+iLert adds fields and enum values in most releases, so unknown fields are
+ignored and unknown enum values are kept as strings. A field we need that is
+missing or of the wrong type raises ``PayloadError`` naming the alert and the
+field, so one odd alert is reported and skipped while the others sync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from ilert_statuspage_sync.core.model import Alert, LogEntry
+from ilert_statuspage_sync.errors import PayloadError
+
+__all__ = ["COMMENT_ENTRY_TYPES", "comment_text", "parse_alert", "parse_log_entry", "parse_time"]
+
+COMMENT_ENTRY_TYPES = frozenset(
+    {
+        "AlertCommentAddedLogEntry",
+        "AlertCommentAddedBySystemLogEntry",
+        "AlertCommentPublishedLogEntry",
+    }
+)
+
+# Where iLert puts a comment's text inside ``vars`` is undocumented; these are
+# the plausible keys, most specific first. ``text`` is the fallback.
+_COMMENT_VAR_KEYS = ("comment", "content", "commentText", "comment_text", "text", "body")
+
+
+def parse_time(value: object, where: str) -> datetime:
+    """Parse an ISO-8601 timestamp of any precision into an aware UTC datetime."""
+    if not isinstance(value, str):
+        raise PayloadError(f"{where}: expected an ISO-8601 string, got {_type_name(value)}")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise PayloadError(f"{where}: {value[:64]!r} is not an ISO-8601 timestamp") from None
+    if parsed.tzinfo is None:
+        # iLert documents UTC; a bare timestamp is read as UTC rather than local time.
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def parse_alert(payload: object) -> Alert:
+    """Parse one element of ``GET /api/alerts`` (or the body of ``GET /api/alerts/{id}``)."""
+    if not isinstance(payload, Mapping):
+        raise PayloadError(f"alert: expected a JSON object, got {_type_name(payload)}")
+    alert_id = _require_int(payload, "id", "alert")
+    where = f"alert {alert_id}"
+    status = _require_str(payload, "status", where)
+    return Alert(
+        id=alert_id,
+        source_id=_nested_int(payload, "alertSource", where),
+        summary=_optional_str(payload, "summary", where) or f"iLert alert {alert_id}",
+        details=_optional_str(payload, "details", where) or "",
+        status=status,
+        priority=_optional_str(payload, "priority", where) or "HIGH",
+        report_time=parse_time(payload.get("reportTime"), f"{where}: reportTime"),
+        resolved_on=_optional_time(payload, "resolvedOn", where),
+        responder_ids=_responder_ids(payload.get("responders"), where),
+        accepted_at=_accepted_at(payload.get("responders"), where),
+        escalation_policy_id=_nested_int(payload, "escalationPolicy", where),
+        escalation_rule_index=_optional_int(payload, "nextEscalationRuleIndex", where),
+        next_escalation=_optional_time(payload, "nextEscalation", where),
+    )
+
+
+def parse_log_entry(payload: object, alert_id: int) -> LogEntry:
+    """Parse one element of ``GET /api/alerts/{id}/log-entries``."""
+    where = f"alert {alert_id}: log entry"
+    if not isinstance(payload, Mapping):
+        raise PayloadError(f"{where}: expected a JSON object, got {_type_name(payload)}")
+    entry_id = _require_int(payload, "id", where)
+    where = f"{where} {entry_id}"
+    entry_type = _require_str(payload, "logEntryType", where)
+    return LogEntry(
+        id=entry_id,
+        timestamp=parse_time(payload.get("timestamp"), f"{where}: timestamp"),
+        type=entry_type,
+        comment=comment_text(payload) if entry_type in COMMENT_ENTRY_TYPES else None,
+    )
+
+
+def comment_text(entry: Mapping[str, Any]) -> str:
+    """The comment's content: from ``vars`` where iLert put it there, else ``text``."""
+    variables = entry.get("vars")
+    if isinstance(variables, Mapping):
+        for key in _COMMENT_VAR_KEYS:
+            value = variables.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    text = entry.get("text")
+    return text.strip() if isinstance(text, str) else ""
+
+
+def _responder_ids(value: object, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise PayloadError(f"{where}: responders: expected a list, got {_type_name(value)}")
+    ids: set[str] = set()
+    for responder in value:
+        user = responder.get("user") if isinstance(responder, Mapping) else None
+        user_id = user.get("id") if isinstance(user, Mapping) else None
+        if isinstance(user_id, (int, str)) and not isinstance(user_id, bool):
+            ids.add(str(user_id))
+    return tuple(sorted(ids))
+
+
+def _accepted_at(value: object, where: str) -> datetime | None:
+    if not isinstance(value, list):
+        return None
+    times = [
+        parse_time(responder["acceptedAt"], f"{where}: responders[].acceptedAt")
+        for responder in value
+        if isinstance(responder, Mapping) and responder.get("acceptedAt") is not None
+    ]
+    return min(times, default=None)
+
+
+def _require_int(payload: Mapping[str, Any], key: str, where: str) -> int:
+    value = payload.get(key)
+    if value is None:
+        raise PayloadError(f"{where}: field {key!r} is missing")
+    number = _as_int(value)
+    if number is None:
+        raise PayloadError(f"{where}: field {key!r} must be an integer, got {_type_name(value)}")
+    return number
+
+
+def _optional_int(payload: Mapping[str, Any], key: str, where: str) -> int | None:
+    value = payload.get(key)
+    if value is None:
+        return None
+    number = _as_int(value)
+    if number is None:
+        raise PayloadError(f"{where}: field {key!r} must be a number, got {_type_name(value)}")
+    return number
+
+
+def _as_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def _nested_int(payload: Mapping[str, Any], key: str, where: str) -> int | None:
+    value = payload.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise PayloadError(f"{where}: field {key!r} must be an object, got {_type_name(value)}")
+    return _optional_int(value, "id", f"{where}: {key}")
+
+
+def _require_str(payload: Mapping[str, Any], key: str, where: str) -> str:
+    value = _optional_str(payload, key, where)
+    if value is None:
+        raise PayloadError(f"{where}: field {key!r} is missing")
+    return value
+
+
+def _optional_str(payload: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = payload.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise PayloadError(f"{where}: field {key!r} must be a string, got {_type_name(value)}")
+    return value
+
+
+def _optional_time(payload: Mapping[str, Any], key: str, where: str) -> datetime | None:
+    value = payload.get(key)
+    return None if value is None else parse_time(value, f"{where}: {key}")
+
+
+def _type_name(value: object) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    names |= {int: "a number", float: "a number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)

@@ -1,0 +1,204 @@
+"""Turn one alert's events into the fewest Statuspage calls that keep their order.
+
+Events are walked oldest first through the lifecycle table. Status changes
+are state, so consecutive ones fold into one call and the public only sees the
+latest; text is history, so every body (the alert's details at creation, each
+comment) stays its own incident update. A status change rides along with the
+body next to it, as Statuspage's docs advise ("send status and message at the
+same time to avoid two separate incident updates").
+
+Two rules beyond the table keep the page truthful:
+- a status change to the status the incident already has is no change;
+- a resolved incident is never re-opened by a later event; comments still post.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ilert_statuspage_sync.core.lifecycle import RuleKind, rule_for
+from ilert_statuspage_sync.core.model import Alert, Event, EventKind
+
+__all__ = [
+    "MAX_BODY",
+    "MAX_NAME",
+    "Call",
+    "CallKind",
+    "Decision",
+    "Outcome",
+    "Plan",
+    "plan_calls",
+]
+
+MAX_NAME = 255  # Statuspage: incident name limit
+MAX_BODY = 25_000  # Statuspage: incident update body limit
+_FINAL_STATUSES = frozenset({"resolved", "completed"})
+
+
+class Outcome(enum.StrEnum):
+    """The decision taken for one event, as the audit trail names it."""
+
+    CREATED = "created"
+    STATUS_CHANGED = "status_changed"
+    BODY_UPDATED = "body_updated"
+    NO_CHANGE = "no_change"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class CallKind(enum.StrEnum):
+    """The two Statuspage writes the daemon makes."""
+
+    CREATE = "create"
+    UPDATE = "update"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the table decided for one event."""
+
+    event: Event
+    outcome: Outcome
+    from_status: str | None
+    to_status: str | None
+    reason: str | None = None
+
+
+@dataclass
+class Call:
+    """One Statuspage write and the events it carries."""
+
+    kind: CallKind
+    status: str | None = None
+    body: str | None = None
+    name: str | None = None
+    decisions: list[Decision] = field(default_factory=list)
+
+    @property
+    def has_body(self) -> bool:
+        """A write with a body appends to the timeline, so it is not idempotent."""
+        return self.body is not None
+
+
+Step = Call | Decision
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The steps for one alert, in order; a ``Decision`` step makes no call."""
+
+    steps: tuple[Step, ...]
+    final_status: str | None
+
+    @property
+    def calls(self) -> list[Call]:
+        """Only the steps that reach Statuspage."""
+        return [step for step in self.steps if isinstance(step, Call)]
+
+
+def plan_calls(
+    events: Sequence[Event],
+    alert: Alert,
+    *,
+    lifecycle: str,
+    current_status: str | None,
+) -> Plan:
+    """Plan the calls for ``events``; ``current_status`` is None when no incident exists."""
+    builder = _Builder(alert, current_status)
+    for event in events:
+        builder.add(event, lifecycle)
+    return builder.finish()
+
+
+class _Builder:
+    def __init__(self, alert: Alert, current_status: str | None) -> None:
+        self.alert = alert
+        self.status = current_status
+        self.exists = current_status is not None
+        self.steps: list[Step] = []
+        self.pending: Call | None = None
+
+    def add(self, event: Event, lifecycle: str) -> None:
+        rule = rule_for(lifecycle, event.kind, incident_exists=self.exists)
+        if rule.kind is RuleKind.CREATE:
+            assert rule.status is not None
+            self._create(event, rule.status)
+        elif rule.kind is RuleKind.SET_STATUS:
+            assert rule.status is not None
+            self._set_status(event, rule.status)
+        elif rule.kind is RuleKind.ADD_BODY:
+            self._add_body(event)
+        else:
+            self._no_change(event, "the lifecycle table makes no change for this event")
+
+    def finish(self) -> Plan:
+        self._flush()
+        return Plan(tuple(self.steps), self.status)
+
+    def _create(self, event: Event, status: str) -> None:
+        body = event.comment if event.kind is EventKind.COMMENT_ADDED else self.alert.details
+        self.pending = Call(
+            CallKind.CREATE,
+            status=status,
+            body=_clip(body, MAX_BODY) if body else None,
+            name=_clip(self.alert.summary.strip() or f"iLert alert {self.alert.id}", MAX_NAME),
+        )
+        self.pending.decisions.append(Decision(event, Outcome.CREATED, None, status))
+        self.exists = True
+        self.status = status
+
+    def _set_status(self, event: Event, status: str) -> None:
+        if self.status == status:
+            self._no_change(event, f"the incident is already {status}")
+            return
+        if self.status in _FINAL_STATUSES:
+            self._no_change(event, f"the incident is {self.status}; it is never re-opened")
+            return
+        call = self.pending or self._start(CallKind.UPDATE)
+        call.status = status
+        if call.kind is CallKind.CREATE:
+            # Folded into the create: the incident is born in its latest status.
+            call.decisions.append(Decision(event, Outcome.CREATED, None, status))
+        else:
+            call.decisions.append(Decision(event, Outcome.STATUS_CHANGED, self.status, status))
+        self.status = status
+
+    def _add_body(self, event: Event) -> None:
+        text = (event.comment or "").strip()
+        if not text:
+            self._no_change(event, "the comment has no text")
+            return
+        if self.pending is None or self.pending.has_body:
+            self._flush()
+            self._start(CallKind.UPDATE)
+        assert self.pending is not None
+        self.pending.body = _clip(text, MAX_BODY)
+        self.pending.decisions.append(
+            Decision(event, Outcome.BODY_UPDATED, self.status, self.status)
+        )
+
+    def _no_change(self, event: Event, reason: str) -> None:
+        decision = Decision(event, Outcome.NO_CHANGE, self.status, self.status, reason)
+        if self.pending is not None:
+            # Keep audit order: the decision is recorded once the call before it landed.
+            self.pending.decisions.append(decision)
+        else:
+            self.steps.append(decision)
+
+    def _start(self, kind: CallKind) -> Call:
+        self.pending = Call(kind)
+        return self.pending
+
+    def _flush(self) -> None:
+        if self.pending is not None:
+            self.steps.append(self.pending)
+            self.pending = None
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    marker = " [truncated]"
+    return text[: limit - len(marker)] + marker

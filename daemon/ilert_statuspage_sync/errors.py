@@ -1,0 +1,68 @@
+"""The daemon's error tree, so callers can catch at the level they care about.
+
+::
+
+    SyncError
+      ConfigError            the config file or a key is wrong: exit 2 at start
+      ApiError               .service, .status, .message
+        TransientApiError    timeout, connection, DNS, 429/420, 5xx: try again later
+        PermanentApiError    other 4xx: record against the item, back off
+      PayloadError           a vendor answered with a body we cannot read
+      StoreError             the state database refused (lock, wrong schema)
+
+Messages never carry API keys: clients build them from status codes and
+vendor error bodies only, and every message is run through the redactor in
+``logs`` before it reaches a log line.
+"""
+
+from __future__ import annotations
+
+
+class SyncError(Exception):
+    """Base of every error the daemon raises on purpose."""
+
+
+class ConfigError(SyncError):
+    """The config is unusable; the message names the file and the key."""
+
+
+class ApiError(SyncError):
+    """A vendor API call failed."""
+
+    def __init__(self, service: str, message: str, status: int | None = None) -> None:
+        self.service = service
+        self.status = status
+        self.message = message
+        where = f"{service} HTTP {status}" if status is not None else service
+        super().__init__(f"{where}: {message}")
+
+
+class TransientApiError(ApiError):
+    """Worth trying again later: network trouble, throttling, server errors."""
+
+    def __init__(
+        self,
+        service: str,
+        message: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+        *,
+        maybe_applied: bool = False,
+    ) -> None:
+        super().__init__(service, message, status)
+        self.retry_after = retry_after
+        # True when a write may have taken effect although no answer came back
+        # (a read timeout, a dropped connection, a 5xx): reconcile before resending.
+        self.maybe_applied = maybe_applied
+
+
+class PermanentApiError(ApiError):
+    """The vendor refused this request; repeating it unchanged will not help."""
+
+
+class PayloadError(SyncError):
+    """A response body could not be read as the API documents it."""
+
+
+class StoreError(SyncError):
+    """The state database cannot be used as it is."""

@@ -1,0 +1,308 @@
+"""One poll-and-apply pass: read iLert, diff, plan, apply, persist.
+
+The pass, step by step:
+
+1. Read the clock once; make sure every incident action has its state row
+   (an action's first sight is its activation time).
+2. Read iLert once for all actions: the open alerts, plus every alert reported
+   since the last pass minus an overlap window (catches alerts created and
+   resolved between two polls, and those reported while the daemon was down).
+3. Per action, pick the alerts it mirrors: automatic actions take alerts
+   reported after activation, manual ones only triggered alerts. Tracked
+   alerts that left the open set are read one by one to learn how they ended.
+4. Per alert: settle any interrupted write, read new timeline entries, detect
+   events, plan calls, apply them. One failing alert is recorded with a
+   growing retry delay and never stops the others.
+5. Move each action's poll cursor to this pass's start.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+
+from ilert_statuspage_sync.apply import Applier
+from ilert_statuspage_sync.clients.ilert import IlertClient
+from ilert_statuspage_sync.clients.statuspage import StatuspageClient
+from ilert_statuspage_sync.config import Config, IncidentAction
+from ilert_statuspage_sync.core.diff import detect_events, settled_mirror
+from ilert_statuspage_sync.core.model import Alert, AlertStatus, LogEntry
+from ilert_statuspage_sync.core.parse import parse_alert
+from ilert_statuspage_sync.core.plan import Call, plan_calls
+from ilert_statuspage_sync.errors import ApiError, PayloadError, PermanentApiError, SyncError
+from ilert_statuspage_sync.logs import scrub
+from ilert_statuspage_sync.store import repo
+from ilert_statuspage_sync.store.tables import ActionState, Link
+
+__all__ = ["OVERLAP", "PassReport", "Syncer", "retry_delay"]
+
+log = structlog.get_logger(__name__)
+
+OVERLAP = timedelta(minutes=5)
+MAX_RETRY_DELAY = timedelta(hours=1)
+
+
+def utc_now() -> datetime:
+    """The real clock, aware UTC."""
+    return datetime.now(UTC)
+
+
+def retry_delay(failures: int, poll_interval: float) -> timedelta:
+    """How long a refused item waits: one interval, doubling, at most an hour."""
+    seconds = poll_interval * 2 ** max(failures - 1, 0)
+    return min(timedelta(seconds=seconds), MAX_RETRY_DELAY)
+
+
+@dataclass
+class PassReport:
+    """What one pass did, for the exit code, the canonical log line and metrics."""
+
+    started_at: datetime
+    ilert_ok: bool = True
+    alerts_seen: int = 0
+    writes: int = 0
+    failed_items: int = 0
+    deferred_items: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when iLert was read and every item synced."""
+        return self.ilert_ok and self.failed_items == 0
+
+
+class Syncer:
+    """Runs passes for one configuration."""
+
+    def __init__(
+        self,
+        config: Config,
+        sessions: sessionmaker[Session],
+        ilert: IlertClient,
+        statuspage: Mapping[str, StatuspageClient],
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        dry_run: bool = False,
+        checkpoint: Callable[[str], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.sessions = sessions
+        self.ilert = ilert
+        self.statuspage = statuspage
+        self.clock = clock
+        self.dry_run = dry_run
+        self.checkpoint = checkpoint or (lambda _name: None)
+        self._entries: dict[int, list[LogEntry]] = {}
+        self._by_id: dict[int, Alert | None] = {}
+
+    def run_pass(self) -> PassReport:
+        """One pass over every incident action."""
+        started = time.monotonic()
+        now = self.clock()
+        report = PassReport(started_at=now)
+        self._entries, self._by_id = {}, {}
+        with self.sessions() as session:
+            states = repo.action_states(
+                session, [a.name for a in self.config.incident_actions], now
+            )
+            self._commit(session)
+            alerts = self._read_ilert(states, report)
+            if alerts is not None:
+                report.alerts_seen = len(alerts)
+                for action in self.config.incident_actions:
+                    self._sync_action(session, action, states[action.name], alerts, now, report)
+                for state in states.values():
+                    state.last_poll_at = now
+                self._commit(session)
+        report.duration = time.monotonic() - started
+        log.info(
+            "pass_finished",
+            ok=report.ok,
+            alerts_seen=report.alerts_seen,
+            writes=report.writes,
+            failed_items=report.failed_items,
+            deferred_items=report.deferred_items,
+            outcomes=dict(report.outcomes),
+            duration_s=round(report.duration, 3),
+            dry_run=self.dry_run,
+        )
+        return report
+
+    def _commit(self, session: Session) -> None:
+        if self.dry_run:
+            session.flush()
+        else:
+            session.commit()
+
+    def _read_ilert(
+        self, states: Mapping[str, ActionState], report: PassReport
+    ) -> dict[int, Alert] | None:
+        sources = {s for action in self.config.incident_actions for s in action.alert_sources}
+        cursors = [state.last_poll_at or state.activated_at for state in states.values()]
+        since = min(cursors) - OVERLAP
+        try:
+            raw = self.ilert.list_alerts(sources=sources, states=("PENDING", "ACCEPTED"))
+            raw += self.ilert.list_alerts(sources=sources, since=since)
+        except (ApiError, PayloadError) as error:
+            report.ilert_ok = False
+            log.error("ilert_read_failed", error=scrub(str(error)))
+            return None
+        alerts: dict[int, Alert] = {}
+        for item in raw:
+            alert = self._parse(item)
+            if alert is not None:
+                alerts[alert.id] = alert
+        return alerts
+
+    def _parse(self, item: object) -> Alert | None:
+        try:
+            return parse_alert(item)
+        except PayloadError as error:
+            alert_id = item.get("id") if isinstance(item, dict) else None
+            log.warning("alert_unreadable", alert_id=alert_id, error=str(error)[:500])
+            return None
+
+    def _sync_action(
+        self,
+        session: Session,
+        action: IncidentAction,
+        state: ActionState,
+        alerts: Mapping[int, Alert],
+        now: datetime,
+        report: PassReport,
+    ) -> None:
+        links = repo.links_of(session, action.name)
+        chosen = self._chosen(action, state, alerts, links)
+        applier = Applier(
+            session,
+            action,
+            self.statuspage[action.connector],
+            now,
+            self.dry_run,
+            str(self.config.path or "the config file"),
+            self.checkpoint,
+        )
+        for alert in sorted(chosen.values(), key=lambda a: (a.report_time, a.id)):
+            link = links.get(alert.id)
+            if link is not None and link.next_attempt_at and link.next_attempt_at > now:
+                report.deferred_items += 1
+                continue
+            if link is None:
+                link = repo.new_link(action.name, alert.id, action.page_id, now)
+                if not self.dry_run:
+                    session.add(link)
+            self._sync_alert(session, applier, link, alert, report)
+
+    def _chosen(
+        self,
+        action: IncidentAction,
+        state: ActionState,
+        alerts: Mapping[int, Alert],
+        links: Mapping[int, Link],
+    ) -> dict[int, Alert]:
+        chosen: dict[int, Alert] = {}
+        for alert in alerts.values():
+            if alert.source_id not in action.alert_sources:
+                continue
+            link = links.get(alert.id)
+            if action.manual:
+                if link is not None and link.triggered_at is not None:
+                    chosen[alert.id] = alert
+            elif link is not None or alert.report_time >= state.activated_at:
+                chosen[alert.id] = alert
+        for alert_id, link in links.items():
+            wanted = link.is_open and (not action.manual or link.triggered_at is not None)
+            if wanted and alert_id not in chosen:
+                found = self._alert_by_id(alert_id)
+                if found is not None:
+                    chosen[alert_id] = found
+        return chosen
+
+    def _alert_by_id(self, alert_id: int) -> Alert | None:
+        if alert_id not in self._by_id:
+            try:
+                self._by_id[alert_id] = parse_alert(self.ilert.get_alert(alert_id))
+            except (ApiError, PayloadError) as error:
+                log.warning("alert_read_failed", alert_id=alert_id, error=scrub(str(error)))
+                self._by_id[alert_id] = None
+        return self._by_id[alert_id]
+
+    def _log_entries(self, alert_id: int, after: int | None) -> list[LogEntry]:
+        if alert_id not in self._entries:
+            self._entries[alert_id] = self.ilert.log_entries(alert_id, after=after)
+        return [entry for entry in self._entries[alert_id] if after is None or entry.id > after]
+
+    def _sync_alert(
+        self, session: Session, applier: Applier, link: Link, alert: Alert, report: PassReport
+    ) -> None:
+        events: list[str] = []
+        try:
+            if link.pending_call is not None and not self.dry_run:
+                applier.reconcile(link)
+            mirror = repo.mirror_of(link)
+            entries = self._log_entries(alert.id, mirror.last_log_entry_id if mirror else None)
+            triggered = link.triggered_at is not None
+            found = detect_events(mirror, alert, entries, now=applier.now, triggered=triggered)
+            current = link.statuspage_status if link.statuspage_incident_id else None
+            plan = plan_calls(found, alert, lifecycle=self.config.lifecycle, current_status=current)
+            events = [str(event.kind) for event in found]
+            report.writes += applier.apply(link, plan)
+            for step in plan.steps:
+                decisions = step.decisions if isinstance(step, Call) else [step]
+                report.outcomes.update(str(d.outcome) for d in decisions)
+            repo.set_mirror(link, settled_mirror(alert, entries, mirror))
+            link.alert_summary = alert.summary[:255]
+            link.is_open = alert.status != AlertStatus.RESOLVED
+            link.failures, link.last_error, link.next_attempt_at = 0, None, None
+            self._commit(session)
+        except ApiError as error:
+            self._failed(session, applier, link, events, error, report)
+        except SyncError as error:
+            self._failed(session, applier, link, events, error, report)
+        except Exception as error:
+            # One bad alert must not stop the pass or crash-loop the service.
+            log.exception(
+                "alert_sync_crashed", alert_id=alert.id, incident_action=link.incident_action
+            )
+            self._failed(session, applier, link, events, error, report)
+
+    def _failed(
+        self,
+        session: Session,
+        applier: Applier,
+        link: Link,
+        events: list[str],
+        error: Exception,
+        report: PassReport,
+    ) -> None:
+        report.failed_items += 1
+        message = scrub(str(error)) or type(error).__name__
+        if self.dry_run:
+            log.warning("alert_sync_failed", alert_id=link.alert_id, error=message, dry_run=True)
+            return
+        session.rollback()
+        link = session.merge(link)
+        link.failures += 1
+        link.last_error = message[:1000]
+        # A refused or broken item waits longer each time; a transient outage
+        # is retried next pass, since it is not this item's fault.
+        if isinstance(error, PermanentApiError) or not isinstance(error, ApiError):
+            interval = self.config.poll_interval
+            link.next_attempt_at = applier.now + retry_delay(link.failures, interval)
+        applier.record_failure(link, events or ["sync"], message)
+        session.commit()
+        log.warning(
+            "alert_sync_failed",
+            alert_id=link.alert_id,
+            incident_action=link.incident_action,
+            failures=link.failures,
+            next_attempt_at=link.next_attempt_at.isoformat() if link.next_attempt_at else None,
+            error=message,
+        )

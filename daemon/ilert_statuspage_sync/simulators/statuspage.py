@@ -1,0 +1,329 @@
+"""An in-process simulator of the Atlassian Statuspage REST API v1, incidents part.
+
+It owns the simulated pages and incidents: `GET /v1/pages[/{page_id}]`, create,
+read, update (PATCH and PUT), delete and list incidents, and the unresolved
+list, with `Authorization: OAuth <key>` auth, the optional `.json` path suffix,
+and the documented validation (name and body limits, the 8 statuses, metadata
+whose top-level values are objects). Error bodies follow what is documented or
+observed: 401 and 422 as `{"error": ...}`, 404 as `{"message": ...}`.
+Reference: https://developer.statuspage.io/ (spec copy in shared/specs/statuspage-openapi.json).
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import string
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ilert_statuspage_sync.simulators._server import (
+    HttpError,
+    RecordedRequest,
+    SimRequest,
+    SimResponse,
+    SimulatorServer,
+    format_timestamp,
+    int_param,
+    parse_timestamp,
+)
+from ilert_statuspage_sync.simulators._statuspage_rules import (
+    CLOSED_STATUSES,
+    check_realtime_status,
+    incident_fields,
+    validate,
+)
+
+__all__ = ["StatuspageSimulator"]
+
+JsonObject = dict[str, Any]
+
+LIST_LIMIT = 100
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def _timestamp_field(fields: JsonObject, name: str) -> str | None:
+    moment = parse_timestamp(fields.get(name))
+    return format_timestamp(moment) if moment is not None else None
+
+
+def _mentions(incident: JsonObject, needle: str) -> bool:
+    """The spec's `q`: name, status, postmortem body and incident update bodies."""
+    texts = [incident["name"], incident["status"], incident["postmortem_body"] or ""]
+    texts += [update["body"] for update in incident["incident_updates"]]
+    return any(needle in text.lower() for text in texts)
+
+
+def _page_slice(items: list[JsonObject], page: int, per_page: int) -> list[JsonObject]:
+    if page < 1 or per_page < 1:
+        raise HttpError(400, "'page' and the page size must be positive")
+    start = (page - 1) * per_page
+    return copy.deepcopy(items[start : start + per_page])
+
+
+def _route_parts(path: str) -> list[str]:
+    """Path segments with the optional `.json` suffix dropped from the last one."""
+    segments = path.strip("/").split("/")
+    segments[-1] = segments[-1].removesuffix(".json")
+    return segments
+
+
+class StatuspageSimulator(SimulatorServer):
+    """Statuspage's page and incident endpoints over real HTTP."""
+
+    def __init__(
+        self,
+        api_key: str = "statuspage-sim-key",
+        page_ids: Iterable[str] = ("kctbh9vrtdwd",),
+        reject_maintenance_status: bool = False,
+        *,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.api_key = api_key
+        self._reject_maintenance_status = reject_maintenance_status
+        # Ids only need to look like Statuspage's and be reproducible, not be secret.
+        self._random = random.Random(seed)  # noqa: S311
+        self._used_ids: set[str] = set()
+        self._pages: dict[str, JsonObject] = {}
+        self._incidents: dict[str, JsonObject] = {}
+        for page_id in page_ids:
+            self.add_page(page_id)
+
+    # -- HTTP --------------------------------------------------------------
+
+    def authenticate(self, request: SimRequest) -> None:
+        query_key = request.query.get("api_key", [None])[0]
+        header = request.headers.get("authorization")
+        if header != f"OAuth {self.api_key}" and query_key != self.api_key:
+            raise HttpError(401, "Could not authenticate")
+
+    def error_response(self, status: int, message: str) -> SimResponse:
+        key = "message" if status == 404 else "error"
+        return SimResponse(status, {key: message})
+
+    def route(self, request: SimRequest) -> SimResponse:
+        parts = _route_parts(request.path)
+        if parts[:2] != ["v1", "pages"]:
+            raise HttpError(404, f"No route matches {request.path}")
+        if len(parts) == 2 and request.method == "GET":
+            return SimResponse(200, copy.deepcopy(list(self._pages.values())))
+        if len(parts) == 3 and request.method == "GET":
+            return SimResponse(200, copy.deepcopy(self._page(parts[2])))
+        if len(parts) in (4, 5) and parts[3] == "incidents":
+            return self._route_incidents(request, parts[2], parts[4:])
+        raise HttpError(404, f"No route matches {request.method} {request.path}")
+
+    def _route_incidents(self, request: SimRequest, page_id: str, rest: list[str]) -> SimResponse:
+        self._page(page_id)
+        method, query = request.method, request.query
+        if not rest and method == "GET":
+            return SimResponse(200, self._list(page_id, query))
+        if not rest and method == "POST":
+            return SimResponse(201, self._create(page_id, incident_fields(request.json_body)))
+        if rest == ["unresolved"] and method == "GET":
+            return SimResponse(200, self._list_unresolved(page_id, query))
+        if not rest:
+            raise HttpError(404, f"No route matches {method} {request.path}")
+        incident = self._stored(page_id, rest[0])
+        if method == "GET":
+            return SimResponse(200, copy.deepcopy(incident))
+        if method in ("PATCH", "PUT"):
+            return SimResponse(200, self._update(incident, incident_fields(request.json_body)))
+        if method == "DELETE":
+            return SimResponse(200, copy.deepcopy(self._incidents.pop(incident["id"])))
+        raise HttpError(404, f"No route matches {method} {request.path}")
+
+    def _page(self, page_id: str) -> JsonObject:
+        page = self._pages.get(page_id)
+        if page is None:
+            raise HttpError(404, "The requested resource could not be found.")
+        return page
+
+    def _stored(self, page_id: str, incident_id: str) -> JsonObject:
+        incident = self._incidents.get(incident_id)
+        if incident is None or incident["page_id"] != page_id:
+            raise HttpError(404, "The requested resource could not be found.")
+        return incident
+
+    # -- incident endpoints --------------------------------------------------
+
+    def _list(self, page_id: str, query: Mapping[str, list[str]]) -> list[JsonObject]:
+        limit = int_param(query, "limit", LIST_LIMIT)
+        if limit > LIST_LIMIT:
+            raise HttpError(400, f"'limit' must not be above {LIST_LIMIT}")
+        needle = (query.get("q") or [""])[0].lower()
+        found = [i for i in self._newest_first(page_id) if not needle or _mentions(i, needle)]
+        return _page_slice(found, int_param(query, "page", 1), limit)
+
+    def _list_unresolved(self, page_id: str, query: Mapping[str, list[str]]) -> list[JsonObject]:
+        found = [i for i in self._newest_first(page_id) if i["status"] not in CLOSED_STATUSES]
+        return _page_slice(found, int_param(query, "page", 1), int_param(query, "per_page", 100))
+
+    def _create(self, page_id: str, fields: JsonObject) -> JsonObject:
+        validate(fields, creating=True)
+        scheduled_for = _timestamp_field(fields, "scheduled_for")
+        status = fields.get("status", "scheduled" if scheduled_for else "investigating")
+        if self._reject_maintenance_status and scheduled_for is None:
+            check_realtime_status(status)
+        now = format_timestamp(self.now())
+        incident = self._blank_incident(page_id, now)
+        incident.update(
+            scheduled_for=scheduled_for,
+            scheduled_until=_timestamp_field(fields, "scheduled_until"),
+            impact="maintenance" if scheduled_for else "none",
+        )
+        self._apply(incident, {**fields, "status": status}, now, first=True)
+        self._incidents[incident["id"]] = incident
+        return copy.deepcopy(incident)
+
+    def _update(self, incident: JsonObject, fields: JsonObject) -> JsonObject:
+        validate(fields, creating=False)
+        schedule: dict[str, str | None] = {
+            name: _timestamp_field(fields, name)
+            for name in ("scheduled_for", "scheduled_until")
+            if name in fields
+        }
+        realtime = schedule.get("scheduled_for", incident["scheduled_for"]) is None
+        if self._reject_maintenance_status and realtime:
+            check_realtime_status(fields.get("status"))
+        incident.update(schedule)
+        self._apply(incident, fields, format_timestamp(self.now()), first=False)
+        return copy.deepcopy(incident)
+
+    def _apply(self, incident: JsonObject, fields: JsonObject, now: str, *, first: bool) -> None:
+        """Copy validated fields; a body or a status change (or the create) adds an update."""
+        for name in ("name", "reminder_intervals"):
+            if name in fields:
+                incident[name] = fields[name]
+        if "impact_override" in fields:
+            incident["impact_override"] = fields["impact_override"]
+            incident["impact"] = fields["impact_override"] or "none"
+        if "metadata" in fields:
+            incident["metadata"] = copy.deepcopy(fields["metadata"])
+        status: str = fields["status"] if "status" in fields else incident["status"]
+        body = fields.get("body")
+        if first or body is not None or status != incident["status"]:
+            self._enter_status(incident, status, now)
+            notify = fields.get("deliver_notifications", True)
+            incident["incident_updates"].insert(
+                0, self._new_update(incident["id"], status, body or "", notify, now)
+            )
+        incident["updated_at"] = now
+
+    @staticmethod
+    def _enter_status(incident: JsonObject, status: str, now: str) -> None:
+        if status == "monitoring" and incident["status"] != "monitoring":
+            incident["monitoring_at"] = now
+        if status in CLOSED_STATUSES and incident["status"] not in CLOSED_STATUSES:
+            incident["resolved_at"] = now
+        incident["status"] = status
+
+    def _blank_incident(self, page_id: str, now: str) -> JsonObject:
+        incident_id = self._new_id()
+        return {
+            "id": incident_id,
+            "page_id": page_id,
+            "name": "",
+            "status": None,
+            "impact": "none",
+            "impact_override": None,
+            "created_at": now,
+            "updated_at": now,
+            "started_at": now,
+            "monitoring_at": None,
+            "resolved_at": None,
+            "scheduled_for": None,
+            "scheduled_until": None,
+            "scheduled_remind_prior": False,
+            "scheduled_reminded_at": None,
+            "scheduled_auto_in_progress": False,
+            "scheduled_auto_completed": False,
+            "shortlink": f"https://stspg.io/{self._new_id()}",
+            "metadata": {},
+            "components": [],
+            "postmortem_body": None,
+            "postmortem_body_last_updated_at": None,
+            "postmortem_ignored": False,
+            "postmortem_published_at": None,
+            "postmortem_notified_subscribers": False,
+            "postmortem_notified_twitter": False,
+            "reminder_intervals": None,
+            "incident_updates": [],
+        }
+
+    def _new_update(
+        self, incident_id: str, status: str, body: str, notify: bool, now: str
+    ) -> JsonObject:
+        return {
+            "id": self._new_id(),
+            "incident_id": incident_id,
+            "status": status,
+            "body": body,
+            "created_at": now,
+            "updated_at": now,
+            "display_at": now,
+            "deliver_notifications": notify,
+            "affected_components": None,
+            "custom_tweet": None,
+            "tweet_id": None,
+            "twitter_updated_at": None,
+            "wants_twitter_update": False,
+        }
+
+    def _new_id(self) -> str:
+        while True:
+            candidate = "".join(self._random.choices(_ID_ALPHABET, k=12))
+            if candidate not in self._used_ids:
+                self._used_ids.add(candidate)
+                return candidate
+
+    def _newest_first(self, page_id: str) -> list[JsonObject]:
+        # Creation order is insertion order, so reversing it is newest first.
+        return [i for i in reversed(self._incidents.values()) if i["page_id"] == page_id]
+
+    # -- control surface -----------------------------------------------------
+
+    def add_page(self, page_id: str, name: str | None = None) -> None:
+        """Make `page_id` exist (an existing page is left as it is)."""
+        with self._lock:
+            now = format_timestamp(self.now())
+            self._pages.setdefault(
+                page_id,
+                {
+                    "id": page_id,
+                    "name": name or f"Simulated page {page_id}",
+                    "created_at": now,
+                    "updated_at": now,
+                    "subdomain": f"{page_id}.statuspage.io",
+                    "time_zone": "UTC",
+                    "url": None,
+                    "page_description": None,
+                    "headline": None,
+                },
+            )
+
+    def incidents(self, page_id: str | None = None) -> list[JsonObject]:
+        """Deep copies of all incidents (of one page, if given), newest first."""
+        with self._lock:
+            found = reversed(self._incidents.values())
+            return [copy.deepcopy(i) for i in found if page_id in (None, i["page_id"])]
+
+    def incident(self, incident_id: str) -> JsonObject:
+        """A deep copy of one incident; KeyError if it does not exist."""
+        with self._lock:
+            return copy.deepcopy(self._incidents[incident_id])
+
+    def writes(self) -> list[RecordedRequest]:
+        """The recorded POST/PATCH/PUT/DELETE requests to incident paths."""
+        return [
+            request
+            for request in self.requests
+            if request.method in WRITE_METHODS and "/incidents" in request.path
+        ]
+
+    def set_reject_maintenance_status(self, reject: bool) -> None:
+        """Answer 422 to maintenance statuses on realtime incidents (or accept them again)."""
+        with self._lock:
+            self._reject_maintenance_status = reject

@@ -1,0 +1,113 @@
+"""The state database's tables, as SQLAlchemy 2.0 typed models.
+
+The Alembic migrations in ``migrations/`` build exactly this schema (a test runs
+``alembic check``). Timestamps are stored as UTC and always read back aware.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = ["ActionState", "Base", "Link", "Transition", "UTCDateTime"]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base carrying the constraint naming convention Alembic relies on."""
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime()}
+
+
+class ActionState(Base):
+    """Per incident action: since when it mirrors, and how far polling got."""
+
+    __tablename__ = "action_state"
+
+    name: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    activated_at: Mapped[datetime]
+    last_poll_at: Mapped[datetime | None]
+
+
+class Link(Base):
+    """One alert as one incident action mirrors it, and its Statuspage incident.
+
+    The ``mirror_*`` columns hold what has been mirrored so far (core ``Mirror``);
+    ``pending_call`` records a write's intent before it is sent, so a crash
+    between the call and the commit is found and reconciled, never repeated blindly.
+    """
+
+    __tablename__ = "links"
+    __table_args__ = (sa.UniqueConstraint("incident_action", "alert_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    incident_action: Mapped[str] = mapped_column(sa.String(200))
+    alert_id: Mapped[int] = mapped_column(sa.BigInteger, index=True)
+    page_id: Mapped[str] = mapped_column(sa.String(64))
+    alert_summary: Mapped[str] = mapped_column(sa.String(255), default="")
+    statuspage_incident_id: Mapped[str | None] = mapped_column(sa.String(64))
+    statuspage_status: Mapped[str | None] = mapped_column(sa.String(32))
+    is_open: Mapped[bool] = mapped_column(default=True, index=True)
+    triggered_at: Mapped[datetime | None]
+    mirror_status: Mapped[str | None] = mapped_column(sa.String(32))
+    mirror_priority: Mapped[str | None] = mapped_column(sa.String(32))
+    mirror_responders: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    mirror_policy_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    mirror_rule_index: Mapped[int | None]
+    mirror_next_escalation: Mapped[datetime | None]
+    last_log_entry_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    pending_call: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.String(1000))
+    next_attempt_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Transition(Base):
+    """The audit trail: one row per detected event and the decision taken."""
+
+    __tablename__ = "transitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    alert_id: Mapped[int] = mapped_column(sa.BigInteger, index=True)
+    incident_action: Mapped[str] = mapped_column(sa.String(200))
+    page_id: Mapped[str] = mapped_column(sa.String(64))
+    statuspage_incident_id: Mapped[str | None] = mapped_column(sa.String(64))
+    event: Mapped[str] = mapped_column(sa.String(32))
+    outcome: Mapped[str] = mapped_column(sa.String(32))
+    from_status: Mapped[str | None] = mapped_column(sa.String(32))
+    to_status: Mapped[str | None] = mapped_column(sa.String(32))
+    reason: Mapped[str | None] = mapped_column(sa.String(1000))

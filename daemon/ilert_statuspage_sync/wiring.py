@@ -1,0 +1,88 @@
+"""Build the shell's collaborators (clients, engine, syncer) from a ``Config``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from ilert_statuspage_sync.clients.http import HttpService, RetryPolicy, budget_for
+from ilert_statuspage_sync.clients.ilert import IlertClient
+from ilert_statuspage_sync.clients.statuspage import StatuspageClient
+from ilert_statuspage_sync.config import Config
+from ilert_statuspage_sync.logs import register_secrets
+from ilert_statuspage_sync.runner import Syncer
+from ilert_statuspage_sync.store.database import make_engine, make_sessions, upgrade
+
+__all__ = ["Services", "build_services", "build_syncer"]
+
+Observer = Callable[[str, int | None, float], None]
+
+
+@dataclass
+class Services:
+    """The API clients of one configuration."""
+
+    ilert: IlertClient
+    statuspage: dict[str, StatuspageClient]
+    https: list[HttpService] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        for http in self.https:
+            http.close()
+
+
+def build_services(
+    config: Config,
+    *,
+    timeout: tuple[float, float] = (5.0, 20.0),
+    retry: RetryPolicy | None = None,
+    on_response: Observer | None = None,
+) -> Services:
+    """One client per API key; clients sharing a key share its rate budget."""
+    register_secrets(
+        [config.ilert.api_key.reveal(), *(c.api_key.reveal() for c in config.connectors.values())]
+    )
+    ilert_http = HttpService(
+        "ilert",
+        config.ilert.api_url,
+        f"Bearer {config.ilert.api_key.reveal()}",
+        budget_for("ilert", config.ilert.api_key, config.ilert.requests_per_minute),
+        timeout=timeout,
+        retry=retry,
+        on_response=on_response,
+    )
+    https = [ilert_http]
+    statuspage: dict[str, StatuspageClient] = {}
+    for name, connector in config.connectors.items():
+        http = HttpService(
+            "statuspage",
+            connector.api_url,
+            f"OAuth {connector.api_key.reveal()}",
+            budget_for("statuspage", connector.api_key, connector.requests_per_minute),
+            timeout=timeout,
+            retry=retry,
+            on_response=on_response,
+        )
+        https.append(http)
+        statuspage[name] = StatuspageClient(http)
+    return Services(IlertClient(ilert_http), statuspage, https)
+
+
+def build_syncer(
+    config: Config,
+    services: Services,
+    *,
+    engine: sa.Engine | None = None,
+    dry_run: bool = False,
+    migrate: bool = True,
+) -> Syncer:
+    """A syncer on a migrated database."""
+    engine = engine or make_engine(config.database_url)
+    if migrate:
+        upgrade(engine)
+    return Syncer(
+        config, make_sessions(engine), services.ilert, services.statuspage, dry_run=dry_run
+    )
