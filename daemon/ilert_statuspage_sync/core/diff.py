@@ -70,7 +70,7 @@ def detect_events(
         return [_triggered(alert, entries, now)]
     new_entries = _newer(entries, mirror.last_log_entry_id if mirror else None)
     if mirror is None:
-        found = _first_sight(alert, now)
+        found = _first_sight(alert, new_entries, now)
         base = Mirror.of(alert, None).advanced(status=AlertStatus.PENDING)
     else:
         found = _changes(mirror, alert, new_entries, now)
@@ -138,8 +138,14 @@ def _newer(entries: Sequence[LogEntry], cursor: int | None) -> list[LogEntry]:
     return sorted(fresh, key=lambda entry: entry.id)
 
 
-def _first_sight(alert: Alert, now: datetime) -> list[_Found]:
+def _first_sight(alert: Alert, entries: Sequence[LogEntry], now: datetime) -> list[_Found]:
     found = [_Found(EventKind.CREATED, alert.report_time, {})]
+    # Escalations and raises since creation are events of their own; assignment
+    # entries are not, since routing assigns every new alert.
+    for kind in (EventKind.ESCALATED, EventKind.PRIORITY_RAISED):
+        markers = [entry for entry in entries if entry.type in _MARKER_TYPES[kind]]
+        if markers:
+            found.append(_Found(kind, markers[0].timestamp, {}))
     # A resolved alert only shows an accept when it says when; otherwise the
     # accept would sort after the resolve.
     if alert.status == AlertStatus.ACCEPTED or (

@@ -2,9 +2,11 @@
 
 Events are walked oldest first through the lifecycle table. Status changes
 are state, so consecutive ones fold into one call and the public only sees the
-latest; text is history, so every body (the alert's details at creation, each
-comment) stays its own incident update. A status change rides along with the
-body next to it, as Statuspage's docs advise ("send status and message at the
+latest (an incident created and resolved in one interval is created
+``resolved``); text is history, so every body (the alert's details at
+creation, each comment) stays its own incident update and shows the status the
+incident had when it was written. A status change rides along with the body
+that follows it, as Statuspage's docs advise ("send status and message at the
 same time to avoid two separate incident updates").
 
 Two rules beyond the table keep the page truthful:
@@ -156,6 +158,9 @@ class _Builder:
         if self.status in _FINAL_STATUSES:
             self._no_change(event, f"the incident is {self.status}; it is never re-opened")
             return
+        if self.pending is not None and self.pending.kind is CallKind.UPDATE and self.pending.has_body:
+            # That text was written before this change: it keeps the status it had.
+            self._flush()
         call = self.pending or self._start(CallKind.UPDATE)
         call.status = status
         if call.kind is CallKind.CREATE:

@@ -1,0 +1,736 @@
+"""End-to-end tests of the console script, run as a subprocess against the simulators.
+
+Every command runs as ``python -m ilert_statuspage_sync --config PATH ...`` with a
+real TOML file, real key files and a real SQLite file in ``tmp_path``; the iLert
+and Statuspage simulators serve in this test process. The API keys are canary
+values, and every test ends by checking that no captured output and no byte of
+the state database holds them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
+from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
+
+CANARY_ILERT_KEY = "canary-ilert-3f9c1e"
+CANARY_STATUSPAGE_KEY = "canary-sp-9a7d2b"
+CANARIES = (CANARY_ILERT_KEY, CANARY_STATUSPAGE_KEY)
+WRONG_STATUSPAGE_KEY = "wrong-sp-key-5e1d0a"
+
+COMMAND_TIMEOUT = 60.0  # seconds for one short command; generous for a loaded CI machine
+DEMO_TIMEOUT = 120.0
+RUN_DEADLINE = 30.0
+SLOW_POLL = 60  # seconds: a refused item waits one interval, far longer than a test
+HISTORY_KEYS = {
+    "at",
+    "alert_id",
+    "incident_action",
+    "page_id",
+    "statuspage_incident_id",
+    "event",
+    "outcome",
+    "from_status",
+    "to_status",
+    "reason",
+}
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one finished command printed and returned."""
+
+    args: tuple[str, ...]
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        """Both streams, for "appears anywhere" assertions."""
+        return self.stdout + self.stderr
+
+    def logs(self) -> list[dict[str, Any]]:
+        """The JSON log lines on stderr (stderr is not a TTY, so logs are JSON)."""
+        return _json_lines(self.stderr)
+
+    def describe(self) -> str:
+        """A readable dump for assertion messages."""
+        return (
+            f"{self.args} exited {self.code}\n--stdout--\n{self.stdout}\n--stderr--\n{self.stderr}"
+        )
+
+
+@dataclass
+class Cli:
+    """Writes the config and key files and runs the console script against them."""
+
+    folder: Path
+    ilert: IlertSimulator
+    statuspage: StatuspageSimulator
+    captured: list[str] = field(default_factory=list)
+
+    @property
+    def config_path(self) -> Path:
+        return self.folder / "config.toml"
+
+    @property
+    def db_path(self) -> Path:
+        return self.folder / "state.db"
+
+    @property
+    def ilert_key_file(self) -> Path:
+        return self.folder / "ilert.key"
+
+    @property
+    def statuspage_key_file(self) -> Path:
+        return self.folder / "statuspage.key"
+
+    def write_keys(self, statuspage_key: str = CANARY_STATUSPAGE_KEY) -> None:
+        """Key files as an operator writes them: one line, mode 600."""
+        for path, key in (
+            (self.ilert_key_file, CANARY_ILERT_KEY),
+            (self.statuspage_key_file, statuspage_key),
+        ):
+            path.write_text(key + "\n", encoding="utf-8")
+            path.chmod(0o600)
+
+    def config_text(
+        self,
+        *,
+        poll_interval: int = SLOW_POLL,
+        log_level: str = "info",
+        statuspage_key_file: Path | None = None,
+        auto_connector: str = "main",
+    ) -> str:
+        """The TOML of a valid config with both incident actions."""
+        key_file = statuspage_key_file or self.statuspage_key_file
+        return f"""\
+poll_interval = {poll_interval}
+database_url = {_toml_str(f"sqlite:///{self.db_path}")}
+log_level = {_toml_str(log_level)}
+
+[ilert]
+api_url = {_toml_str(self.ilert.url)}
+api_key_file = {_toml_str(str(self.ilert_key_file))}
+requests_per_minute = 600
+
+[connectors.main]
+api_url = {_toml_str(self.statuspage.url)}
+api_key_file = {_toml_str(str(key_file))}
+requests_per_minute = 600
+
+[[incident_actions]]
+name = "public-api"
+alert_sources = [{AUTO_SOURCE}]
+connector = {_toml_str(auto_connector)}
+page_id = {_toml_str(AUTO_PAGE)}
+
+[[incident_actions]]
+name = "manual-review"
+alert_sources = [{MANUAL_SOURCE}]
+connector = "main"
+page_id = {_toml_str(MANUAL_PAGE)}
+trigger_mode = "manual"
+"""
+
+    def write_config(self, text: str | None = None, **options: Any) -> Path:
+        """Write ``text`` (or the valid config built from ``options``) as config.toml."""
+        self.config_path.write_text(
+            text if text is not None else self.config_text(**options), encoding="utf-8"
+        )
+        self.config_path.chmod(0o600)
+        return self.config_path
+
+    def argv(self, *args: str, config: Path | None = None) -> list[str]:
+        """The command line of the console script, as ``python -m`` runs it."""
+        path = config or self.config_path
+        return [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(path), *args]
+
+    def run(
+        self, *args: str, config: Path | None = None, timeout: float = COMMAND_TIMEOUT
+    ) -> Result:
+        """Run one command to completion and capture both streams."""
+        completed = subprocess.run(
+            self.argv(*args, config=config),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=self.folder,
+            env=child_environment(),
+            check=False,
+        )
+        self.captured += [completed.stdout, completed.stderr]
+        return Result(tuple(args), completed.returncode, completed.stdout, completed.stderr)
+
+    def leaks(self) -> list[str]:
+        """Where a canary key turned up: in captured output or the database files."""
+        found = [
+            f"captured output #{number}: {canary}"
+            for number, text in enumerate(self.captured)
+            for canary in CANARIES
+            if canary in text
+        ]
+        for path in sorted(self.folder.glob(f"{self.db_path.name}*")):
+            data = path.read_bytes()
+            found += [f"{path.name}: {c}" for c in CANARIES if c.encode() in data]
+        return found
+
+
+def child_environment() -> dict[str, str]:
+    """This environment without anything that would redirect key files or logs."""
+    env = {k: v for k, v in os.environ.items() if k != "CREDENTIALS_DIRECTORY"}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _toml_str(value: str) -> str:
+    # A JSON string is a valid TOML basic string for the paths and URLs used here.
+    return json.dumps(value)
+
+
+def _json_lines(text: str) -> list[dict[str, Any]]:
+    lines = []
+    for line in text.splitlines():
+        try:
+            parsed = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(parsed, dict):
+            lines.append(parsed)
+    return lines
+
+
+def _wait_for(condition: Callable[[], bool], deadline: float, what: str) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` once ``deadline`` s pass."""
+    end = time.monotonic() + deadline
+    while not condition():
+        if time.monotonic() > end:
+            pytest.fail(f"gave up after {deadline:g}s waiting for {what}")
+        time.sleep(0.1)
+
+
+def _table_rows(stdout: str) -> list[list[str]]:
+    """A printed table as rows of whitespace-separated cells (header first)."""
+    return [line.split() for line in stdout.splitlines() if line.strip()]
+
+
+@pytest.fixture(name="ilert")
+def _ilert() -> Iterator[IlertSimulator]:
+    with IlertSimulator(api_key=CANARY_ILERT_KEY) as simulator:
+        yield simulator
+
+
+@pytest.fixture(name="statuspage")
+def _statuspage() -> Iterator[StatuspageSimulator]:
+    with StatuspageSimulator(
+        api_key=CANARY_STATUSPAGE_KEY, page_ids=(AUTO_PAGE, MANUAL_PAGE), seed=7
+    ) as simulator:
+        yield simulator
+
+
+@pytest.fixture(name="cli")
+def _cli(tmp_path: Path, ilert: IlertSimulator, statuspage: StatuspageSimulator) -> Iterator[Cli]:
+    cli = Cli(tmp_path, ilert, statuspage)
+    cli.write_keys()
+    cli.write_config()
+    yield cli
+    leaks = cli.leaks()
+    assert not leaks, f"API keys leaked: {leaks}"
+
+
+@pytest.fixture(name="activated")
+def _activated(cli: Cli) -> Cli:
+    """A CLI whose first ``sync`` pass has activated both incident actions."""
+    first = cli.run("sync")
+    assert first.code == 0, first.describe()
+    return cli
+
+
+# -- db upgrade -------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_db_upgrade_migrates_a_fresh_file_then_is_a_no_op(cli: Cli) -> None:
+    """``db upgrade`` reports empty -> head on a fresh file, and head -> head on a second run."""
+    first = cli.run("db", "upgrade")
+    assert first.code == 0, first.describe()
+    assert first.stdout.strip() == f"database sqlite:///{cli.db_path}: empty -> 0001"
+    assert cli.db_path.is_file()
+
+    second = cli.run("db", "upgrade")
+    assert second.code == 0, second.describe()
+    assert second.stdout.strip() == f"database sqlite:///{cli.db_path}: 0001 -> 0001"
+
+
+# -- sync -------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_sync_activates_then_mirrors_a_new_alert_once(
+    cli: Cli, ilert: IlertSimulator, statuspage: StatuspageSimulator
+) -> None:
+    """The first ``sync`` only activates; the next creates one incident; a third writes nothing."""
+    first = cli.run("sync")
+    assert first.code == 0, first.describe()
+    assert statuspage.incidents() == []
+    assert statuspage.writes() == []
+
+    alert_id = ilert.create_alert(AUTO_SOURCE, "Checkout API down", "5xx on /checkout")
+    second = cli.run("sync")
+    assert second.code == 0, second.describe()
+    incidents = statuspage.incidents(AUTO_PAGE)
+    assert len(incidents) == 1
+    assert incidents[0]["name"] == "Checkout API down"
+    assert incidents[0]["status"] == "identified"
+    assert incidents[0]["metadata"] == {
+        "ilert": {"alert_id": str(alert_id), "incident_action": "public-api"}
+    }
+    assert statuspage.incidents(MANUAL_PAGE) == []
+    writes_after_create = len(statuspage.writes())
+    assert writes_after_create == 1
+
+    third = cli.run("sync")
+    assert third.code == 0, third.describe()
+    assert len(statuspage.writes()) == writes_after_create
+    assert len(statuspage.incidents()) == 1
+
+
+@pytest.mark.slow
+def test_sync_dry_run_logs_the_transition_and_writes_nothing(
+    activated: Cli, ilert: IlertSimulator, statuspage: StatuspageSimulator
+) -> None:
+    """``sync --dry-run`` logs the planned create as a dry-run transition and sends no write."""
+    alert_id = ilert.create_alert(AUTO_SOURCE, "Search slow", "p99 above 2s")
+
+    dry = activated.run("sync", "--dry-run")
+    assert dry.code == 0, dry.describe()
+    planned = [
+        line
+        for line in dry.logs()
+        if line.get("event") == "transition" and line.get("alert_id") == alert_id
+    ]
+    assert len(planned) == 1, dry.describe()
+    assert planned[0]["dry_run"] is True
+    assert planned[0]["outcome"] == "created"
+    assert planned[0]["to_status"] == "identified"
+    assert planned[0]["incident_action"] == "public-api"
+    assert statuspage.writes() == []
+    assert statuspage.incidents() == []
+    history = activated.run("history", "--json")
+    assert history.code == 0, history.describe()
+    assert history.stdout == "", "a dry run must not write audit rows"
+
+    real = activated.run("sync")
+    assert real.code == 0, real.describe()
+    assert [i["name"] for i in statuspage.incidents(AUTO_PAGE)] == ["Search slow"]
+
+
+@pytest.mark.slow
+def test_sync_exits_1_on_a_refused_item_and_status_shows_why(
+    activated: Cli, ilert: IlertSimulator, statuspage: StatuspageSimulator
+) -> None:
+    """A 422 on the create makes ``sync`` exit 1; ``status`` names the reason; the retry waits."""
+    alert_id = ilert.create_alert(AUTO_SOURCE, "Payments degraded")
+    statuspage.inject_fault(422, {"error": "Name is invalid"}, times=1, method="POST")
+
+    failed = activated.run("sync")
+    assert failed.code == 1, failed.describe()
+    assert statuspage.incidents() == []
+    warnings = [line for line in failed.logs() if line.get("event") == "alert_sync_failed"]
+    assert len(warnings) == 1, failed.describe()
+    assert warnings[0]["alert_id"] == alert_id
+    assert "Name is invalid" in warnings[0]["error"]
+
+    status = activated.run("status")
+    assert status.code == 0, status.describe()
+    line = _line_with(status.stdout, f" {alert_id} ")
+    assert line.startswith("public-api"), status.stdout
+    assert "created:failed" in line
+    assert "1x, retry " in line
+    assert "Name is invalid" in line
+    assert "HTTP 422" in line
+
+    history = activated.run("history", "--json", "--alert", str(alert_id))
+    rows = _json_lines(history.stdout)
+    assert [(r["event"], r["outcome"]) for r in rows] == [("created", "failed")]
+    assert "Name is invalid" in rows[0]["reason"]
+
+    # The next pass comes before the retry delay (one poll interval): it must not resend.
+    posts_before = len(statuspage.writes())
+    deferred = activated.run("sync")
+    assert deferred.code == 0, deferred.describe()
+    assert len(statuspage.writes()) == posts_before
+    finished = [line for line in deferred.logs() if line.get("event") == "pass_finished"]
+    assert finished, deferred.describe()
+    assert finished[-1]["deferred_items"] == 1
+    again = activated.run("status")
+    assert "1x, retry " in _line_with(again.stdout, f" {alert_id} ")
+
+
+# -- status and history ------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_status_and_history_show_the_mirrored_alert(
+    activated: Cli, ilert: IlertSimulator, statuspage: StatuspageSimulator
+) -> None:
+    """``status`` lists the alert and its incident; ``history`` prints its audit rows."""
+    alert_id = ilert.create_alert(AUTO_SOURCE, "Login errors", "OAuth provider timing out")
+    other_id = ilert.create_alert(AUTO_SOURCE, "Disk filling up")
+    synced = activated.run("sync")
+    assert synced.code == 0, synced.describe()
+    incident_id = next(
+        i["id"] for i in statuspage.incidents(AUTO_PAGE) if i["name"] == "Login errors"
+    )
+
+    status = activated.run("status")
+    assert status.code == 0, status.describe()
+    rows = _table_rows(status.stdout)
+    assert rows[0] == [
+        "ACTION",
+        "ALERT",
+        "STATE",
+        "INCIDENT",
+        "STATUS",
+        "LAST",
+        "TRANSITION",
+        "PROBLEM",
+    ]
+    by_alert = {row[1]: row for row in rows[1:]}
+    assert set(by_alert) == {str(alert_id), str(other_id)}
+    assert by_alert[str(alert_id)] == [
+        "public-api",
+        str(alert_id),
+        "pending",
+        incident_id,
+        "identified",
+        "created:created",
+        "-",
+    ]
+
+    table = activated.run("history")
+    assert table.code == 0, table.describe()
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == [
+        "AT",
+        "ALERT",
+        "ACTION",
+        "EVENT",
+        "OUTCOME",
+        "FROM",
+        "TO",
+        "INCIDENT",
+        "REASON",
+    ]
+    ours = [line for line in lines[1:] if f" {alert_id} " in line]
+    assert len(ours) == 1
+    assert all(word in ours[0] for word in ("public-api", "created", "identified", incident_id))
+    assert len(lines) == 3  # the header and one row per alert
+
+    as_json = activated.run("history", "--json", "--alert", str(alert_id))
+    assert as_json.code == 0, as_json.describe()
+    objects = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert len(objects) == 1
+    row = objects[0]
+    assert set(row) == HISTORY_KEYS
+    assert row["alert_id"] == alert_id
+    assert row["incident_action"] == "public-api"
+    assert row["page_id"] == AUTO_PAGE
+    assert row["statuspage_incident_id"] == incident_id
+    assert (row["event"], row["outcome"]) == ("created", "created")
+    assert (row["from_status"], row["to_status"]) == (None, "identified")
+    assert row["at"].endswith("+00:00")
+
+
+@pytest.mark.slow
+def test_status_on_an_empty_database_says_nothing_is_tracked(cli: Cli) -> None:
+    """``status`` before any alert prints only the header and a hint."""
+    assert cli.run("db", "upgrade").code == 0
+    status = cli.run("status")
+    assert status.code == 0, status.describe()
+    assert status.stdout.splitlines()[-1] == "no alerts tracked yet"
+
+
+# -- trigger ------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_trigger_mirrors_an_alert_of_a_manual_action(
+    activated: Cli, ilert: IlertSimulator, statuspage: StatuspageSimulator
+) -> None:
+    """An alert of a manual action is only mirrored once ``trigger`` named it."""
+    alert_id = ilert.create_alert(MANUAL_SOURCE, "Batch jobs late", "nightly export delayed")
+    untouched = activated.run("sync")
+    assert untouched.code == 0, untouched.describe()
+    assert statuspage.incidents() == []
+
+    trigger = activated.run("trigger", "manual-review", str(alert_id))
+    assert trigger.code == 0, trigger.describe()
+    assert trigger.stdout.strip() == (
+        f"alert {alert_id} will be mirrored by manual-review from the next pass"
+    )
+    again = activated.run("trigger", "manual-review", str(alert_id))
+    assert again.code == 0, again.describe()
+    assert again.stdout.strip() == f"alert {alert_id} is already mirrored by manual-review"
+
+    synced = activated.run("sync")
+    assert synced.code == 0, synced.describe()
+    incidents = statuspage.incidents(MANUAL_PAGE)
+    assert [i["name"] for i in incidents] == ["Batch jobs late"]
+    assert incidents[0]["metadata"]["ilert"] == {
+        "alert_id": str(alert_id),
+        "incident_action": "manual-review",
+    }
+    assert statuspage.incidents(AUTO_PAGE) == []
+
+
+@pytest.mark.slow
+def test_trigger_refuses_an_automatic_action(activated: Cli, ilert: IlertSimulator) -> None:
+    """``trigger`` on an automatic action exits 2 saying that the action is automatic."""
+    alert_id = ilert.create_alert(AUTO_SOURCE, "Anything")
+    result = activated.run("trigger", "public-api", str(alert_id))
+    assert result.code == 2, result.describe()
+    assert result.stdout == ""
+    assert result.stderr.strip() == (
+        "error: incident action 'public-api' has trigger_mode = \"automatic\"; "
+        'trigger only applies to actions with trigger_mode = "manual"'
+    )
+
+
+@pytest.mark.slow
+def test_trigger_names_the_configured_actions_for_an_unknown_one(cli: Cli) -> None:
+    """``trigger`` with an unknown action name exits 2 and lists the configured actions."""
+    result = cli.run("trigger", "status-page", "7")
+    assert result.code == 2, result.describe()
+    assert result.stderr.strip() == (
+        "error: no incident action named 'status-page' (configured: public-api, manual-review)"
+    )
+
+
+# -- check ----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_check_reports_one_ok_line_per_check(cli: Cli, statuspage: StatuspageSimulator) -> None:
+    """``check`` prints an ok line for the config, database, iLert and each page, and exits 0."""
+    assert cli.run("db", "upgrade").code == 0
+    result = cli.run("check")
+    assert result.code == 0, result.describe()
+    lines = result.stdout.splitlines()
+    assert lines == [
+        f"ok   config {cli.config_path}: valid",
+        f"ok   database sqlite:///{cli.db_path}: up to date",
+        f"ok   iLert {cli.ilert.url} (file {cli.ilert_key_file}): reachable, key accepted",
+        f"ok   Statuspage page {AUTO_PAGE} for public-api via connector main "
+        f"(file {cli.statuspage_key_file}): reachable, key accepted",
+        f"ok   Statuspage page {MANUAL_PAGE} for manual-review via connector main "
+        f"(file {cli.statuspage_key_file}): reachable, key accepted",
+    ]
+    assert statuspage.writes() == []
+
+
+@pytest.mark.slow
+def test_check_fails_on_a_wrong_statuspage_key_without_printing_it(cli: Cli) -> None:
+    """A rejected Statuspage key gives FAIL lines naming page and connector, and exit 1."""
+    cli.write_keys(statuspage_key=WRONG_STATUSPAGE_KEY)
+    result = cli.run("check")
+    assert result.code == 1, result.describe()
+    lines = result.stdout.splitlines()
+    assert len(lines) == 5, result.describe()
+    assert all(line.startswith("ok   ") for line in lines[:3]), result.describe()
+    failed = [line for line in lines if line.startswith("FAIL ")]
+    assert len(failed) == 2
+    for line, page, action in zip(
+        failed, (AUTO_PAGE, MANUAL_PAGE), ("public-api", "manual-review"), strict=True
+    ):
+        assert f"Statuspage page {page} for {action} via connector main" in line
+        assert "HTTP 401" in line
+        assert "the API key was rejected" in line
+    assert WRONG_STATUSPAGE_KEY not in result.output
+
+
+# -- config errors ------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_missing_config_file_exits_2(cli: Cli) -> None:
+    """A config path that does not exist exits 2 naming the path."""
+    missing = cli.folder / "nowhere" / "config.toml"
+    result = cli.run("status", config=missing)
+    assert result.code == 2, result.describe()
+    assert result.stdout == ""
+    assert result.stderr.strip() == f"error: {missing}: config file not found (pass --config PATH)"
+
+
+@pytest.mark.slow
+def test_unknown_config_key_exits_2_naming_it(cli: Cli) -> None:
+    """A misspelt top-level key exits 2 naming the key and suggesting the right one."""
+    cli.write_config("pol_interval = 30\n" + cli.config_text())
+    result = cli.run("sync")
+    assert result.code == 2, result.describe()
+    assert result.stderr.startswith(
+        f"error: {cli.config_path}: pol_interval: unknown key (did you mean 'poll_interval'?)"
+    ), result.describe()
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_unknown_key_inside_a_table_exits_2_with_its_dotted_name(cli: Cli) -> None:
+    """An unknown key in ``[connectors.main]`` is named with its dotted path."""
+    text = cli.config_text().replace("[connectors.main]\n", '[connectors.main]\napi_token = "x"\n')
+    cli.write_config(text)
+    result = cli.run("status")
+    assert result.code == 2, result.describe()
+    assert f"{cli.config_path}: connectors.main.api_token: unknown key" in result.stderr
+
+
+@pytest.mark.slow
+def test_missing_key_file_exits_2_naming_the_path(cli: Cli) -> None:
+    """A Statuspage key file that does not exist exits 2 naming the key and the file."""
+    missing = cli.folder / "secrets" / "statuspage.key"
+    cli.write_config(statuspage_key_file=missing)
+    result = cli.run("sync")
+    assert result.code == 2, result.describe()
+    assert result.stderr.strip() == (
+        f"error: {cli.config_path}: connectors.main.api_key_file: "
+        f"cannot read key file {missing}: No such file or directory"
+    )
+
+
+@pytest.mark.slow
+def test_unknown_connector_exits_2_naming_the_defined_ones(cli: Cli) -> None:
+    """An incident action naming an undefined connector exits 2 listing the defined ones."""
+    cli.write_config(auto_connector="backup")
+    result = cli.run("check")
+    assert result.code == 2, result.describe()
+    assert result.stdout == ""
+    assert result.stderr.strip() == (
+        f"error: {cli.config_path}: incident_actions[0].connector: "
+        "unknown connector 'backup' (defined: main)"
+    )
+
+
+# -- demo and run ----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_demo_walks_the_whole_lifecycle_table(cli: Cli) -> None:
+    """``demo`` plays every row of both lifecycle tables and says that all matched."""
+    result = cli.run("demo", timeout=DEMO_TIMEOUT)
+    assert result.code == 0, result.describe()
+    assert "all rows matched the lifecycle table" in result.stdout
+    assert "BAD" not in result.stdout
+
+
+@pytest.mark.slow
+def test_run_polls_until_sigterm_then_stops_cleanly(
+    cli: Cli, ilert: IlertSimulator, statuspage: StatuspageSimulator
+) -> None:
+    """``run`` mirrors an alert on a later poll and exits 0 with a "stopped" line on SIGTERM."""
+    cli.write_config(poll_interval=5)
+    stdout_path, stderr_path = cli.folder / "run.stdout", cli.folder / "run.stderr"
+    with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
+        daemon = subprocess.Popen(
+            cli.argv("run"), stdout=out, stderr=err, cwd=cli.folder, env=child_environment()
+        )
+    try:
+
+        def events() -> list[str]:
+            return [
+                str(line.get("event"))
+                for line in _json_lines(stderr_path.read_text(encoding="utf-8", errors="replace"))
+            ]
+
+        _wait_for(lambda: "pass_finished" in events(), RUN_DEADLINE, "the first pass")
+        alert_id = ilert.create_alert(AUTO_SOURCE, "Webhooks delayed", "queue backlog")
+        _wait_for(lambda: len(statuspage.incidents(AUTO_PAGE)) == 1, RUN_DEADLINE, "the incident")
+        daemon.send_signal(signal.SIGTERM)
+        code = daemon.wait(timeout=RUN_DEADLINE)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait(timeout=RUN_DEADLINE)
+    stderr = stderr_path.read_text(encoding="utf-8")
+    cli.captured += [stdout_path.read_text(encoding="utf-8"), stderr]
+    assert code == 0, stderr
+    logs = _json_lines(stderr)
+    names = [line.get("event") for line in logs]
+    assert names[0] == "daemon_started", stderr
+    assert "stopped" in names, stderr
+    assert names.index("stopping") < names.index("stopped")
+    stopping = next(line for line in logs if line.get("event") == "stopping")
+    assert stopping["signal"] == "SIGTERM"
+    created = [
+        line
+        for line in logs
+        if line.get("event") == "transition" and line.get("alert_id") == alert_id
+    ]
+    assert [(line["outcome"], line["dry_run"]) for line in created] == [("created", False)]
+    assert statuspage.incidents(AUTO_PAGE)[0]["name"] == "Webhooks delayed"
+
+
+# -- secrets --------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_no_command_prints_or_stores_an_api_key(
+    cli: Cli, ilert: IlertSimulator, statuspage: StatuspageSimulator
+) -> None:
+    """Debug logs, failures and every read command keep both canary keys out of output and DB."""
+    cli.write_config(log_level="debug")
+    results = [cli.run("db", "upgrade"), cli.run("check"), cli.run("sync")]
+    alert_id = ilert.create_alert(AUTO_SOURCE, "Canary outage", "details")
+    manual_id = ilert.create_alert(MANUAL_SOURCE, "Canary manual")
+    statuspage.inject_fault(500, {"error": "boom"}, times=1, method="POST")
+    ilert.inject_fault(503, {"message": "maintenance"}, times=1, path_contains="log-entries")
+    results += [
+        cli.run("trigger", "manual-review", str(manual_id)),
+        cli.run("sync", "--dry-run"),
+        cli.run("sync"),
+        cli.run("sync"),
+        cli.run("status"),
+        cli.run("history"),
+        cli.run("history", "--json", "--alert", str(alert_id)),
+    ]
+    codes = [r.code for r in results]
+    # The create hit by the injected 500 fails the first real pass; the next one heals it.
+    assert codes == [0, 0, 0, 0, 0, 1, 0, 0, 0, 0], [r.describe() for r in results]
+    assert statuspage.incidents(MANUAL_PAGE), [r.describe() for r in results]
+    assert len(cli.captured) == 2 * len(results)
+    for result in results:
+        for canary in CANARIES:
+            assert canary not in result.output, result.describe()
+    db_files = sorted(cli.folder.glob("state.db*"))
+    assert db_files
+    for path in db_files:
+        data = path.read_bytes()
+        for canary in CANARIES:
+            assert canary.encode() not in data, path
+    # Both keys really went over the wire, so the absence above means something.
+    assert any(
+        r.headers.get("authorization") == f"Bearer {CANARY_ILERT_KEY}" for r in ilert.requests
+    )
+    assert any(
+        r.headers.get("authorization") == f"OAuth {CANARY_STATUSPAGE_KEY}"
+        for r in statuspage.requests
+    )
+
+
+def _line_with(stdout: str, needle: str) -> str:
+    """The one line of ``stdout`` that contains ``needle``."""
+    found = [line for line in stdout.splitlines() if needle in line]
+    assert len(found) == 1, stdout
+    return found[0]
