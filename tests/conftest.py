@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import structlog
 
 from ilert_statuspage_sync.clients.http import RetryPolicy
@@ -45,13 +49,44 @@ def _ilert() -> Iterator[IlertSimulator]:
 
 @pytest.fixture(name="statuspage")
 def _statuspage() -> Iterator[StatuspageSimulator]:
-    with StatuspageSimulator(api_key=STATUSPAGE_KEY, page_ids=(AUTO_PAGE, MANUAL_PAGE), seed=7) as sim:
+    with StatuspageSimulator(
+        api_key=STATUSPAGE_KEY, page_ids=(AUTO_PAGE, MANUAL_PAGE), seed=7
+    ) as sim:
         yield sim
 
 
-@pytest.fixture(name="database_url")
-def _database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'state.db'}"
+POSTGRES_ENV = "ILERT_SYNC_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(
+    name="database_url",
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def _database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'state.db'}"
+        return
+    yield from _postgres_database()
+
+
+def _postgres_database() -> Iterator[str]:
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(
+            f"PostgreSQL tests need {POSTGRES_ENV}=postgresql+psycopg://USER:PASS@HOST/postgres "
+            "(a role with CREATEDB); .ci/run starts PostgreSQL and sets it"
+        )
+    name = f"ilert_sync_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 class Harness:
@@ -71,11 +106,13 @@ class Harness:
         self.services: list[Services] = []
         self.syncer = self.new_syncer()
 
-    def new_syncer(self, *, dry_run: bool = False, **changes: object) -> Syncer:
+    def new_syncer(self, *, dry_run: bool = False, **changes: Any) -> Syncer:
         """A fresh syncer (as after a restart), optionally with config changes."""
         config = dataclasses.replace(self.config, **changes) if changes else self.config
         services = build_services(
-            config, timeout=(2.0, 2.0), retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.05)
+            config,
+            timeout=(2.0, 2.0),
+            retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.05),
         )
         self.services.append(services)
         return build_syncer(config, services, engine=self.engine, dry_run=dry_run)
@@ -102,7 +139,7 @@ class Harness:
         with self.sessions() as session:
             return repo.find_link(session, action, alert_id)
 
-    def incidents(self, page_id: str = AUTO_PAGE) -> list[dict[str, object]]:
+    def incidents(self, page_id: str = AUTO_PAGE) -> list[dict[str, Any]]:
         return self.statuspage.incidents(page_id)
 
     def close(self) -> None:
@@ -115,7 +152,7 @@ class Harness:
 def _make_harness(ilert: IlertSimulator, statuspage: StatuspageSimulator, database_url: str):
     made: list[Harness] = []
 
-    def make(lifecycle: str = "classic", **changes: object) -> Harness:
+    def make(lifecycle: str = "classic", **changes: Any) -> Harness:
         config = demo_config(lifecycle, ilert.url, statuspage.url, database_url)
         if changes:
             config = dataclasses.replace(config, **changes)
@@ -131,6 +168,6 @@ def _make_harness(ilert: IlertSimulator, statuspage: StatuspageSimulator, databa
 @pytest.fixture(name="harness")
 def _harness(make_harness) -> Harness:
     """A classic-lifecycle harness whose incident actions are already activated."""
-    harness = make_harness("classic")
+    harness: Harness = make_harness("classic")
     harness.sync()
     return harness

@@ -191,11 +191,11 @@ def _status(config: Config, _args: argparse.Namespace) -> int:
     sessions = make_sessions(make_engine(config.database_url))
     with sessions() as session:
         links = session.query(Link).order_by(Link.incident_action, Link.alert_id).all()
-        last = {row.alert_id: row for row in repo.history(session, limit=2000)}
+        last = repo.last_transitions(session)
     header = ("ACTION", "ALERT", "STATE", "INCIDENT", "STATUS", "LAST TRANSITION", "PROBLEM")
     rows = [header]
     for link in links:
-        transition = last.get(link.alert_id)
+        transition = last.get((link.incident_action, link.alert_id))
         rows.append(
             (
                 link.incident_action,

@@ -108,7 +108,8 @@ class Config:
     connectors: Mapping[str, ConnectorConfig]
     incident_actions: tuple[IncidentAction, ...]
     poll_interval: float = 30.0
-    database_url: str = "sqlite:///state.db"
+    # Kept out of repr: a PostgreSQL URL may carry a password.
+    database_url: str = field(default="sqlite:///state.db", repr=False)
     lifecycle: str = "classic"
     log_level: str = "info"
     path: Path | None = None
@@ -279,6 +280,9 @@ class _Reader:
                 prefix, f"set exactly one of api_key_env, api_key_file, api_key (found {what})"
             )
         key = given[0]
+        if key == "api_key" and (not isinstance(table[key], str) or not table[key].strip()):
+            # Never echo the value: it may be a real key written without quotes.
+            raise self.fail(_join(prefix, key), "must be a non-empty string (in quotes)")
         name = self.string(table, key, prefix)
         if key == "api_key":
             return Secret(name), "inline"
@@ -290,6 +294,8 @@ class _Reader:
         path = self._key_path(name)
         try:
             value = path.read_text(encoding="utf-8").strip()
+        except UnicodeDecodeError:
+            raise self.fail(_join(prefix, key), f"key file {path} is not UTF-8 text") from None
         except OSError as error:
             reason = error.strerror or type(error).__name__
             raise self.fail(_join(prefix, key), f"cannot read key file {path}: {reason}") from None

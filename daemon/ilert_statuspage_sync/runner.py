@@ -74,8 +74,8 @@ class PassReport:
 
     @property
     def ok(self) -> bool:
-        """True when iLert was read and every item synced."""
-        return self.ilert_ok and self.failed_items == 0
+        """True when iLert was read and every item synced (none failing or waiting to retry)."""
+        return self.ilert_ok and self.failed_items == 0 and self.deferred_items == 0
 
 
 class Syncer:
@@ -101,6 +101,8 @@ class Syncer:
         self.checkpoint = checkpoint or (lambda _name: None)
         self._entries: dict[int, list[LogEntry]] = {}
         self._by_id: dict[int, Alert | None] = {}
+        # A dry run stores nothing, so it remembers its own activation times.
+        self._dry_activation: dict[str, datetime] = {}
 
     def run_pass(self) -> PassReport:
         """One pass over every incident action."""
@@ -112,6 +114,12 @@ class Syncer:
             states = repo.action_states(
                 session, [a.name for a in self.config.incident_actions], now
             )
+            if self.dry_run:
+                for name, state in states.items():
+                    if state.last_poll_at is None:
+                        state.activated_at = self._dry_activation.setdefault(
+                            name, state.activated_at
+                        )
             self._commit(session)
             alerts = self._read_ilert(states, report)
             if alerts is not None:
@@ -221,7 +229,8 @@ class Syncer:
             wanted = link.is_open and (not action.manual or link.triggered_at is not None)
             if wanted and alert_id not in chosen:
                 found = self._alert_by_id(alert_id)
-                if found is not None:
+                # A triggered id may belong to a source this action does not cover.
+                if found is not None and found.source_id in action.alert_sources:
                     chosen[alert_id] = found
         return chosen
 

@@ -114,6 +114,7 @@ class Cli:
         log_level: str = "info",
         statuspage_key_file: Path | None = None,
         auto_connector: str = "main",
+        manual_sources: tuple[int, ...] = (MANUAL_SOURCE,),
     ) -> str:
         """The TOML of a valid config with both incident actions."""
         key_file = statuspage_key_file or self.statuspage_key_file
@@ -140,7 +141,7 @@ page_id = {_toml_str(AUTO_PAGE)}
 
 [[incident_actions]]
 name = "manual-review"
-alert_sources = [{MANUAL_SOURCE}]
+alert_sources = [{", ".join(map(str, manual_sources))}]
 connector = "main"
 page_id = {_toml_str(MANUAL_PAGE)}
 trigger_mode = "manual"
@@ -368,10 +369,11 @@ def test_sync_exits_1_on_a_refused_item_and_status_shows_why(
     assert [(r["event"], r["outcome"]) for r in rows] == [("created", "failed")]
     assert "Name is invalid" in rows[0]["reason"]
 
-    # The next pass comes before the retry delay (one poll interval): it must not resend.
+    # The next pass comes before the retry delay (one poll interval): it must not resend,
+    # and it still exits 1, since the item is still failing.
     posts_before = len(statuspage.writes())
     deferred = activated.run("sync")
-    assert deferred.code == 0, deferred.describe()
+    assert deferred.code == 1, deferred.describe()
     assert len(statuspage.writes()) == posts_before
     finished = [line for line in deferred.logs() if line.get("event") == "pass_finished"]
     assert finished, deferred.describe()
@@ -464,6 +466,32 @@ def test_status_on_an_empty_database_says_nothing_is_tracked(cli: Cli) -> None:
     assert status.stdout.splitlines()[-1] == "no alerts tracked yet"
 
 
+@pytest.mark.slow
+def test_status_shows_each_actions_own_last_transition(
+    cli: Cli, ilert: IlertSimulator, statuspage: StatuspageSimulator
+) -> None:
+    """With one alert in two actions, each ``status`` row shows that action's last transition."""
+    cli.write_config(manual_sources=(MANUAL_SOURCE, AUTO_SOURCE))
+    assert cli.run("sync").code == 0
+    alert_id = ilert.create_alert(AUTO_SOURCE, "Shared source outage")
+    created = cli.run("sync")
+    assert created.code == 0, created.describe()
+    assert len(statuspage.incidents(AUTO_PAGE)) == 1
+    assert cli.run("trigger", "manual-review", str(alert_id)).code == 0
+    statuspage.inject_fault(422, {"error": "Name is invalid"}, times=1, method="POST")
+    refused = cli.run("sync")
+    assert refused.code == 1, refused.describe()
+
+    status = cli.run("status")
+    assert status.code == 0, status.describe()
+    rows = {row[0]: row for row in _table_rows(status.stdout)[1:]}
+    assert set(rows) == {"public-api", "manual-review"}, status.stdout
+    assert rows["manual-review"][5] == "created:failed", status.stdout
+    # public-api mirrored the alert without trouble; its last transition is its own create.
+    assert rows["public-api"][5] == "created:created", status.stdout
+    assert rows["public-api"][6] == "-", status.stdout
+
+
 # -- trigger ------------------------------------------------------------------------
 
 
@@ -518,6 +546,23 @@ def test_trigger_names_the_configured_actions_for_an_unknown_one(cli: Cli) -> No
     assert result.stderr.strip() == (
         "error: no incident action named 'status-page' (configured: public-api, manual-review)"
     )
+
+
+@pytest.mark.slow
+def test_trigger_does_not_mirror_an_alert_from_another_source(
+    activated: Cli, ilert: IlertSimulator, statuspage: StatuspageSimulator
+) -> None:
+    """A manual action only mirrors alerts of its own alert sources, even when triggered."""
+    foreign_id = ilert.create_alert(AUTO_SOURCE, "Internal only: DB failover drill")
+    trigger = activated.run("trigger", "manual-review", str(foreign_id))
+    assert trigger.code == 0, trigger.describe()
+    synced = activated.run("sync")
+    assert synced.code == 0, synced.describe()
+    # public-api mirrors it, as configured; manual-review covers only MANUAL_SOURCE.
+    assert [i["name"] for i in statuspage.incidents(AUTO_PAGE)] == [
+        "Internal only: DB failover drill"
+    ]
+    assert statuspage.incidents(MANUAL_PAGE) == []
 
 
 # -- check ----------------------------------------------------------------------------
@@ -680,6 +725,51 @@ def test_run_polls_until_sigterm_then_stops_cleanly(
     ]
     assert [(line["outcome"], line["dry_run"]) for line in created] == [("created", False)]
     assert statuspage.incidents(AUTO_PAGE)[0]["name"] == "Webhooks delayed"
+
+
+@pytest.mark.slow
+def test_run_dry_run_on_a_fresh_database_plans_new_alerts(
+    cli: Cli, ilert: IlertSimulator, statuspage: StatuspageSimulator
+) -> None:
+    """``run --dry-run`` on a fresh install logs the create a real ``run`` would make."""
+    cli.write_config(poll_interval=5)
+    stderr_path = cli.folder / "dry-run.stderr"
+    with stderr_path.open("wb") as err:
+        daemon = subprocess.Popen(
+            cli.argv("run", "--dry-run"),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            cwd=cli.folder,
+            env=child_environment(),
+        )
+    try:
+
+        def passes() -> int:
+            logs = _json_lines(stderr_path.read_text(encoding="utf-8", errors="replace"))
+            return sum(1 for line in logs if line.get("event") == "pass_finished")
+
+        _wait_for(lambda: passes() >= 1, RUN_DEADLINE, "the first pass")
+        alert_id = ilert.create_alert(AUTO_SOURCE, "Dry run candidate")
+        _wait_for(lambda: passes() >= 2, RUN_DEADLINE, "the second pass")
+        daemon.send_signal(signal.SIGTERM)
+        code = daemon.wait(timeout=RUN_DEADLINE)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait(timeout=RUN_DEADLINE)
+    stderr = stderr_path.read_text(encoding="utf-8")
+    cli.captured.append(stderr)
+    assert code == 0, stderr
+    assert statuspage.writes() == []
+    planned = [
+        line
+        for line in _json_lines(stderr)
+        if line.get("event") == "transition" and line.get("alert_id") == alert_id
+    ]
+    assert [(line["outcome"], line["dry_run"]) for line in planned] == [("created", True)], (
+        "the alert was never planned: each dry-run pass re-activates the actions at its own "
+        "start, so an alert reported between two passes is older than the activation"
+    )
 
 
 # -- secrets --------------------------------------------------------------------------

@@ -50,37 +50,56 @@ def manual(change: Callable[[Harness, int], object], priority: str = "HIGH") -> 
 
 ROWS = {
     "created/absent": Row(
-        (create("x"), sync), AUTO_PAGE,
-        ("created", "created", "identified"), ("created", "created", "investigating"),
+        (create("x"), sync),
+        AUTO_PAGE,
+        ("created", "created", "identified"),
+        ("created", "created", "investigating"),
     ),
     "reassigned/absent": Row(
-        manual(lambda h, a: h.ilert.reassign(a, 5)), MANUAL_PAGE,
-        ("reassigned", "created", "identified"), ("reassigned", "created", "investigating"),
+        manual(lambda h, a: h.ilert.reassign(a, 5)),
+        MANUAL_PAGE,
+        ("reassigned", "created", "identified"),
+        ("reassigned", "created", "investigating"),
     ),
     "escalated/absent": Row(
-        manual(lambda h, a: h.ilert.escalate(a)), MANUAL_PAGE,
-        ("escalated", "created", "identified"), ("escalated", "created", "investigating"),
+        manual(lambda h, a: h.ilert.escalate(a)),
+        MANUAL_PAGE,
+        ("escalated", "created", "identified"),
+        ("escalated", "created", "investigating"),
     ),
     "priority_raised/absent": Row(
-        manual(lambda h, a: h.ilert.raise_priority(a), "LOW"), MANUAL_PAGE,
+        manual(lambda h, a: h.ilert.raise_priority(a), "LOW"),
+        MANUAL_PAGE,
         ("priority_raised", "created", "identified"),
         ("priority_raised", "created", "investigating"),
     ),
     "accepted/absent": Row(
-        manual(lambda h, a: h.ilert.accept(a)), MANUAL_PAGE,
-        ("accepted", "created", "in_progress"), ("accepted", "created", "identified"),
+        manual(lambda h, a: h.ilert.accept(a)),
+        MANUAL_PAGE,
+        ("accepted", "created", "in_progress"),
+        ("accepted", "created", "identified"),
     ),
     "resolved/absent": Row(
-        manual(lambda h, a: h.ilert.resolve(a)), MANUAL_PAGE,
-        ("resolved", "created", "resolved"), ("resolved", "created", "resolved"),
+        manual(lambda h, a: h.ilert.resolve(a)),
+        MANUAL_PAGE,
+        ("resolved", "created", "resolved"),
+        ("resolved", "created", "resolved"),
     ),
     "comment/absent": Row(
-        manual(lambda h, a: h.ilert.comment(a, "first words")), MANUAL_PAGE,
-        ("comment_added", "created", "identified"), ("comment_added", "created", "identified"),
+        manual(lambda h, a: h.ilert.comment(a, "first words")),
+        MANUAL_PAGE,
+        ("comment_added", "created", "identified"),
+        ("comment_added", "created", "identified"),
     ),
     "reassigned/exists": Row(
-        (create("x"), sync, on("x", lambda h, a: h.ilert.accept(a)), sync,
-         on("x", lambda h, a: h.ilert.reassign(a, 5)), sync),
+        (
+            create("x"),
+            sync,
+            on("x", lambda h, a: h.ilert.accept(a)),
+            sync,
+            on("x", lambda h, a: h.ilert.reassign(a, 5)),
+            sync,
+        ),
         AUTO_PAGE,
         ("reassigned", "no_change", "in_progress"),
         ("reassigned", "status_changed", "investigating"),
@@ -88,7 +107,8 @@ ROWS = {
     "escalated/exists": Row(
         (create("x"), sync, on("x", lambda h, a: h.ilert.escalate(a)), sync),
         AUTO_PAGE,
-        ("escalated", "no_change", "identified"), ("escalated", "no_change", "investigating"),
+        ("escalated", "no_change", "identified"),
+        ("escalated", "no_change", "investigating"),
     ),
     "priority_raised/exists": Row(
         (create("x", priority="LOW"), sync, on("x", lambda h, a: h.ilert.raise_priority(a)), sync),
@@ -99,12 +119,14 @@ ROWS = {
     "accepted/exists": Row(
         (create("x"), sync, on("x", lambda h, a: h.ilert.accept(a)), sync),
         AUTO_PAGE,
-        ("accepted", "status_changed", "in_progress"), ("accepted", "status_changed", "identified"),
+        ("accepted", "status_changed", "in_progress"),
+        ("accepted", "status_changed", "identified"),
     ),
     "resolved/exists": Row(
         (create("x"), sync, on("x", lambda h, a: h.ilert.resolve(a)), sync),
         AUTO_PAGE,
-        ("resolved", "status_changed", "resolved"), ("resolved", "status_changed", "resolved"),
+        ("resolved", "status_changed", "resolved"),
+        ("resolved", "status_changed", "resolved"),
     ),
     "comment/exists": Row(
         (create("x"), sync, on("x", lambda h, a: h.ilert.comment(a, "an update")), sync),
@@ -133,7 +155,7 @@ def test_lifecycle_row(make_harness, lifecycle, row):
         "ilert": {"alert_id": str(ids["x"]), "incident_action": _action(case.page)}
     }
     if row.startswith("comment"):
-        bodies = [u["body"] for u in incident["incident_updates"]]  # type: ignore[union-attr]
+        bodies = [u["body"] for u in incident["incident_updates"]]
         assert ("first words" if row == "comment/absent" else "an update") in bodies
 
 
@@ -171,7 +193,8 @@ def test_created_and_resolved_between_polls(harness: Harness):
     (incident,) = harness.incidents()
     assert incident["status"] == "resolved"
     assert len(harness.statuspage.writes()) == 1
-    assert harness.link("public-api", alert_id).is_open is False  # type: ignore[union-attr]
+    link = harness.link("public-api", alert_id)
+    assert link is not None and link.is_open is False
 
 
 def ticking(start: datetime, step: timedelta = timedelta(seconds=1)) -> Callable[[], datetime]:
@@ -199,7 +222,12 @@ def test_several_events_in_one_interval(harness: Harness):
     (incident,) = harness.incidents()
     assert incident["status"] == "resolved"
     assert [e for e, _, _ in harness.transitions(alert_id)] == [
-        "created", "comment_added", "escalated", "accepted", "comment_added", "resolved",
+        "created",
+        "comment_added",
+        "escalated",
+        "accepted",
+        "comment_added",
+        "resolved",
     ]
 
 
@@ -245,7 +273,7 @@ def test_two_incident_actions_on_one_source(make_harness):
     for page, action in ((AUTO_PAGE, "public-api"), ("secondpage01", "second-page")):
         (incident,) = harness.incidents(page)
         assert incident["status"] == "resolved"
-        assert incident["metadata"]["ilert"]["incident_action"] == action  # type: ignore[index]
+        assert incident["metadata"]["ilert"]["incident_action"] == action
 
 
 def test_manual_mode_mirrors_only_triggered_alerts(harness: Harness):
@@ -261,7 +289,7 @@ def test_manual_mode_mirrors_only_triggered_alerts(harness: Harness):
     harness.sync()
     (incident,) = harness.incidents(MANUAL_PAGE)
     assert incident["status"] == "in_progress"
-    assert incident["metadata"]["ilert"]["alert_id"] == str(chosen)  # type: ignore[index]
+    assert incident["metadata"]["ilert"]["alert_id"] == str(chosen)
 
 
 def test_alerts_reported_before_activation_are_not_mirrored(make_harness):

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 
@@ -15,9 +16,15 @@ from ilert_statuspage_sync.store.database import head_revision, make_engine, upg
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_upgrade_builds_head_and_alembic_check_passes(database_url: str):
-    """After upgrading, `alembic check` finds no difference between models and schema."""
+@pytest.fixture(name="engine")
+def _engine(database_url: str):
     engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def test_upgrade_builds_head_and_alembic_check_passes(engine: sa.Engine):
+    """After upgrading, `alembic check` finds no difference between models and schema."""
     before, after = upgrade(engine)
     assert (before, after) == (None, head_revision())
     config = database._alembic_config()
@@ -27,16 +34,14 @@ def test_upgrade_builds_head_and_alembic_check_passes(database_url: str):
     assert set(sa.inspect(engine).get_table_names()) >= {"links", "transitions", "action_state"}
 
 
-def test_upgrade_is_idempotent(database_url: str):
+def test_upgrade_is_idempotent(engine: sa.Engine):
     """A second upgrade changes nothing."""
-    engine = make_engine(database_url)
     upgrade(engine)
     assert upgrade(engine) == (head_revision(), head_revision())
 
 
-def test_downgrade_to_base_and_back(database_url: str):
+def test_downgrade_to_base_and_back(engine: sa.Engine):
     """Every migration can be undone and redone."""
-    engine = make_engine(database_url)
     upgrade(engine)
     config = database._alembic_config()
     with engine.begin() as connection:

@@ -9,7 +9,14 @@ import pytest
 from ilert_statuspage_sync.core.diff import detect_events, settled_mirror
 from ilert_statuspage_sync.core.lifecycle import LIFECYCLES, RuleKind, rule_for
 from ilert_statuspage_sync.core.model import Alert, Event, EventKind, LogEntry, Mirror
-from ilert_statuspage_sync.core.plan import MAX_BODY, MAX_NAME, CallKind, Decision, Outcome, plan_calls
+from ilert_statuspage_sync.core.plan import (
+    MAX_BODY,
+    MAX_NAME,
+    CallKind,
+    Decision,
+    Outcome,
+    plan_calls,
+)
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 NOW = T0 + timedelta(minutes=10)
@@ -94,7 +101,7 @@ class TestDetectEvents:
     )
     def test_snapshot_diff(self, before, after, expected):
         """Each snapshot difference maps to its lifecycle event."""
-        current = alert(**{**{"status": "PENDING"}, **after})
+        current = alert(**{"status": "PENDING", **after})
         events = detect_events(mirrored(**before), current, [], now=NOW)
         assert kinds(events) == expected
 
@@ -167,7 +174,9 @@ def ev(kind: EventKind, minute: int = 0, text: str | None = None, status: str = 
 class TestPlan:
     def test_create_uses_summary_and_details(self):
         """A create carries the alert summary as name and details as body."""
-        plan = plan_calls([ev(EventKind.CREATED)], alert(), lifecycle="classic", current_status=None)
+        plan = plan_calls(
+            [ev(EventKind.CREATED)], alert(), lifecycle="classic", current_status=None
+        )
         (call,) = plan.calls
         assert (call.kind, call.name, call.body, call.status) == (
             CallKind.CREATE,
@@ -229,7 +238,9 @@ class TestPlan:
     def test_long_texts_are_clipped_to_statuspage_limits(self):
         """Name and body never exceed Statuspage's limits."""
         big = alert(summary="s" * 1000, details="d" * 100_000)
-        (call,) = plan_calls([ev(EventKind.CREATED)], big, lifecycle="classic", current_status=None).calls
+        (call,) = plan_calls(
+            [ev(EventKind.CREATED)], big, lifecycle="classic", current_status=None
+        ).calls
         assert len(call.name or "") == MAX_NAME
         assert len(call.body or "") == MAX_BODY
         assert (call.body or "").endswith("[truncated]")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 import threading
 import time
@@ -218,7 +219,8 @@ class HttpService:
         if status in _THROTTLED or status >= 500:
             retry_after = _retry_after(response)
             if status in _THROTTLED:
-                self.budget.pause(retry_after or self.retry.throttle_delay)
+                pause = self.retry.throttle_delay if retry_after is None else retry_after
+                self.budget.pause(pause)
             raise TransientApiError(
                 self.service,
                 f"{_vendor_message(response)} ({method} {path})",
@@ -252,7 +254,10 @@ def _retry_after(response: requests.Response) -> float | None:
         seconds = float(value)
     except ValueError:
         return None
-    return max(seconds, 0.0)
+    if not math.isfinite(seconds):
+        return None
+    # Never hammer on 0, never park a key for more than an hour on a bad header.
+    return min(max(seconds, 1.0), 3600.0)
 
 
 def _vendor_message(response: requests.Response) -> str:

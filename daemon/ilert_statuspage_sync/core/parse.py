@@ -8,6 +8,7 @@ field, so one odd alert is reported and skipped while the others sync.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,8 @@ COMMENT_ENTRY_TYPES = frozenset(
     }
 )
 
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
+
 # Where iLert puts a comment's text inside ``vars`` is undocumented; these are
 # the plausible keys, most specific first. ``text`` is the fallback.
 _COMMENT_VAR_KEYS = ("comment", "content", "commentText", "comment_text", "text", "body")
@@ -39,12 +42,12 @@ def parse_time(value: object, where: str) -> datetime:
         text = text[:-1] + "+00:00"
     try:
         parsed = datetime.fromisoformat(text)
-    except ValueError:
+        if parsed.tzinfo is None:
+            # iLert documents UTC; a bare timestamp is read as UTC rather than local time.
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise PayloadError(f"{where}: {value[:64]!r} is not an ISO-8601 timestamp") from None
-    if parsed.tzinfo is None:
-        # iLert documents UTC; a bare timestamp is read as UTC rather than local time.
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def parse_alert(payload: object) -> Alert:
@@ -151,7 +154,7 @@ def _as_int(value: object) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
         return int(value)
     return None
 

@@ -158,7 +158,11 @@ class _Builder:
         if self.status in _FINAL_STATUSES:
             self._no_change(event, f"the incident is {self.status}; it is never re-opened")
             return
-        if self.pending is not None and self.pending.kind is CallKind.UPDATE and self.pending.has_body:
+        if (
+            self.pending is not None
+            and self.pending.kind is CallKind.UPDATE
+            and self.pending.has_body
+        ):
             # That text was written before this change: it keeps the status it had.
             self._flush()
         call = self.pending or self._start(CallKind.UPDATE)

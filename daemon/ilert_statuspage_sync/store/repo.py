@@ -20,6 +20,7 @@ __all__ = [
     "action_states",
     "find_link",
     "history",
+    "last_transitions",
     "links_of",
     "mirror_from_dict",
     "mirror_of",
@@ -131,6 +132,17 @@ def mirror_from_dict(data: dict[str, Any]) -> Mirror:
         next_escalation=datetime.fromisoformat(escalation) if escalation else None,
         last_log_entry_id=data.get("last_log_entry_id"),
     )
+
+
+def last_transitions(session: Session) -> dict[tuple[str, int], Transition]:
+    """The newest audit row of every (incident action, alert)."""
+    newest = (
+        sa.select(sa.func.max(Transition.id))
+        .group_by(Transition.incident_action, Transition.alert_id)
+        .scalar_subquery()
+    )
+    rows = session.scalars(sa.select(Transition).where(Transition.id.in_(newest)))
+    return {(row.incident_action, row.alert_id): row for row in rows}
 
 
 def history(

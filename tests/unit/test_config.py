@@ -1,0 +1,698 @@
+"""Tests of the config loader: defaults, dotted-key errors, key sources and secrecy."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ilert_statuspage_sync.config import (
+    Config,
+    Secret,
+    load_config,
+    parse_config,
+)
+from ilert_statuspage_sync.errors import ConfigError
+
+ILERT_CANARY = "canary-key-7f3a"
+STATUSPAGE_CANARY = "canary-sp-key-91c2"
+CANARIES = (ILERT_CANARY, STATUSPAGE_CANARY)
+ENV = {"ILERT_API_KEY": ILERT_CANARY, "STATUSPAGE_API_KEY": STATUSPAGE_CANARY}
+ORIGIN = "test.toml"
+
+MINIMAL_TOML = """\
+[ilert]
+api_key_env = "ILERT_API_KEY"
+
+[connectors.main]
+api_key_env = "STATUSPAGE_API_KEY"
+
+[[incident_actions]]
+name = "checkout"
+alert_sources = [101]
+connector = "main"
+page_id = "kctbh9vrtdwd"
+"""
+
+INLINE_TOML = MINIMAL_TOML.replace(
+    'api_key_env = "ILERT_API_KEY"', f'api_key = "{ILERT_CANARY}"'
+).replace('api_key_env = "STATUSPAGE_API_KEY"', f'api_key = "{STATUSPAGE_CANARY}"')
+
+
+def _minimal() -> dict[str, Any]:
+    return {
+        "ilert": {"api_key_env": "ILERT_API_KEY"},
+        "connectors": {"main": {"api_key_env": "STATUSPAGE_API_KEY"}},
+        "incident_actions": [
+            {
+                "name": "checkout",
+                "alert_sources": [101],
+                "connector": "main",
+                "page_id": "kctbh9vrtdwd",
+            }
+        ],
+    }
+
+
+@pytest.fixture(name="data")
+def _data() -> dict[str, Any]:
+    return _minimal()
+
+
+def _with(data: dict[str, Any], path: tuple[str | int, ...], value: object) -> dict[str, Any]:
+    """A deep copy of ``data`` with the value at ``path`` set (tables are created)."""
+    changed = copy.deepcopy(data)
+    node: Any = changed
+    for step in path[:-1]:
+        if isinstance(step, str) and step not in node:
+            node[step] = {}
+        node = node[step]
+    node[path[-1]] = value
+    return changed
+
+
+def _without(data: dict[str, Any], path: tuple[str | int, ...]) -> dict[str, Any]:
+    changed = copy.deepcopy(data)
+    node: Any = changed
+    for step in path[:-1]:
+        node = node[step]
+    del node[path[-1]]
+    return changed
+
+
+def _assert_secret_free(text: str) -> None:
+    for canary in CANARIES:
+        assert canary not in text
+
+
+def _error(
+    data: dict[str, Any],
+    environ: dict[str, str] | None = None,
+    base_dir: Path | None = None,
+) -> str:
+    """Parse ``data``, expect a ConfigError, check it leaks no key and return its message."""
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, ENV if environ is None else environ, origin=ORIGIN, base_dir=base_dir)
+    message = str(caught.value)
+    _assert_secret_free(message)
+    _assert_secret_free(repr(caught.value))
+    return message
+
+
+def _write(path: Path, text: str, mode: int = 0o600) -> Path:
+    path.write_text(text, encoding="utf-8")
+    path.chmod(mode)
+    return path
+
+
+class TestValidConfig:
+    def test_minimal_config_gets_the_documented_defaults(self, data):
+        """A config with only keys and one action gets every documented default."""
+        config = parse_config(data, ENV)
+
+        assert config.poll_interval == 30.0
+        assert config.lifecycle == "classic"
+        assert config.database_url == "sqlite:///state.db"
+        assert config.log_level == "info"
+        assert config.ilert.api_url == "https://api.ilert.com"
+        assert config.ilert.requests_per_minute == 100
+        assert config.connectors["main"].api_url == "https://api.statuspage.io"
+        assert config.connectors["main"].requests_per_minute == 50
+        assert config.warnings == ()
+        assert config.path is None
+
+    def test_minimal_config_resolves_keys_and_actions(self, data):
+        """Keys are read from the environment and the action keeps its values."""
+        config = parse_config(data, ENV)
+
+        assert config.ilert.api_key.reveal() == ILERT_CANARY
+        assert config.ilert.key_origin == "env ILERT_API_KEY"
+        assert config.connectors["main"].api_key.reveal() == STATUSPAGE_CANARY
+        (action,) = config.incident_actions
+        assert action.name == "checkout"
+        assert action.alert_sources == (101,)
+        assert action.connector == "main"
+        assert action.page_id == "kctbh9vrtdwd"
+        assert action.trigger_mode == "automatic"
+        assert not action.manual
+        assert action.notify_subscribers is True
+        assert config.action("checkout") is action
+
+    def test_explicit_values_override_the_defaults(self, data):
+        """Given values win over defaults and api_url is normalised to scheme and host."""
+        data.update(poll_interval=5, lifecycle="realtime", log_level="debug")
+        data["database_url"] = "sqlite:////var/lib/sync/state.db"
+        data["ilert"].update(api_url="https://eu.ilert.example/", requests_per_minute=10)
+        data["connectors"]["main"]["api_url"] = "http://127.0.0.1:8080"
+        data["incident_actions"][0].update(trigger_mode="manual", notify_subscribers=False)
+
+        config = parse_config(data, ENV)
+
+        assert config.poll_interval == 5.0
+        assert config.lifecycle == "realtime"
+        assert config.log_level == "debug"
+        assert config.database_url == "sqlite:////var/lib/sync/state.db"
+        assert config.ilert.api_url == "https://eu.ilert.example"
+        assert config.ilert.requests_per_minute == 10
+        assert config.connectors["main"].api_url == "http://127.0.0.1:8080"
+        assert config.incident_actions[0].manual
+        assert config.incident_actions[0].notify_subscribers is False
+
+    def test_unknown_action_lookup_lists_the_configured_names(self, data):
+        """Config.action on an unknown name raises a ConfigError naming the known ones."""
+        config = parse_config(data, ENV)
+
+        with pytest.raises(ConfigError, match=r"no incident action named 'nope'.*checkout"):
+            config.action("nope")
+
+
+class TestUnknownKeys:
+    @pytest.mark.parametrize(
+        ("path", "dotted", "hint"),
+        [
+            (("pol_interval",), "pol_interval", "poll_interval"),
+            (("ilert", "api_kye"), "ilert.api_kye", "api_key"),
+            (
+                ("connectors", "main", "requests_per_minut"),
+                "connectors.main.requests_per_minut",
+                "requests_per_minute",
+            ),
+            (
+                ("incident_actions", 0, "alert_source"),
+                "incident_actions[0].alert_source",
+                "alert_sources",
+            ),
+        ],
+        ids=["top-level", "ilert", "connector", "incident-action"],
+    )
+    def test_unknown_key_is_named_with_a_did_you_mean_hint(self, data, path, dotted, hint):
+        """An unknown key is reported by its dotted name with the closest known key."""
+        message = _error(_with(data, path, 1))
+
+        assert message.startswith(f"{ORIGIN}: {dotted}: unknown key")
+        assert f"did you mean {hint!r}?" in message
+
+    def test_unknown_key_without_a_close_match_lists_the_known_keys(self, data):
+        """An unknown key resembling nothing gets no hint but the list of known keys."""
+        message = _error(_with(data, ("zzzz",), 1))
+
+        assert message.startswith(f"{ORIGIN}: zzzz: unknown key")
+        assert "did you mean" not in message
+        assert "poll_interval" in message
+        assert "incident_actions" in message
+
+    def test_unknown_key_holding_a_key_value_does_not_echo_it(self, data):
+        """A misspelt key whose value is an API key is named, but its value is not shown."""
+        message = _error(_with(data, ("ilert", "apikey"), ILERT_CANARY))
+
+        assert message.startswith(f"{ORIGIN}: ilert.apikey: unknown key")
+
+
+class TestWrongValues:
+    @pytest.mark.parametrize(
+        ("path", "value", "dotted", "fragment"),
+        [
+            (("poll_interval",), "30", "poll_interval", "must be a number of seconds"),
+            (("poll_interval",), True, "poll_interval", "must be a number of seconds"),
+            (
+                ("incident_actions", 0, "alert_sources"),
+                ["101"],
+                "incident_actions[0].alert_sources",
+                "must be integers",
+            ),
+            (
+                ("incident_actions", 0, "alert_sources"),
+                [101, True],
+                "incident_actions[0].alert_sources",
+                "must be integers",
+            ),
+            (
+                ("incident_actions", 0, "alert_sources"),
+                101,
+                "incident_actions[0].alert_sources",
+                "non-empty list",
+            ),
+            (
+                ("incident_actions", 0, "alert_sources"),
+                [],
+                "incident_actions[0].alert_sources",
+                "non-empty list",
+            ),
+            (
+                ("incident_actions", 0, "notify_subscribers"),
+                "yes",
+                "incident_actions[0].notify_subscribers",
+                "must be true or false",
+            ),
+            (
+                ("incident_actions", 0, "trigger_mode"),
+                "sometimes",
+                "incident_actions[0].trigger_mode",
+                "'sometimes' is not one of automatic, manual",
+            ),
+            (
+                ("incident_actions", 0, "page_id"),
+                "  ",
+                "incident_actions[0].page_id",
+                "must be a non-empty string",
+            ),
+            (
+                ("connectors", "main", "requests_per_minute"),
+                0,
+                "connectors.main.requests_per_minute",
+                "whole number >= 1",
+            ),
+            (
+                ("ilert", "requests_per_minute"),
+                "fast",
+                "ilert.requests_per_minute",
+                "whole number >= 1",
+            ),
+            (("ilert",), "https://api.ilert.com", "ilert", "must be a table"),
+            (("connectors", "main"), [], "connectors.main", "must be a table"),
+            (("log_level",), "verbose", "log_level", "is not one of debug, info"),
+            (("database_url",), 5, "database_url", "must be a non-empty string"),
+        ],
+        ids=[
+            "poll-interval-string",
+            "poll-interval-bool",
+            "sources-strings",
+            "sources-bool",
+            "sources-not-a-list",
+            "sources-empty",
+            "notify-not-bool",
+            "trigger-mode",
+            "page-id-blank",
+            "connector-rate-zero",
+            "ilert-rate-string",
+            "ilert-not-a-table",
+            "connector-not-a-table",
+            "log-level",
+            "database-url-number",
+        ],
+    )
+    def test_wrong_value_names_the_dotted_key(self, data, path, value, dotted, fragment):
+        """A value of the wrong type or outside its range is reported under its dotted key."""
+        message = _error(_with(data, path, value))
+
+        assert message.startswith(f"{ORIGIN}: {dotted}: ")
+        assert fragment in message
+
+    @pytest.mark.parametrize("value", [0, 4.9, -30], ids=["zero", "just-below", "negative"])
+    def test_poll_interval_below_minimum_is_rejected(self, data, value):
+        """A poll interval under five seconds is refused, naming the minimum."""
+        message = _error(_with(data, ("poll_interval",), value))
+
+        assert message == f"{ORIGIN}: poll_interval: must be at least 5 seconds"
+
+    def test_poll_interval_at_minimum_is_accepted(self, data):
+        """Exactly the minimum poll interval is allowed."""
+        assert parse_config(_with(data, ("poll_interval",), 5.0), ENV).poll_interval == 5.0
+
+    @pytest.mark.parametrize(
+        "value", ["hybrid", "Classic", ""], ids=["unknown", "wrong-case", "empty"]
+    )
+    def test_lifecycle_must_be_classic_or_realtime(self, data, value):
+        """Only the two lifecycle tables are accepted."""
+        message = _error(_with(data, ("lifecycle",), value))
+
+        assert message.startswith(f"{ORIGIN}: lifecycle: ")
+
+    def test_lifecycle_error_lists_the_choices(self, data):
+        """The lifecycle error names the value and both allowed tables."""
+        message = _error(_with(data, ("lifecycle",), "hybrid"))
+
+        assert message == f"{ORIGIN}: lifecycle: 'hybrid' is not one of classic, realtime"
+
+    @pytest.mark.parametrize(
+        ("path", "url", "fragment"),
+        [
+            (("ilert", "api_url"), "https://api.ilert.com/api", "give only scheme and host"),
+            (("ilert", "api_url"), "https://api.ilert.com/?x=1", "give only scheme and host"),
+            (("ilert", "api_url"), "ftp://api.ilert.com", "is not an http(s) URL"),
+            (("ilert", "api_url"), "api.ilert.com", "is not an http(s) URL"),
+            (
+                ("connectors", "main", "api_url"),
+                "https://api.statuspage.io/v1",
+                "give only scheme and host",
+            ),
+        ],
+        ids=["ilert-path", "ilert-query", "ilert-scheme", "ilert-no-scheme", "connector-path"],
+    )
+    def test_api_url_must_be_scheme_and_host_only(self, data, path, url, fragment):
+        """An api_url with a path, a query or a non-HTTP scheme is rejected under its key."""
+        message = _error(_with(data, path, url))
+
+        dotted = ".".join(str(step) for step in path)
+        assert message.startswith(f"{ORIGIN}: {dotted}: ")
+        assert fragment in message
+
+
+class TestKeySources:
+    def test_no_key_source_is_rejected(self, data):
+        """A service table without any key source asks for exactly one."""
+        message = _error(_with(data, ("ilert",), {}))
+
+        assert message == (
+            f"{ORIGIN}: ilert: set exactly one of api_key_env, api_key_file, api_key (found none)"
+        )
+
+    def test_two_key_sources_are_rejected_without_showing_the_key(self, data):
+        """Two key sources are refused, naming both sources but not the inline key."""
+        data = _with(data, ("connectors", "main", "api_key"), STATUSPAGE_CANARY)
+        message = _error(data)
+
+        assert message.startswith(f"{ORIGIN}: connectors.main: set exactly one of")
+        assert "found api_key_env and api_key" in message
+
+    @pytest.mark.parametrize(
+        "environ",
+        [{}, {"ILERT_API_KEY": ""}, {"ILERT_API_KEY": "   "}],
+        ids=["absent", "empty", "blank"],
+    )
+    def test_unset_key_variable_is_named(self, data, environ):
+        """An api_key_env naming an unset or blank variable reports the variable's name."""
+        environ = {**environ, "STATUSPAGE_API_KEY": STATUSPAGE_CANARY}
+        message = _error(data, environ)
+
+        assert (
+            message == f"{ORIGIN}: ilert.api_key_env: environment variable ILERT_API_KEY is not set"
+        )
+
+    def test_unset_key_variable_message_shows_no_other_value(self, data):
+        """The unset-variable error names only the variable, never any environment value."""
+        data = _with(data, ("connectors", "main", "api_key_env"), "MISSING_KEY")
+        message = _error(data)
+
+        assert "MISSING_KEY" in message
+        assert "connectors.main.api_key_env" in message
+
+    def test_key_variable_value_is_stripped(self, data):
+        """Surrounding whitespace and a newline in the variable are not part of the key."""
+        environ = {**ENV, "ILERT_API_KEY": f"  {ILERT_CANARY}\n"}
+
+        assert parse_config(data, environ).ilert.api_key.reveal() == ILERT_CANARY
+
+    def test_missing_key_file_names_the_path(self, data, tmp_path):
+        """A key file that does not exist is reported with its full path."""
+        missing = tmp_path / "no-such-key"
+        data = _with(
+            _without(data, ("ilert", "api_key_env")), ("ilert", "api_key_file"), str(missing)
+        )
+
+        message = _error(data)
+
+        assert message.startswith(f"{ORIGIN}: ilert.api_key_file: cannot read key file {missing}")
+
+    @pytest.mark.parametrize("content", ["", "\n", "   \n\n"], ids=["empty", "newline", "blank"])
+    def test_empty_key_file_is_rejected(self, data, tmp_path, content):
+        """A key file holding no key is refused, naming the file."""
+        key_file = _write(tmp_path / "key", content)
+        data = _with(
+            _without(data, ("ilert", "api_key_env")), ("ilert", "api_key_file"), str(key_file)
+        )
+
+        message = _error(data)
+
+        assert message == f"{ORIGIN}: ilert.api_key_file: key file {key_file} is empty"
+
+    def test_key_file_is_read_and_stripped(self, data, tmp_path):
+        """An absolute key file is read, its trailing newline dropped, its path kept as origin."""
+        key_file = _write(tmp_path / "ilert.key", f"{ILERT_CANARY}\n")
+        data = _with(
+            _without(data, ("ilert", "api_key_env")), ("ilert", "api_key_file"), str(key_file)
+        )
+
+        config = parse_config(data, ENV)
+
+        assert config.ilert.api_key.reveal() == ILERT_CANARY
+        assert config.ilert.key_origin == f"file {key_file}"
+
+    def test_relative_key_file_resolves_in_credentials_directory(self, data, tmp_path):
+        """A relative key file is looked up in $CREDENTIALS_DIRECTORY (systemd LoadCredential=)."""
+        credentials = tmp_path / "credentials"
+        credentials.mkdir()
+        _write(credentials / "ilert-key", f"{ILERT_CANARY}\n")
+        config_dir = tmp_path / "etc"
+        config_dir.mkdir()
+        _write(config_dir / "ilert-key", "the-wrong-key")
+        data = _with(
+            _without(data, ("ilert", "api_key_env")), ("ilert", "api_key_file"), "ilert-key"
+        )
+        environ = {**ENV, "CREDENTIALS_DIRECTORY": str(credentials)}
+
+        config = parse_config(data, environ, base_dir=config_dir)
+
+        assert config.ilert.api_key.reveal() == ILERT_CANARY
+        assert config.ilert.key_origin == f"file {credentials / 'ilert-key'}"
+
+    def test_relative_key_file_missing_from_credentials_directory_names_that_path(
+        self, data, tmp_path
+    ):
+        """A relative key file absent from $CREDENTIALS_DIRECTORY is reported at that path."""
+        data = _with(
+            _without(data, ("ilert", "api_key_env")), ("ilert", "api_key_file"), "ilert-key"
+        )
+        environ = {**ENV, "CREDENTIALS_DIRECTORY": str(tmp_path)}
+
+        message = _error(data, environ)
+
+        assert f"cannot read key file {tmp_path / 'ilert-key'}" in message
+
+    def test_relative_key_file_without_credentials_directory_uses_base_dir(self, data, tmp_path):
+        """Without $CREDENTIALS_DIRECTORY a relative key file is read next to the config."""
+        _write(tmp_path / "ilert-key", ILERT_CANARY)
+        data = _with(
+            _without(data, ("ilert", "api_key_env")), ("ilert", "api_key_file"), "ilert-key"
+        )
+
+        config = parse_config(data, ENV, base_dir=tmp_path)
+
+        assert config.ilert.api_key.reveal() == ILERT_CANARY
+
+    def test_key_file_that_is_not_utf8_is_a_config_error(self, data, tmp_path):
+        """A key file holding bytes that are not UTF-8 raises ConfigError naming the file."""
+        key_file = tmp_path / "binary.key"
+        key_file.write_bytes(b"\xff\xfe" + ILERT_CANARY.encode())
+        data = _with(
+            _without(data, ("ilert", "api_key_env")), ("ilert", "api_key_file"), str(key_file)
+        )
+
+        message = _error(data)
+
+        assert message.startswith(f"{ORIGIN}: ilert.api_key_file: ")
+        assert str(key_file) in message
+
+    def test_inline_key_is_accepted(self, data):
+        """An inline api_key is used as is and its origin says so."""
+        data = _with(_without(data, ("ilert", "api_key_env")), ("ilert", "api_key"), ILERT_CANARY)
+
+        config = parse_config(data, ENV)
+
+        assert config.ilert.api_key.reveal() == ILERT_CANARY
+        assert config.ilert.key_origin == "inline"
+
+
+class TestIncidentActions:
+    def test_unknown_connector_is_named_with_the_defined_ones(self, data):
+        """An action pointing at an undefined connector names it and lists the defined ones."""
+        message = _error(_with(data, ("incident_actions", 0, "connector"), "backup"))
+
+        assert message == (
+            f"{ORIGIN}: incident_actions[0].connector: unknown connector 'backup' (defined: main)"
+        )
+
+    def test_duplicate_action_names_are_rejected(self, data):
+        """Two actions with the same name are refused at the second one."""
+        data["incident_actions"].append(
+            {**data["incident_actions"][0], "alert_sources": [202], "page_id": "other"}
+        )
+
+        message = _error(data)
+
+        assert message == f"{ORIGIN}: incident_actions[1].name: 'checkout' is used twice"
+
+    @pytest.mark.parametrize(
+        "value", [None, [], {"name": "x"}], ids=["missing", "empty", "table-not-array"]
+    )
+    def test_at_least_one_action_is_required(self, data, value):
+        """Without an [[incident_actions]] array there is nothing to sync."""
+        if value is None:
+            del data["incident_actions"]
+        else:
+            data["incident_actions"] = value
+
+        message = _error(data)
+
+        assert message.startswith(f"{ORIGIN}: incident_actions: define at least one")
+
+    @pytest.mark.parametrize("field", ["name", "connector", "page_id"], ids=str)
+    def test_required_action_field_missing_is_named(self, data, field):
+        """A required action field that is absent is reported under its dotted key."""
+        message = _error(_without(data, ("incident_actions", 0, field)))
+
+        assert message == f"{ORIGIN}: incident_actions[0].{field}: missing"
+
+    def test_no_connectors_is_rejected(self, data):
+        """An empty [connectors] table is refused."""
+        message = _error(_with(data, ("connectors",), {}))
+
+        assert message.startswith(f"{ORIGIN}: connectors: define at least one")
+
+
+class TestLoadConfig:
+    def test_valid_file_loads_with_its_path(self, tmp_path):
+        """A valid file loads; the config remembers its path and carries no warnings."""
+        path = _write(tmp_path / "config.toml", MINIMAL_TOML, 0o644)
+
+        config = load_config(path, ENV)
+
+        assert config.path == path
+        assert config.warnings == ()
+        assert config.ilert.api_key.reveal() == ILERT_CANARY
+
+    def test_errors_name_the_file(self, tmp_path):
+        """Errors found in a loaded file start with the file's path."""
+        path = _write(tmp_path / "config.toml", "pol_interval = 10\n" + MINIMAL_TOML)
+
+        with pytest.raises(ConfigError) as caught:
+            load_config(path, ENV)
+
+        assert str(caught.value).startswith(f"{path}: pol_interval: unknown key")
+
+    def test_invalid_toml_is_a_config_error_without_the_key(self, tmp_path):
+        """A TOML syntax error names the file and does not echo the inline key."""
+        text = INLINE_TOML.replace(f'"{ILERT_CANARY}"', f'"{ILERT_CANARY}', 1)
+        path = _write(tmp_path / "config.toml", text)
+
+        with pytest.raises(ConfigError) as caught:
+            load_config(path, ENV)
+
+        message = str(caught.value)
+        assert message.startswith(f"{path}: invalid TOML")
+        _assert_secret_free(message)
+
+    def test_missing_file_is_a_config_error(self, tmp_path):
+        """A missing config file is reported with its path."""
+        path = tmp_path / "absent.toml"
+
+        with pytest.raises(ConfigError, match="config file not found") as caught:
+            load_config(path, ENV)
+
+        assert str(path) in str(caught.value)
+
+    def test_non_utf8_file_is_a_config_error(self, tmp_path):
+        """A config file that is not UTF-8 is refused with a clear message."""
+        path = tmp_path / "config.toml"
+        path.write_bytes(MINIMAL_TOML.encode() + b"# \xff\n")
+
+        with pytest.raises(ConfigError, match="not UTF-8"):
+            load_config(path, ENV)
+
+    def test_relative_key_file_is_read_next_to_the_config_file(self, tmp_path):
+        """Without $CREDENTIALS_DIRECTORY a relative api_key_file is relative to the config."""
+        _write(tmp_path / "ilert.key", ILERT_CANARY + "\n")
+        text = MINIMAL_TOML.replace('api_key_env = "ILERT_API_KEY"', 'api_key_file = "ilert.key"')
+        path = _write(tmp_path / "config.toml", text)
+
+        config = load_config(path, {"STATUSPAGE_API_KEY": STATUSPAGE_CANARY})
+
+        assert config.ilert.api_key.reveal() == ILERT_CANARY
+
+    @pytest.mark.parametrize(
+        ("text", "mode", "warned"),
+        [
+            (INLINE_TOML, 0o644, True),
+            (INLINE_TOML, 0o640, True),
+            (INLINE_TOML, 0o600, False),
+            (MINIMAL_TOML, 0o644, False),
+        ],
+        ids=["inline-0644", "inline-0640", "inline-0600", "env-0644"],
+    )
+    def test_inline_key_in_a_readable_file_warns(self, tmp_path, text, mode, warned):
+        """An inline key in a file others can read warns (without the key); 0600 does not."""
+        path = _write(tmp_path / "config.toml", text, mode)
+
+        config = load_config(path, ENV)
+
+        if warned:
+            (warning,) = config.warnings
+            assert str(path) in warning
+            assert "chmod 600" in warning
+            _assert_secret_free(warning)
+        else:
+            assert config.warnings == ()
+
+
+class TestSecrecy:
+    @pytest.fixture(name="configs")
+    def _configs(self, tmp_path) -> dict[str, Config]:
+        """The same keys supplied inline, through the environment and through files."""
+        ilert_file = _write(tmp_path / "ilert.key", ILERT_CANARY)
+        statuspage_file = _write(tmp_path / "sp.key", STATUSPAGE_CANARY)
+        files = MINIMAL_TOML.replace(
+            'api_key_env = "ILERT_API_KEY"', f'api_key_file = "{ilert_file}"'
+        ).replace('api_key_env = "STATUSPAGE_API_KEY"', f'api_key_file = "{statuspage_file}"')
+        return {
+            "inline": load_config(_write(tmp_path / "inline.toml", INLINE_TOML, 0o644), {}),
+            "env": load_config(_write(tmp_path / "env.toml", MINIMAL_TOML), ENV),
+            "file": load_config(_write(tmp_path / "file.toml", files), {}),
+        }
+
+    @pytest.mark.parametrize("source", ["inline", "env", "file"], ids=str)
+    def test_repr_and_str_never_show_the_key(self, configs, source):
+        """repr, str and f-strings of a config and its parts never contain the key."""
+        config = configs[source]
+
+        assert config.ilert.api_key.reveal() == ILERT_CANARY
+        for text in (
+            repr(config),
+            str(config),
+            f"{config}",
+            repr(config.ilert),
+            repr(config.connectors),
+            f"{config.ilert.api_key}",
+            " ".join(config.warnings),
+        ):
+            _assert_secret_free(text)
+
+    def test_secret_masks_itself(self):
+        """A Secret shows asterisks and compares by value."""
+        secret = Secret(ILERT_CANARY)
+
+        assert repr(secret) == str(secret) == "Secret('********')"
+        assert secret == Secret(ILERT_CANARY)
+        assert secret != Secret(STATUSPAGE_CANARY)
+        assert secret.reveal() == ILERT_CANARY
+
+    @pytest.mark.parametrize(
+        ("path", "value"),
+        [
+            (("zzzz",), 1),
+            (("ilert", "api_kye"), 1),
+            (("ilert", "api_key_env"), "ILERT_API_KEY"),
+            (("ilert", "api_url"), "https://api.ilert.com/api"),
+            (("poll_interval",), 1),
+            (("incident_actions", 0, "connector"), "nope"),
+        ],
+        ids=["unknown-top", "unknown-ilert", "two-sources", "api-url", "poll", "connector"],
+    )
+    def test_config_errors_never_show_an_inline_key(self, path, value):
+        """Whatever is wrong in a config with inline keys, the error message omits them."""
+        data = _minimal()
+        data["ilert"] = {"api_key": ILERT_CANARY}
+        data["connectors"]["main"] = {"api_key": STATUSPAGE_CANARY}
+
+        _error(_with(data, path, value), environ={})
+
+    def test_non_string_inline_key_is_not_echoed(self, data):
+        """An inline api_key of the wrong type (a number) is refused without echoing it."""
+        numeric_key = 738291046554
+        data = _with(_without(data, ("ilert", "api_key_env")), ("ilert", "api_key"), numeric_key)
+
+        message = _error(data)
+
+        assert message.startswith(f"{ORIGIN}: ilert.api_key: ")
+        assert str(numeric_key) not in message
