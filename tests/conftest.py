@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 import structlog
 
-from ilert_statuspage_sync.clients.http import RetryPolicy
+from ilert_statuspage_sync.clients.http import RetryPolicy, reset_budgets
 from ilert_statuspage_sync.config import Config
 from ilert_statuspage_sync.demo import (
     AUTO_PAGE,
@@ -36,9 +36,12 @@ __all__ = ["AUTO_PAGE", "AUTO_SOURCE", "MANUAL_PAGE", "MANUAL_SOURCE", "Harness"
 
 
 @pytest.fixture(autouse=True)
-def _reset_structlog() -> Iterator[None]:
+def _reset_process_state() -> Iterator[None]:
+    """Budgets are per process and per key; tests must not inherit each other's pauses."""
+    reset_budgets()
     yield
     structlog.reset_defaults()
+    reset_budgets()
 
 
 @pytest.fixture(name="ilert")

@@ -98,6 +98,7 @@ class Applier:
         if self.dry_run:
             self._settle(link, call.decisions, call.status or link.statuspage_status)
             return
+        self.checkpoint(f"before_{call.kind}")
         link.pending_call = {
             "kind": str(call.kind),
             "status": call.status,

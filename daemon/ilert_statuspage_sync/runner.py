@@ -10,10 +10,13 @@ The pass, step by step:
 3. Per action, pick the alerts it mirrors: automatic actions take alerts
    reported after activation, manual ones only triggered alerts. Tracked
    alerts that left the open set are read one by one to learn how they ended.
-4. Per alert: settle any interrupted write, read new timeline entries, detect
-   events, plan calls, apply them. One failing alert is recorded with a
-   growing retry delay and never stops the others.
-5. Move each action's poll cursor to this pass's start.
+4. Choose whose timelines to read: every alert with a changed snapshot or
+   unfinished work, then the longest-unchecked ones, within the iLert budget.
+5. Per alert: settle any interrupted write, read new timeline entries, detect
+   events, plan calls, apply them. One refused alert is recorded with a
+   growing retry delay and never stops the others; a service that is down
+   defers the rest of its work to the next pass (one log line per outage).
+6. Move each action's poll cursor to this pass's start.
 """
 
 from __future__ import annotations
@@ -35,7 +38,15 @@ from ilert_statuspage_sync.core.diff import detect_events, settled_mirror
 from ilert_statuspage_sync.core.model import Alert, AlertStatus, LogEntry
 from ilert_statuspage_sync.core.parse import parse_alert
 from ilert_statuspage_sync.core.plan import Call, plan_calls
-from ilert_statuspage_sync.errors import ApiError, PayloadError, PermanentApiError, SyncError
+from ilert_statuspage_sync.core.schedule import Candidate, checks_per_pass, choose_checks
+from ilert_statuspage_sync.errors import (
+    ApiError,
+    PayloadError,
+    PermanentApiError,
+    SyncError,
+    TransientApiError,
+)
+from ilert_statuspage_sync.health import ServiceHealth
 from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import ActionState, Link
@@ -69,6 +80,7 @@ class PassReport:
     writes: int = 0
     failed_items: int = 0
     deferred_items: int = 0
+    waiting_checks: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     duration: float = 0.0
 
@@ -76,6 +88,15 @@ class PassReport:
     def ok(self) -> bool:
         """True when iLert was read and every item synced (none failing or waiting to retry)."""
         return self.ilert_ok and self.failed_items == 0 and self.deferred_items == 0
+
+
+@dataclass
+class _Work:
+    """One alert as one incident action mirrors it, in this pass."""
+
+    action: IncidentAction
+    link: Link
+    alert: Alert
 
 
 class Syncer:
@@ -99,8 +120,13 @@ class Syncer:
         self.clock = clock
         self.dry_run = dry_run
         self.checkpoint = checkpoint or (lambda _name: None)
+        self.ilert_health = ServiceHealth("ilert")
+        self.connector_health = {name: ServiceHealth(f"statuspage:{name}") for name in statuspage}
         self._entries: dict[int, list[LogEntry]] = {}
         self._by_id: dict[int, Alert | None] = {}
+        self._ilert_calls = 0
+        # Services found down in this pass: their remaining work waits for the next one.
+        self._down: set[str] = set()
         # A dry run stores nothing, so it remembers its own activation times.
         self._dry_activation: dict[str, datetime] = {}
 
@@ -109,23 +135,13 @@ class Syncer:
         started = time.monotonic()
         now = self.clock()
         report = PassReport(started_at=now)
-        self._entries, self._by_id = {}, {}
+        self._entries, self._by_id, self._ilert_calls, self._down = {}, {}, 0, set()
         with self.sessions() as session:
-            states = repo.action_states(
-                session, [a.name for a in self.config.incident_actions], now
-            )
-            if self.dry_run:
-                for name, state in states.items():
-                    if state.last_poll_at is None:
-                        state.activated_at = self._dry_activation.setdefault(
-                            name, state.activated_at
-                        )
-            self._commit(session)
-            alerts = self._read_ilert(states, report)
+            states = self._action_states(session, now)
+            alerts = self._read_ilert(states, report, now)
             if alerts is not None:
                 report.alerts_seen = len(alerts)
-                for action in self.config.incident_actions:
-                    self._sync_action(session, action, states[action.name], alerts, now, report)
+                self._sync_all(session, states, alerts, now, report)
                 for state in states.values():
                     state.last_poll_at = now
                 self._commit(session)
@@ -137,11 +153,21 @@ class Syncer:
             writes=report.writes,
             failed_items=report.failed_items,
             deferred_items=report.deferred_items,
+            waiting_checks=report.waiting_checks,
             outcomes=dict(report.outcomes),
             duration_s=round(report.duration, 3),
             dry_run=self.dry_run,
         )
         return report
+
+    def _action_states(self, session: Session, now: datetime) -> dict[str, ActionState]:
+        states = repo.action_states(session, [a.name for a in self.config.incident_actions], now)
+        if self.dry_run:
+            for name, state in states.items():
+                if state.last_poll_at is None:
+                    state.activated_at = self._dry_activation.setdefault(name, state.activated_at)
+        self._commit(session)
+        return states
 
     def _commit(self, session: Session) -> None:
         if self.dry_run:
@@ -150,7 +176,7 @@ class Syncer:
             session.commit()
 
     def _read_ilert(
-        self, states: Mapping[str, ActionState], report: PassReport
+        self, states: Mapping[str, ActionState], report: PassReport, now: datetime
     ) -> dict[int, Alert] | None:
         sources = {s for action in self.config.incident_actions for s in action.alert_sources}
         cursors = [state.last_poll_at or state.activated_at for state in states.values()]
@@ -158,10 +184,16 @@ class Syncer:
         try:
             raw = self.ilert.list_alerts(sources=sources, states=("PENDING", "ACCEPTED"))
             raw += self.ilert.list_alerts(sources=sources, since=since)
+        except TransientApiError as error:
+            report.ilert_ok = False
+            self.ilert_health.failed(error, now)
+            return None
         except (ApiError, PayloadError) as error:
             report.ilert_ok = False
             log.error("ilert_read_failed", error=scrub(str(error)))
             return None
+        self.ilert_health.succeeded(now)
+        self._ilert_calls += 2 + len(raw) // 100
         alerts: dict[int, Alert] = {}
         for item in raw:
             alert = self._parse(item)
@@ -177,18 +209,37 @@ class Syncer:
             log.warning("alert_unreadable", alert_id=alert_id, error=str(error)[:500])
             return None
 
-    def _sync_action(
+    def _sync_all(
         self,
         session: Session,
-        action: IncidentAction,
-        state: ActionState,
+        states: Mapping[str, ActionState],
         alerts: Mapping[int, Alert],
         now: datetime,
         report: PassReport,
     ) -> None:
-        links = repo.links_of(session, action.name)
-        chosen = self._chosen(action, state, alerts, links)
-        applier = Applier(
+        work = [
+            item
+            for action in self.config.incident_actions
+            for item in self._work_of(session, action, states[action.name], alerts, now, report)
+        ]
+        self._commit(session)  # new links are tracked even if this pass cannot finish them
+        selected = set(self._timeline_checks(work, now))
+        appliers = {
+            action.name: self._applier(session, action, now)
+            for action in self.config.incident_actions
+        }
+        for item in sorted(work, key=lambda w: (w.alert.report_time, w.alert.id)):
+            link = item.link
+            waiting = link.next_attempt_at is not None and link.next_attempt_at > now
+            if waiting or {"ilert", f"statuspage:{item.action.connector}"} & self._down:
+                report.deferred_items += 1
+            elif item.alert.id not in selected:
+                report.waiting_checks += 1
+            else:
+                self._sync_alert(session, appliers[item.action.name], item, report)
+
+    def _applier(self, session: Session, action: IncidentAction, now: datetime) -> Applier:
+        return Applier(
             session,
             action,
             self.statuspage[action.connector],
@@ -197,16 +248,26 @@ class Syncer:
             str(self.config.path or "the config file"),
             self.checkpoint,
         )
-        for alert in sorted(chosen.values(), key=lambda a: (a.report_time, a.id)):
+
+    def _work_of(
+        self,
+        session: Session,
+        action: IncidentAction,
+        state: ActionState,
+        alerts: Mapping[int, Alert],
+        now: datetime,
+        report: PassReport,
+    ) -> list[_Work]:
+        links = repo.links_of(session, action.name)
+        work = []
+        for alert in self._chosen(action, state, alerts, links, now, report).values():
             link = links.get(alert.id)
-            if link is not None and link.next_attempt_at and link.next_attempt_at > now:
-                report.deferred_items += 1
-                continue
             if link is None:
                 link = repo.new_link(action.name, alert.id, action.page_id, now)
                 if not self.dry_run:
                     session.add(link)
-            self._sync_alert(session, applier, link, alert, report)
+            work.append(_Work(action, link, alert))
+        return work
 
     def _chosen(
         self,
@@ -214,6 +275,8 @@ class Syncer:
         state: ActionState,
         alerts: Mapping[int, Alert],
         links: Mapping[int, Link],
+        now: datetime,
+        report: PassReport,
     ) -> dict[int, Alert]:
         chosen: dict[int, Alert] = {}
         for alert in alerts.values():
@@ -227,21 +290,57 @@ class Syncer:
                 chosen[alert.id] = alert
         for alert_id, link in links.items():
             wanted = link.is_open and (not action.manual or link.triggered_at is not None)
-            if wanted and alert_id not in chosen:
-                found = self._alert_by_id(alert_id)
-                # A triggered id may belong to a source this action does not cover.
-                if found is not None and found.source_id in action.alert_sources:
-                    chosen[alert_id] = found
+            if not wanted or alert_id in chosen:
+                continue
+            if link.next_attempt_at and link.next_attempt_at > now:
+                report.deferred_items += 1
+                continue
+            found = self._alert_by_id(alert_id, now)
+            # A triggered id may belong to a source this action does not cover.
+            if found is not None and found.source_id in action.alert_sources:
+                chosen[alert_id] = found
         return chosen
 
-    def _alert_by_id(self, alert_id: int) -> Alert | None:
-        if alert_id not in self._by_id:
-            try:
-                self._by_id[alert_id] = parse_alert(self.ilert.get_alert(alert_id))
-            except (ApiError, PayloadError) as error:
-                log.warning("alert_read_failed", alert_id=alert_id, error=scrub(str(error)))
-                self._by_id[alert_id] = None
+    def _alert_by_id(self, alert_id: int, now: datetime) -> Alert | None:
+        if alert_id in self._by_id:
+            return self._by_id[alert_id]
+        self._by_id[alert_id] = None
+        if "ilert" in self._down:
+            return None
+        try:
+            self._ilert_calls += 1
+            self._by_id[alert_id] = parse_alert(self.ilert.get_alert(alert_id))
+        except TransientApiError as error:
+            self._down.add("ilert")
+            self.ilert_health.failed(error, now)
+        except (ApiError, PayloadError) as error:
+            log.warning("alert_read_failed", alert_id=alert_id, error=scrub(str(error)))
         return self._by_id[alert_id]
+
+    def _timeline_checks(self, work: list[_Work], now: datetime) -> list[int]:
+        candidates: dict[int, Candidate] = {}
+        for item in work:
+            link, alert = item.link, item.alert
+            mirror = repo.mirror_of(link)
+            must = (
+                mirror is None
+                or link.pending_call is not None
+                or link.failures > 0
+                or bool(detect_events(mirror, alert, [], now=now))
+            )
+            previous = candidates.get(alert.id)
+            checked = link.last_checked_at
+            if previous is not None:
+                must = must or previous.must
+                if previous.last_checked_at and (
+                    checked is None or previous.last_checked_at < checked
+                ):
+                    checked = previous.last_checked_at
+            candidates[alert.id] = Candidate(alert.id, must, checked)
+        per_pass = checks_per_pass(
+            self.config.ilert.requests_per_minute, self.config.poll_interval, self._ilert_calls + 1
+        )
+        return choose_checks(list(candidates.values()), per_pass)
 
     def _log_entries(self, alert_id: int, after: int | None) -> list[LogEntry]:
         if alert_id not in self._entries:
@@ -249,20 +348,24 @@ class Syncer:
         return [entry for entry in self._entries[alert_id] if after is None or entry.id > after]
 
     def _sync_alert(
-        self, session: Session, applier: Applier, link: Link, alert: Alert, report: PassReport
+        self, session: Session, applier: Applier, item: _Work, report: PassReport
     ) -> None:
+        link, alert = item.link, item.alert
         events: list[str] = []
         try:
             if link.pending_call is not None and not self.dry_run:
                 applier.reconcile(link)
             mirror = repo.mirror_of(link)
             entries = self._log_entries(alert.id, mirror.last_log_entry_id if mirror else None)
+            link.last_checked_at = applier.now
             triggered = link.triggered_at is not None
             found = detect_events(mirror, alert, entries, now=applier.now, triggered=triggered)
             current = link.statuspage_status if link.statuspage_incident_id else None
             plan = plan_calls(found, alert, lifecycle=self.config.lifecycle, current_status=current)
             events = [str(event.kind) for event in found]
             report.writes += applier.apply(link, plan)
+            if plan.calls:
+                self.connector_health[item.action.connector].succeeded(applier.now)
             for step in plan.steps:
                 decisions = step.decisions if isinstance(step, Call) else [step]
                 report.outcomes.update(str(d.outcome) for d in decisions)
@@ -271,9 +374,9 @@ class Syncer:
             link.is_open = alert.status != AlertStatus.RESOLVED
             link.failures, link.last_error, link.next_attempt_at = 0, None, None
             self._commit(session)
-        except ApiError as error:
-            self._failed(session, applier, link, events, error, report)
-        except SyncError as error:
+        except TransientApiError as error:
+            self._unreachable(session, item, error, report, applier.now)
+        except (ApiError, SyncError) as error:
             self._failed(session, applier, link, events, error, report)
         except Exception as error:
             # One bad alert must not stop the pass or crash-loop the service.
@@ -281,6 +384,30 @@ class Syncer:
                 "alert_sync_crashed", alert_id=alert.id, incident_action=link.incident_action
             )
             self._failed(session, applier, link, events, error, report)
+
+    def _unreachable(
+        self,
+        session: Session,
+        item: _Work,
+        error: TransientApiError,
+        report: PassReport,
+        now: datetime,
+    ) -> None:
+        """A service is down: not this item's fault, so no audit row and no back-off."""
+        report.deferred_items += 1
+        if error.service == "ilert":
+            self._down.add("ilert")
+            self.ilert_health.failed(error, now)
+        else:
+            self._down.add(f"statuspage:{item.action.connector}")
+            self.connector_health[item.action.connector].failed(error, now)
+        log.debug("alert_deferred", alert_id=item.alert.id, error=scrub(str(error)))
+        if self.dry_run:
+            return
+        session.rollback()
+        link = session.merge(item.link)
+        link.last_error = scrub(str(error))[:1000]
+        session.commit()
 
     def _failed(
         self,
@@ -300,11 +427,17 @@ class Syncer:
         link = session.merge(link)
         link.failures += 1
         link.last_error = message[:1000]
-        # A refused or broken item waits longer each time; a transient outage
-        # is retried next pass, since it is not this item's fault.
-        if isinstance(error, PermanentApiError) or not isinstance(error, ApiError):
-            interval = self.config.poll_interval
-            link.next_attempt_at = applier.now + retry_delay(link.failures, interval)
+        link.next_attempt_at = applier.now + retry_delay(link.failures, self.config.poll_interval)
+        if (
+            isinstance(error, PermanentApiError)
+            and error.status == 404
+            and link.statuspage_incident_id
+        ):
+            # Someone deleted the incident on Statuspage: a human decision wins.
+            link.is_open = False
+            message = (
+                f"the incident was deleted on Statuspage; alert no longer mirrored ({message})"
+            )
         applier.record_failure(link, events or ["sync"], message)
         session.commit()
         log.warning(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -40,6 +43,7 @@ def build_services(
     timeout: tuple[float, float] = (5.0, 20.0),
     retry: RetryPolicy | None = None,
     on_response: Observer | None = None,
+    rate_window: float = 60.0,
 ) -> Services:
     """One client per API key; clients sharing a key share its rate budget."""
     register_secrets(
@@ -49,7 +53,7 @@ def build_services(
         "ilert",
         config.ilert.api_url,
         f"Bearer {config.ilert.api_key.reveal()}",
-        budget_for("ilert", config.ilert.api_key, config.ilert.requests_per_minute),
+        budget_for("ilert", config.ilert.api_key, config.ilert.requests_per_minute, rate_window),
         timeout=timeout,
         retry=retry,
         on_response=on_response,
@@ -61,7 +65,7 @@ def build_services(
             "statuspage",
             connector.api_url,
             f"OAuth {connector.api_key.reveal()}",
-            budget_for("statuspage", connector.api_key, connector.requests_per_minute),
+            budget_for("statuspage", connector.api_key, connector.requests_per_minute, rate_window),
             timeout=timeout,
             retry=retry,
             on_response=on_response,
@@ -84,5 +88,36 @@ def build_syncer(
     if migrate:
         upgrade(engine)
     return Syncer(
-        config, make_sessions(engine), services.ilert, services.statuspage, dry_run=dry_run
+        config,
+        make_sessions(engine),
+        services.ilert,
+        services.statuspage,
+        dry_run=dry_run,
+        checkpoint=pause_checkpoint(os.environ.get(PAUSE_ENV)),
     )
+
+
+PAUSE_ENV = "ILERT_SYNC_TEST_PAUSE_AT"
+
+
+def pause_checkpoint(names: str | None) -> Callable[[str], None] | None:
+    """Test seam for the crash-point sweep: stop at the named step boundaries.
+
+    With ``ILERT_SYNC_TEST_PAUSE_AT=intent_create`` (comma-separated names from
+    ``apply.Applier``: ``before_*``, ``intent_*``, ``answered_*``, ``committed_*``
+    for ``create``/``update``, and ``reconciled``) the process prints
+    ``paused at NAME`` on stderr and waits there, so a test can SIGKILL it at
+    exactly that point. Never set in production.
+    """
+    if not names:
+        return None
+    wanted = {name.strip() for name in names.split(",")}
+
+    def pause(name: str) -> None:
+        if name in wanted:
+            sys.stderr.write(f"paused at {name}\n")
+            sys.stderr.flush()
+            while True:
+                time.sleep(3600)
+
+    return pause

@@ -32,11 +32,12 @@ from ilert_statuspage_sync import __version__
 from ilert_statuspage_sync.config import Secret
 from ilert_statuspage_sync.errors import PayloadError, PermanentApiError, TransientApiError
 
-__all__ = ["HttpService", "RateBudget", "RetryPolicy", "budget_for"]
+__all__ = ["HttpService", "RateBudget", "RetryPolicy", "budget_for", "reset_budgets"]
 
 log = structlog.get_logger(__name__)
 
 _THROTTLED = frozenset({420, 429})
+_MIN_LEARNED = 5
 _AUTH_FAILED = frozenset({401, 403})
 
 
@@ -45,6 +46,11 @@ class RateBudget:
 
     A rolling window under the vendor's limit also stays under a fixed-window
     limit (iLert) of the same size, so one mechanism serves both vendors.
+
+    Neither vendor sends quota headers, so a throttle is the only news of a
+    lower limit than configured (a shared key, a smaller plan). ``throttled``
+    then learns it: the vendor accepted what we sent in the last window, so
+    from now on we send one less than that, and pause as told.
     """
 
     def __init__(
@@ -56,6 +62,7 @@ class RateBudget:
     ) -> None:
         self.limit = limit
         self.window = window
+        self.configured = (limit, window)
         self._clock = clock
         self._sleep = sleep
         self._sent: deque[float] = deque()
@@ -82,23 +89,46 @@ class RateBudget:
             waited += delay
 
     def pause(self, seconds: float) -> None:
-        """The vendor throttled us: send nothing with this key for ``seconds``."""
+        """Send nothing with this key for ``seconds``."""
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def throttled(self, pause: float) -> None:
+        """The vendor refused a request for its rate: lower the limit and pause."""
+        with self._lock:
+            now = self._clock()
+            if self._sent:
+                self._sent.pop()  # the refused request did not count for the vendor
+            accepted = sum(1 for sent in self._sent if sent > now - self.window)
+            # A throttle after only a few requests says someone else uses the key,
+            # not what the limit is: then only pause.
+            learned = accepted - 1 if accepted >= _MIN_LEARNED else self.limit
+            if learned < self.limit:
+                log.warning(
+                    "rate_limit_lowered", limit=learned, was=self.limit, window_s=self.window
+                )
+                self.limit = learned
+            self._paused_until = max(self._paused_until, now + pause)
 
 
 _budgets: dict[tuple[str, str], RateBudget] = {}
 _budgets_lock = threading.Lock()
 
 
-def budget_for(service: str, key: Secret, limit: int) -> RateBudget:
+def budget_for(service: str, key: Secret, limit: int, window: float = 60.0) -> RateBudget:
     """The process-wide budget of one API key (keyed by a hash, never the key)."""
     digest = hashlib.sha256(key.reveal().encode()).hexdigest()
     with _budgets_lock:
         budget = _budgets.get((service, digest))
-        if budget is None or budget.limit != limit:
-            budget = _budgets[(service, digest)] = RateBudget(limit)
+        if budget is None or budget.configured != (limit, window):
+            budget = _budgets[(service, digest)] = RateBudget(limit, window)
         return budget
+
+
+def reset_budgets() -> None:
+    """Forget every key's budget (tests; a config reload)."""
+    with _budgets_lock:
+        _budgets.clear()
 
 
 @dataclass(frozen=True)
@@ -220,7 +250,7 @@ class HttpService:
             retry_after = _retry_after(response)
             if status in _THROTTLED:
                 pause = self.retry.throttle_delay if retry_after is None else retry_after
-                self.budget.pause(pause)
+                self.budget.throttled(pause)
             raise TransientApiError(
                 self.service,
                 f"{_vendor_message(response)} ({method} {path})",

@@ -91,6 +91,7 @@ class Link(Base):
     failures: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.String(1000))
     next_attempt_at: Mapped[datetime | None]
+    last_checked_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
