@@ -6,7 +6,7 @@ import dataclasses
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -107,18 +107,30 @@ class Harness:
         self.engine = make_engine(config.database_url)
         self.sessions = make_sessions(self.engine)
         self.services: list[Services] = []
+        # Tests move the daemon's clock forward to get past retry delays.
+        self.clock_offset = timedelta(0)
         self.syncer = self.new_syncer()
 
-    def new_syncer(self, *, dry_run: bool = False, **changes: Any) -> Syncer:
+    def new_syncer(
+        self,
+        *,
+        dry_run: bool = False,
+        retry: RetryPolicy | None = None,
+        rate_window: float = 60.0,
+        **changes: Any,
+    ) -> Syncer:
         """A fresh syncer (as after a restart), optionally with config changes."""
         config = dataclasses.replace(self.config, **changes) if changes else self.config
         services = build_services(
             config,
             timeout=(2.0, 2.0),
-            retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.05),
+            retry=retry or RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.05),
+            rate_window=rate_window,
         )
         self.services.append(services)
-        return build_syncer(config, services, engine=self.engine, dry_run=dry_run)
+        syncer = build_syncer(config, services, engine=self.engine, dry_run=dry_run)
+        syncer.clock = lambda: datetime.now(UTC) + self.clock_offset
+        return syncer
 
     def sync(self) -> PassReport:
         return self.syncer.run_pass()

@@ -66,8 +66,8 @@ def utc_now() -> datetime:
 
 def retry_delay(failures: int, poll_interval: float) -> timedelta:
     """How long a refused item waits: one interval, doubling, at most an hour."""
-    seconds = poll_interval * 2 ** max(failures - 1, 0)
-    return min(timedelta(seconds=seconds), MAX_RETRY_DELAY)
+    doublings = min(max(failures - 1, 0), 32)  # past the cap anyway; keeps the number small
+    return min(timedelta(seconds=poll_interval * 2**doublings), MAX_RETRY_DELAY)
 
 
 @dataclass

@@ -172,15 +172,12 @@ class HttpService:
         self._on_response = on_response
         self._session = requests.Session()
         self._session.headers.update(
-            {
-                "Authorization": auth_header,
-                "Accept": "application/json",
-                "User-Agent": f"ilert-statuspage-sync/{__version__}",
-            }
+            {"Accept": "application/json", "User-Agent": f"ilert-statuspage-sync/{__version__}"}
         )
-        # Requests would otherwise read ~/.netrc and proxy settings into the
-        # Authorization header path; this daemon talks to exactly one host per key.
-        self._session.trust_env = False
+        # As session auth (not a plain header) so ~/.netrc can never replace it, while
+        # proxy settings and REQUESTS_CA_BUNDLE from the environment still apply.
+        self._session.auth = _HeaderAuth(auth_header)
+        self._session.verify = True
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -276,6 +273,20 @@ class HttpService:
             raise PayloadError(
                 f"{self.service}: {method} {path} answered {status} with a body that is not JSON"
             ) from None
+
+
+class _HeaderAuth(requests.auth.AuthBase):
+    """Sets the vendor's Authorization header; its repr never shows the key."""
+
+    def __init__(self, header: str) -> None:
+        self._header = header
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = self._header
+        return request
+
+    def __repr__(self) -> str:
+        return "_HeaderAuth('********')"
 
 
 def _retry_after(response: requests.Response) -> float | None:
