@@ -22,6 +22,7 @@ from ilert_statuspage_sync.config import IncidentAction
 from ilert_statuspage_sync.core.model import Mirror
 from ilert_statuspage_sync.core.plan import Call, CallKind, Decision, Outcome, Plan
 from ilert_statuspage_sync.errors import PermanentApiError, TransientApiError
+from ilert_statuspage_sync.leader import LeadershipLostError
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import Link
 
@@ -42,6 +43,8 @@ class Applier:
     config_origin: str
     # Called after each durable step; crash tests hook it to stop at every boundary.
     checkpoint: Callable[[str], None] = lambda _name: None
+    # Fencing: asked right before every write; False means another process leads now.
+    guard: Callable[[], bool] = lambda: True
 
     def apply(self, link: Link, plan: Plan) -> int:
         """Apply every step in order; return how many writes were sent."""
@@ -110,6 +113,11 @@ class Applier:
         link.updated_at = self.now
         self.session.commit()
         self.checkpoint(f"intent_{call.kind}")
+        if not self.guard():
+            # The intent stays recorded; whoever leads now reconciles it.
+            raise LeadershipLostError(
+                "the leader lock was lost; no further writes from this process"
+            )
         try:
             incident = self._write(link, call, fields)
         except TransientApiError as error:

@@ -10,15 +10,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 import structlog
 
 from ilert_statuspage_sync import __version__
 from ilert_statuspage_sync.config import DEFAULT_CONFIG_PATH, Config, load_config
 from ilert_statuspage_sync.errors import ApiError, ConfigError, PayloadError, StoreError
+from ilert_statuspage_sync.leader import FileLeadership, Leadership, make_leadership
 from ilert_statuspage_sync.logs import configure_logging, scrub
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import (
@@ -29,8 +33,12 @@ from ilert_statuspage_sync.store.database import (
     safe_url,
     upgrade,
 )
-from ilert_statuspage_sync.store.tables import Link
+from ilert_statuspage_sync.store.tables import Link, Replica
 from ilert_statuspage_sync.wiring import build_services, build_syncer
+
+if TYPE_CHECKING:
+    from ilert_statuspage_sync.daemon import Daemon
+    from ilert_statuspage_sync.metrics import MetricsServer
 
 __all__ = ["main"]
 
@@ -108,19 +116,44 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _sync(config: Config, args: argparse.Namespace) -> int:
+    engine = make_engine(config.database_url)
+    leadership = _lead_or_refuse(config, "sync", make_leadership(config.database_url))
     services = build_services(config)
     try:
-        report = build_syncer(config, services, dry_run=args.dry_run).run_pass()
+        syncer = build_syncer(
+            config, services, engine=engine, dry_run=args.dry_run, guard=leadership.holds
+        )
+        report = syncer.run_pass()
     finally:
         services.close()
+        leadership.release()
+        engine.dispose()
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
-def _run(config: Config, args: argparse.Namespace) -> int:
-    from ilert_statuspage_sync.scheduler import run_forever  # APScheduler: only run needs it
+def _lead_or_refuse(config: Config, command: str, leadership: Leadership) -> Leadership:
+    """The leader lock, or a clear refusal: two writers on one database is never right."""
+    if leadership.try_acquire():
+        return leadership
+    holder = f" (pid {leadership.holder()})" if isinstance(leadership, FileLeadership) else ""
+    leadership.release()
+    raise StoreError(
+        f"{command}: another ilert-statuspage-sync process holds {leadership.description}{holder} "
+        f"for {safe_url(config.database_url)}; run one process per SQLite file, "
+        "or use PostgreSQL for replicas"
+    )
 
-    services = build_services(config)
-    syncer = build_syncer(config, services, dry_run=args.dry_run)
+
+def _run(config: Config, args: argparse.Namespace) -> int:
+    from ilert_statuspage_sync.daemon import Daemon  # APScheduler: only run needs it
+    from ilert_statuspage_sync.scheduler import run_forever
+
+    engine = make_engine(config.database_url)
+    # SQLite allows one process per file; PostgreSQL replicas wait as followers.
+    leadership = make_leadership(config.database_url)
+    if leadership.exclusive_file:
+        _lead_or_refuse(config, "run", leadership)
+    daemon = Daemon(config, engine, leadership, dry_run=args.dry_run)
     log.info(
         "daemon_started",
         version=__version__,
@@ -130,15 +163,48 @@ def _run(config: Config, args: argparse.Namespace) -> int:
         database=safe_url(config.database_url),
         dry_run=args.dry_run,
     )
+    listener = _metrics_listener(config, daemon)
     try:
-        run_forever(syncer.run_pass, config.poll_interval)
+        run_forever(
+            daemon.tick,
+            daemon.interval,
+            on_hup=daemon.request_reload,
+            on_stop=daemon.notifier.stopping,
+        )
     finally:
-        services.close()
+        if listener is not None:
+            listener.close()
+        daemon.close()
+        engine.dispose()
     return EXIT_OK
 
 
+def _metrics_listener(config: Config, daemon: Daemon) -> MetricsServer | None:
+    if config.metrics.listen_host is None or config.metrics.listen_port is None:
+        return None
+    listener = daemon.metrics.start_http(config.metrics.listen_host, config.metrics.listen_port)
+    log.info("metrics_listening", host=config.metrics.listen_host, port=config.metrics.listen_port)
+    return listener
+
+
 def _db(config: Config, _args: argparse.Namespace) -> int:
-    before, after = upgrade(make_engine(config.database_url))
+    engine = make_engine(config.database_url)
+    leadership = make_leadership(config.database_url)
+    # Migrations run under the leader lock; a running leader has migrated already.
+    deadline = time.monotonic() + 30
+    while not leadership.try_acquire():
+        if time.monotonic() > deadline:
+            leadership.release()
+            raise StoreError(
+                f"db upgrade: {leadership.description} is held by a running daemon; "
+                "stop it (it applies pending migrations itself when it starts)"
+            )
+        time.sleep(1)
+    try:
+        before, after = upgrade(engine)
+    finally:
+        leadership.release()
+        engine.dispose()
     print(f"database {safe_url(config.database_url)}: {before or 'empty'} -> {after}")
     return EXIT_OK
 
@@ -192,6 +258,11 @@ def _status(config: Config, _args: argparse.Namespace) -> int:
     with sessions() as session:
         links = session.query(Link).order_by(Link.incident_action, Link.alert_id).all()
         last = repo.last_transitions(session)
+        replicas = list(session.scalars(sa.select(Replica).order_by(Replica.role)))
+    failing = sum(1 for link in links if link.last_error)
+    for line in health_lines(replicas, failing, datetime.now(UTC)):
+        print(line)
+    print()
     header = ("ACTION", "ALERT", "STATE", "INCIDENT", "STATUS", "LAST TRANSITION", "PROBLEM")
     rows = [header]
     for link in links:
@@ -211,6 +282,36 @@ def _status(config: Config, _args: argparse.Namespace) -> int:
     if len(rows) == 1:
         print("no alerts tracked yet")
     return EXIT_OK
+
+
+def health_lines(replicas: Sequence[Replica], failing: int, now: datetime) -> list[str]:
+    """Whether the daemon is healthy: a leader passing on time, its followers, failing items.
+
+    Healthy means a leader reported a pass within three poll intervals; a
+    replica not seen for three intervals is listed as gone.
+    """
+    lines = []
+    leaders = [r for r in replicas if r.role == "leader"]
+    live = [r for r in replicas if (now - r.last_seen_at).total_seconds() <= 3 * r.poll_interval]
+    leader = max(leaders, key=lambda r: r.last_seen_at, default=None)
+    if leader is None or leader.last_pass_at is None:
+        lines.append("daemon: UNHEALTHY: no leader has reported a pass (is `run` running?)")
+    else:
+        age = (now - leader.last_pass_at).total_seconds()
+        healthy = age <= 3 * leader.poll_interval
+        state = "healthy" if healthy else "UNHEALTHY: last pass too old"
+        result = "ok" if leader.last_pass_ok else "with problems"
+        lines.append(
+            f"daemon: {state}: leader {leader.host}:{leader.pid}, last pass {age:.0f}s ago "
+            f"({result}), poll interval {leader.poll_interval:g}s"
+        )
+    for replica in replicas:
+        if replica.role == "follower":
+            seen = (now - replica.last_seen_at).total_seconds()
+            alive = "waiting" if replica in live else "gone"
+            lines.append(f"follower: {replica.host}:{replica.pid}, {alive}, seen {seen:.0f}s ago")
+    lines.append(f"failing items: {failing}")
+    return lines
 
 
 def _problem(link: Link) -> str:

@@ -9,6 +9,7 @@ API keys are resolved here, once, into ``Secret`` values whose ``repr`` and
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import stat
 import tomllib
@@ -27,7 +28,9 @@ __all__ = [
     "ConnectorConfig",
     "IlertConfig",
     "IncidentAction",
+    "MetricsConfig",
     "Secret",
+    "is_loopback_host",
     "load_config",
     "parse_config",
 ]
@@ -101,6 +104,16 @@ class IncidentAction:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    """Where Prometheus metrics go: a node_exporter textfile, a loopback port, both or none."""
+
+    textfile: Path | None = None
+    # IPv6 hosts are kept without brackets ("::1"), ready for a socket bind.
+    listen_host: str | None = None
+    listen_port: int | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole, validated configuration."""
 
@@ -114,6 +127,7 @@ class Config:
     log_level: str = "info"
     path: Path | None = None
     warnings: tuple[str, ...] = field(default=())
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
     def action(self, name: str) -> IncidentAction:
         """The incident action called ``name``, or a ConfigError listing the known ones."""
@@ -132,6 +146,7 @@ _TOP_KEYS = {
     "ilert",
     "connectors",
     "incident_actions",
+    "metrics",
 }
 _KEY_SOURCES = {"api_key_env", "api_key_file", "api_key"}
 _SERVICE_KEYS = {"api_url", "requests_per_minute"} | _KEY_SOURCES
@@ -143,6 +158,7 @@ _ACTION_KEYS = {
     "trigger_mode",
     "notify_subscribers",
 }
+_METRICS_KEYS = {"textfile", "listen"}
 _LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -191,6 +207,7 @@ def parse_config(
         database_url=reader.string(data, "database_url", "", default="sqlite:///state.db"),
         lifecycle=reader.choice(data, "lifecycle", "", tuple(LIFECYCLES), "classic"),
         log_level=reader.choice(data, "log_level", "", _LOG_LEVELS, "info"),
+        metrics=reader.metrics(data.get("metrics")),
     )
 
 
@@ -380,6 +397,65 @@ class _Reader:
         if not all(isinstance(item, int) and not isinstance(item, bool) for item in value):
             raise self.fail(key, "alert source ids must be integers")
         return tuple(value)
+
+    def metrics(self, value: object) -> MetricsConfig:
+        if value is None:
+            return MetricsConfig()
+        table = self.table(value, "metrics")
+        self.no_unknown(table, _METRICS_KEYS, "metrics")
+        textfile = None
+        if "textfile" in table:
+            name = self.string(table, "textfile", "metrics")
+            textfile = Path(name)
+            if not textfile.is_absolute() or textfile.suffix != ".prom" or textfile.stem == "":
+                raise self.fail(
+                    "metrics.textfile",
+                    f"{name!r} must be an absolute path ending in .prom "
+                    "(e.g. /var/lib/node_exporter/textfile/ilert_statuspage_sync.prom)",
+                )
+        host, port = None, None
+        if "listen" in table:
+            host, port = self.listen(self.string(table, "listen", "metrics"))
+        return MetricsConfig(textfile=textfile, listen_host=host, listen_port=port)
+
+    def listen(self, value: str) -> tuple[str, int]:
+        example = 'e.g. "127.0.0.1:9464" or "[::1]:9464"'
+        if value.startswith("["):
+            host, sep, port_text = value[1:].partition("]:")
+        else:
+            host, sep, port_text = value.rpartition(":")
+            if ":" in host:
+                raise self.fail(
+                    "metrics.listen", f"{value!r}: put an IPv6 address in brackets ({example})"
+                )
+        if not sep or not host:
+            raise self.fail("metrics.listen", f"{value!r} is not HOST:PORT ({example})")
+        if not port_text.isascii() or not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise self.fail(
+                "metrics.listen", f"{value!r}: port must be a number from 1 to 65535 ({example})"
+            )
+        if value.startswith("[") and ":" not in host:
+            raise self.fail(
+                "metrics.listen", f"{value!r}: brackets are only for IPv6 addresses ({example})"
+            )
+        if not is_loopback_host(host):
+            raise self.fail(
+                "metrics.listen",
+                f"{value!r}: the metrics endpoint has no authentication, so it listens only "
+                "on a loopback address (127.0.0.0/8, [::1] or localhost); "
+                "scrape it locally or use textfile",
+            )
+        return host, int(port_text)
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost``, an IPv4 address in 127.0.0.0/8 and ``::1`` (no brackets)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _join(prefix: str, key: str) -> str:

@@ -47,6 +47,7 @@ from ilert_statuspage_sync.errors import (
     TransientApiError,
 )
 from ilert_statuspage_sync.health import ServiceHealth
+from ilert_statuspage_sync.leader import LeadershipLostError
 from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import ActionState, Link
@@ -81,13 +82,19 @@ class PassReport:
     failed_items: int = 0
     deferred_items: int = 0
     waiting_checks: int = 0
+    lost_leadership: bool = False
     outcomes: Counter[str] = field(default_factory=Counter)
     duration: float = 0.0
 
     @property
     def ok(self) -> bool:
         """True when iLert was read and every item synced (none failing or waiting to retry)."""
-        return self.ilert_ok and self.failed_items == 0 and self.deferred_items == 0
+        return (
+            self.ilert_ok
+            and self.failed_items == 0
+            and self.deferred_items == 0
+            and not self.lost_leadership
+        )
 
 
 @dataclass
@@ -112,8 +119,11 @@ class Syncer:
         clock: Callable[[], datetime] = utc_now,
         dry_run: bool = False,
         checkpoint: Callable[[str], None] | None = None,
+        guard: Callable[[], bool] | None = None,
     ) -> None:
         self.config = config
+        # Asked before every Statuspage write: is this process still the leader?
+        self.guard = guard or (lambda: True)
         self.sessions = sessions
         self.ilert = ilert
         self.statuspage = statuspage
@@ -141,10 +151,15 @@ class Syncer:
             alerts = self._read_ilert(states, report, now)
             if alerts is not None:
                 report.alerts_seen = len(alerts)
-                self._sync_all(session, states, alerts, now, report)
-                for state in states.values():
-                    state.last_poll_at = now
-                self._commit(session)
+                try:
+                    self._sync_all(session, states, alerts, now, report)
+                except LeadershipLostError as error:
+                    report.lost_leadership = True
+                    log.error("leadership_lost_mid_pass", error=str(error))
+                else:
+                    for state in states.values():
+                        state.last_poll_at = now
+                    self._commit(session)
         report.duration = time.monotonic() - started
         log.info(
             "pass_finished",
@@ -247,6 +262,7 @@ class Syncer:
             self.dry_run,
             str(self.config.path or "the config file"),
             self.checkpoint,
+            self.guard,
         )
 
     def _work_of(
@@ -374,6 +390,8 @@ class Syncer:
             link.is_open = alert.status != AlertStatus.RESOLVED
             link.failures, link.last_error, link.next_attempt_at = 0, None, None
             self._commit(session)
+        except LeadershipLostError:
+            raise
         except TransientApiError as error:
             self._unreachable(session, item, error, report, applier.now)
         except (ApiError, SyncError) as error:

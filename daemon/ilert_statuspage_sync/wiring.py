@@ -82,6 +82,7 @@ def build_syncer(
     engine: sa.Engine | None = None,
     dry_run: bool = False,
     migrate: bool = True,
+    guard: Callable[[], bool] | None = None,
 ) -> Syncer:
     """A syncer on a migrated database."""
     engine = engine or make_engine(config.database_url)
@@ -94,6 +95,7 @@ def build_syncer(
         services.statuspage,
         dry_run=dry_run,
         checkpoint=pause_checkpoint(os.environ.get(PAUSE_ENV)),
+        guard=guard,
     )
 
 

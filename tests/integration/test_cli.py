@@ -24,6 +24,7 @@ import pytest
 
 from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
+from ilert_statuspage_sync.store.database import head_revision
 
 CANARY_ILERT_KEY = "canary-ilert-3f9c1e"
 CANARY_STATUSPAGE_KEY = "canary-sp-9a7d2b"
@@ -224,8 +225,13 @@ def _wait_for(condition: Callable[[], bool], deadline: float, what: str) -> None
 
 
 def _table_rows(stdout: str) -> list[list[str]]:
-    """A printed table as rows of whitespace-separated cells (header first)."""
-    return [line.split() for line in stdout.splitlines() if line.strip()]
+    """A printed table as rows of whitespace-separated cells (header first).
+
+    `status` prints its health lines first; the table starts at its header.
+    """
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    start = next((i for i, line in enumerate(lines) if line.startswith(("ACTION", "AT "))), 0)
+    return [line.split() for line in lines[start:]]
 
 
 @pytest.fixture(name="ilert")
@@ -268,12 +274,13 @@ def test_db_upgrade_migrates_a_fresh_file_then_is_a_no_op(cli: Cli) -> None:
     """``db upgrade`` reports empty -> head on a fresh file, and head -> head on a second run."""
     first = cli.run("db", "upgrade")
     assert first.code == 0, first.describe()
-    assert first.stdout.strip() == f"database sqlite:///{cli.db_path}: empty -> 0001"
+    head = head_revision()
+    assert first.stdout.strip() == f"database sqlite:///{cli.db_path}: empty -> {head}"
     assert cli.db_path.is_file()
 
     second = cli.run("db", "upgrade")
     assert second.code == 0, second.describe()
-    assert second.stdout.strip() == f"database sqlite:///{cli.db_path}: 0001 -> 0001"
+    assert second.stdout.strip() == f"database sqlite:///{cli.db_path}: {head} -> {head}"
 
 
 # -- sync -------------------------------------------------------------------------

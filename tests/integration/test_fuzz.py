@@ -80,9 +80,7 @@ def test_malformed_alerts_never_block_good_ones(harness: Harness, data: st.DataO
     with capture_logs() as logs:
         report = harness.sync()
     assert report.ilert_ok
-    mirrored = {
-        incident["metadata"]["ilert"]["alert_id"] for incident in harness.incidents()
-    }
+    mirrored = {incident["metadata"]["ilert"]["alert_id"] for incident in harness.incidents()}
     assert str(good_id) in mirrored
     problems = [
         entry

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -253,3 +255,269 @@ class TestFaultsAndDelay:
             assert page.json()["id"] == "p1"
         with pytest.raises(RuntimeError):
             _ = ilert.url
+
+
+class FakeMonotonic:
+    """A settable monotonic clock for deterministic rate-limit windows."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(name="pool")
+def _pool() -> Iterator[ThreadPoolExecutor]:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield pool
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def _pages(http: requests.Session, statuspage: StatuspageSimulator, **kwargs: Any):
+    return http.get(f"{statuspage.url}/v1/pages", headers=STATUSPAGE_AUTH, **kwargs)
+
+
+def _one_shot(method: str, url: str, **kwargs: Any) -> requests.Response:
+    """A request on its own connection, so a client timeout really closes the socket."""
+    with requests.Session() as session:
+        return session.request(method, url, **kwargs)
+
+
+def _post_in_background(
+    pool: ThreadPoolExecutor, statuspage: StatuspageSimulator, timeout: float = TIMEOUT
+) -> Future[requests.Response]:
+    return pool.submit(
+        _one_shot,
+        "POST",
+        _incidents_url(statuspage),
+        json={"incident": {"name": "Held"}},
+        headers=STATUSPAGE_AUTH,
+        timeout=timeout,
+    )
+
+
+class TestRateLimits:
+    def test_statuspage_rolling_window_per_key(self, statuspage, http):
+        """Admitted requests count for `window` seconds; throttled and unauthenticated do not."""
+        clock = FakeMonotonic(100.0)
+        statuspage.set_rate_limit(2, window=10.0, status=429, retry_after=1.5, monotonic=clock)
+        assert _pages(http, statuspage, timeout=TIMEOUT).status_code == 200
+        clock.now = 101.0
+        assert _pages(http, statuspage, timeout=TIMEOUT).status_code == 200
+        clock.now = 109.0
+        throttled = _pages(http, statuspage, timeout=TIMEOUT)
+        assert throttled.status_code == 429
+        assert throttled.json() == {"error": "Rate limit exceeded"}
+        assert throttled.headers["Retry-After"] == "2"
+        assert http.get(f"{statuspage.url}/v1/pages", timeout=TIMEOUT).status_code == 401
+        clock.now = 110.0  # the request at 100.0 rolls out of the window
+        assert _pages(http, statuspage, timeout=TIMEOUT).status_code == 200
+        assert _pages(http, statuspage, timeout=TIMEOUT).status_code == 429
+        assert statuspage.rate_limit_violations() == 2
+        assert [(r.status, r.fault) for r in statuspage.requests] == [
+            (200, None),
+            (200, None),
+            (429, "rate-limit"),
+            (401, None),
+            (200, None),
+            (429, "rate-limit"),
+        ]
+
+    def test_statuspage_default_is_420_without_retry_after(self, statuspage, http):
+        """By default the throttle answers 420 and sends no Retry-After; None lifts it."""
+        statuspage.set_rate_limit(0, monotonic=FakeMonotonic())
+        throttled = _pages(http, statuspage, timeout=TIMEOUT)
+        assert throttled.status_code == 420
+        assert "Retry-After" not in throttled.headers
+        statuspage.set_rate_limit(None)
+        assert _pages(http, statuspage, timeout=TIMEOUT).status_code == 200
+
+    def test_ilert_fixed_windows(self, ilert, http):
+        """iLert counts per fixed window aligned to its multiples, and answers a bare 429."""
+        clock = FakeMonotonic(59.5)
+        ilert.set_rate_limit(2, window=60.0, monotonic=clock)
+        assert [_alerts(http, ilert).status_code for _ in range(3)] == [200, 200, 429]
+        throttled = _alerts(http, ilert)
+        assert throttled.json() == {
+            "status": 429,
+            "message": "Too many requests",
+            "code": "RATE_LIMITED",
+        }
+        assert "Retry-After" not in throttled.headers
+        clock.now = 60.0  # a new window starts, however recent the last requests were
+        assert [_alerts(http, ilert).status_code for _ in range(3)] == [200, 200, 429]
+        assert ilert.rate_limit_violations() == 3
+
+
+class TestFaultModes:
+    def test_fail_next_uses_vendor_bodies(self, ilert, statuspage, http):
+        """`fail_next` answers error bursts in each API's own error shape, then recovers."""
+        ilert.fail_next(2, path_contains="/api/alerts")
+        assert [_alerts(http, ilert).status_code for _ in range(3)] == [503, 503, 200]
+        assert [r.fault for r in ilert.requests] == ["fail", "fail", None]
+        statuspage.fail_next(1, 500, method="POST")
+        assert _pages(http, statuspage, timeout=TIMEOUT).status_code == 200
+        failed = _post_incident(http, statuspage, {"incident": {"name": "x"}})
+        assert (failed.status_code, failed.json()) == (500, {"error": "Internal Server Error"})
+        assert statuspage.incidents() == []
+
+    def test_fail_next_ilert_body(self, ilert, http):
+        """The iLert burst body carries status, message and code."""
+        ilert.fail_next(1, 502)
+        assert _alerts(http, ilert).json() == {
+            "status": 502,
+            "message": "Bad Gateway",
+            "code": "ERROR",
+        }
+
+    def test_drop_before_apply_changes_nothing(self, statuspage, http):
+        """A dropped request gets no HTTP answer at all and is not handled."""
+        statuspage.drop_next(method="POST")
+        with pytest.raises(requests.exceptions.ConnectionError):
+            _post_incident(http, statuspage, {"incident": {"name": "lost"}})
+        assert statuspage.incidents() == []
+        assert [(r.status, r.fault) for r in statuspage.writes()] == [(0, "drop")]
+        assert _create(http, statuspage, name="retried")["name"] == "retried"
+
+    def test_drop_after_apply_loses_only_the_answer(self, statuspage, http):
+        """With after_apply the incident is created, but the client never hears of it."""
+        statuspage.drop_next(method="POST", after_apply=True)
+        with pytest.raises(requests.exceptions.ConnectionError):
+            _post_incident(http, statuspage, {"incident": {"name": "applied"}})
+        assert [incident["name"] for incident in statuspage.incidents()] == ["applied"]
+        assert statuspage.requests[-1].fault == "drop-after-apply"
+
+    def test_malformed_body(self, ilert, http):
+        """`malformed_next` sends raw HTML where JSON was expected."""
+        ilert.malformed_next()
+        response = _alerts(http, ilert)
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == "text/html"
+        assert response.content == b"<html>502 Bad Gateway</html>"
+        with pytest.raises(requests.exceptions.JSONDecodeError):
+            response.json()
+        assert _alerts(http, ilert).json() == []
+
+
+class TestStalls:
+    def test_stall_before_apply_holds_only_that_request(self, statuspage, http, pool):
+        """A held POST changes nothing until released; other requests are served meanwhile."""
+        stall = statuspage.stall_next(method="POST")
+        pending = _post_in_background(pool, statuspage)
+        assert stall.wait_arrived(TIMEOUT)
+        assert _pages(http, statuspage, timeout=TIMEOUT).status_code == 200
+        assert statuspage.incidents() == []
+        assert not pending.done()
+        stall.release()
+        assert pending.result(TIMEOUT).status_code == 201
+        assert len(statuspage.incidents()) == 1
+
+    def test_stall_before_apply_client_gone_is_not_applied(self, statuspage, pool):
+        """A client that dies while its request is held leaves no trace."""
+        stall = statuspage.stall_next(method="POST")
+        pending = _post_in_background(pool, statuspage, timeout=0.3)
+        assert stall.wait_arrived(TIMEOUT)
+        with pytest.raises(requests.exceptions.ReadTimeout):
+            pending.result(TIMEOUT)
+        stall.release()
+        assert stall.wait_finished(TIMEOUT)
+        assert statuspage.incidents() == []
+        assert [(r.status, r.fault) for r in statuspage.writes()] == [(0, "stall")]
+
+    def test_stall_after_apply_holds_the_answer(self, statuspage, pool):
+        """With after_apply the incident exists while the answer is still held."""
+        stall = statuspage.stall_next(method="POST", after_apply=True)
+        pending = _post_in_background(pool, statuspage)
+        assert stall.wait_arrived(TIMEOUT)
+        assert [incident["name"] for incident in statuspage.incidents()] == ["Held"]
+        assert not pending.done()
+        stall.release()
+        response = pending.result(TIMEOUT)
+        assert (response.status_code, response.json()["name"]) == (201, "Held")
+
+    def test_stop_aborts_a_held_stall(self, pool):
+        """Stopping the server never waits for a held request; the client loses its answer."""
+        simulator = StatuspageSimulator().start()
+        try:
+            stall = simulator.stall_next()
+            pending = pool.submit(
+                _one_shot, "GET", f"{simulator.url}/v1/pages", headers=STATUSPAGE_AUTH, timeout=10
+            )
+            assert stall.wait_arrived(TIMEOUT)
+        finally:
+            started = time.monotonic()
+            simulator.stop()
+        assert time.monotonic() - started < 2.0
+        with pytest.raises(requests.exceptions.ConnectionError):
+            pending.result(TIMEOUT)
+        assert stall.wait_finished(TIMEOUT)
+
+
+class TestOutages:
+    def test_refuse_then_rebind_same_port(self, ilert, http):
+        """`refuse` cuts even open keep-alive connections; coming back keeps the URL."""
+        url = ilert.url
+        assert _alerts(http, ilert).status_code == 200  # leaves a pooled connection open
+        ilert.set_down("refuse")
+        assert ilert.url == url
+        with pytest.raises(requests.exceptions.ConnectionError):
+            _alerts(http, ilert)
+        with pytest.raises(requests.exceptions.ConnectionError):
+            _one_shot("GET", f"{url}/api/alerts", headers=ILERT_AUTH, timeout=TIMEOUT)
+        ilert.set_down(None)
+        assert ilert.url == url
+        assert _alerts(http, ilert).status_code == 200
+
+    def test_error_mode_answers_vendor_503(self, ilert, statuspage, http):
+        """`error` answers every request 503 in the vendor's shape until lifted."""
+        ilert.set_down("error")
+        statuspage.set_down("error")
+        ilert_answer = _alerts(http, ilert)
+        statuspage_answer = _pages(http, statuspage, timeout=TIMEOUT)
+        assert (ilert_answer.status_code, ilert_answer.json()["status"]) == (503, 503)
+        assert statuspage_answer.status_code == 503
+        assert statuspage_answer.json() == {"error": "Service Unavailable"}
+        ilert.set_down(None)
+        assert _alerts(http, ilert).status_code == 200
+
+    def test_hang_mode_times_out_the_client(self, statuspage, http):
+        """`hang` never answers; after the outage, new requests are served again."""
+        statuspage.set_down("hang")
+        with pytest.raises(requests.exceptions.ReadTimeout):
+            _one_shot("GET", f"{statuspage.url}/v1/pages", headers=STATUSPAGE_AUTH, timeout=0.3)
+        statuspage.set_down(None)
+        assert _pages(http, statuspage, timeout=TIMEOUT).status_code == 200
+        # The abandoned request is recorded (unhandled) once the outage ends.
+        assert _wait_until(lambda: len(statuspage.requests) == 2)
+        assert sorted((r.status, r.fault or "") for r in statuspage.requests) == [
+            (0, "down-hang"),
+            (200, ""),
+        ]
+
+    def test_stop_ends_a_hang(self, pool):
+        """A hanging simulator still stops promptly."""
+        simulator = IlertSimulator().start()
+        simulator.set_down("hang")
+        pending = pool.submit(
+            _one_shot, "GET", f"{simulator.url}/api/alerts", headers=ILERT_AUTH, timeout=10
+        )
+        time.sleep(0.3)  # let the request arrive and hang (stop must work either way)
+        started = time.monotonic()
+        simulator.stop()
+        assert time.monotonic() - started < 2.0
+        with pytest.raises(requests.exceptions.ConnectionError):
+            pending.result(TIMEOUT)
+
+    def test_unknown_mode_is_rejected(self, ilert):
+        """Only None, refuse, error and hang are modes."""
+        with pytest.raises(ValueError, match="mode"):
+            ilert.set_down("maintenance")

@@ -10,6 +10,7 @@ import pytest
 
 from ilert_statuspage_sync.config import (
     Config,
+    MetricsConfig,
     Secret,
     load_config,
     parse_config,
@@ -696,3 +697,158 @@ class TestSecrecy:
 
         assert message.startswith(f"{ORIGIN}: ilert.api_key: ")
         assert str(numeric_key) not in message
+
+
+class TestMetricsSection:
+    def test_no_metrics_table_means_metrics_off(self, data):
+        """Without [metrics] there is no textfile and no listener."""
+        config = parse_config(data, ENV)
+
+        assert config.metrics == MetricsConfig()
+        assert config.metrics.textfile is None
+        assert config.metrics.listen_host is None
+        assert config.metrics.listen_port is None
+
+    def test_empty_metrics_table_means_metrics_off(self, data):
+        """An empty [metrics] table is accepted and enables nothing."""
+        assert parse_config(_with(data, ("metrics",), {}), ENV).metrics == MetricsConfig()
+
+    def test_textfile_and_listen_are_read(self, data):
+        """textfile becomes a Path and listen is split into host and port."""
+        data["metrics"] = {
+            "textfile": "/var/lib/node_exporter/textfile/ilert_statuspage_sync.prom",
+            "listen": "127.0.0.1:9464",
+        }
+
+        metrics = parse_config(data, ENV).metrics
+
+        assert metrics == MetricsConfig(
+            textfile=Path("/var/lib/node_exporter/textfile/ilert_statuspage_sync.prom"),
+            listen_host="127.0.0.1",
+            listen_port=9464,
+        )
+
+    @pytest.mark.parametrize(
+        ("listen", "host", "port"),
+        [
+            ("127.0.0.1:1", "127.0.0.1", 1),
+            ("127.8.9.10:65535", "127.8.9.10", 65535),
+            ("[::1]:9464", "::1", 9464),
+            ("localhost:9464", "localhost", 9464),
+            (" 127.0.0.1:9464 ", "127.0.0.1", 9464),
+        ],
+        ids=["port-1", "any-127", "ipv6", "localhost", "spaces"],
+    )
+    def test_loopback_listen_addresses_are_accepted(self, data, listen, host, port):
+        """Any 127.0.0.0/8 address, [::1] and localhost are accepted; IPv6 loses its brackets."""
+        metrics = parse_config(_with(data, ("metrics", "listen"), listen), ENV).metrics
+
+        assert (metrics.listen_host, metrics.listen_port) == (host, port)
+        assert metrics.textfile is None
+
+    def test_the_textfile_folder_need_not_exist_at_load(self, data, tmp_path):
+        """textfile is only checked for its form; its folder may appear later."""
+        path = tmp_path / "not-yet" / "sync.prom"
+
+        metrics = parse_config(_with(data, ("metrics", "textfile"), str(path)), ENV).metrics
+
+        assert metrics.textfile == path
+
+    def test_loaded_file_keeps_the_metrics_section(self, tmp_path):
+        """load_config carries [metrics] through to the Config it returns."""
+        text = MINIMAL_TOML + '\n[metrics]\nlisten = "[::1]:9100"\n'
+        path = _write(tmp_path / "config.toml", text)
+
+        config = load_config(path, ENV)
+
+        assert config.metrics == MetricsConfig(listen_host="::1", listen_port=9100)
+        assert config.path == path
+
+    def test_config_built_without_metrics_gets_the_default(self, data):
+        """Config constructed by hand without metrics= still has metrics off."""
+        parsed = parse_config(data, ENV)
+
+        config = Config(
+            ilert=parsed.ilert,
+            connectors=parsed.connectors,
+            incident_actions=parsed.incident_actions,
+        )
+
+        assert config.metrics == MetricsConfig()
+
+    @pytest.mark.parametrize(
+        ("textfile", "fragment"),
+        [
+            ("metrics/sync.prom", "must be an absolute path ending in .prom"),
+            ("/var/lib/sync.txt", "must be an absolute path ending in .prom"),
+            ("/var/lib/sync", "must be an absolute path ending in .prom"),
+            ("/var/lib/.prom", "must be an absolute path ending in .prom"),
+            ("", "must be a non-empty string"),
+            (42, "must be a non-empty string, got the number 42"),
+        ],
+        ids=["relative", "wrong-suffix", "no-suffix", "only-suffix", "empty", "number"],
+    )
+    def test_bad_textfile_is_named(self, data, textfile, fragment):
+        """A textfile that is not an absolute .prom path is reported as metrics.textfile."""
+        message = _error(_with(data, ("metrics", "textfile"), textfile))
+
+        assert message.startswith(f"{ORIGIN}: metrics.textfile: ")
+        assert fragment in message
+
+    @pytest.mark.parametrize(
+        ("listen", "fragment"),
+        [
+            ("0.0.0.0:9464", "loopback address"),
+            ("192.0.2.10:9464", "loopback address"),
+            ("[::]:9464", "loopback address"),
+            ("example.com:9464", "loopback address"),
+            ("::1:9464", "put an IPv6 address in brackets"),
+            ("[127.0.0.1]:9464", "brackets are only for IPv6"),
+            ("127.0.0.1", "is not HOST:PORT"),
+            (":9464", "is not HOST:PORT"),
+            ("[::1]9464", "is not HOST:PORT"),
+            ("127.0.0.1:0", "port must be a number from 1 to 65535"),
+            ("127.0.0.1:65536", "port must be a number from 1 to 65535"),
+            ("127.0.0.1:http", "port must be a number from 1 to 65535"),
+            ("127.0.0.1:-1", "port must be a number from 1 to 65535"),
+            ("127.0.0.1:", "port must be a number from 1 to 65535"),
+            (9464, "must be a non-empty string, got the number 9464"),
+        ],
+        ids=[
+            "any-address",
+            "public",
+            "ipv6-any",
+            "hostname",
+            "ipv6-unbracketed",
+            "ipv4-bracketed",
+            "no-port",
+            "no-host",
+            "ipv6-no-colon",
+            "port-0",
+            "port-too-big",
+            "port-name",
+            "port-negative",
+            "port-empty",
+            "number",
+        ],
+    )
+    def test_bad_listen_is_named(self, data, listen, fragment):
+        """A listen value that is not a loopback HOST:PORT is reported as metrics.listen."""
+        message = _error(_with(data, ("metrics", "listen"), listen))
+
+        assert message.startswith(f"{ORIGIN}: metrics.listen: ")
+        assert fragment in message
+
+    def test_unknown_metrics_key_gets_a_did_you_mean_hint(self, data):
+        """An unknown key in [metrics] is named by its dotted name with the closest known key."""
+        message = _error(_with(data, ("metrics", "text_file"), "/x.prom"))
+
+        assert message.startswith(f"{ORIGIN}: metrics.text_file: unknown key")
+        assert "did you mean 'textfile'?" in message
+        assert "known keys: listen, textfile" in message
+
+    def test_metrics_must_be_a_table(self, data):
+        """metrics = "..." instead of a [metrics] table is refused."""
+        message = _error(_with(data, ("metrics",), "127.0.0.1:9464"))
+
+        assert message == f"{ORIGIN}: metrics: must be a table, got a string"

@@ -102,3 +102,45 @@ def test_retry_delay_grows_and_caps():
     """Refused items wait one interval, doubling, at most an hour."""
     assert [retry_delay(n, 30).total_seconds() for n in (1, 2, 3)] == [30, 60, 120]
     assert retry_delay(50, 30) == timedelta(hours=1)
+
+
+class TestHealthLines:
+    def _replica(self, role: str, seen: int, passed: int | None, ok: bool = True):
+        from ilert_statuspage_sync.store.tables import Replica
+
+        return Replica(
+            instance_id=f"{role}{seen}",
+            host="vm1",
+            pid=42,
+            role=role,
+            started_at=T0,
+            last_seen_at=T0 - timedelta(seconds=seen),
+            last_pass_at=None if passed is None else T0 - timedelta(seconds=passed),
+            last_pass_ok=ok,
+            poll_interval=30.0,
+        )
+
+    def test_healthy_leader_and_follower(self):
+        """A leader that passed recently is healthy; followers are listed."""
+        from ilert_statuspage_sync.cli import health_lines
+
+        lines = health_lines(
+            [self._replica("leader", 5, 5), self._replica("follower", 10, None)], 0, T0
+        )
+        assert lines[0].startswith("daemon: healthy: leader vm1:42, last pass 5s ago (ok)")
+        assert lines[1] == "follower: vm1:42, waiting, seen 10s ago"
+        assert lines[-1] == "failing items: 0"
+
+    def test_stale_leader_is_unhealthy(self):
+        """No pass for more than three intervals is unhealthy."""
+        from ilert_statuspage_sync.cli import health_lines
+
+        lines = health_lines([self._replica("leader", 200, 200)], 2, T0)
+        assert lines[0].startswith("daemon: UNHEALTHY: last pass too old")
+        assert lines[-1] == "failing items: 2"
+
+    def test_no_daemon(self):
+        """Without any report the daemon is unhealthy and says what to check."""
+        from ilert_statuspage_sync.cli import health_lines
+
+        assert "is `run` running?" in health_lines([], 0, T0)[0]

@@ -59,8 +59,11 @@ class RateBudget:
         window: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        *,
+        fixed_windows: bool = False,
     ) -> None:
         self.limit = limit
+        self.fixed_windows = fixed_windows
         self.window = window
         self.configured = (limit, window)
         self._clock = clock
@@ -76,7 +79,9 @@ class RateBudget:
         while True:
             with self._lock:
                 now = self._clock()
-                while self._sent and self._sent[0] <= now - self.window:
+                # Compare as "sent + window <= now" with a little slack, so float
+                # rounding can never leave a zero-length wait spinning.
+                while self._sent and self._sent[0] + self.window <= now + 1e-6:
                     self._sent.popleft()
                 delay = max(self._paused_until - now, 0.0)
                 if not delay and len(self._sent) < self.limit:
@@ -84,7 +89,7 @@ class RateBudget:
                     self.waited += waited
                     return waited
                 if not delay:
-                    delay = self._sent[0] + self.window - now
+                    delay = max(self._sent[0] + self.window - now, 1e-3)
             self._sleep(delay)
             waited += delay
 
@@ -102,7 +107,10 @@ class RateBudget:
             accepted = sum(1 for sent in self._sent if sent > now - self.window)
             # A throttle after only a few requests says someone else uses the key,
             # not what the limit is: then only pause.
-            learned = accepted - 1 if accepted >= _MIN_LEARNED else self.limit
+            # Against fixed windows (iLert) the last rolling window may span two of
+            # them, so only half of what it saw is sure to fit in one.
+            sure = accepted // 2 if self.fixed_windows else accepted - 1
+            learned = sure if accepted >= _MIN_LEARNED else self.limit
             if learned < self.limit:
                 log.warning(
                     "rate_limit_lowered", limit=learned, was=self.limit, window_s=self.window
@@ -121,7 +129,10 @@ def budget_for(service: str, key: Secret, limit: int, window: float = 60.0) -> R
     with _budgets_lock:
         budget = _budgets.get((service, digest))
         if budget is None or budget.configured != (limit, window):
-            budget = _budgets[(service, digest)] = RateBudget(limit, window)
+            # iLert counts in fixed minute windows; Statuspage in a rolling one.
+            budget = _budgets[(service, digest)] = RateBudget(
+                limit, window, fixed_windows=service == "ilert"
+            )
         return budget
 
 

@@ -10,11 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from ilert_statuspage_sync.simulators._server import RecordedRequest
+from ilert_statuspage_sync.simulators._server import RecordedRequest, Stall
 from ilert_statuspage_sync.simulators.ilert import IlertSimulator
 from ilert_statuspage_sync.simulators.statuspage import StatuspageSimulator
 
-__all__ = ["IlertSimulator", "RecordedRequest", "StatuspageSimulator", "running_simulators"]
+__all__ = [
+    "IlertSimulator",
+    "RecordedRequest",
+    "Stall",
+    "StatuspageSimulator",
+    "running_simulators",
+]
 
 
 @contextmanager

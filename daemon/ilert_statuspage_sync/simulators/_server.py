@@ -1,29 +1,51 @@
-"""The shared HTTP machinery of the API simulators.
+"""The shared machinery of the API simulators.
 
 `SimulatorServer` owns the listening socket, the request log, fault injection,
-response delays and the clock. Subclasses only authenticate and route a parsed
-`SimRequest` to a `SimResponse`; everything on the wire (JSON decoding, HEAD,
-recording, canned faults, quiet logging) happens here, under one lock.
+rate limits, outages, response delays and the clock. Subclasses only authenticate
+and route a parsed `SimRequest` to a `SimResponse`; everything else (HEAD,
+recording, faults) happens here, under one lock. The socket handler lives in
+`_wire`, the fault bookkeeping in `_faults`.
 """
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 from types import TracebackType
-from typing import Self
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import NoReturn, Self
+
+from ilert_statuspage_sync.simulators._faults import (
+    DOWN_MODES,
+    FaultQueue,
+    FaultRule,
+    RateLimit,
+    RuleKind,
+    Stall,
+    check_count,
+)
+from ilert_statuspage_sync.simulators._wire import (
+    DropConnection,
+    HttpError,
+    Listener,
+    RecordedRequest,
+    SimRequest,
+    SimResponse,
+    format_timestamp,
+    int_param,
+    parse_timestamp,
+)
 
 __all__ = [
+    "DropConnection",
     "HttpError",
     "RecordedRequest",
     "SimRequest",
     "SimResponse",
     "SimulatorServer",
+    "Stall",
     "format_timestamp",
     "int_param",
     "parse_timestamp",
@@ -31,228 +53,78 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the simulator saw it, plus the status it answered.
+class _Hold:
+    """A request to hold outside the lock: on the outage gate, or on a stall."""
 
-    Header names are lower-cased, because HTTP header names are case-insensitive.
-    """
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    json_body: object | None
-    status: int
+    label: str
+    gate: threading.Event | None = None
+    stall: Stall | None = None
+    response: SimResponse | None = None  # computed before the hold (after_apply)
 
 
-@dataclass(frozen=True)
-class SimRequest:
-    """A parsed request handed to a simulator's router (HEAD arrives as GET)."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    json_body: object | None
-    body_error: str | None = None
-
-
-@dataclass(frozen=True)
-class SimResponse:
-    """What to answer: `body` None is empty, str/bytes are sent raw, anything else as JSON."""
-
-    status: int
-    body: object = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-class HttpError(Exception):
-    """Raised by route code to answer an error in the simulator's own error shape."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"{status}: {message}")
-        self.status = status
-        self.message = message
-
-
-@dataclass
-class _Fault:
-    response: SimResponse
-    remaining: int
-    path_contains: str | None
-    method: str | None
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.method is not None and self.method.upper() != method:
-            return False
-        return self.path_contains is None or self.path_contains in path
-
-
-def format_timestamp(moment: datetime) -> str:
-    """ISO-8601 in UTC with milliseconds and `Z`, as both real APIs emit it."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-def parse_timestamp(text: object) -> datetime | None:
-    """Parse an ISO-8601 timestamp to aware UTC; None when absent or unparsable.
-
-    A timestamp without an offset is read as UTC, as the iLert docs say "ISO-UTC".
-    """
-    if not isinstance(text, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def int_param(query: Mapping[str, list[str]], name: str, default: int) -> int:
-    """The first value of an integer query parameter, or `default` when absent."""
-    values = query.get(name)
-    if not values:
-        return default
-    try:
-        return int(values[0])
-    except ValueError:
-        raise HttpError(400, f"'{name}' must be an integer") from None
-
-
-def _encode(body: object) -> tuple[bytes, str | None]:
-    if body is None:
-        return b"", None
-    if isinstance(body, bytes):
-        return body, "application/octet-stream"
-    if isinstance(body, str):
-        return body.encode(), "text/plain; charset=utf-8"
-    return json.dumps(body).encode(), "application/json; charset=utf-8"
-
-
-def _decode_json(raw: bytes) -> tuple[object | None, str | None]:
-    if not raw.strip():
-        return None, None
-    try:
-        return json.loads(raw), None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return None, f"Invalid JSON body: {exc}"
-
-
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, simulator: SimulatorServer) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.simulator = simulator
-
-
-class _Handler(BaseHTTPRequestHandler):
-    # HTTP/1.1 keeps connections alive like the real APIs; every answer sets Content-Length.
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Stay quiet: tests read `.requests`, not stderr."""
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_HEAD(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_PATCH(self) -> None:
-        self._serve()
-
-    def do_PUT(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
-
-    def _serve(self) -> None:
-        server = self.server
-        assert isinstance(server, _HttpServer)
-        parts = urlsplit(self.path)
-        body, body_error = _decode_json(self._read_body())
-        request = SimRequest(
-            method=self.command,
-            path=unquote(parts.path),
-            query=parse_qs(parts.query, keep_blank_values=True),
-            headers={name.lower(): value for name, value in self.headers.items()},
-            json_body=body,
-            body_error=body_error,
-        )
-        self._write(server.simulator.dispatch(request))
-
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            # Chunked uploads are not supported; drop the connection rather than desync it.
-            self.close_connection = True
-            return b""
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _write(self, response: SimResponse) -> None:
-        payload, content_type = _encode(response.body)
-        try:
-            self.send_response(response.status)
-            if content_type is not None:
-                self.send_header("Content-Type", content_type)
-            for name, value in response.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            # The client gave up (e.g. a timeout test); nothing left to tell it.
-            self.close_connection = True
+def _never() -> bool:
+    return False
 
 
 class SimulatorServer:
-    """An in-process HTTP server on 127.0.0.1 with recording, faults and delays."""
+    """An in-process HTTP server on 127.0.0.1 with recording, faults and delays.
+
+    A request meets, in order: the outage mode (`set_down`), then the one-shot rules
+    (`inject_fault`, `fail_next`, `malformed_next`, `drop_next`, `stall_next`; the
+    first match in the order they were queued is used), then the real handling:
+    authentication, the rate limit (`set_rate_limit` of the subclass), routing.
+    Canned answers therefore neither need credentials nor count toward the limit.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._requests: list[RecordedRequest] = []
-        self._faults: list[_Fault] = []
+        self._faults = FaultQueue()
+        self._stalls: list[Stall] = []
+        self._rate_limit: RateLimit | None = None
+        self._violations = 0
+        self._down: str | None = None
+        self._hang_gate = threading.Event()
+        self._hang_gate.set()
         self._delay = 0.0
         self._clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._stopping = threading.Event()
-        self._httpd: _HttpServer | None = None
-        self._thread: threading.Thread | None = None
+        self._lifecycle = threading.Lock()
+        self._listener = Listener(self, type(self).__name__)
+        self._running = False
+        self._port = 0
 
     # -- lifecycle ---------------------------------------------------------
 
     def start(self) -> Self:
         """Bind a free port and serve in a daemon thread."""
-        if self._httpd is not None:
-            raise RuntimeError(f"{type(self).__name__} is already running")
-        self._stopping.clear()
-        self._httpd = _HttpServer(self)
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"{type(self).__name__}-{self._httpd.server_port}",
-            daemon=True,
-        )
-        self._thread.start()
+        with self._lifecycle:
+            if self._running:
+                raise RuntimeError(f"{type(self).__name__} is already running")
+            self._stopping.clear()
+            self._port = self._listener.listen(0)
+            self._running = True
         return self
 
     def stop(self) -> None:
-        """Stop serving, release the port and wake any delayed responses."""
-        httpd, thread = self._httpd, self._thread
-        if httpd is None or thread is None:
-            return
-        self._stopping.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
-        self._httpd = self._thread = None
+        """Stop serving and release the port; end any outage, delay, stall or hang.
+
+        Open connections are closed; held requests end without an answer.
+        """
+        with self._lifecycle:
+            if not self._running:
+                return
+            self._running = False
+            self._stopping.set()
+            with self._lock:
+                self._down = None
+                self._hang_gate.set()
+                stalls, self._stalls = self._stalls, []
+                self._faults.remove_stalls()
+            for stall in stalls:
+                stall.abort()
+            self._listener.close()
+            self._listener.cut()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -267,16 +139,19 @@ class SimulatorServer:
 
     @property
     def url(self) -> str:
-        """The base URL, e.g. "http://127.0.0.1:40123"."""
-        if self._httpd is None:
+        """The base URL, e.g. "http://127.0.0.1:40123"; the same through `set_down`."""
+        if not self._running:
             raise RuntimeError(f"{type(self).__name__} is not running")
-        return f"http://127.0.0.1:{self._httpd.server_port}"
+        return f"http://127.0.0.1:{self._port}"
 
     # -- test controls -----------------------------------------------------
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """A snapshot of every request answered so far, oldest first."""
+        """A snapshot of every request answered (or dropped) so far, oldest first.
+
+        A held request (stall, hang) is recorded when its hold ends.
+        """
         with self._lock:
             return list(self._requests)
 
@@ -297,9 +172,115 @@ class SimulatorServer:
         """Answer the next `times` matching requests with this canned response instead."""
         if times < 1:
             raise ValueError("times must be at least 1")
-        fault = _Fault(SimResponse(status, body, dict(headers or {})), times, path_contains, method)
+        response = SimResponse(status, body, dict(headers or {}))
+        self._queue(RuleKind.RESPOND, times, path_contains, method, "inject", response=response)
+
+    def fail_next(
+        self,
+        count: int,
+        status: int = 503,
+        path_contains: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        """Answer the next `count` matching requests `status` with the vendor's error body.
+
+        The body is the simulator's own error shape (`error_response`) with the
+        status's reason phrase as message; the requests are not handled.
+        """
+        if not 400 <= status <= 599:
+            raise ValueError("status must be an HTTP error status (400-599)")
+        try:
+            message = HTTPStatus(status).phrase
+        except ValueError:
+            message = "Simulated failure"
+        response = self.error_response(status, message)
+        self._queue(RuleKind.RESPOND, count, path_contains, method, "fail", response=response)
+
+    def malformed_next(
+        self,
+        count: int = 1,
+        body: bytes = b"<html>502 Bad Gateway</html>",
+        status: int = 200,
+        path_contains: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        """Answer the next `count` matching requests `status` with raw `body` as text/html.
+
+        Models a proxy page or a truncated answer where JSON was expected; the
+        requests are not handled.
+        """
+        response = SimResponse(status, bytes(body), {"Content-Type": "text/html"})
+        self._queue(RuleKind.RESPOND, count, path_contains, method, "malformed", response=response)
+
+    def drop_next(
+        self,
+        count: int = 1,
+        path_contains: str | None = None,
+        method: str | None = None,
+        after_apply: bool = False,
+    ) -> None:
+        """Close the connection of the next `count` matching requests without any answer.
+
+        By default the request is dropped before it is handled (nothing changes).
+        With `after_apply` it is fully handled first (an incident is created, say)
+        and only the answer is lost. Recorded with status 0.
+        """
+        label = "drop-after-apply" if after_apply else "drop"
+        self._queue(RuleKind.DROP, count, path_contains, method, label, after_apply=after_apply)
+
+    def stall_next(
+        self,
+        path_contains: str | None = None,
+        method: str | None = None,
+        after_apply: bool = False,
+    ) -> Stall:
+        """Hold the next matching request until the returned `Stall` is released.
+
+        With `after_apply` False the request is held before it is handled, so a
+        client killed meanwhile changed nothing (on release, a request whose client
+        has hung up is dropped unhandled). With `after_apply` True it is handled
+        first and only the answer is held. Other requests are served meanwhile;
+        `stop()` aborts the hold.
+        """
+        stall = Stall(after_apply=after_apply)
+        label = "stall-after-apply" if after_apply else "stall"
         with self._lock:
-            self._faults.append(fault)
+            self._stalls.append(stall)
+            self._queue(RuleKind.STALL, 1, path_contains, method, label, after_apply, stall)
+        return stall
+
+    def set_down(self, mode: str | None) -> None:
+        """Simulate an outage, or end it with None; the URL stays the same.
+
+        "refuse" closes the listening socket and every open connection, so new
+        connections are refused; None rebinds the same port. "error" answers every
+        request 503 with the vendor's error body. "hang" reads requests but never
+        answers until the outage ends (they are then handled as if just arrived,
+        unless their client hung up meanwhile: those are dropped unhandled) or the
+        server stops. Queued one-shot faults wait until the outage is over.
+        """
+        if mode is not None and mode not in DOWN_MODES:
+            raise ValueError(f"mode must be None or one of {DOWN_MODES}")
+        with self._lifecycle:
+            if not self._running:
+                raise RuntimeError(f"{type(self).__name__} is not running")
+            previous = self._down
+            if previous == "refuse" and mode != "refuse":
+                self._listener.listen(self._port)
+            with self._lock:
+                self._down = mode
+                if mode == "hang" and previous != "hang":
+                    self._hang_gate = threading.Event()
+                if previous == "hang" and mode != "hang":
+                    self._hang_gate.set()
+            if mode == "refuse" and previous != "refuse":
+                self._listener.close()
+                self._listener.cut()
+
+    def rate_limit_violations(self) -> int:
+        """How many requests were answered with the rate-limit status so far."""
+        with self._lock:
+            return self._violations
 
     def set_delay(self, seconds: float) -> None:
         """Hold every response back by `seconds` (0 turns it off)."""
@@ -321,13 +302,54 @@ class SimulatorServer:
             raise ValueError("the simulator clock must return timezone-aware datetimes")
         return moment.astimezone(UTC)
 
+    def _install_rate_limit(self, rate_limit: RateLimit | None) -> None:
+        """Replace the rate limit (None lifts it); counting starts afresh."""
+        with self._lock:
+            self._rate_limit = rate_limit
+
+    def _queue(
+        self,
+        kind: RuleKind,
+        count: int,
+        path_contains: str | None,
+        method: str | None,
+        label: str,
+        after_apply: bool = False,
+        stall: Stall | None = None,
+        *,
+        response: SimResponse | None = None,
+    ) -> None:
+        check_count(count)
+        rule = FaultRule(kind, count, path_contains, method, label, response, after_apply, stall)
+        with self._lock:
+            self._faults.add(rule)
+
     # -- request handling --------------------------------------------------
 
-    def dispatch(self, request: SimRequest) -> SimResponse:
-        """Answer one request: a queued fault if one matches, else the real handling."""
+    def dispatch(
+        self, request: SimRequest, client_gone: Callable[[], bool] | None = None
+    ) -> SimResponse:
+        """Answer one request through the fault plan and the real handling.
+
+        `client_gone` tells whether the client hung up (checked after a hold).
+        Raises `DropConnection` when the connection is to be closed unanswered.
+        """
+        gone = client_gone or _never
+        while True:
+            with self._lock:
+                decided = self._decide(request)
+            if isinstance(decided, SimResponse):
+                response = decided
+                break
+            if decided.gate is not None:
+                decided.gate.wait()
+                if self._stopping.is_set() or gone():
+                    self._drop(request, decided.label)
+                continue  # the outage changed: start over as if the request just arrived
+            assert decided.stall is not None
+            response = self._serve_stalled(request, decided, decided.stall, gone)
+            break
         with self._lock:
-            response = self._take_fault(request) or self._handle_safely(request)
-            self._requests.append(_record(request, response.status))
             delay = self._delay
         if delay:
             self._stopping.wait(delay)
@@ -335,6 +357,10 @@ class SimulatorServer:
 
     def authenticate(self, request: SimRequest) -> None:
         """Raise `HttpError` when the request's credentials are not accepted."""
+
+    def rate_limit_key(self, request: SimRequest) -> str:
+        """The key an authenticated request is counted under (one bucket by default)."""
+        return ""
 
     def route(self, request: SimRequest) -> SimResponse:
         """Answer an authenticated request with a valid (or no) JSON body."""
@@ -344,40 +370,66 @@ class SimulatorServer:
         """Render an error in the simulated API's error shape."""
         return SimResponse(status, {"message": message})
 
-    def _take_fault(self, request: SimRequest) -> SimResponse | None:
-        for fault in self._faults:
-            if fault.matches(request.method, request.path):
-                fault.remaining -= 1
-                if fault.remaining == 0:
-                    self._faults.remove(fault)
-                return fault.response
-        return None
+    def _decide(self, request: SimRequest) -> SimResponse | _Hold:
+        """Under the lock: an answer (recorded), a hold, or DropConnection (recorded)."""
+        if self._down == "refuse":  # a connection that slipped past the cut
+            self._drop(request, "down-refuse")
+        if self._down == "error":
+            outage = self.error_response(503, "Service Unavailable")
+            return self._record(request, outage, "down-error")
+        if self._down == "hang":
+            return _Hold("down-hang", gate=self._hang_gate)
+        rule = self._faults.take(request.method, request.path)
+        if rule is None:
+            return self._record(request, *self._handle(request))
+        if rule.kind is RuleKind.RESPOND:
+            assert rule.response is not None
+            return self._record(request, rule.response, rule.label)
+        applied = self._handle(request)[0] if rule.after_apply else None
+        if rule.kind is RuleKind.DROP:
+            self._drop(request, rule.label)
+        return _Hold(rule.label, stall=rule.stall, response=applied)
 
-    def _handle_safely(self, request: SimRequest) -> SimResponse:
-        routed = request if request.method != "HEAD" else _as_get(request)
+    def _serve_stalled(
+        self, request: SimRequest, hold: _Hold, stall: Stall, gone: Callable[[], bool]
+    ) -> SimResponse:
+        try:
+            released = stall.hold()
+            with self._lock:
+                if not released or (hold.response is None and gone()):
+                    self._drop(request, hold.label)
+                if hold.response is not None:
+                    return self._record(request, hold.response, hold.label)
+                response, fault = self._handle(request)
+                return self._record(request, response, fault or hold.label)
+        finally:
+            stall.finished.set()
+            with self._lock:
+                if stall in self._stalls:
+                    self._stalls.remove(stall)
+
+    def _record(self, request: SimRequest, response: SimResponse, fault: str | None) -> SimResponse:
+        self._requests.append(RecordedRequest.of(request, response.status, fault))
+        return response
+
+    def _drop(self, request: SimRequest, fault: str) -> NoReturn:
+        with self._lock:
+            self._requests.append(RecordedRequest.of(request, 0, fault))
+        raise DropConnection(fault)
+
+    def _handle(self, request: SimRequest) -> tuple[SimResponse, str | None]:
+        """Authenticate, rate-limit and route; (answer, fault label or None)."""
+        routed = request if request.method != "HEAD" else request.as_get()
         try:
             self.authenticate(routed)
+            limit = self._rate_limit
+            if limit is not None and not limit.limiter.admit(self.rate_limit_key(routed)):
+                self._violations += 1
+                return limit.response, "rate-limit"
             if routed.body_error is not None:
                 raise HttpError(400, routed.body_error)
-            return self.route(routed)
+            return self.route(routed), None
         except HttpError as exc:
-            return self.error_response(exc.status, exc.message)
+            return self.error_response(exc.status, exc.message), None
         except Exception as exc:  # noqa: BLE001 (a simulator bug must surface as a 500, not a hang)
-            return self.error_response(500, f"simulator error: {exc!r}")
-
-
-def _as_get(request: SimRequest) -> SimRequest:
-    return SimRequest(
-        "GET", request.path, request.query, request.headers, request.json_body, request.body_error
-    )
-
-
-def _record(request: SimRequest, status: int) -> RecordedRequest:
-    return RecordedRequest(
-        method=request.method,
-        path=request.path,
-        query={name: list(values) for name, values in request.query.items()},
-        headers=dict(request.headers),
-        json_body=request.json_body,
-        status=status,
-    )
+            return self.error_response(500, f"simulator error: {exc!r}"), None

@@ -6,17 +6,19 @@ It owns the simulated alerts and their timelines: `GET /api/alerts`,
 Bearer auth, its paging caps (a hard 400 above 100) and its
 `{status, message, code}` errors. Tests drive the alerts through thread-safe
 Python methods (`create_alert`, `accept`, `comment`, ...) that change the alert
-and append the log entry the real timeline would show.
+and append the log entry the real timeline would show; `set_rate_limit` adds
+iLert's fixed-window rate limit (the other fault modes come from `SimulatorServer`).
 Reference: https://api.ilert.com/api-docs/ (spec copy in shared/specs/ilert-openapi.json).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from ilert_statuspage_sync.simulators._faults import FixedWindowLimiter, RateLimit
 from ilert_statuspage_sync.simulators._ilert_query import (
     ALERT_STATES,
     LOG_FILTER_TYPES,
@@ -46,6 +48,7 @@ _ERROR_CODES = {
     403: "KEY_ERROR",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
+    429: "RATE_LIMITED",
 }
 _USER_NAMES = {
     1: ("Ada", "Lovelace"),
@@ -93,6 +96,31 @@ class IlertSimulator(SimulatorServer):
     def error_response(self, status: int, message: str) -> SimResponse:
         code = _ERROR_CODES.get(status, "ERROR")
         return SimResponse(status, {"status": status, "message": message, "code": code})
+
+    def rate_limit_key(self, request: SimRequest) -> str:
+        return self.api_key
+
+    def set_rate_limit(
+        self,
+        limit: int | None,
+        window: float = 60.0,
+        *,
+        monotonic: Callable[[], float] | None = None,
+    ) -> None:
+        """Throttle like iLert: at most `limit` requests per API key per fixed window.
+
+        Windows are aligned to multiples of `window` seconds of `monotonic` (default
+        `time.monotonic`); iLert's own rule is 120 per minute. Only authenticated
+        requests count, and a throttled one does not. Over the limit the answer is
+        429 `{"status": 429, "message": "Too many requests", "code": "RATE_LIMITED"}`
+        without Retry-After. None lifts the limit; every call restarts counting.
+        """
+        if limit is None:
+            self._install_rate_limit(None)
+            return
+        limiter = FixedWindowLimiter(limit, window, monotonic)
+        throttled = self.error_response(429, "Too many requests")
+        self._install_rate_limit(RateLimit(limiter, throttled))
 
     def route(self, request: SimRequest) -> SimResponse:
         segments = request.path.strip("/").split("/")

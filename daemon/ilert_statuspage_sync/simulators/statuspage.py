@@ -6,17 +6,20 @@ list, with `Authorization: OAuth <key>` auth, the optional `.json` path suffix,
 and the documented validation (name and body limits, the 8 statuses, metadata
 whose top-level values are objects). Error bodies follow what is documented or
 observed: 401 and 422 as `{"error": ...}`, 404 as `{"message": ...}`.
+`set_rate_limit` adds Statuspage's rolling-window rate limit (420/429).
 Reference: https://developer.statuspage.io/ (spec copy in shared/specs/statuspage-openapi.json).
 """
 
 from __future__ import annotations
 
 import copy
+import math
 import random
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ilert_statuspage_sync.simulators._faults import RateLimit, RollingWindowLimiter
 from ilert_statuspage_sync.simulators._server import (
     HttpError,
     RecordedRequest,
@@ -102,6 +105,41 @@ class StatuspageSimulator(SimulatorServer):
     def error_response(self, status: int, message: str) -> SimResponse:
         key = "message" if status == 404 else "error"
         return SimResponse(status, {key: message})
+
+    def rate_limit_key(self, request: SimRequest) -> str:
+        return self.api_key
+
+    def set_rate_limit(
+        self,
+        limit: int | None,
+        window: float = 60.0,
+        status: int = 420,
+        retry_after: float | None = None,
+        *,
+        monotonic: Callable[[], float] | None = None,
+    ) -> None:
+        """Throttle like Statuspage: at most `limit` requests per API key in any `window`.
+
+        The window rolls: a request is admitted when fewer than `limit` requests were
+        admitted in the last `window` seconds of `monotonic` (default
+        `time.monotonic`); Statuspage's own rule is 60 per 60 s. Only authenticated
+        requests count, and a throttled one does not (so a client that backs off
+        gets through once the window has rolled past its earlier requests). Over
+        the limit the answer is `status` (420 or 429) with
+        `{"error": "Rate limit exceeded"}`, plus `Retry-After: ceil(retry_after)`
+        when `retry_after` is given. None lifts the limit; every call restarts counting.
+        """
+        if limit is None:
+            self._install_rate_limit(None)
+            return
+        if not 400 <= status <= 599:
+            raise ValueError("status must be an HTTP error status (400-599)")
+        if retry_after is not None and retry_after < 0:
+            raise ValueError("retry_after must not be negative")
+        headers = {} if retry_after is None else {"Retry-After": str(math.ceil(retry_after))}
+        throttled = SimResponse(status, {"error": "Rate limit exceeded"}, headers)
+        limiter = RollingWindowLimiter(limit, window, monotonic)
+        self._install_rate_limit(RateLimit(limiter, throttled))
 
     def route(self, request: SimRequest) -> SimResponse:
         parts = _route_parts(request.path)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ActionState", "Base", "Link", "Transition", "UTCDateTime"]
+__all__ = ["ActionState", "Base", "Link", "Replica", "Transition", "UTCDateTime"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -112,3 +112,19 @@ class Transition(Base):
     from_status: Mapped[str | None] = mapped_column(sa.String(32))
     to_status: Mapped[str | None] = mapped_column(sa.String(32))
     reason: Mapped[str | None] = mapped_column(sa.String(1000))
+
+
+class Replica(Base):
+    """A running daemon (leader or follower) and how its passes go, for ``status``."""
+
+    __tablename__ = "replicas"
+
+    instance_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(sa.String(255))
+    pid: Mapped[int]
+    role: Mapped[str] = mapped_column(sa.String(16))
+    started_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    last_pass_at: Mapped[datetime | None]
+    last_pass_ok: Mapped[bool | None]
+    poll_interval: Mapped[float]

@@ -1,0 +1,226 @@
+"""The long-running ``run`` mode: leadership, passes, reloads, health reporting.
+
+Each tick:
+
+1. Reload the config if SIGHUP asked for it (a bad file is logged and ignored).
+2. A follower tries the leader lock; on success it migrates the database
+   (only the leader ever does) and becomes the leader. Otherwise it reports
+   itself as a follower and waits for the next tick.
+3. The leader checks it still holds the lock, runs one pass (every write is
+   fenced by the same check), then reports: a heartbeat row for ``status``,
+   READY/WATCHDOG/STATUS to systemd, and metrics.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+import structlog
+
+from ilert_statuspage_sync.config import Config, load_config
+from ilert_statuspage_sync.errors import ConfigError
+from ilert_statuspage_sync.leader import Leadership
+from ilert_statuspage_sync.metrics import Metrics
+from ilert_statuspage_sync.notify import Notifier
+from ilert_statuspage_sync.runner import PassReport, Syncer
+from ilert_statuspage_sync.store.database import make_sessions, safe_url, upgrade
+from ilert_statuspage_sync.store.tables import Link, Replica
+from ilert_statuspage_sync.wiring import Services, build_services, build_syncer
+
+__all__ = ["Daemon"]
+
+log = structlog.get_logger(__name__)
+
+
+class Daemon:
+    """One ``run`` process."""
+
+    def __init__(
+        self,
+        config: Config,
+        engine: sa.Engine,
+        leadership: Leadership,
+        *,
+        dry_run: bool = False,
+        notifier: Notifier | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.config = config
+        self.engine = engine
+        self.sessions = make_sessions(engine)
+        self.leadership = leadership
+        self.dry_run = dry_run
+        self.notifier = notifier or Notifier()
+        self.metrics = metrics or Metrics()
+        self.instance_id = uuid.uuid4().hex
+        self.started_at = datetime.now(UTC)
+        self.leader = False
+        self.services: Services = self._services(config)
+        self.syncer: Syncer | None = None
+        self._reload = threading.Event()
+        self._said_follower = False
+
+    def request_reload(self) -> None:
+        """Called from the SIGHUP handler: reload at the next tick."""
+        self._reload.set()
+
+    def interval(self) -> float:
+        """The current poll interval (a reload may change it)."""
+        return self.config.poll_interval
+
+    def tick(self) -> None:
+        """One scheduler tick; never raises for expected trouble."""
+        if self._reload.is_set():
+            self._reload.clear()
+            self._reload_config()
+        if not self._lead():
+            return
+        assert self.syncer is not None
+        report = self.syncer.run_pass()
+        if report.lost_leadership:
+            self._step_down("the leader lock was lost during the pass")
+            return
+        self._report(report)
+
+    def close(self) -> None:
+        """Release the lock and connections."""
+        self.notifier.stopping()
+        self.services.close()
+        self.leadership.release()
+
+    def _lead(self) -> bool:
+        if self.leader and not self.leadership.holds():
+            self._step_down("the leader lock is no longer held")
+        if not self.leader and self.leadership.try_acquire():
+            upgrade(self.engine)  # only the leader migrates, under the lock
+            self.leader = True
+            self._said_follower = False
+            self.syncer = self._syncer()
+            log.info("became_leader", lock=self.leadership.description, instance=self.instance_id)
+        if not self.leader:
+            self._follow()
+        return self.leader
+
+    def _follow(self) -> None:
+        if not self._said_follower:
+            log.info("waiting_as_follower", lock=self.leadership.description)
+            self._said_follower = True
+        status = f"follower: waiting for the leader lock ({self.leadership.description})"
+        self.metrics.set_leader(False)
+        self._heartbeat("follower", None)
+        self.notifier.ready(status)
+        self.notifier.watchdog(status)
+
+    def _step_down(self, why: str) -> None:
+        log.error("leadership_lost", reason=why, instance=self.instance_id)
+        self.leader = False
+        self.syncer = None
+
+    def _report(self, report: PassReport) -> None:
+        finished = datetime.now(UTC)
+        self.metrics.set_leader(True)
+        tracked, failing = self._counts()
+        self.metrics.observe_pass(
+            report, finished_at=finished, alerts_tracked=tracked, failing_items=failing
+        )
+        self._write_metrics()
+        self._heartbeat("leader", report)
+        state = "ok" if report.ok else "problems"
+        status = (
+            f"leader: last pass {state} at {finished:%H:%M:%S}Z, {report.alerts_seen} alerts, "
+            f"{report.writes} writes, {failing} failing"
+        )
+        self.notifier.ready(status)
+        self.notifier.watchdog(status)
+
+    def _counts(self) -> tuple[int, int]:
+        try:
+            with self.sessions() as session:
+                tracked = session.scalar(sa.select(sa.func.count()).where(Link.is_open)) or 0
+                failing = (
+                    session.scalar(sa.select(sa.func.count()).where(Link.last_error.is_not(None)))
+                    or 0
+                )
+        except sa.exc.SQLAlchemyError:
+            return 0, 0
+        return tracked, failing
+
+    def _heartbeat(self, role: str, report: PassReport | None) -> None:
+        if self.dry_run:
+            return
+        now = datetime.now(UTC)
+        try:
+            with self.sessions() as session:
+                row = session.get(Replica, self.instance_id) or Replica(
+                    instance_id=self.instance_id,
+                    host=socket.gethostname()[:255],
+                    pid=os.getpid(),
+                    started_at=self.started_at,
+                    poll_interval=self.config.poll_interval,
+                )
+                row.role, row.last_seen_at = role, now
+                row.poll_interval = self.config.poll_interval
+                if report is not None:
+                    row.last_pass_at, row.last_pass_ok = report.started_at, report.ok
+                session.merge(row)
+                session.commit()
+        except sa.exc.SQLAlchemyError as error:
+            # Before the leader's first migration the table may not exist yet.
+            log.debug("heartbeat_failed", error=type(error).__name__)
+
+    def _write_metrics(self) -> None:
+        target = self.config.metrics.textfile
+        if target is None:
+            return
+        try:
+            self.metrics.write_textfile(target)
+        except Exception as error:  # noqa: BLE001 - metrics must never stop syncing
+            log.warning("metrics_write_failed", path=str(target), error=str(error))
+
+    def _services(self, config: Config) -> Services:
+        return build_services(config, on_response=self.metrics.observe_response)
+
+    def _syncer(self) -> Syncer:
+        return build_syncer(
+            self.config,
+            self.services,
+            engine=self.engine,
+            dry_run=self.dry_run,
+            migrate=False,
+            guard=self.leadership.holds,
+        )
+
+    def _reload_config(self) -> None:
+        path = self.config.path
+        assert path is not None
+        try:
+            fresh = load_config(Path(path))
+        except ConfigError as error:
+            log.error("config_reload_failed", error=str(error), kept="the running config")
+            return
+        if fresh.database_url != self.config.database_url:
+            log.warning(
+                "config_reload_database_unchanged",
+                reason="database_url changes need a restart",
+                kept=safe_url(self.config.database_url),
+            )
+            fresh = replace(fresh, database_url=self.config.database_url)
+        old_services = self.services
+        self.config = fresh
+        self.services = self._services(fresh)
+        if self.leader:
+            self.syncer = self._syncer()
+        old_services.close()
+        log.info(
+            "config_reloaded",
+            poll_interval=fresh.poll_interval,
+            lifecycle=fresh.lifecycle,
+            incident_actions=[action.name for action in fresh.incident_actions],
+        )

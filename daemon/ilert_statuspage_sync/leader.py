@@ -1,0 +1,217 @@
+"""Exactly one process syncs a database at a time: the leader lock.
+
+- PostgreSQL: a session-level advisory lock held on a dedicated connection.
+  PostgreSQL releases it the moment that session ends (the process dies, the
+  connection is cut), so a waiting replica takes over on its next tick. The
+  leader re-checks the lock in ``pg_locks`` before every Statuspage write: a
+  leader that lost it mid-pass stops writing at once.
+- SQLite: an exclusive ``flock`` on ``<database>.lock``; the kernel drops it when
+  the process dies. A second process on the same file refuses to start.
+
+Migrations run only while holding the lock, so replicas never race on them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+from typing import Protocol
+
+import sqlalchemy as sa
+import structlog
+
+from ilert_statuspage_sync.errors import StoreError, SyncError
+
+__all__ = [
+    "LOCK_KEY",
+    "FileLeadership",
+    "Leadership",
+    "LeadershipLostError",
+    "NoLeadership",
+    "PostgresLeadership",
+    "make_leadership",
+]
+
+log = structlog.get_logger(__name__)
+
+# One advisory lock key for this program ("ilert-statuspage-sync" in spirit).
+LOCK_KEY = 741_500_213
+
+
+class LeadershipLostError(SyncError):
+    """This process no longer holds the leader lock; it must stop writing."""
+
+
+class Leadership(Protocol):
+    """How a process becomes, and stays sure it is, the only one syncing."""
+
+    description: str
+    exclusive_file: bool
+
+    def try_acquire(self) -> bool:
+        """Take the lock if free; never blocks for long."""
+
+    def holds(self) -> bool:
+        """Whether the lock is still ours (checked against the database)."""
+
+    def release(self) -> None:
+        """Give the lock up."""
+
+
+class NoLeadership:
+    """For databases no second process can share (in-memory SQLite)."""
+
+    description = "no lock (private database)"
+    exclusive_file = False
+
+    def try_acquire(self) -> bool:
+        """Always the leader."""
+        return True
+
+    def holds(self) -> bool:
+        """Always the leader."""
+        return True
+
+    def release(self) -> None:
+        """Nothing to release."""
+
+
+class FileLeadership:
+    """An exclusive flock next to a SQLite file."""
+
+    exclusive_file = True
+
+    def __init__(self, database: Path) -> None:
+        self.path = database.with_name(database.name + ".lock")
+        self.description = f"lock file {self.path}"
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        """Take the flock, or learn who holds it."""
+        if self._fd is not None:
+            return True
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+        return True
+
+    def holder(self) -> str:
+        """The pid written by the process holding the lock, for the refusal message."""
+        try:
+            return self.path.read_text().strip() or "unknown"
+        except OSError:
+            return "unknown"
+
+    def holds(self) -> bool:
+        """A flock cannot be taken away while the file descriptor is open."""
+        return self._fd is not None
+
+    def release(self) -> None:
+        """Close the descriptor, which drops the flock."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class PostgresLeadership:
+    """A session-level advisory lock on a connection of its own."""
+
+    exclusive_file = False
+
+    def __init__(self, url: str) -> None:
+        self.description = f"PostgreSQL advisory lock {LOCK_KEY}"
+        # Keepalives and a short statement timeout: a cut or silent connection
+        # is noticed within seconds, not after the kernel's default two hours.
+        self._engine = sa.create_engine(
+            url,
+            poolclass=sa.pool.NullPool,
+            isolation_level="AUTOCOMMIT",
+            connect_args={
+                "connect_timeout": 5,
+                "keepalives": 1,
+                "keepalives_idle": 5,
+                "keepalives_interval": 2,
+                "keepalives_count": 2,
+                "options": "-c statement_timeout=5000",
+            },
+        )
+        self._connection: sa.Connection | None = None
+        self._held = False
+
+    def try_acquire(self) -> bool:
+        """Try the lock on the dedicated connection (opened on first use)."""
+        if self._held and self.holds():
+            return True
+        try:
+            if self._connection is None:
+                self._connection = self._engine.connect()
+            got = self._connection.execute(
+                sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}
+            ).scalar()
+        except sa.exc.DBAPIError as error:
+            self._drop(error)
+            return False
+        self._held = bool(got)
+        return self._held
+
+    def holds(self) -> bool:
+        """Ask PostgreSQL whether this session still holds the lock."""
+        if not self._held or self._connection is None:
+            return False
+        try:
+            count = self._connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND pid = pg_backend_pid() AND objid = :key AND granted"
+                ),
+                {"key": LOCK_KEY},
+            ).scalar()
+        except sa.exc.DBAPIError as error:
+            self._drop(error)
+            return False
+        self._held = bool(count)
+        return self._held
+
+    def release(self) -> None:
+        """Unlock and close the dedicated connection."""
+        if self._connection is not None:
+            try:
+                self._connection.execute(
+                    sa.text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY}
+                )
+            except sa.exc.DBAPIError:
+                log.debug("leader_unlock_failed")
+            self._connection.close()
+            self._connection = None
+        self._held = False
+        self._engine.dispose()
+
+    def _drop(self, error: sa.exc.DBAPIError) -> None:
+        log.warning("leader_connection_lost", error=type(error.orig).__name__)
+        self._held = False
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            except sa.exc.DBAPIError:
+                log.debug("leader_connection_close_failed")
+            self._connection = None
+
+
+def make_leadership(database_url: str) -> Leadership:
+    """The lock that fits the database."""
+    url = sa.make_url(database_url)
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        return PostgresLeadership(database_url)
+    if backend == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return NoLeadership()
+        return FileLeadership(Path(url.database).expanduser().resolve())
+    raise StoreError(f"database_url: {backend} is not supported (use sqlite or postgresql)")

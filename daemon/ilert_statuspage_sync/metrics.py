@@ -1,0 +1,313 @@
+"""Prometheus metrics: what the daemon did, exposed as a textfile or on a loopback port.
+
+One ``Metrics`` owns its own ``CollectorRegistry`` (never the process-global
+one), so tests and several instances never collide. Wiring, in short::
+
+    metrics = Metrics()
+    services = build_services(config, on_response=metrics.observe_response)
+    metrics.watch_budgets((http.service, http.budget) for http in services.https)
+    server = metrics.start_http(host, port)          # optional, loopback only
+    ...
+    report = syncer.run_pass()
+    metrics.observe_pass(report, finished_at=..., alerts_tracked=..., failing_items=...)
+    metrics.write_textfile(path)                     # optional, node_exporter textfile
+    ...
+    server.close()
+
+Every metric is prefixed ``ilert_statuspage_sync_``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol, Self
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
+
+from ilert_statuspage_sync.config import is_loopback_host
+from ilert_statuspage_sync.errors import SyncError
+
+if TYPE_CHECKING:
+    from ilert_statuspage_sync.runner import PassReport
+
+__all__ = [
+    "DURATION_BUCKETS",
+    "OUTCOMES",
+    "PREFIX",
+    "SERVICES",
+    "Metrics",
+    "MetricsError",
+    "MetricsServer",
+]
+
+PREFIX = "ilert_statuspage_sync_"
+SERVICES = ("ilert", "statuspage")
+OUTCOMES = ("created", "status_changed", "body_updated", "no_change", "failed")
+# Seconds; the HTTP read timeout is 20 s, so the top bucket catches everything that answered.
+DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0)
+TEXTFILE_MODE = 0o644
+_JOIN_TIMEOUT = 5.0
+
+
+class MetricsError(SyncError):
+    """Metrics could not be written or served (missing folder, port in use, ...)."""
+
+
+class _Waits(Protocol):
+    """Anything that accumulates seconds spent waiting, like ``clients.http.RateBudget``."""
+
+    @property
+    def waited(self) -> float: ...
+
+
+class MetricsServer:
+    """The running ``/metrics`` endpoint; ``close()`` stops it (also a context manager)."""
+
+    def __init__(self, server: WSGIServer, thread: threading.Thread, host: str) -> None:
+        self._server = server
+        self._thread = thread
+        self._closed = False
+        self.host = host
+        self.port: int = server.server_port
+
+    @property
+    def url(self) -> str:
+        """Where Prometheus scrapes, e.g. ``http://127.0.0.1:9464/metrics``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/metrics"
+
+    def close(self) -> None:
+        """Stop serving and release the port; calling it again does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(_JOIN_TIMEOUT)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class Metrics:
+    """The daemon's metrics in a registry of their own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        registry = self.registry
+        self.passes = Counter(
+            PREFIX + "passes",
+            "Sync passes by result (ok: iLert read and every item synced).",
+            ["result"],
+            registry=registry,
+        )
+        self.transitions = Counter(
+            PREFIX + "transitions",
+            "Lifecycle decisions taken for alert events, by outcome.",
+            ["outcome"],
+            registry=registry,
+        )
+        self.api_requests = Counter(
+            PREFIX + "api_requests",
+            'Vendor API requests by HTTP status ("error": no HTTP answer).',
+            ["service", "status"],
+            registry=registry,
+        )
+        self.api_request_duration = Histogram(
+            PREFIX + "api_request_duration_seconds",
+            "Time from sending a vendor API request to its answer or failure.",
+            ["service"],
+            buckets=DURATION_BUCKETS,
+            registry=registry,
+        )
+        self.throttle_wait = Counter(
+            PREFIX + "throttle_wait_seconds",
+            "Seconds spent waiting on an API key's rate budget before sending.",
+            ["service"],
+            registry=registry,
+        )
+        self.last_pass = Gauge(
+            PREFIX + "last_pass_timestamp_seconds",
+            "Unix time the last pass finished.",
+            registry=registry,
+        )
+        self.last_successful_pass = Gauge(
+            PREFIX + "last_successful_pass_timestamp_seconds",
+            "Unix time the last ok pass finished.",
+            registry=registry,
+        )
+        self.pass_duration = Gauge(
+            PREFIX + "pass_duration_seconds",
+            "How long the last pass took.",
+            registry=registry,
+        )
+        self.alerts_tracked = Gauge(
+            PREFIX + "alerts_tracked",
+            "Open alerts currently mirrored onto Statuspage incidents.",
+            registry=registry,
+        )
+        self.failing_items = Gauge(
+            PREFIX + "failing_items",
+            "Items refused by a vendor and waiting for their retry delay.",
+            registry=registry,
+        )
+        self.deferred_items = Gauge(
+            PREFIX + "deferred_items",
+            "Items the last pass deferred because a service was down.",
+            registry=registry,
+        )
+        self.leader = Gauge(
+            PREFIX + "leader",
+            "1 when this instance is the leader and syncs, 0 when it follows.",
+            registry=registry,
+        )
+        # Known label values start at 0, so rate() and absence alerts work from the start.
+        for result in ("ok", "failed"):
+            self.passes.labels(result=result)
+        for outcome in OUTCOMES:
+            self.transitions.labels(outcome=outcome)
+        for service in SERVICES:
+            self.api_request_duration.labels(service=service)
+            self.throttle_wait.labels(service=service)
+        self._lock = threading.Lock()
+        self._budgets: dict[int, tuple[str, _Waits, float]] = {}
+
+    def observe_response(self, service: str, status: int | None, seconds: float) -> None:
+        """Count one vendor request; ``status`` None means no HTTP answer (timeout, connection).
+
+        The signature is ``HttpService``'s ``on_response`` observer.
+        """
+        label = "error" if status is None else str(status)
+        self.api_requests.labels(service=service, status=label).inc()
+        self.api_request_duration.labels(service=service).observe(max(seconds, 0.0))
+
+    def observe_throttle_wait(self, service: str, seconds: float) -> None:
+        """Add time spent waiting on ``service``'s rate budget (negative or zero: ignored)."""
+        if seconds > 0:
+            self.throttle_wait.labels(service=service).inc(seconds)
+
+    def watch_budgets(self, budgets: Iterable[tuple[str, _Waits]]) -> None:
+        """Follow rate budgets' cumulative ``waited``; ``observe_pass`` adds what grew.
+
+        Pass ``(http.service, http.budget) for http in services.https``: a budget shared
+        by several clients is counted once. Waiting done before the call is not counted.
+        """
+        with self._lock:
+            for service, budget in budgets:
+                key = id(budget)
+                if key not in self._budgets:
+                    self._budgets[key] = (service, budget, budget.waited)
+
+    def collect_budget_waits(self) -> None:
+        """Add the growth of every watched budget's ``waited`` to the throttle counter."""
+        with self._lock:
+            for key, (service, budget, seen) in list(self._budgets.items()):
+                now = budget.waited
+                self.observe_throttle_wait(service, now - seen)
+                self._budgets[key] = (service, budget, max(now, seen))
+
+    def observe_pass(
+        self,
+        report: PassReport,
+        *,
+        finished_at: datetime,
+        alerts_tracked: int,
+        failing_items: int,
+    ) -> None:
+        """Record one finished pass; ``finished_at`` must be timezone-aware."""
+        if finished_at.tzinfo is None or finished_at.utcoffset() is None:
+            raise ValueError("finished_at must be a timezone-aware datetime")
+        ok = report.ok
+        self.passes.labels(result="ok" if ok else "failed").inc()
+        for outcome, count in report.outcomes.items():
+            if count > 0:
+                self.transitions.labels(outcome=str(outcome)).inc(count)
+        finished = finished_at.timestamp()
+        self.last_pass.set(finished)
+        if ok:
+            self.last_successful_pass.set(finished)
+        self.pass_duration.set(report.duration)
+        self.alerts_tracked.set(alerts_tracked)
+        self.failing_items.set(failing_items)
+        self.deferred_items.set(report.deferred_items)
+        self.collect_budget_waits()
+
+    def set_leader(self, is_leader: bool) -> None:
+        """1 while this instance leads (syncs), 0 while it follows."""
+        self.leader.set(1 if is_leader else 0)
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition format (version 0.0.4) of every metric."""
+        return generate_latest(self.registry)
+
+    def write_textfile(self, path: Path) -> None:
+        """Write ``render()`` to ``path`` atomically (temp file + rename), mode 0644.
+
+        The temp file lives in the same folder and does not end in ``.prom``, so the
+        node_exporter textfile collector never reads a half-written file.
+        """
+        folder = path.parent
+        if not folder.is_dir():
+            raise MetricsError(f"cannot write metrics to {path}: folder {folder} does not exist")
+        data = self.render()
+        try:
+            handle, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        except OSError as error:
+            raise MetricsError(f"cannot write metrics to {path}: {_reason(error)}") from error
+        temp = Path(temp_name)
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fchmod(file.fileno(), TEXTFILE_MODE)
+                os.fsync(file.fileno())
+            os.replace(temp, path)
+        except OSError as error:
+            temp.unlink(missing_ok=True)
+            raise MetricsError(f"cannot write metrics to {path}: {_reason(error)}") from error
+
+    def start_http(self, host: str, port: int) -> MetricsServer:
+        """Serve the metrics over HTTP on a loopback address; ``port`` 0 picks a free one.
+
+        A non-loopback ``host`` raises ``ValueError``: the endpoint has no authentication.
+        An IPv6 host may be given with or without brackets (``[::1]`` or ``::1``).
+        """
+        bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+        if not is_loopback_host(bare):
+            raise ValueError(
+                f"metrics listen host {host!r} is not a loopback address "
+                "(use 127.0.0.1, [::1] or localhost)"
+            )
+        try:
+            server, thread = start_http_server(port, addr=bare, registry=self.registry)
+        except OSError as error:
+            raise MetricsError(
+                f"cannot serve metrics on {host}:{port}: {_reason(error)}"
+            ) from error
+        return MetricsServer(server, thread, bare)
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error) or type(error).__name__

@@ -1,0 +1,58 @@
+"""systemd's notify protocol (``Type=notify``): READY, WATCHDOG and STATUS.
+
+A datagram to ``$NOTIFY_SOCKET``; a no-op when systemd did not set it, so the
+daemon behaves the same outside systemd. Written here rather than pulled in as
+a dependency: the protocol is one ``sendto``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+
+import structlog
+
+__all__ = ["Notifier"]
+
+log = structlog.get_logger(__name__)
+
+
+class Notifier:
+    """Sends state lines to systemd, if systemd is listening."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        address = (os.environ if environ is None else environ).get("NOTIFY_SOCKET", "")
+        # A leading "@" names a socket in the abstract namespace.
+        self.address = "\0" + address[1:] if address.startswith("@") else address
+        self.ready_sent = False
+
+    def send(self, **fields: str) -> bool:
+        """Send ``KEY=value`` lines; False when there is no socket or it failed."""
+        if not self.address:
+            return False
+        payload = "\n".join(f"{key}={value}" for key, value in fields.items()).encode()
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+                sock.connect(self.address)
+                sock.sendall(payload)
+        except OSError as error:
+            log.warning("sd_notify_failed", error=str(error))
+            return False
+        return True
+
+    def ready(self, status: str) -> None:
+        """READY=1 once (migrations applied, first pass done), with a status line."""
+        if not self.ready_sent:
+            self.ready_sent = True
+            self.send(READY="1", STATUS=status)
+        else:
+            self.send(STATUS=status)
+
+    def watchdog(self, status: str) -> None:
+        """The daemon is alive; say what it is doing."""
+        self.send(WATCHDOG="1", STATUS=status)
+
+    def stopping(self) -> None:
+        """Tell systemd a stop is under way."""
+        self.send(STOPPING="1", STATUS="finishing the current pass, then exiting")

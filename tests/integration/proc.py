@@ -1,0 +1,128 @@
+"""Helpers to run the real daemon as a process: config files, logs, waiting."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE
+
+ILERT_KEY, SP_KEY = "proc-ilert-key-7a1c", "proc-sp-key-2e9f"
+
+
+def write_config(
+    folder: Path,
+    ilert_url: str,
+    statuspage_url: str,
+    database_url: str,
+    *,
+    poll_interval: int = 5,
+    extra: str = "",
+    lifecycle: str = "classic",
+) -> Path:
+    """A config file with key files beside it, one automatic action on AUTO_PAGE."""
+    (folder / "ilert.key").write_text(ILERT_KEY)
+    (folder / "sp.key").write_text(SP_KEY)
+    path = folder / "config.toml"
+    path.write_text(
+        f"""
+poll_interval = {poll_interval}
+database_url = "{database_url}"
+lifecycle = "{lifecycle}"
+{extra}
+[ilert]
+api_url = "{ilert_url}"
+api_key_file = "ilert.key"
+requests_per_minute = 6000
+[connectors.main]
+api_url = "{statuspage_url}"
+api_key_file = "sp.key"
+requests_per_minute = 6000
+[[incident_actions]]
+name = "public-api"
+alert_sources = [{AUTO_SOURCE}]
+connector = "main"
+page_id = "{AUTO_PAGE}"
+"""
+    )
+    path.chmod(0o600)
+    return path
+
+
+class Daemon:
+    """A `run` (or other command) process whose JSON log goes to a file."""
+
+    def __init__(self, config: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        self.log_path = config.parent / f"daemon-{time.monotonic_ns()}.log"
+        self._log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "ilert_statuspage_sync",
+                "--config",
+                str(config),
+                *(args or ("run",)),
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
+
+    def lines(self) -> list[dict[str, Any]]:
+        """Every JSON log line so far."""
+        out = []
+        for raw in self.log_path.read_text().splitlines():
+            try:
+                out.append(json.loads(raw))
+            except ValueError:
+                out.append({"event": "raw", "text": raw})
+        return out
+
+    def events(self) -> list[str]:
+        return [str(line.get("event")) for line in self.lines()]
+
+    def wait_for(self, event: str, timeout: float = 30, count: int = 1) -> float:
+        """Wait until ``event`` was logged ``count`` times; return when (monotonic)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.events().count(event) >= count:
+                return time.monotonic()
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"no {event!r} within {timeout}s; log:\n{self.log_path.read_text()}")
+
+    def signal(self, signum: signal.Signals) -> None:
+        self.process.send_signal(signum)
+
+    def stop(self, timeout: float = 60) -> int:
+        """SIGTERM and wait; returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=timeout)
+        self._log.close()
+        return code
+
+    def kill(self) -> None:
+        """SIGKILL and reap."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+        self._log.close()
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 30, what: str = "condition") -> float:
+    """Poll ``check`` until true; return the monotonic time it became true."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return time.monotonic()
+        time.sleep(0.1)
+    raise AssertionError(f"{what} not reached within {timeout}s")

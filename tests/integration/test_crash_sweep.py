@@ -1,0 +1,196 @@
+"""Crash-point sweep: the real `sync` process is SIGKILLed at every step boundary of a write.
+
+For a create, a status change and a body update, the process is killed
+before the intent is recorded, after it, while the request is in flight
+(before Statuspage applied it), after Statuspage applied it but before the
+answer arrived, after the answer but before the outcome was committed, and
+after the commit. A restart must leave Statuspage exactly as without the
+crash: one incident, the right status, every update once.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE
+from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
+from ilert_statuspage_sync.wiring import PAUSE_ENV
+
+pytestmark = pytest.mark.slow
+
+ILERT_KEY, SP_KEY = "crash-ilert-key-5e1b", "crash-sp-key-8c2d"
+COMMENT = "Mitigation deployed; watching error rates."
+
+
+@pytest.fixture(name="sims")
+def _sims() -> Iterator[tuple[IlertSimulator, StatuspageSimulator]]:
+    with (
+        IlertSimulator(api_key=ILERT_KEY) as ilert,
+        StatuspageSimulator(api_key=SP_KEY, page_ids=(AUTO_PAGE, MANUAL_PAGE)) as statuspage,
+    ):
+        yield ilert, statuspage
+
+
+@pytest.fixture(name="config_path")
+def _config_path(tmp_path: Path, sims: tuple[IlertSimulator, StatuspageSimulator]) -> Path:
+    ilert, statuspage = sims
+    (tmp_path / "ilert.key").write_text(ILERT_KEY)
+    (tmp_path / "sp.key").write_text(SP_KEY)
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+poll_interval = 5
+database_url = "sqlite:///{tmp_path / "state.db"}"
+[ilert]
+api_url = "{ilert.url}"
+api_key_file = "ilert.key"
+requests_per_minute = 6000
+[connectors.main]
+api_url = "{statuspage.url}"
+api_key_file = "sp.key"
+requests_per_minute = 6000
+[[incident_actions]]
+name = "public-api"
+alert_sources = [{AUTO_SOURCE}]
+connector = "main"
+page_id = "{AUTO_PAGE}"
+"""
+    )
+    path.chmod(0o600)
+    return path
+
+
+def _sync(config: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), "sync"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def _finish(config: Path) -> None:
+    process = _sync(config)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+
+
+def _wait_for_line(
+    process: subprocess.Popen[str], needle: str, timeout: float = 30
+) -> threading.Thread:
+    """Read stderr in a thread until ``needle``; the thread closes the pipe at EOF."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        assert process.stderr is not None
+        with process.stderr:
+            for line in process.stderr:
+                lines.put(line)
+        lines.put("")
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    while True:
+        line = lines.get(timeout=timeout)
+        if needle in line:
+            return reader
+        assert line, f"process ended before {needle!r}"
+
+
+def _kill(process: subprocess.Popen[str], reader: threading.Thread | None = None) -> None:
+    """SIGKILL, as the kernel's OOM killer or a power cut would, and reap it."""
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    if reader is not None:
+        reader.join(timeout=30)
+    for stream in (process.stdout, process.stderr if reader is None else None):
+        if stream is not None:
+            stream.close()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Bring the alert to the state before the write under test, then cause that write."""
+
+    method: str
+    kind: str
+    prepare: Callable[[IlertSimulator], int]
+    cause: Callable[[IlertSimulator, int], object]
+    status: str
+
+
+def _new(ilert: IlertSimulator) -> int:
+    return ilert.create_alert(AUTO_SOURCE, "Checkout errors", "5xx on /checkout")
+
+
+SCENARIOS = {
+    "create": Scenario("POST", "create", lambda _i: 0, lambda i, _a: _new(i), "identified"),
+    "status": Scenario("PATCH", "update", _new, lambda i, a: i.accept(a), "in_progress"),
+    "body": Scenario("PATCH", "update", _new, lambda i, a: i.comment(a, COMMENT), "identified"),
+}
+POINTS = ["before", "intent", "in_flight", "applied_unanswered", "answered", "committed"]
+
+
+@pytest.mark.parametrize("point", POINTS)
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_kill_at_every_step_boundary(scenario, point, sims, config_path):
+    """After a SIGKILL at this point and a restart, Statuspage holds exactly what it should."""
+    ilert, statuspage = sims
+    case = SCENARIOS[scenario]
+    _finish(config_path)  # activates the incident action
+    alert_id = case.prepare(ilert)
+    if alert_id:
+        _finish(config_path)
+    case.cause(ilert, alert_id)
+    if point in ("in_flight", "applied_unanswered"):
+        stall = statuspage.stall_next(
+            method=case.method,
+            path_contains="/incidents",
+            after_apply=point == "applied_unanswered",
+        )
+        process = _sync(config_path)
+        assert stall.wait_arrived(30)
+        _kill(process)
+        stall.release()
+    else:
+        process = _sync(config_path, {PAUSE_ENV: f"{point}_{case.kind}"})
+        reader = _wait_for_line(process, f"paused at {point}_{case.kind}")
+        _kill(process, reader)
+    _finish(config_path)
+    _finish(config_path)
+
+    (incident,) = statuspage.incidents(AUTO_PAGE)
+    assert incident["status"] == case.status
+    bodies = [update["body"] for update in incident["incident_updates"]]
+    assert bodies.count("5xx on /checkout") == 1
+    if scenario == "body":
+        assert bodies.count(COMMENT) == 1
+    creates = [w for w in statuspage.writes() if w.method == "POST" and w.status == 201]
+    assert len(creates) == 1
+    # The audit trail records each applied decision exactly once.
+    engine = sa.create_engine(f"sqlite:///{config_path.parent / 'state.db'}")
+    with engine.connect() as connection:
+        outcomes = connection.execute(
+            sa.text("SELECT event, outcome FROM transitions ORDER BY id")
+        ).all()
+    engine.dispose()
+    applied = [tuple(row) for row in outcomes if row[1] != "failed"]
+    expected = {
+        "create": [("created", "created")],
+        "status": [("created", "created"), ("accepted", "status_changed")],
+        "body": [("created", "created"), ("comment_added", "body_updated")],
+    }[scenario]
+    assert applied == expected

@@ -1,0 +1,132 @@
+"""Replicas on PostgreSQL: one leader, fast takeover, no writes from a deposed leader."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE
+from ilert_statuspage_sync.leader import LOCK_KEY
+from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
+from tests.conftest import _postgres_database
+from tests.integration.proc import ILERT_KEY, SP_KEY, Daemon, wait_until, write_config
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+INTERVAL = 5
+
+
+@pytest.fixture(name="pg_url")
+def _pg_url() -> Iterator[str]:
+    yield from _postgres_database()
+
+
+@pytest.fixture(name="sims")
+def _sims() -> Iterator[tuple[IlertSimulator, StatuspageSimulator]]:
+    with (
+        IlertSimulator(api_key=ILERT_KEY) as ilert,
+        StatuspageSimulator(api_key=SP_KEY, page_ids=(AUTO_PAGE, MANUAL_PAGE)) as statuspage,
+    ):
+        yield ilert, statuspage
+
+
+@pytest.fixture(name="replicas")
+def _replicas(tmp_path: Path, sims, pg_url: str) -> Iterator[tuple[Daemon, Daemon]]:
+    ilert, statuspage = sims
+    config = write_config(tmp_path, ilert.url, statuspage.url, pg_url, poll_interval=INTERVAL)
+    first = Daemon(config)
+    first.wait_for("became_leader")
+    second = Daemon(config)
+    second.wait_for("waiting_as_follower")
+    yield first, second
+    for daemon in (first, second):
+        if daemon.process.poll() is None:
+            daemon.stop()
+
+
+def _lock_holder_pid(url: str) -> int:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as connection:
+        pid = connection.execute(
+            sa.text(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = :key AND granted"
+            ),
+            {"key": LOCK_KEY},
+        ).scalar_one()
+    engine.dispose()
+    return int(pid)
+
+
+def _assert_page(statuspage: StatuspageSimulator, alert_ids: list[int], status: str) -> None:
+    incidents = statuspage.incidents(AUTO_PAGE)
+    traced = sorted(int(i["metadata"]["ilert"]["alert_id"]) for i in incidents)
+    assert traced == sorted(alert_ids), "one incident per alert, no duplicates"
+    assert {i["status"] for i in incidents} == {status}
+    for incident in incidents:
+        bodies = [u["body"] for u in incident["incident_updates"] if u["body"]]
+        assert len(bodies) == len(set(bodies)), "no duplicate update"
+
+
+def test_one_leader_and_takeover_after_sigkill_mid_pass(replicas, sims):
+    """SIGKILL the leader while a write is in flight: the follower takes over within two
+    intervals and the page ends exactly right."""
+    leader, follower = replicas
+    ilert, statuspage = sims
+    alert_ids = [ilert.create_alert(AUTO_SOURCE, f"replica {n}", "details") for n in range(3)]
+    stall = statuspage.stall_next(method="POST", path_contains="/incidents")
+    assert stall.wait_arrived(3 * INTERVAL)
+    leader.kill()
+    killed_at = time.monotonic()
+    stall.release()
+    took_over = follower.wait_for("became_leader", timeout=4 * INTERVAL)
+    assert took_over - killed_at <= 2 * INTERVAL + 1
+    for alert_id in alert_ids:
+        ilert.accept(alert_id)
+    wait_until(
+        lambda: [i["status"] for i in statuspage.incidents(AUTO_PAGE)] == ["in_progress"] * 3,
+        timeout=4 * INTERVAL,
+        what="all incidents in_progress",
+    )
+    _assert_page(statuspage, alert_ids, "in_progress")
+    assert follower.stop() == 0
+
+
+def test_cut_leader_connection_stops_its_writes(replicas, sims, pg_url):
+    """Terminating the leader's lock session mid-pass: it writes nothing more, the other
+    replica takes over, and the page ends exactly right."""
+    leader, follower = replicas
+    ilert, statuspage = sims
+    alert_ids = [ilert.create_alert(AUTO_SOURCE, f"cut {n}", "details") for n in range(3)]
+    stall = statuspage.stall_next(method="POST", path_contains="/incidents")
+    assert stall.wait_arrived(3 * INTERVAL)
+    engine = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
+    with engine.connect() as connection:
+        connection.execute(
+            sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": _lock_holder_pid(pg_url)}
+        )
+    engine.dispose()
+    cut_at = time.monotonic()
+    stall.release()
+    leader.wait_for("leadership_lost_mid_pass", timeout=3 * INTERVAL)
+    # Either replica may win the free lock; one of them must, within two intervals.
+    took_over = wait_until(
+        lambda: (
+            leader.events().count("became_leader") >= 2
+            or follower.events().count("became_leader") >= 1
+        ),
+        timeout=4 * INTERVAL,
+        what="a new leader",
+    )
+    assert took_over - cut_at <= 2 * INTERVAL + 1
+    wait_until(
+        lambda: len(statuspage.incidents(AUTO_PAGE)) == 3, timeout=4 * INTERVAL, what="3 incidents"
+    )
+    time.sleep(INTERVAL)  # one more pass of both: nothing may change
+    _assert_page(statuspage, alert_ids, "identified")
+    # The deposed leader sent exactly the one write that was already in flight.
+    posts = [w for w in statuspage.writes() if w.method == "POST" and w.status == 201]
+    assert len(posts) == 3
