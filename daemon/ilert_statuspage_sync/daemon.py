@@ -185,7 +185,9 @@ class Daemon:
             log.warning("metrics_write_failed", path=str(target), error=str(error))
 
     def _services(self, config: Config) -> Services:
-        return build_services(config, on_response=self.metrics.observe_response)
+        services = build_services(config, on_response=self.metrics.observe_response)
+        self.metrics.watch_budgets((http.service, http.budget) for http in services.https)
+        return services
 
     def _syncer(self) -> Syncer:
         return build_syncer(

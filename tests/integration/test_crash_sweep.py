@@ -16,59 +16,28 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE
+from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.wiring import PAUSE_ENV
+from tests.integration.proc import write_config
 
 pytestmark = pytest.mark.slow
 
-ILERT_KEY, SP_KEY = "crash-ilert-key-5e1b", "crash-sp-key-8c2d"
 COMMENT = "Mitigation deployed; watching error rates."
-
-
-@pytest.fixture(name="sims")
-def _sims() -> Iterator[tuple[IlertSimulator, StatuspageSimulator]]:
-    with (
-        IlertSimulator(api_key=ILERT_KEY) as ilert,
-        StatuspageSimulator(api_key=SP_KEY, page_ids=(AUTO_PAGE, MANUAL_PAGE)) as statuspage,
-    ):
-        yield ilert, statuspage
 
 
 @pytest.fixture(name="config_path")
 def _config_path(tmp_path: Path, sims: tuple[IlertSimulator, StatuspageSimulator]) -> Path:
     ilert, statuspage = sims
-    (tmp_path / "ilert.key").write_text(ILERT_KEY)
-    (tmp_path / "sp.key").write_text(SP_KEY)
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-poll_interval = 5
-database_url = "sqlite:///{tmp_path / "state.db"}"
-[ilert]
-api_url = "{ilert.url}"
-api_key_file = "ilert.key"
-requests_per_minute = 6000
-[connectors.main]
-api_url = "{statuspage.url}"
-api_key_file = "sp.key"
-requests_per_minute = 6000
-[[incident_actions]]
-name = "public-api"
-alert_sources = [{AUTO_SOURCE}]
-connector = "main"
-page_id = "{AUTO_PAGE}"
-"""
-    )
-    path.chmod(0o600)
-    return path
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    return write_config(tmp_path, ilert.url, statuspage.url, url)
 
 
 def _sync(config: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:

@@ -12,20 +12,10 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE
-from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from tests.integration.proc import ILERT_KEY, SP_KEY, Daemon, wait_until, write_config
+from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE
+from tests.integration.proc import Daemon, wait_until, write_config
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(name="sims")
-def _sims() -> Iterator[tuple[IlertSimulator, StatuspageSimulator]]:
-    with (
-        IlertSimulator(api_key=ILERT_KEY) as ilert,
-        StatuspageSimulator(api_key=SP_KEY, page_ids=(AUTO_PAGE, MANUAL_PAGE)) as statuspage,
-    ):
-        yield ilert, statuspage
 
 
 @pytest.fixture(name="config")

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE
+from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE
 from ilert_statuspage_sync.leader import LOCK_KEY
-from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
+from ilert_statuspage_sync.simulators import StatuspageSimulator
 from tests.conftest import _postgres_database
-from tests.integration.proc import ILERT_KEY, SP_KEY, Daemon, wait_until, write_config
+from tests.integration.proc import Daemon, wait_until, write_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -23,15 +23,6 @@ INTERVAL = 5
 @pytest.fixture(name="pg_url")
 def _pg_url() -> Iterator[str]:
     yield from _postgres_database()
-
-
-@pytest.fixture(name="sims")
-def _sims() -> Iterator[tuple[IlertSimulator, StatuspageSimulator]]:
-    with (
-        IlertSimulator(api_key=ILERT_KEY) as ilert,
-        StatuspageSimulator(api_key=SP_KEY, page_ids=(AUTO_PAGE, MANUAL_PAGE)) as statuspage,
-    ):
-        yield ilert, statuspage
 
 
 @pytest.fixture(name="replicas")
