@@ -80,13 +80,11 @@ def test_sighup_reloads_config_without_dropping_state(daemon: Daemon, config: Pa
     config.write_text(config.read_text().replace('lifecycle = "classic"', 'lifecycle = "realtime"'))
     daemon.signal(signal.SIGHUP)
     daemon.wait_for("config_reloaded")
-    ilert.accept(alert_id)
+    # Classic would make no change for an escalation; realtime moves back to investigating.
+    ilert.escalate(alert_id)
     wait_until(
-        lambda: (
-            [i["status"] for i in statuspage.incidents(AUTO_PAGE)] == ["identified"]
-            and statuspage.incidents(AUTO_PAGE)[0]["incident_updates"][0]["status"] == "identified"
-        ),
-        what="realtime accept",
+        lambda: [i["status"] for i in statuspage.incidents(AUTO_PAGE)] == ["investigating"],
+        what="realtime rule applied after the reload",
     )
     good = config.read_text()
     config.write_text(good + "\nsurprise = 1\n")

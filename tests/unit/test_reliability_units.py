@@ -144,3 +144,19 @@ class TestHealthLines:
         from ilert_statuspage_sync.cli import health_lines
 
         assert "is `run` running?" in health_lines([], 0, T0)[0]
+
+
+def test_dns_failure_is_named_plainly():
+    """A resolver failure reads as 'DNS lookup failed' (no real lookups from tests)."""
+    import requests
+
+    from ilert_statuspage_sync.clients.http import _reason
+
+    error = requests.ConnectionError(
+        "HTTPSConnectionPool(host='api.ilert.com', port=443): Max retries exceeded "
+        "(Caused by NameResolutionError(\"Failed to resolve 'api.ilert.com'\"))"
+    )
+    assert _reason(error) == "DNS lookup failed"
+    assert _reason(requests.ConnectionError("[Errno 111] Connection refused")) == (
+        "connection refused"
+    )
