@@ -245,6 +245,10 @@ class _HttpServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     # HTTP/1.1 keeps connections alive like the real APIs; every answer sets Content-Length.
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; without TCP_NODELAY each answer on a
+    # kept-alive connection waits ~40 ms for the client's delayed ACK, which would make
+    # benchmarks measure the simulator instead of the daemon.
+    disable_nagle_algorithm = True
 
     def setup(self) -> None:
         super().setup()
