@@ -8,10 +8,11 @@ written for the operator and never hold a key.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -236,7 +237,7 @@ def _check(config: Config, _args: argparse.Namespace) -> int:
                 f"Statuspage page {action.page_id} for {action.name} "
                 f"via connector {connector.name} ({connector.key_origin})"
             )
-            lines.append(_probe(label, lambda c=client, p=action.page_id: c.get_page(p)))
+            lines.append(_probe(label, functools.partial(client.get_page, action.page_id)))
     finally:
         services.close()
     for ok, line in lines:
@@ -244,8 +245,7 @@ def _check(config: Config, _args: argparse.Namespace) -> int:
     return EXIT_OK if all(ok for ok, _ in lines) else EXIT_FAILED
 
 
-def _probe(label: str, call: object) -> tuple[bool, str]:
-    assert callable(call)
+def _probe(label: str, call: Callable[[], object]) -> tuple[bool, str]:
     try:
         call()
     except (ApiError, PayloadError) as error:

@@ -47,7 +47,6 @@ class Outcome(enum.StrEnum):
     BODY_UPDATED = "body_updated"
     NO_CHANGE = "no_change"
     FAILED = "failed"
-    SKIPPED = "skipped"
 
 
 class CallKind(enum.StrEnum):
