@@ -25,11 +25,6 @@ class ServiceHealth:
         self.down_since: datetime | None = None
         self.last_error: str | None = None
 
-    @property
-    def up(self) -> bool:
-        """True unless the last call failed in a way worth retrying."""
-        return self.down_since is None
-
     def failed(self, error: Exception, now: datetime) -> None:
         """Record a transient failure; logs only when the service was up."""
         self.last_error = scrub(str(error))

@@ -135,7 +135,7 @@ class Syncer:
         self._entries: dict[int, list[LogEntry]] = {}
         self._by_id: dict[int, Alert | None] = {}
         self._ilert_calls = 0
-        # Services found down in this pass: their remaining work waits for the next one.
+        # Names of services found down in this pass: their remaining work waits for the next.
         self._down: set[str] = set()
         # A dry run stores nothing, so it remembers its own activation times.
         self._dry_activation: dict[str, datetime] = {}
@@ -246,7 +246,8 @@ class Syncer:
         for item in sorted(work, key=lambda w: (w.alert.report_time, w.alert.id)):
             link = item.link
             waiting = link.next_attempt_at is not None and link.next_attempt_at > now
-            if waiting or {"ilert", f"statuspage:{item.action.connector}"} & self._down:
+            services = {self.ilert_health.name, self.connector_health[item.action.connector].name}
+            if waiting or services & self._down:
                 report.deferred_items += 1
             elif item.alert.id not in selected:
                 report.waiting_checks += 1
@@ -321,14 +322,13 @@ class Syncer:
         if alert_id in self._by_id:
             return self._by_id[alert_id]
         self._by_id[alert_id] = None
-        if "ilert" in self._down:
+        if self.ilert_health.name in self._down:
             return None
         try:
             self._ilert_calls += 1
             self._by_id[alert_id] = parse_alert(self.ilert.get_alert(alert_id))
         except TransientApiError as error:
-            self._down.add("ilert")
-            self.ilert_health.failed(error, now)
+            self._mark_down(self.ilert_health, error, now)
         except (ApiError, PayloadError) as error:
             log.warning("alert_read_failed", alert_id=alert_id, error=scrub(str(error)))
         return self._by_id[alert_id]
@@ -413,12 +413,12 @@ class Syncer:
     ) -> None:
         """A service is down: not this item's fault, so no audit row and no back-off."""
         report.deferred_items += 1
-        if error.service == "ilert":
-            self._down.add("ilert")
-            self.ilert_health.failed(error, now)
-        else:
-            self._down.add(f"statuspage:{item.action.connector}")
-            self.connector_health[item.action.connector].failed(error, now)
+        down = (
+            self.ilert_health
+            if error.service == "ilert"
+            else self.connector_health[item.action.connector]
+        )
+        self._mark_down(down, error, now)
         log.debug("alert_deferred", alert_id=item.alert.id, error=scrub(str(error)))
         if self.dry_run:
             return
@@ -426,6 +426,11 @@ class Syncer:
         link = session.merge(item.link)
         link.last_error = scrub(str(error))[:1000]
         session.commit()
+
+    def _mark_down(self, health: ServiceHealth, error: Exception, now: datetime) -> None:
+        """The service is down for the rest of this pass (logged once per outage)."""
+        self._down.add(health.name)
+        health.failed(error, now)
 
     def _failed(
         self,
