@@ -98,18 +98,18 @@ def _gone(pid: int) -> bool:
     return state == "Z"
 
 
-@pytest.fixture(name="installed")
-def _installed(tmp_path: Path, sims) -> Iterator[tuple[Path, subprocess.CompletedProcess[str]]]:
-    """A checkout with config.toml, install.sh run as root with ROOT=tmp/root."""
-    if not _can_emulate():
-        pytest.skip("the install replay needs root, unshare and setpriv (mount namespaces)")
-    ilert, statuspage = sims
-    checkout, root, bin_dir = tmp_path / "checkout", tmp_path / "root", tmp_path / "bin"
+def _replay(
+    folder: Path, script: Path, ilert_url: str, statuspage_url: str
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """Lay out a checkout around ``script`` with config.toml, run it as root with
+    ROOT=folder/root and the stand-ins first on PATH."""
+    checkout, root, bin_dir = script.parents[1], folder / "root", folder / "bin"
     for relative in ("contrib/install.sh", "README.md", "systemd/" + UNIT.name):
-        (checkout / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / relative, checkout / relative)
+        if not (checkout / relative).exists():
+            (checkout / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / relative, checkout / relative)
     port = _free_port()
-    (checkout / "config.toml").write_text(_config(ilert.url, statuspage.url, port))
+    (checkout / "config.toml").write_text(_config(ilert_url, statuspage_url, port))
     root.mkdir()
     bin_dir.mkdir()
     for tool in ("systemctl", "systemd-run", "python3"):
@@ -117,20 +117,32 @@ def _installed(tmp_path: Path, sims) -> Iterator[tuple[Path, subprocess.Complete
         path.write_text(f'#!/bin/sh\nexec {sys.executable} {STANDIN} {tool} "$@"\n')
         path.chmod(0o755)
     result = subprocess.run(
-        ["bash", str(checkout / "contrib" / "install.sh")],
+        ["bash", str(script)],
         env={
             "PATH": f"{bin_dir}:{os.environ['PATH']}",
             "ROOT": str(root),
             "ILERT_API_KEY": ILERT_KEY,
             "STATUSPAGE_API_KEY": SP_KEY,
         },
-        cwd=tmp_path,
+        cwd=folder,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     (root / "port").write_text(str(port))
+    return root, result
+
+
+@pytest.fixture(name="installed")
+def _installed(tmp_path: Path, sims) -> Iterator[tuple[Path, subprocess.CompletedProcess[str]]]:
+    """A checkout with config.toml, install.sh run as root with ROOT=tmp/root."""
+    if not _can_emulate():
+        pytest.skip("the install replay needs root, unshare and setpriv (mount namespaces)")
+    ilert, statuspage = sims
+    root, result = _replay(
+        tmp_path, tmp_path / "checkout" / "contrib" / "install.sh", ilert.url, statuspage.url
+    )
     yield root, result
     pid_file = root / "standin" / f"{NAME}.pid"
     if pid_file.exists() and not _gone(int(pid_file.read_text())):
@@ -167,6 +179,7 @@ def test_install_replay_starts_a_service_that_syncs(installed, sims):
     textfile = _as_other_user(root, f"cat /run/{NAME}/metrics.prom")
     assert textfile.returncode == 0, textfile.stderr
     assert "ilert_statuspage_sync_last_successful_pass_timestamp_seconds" in textfile.stdout
+    assert 'database="sqlite"' in textfile.stdout  # build_info
     state = _as_other_user(root, f"cat /var/lib/{NAME}/state.db")
     assert state.returncode != 0 and "Permission denied" in state.stderr
 
@@ -206,6 +219,28 @@ def test_installed_files_have_the_modes_the_unit_needs(installed):
     assert settings["ExecStart"].split()[0] == f"/opt/{NAME}/bin/{NAME}"
 
 
+def test_preflight_refuses_a_config_the_service_cannot_read(tmp_path: Path, sims):
+    """With the old README's 0750 config folder, the pre-flight (run as the service's uid)
+    fails naming the file, and the service is not started."""
+    if not _can_emulate():
+        pytest.skip("the install replay needs root, unshare and setpriv (mount namespaces)")
+    script = tmp_path / "contrib" / "install.sh"
+    script.parent.mkdir()
+    text = SCRIPT.read_text()
+    old = 'install -d -m 0755 "$ROOT"/etc/ilert-statuspage-sync'
+    assert old in text
+    script.write_text(text.replace(old, old.replace("0755", "0750")))
+    ilert, statuspage = sims
+    root, result = _replay(tmp_path, script, ilert.url, statuspage.url)
+
+    assert result.returncode != 0
+    assert (
+        "/etc/ilert-statuspage-sync/config.toml: cannot read config file: Permission denied"
+        in result.stderr
+    ), result.stdout + result.stderr
+    assert not (root / "standin" / f"{NAME}.pid").exists()
+
+
 def test_preflight_runs_check_with_the_units_identity_and_credentials():
     """The pre-flight systemd-run uses the unit's dynamic user name, directories and every
     LoadCredential= line, so it fails where the service would."""
@@ -218,10 +253,11 @@ def test_preflight_runs_check_with_the_units_identity_and_credentials():
     wanted = [
         f"{key}={value}"
         for key, value in unit
-        if key in ("DynamicUser", "StateDirectory", "RuntimeDirectory", "LoadCredential")
-        or key == "RuntimeDirectoryMode"
+        if key
+        in ("User", "DynamicUser", "StateDirectory", "RuntimeDirectory", "RuntimeDirectoryMode")
+        or key == "LoadCredential"
     ]
-    assert f"User={NAME}" in properties  # the unit's dynamic user is named after it
+    assert f"User={NAME}" in wanted
     assert set(wanted) <= set(properties), set(wanted) - set(properties)
     exec_start = dict(unit)["ExecStart"].removesuffix(" run")
     assert " ".join(words[words.index(f"/opt/{NAME}/bin/{NAME}") :]) == exec_start + " check"
