@@ -419,7 +419,12 @@ def check_textfile(path: Path) -> tuple[bool, str]:
     label = f"metrics textfile {path}"
     folder = path.parent
     if not folder.is_dir():
-        return False, f"{label}: folder {folder} does not exist"
+        # The unit's RuntimeDirectory= exists only while systemd runs the service (or the
+        # README's pre-flight, which passes the same property).
+        return False, (
+            f"{label}: folder {folder} does not exist (create it, or run check "
+            "with the README's systemd-run pre-flight line)"
+        )
     if not os.access(folder, os.W_OK | os.X_OK):
         return False, f"{label}: folder {folder} is not writable by this user"
     real = folder.resolve()
