@@ -25,6 +25,7 @@ from ilert_statuspage_sync.config import DEFAULT_CONFIG_PATH, Config, load_confi
 from ilert_statuspage_sync.errors import ApiError, ConfigError, PayloadError, StoreError
 from ilert_statuspage_sync.leader import FileLeadership, Leadership, make_leadership
 from ilert_statuspage_sync.logs import configure_logging, scrub
+from ilert_statuspage_sync.metrics import check_textfile
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import (
     current_revision,
@@ -183,7 +184,9 @@ def _run(config: Config, args: argparse.Namespace) -> int:
 def _metrics_listener(config: Config, daemon: Daemon) -> MetricsServer | None:
     if config.metrics.listen_host is None or config.metrics.listen_port is None:
         return None
-    listener = daemon.metrics.start_http(config.metrics.listen_host, config.metrics.listen_port)
+    listener = daemon.metrics.start_http(
+        config.metrics.listen_host, config.metrics.listen_port, interval=daemon.interval
+    )
     log.info("metrics_listening", host=config.metrics.listen_host, port=config.metrics.listen_port)
     return listener
 
@@ -240,6 +243,8 @@ def _check(config: Config, _args: argparse.Namespace) -> int:
             lines.append(_probe(label, functools.partial(client.get_page, action.page_id)))
     finally:
         services.close()
+    if config.metrics.textfile is not None:
+        lines.append(check_textfile(config.metrics.textfile))
     for ok, line in lines:
         print(f"{'ok  ' if ok else 'FAIL'} {line}")
     return EXIT_OK if all(ok for ok, _ in lines) else EXIT_FAILED
@@ -260,7 +265,8 @@ def _status(config: Config, _args: argparse.Namespace) -> int:
         last = repo.last_transitions(session)
         replicas = list(session.scalars(sa.select(Replica).order_by(Replica.role)))
     failing = sum(1 for link in links if link.last_error)
-    for line in health_lines(replicas, failing, datetime.now(UTC)):
+    verdict = health_lines(replicas, failing, datetime.now(UTC))
+    for line in verdict:
         print(line)
     print()
     header = ("ACTION", "ALERT", "STATE", "INCIDENT", "STATUS", "LAST TRANSITION", "PROBLEM")
@@ -281,7 +287,8 @@ def _status(config: Config, _args: argparse.Namespace) -> int:
     _print_table(rows)
     if len(rows) == 1:
         print("no alerts tracked yet")
-    return EXIT_OK
+    # Probes and scripts read the verdict from the exit code: 1 when UNHEALTHY.
+    return EXIT_OK if verdict[0].startswith("daemon: healthy") else EXIT_FAILED
 
 
 def health_lines(replicas: Sequence[Replica], failing: int, now: datetime) -> list[str]:

@@ -58,7 +58,7 @@ class Daemon:
         self.leadership = leadership
         self.dry_run = dry_run
         self.notifier = notifier or Notifier()
-        self.metrics = metrics or Metrics()
+        self.metrics = metrics or Metrics(database=engine.dialect.name)
         self.instance_id = uuid.uuid4().hex
         self.started_at = datetime.now(UTC)
         self.leader = False

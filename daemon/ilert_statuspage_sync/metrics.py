@@ -6,7 +6,7 @@ one), so tests and several instances never collide. Wiring, in short::
     metrics = Metrics()
     services = build_services(config, on_response=metrics.observe_response)
     metrics.watch_budgets((http.service, http.budget) for http in services.https)
-    server = metrics.start_http(host, port)          # optional, loopback only
+    server = metrics.start_http(host, port, interval=lambda: 30.0)  # loopback only
     ...
     report = syncer.run_pass()
     metrics.observe_pass(report, finished_at=..., alerts_tracked=..., failing_items=...)
@@ -14,31 +14,42 @@ one), so tests and several instances never collide. Wiring, in short::
     ...
     server.close()
 
-Every metric is prefixed ``ilert_statuspage_sync_``.
+Every metric is prefixed ``ilert_statuspage_sync_``. The ``_created`` series that
+prometheus-client adds to counters and histograms are left out of every exposition:
+the library can only switch them off process-wide (``disable_created_metrics``),
+so this registry is exposed through a filter instead.
 """
 
 from __future__ import annotations
 
 import os
+import platform
+import socket
+import stat
 import tempfile
 import threading
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from socketserver import ThreadingMixIn
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, Self
-from wsgiref.simple_server import WSGIServer
+from typing import TYPE_CHECKING, Any, Protocol, Self
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import (
+    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
+    Metric,
     generate_latest,
-    start_http_server,
 )
+from prometheus_client.registry import Collector
 
+from ilert_statuspage_sync import __version__
 from ilert_statuspage_sync.config import is_loopback_host
+from ilert_statuspage_sync.core.liveness import Liveness, liveness
 from ilert_statuspage_sync.errors import SyncError
 
 if TYPE_CHECKING:
@@ -52,6 +63,7 @@ __all__ = [
     "Metrics",
     "MetricsError",
     "MetricsServer",
+    "check_textfile",
 ]
 
 PREFIX = "ilert_statuspage_sync_"
@@ -112,11 +124,23 @@ class MetricsServer:
 
 
 class Metrics:
-    """The daemon's metrics in a registry of their own."""
+    """The daemon's metrics in a registry of their own.
 
-    def __init__(self) -> None:
+    ``database`` is the SQLAlchemy dialect name (``sqlite``, ``postgresql``) for ``build_info``.
+    """
+
+    def __init__(self, *, database: str = "unknown") -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         registry = self.registry
+        self.build_info = Gauge(
+            PREFIX + "build_info",
+            "Always 1; the labels say which version runs on which Python and database.",
+            ["version", "python", "database"],
+            registry=registry,
+        )
+        self.build_info.labels(
+            version=__version__, python=platform.python_version(), database=database
+        ).set(1)
         self.passes = Counter(
             PREFIX + "passes",
             "Sync passes by result (ok: iLert read and every item synced).",
@@ -193,6 +217,12 @@ class Metrics:
             self.throttle_wait.labels(service=service)
         self._lock = threading.Lock()
         self._budgets: dict[int, tuple[str, _Waits, float]] = {}
+        self._exposed = _WithoutCreated(registry)
+        # What /healthz judges; written by the scheduler thread, read by the listener's.
+        self._role: str | None = None
+        self._seen_at: datetime | None = None
+        self._last_pass_at: datetime | None = None
+        self._last_ok_at: datetime | None = None
 
     def observe_response(self, service: str, status: int | None, seconds: float) -> None:
         """Count one vendor request; ``status`` None means no HTTP answer (timeout, connection).
@@ -246,8 +276,10 @@ class Metrics:
                 self.transitions.labels(outcome=str(outcome)).inc(count)
         finished = finished_at.timestamp()
         self.last_pass.set(finished)
+        self._last_pass_at = finished_at
         if ok:
             self.last_successful_pass.set(finished)
+            self._last_ok_at = finished_at
         self.pass_duration.set(report.duration)
         self.alerts_tracked.set(alerts_tracked)
         self.failing_items.set(failing_items)
@@ -257,10 +289,23 @@ class Metrics:
     def set_leader(self, is_leader: bool) -> None:
         """1 while this instance leads (syncs), 0 while it follows."""
         self.leader.set(1 if is_leader else 0)
+        self._role = "leader" if is_leader else "follower"
+        self._seen_at = datetime.now(UTC)
+
+    def health(self, interval: float, now: datetime | None = None) -> Liveness:
+        """The ``/healthz`` verdict for a daemon polling every ``interval`` seconds."""
+        return liveness(
+            now=now or datetime.now(UTC),
+            interval=interval,
+            role=self._role,
+            seen_at=self._seen_at,
+            last_ok_at=self._last_ok_at,
+            last_pass_at=self._last_pass_at,
+        )
 
     def render(self) -> bytes:
         """The Prometheus text exposition format (version 0.0.4) of every metric."""
-        return generate_latest(self.registry)
+        return generate_latest(self._exposed)
 
     def write_textfile(self, path: Path) -> None:
         """Write ``render()`` to ``path`` atomically (temp file + rename), mode 0644.
@@ -288,11 +333,15 @@ class Metrics:
             temp.unlink(missing_ok=True)
             raise MetricsError(f"cannot write metrics to {path}: {_reason(error)}") from error
 
-    def start_http(self, host: str, port: int) -> MetricsServer:
-        """Serve the metrics over HTTP on a loopback address; ``port`` 0 picks a free one.
+    def start_http(
+        self, host: str, port: int, *, interval: Callable[[], float] = lambda: 30.0
+    ) -> MetricsServer:
+        """Serve ``/metrics`` and ``/healthz`` on a loopback address (404 elsewhere).
 
-        A non-loopback ``host`` raises ``ValueError``: the endpoint has no authentication.
-        An IPv6 host may be given with or without brackets (``[::1]`` or ``::1``).
+        ``port`` 0 picks a free one; ``interval`` gives the current poll interval
+        (a reload may change it). A non-loopback ``host`` raises ``ValueError``: the
+        endpoint has no authentication. An IPv6 host may be given with or without
+        brackets (``[::1]`` or ``::1``).
         """
         bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
         if not is_loopback_host(bare):
@@ -301,12 +350,93 @@ class Metrics:
                 "(use 127.0.0.1, [::1] or localhost)"
             )
         try:
-            server, thread = start_http_server(port, addr=bare, registry=self.registry)
+            server, thread = _serve(bare, port, self._app(interval))
         except OSError as error:
             raise MetricsError(
                 f"cannot serve metrics on {host}:{port}: {_reason(error)}"
             ) from error
         return MetricsServer(server, thread, bare)
+
+    def _app(self, interval: Callable[[], float]) -> _WsgiApp:
+        def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+            path = environ.get("PATH_INFO", "")
+            if path == "/metrics":
+                status, content_type, body = "200 OK", CONTENT_TYPE_LATEST, self.render()
+            elif path == "/healthz":
+                verdict = self.health(interval())
+                status = "200 OK" if verdict.healthy else "503 Service Unavailable"
+                content_type, body = _TEXT, (verdict.reason + "\n").encode()
+            else:
+                status, content_type = "404 Not Found", _TEXT
+                body = b"not found; this listener serves /metrics and /healthz\n"
+            headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+            start_response(status, headers)
+            return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
+        return app
+
+
+_TEXT = "text/plain; charset=utf-8"
+_WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], list[bytes]]
+
+
+class _WithoutCreated(Collector):
+    """A view of a registry without the ``_created`` samples (see the module docstring)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
+    def collect(self) -> Iterator[Metric]:
+        for metric in self._registry.collect():
+            kept = Metric(metric.name, metric.documentation, metric.type, metric.unit)
+            kept.samples = [s for s in metric.samples if not s.name.endswith("_created")]
+            yield kept
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log on stderr: the daemon's stderr is its JSON log."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+def _serve(host: str, port: int, app: _WsgiApp) -> tuple[WSGIServer, threading.Thread]:
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+
+    class Server(ThreadingMixIn, WSGIServer):
+        address_family = family
+        daemon_threads = True
+
+    server = make_server(host, port, app, Server, handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True)
+    thread.start()
+    return server, thread
+
+
+def check_textfile(path: Path) -> tuple[bool, str]:
+    """What ``check`` can tell about the textfile: its folder exists, this process may
+    write there, and a node_exporter running as another user may read it."""
+    label = f"metrics textfile {path}"
+    folder = path.parent
+    if not folder.is_dir():
+        # The unit's RuntimeDirectory= exists only while systemd runs the service (or the
+        # README's pre-flight, which passes the same property).
+        return False, (
+            f"{label}: folder {folder} does not exist (create it, or run check "
+            "with the README's systemd-run pre-flight line)"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return False, f"{label}: folder {folder} is not writable by this user"
+    real = folder.resolve()
+    for part in (real, *real.parents):
+        need = stat.S_IXOTH | (stat.S_IROTH if part == real else 0)
+        if part.stat().st_mode & need != need:
+            return False, (
+                f"{label}: {part} is not readable by other users, so a node_exporter running "
+                "as its own user cannot read the file (the unit's RuntimeDirectory= "
+                "/run/ilert-statuspage-sync is)"
+            )
+    return True, f"{label}: folder writable, readable by node_exporter"
 
 
 def _reason(error: OSError) -> str:

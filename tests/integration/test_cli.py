@@ -363,7 +363,7 @@ def test_sync_exits_1_on_a_refused_item_and_status_shows_why(
     assert "Name is invalid" in warnings[0]["error"]
 
     status = activated.run("status")
-    assert status.code == 0, status.describe()
+    assert status.code == 1, status.describe()  # no `run` daemon: UNHEALTHY
     line = _line_with(status.stdout, f" {alert_id} ")
     assert line.startswith("public-api"), status.stdout
     assert "created:failed" in line
@@ -406,7 +406,7 @@ def test_status_and_history_show_the_mirrored_alert(
     )
 
     status = activated.run("status")
-    assert status.code == 0, status.describe()
+    assert status.code == 1, status.describe()  # no `run` daemon: UNHEALTHY
     rows = _table_rows(status.stdout)
     assert rows[0] == [
         "ACTION",
@@ -469,8 +469,17 @@ def test_status_on_an_empty_database_says_nothing_is_tracked(cli: Cli) -> None:
     """``status`` before any alert prints only the header and a hint."""
     assert cli.run("db", "upgrade").code == 0
     status = cli.run("status")
-    assert status.code == 0, status.describe()
+    assert status.code == 1, status.describe()  # no `run` daemon: UNHEALTHY
     assert status.stdout.splitlines()[-1] == "no alerts tracked yet"
+
+
+@pytest.mark.slow
+def test_status_exits_1_when_no_daemon_reports_passes(cli: Cli) -> None:
+    """``status`` exits 1 when it prints UNHEALTHY, so probes and scripts can use it."""
+    assert cli.run("db", "upgrade").code == 0
+    status = cli.run("status")
+    assert status.code == 1, status.describe()
+    assert status.stdout.startswith("daemon: UNHEALTHY: no leader has reported a pass")
 
 
 @pytest.mark.slow
@@ -490,7 +499,7 @@ def test_status_shows_each_actions_own_last_transition(
     assert refused.code == 1, refused.describe()
 
     status = cli.run("status")
-    assert status.code == 0, status.describe()
+    assert status.code == 1, status.describe()  # no `run` daemon: UNHEALTHY
     rows = {row[0]: row for row in _table_rows(status.stdout)[1:]}
     assert set(rows) == {"public-api", "manual-review"}, status.stdout
     assert rows["manual-review"][5] == "created:failed", status.stdout
@@ -804,7 +813,8 @@ def test_no_command_prints_or_stores_an_api_key(
     ]
     codes = [r.code for r in results]
     # The create hit by the injected 500 fails the first real pass; the next one heals it.
-    assert codes == [0, 0, 0, 0, 0, 1, 0, 0, 0, 0], [r.describe() for r in results]
+    # status exits 1: no `run` daemon reports passes (UNHEALTHY).
+    assert codes == [0, 0, 0, 0, 0, 1, 0, 1, 0, 0], [r.describe() for r in results]
     assert statuspage.incidents(MANUAL_PAGE), [r.describe() for r in results]
     assert len(cli.captured) == 2 * len(results)
     for result in results:

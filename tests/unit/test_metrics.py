@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import os
+import platform
 import socket
 import stat
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from ilert_statuspage_sync import __version__
 from ilert_statuspage_sync.clients.http import HttpService, RateBudget, RetryPolicy
 from ilert_statuspage_sync.errors import PermanentApiError, SyncError
-from ilert_statuspage_sync.metrics import Metrics, MetricsError, MetricsServer
+from ilert_statuspage_sync.metrics import Metrics, MetricsError, MetricsServer, check_textfile
 from ilert_statuspage_sync.runner import PassReport
 from ilert_statuspage_sync.simulators import IlertSimulator
 
@@ -130,6 +134,12 @@ class TestSamples:
             _key("failing_items"): 1.0,
             _key("deferred_items"): 2.0,
             _key("leader"): 1.0,
+            _key(
+                "build_info",
+                version=__version__,
+                python=platform.python_version(),
+                database="unknown",
+            ): 1.0,
         }
 
         actual = _samples(fed.render())
@@ -159,7 +169,27 @@ class TestSamples:
             P + "failing_items": "gauge",
             P + "deferred_items": "gauge",
             P + "leader": "gauge",
+            P + "build_info": "gauge",
         }
+
+    def test_build_info_names_version_python_and_database(self):
+        """build_info is 1 with the package version, the Python version and the dialect."""
+        samples = _samples(Metrics(database="postgresql").render())
+
+        key = _key(
+            "build_info",
+            version=__version__,
+            python=platform.python_version(),
+            database="postgresql",
+        )
+        assert samples[key] == 1.0
+
+    def test_no_created_series_are_exposed(self, fed):
+        """Counters and histograms are exposed without their _created samples."""
+        text = fed.render().decode()
+
+        assert "_created" not in text
+        assert P + "passes_total" in text
 
     def test_fresh_metrics_start_known_labels_at_zero(self, metrics):
         """Before any pass, pass results, outcomes and per-service series exist at zero."""
@@ -287,12 +317,142 @@ class TestTextfile:
         assert list(tmp_path.iterdir()) == []
 
 
+class TestCheckTextfile:
+    def test_writable_world_readable_folder_is_ok(self):
+        """A folder this user may write and others may read passes."""
+        with tempfile.TemporaryDirectory(dir="/tmp") as name:
+            folder = Path(name)
+            folder.chmod(0o755)
+
+            ok, line = check_textfile(folder / "sync.prom")
+
+        assert ok, line
+        assert line.endswith("folder writable, readable by node_exporter")
+
+    def test_missing_folder_fails_naming_it(self, tmp_path):
+        """A folder that does not exist is a failed check naming the folder."""
+        ok, line = check_textfile(tmp_path / "absent" / "sync.prom")
+
+        assert not ok
+        assert f"folder {tmp_path / 'absent'} does not exist" in line
+
+    def test_private_parent_fails_naming_it_and_the_fix(self, tmp_path):
+        """A 0700 ancestor (like DynamicUser's /var/lib/private) fails: node_exporter
+        running as its own user could not read the file."""
+        private = tmp_path / "private"
+        (private / "state").mkdir(parents=True)
+        private.chmod(0o700)
+
+        ok, line = check_textfile(private / "state" / "metrics.prom")
+
+        assert not ok
+        assert "is not readable by other users" in line
+        assert "/run/ilert-statuspage-sync" in line
+
+
+class TestHealth:
+    def test_fresh_process_is_not_healthy(self, metrics):
+        """Before any tick the verdict is 'starting', unhealthy."""
+        verdict = metrics.health(30.0, now=T0)
+
+        assert not verdict.healthy
+        assert verdict.reason == "starting: no pass finished yet"
+
+    def test_leader_is_healthy_within_three_intervals_of_an_ok_pass(self, metrics):
+        """An ok pass 89 s ago with a 30 s interval is healthy; 91 s ago is not."""
+        metrics.set_leader(True)
+        metrics.observe_pass(
+            PassReport(started_at=T0), finished_at=T0, alerts_tracked=0, failing_items=0
+        )
+
+        assert metrics.health(30.0, now=T0 + timedelta(seconds=89)).healthy
+        stale = metrics.health(30.0, now=T0 + timedelta(seconds=91))
+        assert not stale.healthy
+        assert stale.reason == ("last successful pass 91s ago, more than 3 poll intervals (90s)")
+
+    def test_failed_passes_only_is_unhealthy(self, metrics):
+        """A leader whose passes all failed is unhealthy and says so."""
+        metrics.set_leader(True)
+        failed = PassReport(started_at=T0, failed_items=1)
+        metrics.observe_pass(failed, finished_at=T0, alerts_tracked=0, failing_items=1)
+
+        verdict = metrics.health(30.0, now=T0)
+
+        assert not verdict.healthy
+        assert verdict.reason.startswith("no successful pass yet")
+
+    def test_follower_checking_the_lock_is_healthy(self, metrics):
+        """A follower that checked the leader lock just now is healthy."""
+        metrics.set_leader(False)
+
+        verdict = metrics.health(30.0)
+
+        assert verdict.healthy
+        assert verdict.reason.startswith("follower: waiting for the leader lock")
+
+
 class TestHttp:
     @pytest.fixture(name="server")
     def _server(self, fed: Metrics) -> Iterator[MetricsServer]:
         server = fed.start_http("127.0.0.1", 0)
         yield server
         server.close()
+
+    def test_healthz_answers_200_after_a_recent_ok_pass(self, metrics):
+        """/healthz is 200 with a one-line reason while the last ok pass is recent."""
+        metrics.set_leader(True)
+        now = datetime.now(UTC)
+        report = PassReport(started_at=now)
+        metrics.observe_pass(report, finished_at=now, alerts_tracked=0, failing_items=0)
+        with metrics.start_http("127.0.0.1", 0, interval=lambda: 30.0) as server:
+            base = server.url.removesuffix("/metrics")
+            with requests.Session() as session:
+                response = session.get(base + "/healthz", timeout=5)
+
+        assert response.status_code == 200
+        assert response.text.startswith("ok: last successful pass")
+        assert response.text.count("\n") == 1
+
+    def test_healthz_answers_503_with_the_reason_when_stale(self, metrics):
+        """/healthz is 503 once the last ok pass is older than three current intervals."""
+        metrics.set_leader(True)
+        old = datetime.now(UTC) - timedelta(seconds=40)
+        metrics.observe_pass(
+            PassReport(started_at=old), finished_at=old, alerts_tracked=0, failing_items=0
+        )
+        interval = [30.0]
+        with metrics.start_http("127.0.0.1", 0, interval=lambda: interval[0]) as server:
+            url = server.url.removesuffix("/metrics") + "/healthz"
+            with requests.Session() as session:
+                healthy = session.get(url, timeout=5)
+                interval[0] = 10.0  # a reload shortened the interval
+                stale = session.get(url, timeout=5)
+
+        assert healthy.status_code == 200
+        assert stale.status_code == 503
+        assert stale.text.startswith("last successful pass 40s ago, more than 3 poll intervals")
+
+    @pytest.mark.parametrize("path", ["/", "/metricsx", "/healthz/", "/favicon.ico"])
+    def test_other_paths_are_404(self, server, path):
+        """Only /metrics and /healthz exist; every other path is 404."""
+        base = server.url.removesuffix("/metrics")
+        with requests.Session() as session:
+            response = session.get(base + path, timeout=5)
+
+        assert response.status_code == 404
+        assert "/metrics and /healthz" in response.text
+
+    def test_ipv6_loopback_is_served(self, metrics):
+        """The listener binds [::1] when asked for an IPv6 loopback address."""
+        try:
+            server = metrics.start_http("[::1]", 0)
+        except MetricsError as error:
+            pytest.skip(f"no IPv6 loopback here: {error}")
+        with server, requests.Session() as session:
+            response = session.get(server.url, timeout=5)
+
+        assert server.url.startswith("http://[::1]:")
+        assert response.status_code == 200
 
     def test_metrics_are_served_over_http(self, fed, server):
         """GET /metrics on the loopback port answers 200 with the same samples as render()."""
