@@ -23,7 +23,14 @@ import pytest
 
 from ilert_statuspage_sync.clients.http import RetryPolicy
 from ilert_statuspage_sync.config import parse_config
-from ilert_statuspage_sync.demo import AUTO_PAGE, MANUAL_PAGE
+from ilert_statuspage_sync.demo import (
+    AUTO_PAGE,
+    MANUAL_PAGE,
+    demo_config,
+    seed_accounts,
+)
+from ilert_statuspage_sync.demo import ILERT_KEY as DEMO_ILERT_KEY
+from ilert_statuspage_sync.demo import STATUSPAGE_KEY as DEMO_STATUSPAGE_KEY
 from ilert_statuspage_sync.discover import read_inventory
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.wiring import build_services
@@ -437,3 +444,61 @@ def test_a_pass_without_actions_reads_and_writes_nothing(make_harness):
     assert report.alerts_seen == 0
     assert harness.ilert.requests == []
     assert harness.statuspage.requests == []
+
+
+def test_the_demo_config_names_what_the_demo_accounts_hold():
+    """Every alert source and page the demo's actions name exists in the seeded simulators."""
+    with (
+        IlertSimulator(api_key=DEMO_ILERT_KEY) as ilert,
+        StatuspageSimulator(api_key=DEMO_STATUSPAGE_KEY, page_ids=()) as statuspage,
+    ):
+        seed_accounts(ilert, statuspage)
+        config = demo_config("classic", ilert.url, statuspage.url, "sqlite://")
+        sources = {source["id"] for source in ilert.alert_sources()}
+        pages = {page_id for page_id in (AUTO_PAGE, MANUAL_PAGE) if statuspage.components(page_id)}
+        for action in config.incident_actions:
+            assert set(action.alert_sources) <= sources, action
+            assert action.page_id in pages, action
+
+
+@pytest.mark.slow
+def test_standalone_simulators_serve_the_demo_accounts_to_discover(tmp_path):
+    """``python -m ilert_statuspage_sync.simulators`` prints exports; discover reads from it."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ilert_statuspage_sync.simulators"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
+    try:
+        assert server.stdout is not None
+        exports: dict[str, str] = {}
+        for _ in range(2):
+            line = server.stdout.readline()
+            assert line.startswith("export "), line
+            exports.update(pair.partition("=")[::2] for pair in line.split()[1:])
+        result = _cli(
+            tmp_path,
+            "discover",
+            "--ilert-key-env",
+            "DEMO_ILERT_KEY",
+            "--statuspage-key-env",
+            "DEMO_STATUSPAGE_KEY",
+            "--ilert-url",
+            exports["ILERT_URL"],
+            "--statuspage-url",
+            exports["STATUSPAGE_URL"],
+            env=_env(**exports),
+        )
+        assert result.code == 0, result.describe()
+        sections = dict(_sections(result.stdout)[2:])
+        assert [row[1:] for row in sections[f"Components of page {AUTO_PAGE} (Acme Status): 5"]][
+            1:3
+        ] == [["Checkout", "Storefront", "operational"], ["Search", "Storefront", "operational"]]
+        assert "Checkout API" in result.stdout
+    finally:
+        server.terminate()
+        code = server.wait(timeout=30)
+        if server.stdout is not None:
+            server.stdout.close()
+    assert code == 0
