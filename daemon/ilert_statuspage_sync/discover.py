@@ -250,8 +250,8 @@ def read_inventory(config: Config, services: Services) -> Inventory:
         )
     pages: list[Page] = []
     for name, connector in config.connectors.items():
-        label = f"Statuspage {connector.api_url} (connector {name})"
-        key = f"the Statuspage key of connector {name} ({connector.key_origin})"
+        label = f"Statuspage {connector.api_url}"
+        key = f"the key of connector {name} ({connector.key_origin})"
         client = services.statuspage[name]
         found = _parsed(label, _parse_page_head, _read(label, key, client.list_pages))
         if not found:

@@ -346,8 +346,8 @@ def test_a_rejected_key_is_one_line_naming_it(tmp_path, ilert, statuspage, which
         assert "HTTP 403" in lines[0]
     else:
         assert lines[0].startswith(
-            f"error: Statuspage {statuspage.url} (connector main) refused the Statuspage key "
-            f"of connector main (env {SP_VAR}): HTTP 401"
+            f"error: Statuspage {statuspage.url} refused the key of connector main "
+            f"(env {SP_VAR}): HTTP 401"
         )
     assert result.stdout == ""
     assert not (tmp_path / "new.toml").exists()
