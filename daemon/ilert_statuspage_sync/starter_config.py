@@ -24,6 +24,10 @@ __all__ = ["DEFAULT_ILERT_KEY_ENV", "DEFAULT_STATUSPAGE_KEY_ENV", "starter_confi
 DEFAULT_ILERT_KEY_ENV = "ILERT_API_KEY"
 DEFAULT_STATUSPAGE_KEY_ENV = "STATUSPAGE_API_KEY"
 _MAX_NAME = 40
+_KEY_CHOICES = (
+    "# The key: exactly one of api_key_env (a variable), api_key_file (a file, chmod 600;\n"
+    "# relative paths resolve in $CREDENTIALS_DIRECTORY, else next to this file) or api_key.\n"
+)
 
 _HEADER = """\
 # ilert-statuspage-sync: starter config written by `ilert-statuspage-sync discover --write`.
@@ -76,6 +80,7 @@ def _ilert(config: Config, credentials_dir: str | None) -> str:
     return (
         "[ilert]\n"
         f"api_url = {toml_string(ilert.api_url)}\n"
+        f"{_KEY_CHOICES}"
         f"{_key_lines(ilert.key_origin, DEFAULT_ILERT_KEY_ENV, credentials_dir)}"
         "# iLert allows 120 requests a minute per key; this budget stays below it.\n"
         f"requests_per_minute = 100\n"
@@ -88,6 +93,7 @@ def _connector(config: Config, name: str, credentials_dir: str | None) -> str:
         f"# One Statuspage account (API key); add more [connectors.NAME] tables for more keys.\n"
         f"[connectors.{_toml_key(name)}]\n"
         f"api_url = {toml_string(connector.api_url)}\n"
+        f"{_KEY_CHOICES}"
         f"{_key_lines(connector.key_origin, DEFAULT_STATUSPAGE_KEY_ENV, credentials_dir)}"
         "# Statuspage allows 60 requests per rolling minute per key; this budget stays below it.\n"
         "requests_per_minute = 50\n"
