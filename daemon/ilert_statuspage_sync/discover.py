@@ -136,8 +136,11 @@ def run_discover(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The ``discover`` command; a ConfigError is left to the caller (exit 2)."""
     config, from_file = _config(args)
     configure_logging(config.log_level if from_file else "warning")
-    if args.write is not None and (args.write.exists() or args.write.is_symlink()):
-        raise ConfigError(_exists(args.write))
+    if args.write is not None:  # refuse before any vendor read
+        if args.write.exists() or args.write.is_symlink():
+            raise ConfigError(_exists(args.write))
+        if not args.write.absolute().parent.is_dir():
+            raise ConfigError(f"{args.write}: folder {args.write.absolute().parent} does not exist")
     services = build_services(config)
     try:
         inventory = read_inventory(config, services)

@@ -327,6 +327,12 @@ def test_existing_file_is_refused_in_one_line_before_any_read(tmp_path, ilert, s
     ]
     assert result.stdout == ""
     assert existing.read_text() == "# mine\n"
+    nowhere = tmp_path / "missing" / "config.toml"
+    no_folder = _discover(tmp_path, ilert, statuspage, "--write", str(nowhere))
+    assert no_folder.code == 2, no_folder.describe()
+    assert no_folder.stderr.splitlines() == [
+        f"error: {nowhere}: folder {nowhere.parent} does not exist"
+    ]
     assert ilert.requests == []
     assert statuspage.requests == []
 
