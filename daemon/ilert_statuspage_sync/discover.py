@@ -9,8 +9,8 @@ Keys come from the config file, or from ``--ilert-key-env`` and
 ``--statuspage-key-env`` when there is no config yet. Reading is all or
 nothing: a rejected key is a config error (exit 2, naming the key's origin,
 never its value); an unreachable service, a body we cannot read or an empty
-account is one line and exit 1. Rendering (``render_tables``, ``render_json``)
-is pure; the starter file's text comes from ``starter_config``.
+account is one line and exit 1. What was read is parsed and shown by
+``inventory``; the starter file's text comes from ``starter_config``.
 """
 
 from __future__ import annotations
@@ -18,91 +18,36 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
-import json
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 from urllib.parse import urlsplit
 
 from ilert_statuspage_sync.config import Config, load_config, parse_config
 from ilert_statuspage_sync.errors import ApiError, ConfigError, PayloadError, SyncError
+from ilert_statuspage_sync.inventory import (
+    Inventory,
+    Page,
+    parse_alert_source,
+    parse_components,
+    parse_page_head,
+    render_json,
+    render_tables,
+)
 from ilert_statuspage_sync.logs import configure_logging, scrub
 from ilert_statuspage_sync.starter_config import starter_config
 from ilert_statuspage_sync.wiring import Services, build_services
 
-__all__ = [
-    "AlertSource",
-    "Component",
-    "Inventory",
-    "Page",
-    "add_arguments",
-    "parse_alert_source",
-    "parse_component",
-    "read_inventory",
-    "render_json",
-    "render_tables",
-    "run_discover",
-]
+__all__ = ["DiscoverError", "add_arguments", "read_inventory", "run_discover"]
 
 EXIT_OK, EXIT_FAILED = 0, 1
 _AUTH_FAILED = (401, 403)
-_CELL_WIDTH = 60
 T = TypeVar("T")
 
 
 class DiscoverError(SyncError):
     """A read failed at run time (unreachable, unreadable, empty): one line, exit 1."""
-
-
-@dataclass(frozen=True)
-class AlertSource:
-    """An iLert alert source: the ids ``alert_sources`` takes."""
-
-    id: int
-    name: str
-    escalation_policy_id: int | None
-    escalation_policy: str
-    status: str
-
-
-@dataclass(frozen=True)
-class Component:
-    """A Statuspage component; a group is a component that holds others."""
-
-    id: str
-    name: str
-    status: str
-    is_group: bool = False
-    group_id: str | None = None
-    group_name: str | None = None
-
-
-@dataclass(frozen=True)
-class Page:
-    """A Statuspage page and its components, as one connector (key) sees it."""
-
-    id: str
-    name: str
-    connector: str
-    components: tuple[Component, ...] = ()
-
-    @property
-    def members(self) -> tuple[Component, ...]:
-        """The components an incident can affect (group containers left out)."""
-        return tuple(c for c in self.components if not c.is_group)
-
-
-@dataclass(frozen=True)
-class Inventory:
-    """Everything ``discover`` read, with where it was read from (never a key)."""
-
-    ilert_url: str
-    ilert_key: str
-    alert_sources: tuple[AlertSource, ...]
-    connectors: tuple[tuple[str, str, str], ...]  # (name, api_url, key origin)
-    pages: tuple[Page, ...]
 
 
 # -- command line ----------------------------------------------------------------
@@ -256,7 +201,7 @@ def read_inventory(config: Config, services: Services) -> Inventory:
         label = f"Statuspage {connector.api_url}"
         key = f"the key of connector {name} ({connector.key_origin})"
         client = services.statuspage[name]
-        found = _parsed(label, _parse_page_head, _read(label, key, client.list_pages))
+        found = _parsed(label, parse_page_head, _read(label, key, client.list_pages))
         if not found:
             raise DiscoverError(
                 f"{label}: {key} sees no pages; check that it belongs to the right "
@@ -264,7 +209,10 @@ def read_inventory(config: Config, services: Services) -> Inventory:
             )
         for page_id, page_name in found:
             raw = _read(label, key, functools.partial(client.list_components, page_id))
-            components = parse_components(raw, f"{label}: page {page_id}")
+            try:
+                components = parse_components(raw)
+            except PayloadError as error:
+                raise DiscoverError(f"{label}: page {page_id}: {error}") from None
             pages.append(Page(page_id, page_name, name, components))
     connectors = tuple(
         (name, connector.api_url, connector.key_origin)
@@ -294,155 +242,3 @@ def _parsed(label: str, parse: Callable[[object], T], items: Iterable[object]) -
         return [parse(item) for item in items]
     except PayloadError as error:
         raise DiscoverError(f"{label}: {error}") from None
-
-
-# -- parsing (pure) -----------------------------------------------------------------
-
-
-def parse_alert_source(item: object) -> AlertSource:
-    """An ``AlertSourceNoIncludes`` object of the iLert API."""
-    if not isinstance(item, Mapping):
-        raise PayloadError("an alert source was not a JSON object")
-    source_id = item.get("id")
-    if not isinstance(source_id, int) or isinstance(source_id, bool):
-        raise PayloadError("an alert source lacks an integer 'id'")
-    policy = item.get("escalationPolicy")
-    policy = policy if isinstance(policy, Mapping) else {}
-    policy_id = policy.get("id")
-    return AlertSource(
-        id=source_id,
-        name=_text(item.get("name")),
-        escalation_policy_id=policy_id if isinstance(policy_id, int) else None,
-        escalation_policy=_text(policy.get("name")),
-        status=_text(item.get("status")),
-    )
-
-
-def _parse_page_head(item: object) -> tuple[str, str]:
-    if not isinstance(item, Mapping) or not isinstance(item.get("id"), str) or not item["id"]:
-        raise PayloadError("a page lacks a string 'id'")
-    return item["id"], _text(item.get("name"))
-
-
-def parse_component(item: object) -> Component:
-    """A ``Component`` object of the Statuspage API (its group name is filled in later)."""
-    if not isinstance(item, Mapping) or not isinstance(item.get("id"), str) or not item["id"]:
-        raise PayloadError("a component lacks a string 'id'")
-    group_id = item.get("group_id")
-    return Component(
-        id=item["id"],
-        name=_text(item.get("name")),
-        status=_text(item.get("status")),
-        is_group=item.get("group") is True,
-        group_id=group_id if isinstance(group_id, str) and group_id else None,
-    )
-
-
-def parse_components(items: Iterable[object], label: str) -> tuple[Component, ...]:
-    """A page's components, each member naming its group."""
-    try:
-        components = [parse_component(item) for item in items]
-    except PayloadError as error:
-        raise DiscoverError(f"{label}: {error}") from None
-    names = {c.id: c.name for c in components if c.is_group}
-    return tuple(
-        dataclasses.replace(c, group_name=names.get(c.group_id, c.group_id)) if c.group_id else c
-        for c in components
-    )
-
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-# -- rendering (pure) --------------------------------------------------------------
-
-
-def render_tables(inventory: Inventory) -> str:
-    """Readable tables: alert sources, pages, then each page's components."""
-    lines = [
-        f"iLert alert sources ({inventory.ilert_url}, key from {inventory.ilert_key}): "
-        f"{len(inventory.alert_sources)}",
-        *_table(
-            ("ID", "NAME", "ESCALATION POLICY", "STATUS"),
-            [(str(s.id), s.name, s.escalation_policy, s.status) for s in inventory.alert_sources],
-        ),
-        "",
-        f"Statuspage pages: {len(inventory.pages)}",
-        *_table(
-            ("ID", "NAME", "CONNECTOR", "COMPONENTS"),
-            [(p.id, p.name, p.connector, str(len(p.members))) for p in inventory.pages],
-        ),
-    ]
-    for page in inventory.pages:
-        lines += ["", f"Components of page {page.id} ({_cell(page.name)}): {len(page.members)}"]
-        lines += _table(
-            ("ID", "NAME", "GROUP", "STATUS"),
-            [(c.id, c.name, c.group_name or "", c.status) for c in page.members],
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    if not rows:
-        return ["  (none)"]
-    cells = [list(header)] + [[_cell(value) or "-" for value in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    return [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in cells
-    ]
-
-
-def _cell(value: str) -> str:
-    """One line of printable text: vendor names may hold newlines or terminal escapes."""
-    text = "".join(ch if ch.isprintable() else " " for ch in value).strip()
-    return text if len(text) <= _CELL_WIDTH else text[: _CELL_WIDTH - 1] + "\u2026"
-
-
-def render_json(inventory: Inventory) -> str:
-    """One JSON document for tools (names as the vendors sent them)."""
-    document = {
-        "ilert": {
-            "api_url": inventory.ilert_url,
-            "key": inventory.ilert_key,
-            "alert_sources": [
-                {
-                    "id": s.id,
-                    "name": s.name,
-                    "escalation_policy": {
-                        "id": s.escalation_policy_id,
-                        "name": s.escalation_policy,
-                    },
-                    "status": s.status,
-                }
-                for s in inventory.alert_sources
-            ],
-        },
-        "statuspage": {
-            "connectors": [
-                {"name": name, "api_url": url, "key": key}
-                for name, url, key in inventory.connectors
-            ],
-            "pages": [
-                {
-                    "id": page.id,
-                    "name": page.name,
-                    "connector": page.connector,
-                    "components": [
-                        {
-                            "id": c.id,
-                            "name": c.name,
-                            "status": c.status,
-                            "group": c.is_group,
-                            "group_id": c.group_id,
-                            "group_name": c.group_name,
-                        }
-                        for c in page.components
-                    ],
-                }
-                for page in inventory.pages
-            ],
-        },
-    }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ilert_statuspage_sync.config import Config
-
-if TYPE_CHECKING:  # discover imports this module
-    from ilert_statuspage_sync.discover import Inventory, Page
+from ilert_statuspage_sync.inventory import Inventory, Page
 
 __all__ = ["DEFAULT_ILERT_KEY_ENV", "DEFAULT_STATUSPAGE_KEY_ENV", "starter_config", "toml_string"]
 

@@ -1,4 +1,4 @@
-"""``discover``'s pure parts: payload parsing, tables and the starter config's text."""
+"""``discover``'s pure parts: payload parsing and tables (``inventory``), the starter config."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from ilert_statuspage_sync.config import Config, parse_config
-from ilert_statuspage_sync.discover import (
+from ilert_statuspage_sync.errors import PayloadError
+from ilert_statuspage_sync.inventory import (
     AlertSource,
     Component,
     Inventory,
@@ -18,7 +19,6 @@ from ilert_statuspage_sync.discover import (
     parse_components,
     render_tables,
 )
-from ilert_statuspage_sync.errors import PayloadError
 from ilert_statuspage_sync.starter_config import starter_config, toml_string
 
 KEY = "canary-key-5ec4e7"
@@ -174,8 +174,7 @@ def test_payloads_parse_leniently_but_need_ids():
             {"id": "g", "name": "Group", "group": True, "status": "operational"},
             {"id": "c", "name": "API", "group_id": "g", "status": "partial_outage"},
             {"id": "d", "name": "Orphan", "group_id": "gone", "status": "operational"},
-        ],
-        "test",
+        ]
     )
     assert [(c.id, c.is_group, c.group_name) for c in members] == [
         ("g", True, None),
