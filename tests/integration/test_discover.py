@@ -395,7 +395,7 @@ def test_keys_come_from_the_config_and_the_starter_keeps_their_files(tmp_path, i
     (tmp_path / "sp.key").write_text(SP_KEY + "\n")
     config = tmp_path / "old.toml"
     config.write_text(
-        f'[ilert]\napi_url = "{ilert.url}"\napi_key_file = "ilert.key"\n'
+        f'log_level = "debug"\n[ilert]\napi_url = "{ilert.url}"\napi_key_file = "ilert.key"\n'
         f'[connectors.status]\napi_url = "{statuspage.url}"\napi_key_file = "sp.key"\n'
     )
     starter = tmp_path / "new.toml"
