@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 import structlog
 
-from ilert_statuspage_sync import __version__
+from ilert_statuspage_sync import __version__, discover
 from ilert_statuspage_sync.config import DEFAULT_CONFIG_PATH, Config, load_config
 from ilert_statuspage_sync.errors import ApiError, ConfigError, PayloadError, StoreError
 from ilert_statuspage_sync.leader import FileLeadership, Leadership, make_leadership
@@ -67,7 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     db = commands.add_parser("db", help="database commands")
     db.add_argument("db_command", choices=["upgrade"], help="apply pending migrations")
-    commands.add_parser("check", help="validate the config and reach every API with its key")
+    check = commands.add_parser(
+        "check", help="validate the config and reach every API with its key"
+    )
+    check.add_argument("--offline", action="store_true", help="config and database only")
     commands.add_parser("status", help="tracked alerts, their incidents and last transitions")
     history = commands.add_parser("history", help="the audit trail of transitions")
     history.add_argument("--alert", type=int, help="only this iLert alert id")
@@ -81,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="play a scripted scenario against built-in simulators")
     demo.add_argument(
         "--lifecycle", choices=["classic", "realtime", "both"], default="both", help="%(default)s"
+    )
+    discover.add_arguments(
+        commands.add_parser("discover", help="list alert sources, pages, components; --write")
     )
     return parser
 
@@ -101,6 +107,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         configure_logging("warning")
         return run_demo(args.lifecycle, sys.stdout)
+    if args.command == "discover":  # runs before a config exists, or with one
+        return discover.run_discover(args, sys.stdout, sys.stderr)
     config = load_config(args.config)
     configure_logging(config.log_level)
     for warning in config.warnings:
@@ -213,7 +221,7 @@ def _db(config: Config, _args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _check(config: Config, _args: argparse.Namespace) -> int:
+def _check(config: Config, args: argparse.Namespace) -> int:
     lines: list[tuple[bool, str]] = [(True, f"config {config.path}: valid")]
     try:
         engine = make_engine(config.database_url)
@@ -222,6 +230,10 @@ def _check(config: Config, _args: argparse.Namespace) -> int:
         lines.append((True, f"database {safe_url(config.database_url)}: {state}"))
     except Exception as error:  # noqa: BLE001 - check reports every failure as a line
         lines.append((False, f"database {safe_url(config.database_url)}: {scrub(str(error))}"))
+    if config.metrics.textfile is not None:
+        lines.append(check_textfile(config.metrics.textfile))
+    if args.offline:  # no vendor is called
+        return _verdict(lines)
     services = build_services(config)
     try:
         sources = sorted({s for a in config.incident_actions for s in a.alert_sources})
@@ -243,8 +255,10 @@ def _check(config: Config, _args: argparse.Namespace) -> int:
             lines.append(_probe(label, functools.partial(client.get_page, action.page_id)))
     finally:
         services.close()
-    if config.metrics.textfile is not None:
-        lines.append(check_textfile(config.metrics.textfile))
+    return _verdict(lines)
+
+
+def _verdict(lines: list[tuple[bool, str]]) -> int:
     for ok, line in lines:
         print(f"{'ok  ' if ok else 'FAIL'} {line}")
     return EXIT_OK if all(ok for ok, _ in lines) else EXIT_FAILED

@@ -37,6 +37,9 @@ __all__ = [
 
 DEFAULT_CONFIG_PATH = Path("/etc/ilert-statuspage-sync/config.toml")
 MIN_POLL_INTERVAL = 5.0
+NOTHING_TO_MIRROR = (
+    "no [[incident_actions]]: nothing to mirror; add one (`discover --write` shows examples)"
+)
 
 
 class Secret:
@@ -199,6 +202,8 @@ def parse_config(
     reader.no_unknown(data, _TOP_KEYS, "")
     connectors = reader.connectors(data.get("connectors"))
     actions = reader.actions(data.get("incident_actions"), connectors)
+    # A starter config (`discover --write`) has its actions commented out: valid, idle.
+    idle = () if actions else (f"{origin}: {NOTHING_TO_MIRROR}",)
     return Config(
         ilert=reader.ilert(data.get("ilert")),
         connectors=connectors,
@@ -208,6 +213,7 @@ def parse_config(
         lifecycle=reader.choice(data, "lifecycle", "", tuple(LIFECYCLES), "classic"),
         log_level=reader.choice(data, "log_level", "", _LOG_LEVELS, "info"),
         metrics=reader.metrics(data.get("metrics")),
+        warnings=idle,
     )
 
 
@@ -355,8 +361,10 @@ class _Reader:
     def actions(
         self, value: object, connectors: Mapping[str, ConnectorConfig]
     ) -> tuple[IncidentAction, ...]:
-        if not isinstance(value, list) or not value:
-            raise self.fail("incident_actions", "define at least one [[incident_actions]] table")
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            raise self.fail("incident_actions", "must be [[incident_actions]] tables")
         actions: list[IncidentAction] = []
         for index, raw in enumerate(value):
             prefix = f"incident_actions[{index}]"

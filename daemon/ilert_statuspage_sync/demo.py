@@ -21,7 +21,7 @@ from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import make_engine, make_sessions
 from ilert_statuspage_sync.wiring import build_services, build_syncer
 
-__all__ = ["SCENARIO", "DemoStep", "demo_config", "run_demo"]
+__all__ = ["SCENARIO", "DemoStep", "demo_config", "run_demo", "seed_accounts"]
 
 AUTO_SOURCE, MANUAL_SOURCE = 101, 202
 AUTO_PAGE, MANUAL_PAGE = "demoautopage", "demomanualpg"
@@ -206,6 +206,37 @@ def demo_config(
     return parse_config(data, environ, origin="demo config")
 
 
+def seed_accounts(ilert: IlertSimulator, statuspage: StatuspageSimulator) -> None:
+    """What the demo accounts hold: the config's alert sources and pages, named, with components."""
+    ilert.add_alert_source(
+        "Checkout API", source_id=AUTO_SOURCE, escalation_policy_name="Web on-call"
+    )
+    ilert.add_alert_source(
+        "Back office",
+        source_id=MANUAL_SOURCE,
+        escalation_policy_id=2,
+        escalation_policy_name="Ops business hours",
+    )
+    ilert.add_alert_source(
+        "Nightly batch",
+        source_id=303,
+        escalation_policy_id=2,
+        escalation_policy_name="Ops business hours",
+        status="IN_MAINTENANCE",
+    )
+    statuspage.add_page(AUTO_PAGE, "Acme Status")
+    storefront = statuspage.add_component_group(AUTO_PAGE, "Storefront")
+    statuspage.add_component(AUTO_PAGE, "Checkout", group_id=storefront)
+    statuspage.add_component(AUTO_PAGE, "Search", group_id=storefront)
+    platform = statuspage.add_component_group(AUTO_PAGE, "Platform")
+    statuspage.add_component(AUTO_PAGE, "Public API", group_id=platform)
+    statuspage.add_component(AUTO_PAGE, "Webhooks", group_id=platform)
+    statuspage.add_component(AUTO_PAGE, "Website")
+    statuspage.add_page(MANUAL_PAGE, "Acme Internal Status")
+    statuspage.add_component(MANUAL_PAGE, "Back office")
+    statuspage.add_component(MANUAL_PAGE, "Reporting", status="degraded_performance")
+
+
 def run_demo(lifecycle: str, out: TextIO) -> int:
     """Play the scenario for one lifecycle or both; 0 when every row matched."""
     lifecycles = ("classic", "realtime") if lifecycle == "both" else (lifecycle,)
@@ -222,10 +253,9 @@ def _play(lifecycle: str, out: TextIO) -> int:
     with (
         tempfile.TemporaryDirectory(prefix="ilert-sync-demo-") as folder,
         IlertSimulator(api_key=ILERT_KEY) as ilert,
-        StatuspageSimulator(
-            api_key=STATUSPAGE_KEY, page_ids=(AUTO_PAGE, MANUAL_PAGE)
-        ) as statuspage,
+        StatuspageSimulator(api_key=STATUSPAGE_KEY, page_ids=()) as statuspage,
     ):
+        seed_accounts(ilert, statuspage)
         database_url = f"sqlite:///{Path(folder) / 'state.db'}"
         config = demo_config(lifecycle, ilert.url, statuspage.url, database_url)
         services = build_services(config)

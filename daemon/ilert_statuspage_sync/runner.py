@@ -193,6 +193,8 @@ class Syncer:
     def _read_ilert(
         self, states: Mapping[str, ActionState], report: PassReport, now: datetime
     ) -> dict[int, Alert] | None:
+        if not states:
+            return {}  # no incident action: nothing to read (no sources would mean every alert)
         sources = {s for action in self.config.incident_actions for s in action.alert_sources}
         cursors = [state.last_poll_at or state.activated_at for state in states.values()]
         since = min(cursors) - OVERLAP

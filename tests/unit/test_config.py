@@ -515,19 +515,33 @@ class TestIncidentActions:
 
         assert message == f"{ORIGIN}: incident_actions[1].name: 'checkout' is used twice"
 
-    @pytest.mark.parametrize(
-        "value", [None, [], {"name": "x"}], ids=["missing", "empty", "table-not-array"]
-    )
-    def test_at_least_one_action_is_required(self, data, value):
-        """Without an [[incident_actions]] array there is nothing to sync."""
+    @pytest.mark.parametrize("value", [None, []], ids=["missing", "empty"])
+    def test_no_action_is_valid_and_warns_nothing_to_mirror(self, data, value):
+        """A starter config with every action commented out loads, idle, with one warning."""
         if value is None:
             del data["incident_actions"]
         else:
             data["incident_actions"] = value
 
+        config = parse_config(data, ENV, origin=ORIGIN)
+
+        assert config.incident_actions == ()
+        assert config.warnings == (
+            f"{ORIGIN}: no [[incident_actions]]: nothing to mirror; "
+            "add one (`discover --write` shows examples)",
+        )
+
+    def test_actions_given_as_one_table_are_refused(self, data):
+        """[incident_actions] (a table, not an array of tables) is an error naming the key."""
+        data["incident_actions"] = {"name": "x"}
+
         message = _error(data)
 
-        assert message.startswith(f"{ORIGIN}: incident_actions: define at least one")
+        assert message == f"{ORIGIN}: incident_actions: must be [[incident_actions]] tables"
+
+    def test_a_config_with_actions_has_no_idle_warning(self, data):
+        """The nothing-to-mirror warning appears only when there is no action."""
+        assert parse_config(data, ENV, origin=ORIGIN).warnings == ()
 
     @pytest.mark.parametrize("field", ["name", "connector", "page_id"], ids=str)
     def test_required_action_field_missing_is_named(self, data, field):

@@ -20,6 +20,7 @@ from ilert_statuspage_sync.errors import PayloadError
 __all__ = ["PAGE_SIZE", "IlertClient"]
 
 PAGE_SIZE = 100
+SOURCE_PAGE_SIZE = 50  # GET /api/alert-sources allows at most 50 per page
 MAX_PAGES = 50  # 5,000 alerts per query: past that something is wrong, not busy
 
 
@@ -63,18 +64,24 @@ class IlertClient:
                 break
         return sorted(entries.values(), key=lambda entry: entry.id)
 
-    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[Any]:
-        for page in self._page_lists(path, params):
+    def list_alert_sources(self) -> list[Any]:
+        """Every alert source the key can see (raw JSON), for ``discover``."""
+        return list(self._pages("/api/alert-sources", {}, SOURCE_PAGE_SIZE))
+
+    def _pages(self, path: str, params: dict[str, Any], size: int = PAGE_SIZE) -> Iterator[Any]:
+        for page in self._page_lists(path, params, size):
             yield from page
 
-    def _page_lists(self, path: str, params: dict[str, Any]) -> Iterator[list[Any]]:
+    def _page_lists(
+        self, path: str, params: dict[str, Any], size: int = PAGE_SIZE
+    ) -> Iterator[list[Any]]:
         for number in range(MAX_PAGES):
-            query = {**params, "start-index": number * PAGE_SIZE, "max-results": PAGE_SIZE}
+            query = {**params, "start-index": number * size, "max-results": size}
             page = self.http.get(path, query)
             if not isinstance(page, list):
                 raise PayloadError(f"ilert: GET {path} did not answer a JSON list")
             yield page
-            if len(page) < PAGE_SIZE:
+            if len(page) < size:
                 return
         raise PayloadError(f"ilert: GET {path} still had more after {MAX_PAGES} pages")
 

@@ -16,6 +16,9 @@ from ilert_statuspage_sync.errors import PayloadError
 
 __all__ = ["Incident", "StatuspageClient"]
 
+PER_PAGE = 100  # the most Statuspage returns per page of a paged list
+MAX_COMPONENT_PAGES = 20  # 2,000 components on one page: past that something is wrong
+
 
 @dataclass(frozen=True)
 class Incident:
@@ -45,6 +48,28 @@ class StatuspageClient:
     def get_page(self, page_id: str) -> Any:
         """The page itself: used by ``check`` to prove the key reaches it."""
         return self.http.get(f"/v1/pages/{page_id}")
+
+    def list_pages(self) -> list[Any]:
+        """Every page the key can see (raw JSON); the endpoint is not paged."""
+        return _json_list(self.http.get("/v1/pages"), "GET /v1/pages")
+
+    def list_components(self, page_id: str) -> list[Any]:
+        """Every component of a page, groups included (raw JSON), in display order.
+
+        Always paged: Statuspage limits unpaged component reads to one a minute.
+        """
+        path = f"/v1/pages/{page_id}/components"
+        found: list[Any] = []
+        for number in range(1, MAX_COMPONENT_PAGES + 1):
+            batch = _json_list(
+                self.http.get(path, {"page": number, "per_page": PER_PAGE}), f"GET {path}"
+            )
+            found += batch
+            if len(batch) < PER_PAGE:
+                return found
+        raise PayloadError(
+            f"statuspage: GET {path} still had more after {MAX_COMPONENT_PAGES} pages"
+        )
 
     def create_incident(self, page_id: str, fields: Mapping[str, Any]) -> Incident:
         """Create an incident; not idempotent."""
@@ -79,6 +104,12 @@ class StatuspageClient:
                 break
         recent = self.http.get(f"/v1/pages/{page_id}/incidents", {"limit": 100, "page": 1})
         yield from _incidents(recent)
+
+
+def _json_list(answer: object, what: str) -> list[Any]:
+    if not isinstance(answer, list):
+        raise PayloadError(f"statuspage: {what} did not answer a JSON list")
+    return answer
 
 
 def _incidents(batch: object) -> list[Incident]:

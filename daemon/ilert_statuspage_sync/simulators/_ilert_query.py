@@ -19,6 +19,7 @@ __all__ = [
     "ALERT_STATES",
     "LOG_FILTER_TYPES",
     "MAX_RESULTS",
+    "MAX_SOURCE_RESULTS",
     "AlertFilter",
     "enum_values",
     "newest_first",
@@ -39,6 +40,8 @@ LOG_FILTER_TYPES = frozenset(
     }
 )
 MAX_RESULTS = 100
+# `GET /api/alert-sources` pages by at most 50 (spec: max-results maximum 50).
+MAX_SOURCE_RESULTS = 50
 DEFAULT_RESULTS = 50
 
 
@@ -77,14 +80,14 @@ def _time_param(query: Mapping[str, list[str]], name: str) -> datetime | None:
     return moment
 
 
-def paging(query: Mapping[str, list[str]]) -> tuple[int, int]:
+def paging(query: Mapping[str, list[str]], cap: int = MAX_RESULTS) -> tuple[int, int]:
     """(start-index, max-results); above the cap is a hard 400, as on the real API."""
     start = int_param(query, "start-index", 0)
-    limit = int_param(query, "max-results", DEFAULT_RESULTS)
+    limit = int_param(query, "max-results", min(DEFAULT_RESULTS, cap))
     if start < 0 or limit < 0:
         raise HttpError(400, "'start-index' and 'max-results' must not be negative")
-    if limit > MAX_RESULTS:
-        raise HttpError(400, f"'max-results' must not be above {MAX_RESULTS}")
+    if limit > cap:
+        raise HttpError(400, f"'max-results' must not be above {cap}")
     return start, limit
 
 

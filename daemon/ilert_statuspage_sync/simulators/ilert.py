@@ -9,6 +9,9 @@ Python methods (`create_alert`, `accept`, `comment`, ...) that change the alert
 and append the log entry the real timeline would show; `set_rate_limit` adds
 iLert's fixed-window rate limit (the other fault modes come from `SimulatorServer`).
 Reference: https://api.ilert.com/api-docs/ (spec copy in shared/specs/ilert-openapi.json).
+
+It also owns alert sources (`add_alert_source`): `GET /api/alert-sources`, paged
+by `start-index`/`max-results` (at most 50), and `GET /api/alert-sources/{id}`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from ilert_statuspage_sync.simulators._faults import FixedWindowLimiter, RateLim
 from ilert_statuspage_sync.simulators._ilert_query import (
     ALERT_STATES,
     LOG_FILTER_TYPES,
+    MAX_SOURCE_RESULTS,
     AlertFilter,
     enum_values,
     newest_first,
@@ -40,6 +44,9 @@ __all__ = ["IlertSimulator"]
 JsonObject = dict[str, Any]
 
 PRIORITIES = frozenset({"HIGH", "LOW"})
+# Alert source statuses a user sets; the others (PENDING, ALL_ACCEPTED, ALL_RESOLVED)
+# follow from the source's alerts, as `AlertSource.status` is read-only in the spec.
+SET_SOURCE_STATUSES = frozenset({"IN_MAINTENANCE", "DISABLED"})
 # The simulated escalation policy waits this long between rules.
 ESCALATION_TIMEOUT = timedelta(minutes=5)
 _ERROR_CODES = {
@@ -83,6 +90,7 @@ class IlertSimulator(SimulatorServer):
         self._log_entries: dict[int, list[JsonObject]] = {}
         self._next_alert_id = 1
         self._next_log_entry_id = 1
+        self._alert_sources: dict[int, JsonObject] = {}
 
     # -- HTTP --------------------------------------------------------------
 
@@ -124,6 +132,8 @@ class IlertSimulator(SimulatorServer):
 
     def route(self, request: SimRequest) -> SimResponse:
         segments = request.path.strip("/").split("/")
+        if segments[:2] == ["api", "alert-sources"]:
+            return self._route_alert_sources(request, segments[2:])
         if segments[:2] != ["api", "alerts"] or len(segments) > 4:
             raise HttpError(404, f"No resource at {request.path}")
         if len(segments) == 4 and segments[3] != "log-entries":
@@ -138,6 +148,38 @@ class IlertSimulator(SimulatorServer):
         if len(segments) == 3:
             return SimResponse(200, copy.deepcopy(self._stored(alert_id)))
         return SimResponse(200, self._list_log_entries(alert_id, request.query))
+
+    def _route_alert_sources(self, request: SimRequest, rest: list[str]) -> SimResponse:
+        if request.method != "GET":
+            raise HttpError(405, f"{request.method} is not supported by the simulator here")
+        if not rest:
+            start, limit = paging(request.query, cap=MAX_SOURCE_RESULTS)
+            chosen = sorted(self._alert_sources)[start : start + limit]
+            return SimResponse(200, [self._render_source(i) for i in chosen])
+        if len(rest) == 1:
+            source_id = _alert_id(rest[0], "Alert source")
+            if source_id not in self._alert_sources:
+                raise HttpError(404, f"Alert source {source_id} does not exist")
+            return SimResponse(200, self._render_source(source_id))
+        raise HttpError(404, f"No resource at {request.path}")
+
+    def _render_source(self, source_id: int) -> JsonObject:
+        """The stored source with its read-only status worked out from its alerts."""
+        source = copy.deepcopy(self._alert_sources[source_id])
+        if source["status"] is None:
+            states = {
+                alert.get("status")
+                for alert in self._alerts.values()
+                if _dig_source_id(alert) == source_id
+            }
+            source["status"] = (
+                "PENDING"
+                if "PENDING" in states
+                else "ALL_ACCEPTED"
+                if "ACCEPTED" in states
+                else "ALL_RESOLVED"
+            )
+        return source
 
     def _list_alerts(self, query: Mapping[str, list[str]]) -> list[JsonObject]:
         wanted = AlertFilter.from_query(query)
@@ -178,9 +220,13 @@ class IlertSimulator(SimulatorServer):
         priority: str = "HIGH",
         report_time: datetime | None = None,
         responder_id: int = 1,
-        escalation_policy_id: int = 1,
+        escalation_policy_id: int | None = None,
     ) -> int:
-        """Open a PENDING alert with one pending responder; returns its id."""
+        """Open a PENDING alert with one pending responder; returns its id.
+
+        A source added with `add_alert_source` lends the alert its name and (unless
+        `escalation_policy_id` is given) its escalation policy.
+        """
         if priority not in PRIORITIES:
             raise ValueError(f"priority must be one of {sorted(PRIORITIES)}")
         if report_time is not None and report_time.tzinfo is None:
@@ -189,7 +235,9 @@ class IlertSimulator(SimulatorServer):
             now = self.now()
             reported = report_time or now
             alert_id = self._take_alert_id()
-            source_name = f"Alert source {source_id}"
+            source = self._alert_sources.get(source_id)
+            source_name = source["name"] if source else f"Alert source {source_id}"
+            policy = _policy_ref(source, escalation_policy_id)
             self._alerts[alert_id] = {
                 "id": alert_id,
                 "summary": summary,
@@ -200,12 +248,9 @@ class IlertSimulator(SimulatorServer):
                 "alertSource": {
                     "id": source_id,
                     "name": source_name,
-                    "integrationType": "API",
+                    "integrationType": source["integrationType"] if source else "API",
                 },
-                "escalationPolicy": {
-                    "id": escalation_policy_id,
-                    "name": f"Escalation policy {escalation_policy_id}",
-                },
+                "escalationPolicy": policy,
                 "priority": priority,
                 "alertKey": f"sim-alert-{alert_id}",
                 "assignedTo": None,
@@ -297,6 +342,59 @@ class IlertSimulator(SimulatorServer):
             text = "Alert priority raised from LOW to HIGH"
             self._log(alert_id, "AlertRaisedByUserLogEntry", text, {"priority": "HIGH"})
 
+    # -- control surface: alert sources ---------------------------------------
+
+    def add_alert_source(
+        self,
+        name: str,
+        *,
+        source_id: int | None = None,
+        escalation_policy_id: int = 1,
+        escalation_policy_name: str | None = None,
+        integration_type: str = "API",
+        status: str | None = None,
+    ) -> int:
+        """Create (or replace) an alert source; returns its id.
+
+        `status` may only be a status a user sets (IN_MAINTENANCE, DISABLED); by
+        default it follows the source's alerts (PENDING, ALL_ACCEPTED, ALL_RESOLVED).
+        """
+        if status is not None and status not in SET_SOURCE_STATUSES:
+            raise ValueError(f"status must be None or one of {sorted(SET_SOURCE_STATUSES)}")
+        with self._lock:
+            if source_id is None:
+                source_id = max(self._alert_sources, default=0) + 1
+            self._alert_sources[source_id] = {
+                "id": source_id,
+                "name": name,
+                "teams": [],
+                "escalationPolicy": {
+                    "id": escalation_policy_id,
+                    "name": escalation_policy_name or f"Escalation policy {escalation_policy_id}",
+                    "escalationRules": [
+                        {"escalationTimeout": int(ESCALATION_TIMEOUT.total_seconds() // 60)}
+                    ],
+                    "teams": [],
+                    "repeating": False,
+                    "frequency": 1,
+                    "delayMin": 0,
+                },
+                "integrationType": integration_type,
+                "integrationUrl": f"https://api.ilert.com/api/v1/events/sim/{source_id}",
+                "autoResolutionTimeout": None,
+                "alertGroupingWindow": None,
+                "alertCreation": "ONE_ALERT_PER_EMAIL",
+                "status": status,
+                "active": status != "DISABLED",
+                "bidirectional": False,
+            }
+            return source_id
+
+    def alert_sources(self) -> list[JsonObject]:
+        """Every alert source as the API would serve it, by id."""
+        with self._lock:
+            return [self._render_source(i) for i in sorted(self._alert_sources)]
+
     # -- control surface: raw data ------------------------------------------
 
     def set_raw_alert(self, alert_id: int, payload: dict[str, Any]) -> None:
@@ -384,11 +482,24 @@ class IlertSimulator(SimulatorServer):
         return entry_id
 
 
-def _alert_id(segment: str) -> int:
+def _alert_id(segment: str, what: str = "Alert") -> int:
     try:
         return int(segment)
     except ValueError:
-        raise HttpError(400, f"Alert id must be an integer, got {segment!r}") from None
+        raise HttpError(400, f"{what} id must be an integer, got {segment!r}") from None
+
+
+def _dig_source_id(alert: JsonObject) -> object:
+    source = alert.get("alertSource")
+    return source.get("id") if isinstance(source, dict) else None
+
+
+def _policy_ref(source: JsonObject | None, policy_id: int | None) -> JsonObject:
+    """The `escalationPolicy` of a new alert: the source's unless another id is given."""
+    if source is not None and policy_id in (None, source["escalationPolicy"]["id"]):
+        return {key: source["escalationPolicy"][key] for key in ("id", "name")}
+    policy_id = 1 if policy_id is None else policy_id
+    return {"id": policy_id, "name": f"Escalation policy {policy_id}"}
 
 
 def _responder_ids(alert: JsonObject) -> list[int]:

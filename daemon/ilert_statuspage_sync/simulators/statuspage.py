@@ -8,6 +8,11 @@ whose top-level values are objects). Error bodies follow what is documented or
 observed: 401 and 422 as `{"error": ...}`, 404 as `{"message": ...}`.
 `set_rate_limit` adds Statuspage's rolling-window rate limit (420/429).
 Reference: https://developer.statuspage.io/ (spec copy in shared/specs/statuspage-openapi.json).
+
+Pages also hold components (`add_component`, `add_component_group`):
+`GET /v1/pages/{page_id}/components[/{component_id}]`, the list paged by
+`page`/`per_page` (at most 100). A component group is a component with
+`group: true` showing its members' worst status; members name it in `group_id`.
 """
 
 from __future__ import annotations
@@ -42,6 +47,15 @@ __all__ = ["StatuspageSimulator"]
 JsonObject = dict[str, Any]
 
 LIST_LIMIT = 100
+COMPONENT_STATUSES = (
+    "operational",
+    "under_maintenance",
+    "degraded_performance",
+    "partial_outage",
+    "major_outage",
+)
+# A group shows the worst status of its members, in this order (worst last).
+_SEVERITY = {status: rank for rank, status in enumerate(COMPONENT_STATUSES)}
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -91,6 +105,8 @@ class StatuspageSimulator(SimulatorServer):
         self._used_ids: set[str] = set()
         self._pages: dict[str, JsonObject] = {}
         self._incidents: dict[str, JsonObject] = {}
+        # Every page's components (groups too) by id; each names its `page_id`.
+        self._components: dict[str, JsonObject] = {}
         for page_id in page_ids:
             self.add_page(page_id)
 
@@ -151,6 +167,8 @@ class StatuspageSimulator(SimulatorServer):
             return SimResponse(200, copy.deepcopy(self._page(parts[2])))
         if len(parts) in (4, 5) and parts[3] == "incidents":
             return self._route_incidents(request, parts[2], parts[4:])
+        if len(parts) in (4, 5) and parts[3] == "components":
+            return self._route_components(request, parts[2], parts[4:])
         raise HttpError(404, f"No route matches {request.method} {request.path}")
 
     def _route_incidents(self, request: SimRequest, page_id: str, rest: list[str]) -> SimResponse:
@@ -172,6 +190,43 @@ class StatuspageSimulator(SimulatorServer):
         if method == "DELETE":
             return SimResponse(200, copy.deepcopy(self._incidents.pop(incident["id"])))
         raise HttpError(404, f"No route matches {method} {request.path}")
+
+    def _route_components(self, request: SimRequest, page_id: str, rest: list[str]) -> SimResponse:
+        self._page(page_id)
+        if request.method == "GET" and not rest:
+            return SimResponse(200, self._list_components(page_id, request.query))
+        if request.method == "GET":
+            return SimResponse(
+                200, self._render_component(self._stored_component(page_id, rest[0]))
+            )
+        raise HttpError(404, f"No route matches {request.method} {request.path}")
+
+    def _list_components(self, page_id: str, query: Mapping[str, list[str]]) -> list[JsonObject]:
+        # Since 2023 the list is paged even without `page`, 100 at most per page.
+        per_page = min(int_param(query, "per_page", LIST_LIMIT), LIST_LIMIT)
+        found = [self._render_component(c) for c in self._page_components(page_id)]
+        return _page_slice(found, int_param(query, "page", 1), per_page)
+
+    def _page_components(self, page_id: str) -> list[JsonObject]:
+        """The stored components of a page in their display order."""
+        found = [c for c in self._components.values() if c["page_id"] == page_id]
+        return sorted(found, key=lambda c: c["position"])
+
+    def _stored_component(self, page_id: str, component_id: str) -> JsonObject:
+        component = self._components.get(component_id)
+        if component is None or component["page_id"] != page_id:
+            raise HttpError(404, "The requested resource could not be found.")
+        return component
+
+    def _render_component(self, component: JsonObject) -> JsonObject:
+        """A copy as served; a group shows the worst status of its members."""
+        rendered = copy.deepcopy(component)
+        if component["group"]:
+            members = [
+                c["status"] for c in self._components.values() if c["group_id"] == component["id"]
+            ]
+            rendered["status"] = max(members, key=_SEVERITY.__getitem__, default="operational")
+        return rendered
 
     def _page(self, page_id: str) -> JsonObject:
         page = self._pages.get(page_id)
@@ -341,6 +396,67 @@ class StatuspageSimulator(SimulatorServer):
                     "headline": None,
                 },
             )
+
+    def add_component(
+        self,
+        page_id: str,
+        name: str,
+        *,
+        status: str = "operational",
+        group_id: str | None = None,
+        description: str | None = None,
+    ) -> str:
+        """Add a component to an existing page (in a group, by its id); returns its id."""
+        if status not in COMPONENT_STATUSES:
+            raise ValueError(f"status must be one of {COMPONENT_STATUSES}")
+        with self._lock:
+            if group_id is not None and not self._stored_component(page_id, group_id)["group"]:
+                raise ValueError(f"{group_id} is not a component group")
+            return self._new_component(page_id, name, status, group_id, description, group=False)
+
+    def add_component_group(self, page_id: str, name: str, description: str | None = None) -> str:
+        """Add an (empty) component group to an existing page; returns its id."""
+        with self._lock:
+            return self._new_component(page_id, name, "operational", None, description, group=True)
+
+    def _new_component(
+        self,
+        page_id: str,
+        name: str,
+        status: str,
+        group_id: str | None,
+        description: str | None,
+        *,
+        group: bool,
+    ) -> str:
+        self._page(page_id)
+        now = format_timestamp(self.now())
+        component_id = self._new_id()
+        self._components[component_id] = {
+            "id": component_id,
+            "page_id": page_id,
+            "group_id": group_id,
+            "created_at": now,
+            "updated_at": now,
+            "group": group,
+            "name": name,
+            "description": description,
+            "position": len(self._page_components(page_id)) + 1,
+            "status": status,
+            "showcase": True,
+            "only_show_if_degraded": False,
+            "automation_email": f"component+{component_id}@notifications.statuspage.io",
+            "start_date": None,
+        }
+        return component_id
+
+    def components(self, page_id: str | None = None) -> list[JsonObject]:
+        """Every component (of one page, if given) as the API serves it, in display order."""
+        with self._lock:
+            pages = [page_id] if page_id is not None else list(self._pages)
+            return [
+                self._render_component(c) for page in pages for c in self._page_components(page)
+            ]
 
     def incidents(self, page_id: str | None = None) -> list[JsonObject]:
         """Deep copies of all incidents (of one page, if given), newest first."""
