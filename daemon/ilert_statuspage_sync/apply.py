@@ -86,15 +86,15 @@ class Applier:
             sent += 1
             try:
                 self._send(link, step)
-            except PermanentApiError as error:
-                if replan is None or not never_succeeds(error.status):
+            except _WriteRefusedError as error:
+                if replan is None:
                     raise
                 rest = self._refused(link, steps, index, error)
                 return sent + self._apply_steps(link, replan(rest).steps, replan)
         return sent
 
     def _refused(
-        self, link: Link, steps: Sequence[Step], index: int, error: PermanentApiError
+        self, link: Link, steps: Sequence[Step], index: int, error: _WriteRefusedError
     ) -> Sequence[Event]:
         """Record a refusal that can never succeed once; return the events still to plan."""
         call = steps[index]
@@ -206,7 +206,8 @@ class Applier:
             link.pending_call = None
             self.session.commit()
             self._still_seen(link, before)
-            raise PermanentApiError(
+            refused = _WriteRefusedError if never_succeeds(error.status) else PermanentApiError
+            raise refused(
                 error.service, rejected_status_message(error, call, link, self), error.status
             ) from None
         self.checkpoint(f"answered_{call.kind}")
@@ -295,6 +296,10 @@ class Applier:
                 reason=message,
             )
             write_audit(self.session, record, at=self.now, dry_run=self.dry_run)
+
+
+class _WriteRefusedError(PermanentApiError):
+    """Statuspage refused the write itself (``core.refusal.never_succeeds``)."""
 
 
 def rejected_status_message(
