@@ -101,7 +101,7 @@ class Applier:
         assert isinstance(call, Call)
         status = refused_status(call.status, error.status)
         refusal = after_refusal(steps, index, status)
-        message = scrub(str(error))
+        message = scrub(str(error))[:1000]
         for decision in refusal.failed:
             failed = {
                 **_decision_dict(decision),
@@ -117,11 +117,14 @@ class Applier:
         self.session.commit()
         if status is None:
             log.warning(
-                "write_refused", alert_id=link.alert_id, page_id=link.page_id, error=message
+                "write_refused",
+                alert_id=link.alert_id,
+                incident_action=link.incident_action,
+                error=message,
             )
         elif self.client.facts.refuse(link.page_id, status):
             # Once per page and process: later events on the page are planned without it.
-            log.warning("status_refused", page_id=link.page_id, status=status, error=message[:1000])
+            log.warning("status_refused", page_id=link.page_id, status=status, error=message)
         return refusal.remaining
 
     def reconcile(self, link: Link) -> None:
