@@ -108,6 +108,21 @@ def test_update_intent_records_the_updates_that_existed(harness: Harness):
     )
 
 
+def test_known_updates_cost_no_read_until_a_restart(harness: Harness):
+    """A running daemon knows the updates it saw; after a restart one GET precedes the PATCH."""
+    alert_id = _with_one_comment(harness)
+    harness.statuspage.clear_requests()
+    harness.ilert.comment(alert_id, TEXT)
+    harness.sync()
+    assert [r.method for r in harness.statuspage.requests] == ["PATCH"]
+    harness.syncer = harness.new_syncer()
+    harness.statuspage.clear_requests()
+    harness.ilert.comment(alert_id, TEXT)
+    harness.sync()
+    assert [r.method for r in harness.statuspage.requests] == ["GET", "PATCH"]
+    assert _bodies(harness).count(TEXT) == 3
+
+
 @pytest.fixture(name="config_path")
 def _config_path(tmp_path: Path, sims: tuple[IlertSimulator, StatuspageSimulator]) -> Path:
     ilert, statuspage = sims
