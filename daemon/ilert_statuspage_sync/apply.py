@@ -4,31 +4,48 @@ For every write: (1) record the intent in the link and commit, (2) call
 Statuspage, (3) record the outcome, the audit rows and the new mirror in one
 commit. A link found with an intent still recorded was interrupted between
 (1) and (3); ``reconcile`` asks Statuspage what really happened and adopts it,
-so nothing is sent twice and nothing is lost.
+so nothing is sent twice and nothing is lost. An update's intent records the
+ids of the incident's updates that existed before it, so an identical body
+posted earlier is never mistaken for this one.
+
+A call Statuspage refuses for good (``core.refusal``: 400, 413, 422) is
+recorded as failed once and never resent; the events after it are planned
+again and applied, without a status the page refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import structlog
 from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.audit import AuditRecord, write_audit
 from ilert_statuspage_sync.clients.statuspage import Incident, StatuspageClient
 from ilert_statuspage_sync.config import IncidentAction
-from ilert_statuspage_sync.core.model import Mirror
-from ilert_statuspage_sync.core.plan import Call, CallKind, Decision, Outcome, Plan
+from ilert_statuspage_sync.core.model import Event, Mirror
+from ilert_statuspage_sync.core.plan import Call, CallKind, Decision, Outcome, Plan, Step
+from ilert_statuspage_sync.core.refusal import (
+    MAINTENANCE_STATUSES,
+    after_refusal,
+    never_succeeds,
+    refused_status,
+)
 from ilert_statuspage_sync.errors import PermanentApiError, TransientApiError
 from ilert_statuspage_sync.leader import LeadershipLostError
+from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import Link
 
-__all__ = ["Applier", "rejected_status_message"]
+__all__ = ["Applier", "Replan", "rejected_status_message"]
 
-_MAINTENANCE_STATUSES = frozenset({"scheduled", "in_progress", "verifying", "completed"})
+log = structlog.get_logger(__name__)
+
+# Plans the given events again, from the link's current state and the page's refused statuses.
+Replan = Callable[[Sequence[Event]], Plan]
 
 
 @dataclass
@@ -45,17 +62,70 @@ class Applier:
     checkpoint: Callable[[str], None] = lambda _name: None
     # Fencing: asked right before every write; False means another process leads now.
     guard: Callable[[], bool] = lambda: True
+    # The outcomes the last ``apply`` recorded, in order (a refusal replaces planned ones).
+    outcomes: list[str] = field(default_factory=list)
 
-    def apply(self, link: Link, plan: Plan) -> int:
-        """Apply every step in order; return how many writes were sent."""
+    def apply(self, link: Link, plan: Plan, replan: Replan | None = None) -> int:
+        """Apply every step in order; return how many writes were sent.
+
+        Without ``replan`` a refused call is raised, as any other failure.
+        """
+        self.outcomes = []
+        return self._apply_steps(link, plan.steps, replan)
+
+    def refused_statuses(self, page_id: str) -> frozenset[str]:
+        """The statuses this connector's ``page_id`` refused in this process."""
+        return self.client.facts.refused(page_id)
+
+    def _apply_steps(self, link: Link, steps: Sequence[Step], replan: Replan | None) -> int:
         sent = 0
-        for step in plan.steps:
+        for index, step in enumerate(steps):
             if isinstance(step, Decision):
                 self._settle(link, [step], link.statuspage_status)
                 continue
-            self._send(link, step)
             sent += 1
+            try:
+                self._send(link, step)
+            except _WriteRefusedError as error:
+                if replan is None:
+                    raise
+                rest = self._refused(link, steps, index, error)
+                return sent + self._apply_steps(link, replan(rest).steps, replan)
         return sent
+
+    def _refused(
+        self, link: Link, steps: Sequence[Step], index: int, error: _WriteRefusedError
+    ) -> Sequence[Event]:
+        """Record a refusal that can never succeed once; return the events still to plan."""
+        call = steps[index]
+        assert isinstance(call, Call)
+        status = refused_status(call.status, error.status)
+        refusal = after_refusal(steps, index, status)
+        message = scrub(str(error))[:1000]
+        for decision in refusal.failed:
+            failed = {
+                **_decision_dict(decision),
+                "outcome": str(Outcome.FAILED),
+                "from_status": link.statuspage_status,
+            }
+            record = self._record(link, failed, message)
+            write_audit(self.session, record, at=self.now, dry_run=False)
+            self.outcomes.append(str(Outcome.FAILED))
+        if refusal.mirror_after is not None:
+            repo.set_mirror(link, refusal.mirror_after)
+        link.updated_at = self.now
+        self.session.commit()
+        if status is None:
+            log.warning(
+                "write_refused",
+                alert_id=link.alert_id,
+                incident_action=link.incident_action,
+                error=message,
+            )
+        elif self.client.facts.refuse(link.page_id, status):
+            # Once per page and process: later events on the page are planned without it.
+            log.warning("status_refused", page_id=link.page_id, status=status, error=message)
+        return refusal.remaining
 
     def reconcile(self, link: Link) -> None:
         """Resolve an intent left by an interrupted write: adopt it or forget it."""
@@ -78,6 +148,8 @@ class Applier:
         link.pending_call = None
         link.updated_at = self.now
         self.session.commit()
+        if incident is not None:
+            self.client.facts.saw_updates(incident.id, incident.update_ids, link.updated_at)
         self.checkpoint("reconciled")
 
     def _observed(self, link: Link, intent: dict[str, Any]) -> Incident | None:
@@ -92,7 +164,12 @@ class Applier:
             return True
         body = intent.get("body")
         if body is not None:
-            return body.strip() in (text.strip() for text in incident.update_bodies)
+            # Only an update made after the intent counts: the same text may have been
+            # posted before (an intent from before this field existed has no list).
+            before = intent.get("updates_before")
+            made = [u for u in incident.updates if before is None or u.id not in before]
+            return body.strip() in (update.body.strip() for update in made)
+        # A status is state, not history: the page showing it is the effect wanted.
         return bool(incident.status == intent.get("status"))
 
     def _send(self, link: Link, call: Call) -> None:
@@ -102,10 +179,12 @@ class Applier:
             self._settle(link, call.decisions, call.status or link.statuspage_status)
             return
         self.checkpoint(f"before_{call.kind}")
+        before = self._updates_before(link) if call.kind is CallKind.UPDATE else None
         link.pending_call = {
             "kind": str(call.kind),
             "status": call.status,
             "body": call.body,
+            "updates_before": sorted(before) if before is not None else None,
             "mirror_after": repo.mirror_to_dict(mirror_after),
             "audit": [_decision_dict(decision) for decision in call.decisions],
             "sent_at": self.now.isoformat(),
@@ -124,18 +203,36 @@ class Applier:
             if not error.maybe_applied:
                 link.pending_call = None
                 self.session.commit()
+                self._still_seen(link, before)
             raise
         except PermanentApiError as error:
             link.pending_call = None
             self.session.commit()
-            raise PermanentApiError(
+            self._still_seen(link, before)
+            refused = _WriteRefusedError if never_succeeds(error.status) else PermanentApiError
+            raise refused(
                 error.service, rejected_status_message(error, call, link, self), error.status
             ) from None
         self.checkpoint(f"answered_{call.kind}")
         link.statuspage_incident_id = incident.id
         link.pending_call = None
         self._settle(link, call.decisions, incident.status or call.status, mirror_after)
+        self.client.facts.saw_updates(incident.id, incident.update_ids, link.updated_at)
         self.checkpoint(f"committed_{call.kind}")
+
+    def _updates_before(self, link: Link) -> frozenset[str]:
+        """The incident's update ids now: remembered while the link is unchanged, else read."""
+        assert link.statuspage_incident_id is not None
+        seen = self.client.facts.updates_seen(link.statuspage_incident_id, link.updated_at)
+        if seen is None:
+            incident = self.client.get_incident(link.page_id, link.statuspage_incident_id)
+            seen = incident.update_ids
+        return seen
+
+    def _still_seen(self, link: Link, before: frozenset[str] | None) -> None:
+        """A write that was not applied left the incident's updates as they were."""
+        if before is not None and link.statuspage_incident_id is not None:
+            self.client.facts.saw_updates(link.statuspage_incident_id, before, link.updated_at)
 
     def _write(self, link: Link, call: Call, fields: dict[str, Any]) -> Incident:
         if call.kind is CallKind.CREATE:
@@ -170,6 +267,7 @@ class Applier:
         for decision in decisions:
             record = self._record(link, _decision_dict(decision), decision.reason)
             write_audit(self.session, record, at=self.now, dry_run=self.dry_run)
+            self.outcomes.append(str(decision.outcome))
         if not self.dry_run:
             self.session.commit()
 
@@ -203,12 +301,16 @@ class Applier:
             write_audit(self.session, record, at=self.now, dry_run=self.dry_run)
 
 
+class _WriteRefusedError(PermanentApiError):
+    """Statuspage refused the write itself (``core.refusal.never_succeeds``)."""
+
+
 def rejected_status_message(
     error: PermanentApiError, call: Call, link: Link, applier: Applier
 ) -> str:
     """A 4xx message; for a refused status it names the status, incident and setting."""
     incident = link.statuspage_incident_id or "(new incident)"
-    if call.status in _MAINTENANCE_STATUSES and error.status in (400, 422):
+    if call.status in MAINTENANCE_STATUSES and never_succeeds(error.status):
         return (
             f"Statuspage rejected status {call.status!r} for incident {incident} "
             f"(alert {link.alert_id}, page {link.page_id}): {error.message}. "

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -35,9 +35,9 @@ from ilert_statuspage_sync.clients.ilert import IlertClient
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
 from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.core.diff import detect_events, settled_mirror
-from ilert_statuspage_sync.core.model import Alert, AlertStatus, LogEntry
+from ilert_statuspage_sync.core.model import Alert, AlertStatus, Event, LogEntry
 from ilert_statuspage_sync.core.parse import parse_alert
-from ilert_statuspage_sync.core.plan import Call, plan_calls
+from ilert_statuspage_sync.core.plan import Plan, plan_calls
 from ilert_statuspage_sync.core.schedule import Candidate, checks_per_pass, choose_checks
 from ilert_statuspage_sync.errors import (
     ApiError,
@@ -378,15 +378,23 @@ class Syncer:
             link.last_checked_at = applier.now
             triggered = link.triggered_at is not None
             found = detect_events(mirror, alert, entries, now=applier.now, triggered=triggered)
-            current = link.statuspage_status if link.statuspage_incident_id else None
-            plan = plan_calls(found, alert, lifecycle=self.config.lifecycle, current_status=current)
+
+            def planned(events: Sequence[Event]) -> Plan:
+                current = link.statuspage_status if link.statuspage_incident_id else None
+                refused = applier.refused_statuses(link.page_id)
+                lifecycle = self.config.lifecycle
+                return plan_calls(
+                    events, alert, lifecycle=lifecycle, current_status=current, refused=refused
+                )
+
+            plan = planned(found)
             events = [str(event.kind) for event in found]
-            report.writes += applier.apply(link, plan)
+            report.writes += applier.apply(link, plan, planned)
             if plan.calls:
                 self.connector_health[item.action.connector].succeeded(applier.now)
-            for step in plan.steps:
-                decisions = step.decisions if isinstance(step, Call) else [step]
-                report.outcomes.update(str(d.outcome) for d in decisions)
+            report.outcomes.update(applier.outcomes)
+            # A refused request was recorded as failed once; it is not retried.
+            report.failed_items += "failed" in applier.outcomes
             repo.set_mirror(link, settled_mirror(alert, entries, mirror))
             link.alert_summary = alert.summary[:255]
             link.is_open = alert.status != AlertStatus.RESOLVED

@@ -326,7 +326,7 @@ def test_dry_run_calls_nothing_and_stores_nothing(harness: Harness):
 
 
 def test_rejected_status_names_status_incident_and_setting(harness: Harness):
-    """A refused in_progress names the status, the incident and the lifecycle setting."""
+    """A refused in_progress is audited failed once, naming status, incident and setting."""
     harness.statuspage.set_reject_maintenance_status(True)
     alert_id = harness.ilert.create_alert(AUTO_SOURCE, "API down", "")
     harness.sync()
@@ -334,15 +334,16 @@ def test_rejected_status_names_status_incident_and_setting(harness: Harness):
     report = harness.sync()
     assert report.failed_items == 1
     link = harness.link("public-api", alert_id)
-    assert link is not None and link.last_error is not None
-    assert "'in_progress'" in link.last_error
-    assert str(link.statuspage_incident_id) in link.last_error
-    assert 'lifecycle = "realtime"' in link.last_error
-    assert link.next_attempt_at is not None
+    assert link is not None and link.next_attempt_at is None
+    (failed,) = [row for row in harness.audit_rows() if row.outcome == "failed"]
+    assert (failed.event, failed.to_status) == ("accepted", "in_progress")
+    assert "'in_progress'" in (failed.reason or "")
+    assert str(link.statuspage_incident_id) in (failed.reason or "")
+    assert 'lifecycle = "realtime"' in (failed.reason or "")
 
 
 def test_one_refused_item_does_not_block_others(harness: Harness):
-    """A 4xx on one alert is recorded and retried later; the other alerts keep syncing."""
+    """A 422 on one alert is recorded once and never resent; the other alerts keep syncing."""
     harness.ilert.create_alert(AUTO_SOURCE, "bad", "")
     harness.statuspage.inject_fault(422, {"error": "name is invalid"}, times=1, method="POST")
     harness.ilert.create_alert(AUTO_SOURCE, "good", "")
@@ -350,9 +351,24 @@ def test_one_refused_item_does_not_block_others(harness: Harness):
     assert report.failed_items == 1
     assert [i["name"] for i in harness.incidents()] == ["good"]
     failed = [row for row in harness.audit_rows() if row.outcome == "failed"]
-    assert failed and "name is invalid" in (failed[0].reason or "")
-    harness.sync()  # still deferred: retry waits one poll interval
+    assert len(failed) == 1 and "name is invalid" in (failed[0].reason or "")
+    harness.clock_offset = timedelta(hours=2)  # past any retry delay
+    assert harness.sync().ok
     assert len(harness.incidents()) == 1
+    assert len([w for w in harness.statuspage.writes() if w.method == "POST"]) == 2
+
+
+@pytest.mark.parametrize("status", [401, 403, 409])
+def test_refusal_that_may_heal_is_retried_later(harness: Harness, status: int):
+    """A 401, 403 or 409 can heal (a key, a right, a state): the write is retried after a delay."""
+    harness.statuspage.inject_fault(status, {"error": "not now"}, times=1, method="POST")
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "later", "")
+    assert harness.sync().failed_items == 1
+    link = harness.link("public-api", alert_id)
+    assert link is not None and link.next_attempt_at is not None
+    harness.clock_offset = timedelta(hours=2)
+    harness.sync()
+    assert [i["name"] for i in harness.incidents()] == ["later"]
 
 
 def test_interrupted_create_is_adopted_not_repeated(harness: Harness):

@@ -13,8 +13,18 @@ from typing import Any
 
 from ilert_statuspage_sync.clients.http import HttpService
 from ilert_statuspage_sync.errors import PayloadError
+from ilert_statuspage_sync.page_facts import PageFacts
 
-__all__ = ["Incident", "StatuspageClient"]
+__all__ = ["Incident", "IncidentUpdate", "StatuspageClient"]
+
+
+@dataclass(frozen=True)
+class IncidentUpdate:
+    """One entry of an incident's timeline (``incident_updates[]``: id, status, body)."""
+
+    id: str
+    status: str | None
+    body: str
 
 PER_PAGE = 100  # the most Statuspage returns per page of a paged list
 MAX_COMPONENT_PAGES = 20  # 2,000 components on one page: past that something is wrong
@@ -27,7 +37,17 @@ class Incident:
     id: str
     status: str
     metadata: Mapping[str, Any]
-    update_bodies: tuple[str, ...]
+    updates: tuple[IncidentUpdate, ...] = ()
+
+    @property
+    def update_bodies(self) -> tuple[str, ...]:
+        """The timeline's texts, newest first."""
+        return tuple(update.body for update in self.updates)
+
+    @property
+    def update_ids(self) -> frozenset[str]:
+        """Every timeline entry's id: what existed before a write, for reconciliation."""
+        return frozenset(update.id for update in self.updates)
 
     def traces_to(self, alert_id: int, action: str) -> bool:
         """True when our ``metadata.ilert`` marks this incident as mirroring the alert."""
@@ -44,6 +64,8 @@ class StatuspageClient:
 
     def __init__(self, http: HttpService) -> None:
         self.http = http
+        # What this process learned about the connector's pages (lives as long as the client).
+        self.facts = PageFacts()
 
     def get_page(self, page_id: str) -> Any:
         """The page itself: used by ``check`` to prove the key reaches it."""
@@ -127,14 +149,21 @@ def parse_incident(payload: object) -> Incident:
         raise PayloadError("statuspage: an incident lacks a string 'id' or 'status'")
     metadata = payload.get("metadata")
     updates = payload.get("incident_updates")
-    bodies = tuple(
-        update["body"]
-        for update in (updates if isinstance(updates, list) else [])
-        if isinstance(update, Mapping) and isinstance(update.get("body"), str)
-    )
     return Incident(
         id=incident_id,
         status=status,
         metadata=metadata if isinstance(metadata, Mapping) else {},
-        update_bodies=bodies,
+        updates=tuple(_update(item) for item in (updates if isinstance(updates, list) else [])),
+    )
+
+
+def _update(item: object) -> IncidentUpdate:
+    """One ``incident_updates`` entry; without a string id it could not be told apart."""
+    if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
+        raise PayloadError("statuspage: an incident update lacks a string 'id'")
+    body, status = item.get("body"), item.get("status")
+    return IncidentUpdate(
+        id=item["id"],
+        status=status if isinstance(status, str) else None,
+        body=body if isinstance(body, str) else "",
     )

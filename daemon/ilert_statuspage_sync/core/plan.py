@@ -9,15 +9,18 @@ incident had when it was written. A status change rides along with the body
 that follows it, as Statuspage's docs advise ("send status and message at the
 same time to avoid two separate incident updates").
 
-Two rules beyond the table keep the page truthful:
+Three rules beyond the table keep the page truthful:
 - a status change to the status the incident already has is no change;
-- a resolved incident is never re-opened by a later event; comments still post.
+- a resolved incident is never re-opened by a later event; comments still post;
+- a status the page refused (``refused``, learned from a 422) is never asked
+  for again: the change is no change with the reason, and an incident that would
+  be created in it is created in the status the lifecycle gives a new alert.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from ilert_statuspage_sync.core.lifecycle import RuleKind, rule_for
@@ -31,7 +34,9 @@ __all__ = [
     "Decision",
     "Outcome",
     "Plan",
+    "Step",
     "plan_calls",
+    "refused_reason",
 ]
 
 MAX_NAME = 255  # Statuspage: incident name limit
@@ -105,17 +110,22 @@ def plan_calls(
     *,
     lifecycle: str,
     current_status: str | None,
+    refused: Collection[str] = frozenset(),
 ) -> Plan:
-    """Plan the calls for ``events``; ``current_status`` is None when no incident exists."""
-    builder = _Builder(alert, current_status)
+    """Plan the calls for ``events``; ``current_status`` is None when no incident exists.
+
+    ``refused`` holds the statuses Statuspage refused on this incident's page.
+    """
+    builder = _Builder(alert, current_status, refused)
     for event in events:
         builder.add(event, lifecycle)
     return builder.finish()
 
 
 class _Builder:
-    def __init__(self, alert: Alert, current_status: str | None) -> None:
+    def __init__(self, alert: Alert, current_status: str | None, refused: Collection[str]) -> None:
         self.alert = alert
+        self.refused = refused
         self.status = current_status
         self.exists = current_status is not None
         self.steps: list[Step] = []
@@ -125,7 +135,7 @@ class _Builder:
         rule = rule_for(lifecycle, event.kind, incident_exists=self.exists)
         if rule.kind is RuleKind.CREATE:
             assert rule.status is not None
-            self._create(event, rule.status)
+            self._create(event, rule.status, lifecycle)
         elif rule.kind is RuleKind.SET_STATUS:
             assert rule.status is not None
             self._set_status(event, rule.status)
@@ -138,7 +148,11 @@ class _Builder:
         self._flush()
         return Plan(tuple(self.steps), self.status)
 
-    def _create(self, event: Event, status: str) -> None:
+    def _create(self, event: Event, status: str, lifecycle: str) -> None:
+        reason = None
+        if status in self.refused:
+            reason = refused_reason(status)
+            status = rule_for(lifecycle, EventKind.CREATED, incident_exists=False).status or status
         body = event.comment if event.kind is EventKind.COMMENT_ADDED else self.alert.details
         self.pending = Call(
             CallKind.CREATE,
@@ -146,11 +160,14 @@ class _Builder:
             body=_clip(body, MAX_BODY) if body else None,
             name=_clip(self.alert.summary.strip() or f"iLert alert {self.alert.id}", MAX_NAME),
         )
-        self.pending.decisions.append(Decision(event, Outcome.CREATED, None, status))
+        self.pending.decisions.append(Decision(event, Outcome.CREATED, None, status, reason))
         self.exists = True
         self.status = status
 
     def _set_status(self, event: Event, status: str) -> None:
+        if status in self.refused:
+            self._no_change(event, refused_reason(status))
+            return
         if self.status == status:
             self._no_change(event, f"the incident is already {status}")
             return
@@ -203,6 +220,14 @@ class _Builder:
         if self.pending is not None:
             self.steps.append(self.pending)
             self.pending = None
+
+
+def refused_reason(status: str) -> str:
+    """Why a status the page refused is left out, and the setting that avoids it."""
+    return (
+        f"Statuspage refused status {status!r} on this page (a maintenance status); "
+        'set lifecycle = "realtime" to use realtime statuses only'
+    )
 
 
 def _clip(text: str, limit: int) -> str:

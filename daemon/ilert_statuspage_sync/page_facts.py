@@ -1,0 +1,52 @@
+"""What this process has learned about one connector's Statuspage pages, in memory.
+
+- The update ids last seen of each incident, tagged with the link's version
+  (its ``updated_at``) at that moment. An update's intent records which updates
+  existed before the write, so reconciliation adopts only one created after it;
+  while the link is unchanged since, nobody else wrote through it and these ids
+  are current, so no read is spent on them. A changed version (another replica
+  wrote, or a restart) costs one ``GET`` of the incident instead.
+- The statuses each page refused (``in_progress`` on a realtime incident), so
+  later plans leave them out. Kept per process on purpose: a restart re-learns
+  it with at most one more refused request per page, and a page that accepts the
+  status again (changed on Statuspage's side) is used again without a reset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+__all__ = ["PageFacts"]
+
+
+@dataclass
+class PageFacts:
+    """Facts about a connector's pages; the shell records them, the core plans with them."""
+
+    _updates: dict[str, tuple[datetime, frozenset[str]]] = field(default_factory=dict)
+    _refused: dict[str, set[str]] = field(default_factory=dict)
+
+    def saw_updates(self, incident_id: str, ids: Iterable[str], version: datetime) -> None:
+        """Remember every update id of an incident, as of the link version ``version``."""
+        self._updates[incident_id] = (version, frozenset(ids))
+
+    def updates_seen(self, incident_id: str, version: datetime) -> frozenset[str] | None:
+        """The remembered ids, if the link is still at ``version``; else None (read again)."""
+        seen = self._updates.get(incident_id)
+        if seen is None or seen[0] != version:
+            return None
+        return seen[1]
+
+    def refuse(self, page_id: str, status: str) -> bool:
+        """Record that ``page_id`` refused ``status``; True the first time."""
+        statuses = self._refused.setdefault(page_id, set())
+        if status in statuses:
+            return False
+        statuses.add(status)
+        return True
+
+    def refused(self, page_id: str) -> frozenset[str]:
+        """The statuses ``page_id`` refused so far."""
+        return frozenset(self._refused.get(page_id, ()))
