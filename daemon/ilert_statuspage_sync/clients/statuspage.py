@@ -26,6 +26,7 @@ class IncidentUpdate:
     status: str | None
     body: str
 
+
 PER_PAGE = 100  # the most Statuspage returns per page of a paged list
 MAX_COMPONENT_PAGES = 20  # 2,000 components on one page: past that something is wrong
 
