@@ -16,7 +16,11 @@ The pass, step by step:
    events, plan calls, apply them. One refused alert is recorded with a
    growing retry delay and never stops the others; a service that is down
    defers the rest of its work to the next pass (one log line per outage).
-6. Move each action's poll cursor to this pass's start.
+6. Resolve incidents that duplicate an alert's linked one (``heal``).
+7. Move each action's poll cursor to this pass's start.
+
+An interrupted write of another replica is settled only once it can no
+longer land (``core.intents``); until then its alert waits, deferred.
 """
 
 from __future__ import annotations
