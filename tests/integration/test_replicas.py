@@ -45,8 +45,10 @@ def _lock_holder_pid(url: str) -> int:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.connect() as connection:
         pid = connection.execute(
+            # Advisory locks are per database; other tests on the server hold the same key.
             sa.text(
                 "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = :key AND granted"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             ),
             {"key": LOCK_KEY},
         ).scalar_one()
