@@ -15,17 +15,21 @@ again and applied, without a status the page refused.
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 import structlog
 from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.audit import AuditRecord, write_audit
 from ilert_statuspage_sync.clients.statuspage import Incident, StatuspageClient
 from ilert_statuspage_sync.config import IncidentAction
+from ilert_statuspage_sync.core.intents import Writer, in_flight_until, stamp
 from ilert_statuspage_sync.core.model import Event, Mirror
 from ilert_statuspage_sync.core.plan import Call, CallKind, Decision, Outcome, Plan, Step
 from ilert_statuspage_sync.core.refusal import (
@@ -34,10 +38,12 @@ from ilert_statuspage_sync.core.refusal import (
     never_succeeds,
     refused_status,
 )
+from ilert_statuspage_sync.deadlines import WRITE_DEADLINE, WRITE_START_WINDOW
 from ilert_statuspage_sync.errors import PermanentApiError, TransientApiError
 from ilert_statuspage_sync.leader import LeadershipLostError
 from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.store import repo
+from ilert_statuspage_sync.store.epoch import database_now
 from ilert_statuspage_sync.store.tables import Link
 
 __all__ = ["Applier", "Replan", "rejected_status_message"]
@@ -64,6 +70,10 @@ class Applier:
     guard: Callable[[], bool] = lambda: True
     # The outcomes the last ``apply`` recorded, in order (a refusal replaces planned ones).
     outcomes: list[str] = field(default_factory=list)
+    # Who records intents; whether other processes' writes may still be in flight.
+    writer: Writer = field(default_factory=lambda: Writer(uuid.uuid4().hex))
+    # How long, from its intent, a write of this process can take at most.
+    in_flight_s: float = WRITE_DEADLINE
 
     def apply(self, link: Link, plan: Plan, replan: Replan | None = None) -> int:
         """Apply every step in order; return how many writes were sent.
@@ -127,6 +137,27 @@ class Applier:
             log.warning("status_refused", page_id=link.page_id, status=status, error=message)
         return refusal.remaining
 
+    def in_flight(self, link: Link) -> bool:
+        """Whether the link's intent is another process's write that may still land.
+
+        Such an intent waits (the alert is deferred) until its write can no
+        longer be in flight, measured on the database's clock.
+        """
+        intent = link.pending_call
+        if intent is None or self.dry_run:
+            return False
+        until = in_flight_until(intent, self.writer, fallback_s=self.in_flight_s)
+        if until is None or database_now(self.session) >= until:
+            return False
+        log.info(
+            "intent_in_flight",
+            alert_id=link.alert_id,
+            incident_action=link.incident_action,
+            writer=intent.get("writer"),
+            reconcile_after=until.isoformat(),
+        )
+        return True
+
     def reconcile(self, link: Link) -> None:
         """Resolve an intent left by an interrupted write: adopt it or forget it."""
         intent = link.pending_call
@@ -180,7 +211,7 @@ class Applier:
             return
         self.checkpoint(f"before_{call.kind}")
         before = self._updates_before(link) if call.kind is CallKind.UPDATE else None
-        link.pending_call = {
+        intent = {
             "kind": str(call.kind),
             "status": call.status,
             "body": call.body,
@@ -189,16 +220,10 @@ class Applier:
             "audit": [_decision_dict(decision) for decision in call.decisions],
             "sent_at": self.now.isoformat(),
         }
-        link.updated_at = self.now
-        self.session.commit()
-        self.checkpoint(f"intent_{call.kind}")
-        if not self.guard():
-            # The intent stays recorded; whoever leads now reconciles it.
-            raise LeadershipLostError(
-                "the leader lock was lost; no further writes from this process"
-            )
         try:
-            incident = self._write(link, call, fields)
+            incident = self._write(
+                link, call, fields, lambda: self._record_intent(link, call, intent)
+            )
         except TransientApiError as error:
             if not error.maybe_applied:
                 link.pending_call = None
@@ -234,11 +259,45 @@ class Applier:
         if before is not None and link.statuspage_incident_id is not None:
             self.client.facts.saw_updates(link.statuspage_incident_id, before, link.updated_at)
 
-    def _write(self, link: Link, call: Call, fields: dict[str, Any]) -> Incident:
+    def _record_intent(self, link: Link, call: Call, intent: dict[str, Any]) -> None:
+        """Commit the intent, stamped on the database's clock, right before the request goes out."""
+        started = time.monotonic()
+        recorded_at = database_now(self.session)
+        link.pending_call = {**intent, **stamp(self.writer, recorded_at, self.in_flight_s)}
+        link.updated_at = self.now
+        self.session.commit()  # fenced: refused once a newer leader took over
+        self.checkpoint(f"intent_{call.kind}")
+        if not self.guard():
+            self._forget_unsent(link)
+            raise LeadershipLostError(
+                "the leader lock was lost; no further writes from this process"
+            )
+        if not self.writer.sole and time.monotonic() - started > WRITE_START_WINDOW:
+            # Others count this write's flight time from ``recorded_at``: too late to send.
+            self._forget_unsent(link)
+            raise LeadershipLostError(
+                f"could not confirm leadership within {WRITE_START_WINDOW:g}s of the intent; "
+                "the write was not sent"
+            )
+
+    def _forget_unsent(self, link: Link) -> None:
+        """Nothing was sent: drop the intent, unless a newer leader owns the link already."""
+        link.pending_call = None
+        try:
+            self.session.commit()
+        except (LeadershipLostError, sa.exc.SQLAlchemyError):
+            # The intent stays; whoever leads now waits out its flight time, then reconciles.
+            self.session.rollback()
+
+    def _write(
+        self, link: Link, call: Call, fields: dict[str, Any], before_send: Callable[[], None]
+    ) -> Incident:
         if call.kind is CallKind.CREATE:
-            return self.client.create_incident(link.page_id, fields)
+            return self.client.create_incident(link.page_id, fields, before_send)
         assert link.statuspage_incident_id is not None
-        return self.client.update_incident(link.page_id, link.statuspage_incident_id, fields)
+        return self.client.update_incident(
+            link.page_id, link.statuspage_incident_id, fields, before_send
+        )
 
     def _fields(self, link: Link, call: Call) -> dict[str, Any]:
         fields: dict[str, Any] = {"deliver_notifications": self.action.notify_subscribers}

@@ -131,7 +131,7 @@ def _sync(config: Config, args: argparse.Namespace) -> int:
     services = build_services(config)
     try:
         syncer = build_syncer(
-            config, services, engine=engine, dry_run=args.dry_run, guard=leadership.holds
+            config, services, engine=engine, dry_run=args.dry_run, leadership=leadership
         )
         report = syncer.run_pass()
     finally:

@@ -196,7 +196,8 @@ class Daemon:
             engine=self.engine,
             dry_run=self.dry_run,
             migrate=False,
-            guard=self.leadership.holds,
+            leadership=self.leadership,
+            instance=self.instance_id,
         )
 
     def _reload_config(self) -> None:

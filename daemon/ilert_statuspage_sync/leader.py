@@ -9,6 +9,12 @@
   the process dies. A second process on the same file refuses to start.
 
 Migrations run only while holding the lock, so replicas never race on them.
+
+The lock alone cannot stop a leader that lost it mid-write: its request may
+still land, and its next commit may still reach the database. So each new
+leader also raises a leadership epoch that every commit checks
+(``store.epoch``), and waits out the flight time of writes another process
+recorded (``core.intents``) before reconciling them.
 """
 
 from __future__ import annotations
@@ -48,6 +54,8 @@ class Leadership(Protocol):
 
     description: str
     exclusive_file: bool
+    # True when another process can lead the database while a write of ours is in flight.
+    shared: bool
 
     def try_acquire(self) -> bool:
         """Take the lock if free; never blocks for long."""
@@ -64,6 +72,7 @@ class NoLeadership:
 
     description = "no lock (private database)"
     exclusive_file = False
+    shared = False
 
     def try_acquire(self) -> bool:
         """Always the leader."""
@@ -81,6 +90,7 @@ class FileLeadership:
     """An exclusive flock next to a SQLite file."""
 
     exclusive_file = True
+    shared = False  # the kernel drops the flock only when its process is gone
 
     def __init__(self, database: Path) -> None:
         self.path = database.with_name(database.name + ".lock")
@@ -124,6 +134,7 @@ class PostgresLeadership:
     """A session-level advisory lock on a connection of its own."""
 
     exclusive_file = False
+    shared = True
 
     def __init__(self, url: str) -> None:
         self.description = f"PostgreSQL advisory lock {LOCK_KEY}"

@@ -68,7 +68,14 @@ __all__ = [
 
 PREFIX = "ilert_statuspage_sync_"
 SERVICES = ("ilert", "statuspage")
-OUTCOMES = ("created", "status_changed", "body_updated", "no_change", "failed")
+OUTCOMES = (
+    "created",
+    "status_changed",
+    "body_updated",
+    "no_change",
+    "failed",
+    "duplicate_resolved",
+)
 # Seconds; the HTTP read timeout is 20 s, so the top bucket catches everything that answered.
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0)
 TEXTFILE_MODE = 0o644

@@ -16,12 +16,17 @@ The pass, step by step:
    events, plan calls, apply them. One refused alert is recorded with a
    growing retry delay and never stops the others; a service that is down
    defers the rest of its work to the next pass (one log line per outage).
-6. Move each action's poll cursor to this pass's start.
+6. Resolve incidents that duplicate an alert's linked one (``heal``).
+7. Move each action's poll cursor to this pass's start.
+
+An interrupted write of another replica is settled only once it can no
+longer land (``core.intents``); until then its alert waits, deferred.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +40,7 @@ from ilert_statuspage_sync.clients.ilert import IlertClient
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
 from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.core.diff import detect_events, settled_mirror
+from ilert_statuspage_sync.core.intents import Writer
 from ilert_statuspage_sync.core.model import Alert, AlertStatus, Event, LogEntry
 from ilert_statuspage_sync.core.parse import parse_alert
 from ilert_statuspage_sync.core.plan import Plan, plan_calls
@@ -46,6 +52,7 @@ from ilert_statuspage_sync.errors import (
     SyncError,
     TransientApiError,
 )
+from ilert_statuspage_sync.heal import DuplicateHealer
 from ilert_statuspage_sync.health import ServiceHealth
 from ilert_statuspage_sync.leader import LeadershipLostError
 from ilert_statuspage_sync.logs import scrub
@@ -120,10 +127,12 @@ class Syncer:
         dry_run: bool = False,
         checkpoint: Callable[[str], None] | None = None,
         guard: Callable[[], bool] | None = None,
+        writer: Writer | None = None,
     ) -> None:
         self.config = config
         # Asked before every Statuspage write: is this process still the leader?
         self.guard = guard or (lambda: True)
+        self.writer = writer or Writer(uuid.uuid4().hex)
         self.sessions = sessions
         self.ilert = ilert
         self.statuspage = statuspage
@@ -139,6 +148,7 @@ class Syncer:
         self._down: set[str] = set()
         # A dry run stores nothing, so it remembers its own activation times.
         self._dry_activation: dict[str, datetime] = {}
+        self.healer = DuplicateHealer(config, statuspage, self.guard, dry_run)
 
     def run_pass(self) -> PassReport:
         """One pass over every incident action."""
@@ -147,19 +157,23 @@ class Syncer:
         report = PassReport(started_at=now)
         self._entries, self._by_id, self._ilert_calls, self._down = {}, {}, 0, set()
         with self.sessions() as session:
-            states = self._action_states(session, now)
-            alerts = self._read_ilert(states, report, now)
-            if alerts is not None:
-                report.alerts_seen = len(alerts)
-                try:
+            try:
+                states = self._action_states(session, now)
+                alerts = self._read_ilert(states, report, now)
+                if alerts is not None:
+                    report.alerts_seen = len(alerts)
                     self._sync_all(session, states, alerts, now, report)
-                except LeadershipLostError as error:
-                    report.lost_leadership = True
-                    log.error("leadership_lost_mid_pass", error=str(error))
-                else:
+                    down = {c for c, h in self.connector_health.items() if h.name in self._down}
+                    healed = self.healer.heal(session, now, down)
+                    if healed:
+                        report.writes += healed
+                        report.outcomes["duplicate_resolved"] += healed
                     for state in states.values():
                         state.last_poll_at = now
                     self._commit(session)
+            except LeadershipLostError as error:
+                report.lost_leadership = True
+                log.error("leadership_lost_mid_pass", error=str(error))
         report.duration = time.monotonic() - started
         log.info(
             "pass_finished",
@@ -253,6 +267,8 @@ class Syncer:
                 report.deferred_items += 1
             elif item.alert.id not in selected:
                 report.waiting_checks += 1
+            elif appliers[item.action.name].in_flight(link):
+                report.deferred_items += 1  # another process's write may still land
             else:
                 self._sync_alert(session, appliers[item.action.name], item, report)
 
@@ -266,6 +282,7 @@ class Syncer:
             str(self.config.path or "the config file"),
             self.checkpoint,
             self.guard,
+            writer=self.writer,
         )
 
     def _work_of(

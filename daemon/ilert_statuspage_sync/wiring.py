@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -14,9 +15,12 @@ from ilert_statuspage_sync.clients.http import HttpService, RetryPolicy, budget_
 from ilert_statuspage_sync.clients.ilert import IlertClient
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
 from ilert_statuspage_sync.config import Config
+from ilert_statuspage_sync.core.intents import Writer
+from ilert_statuspage_sync.leader import Leadership
 from ilert_statuspage_sync.logs import register_secrets
 from ilert_statuspage_sync.runner import Syncer
 from ilert_statuspage_sync.store.database import make_engine, make_sessions, upgrade
+from ilert_statuspage_sync.store.epoch import claim_epoch, fence_sessions
 
 __all__ = ["Services", "build_services", "build_syncer"]
 
@@ -83,19 +87,35 @@ def build_syncer(
     dry_run: bool = False,
     migrate: bool = True,
     guard: Callable[[], bool] | None = None,
+    leadership: Leadership | None = None,
+    instance: str | None = None,
 ) -> Syncer:
-    """A syncer on a migrated database."""
+    """A syncer on a migrated database.
+
+    With the ``leadership`` this process holds, the syncer is fenced: it claims a
+    new leadership epoch, every commit checks it, and every write first checks
+    the lock (``guard``).
+    """
     engine = engine or make_engine(config.database_url)
     if migrate:
         upgrade(engine)
+    sessions = make_sessions(engine)
+    writer = Writer(instance or uuid.uuid4().hex)
+    if leadership is not None:
+        guard = leadership.holds
+        epoch = None if dry_run else claim_epoch(engine, writer.instance)
+        if epoch is not None:
+            sessions = fence_sessions(sessions, epoch)
+        writer = Writer(writer.instance, epoch, sole=not leadership.shared)
     return Syncer(
         config,
-        make_sessions(engine),
+        sessions,
         services.ilert,
         services.statuspage,
         dry_run=dry_run,
         checkpoint=pause_checkpoint(os.environ.get(PAUSE_ENV)),
         guard=guard,
+        writer=writer,
     )
 
 

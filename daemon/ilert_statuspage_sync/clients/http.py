@@ -208,9 +208,20 @@ class HttpService:
                 log.debug("api_read_retry", service=self.service, path=path, delay=round(delay, 2))
                 self._sleep(delay)
 
-    def write(self, method: str, path: str, body: Mapping[str, Any]) -> Any:
-        """Send a write once; the caller decides whether it may be repeated."""
-        return self._send(method, path, json_body=body)
+    def write(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any],
+        before_send: Callable[[], None] | None = None,
+    ) -> Any:
+        """Send a write once; the caller decides whether it may be repeated.
+
+        ``before_send`` runs after the rate budget let the request go and right
+        before it is sent (the caller records its intent there); if it raises,
+        nothing is sent.
+        """
+        return self._send(method, path, json_body=body, before_send=before_send)
 
     def _send(
         self,
@@ -218,8 +229,11 @@ class HttpService:
         path: str,
         params: Mapping[str, Any] | None = None,
         json_body: Mapping[str, Any] | None = None,
+        before_send: Callable[[], None] | None = None,
     ) -> Any:
         self.budget.acquire()
+        if before_send is not None:
+            before_send()
         started = time.monotonic()
         try:
             response = self._session.request(

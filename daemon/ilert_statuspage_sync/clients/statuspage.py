@@ -7,7 +7,7 @@ Reference: https://developer.statuspage.io/ (``POST /v1/pages/{page_id}/incident
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,17 +94,26 @@ class StatuspageClient:
             f"statuspage: GET {path} still had more after {MAX_COMPONENT_PAGES} pages"
         )
 
-    def create_incident(self, page_id: str, fields: Mapping[str, Any]) -> Incident:
-        """Create an incident; not idempotent."""
-        answer = self.http.write("POST", f"/v1/pages/{page_id}/incidents", {"incident": fields})
-        return parse_incident(answer)
+    def create_incident(
+        self,
+        page_id: str,
+        fields: Mapping[str, Any],
+        before_send: Callable[[], None] | None = None,
+    ) -> Incident:
+        """Create an incident; not idempotent. ``before_send``: see ``HttpService.write``."""
+        path = f"/v1/pages/{page_id}/incidents"
+        return parse_incident(self.http.write("POST", path, {"incident": fields}, before_send))
 
     def update_incident(
-        self, page_id: str, incident_id: str, fields: Mapping[str, Any]
+        self,
+        page_id: str,
+        incident_id: str,
+        fields: Mapping[str, Any],
+        before_send: Callable[[], None] | None = None,
     ) -> Incident:
         """Update an incident; a ``body`` adds a timeline entry, so it is not idempotent."""
         path = f"/v1/pages/{page_id}/incidents/{incident_id}"
-        return parse_incident(self.http.write("PATCH", path, {"incident": fields}))
+        return parse_incident(self.http.write("PATCH", path, {"incident": fields}, before_send))
 
     def get_incident(self, page_id: str, incident_id: str) -> Incident:
         """One incident with its updates."""
@@ -117,7 +126,11 @@ class StatuspageClient:
                 return incident
         return None
 
-    def _candidates(self, page_id: str) -> Iterator[Incident]:
+    def unresolved_incidents(self, page_id: str) -> list[Incident]:
+        """Every unresolved incident of the page, newest first (up to 1000, 100 per request)."""
+        return list(self._unresolved(page_id))
+
+    def _unresolved(self, page_id: str) -> Iterator[Incident]:
         for page in range(1, 11):
             batch = self.http.get(
                 f"/v1/pages/{page_id}/incidents/unresolved", {"page": page, "per_page": 100}
@@ -125,6 +138,9 @@ class StatuspageClient:
             yield from _incidents(batch)
             if not isinstance(batch, list) or len(batch) < 100:
                 break
+
+    def _candidates(self, page_id: str) -> Iterator[Incident]:
+        yield from self._unresolved(page_id)
         recent = self.http.get(f"/v1/pages/{page_id}/incidents", {"limit": 100, "page": 1})
         yield from _incidents(recent)
 

@@ -52,8 +52,11 @@ class Stall:
     the connection is closed without an answer.
     """
 
-    def __init__(self, *, after_apply: bool) -> None:
+    def __init__(self, *, after_apply: bool, delay: float | None = None) -> None:
         self.after_apply = after_apply
+        # `delay_next`: the hold ends by itself after this many seconds, and the
+        # request is then applied even if its client hung up (the server had it all).
+        self.delay = delay
         self.arrived = threading.Event()
         self.finished = threading.Event()
         self._released = threading.Event()
@@ -88,7 +91,7 @@ class Stall:
     def hold(self) -> bool:
         """Block the calling request thread; True when released, False when aborted."""
         self.arrived.set()
-        self._released.wait()
+        self._released.wait(self.delay)
         with self._lock:
             return not self._aborted
 

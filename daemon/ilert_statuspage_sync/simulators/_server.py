@@ -70,7 +70,7 @@ class SimulatorServer:
     """An in-process HTTP server on 127.0.0.1 with recording, faults and delays.
 
     A request meets, in order: the outage mode (`set_down`), then the one-shot rules
-    (`inject_fault`, `fail_next`, `malformed_next`, `drop_next`, `stall_next`; the
+    (`inject_fault`, `fail_next`, `malformed_next`, `drop_next`, `stall_next`, `delay_next`; the
     first match in the order they were queued is used), then the real handling:
     authentication, the rate limit (`set_rate_limit` of the subclass), routing.
     Canned answers therefore neither need credentials nor count toward the limit.
@@ -249,6 +249,27 @@ class SimulatorServer:
             self._queue(RuleKind.STALL, 1, path_contains, method, label, after_apply, stall)
         return stall
 
+    def delay_next(
+        self,
+        seconds: float,
+        path_contains: str | None = None,
+        method: str | None = None,
+    ) -> Stall:
+        """Hold the next matching request `seconds`, then apply it and answer.
+
+        A slow vendor: the request is applied when the delay ends even if its
+        client hung up meanwhile (the server had received it whole), so a write
+        can land long after it was sent. `release()` ends the delay early;
+        `stop()` aborts it (nothing applied).
+        """
+        if seconds < 0:
+            raise ValueError("seconds must not be negative")
+        stall = Stall(after_apply=False, delay=seconds)
+        with self._lock:
+            self._stalls.append(stall)
+            self._queue(RuleKind.STALL, 1, path_contains, method, "delay", stall=stall)
+        return stall
+
     def set_down(self, mode: str | None) -> None:
         """Simulate an outage, or end it with None; the URL stays the same.
 
@@ -396,7 +417,7 @@ class SimulatorServer:
         try:
             released = stall.hold()
             with self._lock:
-                if not released or (hold.response is None and gone()):
+                if not released or (hold.response is None and gone() and stall.delay is None):
                     self._drop(request, hold.label)
                 if hold.response is not None:
                     return self._record(request, hold.response, hold.label)

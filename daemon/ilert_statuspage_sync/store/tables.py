@@ -13,7 +13,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ActionState", "Base", "Link", "Replica", "Transition", "UTCDateTime"]
+__all__ = [
+    "ActionState",
+    "Base",
+    "LeaderEpoch",
+    "Link",
+    "Replica",
+    "Transition",
+    "UTCDateTime",
+]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -128,3 +136,18 @@ class Replica(Base):
     last_pass_at: Mapped[datetime | None]
     last_pass_ok: Mapped[bool | None]
     poll_interval: Mapped[float]
+
+
+class LeaderEpoch(Base):
+    """One row: the leadership epoch, raised by each new leader under the leader lock.
+
+    Every commit of a leader checks, in the same transaction, that the epoch is
+    still the one it claimed; a deposed leader's commits are refused.
+    """
+
+    __tablename__ = "leader_epoch"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    epoch: Mapped[int] = mapped_column(sa.BigInteger)
+    instance_id: Mapped[str] = mapped_column(sa.String(64))
+    claimed_at: Mapped[datetime]
