@@ -108,18 +108,25 @@ def test_update_intent_records_the_updates_that_existed(harness: Harness):
     )
 
 
+def _incident_requests(harness: Harness) -> list[str]:
+    """Requests about one incident (the per-pass unresolved-list read of the healer left out)."""
+    return [
+        r.method for r in harness.statuspage.requests if not r.path.endswith("/unresolved")
+    ]
+
+
 def test_known_updates_cost_no_read_until_a_restart(harness: Harness):
     """A running daemon knows the updates it saw; after a restart one GET precedes the PATCH."""
     alert_id = _with_one_comment(harness)
     harness.statuspage.clear_requests()
     harness.ilert.comment(alert_id, TEXT)
     harness.sync()
-    assert [r.method for r in harness.statuspage.requests] == ["PATCH"]
+    assert _incident_requests(harness) == ["PATCH"]
     harness.syncer = harness.new_syncer()
     harness.statuspage.clear_requests()
     harness.ilert.comment(alert_id, TEXT)
     harness.sync()
-    assert [r.method for r in harness.statuspage.requests] == ["GET", "PATCH"]
+    assert _incident_requests(harness) == ["GET", "PATCH"]
     assert _bodies(harness).count(TEXT) == 3
 
 
