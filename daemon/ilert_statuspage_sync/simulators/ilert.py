@@ -318,6 +318,14 @@ class IlertSimulator(SimulatorServer):
             self.set_raw_alert(alert_id, payload)
             return alert_id
 
+    def add_raw_log_entry(self, alert_id: int, payload: dict[str, Any]) -> None:
+        """Append `payload` verbatim to the alert's timeline (may be malformed on purpose)."""
+        with self._lock:
+            self._stored(alert_id)
+            entry = copy.deepcopy(payload)
+            entry.setdefault("filterTypes", ["ALERT_UPDATES"])
+            self._log_entries.setdefault(alert_id, []).append(entry)
+
     def alert(self, alert_id: int) -> JsonObject:
         """A deep copy of the alert as the API would serve it."""
         with self._lock:
@@ -403,5 +411,5 @@ def _first_responder_id(alert: JsonObject) -> int:
 def _render_entry(entry: JsonObject, *, with_vars: bool) -> JsonObject:
     rendered = copy.deepcopy(entry)
     if not with_vars:
-        del rendered["vars"]
+        rendered.pop("vars", None)
     return rendered
