@@ -282,8 +282,12 @@ class Syncer:
 
     def _track(self, session: Session, work: list[_Work]) -> list[_Work]:
         """Commit the new links; if the database refuses, keep each one it accepts."""
-        try:
+        if self.dry_run:
             self._commit(session)
+            return work
+        session.add_all(item.link for item in work if sa.inspect(item.link).transient)
+        try:
+            session.commit()
             return work
         except SQLAlchemyError as error:
             session.rollback()
@@ -293,7 +297,7 @@ class Syncer:
             if sa.inspect(item.link).transient:
                 session.add(item.link)
                 try:
-                    self._commit(session)
+                    session.commit()
                 except SQLAlchemyError as error:
                     session.rollback()
                     where = {"alert_id": item.alert.id, "incident_action": item.action.name}
@@ -328,9 +332,8 @@ class Syncer:
         for alert in self._chosen(action, state, alerts, links, now, report).values():
             link = links.get(alert.id)
             if link is None:
+                # Added by _track, one by one if the database refuses one of them.
                 link = repo.new_link(action.name, alert.id, action.page_id, now)
-                if not self.dry_run:
-                    session.add(link)
             work.append(_Work(action, link, alert))
         return work
 
@@ -464,6 +467,8 @@ class Syncer:
                 return
             if isinstance(error, PayloadError):
                 log.warning("alert_unreadable", **where, error=describe_error(error))
+            elif isinstance(error, SQLAlchemyError):
+                log.error("alert_store_failed", **where, error=describe_error(error))
             elif not isinstance(error, ApiError | SyncError):
                 log.error("alert_sync_crashed", **where, error=describe_error(error))
                 log.debug("alert_sync_crashed_detail", **where, exc_info=error)
