@@ -54,16 +54,14 @@ def _alert(key: int, reported: str, **fields: Any) -> dict[str, Any]:
 def _with_comment_entry(entry_id: int, text: str, **fields: Any) -> Plant:
     def plant(ilert: IlertSimulator, key: int, reported: str) -> None:
         ilert.set_raw_alert(key, _alert(key, reported, **fields))
-        ilert.add_raw_log_entry(
-            key,
-            {
-                "id": entry_id,
-                "timestamp": reported,
-                "logEntryType": "AlertCommentAddedLogEntry",
-                "text": text,
-                "vars": {"comment": text},
-            },
-        )
+        entry = {
+            "id": entry_id,
+            "timestamp": reported,
+            "logEntryType": "AlertCommentAddedLogEntry",
+            "text": text,
+            "vars": {"comment": text},
+        }
+        ilert.set_raw_log_entries(key, [entry])
 
     return plant
 

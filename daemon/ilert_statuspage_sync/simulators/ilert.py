@@ -318,13 +318,13 @@ class IlertSimulator(SimulatorServer):
             self.set_raw_alert(alert_id, payload)
             return alert_id
 
-    def add_raw_log_entry(self, alert_id: int, payload: dict[str, Any]) -> None:
-        """Append `payload` verbatim to the alert's timeline (may be malformed on purpose)."""
+    def set_raw_log_entries(self, alert_id: int, entries: list[dict[str, Any]]) -> None:
+        """Serve `entries` (oldest first) verbatim as the alert's timeline (may be malformed)."""
         with self._lock:
             self._stored(alert_id)
-            entry = copy.deepcopy(payload)
-            entry.setdefault("filterTypes", ["ALERT_UPDATES"])
-            self._log_entries.setdefault(alert_id, []).append(entry)
+            self._log_entries[alert_id] = [
+                {"filterTypes": ["ALERT_UPDATES"], **copy.deepcopy(entry)} for entry in entries
+            ]
 
     def alert(self, alert_id: int) -> JsonObject:
         """A deep copy of the alert as the API would serve it."""
