@@ -229,3 +229,23 @@ def test_each_bad_alert_is_named_or_cleaned_and_blocks_nothing(
     if case.field is None:
         assert report.ok and again.ok
         assert again.writes == 0
+
+
+def test_an_answer_nested_past_the_parsers_depth_is_one_clear_line(harness: Harness) -> None:
+    """An iLert list nested 100,000 deep: one ilert_read_failed line; the next pass syncs."""
+    deep = b"[" * 100_000 + b"]" * 100_000
+    body = b'[{"id": 1, "status": "PENDING", "unknownField": ' + deep + b"}]"
+    json_type = {"Content-Type": "application/json"}
+    harness.ilert.inject_fault(200, body, headers=json_type, path_contains="/api/alerts")
+    good = harness.ilert.create_alert(AUTO_SOURCE, "good alert", "")
+
+    with capture_logs() as logs:
+        report = harness.sync()
+
+    assert not report.ilert_ok
+    failures = [line for line in logs if line["event"] == "ilert_read_failed"]
+    assert len(failures) == 1 and "not JSON" in failures[0]["error"]
+    assert [line["event"] for line in logs if line["event"] == "pass_finished"] == ["pass_finished"]
+    assert harness.sync().ok
+    assert [i["name"] for i in harness.incidents()] == ["good alert"]
+    assert harness.link("public-api", good) is not None
