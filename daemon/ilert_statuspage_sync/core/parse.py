@@ -65,7 +65,9 @@ def parse_time(value: object, where: str) -> datetime:
     except (ValueError, OverflowError):
         raise PayloadError(f"{where}: {value[:64]!r} is not an ISO-8601 timestamp") from None
     if not EARLIEST_TIME <= parsed <= LATEST_TIME:
-        raise PayloadError(f"{where}: {value[:64]!r} is outside the years 1 to 9999")
+        raise PayloadError(
+            f"{where}: {value[:64]!r} is outside the years 1 to 9999 (with a day to spare)"
+        )
     return parsed
 
 
