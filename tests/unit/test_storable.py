@@ -10,12 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ilert_statuspage_sync.clients.statuspage import parse_incident
+from ilert_statuspage_sync.config import parse_config
 from ilert_statuspage_sync.core import storable
-from ilert_statuspage_sync.core.parse import parse_alert, parse_log_entry
+from ilert_statuspage_sync.core.parse import parse_alert, parse_id, parse_log_entry
 from ilert_statuspage_sync.core.storable import clean_text
-from ilert_statuspage_sync.errors import PayloadError
+from ilert_statuspage_sync.errors import ConfigError, PayloadError
 from ilert_statuspage_sync.runner import describe_error
 from ilert_statuspage_sync.store.tables import Link, Transition
+from tests.unit.test_config import ENV, ORIGIN, _minimal, _with
 
 INT64_MAX = 2**63 - 1
 BEYOND = [INT64_MAX + 1, 2**64, 1e20, 9.2e18, "9223372036854775808", 0, -1, -(2**63)]
@@ -173,3 +175,35 @@ def test_describe_error_keeps_one_line_without_sql() -> None:
     text = describe_error(error)
     assert text.startswith("DataError: ")
     assert "\n" not in text and "secret comment" not in text and "INSERT" not in text
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(7, 7), ("7", 7), (7.0, 7), (INT64_MAX, INT64_MAX)]
+)
+def test_parse_id_reads_an_id_from_any_json(value: object, expected: int) -> None:
+    """parse_id accepts what parse_alert accepts as an id (for ids read from other answers)."""
+    assert parse_id(value, "alert_id", "statuspage metadata") == expected
+
+
+@pytest.mark.parametrize("value", [*BEYOND, None, "x", True, [1]])
+def test_parse_id_names_what_it_refuses(value: object) -> None:
+    """parse_id refuses what a BigInteger id column cannot hold, naming where and the field."""
+    with pytest.raises(PayloadError, match=r"^statuspage metadata: field 'alert_id' "):
+        parse_id(value, "alert_id", "statuspage metadata")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "limit"),
+    [("name", "n" * 201, 200), ("name", "api\x00", 200), ("page_id", "p" * 65, 64)],
+    ids=["long-name", "nul-name", "long-page-id"],
+)
+def test_config_strings_the_database_stores_fit_their_columns(
+    key: str, value: str, limit: int
+) -> None:
+    """An action name or page id its column cannot hold is a config error naming the key."""
+    data = _with(_minimal(), ("incident_actions", 0, key), value)
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, ENV, origin=ORIGIN)
+    message = str(caught.value)
+    assert message.startswith(f"{ORIGIN}: incident_actions[0].{key}: ")
+    assert f"at most {limit} printable characters" in message

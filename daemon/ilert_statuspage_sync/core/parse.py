@@ -30,7 +30,14 @@ from ilert_statuspage_sync.core.storable import (
 )
 from ilert_statuspage_sync.errors import PayloadError
 
-__all__ = ["COMMENT_ENTRY_TYPES", "comment_text", "parse_alert", "parse_log_entry", "parse_time"]
+__all__ = [
+    "COMMENT_ENTRY_TYPES",
+    "comment_text",
+    "parse_alert",
+    "parse_id",
+    "parse_log_entry",
+    "parse_time",
+]
 
 COMMENT_ENTRY_TYPES = frozenset(
     {
@@ -162,6 +169,16 @@ def _accepted_at(value: object, where: str) -> datetime | None:
         if isinstance(responder, Mapping) and responder.get("acceptedAt") is not None
     ]
     return min(times, default=None)
+
+
+def parse_id(value: object, key: str, where: str) -> int:
+    """An id as the state database stores it (1..2^63-1), from any vendor's JSON.
+
+    For ids read elsewhere (``metadata.ilert.alert_id`` on Statuspage, say):
+    a number, an integral float within 2^53 or a numeric string; else a
+    PayloadError naming ``where`` and ``key``.
+    """
+    return _require_id({key: value}, key, where)
 
 
 def _require_id(payload: Mapping[str, Any], key: str, where: str) -> int:
