@@ -28,8 +28,6 @@ from ilert_statuspage_sync.simulators._wire import format_timestamp
 from tests.conftest import Harness
 from tests.integration.proc import write_config
 
-pytestmark = pytest.mark.slow
-
 INT64_MAX = 2**63 - 1
 CRASHES = ("alert_sync_crashed", "alert_failure_unrecorded", "alert_unstorable")
 
@@ -184,6 +182,7 @@ def _check_unreadable(errors: list[str], planted: dict[int, Case]) -> None:
             assert any(case.field in error for error in errors), (case.field, errors)
 
 
+@pytest.mark.slow
 def test_sync_process_passes_every_bad_alert_and_syncs_the_good_one(
     tmp_path: Path, sims: tuple[IlertSimulator, StatuspageSimulator], database_url: str
 ) -> None:
