@@ -14,6 +14,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy.orm import Session
 
+from ilert_statuspage_sync.core.storable import ERROR_LENGTH, clean_text
 from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.store.tables import Transition
 
@@ -41,7 +42,7 @@ def write_audit(
     session: Session | None, record: AuditRecord, *, at: datetime, dry_run: bool
 ) -> None:
     """Log ``record``; also add its row to ``session`` unless this is a dry run."""
-    reason = scrub(record.reason)[:1000] if record.reason else None
+    reason = clean_text(scrub(record.reason))[:ERROR_LENGTH] if record.reason else None
     level = log.warning if record.outcome == "failed" else log.info
     level(
         "transition",

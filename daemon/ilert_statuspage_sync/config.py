@@ -389,15 +389,22 @@ class _Reader:
         if not isinstance(notify, bool):
             raise self.fail(_join(prefix, "notify_subscribers"), "must be true or false")
         return IncidentAction(
-            name=self.string(table, "name", prefix),
+            name=self.stored_string(table, "name", prefix, 200),
             alert_sources=self.sources(table.get("alert_sources"), _join(prefix, "alert_sources")),
             connector=connector,
-            page_id=self.string(table, "page_id", prefix),
+            page_id=self.stored_string(table, "page_id", prefix, 64),
             trigger_mode=self.choice(
                 table, "trigger_mode", prefix, ("automatic", "manual"), "automatic"
             ),
             notify_subscribers=notify,
         )
+
+    def stored_string(self, table: Mapping[str, Any], key: str, prefix: str, limit: int) -> str:
+        """A string the state database stores in a String(limit) column, as it is."""
+        value = self.string(table, key, prefix)
+        if len(value) > limit or not value.isprintable():
+            raise self.fail(_join(prefix, key), f"must be at most {limit} printable characters")
+        return value
 
     def sources(self, value: object, key: str) -> tuple[int, ...]:
         if not isinstance(value, list) or not value:

@@ -32,7 +32,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ilert_statuspage_sync.apply import Applier
@@ -45,6 +47,7 @@ from ilert_statuspage_sync.core.model import Alert, AlertStatus, Event, LogEntry
 from ilert_statuspage_sync.core.parse import parse_alert
 from ilert_statuspage_sync.core.plan import Plan, plan_calls
 from ilert_statuspage_sync.core.schedule import Candidate, checks_per_pass, choose_checks
+from ilert_statuspage_sync.core.storable import ERROR_LENGTH, clean_text
 from ilert_statuspage_sync.errors import (
     ApiError,
     PayloadError,
@@ -59,7 +62,7 @@ from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import ActionState, Link
 
-__all__ = ["OVERLAP", "PassReport", "Syncer", "retry_delay"]
+__all__ = ["OVERLAP", "PassReport", "Syncer", "describe_error", "retry_delay"]
 
 log = structlog.get_logger(__name__)
 
@@ -70,6 +73,27 @@ MAX_RETRY_DELAY = timedelta(hours=1)
 def utc_now() -> datetime:
     """The real clock, aware UTC."""
     return datetime.now(UTC)
+
+
+def describe_error(error: BaseException) -> str:
+    """One clean line for a log and a column: no secrets, no SQL, no control characters."""
+    if isinstance(error, SyncError):
+        text = str(error)
+    else:
+        # Database errors append the statement and its parameters on later lines.
+        lines = str(error).strip().splitlines()
+        text = f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+    return clean_text(scrub(text))[:ERROR_LENGTH] or type(error).__name__
+
+
+def _rollback(session: Session, *, only_failed: bool = False) -> None:
+    """Roll back (when ``only_failed``, only a transaction a failed flush broke); never raise."""
+    if only_failed and session.is_active:
+        return
+    try:
+        session.rollback()
+    except SQLAlchemyError as error:
+        log.error("rollback_failed", error=describe_error(error))
 
 
 def retry_delay(failures: int, poll_interval: float) -> timedelta:
@@ -237,6 +261,8 @@ class Syncer:
             return parse_alert(item)
         except PayloadError as error:
             alert_id = item.get("id") if isinstance(item, dict) else None
+            if alert_id is not None and not isinstance(alert_id, int):
+                alert_id = repr(alert_id)[:40]  # whatever it is, one short line
             log.warning("alert_unreadable", alert_id=alert_id, error=str(error)[:500])
             return None
 
@@ -253,7 +279,7 @@ class Syncer:
             for action in self.config.incident_actions
             for item in self._work_of(session, action, states[action.name], alerts, now, report)
         ]
-        self._commit(session)  # new links are tracked even if this pass cannot finish them
+        work = self._track(session, work)  # new links are tracked even if this pass stops
         selected = set(self._timeline_checks(work, now))
         appliers = {
             action.name: self._applier(session, action, now)
@@ -271,6 +297,32 @@ class Syncer:
                 report.deferred_items += 1  # another process's write may still land
             else:
                 self._sync_alert(session, appliers[item.action.name], item, report)
+
+    def _track(self, session: Session, work: list[_Work]) -> list[_Work]:
+        """Commit the new links; if the database refuses, keep each one it accepts."""
+        if self.dry_run:
+            self._commit(session)
+            return work
+        session.add_all(item.link for item in work if sa.inspect(item.link).transient)
+        try:
+            session.commit()
+            return work
+        except SQLAlchemyError as error:
+            session.rollback()
+            log.warning("links_store_failed", error=describe_error(error))
+        kept = []
+        for item in work:
+            if sa.inspect(item.link).transient:
+                session.add(item.link)
+                try:
+                    session.commit()
+                except SQLAlchemyError as error:
+                    session.rollback()
+                    where = {"alert_id": item.alert.id, "incident_action": item.action.name}
+                    log.error("alert_unstorable", **where, error=describe_error(error))
+                    continue
+            kept.append(item)
+        return kept
 
     def _applier(self, session: Session, action: IncidentAction, now: datetime) -> Applier:
         return Applier(
@@ -299,9 +351,8 @@ class Syncer:
         for alert in self._chosen(action, state, alerts, links, now, report).values():
             link = links.get(alert.id)
             if link is None:
+                # Added by _track, one by one if the database refuses one of them.
                 link = repo.new_link(action.name, alert.id, action.page_id, now)
-                if not self.dry_run:
-                    session.add(link)
             work.append(_Work(action, link, alert))
         return work
 
@@ -419,16 +470,44 @@ class Syncer:
             self._commit(session)
         except LeadershipLostError:
             raise
-        except TransientApiError as error:
-            self._unreachable(session, item, error, report, applier.now)
-        except (ApiError, SyncError) as error:
-            self._failed(session, applier, link, events, error, report)
-        except Exception as error:
-            # One bad alert must not stop the pass or crash-loop the service.
-            log.exception(
-                "alert_sync_crashed", alert_id=alert.id, incident_action=link.incident_action
+        except Exception as error:  # noqa: BLE001 - one bad alert must not stop the pass
+            self._record_error(session, applier, item, events, error, report)
+
+    def _record_error(
+        self,
+        session: Session,
+        applier: Applier,
+        item: _Work,
+        events: list[str],
+        error: Exception,
+        report: PassReport,
+    ) -> None:
+        """Roll back this alert's work and record why; even a refused record ends here.
+
+        Names come from ``item``, never from the link: after a failed flush the
+        link's attributes cannot be read until the session is rolled back.
+        """
+        where = {"alert_id": item.alert.id, "incident_action": item.action.name}
+        try:
+            if isinstance(error, TransientApiError):
+                self._unreachable(session, item, error, report, applier.now)
+                return
+            if isinstance(error, PayloadError):
+                log.warning("alert_unreadable", **where, error=describe_error(error))
+            elif isinstance(error, SQLAlchemyError):
+                log.error("alert_store_failed", **where, error=describe_error(error))
+            elif not isinstance(error, ApiError | SyncError):
+                log.error("alert_sync_crashed", **where, error=describe_error(error))
+                log.debug("alert_sync_crashed_detail", **where, exc_info=error)
+            self._failed(session, applier, item.link, events, error, report)
+        except Exception as again:  # noqa: BLE001 - not even a refused record may stop it
+            _rollback(session)
+            log.error(
+                "alert_failure_unrecorded",
+                **where,
+                error=describe_error(error),
+                record_error=describe_error(again),
             )
-            self._failed(session, applier, link, events, error, report)
 
     def _unreachable(
         self,
@@ -448,10 +527,11 @@ class Syncer:
         self._mark_down(down, error, now)
         log.debug("alert_deferred", alert_id=item.alert.id, error=scrub(str(error)))
         if self.dry_run:
+            _rollback(session, only_failed=True)
             return
         session.rollback()
         link = session.merge(item.link)
-        link.last_error = scrub(str(error))[:1000]
+        link.last_error = describe_error(error)[:ERROR_LENGTH]
         session.commit()
 
     def _mark_down(self, health: ServiceHealth, error: Exception, now: datetime) -> None:
@@ -469,14 +549,15 @@ class Syncer:
         report: PassReport,
     ) -> None:
         report.failed_items += 1
-        message = scrub(str(error)) or type(error).__name__
+        message = describe_error(error)
         if self.dry_run:
+            _rollback(session, only_failed=True)
             log.warning("alert_sync_failed", alert_id=link.alert_id, error=message, dry_run=True)
             return
         session.rollback()
         link = session.merge(link)
         link.failures += 1
-        link.last_error = message[:1000]
+        link.last_error = message[:ERROR_LENGTH]
         link.next_attempt_at = applier.now + retry_delay(link.failures, self.config.poll_interval)
         if (
             isinstance(error, PermanentApiError)

@@ -294,7 +294,7 @@ class HttpService:
             return None
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             raise PayloadError(
                 f"{self.service}: {method} {path} answered {status} with a body that is not JSON"
             ) from None
@@ -330,7 +330,7 @@ def _vendor_message(response: requests.Response) -> str:
     """The vendor's error text: iLert ``message``; Statuspage ``error`` or ``message``."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return f"HTTP {response.status_code} {response.reason or ''}".strip()
     if isinstance(body, Mapping):
         for key in ("error", "message", "errors"):

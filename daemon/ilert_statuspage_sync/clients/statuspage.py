@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ilert_statuspage_sync.clients.http import HttpService
+from ilert_statuspage_sync.core.storable import INCIDENT_ID_LENGTH, TOKEN_LENGTH, clean_text
 from ilert_statuspage_sync.errors import PayloadError
 from ilert_statuspage_sync.page_facts import PageFacts
 
@@ -164,6 +165,16 @@ def parse_incident(payload: object) -> Incident:
     incident_id, status = payload.get("id"), payload.get("status")
     if not isinstance(incident_id, str) or not isinstance(status, str):
         raise PayloadError("statuspage: an incident lacks a string 'id' or 'status'")
+    # Both are stored (String(64), String(32)): refuse what the columns cannot hold.
+    for key, value, limit in (
+        ("id", incident_id, INCIDENT_ID_LENGTH),
+        ("status", status, TOKEN_LENGTH),
+    ):
+        if not value or len(value) > limit or clean_text(value) != value:
+            raise PayloadError(
+                f"statuspage: incident {key} {value[:40]!r} is not 1 to {limit} "
+                "printable characters"
+            )
     metadata = payload.get("metadata")
     updates = payload.get("incident_updates")
     return Incident(

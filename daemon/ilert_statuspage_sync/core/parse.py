@@ -4,6 +4,11 @@ iLert adds fields and enum values in most releases, so unknown fields are
 ignored and unknown enum values are kept as strings. A field we need that is
 missing or of the wrong type raises ``PayloadError`` naming the alert and the
 field, so one odd alert is reported and skipped while the others sync.
+
+What reaches the state database is checked here against what its column can
+hold (``core.storable``): an id beyond a signed 64-bit integer is refused with
+the field named, before any write is sent; free text (summary, details,
+comments) is cleaned of NUL, lone surrogates and control characters.
 """
 
 from __future__ import annotations
@@ -14,9 +19,25 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ilert_statuspage_sync.core.model import Alert, LogEntry
+from ilert_statuspage_sync.core.storable import (
+    EARLIEST_TIME,
+    ID_MAX,
+    INDEX_MAX,
+    LATEST_TIME,
+    TOKEN_LENGTH,
+    USER_ID_LENGTH,
+    clean_text,
+)
 from ilert_statuspage_sync.errors import PayloadError
 
-__all__ = ["COMMENT_ENTRY_TYPES", "comment_text", "parse_alert", "parse_log_entry", "parse_time"]
+__all__ = [
+    "COMMENT_ENTRY_TYPES",
+    "comment_text",
+    "parse_alert",
+    "parse_id",
+    "parse_log_entry",
+    "parse_time",
+]
 
 COMMENT_ENTRY_TYPES = frozenset(
     {
@@ -27,6 +48,8 @@ COMMENT_ENTRY_TYPES = frozenset(
 )
 
 _INTEGER = re.compile(r"-?[0-9]{1,19}")
+# Integral floats beyond this are rounded: 1e20 is no one's id.
+_EXACT_FLOAT = 2**53
 
 # Where iLert puts a comment's text inside ``vars`` is undocumented; these are
 # the plausible keys, most specific first. ``text`` is the fallback.
@@ -45,31 +68,39 @@ def parse_time(value: object, where: str) -> datetime:
         if parsed.tzinfo is None:
             # iLert documents UTC; a bare timestamp is read as UTC rather than local time.
             parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
+        parsed = parsed.astimezone(UTC)
     except (ValueError, OverflowError):
         raise PayloadError(f"{where}: {value[:64]!r} is not an ISO-8601 timestamp") from None
+    if not EARLIEST_TIME <= parsed <= LATEST_TIME:
+        raise PayloadError(
+            f"{where}: {value[:64]!r} is outside the years 1 to 9999 (with a day to spare)"
+        )
+    return parsed
 
 
 def parse_alert(payload: object) -> Alert:
     """Parse one element of ``GET /api/alerts`` (or the body of ``GET /api/alerts/{id}``)."""
     if not isinstance(payload, Mapping):
         raise PayloadError(f"alert: expected a JSON object, got {_type_name(payload)}")
-    alert_id = _require_int(payload, "id", "alert")
+    alert_id = _require_id(payload, "id", "alert")
     where = f"alert {alert_id}"
-    status = _require_str(payload, "status", where)
+    status = _token(_require_str(payload, "status", where), "status", where)
+    priority = _optional_str(payload, "priority", where)
     return Alert(
         id=alert_id,
-        source_id=_nested_int(payload, "alertSource", where),
-        summary=_optional_str(payload, "summary", where) or f"iLert alert {alert_id}",
-        details=_optional_str(payload, "details", where) or "",
+        source_id=_nested_id(payload, "alertSource", where),
+        summary=clean_text(_optional_str(payload, "summary", where) or f"iLert alert {alert_id}"),
+        details=clean_text(_optional_str(payload, "details", where) or ""),
         status=status,
-        priority=_optional_str(payload, "priority", where) or "HIGH",
+        priority=_token(priority, "priority", where) if priority else "HIGH",
         report_time=parse_time(payload.get("reportTime"), f"{where}: reportTime"),
         resolved_on=_optional_time(payload, "resolvedOn", where),
         responder_ids=_responder_ids(payload.get("responders"), where),
         accepted_at=_accepted_at(payload.get("responders"), where),
-        escalation_policy_id=_nested_int(payload, "escalationPolicy", where),
-        escalation_rule_index=_optional_int(payload, "nextEscalationRuleIndex", where),
+        escalation_policy_id=_nested_id(payload, "escalationPolicy", where),
+        escalation_rule_index=_optional_int(
+            payload, "nextEscalationRuleIndex", where, 0, INDEX_MAX
+        ),
         next_escalation=_optional_time(payload, "nextEscalation", where),
     )
 
@@ -79,7 +110,7 @@ def parse_log_entry(payload: object, alert_id: int) -> LogEntry:
     where = f"alert {alert_id}: log entry"
     if not isinstance(payload, Mapping):
         raise PayloadError(f"{where}: expected a JSON object, got {_type_name(payload)}")
-    entry_id = _require_int(payload, "id", where)
+    entry_id = _require_id(payload, "id", where)
     where = f"{where} {entry_id}"
     entry_type = _require_str(payload, "logEntryType", where)
     return LogEntry(
@@ -97,9 +128,9 @@ def comment_text(entry: Mapping[str, Any]) -> str:
         for key in _COMMENT_VAR_KEYS:
             value = variables.get(key)
             if isinstance(value, str) and value.strip():
-                return value.strip()
+                return clean_text(value).strip()
     text = entry.get("text")
-    return text.strip() if isinstance(text, str) else ""
+    return clean_text(text).strip() if isinstance(text, str) else ""
 
 
 def _responder_ids(value: object, where: str) -> tuple[str, ...]:
@@ -112,8 +143,21 @@ def _responder_ids(value: object, where: str) -> tuple[str, ...]:
         user = responder.get("user") if isinstance(responder, Mapping) else None
         user_id = user.get("id") if isinstance(user, Mapping) else None
         if isinstance(user_id, (int, str)) and not isinstance(user_id, bool):
-            ids.add(str(user_id))
+            ids.add(_user_id(user_id, where))
     return tuple(sorted(ids))
+
+
+def _user_id(value: int | str, where: str) -> str:
+    """A responder's id as stored: a number in id range, or short clean text."""
+    field = "responders[].user.id"
+    if isinstance(value, int):
+        return str(_in_range(value, value, field, where, 1, ID_MAX))
+    if len(value) > USER_ID_LENGTH or clean_text(value) != value:
+        raise PayloadError(
+            f"{where}: field {field!r} must be a number or at most {USER_ID_LENGTH} "
+            f"printable characters, got {value[:32]!r}"
+        )
+    return value
 
 
 def _accepted_at(value: object, where: str) -> datetime | None:
@@ -127,24 +171,55 @@ def _accepted_at(value: object, where: str) -> datetime | None:
     return min(times, default=None)
 
 
-def _require_int(payload: Mapping[str, Any], key: str, where: str) -> int:
+def parse_id(value: object, key: str, where: str) -> int:
+    """An id as the state database stores it (1..2^63-1), from any vendor's JSON.
+
+    For ids read elsewhere (``metadata.ilert.alert_id`` on Statuspage, say):
+    a number, an integral float within 2^53 or a numeric string; else a
+    PayloadError naming ``where`` and ``key``.
+    """
+    return _require_id({key: value}, key, where)
+
+
+def _require_id(payload: Mapping[str, Any], key: str, where: str) -> int:
     value = payload.get(key)
     if value is None:
         raise PayloadError(f"{where}: field {key!r} is missing")
     number = _as_int(value)
     if number is None:
         raise PayloadError(f"{where}: field {key!r} must be an integer, got {_type_name(value)}")
-    return number
+    return _in_range(number, value, key, where, 1, ID_MAX)
 
 
-def _optional_int(payload: Mapping[str, Any], key: str, where: str) -> int | None:
+def _optional_int(
+    payload: Mapping[str, Any], key: str, where: str, low: int, high: int
+) -> int | None:
     value = payload.get(key)
     if value is None:
         return None
     number = _as_int(value)
     if number is None:
         raise PayloadError(f"{where}: field {key!r} must be a number, got {_type_name(value)}")
-    return number
+    return _in_range(number, value, key, where, low, high)
+
+
+def _in_range(number: int, value: object, key: str, where: str, low: int, high: int) -> int:
+    """``number`` if its column can hold it; else the error names the field and the range."""
+    # Past 2**53 a float has lost the low digits: refuse rather than guess.
+    exact = not isinstance(value, float) or abs(number) <= _EXACT_FLOAT
+    if exact and low <= number <= high:
+        return number
+    if not exact:
+        raise PayloadError(f"{where}: field {key!r} is {value!r}, too large a float to be exact")
+    shown = (
+        str(number)
+        if len(str(number)) <= 40
+        else f"{str(number)[:20]}... ({len(str(number))} digits)"
+    )
+    raise PayloadError(
+        f"{where}: field {key!r} is {shown}, outside {low}..{high} "
+        "(what the state database stores for it)"
+    )
 
 
 def _as_int(value: object) -> int | None:
@@ -159,13 +234,23 @@ def _as_int(value: object) -> int | None:
     return None
 
 
-def _nested_int(payload: Mapping[str, Any], key: str, where: str) -> int | None:
+def _nested_id(payload: Mapping[str, Any], key: str, where: str) -> int | None:
     value = payload.get(key)
     if value is None:
         return None
     if not isinstance(value, Mapping):
         raise PayloadError(f"{where}: field {key!r} must be an object, got {_type_name(value)}")
-    return _optional_int(value, "id", f"{where}: {key}")
+    return _optional_int(value, "id", f"{where}: {key}", 1, ID_MAX)
+
+
+def _token(value: str, key: str, where: str) -> str:
+    """An enum-like value (status, priority): short and printable, as its column holds it."""
+    if len(value) > TOKEN_LENGTH or clean_text(value) != value:
+        raise PayloadError(
+            f"{where}: field {key!r} must be at most {TOKEN_LENGTH} printable characters, "
+            f"got {value[:40]!r}"
+        )
+    return value
 
 
 def _require_str(payload: Mapping[str, Any], key: str, where: str) -> str:

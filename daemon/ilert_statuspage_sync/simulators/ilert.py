@@ -416,6 +416,14 @@ class IlertSimulator(SimulatorServer):
             self.set_raw_alert(alert_id, payload)
             return alert_id
 
+    def set_raw_log_entries(self, alert_id: int, entries: list[dict[str, Any]]) -> None:
+        """Serve `entries` (oldest first) verbatim as the alert's timeline (may be malformed)."""
+        with self._lock:
+            self._stored(alert_id)
+            self._log_entries[alert_id] = [
+                {"filterTypes": ["ALERT_UPDATES"], **copy.deepcopy(entry)} for entry in entries
+            ]
+
     def alert(self, alert_id: int) -> JsonObject:
         """A deep copy of the alert as the API would serve it."""
         with self._lock:
@@ -514,5 +522,5 @@ def _first_responder_id(alert: JsonObject) -> int:
 def _render_entry(entry: JsonObject, *, with_vars: bool) -> JsonObject:
     rendered = copy.deepcopy(entry)
     if not with_vars:
-        del rendered["vars"]
+        rendered.pop("vars", None)
     return rendered
