@@ -110,9 +110,7 @@ def test_update_intent_records_the_updates_that_existed(harness: Harness):
 
 def _incident_requests(harness: Harness) -> list[str]:
     """Requests about one incident (the per-pass unresolved-list read of the healer left out)."""
-    return [
-        r.method for r in harness.statuspage.requests if not r.path.endswith("/unresolved")
-    ]
+    return [r.method for r in harness.statuspage.requests if not r.path.endswith("/unresolved")]
 
 
 def test_known_updates_cost_no_read_until_a_restart(harness: Harness):
