@@ -123,11 +123,10 @@ def parse_timestamp(text: object) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        # An offset can push a moment at the calendar's edge outside it (year 1 at +00:01).
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def int_param(query: Mapping[str, list[str]], name: str, default: int) -> int:
