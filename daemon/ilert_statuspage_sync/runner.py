@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
+from ilert_statuspage_sync import shutdown
 from ilert_statuspage_sync.apply import Applier
 from ilert_statuspage_sync.clients.ilert import IlertClient
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
@@ -247,7 +248,8 @@ class Syncer:
             link = item.link
             waiting = link.next_attempt_at is not None and link.next_attempt_at > now
             services = {self.ilert_health.name, self.connector_health[item.action.connector].name}
-            if waiting or services & self._down:
+            # After SIGTERM the remaining alerts wait for the next start, as in an outage.
+            if waiting or services & self._down or shutdown.stop_requested():
                 report.deferred_items += 1
             elif item.alert.id not in selected:
                 report.waiting_checks += 1
