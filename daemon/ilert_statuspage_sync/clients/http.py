@@ -235,8 +235,6 @@ class HttpService:
         # proxy settings and REQUESTS_CA_BUNDLE from the environment still apply.
         self._session.auth = _HeaderAuth(auth_header)
         self._session.verify = True
-        # Redirects are handled in _send (writes never, reads same-origin only).
-        self._session.max_redirects = 0
         for prefix in ("http://", "https://"):
             self._session.mount(prefix, _WatchedAdapter())
 
