@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 import structlog
 
+from ilert_statuspage_sync import shutdown
 from ilert_statuspage_sync.clients.http import RetryPolicy, reset_budgets
 from ilert_statuspage_sync.config import Config
 from ilert_statuspage_sync.demo import (
@@ -39,9 +40,11 @@ __all__ = ["AUTO_PAGE", "AUTO_SOURCE", "MANUAL_PAGE", "MANUAL_SOURCE", "Harness"
 def _reset_process_state() -> Iterator[None]:
     """Budgets are per process and per key; tests must not inherit each other's pauses."""
     reset_budgets()
+    shutdown.reset()
     yield
     structlog.reset_defaults()
     reset_budgets()
+    shutdown.reset()
 
 
 @pytest.fixture(name="ilert")

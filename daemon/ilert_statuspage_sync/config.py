@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import os
+import re
 import stat
 import tomllib
 from collections.abc import Mapping
@@ -152,7 +153,9 @@ _TOP_KEYS = {
     "metrics",
 }
 _KEY_SOURCES = {"api_key_env", "api_key_file", "api_key"}
-_SERVICE_KEYS = {"api_url", "requests_per_minute"} | _KEY_SOURCES
+_SERVICE_KEYS = {"api_url", "requests_per_minute", "allow_insecure_http"} | _KEY_SOURCES
+# Only a value shaped like this is echoed back from api_key_env: anything else may be a key.
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 _ACTION_KEYS = {
     "name",
     "alert_sources",
@@ -284,6 +287,16 @@ class _Reader:
             raise self.fail(
                 _join(prefix, "api_url"), "give only scheme and host; the client adds /api or /v1"
             )
+        insecure = table.get("allow_insecure_http", False)
+        if not isinstance(insecure, bool):
+            raise self.fail(_join(prefix, "allow_insecure_http"), "must be true or false")
+        # Plain HTTP would send the key in clear text; loopback stays allowed (simulators).
+        if parts.scheme == "http" and not insecure and not is_loopback_host(parts.hostname or ""):
+            raise self.fail(
+                _join(prefix, "api_url"),
+                f"{value!r} would send the API key unencrypted; use https://, or set "
+                f"allow_insecure_http = true in [{prefix}] for a trusted network",
+            )
         return f"{parts.scheme}://{parts.netloc}"
 
     def rate(self, table: Mapping[str, Any], prefix: str, default: int) -> int:
@@ -303,28 +316,49 @@ class _Reader:
                 prefix, f"set exactly one of api_key_env, api_key_file, api_key (found {what})"
             )
         key = given[0]
-        if key == "api_key" and (not isinstance(table[key], str) or not table[key].strip()):
+        dotted = _join(prefix, key)
+        if not isinstance(table[key], str) or not table[key].strip():
             # Never echo the value: it may be a real key written without quotes.
-            raise self.fail(_join(prefix, key), "must be a non-empty string (in quotes)")
-        name = self.string(table, key, prefix)
+            raise self.fail(dotted, "must be a non-empty string (in quotes)")
+        name = table[key].strip()
         if key == "api_key":
-            return Secret(name), "inline"
+            return Secret(self._one_line(name, dotted, "the key")), "inline"
         if key == "api_key_env":
             value = self.environ.get(name, "").strip()
             if not value:
-                raise self.fail(_join(prefix, key), f"environment variable {name} is not set")
-            return Secret(value), f"env {name}"
+                # A key pasted here by mistake must not be echoed: name the variable
+                # only when it looks like one.
+                what = name if _ENV_NAME.fullmatch(name) else "(name not shown: not A-Z, 0-9, _)"
+                raise self.fail(dotted, f"environment variable {what} is not set")
+            return Secret(self._one_line(value, dotted, "the variable")), f"env {name}"
         path = self._key_path(name)
+        # Show the path only when the setting holds a "/": a bare name may be a pasted key.
+        shown = str(path) if "/" in name else f"(name not shown) in {path.parent}"
         try:
             value = path.read_text(encoding="utf-8").strip()
         except UnicodeDecodeError:
-            raise self.fail(_join(prefix, key), f"key file {path} is not UTF-8 text") from None
+            raise self.fail(dotted, f"key file {shown} is not UTF-8 text") from None
         except OSError as error:
             reason = error.strerror or type(error).__name__
-            raise self.fail(_join(prefix, key), f"cannot read key file {path}: {reason}") from None
+            raise self.fail(dotted, f"cannot read key file {shown}: {reason}") from None
         if not value:
-            raise self.fail(_join(prefix, key), f"key file {path} is empty")
-        return Secret(value), f"file {path}"
+            raise self.fail(dotted, f"key file {shown} is empty")
+        return Secret(self._one_line(value, dotted, f"key file {shown}")), f"file {path}"
+
+    def _one_line(self, value: str, dotted: str, what: str) -> str:
+        """The key itself; a second line (a comment, a second key) is an error never echoed."""
+        lines = [line for line in value.splitlines() if line.strip()]
+        if len(lines) > 1:
+            raise self.fail(
+                dotted,
+                f"{what} holds {len(lines)} non-empty lines; it must hold only the key, "
+                "on one line (content not shown)",
+            )
+        if not value.isprintable():
+            raise self.fail(
+                dotted, f"{what} holds a control character (content not shown); keep only the key"
+            )
+        return value
 
     def _key_path(self, name: str) -> Path:
         path = Path(name)

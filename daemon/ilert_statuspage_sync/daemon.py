@@ -24,6 +24,7 @@ from pathlib import Path
 import sqlalchemy as sa
 import structlog
 
+from ilert_statuspage_sync import shutdown
 from ilert_statuspage_sync.config import Config, load_config
 from ilert_statuspage_sync.errors import ConfigError
 from ilert_statuspage_sync.leader import Leadership
@@ -58,6 +59,8 @@ class Daemon:
         self.leadership = leadership
         self.dry_run = dry_run
         self.notifier = notifier or Notifier()
+        # A long pass pings the watchdog between requests and during budget waits.
+        shutdown.set_keepalive(self.notifier.keepalive)
         self.metrics = metrics or Metrics(database=engine.dialect.name)
         self.instance_id = uuid.uuid4().hex
         self.started_at = datetime.now(UTC)
@@ -92,6 +95,7 @@ class Daemon:
     def close(self) -> None:
         """Release the lock and connections."""
         self.notifier.stopping()
+        shutdown.set_keepalive(None)
         self.services.close()
         self.leadership.release()
 

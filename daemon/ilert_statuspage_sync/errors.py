@@ -6,6 +6,7 @@
       ConfigError            the config file or a key is wrong: exit 2 at start
       ApiError               .service, .status, .message
         TransientApiError    timeout, connection, DNS, 429/420, 5xx: try again later
+          StopRequestedError not sent: the process is stopping (SIGTERM)
         PermanentApiError    other 4xx: record against the item, back off
       PayloadError           a vendor answered with a body we cannot read
       StoreError             the state database refused (lock, wrong schema)
@@ -54,6 +55,13 @@ class TransientApiError(ApiError):
         # True when a write may have taken effect although no answer came back
         # (a read timeout, a dropped connection, a 5xx): reconcile before resending.
         self.maybe_applied = maybe_applied
+
+
+class StopRequestedError(TransientApiError):
+    """Not sent because the process is stopping; the work waits for the next start."""
+
+    def __init__(self, service: str = "daemon") -> None:
+        super().__init__(service, "not sent: the daemon is stopping")
 
 
 class PermanentApiError(ApiError):

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import structlog
 
+from ilert_statuspage_sync.errors import StopRequestedError
 from ilert_statuspage_sync.logs import scrub
 
 __all__ = ["ServiceHealth"]
@@ -27,6 +28,8 @@ class ServiceHealth:
 
     def failed(self, error: Exception, now: datetime) -> None:
         """Record a transient failure; logs only when the service was up."""
+        if isinstance(error, StopRequestedError):
+            return  # not the service's fault: this process is stopping
         self.last_error = scrub(str(error))
         if self.down_since is None:
             self.down_since = now

@@ -1,9 +1,11 @@
 """Logging, configured once at the edge: structlog, JSON when not on a terminal.
 
-Third-party stdlib loggers (APScheduler, SQLAlchemy, urllib3, Alembic) go
+Third-party stdlib loggers (SQLAlchemy, urllib3, Alembic) go
 through the same processors, so journald gets one format. ``redact`` is the
 last line of defence for secrets: any value under a key that looks like a
-credential is masked, and registered secret values are masked anywhere.
+credential is masked, and registered secret values are masked anywhere,
+whole or cut: any 8+ character prefix of a key counts (a vendor error body
+that echoes the key is cut at 500 characters, which can leave a prefix).
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ __all__ = ["configure_logging", "redact", "register_secrets"]
 
 _SECRET_KEYS = ("authorization", "api_key", "apikey", "token", "password", "secret")
 _secrets: set[str] = set()
+# A key cut to this many leading characters or more is still masked.
+PREFIX_MASKED = 8
+MASK = "********"
 
 
 def register_secrets(values: Iterable[str]) -> None:
@@ -27,11 +32,30 @@ def register_secrets(values: Iterable[str]) -> None:
 
 
 def scrub(text: str) -> str:
-    """``text`` with every registered secret replaced by ``********``."""
-    for secret in _secrets:
-        if secret in text:
-            text = text.replace(secret, "********")
+    """``text`` with every registered secret, or any 8+ character prefix of one, masked."""
+    for secret in sorted(_secrets, key=len, reverse=True):
+        text = _mask(text, secret)
     return text
+
+
+def _mask(text: str, secret: str) -> str:
+    """Replace each run of ``text`` that starts like ``secret`` for PREFIX_MASKED+ chars."""
+    head = secret[: min(len(secret), PREFIX_MASKED)]
+    start = text.find(head)
+    if start < 0:
+        return text
+    out: list[str] = []
+    done = 0
+    while start >= 0:
+        end = start + len(head)
+        while end - start < len(secret) and end < len(text) and text[end] == secret[end - start]:
+            end += 1
+        out.append(text[done:start])
+        out.append(MASK)
+        done = end
+        start = text.find(head, end)
+    out.append(text[done:])
+    return "".join(out)
 
 
 def redact(
@@ -87,5 +111,5 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("apscheduler", "urllib3", "alembic", "sqlalchemy"):
+    for noisy in ("urllib3", "alembic", "sqlalchemy"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -3,12 +3,19 @@
 A datagram to ``$NOTIFY_SOCKET``; a no-op when systemd did not set it, so the
 daemon behaves the same outside systemd. Written here rather than pulled in as
 a dependency: the protocol is one ``sendto``.
+
+``keepalive`` sends WATCHDOG=1 during a pass (the HTTP layer calls it before
+each request and while it waits on a rate budget), at most once per a quarter
+of systemd's ``WATCHDOG_USEC`` and at most every 5 s, so a long, healthy pass
+that paces a burst is never killed by the watchdog.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import socket
+import time
 from collections.abc import Mapping
 
 import structlog
@@ -16,6 +23,9 @@ import structlog
 __all__ = ["Notifier"]
 
 log = structlog.get_logger(__name__)
+
+# The longest gap between keep-alive pings during a pass.
+KEEPALIVE_EVERY = 5.0
 
 
 class Notifier:
@@ -26,6 +36,8 @@ class Notifier:
         # A leading "@" names a socket in the abstract namespace.
         self.address = "\0" + address[1:] if address.startswith("@") else address
         self.ready_sent = False
+        self.keepalive_every = _keepalive_every(os.environ if environ is None else environ)
+        self._last_keepalive = -math.inf
 
     def send(self, **fields: str) -> bool:
         """Send ``KEY=value`` lines; False when there is no socket or it failed."""
@@ -53,6 +65,25 @@ class Notifier:
         """The daemon is alive; say what it is doing."""
         self.send(WATCHDOG="1", STATUS=status)
 
+    def keepalive(self) -> None:
+        """WATCHDOG=1 from inside a pass, rate-limited to one per ``keepalive_every``.
+
+        Silent before READY=1: systemd arms the watchdog once start-up is complete.
+        """
+        now = time.monotonic()
+        if self.ready_sent and now - self._last_keepalive >= self.keepalive_every:
+            self._last_keepalive = now
+            self.send(WATCHDOG="1")
+
     def stopping(self) -> None:
         """Tell systemd a stop is under way."""
         self.send(STOPPING="1", STATUS="finishing the current pass, then exiting")
+
+
+def _keepalive_every(environ: Mapping[str, str]) -> float:
+    """A quarter of systemd's watchdog interval (it asks for pings at half), capped."""
+    try:
+        interval = int(environ.get("WATCHDOG_USEC", "")) / 1e6
+    except ValueError:
+        return KEEPALIVE_EVERY
+    return min(KEEPALIVE_EVERY, interval / 4) if interval > 0 else KEEPALIVE_EVERY

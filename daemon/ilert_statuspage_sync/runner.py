@@ -37,6 +37,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ilert_statuspage_sync import shutdown
 from ilert_statuspage_sync.apply import Applier
 from ilert_statuspage_sync.clients.ilert import IlertClient
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
@@ -289,7 +290,8 @@ class Syncer:
             link = item.link
             waiting = link.next_attempt_at is not None and link.next_attempt_at > now
             services = {self.ilert_health.name, self.connector_health[item.action.connector].name}
-            if waiting or services & self._down:
+            # After SIGTERM the remaining alerts wait for the next start, as in an outage.
+            if waiting or services & self._down or shutdown.stop_requested():
                 report.deferred_items += 1
             elif item.alert.id not in selected:
                 report.waiting_checks += 1

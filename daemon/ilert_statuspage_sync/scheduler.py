@@ -1,27 +1,41 @@
-"""Poll forever on APScheduler 3.x: one job, coalesced, never two at once.
+"""Poll forever on the monotonic clock: run now, then every interval, never two at once.
 
-SIGTERM and SIGINT only ask the scheduler to stop; ``shutdown(wait=True)``
-lets the pass in flight finish, so a stop never leaves a write half-recorded.
-SIGHUP only raises a flag; the job reloads the config at its next start, and
-a changed ``poll_interval`` reschedules the job.
+Passes run one after another in one worker thread; ``Event.wait`` and
+``time.monotonic`` do not move when the wall clock jumps, so a clock stepped
+back an hour does not stop passes for an hour. A pass that overran its slot is
+followed by one pass at once (missed slots coalesce into it).
+
+SIGTERM and SIGINT ask the whole process to stop (``shutdown``): no new request
+starts, the request in flight ends within its deadline, the pass records what
+it did and the loop ends. Should the pass still run ``ANSWER_DEADLINE`` plus a
+margin later (a hung database), or a second SIGTERM or SIGINT arrive, the
+process exits at once: a write left in flight is an intent in the database,
+which the next start reconciles. SIGHUP only raises a flag; the job reloads the
+config at its next start, and a changed interval counts from then.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from types import FrameType
 
 import structlog
-from apscheduler.schedulers.blocking import BlockingScheduler
 
-__all__ = ["run_forever"]
+from ilert_statuspage_sync import shutdown
+from ilert_statuspage_sync.clients.http import answer_deadline
+
+__all__ = ["EXIT_FORCED", "STOP_MARGIN", "poll_loop", "run_forever"]
 
 log = structlog.get_logger(__name__)
 
-_JOB_ID = "sync_pass"
+# Seconds past the request deadline that a stopping pass gets to record its results.
+STOP_MARGIN = 5.0
+# Exit code when the process stops without finishing its pass (runtime failure).
+EXIT_FORCED = 1
 
 
 def run_forever(
@@ -30,54 +44,78 @@ def run_forever(
     *,
     on_hup: Callable[[], None] | None = None,
     on_stop: Callable[[], None] | None = None,
+    stop_grace: float | None = None,
 ) -> None:
     """Run ``job`` now and every ``interval()`` seconds until SIGTERM or SIGINT."""
-    current = interval()
-    scheduler = BlockingScheduler(
-        timezone=UTC,
-        job_defaults={
-            "coalesce": True,
-            "max_instances": 1,
-            # A pass that overran its slot still runs, once, as soon as it can.
-            "misfire_grace_time": max(int(current), 1),
-        },
-    )
-
-    def tick() -> None:
-        nonlocal current
-        job()
-        wanted = interval()
-        if wanted != current:
-            current = wanted
-            scheduler.reschedule_job(_JOB_ID, trigger="interval", seconds=wanted)
-            log.info("poll_interval_changed", poll_interval=wanted)
-
-    scheduler.add_job(
-        tick, "interval", seconds=current, next_run_time=datetime.now(UTC), id=_JOB_ID
-    )
+    grace = answer_deadline() + STOP_MARGIN if stop_grace is None else stop_grace
     stopping = threading.Event()
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
         if stopping.is_set():
-            return
+            log.warning(
+                "stopping_now",
+                signal=name,
+                reason="second stop signal; a write in flight is reconciled at the next start",
+            )
+            os._exit(EXIT_FORCED)
         stopping.set()
-        log.info("stopping", signal=signal.Signals(signum).name)
+        shutdown.request_stop()
+        log.info("stopping", signal=name, within_s=grace)
         if on_stop is not None:
             on_stop()
-        # Shut down from a helper thread: wait=True blocks until the pass ends,
-        # which must not happen inside the signal handler's frame.
-        threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
 
     def _hup(_signum: int, _frame: FrameType | None) -> None:
         log.info("reload_requested")
         if on_hup is not None:
             on_hup()
 
+    # The main thread only waits, so a signal is handled at once even while a
+    # pass is blocked in a socket or a database call.
+    loop = threading.Thread(
+        target=poll_loop, args=(job, interval, stopping), name="poll-loop", daemon=True
+    )
     handlers = {signal.SIGTERM: _stop, signal.SIGINT: _stop, signal.SIGHUP: _hup}
     previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
     try:
-        scheduler.start()
+        loop.start()
+        while loop.is_alive() and not stopping.wait(1.0):
+            pass
+        loop.join(grace)
+        if loop.is_alive():
+            log.error(
+                "stop_overdue",
+                waited_s=grace,
+                reason="the pass did not end in time; exiting, a write in flight is "
+                "reconciled at the next start",
+            )
+            os._exit(EXIT_FORCED)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     log.info("stopped")
+
+
+def poll_loop(
+    job: Callable[[], object],
+    interval: Callable[[], float],
+    stop: threading.Event,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Run ``job`` now and then every ``interval()`` seconds of ``clock`` until ``stop``."""
+    current = interval()
+    due = clock()
+    while not stop.is_set():
+        try:
+            job()
+        except Exception:
+            # A crashed pass must not end the daemon; the next one starts on time.
+            log.exception("pass_crashed")
+        wanted, now = interval(), clock()
+        if wanted != current:
+            current, due = wanted, now + wanted
+            log.info("poll_interval_changed", poll_interval=wanted)
+        else:
+            due = max(due + current, now)
+        stop.wait(max(due - clock(), 0.0))

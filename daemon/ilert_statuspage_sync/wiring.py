@@ -44,7 +44,7 @@ class Services:
 def build_services(
     config: Config,
     *,
-    timeout: tuple[float, float] = (5.0, 20.0),
+    timeout: tuple[float, float] | None = None,
     retry: RetryPolicy | None = None,
     on_response: Observer | None = None,
     rate_window: float = 60.0,

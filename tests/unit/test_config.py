@@ -452,7 +452,7 @@ class TestKeySources:
     def test_relative_key_file_missing_from_credentials_directory_names_that_path(
         self, data, tmp_path
     ):
-        """A relative key file absent from $CREDENTIALS_DIRECTORY is reported at that path."""
+        """A bare key file name missing from $CREDENTIALS_DIRECTORY names the folder only."""
         data = _with(
             _without(data, ("ilert", "api_key_env")), ("ilert", "api_key_file"), "ilert-key"
         )
@@ -460,7 +460,9 @@ class TestKeySources:
 
         message = _error(data, environ)
 
-        assert f"cannot read key file {tmp_path / 'ilert-key'}" in message
+        expected = f"ilert.api_key_file: cannot read key file (name not shown) in {tmp_path}:"
+        assert expected in message
+        assert "ilert-key" not in message
 
     def test_relative_key_file_without_credentials_directory_uses_base_dir(self, data, tmp_path):
         """Without $CREDENTIALS_DIRECTORY a relative key file is read next to the config."""

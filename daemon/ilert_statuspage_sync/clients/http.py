@@ -2,7 +2,12 @@
 
 Every vendor call goes through ``HttpService.request``:
 
-- a ``(connect, read)`` timeout on every call;
+- a deadline on every whole request (``CONNECT_TIMEOUT`` to connect, the complete
+  answer within ``ANSWER_DEADLINE``): a watchdog cuts the connection when it passes,
+  so a server trickling one byte at a time cannot hold a request (or a stop) open;
+- no new request after a stop request (``shutdown``); waits wake on it;
+- writes never follow a redirect (the write is left for reconciliation); reads
+  follow only same-origin redirects, so the key never goes to another host;
 - a rolling-window budget shared by every client using the same API key, so
   normal work never hits the vendor's rate limit (``RateBudget``);
 - reads (GET) retry transient failures with capped, jittered backoff and honour
@@ -14,25 +19,55 @@ Every vendor call goes through ``HttpService.request``:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
+import os
 import random
+import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import structlog
+import urllib3
 
-from ilert_statuspage_sync import __version__
+from ilert_statuspage_sync import __version__, shutdown
 from ilert_statuspage_sync.config import Secret
-from ilert_statuspage_sync.errors import PayloadError, PermanentApiError, TransientApiError
+from ilert_statuspage_sync.deadlines import ANSWER_DEADLINE, CONNECT_TIMEOUT
+from ilert_statuspage_sync.errors import (
+    PayloadError,
+    PermanentApiError,
+    StopRequestedError,
+    TransientApiError,
+)
 
-__all__ = ["HttpService", "RateBudget", "RetryPolicy", "budget_for", "reset_budgets"]
+__all__ = [
+    "ANSWER_DEADLINE",
+    "CONNECT_TIMEOUT",
+    "DEADLINE_ENV",
+    "HttpService",
+    "RateBudget",
+    "RetryPolicy",
+    "answer_deadline",
+    "budget_for",
+    "reset_budgets",
+]
+
+# CONNECT_TIMEOUT opens the TCP (and TLS) connection; ANSWER_DEADLINE bounds a whole
+# request, connect included, until the last byte of the answer: no request (and so no
+# write whose outcome is unknown) outlives it. Both live in ``deadlines`` beside the
+# replicas' reconcile wait, which is derived from them.
+# Test seam: process tests shorten the answer deadline. Never set in production.
+DEADLINE_ENV = "ILERT_SYNC_TEST_ANSWER_DEADLINE"
+MAX_REDIRECTS = 5
+_CHUNK = 65536
 
 log = structlog.get_logger(__name__)
 
@@ -58,7 +93,7 @@ class RateBudget:
         limit: int,
         window: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = shutdown.sleep,
         *,
         fixed_windows: bool = False,
     ) -> None:
@@ -123,6 +158,16 @@ _budgets: dict[tuple[str, str], RateBudget] = {}
 _budgets_lock = threading.Lock()
 
 
+def answer_deadline(environ: Mapping[str, str] | None = None) -> float:
+    """``ANSWER_DEADLINE``, or the test seam's shorter value when it is set."""
+    value = (os.environ if environ is None else environ).get(DEADLINE_ENV, "")
+    try:
+        seconds = float(value)
+    except ValueError:
+        return ANSWER_DEADLINE
+    return seconds if 0 < seconds < ANSWER_DEADLINE else ANSWER_DEADLINE
+
+
 def budget_for(service: str, key: Secret, limit: int, window: float = 60.0) -> RateBudget:
     """The process-wide budget of one API key (keyed by a hash, never the key)."""
     digest = hashlib.sha256(key.reveal().encode()).hexdigest()
@@ -169,15 +214,16 @@ class HttpService:
         auth_header: str,
         budget: RateBudget,
         *,
-        timeout: tuple[float, float] = (5.0, 20.0),
+        timeout: tuple[float, float] | None = None,
         retry: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = shutdown.sleep,
         on_response: Callable[[str, int | None, float], None] | None = None,
     ) -> None:
         self.service = service
         self.base_url = base_url.rstrip("/")
         self.budget = budget
-        self.timeout = timeout
+        # (connect timeout, deadline of the whole request)
+        self.timeout = timeout or (CONNECT_TIMEOUT, answer_deadline())
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._on_response = on_response
@@ -189,6 +235,8 @@ class HttpService:
         # proxy settings and REQUESTS_CA_BUNDLE from the environment still apply.
         self._session.auth = _HeaderAuth(auth_header)
         self._session.verify = True
+        for prefix in ("http://", "https://"):
+            self._session.mount(prefix, _WatchedAdapter())
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -206,7 +254,7 @@ class HttpService:
                     raise
                 delay = self.retry.delay(attempt, error.retry_after)
                 log.debug("api_read_retry", service=self.service, path=path, delay=round(delay, 2))
-                self._sleep(delay)
+                self._wait(self._sleep, delay)
 
     def write(
         self,
@@ -231,36 +279,131 @@ class HttpService:
         json_body: Mapping[str, Any] | None = None,
         before_send: Callable[[], None] | None = None,
     ) -> Any:
-        self.budget.acquire()
+        url = self.base_url + path
+        for _hop in range(MAX_REDIRECTS + 1):
+            response = self._exchange(method, url, path, params, json_body, before_send)
+            before_send = None  # only a write has one, and a write never follows a redirect
+            if not 300 <= response.status_code < 400:
+                return self._read(response, method, path)
+            url = self._redirect(response, method, path)
+            params = None  # the Location carries its own query
+        raise PermanentApiError(
+            self.service, f"more than {MAX_REDIRECTS} redirects ({method} {path})"
+        )
+
+    def _redirect(self, response: requests.Response, method: str, path: str) -> str:
+        """Where a read may follow a 3xx; a write never follows one (its fate is unknown)."""
+        status = response.status_code
+        location = response.headers.get("Location", "")
+        target = urljoin(response.url or self.base_url, location) if location else ""
+        if method != "GET":
+            # The server may have acted before redirecting: keep the intent, reconcile it.
+            raise TransientApiError(
+                self.service,
+                f"answered a redirect to {target or '(no Location)'}; writes never follow "
+                f"redirects, the write is checked before anything is sent again; "
+                f"check api_url ({method} {path})",
+                status,
+                maybe_applied=True,
+            )
+        if not target or _origin(target) != _origin(self.base_url):
+            raise PermanentApiError(
+                self.service,
+                f"answered a redirect to {target or '(no Location)'}, which is not "
+                f"{self.base_url}; the key is never sent to another host; "
+                f"check api_url ({method} {path})",
+                status,
+            )
+        return target
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json_body: Mapping[str, Any] | None,
+        before_send: Callable[[], None] | None = None,
+    ) -> requests.Response:
+        """One request with its whole-request deadline; the body is read before returning.
+
+        ``before_send`` runs once the budget let the request go and no stop was
+        asked, right before it is sent (a write records its intent there).
+        """
+        self._wait(lambda _seconds: self.budget.acquire(), 0.0)
+        if shutdown.stop_requested():
+            raise StopRequestedError(self.service)
         if before_send is not None:
             before_send()
+        shutdown.keepalive()
+        connect, deadline = self.timeout
         started = time.monotonic()
+        watch = _Watch(deadline)
         try:
-            response = self._session.request(
-                method, self.base_url + path, params=params, json=json_body, timeout=self.timeout
-            )
+            with watch:
+                response = self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    timeout=(connect, deadline),
+                    allow_redirects=False,
+                    stream=True,
+                )
+                with response:
+                    # Read here, under the deadline; .json() and .content then use it.
+                    response._content = _body(response, watch)
         except requests.ConnectTimeout:
             self._observe(None, started)
             raise TransientApiError(
-                self.service, f"cannot connect to {self.base_url} within {self.timeout[0]:g}s"
+                self.service, f"cannot connect to {self.base_url} within {connect:g}s"
             ) from None
-        except requests.Timeout:
+        except (requests.RequestException, _DeadlinePassedError) as error:
             self._observe(None, started)
-            raise TransientApiError(
+            raise self._failure(error, watch, method, path) from None
+        except UnicodeEncodeError:
+            self._observe(None, started)
+            raise PermanentApiError(
                 self.service,
-                f"no answer within {self.timeout[1]:g}s ({method} {path})",
-                maybe_applied=True,
+                f"a request header (the API key?) holds a character HTTP cannot carry "
+                f"({method} {path})",
             ) from None
-        except requests.ConnectionError as error:
-            self._observe(None, started)
+        self._observe(response.status_code, started)
+        return response
+
+    def _failure(
+        self, error: Exception, watch: _Watch, method: str, path: str
+    ) -> TransientApiError | PermanentApiError:
+        if watch.expired or isinstance(error, (requests.Timeout, _DeadlinePassedError)):
+            return TransientApiError(
+                self.service,
+                f"no answer within {watch.seconds:g}s ({method} {path})",
+                maybe_applied=True,
+            )
+        if isinstance(error, requests.ConnectionError):
             reason = _reason(error)
-            raise TransientApiError(
+            return TransientApiError(
                 self.service,
                 f"cannot reach {self.base_url}: {reason} ({method} {path})",
                 maybe_applied=reason == "connection dropped",
-            ) from None
-        self._observe(response.status_code, started)
-        return self._read(response, method, path)
+            )
+        if isinstance(error, _CUT_OFF):
+            return TransientApiError(
+                self.service,
+                f"the answer was cut off ({method} {path})",
+                maybe_applied=True,
+            )
+        # Never str(error): an invalid header's text would hold the key.
+        return PermanentApiError(
+            self.service, f"the request could not be sent: {type(error).__name__} ({method} {path})"
+        )
+
+    def _wait(self, sleep: Callable[[float], object], seconds: float) -> None:
+        """Run a wait that a stop request ends, naming this service in the error."""
+        try:
+            sleep(seconds)
+        except StopRequestedError:
+            raise StopRequestedError(self.service) from None
 
     def _observe(self, status: int | None, started: float) -> None:
         if self._on_response is not None:
@@ -298,6 +441,116 @@ class HttpService:
             raise PayloadError(
                 f"{self.service}: {method} {path} answered {status} with a body that is not JSON"
             ) from None
+
+
+class _DeadlinePassedError(Exception):
+    """The body was still arriving when the request's deadline passed."""
+
+
+class _Watch:
+    """A request's deadline: a timer cuts its connection when the deadline passes.
+
+    Socket timeouts count per ``recv``, so a server sending a byte every few
+    seconds would never trip them; cutting the socket ends any blocked read.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self.expired = False
+        self._connection: Any = None
+        self._done = False
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+
+    def __enter__(self) -> _Watch:
+        _current.watch = self
+        self._arm(self.seconds)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        _current.watch = None
+        with self._lock:
+            self._done = True
+            if self._timer is not None:
+                self._timer.cancel()
+
+    def attach(self, connection: Any) -> None:
+        """The pool handed this request its connection."""
+        with self._lock:
+            self._connection = connection
+
+    def _arm(self, seconds: float) -> None:
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.expired = True
+            sock = getattr(self._connection, "sock", None)
+            if sock is None:
+                # Not connected yet (a deadline shorter than the connect timeout): look again.
+                self._arm(0.05)
+                return
+        with contextlib.suppress(OSError):  # already closed: nothing is blocked on it
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+_current = threading.local()
+
+
+def _body(response: requests.Response, watch: _Watch) -> bytes:
+    chunks = []
+    for chunk in response.iter_content(_CHUNK):
+        chunks.append(chunk)
+        if time.monotonic() > watch.deadline:
+            raise _DeadlinePassedError
+    return b"".join(chunks)
+
+
+class _WatchedHTTPPool(urllib3.HTTPConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        connection = super()._get_conn(timeout)
+        watch = getattr(_current, "watch", None)
+        if watch is not None:
+            watch.attach(connection)
+        return connection
+
+
+class _WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        connection = super()._get_conn(timeout)
+        watch = getattr(_current, "watch", None)
+        if watch is not None:
+            watch.attach(connection)
+        return connection
+
+
+_CUT_OFF = (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError)
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class _WatchedAdapter(requests.adapters.HTTPAdapter):
+    """Pools that tell the current request's ``_Watch`` which connection it uses."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if isinstance(manager, urllib3.ProxyManager):  # not SOCKS: it has its own pools
+            manager.pool_classes_by_scheme = _WATCHED_POOLS
+        return manager
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
 
 
 class _HeaderAuth(requests.auth.AuthBase):
