@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import structlog
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ilert_statuspage_sync.apply import Applier
@@ -390,7 +391,9 @@ class Syncer:
             link.is_open = alert.status != AlertStatus.RESOLVED
             link.failures, link.last_error, link.next_attempt_at = 0, None, None
             self._commit(session)
-        except LeadershipLostError:
+        except (LeadershipLostError, OperationalError):
+            # OperationalError: the database as a whole failed (locked, full, read-only,
+            # gone); the pass stops and its caller reports it in one line, no SQL shown.
             raise
         except TransientApiError as error:
             self._unreachable(session, item, error, report, applier.now)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from ilert_statuspage_sync.demo import AUTO_SOURCE
+from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.store.database import head_revision
 from tests.conftest import _postgres_database
@@ -134,6 +134,44 @@ def test_locked_database_is_one_line_without_statement_or_text(
     )
     assert "canary" not in result.stderr
     assert "INSERT" not in result.stderr and "UPDATE" not in result.stderr
+
+
+@pytest.mark.slow
+def test_database_locked_mid_write_stops_the_pass_in_one_line(
+    config: Path, tmp_path: Path, sims: tuple[IlertSimulator, StatuspageSimulator]
+) -> None:
+    """Locked while a comment's PATCH is in flight: one line, no traceback, no comment text;
+    the next `sync` finishes the write exactly once."""
+    ilert, statuspage = sims
+    db = tmp_path / "state.db"
+    _with_url(config, f"sqlite:///{db}?timeout=1")
+    assert _run(config, "sync").returncode == 0  # activates the action
+    alert_id = ilert.create_alert(AUTO_SOURCE, "canary summary 5b7e", "")
+    assert _run(config, "sync").returncode == 0
+    ilert.comment(alert_id, "canary comment 77aa")
+    stall = statuspage.stall_next(method="PATCH", after_apply=True)
+    command = [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), "sync"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    holder = sqlite3.connect(db, isolation_level=None)
+    try:
+        assert stall.arrived.wait(TIMEOUT), "the PATCH never came"
+        holder.execute("BEGIN EXCLUSIVE")  # the intent is recorded; the outcome cannot be
+        stall.release()
+        stdout, stderr = process.communicate(timeout=TIMEOUT)
+    finally:
+        holder.close()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    result = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+    line = _one_line(result, 1)
+    assert line.startswith(f"error: database {db} is locked by another program"), line
+    assert "canary" not in stderr and "pending_call" not in stderr
+    again = _run(config, "sync")
+    assert again.returncode == 0, again.stderr
+    (incident,) = statuspage.incidents(AUTO_PAGE)
+    bodies = [update["body"] for update in incident["incident_updates"]]
+    assert sum("canary comment 77aa" in body for body in bodies) == 1, bodies
 
 
 @pytest.mark.slow

@@ -69,3 +69,16 @@ def test_explain_os_errors_by_errno(tmp_path: Path) -> None:
     denied = explain(PermissionError(errno.EACCES, "Permission denied", target), "")
     assert denied is not None and denied.startswith(f"permission denied on {target}")
     assert explain(ValueError("not storage"), "") is None
+
+
+def test_explain_cuts_the_sql_sqlalchemy_appends() -> None:
+    """A wrapper error without a driver cause is cut before SQLAlchemy's `[SQL: ...]` part."""
+    error = sa.exc.PendingRollbackError(
+        "This Session's transaction has been rolled back. Original exception was: "
+        "(sqlite3.OperationalError) database is locked [SQL: UPDATE links SET body='secret text']"
+    )
+    line = explain(error, "sqlite:////srv/state.db")
+    assert (
+        line
+        == "/srv/state.db: PendingRollbackError: This Session's transaction has been rolled back."
+    )

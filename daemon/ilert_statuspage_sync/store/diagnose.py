@@ -57,9 +57,25 @@ def explain(error: BaseException, database_url: str) -> str | None:
     if isinstance(error, sa.exc.DBAPIError):
         return scrub(_database(error, database_url))
     if isinstance(error, sa.exc.SQLAlchemyError):
-        return scrub(f"{_where(database_url)}: {type(error).__name__}: {_first_line(error)}")
+        cause = _dbapi_cause(error)
+        if cause is not None:
+            return scrub(_database(cause, database_url))
+        # Never the statement or its parameters, which SQLAlchemy appends after these.
+        text = _first_line(error).split("[SQL", 1)[0].split(" Original exception was", 1)[0]
+        return scrub(f"{_where(database_url)}: {type(error).__name__}: {text.strip()}")
     if isinstance(error, OSError):
         return scrub(_os(error))
+    return None
+
+
+def _dbapi_cause(error: BaseException) -> sa.exc.DBAPIError | None:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, sa.exc.DBAPIError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
     return None
 
 
