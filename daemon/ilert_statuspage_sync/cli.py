@@ -1,12 +1,12 @@
 """Command line: ``ilert-statuspage-sync [--config PATH] COMMAND``.
 
-Exit codes: 0 done, 1 something failed at run time (the state database
-included: locked, read-only, full, corrupt, unreachable, not migrated), 2 config
-or usage error, 70 an unexpected internal error (a bug). Every failure is one
-``error: ...`` line on stderr, never a traceback: ``main`` is the one handler
-that turns the error families (our own, SQLAlchemy's, ``OSError``) into that
-line; messages are run through the redactor and never hold a key, an SQL
-statement or its parameters.
+Exit codes: 0 done; 1 something failed at run time (the state database
+included: locked, read-only, full, corrupt, unreachable, not migrated); 2 config
+or usage error; 70 an unexpected internal error (a bug); 130 interrupted.
+Every failure is one ``error: ...`` line on stderr, never a traceback: ``main``
+is the one handler that turns the error families (our own, SQLAlchemy's,
+``OSError``) into that line; messages are run through the redactor and never
+hold a key, an SQL statement or its parameters.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ __all__ = ["main"]
 
 log = structlog.get_logger(__name__)
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
 
 
 class RunFailureError(SyncError):
@@ -130,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (sa.exc.SQLAlchemyError, OSError) as error:
         line = explain(error, getattr(args, "database_url", "")) or type(error).__name__
         return _fail(line, EXIT_FAILED)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_INTERRUPTED)
     except Exception as error:  # noqa: BLE001 - the last resort: a bug, still one line
         what = str(error).splitlines()[0][:200] if str(error) else ""
         return _fail(

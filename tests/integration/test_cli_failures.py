@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -424,3 +425,27 @@ def test_run_with_metrics_port_in_use(config: Path) -> None:
         line = _one_line(_run(config, "run"), 1)
     assert line.startswith(f"error: cannot serve metrics on 127.0.0.1:{port}: "), line
     assert "[metrics] listen" in line
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_sync_is_one_line(
+    config: Path, sims: tuple[IlertSimulator, StatuspageSimulator]
+) -> None:
+    """SIGINT while `sync` waits on Statuspage: `error: interrupted`, exit 130, no traceback."""
+    ilert, statuspage = sims
+    assert _run(config, "sync").returncode == 0  # activates the action
+    ilert.create_alert(AUTO_SOURCE, "interrupt me", "")
+    stall = statuspage.stall_next(method="POST")
+    command = [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), "sync"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert stall.arrived.wait(TIMEOUT), "the POST never came"
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=TIMEOUT)
+    finally:
+        stall.release()
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    line = _one_line(subprocess.CompletedProcess(command, process.returncode, stdout, stderr), 130)
+    assert line == "error: interrupted"
