@@ -11,6 +11,7 @@ import os
 import sqlalchemy as sa
 from alembic import context
 
+from ilert_statuspage_sync.store.database import atomic_sqlite
 from ilert_statuspage_sync.store.tables import Base
 
 config = context.config
@@ -43,5 +44,10 @@ if connection is not None:
 else:
     engine = sa.create_engine(_url(), poolclass=sa.pool.NullPool)
     with engine.connect() as fresh:
-        _run(fresh)
+        if fresh.dialect.name == "sqlite":
+            # One real transaction, DDL included (see atomic_sqlite).
+            with atomic_sqlite(fresh):
+                _run(fresh)
+        else:
+            _run(fresh)
     engine.dispose()

@@ -1,8 +1,12 @@
 """Command line: ``ilert-statuspage-sync [--config PATH] COMMAND``.
 
-Exit codes: 0 done, 1 something failed at run time, 2 config or usage error.
-Only ``ConfigError`` and ``StoreError`` are caught here; they carry messages
-written for the operator and never hold a key.
+Exit codes: 0 done; 1 something failed at run time (the state database
+included: locked, read-only, full, corrupt, unreachable, not migrated); 2 config
+or usage error; 70 an unexpected internal error (a bug); 130 interrupted.
+Every failure is one ``error: ...`` line on stderr, never a traceback: ``main``
+is the one handler that turns the error families (our own, SQLAlchemy's,
+``OSError``) into that line; messages are run through the redactor and never
+hold a key, an SQL statement or its parameters.
 """
 
 from __future__ import annotations
@@ -10,9 +14,11 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,21 +28,32 @@ import structlog
 
 from ilert_statuspage_sync import __version__, discover
 from ilert_statuspage_sync.config import DEFAULT_CONFIG_PATH, Config, load_config
-from ilert_statuspage_sync.errors import ApiError, ConfigError, PayloadError, StoreError
+from ilert_statuspage_sync.errors import (
+    ApiError,
+    ConfigError,
+    DatabaseFailureError,
+    PayloadError,
+    StoreError,
+    SyncError,
+)
 from ilert_statuspage_sync.leader import FileLeadership, Leadership, make_leadership
 from ilert_statuspage_sync.logs import configure_logging, scrub
-from ilert_statuspage_sync.metrics import check_textfile
+from ilert_statuspage_sync.metrics import MetricsError, check_textfile
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import (
+    check_database_url,
     current_revision,
     head_revision,
     make_engine,
     make_sessions,
+    require_database,
+    require_schema,
     safe_url,
     upgrade,
 )
+from ilert_statuspage_sync.store.diagnose import explain, sqlite_path
 from ilert_statuspage_sync.store.tables import Link, Replica
-from ilert_statuspage_sync.wiring import build_services, build_syncer
+from ilert_statuspage_sync.wiring import PAUSE_ENV, build_services, build_syncer, migration_pause
 
 if TYPE_CHECKING:
     from ilert_statuspage_sync.daemon import Daemon
@@ -46,7 +63,11 @@ __all__ = ["main"]
 
 log = structlog.get_logger(__name__)
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
+
+
+class RunFailureError(SyncError):
+    """A runtime failure outside the database (e.g. the metrics port is taken): exit 1."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -75,7 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     history = commands.add_parser("history", help="the audit trail of transitions")
     history.add_argument("--alert", type=int, help="only this iLert alert id")
     history.add_argument("--json", action="store_true", help="one JSON object per line")
-    history.add_argument("--limit", type=int, default=200, help="newest N rows (%(default)s)")
+    history.add_argument(
+        "--limit", type=_positive_int, default=200, help="newest N rows (%(default)s)"
+    )
     trigger = commands.add_parser(
         "trigger", help="manual trigger mode: mirror an alert from now on"
     )
@@ -91,14 +114,41 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script."""
+    """Entry point of the console script: every failure becomes one line and an exit code."""
     args = _parser().parse_args(argv)
     try:
         return _dispatch(args)
+    except (DatabaseFailureError, RunFailureError) as error:
+        return _fail(str(error), EXIT_FAILED)
     except (ConfigError, StoreError) as error:
-        print(f"error: {scrub(str(error))}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(str(error), EXIT_USAGE)
+    except (sa.exc.SQLAlchemyError, OSError) as error:
+        line = explain(error, getattr(args, "database_url", "")) or type(error).__name__
+        return _fail(line, EXIT_FAILED)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_INTERRUPTED)
+    except Exception as error:  # noqa: BLE001 - the last resort: a bug, still one line
+        what = str(error).splitlines()[0][:200] if str(error) else ""
+        return _fail(
+            f"internal error {type(error).__name__}: {what} (a bug: please report it)",
+            EXIT_INTERNAL,
+        )
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"error: {scrub(message)}", file=sys.stderr)
+    return code
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -110,6 +160,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "discover":  # runs before a config exists, or with one
         return discover.run_discover(args, sys.stdout, sys.stderr)
     config = load_config(args.config)
+    try:
+        config = replace(config, database_url=check_database_url(config.database_url))
+    except ConfigError as error:
+        raise ConfigError(f"{config.path}: {error}") from None
+    args.database_url = config.database_url  # for main's one-line database errors
     configure_logging(config.log_level)
     for warning in config.warnings:
         log.warning("config_warning", message=warning)
@@ -125,8 +180,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     return handlers[args.command](config, args)
 
 
+def _engine(config: Config) -> sa.Engine:
+    return make_engine(config.database_url, origin=str(config.path))
+
+
 def _sync(config: Config, args: argparse.Namespace) -> int:
-    engine = make_engine(config.database_url)
+    engine = _engine(config)
     leadership = _lead_or_refuse(config, "sync", make_leadership(config.database_url))
     services = build_services(config)
     try:
@@ -158,7 +217,7 @@ def _run(config: Config, args: argparse.Namespace) -> int:
     from ilert_statuspage_sync.daemon import Daemon  # APScheduler: only run needs it
     from ilert_statuspage_sync.scheduler import run_forever
 
-    engine = make_engine(config.database_url)
+    engine = _engine(config)
     # SQLite allows one process per file; PostgreSQL replicas wait as followers.
     leadership = make_leadership(config.database_url)
     if leadership.exclusive_file:
@@ -173,7 +232,11 @@ def _run(config: Config, args: argparse.Namespace) -> int:
         database=safe_url(config.database_url),
         dry_run=args.dry_run,
     )
-    listener = _metrics_listener(config, daemon)
+    try:
+        listener = _metrics_listener(config, daemon)
+    except BaseException:
+        daemon.close()
+        raise
     try:
         run_forever(
             daemon.tick,
@@ -192,15 +255,21 @@ def _run(config: Config, args: argparse.Namespace) -> int:
 def _metrics_listener(config: Config, daemon: Daemon) -> MetricsServer | None:
     if config.metrics.listen_host is None or config.metrics.listen_port is None:
         return None
-    listener = daemon.metrics.start_http(
-        config.metrics.listen_host, config.metrics.listen_port, interval=daemon.interval
-    )
+    try:
+        listener = daemon.metrics.start_http(
+            config.metrics.listen_host, config.metrics.listen_port, interval=daemon.interval
+        )
+    except MetricsError as error:
+        raise RunFailureError(
+            f"{error}; another process listens there: stop it, or change "
+            f"[metrics] listen in {config.path}"
+        ) from None
     log.info("metrics_listening", host=config.metrics.listen_host, port=config.metrics.listen_port)
     return listener
 
 
 def _db(config: Config, _args: argparse.Namespace) -> int:
-    engine = make_engine(config.database_url)
+    engine = _engine(config)
     leadership = make_leadership(config.database_url)
     # Migrations run under the leader lock; a running leader has migrated already.
     deadline = time.monotonic() + 30
@@ -213,7 +282,7 @@ def _db(config: Config, _args: argparse.Namespace) -> int:
             )
         time.sleep(1)
     try:
-        before, after = upgrade(engine)
+        before, after = upgrade(engine, on_statement=migration_pause(os.environ.get(PAUSE_ENV)))
     finally:
         leadership.release()
         engine.dispose()
@@ -222,14 +291,8 @@ def _db(config: Config, _args: argparse.Namespace) -> int:
 
 
 def _check(config: Config, args: argparse.Namespace) -> int:
-    lines: list[tuple[bool, str]] = [(True, f"config {config.path}: valid")]
-    try:
-        engine = make_engine(config.database_url)
-        revision, head = current_revision(engine), head_revision()
-        state = "up to date" if revision == head else f"at {revision or 'empty'}, {head} pending"
-        lines.append((True, f"database {safe_url(config.database_url)}: {state}"))
-    except Exception as error:  # noqa: BLE001 - check reports every failure as a line
-        lines.append((False, f"database {safe_url(config.database_url)}: {scrub(str(error))}"))
+    lines: list[tuple[bool | None, str]] = [(True, f"config {config.path}: valid")]
+    lines.append(_check_database(config))
     if config.metrics.textfile is not None:
         lines.append(check_textfile(config.metrics.textfile))
     if args.offline:  # no vendor is called
@@ -258,10 +321,39 @@ def _check(config: Config, args: argparse.Namespace) -> int:
     return _verdict(lines)
 
 
-def _verdict(lines: list[tuple[bool, str]]) -> int:
+def _verdict(lines: list[tuple[bool | None, str]]) -> int:
     for ok, line in lines:
-        print(f"{'ok  ' if ok else 'FAIL'} {line}")
-    return EXIT_OK if all(ok for ok, _ in lines) else EXIT_FAILED
+        print(f"{_MARKS[ok]} {line}")
+    return EXIT_OK if all(ok is not False for ok, _ in lines) else EXIT_FAILED
+
+
+# check's line marks: ok, WARN (works, but needs a step first; exit stays 0), FAIL (exit 1)
+_MARKS = {True: "ok  ", None: "WARN", False: "FAIL"}
+
+
+def _check_database(config: Config) -> tuple[bool | None, str]:
+    """The database line of ``check``; never creates the database."""
+    label = f"database {safe_url(config.database_url)}"
+    path = sqlite_path(config.database_url)
+    if path is not None and not path.exists():
+        return None, (
+            f"{label}: no database yet at {path}; `db upgrade` or the daemon's first start "
+            "creates it"
+        )
+    try:
+        engine = _engine(config)
+        try:
+            revision, head = current_revision(engine), head_revision()
+        finally:
+            engine.dispose()
+    except (SyncError, sa.exc.SQLAlchemyError, OSError) as error:
+        return False, f"{label}: {explain(error, config.database_url) or scrub(str(error))}"
+    if revision == head:
+        return True, f"{label}: up to date"
+    return None, (
+        f"{label}: at {revision or 'no revision (empty)'}, migrations up to {head} pending; "
+        "run `db upgrade` (the daemon also applies them when it starts)"
+    )
 
 
 def _probe(label: str, call: Callable[[], object]) -> tuple[bool, str]:
@@ -272,8 +364,16 @@ def _probe(label: str, call: Callable[[], object]) -> tuple[bool, str]:
     return True, f"{label}: reachable, key accepted"
 
 
+def _readable(config: Config) -> sa.Engine:
+    """An engine on an existing, migrated database; read-only commands never create one."""
+    require_database(config.database_url)
+    engine = _engine(config)
+    require_schema(engine, config.database_url)
+    return engine
+
+
 def _status(config: Config, _args: argparse.Namespace) -> int:
-    sessions = make_sessions(make_engine(config.database_url))
+    sessions = make_sessions(_readable(config))
     with sessions() as session:
         links = session.query(Link).order_by(Link.incident_action, Link.alert_id).all()
         last = repo.last_transitions(session)
@@ -343,7 +443,7 @@ def _problem(link: Link) -> str:
 
 
 def _history(config: Config, args: argparse.Namespace) -> int:
-    sessions = make_sessions(make_engine(config.database_url))
+    sessions = make_sessions(_readable(config))
     with sessions() as session:
         rows = repo.history(session, alert_id=args.alert, limit=args.limit)
     if args.json:
@@ -391,7 +491,7 @@ def _trigger(config: Config, args: argparse.Namespace) -> int:
             f'incident action {action.name!r} has trigger_mode = "automatic"; '
             'trigger only applies to actions with trigger_mode = "manual"'
         )
-    engine = make_engine(config.database_url)
+    engine = _engine(config)
     upgrade(engine)
     now = datetime.now(UTC)
     with make_sessions(engine)() as session:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import math
 import os
 import re
 import stat
@@ -41,6 +42,7 @@ MIN_POLL_INTERVAL = 5.0
 NOTHING_TO_MIRROR = (
     "no [[incident_actions]]: nothing to mirror; add one (`discover --write` shows examples)"
 )
+MAX_POLL_INTERVAL = 86_400.0
 
 
 class Secret:
@@ -274,8 +276,14 @@ class _Reader:
     def poll_interval(self, value: object) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail("poll_interval", f"must be a number of seconds, got {_kind(value)}")
+        if not math.isfinite(value):
+            raise self.fail("poll_interval", f"must be a finite number of seconds, got {value}")
         if value < MIN_POLL_INTERVAL:
             raise self.fail("poll_interval", f"must be at least {MIN_POLL_INTERVAL:g} seconds")
+        if value > MAX_POLL_INTERVAL:
+            raise self.fail(
+                "poll_interval", f"must be at most {MAX_POLL_INTERVAL:g} seconds (one day)"
+            )
         return float(value)
 
     def url(self, table: Mapping[str, Any], prefix: str, default: str) -> str:
@@ -360,6 +368,18 @@ class _Reader:
             )
         return value
 
+    def header_safe(self, key: Secret, table: Mapping[str, Any], prefix: str) -> None:
+        """A key travels in an HTTP header, which is latin-1: refuse others at load, unshown."""
+        try:
+            key.reveal().encode("latin-1")
+        except UnicodeEncodeError:
+            source = next((k for k in sorted(_KEY_SOURCES) if k in table), "api_key")
+            raise self.fail(
+                _join(prefix, source),
+                "the API key holds a character HTTP headers cannot carry (not latin-1); "
+                "copy the key again from the vendor's console",
+            ) from None
+
     def _key_path(self, name: str) -> Path:
         path = Path(name)
         if path.is_absolute():
@@ -374,6 +394,7 @@ class _Reader:
         table = self.table(value, "ilert")
         self.no_unknown(table, _SERVICE_KEYS, "ilert")
         key, origin = self.secret(table, "ilert")
+        self.header_safe(key, table, "ilert")
         url = self.url(table, "ilert", "https://api.ilert.com")
         return IlertConfig(url, key, origin, self.rate(table, "ilert", 100))
 
@@ -387,6 +408,7 @@ class _Reader:
             table = self.table(raw, prefix)
             self.no_unknown(table, _SERVICE_KEYS, prefix)
             key, origin = self.secret(table, prefix)
+            self.header_safe(key, table, prefix)
             url = self.url(table, prefix, "https://api.statuspage.io")
             rate = self.rate(table, prefix, 50)
             connectors[name] = ConnectorConfig(name, url, key, origin, rate)

@@ -26,12 +26,18 @@ import structlog
 
 from ilert_statuspage_sync import shutdown
 from ilert_statuspage_sync.config import Config, load_config
-from ilert_statuspage_sync.errors import ConfigError
+from ilert_statuspage_sync.errors import ConfigError, DatabaseUnreachableError, StoreError
 from ilert_statuspage_sync.leader import Leadership
 from ilert_statuspage_sync.metrics import Metrics
 from ilert_statuspage_sync.notify import Notifier
 from ilert_statuspage_sync.runner import PassReport, Syncer
-from ilert_statuspage_sync.store.database import make_sessions, safe_url, upgrade
+from ilert_statuspage_sync.store.database import (
+    check_database_url,
+    make_sessions,
+    safe_url,
+    upgrade,
+)
+from ilert_statuspage_sync.store.diagnose import explain
 from ilert_statuspage_sync.store.tables import Link, Replica
 from ilert_statuspage_sync.wiring import Services, build_services, build_syncer
 
@@ -79,12 +85,37 @@ class Daemon:
         return self.config.poll_interval
 
     def tick(self) -> None:
-        """One scheduler tick; never raises for expected trouble."""
-        if self._reload.is_set():
-            self._reload.clear()
-            self._reload_config()
-        if not self._lead():
-            return
+        """One scheduler tick; never raises for expected trouble.
+
+        A database that fails (unreachable, locked, read-only, full, corrupt) is
+        one ``database_error`` event naming the operation; the tick then sends
+        neither READY nor WATCHDOG, so systemd never counts this replica healthy.
+        """
+        operation = "leader_lock"
+        try:
+            if self._reload.is_set():
+                self._reload.clear()
+                self._reload_config()
+            if not self._lead():
+                return
+            operation = "pass"
+            self._pass()
+        except (StoreError, sa.exc.SQLAlchemyError, OSError) as error:
+            self._database_error(operation, error)
+
+    def _database_error(self, operation: str, error: BaseException) -> None:
+        url = self.config.database_url
+        reason = str(error) if isinstance(error, StoreError) else explain(error, url)
+        log.error(
+            "database_error",
+            operation=operation,
+            reason=reason or type(error).__name__,
+            unreachable=isinstance(error, DatabaseUnreachableError),
+        )
+        self.metrics.set_leader(False)
+        self.notifier.send(STATUS=f"database error ({operation}): {reason}"[:200])
+
+    def _pass(self) -> None:
         assert self.syncer is not None
         report = self.syncer.run_pass()
         if report.lost_leadership:
@@ -209,6 +240,7 @@ class Daemon:
         assert path is not None
         try:
             fresh = load_config(Path(path))
+            fresh = replace(fresh, database_url=check_database_url(fresh.database_url))
         except ConfigError as error:
             log.error("config_reload_failed", error=str(error), kept="the running config")
             return

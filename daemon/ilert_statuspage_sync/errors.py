@@ -9,7 +9,10 @@
           StopRequestedError not sent: the process is stopping (SIGTERM)
         PermanentApiError    other 4xx: record against the item, back off
       PayloadError           a vendor answered with a body we cannot read
-      StoreError             the state database refused (lock, wrong schema)
+      StoreError             the state database refused (lock, wrong schema): exit 2
+        DatabaseFailureError  it failed at run time (locked, read-only, full, corrupt,
+                              not migrated): exit 1
+          DatabaseUnreachableError  PostgreSQL could not be reached at all
 
 Messages never carry API keys: clients build them from status codes and
 vendor error bodies only, and every message is run through the redactor in
@@ -74,3 +77,11 @@ class PayloadError(SyncError):
 
 class StoreError(SyncError):
     """The state database cannot be used as it is."""
+
+
+class DatabaseFailureError(StoreError):
+    """The state database failed at run time; the message names it and what to do."""
+
+
+class DatabaseUnreachableError(DatabaseFailureError):
+    """The database server could not be reached (distinct from a held leader lock)."""

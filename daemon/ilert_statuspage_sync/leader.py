@@ -27,7 +27,7 @@ from typing import Protocol
 import sqlalchemy as sa
 import structlog
 
-from ilert_statuspage_sync.errors import StoreError, SyncError
+from ilert_statuspage_sync.errors import DatabaseUnreachableError, StoreError, SyncError
 
 __all__ = [
     "LOCK_KEY",
@@ -157,12 +157,23 @@ class PostgresLeadership:
         self._held = False
 
     def try_acquire(self) -> bool:
-        """Try the lock on the dedicated connection (opened on first use)."""
+        """Try the lock on the dedicated connection (opened on first use).
+
+        Raises ``DatabaseUnreachableError`` when the server cannot be reached.
+        """
         if self._held and self.holds():
             return True
         try:
             if self._connection is None:
                 self._connection = self._engine.connect()
+        except sa.exc.DBAPIError as error:
+            # Not reaching the server is not "someone else leads": say which.
+            reason = str(error.orig).strip().splitlines()[0][:200] if error.orig else "?"
+            raise DatabaseUnreachableError(
+                f"cannot reach PostgreSQL at {self._engine.url!r}: {reason}; check that the "
+                "server is running and reachable, and database_url"
+            ) from None
+        try:
             got = self._connection.execute(
                 sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}
             ).scalar()

@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 import structlog
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ilert_statuspage_sync import shutdown
@@ -470,7 +470,9 @@ class Syncer:
             link.is_open = alert.status != AlertStatus.RESOLVED
             link.failures, link.last_error, link.next_attempt_at = 0, None, None
             self._commit(session)
-        except LeadershipLostError:
+        except (LeadershipLostError, OperationalError):
+            # OperationalError: the database as a whole failed (locked, full, read-only,
+            # gone); the pass stops and its caller reports it in one line, no SQL shown.
             raise
         except Exception as error:  # noqa: BLE001 - one bad alert must not stop the pass
             self._record_error(session, applier, item, events, error, report)

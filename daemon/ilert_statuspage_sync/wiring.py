@@ -22,7 +22,7 @@ from ilert_statuspage_sync.runner import Syncer
 from ilert_statuspage_sync.store.database import make_engine, make_sessions, upgrade
 from ilert_statuspage_sync.store.epoch import claim_epoch, fence_sessions
 
-__all__ = ["Services", "build_services", "build_syncer"]
+__all__ = ["Services", "build_services", "build_syncer", "migration_pause"]
 
 Observer = Callable[[str, int | None, float], None]
 
@@ -138,6 +138,37 @@ def pause_checkpoint(names: str | None) -> Callable[[str], None] | None:
     def pause(name: str) -> None:
         if name in wanted:
             sys.stderr.write(f"paused at {name}\n")
+            sys.stderr.flush()
+            while True:
+                time.sleep(3600)
+
+    return pause
+
+
+def migration_pause(names: str | None) -> Callable[[int, str], None] | None:
+    """Test seam for the migration kill sweep: stop before the N-th migration write.
+
+    With ``ILERT_SYNC_TEST_PAUSE_AT=migration:N`` ``db upgrade`` prints
+    ``paused at migration:N`` on stderr before the N-th statement that changes
+    the database (reads are not counted) and waits there, so a test can
+    SIGKILL it mid-migration. Never set in production.
+    """
+    wanted = {
+        int(name.split(":", 1)[1])
+        for name in (names or "").split(",")
+        if name.strip().startswith("migration:")
+    }
+    if not wanted:
+        return None
+    writes = 0
+
+    def pause(_number: int, statement: str) -> None:
+        nonlocal writes
+        if statement.lstrip().upper().startswith(("SELECT", "PRAGMA", "BEGIN")):
+            return
+        writes += 1
+        if writes in wanted:
+            sys.stderr.write(f"paused at migration:{writes}\n")
             sys.stderr.flush()
             while True:
                 time.sleep(3600)

@@ -598,6 +598,7 @@ def test_check_reports_one_ok_line_per_check(cli: Cli, statuspage: StatuspageSim
 @pytest.mark.slow
 def test_check_fails_on_a_wrong_statuspage_key_without_printing_it(cli: Cli) -> None:
     """A rejected Statuspage key gives FAIL lines naming page and connector, and exit 1."""
+    assert cli.run("db", "upgrade").code == 0
     cli.write_keys(statuspage_key=WRONG_STATUSPAGE_KEY)
     result = cli.run("check")
     assert result.code == 1, result.describe()

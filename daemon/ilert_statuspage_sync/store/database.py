@@ -7,6 +7,9 @@ schema one way. Database URLs are only ever shown with the password hidden.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,16 +21,25 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.orm import Session, sessionmaker
 
-from ilert_statuspage_sync.errors import StoreError
+from ilert_statuspage_sync.errors import ConfigError, DatabaseFailureError, StoreError
+from ilert_statuspage_sync.store.diagnose import busy_timeout, explain, sqlite_path
 
 __all__ = [
+    "atomic_sqlite",
+    "check_database_url",
     "current_revision",
     "head_revision",
     "make_engine",
     "make_sessions",
+    "require_database",
+    "require_schema",
     "safe_url",
     "upgrade",
 ]
+
+_URL_EXAMPLES = (
+    "sqlite:////var/lib/ilert-statuspage-sync/state.db or postgresql+psycopg://USER@HOST/DB"
+)
 
 
 def safe_url(url: str) -> str:
@@ -38,34 +50,60 @@ def safe_url(url: str) -> str:
         return "<unparsable database URL>"
 
 
-def make_engine(url: str) -> sa.Engine:
-    """An engine for ``url``; SQLite gets WAL and a busy timeout for the CLI's readers."""
+def check_database_url(url: str) -> str:
+    """``url`` as the engine needs it, or a ConfigError about ``database_url``.
+
+    ``postgres://`` (Heroku, many PaaS) and a bare ``postgresql://`` mean the
+    psycopg 3 driver the ``[postgres]`` extra installs; SQLAlchemy would look for
+    a ``postgres`` dialect or for psycopg2.
+    """
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError:
-        raise StoreError("database_url: not a valid SQLAlchemy URL") from None
+        raise ConfigError(f"database_url: not a valid URL; use {_URL_EXAMPLES}") from None
+    dialect, _, driver = parsed.drivername.partition("+")
+    if dialect in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername=f"postgresql+{driver or 'psycopg'}")
+    elif dialect != "sqlite":
+        raise ConfigError(f"database_url: {dialect} is not supported; use {_URL_EXAMPLES}")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str, *, origin: str | None = None) -> sa.Engine:
+    """An engine for ``url``; SQLite gets WAL and a busy timeout (``?timeout=``, 30 s).
+
+    ``origin`` (the config file) prefixes messages about ``database_url``.
+    """
+    try:
+        parsed = sa.make_url(check_database_url(url))
+    except ConfigError as error:
+        raise ConfigError(f"{origin}: {error}" if origin else str(error)) from None
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
             folder = Path(database).expanduser().resolve().parent
             if not folder.is_dir():
-                raise StoreError(f"database_url: folder {folder} does not exist")
-        engine = sa.create_engine(parsed, connect_args={"timeout": 30})
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
+                where = f"{origin}: " if origin else ""
+                raise StoreError(f"{where}database_url: folder {folder} does not exist")
+        timeout = busy_timeout(url)
+        engine = sa.create_engine(
+            parsed.difference_update_query(["timeout"]), connect_args={"timeout": timeout}
+        )
+        sa.event.listen(engine, "connect", functools.partial(_sqlite_pragmas, timeout))
         return engine
     try:
         return sa.create_engine(parsed, pool_pre_ping=True)
     except ImportError as error:
         raise StoreError(
             f"database_url: the driver for {parsed.drivername} is not installed ({error.name}); "
-            "for PostgreSQL install ilert-statuspage-sync[postgres]"
+            "install ilert-statuspage-sync[postgres]"
         ) from None
 
 
-def _sqlite_pragmas(connection: Any, _record: object) -> None:
+def _sqlite_pragmas(timeout: float, connection: Any, _record: object) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
     cursor.close()
 
 
@@ -92,14 +130,78 @@ def current_revision(engine: sa.Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(engine: sa.Engine) -> tuple[str | None, str | None]:
-    """Apply pending migrations; return (revision before, revision after)."""
-    before = current_revision(engine)
-    config = _alembic_config()
+def require_database(database_url: str) -> None:
+    """Refuse a SQLite file that does not exist (read-only commands must not create it)."""
+    path = sqlite_path(database_url)
+    if path is not None and not path.exists():
+        raise DatabaseFailureError(
+            f"no database at {path}; run `ilert-statuspage-sync db upgrade` "
+            "or start the daemon first"
+        )
+
+
+def require_schema(engine: sa.Engine, database_url: str) -> None:
+    """Refuse, with the command to run, a database this version cannot read as it is."""
+    require_database(database_url)
+    path = sqlite_path(database_url)
+    revision, head = current_revision(engine), head_revision()
+    if revision != head:
+        where = path or safe_url(database_url)
+        raise DatabaseFailureError(
+            f"database {where} is at revision {revision or 'none (never migrated)'}, "
+            f"this version needs {head}; run `ilert-statuspage-sync db upgrade`"
+        )
+
+
+@contextmanager
+def atomic_sqlite(connection: sa.Connection) -> Iterator[None]:
+    """Run a block in one real SQLite transaction, DDL included.
+
+    pysqlite's legacy transaction handling commits before every DDL statement,
+    so a migration killed half-way leaves half a schema. With the driver's own
+    handling off (``isolation_level = None``) we issue ``BEGIN IMMEDIATE`` and
+    the commit ourselves; SQLite's DDL is transactional, so a kill at any
+    statement leaves the revision before the migration.
+    """
+    dbapi = connection.connection.dbapi_connection
+    previous = getattr(dbapi, "isolation_level", "")
+    dbapi.isolation_level = None  # type: ignore[union-attr]
     try:
-        with engine.begin() as connection:
+        with connection.begin():
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            yield
+    finally:
+        dbapi.isolation_level = previous  # type: ignore[union-attr]
+
+
+def upgrade(
+    engine: sa.Engine, *, on_statement: Callable[[int, str], None] | None = None
+) -> tuple[str | None, str | None]:
+    """Apply pending migrations in one transaction; return (revision before, revision after).
+
+    ``on_statement(n, sql)`` is called before the n-th statement (a test seam).
+    """
+    url = engine.url.render_as_string(hide_password=False)
+    try:
+        before = current_revision(engine)
+        if before is not None and before == head_revision():
+            return before, before  # nothing to do: take no write lock
+        config = _alembic_config()
+        with engine.connect() as connection:
+            if on_statement is not None:
+                count = iter(range(1, 1 << 30))
+                sa.event.listen(
+                    connection,
+                    "before_cursor_execute",
+                    lambda _c, _cur, sql, *_a: on_statement(next(count), sql),
+                )
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-    except sa.exc.OperationalError as error:
-        raise StoreError(f"cannot migrate {safe_url(str(engine.url))}: {error.orig}") from None
-    return before, current_revision(engine)
+            if connection.dialect.name == "sqlite":
+                with atomic_sqlite(connection):
+                    command.upgrade(config, "head")
+            else:
+                with connection.begin():
+                    command.upgrade(config, "head")
+        return before, current_revision(engine)
+    except sa.exc.SQLAlchemyError as error:
+        raise DatabaseFailureError(f"cannot migrate: {explain(error, url)}") from None
