@@ -22,7 +22,13 @@ import structlog
 
 from ilert_statuspage_sync import __version__
 from ilert_statuspage_sync.config import DEFAULT_CONFIG_PATH, Config, load_config
-from ilert_statuspage_sync.errors import ApiError, ConfigError, PayloadError, StoreError
+from ilert_statuspage_sync.errors import (
+    ApiError,
+    ConfigError,
+    DatabaseReplacedError,
+    PayloadError,
+    StoreError,
+)
 from ilert_statuspage_sync.leader import FileLeadership, Leadership, make_leadership
 from ilert_statuspage_sync.logs import configure_logging, scrub
 from ilert_statuspage_sync.store import repo
@@ -89,6 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _dispatch(args)
+    except DatabaseReplacedError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except (ConfigError, StoreError) as error:
         print(f"error: {scrub(str(error))}", file=sys.stderr)
         return EXIT_USAGE
@@ -177,6 +186,9 @@ def _run(config: Config, args: argparse.Namespace) -> int:
             listener.close()
         daemon.close()
         engine.dispose()
+    if daemon.failure is not None:
+        print(f"error: {daemon.failure}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

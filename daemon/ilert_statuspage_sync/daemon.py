@@ -14,6 +14,7 @@ Each tick:
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import threading
 import uuid
@@ -25,12 +26,17 @@ import sqlalchemy as sa
 import structlog
 
 from ilert_statuspage_sync.config import Config, load_config
-from ilert_statuspage_sync.errors import ConfigError
+from ilert_statuspage_sync.errors import ConfigError, DatabaseReplacedError
 from ilert_statuspage_sync.leader import Leadership
 from ilert_statuspage_sync.metrics import Metrics
 from ilert_statuspage_sync.notify import Notifier
 from ilert_statuspage_sync.runner import PassReport, Syncer
-from ilert_statuspage_sync.store.database import make_sessions, safe_url, upgrade
+from ilert_statuspage_sync.store.database import (
+    check_database,
+    make_sessions,
+    safe_url,
+    upgrade,
+)
 from ilert_statuspage_sync.store.tables import Link, Replica
 from ilert_statuspage_sync.wiring import Services, build_services, build_syncer
 
@@ -66,6 +72,8 @@ class Daemon:
         self.syncer: Syncer | None = None
         self._reload = threading.Event()
         self._said_follower = False
+        # Set when the process must stop with exit 1 (the SQLite file was replaced).
+        self.failure: str | None = None
 
     def request_reload(self) -> None:
         """Called from the SIGHUP handler: reload at the next tick."""
@@ -77,6 +85,18 @@ class Daemon:
 
     def tick(self) -> None:
         """One scheduler tick; never raises for expected trouble."""
+        if self.failure is not None:
+            return
+        try:
+            check_database(self.engine)
+            self._tick()
+        except DatabaseReplacedError as error:
+            # Writing on would go into a file that is gone: stop; systemd restarts us.
+            self.failure = str(error)
+            log.error("database_replaced", error=self.failure)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    def _tick(self) -> None:
         if self._reload.is_set():
             self._reload.clear()
             self._reload_config()

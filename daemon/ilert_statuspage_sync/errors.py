@@ -9,6 +9,7 @@
         PermanentApiError    other 4xx: record against the item, back off
       PayloadError           a vendor answered with a body we cannot read
       StoreError             the state database refused (lock, wrong schema)
+        DatabaseReplacedError  the SQLite file was deleted or replaced under a running process
 
 Messages never carry API keys: clients build them from status codes and
 vendor error bodies only, and every message is run through the redactor in
@@ -66,3 +67,7 @@ class PayloadError(SyncError):
 
 class StoreError(SyncError):
     """The state database cannot be used as it is."""
+
+
+class DatabaseReplacedError(StoreError):
+    """The SQLite file at the configured path is no longer the one this process opened."""

@@ -25,6 +25,7 @@ class Incident:
     status: str
     metadata: Mapping[str, Any]
     update_bodies: tuple[str, ...]
+    name: str = ""
 
     def traces_to(self, alert_id: int, action: str) -> bool:
         """True when our ``metadata.ilert`` marks this incident as mirroring the alert."""
@@ -69,6 +70,18 @@ class StatuspageClient:
                 return incident
         return None
 
+    def unresolved_incidents(self, page_id: str) -> list[Incident]:
+        """Every unresolved incident of the page (up to 1,000), as listed."""
+        found: list[Incident] = []
+        for page in range(1, 11):
+            batch = self.http.get(
+                f"/v1/pages/{page_id}/incidents/unresolved", {"page": page, "per_page": 100}
+            )
+            found += _incidents(batch)
+            if not isinstance(batch, list) or len(batch) < 100:
+                break
+        return found
+
     def _candidates(self, page_id: str) -> Iterator[Incident]:
         for page in range(1, 11):
             batch = self.http.get(
@@ -94,7 +107,7 @@ def parse_incident(payload: object) -> Incident:
     incident_id, status = payload.get("id"), payload.get("status")
     if not isinstance(incident_id, str) or not isinstance(status, str):
         raise PayloadError("statuspage: an incident lacks a string 'id' or 'status'")
-    metadata = payload.get("metadata")
+    metadata, name = payload.get("metadata"), payload.get("name")
     updates = payload.get("incident_updates")
     bodies = tuple(
         update["body"]
@@ -106,4 +119,5 @@ def parse_incident(payload: object) -> Incident:
         status=status,
         metadata=metadata if isinstance(metadata, Mapping) else {},
         update_bodies=bodies,
+        name=name if isinstance(name, str) else "",
     )
