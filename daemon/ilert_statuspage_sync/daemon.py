@@ -9,6 +9,10 @@ Each tick:
 3. The leader checks it still holds the lock, runs one pass (every write is
    fenced by the same check), then reports: a heartbeat row for ``status``,
    READY/WATCHDOG/STATUS to systemd, and metrics.
+
+A SQLite file deleted or replaced under the process (``check_database``, also
+run before every commit) stops it with exit 1: systemd restarts it on the file
+now at the path, where an empty database rebuilds its links from Statuspage.
 """
 
 from __future__ import annotations

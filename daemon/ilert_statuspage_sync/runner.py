@@ -37,7 +37,7 @@ from ilert_statuspage_sync.apply import Applier
 from ilert_statuspage_sync.clients.ilert import IlertClient
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
 from ilert_statuspage_sync.config import Config, IncidentAction
-from ilert_statuspage_sync.core.clock import due_at, ilert_time
+from ilert_statuspage_sync.core.clock import ACTIVATION_MARGIN, due_at, ilert_time
 from ilert_statuspage_sync.core.diff import detect_events, settled_mirror
 from ilert_statuspage_sync.core.model import Alert, AlertStatus, LogEntry
 from ilert_statuspage_sync.core.parse import parse_alert
@@ -193,7 +193,7 @@ class Syncer:
             else []
         )
         names = [a.name for a in self.config.incident_actions]
-        states = repo.action_states(session, names, ilert_now)
+        states = repo.action_states(session, names, ilert_now - ACTIVATION_MARGIN)
         session.add_all(rebuilt)
         if self.dry_run:
             for name, state in states.items():
@@ -433,7 +433,9 @@ class Syncer:
             # Only compared with other links' checks: iLert's time, immune to local jumps.
             link.last_checked_at = self._ilert_now or applier.now
             triggered = link.triggered_at is not None
-            found = detect_events(mirror, alert, entries, now=applier.now, triggered=triggered)
+            # iLert's time: an event with no timestamp of its own sorts among iLert's stamps.
+            at = self._ilert_now or applier.now
+            found = detect_events(mirror, alert, entries, now=at, triggered=triggered)
             current = link.statuspage_status if link.statuspage_incident_id else None
             plan = plan_calls(found, alert, lifecycle=self.config.lifecycle, current_status=current)
             events = [str(event.kind) for event in found]

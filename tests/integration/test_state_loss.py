@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,14 @@ import pytest
 import sqlalchemy as sa
 
 from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
+from ilert_statuspage_sync.errors import DatabaseReplacedError
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
+from ilert_statuspage_sync.store.database import (
+    check_database,
+    make_engine,
+    make_sessions,
+    upgrade,
+)
 from ilert_statuspage_sync.store.tables import ActionState, Link, Transition
 from tests.integration.proc import Daemon, wait_until, write_config
 
@@ -166,3 +174,27 @@ def test_rebuild_covers_both_actions_and_changes_made_while_state_was_lost(
     assert auto_incident["status"] == "resolved"
     assert _bodies(auto_incident).count("still mirrored") == 1
     assert [w.method for w in harness.statuspage.writes()].count("POST") == 2
+
+
+def test_a_sqlite_file_replaced_under_an_open_engine_refuses_the_next_commit(tmp_path: Path):
+    """Another file moved over state.db: the next commit raises `DatabaseReplacedError` naming
+    the file, and neither file gets the row."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'state.db'}")
+    upgrade(engine)
+    other = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    upgrade(other)
+    other.dispose()
+    os.replace(tmp_path / "other.db", tmp_path / "state.db")
+    try:
+        with make_sessions(engine)() as session:
+            session.add(ActionState(name="x", activated_at=datetime.now(UTC)))
+            with pytest.raises(DatabaseReplacedError, match=r"state\.db was replaced by another"):
+                session.commit()
+        with pytest.raises(DatabaseReplacedError):
+            check_database(engine)
+    finally:
+        engine.dispose()
+    fresh = make_engine(f"sqlite:///{tmp_path / 'state.db'}")
+    with make_sessions(fresh)() as session:
+        assert session.scalars(sa.select(ActionState)).all() == []
+    fresh.dispose()

@@ -15,7 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-__all__ = ["due_at", "ilert_time"]
+__all__ = ["ACTIVATION_MARGIN", "due_at", "ilert_time"]
+
+# An action first seen at iLert time T mirrors alerts reported from T minus this on:
+# an alert stamped just before the first read may only become listable just after it.
+ACTIVATION_MARGIN = timedelta(minutes=1)
 
 
 def ilert_time(
