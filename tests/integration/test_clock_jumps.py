@@ -93,3 +93,12 @@ def test_retry_delay_survives_a_backward_jump(harness: Harness, vendor_clock: Ve
     assert retried.deferred_items == 0
     (incident,) = _incidents_of(harness, alert_id)
     assert incident["status"] == "identified"
+
+
+def test_ilert_time_is_the_date_header_on_the_simulators_clock(make_harness):
+    """The iLert simulator stamps Date on its own clock; the client reads it as iLert's time."""
+    harness: Harness = make_harness("classic")
+    moment = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    harness.ilert.set_clock(lambda: moment)
+    harness.syncer.ilert.list_alerts(sources=[AUTO_SOURCE])
+    assert harness.syncer.ilert.server_time() == moment
