@@ -249,6 +249,8 @@ def _run(config: Config, args: argparse.Namespace) -> int:
             listener.close()
         daemon.close()
         engine.dispose()
+    if daemon.failure is not None:
+        return _fail(daemon.failure, EXIT_FAILED)
     return EXIT_OK
 
 

@@ -9,11 +9,16 @@ Each tick:
 3. The leader checks it still holds the lock, runs one pass (every write is
    fenced by the same check), then reports: a heartbeat row for ``status``,
    READY/WATCHDOG/STATUS to systemd, and metrics.
+
+A SQLite file deleted or replaced under the process (``check_database``, also
+run before every commit) stops it with exit 1: systemd restarts it on the file
+now at the path, where an empty database rebuilds its links from Statuspage.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import threading
 import uuid
@@ -26,12 +31,18 @@ import structlog
 
 from ilert_statuspage_sync import shutdown
 from ilert_statuspage_sync.config import Config, load_config
-from ilert_statuspage_sync.errors import ConfigError, DatabaseUnreachableError, StoreError
+from ilert_statuspage_sync.errors import (
+    ConfigError,
+    DatabaseReplacedError,
+    DatabaseUnreachableError,
+    StoreError,
+)
 from ilert_statuspage_sync.leader import Leadership
 from ilert_statuspage_sync.metrics import Metrics
 from ilert_statuspage_sync.notify import Notifier
 from ilert_statuspage_sync.runner import PassReport, Syncer
 from ilert_statuspage_sync.store.database import (
+    check_database,
     check_database_url,
     make_sessions,
     safe_url,
@@ -75,6 +86,8 @@ class Daemon:
         self.syncer: Syncer | None = None
         self._reload = threading.Event()
         self._said_follower = False
+        # Set when the process must stop with exit 1 (the SQLite file was replaced).
+        self.failure: str | None = None
 
     def request_reload(self) -> None:
         """Called from the SIGHUP handler: reload at the next tick."""
@@ -90,9 +103,14 @@ class Daemon:
         A database that fails (unreachable, locked, read-only, full, corrupt) is
         one ``database_error`` event naming the operation; the tick then sends
         neither READY nor WATCHDOG, so systemd never counts this replica healthy.
+        A SQLite file deleted or replaced under the process stops it: writing on
+        would go into a file that is gone; systemd restarts it (and it rebuilds).
         """
+        if self.failure is not None:
+            return
         operation = "leader_lock"
         try:
+            check_database(self.engine)
             if self._reload.is_set():
                 self._reload.clear()
                 self._reload_config()
@@ -100,6 +118,10 @@ class Daemon:
                 return
             operation = "pass"
             self._pass()
+        except DatabaseReplacedError as error:
+            self.failure = str(error)
+            log.error("database_replaced", error=self.failure)
+            os.kill(os.getpid(), signal.SIGTERM)
         except (StoreError, sa.exc.SQLAlchemyError, OSError) as error:
             self._database_error(operation, error)
 

@@ -13,6 +13,8 @@
         DatabaseFailureError  it failed at run time (locked, read-only, full, corrupt,
                               not migrated): exit 1
           DatabaseUnreachableError  PostgreSQL could not be reached at all
+        DatabaseReplacedError  the SQLite file was deleted or replaced under a running
+                              process: exit 1
 
 Messages never carry API keys: clients build them from status codes and
 vendor error bodies only, and every message is run through the redactor in
@@ -85,3 +87,7 @@ class DatabaseFailureError(StoreError):
 
 class DatabaseUnreachableError(DatabaseFailureError):
     """The database server could not be reached (distinct from a held leader lock)."""
+
+
+class DatabaseReplacedError(DatabaseFailureError):
+    """The SQLite file at the configured path is no longer the one this process opened."""

@@ -2,11 +2,14 @@
 
 The pass, step by step:
 
-1. Read the clock once; make sure every incident action has its state row
-   (an action's first sight is its activation time).
-2. Read iLert once for all actions: the open alerts, plus every alert reported
-   since the last pass minus an overlap window (catches alerts created and
-   resolved between two polls, and those reported while the daemon was down).
+1. Read iLert's open alerts; iLert's time (its ``Date`` header, see
+   ``core.clock``) is this pass's time for cursors and activation, never the
+   local clock. Make sure every incident action has its state row (an
+   action's first sight is its activation time); on an empty database first
+   rebuild the links from Statuspage (``relink``).
+2. Read every alert reported since the last pass minus an overlap window
+   (catches alerts created and resolved between two polls, and those reported
+   while the daemon was down).
 3. Per action, pick the alerts it mirrors: automatic actions take alerts
    reported after activation, manual ones only triggered alerts. Tracked
    alerts that left the open set are read one by one to learn how they ended.
@@ -17,7 +20,7 @@ The pass, step by step:
    growing retry delay and never stops the others; a service that is down
    defers the rest of its work to the next pass (one log line per outage).
 6. Resolve incidents that duplicate an alert's linked one (``heal``).
-7. Move each action's poll cursor to this pass's start.
+7. Move each action's poll cursor to iLert's time at this pass's first read.
 
 An interrupted write of another replica is settled only once it can no
 longer land (``core.intents``); until then its alert waits, deferred.
@@ -42,6 +45,7 @@ from ilert_statuspage_sync.apply import Applier
 from ilert_statuspage_sync.clients.ilert import IlertClient
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
 from ilert_statuspage_sync.config import Config, IncidentAction
+from ilert_statuspage_sync.core.clock import ACTIVATION_MARGIN, due_at, ilert_time
 from ilert_statuspage_sync.core.diff import detect_events, settled_mirror
 from ilert_statuspage_sync.core.intents import Writer
 from ilert_statuspage_sync.core.model import Alert, AlertStatus, Event, LogEntry
@@ -51,6 +55,7 @@ from ilert_statuspage_sync.core.schedule import Candidate, checks_per_pass, choo
 from ilert_statuspage_sync.core.storable import ERROR_LENGTH, clean_text
 from ilert_statuspage_sync.errors import (
     ApiError,
+    DatabaseReplacedError,
     PayloadError,
     PermanentApiError,
     SyncError,
@@ -60,6 +65,7 @@ from ilert_statuspage_sync.heal import DuplicateHealer
 from ilert_statuspage_sync.health import ServiceHealth
 from ilert_statuspage_sync.leader import LeadershipLostError
 from ilert_statuspage_sync.logs import scrub
+from ilert_statuspage_sync.relink import rebuild_links
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import ActionState, Link
 
@@ -174,6 +180,8 @@ class Syncer:
         # A dry run stores nothing, so it remembers its own activation times.
         self._dry_activation: dict[str, datetime] = {}
         self.healer = DuplicateHealer(config, statuspage, self.guard, dry_run)
+        # iLert's time at this pass's first read (see core.clock).
+        self._ilert_now: datetime | None = None
 
     def run_pass(self) -> PassReport:
         """One pass over every incident action."""
@@ -183,9 +191,9 @@ class Syncer:
         self._entries, self._by_id, self._ilert_calls, self._down = {}, {}, 0, set()
         with self.sessions() as session:
             try:
-                states = self._action_states(session, now)
-                alerts = self._read_ilert(states, report, now)
-                if alerts is not None:
+                read = self._read_ilert(session, report, now)
+                if read is not None:
+                    states, alerts, ilert_now = read
                     report.alerts_seen = len(alerts)
                     self._sync_all(session, states, alerts, now, report)
                     down = {c for c, h in self.connector_health.items() if h.name in self._down}
@@ -194,7 +202,7 @@ class Syncer:
                         report.writes += healed
                         report.outcomes["duplicate_resolved"] += healed
                     for state in states.values():
-                        state.last_poll_at = now
+                        state.last_poll_at = ilert_now
                     self._commit(session)
             except LeadershipLostError as error:
                 report.lost_leadership = True
@@ -214,8 +222,18 @@ class Syncer:
         )
         return report
 
-    def _action_states(self, session: Session, now: datetime) -> dict[str, ActionState]:
-        states = repo.action_states(session, [a.name for a in self.config.incident_actions], now)
+    def _action_states(
+        self, session: Session, ilert_now: datetime, now: datetime
+    ) -> dict[str, ActionState]:
+        # Fetched before anything is stored: a rebuild cut short is tried again next pass.
+        rebuilt = (
+            rebuild_links(self.config, self.ilert, self.statuspage, now)
+            if not self.dry_run and repo.is_empty(session)
+            else []
+        )
+        names = [a.name for a in self.config.incident_actions]
+        states = repo.action_states(session, names, ilert_now - ACTIVATION_MARGIN)
+        session.add_all(rebuilt)
         if self.dry_run:
             for name, state in states.items():
                 if state.last_poll_at is None:
@@ -230,16 +248,24 @@ class Syncer:
             session.commit()
 
     def _read_ilert(
-        self, states: Mapping[str, ActionState], report: PassReport, now: datetime
-    ) -> dict[int, Alert] | None:
-        if not states:
-            return {}  # no incident action: nothing to read (no sources would mean every alert)
+        self, session: Session, report: PassReport, now: datetime
+    ) -> tuple[dict[str, ActionState], dict[int, Alert], datetime] | None:
+        if not self.config.incident_actions:
+            # No incident action: nothing to read (no sources would mean every alert).
+            return {}, {}, now
         sources = {s for action in self.config.incident_actions for s in action.alert_sources}
-        cursors = [state.last_poll_at or state.activated_at for state in states.values()]
-        since = min(cursors) - OVERLAP
         try:
             raw = self.ilert.list_alerts(sources=sources, states=("PENDING", "ACCEPTED"))
-            raw += self.ilert.list_alerts(sources=sources, since=since)
+            opened = [alert for alert in map(self._parse, raw) if alert is not None]
+            ilert_now = self._pass_time(session, opened, now)
+            try:
+                states = self._action_states(session, ilert_now, now)
+            except (ApiError, PayloadError) as error:
+                self._rebuild_failed(session, error, report)
+                return None
+            cursors = [state.last_poll_at or state.activated_at for state in states.values()]
+            since = min(cursors) - OVERLAP
+            recent = self.ilert.list_alerts(sources=sources, since=since)
         except TransientApiError as error:
             report.ilert_ok = False
             self.ilert_health.failed(error, now)
@@ -249,13 +275,39 @@ class Syncer:
             log.error("ilert_read_failed", error=scrub(str(error)))
             return None
         self.ilert_health.succeeded(now)
-        self._ilert_calls += 2 + len(raw) // 100
-        alerts: dict[int, Alert] = {}
-        for item in raw:
+        self._ilert_calls += 2 + (len(raw) + len(recent)) // 100
+        alerts = {alert.id: alert for alert in opened}
+        for item in recent:
             alert = self._parse(item)
             if alert is not None:
                 alerts[alert.id] = alert
-        return alerts
+        return states, alerts, ilert_now
+
+    def _pass_time(self, session: Session, opened: list[Alert], now: datetime) -> datetime:
+        """iLert's time at this pass's first read (core.clock); the local clock is a last resort."""
+        known = repo.action_states(session, [], now).values()
+        polled = [state.last_poll_at for state in known if state.last_poll_at]
+        found = ilert_time(
+            self.ilert.server_time(), (a.report_time for a in opened), max(polled, default=None)
+        )
+        if found is None:
+            log.warning(
+                "ilert_time_unknown",
+                reason="iLert sent no Date header and no timestamp is known yet",
+                using="the local clock for this pass",
+            )
+            found = now
+        self._ilert_now = found
+        return found
+
+    def _rebuild_failed(self, session: Session, error: Exception, report: PassReport) -> None:
+        session.rollback()
+        report.failed_items += 1
+        log.error(
+            "state_rebuild_failed",
+            error=scrub(str(error))[:500],
+            action="nothing stored; the next pass tries the rebuild again",
+        )
 
     def _parse(self, item: object) -> Alert | None:
         try:
@@ -288,7 +340,7 @@ class Syncer:
         }
         for item in sorted(work, key=lambda w: (w.alert.report_time, w.alert.id)):
             link = item.link
-            waiting = link.next_attempt_at is not None and link.next_attempt_at > now
+            waiting = self._waiting(link, now)
             services = {self.ilert_health.name, self.connector_health[item.action.connector].name}
             # After SIGTERM the remaining alerts wait for the next start, as in an outage.
             if waiting or services & self._down or shutdown.stop_requested():
@@ -381,7 +433,7 @@ class Syncer:
             wanted = link.is_open and (not action.manual or link.triggered_at is not None)
             if not wanted or alert_id in chosen:
                 continue
-            if link.next_attempt_at and link.next_attempt_at > now:
+            if self._waiting(link, now):
                 report.deferred_items += 1
                 continue
             found = self._alert_by_id(alert_id, now)
@@ -389,6 +441,12 @@ class Syncer:
             if found is not None and found.source_id in action.alert_sources:
                 chosen[alert_id] = found
         return chosen
+
+    def _waiting(self, link: Link, now: datetime) -> bool:
+        """Whether a failed item still waits; a delay stored before a clock jump is clamped."""
+        delay = retry_delay(link.failures, self.config.poll_interval)
+        link.next_attempt_at = due_at(link.next_attempt_at, now, delay)
+        return link.next_attempt_at is not None and link.next_attempt_at > now
 
     def _alert_by_id(self, alert_id: int, now: datetime) -> Alert | None:
         if alert_id in self._by_id:
@@ -445,9 +503,12 @@ class Syncer:
                 applier.reconcile(link)
             mirror = repo.mirror_of(link)
             entries = self._log_entries(alert.id, mirror.last_log_entry_id if mirror else None)
-            link.last_checked_at = applier.now
+            # Only compared with other links' checks: iLert's time, immune to local jumps.
+            link.last_checked_at = self._ilert_now or applier.now
             triggered = link.triggered_at is not None
-            found = detect_events(mirror, alert, entries, now=applier.now, triggered=triggered)
+            # iLert's time: an event with no timestamp of its own sorts among iLert's stamps.
+            at = self._ilert_now or applier.now
+            found = detect_events(mirror, alert, entries, now=at, triggered=triggered)
 
             def planned(events: Sequence[Event]) -> Plan:
                 current = link.statuspage_status if link.statuspage_incident_id else None
@@ -470,7 +531,7 @@ class Syncer:
             link.is_open = alert.status != AlertStatus.RESOLVED
             link.failures, link.last_error, link.next_attempt_at = 0, None, None
             self._commit(session)
-        except (LeadershipLostError, OperationalError):
+        except (LeadershipLostError, DatabaseReplacedError, OperationalError):
             # OperationalError: the database as a whole failed (locked, full, read-only,
             # gone); the pass stops and its caller reports it in one line, no SQL shown.
             raise

@@ -92,8 +92,9 @@ class TestStatuspageFaults:
         """A budget set too high learns the limit from one 420 and never exceeds it again."""
         harness = make_harness()
         harness.syncer = harness.new_syncer(retry=FAST, rate_window=2.0)
-        harness.sync()
+        # Limited from the start: the first pass's reads (the empty-database rebuild) count too.
         harness.statuspage.set_rate_limit(6, window=2.0, status=420, retry_after=1)
+        harness.sync()
         for number in range(14):
             harness.ilert.create_alert(AUTO_SOURCE, f"alert {number}", "")
         converge(harness, lambda: len(harness.incidents()) == 14, passes=12)
@@ -103,8 +104,9 @@ class TestStatuspageFaults:
         """A 429 without Retry-After pauses by policy and is not hit again."""
         harness = make_harness()
         harness.syncer = harness.new_syncer(retry=FAST, rate_window=2.0)
-        harness.sync()
+        # Limited from the start: the first pass's reads (the empty-database rebuild) count too.
         harness.statuspage.set_rate_limit(6, window=2.0, status=429, retry_after=None)
+        harness.sync()
         for number in range(10):
             harness.ilert.create_alert(AUTO_SOURCE, f"alert {number}", "")
         converge(harness, lambda: len(harness.incidents()) == 10, passes=12)

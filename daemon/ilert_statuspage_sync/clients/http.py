@@ -227,6 +227,8 @@ class HttpService:
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._on_response = on_response
+        # The server's clock as of its last answer (the raw ``Date`` header), see core.clock.
+        self.last_date_header: str | None = None
         self._session = requests.Session()
         self._session.headers.update(
             {"Accept": "application/json", "User-Agent": f"ilert-statuspage-sync/{__version__}"}
@@ -369,6 +371,7 @@ class HttpService:
                 f"({method} {path})",
             ) from None
         self._observe(response.status_code, started)
+        self.last_date_header = response.headers.get("Date")
         return response
 
     def _failure(

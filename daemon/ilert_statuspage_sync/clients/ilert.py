@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from ilert_statuspage_sync.clients.http import HttpService
@@ -44,6 +45,18 @@ class IlertClient:
         if since is not None:
             params["from"] = _iso(since)
         return list(self._pages("/api/alerts", params))
+
+    def server_time(self) -> datetime | None:
+        """iLert's clock per the ``Date`` of its last answer; None when absent or unreadable."""
+        header = self.http.last_date_header
+        try:
+            moment = parsedate_to_datetime(header) if header else None
+        except (TypeError, ValueError):
+            return None
+        if moment is None:
+            return None
+        # HTTP dates are always GMT; a zone-less one is read as such.
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
     def get_alert(self, alert_id: int) -> Any:
         """One alert by id (raw JSON)."""

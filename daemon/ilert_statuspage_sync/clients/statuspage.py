@@ -51,6 +51,8 @@ class Incident:
         """Every timeline entry's id: what existed before a write, for reconciliation."""
         return frozenset(update.id for update in self.updates)
 
+    name: str = ""
+
     def traces_to(self, alert_id: int, action: str) -> bool:
         """True when our ``metadata.ilert`` marks this incident as mirroring the alert."""
         ilert = self.metadata.get("ilert") if isinstance(self.metadata, Mapping) else None
@@ -175,13 +177,14 @@ def parse_incident(payload: object) -> Incident:
                 f"statuspage: incident {key} {value[:40]!r} is not 1 to {limit} "
                 "printable characters"
             )
-    metadata = payload.get("metadata")
+    metadata, name = payload.get("metadata"), payload.get("name")
     updates = payload.get("incident_updates")
     return Incident(
         id=incident_id,
         status=status,
         metadata=metadata if isinstance(metadata, Mapping) else {},
         updates=tuple(_update(item) for item in (updates if isinstance(updates, list) else [])),
+        name=name if isinstance(name, str) else "",
     )
 
 

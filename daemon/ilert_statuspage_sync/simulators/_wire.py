@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -151,6 +152,10 @@ class WireApp(Protocol):
         self, request: SimRequest, client_gone: Callable[[], bool] | None = None
     ) -> SimResponse: ...
 
+    def now(self) -> datetime:
+        """The simulator's clock: every timestamp it serves, the ``Date`` header included."""
+        ...
+
 
 def _encode(body: object) -> tuple[bytes, str | None]:
     if body is None:
@@ -252,6 +257,12 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self._listener().opened(self.connection)
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header on the simulator's clock, like its ``reportTime`` stamps."""
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        return format_datetime(self._listener().app.now(), usegmt=True)
 
     def finish(self) -> None:
         try:

@@ -8,6 +8,8 @@ schema one way. Database URLs are only ever shown with the password hidden.
 from __future__ import annotations
 
 import functools
+import os
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -21,11 +23,17 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.orm import Session, sessionmaker
 
-from ilert_statuspage_sync.errors import ConfigError, DatabaseFailureError, StoreError
+from ilert_statuspage_sync.errors import (
+    ConfigError,
+    DatabaseFailureError,
+    DatabaseReplacedError,
+    StoreError,
+)
 from ilert_statuspage_sync.store.diagnose import busy_timeout, explain, sqlite_path
 
 __all__ = [
     "atomic_sqlite",
+    "check_database",
     "check_database_url",
     "current_revision",
     "head_revision",
@@ -90,6 +98,8 @@ def make_engine(url: str, *, origin: str | None = None) -> sa.Engine:
             parsed.difference_update_query(["timeout"]), connect_args={"timeout": timeout}
         )
         sa.event.listen(engine, "connect", functools.partial(_sqlite_pragmas, timeout))
+        if database and database != ":memory:":
+            _watch_file(engine, Path(database).expanduser().resolve())
         return engine
     try:
         return sa.create_engine(parsed, pool_pre_ping=True)
@@ -105,6 +115,58 @@ def _sqlite_pragmas(timeout: float, connection: Any, _record: object) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
     cursor.close()
+
+
+_checks: weakref.WeakKeyDictionary[sa.Engine, Callable[[], None]] = weakref.WeakKeyDictionary()
+
+
+def check_database(engine: sa.Engine) -> None:
+    """Raise ``DatabaseReplacedError`` if the engine's SQLite file was deleted or replaced.
+
+    No-op for PostgreSQL. Also runs before every commit and on every new connection.
+    """
+    check = _checks.get(engine)
+    if check is not None:
+        check()
+
+
+def _watch_file(engine: sa.Engine, path: Path) -> None:
+    """Remember the file's (st_dev, st_ino) at first connect; refuse to go on once it changes.
+
+    Open SQLite connections keep writing to a deleted file's inode: every later
+    commit would be lost, and the next start would forget every link. Stopping
+    instead lets systemd restart the service on the file now at the path.
+    """
+    opened: list[tuple[int, int] | None] = []
+
+    def identity() -> tuple[int, int] | None:
+        try:
+            stat = os.stat(path)
+        except FileNotFoundError:
+            return None
+        return stat.st_dev, stat.st_ino
+
+    def check() -> None:
+        if not opened:
+            return
+        now = identity()
+        if now != opened[0]:
+            what = "deleted" if now is None else "replaced by another file"
+            raise DatabaseReplacedError(
+                f"the state database {path} was {what} while this process had it open; "
+                "stopped so nothing is written to a file that is gone. Restart the service: "
+                "on an empty database it rebuilds its links from Statuspage"
+            )
+
+    def on_connect(_connection: object, _record: object) -> None:
+        if opened:
+            check()
+        else:
+            opened.append(identity())
+
+    sa.event.listen(engine, "connect", on_connect)
+    sa.event.listen(engine, "commit", lambda _connection: check())
+    _checks[engine] = check
 
 
 def make_sessions(engine: sa.Engine) -> sessionmaker[Session]:

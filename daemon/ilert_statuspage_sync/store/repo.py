@@ -20,6 +20,7 @@ __all__ = [
     "action_states",
     "find_link",
     "history",
+    "is_empty",
     "last_transitions",
     "links_of",
     "mirror_from_dict",
@@ -39,6 +40,12 @@ def action_states(session: Session, names: Iterable[str], now: datetime) -> dict
             states[name] = ActionState(name=name, activated_at=now, last_poll_at=None)
             session.add(states[name])
     return states
+
+
+def is_empty(session: Session) -> bool:
+    """True when nothing was ever stored: no action state and no link (new, or state lost)."""
+    state = session.scalar(sa.select(ActionState.name).limit(1))
+    return state is None and session.scalar(sa.select(Link.id).limit(1)) is None
 
 
 def links_of(session: Session, action: str) -> dict[int, Link]:

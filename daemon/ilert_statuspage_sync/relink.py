@@ -1,0 +1,88 @@
+"""Rebuild the links of an empty state database from the incidents still open on Statuspage.
+
+The shell half of ``core.rebuild``: it lists each configured page's unresolved
+incidents, re-reads the alerts they name from iLert by id (with their
+timelines, for the comment cursor) and returns the links to store. It writes
+nothing itself; the caller stores the links in the same commit as the fresh
+activation, so a rebuild that fails half-way is simply tried again next pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+import structlog
+
+from ilert_statuspage_sync.clients.ilert import IlertClient
+from ilert_statuspage_sync.clients.statuspage import StatuspageClient
+from ilert_statuspage_sync.config import Config
+from ilert_statuspage_sync.core.parse import parse_alert
+from ilert_statuspage_sync.core.rebuild import PageIncident, links_to_rebuild, rebuilt_mirror
+from ilert_statuspage_sync.errors import PayloadError, PermanentApiError
+from ilert_statuspage_sync.logs import scrub
+from ilert_statuspage_sync.store import repo
+from ilert_statuspage_sync.store.tables import Link
+
+__all__ = ["rebuild_links"]
+
+log = structlog.get_logger(__name__)
+
+
+def rebuild_links(
+    config: Config,
+    ilert: IlertClient,
+    statuspage: Mapping[str, StatuspageClient],
+    now: datetime,
+) -> list[Link]:
+    """The links proven by open incidents; logs ``state_rebuilt`` with its counts.
+
+    A ``TransientApiError`` (either service down) propagates: nothing is
+    stored and the next pass tries again. An alert iLert no longer serves is
+    skipped with a warning.
+    """
+    actions = {action.name: action for action in config.incident_actions}
+    pages = sorted({(action.connector, action.page_id) for action in actions.values()})
+    incidents = [
+        PageIncident(page_id, incident.id, incident.status, incident.metadata)
+        for connector, page_id in pages
+        for incident in statuspage[connector].unresolved_incidents(page_id)
+    ]
+    found, duplicates = links_to_rebuild(
+        incidents, {name: action.page_id for name, action in actions.items()}
+    )
+    links: list[Link] = []
+    for item in found:
+        action = actions[item.action]
+        try:
+            alert = parse_alert(ilert.get_alert(item.alert_id))
+            entries = ilert.log_entries(item.alert_id)
+        except (PermanentApiError, PayloadError) as error:
+            log.warning(
+                "state_rebuild_alert_unreadable",
+                alert_id=item.alert_id,
+                incident_action=item.action,
+                incident_id=item.incident_id,
+                error=scrub(str(error))[:500],
+            )
+            continue
+        if alert.source_id not in action.alert_sources:
+            continue
+        link = repo.new_link(item.action, item.alert_id, item.page_id, now)
+        link.statuspage_incident_id = item.incident_id
+        link.statuspage_status = item.incident_status
+        link.alert_summary = alert.summary[:255]
+        if action.manual:
+            link.triggered_at = now  # it was triggered once: keep mirroring it
+        repo.set_mirror(
+            link, rebuilt_mirror(alert, item.incident_status, config.lifecycle, entries)
+        )
+        links.append(link)
+    log.info(
+        "state_rebuilt",
+        pages_read=len(pages),
+        incidents_found=len(found) + duplicates,
+        links_rebuilt=len(links),
+        duplicates=duplicates,
+    )
+    return links

@@ -1,0 +1,122 @@
+"""core.rebuild: which open incidents become links again, and what their mirror is."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from ilert_statuspage_sync.core.model import Alert, AlertStatus, LogEntry
+from ilert_statuspage_sync.core.rebuild import (
+    PageIncident,
+    RebuiltLink,
+    links_to_rebuild,
+    rebuilt_mirror,
+)
+
+T = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+PAGES = {"public-api": "page-a", "manual-review": "page-b"}
+
+
+def _incident(incident_id: str, metadata: object, page: str = "page-a") -> PageIncident:
+    return PageIncident(page, incident_id, "identified", metadata)  # type: ignore[arg-type]
+
+
+def _ours(alert_id: object, action: str = "public-api") -> dict[str, object]:
+    return {"ilert": {"alert_id": alert_id, "incident_action": action}}
+
+
+def test_incidents_with_our_metadata_become_links():
+    """Each incident naming a configured action on that action's page is one link."""
+    found, duplicates = links_to_rebuild(
+        [_incident("i1", _ours("7")), _incident("i2", _ours(8, "manual-review"), "page-b")], PAGES
+    )
+    assert found == [
+        RebuiltLink("public-api", 7, "page-a", "i1", "identified"),
+        RebuiltLink("manual-review", 8, "page-b", "i2", "identified"),
+    ]
+    assert duplicates == 0
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {},
+        {"ilert": "7"},
+        _ours("7", "unknown-action"),
+        _ours("seven"),
+        _ours("-7"),
+        _ours(True),
+        _ours(str(2**63)),
+        _ours("\u0667"),  # a non-ASCII digit
+        {"ilert": {"alert_id": "7"}},
+    ],
+)
+def test_foreign_or_malformed_metadata_is_ignored(metadata: object):
+    """Incidents not ours (or naming no configured action, or no storable id) are left alone."""
+    assert links_to_rebuild([_incident("i1", metadata)], PAGES) == ([], 0)
+
+
+def test_an_action_counts_only_on_its_own_page():
+    """An incident naming public-api on another page is not public-api's."""
+    assert links_to_rebuild([_incident("i1", _ours("7"), "page-b")], PAGES) == ([], 0)
+
+
+def test_a_second_incident_for_one_alert_is_counted_not_linked():
+    """Of two incidents for one (action, alert) the first listed is linked, the other counted."""
+    found, duplicates = links_to_rebuild(
+        [_incident("i1", _ours("7")), _incident("i2", _ours("7"))], PAGES
+    )
+    assert [link.incident_id for link in found] == ["i1"]
+    assert duplicates == 1
+
+
+def _alert(status: str) -> Alert:
+    return Alert(
+        id=7,
+        source_id=1,
+        summary="s",
+        details="d",
+        status=status,
+        priority="HIGH",
+        report_time=T,
+        responder_ids=("1",),
+        escalation_policy_id=3,
+    )
+
+
+@pytest.mark.parametrize(
+    ("lifecycle", "alert_status", "incident_status", "mirrored"),
+    [
+        # The alert's current state where the page already shows it: no event.
+        ("classic", AlertStatus.PENDING, "identified", AlertStatus.PENDING),
+        ("classic", AlertStatus.ACCEPTED, "in_progress", AlertStatus.ACCEPTED),
+        ("realtime", AlertStatus.ACCEPTED, "identified", AlertStatus.ACCEPTED),
+        ("realtime", AlertStatus.ACCEPTED, "monitoring", AlertStatus.ACCEPTED),
+        # Accepted while the state was lost, not shown yet: the accept is still sent.
+        ("classic", AlertStatus.ACCEPTED, "identified", AlertStatus.PENDING),
+        ("realtime", AlertStatus.ACCEPTED, "investigating", AlertStatus.PENDING),
+        # Resolved while the state was lost: mirrored as shown, so the resolve is sent.
+        ("classic", AlertStatus.RESOLVED, "identified", AlertStatus.PENDING),
+        ("classic", AlertStatus.RESOLVED, "in_progress", AlertStatus.ACCEPTED),
+        ("realtime", AlertStatus.RESOLVED, "identified", AlertStatus.ACCEPTED),
+    ],
+)
+def test_rebuilt_mirror_status_is_what_the_page_shows(
+    lifecycle: str, alert_status: str, incident_status: str, mirrored: str
+):
+    """The mirror's status is the alert's, as far as the incident already shows it."""
+    mirror = rebuilt_mirror(_alert(alert_status), incident_status, lifecycle, [])
+    assert mirror.status == mirrored
+
+
+def test_rebuilt_mirror_takes_the_snapshot_and_the_newest_log_entry():
+    """Other fields are the alert's current ones; the comment cursor is the newest entry."""
+    entries = [LogEntry(5, T, "AlertCommentAddedLogEntry", "old"), LogEntry(9, T, "X")]
+    mirror = rebuilt_mirror(_alert(AlertStatus.PENDING), "identified", "classic", entries)
+    assert mirror.last_log_entry_id == 9
+    assert (mirror.priority, mirror.responder_ids, mirror.escalation_policy_id) == (
+        "HIGH",
+        ("1",),
+        3,
+    )
