@@ -77,7 +77,7 @@ def test_one_pass_two_hours_ahead_loses_no_alert(harness: Harness, vendor_clock:
 
 def test_retry_delay_survives_a_backward_jump(harness: Harness, vendor_clock: VendorClock):
     """A failed item retried after a -1 h jump waits its own delay, not an hour more."""
-    harness.statuspage.fail_next(1, status=422, method="POST")
+    harness.statuspage.fail_next(1, status=409, method="POST")
     alert_id = harness.ilert.create_alert(AUTO_SOURCE, "refused once", "")
     first = harness.sync()
     assert first.failed_items == 1 and harness.incidents(AUTO_PAGE) == []
