@@ -35,9 +35,11 @@ from ilert_statuspage_sync.clients.ilert import IlertClient
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
 from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.core.diff import detect_events, settled_mirror
+from ilert_statuspage_sync.core.filters import Verdict, VerdictKind, screen_alert
 from ilert_statuspage_sync.core.model import Alert, AlertStatus, LogEntry
 from ilert_statuspage_sync.core.parse import parse_alert
 from ilert_statuspage_sync.core.plan import Call, plan_calls
+from ilert_statuspage_sync.core.publish import PublishContext, publish_plan, screen_comments
 from ilert_statuspage_sync.core.schedule import Candidate, checks_per_pass, choose_checks
 from ilert_statuspage_sync.errors import (
     ApiError,
@@ -374,12 +376,26 @@ class Syncer:
             if link.pending_call is not None and not self.dry_run:
                 applier.reconcile(link)
             mirror = repo.mirror_of(link)
+            policy = item.action.publish
+            published = link.statuspage_incident_id is not None
+            verdict = screen_alert(alert, policy, now=applier.now, published=published)
+            if not verdict.publishes:
+                self._withheld(session, applier, item, verdict)
+                return
             entries = self._log_entries(alert.id, mirror.last_log_entry_id if mirror else None)
             link.last_checked_at = applier.now
             triggered = link.triggered_at is not None
             found = detect_events(mirror, alert, entries, now=applier.now, triggered=triggered)
+            found = screen_comments(found, policy)
             current = link.statuspage_status if link.statuspage_incident_id else None
-            plan = plan_calls(found, alert, lifecycle=self.config.lifecycle, current_status=current)
+            plan = plan_calls(
+                found,
+                alert,
+                lifecycle=self.config.lifecycle,
+                current_status=current,
+                statuses=policy.statuses,
+            )
+            plan = publish_plan(plan, alert, policy, self._publish_context(item.action))
             events = [str(event.kind) for event in found]
             report.writes += applier.apply(link, plan)
             if plan.calls:
@@ -404,6 +420,24 @@ class Syncer:
                 "alert_sync_crashed", alert_id=alert.id, incident_action=link.incident_action
             )
             self._failed(session, applier, link, events, error, report)
+
+    def _publish_context(self, action: IncidentAction) -> PublishContext:
+        return PublishContext(
+            action.name, action.page_id, self.config.ilert.api_url, action.notify_subscribers
+        )
+
+    def _withheld(self, session: Session, applier: Applier, item: _Work, verdict: Verdict) -> None:
+        """Not published (yet): a filtered alert is audited once; a held one waits."""
+        link, alert = item.link, item.alert
+        if verdict.kind is VerdictKind.FILTER:
+            event = "resolved" if alert.status == AlertStatus.RESOLVED else "created"
+            applier.record_filtered(link, event, f"{verdict.rule}: {verdict.reason}")
+        else:
+            log.debug("alert_held", alert_id=alert.id, reason=verdict.reason)
+        link.alert_summary = alert.summary[:255]
+        link.is_open = alert.status != AlertStatus.RESOLVED
+        link.failures, link.last_error, link.next_attempt_at = 0, None, None
+        self._commit(session)
 
     def _unreachable(
         self,

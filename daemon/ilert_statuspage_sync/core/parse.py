@@ -71,6 +71,7 @@ def parse_alert(payload: object) -> Alert:
         escalation_policy_id=_nested_int(payload, "escalationPolicy", where),
         escalation_rule_index=_optional_int(payload, "nextEscalationRuleIndex", where),
         next_escalation=_optional_time(payload, "nextEscalation", where),
+        source_name=_source_name(payload.get("alertSource")),
     )
 
 
@@ -100,6 +101,12 @@ def comment_text(entry: Mapping[str, Any]) -> str:
                 return value.strip()
     text = entry.get("text")
     return text.strip() if isinstance(text, str) else ""
+
+
+def _source_name(value: object) -> str | None:
+    # Only templates show it: an odd value is left out rather than failing the alert.
+    name = value.get("name") if isinstance(value, Mapping) else None
+    return name if isinstance(name, str) else None
 
 
 def _responder_ids(value: object, where: str) -> tuple[str, ...]:
