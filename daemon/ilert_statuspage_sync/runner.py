@@ -395,8 +395,8 @@ class Syncer:
                 current_status=current,
                 statuses=policy.statuses,
             )
-            plan = publish_plan(plan, alert, policy, self._publish_context(item.action))
             events = [str(event.kind) for event in found]
+            plan = publish_plan(plan, alert, policy, self._publish_context(item.action))
             report.writes += applier.apply(link, plan)
             if plan.calls:
                 self.connector_health[item.action.connector].succeeded(applier.now)
