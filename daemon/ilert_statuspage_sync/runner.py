@@ -339,8 +339,13 @@ class Syncer:
 
     def _timeline_checks(self, work: list[_Work], now: datetime) -> list[int]:
         candidates: dict[int, Candidate] = {}
+        # Alerts kept off the page are synced without a timeline read: no budget for them.
+        withheld: set[int] = set()
         for item in work:
             link, alert = item.link, item.alert
+            if link.pending_call is None and not self._publishes(item, now):
+                withheld.add(alert.id)
+                continue
             mirror = repo.mirror_of(link)
             must = (
                 mirror is None
@@ -360,7 +365,12 @@ class Syncer:
         per_pass = checks_per_pass(
             self.config.ilert.requests_per_minute, self.config.poll_interval, self._ilert_calls + 1
         )
-        return choose_checks(list(candidates.values()), per_pass)
+        return choose_checks(list(candidates.values()), per_pass) + sorted(withheld)
+
+    @staticmethod
+    def _publishes(item: _Work, now: datetime) -> bool:
+        published = item.link.statuspage_incident_id is not None
+        return screen_alert(item.alert, item.action.publish, now=now, published=published).publishes
 
     def _log_entries(self, alert_id: int, after: int | None) -> list[LogEntry]:
         if alert_id not in self._entries:

@@ -165,6 +165,23 @@ def test_min_priority_keeps_low_alerts_off_until_raised(make_harness):
     assert harness.transitions(high)[0] == ("created", "created", "identified")
 
 
+def test_filtered_alerts_take_no_timeline_budget(make_harness):
+    """Alerts kept off the page cost no timeline read: a published alert's comment still lands."""
+    harness = publishing(make_harness, {"min_priority": "HIGH"})
+    shown = harness.ilert.create_alert(AUTO_SOURCE, "API down", "5xx")
+    harness.sync()
+    for n in range(3):
+        harness.ilert.create_alert(AUTO_SOURCE, f"noise {n}", "", priority="LOW")
+    # 48 requests a minute at a 5 s interval leave one timeline read per pass.
+    ilert = dataclasses.replace(harness.config.ilert, requests_per_minute=48)
+    harness.syncer = harness.new_syncer(rate_window=1.0, ilert=ilert)
+    harness.sync()
+    harness.ilert.comment(shown, "rolled back")
+    harness.sync()
+    assert bodies(harness) == ["5xx", "rolled back"]
+    assert [i["name"] for i in harness.incidents()] == ["API down"]
+
+
 def test_include_publishes_only_matching_summaries(make_harness):
     """include: an alert whose summary does not match is never published."""
     harness = publishing(make_harness, {"include": "^Checkout"})
