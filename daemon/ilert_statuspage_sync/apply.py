@@ -207,7 +207,7 @@ class Applier:
         fields = self._fields(link, call)
         mirror_after = call.decisions[-1].event.mirror_after
         if self.dry_run:
-            self._settle(link, call.decisions, call.status or link.statuspage_status)
+            self._settle(link, call.decisions, call.status or link.statuspage_status, call=call)
             return
         self.checkpoint(f"before_{call.kind}")
         before = self._updates_before(link) if call.kind is CallKind.UPDATE else None
@@ -217,7 +217,7 @@ class Applier:
             "body": call.body,
             "updates_before": sorted(before) if before is not None else None,
             "mirror_after": repo.mirror_to_dict(mirror_after),
-            "audit": [_decision_dict(decision) for decision in call.decisions],
+            "audit": _call_audit(call),
             "sent_at": self.now.isoformat(),
         }
         try:
@@ -241,7 +241,7 @@ class Applier:
         self.checkpoint(f"answered_{call.kind}")
         link.statuspage_incident_id = incident.id
         link.pending_call = None
-        self._settle(link, call.decisions, incident.status or call.status, mirror_after)
+        self._settle(link, call.decisions, incident.status or call.status, mirror_after, call)
         self.client.facts.saw_updates(incident.id, incident.update_ids, link.updated_at)
         self.checkpoint(f"committed_{call.kind}")
 
@@ -300,7 +300,8 @@ class Applier:
         )
 
     def _fields(self, link: Link, call: Call) -> dict[str, Any]:
-        fields: dict[str, Any] = {"deliver_notifications": self.action.notify_subscribers}
+        notify = self.action.notify_subscribers if call.notify is None else call.notify
+        fields: dict[str, Any] = {"deliver_notifications": notify}
         if call.kind is CallKind.CREATE:
             fields["name"] = call.name
             fields["metadata"] = {
@@ -318,13 +319,15 @@ class Applier:
         decisions: list[Decision],
         status: str | None,
         mirror_after: Mirror | None = None,
+        call: Call | None = None,
     ) -> None:
         """Record decisions as done: audit rows, the new mirror, one commit."""
         link.statuspage_status = status
         repo.set_mirror(link, mirror_after or decisions[-1].event.mirror_after)
         link.updated_at = self.now
-        for decision in decisions:
-            record = self._record(link, _decision_dict(decision), decision.reason)
+        audit = _call_audit(call) if call is not None else [_decision_dict(d) for d in decisions]
+        for decision, data in zip(decisions, audit, strict=True):
+            record = self._record(link, data, decision.reason)
             write_audit(self.session, record, at=self.now, dry_run=self.dry_run)
             self.outcomes.append(str(decision.outcome))
         if not self.dry_run:
@@ -340,8 +343,28 @@ class Applier:
             outcome=decision["outcome"],
             from_status=decision["from_status"],
             to_status=decision["to_status"],
-            reason=reason or decision.get("reason"),
+            reason=reason or decision.get("reason") or decision.get("provenance"),
+            published_name=decision.get("published_name"),
+            published_body=decision.get("published_body"),
         )
+
+    def record_filtered(self, link: Link, event: str, reason: str) -> None:
+        """Audit an alert kept off the page, once per reason (``status`` shows it)."""
+        last = repo.last_transition(self.session, link.incident_action, link.alert_id)
+        if last is not None and last.outcome == "filtered" and last.reason == reason:
+            return
+        record = AuditRecord(
+            alert_id=link.alert_id,
+            incident_action=self.action.name,
+            page_id=link.page_id,
+            statuspage_incident_id=None,
+            ilert_event=event,
+            outcome="filtered",
+            from_status=None,
+            to_status=None,
+            reason=reason,
+        )
+        write_audit(self.session, record, at=self.now, dry_run=self.dry_run)
 
     def record_failure(self, link: Link, events: list[str], message: str) -> None:
         """Audit a failed attempt for the events it carried."""
@@ -377,6 +400,17 @@ def rejected_status_message(
             f'set lifecycle = "realtime" in {applier.config_origin} to use realtime statuses only'
         )
     return f"incident {incident} (alert {link.alert_id}, page {link.page_id}): {error.message}"
+
+
+def _call_audit(call: Call) -> list[dict[str, Any]]:
+    """The audit of one write: its first row carries the published text, all its provenance."""
+    rows = [_decision_dict(decision) for decision in call.decisions]
+    for row in rows:
+        row["provenance"] = call.provenance
+    if rows:
+        rows[0]["published_name"] = call.name
+        rows[0]["published_body"] = call.body
+    return rows
 
 
 def _decision_dict(decision: Decision) -> dict[str, Any]:

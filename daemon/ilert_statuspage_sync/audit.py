@@ -3,7 +3,8 @@
 Log schema (stable field names, documented in the README):
 ``event="transition"``, ``alert_id``, ``incident_action``, ``page_id``,
 ``statuspage_incident_id``, ``ilert_event``, ``outcome``, ``from_status``,
-``to_status``, ``reason``, ``dry_run``.
+``to_status``, ``reason``, ``dry_run``; a write that published text adds
+``published_name`` (a create) and ``published_body``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class AuditRecord:
     from_status: str | None
     to_status: str | None
     reason: str | None = None
+    published_name: str | None = None
+    published_body: str | None = None
 
 
 def write_audit(
@@ -44,6 +47,15 @@ def write_audit(
     """Log ``record``; also add its row to ``session`` unless this is a dry run."""
     reason = clean_text(scrub(record.reason))[:ERROR_LENGTH] if record.reason else None
     level = log.warning if record.outcome == "failed" else log.info
+    published = {
+        key: value
+        for key, value in (
+            ("published_name", record.published_name),
+            ("published_body", record.published_body),
+        )
+        if value is not None
+    }
+    published = {key: scrub(value) for key, value in published.items()}
     level(
         "transition",
         alert_id=record.alert_id,
@@ -56,6 +68,7 @@ def write_audit(
         to_status=record.to_status,
         reason=reason,
         dry_run=dry_run,
+        **published,
     )
     if session is None or dry_run:
         return
@@ -71,5 +84,7 @@ def write_audit(
             from_status=record.from_status,
             to_status=record.to_status,
             reason=reason,
+            published_name=published.get("published_name"),
+            published_body=published.get("published_body"),
         )
     )

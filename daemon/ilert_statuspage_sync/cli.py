@@ -28,6 +28,8 @@ import structlog
 
 from ilert_statuspage_sync import __version__, discover
 from ilert_statuspage_sync.config import DEFAULT_CONFIG_PATH, Config, load_config
+from ilert_statuspage_sync.core.preview import preview_writes
+from ilert_statuspage_sync.core.publish import PublishContext
 from ilert_statuspage_sync.errors import (
     ApiError,
     ConfigError,
@@ -52,7 +54,7 @@ from ilert_statuspage_sync.store.database import (
     upgrade,
 )
 from ilert_statuspage_sync.store.diagnose import explain, sqlite_path
-from ilert_statuspage_sync.store.tables import Link, Replica
+from ilert_statuspage_sync.store.tables import Link, Replica, Transition
 from ilert_statuspage_sync.wiring import PAUSE_ENV, build_services, build_syncer, migration_pause
 
 if TYPE_CHECKING:
@@ -297,6 +299,7 @@ def _check(config: Config, args: argparse.Namespace) -> int:
     lines.append(_check_database(config))
     if config.metrics.textfile is not None:
         lines.append(check_textfile(config.metrics.textfile))
+    lines += _previews(config)
     if args.offline:  # no vendor is called
         return _verdict(lines)
     services = build_services(config)
@@ -321,6 +324,27 @@ def _check(config: Config, args: argparse.Namespace) -> int:
     finally:
         services.close()
     return _verdict(lines)
+
+
+def _previews(config: Config) -> list[tuple[bool, str]]:
+    """Every template of every customised action rendered against a sample alert.
+
+    An action without any "what the public sees" key publishes today's wording
+    (the alert's own text), so it adds no lines and `check` reads as before.
+    """
+    lines: list[tuple[bool, str]] = []
+    for action in config.incident_actions:
+        if action.publish.is_default:
+            continue
+        context = PublishContext(
+            action.name, action.page_id, config.ilert.api_url, action.notify_subscribers
+        )
+        source = action.alert_sources[0] if action.alert_sources else None
+        previews = preview_writes(
+            action.publish, lifecycle=config.lifecycle, context=context, source_id=source
+        )
+        lines += [(line.ok, line.text) for line in previews]
+    return lines
 
 
 def _verdict(lines: list[tuple[bool | None, str]]) -> int:
@@ -389,15 +413,22 @@ def _status(config: Config, _args: argparse.Namespace) -> int:
     rows = [header]
     for link in links:
         transition = last.get((link.incident_action, link.alert_id))
+        filtered = transition is not None and transition.outcome == "filtered"
         rows.append(
             (
                 link.incident_action,
                 str(link.alert_id),
-                (link.mirror_status or "waiting").lower() if link.is_open else "done",
+                "filtered"
+                if filtered
+                else (link.mirror_status or "waiting").lower()
+                if link.is_open
+                else "done",
                 link.statuspage_incident_id or "-",
                 link.statuspage_status or "-",
                 f"{transition.event}:{transition.outcome}" if transition else "-",
-                _problem(link),
+                f"filtered: {transition.reason}"
+                if filtered and transition and not link.last_error
+                else _problem(link),
             )
         )
     _print_table(rows)
@@ -463,6 +494,8 @@ def _history(config: Config, args: argparse.Namespace) -> int:
                         "from_status": row.from_status,
                         "to_status": row.to_status,
                         "reason": row.reason,
+                        "published_name": row.published_name,
+                        "published_body": row.published_body,
                     }
                 )
             )
@@ -483,7 +516,26 @@ def _history(config: Config, args: argparse.Namespace) -> int:
         for row in rows
     ]
     _print_table(table)
+    if args.alert is not None:
+        _print_published(rows)
     return EXIT_OK
+
+
+def _print_published(rows: Sequence[Transition]) -> None:
+    """The name and body each write showed the public, in full."""
+    published = [row for row in rows if row.published_name or row.published_body]
+    if not published:
+        return
+    print()
+    print("PUBLISHED")
+    for row in published:
+        print(f"{row.at.strftime('%Y-%m-%d %H:%M:%SZ')}  {row.event}:{row.outcome}")
+        if row.published_name is not None:
+            print(f"  name: {row.published_name}")
+        body = row.published_body.splitlines() if row.published_body else ["(no text)"]
+        print(f"  body: {body[0]}")
+        for line in body[1:]:
+            print(f"        {line}")
 
 
 def _trigger(config: Config, args: argparse.Namespace) -> int:

@@ -22,7 +22,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ilert_statuspage_sync.core.lifecycle import LIFECYCLES
+from ilert_statuspage_sync.core.policy import PublishPolicy
 from ilert_statuspage_sync.errors import ConfigError
+from ilert_statuspage_sync.publish_config import PUBLISH_KEYS, parse_publish_policy
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -102,6 +104,8 @@ class IncidentAction:
     page_id: str
     trigger_mode: str = "automatic"
     notify_subscribers: bool = True
+    # What the public sees: filters, flap guard, templates, ... (publish_config.py).
+    publish: PublishPolicy = field(default_factory=PublishPolicy)
 
     @property
     def manual(self) -> bool:
@@ -165,7 +169,7 @@ _ACTION_KEYS = {
     "page_id",
     "trigger_mode",
     "notify_subscribers",
-}
+} | PUBLISH_KEYS
 _METRICS_KEYS = {"textfile", "listen"}
 _LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -453,6 +457,7 @@ class _Reader:
                 table, "trigger_mode", prefix, ("automatic", "manual"), "automatic"
             ),
             notify_subscribers=notify,
+            publish=parse_publish_policy(table, prefix, self.origin),
         )
 
     def stored_string(self, table: Mapping[str, Any], key: str, prefix: str, limit: int) -> str:

@@ -47,10 +47,12 @@ from ilert_statuspage_sync.clients.statuspage import StatuspageClient
 from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.core.clock import ACTIVATION_MARGIN, due_at, ilert_time
 from ilert_statuspage_sync.core.diff import detect_events, settled_mirror
+from ilert_statuspage_sync.core.filters import Verdict, VerdictKind, screen_alert
 from ilert_statuspage_sync.core.intents import Writer
 from ilert_statuspage_sync.core.model import Alert, AlertStatus, Event, LogEntry
 from ilert_statuspage_sync.core.parse import parse_alert
 from ilert_statuspage_sync.core.plan import Plan, plan_calls
+from ilert_statuspage_sync.core.publish import PublishContext, publish_plan, screen_comments
 from ilert_statuspage_sync.core.schedule import Candidate, checks_per_pass, choose_checks
 from ilert_statuspage_sync.core.storable import ERROR_LENGTH, clean_text
 from ilert_statuspage_sync.errors import (
@@ -465,8 +467,13 @@ class Syncer:
 
     def _timeline_checks(self, work: list[_Work], now: datetime) -> list[int]:
         candidates: dict[int, Candidate] = {}
+        # Alerts kept off the page are synced without a timeline read: no budget for them.
+        withheld: set[int] = set()
         for item in work:
             link, alert = item.link, item.alert
+            if link.pending_call is None and not self._publishes(item, now):
+                withheld.add(alert.id)
+                continue
             mirror = repo.mirror_of(link)
             must = (
                 mirror is None
@@ -486,7 +493,12 @@ class Syncer:
         per_pass = checks_per_pass(
             self.config.ilert.requests_per_minute, self.config.poll_interval, self._ilert_calls + 1
         )
-        return choose_checks(list(candidates.values()), per_pass)
+        return choose_checks(list(candidates.values()), per_pass) + sorted(withheld)
+
+    @staticmethod
+    def _publishes(item: _Work, now: datetime) -> bool:
+        published = item.link.statuspage_incident_id is not None
+        return screen_alert(item.alert, item.action.publish, now=now, published=published).publishes
 
     def _log_entries(self, alert_id: int, after: int | None) -> list[LogEntry]:
         if alert_id not in self._entries:
@@ -502,6 +514,12 @@ class Syncer:
             if link.pending_call is not None and not self.dry_run:
                 applier.reconcile(link)
             mirror = repo.mirror_of(link)
+            policy = item.action.publish
+            published = link.statuspage_incident_id is not None
+            verdict = screen_alert(alert, policy, now=applier.now, published=published)
+            if not verdict.publishes:
+                self._withheld(session, applier, item, verdict)
+                return
             entries = self._log_entries(alert.id, mirror.last_log_entry_id if mirror else None)
             # Only compared with other links' checks: iLert's time, immune to local jumps.
             link.last_checked_at = self._ilert_now or applier.now
@@ -509,14 +527,20 @@ class Syncer:
             # iLert's time: an event with no timestamp of its own sorts among iLert's stamps.
             at = self._ilert_now or applier.now
             found = detect_events(mirror, alert, entries, now=at, triggered=triggered)
+            found = screen_comments(found, policy)
+            context = self._publish_context(item.action)
 
             def planned(events: Sequence[Event]) -> Plan:
                 current = link.statuspage_status if link.statuspage_incident_id else None
-                refused = applier.refused_statuses(link.page_id)
-                lifecycle = self.config.lifecycle
-                return plan_calls(
-                    events, alert, lifecycle=lifecycle, current_status=current, refused=refused
+                plan = plan_calls(
+                    events,
+                    alert,
+                    lifecycle=self.config.lifecycle,
+                    current_status=current,
+                    refused=applier.refused_statuses(link.page_id),
+                    statuses=policy.statuses,
                 )
+                return publish_plan(plan, alert, policy, context)
 
             plan = planned(found)
             events = [str(event.kind) for event in found]
@@ -573,6 +597,24 @@ class Syncer:
                 error=describe_error(error),
                 record_error=describe_error(again),
             )
+
+    def _publish_context(self, action: IncidentAction) -> PublishContext:
+        return PublishContext(
+            action.name, action.page_id, self.config.ilert.api_url, action.notify_subscribers
+        )
+
+    def _withheld(self, session: Session, applier: Applier, item: _Work, verdict: Verdict) -> None:
+        """Not published (yet): a filtered alert is audited once; a held one waits."""
+        link, alert = item.link, item.alert
+        if verdict.kind is VerdictKind.FILTER:
+            event = "resolved" if alert.status == AlertStatus.RESOLVED else "created"
+            applier.record_filtered(link, event, f"{verdict.rule}: {verdict.reason}")
+        else:
+            log.debug("alert_held", alert_id=alert.id, reason=verdict.reason)
+        link.alert_summary = alert.summary[:255]
+        link.is_open = alert.status != AlertStatus.RESOLVED
+        link.failures, link.last_error, link.next_attempt_at = 0, None, None
+        self._commit(session)
 
     def _unreachable(
         self,

@@ -46,6 +46,8 @@ HISTORY_KEYS = {
     "from_status",
     "to_status",
     "reason",
+    "published_name",
+    "published_body",
 }
 
 

@@ -115,6 +115,7 @@ class TestParseAlert:
             escalation_policy_id=7,
             escalation_rule_index=1,
             next_escalation=datetime(2024, 5, 1, 10, 5, 0, 123000, tzinfo=UTC),
+            source_name="Checkout API",
         )
 
     def test_simulator_alert_round_trips_through_its_lifecycle(self, simulator):

@@ -31,6 +31,7 @@ class Rule:
 
     kind: RuleKind
     status: str | None = None
+    note: str | None = None  # why a NO_CHANGE row was chosen, when it was not the table
 
 
 def _create(status: str) -> Rule:

@@ -64,6 +64,7 @@ class Alert:
     escalation_policy_id: int | None = None
     escalation_rule_index: int | None = None
     next_escalation: datetime | None = None
+    source_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,3 +121,5 @@ class Event:
     comment: str | None = None
     log_entry_id: int | None = None
     detail: dict[str, str] = field(default_factory=dict)
+    # Set when the publish policy keeps this event off the page (e.g. an unmarked comment).
+    withheld: str | None = None

@@ -102,6 +102,7 @@ def parse_alert(payload: object) -> Alert:
             payload, "nextEscalationRuleIndex", where, 0, INDEX_MAX
         ),
         next_escalation=_optional_time(payload, "nextEscalation", where),
+        source_name=_source_name(payload.get("alertSource")),
     )
 
 
@@ -131,6 +132,12 @@ def comment_text(entry: Mapping[str, Any]) -> str:
                 return clean_text(value).strip()
     text = entry.get("text")
     return clean_text(text).strip() if isinstance(text, str) else ""
+
+
+def _source_name(value: object) -> str | None:
+    # Only templates show it: an odd value is left out rather than failing the alert.
+    name = value.get("name") if isinstance(value, Mapping) else None
+    return name if isinstance(name, str) else None
 
 
 def _responder_ids(value: object, where: str) -> tuple[str, ...]:

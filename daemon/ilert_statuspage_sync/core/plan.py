@@ -20,11 +20,12 @@ Three rules beyond the table keep the page truthful:
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ilert_statuspage_sync.core.lifecycle import RuleKind, rule_for
 from ilert_statuspage_sync.core.model import Alert, Event, EventKind
+from ilert_statuspage_sync.core.overrides import overridden_rule
 
 __all__ = [
     "MAX_BODY",
@@ -42,6 +43,7 @@ __all__ = [
 MAX_NAME = 255  # Statuspage: incident name limit
 MAX_BODY = 25_000  # Statuspage: incident update body limit
 _FINAL_STATUSES = frozenset({"resolved", "completed"})
+_TABLE_NO_CHANGE = "the lifecycle table makes no change for this event"
 
 
 class Outcome(enum.StrEnum):
@@ -81,6 +83,9 @@ class Call:
     body: str | None = None
     name: str | None = None
     decisions: list[Decision] = field(default_factory=list)
+    # Set by core.publish: deliver_notifications, and which settings produced the text.
+    notify: bool | None = None
+    provenance: str | None = None
 
     @property
     def has_body(self) -> bool:
@@ -111,28 +116,42 @@ def plan_calls(
     lifecycle: str,
     current_status: str | None,
     refused: Collection[str] = frozenset(),
+    statuses: Mapping[str, str] | None = None,
 ) -> Plan:
     """Plan the calls for ``events``; ``current_status`` is None when no incident exists.
 
-    ``refused`` holds the statuses Statuspage refused on this incident's page.
+    ``refused`` holds the statuses Statuspage refused on this incident's page;
+    ``statuses`` overrides the lifecycle's status per event (``core.overrides``).
     """
-    builder = _Builder(alert, current_status, refused)
+    builder = _Builder(alert, current_status, refused, statuses or {})
     for event in events:
         builder.add(event, lifecycle)
     return builder.finish()
 
 
 class _Builder:
-    def __init__(self, alert: Alert, current_status: str | None, refused: Collection[str]) -> None:
+    def __init__(
+        self,
+        alert: Alert,
+        current_status: str | None,
+        refused: Collection[str],
+        statuses: Mapping[str, str],
+    ) -> None:
         self.alert = alert
         self.refused = refused
+        self.statuses = statuses
         self.status = current_status
         self.exists = current_status is not None
         self.steps: list[Step] = []
         self.pending: Call | None = None
 
     def add(self, event: Event, lifecycle: str) -> None:
-        rule = rule_for(lifecycle, event.kind, incident_exists=self.exists)
+        if event.withheld:
+            self._no_change(event, event.withheld)
+            return
+        rule, with_status = overridden_rule(
+            lifecycle, event.kind, incident_exists=self.exists, statuses=self.statuses
+        )
         if rule.kind is RuleKind.CREATE:
             assert rule.status is not None
             self._create(event, rule.status, lifecycle)
@@ -140,9 +159,9 @@ class _Builder:
             assert rule.status is not None
             self._set_status(event, rule.status)
         elif rule.kind is RuleKind.ADD_BODY:
-            self._add_body(event)
+            self._add_body(event, with_status)
         else:
-            self._no_change(event, "the lifecycle table makes no change for this event")
+            self._no_change(event, rule.note or _TABLE_NO_CHANGE)
 
     def finish(self) -> Plan:
         self._flush()
@@ -190,7 +209,7 @@ class _Builder:
             call.decisions.append(Decision(event, Outcome.STATUS_CHANGED, self.status, status))
         self.status = status
 
-    def _add_body(self, event: Event) -> None:
+    def _add_body(self, event: Event, status: str | None = None) -> None:
         text = (event.comment or "").strip()
         if not text:
             self._no_change(event, "the comment has no text")
@@ -200,9 +219,11 @@ class _Builder:
             self._start(CallKind.UPDATE)
         assert self.pending is not None
         self.pending.body = _clip(text, MAX_BODY)
-        self.pending.decisions.append(
-            Decision(event, Outcome.BODY_UPDATED, self.status, self.status)
-        )
+        before = self.status
+        if status is not None and status != self.status and self.status not in _FINAL_STATUSES:
+            # A status override on comment_added rides along with the comment.
+            self.pending.status = self.status = status
+        self.pending.decisions.append(Decision(event, Outcome.BODY_UPDATED, before, self.status))
 
     def _no_change(self, event: Event, reason: str) -> None:
         decision = Decision(event, Outcome.NO_CHANGE, self.status, self.status, reason)

@@ -21,6 +21,7 @@ __all__ = [
     "find_link",
     "history",
     "is_empty",
+    "last_transition",
     "last_transitions",
     "links_of",
     "mirror_from_dict",
@@ -139,6 +140,16 @@ def mirror_from_dict(data: dict[str, Any]) -> Mirror:
         next_escalation=datetime.fromisoformat(escalation) if escalation else None,
         last_log_entry_id=data.get("last_log_entry_id"),
     )
+
+
+def last_transition(session: Session, action: str, alert_id: int) -> Transition | None:
+    """The newest audit row of one (incident action, alert)."""
+    return session.scalars(
+        sa.select(Transition)
+        .where(Transition.incident_action == action, Transition.alert_id == alert_id)
+        .order_by(Transition.id.desc())
+        .limit(1)
+    ).one_or_none()
 
 
 def last_transitions(session: Session) -> dict[tuple[str, int], Transition]:

@@ -120,6 +120,9 @@ class Transition(Base):
     from_status: Mapped[str | None] = mapped_column(sa.String(32))
     to_status: Mapped[str | None] = mapped_column(sa.String(32))
     reason: Mapped[str | None] = mapped_column(sa.String(1000))
+    # What the write showed the public (after templates, redaction and clipping).
+    published_name: Mapped[str | None] = mapped_column(sa.String(255))
+    published_body: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class Replica(Base):

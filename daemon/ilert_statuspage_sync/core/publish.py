@@ -1,0 +1,222 @@
+"""What the public sees: the steps between detecting events and sending calls.
+
+Two pure steps wrap the lifecycle's plan, like processors in a chain:
+
+- ``screen_comments`` (before ``plan_calls``): a comment becomes plain text;
+  with ``comments = "marked"`` only a comment carrying the marker stays (the
+  marker removed), with ``"none"`` none does. A withheld comment is still an
+  event, so the audit shows it and the mirror moves past it, but the plan
+  makes no call of it (so it never creates an incident either).
+- ``publish_plan`` (after ``plan_calls``): each call's name and body are
+  rendered from the templates, redacted, then clipped to Statuspage's limits;
+  ``deliver_notifications`` is set per write kind; the call records which
+  settings produced it for the audit trail.
+
+Status overrides act inside the plan (``core.overrides``), because they decide
+which calls exist at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ilert_statuspage_sync.core.markup import plain_text
+from ilert_statuspage_sync.core.model import Alert, Event, EventKind
+from ilert_statuspage_sync.core.plan import (
+    MAX_BODY,
+    MAX_NAME,
+    Call,
+    CallKind,
+    Decision,
+    Outcome,
+    Plan,
+    Step,
+)
+from ilert_statuspage_sync.core.policy import PublishPolicy
+from ilert_statuspage_sync.core.templates import alert_vars
+
+__all__ = [
+    "REDACTED",
+    "PublishContext",
+    "clip",
+    "publish_plan",
+    "redact",
+    "screen_comments",
+    "write_kind",
+]
+
+REDACTED = "[redacted]"
+_RUNS_OF_SPACES = re.compile(r"[ \t]{2,}")
+
+
+@dataclass(frozen=True)
+class PublishContext:
+    """Facts about the incident action the shell passes in."""
+
+    action_name: str
+    page_id: str
+    ilert_api_url: str
+    notify_subscribers: bool = True
+
+
+def screen_comments(events: Sequence[Event], policy: PublishPolicy) -> list[Event]:
+    """Comments as plain text, and withheld where the comment policy says so."""
+    screened = []
+    for event in events:
+        if event.kind is not EventKind.COMMENT_ADDED or event.comment is None:
+            screened.append(event)
+            continue
+        text = plain_text(event.comment)
+        withheld = None
+        if policy.comments == "none":
+            withheld = 'comments = "none"'
+        elif policy.comments == "marked":
+            if policy.comment_marker in text:
+                text = _without(text, policy.comment_marker)
+            else:
+                withheld = f'comments = "marked": no {policy.comment_marker!r} in the comment'
+        screened.append(replace(event, comment=text, withheld=withheld))
+    return screened
+
+
+def _without(text: str, marker: str) -> str:
+    lines = text.replace(marker, "").split("\n")
+    return "\n".join(_RUNS_OF_SPACES.sub(" ", line).strip() for line in lines).strip()
+
+
+def publish_plan(plan: Plan, alert: Alert, policy: PublishPolicy, context: PublishContext) -> Plan:
+    """The plan with every call's public text rendered, redacted and clipped.
+
+    A template that fails raises ``RenderError``: the shell fails this alert
+    (audited, retried later) and the pass goes on.
+    """
+    steps: list[Step] = []
+    for step in plan.steps:
+        if isinstance(step, Decision):
+            steps.append(step)
+            continue
+        call = _render(step, alert, policy, context)
+        if call is None:
+            steps.extend(_no_text(step))
+        else:
+            steps.append(call)
+    return Plan(tuple(steps), plan.final_status)
+
+
+def write_kind(call: Call) -> str:
+    """The notify kind of a write: created, resolved, status_changed or body_updated."""
+    if call.kind is CallKind.CREATE:
+        return "created"
+    changed = [d for d in call.decisions if d.from_status != d.to_status]
+    if call.status is not None and changed:
+        return "resolved" if call.status == "resolved" else "status_changed"
+    return "body_updated"
+
+
+def redact(text: str, patterns: Sequence[re.Pattern[str]]) -> str:
+    """Every match of every pattern replaced by ``[redacted]``."""
+    for pattern in patterns:
+        text = pattern.sub(REDACTED, text)
+    return text
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, saying so at the end."""
+    if len(text) <= limit:
+        return text
+    marker = " [truncated]"
+    return text[: limit - len(marker)] + marker
+
+
+def _render(
+    call: Call, alert: Alert, policy: PublishPolicy, context: PublishContext
+) -> Call | None:
+    status = call.status or (call.decisions[0].from_status if call.decisions else None)
+    base: dict[str, Any] = {
+        "alert": alert_vars(alert, context.ilert_api_url),
+        "status": status,
+        "action": {"name": context.action_name, "page_id": context.page_id},
+    }
+    used: list[str] = []
+
+    def render(key: str, event: Event, extra: Mapping[str, Any] | None = None) -> str:
+        template = policy.templates.get(key)
+        if template.source:
+            used.append(key)
+        return template.render({**base, "event": str(event.kind), **(extra or {})})
+
+    name = None
+    if call.kind is CallKind.CREATE:
+        first = call.decisions[0].event
+        rendered = render("name", first).strip() or f"iLert alert {alert.id}"
+        name = clip(redact(rendered, policy.redact), MAX_NAME)
+    parts = _body_parts(call, render)
+    body_text = "\n\n".join(part for part in parts if part)
+    body = clip(redact(body_text, policy.redact), MAX_BODY) if body_text else None
+    if call.kind is CallKind.UPDATE and body is None and call.status is None:
+        return None
+    kind = write_kind(call)
+    notify = context.notify_subscribers and kind in policy.notify
+    provenance = None if policy.is_default else _provenance(used, policy, kind, notify)
+    return replace(call, name=name, body=body, notify=notify, provenance=provenance)
+
+
+def _body_parts(call: Call, render: Any) -> list[str]:
+    """The texts of one write, in the order they happened.
+
+    A create starts with the ``created`` text (or the comment that created it);
+    an update starts with the text of its status change. The wording of a
+    status change is the one of the call's final status only: folded changes
+    were never shown, so neither is their text.
+    """
+    primary: list[str] = []
+    comments: list[str] = []
+    status_text = ""
+    for index, decision in enumerate(call.decisions):
+        event = decision.event
+        if decision.outcome is Outcome.BODY_UPDATED or (
+            index == 0 and call.kind is CallKind.CREATE and event.kind is EventKind.COMMENT_ADDED
+        ):
+            comments.append(render("comment", event, {"comment": _comment_vars(event)}))
+        elif index == 0 and call.kind is CallKind.CREATE:
+            primary.append(render("created", event))
+        elif decision.outcome in (Outcome.CREATED, Outcome.STATUS_CHANGED):
+            status_text = render(str(event.kind), event)
+    if call.kind is CallKind.CREATE:
+        return [*primary, *comments, status_text]
+    return [status_text, *comments]
+
+
+def _comment_vars(event: Event) -> dict[str, str]:
+    return {
+        "text": (event.comment or "").strip(),
+        "created_at": event.at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def _no_text(call: Call) -> list[Step]:
+    """A body-only update whose templates rendered nothing: no call, audited as such."""
+    reason = "the templates rendered no text for this update"
+    return [
+        Decision(d.event, Outcome.NO_CHANGE, d.from_status, d.from_status, d.reason or reason)
+        for d in call.decisions
+    ]
+
+
+def _provenance(used: list[str], policy: PublishPolicy, kind: str, notify: bool) -> str:
+    parts = [f"templates {'+'.join(dict.fromkeys(used)) or 'none'}"]
+    if policy.templates.customised:
+        parts[0] += f" (custom: {', '.join(policy.templates.customised)})"
+    if policy.filters:
+        parts.append(f"filters passed: {', '.join(policy.filters)}")
+    if policy.comments != "all":
+        parts.append(f"comments={policy.comments}")
+    if policy.redact:
+        parts.append(f"redact: {len(policy.redact)} pattern(s)")
+    if policy.status_overrides:
+        parts.append("statuses: " + ", ".join(f"{k}={v}" for k, v in policy.status_overrides))
+    parts.append(f"notify {kind}: {'yes' if notify else 'no'}")
+    return "; ".join(parts)
