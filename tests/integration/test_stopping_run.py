@@ -6,6 +6,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,10 +44,16 @@ def _daemon_stuck_in_a_write(
     tmp_path: Path, sims, statuspage: FakeServer, env: dict[str, str]
 ) -> Daemon:
     """A `run` whose second pass is inside a POST to ``statuspage``."""
-    ilert, _ = sims
-    config = write_config(tmp_path, ilert.url, statuspage.url, f"sqlite:///{tmp_path / 'state.db'}")
+    ilert, simulator = sims
+    database = f"sqlite:///{tmp_path / 'state.db'}"
+    # One pass against the real simulator activates the action (an empty database would
+    # first look on the page for incidents to rebuild from, and meet the trickle there).
+    config = write_config(tmp_path, ilert.url, simulator.url, database)
+    activate = [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), "sync"]
+    subprocess.run(activate, check=True, capture_output=True, timeout=60)
+    config = write_config(tmp_path, ilert.url, statuspage.url, database)
     daemon = Daemon(config, env=env)
-    daemon.wait_for("pass_finished")  # activates the action: later alerts are mirrored
+    daemon.wait_for("pass_finished")
     ilert.create_alert(AUTO_SOURCE, "trickled", "")
     assert statuspage.arrived.wait(30), daemon.log_path.read_text()
     return daemon

@@ -638,3 +638,10 @@ def test_parse_log_entry_returns_an_entry_or_raises_payload_error(payload):
         return
     assert isinstance(entry, LogEntry)
     assert entry.comment is None or isinstance(entry.comment, str)
+
+
+@pytest.mark.parametrize("value", ["0\x1f", "5\x1c", "\x1e7", "1\x0b"])
+def test_an_id_with_a_separator_character_is_a_payload_error(value):
+    """An id string that str.strip() would clean but int() refuses is named, never a crash."""
+    with pytest.raises(PayloadError):
+        parse_alert({"id": value, "status": "PENDING", "reportTime": "2020-01-01T00:00:00Z"})

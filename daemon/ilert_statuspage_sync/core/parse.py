@@ -236,8 +236,10 @@ def _as_int(value: object) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
-        return int(value)
+    if isinstance(value, str):
+        # int() and str.strip() disagree on what is blank ("0\x1f"): parse what was matched.
+        digits = value.strip(" \t\r\n")
+        return int(digits) if _INTEGER.fullmatch(digits) else None
     return None
 
 
