@@ -542,8 +542,8 @@ class Syncer:
                 )
                 return publish_plan(plan, alert, policy, context)
 
+            events = [str(event.kind) for event in found]  # audited even if rendering fails
             plan = planned(found)
-            events = [str(event.kind) for event in found]
             report.writes += applier.apply(link, plan, planned)
             if plan.calls:
                 self.connector_health[item.action.connector].succeeded(applier.now)

@@ -42,9 +42,13 @@ def publishing(
     )
     harness.config = dataclasses.replace(harness.config, incident_actions=actions)
     harness.syncer = harness.new_syncer()
+    # Activation is taken from iLert's clock (its Date header), so move that one back.
+    clock = harness.ilert._clock
+    harness.ilert.set_clock(lambda: clock() - activate_at)
     harness.clock_offset = -activate_at
     harness.sync()
     harness.clock_offset = timedelta(0)
+    harness.ilert.set_clock(clock)
     return harness
 
 
