@@ -137,12 +137,17 @@ def pause_checkpoint(names: str | None) -> Callable[[str], None] | None:
 
     def pause(name: str) -> None:
         if name in wanted:
-            sys.stderr.write(f"paused at {name}\n")
-            sys.stderr.flush()
-            while True:
-                time.sleep(3600)
+            _pause_here(name)
 
     return pause
+
+
+def _pause_here(name: str) -> None:
+    """Say where the process stopped, then wait there for the test's SIGKILL."""
+    sys.stderr.write(f"paused at {name}\n")
+    sys.stderr.flush()
+    while True:
+        time.sleep(3600)
 
 
 def migration_pause(names: str | None) -> Callable[[int, str], None] | None:
@@ -168,9 +173,6 @@ def migration_pause(names: str | None) -> Callable[[int, str], None] | None:
             return
         writes += 1
         if writes in wanted:
-            sys.stderr.write(f"paused at migration:{writes}\n")
-            sys.stderr.flush()
-            while True:
-                time.sleep(3600)
+            _pause_here(f"migration:{writes}")
 
     return pause

@@ -514,22 +514,23 @@ def _body(response: requests.Response, watch: _Watch) -> bytes:
     return b"".join(chunks)
 
 
-class _WatchedHTTPPool(urllib3.HTTPConnectionPool):
+class _Watched:
+    """Pool mixin: hand each connection taken for a request to that request's deadline watch."""
+
     def _get_conn(self, timeout: float | None = None) -> Any:
-        connection = super()._get_conn(timeout)
+        connection = super()._get_conn(timeout)  # type: ignore[misc]
         watch = getattr(_current, "watch", None)
         if watch is not None:
             watch.attach(connection)
         return connection
 
 
-class _WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        connection = super()._get_conn(timeout)
-        watch = getattr(_current, "watch", None)
-        if watch is not None:
-            watch.attach(connection)
-        return connection
+class _WatchedHTTPPool(_Watched, urllib3.HTTPConnectionPool):
+    pass
+
+
+class _WatchedHTTPSPool(_Watched, urllib3.HTTPSConnectionPool):
+    pass
 
 
 _CUT_OFF = (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError)
