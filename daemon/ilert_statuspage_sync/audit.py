@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import sqlalchemy as sa
 import structlog
 from sqlalchemy.orm import Session
 
@@ -46,7 +48,6 @@ def write_audit(
 ) -> None:
     """Log ``record``; also add its row to ``session`` unless this is a dry run."""
     reason = clean_text(scrub(record.reason))[:ERROR_LENGTH] if record.reason else None
-    level = log.warning if record.outcome == "failed" else log.info
     published = {
         key: value
         for key, value in (
@@ -56,22 +57,29 @@ def write_audit(
         if value is not None
     }
     published = {key: scrub(value) for key, value in published.items()}
-    level(
-        "transition",
-        alert_id=record.alert_id,
-        incident_action=record.incident_action,
-        page_id=record.page_id,
-        statuspage_incident_id=record.statuspage_incident_id,
-        ilert_event=record.ilert_event,
-        outcome=record.outcome,
-        from_status=record.from_status,
-        to_status=record.to_status,
-        reason=reason,
-        dry_run=dry_run,
+    fields = {
+        "alert_id": record.alert_id,
+        "incident_action": record.incident_action,
+        "page_id": record.page_id,
+        "statuspage_incident_id": record.statuspage_incident_id,
+        "ilert_event": record.ilert_event,
+        "outcome": record.outcome,
+        "from_status": record.from_status,
+        "to_status": record.to_status,
+        "reason": reason,
+        "dry_run": dry_run,
         **published,
-    )
+    }
     if session is None or dry_run:
+        _log(fields)
         return
+    # The line is written once the row commits: a refused commit (a deposed leader,
+    # a locked database) must not leave a transition in the log that the trail lacks.
+    session.info.setdefault(_PENDING, []).append(fields)
+    if not session.info.get(_LISTENING):
+        session.info[_LISTENING] = True
+        sa.event.listen(session, "after_commit", _log_committed)
+        sa.event.listen(session, "after_rollback", _drop_uncommitted)
     session.add(
         Transition(
             at=at,
@@ -88,3 +96,21 @@ def write_audit(
             published_body=published.get("published_body"),
         )
     )
+
+
+_PENDING = "audit_lines_pending"
+_LISTENING = "audit_lines_listening"
+
+
+def _log(fields: dict[str, Any]) -> None:
+    level = log.warning if fields["outcome"] == "failed" else log.info
+    level("transition", **fields)
+
+
+def _log_committed(session: Session) -> None:
+    for fields in session.info.pop(_PENDING, []):
+        _log(fields)
+
+
+def _drop_uncommitted(session: Session) -> None:
+    session.info.pop(_PENDING, None)
