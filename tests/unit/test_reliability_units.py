@@ -90,6 +90,19 @@ class TestLearnedLimit:
         assert budget.limit == 8
         assert budget.acquire() > 0
 
+    def test_fixed_window_throttle_learns_half_of_what_was_accepted(self):
+        """Against fixed windows (iLert) the rolling window may span two: half is sure to fit."""
+        now = [0.0]
+        budget = RateBudget(
+            50, 10.0, clock=lambda: now[0], sleep=lambda s: None, fixed_windows=True
+        )
+        for _ in range(9):
+            budget.acquire()
+            now[0] += 0.1
+        budget.acquire()  # the refused one
+        budget.throttled(2.0)
+        assert budget.limit == 4
+
     def test_early_throttle_only_pauses(self):
         """A throttle on the first requests (a shared key) does not shrink the limit."""
         budget = RateBudget(50, 10.0, clock=lambda: 0.0, sleep=lambda _s: None)
