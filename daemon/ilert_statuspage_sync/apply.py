@@ -35,6 +35,7 @@ from ilert_statuspage_sync.core.plan import Call, CallKind, Decision, Outcome, P
 from ilert_statuspage_sync.core.refusal import (
     MAINTENANCE_STATUSES,
     after_refusal,
+    given_up,
     never_succeeds,
     refused_status,
 )
@@ -234,7 +235,9 @@ class Applier:
             link.pending_call = None
             self.session.commit()
             self._still_seen(link, before)
-            refused = _WriteRefusedError if never_succeeds(error.status) else PermanentApiError
+            creates = call.kind is CallKind.CREATE
+            passed_over = given_up(creates, call.status, error.status)
+            refused = _WriteRefusedError if passed_over else PermanentApiError
             raise refused(
                 error.service, rejected_status_message(error, call, link, self), error.status
             ) from None

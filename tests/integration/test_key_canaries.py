@@ -139,7 +139,7 @@ def test_sync_never_stores_a_key_echoed_by_the_vendor(tmp_path: Path, canary_sim
     _echoing(statuspage)
     result = _cli(config, "sync")
     assert result.returncode == 1, result.stderr
-    assert "write_refused" in result.stderr  # a 422 is never resent: recorded once
+    assert "alert_sync_failed" in result.stderr  # a refused create stays failing, retried
     database = _database_bytes(tmp_path)
     assert b"eeeeeeee********" in database
     _assert_no_key(result.stdout, result.stderr, database)
@@ -155,7 +155,7 @@ def test_run_json_log_never_shows_a_key_echoed_by_the_vendor(tmp_path: Path, can
         ilert.create_alert(AUTO_SOURCE, "echo", "")
         _echoing(statuspage, ilert)
         daemon.wait_for("service_unreachable")
-        daemon.wait_for("write_refused", timeout=40)
+        daemon.wait_for("alert_sync_failed", timeout=40)
     finally:
         daemon.stop()
     log = daemon.log_path.read_text()

@@ -343,8 +343,8 @@ def test_rejected_status_names_status_incident_and_setting(harness: Harness):
 
 
 def test_one_refused_item_does_not_block_others(harness: Harness):
-    """A 422 on one alert is recorded once and never resent; the other alerts keep syncing."""
-    harness.ilert.create_alert(AUTO_SOURCE, "bad", "")
+    """A 422 on one alert's create stays a visible failure, retried later; the others sync."""
+    bad = harness.ilert.create_alert(AUTO_SOURCE, "bad", "")
     harness.statuspage.inject_fault(422, {"error": "name is invalid"}, times=1, method="POST")
     harness.ilert.create_alert(AUTO_SOURCE, "good", "")
     report = harness.sync()
@@ -352,10 +352,14 @@ def test_one_refused_item_does_not_block_others(harness: Harness):
     assert [i["name"] for i in harness.incidents()] == ["good"]
     failed = [row for row in harness.audit_rows() if row.outcome == "failed"]
     assert len(failed) == 1 and "name is invalid" in (failed[0].reason or "")
+    link = harness.link("public-api", bad)
+    # Without its incident nothing of the alert can reach the page: it must stay visible.
+    assert link is not None and link.last_error and link.next_attempt_at is not None
+    assert not harness.sync().ok  # still failing (waiting to retry), so sync exits 1
     harness.clock_offset = timedelta(hours=2)  # past any retry delay
     assert harness.sync().ok
-    assert len(harness.incidents()) == 1
-    assert len([w for w in harness.statuspage.writes() if w.method == "POST"]) == 2
+    assert sorted(i["name"] for i in harness.incidents()) == ["bad", "good"]
+    assert len([w for w in harness.statuspage.writes() if w.method == "POST"]) == 3
 
 
 @pytest.mark.parametrize("status", [401, 403, 409])

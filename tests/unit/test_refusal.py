@@ -102,3 +102,14 @@ def test_refused_create_status_keeps_the_creating_event():
     assert [d.outcome for d in refusal.failed] == [Outcome.CREATED]
     assert [e.kind for e in refusal.remaining] == [EventKind.ACCEPTED]
     assert refusal.mirror_after is None
+
+
+def test_a_refused_create_is_retried_unless_the_page_refused_its_status():
+    """A 422 create stays a retried failure; a 422 update, or a create with a refused
+    maintenance status, is passed over; a 409 never is."""
+    from ilert_statuspage_sync.core.refusal import given_up
+
+    assert not given_up(True, "identified", 422)
+    assert given_up(True, "in_progress", 422)
+    assert given_up(False, "identified", 422)
+    assert not given_up(False, "identified", 409)

@@ -30,6 +30,7 @@ __all__ = [
     "NEVER_SUCCEEDS",
     "Refusal",
     "after_refusal",
+    "given_up",
     "never_succeeds",
     "refused_status",
 ]
@@ -41,6 +42,20 @@ MAINTENANCE_STATUSES = frozenset({"scheduled", "in_progress", "verifying", "comp
 def never_succeeds(http_status: int | None) -> bool:
     """True when a refusal judges the request itself, so resending it cannot help."""
     return http_status in NEVER_SUCCEEDS
+
+
+def given_up(creates: bool, call_status: str | None, http_status: int | None) -> bool:
+    """Whether a refused write is recorded once and passed over instead of retried.
+
+    An update that can never succeed is passed over: what follows it can reach
+    the page without it. A refused create is not, unless the page refused its
+    status (then the create is planned again without that status): without the
+    incident nothing of the alert can reach the page, so it stays a visible
+    failure, retried with back-off (a config or template change may mend it).
+    """
+    if not never_succeeds(http_status):
+        return False
+    return not creates or refused_status(call_status, http_status) is not None
 
 
 def refused_status(call_status: str | None, http_status: int | None) -> str | None:
