@@ -45,7 +45,7 @@ from ilert_statuspage_sync.apply import Applier
 from ilert_statuspage_sync.clients.ilert import IlertClient
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
 from ilert_statuspage_sync.config import Config, IncidentAction
-from ilert_statuspage_sync.core.clock import ACTIVATION_MARGIN, due_at, ilert_time
+from ilert_statuspage_sync.core.clock import ACTIVATION_MARGIN, PLAUSIBLE_SKEW, due_at, ilert_time
 from ilert_statuspage_sync.core.diff import detect_events, settled_mirror
 from ilert_statuspage_sync.core.filters import Verdict, VerdictKind, screen_alert
 from ilert_statuspage_sync.core.intents import Writer
@@ -289,9 +289,16 @@ class Syncer:
         """iLert's time at this pass's first read (core.clock); the local clock is a last resort."""
         known = repo.action_states(session, [], now).values()
         polled = [state.last_poll_at for state in known if state.last_poll_at]
+        header = self.ilert.server_time()
         found = ilert_time(
-            self.ilert.server_time(), (a.report_time for a in opened), max(polled, default=None)
+            header, (a.report_time for a in opened), max(polled, default=None), local=now
         )
+        if header is not None and found != header:
+            log.warning(
+                "ilert_date_implausible",
+                date=header.isoformat(),
+                reason=f"more than {PLAUSIBLE_SKEW} from this machine's clock; not used",
+            )
         if found is None:
             log.warning(
                 "ilert_time_unknown",

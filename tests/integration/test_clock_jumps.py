@@ -102,3 +102,22 @@ def test_ilert_time_is_the_date_header_on_the_simulators_clock(make_harness):
     harness.ilert.set_clock(lambda: moment)
     harness.syncer.ilert.list_alerts(sources=[AUTO_SOURCE])
     assert harness.syncer.ilert.server_time() == moment
+
+
+@pytest.mark.parametrize("lie", [timedelta(days=365 * 70), -timedelta(days=365 * 70)])
+def test_an_implausible_date_header_on_the_first_pass_is_not_used(
+    make_harness, vendor_clock: VendorClock, lie: timedelta
+):
+    """iLert's Date decades off on the activation pass: ignored (logged), so later alerts are
+    mirrored and old ones are not published."""
+    harness: Harness = make_harness("classic")
+    reported = _REAL_NOW(UTC) - timedelta(hours=3)
+    old = harness.ilert.create_alert(AUTO_SOURCE, "closed long ago", "", report_time=reported)
+    harness.ilert.resolve(old)
+    vendor_clock.offset = lie
+    harness.sync()  # the first pass activates the action
+    vendor_clock.offset = timedelta(0)
+    later = harness.ilert.create_alert(AUTO_SOURCE, "opened after", "")
+    harness.sync()
+    assert [i["name"] for i in harness.incidents(AUTO_PAGE)] == ["opened after"]
+    assert harness.link("public-api", later) is not None

@@ -34,3 +34,12 @@ def test_due_at_keeps_a_time_within_the_delay():
 def test_due_at_clamps_a_time_stored_before_a_backward_jump():
     """A retry time an hour out (the clock jumped back) becomes now plus the delay."""
     assert due_at(T + timedelta(hours=1), T, timedelta(seconds=5)) == T + timedelta(seconds=5)
+
+
+def test_stamps_a_day_or_more_from_the_local_clock_are_not_iLerts_time():
+    """A Date header or reportTime decades off the VM's clock is left out; a skew of hours is not."""
+    local = T + timedelta(hours=2)
+    assert ilert_time(T, [], None, local=local) == T
+    far = T + timedelta(days=365 * 70)
+    assert ilert_time(far, [T - timedelta(minutes=1)], None, local=T) == T - timedelta(minutes=1)
+    assert ilert_time(far, [far], None, local=T) is None

@@ -15,17 +15,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-__all__ = ["ACTIVATION_MARGIN", "due_at", "ilert_time"]
+__all__ = ["ACTIVATION_MARGIN", "PLAUSIBLE_SKEW", "due_at", "ilert_time"]
 
 # An action first seen at iLert time T mirrors alerts reported from T minus this on:
 # an alert stamped just before the first read may only become listable just after it.
 ACTIVATION_MARGIN = timedelta(minutes=1)
+# A stamp further than this from the VM's clock is a lie (a broken proxy, a hostile
+# alert), not a skewed clock: trusting it would set a cursor or an activation that
+# lasts forever (nothing mirrored again, or years of old alerts published).
+PLAUSIBLE_SKEW = timedelta(days=1)
 
 
 def ilert_time(
     date_header: datetime | None,
     report_times: Iterable[datetime],
     previous: datetime | None,
+    *,
+    local: datetime | None = None,
 ) -> datetime | None:
     """iLert's time at this pass's first read; None when nothing of iLert's clock is known.
 
@@ -34,11 +40,19 @@ def ilert_time(
     reported at or after it. Without it, the newest ``reportTime`` listed or the
     previous pass's time are lower bounds of iLert's clock: safe for a cursor,
     if less fresh.
+
+    With ``local`` (the VM's clock) every stamp further than ``PLAUSIBLE_SKEW``
+    from it is left out: the local clock is not trusted to the minute, only to
+    the day.
     """
-    if date_header is not None:
+
+    def plausible(moment: datetime) -> bool:
+        return local is None or abs(moment - local) <= PLAUSIBLE_SKEW
+
+    if date_header is not None and plausible(date_header):
         return date_header
     known = [*report_times, *([previous] if previous is not None else [])]
-    return max(known, default=None)
+    return max(filter(plausible, known), default=None)
 
 
 def due_at(next_attempt_at: datetime | None, now: datetime, delay: timedelta) -> datetime | None:
