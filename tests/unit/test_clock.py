@@ -36,8 +36,8 @@ def test_due_at_clamps_a_time_stored_before_a_backward_jump():
     assert due_at(T + timedelta(hours=1), T, timedelta(seconds=5)) == T + timedelta(seconds=5)
 
 
-def test_stamps_a_day_or_more_from_the_local_clock_are_not_iLerts_time():
-    """A Date header or reportTime decades off the VM's clock is left out; a skew of hours is not."""
+def test_stamps_a_day_or_more_off_the_local_clock_are_left_out():
+    """A Date or reportTime decades off the VM clock is left out; a skew of hours is not."""
     local = T + timedelta(hours=2)
     assert ilert_time(T, [], None, local=local) == T
     far = T + timedelta(days=365 * 70)
