@@ -100,7 +100,9 @@ class FileLeadership:
     def try_acquire(self) -> bool:
         """Take the flock, or learn who holds it."""
         if self._fd is not None:
-            return True
+            if self.holds():
+                return True
+            self.release()  # our lock file was deleted or replaced: lock the one there now
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -120,8 +122,20 @@ class FileLeadership:
             return "unknown"
 
     def holds(self) -> bool:
-        """A flock cannot be taken away while the file descriptor is open."""
-        return self._fd is not None
+        """Ours while the descriptor is open and the path still names the file we locked.
+
+        A flock cannot be taken away, but the file can: once ``<db>.lock`` is
+        deleted or replaced (a stale-lock clean-up), a second process locks a new
+        file at the same path, so the lock we hold no longer excludes anyone.
+        """
+        if self._fd is None:
+            return False
+        try:
+            on_path = os.stat(self.path)
+        except OSError:
+            return False
+        held = os.fstat(self._fd)
+        return (on_path.st_dev, on_path.st_ino) == (held.st_dev, held.st_ino)
 
     def release(self) -> None:
         """Close the descriptor, which drops the flock."""

@@ -1,0 +1,40 @@
+"""The SQLite leader lock: a deleted or replaced lock file is not a lock any more."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ilert_statuspage_sync.leader import FileLeadership
+
+
+def test_a_deleted_lock_file_loses_the_lead_to_the_process_that_locks_the_new_one(
+    tmp_path: Path,
+):
+    """After `rm state.db.lock` a second process locks a new file: the first no longer leads
+    and cannot take the lead back while the second holds it."""
+    first, second = FileLeadership(tmp_path / "state.db"), FileLeadership(tmp_path / "state.db")
+    try:
+        assert first.try_acquire() and first.holds()
+        assert not second.try_acquire()
+        first.path.unlink()
+        assert not first.holds()
+        assert second.try_acquire() and second.holds()
+        assert not first.try_acquire()
+        second.release()
+        assert first.try_acquire() and first.holds()
+    finally:
+        first.release()
+        second.release()
+
+
+def test_a_replaced_lock_file_is_not_held(tmp_path: Path):
+    """A lock file moved over by another file (same path, other inode) is not ours."""
+    leadership = FileLeadership(tmp_path / "state.db")
+    try:
+        assert leadership.try_acquire()
+        other = tmp_path / "other"
+        other.write_text("1\n")
+        other.replace(leadership.path)
+        assert not leadership.holds()
+    finally:
+        leadership.release()
