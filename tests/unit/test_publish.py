@@ -200,6 +200,12 @@ class TestFilters:
         )
         assert verdict.publishes
 
+    def test_publish_after_holds_an_alert_reported_at_the_end_of_time(self):
+        """A report time near year 9999 with a legal delay holds the alert, never overflows."""
+        late = alert(report_time=datetime(9999, 12, 29, tzinfo=UTC))
+        verdict = screen_alert(late, PublishPolicy(publish_after=604800), now=T0, published=False)
+        assert verdict.kind is VerdictKind.HOLD
+
 
 class TestComments:
     def test_none_withholds_every_comment(self):
@@ -219,6 +225,15 @@ class TestComments:
         ]
         plan = published(events, policy(comments="marked"), current="identified")
         assert [call.body for call in plan.calls] == ["Fix deployed"]
+
+    def test_marker_matches_only_as_a_whole_token(self):
+        """#publicity does not carry the #public marker; only the whole token is removed."""
+        events = [
+            event(EventKind.COMMENT_ADDED, 1, "#publicity stunt"),
+            event(EventKind.COMMENT_ADDED, 2, "#public, #publicity done"),
+        ]
+        plan = published(events, policy(comments="marked"), current="identified")
+        assert [call.body for call in plan.calls] == [", #publicity done"]
 
     def test_all_publishes_plain_text(self):
         """A comment with markup is published as plain text by default."""
@@ -441,6 +456,10 @@ class TestConfig:
             ({"redact": ["ok", "[bad"]}, "incident_actions[0].redact[1]: invalid regular"),
             ({"redact": [""]}, "incident_actions[0].redact[0]: an empty pattern"),
             ({"publish_after": -1}, "incident_actions[0].publish_after: must be a number"),
+            ({"publish_after": float("nan")}, "incident_actions[0].publish_after: must be"),
+            ({"publish_after": float("inf")}, "incident_actions[0].publish_after: must be"),
+            ({"publish_after": 1e300}, "incident_actions[0].publish_after: must be"),
+            ({"publish_after": 604801}, "incident_actions[0].publish_after: must be"),
             ({"notify": ["created", "paged"]}, "incident_actions[0].notify: unknown write kind"),
             ({"comments": "some"}, "incident_actions[0].comments: 'some' is not one of"),
             (

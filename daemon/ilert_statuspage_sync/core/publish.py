@@ -74,16 +74,22 @@ def screen_comments(events: Sequence[Event], policy: PublishPolicy) -> list[Even
         if policy.comments == "none":
             withheld = 'comments = "none"'
         elif policy.comments == "marked":
-            if policy.comment_marker in text:
-                text = _without(text, policy.comment_marker)
+            marker = _marker_token(policy.comment_marker)
+            if marker.search(text):
+                text = _without(text, marker)
             else:
                 withheld = f'comments = "marked": no {policy.comment_marker!r} in the comment'
         screened.append(replace(event, comment=text, withheld=withheld))
     return screened
 
 
-def _without(text: str, marker: str) -> str:
-    lines = text.replace(marker, "").split("\n")
+def _marker_token(marker: str) -> re.Pattern[str]:
+    """The marker as a whole token: ``#public`` does not match inside ``#publicity``."""
+    return re.compile(re.escape(marker) + r"(?!\w)")
+
+
+def _without(text: str, marker: re.Pattern[str]) -> str:
+    lines = marker.sub("", text).split("\n")
     return "\n".join(_RUNS_OF_SPACES.sub(" ", line).strip() for line in lines).strip()
 
 
