@@ -390,6 +390,24 @@ class TestPublishPlan:
             published([event(EventKind.CREATED)], pol)
 
 
+class TestPublicText:
+    def test_names_are_one_line_and_names_and_bodies_lose_bidi_controls(self):
+        """A published name has no line break; no name or body keeps a bidi control."""
+        bidi = "\u202e\u2066\u200f"
+        spoof = alert(summary=f"db down\r\nall{bidi} fine", details=f"see{bidi} log\nnow")
+        plan = published(
+            [event(EventKind.CREATED)], PublishPolicy(), the_alert=spoof, for_alert=spoof
+        )
+        (call,) = plan.calls
+        assert (call.name, call.body) == ("db down all fine", "see log\nnow")
+
+    def test_templated_name_is_one_line(self):
+        """A template that writes a newline into the name still yields one line."""
+        plan = published([event(EventKind.CREATED)], policy({"name": "a\n{{ alert.id }}\u2029b"}))
+        (call,) = plan.calls
+        assert call.name == "a 7 b"
+
+
 class TestPreview:
     def test_preview_renders_each_write_of_a_sample_alert(self):
         """check's preview shows the create, the comment and the status changes as published."""

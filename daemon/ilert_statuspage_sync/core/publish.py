@@ -36,6 +36,7 @@ from ilert_statuspage_sync.core.plan import (
     Step,
 )
 from ilert_statuspage_sync.core.policy import PublishPolicy
+from ilert_statuspage_sync.core.storable import public_text
 from ilert_statuspage_sync.core.templates import alert_vars
 
 __all__ = [
@@ -157,10 +158,10 @@ def _render(
     name = None
     if call.kind is CallKind.CREATE:
         first = call.decisions[0].event
-        rendered = render("name", first).strip() or f"iLert alert {alert.id}"
-        name = clip(redact(rendered, policy.redact), MAX_NAME)
+        rendered = public_text(render("name", first), one_line=True).strip()
+        name = clip(redact(rendered or f"iLert alert {alert.id}", policy.redact), MAX_NAME)
     parts = _body_parts(call, render)
-    body_text = "\n\n".join(part for part in parts if part)
+    body_text = public_text("\n\n".join(part for part in parts if part))
     body = clip(redact(body_text, policy.redact), MAX_BODY) if body_text else None
     if call.kind is CallKind.UPDATE and body is None and call.status is None:
         return None
