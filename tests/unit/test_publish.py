@@ -124,6 +124,60 @@ class TestTemplates:
         with pytest.raises(RenderError):
             template.render({"event": "created"})
 
+    @pytest.mark.parametrize(
+        ("source", "fragment"),
+        [
+            ("ok\n{{ alert.summary|nosuchfilter }}", "template line 2: No filter named"),
+            ("{{ 7 ** 3000000 }}", "template line 1: **: result larger than"),
+            ("\n\n{{ 'x' * 1000000000 }}", "template line 3: *: result longer than"),
+        ],
+    )
+    def test_compile_errors_are_config_errors_with_the_line(self, source, fragment):
+        """A template that fails to compile (unknown filter, huge constant) is a ConfigError."""
+        with pytest.raises(ConfigError) as caught:
+            compile_template("name", source, "f.toml: incident_actions[0].templates.name")
+        assert str(caught.value).startswith("f.toml: incident_actions[0].templates.name: ")
+        assert fragment in str(caught.value)
+
+    @pytest.mark.parametrize(
+        "source",
+        [
+            "{% for joiner in [1] %}{% endfor %}{{ joiner }}",
+            "{% for namespace in [1] %}{% endfor %}{{ namespace }}",
+            "{% for range in [1] %}{% endfor %}{{ range(3) }}",
+            "{% for cycler, lipsum in [(1, 2)] %}{% endfor %}{{ cycler }}{{ lipsum }}",
+        ],
+    )
+    def test_a_name_out_of_scope_is_undefined_not_a_jinja_global(self, source):
+        """Jinja's globals are gone: a name bound elsewhere renders as an error, not a class."""
+        template = compile_template("name", source, "t")
+        with pytest.raises(RenderError, match="undefined"):
+            template.render({})
+
+    @pytest.mark.parametrize(
+        "source",
+        [
+            "{% set n = 3000000 %}{{ 7 ** n }}",
+            "{% set n = 1000000000 %}{{ 'x' * n }}",
+            "{% set n = 1000000000 %}{{ [1] * n }}",
+            "{% for a in 'x' * 10000 %}{% for b in 'x' * 10000 %}ab{% endfor %}{% endfor %}",
+        ],
+    )
+    def test_rendering_is_bounded(self, source):
+        """Huge powers, repetitions and runaway output fail that render quickly."""
+        template = compile_template("name", source, "t")
+        with pytest.raises(RenderError):
+            template.render({})
+
+    def test_loop_and_macro_variables_are_accepted(self):
+        """loop.index inside a for loop and macro parameters are ordinary Jinja."""
+        source = (
+            "{% macro tag(word) %}[{{ word }}]{% endmacro %}"
+            "{% for w in [alert.summary] %}{{ loop.index }}{{ tag(w) }}{% endfor %}"
+        )
+        template = compile_template("name", source, "t")
+        assert template.render({"alert": {"summary": "down"}}) == "1[down]"
+
     def test_alert_url_points_at_the_web_app(self):
         """api.ilert.com serves its web app on app.ilert.com; other hosts are kept."""
         assert alert_url("https://api.ilert.com", 5) == "https://app.ilert.com/alert/view?id=5"
