@@ -161,6 +161,9 @@ class TestTemplates:
             "{% set n = 1000000000 %}{{ 'x' * n }}",
             "{% set n = 1000000000 %}{{ [1] * n }}",
             "{% for a in 'x' * 10000 %}{% for b in 'x' * 10000 %}ab{% endfor %}{% endfor %}",
+            "{% for a in 'x' * 10000 %}{% for b in 'x' * 10000 %}{% endfor %}{% endfor %}",
+            "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
+            "{% for x in [1] recursive %}{{ loop([1]) }}{% endfor %}",
         ],
     )
     def test_rendering_is_bounded(self, source):

@@ -12,7 +12,7 @@ can neither print a Jinja internal nor hang or exhaust a pass.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -124,6 +124,28 @@ _ENV = _BoundedEnvironment(
 )
 _ENV.globals.clear()
 
+# Every {% for %} iterates through this filter (added to the tree at compile),
+# so nested loops that print nothing still stop. The budget travels in the
+# render context under a key no template can name (it has a space).
+MAX_ITERATIONS = 100_000
+_BUDGET_KEY = "loop budget"
+_BUDGET_FILTER = "_loop_budget"
+
+
+@pass_context
+def _loop_budget(context: Context, iterable: Any) -> Iterator[Any]:
+    budget = context.get(_BUDGET_KEY)
+    if not isinstance(budget, list):
+        raise SecurityError("loops are only counted inside a render")
+    for item in iterable:
+        budget[0] += 1
+        if budget[0] > MAX_ITERATIONS:
+            raise SecurityError(f"more than {MAX_ITERATIONS} loop iterations")
+        yield item
+
+
+_ENV.filters[_BUDGET_FILTER] = _loop_budget
+
 
 class RenderError(SyncError):
     """A template failed at run time: that item fails, the pass goes on."""
@@ -151,7 +173,14 @@ class CompiledTemplate:
             return self._bounded_render(context)
         except TemplateError as error:
             raise RenderError(f"template {self.where or self.key}: {error}") from None
-        except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as error:
+        except (
+            ArithmeticError,
+            LookupError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            RecursionError,  # a macro or recursive loop that calls itself forever
+        ) as error:
             raise RenderError(
                 f"template {self.where or self.key}: {type(error).__name__}: {error}"
             ) from None
@@ -160,7 +189,7 @@ class CompiledTemplate:
         """The output, refused once it passes ``MAX_RENDERED`` characters (a runaway loop)."""
         chunks: list[str] = []
         size = 0
-        for chunk in self._template.generate(**context):
+        for chunk in self._template.generate({**context, _BUDGET_KEY: [0]}):
             size += len(chunk)
             if size > MAX_RENDERED:
                 raise SecurityError(f"output longer than {MAX_RENDERED} characters")
@@ -220,7 +249,12 @@ def compile_template(key: str, source: str, where: str) -> CompiledTemplate:
         problem = _unknown_attribute(getattr_node)
         if problem:
             raise ConfigError(f"{where}: template line {getattr_node.lineno}: {problem}")
-    return CompiledTemplate(key, source, where, _compiling(where, lambda: _ENV.from_string(source)))
+    for loop in tree.find_all(nodes.For):
+        loop.iter = nodes.Filter(loop.iter, _BUDGET_FILTER, [], [], None, None, lineno=loop.lineno)
+    compiled = _compiling(
+        where, lambda: _ENV.template_class.from_code(_ENV, _ENV.compile(tree), {}, None)
+    )
+    return CompiledTemplate(key, source, where, compiled)
 
 
 def _compiling(where: str, step: Callable[[], _T]) -> _T:
