@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -163,14 +164,31 @@ class TestTemplates:
             "{% for a in 'x' * 10000 %}{% for b in 'x' * 10000 %}ab{% endfor %}{% endfor %}",
             "{% for a in 'x' * 10000 %}{% for b in 'x' * 10000 %}{% endfor %}{% endfor %}",
             "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
+            "{% set n = 1000000000 %}{{ 'x'|center(n) }}",
+            "{% set n = 1000000000 %}{{ 'x'|indent(n, true) }}",
+            "{% set n = 'y' * 99999 %}{{ ('x' * 99999)|replace('', n) }}",
+            "{{ '%1000000000d'|format(1) }}",
+            "{{ '** %.*f'|format(1000000000, 1.0) }}",
             "{% for x in [1] recursive %}{{ loop([1]) }}{% endfor %}",
         ],
     )
     def test_rendering_is_bounded(self, source):
-        """Huge powers, repetitions and runaway output fail that render quickly."""
+        """Huge powers, repetitions, filters and runaway output fail before using much memory."""
         template = compile_template("name", source, "t")
-        with pytest.raises(RenderError):
-            template.render({})
+        tracemalloc.start()
+        try:
+            with pytest.raises(RenderError):
+                template.render({})
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < 20_000_000
+
+    def test_sized_filters_still_work(self):
+        """center, indent, replace and format keep their ordinary meaning."""
+        source = "{{ 'ab'|center(4) }}|{{ 'a\nb'|indent(2) }}|{{ 'aa'|replace('a', 'b', 1) }}|"
+        template = compile_template("name", source + "{{ '** %03d'|format(7) }}", "t")
+        assert template.render({}) == " ab |a\n  b|ba|** 007"
 
     def test_loop_and_macro_variables_are_accepted(self):
         """loop.index inside a for loop and macro parameters are ordinary Jinja."""

@@ -12,6 +12,7 @@ can neither print a Jinja internal nor hang or exhaust a pass.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -145,6 +146,42 @@ def _loop_budget(context: Context, iterable: Any) -> Iterator[Any]:
 
 
 _ENV.filters[_BUDGET_FILTER] = _loop_budget
+
+
+# Filters whose arguments can build a huge string before the output cap sees it.
+def _center(value: Any, width: int = 80) -> str:
+    if _is_int(width) and width > MAX_RENDERED:
+        raise SecurityError(f"center: width above {MAX_RENDERED}")
+    return str(value).center(width)
+
+
+def _indent(value: Any, width: Any = 4, first: bool = False, blank: bool = False) -> str:
+    text = str(value)
+    pad = len(width) if isinstance(width, str) else width if _is_int(width) else 0
+    if pad * (text.count("\n") + 1) > MAX_RENDERED:
+        raise SecurityError(f"indent: result longer than {MAX_RENDERED}")
+    return str(_JINJA_INDENT(text, width, first, blank))
+
+
+def _replace(value: Any, old: Any, new: Any, count: int | None = None) -> str:
+    text, old, new = str(value), str(old), str(new)
+    hits = text.count(old) if count is None else min(count, text.count(old))
+    if len(text) + hits * max(len(new) - len(old), 0) > MAX_RENDERED:
+        raise SecurityError(f"replace: result longer than {MAX_RENDERED}")
+    return text.replace(old, new, -1 if count is None else count)
+
+
+def _format(value: Any, *args: Any, **kwargs: Any) -> str:
+    # printf widths and precisions ("%999999999d") are the only way % grows a string.
+    if _BIG_WIDTH.search(str(value)):
+        raise SecurityError("format: a width or precision of * or above 99999 is refused")
+    return str(_JINJA_FORMAT(value, *args, **kwargs))
+
+
+_JINJA_INDENT = _ENV.filters["indent"]
+_JINJA_FORMAT = _ENV.filters["format"]
+_BIG_WIDTH = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(?:\d*\.)?(?:\*|\d{6})")
+_ENV.filters.update(center=_center, indent=_indent, replace=_replace, format=_format)
 
 
 class RenderError(SyncError):
