@@ -8,6 +8,7 @@ compile and name only known variables (with the template's line).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -23,7 +24,10 @@ from ilert_statuspage_sync.core.policy import (
 from ilert_statuspage_sync.core.templates import TEMPLATE_KEYS, Templates, compile_template
 from ilert_statuspage_sync.errors import ConfigError
 
-__all__ = ["PUBLISH_KEYS", "parse_publish_policy"]
+__all__ = ["MAX_DELAY_SECONDS", "PUBLISH_KEYS", "parse_publish_policy"]
+
+# A week: longer than any flap worth guarding against, and far inside datetime's range.
+MAX_DELAY_SECONDS = 7 * 24 * 3600
 
 PUBLISH_KEYS = frozenset(
     {
@@ -88,8 +92,11 @@ class _PolicyReader:
 
     def seconds(self, key: str) -> float:
         value = self.table.get(key, 0)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise self.fail(key, "must be a number of seconds >= 0")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(key, f"must be a number of seconds from 0 to {MAX_DELAY_SECONDS}")
+        # NaN compares false with everything, so the range test alone would let it through.
+        if not math.isfinite(value) or not 0 <= value <= MAX_DELAY_SECONDS:
+            raise self.fail(key, f"must be a number of seconds from 0 to {MAX_DELAY_SECONDS}")
         return float(value)
 
     def notify(self) -> frozenset[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -124,6 +125,80 @@ class TestTemplates:
         with pytest.raises(RenderError):
             template.render({"event": "created"})
 
+    @pytest.mark.parametrize(
+        ("source", "fragment"),
+        [
+            ("ok\n{{ alert.summary|nosuchfilter }}", "template line 2: No filter named"),
+            ("{{ 7 ** 3000000 }}", "template line 1: **: result larger than"),
+            ("\n\n{{ 'x' * 1000000000 }}", "template line 3: *: result longer than"),
+        ],
+    )
+    def test_compile_errors_are_config_errors_with_the_line(self, source, fragment):
+        """A template that fails to compile (unknown filter, huge constant) is a ConfigError."""
+        with pytest.raises(ConfigError) as caught:
+            compile_template("name", source, "f.toml: incident_actions[0].templates.name")
+        assert str(caught.value).startswith("f.toml: incident_actions[0].templates.name: ")
+        assert fragment in str(caught.value)
+
+    @pytest.mark.parametrize(
+        "source",
+        [
+            "{% for joiner in [1] %}{% endfor %}{{ joiner }}",
+            "{% for namespace in [1] %}{% endfor %}{{ namespace }}",
+            "{% for range in [1] %}{% endfor %}{{ range(3) }}",
+            "{% for cycler, lipsum in [(1, 2)] %}{% endfor %}{{ cycler }}{{ lipsum }}",
+        ],
+    )
+    def test_a_name_out_of_scope_is_undefined_not_a_jinja_global(self, source):
+        """Jinja's globals are gone: a name bound elsewhere renders as an error, not a class."""
+        template = compile_template("name", source, "t")
+        with pytest.raises(RenderError, match="undefined"):
+            template.render({})
+
+    @pytest.mark.parametrize(
+        "source",
+        [
+            "{% set n = 3000000 %}{{ 7 ** n }}",
+            "{% set n = 1000000000 %}{{ 'x' * n }}",
+            "{% set n = 1000000000 %}{{ [1] * n }}",
+            "{% for a in 'x' * 10000 %}{% for b in 'x' * 10000 %}ab{% endfor %}{% endfor %}",
+            "{% for a in 'x' * 10000 %}{% for b in 'x' * 10000 %}{% endfor %}{% endfor %}",
+            "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
+            "{% set n = 1000000000 %}{{ 'x'|center(n) }}",
+            "{% set n = 1000000000 %}{{ 'x'|indent(n, true) }}",
+            "{% set n = 'y' * 99999 %}{{ ('x' * 99999)|replace('', n) }}",
+            "{{ '%1000000000d'|format(1) }}",
+            "{{ '** %.*f'|format(1000000000, 1.0) }}",
+            "{% for x in [1] recursive %}{{ loop([1]) }}{% endfor %}",
+        ],
+    )
+    def test_rendering_is_bounded(self, source):
+        """Huge powers, repetitions, filters and runaway output fail before using much memory."""
+        template = compile_template("name", source, "t")
+        tracemalloc.start()
+        try:
+            with pytest.raises(RenderError):
+                template.render({})
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < 20_000_000
+
+    def test_sized_filters_still_work(self):
+        """center, indent, replace and format keep their ordinary meaning."""
+        source = "{{ 'ab'|center(4) }}|{{ 'a\nb'|indent(2) }}|{{ 'aa'|replace('a', 'b', 1) }}|"
+        template = compile_template("name", source + "{{ '** %03d'|format(7) }}", "t")
+        assert template.render({}) == " ab |a\n  b|ba|** 007"
+
+    def test_loop_and_macro_variables_are_accepted(self):
+        """loop.index inside a for loop and macro parameters are ordinary Jinja."""
+        source = (
+            "{% macro tag(word) %}[{{ word }}]{% endmacro %}"
+            "{% for w in [alert.summary] %}{{ loop.index }}{{ tag(w) }}{% endfor %}"
+        )
+        template = compile_template("name", source, "t")
+        assert template.render({"alert": {"summary": "down"}}) == "1[down]"
+
     def test_alert_url_points_at_the_web_app(self):
         """api.ilert.com serves its web app on app.ilert.com; other hosts are kept."""
         assert alert_url("https://api.ilert.com", 5) == "https://app.ilert.com/alert/view?id=5"
@@ -200,6 +275,12 @@ class TestFilters:
         )
         assert verdict.publishes
 
+    def test_publish_after_holds_an_alert_reported_at_the_end_of_time(self):
+        """A report time near year 9999 with a legal delay holds the alert, never overflows."""
+        late = alert(report_time=datetime(9999, 12, 29, tzinfo=UTC))
+        verdict = screen_alert(late, PublishPolicy(publish_after=604800), now=T0, published=False)
+        assert verdict.kind is VerdictKind.HOLD
+
 
 class TestComments:
     def test_none_withholds_every_comment(self):
@@ -219,6 +300,15 @@ class TestComments:
         ]
         plan = published(events, policy(comments="marked"), current="identified")
         assert [call.body for call in plan.calls] == ["Fix deployed"]
+
+    def test_marker_matches_only_as_a_whole_token(self):
+        """#publicity does not carry the #public marker; only the whole token is removed."""
+        events = [
+            event(EventKind.COMMENT_ADDED, 1, "#publicity stunt"),
+            event(EventKind.COMMENT_ADDED, 2, "#public, #publicity done"),
+        ]
+        plan = published(events, policy(comments="marked"), current="identified")
+        assert [call.body for call in plan.calls] == [", #publicity done"]
 
     def test_all_publishes_plain_text(self):
         """A comment with markup is published as plain text by default."""
@@ -375,6 +465,24 @@ class TestPublishPlan:
             published([event(EventKind.CREATED)], pol)
 
 
+class TestPublicText:
+    def test_names_are_one_line_and_names_and_bodies_lose_bidi_controls(self):
+        """A published name has no line break; no name or body keeps a bidi control."""
+        bidi = "\u202e\u2066\u200f"
+        spoof = alert(summary=f"db down\r\nall{bidi} fine", details=f"see{bidi} log\nnow")
+        plan = published(
+            [event(EventKind.CREATED)], PublishPolicy(), the_alert=spoof, for_alert=spoof
+        )
+        (call,) = plan.calls
+        assert (call.name, call.body) == ("db down all fine", "see log\nnow")
+
+    def test_templated_name_is_one_line(self):
+        """A template that writes a newline into the name still yields one line."""
+        plan = published([event(EventKind.CREATED)], policy({"name": "a\n{{ alert.id }}\u2029b"}))
+        (call,) = plan.calls
+        assert call.name == "a 7 b"
+
+
 class TestPreview:
     def test_preview_renders_each_write_of_a_sample_alert(self):
         """check's preview shows the create, the comment and the status changes as published."""
@@ -441,6 +549,10 @@ class TestConfig:
             ({"redact": ["ok", "[bad"]}, "incident_actions[0].redact[1]: invalid regular"),
             ({"redact": [""]}, "incident_actions[0].redact[0]: an empty pattern"),
             ({"publish_after": -1}, "incident_actions[0].publish_after: must be a number"),
+            ({"publish_after": float("nan")}, "incident_actions[0].publish_after: must be"),
+            ({"publish_after": float("inf")}, "incident_actions[0].publish_after: must be"),
+            ({"publish_after": 1e300}, "incident_actions[0].publish_after: must be"),
+            ({"publish_after": 604801}, "incident_actions[0].publish_after: must be"),
             ({"notify": ["created", "paged"]}, "incident_actions[0].notify: unknown write kind"),
             ({"comments": "some"}, "incident_actions[0].comments: 'some' is not one of"),
             (

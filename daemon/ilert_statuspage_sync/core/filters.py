@@ -78,8 +78,10 @@ def _flap_guard(alert: Alert, policy: PublishPolicy, now: datetime) -> Verdict:
         if ended - alert.report_time < delay:
             return Verdict(VerdictKind.FILTER, "publish_after", "resolved within publish_after")
         return _PUBLISH
-    if now - alert.report_time < delay:
-        left = (alert.report_time + delay - now).total_seconds()
+    waited = now - alert.report_time
+    if waited < delay:
+        # delay - waited, never report_time + delay: a report time near year 9999 overflows.
+        left = (delay - waited).total_seconds()
         return Verdict(
             VerdictKind.HOLD, "publish_after", f"held by publish_after for {left:.0f}s more"
         )

@@ -36,6 +36,7 @@ from ilert_statuspage_sync.core.plan import (
     Step,
 )
 from ilert_statuspage_sync.core.policy import PublishPolicy
+from ilert_statuspage_sync.core.storable import public_text
 from ilert_statuspage_sync.core.templates import alert_vars
 
 __all__ = [
@@ -74,16 +75,22 @@ def screen_comments(events: Sequence[Event], policy: PublishPolicy) -> list[Even
         if policy.comments == "none":
             withheld = 'comments = "none"'
         elif policy.comments == "marked":
-            if policy.comment_marker in text:
-                text = _without(text, policy.comment_marker)
+            marker = _marker_token(policy.comment_marker)
+            if marker.search(text):
+                text = _without(text, marker)
             else:
                 withheld = f'comments = "marked": no {policy.comment_marker!r} in the comment'
         screened.append(replace(event, comment=text, withheld=withheld))
     return screened
 
 
-def _without(text: str, marker: str) -> str:
-    lines = text.replace(marker, "").split("\n")
+def _marker_token(marker: str) -> re.Pattern[str]:
+    """The marker as a whole token: ``#public`` does not match inside ``#publicity``."""
+    return re.compile(re.escape(marker) + r"(?!\w)")
+
+
+def _without(text: str, marker: re.Pattern[str]) -> str:
+    lines = marker.sub("", text).split("\n")
     return "\n".join(_RUNS_OF_SPACES.sub(" ", line).strip() for line in lines).strip()
 
 
@@ -151,10 +158,10 @@ def _render(
     name = None
     if call.kind is CallKind.CREATE:
         first = call.decisions[0].event
-        rendered = render("name", first).strip() or f"iLert alert {alert.id}"
-        name = clip(redact(rendered, policy.redact), MAX_NAME)
+        rendered = public_text(render("name", first), one_line=True).strip()
+        name = clip(redact(rendered or f"iLert alert {alert.id}", policy.redact), MAX_NAME)
     parts = _body_parts(call, render)
-    body_text = "\n\n".join(part for part in parts if part)
+    body_text = public_text("\n\n".join(part for part in parts if part))
     body = clip(redact(body_text, policy.redact), MAX_BODY) if body_text else None
     if call.kind is CallKind.UPDATE and body is None and call.status is None:
         return None

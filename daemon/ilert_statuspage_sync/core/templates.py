@@ -5,18 +5,22 @@ internals from a config file) with ``StrictUndefined`` (a misspelt variable is
 an error, never an empty string on a public page). Autoescaping is off: the
 output is plain text for Statuspage, not HTML. Every variable a template names
 is checked against ``VARIABLES`` when the config loads, so a typo is a config
-error with its line instead of a failed write at 3 a.m.
+error with its line instead of a failed write at 3 a.m. Jinja's globals are
+removed and ``*``/``**`` results and output length are bounded, so a template
+can neither print a Jinja internal nor hang or exhaust a pass.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
-from jinja2.exceptions import TemplateError
+from jinja2 import StrictUndefined, TemplateSyntaxError, nodes, pass_context
+from jinja2.exceptions import SecurityError, TemplateError
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from ilert_statuspage_sync.core.model import Alert, EventKind
@@ -63,7 +67,121 @@ DEFAULT_SOURCES: dict[str, str] = {
     "comment": "{{ comment.text }}",
 } | {key: "" for key in BODY_KEYS if key not in ("created", "comment")}
 
-_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+_T = TypeVar("_T")
+
+# What one render may build: a template is config, but a public page has no use
+# for a megabyte of text or a number Python cannot print.
+MAX_RENDERED = 100_000  # characters of output, and items of a repeated str or list
+MAX_INT_BITS = 10_000  # about 3,000 digits; str() refuses past 4,300
+
+
+@pass_context
+def _finalize(_context: Context, value: Any) -> Any:
+    """Needs the context, so Jinja cannot fold ``{{ ... }}`` into a constant at compile time."""
+    return value
+
+
+class _BoundedEnvironment(SandboxedEnvironment):
+    """The sandbox, with ``*`` and ``**`` refused when the result would be too large."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        """``left operator right``, or ``SecurityError`` before a too-large result is built."""
+        problem = _too_large(operator, left, right)
+        if problem:
+            raise SecurityError(f"{operator}: result {problem}")
+        return left**right if operator == "**" else left * right
+
+
+def _too_large(operator: str, left: Any, right: Any) -> str | None:
+    both_ints = _is_int(left) and _is_int(right)
+    if operator == "**":
+        if both_ints and right > 0 and right * (abs(left).bit_length() - 1) > MAX_INT_BITS:
+            return f"larger than {MAX_INT_BITS} bits"
+        return None
+    if both_ints and left.bit_length() + right.bit_length() > MAX_INT_BITS:
+        return f"larger than {MAX_INT_BITS} bits"
+    for sequence, count in ((left, right), (right, left)):
+        if (
+            isinstance(sequence, (str, list, tuple))
+            and _is_int(count)
+            and len(sequence) * count > MAX_RENDERED
+        ):
+            return f"longer than {MAX_RENDERED}"
+    return None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# optimized=False: no constant folding at compile time (``{{ 7 ** 3000000 }}``
+# would be computed while the config loads). No globals: ``range``, ``joiner``,
+# ``namespace``, ``cycler``, ``lipsum`` and ``dict`` are not what a status page
+# needs, and without them any name the context does not offer is undefined.
+_ENV = _BoundedEnvironment(
+    undefined=StrictUndefined, autoescape=False, optimized=False, finalize=_finalize
+)
+_ENV.globals.clear()
+
+# Every {% for %} iterates through this filter (added to the tree at compile),
+# so nested loops that print nothing still stop. The budget travels in the
+# render context under a key no template can name (it has a space).
+MAX_ITERATIONS = 100_000
+_BUDGET_KEY = "loop budget"
+_BUDGET_FILTER = "_loop_budget"
+
+
+@pass_context
+def _loop_budget(context: Context, iterable: Any) -> Iterator[Any]:
+    budget = context.get(_BUDGET_KEY)
+    if not isinstance(budget, list):
+        raise SecurityError("loops are only counted inside a render")
+    for item in iterable:
+        budget[0] += 1
+        if budget[0] > MAX_ITERATIONS:
+            raise SecurityError(f"more than {MAX_ITERATIONS} loop iterations")
+        yield item
+
+
+_ENV.filters[_BUDGET_FILTER] = _loop_budget
+
+
+# Filters whose arguments can build a huge string before the output cap sees it.
+def _center(value: Any, width: int = 80) -> str:
+    if _is_int(width) and width > MAX_RENDERED:
+        raise SecurityError(f"center: width above {MAX_RENDERED}")
+    return str(value).center(width)
+
+
+def _indent(value: Any, width: Any = 4, first: bool = False, blank: bool = False) -> str:
+    text = str(value)
+    pad = len(width) if isinstance(width, str) else width if _is_int(width) else 0
+    if pad * (text.count("\n") + 1) > MAX_RENDERED:
+        raise SecurityError(f"indent: result longer than {MAX_RENDERED}")
+    return str(_JINJA_INDENT(text, width, first, blank))
+
+
+def _replace(value: Any, old: Any, new: Any, count: int | None = None) -> str:
+    text, old, new = str(value), str(old), str(new)
+    hits = text.count(old) if count is None else min(count, text.count(old))
+    if len(text) + hits * max(len(new) - len(old), 0) > MAX_RENDERED:
+        raise SecurityError(f"replace: result longer than {MAX_RENDERED}")
+    return text.replace(old, new, -1 if count is None else count)
+
+
+def _format(value: Any, *args: Any, **kwargs: Any) -> str:
+    # printf widths and precisions ("%999999999d") are the only way % grows a string.
+    if _BIG_WIDTH.search(str(value)):
+        raise SecurityError("format: a width or precision of * or above 99999 is refused")
+    return str(_JINJA_FORMAT(value, *args, **kwargs))
+
+
+_JINJA_INDENT = _ENV.filters["indent"]
+_JINJA_FORMAT = _ENV.filters["format"]
+_BIG_WIDTH = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(?:\d*\.)?(?:\*|\d{6})")
+_ENV.filters.update(center=_center, indent=_indent, replace=_replace, format=_format)
 
 
 class RenderError(SyncError):
@@ -89,13 +207,31 @@ class CompiledTemplate:
         if not self.source:
             return ""
         try:
-            return str(self._template.render(**context))
+            return self._bounded_render(context)
         except TemplateError as error:
             raise RenderError(f"template {self.where or self.key}: {error}") from None
-        except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as error:
+        except (
+            ArithmeticError,
+            LookupError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            RecursionError,  # a macro or recursive loop that calls itself forever
+        ) as error:
             raise RenderError(
                 f"template {self.where or self.key}: {type(error).__name__}: {error}"
             ) from None
+
+    def _bounded_render(self, context: Mapping[str, Any]) -> str:
+        """The output, refused once it passes ``MAX_RENDERED`` characters (a runaway loop)."""
+        chunks: list[str] = []
+        size = 0
+        for chunk in self._template.generate({**context, _BUDGET_KEY: [0]}):
+            size += len(chunk)
+            if size > MAX_RENDERED:
+                raise SecurityError(f"output longer than {MAX_RENDERED} characters")
+            chunks.append(chunk)
+        return "".join(chunks)
 
 
 @dataclass(frozen=True)
@@ -122,12 +258,10 @@ def compile_template(key: str, source: str, where: str) -> CompiledTemplate:
 
     ``where`` is ``FILE: DOTTED.KEY`` so the message points at the setting.
     """
-    try:
-        tree = _ENV.parse(source)
-    except TemplateSyntaxError as error:
-        raise ConfigError(f"{where}: template line {error.lineno}: {error.message}") from None
+    tree = _compiling(where, lambda: _ENV.parse(source))
+    bound = _bound(tree)
     for node in tree.find_all(nodes.Name):
-        if node.ctx != "load" or _bound(tree, node.name):
+        if node.ctx != "load" or node.name in bound:
             continue
         if node.name not in VARIABLES:
             known = ", ".join(VARIABLES)
@@ -140,16 +274,58 @@ def compile_template(key: str, source: str, where: str) -> CompiledTemplate:
                 f"{where}: template line {node.lineno}: "
                 "'comment' is only known in templates.comment"
             )
+    for binop in tree.find_all((nodes.Mul, nodes.Pow)):
+        # Constants are refused at load; anything else is refused at render (call_binop).
+        if isinstance(binop.left, nodes.Const) and isinstance(binop.right, nodes.Const):
+            problem = _too_large(binop.operator, binop.left.value, binop.right.value)
+            if problem:
+                raise ConfigError(
+                    f"{where}: template line {binop.lineno}: {binop.operator}: result {problem}"
+                )
     for getattr_node in tree.find_all(nodes.Getattr):
         problem = _unknown_attribute(getattr_node)
         if problem:
             raise ConfigError(f"{where}: template line {getattr_node.lineno}: {problem}")
-    return CompiledTemplate(key, source, where, _ENV.from_string(source))
+    for loop in tree.find_all(nodes.For):
+        loop.iter = nodes.Filter(loop.iter, _BUDGET_FILTER, [], [], None, None, lineno=loop.lineno)
+    compiled = _compiling(
+        where, lambda: _ENV.template_class.from_code(_ENV, _ENV.compile(tree), {}, None)
+    )
+    return CompiledTemplate(key, source, where, compiled)
 
 
-def _bound(tree: nodes.Template, name: str) -> bool:
-    """A name the template binds itself ({% set %}, {% for %}) is not a context variable."""
-    return any(target.name == name for target in tree.find_all(nodes.Name) if target.ctx == "store")
+def _compiling(where: str, step: Callable[[], _T]) -> _T:
+    """Parse or compile; any failure (an unknown filter, a huge literal) is a ``ConfigError``."""
+    try:
+        return step()
+    except TemplateSyntaxError as error:
+        raise ConfigError(f"{where}: template line {error.lineno}: {error.message}") from None
+    except (TemplateError, ArithmeticError, ValueError, RecursionError) as error:
+        raise ConfigError(
+            f"{where}: template line {_line_of(error)}: {type(error).__name__}: {error}"
+        ) from None
+
+
+def _line_of(error: BaseException) -> str:
+    return str(getattr(error, "lineno", None) or "?")
+
+
+def _bound(tree: nodes.Template) -> frozenset[str]:
+    """Names the template binds itself: {% set %} and loop targets, macro parameters, ``loop``.
+
+    This check only keeps typos of context names out; whether a bound name is
+    in scope where it is used is decided at render (StrictUndefined, and there
+    are no globals), which ``check`` does for every template.
+    """
+    names = {
+        target.name for target in tree.find_all(nodes.Name) if target.ctx in ("store", "param")
+    }
+    if any(tree.find_all(nodes.For)):
+        names.add("loop")
+    names.update(macro.name for macro in tree.find_all(nodes.Macro))
+    if any(tree.find_all((nodes.Macro, nodes.CallBlock))):
+        names.update({"caller", "varargs", "kwargs"})
+    return frozenset(names)
 
 
 def _unknown_attribute(node: nodes.Getattr) -> str | None:
