@@ -352,14 +352,14 @@ def test_sync_dry_run_logs_the_transition_and_writes_nothing(
 def test_sync_exits_1_on_a_refused_item_and_status_shows_why(
     activated: Cli, ilert: IlertSimulator, statuspage: StatuspageSimulator
 ) -> None:
-    """A 422 on the create makes ``sync`` exit 1 once; ``history`` names why; it is never resent."""
+    """A 422 on the create makes ``sync`` exit 1; ``status`` names the reason; the retry waits."""
     alert_id = ilert.create_alert(AUTO_SOURCE, "Payments degraded")
     statuspage.inject_fault(422, {"error": "Name is invalid"}, times=1, method="POST")
 
     failed = activated.run("sync")
     assert failed.code == 1, failed.describe()
     assert statuspage.incidents() == []
-    warnings = [line for line in failed.logs() if line.get("event") == "write_refused"]
+    warnings = [line for line in failed.logs() if line.get("event") == "alert_sync_failed"]
     assert len(warnings) == 1, failed.describe()
     assert warnings[0]["alert_id"] == alert_id
     assert "Name is invalid" in warnings[0]["error"]
@@ -369,17 +369,20 @@ def test_sync_exits_1_on_a_refused_item_and_status_shows_why(
     line = _line_with(status.stdout, f" {alert_id} ")
     assert line.startswith("public-api"), status.stdout
     assert "created:failed" in line
+    assert "1x, retry " in line
+    assert "Name is invalid" in line
+    assert "HTTP 422" in line
 
     history = activated.run("history", "--json", "--alert", str(alert_id))
     rows = _json_lines(history.stdout)
     assert [(r["event"], r["outcome"]) for r in rows] == [("created", "failed")]
     assert "Name is invalid" in rows[0]["reason"]
-    assert "HTTP 422" in rows[0]["reason"]
 
-    # A refusal of the request itself can never succeed: the next pass does not resend it.
+    # A refused create stays a failure: the next pass, before the retry delay, does not
+    # resend it and still exits 1 (without its incident nothing of the alert is on the page).
     posts_before = len(statuspage.writes())
-    again = activated.run("sync")
-    assert again.code == 0, again.describe()
+    deferred = activated.run("sync")
+    assert deferred.code == 1, deferred.describe()
     assert len(statuspage.writes()) == posts_before
 
 
