@@ -118,7 +118,8 @@ class AlertFilter:
 
     def matches(self, alert: JsonObject) -> bool:
         return (
-            _in(self.states, alert.get("status"))
+            # A planted status outside the enum is malformed data: served to every query.
+            (alert.get("status") not in ALERT_STATES or _in(self.states, alert.get("status")))
             and _in(self.sources, _dig(alert, "alertSource", "id"))
             and _in(self.policies, _dig(alert, "escalationPolicy", "id"))
             and self._responder_matches(alert)
