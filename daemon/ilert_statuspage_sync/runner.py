@@ -316,12 +316,11 @@ class Syncer:
         known = repo.action_states(session, [], now)
         activations = [known[a.name].activated_at if a.name in known else None for a in auto]
         floor = None if None in activations else min(filter(None, activations))
+        since = floor - ACTIVATION_MARGIN if floor else None
+        start = self._cycle.resume((frozenset(sources), since))
         pages = listing_pages(self.config.ilert.requests_per_minute, self.config.poll_interval)
         return self.ilert.list_open_alerts(
-            sources=sources,
-            since=floor - ACTIVATION_MARGIN if floor else None,
-            start=self._cycle.start,
-            max_pages=pages,
+            sources=sources, since=since, start=start, max_pages=pages
         )
 
     def _pass_time(self, session: Session, opened: list[Alert], now: datetime) -> datetime:

@@ -20,7 +20,7 @@ a listing that loops). It ends that listing only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 
 __all__ = ["OpenSetCycle", "StallGuard", "listing_pages"]
 
@@ -50,6 +50,13 @@ class OpenSetCycle:
         self.start = 0
         self.complete = False
         self._seen: set[int] = set()
+        self._query: Hashable = None
+
+    def resume(self, query: Hashable) -> int:
+        """Where this pass's listing of ``query`` starts; a changed query starts a new cycle."""
+        if query != self._query:
+            self._query, self.start, self.complete = query, 0, False
+        return self.start
 
     def record(self, ids: Iterable[int], *, next_start: int, ended: bool) -> None:
         """One pass listed ``ids`` from ``self.start``; ``ended``: it reached the list's end."""
