@@ -2,17 +2,20 @@
 
 The pass, step by step:
 
-1. Read iLert's open alerts; iLert's time (its ``Date`` header, see
-   ``core.clock``) is this pass's time for cursors and activation, never the
-   local clock. Make sure every incident action has its state row (an
-   action's first sight is its activation time); on an empty database first
-   rebuild the links from Statuspage (``relink``).
+1. Read iLert's open alerts reported since the automatic actions' activation,
+   as many pages as the budget allows, resuming next pass (``core.listing``);
+   iLert's time (its ``Date`` header, see ``core.clock``) is this pass's time
+   for cursors and activation, never the local clock. Make sure every
+   incident action has its state row (an action's first sight is its
+   activation time); on an empty database first rebuild the links from
+   Statuspage (``relink``).
 2. Read every alert reported since the last pass minus an overlap window
    (catches alerts created and resolved between two polls, and those reported
-   while the daemon was down).
+   while the daemon was down); only the resolved ones when step 1 read all.
 3. Per action, pick the alerts it mirrors: automatic actions take alerts
-   reported after activation, manual ones only triggered alerts. Tracked
-   alerts that left the open set are read one by one to learn how they ended.
+   reported after activation, manual ones only triggered alerts (read by id).
+   Tracked alerts that left the open set (a whole listing cycle did not see
+   them) are read one by one to learn how they ended.
 4. Choose whose timelines to read: every alert with a changed snapshot or
    unfinished work, then the longest-unchecked ones, within the iLert budget.
 5. Per alert: settle any interrupted write, read new timeline entries, detect
