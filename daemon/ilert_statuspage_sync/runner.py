@@ -2,17 +2,20 @@
 
 The pass, step by step:
 
-1. Read iLert's open alerts; iLert's time (its ``Date`` header, see
-   ``core.clock``) is this pass's time for cursors and activation, never the
-   local clock. Make sure every incident action has its state row (an
-   action's first sight is its activation time); on an empty database first
-   rebuild the links from Statuspage (``relink``).
+1. Read iLert's open alerts reported since the automatic actions' activation,
+   as many pages as the budget allows, resuming next pass (``core.listing``);
+   iLert's time (its ``Date`` header, see ``core.clock``) is this pass's time
+   for cursors and activation, never the local clock. Make sure every
+   incident action has its state row (an action's first sight is its
+   activation time); on an empty database first rebuild the links from
+   Statuspage (``relink``).
 2. Read every alert reported since the last pass minus an overlap window
    (catches alerts created and resolved between two polls, and those reported
-   while the daemon was down).
+   while the daemon was down); only the resolved ones when step 1 read all.
 3. Per action, pick the alerts it mirrors: automatic actions take alerts
-   reported after activation, manual ones only triggered alerts. Tracked
-   alerts that left the open set are read one by one to learn how they ended.
+   reported after activation, manual ones only triggered alerts (read by id).
+   Tracked alerts that left the open set (a whole listing cycle did not see
+   them) are read one by one to learn how they ended.
 4. Choose whose timelines to read: every alert with a changed snapshot or
    unfinished work, then the longest-unchecked ones, within the iLert budget.
 5. Per alert: settle any interrupted write, read new timeline entries, detect
@@ -42,13 +45,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ilert_statuspage_sync import shutdown
 from ilert_statuspage_sync.apply import Applier
-from ilert_statuspage_sync.clients.ilert import IlertClient
+from ilert_statuspage_sync.clients.ilert import PAGE_SIZE, IlertClient, OpenListing
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
 from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.core.clock import ACTIVATION_MARGIN, PLAUSIBLE_SKEW, due_at, ilert_time
 from ilert_statuspage_sync.core.diff import detect_events, settled_mirror
 from ilert_statuspage_sync.core.filters import Verdict, VerdictKind, screen_alert
 from ilert_statuspage_sync.core.intents import Writer
+from ilert_statuspage_sync.core.listing import OpenSetCycle, listing_pages
 from ilert_statuspage_sync.core.model import Alert, AlertStatus, Event, LogEntry
 from ilert_statuspage_sync.core.parse import parse_alert
 from ilert_statuspage_sync.core.plan import Plan, plan_calls
@@ -184,6 +188,8 @@ class Syncer:
         self.healer = DuplicateHealer(config, statuspage, self.guard, dry_run)
         # iLert's time at this pass's first read (see core.clock).
         self._ilert_now: datetime | None = None
+        # Where the open-set listing resumes; in memory, a restart lists from the start.
+        self._cycle = OpenSetCycle()
 
     def run_pass(self) -> PassReport:
         """One pass over every incident action."""
@@ -255,10 +261,12 @@ class Syncer:
         if not self.config.incident_actions:
             # No incident action: nothing to read (no sources would mean every alert).
             return {}, {}, now
-        sources = {s for action in self.config.incident_actions for s in action.alert_sources}
+        # Manual actions read their triggered alerts by id: only automatic ones list.
+        auto = [action for action in self.config.incident_actions if not action.manual]
+        sources = {s for action in auto for s in action.alert_sources}
         try:
-            raw = self.ilert.list_alerts(sources=sources, states=("PENDING", "ACCEPTED"))
-            opened = [alert for alert in map(self._parse, raw) if alert is not None]
+            listing = self._list_open(session, auto, sources, now)
+            opened = [alert for alert in map(self._parse, listing.items) if alert is not None]
             ilert_now = self._pass_time(session, opened, now)
             try:
                 states = self._action_states(session, ilert_now, now)
@@ -267,7 +275,15 @@ class Syncer:
                 return None
             cursors = [state.last_poll_at or state.activated_at for state in states.values()]
             since = min(cursors) - OVERLAP
-            recent = self.ilert.list_alerts(sources=sources, since=since)
+            # A whole open set in hand: the newly reported ones still to learn are the resolved.
+            whole = listing.ended and self._cycle.start == 0
+            recent = (
+                self.ilert.list_alerts(
+                    sources=sources, states=("RESOLVED",) if whole else (), since=since
+                )
+                if sources
+                else []
+            )
         except TransientApiError as error:
             report.ilert_ok = False
             self.ilert_health.failed(error, now)
@@ -277,13 +293,38 @@ class Syncer:
             log.error("ilert_read_failed", error=scrub(str(error)))
             return None
         self.ilert_health.succeeded(now)
-        self._ilert_calls += 2 + (len(raw) + len(recent)) // 100
+        if listing.stalled:
+            report.ilert_ok = False  # the pass syncs what it read; the next one lists anew
+            log.error("ilert_listing_stalled", error=scrub(listing.stalled))
+        ids = (alert.id for alert in opened)
+        self._cycle.record(ids, next_start=listing.next_start, ended=listing.ended)
+        self._ilert_calls += listing.pages + (1 + len(recent) // PAGE_SIZE if sources else 0)
         alerts = {alert.id: alert for alert in opened}
         for item in recent:
             alert = self._parse(item)
             if alert is not None:
                 alerts[alert.id] = alert
         return states, alerts, ilert_now
+
+    def _list_open(
+        self, session: Session, auto: Sequence[IncidentAction], sources: set[int], now: datetime
+    ) -> OpenListing:
+        """This pass's share of the open set, from the cycle's resume point (core.listing).
+
+        Listed from the earliest activation less a margin, so alerts reported
+        before it are never fetched; an action seen for the first time lists all.
+        """
+        if not sources:
+            return OpenListing(ended=True)
+        known = repo.action_states(session, [], now)
+        activations = [known[a.name].activated_at if a.name in known else None for a in auto]
+        floor = None if None in activations else min(filter(None, activations))
+        since = floor - ACTIVATION_MARGIN if floor else None
+        start = self._cycle.resume((frozenset(sources), since))
+        pages = listing_pages(self.config.ilert.requests_per_minute, self.config.poll_interval)
+        return self.ilert.list_open_alerts(
+            sources=sources, since=since, start=start, max_pages=pages
+        )
 
     def _pass_time(self, session: Session, opened: list[Alert], now: datetime) -> datetime:
         """iLert's time at this pass's first read (core.clock); the local clock is a last resort."""
@@ -442,6 +483,8 @@ class Syncer:
             wanted = link.is_open and (not action.manual or link.triggered_at is not None)
             if not wanted or alert_id in chosen:
                 continue
+            if not action.manual and self._cycle.may_be_open(alert_id):
+                continue  # unread this cycle, or listed open earlier in it: not closed
             if self._waiting(link, now):
                 report.deferred_items += 1
                 continue

@@ -9,20 +9,37 @@ with no total: the last page is the first one shorter than asked.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from ilert_statuspage_sync.clients.http import HttpService
+from ilert_statuspage_sync.core.listing import StallGuard
 from ilert_statuspage_sync.core.model import LogEntry
 from ilert_statuspage_sync.core.parse import parse_log_entry
 from ilert_statuspage_sync.errors import PayloadError
 
-__all__ = ["PAGE_SIZE", "IlertClient"]
+__all__ = ["PAGE_SIZE", "IlertClient", "ListingStalledError", "OpenListing"]
 
 PAGE_SIZE = 100
+OPEN_STATES = ("PENDING", "ACCEPTED")
 SOURCE_PAGE_SIZE = 50  # GET /api/alert-sources allows at most 50 per page
-MAX_PAGES = 50  # 5,000 alerts per query: past that something is wrong, not busy
+
+
+class ListingStalledError(PayloadError):
+    """The server answered a full page with nothing new: the listing makes no progress."""
+
+
+@dataclass
+class OpenListing:
+    """What one pass read of a listing it may not finish (see ``core.listing``)."""
+
+    items: list[Any] = field(default_factory=list)
+    pages: int = 0  # requests made
+    next_start: int = 0  # where the next pass resumes (0 once ended or stalled)
+    ended: bool = False  # a short page ended the list
+    stalled: str | None = None  # why the listing was cut short by a non-progress
 
 
 class IlertClient:
@@ -45,6 +62,33 @@ class IlertClient:
         if since is not None:
             params["from"] = _iso(since)
         return list(self._pages("/api/alerts", params))
+
+    def list_open_alerts(
+        self,
+        *,
+        sources: Iterable[int],
+        since: datetime | None,
+        start: int,
+        max_pages: int,
+    ) -> OpenListing:
+        """Open alerts of ``sources`` reported since ``since``, ``max_pages`` from ``start``."""
+        params: dict[str, Any] = {"sources": sorted(set(sources)), "states": list(OPEN_STATES)}
+        if since is not None:
+            params["from"] = _iso(since)
+        read = OpenListing()
+        try:
+            for page in self._page_lists("/api/alerts", params, start=start):
+                read.pages += 1
+                read.items.extend(page)
+                if len(page) < PAGE_SIZE:
+                    read.ended = True
+                elif read.pages >= max_pages:
+                    read.next_start = start + read.pages * PAGE_SIZE
+                    break
+        except ListingStalledError as error:
+            read.pages += 1
+            read.stalled = str(error)
+        return read
 
     def server_time(self) -> datetime | None:
         """iLert's clock per the ``Date`` of its last answer; None when absent or unreadable."""
@@ -86,17 +130,31 @@ class IlertClient:
             yield from page
 
     def _page_lists(
-        self, path: str, params: dict[str, Any], size: int = PAGE_SIZE
+        self, path: str, params: dict[str, Any], size: int = PAGE_SIZE, *, start: int = 0
     ) -> Iterator[list[Any]]:
-        for number in range(MAX_PAGES):
-            query = {**params, "start-index": number * size, "max-results": size}
-            page = self.http.get(path, query)
+        """Pages until the first short one (no total exists); no cap, only a stall guard."""
+        guard = StallGuard()
+        offset = start
+        while True:
+            page = self.http.get(path, {**params, "start-index": offset, "max-results": size})
             if not isinstance(page, list):
                 raise PayloadError(f"ilert: GET {path} did not answer a JSON list")
+            if len(page) >= size and not guard.fresh([_key(item) for item in page]):
+                raise ListingStalledError(
+                    f"ilert: GET {path} at start-index {offset} served only items it had "
+                    "already served: the listing makes no progress"
+                )
             yield page
             if len(page) < size:
                 return
-        raise PayloadError(f"ilert: GET {path} still had more after {MAX_PAGES} pages")
+            offset += size
+
+
+def _key(item: object) -> object:
+    """An item's identity for the stall guard: its id, else its whole text."""
+    if isinstance(item, dict) and isinstance(item.get("id"), int | str):
+        return item["id"]
+    return repr(item)
 
 
 def _iso(moment: datetime) -> str:

@@ -118,7 +118,8 @@ class AlertFilter:
 
     def matches(self, alert: JsonObject) -> bool:
         return (
-            _in(self.states, alert.get("status"))
+            # A planted status outside the enum is malformed data: served to every query.
+            (_unknown_status(alert.get("status")) or _in(self.states, alert.get("status")))
             and _in(self.sources, _dig(alert, "alertSource", "id"))
             and _in(self.policies, _dig(alert, "escalationPolicy", "id"))
             and self._responder_matches(alert)
@@ -137,6 +138,10 @@ class AlertFilter:
             return True
         after_start = self.since is None or reported >= self.since
         return after_start and (self.until is None or reported < self.until)
+
+
+def _unknown_status(value: object) -> bool:
+    return not isinstance(value, str) or value not in ALERT_STATES
 
 
 def _in(wanted: set[str] | frozenset[int], value: object) -> bool:

@@ -91,6 +91,10 @@ class IlertSimulator(SimulatorServer):
         self._next_alert_id = 1
         self._next_log_entry_id = 1
         self._alert_sources: dict[int, JsonObject] = {}
+        self._alerts_served = 0
+        # Bumped by every change to an alert: a paged listing filters and sorts once.
+        self._generation = 0
+        self._listed: tuple[object, list[JsonObject]] | None = None
 
     # -- HTTP --------------------------------------------------------------
 
@@ -146,6 +150,7 @@ class IlertSimulator(SimulatorServer):
             return SimResponse(200, {"count": self._count_alerts(request.query)})
         alert_id = _alert_id(segments[2])
         if len(segments) == 3:
+            self._alerts_served += 1
             return SimResponse(200, copy.deepcopy(self._stored(alert_id)))
         return SimResponse(200, self._list_log_entries(alert_id, request.query))
 
@@ -184,9 +189,15 @@ class IlertSimulator(SimulatorServer):
     def _list_alerts(self, query: Mapping[str, list[str]]) -> list[JsonObject]:
         wanted = AlertFilter.from_query(query)
         start, limit = paging(query)
-        alerts = [alert for alert in self._alerts.values() if wanted.matches(alert)]
-        alerts.sort(key=newest_first, reverse=True)
-        return copy.deepcopy(alerts[start : start + limit])
+        paged = {"start-index", "max-results"}
+        key = (self._generation, sorted((k, v) for k, v in query.items() if k not in paged))
+        if self._listed is None or self._listed[0] != key:
+            alerts = [alert for alert in self._alerts.values() if wanted.matches(alert)]
+            alerts.sort(key=newest_first, reverse=True)
+            self._listed = (key, alerts)
+        page = self._listed[1][start : start + limit]
+        self._alerts_served += len(page)
+        return copy.deepcopy(page)
 
     def _count_alerts(self, query: Mapping[str, list[str]]) -> int:
         wanted = AlertFilter.from_query(query)
@@ -397,10 +408,17 @@ class IlertSimulator(SimulatorServer):
 
     # -- control surface: raw data ------------------------------------------
 
+    @property
+    def alerts_served(self) -> int:
+        """How many alert objects the API has served so far (list items plus reads by id)."""
+        with self._lock:
+            return self._alerts_served
+
     def set_raw_alert(self, alert_id: int, payload: dict[str, Any]) -> None:
         """Serve `payload` verbatim as alert `alert_id` (may be malformed on purpose)."""
         with self._lock:
             self._alerts[alert_id] = copy.deepcopy(payload)
+            self._generation += 1
             self._log_entries.setdefault(alert_id, [])
             self._next_alert_id = max(self._next_alert_id, alert_id + 1)
 
@@ -475,6 +493,7 @@ class IlertSimulator(SimulatorServer):
     ) -> int:
         entry_id = self._next_log_entry_id
         self._next_log_entry_id += 1
+        self._generation += 1  # every change to an alert is logged
         group = "ALERT_SOURCE_EVENTS" if entry_type == "AlertReceivedLogEntry" else "ALERT_UPDATES"
         self._log_entries.setdefault(alert_id, []).append(
             {

@@ -1,0 +1,43 @@
+"""core.listing: the open-set listing's page budget, resume point and stall guard."""
+
+from __future__ import annotations
+
+from ilert_statuspage_sync.core.listing import OpenSetCycle, StallGuard, listing_pages
+
+
+def test_listing_pages_leave_one_request_for_the_newly_reported_query():
+    """A pass lists its iLert budget less one request, and never less than one page."""
+    assert listing_pages(120, 30) == 59
+    assert listing_pages(1, 5) == 1
+
+
+def test_stall_guard_flags_a_page_with_nothing_new():
+    """The same page twice, or a page of already-served items, is a stall; new items are not."""
+    guard = StallGuard()
+    assert guard.fresh([1, 2, 3])
+    assert guard.fresh([3, 4, 5])  # overlap after a shift still progresses
+    assert not guard.fresh([1, 2, 3])
+    assert guard.fresh([])
+
+
+def test_absence_proves_a_closure_only_after_a_complete_cycle():
+    """Until a cycle has read the whole open set, an unseen alert may still be open."""
+    cycle = OpenSetCycle()
+    assert cycle.resume("q") == 0
+    cycle.record([1, 2], next_start=200, ended=False)
+    assert cycle.may_be_open(3) and cycle.resume("q") == 200
+    cycle.record([3], next_start=0, ended=True)
+    assert cycle.may_be_open(1) and cycle.may_be_open(3)  # seen earlier in this cycle
+    assert not cycle.may_be_open(4)
+    assert cycle.resume("q") == 0
+    cycle.record([4], next_start=0, ended=True)  # a new cycle forgets the old one
+    assert not cycle.may_be_open(1)
+
+
+def test_a_changed_query_starts_a_new_cycle():
+    """Offsets of one query mean nothing in another: a new query lists from the start."""
+    cycle = OpenSetCycle()
+    cycle.resume("old")
+    cycle.record([1], next_start=500, ended=False)
+    assert cycle.resume("new") == 0
+    assert cycle.may_be_open(99)
