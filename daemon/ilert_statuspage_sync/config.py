@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from ilert_statuspage_sync.core.lifecycle import LIFECYCLES
 from ilert_statuspage_sync.core.policy import PublishPolicy
+from ilert_statuspage_sync.core.storable import ID_MAX as MAX_ID
 from ilert_statuspage_sync.errors import ConfigError
 from ilert_statuspage_sync.publish_config import PUBLISH_KEYS, parse_publish_policy
 
@@ -45,6 +46,9 @@ NOTHING_TO_MIRROR = (
     "no [[incident_actions]]: nothing to mirror; add one (`discover --write` shows examples)"
 )
 MAX_POLL_INTERVAL = 86_400.0
+# Far above any vendor limit (60 to 120 a minute), far below what overflows a pacer's float.
+MAX_REQUESTS_PER_MINUTE = 100_000
+_PAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class Secret:
@@ -218,7 +222,7 @@ def parse_config(
         connectors=connectors,
         incident_actions=actions,
         poll_interval=reader.poll_interval(data.get("poll_interval", 30)),
-        database_url=reader.string(data, "database_url", "", default="sqlite:///state.db"),
+        database_url=reader.database_url(data),
         lifecycle=reader.choice(data, "lifecycle", "", tuple(LIFECYCLES), "classic"),
         log_level=reader.choice(data, "log_level", "", _LOG_LEVELS, "info"),
         metrics=reader.metrics(data.get("metrics")),
@@ -277,6 +281,15 @@ class _Reader:
             raise self.fail(_join(prefix, key), f"{value!r} is not one of {', '.join(allowed)}")
         return value
 
+    def database_url(self, data: Mapping[str, Any]) -> str:
+        value = self.string(data, "database_url", "", default="sqlite:///state.db")
+        # A NUL or line break would reach the driver (an internal error) or a log line.
+        if not value.isprintable():
+            raise self.fail(
+                "database_url", "holds a control character (e.g. NUL or a line break); remove it"
+            )
+        return value
+
     def poll_interval(self, value: object) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail("poll_interval", f"must be a number of seconds, got {_kind(value)}")
@@ -299,6 +312,12 @@ class _Reader:
             raise self.fail(
                 _join(prefix, "api_url"), "give only scheme and host; the client adds /api or /v1"
             )
+        try:
+            port = parts.port  # raises ValueError for a port outside 0..65535 or not a number
+        except ValueError:
+            port = 0
+        if port == 0:
+            raise self.fail(_join(prefix, "api_url"), f"{value!r}: port must be 1 to 65535")
         insecure = table.get("allow_insecure_http", False)
         if not isinstance(insecure, bool):
             raise self.fail(_join(prefix, "allow_insecure_http"), "must be true or false")
@@ -317,6 +336,11 @@ class _Reader:
             raise self.fail(
                 _join(prefix, "requests_per_minute"),
                 f"must be a whole number >= 1, got {_kind(value)}",
+            )
+        if value > MAX_REQUESTS_PER_MINUTE:
+            raise self.fail(
+                _join(prefix, "requests_per_minute"),
+                f"must be at most {MAX_REQUESTS_PER_MINUTE:,} (the vendors allow 60 to 120)",
             )
         return value
 
@@ -452,7 +476,7 @@ class _Reader:
             name=self.stored_string(table, "name", prefix, 200),
             alert_sources=self.sources(table.get("alert_sources"), _join(prefix, "alert_sources")),
             connector=connector,
-            page_id=self.stored_string(table, "page_id", prefix, 64),
+            page_id=self.page_id(table, prefix),
             trigger_mode=self.choice(
                 table, "trigger_mode", prefix, ("automatic", "manual"), "automatic"
             ),
@@ -467,11 +491,24 @@ class _Reader:
             raise self.fail(_join(prefix, key), f"must be at most {limit} printable characters")
         return value
 
+    def page_id(self, table: Mapping[str, Any], prefix: str) -> str:
+        """A Statuspage page id: it becomes a request path segment, so no / ? # or dots."""
+        value = self.string(table, "page_id", prefix)
+        if not _PAGE_ID.fullmatch(value):
+            raise self.fail(
+                _join(prefix, "page_id"),
+                "must be at most 64 printable characters, only letters, digits, '-' or '_' "
+                "(the id in the page's API URL)",
+            )
+        return value
+
     def sources(self, value: object, key: str) -> tuple[int, ...]:
         if not isinstance(value, list) or not value:
             raise self.fail(key, "must be a non-empty list of alert source ids")
         if not all(isinstance(item, int) and not isinstance(item, bool) for item in value):
             raise self.fail(key, "alert source ids must be integers")
+        if not all(1 <= item <= MAX_ID for item in value):
+            raise self.fail(key, f"alert source ids must be from 1 to {MAX_ID} (2^63-1)")
         return tuple(value)
 
     def metrics(self, value: object) -> MetricsConfig:

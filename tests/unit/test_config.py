@@ -301,6 +301,55 @@ class TestWrongValues:
         assert message.startswith(f"{ORIGIN}: {dotted}: ")
         assert fragment in message
 
+    @pytest.mark.parametrize(
+        ("line", "dotted", "fragment"),
+        [
+            ('database_url = "sqlite:///a\\u0000b"', "database_url", "control character"),
+            ('database_url = "sqlite:///a\\nb"', "database_url", "control character"),
+            ('page_id = "abc/def"', "incident_actions[0].page_id", "letters, digits"),
+            ('page_id = "abc?x=1"', "incident_actions[0].page_id", "letters, digits"),
+            ('page_id = "abc#x"', "incident_actions[0].page_id", "letters, digits"),
+            ('page_id = "../x"', "incident_actions[0].page_id", "letters, digits"),
+            (f'page_id = "{"a" * 65}"', "incident_actions[0].page_id", "at most 64"),
+            ("alert_sources = [-1]", "incident_actions[0].alert_sources", "from 1 to"),
+            ("alert_sources = [0]", "incident_actions[0].alert_sources", "from 1 to"),
+            (
+                "alert_sources = [100000000000000000000000]",
+                "incident_actions[0].alert_sources",
+                "from 1 to",
+            ),
+            ("alert_sources = [9223372036854775807]", None, "ok"),
+            ('api_url = "https://api.ilert.com:99999"', "ilert.api_url", "port must be"),
+            ('api_url = "https://api.ilert.com:0"', "ilert.api_url", "port must be"),
+            ('api_url = "https://api.ilert.com:x"', "ilert.api_url", "port must be"),
+            (
+                "requests_per_minute = 100000000000000000000000",
+                "ilert.requests_per_minute",
+                "at most",
+            ),
+            ("requests_per_minute = 100001", "ilert.requests_per_minute", "at most 100,000"),
+        ],
+    )
+    def test_hostile_values_in_a_file_name_the_file_and_key(self, tmp_path, line, dotted, fragment):
+        """Out-of-range ids, ports, rates, page ids and control characters are ConfigErrors."""
+        key = line.partition(" ")[0]
+        table = {"database_url": None, "api_url": "[ilert]", "requests_per_minute": "[ilert]"}
+        marker = table.get(key, "[[incident_actions]]")
+        lines = [text for text in MINIMAL_TOML.splitlines() if not text.startswith(f"{key} =")]
+        if marker is None:
+            lines.insert(0, line)
+        else:
+            lines.insert(lines.index(marker) + 1, line)
+        path = _write(tmp_path / "config.toml", "\n".join(lines) + "\n")
+        if fragment == "ok":
+            assert load_config(path, ENV).incident_actions[0].alert_sources == (2**63 - 1,)
+            return
+        with pytest.raises(ConfigError) as caught:
+            load_config(path, ENV)
+        assert str(caught.value).startswith(f"{path}: {dotted}: ")
+        assert fragment in str(caught.value)
+        assert "\n" not in str(caught.value)
+
     @pytest.mark.parametrize("value", [0, 4.9, -30], ids=["zero", "just-below", "negative"])
     def test_poll_interval_below_minimum_is_rejected(self, data, value):
         """A poll interval under five seconds is refused, naming the minimum."""
