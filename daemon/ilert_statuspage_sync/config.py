@@ -48,6 +48,7 @@ NOTHING_TO_MIRROR = (
 MAX_POLL_INTERVAL = 86_400.0
 # Far above any vendor limit (60 to 120 a minute), far below what overflows a pacer's float.
 MAX_REQUESTS_PER_MINUTE = 100_000
+_NO_CONTROL = "remove it (e.g. a NUL, tab or line break)"
 _PAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -222,7 +223,7 @@ def parse_config(
         connectors=connectors,
         incident_actions=actions,
         poll_interval=reader.poll_interval(data.get("poll_interval", 30)),
-        database_url=reader.database_url(data),
+        database_url=reader.string(data, "database_url", "", default="sqlite:///state.db"),
         lifecycle=reader.choice(data, "lifecycle", "", tuple(LIFECYCLES), "classic"),
         log_level=reader.choice(data, "log_level", "", _LOG_LEVELS, "info"),
         metrics=reader.metrics(data.get("metrics")),
@@ -259,13 +260,22 @@ class _Reader:
         return value
 
     def string(
-        self, table: Mapping[str, Any], key: str, prefix: str, default: str | None = None
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        prefix: str,
+        default: str | None = None,
+        *,
+        printable: bool = True,
     ) -> str:
         value = table.get(key, default)
         if value is None:
             raise self.fail(_join(prefix, key), "missing")
         if not isinstance(value, str) or not value.strip():
             raise self.fail(_join(prefix, key), f"must be a non-empty string, got {_kind(value)}")
+        if printable and not value.strip().isprintable():
+            # A NUL or line break would reach a driver, a path or a log line (not echoed).
+            raise self.fail(_join(prefix, key), f"holds a control character; {_NO_CONTROL}")
         return value.strip()
 
     def choice(
@@ -279,15 +289,6 @@ class _Reader:
         value = self.string(table, key, prefix, default)
         if value not in allowed:
             raise self.fail(_join(prefix, key), f"{value!r} is not one of {', '.join(allowed)}")
-        return value
-
-    def database_url(self, data: Mapping[str, Any]) -> str:
-        value = self.string(data, "database_url", "", default="sqlite:///state.db")
-        # A NUL or line break would reach the driver (an internal error) or a log line.
-        if not value.isprintable():
-            raise self.fail(
-                "database_url", "holds a control character (e.g. NUL or a line break); remove it"
-            )
         return value
 
     def poll_interval(self, value: object) -> float:
@@ -357,6 +358,9 @@ class _Reader:
             # Never echo the value: it may be a real key written without quotes.
             raise self.fail(dotted, "must be a non-empty string (in quotes)")
         name = table[key].strip()
+        if key != "api_key" and not name.isprintable():
+            # A NUL would reach open() or the environment as an internal error.
+            raise self.fail(dotted, f"holds a control character (content not shown); {_NO_CONTROL}")
         if key == "api_key":
             return Secret(self._one_line(name, dotted, "the key")), "inline"
         if key == "api_key_env":
@@ -486,7 +490,7 @@ class _Reader:
 
     def stored_string(self, table: Mapping[str, Any], key: str, prefix: str, limit: int) -> str:
         """A string the state database stores in a String(limit) column, as it is."""
-        value = self.string(table, key, prefix)
+        value = self.string(table, key, prefix, printable=False)  # checked here, with the limit
         if len(value) > limit or not value.isprintable():
             raise self.fail(_join(prefix, key), f"must be at most {limit} printable characters")
         return value

@@ -275,6 +275,13 @@ class TestWrongValues:
             (("connectors", "main"), [], "connectors.main", "must be a table"),
             (("log_level",), "verbose", "log_level", "is not one of debug, info"),
             (("database_url",), 5, "database_url", "must be a non-empty string"),
+            (("metrics", "textfile"), "/tmp/a\x00b.prom", "metrics.textfile", "control character"),
+            (
+                ("connectors", "main", "api_url"),
+                "https://x\x00y",
+                "connectors.main.api_url",
+                "control",
+            ),
         ],
         ids=[
             "poll-interval-string",
@@ -292,6 +299,8 @@ class TestWrongValues:
             "connector-not-a-table",
             "log-level",
             "database-url-number",
+            "textfile-nul",
+            "api-url-nul",
         ],
     )
     def test_wrong_value_names_the_dotted_key(self, data, path, value, dotted, fragment):
@@ -401,6 +410,16 @@ class TestWrongValues:
 
 
 class TestKeySources:
+    @pytest.mark.parametrize("source", ["api_key_env", "api_key_file"])
+    def test_key_source_names_with_a_nul_are_config_errors(self, data, source):
+        """A NUL in a key variable or file name is a ConfigError naming the key, not a crash."""
+        data = _without(data, ("ilert", "api_key_env"))
+        message = _error(_with(data, ("ilert", source), "a\x00b"))
+        assert message == (
+            f"{ORIGIN}: ilert.{source}: holds a control character (content not shown); "
+            "remove it (e.g. a NUL, tab or line break)"
+        )
+
     def test_no_key_source_is_rejected(self, data):
         """A service table without any key source asks for exactly one."""
         message = _error(_with(data, ("ilert",), {}))
