@@ -21,13 +21,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import sqlalchemy as sa
 import structlog
 
 from ilert_statuspage_sync import __version__, discover
 from ilert_statuspage_sync.config import DEFAULT_CONFIG_PATH, Config, load_config
+from ilert_statuspage_sync.core.parse import parse_id
 from ilert_statuspage_sync.core.preview import preview_writes
 from ilert_statuspage_sync.core.publish import PublishContext
 from ilert_statuspage_sync.errors import (
@@ -72,8 +73,19 @@ class RunFailureError(SyncError):
     """A runtime failure outside the database (e.g. the metrics port is taken): exit 1."""
 
 
+# `history --limit` beyond this is a typo, not a wish; SQL LIMIT is a 64-bit integer.
+MAX_HISTORY_LIMIT = 1_000_000
+
+
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one ``error:`` line and exit 2, like every other refusal."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {self.prog}: {message} (see --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ilert-statuspage-sync",
         description="Mirror iLert alerts onto Atlassian Statuspage incidents by polling.",
     )
@@ -96,16 +108,16 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--offline", action="store_true", help="config and database only")
     commands.add_parser("status", help="tracked alerts, their incidents and last transitions")
     history = commands.add_parser("history", help="the audit trail of transitions")
-    history.add_argument("--alert", type=int, help="only this iLert alert id")
+    history.add_argument("--alert", type=_alert_id, help="only this iLert alert id")
     history.add_argument("--json", action="store_true", help="one JSON object per line")
     history.add_argument(
-        "--limit", type=_positive_int, default=200, help="newest N rows (%(default)s)"
+        "--limit", type=_history_limit, default=200, help="newest N rows (%(default)s)"
     )
     trigger = commands.add_parser(
         "trigger", help="manual trigger mode: mirror an alert from now on"
     )
     trigger.add_argument("action", help="incident action name")
-    trigger.add_argument("alert_id", type=int, help="iLert alert id")
+    trigger.add_argument("alert_id", type=_alert_id, help="iLert alert id")
     demo = commands.add_parser("demo", help="play a scripted scenario against built-in simulators")
     demo.add_argument(
         "--lifecycle", choices=["classic", "realtime", "both"], default="both", help="%(default)s"
@@ -116,14 +128,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
+def _history_limit(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value > MAX_HISTORY_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_HISTORY_LIMIT:,}, got {text}")
     return value
+
+
+def _alert_id(text: str) -> int:
+    """An iLert alert id as the database stores it: a stored 0 or -1 would be polled forever."""
+    try:
+        return parse_id(text, "alert id", "command line")
+    except PayloadError:
+        raise argparse.ArgumentTypeError(
+            f"{text[:40]!r} is not an iLert alert id (a whole number from 1 to 2^63-1)"
+        ) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from ilert_statuspage_sync.core.lifecycle import LIFECYCLES
 from ilert_statuspage_sync.core.policy import PublishPolicy
+from ilert_statuspage_sync.core.storable import ID_MAX as MAX_ID
 from ilert_statuspage_sync.errors import ConfigError
 from ilert_statuspage_sync.publish_config import PUBLISH_KEYS, parse_publish_policy
 
@@ -45,6 +46,10 @@ NOTHING_TO_MIRROR = (
     "no [[incident_actions]]: nothing to mirror; add one (`discover --write` shows examples)"
 )
 MAX_POLL_INTERVAL = 86_400.0
+# Far above any vendor limit (60 to 120 a minute), far below what overflows a pacer's float.
+MAX_REQUESTS_PER_MINUTE = 100_000
+_NO_CONTROL = "remove it (e.g. a NUL, tab or line break)"
+_PAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class Secret:
@@ -255,13 +260,22 @@ class _Reader:
         return value
 
     def string(
-        self, table: Mapping[str, Any], key: str, prefix: str, default: str | None = None
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        prefix: str,
+        default: str | None = None,
+        *,
+        printable: bool = True,
     ) -> str:
         value = table.get(key, default)
         if value is None:
             raise self.fail(_join(prefix, key), "missing")
         if not isinstance(value, str) or not value.strip():
             raise self.fail(_join(prefix, key), f"must be a non-empty string, got {_kind(value)}")
+        if printable and not value.strip().isprintable():
+            # A NUL or line break would reach a driver, a path or a log line (not echoed).
+            raise self.fail(_join(prefix, key), f"holds a control character; {_NO_CONTROL}")
         return value.strip()
 
     def choice(
@@ -299,6 +313,12 @@ class _Reader:
             raise self.fail(
                 _join(prefix, "api_url"), "give only scheme and host; the client adds /api or /v1"
             )
+        try:
+            port = parts.port  # raises ValueError for a port outside 0..65535 or not a number
+        except ValueError:
+            port = 0
+        if port == 0:
+            raise self.fail(_join(prefix, "api_url"), f"{value!r}: port must be 1 to 65535")
         insecure = table.get("allow_insecure_http", False)
         if not isinstance(insecure, bool):
             raise self.fail(_join(prefix, "allow_insecure_http"), "must be true or false")
@@ -318,6 +338,11 @@ class _Reader:
                 _join(prefix, "requests_per_minute"),
                 f"must be a whole number >= 1, got {_kind(value)}",
             )
+        if value > MAX_REQUESTS_PER_MINUTE:
+            raise self.fail(
+                _join(prefix, "requests_per_minute"),
+                f"must be at most {MAX_REQUESTS_PER_MINUTE:,} (the vendors allow 60 to 120)",
+            )
         return value
 
     def secret(self, table: Mapping[str, Any], prefix: str) -> tuple[Secret, str]:
@@ -333,6 +358,9 @@ class _Reader:
             # Never echo the value: it may be a real key written without quotes.
             raise self.fail(dotted, "must be a non-empty string (in quotes)")
         name = table[key].strip()
+        if key != "api_key" and not name.isprintable():
+            # A NUL would reach open() or the environment as an internal error.
+            raise self.fail(dotted, f"holds a control character (content not shown); {_NO_CONTROL}")
         if key == "api_key":
             return Secret(self._one_line(name, dotted, "the key")), "inline"
         if key == "api_key_env":
@@ -452,7 +480,7 @@ class _Reader:
             name=self.stored_string(table, "name", prefix, 200),
             alert_sources=self.sources(table.get("alert_sources"), _join(prefix, "alert_sources")),
             connector=connector,
-            page_id=self.stored_string(table, "page_id", prefix, 64),
+            page_id=self.page_id(table, prefix),
             trigger_mode=self.choice(
                 table, "trigger_mode", prefix, ("automatic", "manual"), "automatic"
             ),
@@ -462,9 +490,20 @@ class _Reader:
 
     def stored_string(self, table: Mapping[str, Any], key: str, prefix: str, limit: int) -> str:
         """A string the state database stores in a String(limit) column, as it is."""
-        value = self.string(table, key, prefix)
+        value = self.string(table, key, prefix, printable=False)  # checked here, with the limit
         if len(value) > limit or not value.isprintable():
             raise self.fail(_join(prefix, key), f"must be at most {limit} printable characters")
+        return value
+
+    def page_id(self, table: Mapping[str, Any], prefix: str) -> str:
+        """A Statuspage page id: it becomes a request path segment, so no / ? # or dots."""
+        value = self.string(table, "page_id", prefix)
+        if not _PAGE_ID.fullmatch(value):
+            raise self.fail(
+                _join(prefix, "page_id"),
+                "must be at most 64 printable characters, only letters, digits, '-' or '_' "
+                "(the id in the page's API URL)",
+            )
         return value
 
     def sources(self, value: object, key: str) -> tuple[int, ...]:
@@ -472,6 +511,8 @@ class _Reader:
             raise self.fail(key, "must be a non-empty list of alert source ids")
         if not all(isinstance(item, int) and not isinstance(item, bool) for item in value):
             raise self.fail(key, "alert source ids must be integers")
+        if not all(1 <= item <= MAX_ID for item in value):
+            raise self.fail(key, f"alert source ids must be from 1 to {MAX_ID} (2^63-1)")
         return tuple(value)
 
     def metrics(self, value: object) -> MetricsConfig:

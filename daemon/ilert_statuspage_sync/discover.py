@@ -163,6 +163,12 @@ def _base_url(option: str, value: str) -> str:
         raise ConfigError(f"{option}: {value!r} is not an http(s) URL")
     if parts.path.strip("/") or parts.query:
         raise ConfigError(f"{option}: give only scheme and host; the client adds /api or /v1")
+    try:
+        port = parts.port  # ValueError for a port outside 0..65535 or not a number
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ConfigError(f"{option}: {value!r}: port must be 1 to 65535")
     return f"{parts.scheme}://{parts.netloc}"
 
 

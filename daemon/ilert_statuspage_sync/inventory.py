@@ -156,7 +156,8 @@ def render_tables(inventory: Inventory) -> str:
         ),
     ]
     for page in inventory.pages:
-        lines += ["", f"Components of page {page.id} ({_cell(page.name)}): {len(page.members)}"]
+        title = f"Components of page {_cell(page.id)} ({_cell(page.name)})"
+        lines += ["", f"{title}: {len(page.members)}"]
         lines += _table(
             ("ID", "NAME", "GROUP", "STATUS"),
             [(c.id, c.name, c.group_name or "", c.status) for c in page.members],
@@ -182,7 +183,11 @@ def _cell(value: str) -> str:
 
 
 def render_json(inventory: Inventory) -> str:
-    """One JSON document for tools (names as the vendors sent them)."""
+    """One JSON document for tools (names as the vendors sent them).
+
+    ASCII only: a lone surrogate in a vendor name is written as an escape, so the
+    output is always valid UTF-8 (raw, it could not be encoded at all).
+    """
     document = {
         "ilert": {
             "api_url": inventory.ilert_url,
@@ -226,4 +231,4 @@ def render_json(inventory: Inventory) -> str:
             ],
         },
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(document, indent=2, ensure_ascii=True) + "\n"

@@ -126,11 +126,16 @@ def _sources(inventory: Inventory) -> str:
 def _example(page: Page, inventory: Inventory, name: str) -> str:
     source = inventory.alert_sources[0]
     members = page.members
-    lines = [f"# ---- page {page.id}: {_comment(page.name)} (connector {page.connector}) ----"]
+    # Every vendor (or config) string in a comment goes through _comment: a raw newline
+    # in an id would start a live TOML line.
+    lines = [
+        f"# ---- page {_comment(page.id)}: {_comment(page.name)} "
+        f"(connector {_comment(page.connector)}) ----"
+    ]
     if members:
         lines.append("# Components of this page (id: name, group, status):")
         lines += [
-            f"#   {c.id}: {_comment(c.name)}, {_comment(c.group_name or '') or '-'}, "
+            f"#   {_comment(c.id)}: {_comment(c.name)}, {_comment(c.group_name or '') or '-'}, "
             f"{_comment(c.status) or '-'}"
             for c in members
         ]
@@ -173,10 +178,15 @@ def _toml_key(name: str) -> str:
 
 
 def toml_string(value: str) -> str:
-    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    """A TOML basic string: quotes, backslashes and control characters escaped.
+
+    A lone surrogate has no TOML escape and no UTF-8 encoding: it becomes U+FFFD.
+    """
     out = ['"']
     for ch in value:
-        if ch in ('"', "\\"):
+        if "\ud800" <= ch <= "\udfff":
+            out.append("\ufffd")
+        elif ch in ('"', "\\"):
             out.append("\\" + ch)
         elif ch == "\t":
             out.append(ch)

@@ -451,3 +451,46 @@ def test_ctrl_c_during_sync_is_one_line(
             process.communicate()
     line = _one_line(subprocess.CompletedProcess(command, process.returncode, stdout, stderr), 130)
     assert line == "error: interrupted"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("trigger", "public-api", "9223372036854775808"), "argument alert_id: "),
+        (("trigger", "public-api", "-1"), "argument alert_id: "),
+        (("trigger", "public-api", "0"), "argument alert_id: "),
+        (("history", "--alert", str(2**64)), "argument --alert: "),
+        (("history", "--limit", str(10**20)), "argument --limit: must be at most 1,000,000"),
+    ],
+    ids=["trigger-2^63", "trigger-negative", "trigger-zero", "history-alert-2^64", "limit-1e20"],
+)
+def test_out_of_range_ids_and_limits_are_one_usage_line(
+    config: Path, args: tuple[str, ...], fragment: str
+) -> None:
+    """Alert ids outside 1..2^63-1 and limits above 1,000,000 are refused (exit 2), not stored."""
+    config.write_text(
+        config.read_text().replace("page_id = ", 'trigger_mode = "manual"\npage_id = ')
+    )
+    assert _run(config, "db", "upgrade").returncode == 0
+    line = _one_line(_run(config, *args), 2)
+    assert fragment in line, line
+    assert "no alerts tracked yet" in _run(config, "status").stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("old", "new", "dotted"),
+    [
+        ("database_url = ", 'database_url = "sqlite:///a\\u0000b"\n# was: ', "database_url"),
+        ("page_id = ", 'page_id = "../x"\n# was: ', "incident_actions[0].page_id"),
+    ],
+    ids=["nul-in-database-url", "page-id-path"],
+)
+def test_hostile_config_values_are_one_config_line(
+    config: Path, old: str, new: str, dotted: str
+) -> None:
+    """A NUL in database_url or a path in page_id is a config error naming the key (exit 2)."""
+    config.write_text(config.read_text().replace(old, new, 1))
+    line = _one_line(_run(config, "check", "--offline"), 2)
+    assert line.startswith(f"error: {config}: {dotted}: "), line

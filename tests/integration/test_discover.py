@@ -507,3 +507,43 @@ def test_standalone_simulators_serve_the_demo_accounts_to_discover(tmp_path):
         if server.stdout is not None:
             server.stdout.close()
     assert code == 0
+
+
+@pytest.mark.slow
+def test_a_lone_surrogate_in_a_name_still_gives_utf8_json(tmp_path, ilert, statuspage):
+    """``--json`` stdout is valid UTF-8 even when a vendor name holds a lone surrogate."""
+    statuspage.add_page("surrogate01", "Bad \ud800 name")
+    keys = ("--ilert-key-env", ILERT_VAR, "--statuspage-key-env", SP_VAR)
+    urls = ("--ilert-url", ilert.url, "--statuspage-url", statuspage.url)
+    completed = subprocess.run(
+        [sys.executable, "-m", "ilert_statuspage_sync", "discover", "--json", *keys, *urls],
+        capture_output=True,
+        timeout=TIMEOUT,
+        cwd=tmp_path,
+        env=_env(),
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    pages = json.loads(completed.stdout.decode("utf-8"))["statuspage"]["pages"]
+    assert {p["id"]: p["name"] for p in pages}["surrogate01"] == "Bad \ud800 name"
+
+
+@pytest.mark.slow
+def test_an_out_of_range_port_is_one_usage_line(tmp_path, ilert, statuspage):
+    """``--ilert-url`` with port 99999 is one line (exit 2), with or without a config."""
+    keys = ("--ilert-key-env", ILERT_VAR, "--statuspage-key-env", SP_VAR)
+    urls = ("--ilert-url", "http://127.0.0.1:99999", "--statuspage-url", statuspage.url)
+    result = _cli(tmp_path, "discover", *keys, *urls)
+    assert result.code == 2, result.describe()
+    assert result.stderr.splitlines() == [
+        "error: discover options: ilert.api_url: 'http://127.0.0.1:99999': port must be 1 to 65535"
+    ]
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[ilert]\napi_key_env = "{ILERT_VAR}"\n[connectors.main]\napi_key_env = "{SP_VAR}"\n'
+    )
+    with_config = _cli(tmp_path, "--config", str(config), "discover", *urls)
+    assert with_config.code == 2, with_config.describe()
+    assert with_config.stderr.splitlines() == [
+        "error: --ilert-url: 'http://127.0.0.1:99999': port must be 1 to 65535"
+    ]

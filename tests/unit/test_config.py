@@ -275,6 +275,13 @@ class TestWrongValues:
             (("connectors", "main"), [], "connectors.main", "must be a table"),
             (("log_level",), "verbose", "log_level", "is not one of debug, info"),
             (("database_url",), 5, "database_url", "must be a non-empty string"),
+            (("metrics", "textfile"), "/tmp/a\x00b.prom", "metrics.textfile", "control character"),
+            (
+                ("connectors", "main", "api_url"),
+                "https://x\x00y",
+                "connectors.main.api_url",
+                "control",
+            ),
         ],
         ids=[
             "poll-interval-string",
@@ -292,6 +299,8 @@ class TestWrongValues:
             "connector-not-a-table",
             "log-level",
             "database-url-number",
+            "textfile-nul",
+            "api-url-nul",
         ],
     )
     def test_wrong_value_names_the_dotted_key(self, data, path, value, dotted, fragment):
@@ -300,6 +309,55 @@ class TestWrongValues:
 
         assert message.startswith(f"{ORIGIN}: {dotted}: ")
         assert fragment in message
+
+    @pytest.mark.parametrize(
+        ("line", "dotted", "fragment"),
+        [
+            ('database_url = "sqlite:///a\\u0000b"', "database_url", "control character"),
+            ('database_url = "sqlite:///a\\nb"', "database_url", "control character"),
+            ('page_id = "abc/def"', "incident_actions[0].page_id", "letters, digits"),
+            ('page_id = "abc?x=1"', "incident_actions[0].page_id", "letters, digits"),
+            ('page_id = "abc#x"', "incident_actions[0].page_id", "letters, digits"),
+            ('page_id = "../x"', "incident_actions[0].page_id", "letters, digits"),
+            (f'page_id = "{"a" * 65}"', "incident_actions[0].page_id", "at most 64"),
+            ("alert_sources = [-1]", "incident_actions[0].alert_sources", "from 1 to"),
+            ("alert_sources = [0]", "incident_actions[0].alert_sources", "from 1 to"),
+            (
+                "alert_sources = [100000000000000000000000]",
+                "incident_actions[0].alert_sources",
+                "from 1 to",
+            ),
+            ("alert_sources = [9223372036854775807]", None, "ok"),
+            ('api_url = "https://api.ilert.com:99999"', "ilert.api_url", "port must be"),
+            ('api_url = "https://api.ilert.com:0"', "ilert.api_url", "port must be"),
+            ('api_url = "https://api.ilert.com:x"', "ilert.api_url", "port must be"),
+            (
+                "requests_per_minute = 100000000000000000000000",
+                "ilert.requests_per_minute",
+                "at most",
+            ),
+            ("requests_per_minute = 100001", "ilert.requests_per_minute", "at most 100,000"),
+        ],
+    )
+    def test_hostile_values_in_a_file_name_the_file_and_key(self, tmp_path, line, dotted, fragment):
+        """Out-of-range ids, ports, rates, page ids and control characters are ConfigErrors."""
+        key = line.partition(" ")[0]
+        table = {"database_url": None, "api_url": "[ilert]", "requests_per_minute": "[ilert]"}
+        marker = table.get(key, "[[incident_actions]]")
+        lines = [text for text in MINIMAL_TOML.splitlines() if not text.startswith(f"{key} =")]
+        if marker is None:
+            lines.insert(0, line)
+        else:
+            lines.insert(lines.index(marker) + 1, line)
+        path = _write(tmp_path / "config.toml", "\n".join(lines) + "\n")
+        if fragment == "ok":
+            assert load_config(path, ENV).incident_actions[0].alert_sources == (2**63 - 1,)
+            return
+        with pytest.raises(ConfigError) as caught:
+            load_config(path, ENV)
+        assert str(caught.value).startswith(f"{path}: {dotted}: ")
+        assert fragment in str(caught.value)
+        assert "\n" not in str(caught.value)
 
     @pytest.mark.parametrize("value", [0, 4.9, -30], ids=["zero", "just-below", "negative"])
     def test_poll_interval_below_minimum_is_rejected(self, data, value):
@@ -352,6 +410,16 @@ class TestWrongValues:
 
 
 class TestKeySources:
+    @pytest.mark.parametrize("source", ["api_key_env", "api_key_file"])
+    def test_key_source_names_with_a_nul_are_config_errors(self, data, source):
+        """A NUL in a key variable or file name is a ConfigError naming the key, not a crash."""
+        data = _without(data, ("ilert", "api_key_env"))
+        message = _error(_with(data, ("ilert", source), "a\x00b"))
+        assert message == (
+            f"{ORIGIN}: ilert.{source}: holds a control character (content not shown); "
+            "remove it (e.g. a NUL, tab or line break)"
+        )
+
     def test_no_key_source_is_rejected(self, data):
         """A service table without any key source asks for exactly one."""
         message = _error(_with(data, ("ilert",), {}))

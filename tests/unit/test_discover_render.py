@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from typing import Any
 
@@ -17,6 +18,7 @@ from ilert_statuspage_sync.inventory import (
     parse_alert_source,
     parse_component,
     parse_components,
+    render_json,
     render_tables,
 )
 from ilert_statuspage_sync.starter_config import starter_config, toml_string
@@ -125,6 +127,33 @@ def test_hostile_names_stay_inside_their_comments():
     assert set(data["connectors"]) == {"main"}
     config = parse_config(tomllib.loads(_uncommented(text, 0)), ENV, origin="starter")
     assert config.incident_actions[0].name == "evil-connectors-x-api-key-k"
+
+
+INJECTION = "abc\npoll_interval = 5\n#"
+
+
+def test_hostile_ids_stay_inside_their_comments():
+    """Page, component and connector ids with newlines cannot add live TOML lines."""
+    page = Page(INJECTION, "Evil", "main", (Component(INJECTION, "API", "operational"),))
+    text = starter_config(_config(), _inventory(page))
+    assert "\npoll_interval = 5" not in text
+    assert tomllib.loads(text) == tomllib.loads(starter_config(_config(), _inventory()))
+
+
+def test_lone_surrogates_write_a_utf8_starter_and_ascii_json():
+    """A lone surrogate in a vendor id or name still gives UTF-8 text and valid JSON."""
+    page = Page("p\ud800", "Bad \udfff name", "main", (Component("c\ud800", "x\ud800", ""),))
+    starter_config(_config(), _inventory(page)).encode("utf-8")
+    document = render_json(_inventory(page))
+    document.encode("ascii")
+    assert json.loads(document)["statuspage"]["pages"][0]["name"] == "Bad \udfff name"
+    render_tables(_inventory(page)).encode("utf-8")
+
+
+def test_table_titles_print_page_ids_on_one_line():
+    """A page id with a newline stays inside its "Components of page" title."""
+    text = render_tables(_inventory(Page("p1\nfake line", "Name", "main")))
+    assert "Components of page p1 fake line (Name): 0" in text
 
 
 @pytest.mark.parametrize(
