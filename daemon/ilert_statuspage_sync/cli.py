@@ -120,7 +120,17 @@ def _parser() -> argparse.ArgumentParser:
     trigger.add_argument("alert_id", type=_alert_id, help="iLert alert id")
     demo = commands.add_parser("demo", help="play a scripted scenario against built-in simulators")
     demo.add_argument(
-        "--lifecycle", choices=["classic", "realtime", "both"], default="both", help="%(default)s"
+        "--lifecycle",
+        choices=["classic", "realtime", "both"],
+        default=None,
+        help="which lifecycle table to play (default: both; with --keep: classic)",
+    )
+    demo.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="then keep the simulators running, with a ready config.toml and state.db in DIR, "
+        "until Ctrl-C (exit 130) or SIGTERM (exit 0)",
     )
     discover.add_arguments(
         commands.add_parser("discover", help="list alert sources, pages, components; --write")
@@ -182,7 +192,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from ilert_statuspage_sync.demo import run_demo  # only the demo needs the simulators
 
         configure_logging("warning")
-        return run_demo(args.lifecycle, sys.stdout)
+        lifecycle = args.lifecycle or ("classic" if args.keep else "both")
+        return run_demo(lifecycle, sys.stdout, keep=args.keep)
     if args.command == "discover":  # runs before a config exists, or with one
         return discover.run_discover(args, sys.stdout, sys.stderr)
     config = load_config(args.config)

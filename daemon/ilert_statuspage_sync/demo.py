@@ -1,27 +1,62 @@
-"""``demo``: walk every row of the lifecycle table against the built-in simulators.
+"""``demo``: play scenes of the lifecycle table against the built-in simulators.
 
 Real daemon code, real HTTP over loopback, a real SQLite file migrated by
-Alembic in a temporary folder. Each step changes iLert, runs one pass, and
-prints the transitions it synced next to the ones the table promises; the
-exit code says whether they all matched.
+Alembic. Each scene changes iLert, runs one pass, and prints what the daemon
+decided next to what the README's table promises; at the end, each page as
+its public status page shows it. The exit code says whether every decision
+matched. ``--keep DIR`` leaves the last world running (``demo_keep.py``).
+
+Scenes are data (``SCENES``): a title, an act on the simulators, and what each
+lifecycle must make of it; a new scene is one more entry.
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
 
 from ilert_statuspage_sync.config import Config, parse_config
+from ilert_statuspage_sync.demo_view import (
+    OUTCOME_COLOURS,
+    Cell,
+    Style,
+    legend,
+    page_view,
+    table_header,
+    table_row,
+    wants_colour,
+)
+from ilert_statuspage_sync.runner import Syncer
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import make_engine, make_sessions
-from ilert_statuspage_sync.wiring import build_services, build_syncer
+from ilert_statuspage_sync.store.tables import Transition
+from ilert_statuspage_sync.wiring import Services, build_services, build_syncer
 
-__all__ = ["SCENARIO", "DemoStep", "demo_config", "run_demo", "seed_accounts"]
+__all__ = [
+    "AUTO_PAGE",
+    "AUTO_SOURCE",
+    "ILERT_KEY",
+    "MANUAL_PAGE",
+    "MANUAL_SOURCE",
+    "SCENES",
+    "STATUSPAGE_KEY",
+    "Scene",
+    "Stage",
+    "demo_config",
+    "demo_settings",
+    "run_demo",
+    "seed_accounts",
+    "show_pages",
+]
 
 AUTO_SOURCE, MANUAL_SOURCE = 101, 202
 AUTO_PAGE, MANUAL_PAGE = "demoautopage", "demomanualpg"
@@ -30,135 +65,181 @@ ILERT_KEY, STATUSPAGE_KEY = "demo-ilert-key-0001", "demo-statuspage-key-0001"
 Expectation = tuple[str, str, str | None]  # (event, outcome, to_status)
 
 
+@dataclass
+class Stage:
+    """The world a scene acts on: both simulators, the config, the daemon, named alerts."""
+
+    lifecycle: str
+    ilert: IlertSimulator
+    statuspage: StatuspageSimulator
+    config: Config
+    folder: Path
+    syncer: Syncer
+    sessions: sessionmaker[Session]
+    alerts: dict[str, int] = field(default_factory=dict)
+    # Statuspage incident id -> "#n", in the order the demo first met them.
+    labels: dict[str, str] = field(default_factory=dict)
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def trigger(self, action: str, alert_id: int) -> None:
+        """What `ilert-statuspage-sync trigger ACTION ALERT_ID` stores."""
+        with self.sessions() as session:
+            page = self.config.action(action).page_id
+            repo.trigger(session, action, alert_id, page, datetime.now(UTC))
+            session.commit()
+
+    def label(self, incident_id: str | None) -> str:
+        """The demo's short name for an incident (#1, #2, ...)."""
+        if incident_id is None:
+            return ""
+        return self.labels.setdefault(incident_id, f"#{len(self.labels) + 1}")
+
+    def close_daemon(self) -> None:
+        """Release the demo's own clients and database, so another process may take them."""
+        while self.closers:
+            self.closers.pop()()
+
+
 @dataclass(frozen=True)
-class DemoStep:
-    """One scripted change in iLert and what each lifecycle must make of it."""
+class Scene:
+    """One scripted change in iLert and what each lifecycle must make of it.
+
+    ``check`` may look at the world after the pass and return what is wrong
+    (e.g. a component's status), or None.
+    """
 
     title: str
-    act: Callable[[IlertSimulator, dict[str, int], Callable[[str, int], None]], None]
+    act: Callable[[Stage], None]
     classic: tuple[Expectation, ...]
     realtime: tuple[Expectation, ...]
+    note: str = ""
+    check: Callable[[Stage], str | None] | None = None
+
+    def expected(self, lifecycle: str) -> list[Expectation]:
+        """The audit rows the lifecycle table promises for this scene."""
+        return list(self.classic if lifecycle == "classic" else self.realtime)
 
 
-def _new(name: str, source: int, priority: str = "HIGH") -> Callable[..., None]:
-    def act(
-        ilert: IlertSimulator, ids: dict[str, int], _trigger: Callable[[str, int], None]
-    ) -> None:
-        ids[name] = ilert.create_alert(source, f"Demo: {name}", f"details of {name}", priority)
-
-    return act
-
-
-def _manual(name: str, change: Callable[[IlertSimulator, int], object]) -> Callable[..., None]:
-    def act(
-        ilert: IlertSimulator, ids: dict[str, int], trigger: Callable[[str, int], None]
-    ) -> None:
-        ids[name] = ilert.create_alert(MANUAL_SOURCE, f"Demo: {name}", f"details of {name}")
-        change(ilert, ids[name])
-        trigger("manual-review", ids[name])
+def _new(name: str, source: int, priority: str = "HIGH") -> Callable[[Stage], None]:
+    def act(stage: Stage) -> None:
+        stage.alerts[name] = stage.ilert.create_alert(
+            source, f"Demo: {name}", f"details of {name}", priority
+        )
 
     return act
 
 
-def _on(name: str, change: Callable[[IlertSimulator, int], object]) -> Callable[..., None]:
-    def act(
-        ilert: IlertSimulator, ids: dict[str, int], _trigger: Callable[[str, int], None]
-    ) -> None:
-        change(ilert, ids[name])
+def _manual(name: str, change: Callable[[IlertSimulator, int], object]) -> Callable[[Stage], None]:
+    def act(stage: Stage) -> None:
+        alert = stage.ilert.create_alert(MANUAL_SOURCE, f"Demo: {name}", f"details of {name}")
+        stage.alerts[name] = alert
+        change(stage.ilert, alert)
+        stage.trigger("manual-review", alert)
 
     return act
 
 
-def _created_resolved(
-    ilert: IlertSimulator, ids: dict[str, int], _t: Callable[[str, int], None]
-) -> None:
-    ids["flap"] = ilert.create_alert(
-        AUTO_SOURCE, "Demo: flap", "created and resolved between polls"
+def _on(name: str, change: Callable[[IlertSimulator, int], object]) -> Callable[[Stage], None]:
+    def act(stage: Stage) -> None:
+        change(stage.ilert, stage.alerts[name])
+
+    return act
+
+
+def _created_resolved(stage: Stage) -> None:
+    alert = stage.ilert.create_alert(
+        AUTO_SOURCE, "Demo: B (flap)", "created and resolved between polls"
     )
-    ilert.resolve(ids["flap"])
+    stage.alerts["B"] = alert
+    stage.ilert.resolve(alert)
 
 
-SCENARIO: tuple[DemoStep, ...] = (
-    DemoStep(
-        "alert A created (automatic action)",
+SCENES: tuple[Scene, ...] = (
+    Scene(
+        "A opened (LOW priority)",
         _new("A", AUTO_SOURCE, "LOW"),
         (("created", "created", "identified"),),
         (("created", "created", "investigating"),),
+        note="public-api mirrors every alert of its source: a new incident",
     ),
-    DemoStep(
-        "alert A re-assigned",
+    Scene(
+        "A re-assigned to another person",
         _on("A", lambda i, a: i.reassign(a, 7)),
         (("reassigned", "no_change", "identified"),),
         (("reassigned", "no_change", "investigating"),),
     ),
-    DemoStep(
-        "alert A escalated",
+    Scene(
+        "A escalated to the next level",
         _on("A", lambda i, a: i.escalate(a)),
         (("escalated", "no_change", "identified"),),
         (("escalated", "no_change", "investigating"),),
     ),
-    DemoStep(
-        "alert A priority raised",
+    Scene(
+        "A priority raised to HIGH",
         _on("A", lambda i, a: i.raise_priority(a)),
         (("priority_raised", "no_change", "identified"),),
         (("priority_raised", "no_change", "investigating"),),
     ),
-    DemoStep(
-        "alert A commented",
+    Scene(
+        "A commented",
         _on("A", lambda i, a: i.comment(a, "We are looking into elevated error rates.")),
         (("comment_added", "body_updated", "identified"),),
         (("comment_added", "body_updated", "investigating"),),
+        note="the comment's text becomes a public update",
     ),
-    DemoStep(
-        "alert A accepted",
+    Scene(
+        "A accepted by the responder",
         _on("A", lambda i, a: i.accept(a)),
         (("accepted", "status_changed", "in_progress"),),
         (("accepted", "status_changed", "identified"),),
     ),
-    DemoStep(
-        "alert A escalation policy re-assigned after accept (realtime: back to investigating)",
+    Scene(
+        "A re-assigned after the accept",
         _on("A", lambda i, a: i.reassign(a, 9)),
         (("reassigned", "no_change", "in_progress"),),
         (("reassigned", "status_changed", "investigating"),),
+        note="realtime: a new responder means investigating again",
     ),
-    DemoStep(
-        "alert A resolved",
+    Scene(
+        "A resolved",
         _on("A", lambda i, a: i.resolve(a)),
         (("resolved", "status_changed", "resolved"),),
         (("resolved", "status_changed", "resolved"),),
     ),
-    DemoStep(
-        "alert B created and resolved between two polls",
+    Scene(
+        "B opened and resolved unseen",
         _created_resolved,
         (("created", "created", "identified"), ("resolved", "created", "resolved")),
         (("created", "created", "investigating"), ("resolved", "created", "resolved")),
+        note="both between two polls; polling still sees it: one incident, created resolved",
     ),
-    DemoStep(
-        "manual action: alert C escalated, then triggered",
+    Scene(
+        "C escalated, then triggered",
         _manual("C", lambda i, a: i.escalate(a)),
         (("escalated", "created", "identified"),),
         (("escalated", "created", "investigating"),),
+        note="manual-review mirrors only alerts someone triggers (`trigger`)",
     ),
-    DemoStep(
-        "manual action: alert D re-assigned, then triggered",
+    Scene(
+        "D re-assigned, then triggered",
         _manual("D", lambda i, a: i.reassign(a, 5)),
         (("reassigned", "created", "identified"),),
         (("reassigned", "created", "investigating"),),
     ),
-    DemoStep(
-        "manual action: alert E commented, then triggered",
+    Scene(
+        "E commented, then triggered",
         _manual("E", lambda i, a: i.comment(a, "Customer-facing API degraded.")),
         (("comment_added", "created", "identified"),),
         (("comment_added", "created", "identified"),),
     ),
-    DemoStep(
-        "manual action: alert F accepted, then triggered",
+    Scene(
+        "F accepted, then triggered",
         _manual("F", lambda i, a: i.accept(a)),
         (("accepted", "created", "in_progress"),),
         (("accepted", "created", "identified"),),
     ),
-    DemoStep(
-        "manual action: alert G resolved, then triggered",
+    Scene(
+        "G resolved, then triggered",
         _manual("G", lambda i, a: i.resolve(a)),
         (("resolved", "created", "resolved"),),
         (("resolved", "created", "resolved"),),
@@ -166,11 +247,11 @@ SCENARIO: tuple[DemoStep, ...] = (
 )
 
 
-def demo_config(
+def demo_settings(
     lifecycle: str, ilert_url: str, statuspage_url: str, database_url: str, *, rate: int = 600
-) -> Config:
-    """The config the demo (and the end-to-end tests) run with."""
-    data = {
+) -> dict[str, Any]:
+    """The demo's config as the TOML document would hold it (keys from DEMO_* variables)."""
+    return {
         "poll_interval": 5,
         "database_url": database_url,
         "lifecycle": lifecycle,
@@ -202,6 +283,13 @@ def demo_config(
             },
         ],
     }
+
+
+def demo_config(
+    lifecycle: str, ilert_url: str, statuspage_url: str, database_url: str, *, rate: int = 600
+) -> Config:
+    """The config the demo (and the end-to-end tests) run with."""
+    data = demo_settings(lifecycle, ilert_url, statuspage_url, database_url, rate=rate)
     environ = {"DEMO_ILERT_KEY": ILERT_KEY, "DEMO_STATUSPAGE_KEY": STATUSPAGE_KEY}
     return parse_config(data, environ, origin="demo config")
 
@@ -237,69 +325,164 @@ def seed_accounts(ilert: IlertSimulator, statuspage: StatuspageSimulator) -> Non
     statuspage.add_component(MANUAL_PAGE, "Reporting", status="degraded_performance")
 
 
-def run_demo(lifecycle: str, out: TextIO) -> int:
-    """Play the scenario for one lifecycle or both; 0 when every row matched."""
+def run_demo(lifecycle: str, out: TextIO, *, keep: Path | None = None) -> int:
+    """Play the scenes for one lifecycle or both; 0 when every decision matched.
+
+    With ``keep``, the last lifecycle's world stays up: a config, key files and
+    the database in that folder, the simulators serving until SIGINT/SIGTERM.
+    """
+    from ilert_statuspage_sync import demo_keep  # only --keep needs signals and files
+
+    style = Style(colour=wants_colour(out))
     lifecycles = ("classic", "realtime") if lifecycle == "both" else (lifecycle,)
-    mismatches = sum(_play(name, out) for name in lifecycles)
-    out.write(
-        "\nall rows matched the lifecycle table\n"
-        if not mismatches
-        else f"\n{mismatches} rows differ\n"
-    )
+    kept = demo_keep.prepare_folder(keep) if keep is not None else None
+    out.write("\n".join(legend(_action_lines(), style)) + "\n")
+    mismatches = 0
+    with ExitStack() as kept_world:
+        stage = None
+        for index, name in enumerate(lifecycles):
+            if kept is not None and index == len(lifecycles) - 1:
+                stage = kept_world.enter_context(_world(name, kept))
+                mismatches += _play(stage, out, style)
+                show_pages(stage, out, style)
+                continue
+            with _world(name, None) as played:
+                mismatches += _play(played, out, style)
+                show_pages(played, out, style)
+        out.write(
+            f"\n{style('every decision matched the lifecycle table', 'green')}\n"
+            if not mismatches
+            else f"\n{style(f'{mismatches} scenes differ from the lifecycle table', 'red')}\n"
+        )
+        out.flush()
+        if kept is not None and stage is not None:
+            code = demo_keep.keep_running(stage, out, style)
+            return code if not mismatches else 1
     return 0 if not mismatches else 1
 
 
-def _play(lifecycle: str, out: TextIO) -> int:
-    with (
-        tempfile.TemporaryDirectory(prefix="ilert-sync-demo-") as folder,
-        IlertSimulator(api_key=ILERT_KEY) as ilert,
-        StatuspageSimulator(api_key=STATUSPAGE_KEY, page_ids=()) as statuspage,
-    ):
+def _action_lines() -> list[str]:
+    config = demo_config("classic", "http://127.0.0.1:1", "http://127.0.0.1:1", "sqlite://")
+    lines = []
+    for action in config.incident_actions:
+        sources = ", ".join(str(source) for source in action.alert_sources)
+        which = "only alerts someone triggers" if action.manual else "every alert"
+        lines.append(f"{action.name:<14} alert source {sources} to page {action.page_id}, {which}")
+    return lines
+
+
+@contextmanager
+def _world(lifecycle: str, folder: Path | None) -> Iterator[Stage]:
+    """Seeded simulators, a migrated database and a syncer; all stopped on exit."""
+    with ExitStack() as stack:
+        if folder is None:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ilert-demo-")))
+        ilert = stack.enter_context(IlertSimulator(api_key=ILERT_KEY))
+        statuspage = stack.enter_context(StatuspageSimulator(api_key=STATUSPAGE_KEY, page_ids=()))
         seed_accounts(ilert, statuspage)
-        database_url = f"sqlite:///{Path(folder) / 'state.db'}"
+        database_url = f"sqlite:///{folder / 'state.db'}"
         config = demo_config(lifecycle, ilert.url, statuspage.url, database_url)
-        services = build_services(config)
-        engine = make_engine(database_url)
+        services: Services = build_services(config)
+        engine: sa.Engine = make_engine(database_url)
         syncer = build_syncer(config, services, engine=engine)
-        sessions = make_sessions(engine)
-        out.write(
-            f'\n== lifecycle = "{lifecycle}"  (iLert {ilert.url}, Statuspage {statuspage.url})\n'
+        stage = Stage(
+            lifecycle,
+            ilert,
+            statuspage,
+            config,
+            folder,
+            syncer,
+            make_sessions(engine),
+            closers=[engine.dispose, services.close],
         )
-        syncer.run_pass()  # activates both incident actions
+        stack.callback(stage.close_daemon)
+        yield stage
 
-        def trigger(action: str, alert_id: int) -> None:
-            with sessions() as session:
-                page = config.action(action).page_id
-                repo.trigger(session, action, alert_id, page, datetime.now(UTC))
-                session.commit()
 
-        ids: dict[str, int] = {}
-        mismatches = 0
-        seen = 0
-        for number, step in enumerate(SCENARIO, start=1):
-            step.act(ilert, ids, trigger)
-            syncer.run_pass()
-            with sessions() as session:
-                rows = repo.history(session, limit=10_000)
-            got = [(r.event, r.outcome, r.to_status) for r in rows[seen:]]
-            shown = rows[seen:]
-            seen = len(rows)
-            expected = list(step.classic if lifecycle == "classic" else step.realtime)
-            ok = got == expected
-            mismatches += 0 if ok else 1
-            out.write(f"{'ok ' if ok else 'BAD'} {number:2d}. {step.title}\n")
-            for row in shown:
-                out.write(
-                    f"        {row.event:<16} -> {row.outcome:<15} {row.from_status or '-':>13}"
-                    f" -> {row.to_status or '-':<13} incident {row.statuspage_incident_id}\n"
-                )
-            if not ok:
-                out.write(f"        expected {expected}\n")
-        incidents = statuspage.incidents()
-        out.write(
-            f"   Statuspage now holds {len(incidents)} incidents; "
-            f"{len(statuspage.writes())} writes were sent\n"
+def _play(stage: Stage, out: TextIO, style: Style) -> int:
+    """Every scene, one pass each; the number of scenes that differ from the table."""
+    out.write(
+        "\n"
+        + style(f'== lifecycle = "{stage.lifecycle}"', "bold")
+        + style(f"  (iLert {stage.ilert.url}, Statuspage {stage.statuspage.url})", "dim")
+        + "\n"
+        + table_header(style)
+        + "\n"
+    )
+    stage.syncer.run_pass()  # the first pass activates both incident actions
+    seen = len(_audit(stage))
+    mismatches = 0
+    for number, scene in enumerate(SCENES, start=1):
+        scene.act(stage)
+        stage.syncer.run_pass()
+        rows = _audit(stage)[seen:]
+        seen += len(rows)
+        expected = scene.expected(stage.lifecycle)
+        problem = scene.check(stage) if scene.check is not None else None
+        ok = [(r.event, r.outcome, r.to_status) for r in rows] == expected and problem is None
+        mismatches += 0 if ok else 1
+        mark = Cell("ok", ("green",)) if ok else Cell("BAD", ("red", "bold"))
+        first: list[Cell] = [mark, Cell(f"{number}."), Cell(scene.title)]
+        created: set[str] = set()
+        for index, row in enumerate(rows or [None]):
+            lead = first if index == 0 else [Cell(""), Cell(""), Cell("")]
+            out.write(table_row([*lead, *_decision(stage, row, created, style)], style) + "\n")
+        if scene.note:
+            out.write(f"{' ' * 10}{style(scene.note, 'dim')}\n")
+        if not ok:
+            out.write(f"{' ' * 10}{style(f'expected {expected}', 'red')}\n")
+            if problem is not None:
+                out.write(f"{' ' * 10}{style(problem, 'red')}\n")
+    return mismatches
+
+
+def _audit(stage: Stage) -> list[Transition]:
+    with stage.sessions() as session:
+        return list(repo.history(session, limit=1_000_000))
+
+
+_DID = {
+    "created": "created incident {label}",
+    "status_changed": "changed its status",
+    "body_updated": "posted an update",
+    "no_change": "left it unchanged",
+    "failed": "failed (retries later)",
+    "filtered": "kept it off the page",
+    "duplicate_resolved": "resolved a duplicate",
+}
+
+
+def _decision(stage: Stage, row: Transition | None, created: set[str], style: Style) -> list[Cell]:
+    """The EVENT, DAEMON and PUBLIC PAGE cells of one audit row."""
+    if row is None:
+        return [Cell("-"), Cell("nothing seen", ("dim",)), Cell("")]
+    incident = row.statuspage_incident_id
+    label = stage.label(incident)
+    did = _DID.get(row.outcome, row.outcome).format(label=label)
+    if row.outcome == "created" and incident in created:
+        did = "(in the same create)"
+    if row.outcome == "created" and incident is not None:
+        created.add(incident)
+    before, after = row.from_status or "new", row.to_status or "-"
+    page = f"{label} {before}" if before == after else f"{label} {before} -> {after}"
+    if row.outcome == "body_updated":
+        page += " + update"
+    colours = (OUTCOME_COLOURS.get(row.outcome, ""),)
+    return [Cell(row.event), Cell(did, colours), Cell(page.strip())]
+
+
+def show_pages(stage: Stage, out: TextIO, style: Style) -> None:
+    """Each configured page as Statuspage shows it: components, incidents, timelines."""
+    pages = {page["id"]: page for page in stage.statuspage.pages()}
+    wanted = dict.fromkeys(action.page_id for action in stage.config.incident_actions)
+    out.write("\n" + style("The public pages now (as Statuspage shows them)", "bold") + "\n")
+    for page_id in wanted:
+        page = pages.get(page_id, {"id": page_id})
+        view = page_view(
+            page,
+            stage.statuspage.components(page_id),
+            stage.statuspage.incidents(page_id),
+            style,
+            stage.labels,
         )
-        services.close()
-        engine.dispose()
-        return mismatches
+        out.write("\n" + "\n".join(view) + "\n")

@@ -690,7 +690,7 @@ def test_demo_walks_the_whole_lifecycle_table(cli: Cli) -> None:
     """``demo`` plays every row of both lifecycle tables and says that all matched."""
     result = cli.run("demo", timeout=DEMO_TIMEOUT)
     assert result.code == 0, result.describe()
-    assert "all rows matched the lifecycle table" in result.stdout
+    assert "every decision matched the lifecycle table" in result.stdout
     assert "BAD" not in result.stdout
 
 

@@ -458,6 +458,11 @@ class StatuspageSimulator(SimulatorServer):
                 self._render_component(c) for page in pages for c in self._page_components(page)
             ]
 
+    def pages(self) -> list[JsonObject]:
+        """Deep copies of every page, in the order they were added."""
+        with self._lock:
+            return copy.deepcopy(list(self._pages.values()))
+
     def incidents(self, page_id: str | None = None) -> list[JsonObject]:
         """Deep copies of all incidents (of one page, if given), newest first."""
         with self._lock:

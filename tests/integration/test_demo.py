@@ -1,0 +1,250 @@
+"""``demo`` explains itself, and ``demo --keep DIR`` leaves a world the other commands work on.
+
+The demo runs as a real process (``python -m ilert_statuspage_sync demo``): on
+a pipe, under a pseudo-terminal, and kept running with ``--keep`` while the
+printed ``sync``, ``trigger``, ``history`` and ``status`` commands run against
+it, until a real SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pty
+import select
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ilert_statuspage_sync.demo import SCENES, run_demo
+
+DEMO_TIMEOUT = 120.0
+COMMAND_TIMEOUT = 60.0
+
+
+def _environment(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("CREDENTIALS_DIRECTORY", "NO_COLOR")}
+    return {**env, "PYTHONUNBUFFERED": "1", **extra}
+
+
+def _demo(*args: str) -> list[str]:
+    return [sys.executable, "-m", "ilert_statuspage_sync", "demo", *args]
+
+
+def _section(text: str, start: str, end: str | None = None) -> str:
+    after = text.split(start, 1)[1]
+    return after.split(end, 1)[0] if end else after
+
+
+def test_demo_on_a_pipe_is_plain_with_legend_headers_and_the_public_pages() -> None:
+    """Not a terminal: no ANSI codes; a legend, column headers, and each page's incidents."""
+    result = subprocess.run(
+        _demo("--lifecycle", "realtime"),
+        capture_output=True,
+        text=True,
+        timeout=DEMO_TIMEOUT,
+        env=_environment(),
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "\x1b" not in out
+    assert "How to read this demo" in out
+    assert "An incident action is one rule in the config" in out
+    header = next(line for line in out.splitlines() if "#   WHAT HAPPENED IN ILERT" in line)
+    for column in ("EVENT SEEN", "WHAT THE DAEMON DID", "WHAT THE PUBLIC PAGE SHOWS"):
+        assert column in header
+    rows = [line for line in out.splitlines() if line.startswith(("ok ", "BAD"))]
+    assert len(rows) == len(SCENES)
+    assert all(row.startswith("ok ") for row in rows), rows
+    assert "every decision matched the lifecycle table" in out
+    pages = _section(out, "The public pages now")
+    public = _section(pages, "Acme Status  (page demoautopage)", "Acme Internal Status")
+    internal = _section(pages, "Acme Internal Status  (page demomanualpg)")
+    # Incident A's whole timeline, newest first, as Statuspage lists it (realtime).
+    a = _section(public, "Demo: A  [Resolved]", "Demo:").splitlines()[1:]
+    statuses = [line.split("UTC", 1)[1].strip() for line in a if "UTC" in line]
+    assert statuses == [
+        "Resolved",
+        "Investigating",
+        "Identified",
+        "Investigating - We are looking into elevated error rates.",
+        "Investigating - details of A",
+    ]
+    for name in ("Demo: C  [Investigating]", "Demo: E  [Identified]", "Demo: G  [Resolved]"):
+        assert name in internal
+    assert "Checkout" in public and "Degraded performance" in internal  # components listed
+
+
+def test_demo_in_process_labels_every_incident_of_the_page_view() -> None:
+    """The page view lists every incident the scenes made, each with its #n and timeline."""
+    out = io.StringIO()
+    assert run_demo("classic", out) == 0
+    text = out.getvalue()
+    pages = _section(text, "The public pages now")
+    for number in range(1, 8):
+        line = next(line for line in pages.splitlines() if line.strip().startswith(f"#{number} "))
+        assert "incident " in line
+    assert pages.count(" UTC  ") == 10  # A: 4 updates, B..G: 1 each (classic)
+
+
+def test_demo_on_a_terminal_is_coloured() -> None:
+    """Under a pseudo-terminal the demo colours its marks and statuses; NO_COLOR turns it off."""
+    coloured = _on_a_terminal(_demo("--lifecycle", "classic"), _environment(TERM="xterm"))
+    assert "\x1b[32mok\x1b[0m" in coloured
+    assert "\x1b[" in coloured.split("The public pages now", 1)[1]
+    plain = _on_a_terminal(
+        _demo("--lifecycle", "classic"), _environment(TERM="xterm", NO_COLOR="1")
+    )
+    assert "\x1b" not in plain
+    assert "every decision matched the lifecycle table" in plain
+
+
+def _on_a_terminal(argv: list[str], env: dict[str, str]) -> str:
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        argv, stdin=terminal, stdout=terminal, stderr=terminal, env=env, close_fds=True
+    )
+    os.close(terminal)
+    chunks = []
+    deadline = time.monotonic() + DEMO_TIMEOUT
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([controller], [], [], 1.0)
+        if ready:
+            try:
+                data = os.read(controller, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif process.poll() is not None:
+            break
+    os.close(controller)
+    assert process.wait(timeout=COMMAND_TIMEOUT) == 0
+    return b"".join(chunks).decode("utf-8", errors="replace")
+
+
+class _Kept:
+    """A ``demo --keep DIR`` process, read line by line until it says "ready"."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.process = subprocess.Popen(
+            _demo("--keep", str(folder)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_environment(),
+        )
+        self.lines: list[str] = []
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + DEMO_TIMEOUT
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+            if line.strip() == "ready" or time.monotonic() > deadline:
+                break
+        assert self.lines and self.lines[-1] == "ready", "\n".join(self.lines)
+
+    def command(self, *words: str) -> list[str]:
+        """The printed command line that runs these words (comment dropped), as argv."""
+        wanted = " ".join(words)
+        for line in self.lines:
+            text = line.split("#", 1)[0].strip()
+            if "--config" in text and text.endswith(wanted):
+                return shlex.split(text)
+        raise AssertionError(f"no printed command for {wanted!r}:\n" + "\n".join(self.lines))
+
+    def stop(self, signum: int) -> tuple[int, str]:
+        """Send the signal; the exit code and the rest of stdout."""
+        self.process.send_signal(signum)
+        rest, _ = self.process.communicate(timeout=COMMAND_TIMEOUT)
+        return self.process.returncode, rest
+
+    def kill(self) -> None:
+        """Leave nothing running whatever the test did."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate(timeout=COMMAND_TIMEOUT)
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        env=_environment(),
+        cwd="/",
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_demo_keep_serves_a_ready_config_for_sync_trigger_history_status(tmp_path: Path) -> None:
+    """The printed commands work on the kept world; SIGTERM stops it with exit 0."""
+    folder = tmp_path / "kept"
+    kept = _Kept(folder)
+    try:
+        opened = int(next(line for line in kept.lines if "since the last pass" in line).split()[5])
+        waiting = int(
+            next(
+                line
+                for line in kept.lines
+                if "manual-review" in line and "waits for a trigger" in line
+            )
+            .split("alert ")[2]
+            .split()[0]
+        )
+        sync = _run(kept.command("sync"))
+        assert sync.returncode == 0, sync.stderr
+        trigger = _run(kept.command("trigger", "manual-review", str(waiting)))
+        assert trigger.returncode == 0, trigger.stderr
+        assert _run(kept.command("sync")).returncode == 0
+        history = _run([*kept.command("history", "--limit", "5"), "--json"])
+        assert history.returncode == 0, history.stderr
+        rows = [json.loads(line) for line in history.stdout.splitlines()]
+        created = {(row["alert_id"], row["outcome"]) for row in rows}
+        assert {(opened, "created"), (waiting, "created")} <= created
+        status = _run(kept.command("status"))
+        assert status.returncode == 1, status.stdout + status.stderr  # no `run`: UNHEALTHY
+        assert "UNHEALTHY" in status.stdout and f"public-api     {opened}" in status.stdout
+        code, rest = kept.stop(signal.SIGTERM)
+    finally:
+        kept.kill()
+    assert code == 0, rest
+    assert "Demo: H opened after the demo  [Identified]" in rest  # the reader's sync, on the page
+    assert "Demo: I waits for a trigger  [Identified]" in rest
+    assert rest.rstrip().endswith("simulators stopped (SIGTERM)")
+    assert (folder / "config.toml").read_text().startswith("# written by")
+
+
+@pytest.mark.slow
+def test_demo_keep_ctrl_c_exits_130_and_a_foreign_config_is_never_overwritten(
+    tmp_path: Path,
+) -> None:
+    """SIGINT stops the kept demo with 130; a folder with someone's config.toml is refused."""
+    kept = _Kept(tmp_path / "kept")
+    try:
+        code, rest = kept.stop(signal.SIGINT)
+    finally:
+        kept.kill()
+    assert code == 130, rest
+    assert "simulators stopped (interrupted)" in rest
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "config.toml").write_text("poll_interval = 30\n")
+    refused = _run(_demo("--keep", str(foreign)))
+    assert refused.returncode == 2
+    assert refused.stdout == ""
+    assert refused.stderr.strip().splitlines() == [
+        f"error: demo --keep {foreign}: {foreign / 'config.toml'} exists and was not written "
+        "by the demo; pick a new or empty folder"
+    ]
+    assert (foreign / "config.toml").read_text() == "poll_interval = 30\n"
