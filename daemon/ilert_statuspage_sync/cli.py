@@ -46,6 +46,7 @@ from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import (
     check_database_url,
     current_revision,
+    downgrade,
     head_revision,
     make_engine,
     make_sessions,
@@ -101,7 +102,13 @@ def _parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="log planned transitions, call nothing"
     )
     db = commands.add_parser("db", help="database commands")
-    db.add_argument("db_command", choices=["upgrade"], help="apply pending migrations")
+    db.add_argument(
+        "db_command",
+        choices=["upgrade", "downgrade"],
+        help="upgrade: apply pending migrations; downgrade REVISION: undo the migrations "
+        "after REVISION (before reinstalling an older release)",
+    )
+    db.add_argument("revision", nargs="?", help="downgrade's target revision, e.g. 0004")
     check = commands.add_parser(
         "check", help="validate the config and reach every API with its key"
     )
@@ -307,7 +314,13 @@ def _metrics_listener(config: Config, daemon: Daemon) -> MetricsServer | None:
     return listener
 
 
-def _db(config: Config, _args: argparse.Namespace) -> int:
+def _db(config: Config, args: argparse.Namespace) -> int:
+    if (args.db_command == "downgrade") != (args.revision is not None):
+        raise ConfigError(
+            "db downgrade needs a REVISION (e.g. 0004); db upgrade takes none (see --help)"
+        )
+    if args.db_command == "downgrade":
+        require_database(config.database_url)  # never create a database to undo nothing
     engine = _engine(config)
     leadership = make_leadership(config.database_url)
     # Migrations run under the leader lock; a running leader has migrated already.
@@ -316,12 +329,16 @@ def _db(config: Config, _args: argparse.Namespace) -> int:
         if time.monotonic() > deadline:
             leadership.release()
             raise StoreError(
-                f"db upgrade: {leadership.description} is held by a running daemon; "
+                f"db {args.db_command}: {leadership.description} is held by a running daemon; "
                 "stop it (it applies pending migrations itself when it starts)"
             )
         time.sleep(1)
     try:
-        before, after = upgrade(engine, on_statement=migration_pause(os.environ.get(PAUSE_ENV)))
+        if args.db_command == "downgrade":
+            before, after = downgrade(engine, args.revision)
+        else:
+            pause = migration_pause(os.environ.get(PAUSE_ENV))
+            before, after = upgrade(engine, on_statement=pause)
     finally:
         leadership.release()
         engine.dispose()

@@ -36,11 +36,13 @@ __all__ = [
     "check_database",
     "check_database_url",
     "current_revision",
+    "downgrade",
     "head_revision",
     "make_engine",
     "make_sessions",
     "require_database",
     "require_schema",
+    "revisions",
     "safe_url",
     "upgrade",
 ]
@@ -264,6 +266,56 @@ def upgrade(
             else:
                 with connection.begin():
                     command.upgrade(config, "head")
+        return before, current_revision(engine)
+    except sa.exc.SQLAlchemyError as error:
+        raise DatabaseFailureError(f"cannot migrate: {explain(error, url)}") from None
+
+
+def revisions() -> list[str]:
+    """Every shipped migration, oldest first."""
+    script = ScriptDirectory.from_config(_alembic_config())
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
+def downgrade(engine: sa.Engine, revision: str) -> tuple[str | None, str | None]:
+    """Undo migrations down to ``revision`` in one transaction; (revision before, after).
+
+    For a rollback to an older release: only this (newer) release ships the
+    scripts that undo its migrations, so it must run before the old one is
+    reinstalled. What the undone migrations added (columns, tables) is dropped.
+    """
+    known = revisions()
+    if revision not in known:
+        raise StoreError(
+            f"db downgrade: unknown revision {revision[:40]!r}; this version knows "
+            f"{', '.join(known)}"
+        )
+    url = engine.url.render_as_string(hide_password=False)
+    try:
+        before = current_revision(engine)
+        if before is None:
+            raise StoreError("db downgrade: the database was never migrated; nothing to undo")
+        if before not in known:
+            raise StoreError(
+                f"db downgrade: the database is at {before[:40]}, which this version does not "
+                "know (a newer release migrated it); run that release's `db downgrade`"
+            )
+        if known.index(revision) > known.index(before):
+            raise StoreError(
+                f"db downgrade: the database is at {before}, below {revision}; "
+                "use `db upgrade` to move forward"
+            )
+        if revision == before:
+            return before, before
+        config = _alembic_config()
+        with engine.connect() as connection:
+            config.attributes["connection"] = connection
+            if connection.dialect.name == "sqlite":
+                with atomic_sqlite(connection):
+                    command.downgrade(config, revision)
+            else:
+                with connection.begin():
+                    command.downgrade(config, revision)
         return before, current_revision(engine)
     except sa.exc.SQLAlchemyError as error:
         raise DatabaseFailureError(f"cannot migrate: {explain(error, url)}") from None

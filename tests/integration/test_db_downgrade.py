@@ -1,0 +1,92 @@
+"""``db downgrade REVISION``: the rollback path, undone by the release that migrated it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ilert_statuspage_sync.errors import StoreError
+from ilert_statuspage_sync.store.database import (
+    current_revision,
+    downgrade,
+    head_revision,
+    make_engine,
+    revisions,
+    upgrade,
+)
+from tests.integration.proc import write_config
+
+TIMEOUT = 60.0
+
+
+def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "CREDENTIALS_DIRECTORY"}
+    return subprocess.run(
+        [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        env=env,
+        check=False,
+    )
+
+
+def test_downgrade_undoes_the_newest_migration_and_upgrade_redoes_it(database_url: str) -> None:
+    """Down to the previous revision and back up, on SQLite and PostgreSQL, data kept."""
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+        previous = revisions()[-2]
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO transitions (at, alert_id, incident_action, page_id, event, "
+                    "outcome) VALUES (:at, 1, 'a', 'pg', 'created', 'created')"
+                ),
+                {"at": "2026-01-01 00:00:00"},
+            )
+        assert downgrade(engine, previous) == (head_revision(), previous)
+        assert current_revision(engine) == previous
+        assert upgrade(engine) == (previous, head_revision())
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT count(*) FROM transitions")).scalar() == 1
+        with pytest.raises(StoreError, match="unknown revision"):
+            downgrade(engine, "9999")
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+def test_db_downgrade_command_lines(tmp_path: Path) -> None:
+    """The command: one line per outcome; a wrong or missing revision is a usage error."""
+    config = write_config(
+        tmp_path, "http://127.0.0.1:9", "http://127.0.0.1:9", f"sqlite:///{tmp_path / 's.db'}"
+    )
+    missing = _cli(config, "db", "downgrade", revisions()[0])
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("error: no database at")
+    assert not (tmp_path / "s.db").exists()
+    assert _cli(config, "db", "upgrade").returncode == 0
+    head, previous = head_revision(), revisions()[-2]
+    down = _cli(config, "db", "downgrade", previous)
+    assert down.returncode == 0, down.stderr
+    assert down.stdout.strip().endswith(f": {head} -> {previous}")
+    status = _cli(config, "status")
+    assert status.returncode == 1
+    assert f"this version needs {head}" in status.stderr
+    unknown = _cli(config, "db", "downgrade", "9999")
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip().splitlines() == [
+        f"error: db downgrade: unknown revision '9999'; this version knows {', '.join(revisions())}"
+    ]
+    bare = _cli(config, "db", "downgrade")
+    assert bare.returncode == 2
+    assert "needs a REVISION" in bare.stderr
+    up = _cli(config, "db", "upgrade")
+    assert up.returncode == 0
+    assert up.stdout.strip().endswith(f": {previous} -> {head}")
