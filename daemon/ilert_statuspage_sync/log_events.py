@@ -1,0 +1,245 @@
+"""Every event the daemon logs: its level, what it means, what to do. The README's table.
+
+``tests/unit/test_log_events.py`` finds every event name the package logs (an
+``ast`` scan of the logger calls) and fails when one is missing here or when
+this list names one the code no longer logs, so the table cannot drift.
+``python -m ilert_statuspage_sync.log_events`` prints the Markdown table.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+__all__ = ["EVENTS", "Event", "markdown_table"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One log event: the level it is logged at, what it means, and what to do about it."""
+
+    level: str
+    meaning: str
+    action: str = "nothing"
+
+
+EVENTS: dict[str, Event] = {
+    # -- the audit trail and the pass ------------------------------------------------
+    "transition": Event(
+        "info (warning when `failed`)",
+        "one lifecycle decision for one alert; the same row `history` shows",
+        "`failed`: read `reason`; see Troubleshooting",
+    ),
+    "pass_finished": Event(
+        "info",
+        "one line per pass: `ok`, `alerts_seen`, `writes`, `failed_items`, `deferred_items`, "
+        "`waiting_checks`, `outcomes`, `duration_s`",
+        "`ok: false`: the other lines of that pass say why",
+    ),
+    "pass_crashed": Event(
+        "error (with traceback)",
+        "a pass ended on an unexpected exception (a bug); the next pass starts on time",
+        "report it with the traceback",
+    ),
+    # -- process life ------------------------------------------------------------------
+    "daemon_started": Event(
+        "info", "`run` started: version, poll interval, lifecycle, actions, database"
+    ),
+    "stopping": Event("info", "SIGTERM/SIGINT: no new request starts; exits within `within_s`"),
+    "stopped": Event("info", "clean exit (code 0)"),
+    "stopping_now": Event(
+        "warning",
+        "a second stop signal: exits 1 at once; a write in flight is reconciled at the next start",
+    ),
+    "stop_overdue": Event(
+        "error",
+        "the pass did not end within the stop deadline: exits 1; a write in flight is "
+        "reconciled at the next start",
+        "a vendor hung; nothing to repair",
+    ),
+    "reload_requested": Event("info", "SIGHUP (`systemctl reload`) received"),
+    "config_reloaded": Event("info", "the re-read config is used from the next pass"),
+    "config_reload_failed": Event(
+        "error",
+        "the re-read config is invalid; the running config is kept",
+        "fix the file (`check --offline` names the key), reload again",
+    ),
+    "config_reload_database_unchanged": Event(
+        "warning", "`database_url` changed in a reload; it is kept", "restart to change it"
+    ),
+    "config_warning": Event(
+        "warning",
+        "a config that works but looks wrong (an inline key readable by others, nothing to mirror)",
+        "as the message says",
+    ),
+    "poll_interval_changed": Event("info", "after a reload, passes follow the new interval"),
+    "sd_notify_failed": Event(
+        "warning",
+        "systemd's notify socket refused READY/WATCHDOG",
+        "check `Type=notify` and `NotifyAccess=main` in the unit",
+    ),
+    # -- metrics -----------------------------------------------------------------------
+    "metrics_listening": Event("info", "the loopback `/metrics` and `/healthz` listener is up"),
+    "metrics_write_failed": Event(
+        "warning",
+        "the metrics textfile could not be written; syncing goes on",
+        "check `[metrics] textfile` and that its folder exists and is writable",
+    ),
+    # -- leadership (PostgreSQL replicas; SQLite's file lock) ----------------------------
+    "became_leader": Event("info", "this process holds the leader lock and syncs"),
+    "waiting_as_follower": Event(
+        "info", "another process leads; this one retries the lock every interval"
+    ),
+    "leadership_lost": Event(
+        "error", "the leader lock was lost (connection dropped); this process follows again"
+    ),
+    "leadership_lost_mid_pass": Event(
+        "error",
+        "the lock was lost during a pass: nothing more is written or committed",
+        "none: the new leader reconciles",
+    ),
+    "leader_connection_lost": Event(
+        "warning", "the connection holding the PostgreSQL advisory lock failed"
+    ),
+    "leader_unlock_failed": Event("debug", "releasing the lock failed; closing frees it"),
+    "leader_connection_close_failed": Event("debug", "closing the lock connection failed"),
+    "heartbeat_failed": Event(
+        "debug", "the replica row could not be written (e.g. before the first migration)"
+    ),
+    "intent_in_flight": Event(
+        "info",
+        "another process's write for this alert may still land; reconciled after `reconcile_after`",
+    ),
+    # -- the database --------------------------------------------------------------------
+    "database_error": Event(
+        "error",
+        "the state database failed (locked, read-only, full, unreachable); no READY/WATCHDOG "
+        "while it lasts",
+        "`reason` says what to do",
+    ),
+    "database_replaced": Event(
+        "error",
+        "the SQLite file was deleted or replaced under `run`: exits 1 without another write",
+        "systemd restarts it on the file now at the path",
+    ),
+    "rollback_failed": Event(
+        "error", "even a rollback failed (connection gone); the next pass starts afresh"
+    ),
+    "links_store_failed": Event(
+        "warning", "the pass's new links could not be stored together; stored one by one"
+    ),
+    "state_rebuilt": Event(
+        "info",
+        "an empty database was rebuilt from the pages' unresolved incidents",
+        "none; see When the state database is lost",
+    ),
+    "state_rebuild_failed": Event(
+        "error", "a vendor failed during the rebuild: nothing stored; the next pass retries"
+    ),
+    "state_rebuild_alert_unreadable": Event(
+        "warning", "an incident names an alert iLert no longer serves; that incident is skipped"
+    ),
+    # -- the vendors ---------------------------------------------------------------------
+    "service_unreachable": Event(
+        "error",
+        "first failure of iLert or a Statuspage connector (timeout, refused, DNS, 5xx, "
+        "420/429): its remaining work waits for the next pass; one line per outage",
+        "see Troubleshooting: service_unreachable",
+    ),
+    "service_recovered": Event("warning", "first success after an outage, with `down_for_s`"),
+    "rate_limit_lowered": Event(
+        "warning",
+        "a vendor throttled (420/429) after enough traffic: the key's budget is lowered to "
+        "what it accepted",
+        "lower `requests_per_minute`, or look for another user of the key",
+    ),
+    "api_read_retry": Event("debug", "a read is retried after a transient failure"),
+    "ilert_read_failed": Event(
+        "error",
+        "listing iLert's alerts failed (a 4xx such as 401/403, or an unreadable answer); "
+        "the pass is not ok",
+        "401/403: the iLert key; see Troubleshooting",
+    ),
+    "ilert_listing_stalled": Event(
+        "error",
+        "iLert served a full page with nothing new (a loop): the pass syncs what it read, "
+        "the next lists anew",
+        "if it persists, iLert's API misbehaves",
+    ),
+    "ilert_time_unknown": Event(
+        "warning",
+        "iLert sent no Date header and no timestamp is known: this pass uses the local clock",
+    ),
+    "ilert_date_implausible": Event(
+        "warning",
+        "iLert's Date header is a day or more from this machine's clock; not used",
+        "check NTP on the VM, or a proxy rewriting Date",
+    ),
+    # -- one alert -------------------------------------------------------------------------
+    "alert_unreadable": Event(
+        "warning",
+        "an alert or its timeline is malformed: names the alert and the field; the others sync",
+    ),
+    "alert_read_failed": Event(
+        "warning",
+        "reading one alert by id failed (e.g. a triggered alert iLert does not know)",
+    ),
+    "alert_sync_failed": Event(
+        "warning",
+        "one alert's sync failed: `failures`, `next_attempt_at`, `error`; retried after one "
+        "poll interval, doubling up to an hour",
+        "see Troubleshooting; `status` shows it under PROBLEM",
+    ),
+    "alert_deferred": Event("debug", "an alert's work waits: its service is down"),
+    "alert_held": Event("debug", "an alert is kept off the page for now (`publish_after`)"),
+    "alert_store_failed": Event(
+        "error", "the database refused this alert's rows: rolled back, retried next pass"
+    ),
+    "alert_unstorable": Event("error", "a new alert's link could not be stored; skipped this pass"),
+    "alert_failure_unrecorded": Event(
+        "error", "an alert failed and even its failure could not be stored; retried next pass"
+    ),
+    "alert_sync_crashed": Event(
+        "error",
+        "an unexpected exception on one alert (a bug): recorded as a failure and retried",
+        'report it; `log_level = "debug"` adds `alert_sync_crashed_detail` with the traceback',
+    ),
+    "alert_sync_crashed_detail": Event("debug", "the traceback of `alert_sync_crashed`"),
+    "write_refused": Event(
+        "warning",
+        "Statuspage refused an update (400/413/422): the events it carried are audited "
+        "`failed` once and never resent",
+        "read the reason in `history --alert ID`",
+    ),
+    "status_refused": Event(
+        "warning",
+        "a page refused a status (e.g. classic `in_progress`); once per page and process",
+        'set `lifecycle = "realtime"`',
+    ),
+    "duplicate_resolved": Event(
+        "warning", "a second incident for one alert was resolved, pointing to the kept one"
+    ),
+    "duplicate_check_failed": Event(
+        "warning", "a page's unresolved incidents could not be listed; checked next pass"
+    ),
+    "duplicate_resolve_failed": Event(
+        "warning", "resolving a duplicate failed; tried again next pass"
+    ),
+}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def markdown_table() -> str:
+    """The events as a README table, in this module's order."""
+    lines = ["| Event | Level | Meaning | What to do |", "|---|---|---|---|"]
+    for name, event in EVENTS.items():
+        cells = (f"`{name}`", event.level, event.meaning, event.action)
+        lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(markdown_table() + "\n")

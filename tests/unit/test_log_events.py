@@ -1,0 +1,87 @@
+"""Every event the package logs is described in ``log_events.EVENTS``, and no other.
+
+The event names are found by reading the source: every call of a logger
+method (``log.info("name", ...)``, or a method chosen at run time such as
+audit's ``level("transition", ...)``) whose first argument is a string, or a
+module-level string constant. A new log line without a description fails here.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import ilert_statuspage_sync
+from ilert_statuspage_sync.log_events import EVENTS, markdown_table
+
+PACKAGE = Path(ilert_statuspage_sync.__file__).parent
+METHODS = {"debug", "info", "warning", "error", "exception", "critical"}
+README = Path(__file__).resolve().parents[2] / "README.md"
+BEGIN, END = "<!-- log-events:begin -->", "<!-- log-events:end -->"
+
+
+def _constants(tree: ast.Module) -> dict[str, str]:
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and isinstance(node.value.value, str):
+                    found[target.id] = node.value.value
+    return found
+
+
+def _is_logger_call(call: ast.Call) -> bool:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        # log.info(...), self.log.warning(...); not "text".format or a dict's get.
+        receiver = ast.unparse(func.value)
+        return func.attr in METHODS and receiver.split(".")[-1] in {"log", "logger", "_log"}
+    return isinstance(func, ast.Name) and func.id == "level"  # audit: log.info or log.warning
+
+
+def logged_events() -> dict[str, str]:
+    """Event name -> the first file that logs it (simulators excluded: they are not the daemon)."""
+    events: dict[str, str] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "simulators" in path.parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        constants = _constants(tree)
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and node.args and _is_logger_call(node)):
+                continue
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                events.setdefault(first.value, path.name)
+            elif isinstance(first, ast.Name) and first.id in constants:
+                events.setdefault(constants[first.id], path.name)
+    return events
+
+
+def test_the_scan_finds_known_events() -> None:
+    """The scanner sees plain calls, audit's chosen level and a named constant."""
+    found = logged_events()
+    assert found["pass_finished"] == "runner.py"
+    assert found["transition"] == "audit.py"
+    assert found["duplicate_resolved"] == "heal.py"  # log.warning(DUPLICATE_OUTCOME, ...)
+
+
+def test_every_logged_event_is_described_and_no_other() -> None:
+    """A new event needs a line in log_events.EVENTS; a removed one must leave it."""
+    logged = logged_events()
+    undescribed = {name: where for name, where in logged.items() if name not in EVENTS}
+    assert not undescribed, f"describe these in log_events.EVENTS: {undescribed}"
+    assert set(EVENTS) - set(logged) == set(), "these are described but never logged"
+
+
+def test_readme_table_is_the_generated_one() -> None:
+    """Between the README's log-events markers stands exactly the generated table."""
+    text = README.read_text(encoding="utf-8")
+    if BEGIN not in text:
+        pytest.skip("README.md has no log-events markers yet (h9b-readme.md places them)")
+    block = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
+    assert block == markdown_table(), (
+        "README.md's log events table is stale: paste `python -m ilert_statuspage_sync.log_events`"
+    )
