@@ -125,6 +125,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     trigger.add_argument("action", help="incident action name")
     trigger.add_argument("alert_id", type=_alert_id, help="iLert alert id")
+    retry = commands.add_parser(
+        "retry", help="retry failing items on the next pass, with a fresh back-off"
+    )
+    retry.add_argument("action", nargs="?", help="only this incident action")
+    retry.add_argument("alert_id", nargs="?", type=_alert_id, help="only this iLert alert id")
     demo = commands.add_parser("demo", help="play a scripted scenario against built-in simulators")
     demo.add_argument(
         "--lifecycle",
@@ -220,6 +225,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "status": _status,
         "history": _history,
         "trigger": _trigger,
+        "retry": _retry,
     }
     return handlers[args.command](config, args)
 
@@ -615,3 +621,21 @@ def _print_table(rows: Sequence[Sequence[str]]) -> None:
         print(
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         )
+
+
+def _retry(config: Config, args: argparse.Namespace) -> int:
+    """Failing items become due at once, their back-off starting over (see Troubleshooting)."""
+    if args.action is not None:
+        config.action(args.action)  # an unknown name is a usage error naming the known ones
+    sessions = make_sessions(_readable(config))
+    with sessions() as session:
+        links = repo.reset_backoff(session, args.action, args.alert_id)
+        session.commit()
+    for action, alert_id, failures, error in links:
+        print(
+            f"{action} alert {alert_id}: retried on the next pass "
+            f"(was {failures} failures: {error[:80]})"
+        )
+    if not links:
+        print("no failing item matches; `status` lists failing items under PROBLEM")
+    return EXIT_OK

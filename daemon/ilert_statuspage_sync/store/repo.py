@@ -28,6 +28,7 @@ __all__ = [
     "mirror_of",
     "mirror_to_dict",
     "new_link",
+    "reset_backoff",
     "set_mirror",
     "trigger",
 ]
@@ -171,3 +172,32 @@ def history(
     if alert_id is not None:
         query = query.where(Transition.alert_id == alert_id)
     return list(reversed(session.scalars(query).all()))
+
+
+def reset_backoff(
+    session: Session, action: str | None, alert_id: int | None
+) -> list[tuple[str, int, int, str]]:
+    """Make failing items due at once with a fresh back-off.
+
+    ``action``/``alert_id`` narrow it (both None: every failing item). Returns
+    (action, alert id, failures so far, last error) of each item reset. One
+    conditional UPDATE per link, so it may run while the daemon does: a pass
+    that retried the item meanwhile simply keeps its own outcome.
+    """
+    query = sa.select(Link).where(Link.last_error.is_not(None), Link.is_open.is_(True))
+    if action is not None:
+        query = query.where(Link.incident_action == action)
+    if alert_id is not None:
+        query = query.where(Link.alert_id == alert_id)
+    links = list(session.scalars(query.order_by(Link.incident_action, Link.alert_id)))
+    reset = [
+        (link.incident_action, link.alert_id, link.failures, link.last_error or "")
+        for link in links
+    ]
+    for link in links:
+        session.execute(
+            sa.update(Link)
+            .where(Link.id == link.id, Link.last_error.is_not(None))
+            .values(failures=0, next_attempt_at=None)
+        )
+    return reset

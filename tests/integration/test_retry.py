@@ -1,0 +1,59 @@
+"""``retry``: a failing item is tried again on the next pass, its back-off starting over."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE
+from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
+from tests.integration.proc import write_config
+
+TIMEOUT = 60.0
+
+
+def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "CREDENTIALS_DIRECTORY"}
+    return subprocess.run(
+        [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        env=env,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_retry_makes_a_refused_create_due_now(
+    tmp_path: Path, sims: tuple[IlertSimulator, StatuspageSimulator]
+) -> None:
+    """A create refused with 401 waits a poll interval; after `retry` the next `sync` creates it."""
+    ilert, statuspage = sims
+    config = write_config(
+        tmp_path, ilert.url, statuspage.url, f"sqlite:///{tmp_path / 'state.db'}", poll_interval=600
+    )
+    assert _cli(config, "sync").returncode == 0  # activates the action
+    alert = ilert.create_alert(AUTO_SOURCE, "Checkout down", "5xx")
+    statuspage.fail_next(1, 401, path_contains="/incidents", method="POST")
+    assert _cli(config, "sync").returncode == 1  # refused: waits 600 s
+    assert _cli(config, "sync").returncode == 1  # still waiting, not retried
+    assert statuspage.incidents(AUTO_PAGE) == []
+    none = _cli(config, "retry", "public-api", str(alert + 1))
+    assert none.returncode == 0
+    assert none.stdout.startswith("no failing item matches")
+    unknown = _cli(config, "retry", "no-such-action")
+    assert unknown.returncode == 2
+    assert "no incident action named 'no-such-action'" in unknown.stderr
+    retried = _cli(config, "retry")
+    assert retried.returncode == 0, retried.stderr
+    assert retried.stdout.startswith(f"public-api alert {alert}: retried on the next pass (was 1")
+    assert _cli(config, "sync").returncode == 0
+    (incident,) = statuspage.incidents(AUTO_PAGE)
+    assert incident["name"] == "Checkout down"
+    again = _cli(config, "retry")
+    assert again.stdout.startswith("no failing item matches")
