@@ -50,8 +50,10 @@ from ilert_statuspage_sync.store.database import (
     head_revision,
     make_engine,
     make_sessions,
+    newer_schema,
     require_database,
     require_schema,
+    revisions,
     safe_url,
     upgrade,
 )
@@ -434,6 +436,8 @@ def _check_database(config: Config) -> tuple[bool | None, str]:
         return False, f"{label}: {explain(error, config.database_url) or scrub(str(error))}"
     if revision == head:
         return True, f"{label}: up to date"
+    if revision is not None and revision not in revisions():
+        return False, newer_schema(revision, config.database_url)
     return None, (
         f"{label}: at {revision or 'no revision (empty)'}, migrations up to {head} pending; "
         "run `db upgrade` (the daemon also applies them when it starts)"

@@ -90,3 +90,27 @@ def test_db_downgrade_command_lines(tmp_path: Path) -> None:
     up = _cli(config, "db", "upgrade")
     assert up.returncode == 0
     assert up.stdout.strip().endswith(f": {previous} -> {head}")
+
+
+@pytest.mark.slow
+def test_a_database_from_a_newer_release_is_one_line_everywhere(tmp_path: Path) -> None:
+    """A schema this version does not know: status, check, db upgrade and downgrade say so."""
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    config = write_config(tmp_path, "http://127.0.0.1:9", "http://127.0.0.1:9", url)
+    assert _cli(config, "db", "upgrade").returncode == 0
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))
+    engine.dispose()
+    line = (
+        f"database {tmp_path / 's.db'} is at revision 9999_future, newer than this version "
+        f"knows (up to {head_revision()}); install the release that migrated it, or run its "
+        f"`db downgrade {head_revision()}` first"
+    )
+    for args in (("status",), ("db", "upgrade"), ("db", "downgrade", revisions()[0])):
+        result = _cli(config, *args)
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stderr.strip().splitlines() == [f"error: {line}"], args
+    check = _cli(config, "check", "--offline")
+    assert check.returncode == 1
+    assert f"FAIL {line}" in check.stdout

@@ -40,6 +40,7 @@ __all__ = [
     "head_revision",
     "make_engine",
     "make_sessions",
+    "newer_schema",
     "require_database",
     "require_schema",
     "revisions",
@@ -209,6 +210,8 @@ def require_schema(engine: sa.Engine, database_url: str) -> None:
     require_database(database_url)
     path = sqlite_path(database_url)
     revision, head = current_revision(engine), head_revision()
+    if revision is not None and revision not in revisions():
+        raise DatabaseFailureError(newer_schema(revision, database_url))
     if revision != head:
         where = path or safe_url(database_url)
         raise DatabaseFailureError(
@@ -250,6 +253,8 @@ def upgrade(
         before = current_revision(engine)
         if before is not None and before == head_revision():
             return before, before  # nothing to do: take no write lock
+        if before is not None and before not in revisions():
+            raise DatabaseFailureError(newer_schema(before, url))
         config = _alembic_config()
         with engine.connect() as connection:
             if on_statement is not None:
@@ -269,6 +274,16 @@ def upgrade(
         return before, current_revision(engine)
     except sa.exc.SQLAlchemyError as error:
         raise DatabaseFailureError(f"cannot migrate: {explain(error, url)}") from None
+
+
+def newer_schema(revision: str, database_url: str) -> str:
+    """The line for a database a newer release migrated: this one can neither read nor undo it."""
+    where = sqlite_path(database_url) or safe_url(database_url)
+    return (
+        f"database {where} is at revision {revision[:40]}, newer than this version knows "
+        f"(up to {head_revision()}); install the release that migrated it, or run its "
+        f"`db downgrade {head_revision()}` first"
+    )
 
 
 def revisions() -> list[str]:
@@ -296,10 +311,7 @@ def downgrade(engine: sa.Engine, revision: str) -> tuple[str | None, str | None]
         if before is None:
             raise StoreError("db downgrade: the database was never migrated; nothing to undo")
         if before not in known:
-            raise StoreError(
-                f"db downgrade: the database is at {before[:40]}, which this version does not "
-                "know (a newer release migrated it); run that release's `db downgrade`"
-            )
+            raise DatabaseFailureError(newer_schema(before, url))
         if known.index(revision) > known.index(before):
             raise StoreError(
                 f"db downgrade: the database is at {before}, below {revision}; "
