@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ilert_statuspage_sync.config import Config, parse_config
 from ilert_statuspage_sync.demo_view import (
     OUTCOME_COLOURS,
+    STATUS_COLOURS,
     Cell,
     Style,
     legend,
@@ -468,7 +469,8 @@ def _decision(stage: Stage, row: Transition | None, created: set[str], style: St
     if row.outcome == "body_updated":
         page += " + update"
     colours = (OUTCOME_COLOURS.get(row.outcome, ""),)
-    return [Cell(row.event), Cell(did, colours), Cell(page.strip())]
+    shown = (STATUS_COLOURS.get(after, ""),)  # the page column in the status's own colour
+    return [Cell(row.event), Cell(did, colours), Cell(page.strip(), shown)]
 
 
 def show_pages(stage: Stage, out: TextIO, style: Style) -> None:

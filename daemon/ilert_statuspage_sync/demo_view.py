@@ -14,6 +14,8 @@ from typing import Any, TextIO
 
 __all__ = [
     "COLUMNS",
+    "OUTCOME_COLOURS",
+    "STATUS_COLOURS",
     "Cell",
     "Style",
     "legend",
