@@ -87,12 +87,6 @@ class Style:
             return text
         return f"\x1b[{codes}m{text}\x1b[0m"
 
-    def status(self, status: str | None) -> str:
-        """An incident status in Statuspage's colour."""
-        if not status:
-            return "new"
-        return self(status, STATUS_COLOURS.get(status, ""))
-
 
 @dataclass(frozen=True)
 class Cell:
