@@ -178,7 +178,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script: every failure becomes one line and an exit code."""
     args = _parser().parse_args(argv)
     try:
-        return _dispatch(args)
+        code = _dispatch(args)
+        sys.stdout.flush()  # a reader gone (`| head`) shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        _stdout_gone()
+        return EXIT_OK
     except (DatabaseFailureError, RunFailureError) as error:
         return _fail(str(error), EXIT_FAILED)
     except (ConfigError, StoreError) as error:
@@ -194,6 +199,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"internal error {type(error).__name__}: {what} (a bug: please report it)",
             EXIT_INTERNAL,
         )
+
+
+def _stdout_gone() -> None:
+    """The reader stopped reading (`demo | head`): not a failure; nothing more to print."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # so the flush at exit does not fail again
+    os.close(devnull)
 
 
 def _fail(message: str, code: int) -> int:

@@ -248,3 +248,20 @@ def test_demo_keep_ctrl_c_exits_130_and_a_foreign_config_is_never_overwritten(
         "by the demo; pick a new or empty folder"
     ]
     assert (foreign / "config.toml").read_text() == "poll_interval = 30\n"
+
+
+def test_demo_into_a_reader_that_stops_ends_quietly() -> None:
+    """``demo | head -1``: the closed pipe ends the demo with exit 0 and nothing on stderr."""
+    process = subprocess.Popen(
+        _demo("--lifecycle", "classic"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_environment(),
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline().startswith(b"How to read this demo")
+    process.stdout.close()
+    stderr = process.stderr.read()
+    process.stderr.close()
+    assert process.wait(timeout=DEMO_TIMEOUT) == 0
+    assert stderr == b""
