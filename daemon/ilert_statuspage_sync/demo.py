@@ -427,7 +427,7 @@ def _play(stage: Stage, out: TextIO, style: Style) -> int:
         created: set[str] = set()
         for index, row in enumerate(rows or [None]):
             lead = first if index == 0 else [Cell(""), Cell(""), Cell("")]
-            out.write(table_row([*lead, *_decision(stage, row, created, style)], style) + "\n")
+            out.write(table_row([*lead, *_decision(stage, row, created)], style) + "\n")
         if scene.note:
             out.write(f"{' ' * 10}{style(scene.note, 'dim')}\n")
         if not ok:
@@ -453,7 +453,7 @@ _DID = {
 }
 
 
-def _decision(stage: Stage, row: Transition | None, created: set[str], style: Style) -> list[Cell]:
+def _decision(stage: Stage, row: Transition | None, created: set[str]) -> list[Cell]:
     """The EVENT, DAEMON and PUBLIC PAGE cells of one audit row."""
     if row is None:
         return [Cell("-"), Cell("nothing seen", ("dim",)), Cell("")]
