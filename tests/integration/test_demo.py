@@ -17,6 +17,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -145,11 +146,15 @@ class _Kept:
         )
         self.lines: list[str] = []
         assert self.process.stdout is not None
-        deadline = time.monotonic() + DEMO_TIMEOUT
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
-            if line.strip() == "ready" or time.monotonic() > deadline:
-                break
+        watchdog = threading.Timer(DEMO_TIMEOUT, self.process.kill)  # a silent hang ends too
+        watchdog.start()
+        try:
+            for line in self.process.stdout:
+                self.lines.append(line.rstrip("\n"))
+                if line.strip() == "ready":
+                    break
+        finally:
+            watchdog.cancel()
         assert self.lines and self.lines[-1] == "ready", "\n".join(self.lines)
 
     def command(self, *words: str) -> list[str]:
