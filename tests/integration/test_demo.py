@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from ilert_statuspage_sync.demo import SCENES, run_demo
+from ilert_statuspage_sync.demo import SCENES, Scene, run_demo
 
 DEMO_TIMEOUT = 120.0
 COMMAND_TIMEOUT = 60.0
@@ -270,3 +270,30 @@ def test_demo_into_a_reader_that_stops_ends_quietly() -> None:
     process.stderr.close()
     assert process.wait(timeout=DEMO_TIMEOUT) == 0
     assert stderr == b""
+
+
+def test_a_scene_that_differs_or_fails_its_check_is_bad() -> None:
+    """A scene whose audit rows differ, or whose check objects, prints BAD and the demo exits 1."""
+    scenes = (
+        Scene(
+            "X opened",
+            lambda stage: stage.alerts.update(x=stage.ilert.create_alert(101, "Demo: X", "x")),
+            (("created", "created", "investigating"),),  # classic creates `identified`
+            (("created", "created", "investigating"),),
+        ),
+        Scene(
+            "X commented",
+            lambda stage: stage.ilert.comment(stage.alerts["x"], "still down"),
+            (("comment_added", "body_updated", "identified"),),
+            (("comment_added", "body_updated", "investigating"),),
+            check=lambda stage: "component Checkout should show major_outage",
+        ),
+    )
+    out = io.StringIO()
+    assert run_demo("classic", out, scenes=scenes) == 1
+    rows = [line for line in out.getvalue().splitlines() if line.startswith(("ok ", "BAD"))]
+    assert [row.split()[0] for row in rows] == ["BAD", "BAD"]
+    text = out.getvalue()
+    assert "expected [('created', 'created', 'investigating')]" in text
+    assert "component Checkout should show major_outage" in text
+    assert "2 scenes differ from the lifecycle table" in text
