@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from ilert_statuspage_sync.cli import main
 from ilert_statuspage_sync.demo import SCENES, Scene, run_demo
 
 DEMO_TIMEOUT = 120.0
@@ -297,3 +298,13 @@ def test_a_scene_that_differs_or_fails_its_check_is_bad() -> None:
     assert "expected [('created', 'created', 'investigating')]" in text
     assert "component Checkout should show major_outage" in text
     assert "2 scenes differ from the lifecycle table" in text
+
+
+def test_demo_help_says_what_each_option_does(capsys: pytest.CaptureFixture[str]) -> None:
+    """``demo --help`` explains --lifecycle and --keep (it once showed just "both")."""
+    with pytest.raises(SystemExit) as done:
+        main(["demo", "--help"])
+    assert done.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "which lifecycle table to play (default: both; with --keep: classic)" in text
+    assert "--keep DIR" in text and "until Ctrl-C (exit 130) or SIGTERM (exit 0)" in text
