@@ -1,8 +1,11 @@
-"""Statuspage REST API v1: create, update and look up incidents of a page.
+"""Statuspage REST API v1: create, update and look up incidents of a page; components.
 
 Reference: https://developer.statuspage.io/ (``POST /v1/pages/{page_id}/incidents``,
 ``PATCH /v1/pages/{page_id}/incidents/{incident_id}``, ``GET .../incidents``,
-``GET .../incidents/unresolved``). Bodies are wrapped as ``{"incident": {...}}``.
+``GET .../incidents/unresolved``, ``GET .../components``,
+``PATCH .../components/{component_id}``). Bodies are wrapped as
+``{"incident": {...}}`` or ``{"component": {...}}``. An incident's create or
+update may carry ``component_ids`` and ``components`` (id -> status) in its fields.
 """
 
 from __future__ import annotations
@@ -16,7 +19,17 @@ from ilert_statuspage_sync.core.storable import INCIDENT_ID_LENGTH, TOKEN_LENGTH
 from ilert_statuspage_sync.errors import PayloadError
 from ilert_statuspage_sync.page_facts import PageFacts
 
-__all__ = ["Incident", "IncidentUpdate", "StatuspageClient"]
+__all__ = ["Incident", "IncidentUpdate", "ListedComponent", "StatuspageClient"]
+
+
+@dataclass(frozen=True)
+class ListedComponent:
+    """A component as the page lists it: what the daemon compares and names."""
+
+    id: str
+    name: str
+    status: str
+    is_group: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,26 @@ class StatuspageClient:
         raise PayloadError(
             f"statuspage: GET {path} still had more after {MAX_COMPONENT_PAGES} pages"
         )
+
+    def component_statuses(self, page_id: str) -> dict[str, ListedComponent]:
+        """Every component of a page by id, parsed: one paged read (usually one request)."""
+        found = {}
+        for item in self.list_components(page_id):
+            component = parse_listed_component(item)
+            found[component.id] = component
+        return found
+
+    def set_component_status(
+        self,
+        page_id: str,
+        component_id: str,
+        status: str,
+        before_send: Callable[[], None] | None = None,
+    ) -> ListedComponent:
+        """Set one component's status; state, so sending it again is harmless."""
+        path = f"/v1/pages/{page_id}/components/{component_id}"
+        answer = self.http.write("PATCH", path, {"component": {"status": status}}, before_send)
+        return parse_listed_component(answer)
 
     def create_incident(
         self,
@@ -197,4 +230,29 @@ def _update(item: object) -> IncidentUpdate:
         id=item["id"],
         status=status if isinstance(status, str) else None,
         body=body if isinstance(body, str) else "",
+    )
+
+
+def parse_listed_component(payload: object) -> ListedComponent:
+    """A Component object; its id and status are stored, so both must fit their columns."""
+    if not isinstance(payload, Mapping):
+        raise PayloadError("statuspage: a component was not a JSON object")
+    component_id, status = payload.get("id"), payload.get("status")
+    if not isinstance(component_id, str) or not isinstance(status, str):
+        raise PayloadError("statuspage: a component lacks a string 'id' or 'status'")
+    for key, value, limit in (
+        ("id", component_id, INCIDENT_ID_LENGTH),
+        ("status", status, TOKEN_LENGTH),
+    ):
+        if not value or len(value) > limit or clean_text(value) != value:
+            raise PayloadError(
+                f"statuspage: component {key} {value[:40]!r} is not 1 to {limit} "
+                "printable characters"
+            )
+    name = payload.get("name")
+    return ListedComponent(
+        id=component_id,
+        name=clean_text(name)[:255] if isinstance(name, str) else "",
+        status=status,
+        is_group=payload.get("group") is True,
     )
