@@ -258,7 +258,8 @@ class ComponentSync:
         now: datetime,
         result: PassComponents,
     ) -> None:
-        assert step.write is not None
+        status = step.write
+        assert status is not None
         step = self._with_incident(session, step)
         audit = _audit(page_id, step, name, open_alerts, self._actions(page_id)[0].name)
         if self.dry_run:
@@ -268,7 +269,7 @@ class ComponentSync:
         self.checkpoint("before_component")
         intent = {
             "kind": "component",
-            "status": step.write,
+            "status": status,
             "state_after": _state_dict(step.state_after),
             "audit": audit,
             "sent_at": now.isoformat(),
@@ -289,7 +290,7 @@ class ComponentSync:
 
         try:
             answer = client.set_component_status(
-                page_id, step.component_id, step.write, record_intent
+                page_id, step.component_id, status, record_intent
             )
         except TransientApiError as error:
             if not error.maybe_applied:
