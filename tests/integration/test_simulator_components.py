@@ -28,9 +28,10 @@ def _statuspage() -> Iterator[StatuspageSimulator]:
 
 
 def _call(sim: StatuspageSimulator, method: str, path: str, body: Any = None) -> requests.Response:
-    return requests.request(
-        method, f"{sim.url}/v1/pages/{PAGE}{path}", json=body, headers=AUTH, timeout=TIMEOUT
-    )
+    with requests.Session() as session:
+        return session.request(
+            method, f"{sim.url}/v1/pages/{PAGE}{path}", json=body, headers=AUTH, timeout=TIMEOUT
+        )
 
 
 def test_patch_component_status(statuspage):
