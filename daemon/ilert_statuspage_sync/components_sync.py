@@ -38,7 +38,12 @@ from ilert_statuspage_sync.core.components import (
 )
 from ilert_statuspage_sync.core.intents import Writer, in_flight_until, stamp
 from ilert_statuspage_sync.deadlines import WRITE_DEADLINE
-from ilert_statuspage_sync.errors import PayloadError, PermanentApiError, TransientApiError
+from ilert_statuspage_sync.errors import (
+    ApiError,
+    PayloadError,
+    PermanentApiError,
+    TransientApiError,
+)
 from ilert_statuspage_sync.leader import LeadershipLostError
 from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.store.epoch import database_now
@@ -83,7 +88,8 @@ class ComponentSync:
         self.writer = writer
         self.dry_run = dry_run
         self.checkpoint = checkpoint
-        self._listed: dict[str, dict[str, ListedComponent]] = {}
+        # This pass's listing per page, or the error reading it gave (not read twice).
+        self._listed: dict[str, dict[str, ListedComponent] | ApiError | PayloadError] = {}
         self._missing_logged: set[tuple[str, str]] = set()
 
     # -- the page model ---------------------------------------------------------
@@ -106,8 +112,20 @@ class ComponentSync:
         """The page's components, read at most once per pass."""
         if page_id not in self._listed:
             _, client = self._client(page_id)
-            self._listed[page_id] = client.component_statuses(page_id)
-        return self._listed[page_id]
+            try:
+                self._listed[page_id] = client.component_statuses(page_id)
+            except (ApiError, PayloadError) as error:
+                self._listed[page_id] = error
+        found = self._listed[page_id]
+        if isinstance(found, ApiError | PayloadError):
+            raise found
+        return found
+
+    def _cache_status(self, page_id: str, component_id: str, status: str) -> None:
+        """What a write just set, so the rest of the pass sees it without a read."""
+        found = self._listed.get(page_id)
+        if isinstance(found, dict) and component_id in found:
+            found[component_id] = dataclasses.replace(found[component_id], status=status)
 
     def _holders(self, session: Session, page_id: str, but: Link | None = None) -> list[Holder]:
         """Every open mirrored alert of the page's actions with components (not ``but``)."""
@@ -283,7 +301,11 @@ class ComponentSync:
             self.checkpoint("intent_component")
             if not self.guard():
                 row.pending_call = None
-                session.commit()
+                try:
+                    session.commit()
+                except (LeadershipLostError, sa.exc.SQLAlchemyError):
+                    # The intent stays; whoever leads now waits out its flight time.
+                    session.rollback()
                 raise LeadershipLostError(
                     "the leader lock was lost; no further writes from this process"
                 )
@@ -308,9 +330,7 @@ class ComponentSync:
         _store(row, step.state_after, now)
         write_audit(session, _record(audit, None), at=now, dry_run=False)
         session.commit()
-        self._listed[page_id][step.component_id] = ListedComponent(
-            step.component_id, name, answer.status
-        )
+        self._cache_status(page_id, step.component_id, answer.status)
         result.writes += 1
         result.outcomes.append(CHANGED)
         self.checkpoint("committed_component")
@@ -361,7 +381,19 @@ class ComponentsOfAction:
     def create_fields(self, link: Link, priority: str) -> dict[str, Any]:
         """``component_ids`` and the ``components`` map: worst of what is open, holds left out."""
         page_id = self.action.page_id
-        listed = self.sync.listing(page_id)
+        try:
+            listed = self.sync.listing(page_id)
+        except (PermanentApiError, PayloadError) as error:
+            # The incident matters more than its components: created without them,
+            # the component step reports the failure and sets them once it can read.
+            log.warning(
+                "components_unreadable",
+                page_id=page_id,
+                alert_id=link.alert_id,
+                error=scrub(str(error))[:300],
+                action="incident created without components",
+            )
+            return {}
         self.sync._warn_missing(page_id, self.action.components, listed)
         usable = [c for c in self.action.components if c in listed and not listed[c].is_group]
         if not usable:
@@ -404,15 +436,11 @@ class ComponentsOfAction:
                     reason=f"component {component_id}: set with the incident's creation",
                 )
                 write_audit(self.session, record, at=self.now, dry_run=False)
-            cached = self.sync._listed.get(page_id, {}).get(component_id)
-            if cached is not None:
-                self.sync._listed[page_id][component_id] = ListedComponent(
-                    component_id, cached.name, status, cached.is_group
-                )
+            self.sync._cache_status(page_id, component_id, status)
 
     def listed_statuses(self) -> dict[str, str]:
         """The statuses the pass's listing shows now (for the audit's from_status)."""
-        listed = self.sync._listed.get(self.action.page_id, {})
+        listed = self.sync.listing(self.action.page_id)
         return {cid: c.status for cid, c in listed.items()}
 
 
