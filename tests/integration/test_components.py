@@ -263,3 +263,51 @@ def test_crash_at_a_component_write_is_reconciled(make_harness, statuspage, page
     assert _status(statuspage, page["api"]) == "major_outage"
     assert len(statuspage.component_writes()) == 1
     assert _changes(h).count((alert, "degraded_performance", "major_outage")) == 1
+
+
+def test_lost_answer_of_a_component_write_is_reconciled(make_harness, statuspage, page):
+    """The PATCH applied but its answer was lost: next pass adopts it, no second PATCH."""
+    h = _harness(make_harness, _public(components=(page["api"],)))
+    alert = h.ilert.create_alert(AUTO_SOURCE, "API slow", "", "LOW")
+    h.sync()
+    h.ilert.raise_priority(alert)
+    statuspage.drop_next(method="PATCH", path_contains="/components/", after_apply=True)
+    report = h.sync()
+    assert report.deferred_items == 1
+    h.sync()
+    assert _status(statuspage, page["api"]) == "major_outage"
+    assert len(statuspage.component_writes()) == 1
+    rows = [r for r in h.audit_rows() if r.outcome == "component_changed"]
+    assert rows[-1].reason == "confirmed on Statuspage after an interrupted call"
+    assert len(rows) == 2
+
+
+def test_unreadable_components_do_not_stop_the_incident(make_harness, statuspage, page):
+    """A refused component list: the incident is created anyway, components follow later."""
+    h = _harness(make_harness, _public(components=(page["api"],)))
+    statuspage.fail_next(1, status=403, path_contains="/components", method="GET")
+    h.ilert.create_alert(AUTO_SOURCE, "API down", "", "HIGH")
+    report = h.sync()
+    (incident,) = h.incidents()
+    assert incident["components"] == []
+    assert report.failed_items == 1  # the component step reports the page
+    assert _component_lists(statuspage) == 1  # read once in the pass, even when refused
+    h.sync()
+    assert _status(statuspage, page["api"]) == "major_outage"
+
+
+def test_dry_run_changes_no_component(make_harness, statuspage, page):
+    """A dry run reads and decides but writes nothing and stores nothing."""
+    h = _harness(make_harness, _public(components=(page["api"],)))
+    alert = h.ilert.create_alert(AUTO_SOURCE, "API slow", "", "LOW")
+    h.sync()
+    h.ilert.raise_priority(alert)
+    dry = h.new_syncer(dry_run=True)
+    with capture_logs() as logs:
+        dry.run_pass()
+    planned = [e for e in logs if e.get("outcome") == "component_changed"]
+    assert [(e["to_status"], e["dry_run"]) for e in planned] == [("major_outage", True)]
+    assert statuspage.component_writes() == []
+    h.sync()
+    assert _status(statuspage, page["api"]) == "major_outage"
+    assert len(statuspage.component_writes()) == 1
