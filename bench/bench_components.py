@@ -65,15 +65,12 @@ def measure(alert_count: int) -> list[str]:
         sp.clear_requests()
         rows = []
         budget = STATUSPAGE_PER_MINUTE * POLL_INTERVAL / 60
-        steps = [
-            ("first pass", lambda: None),
-            ("quiet pass", lambda: None),
-            ("priority raised", lambda: ilert.raise_priority(ids[0])),
-            ("all resolved", lambda: [ilert.resolve(a) for a in ids]),
-            ("idle after", lambda: None),
-        ]
-        for label, change in steps:
-            change()
+        for label in ("first pass", "quiet pass", "priority raised", "all resolved", "idle after"):
+            if label == "priority raised":
+                ilert.raise_priority(ids[0])
+            if label == "all resolved":
+                for alert_id in ids:
+                    ilert.resolve(alert_id)
             syncer.run_pass()
             total, reads, writes = _counts(sp)
             rows.append(

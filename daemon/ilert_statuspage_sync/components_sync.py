@@ -91,6 +91,8 @@ class ComponentSync:
         # This pass's listing per page, or the error reading it gave (not read twice).
         self._listed: dict[str, dict[str, ListedComponent] | ApiError | PayloadError] = {}
         self._missing_logged: set[tuple[str, str]] = set()
+        # (page, component, status) Statuspage refused for good: not asked again by this process.
+        self._refused: set[tuple[str, str, str]] = set()
 
     # -- the page model ---------------------------------------------------------
 
@@ -239,6 +241,8 @@ class ComponentSync:
                     _store(row, step.state_after, now)
                     self._commit(session)
                 continue
+            if (page_id, step.component_id, step.write) in self._refused:
+                continue
             self._write(session, page_id, row, step, name, len(holders), now, result)
 
     @staticmethod
@@ -318,6 +322,7 @@ class ComponentSync:
                 session.commit()
             raise
         except PermanentApiError as error:
+            self._refused.add((page_id, step.component_id, status))
             row.pending_call = None
             failed = {**audit, "outcome": "failed", "to_status": None}
             write_audit(session, _record(failed, scrub(str(error))[:500]), at=now, dry_run=False)

@@ -311,3 +311,17 @@ def test_dry_run_changes_no_component(make_harness, statuspage, page):
     h.sync()
     assert _status(statuspage, page["api"]) == "major_outage"
     assert len(statuspage.component_writes()) == 1
+
+
+def test_refused_component_write_is_audited_once(make_harness, statuspage, page):
+    """A PATCH Statuspage refuses for good is one failed row, not one per pass."""
+    h = _harness(make_harness, _public(components=(page["api"],)))
+    alert = h.ilert.create_alert(AUTO_SOURCE, "API slow", "", "LOW")
+    h.sync()
+    h.ilert.raise_priority(alert)
+    statuspage.fail_next(5, status=422, path_contains="/components/", method="PATCH")
+    for _ in range(3):
+        h.sync()
+    failed = [r for r in h.audit_rows() if r.event == "component" and r.outcome == "failed"]
+    assert len(failed) == 1
+    assert len(statuspage.component_writes()) == 1
