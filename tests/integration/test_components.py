@@ -11,10 +11,12 @@ import dataclasses
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from structlog.testing import capture_logs
 
 from ilert_statuspage_sync.config import IncidentAction
 from ilert_statuspage_sync.simulators import StatuspageSimulator
+from ilert_statuspage_sync.store.tables import ActionState, ComponentRow, Link, Transition
 from tests.conftest import AUTO_PAGE, AUTO_SOURCE, Harness
 
 WEB_SOURCE = 303
@@ -325,3 +327,21 @@ def test_refused_component_write_is_audited_once(make_harness, statuspage, page)
     failed = [r for r in h.audit_rows() if r.event == "component" and r.outcome == "failed"]
     assert len(failed) == 1
     assert len(statuspage.component_writes()) == 1
+
+
+def test_lost_state_still_drops_the_components_it_set(make_harness, statuspage, page):
+    """After the state is lost and rebuilt, a resolve still returns the component to green."""
+    h = _harness(make_harness, _public(components=(page["api"],)))
+    alert = h.ilert.create_alert(AUTO_SOURCE, "API down", "", "HIGH")
+    h.sync()
+    assert _status(statuspage, page["api"]) == "major_outage"
+    with h.sessions() as session:
+        for table in (Transition, Link, ActionState, ComponentRow):
+            session.execute(sa.delete(table))
+        session.commit()
+    h.ilert.resolve(alert)
+    h.syncer = h.new_syncer()  # a restart on the emptied database
+    h.sync()
+    h.sync()
+    assert h.incidents()[0]["status"] == "resolved"
+    assert _status(statuspage, page["api"]) == "operational"

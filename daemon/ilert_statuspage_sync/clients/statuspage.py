@@ -65,6 +65,8 @@ class Incident:
         return frozenset(update.id for update in self.updates)
 
     name: str = ""
+    # (component id, status) of the components the incident shows (``components[]``).
+    components: tuple[tuple[str, str], ...] = ()
 
     def traces_to(self, alert_id: int, action: str) -> bool:
         """True when our ``metadata.ilert`` marks this incident as mirroring the alert."""
@@ -218,6 +220,20 @@ def parse_incident(payload: object) -> Incident:
         metadata=metadata if isinstance(metadata, Mapping) else {},
         updates=tuple(_update(item) for item in (updates if isinstance(updates, list) else [])),
         name=name if isinstance(name, str) else "",
+        components=_shown_components(payload.get("components")),
+    )
+
+
+def _shown_components(items: object) -> tuple[tuple[str, str], ...]:
+    """An incident's components as (id, status); anything malformed is left out."""
+    if not isinstance(items, list):
+        return ()
+    return tuple(
+        (item["id"], item["status"])
+        for item in items
+        if isinstance(item, Mapping)
+        and isinstance(item.get("id"), str)
+        and isinstance(item.get("status"), str)
     )
 
 
