@@ -345,3 +345,19 @@ def test_lost_state_still_drops_the_components_it_set(make_harness, statuspage, 
     h.sync()
     assert h.incidents()[0]["status"] == "resolved"
     assert _status(statuspage, page["api"]) == "operational"
+
+
+def test_held_component_on_an_idle_page_costs_no_read(make_harness, statuspage, page):
+    """Once nothing is open, a person's status left in place does not make the page read."""
+    h = _harness(make_harness, _public(components=(page["api"],)))
+    alert = h.ilert.create_alert(AUTO_SOURCE, "API down", "", "HIGH")
+    h.sync()
+    statuspage.set_component_status(page["api"], "partial_outage")
+    h.ilert.resolve(alert)
+    h.sync()
+    reads = _component_lists(statuspage)
+    h.sync()
+    h.sync()
+    assert _component_lists(statuspage) == reads
+    assert _status(statuspage, page["api"]) == "partial_outage"
+    assert statuspage.component_writes() == []

@@ -148,6 +148,9 @@ def plan_components(
         held, since = _hold(shown, state, desired)
         if held:
             after = replace(state, held_since=since)
+            if desired == OPERATIONAL and state.last_set is not None:
+                # Nothing of ours is open: nothing to undo, so an idle page costs no read.
+                after = replace(after, last_set=OPERATIONAL)
             steps.append(
                 ComponentStep(
                     component_id,
