@@ -16,6 +16,7 @@ of its own left to undo there (every status it set is ``operational``).
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,7 +38,7 @@ from ilert_statuspage_sync.core.components import (
     plan_components,
 )
 from ilert_statuspage_sync.core.intents import Writer, in_flight_until, stamp
-from ilert_statuspage_sync.deadlines import WRITE_DEADLINE
+from ilert_statuspage_sync.deadlines import WRITE_DEADLINE, WRITE_START_WINDOW
 from ilert_statuspage_sync.errors import (
     ApiError,
     PayloadError,
@@ -298,12 +299,15 @@ class ComponentSync:
         }
 
         def record_intent() -> None:
+            started = time.monotonic()
             stamped = stamp(self.writer, database_now(session), WRITE_DEADLINE)
             row.pending_call = {**intent, **stamped}
             row.updated_at = now
             session.commit()  # fenced: refused once a newer leader took over
             self.checkpoint("intent_component")
-            if not self.guard():
+            late = not self.writer.sole and time.monotonic() - started > WRITE_START_WINDOW
+            if not self.guard() or late:
+                # Others count this write's flight from the intent: not sent, as in apply.py.
                 row.pending_call = None
                 try:
                     session.commit()
@@ -311,7 +315,8 @@ class ComponentSync:
                     # The intent stays; whoever leads now waits out its flight time.
                     session.rollback()
                 raise LeadershipLostError(
-                    "the leader lock was lost; no further writes from this process"
+                    "the leader lock was lost or not confirmed in time; "
+                    "no further writes from this process"
                 )
 
         try:
