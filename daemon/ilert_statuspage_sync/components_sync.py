@@ -104,11 +104,22 @@ class ComponentSync:
     def _actions(self, page_id: str) -> list[IncidentAction]:
         return [a for a in self.config.incident_actions if a.page_id == page_id and a.components]
 
-    def _pages(self) -> list[str]:
-        return sorted({a.page_id for a in self.config.incident_actions if a.components})
+    def _pages(self, session: Session) -> list[str]:
+        """Pages with components configured, and pages where the daemon still owns a status."""
+        pages = {a.page_id for a in self.config.incident_actions if a.components}
+        owned = session.scalars(
+            sa.select(ComponentRow.page_id)
+            .where(ComponentRow.last_set.is_not(None), ComponentRow.last_set != OPERATIONAL)
+            .distinct()
+        )
+        known = {a.page_id for a in self.config.incident_actions}
+        return sorted(pages | (set(owned) & known))
 
     def _client(self, page_id: str) -> tuple[str, StatuspageClient]:
-        connector = self._actions(page_id)[0].connector
+        chosen = self._actions(page_id) or [
+            a for a in self.config.incident_actions if a.page_id == page_id
+        ]
+        connector = chosen[0].connector
         return connector, self.statuspage[connector]
 
     def listing(self, page_id: str) -> dict[str, ListedComponent]:
@@ -182,7 +193,7 @@ class ComponentSync:
     def sync(self, session: Session, now: datetime, down: set[str]) -> PassComponents:
         """One step per page with components; a failing page never stops the others."""
         result = PassComponents()
-        for page_id in self._pages():
+        for page_id in self._pages(session):
             connector, _ = self._client(page_id)
             if connector in down or connector in result.down:
                 continue
@@ -215,8 +226,11 @@ class ComponentSync:
         listed = self.listing(page_id)
         for interrupted in pending:
             self._reconcile(session, interrupted, listed, now)
-        managed = sorted({c for action in self._actions(page_id) for c in action.components})
-        self._warn_missing(page_id, managed, listed)
+        configured = sorted({c for action in self._actions(page_id) for c in action.components})
+        self._warn_missing(page_id, configured, listed)
+        # A component taken out of the config is still undone if the daemon had set it.
+        owned = [cid for cid, row in rows.items() if row.last_set not in (None, OPERATIONAL)]
+        managed = sorted({*configured, *owned})
         statuses = {cid: c.status for cid, c in listed.items() if not c.is_group}
         states = {cid: _state(row) for cid, row in rows.items()}
         for step in plan_components(statuses, states, holders, managed):
@@ -284,7 +298,8 @@ class ComponentSync:
         status = step.write
         assert status is not None
         step = self._with_incident(session, step)
-        audit = _audit(page_id, step, name, open_alerts, self._actions(page_id)[0].name)
+        fallback = next(a.name for a in self.config.incident_actions if a.page_id == page_id)
+        audit = _audit(page_id, step, name, open_alerts, fallback)
         if self.dry_run:
             write_audit(None, _record(audit, None), at=now, dry_run=True)
             return

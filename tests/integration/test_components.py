@@ -361,3 +361,30 @@ def test_held_component_on_an_idle_page_costs_no_read(make_harness, statuspage, 
     assert _component_lists(statuspage) == reads
     assert _status(statuspage, page["api"]) == "partial_outage"
     assert statuspage.component_writes() == []
+
+
+def test_component_taken_out_of_the_config_is_undone(make_harness, statuspage, page):
+    """A component the daemon set and the config no longer lists goes back to operational."""
+    h = _harness(make_harness, _public(components=(page["api"], page["web"])))
+    h.ilert.create_alert(AUTO_SOURCE, "API down", "", "HIGH")
+    h.sync()
+    assert _status(statuspage, page["web"]) == "major_outage"
+    h.config = dataclasses.replace(h.config, incident_actions=(_public(components=(page["api"],)),))
+    h.syncer = h.new_syncer()  # restarted with the edited config
+    h.sync()
+    assert _status(statuspage, page["web"]) == "operational"
+    assert _status(statuspage, page["api"]) == "major_outage"
+
+
+def test_components_removed_from_every_action_are_undone(make_harness, statuspage, page):
+    """With no components configured on the page any more, what the daemon set is undone."""
+    h = _harness(make_harness, _public(components=(page["api"],)))
+    h.ilert.create_alert(AUTO_SOURCE, "API down", "", "HIGH")
+    h.sync()
+    h.config = dataclasses.replace(h.config, incident_actions=(_public(),))
+    h.syncer = h.new_syncer()
+    h.sync()
+    assert _status(statuspage, page["api"]) == "operational"
+    reads = _component_lists(statuspage)
+    h.sync()
+    assert _component_lists(statuspage) == reads  # nothing owned any more: no read
