@@ -388,3 +388,24 @@ def test_components_removed_from_every_action_are_undone(make_harness, statuspag
     reads = _component_lists(statuspage)
     h.sync()
     assert _component_lists(statuspage) == reads  # nothing owned any more: no read
+
+
+def test_odd_component_entries_do_not_hide_the_others(make_harness, statuspage, page):
+    """A malformed entry is skipped; a component with the spec's "" status is left alone."""
+    h = _harness(make_harness, _public(components=(page["api"], page["web"])))
+    listed = statuspage.components(AUTO_PAGE)
+    odd = [dict(c, status="") if c["id"] == page["web"] else c for c in listed]
+    statuspage.inject_fault(
+        200,
+        [*odd, {"id": 7}, {"id": "bad\nid", "status": "operational"}],
+        path_contains="/components",
+        method="GET",
+    )
+    h.ilert.create_alert(AUTO_SOURCE, "API down", "", "HIGH")
+    h.sync()
+    (incident,) = h.incidents()
+    assert {c["id"]: c["status"] for c in incident["components"]} == {
+        page["api"]: "major_outage",
+        page["web"]: "operational",  # held: "" is not the daemon's, so the create left it out
+    }
+    assert statuspage.component_writes() == []

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
+
 from ilert_statuspage_sync.clients.http import HttpService
 from ilert_statuspage_sync.core.storable import INCIDENT_ID_LENGTH, TOKEN_LENGTH, clean_text
 from ilert_statuspage_sync.errors import PayloadError
@@ -40,6 +42,8 @@ class IncidentUpdate:
     status: str | None
     body: str
 
+
+log = structlog.get_logger(__name__)
 
 PER_PAGE = 100  # the most Statuspage returns per page of a paged list
 MAX_COMPONENT_PAGES = 20  # 2,000 components on one page: past that something is wrong
@@ -113,10 +117,18 @@ class StatuspageClient:
         )
 
     def component_statuses(self, page_id: str) -> dict[str, ListedComponent]:
-        """Every component of a page by id, parsed: one paged read (usually one request)."""
+        """Every component of a page by id: one paged read (usually one request).
+
+        A component that cannot be read is left out (logged), so one odd entry
+        does not hide the page's other components.
+        """
         found = {}
         for item in self.list_components(page_id):
-            component = parse_listed_component(item)
+            try:
+                component = parse_listed_component(item)
+            except PayloadError as error:
+                log.warning("component_unreadable", page_id=page_id, error=str(error)[:300])
+                continue
             found[component.id] = component
         return found
 
@@ -256,13 +268,14 @@ def parse_listed_component(payload: object) -> ListedComponent:
     component_id, status = payload.get("id"), payload.get("status")
     if not isinstance(component_id, str) or not isinstance(status, str):
         raise PayloadError("statuspage: a component lacks a string 'id' or 'status'")
-    for key, value, limit in (
-        ("id", component_id, INCIDENT_ID_LENGTH),
-        ("status", status, TOKEN_LENGTH),
+    # Both are stored; the spec's status enum includes "" (an unknown status is held, never set).
+    for key, value, low, limit in (
+        ("id", component_id, 1, INCIDENT_ID_LENGTH),
+        ("status", status, 0, TOKEN_LENGTH),
     ):
-        if not value or len(value) > limit or clean_text(value) != value:
+        if not low <= len(value) <= limit or clean_text(value) != value:
             raise PayloadError(
-                f"statuspage: component {key} {value[:40]!r} is not 1 to {limit} "
+                f"statuspage: component {key} {value[:40]!r} is not {low} to {limit} "
                 "printable characters"
             )
     name = payload.get("name")
