@@ -43,7 +43,7 @@ def _harness(make_harness: Any, *actions: IncidentAction) -> Harness:
     return harness
 
 
-def _public(harness_config: Any = None, **changes: Any) -> IncidentAction:
+def _public(**changes: Any) -> IncidentAction:
     base = IncidentAction(
         name="public-api", alert_sources=(AUTO_SOURCE,), connector="main", page_id=AUTO_PAGE
     )
