@@ -8,6 +8,7 @@ maintenance is left alone; a component write is exactly-once in effect.
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Any
 
 import pytest
@@ -15,7 +16,9 @@ import sqlalchemy as sa
 from structlog.testing import capture_logs
 
 from ilert_statuspage_sync.config import IncidentAction
+from ilert_statuspage_sync.core.intents import Writer, stamp
 from ilert_statuspage_sync.simulators import StatuspageSimulator
+from ilert_statuspage_sync.store.epoch import database_now
 from ilert_statuspage_sync.store.tables import ActionState, ComponentRow, Link, Transition
 from tests.conftest import AUTO_PAGE, AUTO_SOURCE, Harness
 
@@ -409,3 +412,26 @@ def test_odd_component_entries_do_not_hide_the_others(make_harness, statuspage, 
         page["web"]: "operational",  # held: "" is not the daemon's, so the create left it out
     }
     assert statuspage.component_writes() == []
+
+
+def test_another_replicas_component_write_in_flight_waits(make_harness, statuspage, page):
+    """A fresh intent of another process holds the page until its write cannot land any more."""
+    h = _harness(make_harness, _public(components=(page["api"],)))
+    alert = h.ilert.create_alert(AUTO_SOURCE, "API slow", "", "LOW")
+    h.sync()
+    h.ilert.raise_priority(alert)
+    me = Writer("me", 2, sole=False)
+    h.syncer.writer = h.syncer.components.writer = me
+    with h.sessions() as session:
+        row = session.get(ComponentRow, (AUTO_PAGE, page["api"]))
+        assert row is not None
+        other = stamp(Writer("other", 1, sole=False), database_now(session), 1.0)
+        row.pending_call = {"kind": "component", "status": "major_outage", **other}
+        session.commit()
+    report = h.sync()
+    assert report.deferred_items == 1
+    assert statuspage.component_writes() == []
+    time.sleep(1.2)
+    h.sync()  # the other write never landed: forgotten, then decided again
+    assert _status(statuspage, page["api"]) == "major_outage"
+    assert len(statuspage.component_writes()) == 1
