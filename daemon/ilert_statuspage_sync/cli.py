@@ -27,7 +27,7 @@ import sqlalchemy as sa
 import structlog
 
 from ilert_statuspage_sync import __version__, discover
-from ilert_statuspage_sync.components_sync import check_lines
+from ilert_statuspage_sync.component_check import check_lines
 from ilert_statuspage_sync.config import DEFAULT_CONFIG_PATH, Config, load_config
 from ilert_statuspage_sync.core.parse import parse_id
 from ilert_statuspage_sync.core.preview import preview_writes

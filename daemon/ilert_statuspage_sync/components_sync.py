@@ -50,7 +50,7 @@ from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.store.epoch import database_now
 from ilert_statuspage_sync.store.tables import ComponentRow, Link
 
-__all__ = ["ComponentSync", "ComponentsOfAction", "PassComponents", "check_lines"]
+__all__ = ["ComponentSync", "ComponentsOfAction", "PassComponents"]
 
 log = structlog.get_logger(__name__)
 
@@ -467,55 +467,6 @@ class ComponentsOfAction:
         """The statuses the pass's listing shows now (for the audit's from_status)."""
         listed = self.sync.listing(self.action.page_id)
         return {cid: c.status for cid, c in listed.items()}
-
-
-def check_lines(
-    config: Config, statuspage: Mapping[str, StatuspageClient]
-) -> list[tuple[bool, str]]:
-    """``check``: one line per listed component (its name), one read per page and key."""
-    lines: list[tuple[bool, str]] = []
-    read: dict[tuple[str, str], dict[str, ListedComponent] | str] = {}
-    for action in config.incident_actions:
-        if not action.components:
-            continue
-        key = (action.connector, action.page_id)
-        if key not in read:
-            try:
-                read[key] = statuspage[action.connector].component_statuses(action.page_id)
-            except (PermanentApiError, TransientApiError, PayloadError) as error:
-                read[key] = scrub(str(error))[:300]
-        found = read[key]
-        where = f"on page {action.page_id} for {action.name}"
-        if isinstance(found, str):
-            lines.append((False, f"components {where}: cannot list them: {found}"))
-            continue
-        for component_id in action.components:
-            component = found.get(component_id)
-            if component is None:
-                lines.append(
-                    (
-                        False,
-                        f"component {component_id} {where}: not found on the page; "
-                        "`discover` lists the page's components",
-                    )
-                )
-            elif component.is_group:
-                lines.append(
-                    (
-                        False,
-                        f"component {component_id} ({component.name}) {where}: is a component "
-                        "group, whose status follows its members; list the members instead",
-                    )
-                )
-            else:
-                lines.append(
-                    (
-                        True,
-                        f"component {component_id} ({component.name}) {where}: exists, "
-                        f"now {component.status}",
-                    )
-                )
-    return lines
 
 
 def _holder(link: Link, action: IncidentAction, priority: str) -> Holder:
