@@ -18,6 +18,8 @@ members' worst status; members name it in `group_id`, and its own status cannot
 be set. An incident write takes `component_ids` (the affected components) and
 `components` (a map id -> status applied to them, recorded as the update's
 `affected_components`); the incident returns its components as full objects.
+An id that is not a component of the page, a group's id, or a status outside
+the five is a 422 here (strict on purpose: the live answer is not documented).
 A person's edit in the web UI is `set_component_status`; a scheduled
 maintenance that is underway (`start_maintenance`) puts its components
 `under_maintenance` and `end_maintenance` sets them `operational` again (the
