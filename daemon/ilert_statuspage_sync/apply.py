@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import structlog
@@ -46,6 +46,9 @@ from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.epoch import database_now
 from ilert_statuspage_sync.store.tables import Link
+
+if TYPE_CHECKING:
+    from ilert_statuspage_sync.components_sync import ComponentsOfAction
 
 __all__ = ["Applier", "Replan", "rejected_status_message"]
 
@@ -75,6 +78,8 @@ class Applier:
     writer: Writer = field(default_factory=lambda: Writer(uuid.uuid4().hex))
     # How long, from its intent, a write of this process can take at most.
     in_flight_s: float = WRITE_DEADLINE
+    # What a create sets on the action's components (components_sync); None: it lists none.
+    components: ComponentsOfAction | None = None
 
     def apply(self, link: Link, plan: Plan, replan: Replan | None = None) -> int:
         """Apply every step in order; return how many writes were sent.
@@ -168,6 +173,7 @@ class Applier:
             link.statuspage_incident_id = incident.id
             link.statuspage_status = incident.status
             repo.set_mirror(link, repo.mirror_from_dict(intent["mirror_after"]))
+            self._components_set(link, intent)
             for record in intent["audit"]:
                 write_audit(
                     self.session,
@@ -221,6 +227,9 @@ class Applier:
             "audit": _call_audit(call),
             "sent_at": self.now.isoformat(),
         }
+        if "components" in fields and self.components is not None:
+            intent["components"] = fields["components"]
+            intent["components_before"] = self.components.listed_statuses()
         try:
             incident = self._write(
                 link, call, fields, lambda: self._record_intent(link, call, intent)
@@ -243,10 +252,17 @@ class Applier:
             ) from None
         self.checkpoint(f"answered_{call.kind}")
         link.statuspage_incident_id = incident.id
+        self._components_set(link, intent)
         link.pending_call = None
         self._settle(link, call.decisions, incident.status or call.status, mirror_after, call)
         self.client.facts.saw_updates(incident.id, incident.update_ids, link.updated_at)
         self.checkpoint(f"committed_{call.kind}")
+
+    def _components_set(self, link: Link, intent: dict[str, Any]) -> None:
+        """A create that carried a ``components`` map set them: remember it (not committed)."""
+        components, before = intent.get("components"), intent.get("components_before")
+        if self.components is not None and isinstance(components, dict):
+            self.components.created(link, components, before if isinstance(before, dict) else {})
 
     def _updates_before(self, link: Link) -> frozenset[str]:
         """The incident's update ids now: remembered while the link is unchanged, else read."""
@@ -310,6 +326,9 @@ class Applier:
             fields["metadata"] = {
                 "ilert": {"alert_id": str(link.alert_id), "incident_action": self.action.name}
             }
+            if self.components is not None:
+                priority = call.decisions[-1].event.mirror_after.priority
+                fields.update(self.components.create_fields(link, priority))
         if call.status is not None:
             fields["status"] = call.status
         if call.body is not None:

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 import structlog
 
 from ilert_statuspage_sync import __version__, discover
+from ilert_statuspage_sync.component_check import check_lines
 from ilert_statuspage_sync.config import DEFAULT_CONFIG_PATH, Config, load_config
 from ilert_statuspage_sync.core.parse import parse_id
 from ilert_statuspage_sync.core.preview import preview_writes
@@ -393,6 +394,7 @@ def _check(config: Config, args: argparse.Namespace) -> int:
                 f"via connector {connector.name} ({connector.key_origin})"
             )
             lines.append(_probe(label, functools.partial(client.get_page, action.page_id)))
+        lines += check_lines(config, services.statuspage)
     finally:
         services.close()
     return _verdict(lines)

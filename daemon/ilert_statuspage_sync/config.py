@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ilert_statuspage_sync.core.components import DEFAULT_COMPONENT_STATUS, SETTABLE_STATUSES
 from ilert_statuspage_sync.core.lifecycle import LIFECYCLES
 from ilert_statuspage_sync.core.policy import PublishPolicy
 from ilert_statuspage_sync.core.storable import ID_MAX as MAX_ID
@@ -111,6 +112,11 @@ class IncidentAction:
     notify_subscribers: bool = True
     # What the public sees: filters, flap guard, templates, ... (publish_config.py).
     publish: PublishPolicy = field(default_factory=PublishPolicy)
+    # Statuspage component ids its incidents affect, and the status by alert priority.
+    components: tuple[str, ...] = ()
+    component_status: Mapping[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_COMPONENT_STATUS)
+    )
 
     @property
     def manual(self) -> bool:
@@ -174,7 +180,11 @@ _ACTION_KEYS = {
     "page_id",
     "trigger_mode",
     "notify_subscribers",
+    "components",
+    "component_status",
 } | PUBLISH_KEYS
+MAX_COMPONENTS = 100  # per incident action; a page lists at most a few hundred
+_PRIORITIES = ("HIGH", "LOW")
 _METRICS_KEYS = {"textfile", "listen"}
 _LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -486,7 +496,57 @@ class _Reader:
             ),
             notify_subscribers=notify,
             publish=parse_publish_policy(table, prefix, self.origin),
+            components=self.components(table, prefix),
+            component_status=self.component_status(table, prefix),
         )
+
+    def components(self, table: Mapping[str, Any], prefix: str) -> tuple[str, ...]:
+        """Statuspage component ids: request path segments, like page ids; no repeats."""
+        key = _join(prefix, "components")
+        value = table.get("components", [])
+        if not isinstance(value, list):
+            raise self.fail(key, f"must be a list of Statuspage component ids, got {_kind(value)}")
+        if len(value) > MAX_COMPONENTS:
+            raise self.fail(key, f"must list at most {MAX_COMPONENTS} components")
+        for item in value:
+            if not isinstance(item, str) or not _PAGE_ID.fullmatch(item):
+                raise self.fail(
+                    key,
+                    "each must be a component id: at most 64 letters, digits, '-' or '_' "
+                    "(`discover` lists them)",
+                )
+        if len(set(value)) != len(value):
+            repeated = next(item for item in value if value.count(item) > 1)
+            raise self.fail(key, f"{repeated!r} is listed twice")
+        if "component_status" in table and not value:
+            raise self.fail(
+                _join(prefix, "component_status"), "has no effect without components; list them"
+            )
+        return tuple(value)
+
+    def component_status(self, table: Mapping[str, Any], prefix: str) -> dict[str, str]:
+        """Component status by iLert priority; a priority left out keeps its default."""
+        key = _join(prefix, "component_status")
+        value = table.get("component_status", {})
+        if not isinstance(value, Mapping):
+            raise self.fail(
+                key, 'must be a table such as { HIGH = "major_outage", LOW = "partial_outage" }'
+            )
+        statuses = dict(DEFAULT_COMPONENT_STATUS)
+        for priority, status in value.items():
+            if priority not in _PRIORITIES:
+                raise self.fail(
+                    _join(key, str(priority)[:40]),
+                    f"unknown alert priority; iLert priorities are {', '.join(_PRIORITIES)}",
+                )
+            if status not in SETTABLE_STATUSES:
+                raise self.fail(
+                    _join(key, priority),
+                    f"must be one of {', '.join(SETTABLE_STATUSES)} (operational would hide "
+                    "the outage; under_maintenance belongs to scheduled maintenance)",
+                )
+            statuses[priority] = status
+        return statuses
 
     def stored_string(self, table: Mapping[str, Any], key: str, prefix: str, limit: int) -> str:
         """A string the state database stores in a String(limit) column, as it is."""

@@ -9,20 +9,21 @@ activation, so a rebuild that fails half-way is simply tried again next pass.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import structlog
 
 from ilert_statuspage_sync.clients.ilert import IlertClient
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
-from ilert_statuspage_sync.config import Config
+from ilert_statuspage_sync.config import Config, IncidentAction
+from ilert_statuspage_sync.core.components import SETTABLE_STATUSES
 from ilert_statuspage_sync.core.parse import parse_alert
 from ilert_statuspage_sync.core.rebuild import PageIncident, links_to_rebuild, rebuilt_mirror
 from ilert_statuspage_sync.errors import PayloadError, PermanentApiError
 from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.store import repo
-from ilert_statuspage_sync.store.tables import Link
+from ilert_statuspage_sync.store.tables import ComponentRow, Link
 
 __all__ = ["rebuild_links"]
 
@@ -34,8 +35,8 @@ def rebuild_links(
     ilert: IlertClient,
     statuspage: Mapping[str, StatuspageClient],
     now: datetime,
-) -> list[Link]:
-    """The links proven by open incidents; logs ``state_rebuilt`` with its counts.
+) -> list[Link | ComponentRow]:
+    """The links proven by open incidents (and their components' rows); logs ``state_rebuilt``.
 
     A ``TransientApiError`` (either service down) propagates: nothing is
     stored and the next pass tries again. An alert iLert no longer serves is
@@ -43,15 +44,18 @@ def rebuild_links(
     """
     actions = {action.name: action for action in config.incident_actions}
     pages = sorted({(action.connector, action.page_id) for action in actions.values()})
-    incidents = [
-        PageIncident(page_id, incident.id, incident.status, incident.metadata)
+    listed = [
+        (page_id, incident)
         for connector, page_id in pages
         for incident in statuspage[connector].unresolved_incidents(page_id)
     ]
+    incidents = [PageIncident(p, i.id, i.status, i.metadata) for p, i in listed]
+    shown = {incident.id: incident.components for _, incident in listed}
     found, duplicates = links_to_rebuild(
         incidents, {name: action.page_id for name, action in actions.items()}
     )
     links: list[Link] = []
+    seeds = ComponentSeeds(now)
     for item in found:
         action = actions[item.action]
         try:
@@ -78,6 +82,7 @@ def rebuild_links(
             link, rebuilt_mirror(alert, item.incident_status, config.lifecycle, entries)
         )
         links.append(link)
+        seeds.add(action, link, shown.get(item.incident_id, ()))
     log.info(
         "state_rebuilt",
         pages_read=len(pages),
@@ -85,4 +90,38 @@ def rebuild_links(
         links_rebuilt=len(links),
         duplicates=duplicates,
     )
-    return links
+    return [*links, *seeds.rows()]
+
+
+class ComponentSeeds:
+    """What the daemon's open incidents show on their components, as if it had set it.
+
+    Without it a component an open incident had put in an outage would look like
+    a person's edit once the state is lost, and stay red after the alert resolves.
+    """
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self._rows: dict[tuple[str, str], ComponentRow] = {}
+
+    def add(self, action: IncidentAction, link: Link, shown: Sequence[tuple[str, str]]) -> None:
+        for component_id, status in shown:
+            if component_id not in action.components or status not in SETTABLE_STATUSES:
+                continue
+            key = (link.page_id, component_id)
+            row = self._rows.get(key)
+            if row is not None and SETTABLE_STATUSES.index(row.last_set or "") >= (
+                SETTABLE_STATUSES.index(status)
+            ):
+                continue
+            self._rows[key] = ComponentRow(
+                page_id=link.page_id,
+                component_id=component_id,
+                last_set=status,
+                holder_alert_id=link.alert_id,
+                holder_action=action.name,
+                updated_at=self.now,
+            )
+
+    def rows(self) -> list[ComponentRow]:
+        return list(self._rows.values())

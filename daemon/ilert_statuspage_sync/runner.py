@@ -47,6 +47,7 @@ from ilert_statuspage_sync import shutdown
 from ilert_statuspage_sync.apply import Applier
 from ilert_statuspage_sync.clients.ilert import PAGE_SIZE, IlertClient, OpenListing
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
+from ilert_statuspage_sync.components_sync import ComponentSync
 from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.core.clock import ACTIVATION_MARGIN, PLAUSIBLE_SKEW, due_at, ilert_time
 from ilert_statuspage_sync.core.diff import detect_events, settled_mirror
@@ -186,6 +187,14 @@ class Syncer:
         # A dry run stores nothing, so it remembers its own activation times.
         self._dry_activation: dict[str, datetime] = {}
         self.healer = DuplicateHealer(config, statuspage, self.guard, dry_run)
+        self.components = ComponentSync(
+            config,
+            statuspage,
+            guard=self.guard,
+            writer=self.writer,
+            dry_run=dry_run,
+            checkpoint=lambda name: self.checkpoint(name),
+        )
         # iLert's time at this pass's first read (see core.clock).
         self._ilert_now: datetime | None = None
         # Where the open-set listing resumes; in memory, a restart lists from the start.
@@ -197,6 +206,7 @@ class Syncer:
         now = self.clock()
         report = PassReport(started_at=now)
         self._entries, self._by_id, self._ilert_calls, self._down = {}, {}, 0, set()
+        self.components.begin_pass()
         with self.sessions() as session:
             try:
                 read = self._read_ilert(session, report, now)
@@ -204,6 +214,7 @@ class Syncer:
                     states, alerts, ilert_now = read
                     report.alerts_seen = len(alerts)
                     self._sync_all(session, states, alerts, now, report)
+                    self._sync_components(session, now, report)
                     down = {c for c, h in self.connector_health.items() if h.name in self._down}
                     healed = self.healer.heal(session, now, down)
                     if healed:
@@ -229,6 +240,19 @@ class Syncer:
             dry_run=self.dry_run,
         )
         return report
+
+    def _sync_components(self, session: Session, now: datetime, report: PassReport) -> None:
+        """Each page's components to the worst of its open alerts (components_sync)."""
+        if shutdown.stop_requested():
+            return
+        down = {c for c, h in self.connector_health.items() if h.name in self._down}
+        done = self.components.sync(session, now, down)
+        report.writes += done.writes
+        report.failed_items += done.failed
+        report.deferred_items += done.deferred
+        report.outcomes.update(done.outcomes)
+        for connector, error in done.down.items():
+            self._mark_down(self.connector_health[connector], error, now)
 
     def _action_states(
         self, session: Session, ilert_now: datetime, now: datetime
@@ -439,6 +463,7 @@ class Syncer:
             self.checkpoint,
             self.guard,
             writer=self.writer,
+            components=self.components.of_action(session, action, now),
         )
 
     def _work_of(

@@ -150,7 +150,10 @@ def _example(page: Page, inventory: Inventory, name: str) -> str:
     ]
     if members:
         ids = ", ".join(toml_string(c.id) for c in members[:2])
-        lines.append(f"# # components = [{ids}]  # with component support (coming)")
+        lines.append(f"# # components = [{ids}]  # optional: shows open alerts on these components")
+        lines.append(
+            '# # component_status = { HIGH = "major_outage", LOW = "degraded_performance" }'
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -1,8 +1,11 @@
-"""Statuspage REST API v1: create, update and look up incidents of a page.
+"""Statuspage REST API v1: create, update and look up incidents of a page; components.
 
 Reference: https://developer.statuspage.io/ (``POST /v1/pages/{page_id}/incidents``,
 ``PATCH /v1/pages/{page_id}/incidents/{incident_id}``, ``GET .../incidents``,
-``GET .../incidents/unresolved``). Bodies are wrapped as ``{"incident": {...}}``.
+``GET .../incidents/unresolved``, ``GET .../components``,
+``PATCH .../components/{component_id}``). Bodies are wrapped as
+``{"incident": {...}}`` or ``{"component": {...}}``. An incident's create or
+update may carry ``component_ids`` and ``components`` (id -> status) in its fields.
 """
 
 from __future__ import annotations
@@ -11,12 +14,24 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
+
 from ilert_statuspage_sync.clients.http import HttpService
 from ilert_statuspage_sync.core.storable import INCIDENT_ID_LENGTH, TOKEN_LENGTH, clean_text
 from ilert_statuspage_sync.errors import PayloadError
 from ilert_statuspage_sync.page_facts import PageFacts
 
-__all__ = ["Incident", "IncidentUpdate", "StatuspageClient"]
+__all__ = ["Incident", "IncidentUpdate", "ListedComponent", "StatuspageClient"]
+
+
+@dataclass(frozen=True)
+class ListedComponent:
+    """A component as the page lists it: what the daemon compares and names."""
+
+    id: str
+    name: str
+    status: str
+    is_group: bool = False
 
 
 @dataclass(frozen=True)
@@ -27,6 +42,8 @@ class IncidentUpdate:
     status: str | None
     body: str
 
+
+log = structlog.get_logger(__name__)
 
 PER_PAGE = 100  # the most Statuspage returns per page of a paged list
 MAX_COMPONENT_PAGES = 20  # 2,000 components on one page: past that something is wrong
@@ -52,6 +69,8 @@ class Incident:
         return frozenset(update.id for update in self.updates)
 
     name: str = ""
+    # (component id, status) of the components the incident shows (``components[]``).
+    components: tuple[tuple[str, str], ...] = ()
 
     def traces_to(self, alert_id: int, action: str) -> bool:
         """True when our ``metadata.ilert`` marks this incident as mirroring the alert."""
@@ -96,6 +115,34 @@ class StatuspageClient:
         raise PayloadError(
             f"statuspage: GET {path} still had more after {MAX_COMPONENT_PAGES} pages"
         )
+
+    def component_statuses(self, page_id: str) -> dict[str, ListedComponent]:
+        """Every component of a page by id: one paged read (usually one request).
+
+        A component that cannot be read is left out (logged), so one odd entry
+        does not hide the page's other components.
+        """
+        found = {}
+        for item in self.list_components(page_id):
+            try:
+                component = parse_listed_component(item)
+            except PayloadError as error:
+                log.warning("component_unreadable", page_id=page_id, error=str(error)[:300])
+                continue
+            found[component.id] = component
+        return found
+
+    def set_component_status(
+        self,
+        page_id: str,
+        component_id: str,
+        status: str,
+        before_send: Callable[[], None] | None = None,
+    ) -> ListedComponent:
+        """Set one component's status; state, so sending it again is harmless."""
+        path = f"/v1/pages/{page_id}/components/{component_id}"
+        answer = self.http.write("PATCH", path, {"component": {"status": status}}, before_send)
+        return parse_listed_component(answer)
 
     def create_incident(
         self,
@@ -185,6 +232,20 @@ def parse_incident(payload: object) -> Incident:
         metadata=metadata if isinstance(metadata, Mapping) else {},
         updates=tuple(_update(item) for item in (updates if isinstance(updates, list) else [])),
         name=name if isinstance(name, str) else "",
+        components=_shown_components(payload.get("components")),
+    )
+
+
+def _shown_components(items: object) -> tuple[tuple[str, str], ...]:
+    """An incident's components as (id, status); anything malformed is left out."""
+    if not isinstance(items, list):
+        return ()
+    return tuple(
+        (item["id"], item["status"])
+        for item in items
+        if isinstance(item, Mapping)
+        and isinstance(item.get("id"), str)
+        and isinstance(item.get("status"), str)
     )
 
 
@@ -197,4 +258,30 @@ def _update(item: object) -> IncidentUpdate:
         id=item["id"],
         status=status if isinstance(status, str) else None,
         body=body if isinstance(body, str) else "",
+    )
+
+
+def parse_listed_component(payload: object) -> ListedComponent:
+    """A Component object; its id and status are stored, so both must fit their columns."""
+    if not isinstance(payload, Mapping):
+        raise PayloadError("statuspage: a component was not a JSON object")
+    component_id, status = payload.get("id"), payload.get("status")
+    if not isinstance(component_id, str) or not isinstance(status, str):
+        raise PayloadError("statuspage: a component lacks a string 'id' or 'status'")
+    # Both are stored; the spec's status enum includes "" (an unknown status is held, never set).
+    for key, value, low, limit in (
+        ("id", component_id, 1, INCIDENT_ID_LENGTH),
+        ("status", status, 0, TOKEN_LENGTH),
+    ):
+        if not low <= len(value) <= limit or clean_text(value) != value:
+            raise PayloadError(
+                f"statuspage: component {key} {value[:40]!r} is not {low} to {limit} "
+                "printable characters"
+            )
+    name = payload.get("name")
+    return ListedComponent(
+        id=component_id,
+        name=clean_text(name)[:255] if isinstance(name, str) else "",
+        status=status,
+        is_group=payload.get("group") is True,
     )

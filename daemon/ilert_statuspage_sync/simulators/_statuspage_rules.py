@@ -16,6 +16,7 @@ from ilert_statuspage_sync.simulators._server import HttpError, parse_timestamp
 __all__ = [
     "CLOSED_STATUSES",
     "check_realtime_status",
+    "component_fields",
     "incident_fields",
     "validate",
 ]
@@ -36,6 +37,14 @@ def incident_fields(body: object) -> JsonObject:
     fields = body.get("incident") if isinstance(body, dict) else None
     if not isinstance(fields, dict):
         raise HttpError(400, "param is missing or the value is empty: incident")
+    return fields
+
+
+def component_fields(body: object) -> JsonObject:
+    """The `component` object of a component write (400 when the wrapper is missing)."""
+    fields = body.get("component") if isinstance(body, dict) else None
+    if not isinstance(fields, dict):
+        raise HttpError(400, "param is missing or the value is empty: component")
     return fields
 
 

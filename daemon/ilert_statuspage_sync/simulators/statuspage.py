@@ -11,8 +11,19 @@ Reference: https://developer.statuspage.io/ (spec copy in shared/specs/statuspag
 
 Pages also hold components (`add_component`, `add_component_group`):
 `GET /v1/pages/{page_id}/components[/{component_id}]`, the list paged by
-`page`/`per_page` (at most 100). A component group is a component with
-`group: true` showing its members' worst status; members name it in `group_id`.
+`page`/`per_page` (at most 100), and `PATCH`/`PUT` of one component
+(`{"component": {"status": ...}}`, the status one of the spec's five; 422
+otherwise). A component group is a component with `group: true` showing its
+members' worst status; members name it in `group_id`, and its own status cannot
+be set. An incident write takes `component_ids` (the affected components) and
+`components` (a map id -> status applied to them, recorded as the update's
+`affected_components`); the incident returns its components as full objects.
+An id that is not a component of the page, a group's id, or a status outside
+the five is a 422 here (strict on purpose: the live answer is not documented).
+A person's edit in the web UI is `set_component_status`; a scheduled
+maintenance that is underway (`start_maintenance`) puts its components
+`under_maintenance` and `end_maintenance` sets them `operational` again (the
+`auto_transition_*` behaviour).
 """
 
 from __future__ import annotations
@@ -38,6 +49,7 @@ from ilert_statuspage_sync.simulators._server import (
 from ilert_statuspage_sync.simulators._statuspage_rules import (
     CLOSED_STATUSES,
     check_realtime_status,
+    component_fields,
     incident_fields,
     validate,
 )
@@ -195,11 +207,87 @@ class StatuspageSimulator(SimulatorServer):
         self._page(page_id)
         if request.method == "GET" and not rest:
             return SimResponse(200, self._list_components(page_id, request.query))
+        if len(rest) != 1:
+            raise HttpError(404, f"No route matches {request.method} {request.path}")
+        component = self._stored_component(page_id, rest[0])
         if request.method == "GET":
-            return SimResponse(
-                200, self._render_component(self._stored_component(page_id, rest[0]))
-            )
+            return SimResponse(200, self._render_component(component))
+        if request.method in ("PATCH", "PUT"):
+            self._patch_component(component, component_fields(request.json_body))
+            return SimResponse(200, self._render_component(component))
         raise HttpError(404, f"No route matches {request.method} {request.path}")
+
+    def _patch_component(self, component: JsonObject, fields: JsonObject) -> None:
+        """Apply a validated component write (status, name, description)."""
+        if "status" in fields:
+            status = fields["status"]
+            if status not in COMPONENT_STATUSES:
+                raise HttpError(422, f"Status {status!r} is not one of {list(COMPONENT_STATUSES)}")
+            if component["group"]:
+                raise HttpError(422, "A component group's status follows its components")
+        for name in ("name", "description"):
+            if name in fields and not isinstance(fields[name], str):
+                raise HttpError(422, f"{name.capitalize()} must be a string")
+        for name in ("name", "description"):
+            if name in fields:
+                component[name] = fields[name]
+        if "status" in fields:
+            self._set_component(component, fields["status"])
+        component["updated_at"] = format_timestamp(self.now())
+
+    def _set_component(self, component: JsonObject, status: str) -> str:
+        """Give a component a status; incidents showing it see the change. Returns the old one."""
+        old: str = component["status"]
+        component["status"] = status
+        component["updated_at"] = format_timestamp(self.now())
+        for incident in self._incidents.values():
+            if any(shown["id"] == component["id"] for shown in incident["components"]):
+                incident["components"] = self._incident_components(
+                    [shown["id"] for shown in incident["components"]]
+                )
+        return old
+
+    def _incident_components(self, component_ids: Iterable[str]) -> list[JsonObject]:
+        return [self._render_component(self._components[cid]) for cid in component_ids]
+
+    def _component_changes(self, page_id: str, fields: JsonObject) -> tuple[list[str], JsonObject]:
+        """The `component_ids` and `components` map of an incident write, validated."""
+        ids = fields.get("component_ids", [])
+        changes = fields.get("components", {})
+        if not isinstance(ids, list) or not all(isinstance(cid, str) for cid in ids):
+            raise HttpError(422, "Component ids must be a list of component ids")
+        if not isinstance(changes, dict):
+            raise HttpError(422, "Components must be a map of component id to status")
+        for cid in [*ids, *changes]:
+            component = self._components.get(cid)
+            if component is None or component["page_id"] != page_id:
+                raise HttpError(422, f"Component {cid!r} was not found on this page")
+            if component["group"]:
+                raise HttpError(422, f"Component {cid!r} is a component group")
+        for status in changes.values():
+            if status not in COMPONENT_STATUSES:
+                raise HttpError(
+                    422, f"Component status {status!r} is not one of {list(COMPONENT_STATUSES)}"
+                )
+        return ids, changes
+
+    def _apply_components(
+        self, incident: JsonObject, ids: list[str], changes: JsonObject
+    ) -> list[JsonObject] | None:
+        """Set the mapped statuses; the incident affects its old, listed and mapped ones."""
+        affected: list[JsonObject] = []
+        for cid, status in changes.items():
+            component = self._components[cid]
+            old = self._set_component(component, status)
+            affected.append(
+                {"code": cid, "name": component["name"], "old_status": old, "new_status": status}
+            )
+        shown = [c["id"] for c in incident["components"]]
+        for cid in [*ids, *changes]:
+            if cid not in shown:
+                shown.append(cid)
+        incident["components"] = self._incident_components(shown)
+        return affected or None
 
     def _list_components(self, page_id: str, query: Mapping[str, list[str]]) -> list[JsonObject]:
         # Since 2023 the list is paged even without `page`, 100 at most per page.
@@ -256,6 +344,7 @@ class StatuspageSimulator(SimulatorServer):
 
     def _create(self, page_id: str, fields: JsonObject) -> JsonObject:
         validate(fields, creating=True)
+        component_ids, changes = self._component_changes(page_id, fields)
         scheduled_for = _timestamp_field(fields, "scheduled_for")
         status = fields.get("status", "scheduled" if scheduled_for else "investigating")
         if self._reject_maintenance_status and scheduled_for is None:
@@ -267,12 +356,14 @@ class StatuspageSimulator(SimulatorServer):
             scheduled_until=_timestamp_field(fields, "scheduled_until"),
             impact="maintenance" if scheduled_for else "none",
         )
-        self._apply(incident, {**fields, "status": status}, now, first=True)
+        affected = self._apply_components(incident, component_ids, changes)
+        self._apply(incident, {**fields, "status": status}, now, first=True, affected=affected)
         self._incidents[incident["id"]] = incident
         return copy.deepcopy(incident)
 
     def _update(self, incident: JsonObject, fields: JsonObject) -> JsonObject:
         validate(fields, creating=False)
+        component_ids, changes = self._component_changes(incident["page_id"], fields)
         schedule: dict[str, str | None] = {
             name: _timestamp_field(fields, name)
             for name in ("scheduled_for", "scheduled_until")
@@ -282,11 +373,20 @@ class StatuspageSimulator(SimulatorServer):
         if self._reject_maintenance_status and realtime:
             check_realtime_status(fields.get("status"))
         incident.update(schedule)
-        self._apply(incident, fields, format_timestamp(self.now()), first=False)
+        affected = self._apply_components(incident, component_ids, changes)
+        self._apply(incident, fields, format_timestamp(self.now()), first=False, affected=affected)
         return copy.deepcopy(incident)
 
-    def _apply(self, incident: JsonObject, fields: JsonObject, now: str, *, first: bool) -> None:
-        """Copy validated fields; a body or a status change (or the create) adds an update."""
+    def _apply(
+        self,
+        incident: JsonObject,
+        fields: JsonObject,
+        now: str,
+        *,
+        first: bool,
+        affected: list[JsonObject] | None = None,
+    ) -> None:
+        """Copy validated fields; a body, status or component change (or create) adds an update."""
         for name in ("name", "reminder_intervals"):
             if name in fields:
                 incident[name] = fields[name]
@@ -297,12 +397,12 @@ class StatuspageSimulator(SimulatorServer):
             incident["metadata"] = copy.deepcopy(fields["metadata"])
         status: str = fields["status"] if "status" in fields else incident["status"]
         body = fields.get("body")
-        if first or body is not None or status != incident["status"]:
+        if first or body is not None or status != incident["status"] or affected:
             self._enter_status(incident, status, now)
             notify = fields.get("deliver_notifications", True)
-            incident["incident_updates"].insert(
-                0, self._new_update(incident["id"], status, body or "", notify, now)
-            )
+            update = self._new_update(incident["id"], status, body or "", notify, now)
+            update["affected_components"] = affected
+            incident["incident_updates"].insert(0, update)
         incident["updated_at"] = now
 
     @staticmethod
@@ -449,6 +549,55 @@ class StatuspageSimulator(SimulatorServer):
             "start_date": None,
         }
         return component_id
+
+    def set_component_status(self, component_id: str, status: str) -> None:
+        """A person sets a component's status in the web UI (not an API request)."""
+        if status not in COMPONENT_STATUSES:
+            raise ValueError(f"status must be one of {COMPONENT_STATUSES}")
+        with self._lock:
+            component = self._components[component_id]
+            if component["group"]:
+                raise ValueError(f"{component_id} is a component group")
+            self._set_component(component, status)
+
+    def start_maintenance(self, page_id: str, component_ids: Iterable[str], name: str) -> str:
+        """A scheduled maintenance begins: in_progress, its components under_maintenance."""
+        with self._lock:
+            self._page(page_id)
+            ids = list(component_ids)
+            now = format_timestamp(self.now())
+            incident = self._blank_incident(page_id, now)
+            incident.update(scheduled_for=now, scheduled_until=None, impact="maintenance")
+            changes = dict.fromkeys(ids, "under_maintenance")
+            self._component_changes(page_id, {"components": changes})
+            affected = self._apply_components(incident, ids, changes)
+            fields = {"name": name, "status": "in_progress", "deliver_notifications": False}
+            self._apply(incident, fields, now, first=True, affected=affected)
+            self._incidents[incident["id"]] = incident
+            return str(incident["id"])
+
+    def end_maintenance(self, incident_id: str) -> None:
+        """The maintenance completes: its components go back to operational."""
+        with self._lock:
+            incident = self._incidents[incident_id]
+            changes = {c["id"]: "operational" for c in incident["components"]}
+            affected = self._apply_components(incident, [], changes)
+            now = format_timestamp(self.now())
+            fields = {"status": "completed", "deliver_notifications": False}
+            self._apply(incident, fields, now, first=False, affected=affected)
+
+    def component(self, component_id: str) -> JsonObject:
+        """One component as the API serves it; KeyError if it does not exist."""
+        with self._lock:
+            return self._render_component(self._components[component_id])
+
+    def component_writes(self) -> list[RecordedRequest]:
+        """The recorded PATCH/PUT requests to component paths."""
+        return [
+            request
+            for request in self.requests
+            if request.method in ("PATCH", "PUT") and "/components/" in request.path
+        ]
 
     def components(self, page_id: str | None = None) -> list[JsonObject]:
         """Every component (of one page, if given) as the API serves it, in display order."""

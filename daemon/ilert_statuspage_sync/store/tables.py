@@ -16,6 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "ActionState",
     "Base",
+    "ComponentRow",
     "LeaderEpoch",
     "Link",
     "Replica",
@@ -154,3 +155,22 @@ class LeaderEpoch(Base):
     epoch: Mapped[int] = mapped_column(sa.BigInteger)
     instance_id: Mapped[str] = mapped_column(sa.String(64))
     claimed_at: Mapped[datetime]
+
+
+class ComponentRow(Base):
+    """What the daemon last set on one Statuspage component (core ``ComponentState``).
+
+    ``pending_call`` records a component write's intent before it is sent, as
+    ``Link.pending_call`` does for incident writes.
+    """
+
+    __tablename__ = "component_states"
+
+    page_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    component_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    last_set: Mapped[str | None] = mapped_column(sa.String(32))
+    held_since: Mapped[str | None] = mapped_column(sa.String(32))
+    holder_alert_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    holder_action: Mapped[str | None] = mapped_column(sa.String(200))
+    pending_call: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    updated_at: Mapped[datetime]

@@ -1,0 +1,66 @@
+"""``check`` for components: every listed component exists on its page and can be set.
+
+One read of the page's components per page and key; one line per listed
+component, with its name and current status; an id the page lacks, or a
+component group's id (a group's status follows its members), is a FAIL line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ilert_statuspage_sync.clients.statuspage import ListedComponent, StatuspageClient
+from ilert_statuspage_sync.config import Config
+from ilert_statuspage_sync.errors import PayloadError, PermanentApiError, TransientApiError
+from ilert_statuspage_sync.logs import scrub
+
+__all__ = ["check_lines"]
+
+
+def check_lines(
+    config: Config, statuspage: Mapping[str, StatuspageClient]
+) -> list[tuple[bool, str]]:
+    """``check``: one line per listed component (its name), one read per page and key."""
+    lines: list[tuple[bool, str]] = []
+    read: dict[tuple[str, str], dict[str, ListedComponent] | str] = {}
+    for action in config.incident_actions:
+        if not action.components:
+            continue
+        key = (action.connector, action.page_id)
+        if key not in read:
+            try:
+                read[key] = statuspage[action.connector].component_statuses(action.page_id)
+            except (PermanentApiError, TransientApiError, PayloadError) as error:
+                read[key] = scrub(str(error))[:300]
+        found = read[key]
+        where = f"on page {action.page_id} for {action.name}"
+        if isinstance(found, str):
+            lines.append((False, f"components {where}: cannot list them: {found}"))
+            continue
+        for component_id in action.components:
+            component = found.get(component_id)
+            if component is None:
+                lines.append(
+                    (
+                        False,
+                        f"component {component_id} {where}: not found on the page; "
+                        "`discover` lists the page's components",
+                    )
+                )
+            elif component.is_group:
+                lines.append(
+                    (
+                        False,
+                        f"component {component_id} ({component.name}) {where}: is a component "
+                        "group, whose status follows its members; list the members instead",
+                    )
+                )
+            else:
+                lines.append(
+                    (
+                        True,
+                        f"component {component_id} ({component.name}) {where}: exists, "
+                        f"now {component.status}",
+                    )
+                )
+    return lines

@@ -1,0 +1,552 @@
+"""Keep each page's components at the worst status its open mirrored alerts hold.
+
+Once per page per pass, after the alerts were synced: read the page's
+components (one paged list, cached for the pass, so a create earlier in the
+pass that needed it costs nothing more), let ``core.components`` decide, and
+PATCH each component that must change. Each write is exactly-once in effect
+like an incident write: its intent is committed in the component's row right
+before the request, and a row found with an intent is reconciled against the
+listing (a status is state: the page showing it is the effect wanted). Writes
+go through the connector's paced client, so they share the key's budget.
+
+A page costs no read when nothing is mirrored on it and the daemon has nothing
+of its own left to undo there (every status it set is ``operational``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.orm import Session
+
+from ilert_statuspage_sync.audit import AuditRecord, write_audit
+from ilert_statuspage_sync.clients.statuspage import ListedComponent, StatuspageClient
+from ilert_statuspage_sync.config import Config, IncidentAction
+from ilert_statuspage_sync.core.components import (
+    OPERATIONAL,
+    ComponentState,
+    ComponentStep,
+    Holder,
+    create_map,
+    plan_components,
+)
+from ilert_statuspage_sync.core.intents import Writer, in_flight_until, stamp
+from ilert_statuspage_sync.deadlines import WRITE_DEADLINE, WRITE_START_WINDOW
+from ilert_statuspage_sync.errors import (
+    ApiError,
+    PayloadError,
+    PermanentApiError,
+    TransientApiError,
+)
+from ilert_statuspage_sync.leader import LeadershipLostError
+from ilert_statuspage_sync.logs import scrub
+from ilert_statuspage_sync.store.epoch import database_now
+from ilert_statuspage_sync.store.tables import ComponentRow, Link
+
+__all__ = ["ComponentSync", "ComponentsOfAction", "PassComponents"]
+
+log = structlog.get_logger(__name__)
+
+CHANGED = "component_changed"
+_FINAL = ("resolved", "completed", "postmortem")
+
+
+@dataclass
+class PassComponents:
+    """What the component step did in one pass (merged into the runner's report)."""
+
+    writes: int = 0
+    failed: int = 0
+    deferred: int = 0
+    outcomes: list[str] = field(default_factory=list)
+    # Connector -> the transient error that took it down in this step.
+    down: dict[str, TransientApiError] = field(default_factory=dict)
+
+
+class ComponentSync:
+    """The component side of every page with components configured."""
+
+    def __init__(
+        self,
+        config: Config,
+        statuspage: Mapping[str, StatuspageClient],
+        *,
+        guard: Any,
+        writer: Writer,
+        dry_run: bool,
+        checkpoint: Any,
+    ) -> None:
+        self.config = config
+        self.statuspage = statuspage
+        self.guard = guard
+        self.writer = writer
+        self.dry_run = dry_run
+        self.checkpoint = checkpoint
+        # This pass's listing per page, or the error reading it gave (not read twice).
+        self._listed: dict[str, dict[str, ListedComponent] | ApiError | PayloadError] = {}
+        self._missing_logged: set[tuple[str, str]] = set()
+        # (page, component, status) Statuspage refused for good: not asked again by this process.
+        self._refused: set[tuple[str, str, str]] = set()
+
+    # -- the page model ---------------------------------------------------------
+
+    def begin_pass(self) -> None:
+        """Forget last pass's listings: each pass reads a page at most once."""
+        self._listed = {}
+
+    def _actions(self, page_id: str) -> list[IncidentAction]:
+        return [a for a in self.config.incident_actions if a.page_id == page_id and a.components]
+
+    def _pages(self, session: Session) -> list[str]:
+        """Pages with components configured, and pages where the daemon still owns a status."""
+        pages = {a.page_id for a in self.config.incident_actions if a.components}
+        owned = session.scalars(
+            sa.select(ComponentRow.page_id)
+            .where(ComponentRow.last_set.is_not(None), ComponentRow.last_set != OPERATIONAL)
+            .distinct()
+        )
+        known = {a.page_id for a in self.config.incident_actions}
+        return sorted(pages | (set(owned) & known))
+
+    def _client(self, page_id: str) -> tuple[str, StatuspageClient]:
+        chosen = self._actions(page_id) or [
+            a for a in self.config.incident_actions if a.page_id == page_id
+        ]
+        connector = chosen[0].connector
+        return connector, self.statuspage[connector]
+
+    def listing(self, page_id: str) -> dict[str, ListedComponent]:
+        """The page's components, read at most once per pass."""
+        if page_id not in self._listed:
+            _, client = self._client(page_id)
+            try:
+                self._listed[page_id] = client.component_statuses(page_id)
+            except (ApiError, PayloadError) as error:
+                self._listed[page_id] = error
+        found = self._listed[page_id]
+        if isinstance(found, ApiError | PayloadError):
+            raise found
+        return found
+
+    def _cache_status(self, page_id: str, component_id: str, status: str) -> None:
+        """What a write just set, so the rest of the pass sees it without a read."""
+        found = self._listed.get(page_id)
+        if isinstance(found, dict) and component_id in found:
+            found[component_id] = dataclasses.replace(found[component_id], status=status)
+
+    def _holders(self, session: Session, page_id: str, but: Link | None = None) -> list[Holder]:
+        """Every open mirrored alert of the page's actions with components (not ``but``)."""
+        actions = {a.name: a for a in self._actions(page_id)}
+        if not actions:
+            return []
+        rows = session.scalars(
+            sa.select(Link).where(
+                Link.page_id == page_id,
+                Link.is_open.is_(True),
+                Link.statuspage_incident_id.is_not(None),
+                Link.incident_action.in_(list(actions)),
+            )
+        )
+        holders = []
+        for link in rows:
+            if link is but or (link.statuspage_status or "") in _FINAL:
+                continue
+            action = actions[link.incident_action]
+            holders.append(_holder(link, action, link.mirror_priority or "HIGH"))
+        return holders
+
+    @staticmethod
+    def _rows(session: Session, page_id: str) -> dict[str, ComponentRow]:
+        rows = session.scalars(sa.select(ComponentRow).where(ComponentRow.page_id == page_id))
+        return {row.component_id: row for row in rows}
+
+    def _warn_missing(self, page_id: str, wanted: Sequence[str], listed: Mapping[str, Any]) -> None:
+        for component_id in wanted:
+            if component_id not in listed and (page_id, component_id) not in self._missing_logged:
+                self._missing_logged.add((page_id, component_id))
+                log.warning(
+                    "component_missing",
+                    page_id=page_id,
+                    component_id=component_id,
+                    action="left out; `check` lists the page's components",
+                )
+
+    # -- creates (called by the Applier) ------------------------------------------
+
+    def of_action(
+        self, session: Session, action: IncidentAction, now: datetime
+    ) -> ComponentsOfAction | None:
+        """The create hook for one action's Applier; None when it lists no components."""
+        if not action.components:
+            return None
+        return ComponentsOfAction(self, session, action, now)
+
+    # -- the per-pass step ----------------------------------------------------------
+
+    def sync(self, session: Session, now: datetime, down: set[str]) -> PassComponents:
+        """One step per page with components; a failing page never stops the others."""
+        result = PassComponents()
+        for page_id in self._pages(session):
+            connector, _ = self._client(page_id)
+            if connector in down or connector in result.down:
+                continue
+            try:
+                self._sync_page(session, page_id, now, result)
+            except LeadershipLostError:
+                raise
+            except TransientApiError as error:
+                session.rollback()
+                result.deferred += 1
+                result.down[connector] = error
+            except (PermanentApiError, PayloadError, sa.exc.SQLAlchemyError) as error:
+                session.rollback()
+                result.failed += 1
+                log.error("component_sync_failed", page_id=page_id, error=scrub(str(error))[:500])
+        return result
+
+    def _sync_page(
+        self, session: Session, page_id: str, now: datetime, result: PassComponents
+    ) -> None:
+        rows = self._rows(session, page_id)
+        holders = self._holders(session, page_id)
+        undo = any(row.last_set not in (None, OPERATIONAL) for row in rows.values())
+        pending = [row for row in rows.values() if row.pending_call is not None]
+        if not holders and not undo and not pending:
+            return  # nothing mirrored, nothing of ours to undo: no read
+        if any(self._in_flight(session, interrupted) for interrupted in pending):
+            result.deferred += 1
+            return
+        listed = self.listing(page_id)
+        for interrupted in pending:
+            self._reconcile(session, interrupted, listed, now)
+        configured = sorted({c for action in self._actions(page_id) for c in action.components})
+        self._warn_missing(page_id, configured, listed)
+        # A component taken out of the config is still undone if the daemon had set it.
+        owned = [cid for cid, row in rows.items() if row.last_set not in (None, OPERATIONAL)]
+        managed = sorted({*configured, *owned})
+        statuses = {cid: c.status for cid, c in listed.items() if not c.is_group}
+        states = {cid: _state(row) for cid, row in rows.items()}
+        for step in plan_components(statuses, states, holders, managed):
+            row = rows.get(step.component_id) or ComponentRow(
+                page_id=page_id, component_id=step.component_id, updated_at=now
+            )
+            if step.component_id not in rows:
+                session.add(row)
+                rows[step.component_id] = row
+            name = listed[step.component_id].name
+            if step.newly_held:
+                log.warning(
+                    "component_human_override",
+                    page_id=page_id,
+                    component_id=step.component_id,
+                    component=name,
+                    status=step.listed,
+                    daemon_last_set=states.get(step.component_id, ComponentState()).baseline,
+                    action="left alone until it is back at that status or operational",
+                )
+            if step.write is None:
+                if _state(row) != step.state_after:
+                    _store(row, step.state_after, now)
+                    self._commit(session)
+                continue
+            if (page_id, step.component_id, step.write) in self._refused:
+                continue
+            self._write(session, page_id, row, step, name, len(holders), now, result)
+
+    @staticmethod
+    def _with_incident(session: Session, step: ComponentStep) -> ComponentStep:
+        """The cause's incident id, from its link when the alert is no longer open."""
+        cause = step.cause
+        if cause is None or cause.incident_id is not None:
+            return step
+        link = session.scalars(
+            sa.select(Link).where(
+                Link.incident_action == cause.action, Link.alert_id == cause.alert_id
+            )
+        ).one_or_none()
+        if link is None or link.statuspage_incident_id is None:
+            return step
+        found = dataclasses.replace(cause, incident_id=link.statuspage_incident_id)
+        return dataclasses.replace(step, cause=found)
+
+    def _commit(self, session: Session) -> None:
+        if self.dry_run:
+            session.flush()
+        else:
+            session.commit()
+
+    # -- one write, exactly once in effect ----------------------------------------
+
+    def _write(
+        self,
+        session: Session,
+        page_id: str,
+        row: ComponentRow,
+        step: ComponentStep,
+        name: str,
+        open_alerts: int,
+        now: datetime,
+        result: PassComponents,
+    ) -> None:
+        status = step.write
+        assert status is not None
+        step = self._with_incident(session, step)
+        fallback = next(a.name for a in self.config.incident_actions if a.page_id == page_id)
+        audit = _audit(page_id, step, name, open_alerts, fallback)
+        if self.dry_run:
+            write_audit(None, _record(audit, None), at=now, dry_run=True)
+            return
+        _, client = self._client(page_id)
+        self.checkpoint("before_component")
+        intent = {
+            "kind": "component",
+            "status": status,
+            "state_after": _state_dict(step.state_after),
+            "audit": audit,
+            "sent_at": now.isoformat(),
+        }
+
+        def record_intent() -> None:
+            started = time.monotonic()
+            stamped = stamp(self.writer, database_now(session), WRITE_DEADLINE)
+            row.pending_call = {**intent, **stamped}
+            row.updated_at = now
+            session.commit()  # fenced: refused once a newer leader took over
+            self.checkpoint("intent_component")
+            late = not self.writer.sole and time.monotonic() - started > WRITE_START_WINDOW
+            if not self.guard() or late:
+                # Others count this write's flight from the intent: not sent, as in apply.py.
+                row.pending_call = None
+                try:
+                    session.commit()
+                except (LeadershipLostError, sa.exc.SQLAlchemyError):
+                    # The intent stays; whoever leads now waits out its flight time.
+                    session.rollback()
+                raise LeadershipLostError(
+                    "the leader lock was lost or not confirmed in time; "
+                    "no further writes from this process"
+                )
+
+        try:
+            answer = client.set_component_status(page_id, step.component_id, status, record_intent)
+        except TransientApiError as error:
+            if not error.maybe_applied:
+                row.pending_call = None
+                session.commit()
+            raise
+        except PermanentApiError as error:
+            self._refused.add((page_id, step.component_id, status))
+            row.pending_call = None
+            failed = {**audit, "outcome": "failed", "to_status": None}
+            write_audit(session, _record(failed, scrub(str(error))[:500]), at=now, dry_run=False)
+            session.commit()
+            result.failed += 1
+            result.outcomes.append("failed")
+            return
+        self.checkpoint("answered_component")
+        row.pending_call = None
+        _store(row, step.state_after, now)
+        write_audit(session, _record(audit, None), at=now, dry_run=False)
+        session.commit()
+        self._cache_status(page_id, step.component_id, answer.status)
+        result.writes += 1
+        result.outcomes.append(CHANGED)
+        self.checkpoint("committed_component")
+
+    def _in_flight(self, session: Session, row: ComponentRow) -> bool:
+        """Another process's component write that may still land: the page waits."""
+        if row.pending_call is None or self.dry_run:
+            return False
+        until = in_flight_until(row.pending_call, self.writer, fallback_s=WRITE_DEADLINE)
+        return until is not None and database_now(session) < until
+
+    def _reconcile(
+        self,
+        session: Session,
+        row: ComponentRow,
+        listed: Mapping[str, ListedComponent],
+        now: datetime,
+    ) -> None:
+        """An interrupted write: adopt it when the page shows its status, else forget it."""
+        intent = row.pending_call
+        assert intent is not None
+        shown = listed.get(row.component_id)
+        if self.dry_run:
+            return
+        if shown is not None and shown.status == intent.get("status"):
+            _store(row, _state_from_dict(intent.get("state_after")), now)
+            audit = intent.get("audit")
+            if isinstance(audit, dict):
+                reason = "confirmed on Statuspage after an interrupted call"
+                write_audit(session, _record(audit, reason), at=now, dry_run=False)
+        row.pending_call = None
+        row.updated_at = now
+        session.commit()
+        self.checkpoint("reconciled_component")
+
+
+class ComponentsOfAction:
+    """What a new incident of one action sets on its components (the Applier's hook)."""
+
+    def __init__(
+        self, sync: ComponentSync, session: Session, action: IncidentAction, now: datetime
+    ) -> None:
+        self.sync = sync
+        self.session = session
+        self.action = action
+        self.now = now
+
+    def create_fields(self, link: Link, priority: str) -> dict[str, Any]:
+        """``component_ids`` and the ``components`` map: worst of what is open, holds left out."""
+        page_id = self.action.page_id
+        try:
+            listed = self.sync.listing(page_id)
+        except (PermanentApiError, PayloadError) as error:
+            # The incident matters more than its components: created without them,
+            # the component step reports the failure and sets them once it can read.
+            log.warning(
+                "components_unreadable",
+                page_id=page_id,
+                alert_id=link.alert_id,
+                error=scrub(str(error))[:300],
+                action="incident created without components",
+            )
+            return {}
+        self.sync._warn_missing(page_id, self.action.components, listed)
+        usable = [c for c in self.action.components if c in listed and not listed[c].is_group]
+        if not usable:
+            return {}
+        rows = self.sync._rows(self.session, page_id)
+        new = _holder(link, self.action, priority)
+        statuses = {cid: listed[cid].status for cid in usable}
+        states = {cid: _state(row) for cid, row in rows.items()}
+        others = self.sync._holders(self.session, page_id, but=link)
+        components = create_map(new, statuses, states, others)
+        return {"component_ids": usable, "components": components}
+
+    def created(
+        self, link: Link, components: Mapping[str, str], listed_before: Mapping[str, str]
+    ) -> None:
+        """The create set ``components``: remember them and audit each change (caller commits)."""
+        page_id = self.action.page_id
+        rows = self.sync._rows(self.session, page_id)
+        for component_id, status in components.items():
+            row = rows.get(component_id)
+            if row is None:
+                row = ComponentRow(page_id=page_id, component_id=component_id, updated_at=self.now)
+                self.session.add(row)
+            before = _state(row)
+            holder_id, holder_action = link.alert_id, self.action.name
+            if before.last_set == status and before.holder_alert_id is not None:
+                holder_id, holder_action = before.holder_alert_id, before.holder_action or ""
+            _store(row, ComponentState(status, None, holder_id, holder_action), self.now)
+            old = listed_before.get(component_id)
+            if old is not None and old != status:
+                record = AuditRecord(
+                    alert_id=link.alert_id,
+                    incident_action=self.action.name,
+                    page_id=page_id,
+                    statuspage_incident_id=link.statuspage_incident_id,
+                    ilert_event="component",
+                    outcome=CHANGED,
+                    from_status=old,
+                    to_status=status,
+                    reason=f"component {component_id}: set with the incident's creation",
+                )
+                write_audit(self.session, record, at=self.now, dry_run=False)
+            self.sync._cache_status(page_id, component_id, status)
+
+    def listed_statuses(self) -> dict[str, str]:
+        """The statuses the pass's listing shows now (for the audit's from_status)."""
+        listed = self.sync.listing(self.action.page_id)
+        return {cid: c.status for cid, c in listed.items()}
+
+
+def _holder(link: Link, action: IncidentAction, priority: str) -> Holder:
+    return Holder(
+        alert_id=link.alert_id,
+        action=action.name,
+        priority=priority,
+        components=action.components,
+        component_status=action.component_status,
+        incident_id=link.statuspage_incident_id,
+    )
+
+
+def _state(row: ComponentRow) -> ComponentState:
+    return ComponentState(row.last_set, row.held_since, row.holder_alert_id, row.holder_action)
+
+
+def _store(row: ComponentRow, state: ComponentState, now: datetime) -> None:
+    row.last_set = state.last_set
+    row.held_since = state.held_since
+    row.holder_alert_id = state.holder_alert_id
+    row.holder_action = state.holder_action
+    row.updated_at = now
+
+
+def _state_dict(state: ComponentState) -> dict[str, Any]:
+    return {
+        "last_set": state.last_set,
+        "held_since": state.held_since,
+        "holder_alert_id": state.holder_alert_id,
+        "holder_action": state.holder_action,
+    }
+
+
+def _state_from_dict(data: object) -> ComponentState:
+    if not isinstance(data, dict):
+        return ComponentState()
+    alert_id = data.get("holder_alert_id")
+    return ComponentState(
+        last_set=_str_or_none(data.get("last_set")),
+        held_since=_str_or_none(data.get("held_since")),
+        holder_alert_id=alert_id if isinstance(alert_id, int) else None,
+        holder_action=_str_or_none(data.get("holder_action")),
+    )
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _audit(
+    page_id: str, step: ComponentStep, name: str, open_alerts: int, fallback_action: str
+) -> dict[str, Any]:
+    cause = step.cause
+    shown = f"component {name} ({step.component_id})" if name else f"component {step.component_id}"
+    if step.desired == OPERATIONAL:
+        why = f"{shown}: no open mirrored alert holds it any more"
+    else:
+        why = f"{shown}: worst status held by {open_alerts} open mirrored alert(s) on the page"
+    return {
+        "alert_id": cause.alert_id if cause else 0,
+        "incident_action": cause.action if cause else fallback_action,
+        "page_id": page_id,
+        "statuspage_incident_id": cause.incident_id if cause else None,
+        "outcome": CHANGED,
+        "from_status": step.listed,
+        "to_status": step.write,
+        "reason": why,
+    }
+
+
+def _record(audit: Mapping[str, Any], reason: str | None) -> AuditRecord:
+    return AuditRecord(
+        alert_id=int(audit["alert_id"]),
+        incident_action=str(audit["incident_action"]),
+        page_id=str(audit["page_id"]),
+        statuspage_incident_id=audit.get("statuspage_incident_id"),
+        ilert_event="component",
+        outcome=str(audit["outcome"]),
+        from_status=audit.get("from_status"),
+        to_status=audit.get("to_status"),
+        reason=reason or audit.get("reason"),
+    )
