@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ilert_statuspage_sync.config import (
+    MAX_COMPONENTS,
     MAX_POLL_INTERVAL,
     MAX_REQUESTS_PER_MINUTE,
     MIN_POLL_INTERVAL,
@@ -26,6 +27,7 @@ from ilert_statuspage_sync.config import (
     ConnectorConfig,
     IlertConfig,
 )
+from ilert_statuspage_sync.core.components import DEFAULT_COMPONENT_STATUS, SETTABLE_STATUSES
 from ilert_statuspage_sync.core.lifecycle import LIFECYCLES
 from ilert_statuspage_sync.core.policy import (
     COMMENT_MODES,
@@ -314,6 +316,28 @@ SETTINGS: tuple[Setting, ...] = (
         "today's wording",
         f"keys {_quoted(TEMPLATE_KEYS)}; Jinja2 strings",
         "the incident name and the text of each write (sandboxed, strict)",
+    ),
+    Setting(
+        f"{ACTION}.components",
+        "list of strings",
+        "`[]`",
+        f"component ids on the action's page (not groups), at most {MAX_COMPONENTS}, no repeats",
+        "the components its incidents affect (worst status of what is open)",
+        (),
+        lambda config: config.incident_actions[0].components,
+    ),
+    Setting(
+        f"{ACTION}.component_status",
+        "table",
+        "`{ HIGH = "
+        + f'"{DEFAULT_COMPONENT_STATUS["HIGH"]}"'
+        + ", LOW = "
+        + f'"{DEFAULT_COMPONENT_STATUS["LOW"]}"'
+        + " }`",
+        f'keys `"HIGH"`, `"LOW"`; values {_quoted(SETTABLE_STATUSES)}',
+        "what an open alert of each priority puts on the components (needs `components`)",
+        dict(DEFAULT_COMPONENT_STATUS),
+        lambda config: dict(config.incident_actions[0].component_status),
     ),
     Setting(
         "metrics.textfile",

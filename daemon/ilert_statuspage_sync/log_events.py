@@ -225,6 +225,30 @@ EVENTS: dict[str, Event] = {
     "duplicate_resolve_failed": Event(
         "warning", "resolving a duplicate failed; tried again next pass"
     ),
+    # -- components ------------------------------------------------------------------------
+    "component_human_override": Event(
+        "warning",
+        "a person set a component to another status than the daemon last set, or it is under "
+        "maintenance: left alone until it is back at that status or `operational` (logged once)",
+    ),
+    "component_missing": Event(
+        "warning",
+        "a configured component id is not on the page: left out of writes (logged once)",
+        "fix `components`; `check` lists the page's components",
+    ),
+    "component_unreadable": Event(
+        "warning", "one entry of a page's component list is malformed: skipped, the others used"
+    ),
+    "components_unreadable": Event(
+        "warning",
+        "the component list could not be read for a create: the incident is created without "
+        "components, the component step sets them once it can read",
+    ),
+    "component_sync_failed": Event(
+        "error",
+        "a page's component step failed (a refused write or a database error): retried next pass",
+        "read `error`; `history` shows the `failed` row",
+    ),
 }
 
 
