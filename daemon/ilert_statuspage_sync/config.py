@@ -109,6 +109,8 @@ class IncidentAction:
     page_id: str
     trigger_mode: str = "automatic"
     notify_subscribers: bool = True
+    # "alert": one incident per alert; "action": one open incident shared by the action's alerts.
+    group: str = "alert"
     # What the public sees: filters, flap guard, templates, ... (publish_config.py).
     publish: PublishPolicy = field(default_factory=PublishPolicy)
 
@@ -174,6 +176,7 @@ _ACTION_KEYS = {
     "page_id",
     "trigger_mode",
     "notify_subscribers",
+    "group",
 } | PUBLISH_KEYS
 _METRICS_KEYS = {"textfile", "listen"}
 _LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -485,6 +488,7 @@ class _Reader:
                 table, "trigger_mode", prefix, ("automatic", "manual"), "automatic"
             ),
             notify_subscribers=notify,
+            group=self.choice(table, "group", prefix, ("alert", "action"), "alert"),
             publish=parse_publish_policy(table, prefix, self.origin),
         )
 

@@ -14,12 +14,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.core.model import Mirror
+from ilert_statuspage_sync.core.storm import FINAL, Share
 from ilert_statuspage_sync.store.tables import ActionState, Link, Transition
 
 __all__ = [
     "action_states",
     "find_link",
     "history",
+    "incident_alerts",
     "is_empty",
     "last_transition",
     "last_transitions",
@@ -29,6 +31,8 @@ __all__ = [
     "mirror_to_dict",
     "new_link",
     "set_mirror",
+    "share_incident",
+    "shares_of",
     "trigger",
 ]
 
@@ -171,3 +175,59 @@ def history(
     if alert_id is not None:
         query = query.where(Transition.alert_id == alert_id)
     return list(reversed(session.scalars(query).all()))
+
+
+def shares_of(session: Session, action: str) -> list[Share]:
+    """group = "action": the action's alerts that may take part in an open shared incident.
+
+    Those linked to an incident not (as far as we know) closed, and the open ones
+    not linked yet (one of them may be opening the incident); oldest link first.
+    """
+    linked_open = sa.and_(
+        Link.statuspage_incident_id.is_not(None),
+        sa.or_(Link.statuspage_status.is_(None), Link.statuspage_status.not_in(FINAL)),
+    )
+    unlinked_open = sa.and_(Link.statuspage_incident_id.is_(None), Link.is_open)
+    rows = session.scalars(
+        sa.select(Link)
+        .where(Link.incident_action == action, sa.or_(linked_open, unlinked_open))
+        .order_by(Link.id)
+    )
+    return [
+        Share(
+            alert_id=link.alert_id,
+            incident_id=link.statuspage_incident_id,
+            alert_status=link.alert_status or link.statuspage_status,
+            incident_status=link.statuspage_status,
+            is_open=link.is_open,
+            creating=(link.pending_call or {}).get("kind") == "create",
+            human_override=link.human_override,
+        )
+        for link in rows
+    ]
+
+
+def share_incident(session: Session, link: Link) -> None:
+    """Give every link of ``link``'s incident its status and override flag (one commit)."""
+    siblings = session.scalars(
+        sa.select(Link).where(
+            Link.incident_action == link.incident_action,
+            Link.statuspage_incident_id == link.statuspage_incident_id,
+            Link.id != link.id,
+        )
+    ).all()
+    override = link.human_override or any(sibling.human_override for sibling in siblings)
+    link.human_override = override
+    for sibling in siblings:
+        sibling.statuspage_status = link.statuspage_status
+        sibling.human_override = override
+
+
+def incident_alerts(session: Session) -> dict[str, int]:
+    """How many alerts each incident mirrors (more than one: a shared incident)."""
+    rows = session.execute(
+        sa.select(Link.statuspage_incident_id, sa.func.count())
+        .where(Link.statuspage_incident_id.is_not(None))
+        .group_by(Link.statuspage_incident_id)
+    )
+    return {incident: count for incident, count in rows if incident is not None}

@@ -1,0 +1,179 @@
+"""Alert storms (group = "action") and human edits, end to end: real Syncer, simulators, database."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from ilert_statuspage_sync.core.human_edits import HUMAN_REASON
+from tests.conftest import AUTO_PAGE, AUTO_SOURCE, Harness
+
+
+@pytest.fixture(name="storm")
+def _storm(make_harness: Any) -> Harness:
+    """A classic-lifecycle harness whose automatic action groups its alerts, activated."""
+    probe: Harness = make_harness("classic")
+    auto, *rest = probe.config.incident_actions
+    actions = (dataclasses.replace(auto, group="action"), *rest)
+    harness: Harness = make_harness("classic", incident_actions=actions)
+    harness.sync()
+    return harness
+
+
+def _one_incident(harness: Harness) -> dict[str, Any]:
+    (incident,) = harness.incidents(AUTO_PAGE)
+    return incident
+
+
+def _incident_of(harness: Harness, alert_id: int) -> str:
+    link = harness.link("public-api", alert_id)
+    assert link is not None and link.statuspage_incident_id is not None
+    return link.statuspage_incident_id
+
+
+def _bodies(incident: dict[str, Any]) -> list[str]:
+    return [update["body"] for update in reversed(incident["incident_updates"])]
+
+
+def test_a_storm_of_twenty_alerts_is_one_incident_resolved_by_its_last_alert(storm: Harness):
+    """20 alerts: one incident, 19 "Also affected" updates; resolved only when the last one
+    resolves; the next alert opens a new incident."""
+    ids = [storm.ilert.create_alert(AUTO_SOURCE, f"node-{n} down", "") for n in range(20)]
+    storm.sync()
+    incident = _one_incident(storm)
+    assert incident["status"] == "identified"
+    also = [body for body in _bodies(incident) if body.startswith("Also affected: ")]
+    assert also == [f"Also affected: node-{n} down" for n in range(1, 20)]
+    assert len(incident["incident_updates"]) == 20
+    assert {_incident_of(storm, a) for a in ids} == {incident["id"]}
+    writes = len(storm.statuspage.writes())
+    assert writes == 20
+
+    for alert_id in ids[:-1]:
+        storm.ilert.resolve(alert_id)
+    storm.sync()
+    assert _one_incident(storm)["status"] == "identified"
+    assert len(storm.statuspage.writes()) == writes  # 19 resolves, no write
+    storm.ilert.resolve(ids[-1])
+    storm.sync()
+    assert _one_incident(storm)["status"] == "resolved"
+
+    storm.ilert.create_alert(AUTO_SOURCE, "after the storm", "")
+    storm.sync()
+    newest, old = storm.incidents(AUTO_PAGE)
+    assert newest["id"] != old["id"] and newest["status"] == "identified"
+    assert newest["name"] == "after the storm"
+
+    shares = storm.transitions(ids[5])
+    assert ("created", "joined", "identified") in shares
+    assert shares[-1][1] == "no_change"
+    row = [r for r in storm.audit_rows() if r.alert_id == ids[5]][-1]
+    assert "stays identified until its last alert resolves" in (row.reason or "")
+
+
+def test_the_shared_status_is_the_least_advanced_of_the_open_alerts(make_harness: Any):
+    """Realtime: one accepted alert does not announce progress while another is untouched;
+    once the untouched one resolves, the incident shows the accepted one's status."""
+    probe: Harness = make_harness("realtime")
+    auto, *rest = probe.config.incident_actions
+    storm: Harness = make_harness(
+        "realtime", incident_actions=(dataclasses.replace(auto, group="action"), *rest)
+    )
+    storm.sync()
+    first = storm.ilert.create_alert(AUTO_SOURCE, "db slow", "")
+    second = storm.ilert.create_alert(AUTO_SOURCE, "api slow", "")
+    storm.sync()
+    assert _one_incident(storm)["status"] == "investigating"
+    storm.ilert.accept(first)
+    storm.sync()
+    assert _one_incident(storm)["status"] == "investigating"
+    link = storm.link("public-api", first)
+    assert link is not None and link.alert_status == "identified"
+    storm.ilert.resolve(second)
+    storm.sync()
+    assert _one_incident(storm)["status"] == "identified"
+    storm.ilert.resolve(first)
+    storm.sync()
+    assert _one_incident(storm)["status"] == "resolved"
+
+
+def test_comments_of_a_joined_alert_post_to_the_shared_incident(storm: Harness):
+    """A comment on the second alert of a storm becomes an update of the shared incident."""
+    storm.ilert.create_alert(AUTO_SOURCE, "db slow", "")
+    second = storm.ilert.create_alert(AUTO_SOURCE, "api slow", "")
+    storm.sync()
+    storm.ilert.comment(second, "Failing over the API nodes.")
+    storm.sync()
+    assert _bodies(_one_incident(storm))[-1] == "Failing over the API nodes."
+
+
+def test_a_person_status_change_is_not_fought(harness: Harness):
+    """A person sets monitoring: the daemon changes the status no more, comments still post,
+    one audit row and one log line say why."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "API down", "")
+    harness.sync()
+    incident_id = _incident_of(harness, alert_id)
+    harness.statuspage.person_sets_status(incident_id, "monitoring", "We are watching.")
+    with capture_logs() as logs:
+        harness.sync()
+        harness.sync()
+    assert [e["event"] for e in logs].count("human_override") == 1
+    row = harness.audit_rows()[-1]
+    assert (row.outcome, row.from_status, row.to_status, row.reason) == (
+        "no_change",
+        "identified",
+        "monitoring",
+        HUMAN_REASON,
+    )
+    harness.ilert.accept(alert_id)
+    harness.ilert.comment(alert_id, "Rolled back the deploy.")
+    harness.sync()
+    incident = harness.statuspage.incident(incident_id)
+    assert incident["status"] == "monitoring"
+    assert incident["incident_updates"][0]["body"] == "Rolled back the deploy."
+    harness.ilert.resolve(alert_id)
+    harness.sync()
+    assert harness.statuspage.incident(incident_id)["status"] == "monitoring"
+    assert harness.transitions(alert_id)[-1] == ("resolved", "no_change", "monitoring")
+
+
+def test_a_person_resolve_is_final(harness: Harness):
+    """A person resolves the incident: nothing more is written to it, not even comments."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "API down", "")
+    harness.sync()
+    incident_id = _incident_of(harness, alert_id)
+    harness.statuspage.person_sets_status(incident_id, "resolved")
+    harness.sync()
+    writes = len(harness.statuspage.writes())
+    harness.ilert.comment(alert_id, "Still looking.")
+    harness.ilert.accept(alert_id)
+    harness.sync()
+    assert len(harness.statuspage.writes()) == writes
+    assert harness.statuspage.incident(incident_id)["status"] == "resolved"
+    assert harness.transitions(alert_id)[-1][1] == "no_change"
+
+
+def test_a_person_edit_of_a_shared_incident_holds_for_every_alert(storm: Harness):
+    """A person sets a storm's incident to monitoring: later joins and resolves of its alerts
+    post text but change no status; after a person resolves it the next alert opens anew."""
+    first = storm.ilert.create_alert(AUTO_SOURCE, "db slow", "")
+    storm.sync()
+    incident_id = _incident_of(storm, first)
+    storm.statuspage.person_sets_status(incident_id, "monitoring")
+    storm.sync()
+    second = storm.ilert.create_alert(AUTO_SOURCE, "api slow", "")
+    storm.sync()
+    incident = storm.statuspage.incident(incident_id)
+    assert incident["status"] == "monitoring"
+    assert incident["incident_updates"][0]["body"] == "Also affected: api slow"
+    storm.ilert.resolve(first)
+    storm.ilert.resolve(second)
+    storm.sync()
+    assert storm.statuspage.incident(incident_id)["status"] == "monitoring"
+    storm.statuspage.person_sets_status(incident_id, "resolved")
+    storm.ilert.create_alert(AUTO_SOURCE, "cache slow", "")
+    storm.sync()
+    assert len(storm.incidents(AUTO_PAGE)) == 2
