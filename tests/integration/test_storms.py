@@ -1,4 +1,4 @@
-"""Alert storms (group = "action") and human edits, end to end: real Syncer, simulators, database."""
+"""Alert storms (group = "action") and human edits end to end: real Syncer, simulators, DB."""
 
 from __future__ import annotations
 
