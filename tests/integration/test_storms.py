@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
 
-from ilert_statuspage_sync.cli import main
 from ilert_statuspage_sync.core.human_edits import HUMAN_REASON
 from tests.conftest import AUTO_PAGE, AUTO_SOURCE, Harness
 from tests.integration.proc import write_config
@@ -182,7 +183,12 @@ def test_a_person_edit_of_a_shared_incident_holds_for_every_alert(storm: Harness
     assert len(storm.incidents(AUTO_PAGE)) == 2
 
 
-def test_status_and_history_show_the_shared_incident(storm: Harness, tmp_path: Path, capsys):
+def _cli(config: Path, *args: str) -> str:
+    command = [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False).stdout
+
+
+def test_status_and_history_show_the_shared_incident(storm: Harness, tmp_path: Path):
     """`status` shows the shared incident with its alert count and a person's status;
     `history --alert ID` shows the alert's share (joined, then its no-change resolve)."""
     first = storm.ilert.create_alert(AUTO_SOURCE, "db slow", "")
@@ -197,13 +203,11 @@ def test_status_and_history_show_the_shared_incident(storm: Harness, tmp_path: P
     config = write_config(
         tmp_path, storm.ilert.url, storm.statuspage.url, storm.config.database_url
     )
-    main(["--config", str(config), "status"])
-    status = capsys.readouterr().out
+    status = _cli(config, "status")
     rows = [line for line in status.splitlines() if f" {second} " in f" {line} "]
     assert f"{incident_id} (3 alerts)" in rows[0]
     assert "monitoring (set by a person)" in rows[0]
-    assert main(["--config", str(config), "history", "--alert", str(third)]) == 0
-    history = [line.split() for line in capsys.readouterr().out.splitlines()]
+    history = [line.split() for line in _cli(config, "history", "--alert", str(third)).splitlines()]
     shares = [row[4:8] for row in history if row[:1] and row[0][:2] == "20" and len(row) > 7]
     assert shares == [
         ["created", "joined", "identified", "identified"],
