@@ -216,6 +216,12 @@ class Applier:
         fields = self._fields(link, call)
         mirror_after = call.decisions[-1].event.mirror_after
         if self.dry_run:
+            if call.incident_id is not None:
+                link.statuspage_incident_id = call.incident_id
+                link.statuspage_status = call.decisions[-1].to_status  # the shared status
+            elif call.kind is CallKind.CREATE and self.action.group == "action":
+                # Nothing is created: a stand-in id lets the storm's next alerts join it.
+                link.statuspage_incident_id = f"dry-run-{link.alert_id}"
             self._settle(link, call.decisions, call.status or link.statuspage_status, call=call)
             return
         self.checkpoint(f"before_{call.kind}")

@@ -198,6 +198,8 @@ class Syncer:
         self._ilert_now: datetime | None = None
         # Where the open-set listing resumes; in memory, a restart lists from the start.
         self._cycle = OpenSetCycle()
+        # This pass's links per action (a dry run's new ones live only here).
+        self._pass_links: dict[str, list[Link]] = {}
 
     def run_pass(self) -> PassReport:
         """One pass over every incident action."""
@@ -396,6 +398,9 @@ class Syncer:
             for item in self._work_of(session, action, states[action.name], alerts, now, report)
         ]
         work = self._track(session, work)  # new links are tracked even if this pass stops
+        self._pass_links = {}
+        for item in work:
+            self._pass_links.setdefault(item.action.name, []).append(item.link)
         selected = set(self._timeline_checks(work, now))
         appliers = {
             action.name: self._applier(session, action, now)
@@ -455,18 +460,26 @@ class Syncer:
             siblings=self._siblings(session, action),
         )
 
-    @staticmethod
-    def _siblings(session: Session, action: IncidentAction) -> Callable[[Link], None]:
+    def _siblings(self, session: Session, action: IncidentAction) -> Callable[[Link], None]:
         if action.group != "action":
             return lambda _link: None
-        return lambda link: repo.share_incident(session, link)
+        return lambda link: repo.share_incident(session, link, self._unstored(action))
 
-    @staticmethod
-    def _storm_target(session: Session, item: _Work) -> Target | None:
+    def _storm_target(self, session: Session, item: _Work) -> Target | None:
         """group = "action": where the alert goes (``core.storm``); None for one per alert."""
         if item.action.group != "action":
             return None
-        return target_for(item.alert.id, repo.shares_of(session, item.action.name))
+        shares = repo.shares_of(session, item.action.name)
+        shares += [repo.share_of(link) for link in self._unstored(item.action)]
+        return target_for(item.alert.id, shares)
+
+    def _unstored(self, action: IncidentAction) -> list[Link]:
+        """A dry run's new links of this pass: never added to the session, seen all the same."""
+        if not self.dry_run:
+            return []
+        return [
+            link for link in self._pass_links.get(action.name, ()) if sa.inspect(link).transient
+        ]
 
     def _work_of(
         self,

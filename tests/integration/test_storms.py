@@ -215,3 +215,15 @@ def test_status_and_history_show_the_shared_incident(storm: Harness, tmp_path: P
         ["human_edit", "no_change", "identified", "monitoring"],
     ]
     assert ["body:", "Also", "affected:", "cache", "slow"] in history
+
+
+def test_a_dry_run_previews_a_storm_as_one_incident(storm: Harness):
+    """A dry run of a storm plans one create and joins, writes nothing and stores nothing."""
+    for n in range(5):
+        storm.ilert.create_alert(AUTO_SOURCE, f"node-{n} down", "")
+    report = storm.new_syncer(dry_run=True).run_pass()
+    assert (report.outcomes["created"], report.outcomes["joined"]) == (1, 4)
+    assert storm.statuspage.writes() == []
+    assert storm.transitions() == []
+    storm.sync()
+    assert len(_one_incident(storm)["incident_updates"]) == 5

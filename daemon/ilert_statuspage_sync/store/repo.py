@@ -32,6 +32,7 @@ __all__ = [
     "new_link",
     "set_mirror",
     "share_incident",
+    "share_of",
     "shares_of",
     "trigger",
 ]
@@ -193,29 +194,38 @@ def shares_of(session: Session, action: str) -> list[Share]:
         .where(Link.incident_action == action, sa.or_(linked_open, unlinked_open))
         .order_by(Link.id)
     )
-    return [
-        Share(
-            alert_id=link.alert_id,
-            incident_id=link.statuspage_incident_id,
-            alert_status=link.alert_status or link.statuspage_status,
-            incident_status=link.statuspage_status,
-            is_open=link.is_open,
-            creating=(link.pending_call or {}).get("kind") == "create",
-            human_override=link.human_override,
-        )
-        for link in rows
-    ]
+    return [share_of(link) for link in rows]
 
 
-def share_incident(session: Session, link: Link) -> None:
-    """Give every link of ``link``'s incident its status and override flag (one commit)."""
-    siblings = session.scalars(
+def share_of(link: Link) -> Share:
+    """One link as ``core.storm`` sees it."""
+    return Share(
+        alert_id=link.alert_id,
+        incident_id=link.statuspage_incident_id,
+        alert_status=link.alert_status or link.statuspage_status,
+        incident_status=link.statuspage_status,
+        is_open=link.is_open,
+        creating=(link.pending_call or {}).get("kind") == "create",
+        human_override=link.human_override,
+    )
+
+
+def share_incident(session: Session, link: Link, unstored: Iterable[Link] = ()) -> None:
+    """Give every link of ``link``'s incident its status and override flag (one commit).
+
+    ``unstored``: links a dry run holds outside the session, counted as siblings too.
+    """
+    incident = link.statuspage_incident_id
+    stored = session.scalars(
         sa.select(Link).where(
             Link.incident_action == link.incident_action,
-            Link.statuspage_incident_id == link.statuspage_incident_id,
-            Link.id != link.id,
+            Link.statuspage_incident_id == incident,
         )
     ).all()
+    extra = [other for other in unstored if other.statuspage_incident_id == incident]
+    siblings = [
+        other for other in {id(o): o for o in [*stored, *extra]}.values() if other is not link
+    ]
     override = link.human_override or any(sibling.human_override for sibling in siblings)
     link.human_override = override
     for sibling in siblings:
