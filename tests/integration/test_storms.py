@@ -5,13 +5,17 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from structlog.testing import capture_logs
 
 from ilert_statuspage_sync.core.human_edits import HUMAN_REASON
+from ilert_statuspage_sync.core.intents import Writer
+from ilert_statuspage_sync.store.tables import Link
 from tests.conftest import AUTO_PAGE, AUTO_SOURCE, Harness
 from tests.integration.proc import write_config
 
@@ -227,3 +231,40 @@ def test_a_dry_run_previews_a_storm_as_one_incident(storm: Harness):
     assert storm.transitions() == []
     storm.sync()
     assert len(_one_incident(storm)["incident_updates"]) == 5
+
+
+def test_a_storm_waits_while_another_replicas_create_may_land(storm: Harness):
+    """The opener's create is another replica's write still in flight: the next alert waits
+    instead of opening a second incident, then joins the one that landed."""
+    first = storm.ilert.create_alert(AUTO_SOURCE, "db slow", "")
+    storm.statuspage.drop_next(1, method="POST", after_apply=True)
+    assert storm.sync().deferred_items == 1  # the answer was lost: the intent stays
+    second = storm.ilert.create_alert(AUTO_SOURCE, "api slow", "")
+    storm.syncer = storm.new_syncer()
+    storm.syncer.writer = Writer("another-replica", sole=False)
+    report = storm.sync()
+    assert report.deferred_items == 2 and len(storm.statuspage.writes()) == 1
+    with storm.sessions() as session:
+        link = session.scalars(sa.select(Link).where(Link.alert_id == first)).one()
+        intent = dict(link.pending_call or {})
+        recorded = datetime.fromisoformat(intent["recorded_at"])
+        earlier = recorded - timedelta(seconds=intent["in_flight_s"] + 1)
+        link.pending_call = {**intent, "recorded_at": earlier.isoformat()}
+        session.commit()
+    storm.sync()
+    incident = _one_incident(storm)
+    assert _incident_of(storm, first) == _incident_of(storm, second) == incident["id"]
+    assert _bodies(incident)[-1] == "Also affected: api slow"
+    assert len(storm.statuspage.writes()) == 2
+
+
+def test_a_human_edit_costs_no_extra_read(harness: Harness):
+    """The human-edit check reuses the one unresolved read per page and pass."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "API down", "")
+    harness.sync()
+    harness.statuspage.person_sets_status(_incident_of(harness, alert_id), "monitoring")
+    harness.statuspage.clear_requests()
+    harness.sync()
+    harness.sync()
+    reads = [r for r in harness.statuspage.requests if "/incidents/unresolved" in r.path]
+    assert len(reads) == 2
