@@ -51,6 +51,9 @@ __all__ = ["Applier", "Replan", "rejected_status_message"]
 
 log = structlog.get_logger(__name__)
 
+# Alert ids a shared incident's metadata lists at most (about 10 KB of text).
+MAX_JOINED = 500
+
 # Plans the given events again, from the link's current state and the page's refused statuses.
 Replan = Callable[[Sequence[Event]], Plan]
 
@@ -324,11 +327,27 @@ class Applier:
                 # The alert that opened a shared incident; the others join by update.
                 ilert["group"] = "action"
             fields["metadata"] = {"ilert": ilert}
+        elif call.incident_id is not None and call.members:
+            fields["metadata"] = {"ilert": self._shared_metadata(call.members)}
         if call.status is not None:
             fields["status"] = call.status
         if call.body is not None:
             fields["body"] = call.body
         return fields
+
+    def _shared_metadata(self, members: Sequence[int]) -> dict[str, str]:
+        """A join rewrites ``metadata.ilert`` with every alert on the incident (for a rebuild).
+
+        ``alert_id`` names the lowest alert id (any alert linked to the incident
+        keeps the duplicate check and reconciliation right); past ``MAX_JOINED``
+        ids the list is cut, so a rebuild after a lost database restores those only.
+        """
+        return {
+            "alert_id": str(members[0]),
+            "incident_action": self.action.name,
+            "group": "action",
+            "alert_ids": ",".join(str(member) for member in members[:MAX_JOINED]),
+        }
 
     def _settle(
         self,

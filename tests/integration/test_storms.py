@@ -15,7 +15,7 @@ from structlog.testing import capture_logs
 
 from ilert_statuspage_sync.core.human_edits import HUMAN_REASON
 from ilert_statuspage_sync.core.intents import Writer
-from ilert_statuspage_sync.store.tables import Link
+from ilert_statuspage_sync.store.tables import ActionState, Link, Transition
 from tests.conftest import AUTO_PAGE, AUTO_SOURCE, Harness
 from tests.integration.proc import write_config
 
@@ -268,3 +268,29 @@ def test_a_human_edit_costs_no_extra_read(harness: Harness):
     harness.sync()
     reads = [r for r in harness.statuspage.requests if "/incidents/unresolved" in r.path]
     assert len(reads) == 2
+
+
+def test_a_lost_database_rebuilds_every_alert_of_a_shared_incident(storm: Harness):
+    """The join writes every alert into metadata.ilert: after the database is emptied, all the
+    storm's alerts are linked again, none joins twice, and the last resolve still resolves."""
+    ids = [storm.ilert.create_alert(AUTO_SOURCE, f"node-{n} down", "") for n in range(3)]
+    storm.sync()
+    metadata = _one_incident(storm)["metadata"]["ilert"]
+    assert metadata["alert_ids"] == ",".join(map(str, ids))
+    with storm.sessions() as session:
+        for table in (Transition, Link, ActionState):
+            session.execute(sa.delete(table))
+        session.commit()
+    storm.syncer = storm.new_syncer()  # a restart on the emptied database
+    storm.sync()
+    writes = len(storm.statuspage.writes())
+    assert {_incident_of(storm, alert_id) for alert_id in ids} == {_one_incident(storm)["id"]}
+    for alert_id in ids[:2]:
+        storm.ilert.resolve(alert_id)
+    storm.sync()
+    assert len(storm.statuspage.writes()) == writes  # two of three resolved: no write
+    storm.ilert.resolve(ids[2])
+    storm.sync()
+    incident = _one_incident(storm)
+    assert incident["status"] == "resolved"
+    assert len(incident["incident_updates"]) == 4  # create, 2 joins, the resolve

@@ -90,8 +90,10 @@ class Call:
     # Set by core.publish: deliver_notifications, and which settings produced the text.
     notify: bool | None = None
     provenance: str | None = None
-    # group = "action": the shared incident an update goes to (the alert is not linked yet).
+    # group = "action": the shared incident an update goes to (the alert is not linked yet),
+    # and every alert on it once this one joined (recorded in its metadata).
     incident_id: str | None = None
+    members: tuple[int, ...] = ()
 
     @property
     def has_body(self) -> bool:

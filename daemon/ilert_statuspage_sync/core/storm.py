@@ -99,6 +99,8 @@ class Target:
     # The shares of the incident's other open alerts.
     others: tuple[str, ...] = ()
     human_override: bool = False
+    # Every alert on the incident, this one included, by id.
+    members: tuple[int, ...] = ()
 
     @property
     def alerts(self) -> int:
@@ -132,7 +134,8 @@ def _on(kind: TargetKind, incident_id: str, alert_id: int, shares: Sequence[Shar
     )
     status = next((s.incident_status for s in members if s.incident_status is not None), None)
     human = any(share.human_override for share in members)
-    return Target(kind, incident_id, status, others, human)
+    ids = sorted({share.alert_id for share in members} | {alert_id})
+    return Target(kind, incident_id, status, others, human, tuple(ids))
 
 
 def shown_status(others: Sequence[str], own: str | None) -> str | None:
@@ -168,6 +171,7 @@ def share_plan(plan: Plan, target: Target, own: str | None) -> Plan:
                     status=status,
                     decisions=decisions,
                     incident_id=target.incident_id,
+                    members=target.members,
                 )
             )
         elif status is None and not step.has_body:
