@@ -30,7 +30,7 @@ from ilert_statuspage_sync.core.duplicates import (
     pages_to_check,
 )
 from ilert_statuspage_sync.core.human_edits import HUMAN_REASON, Edit, Written, edits
-from ilert_statuspage_sync.errors import ApiError, PayloadError
+from ilert_statuspage_sync.errors import ApiError, PayloadError, TransientApiError
 from ilert_statuspage_sync.leader import LeadershipLostError
 from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.store.tables import Link
@@ -73,17 +73,24 @@ class DuplicateHealer:
         self.clients = clients
         self.guard = guard
         self.dry_run = dry_run
+        # Connectors found down by the last ``read``, with the error.
+        self.unreachable: dict[str, TransientApiError] = {}
 
     def read(self, session: Session, now: datetime) -> PageReads:
         """One list of unresolved incidents per page worth a look (none for the others)."""
         links = [_tracked(link) for link in session.scalars(sa.select(Link))]
         pages = pages_to_check(links, now, RECENT)
         reads: PageReads = {}
+        self.unreachable = {}
         for connector, page_id in self._readers():
-            if page_id not in pages:
+            if page_id not in pages or connector in self.unreachable:
                 continue
             try:
                 unresolved = self.clients[connector].unresolved_incidents(page_id)
+            except TransientApiError as error:
+                # The connector is down: the caller defers its work (logged once per outage).
+                self.unreachable[connector] = error
+                continue
             except (ApiError, PayloadError) as error:
                 log.warning("duplicate_check_failed", page_id=page_id, error=scrub(str(error)))
                 continue

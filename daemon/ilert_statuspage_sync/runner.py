@@ -215,6 +215,10 @@ class Syncer:
                     report.alerts_seen = len(alerts)
                     # One unresolved list per page with mirrored incidents, for both checks.
                     reads = self.healer.read(session, now)
+                    for connector, error in self.healer.unreachable.items():
+                        self._mark_down(self.connector_health[connector], error, now)
+                    for connector, _page in reads:
+                        self.connector_health[connector].succeeded(now)
                     edited = self.healer.edits(session, now, reads)
                     if edited:
                         report.outcomes["human_override"] += edited

@@ -294,3 +294,22 @@ def test_a_lost_database_rebuilds_every_alert_of_a_shared_incident(storm: Harnes
     incident = _one_incident(storm)
     assert incident["status"] == "resolved"
     assert len(incident["incident_updates"]) == 4  # create, 2 joins, the resolve
+
+
+def test_statuspage_down_at_the_page_read_defers_the_pass_once_logged(harness: Harness):
+    """Statuspage down when the page is read: its alerts wait (no write tried), one
+    `service_unreachable` line, and the next pass after the outage catches up."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "API down", "")
+    harness.sync()
+    harness.ilert.accept(alert_id)
+    harness.statuspage.set_down("error")
+    harness.statuspage.clear_requests()
+    with capture_logs() as logs:
+        first = harness.sync()
+        second = harness.sync()
+    assert first.deferred_items >= 1 and second.deferred_items >= 1
+    assert [e["event"] for e in logs].count("service_unreachable") == 1
+    assert all("/incidents/unresolved" in r.path for r in harness.statuspage.requests)
+    harness.statuspage.set_down(None)
+    harness.sync()
+    assert harness.statuspage.incident(_incident_of(harness, alert_id))["status"] == "in_progress"
