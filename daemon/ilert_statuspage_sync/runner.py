@@ -629,8 +629,11 @@ class Syncer:
             found = screen_comments(found, policy)
             context = self._publish_context(item.action)
 
+            first = [target]
+
             def planned(events: Sequence[Event]) -> Plan:
-                target = self._storm_target(session, item)
+                # The target read above serves the first plan; a replan reads it again.
+                target = first.pop() if first else self._storm_target(session, item)
                 current = link.statuspage_status if link.statuspage_incident_id else None
                 if target is not None and current is not None:
                     current = link.alert_status or current  # the alert's own share
