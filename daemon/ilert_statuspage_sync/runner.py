@@ -473,7 +473,7 @@ class Syncer:
         """group = "action": where the alert goes (``core.storm``); None for one per alert."""
         if item.action.group != "action":
             return None
-        shares = repo.shares_of(session, item.action.name)
+        shares = repo.shares_of(session, item.action.name, item.alert.id)
         shares += [repo.share_of(link) for link in self._unstored(item.action)]
         return target_for(item.alert.id, shares)
 

@@ -313,3 +313,21 @@ def test_statuspage_down_at_the_page_read_defers_the_pass_once_logged(harness: H
     harness.statuspage.set_down(None)
     harness.sync()
     assert harness.statuspage.incident(_incident_of(harness, alert_id))["status"] == "in_progress"
+
+
+def test_a_comment_on_a_closed_storm_stays_on_its_incident(storm: Harness):
+    """After a storm resolved and a new one opened, a comment on an alert of the old storm
+    posts to the old incident, never to the new one."""
+    old = storm.ilert.create_alert(AUTO_SOURCE, "db slow", "")
+    storm.sync()
+    storm.ilert.resolve(old)
+    storm.sync()
+    storm.ilert.create_alert(AUTO_SOURCE, "api slow", "")
+    storm.sync()
+    storm.ilert.comment(old, "Root cause: a full disk.")
+    storm.sync()
+    newest, first = storm.incidents(AUTO_PAGE)
+    assert _bodies(first)[-1] == "Root cause: a full disk."
+    assert "Root cause: a full disk." not in _bodies(newest)
+    assert (first["status"], newest["status"]) == ("resolved", "identified")
+    assert storm.transitions(old)[-1] == ("comment_added", "body_updated", "resolved")

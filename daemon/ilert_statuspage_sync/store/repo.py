@@ -178,11 +178,12 @@ def history(
     return list(reversed(session.scalars(query).all()))
 
 
-def shares_of(session: Session, action: str) -> list[Share]:
+def shares_of(session: Session, action: str, alert_id: int) -> list[Share]:
     """group = "action": the action's alerts that may take part in an open shared incident.
 
-    Those linked to an incident not (as far as we know) closed, and the open ones
-    not linked yet (one of them may be opening the incident); oldest link first.
+    Those linked to an incident not (as far as we know) closed, the open ones not
+    linked yet (one of them may be opening the incident), and ``alert_id``'s own
+    (a closed incident's alert stays its member); oldest link first.
     Read as plain columns: one query, however many links (no per-row refresh).
     """
     linked_open = sa.and_(
@@ -200,7 +201,10 @@ def shares_of(session: Session, action: str) -> list[Share]:
             Link.pending_call,
             Link.human_override,
         )
-        .where(Link.incident_action == action, sa.or_(linked_open, unlinked_open))
+        .where(
+            Link.incident_action == action,
+            sa.or_(linked_open, unlinked_open, Link.alert_id == alert_id),
+        )
         .order_by(Link.id)
     )
     return [
