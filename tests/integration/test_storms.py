@@ -331,3 +331,23 @@ def test_a_comment_on_a_closed_storm_stays_on_its_incident(storm: Harness):
     assert "Root cause: a full disk." not in _bodies(newest)
     assert (first["status"], newest["status"]) == ("resolved", "identified")
     assert storm.transitions(old)[-1] == ("comment_added", "body_updated", "resolved")
+
+
+def test_a_person_edit_during_an_interrupted_write_is_respected(harness: Harness):
+    """A status write is lost unanswered, then a person sets monitoring: reconciliation sees
+    neither our old nor our new status, takes it as the person's and does not resend."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "API down", "")
+    harness.sync()
+    incident_id = _incident_of(harness, alert_id)
+    harness.ilert.accept(alert_id)
+    harness.statuspage.drop_next(1, method="PATCH", after_apply=False)
+    harness.sync()
+    link = harness.link("public-api", alert_id)
+    assert link is not None and link.pending_call is not None  # may have landed: kept
+    harness.statuspage.person_sets_status(incident_id, "monitoring")
+    with capture_logs() as logs:
+        harness.sync()
+    assert harness.statuspage.incident(incident_id)["status"] == "monitoring"
+    assert [e["event"] for e in logs].count("human_override") == 1
+    assert ("human_edit", "no_change", "monitoring") in harness.transitions(alert_id)
+    assert harness.transitions(alert_id)[-1] == ("accepted", "no_change", "monitoring")

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from ilert_statuspage_sync.core.duplicates import Seen, Tracked, find_duplicates
-from ilert_statuspage_sync.core.human_edits import HUMAN_REASON, Edit, Written, edits, respect
+from ilert_statuspage_sync.core.human_edits import (
+    HUMAN_REASON,
+    Edit,
+    Written,
+    changed_by_person,
+    edits,
+    respect,
+)
 from ilert_statuspage_sync.core.model import Alert, Event, EventKind, Mirror
 from ilert_statuspage_sync.core.plan import CallKind, Decision, Outcome, Plan, plan_calls
 from ilert_statuspage_sync.core.policy import PublishPolicy
@@ -181,6 +188,13 @@ class TestHumanEdits:
         assert (call.status, call.body) == (None, "note")
         first = call.decisions[0]
         assert (first.outcome, first.reason) == (Outcome.NO_CHANGE, HUMAN_REASON)
+
+    def test_an_unlanded_write_and_a_third_status_mean_a_person(self):
+        """After an interrupted write: our old or our new status is ours; any other a person's."""
+        assert not changed_by_person("identified", "in_progress", "identified")
+        assert not changed_by_person("identified", "in_progress", "in_progress")
+        assert changed_by_person("identified", "in_progress", "monitoring")
+        assert changed_by_person("identified", None, "resolved")
 
     def test_a_person_resolved_incident_gets_nothing(self):
         """A person resolved it: not even a comment posts."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from ilert_statuspage_sync.core.plan import Decision, Outcome, Plan, Step
 
-__all__ = ["HUMAN_REASON", "Edit", "Written", "edits", "respect"]
+__all__ = ["HUMAN_REASON", "Edit", "Written", "changed_by_person", "edits", "respect"]
 
 HUMAN_REASON = "changed on Statuspage by a person"
 _FINAL = frozenset({"resolved", "completed"})
@@ -70,6 +70,12 @@ def edits(written: Iterable[Written], unresolved: Mapping[str, str]) -> list[Edi
             first = not any(row.overridden for row in rows)
             found.append(Edit(incident_id, status, shown, first))
     return found
+
+
+def changed_by_person(written: str | None, intended: str | None, shown: str) -> bool:
+    """After an interrupted write that did not land: the page shows neither our last status
+    nor the one we were sending, so a person set it meanwhile."""
+    return written is not None and shown not in (written, intended)
 
 
 def respect(plan: Plan, page_status: str | None) -> Plan:
