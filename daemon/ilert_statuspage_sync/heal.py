@@ -30,6 +30,7 @@ from ilert_statuspage_sync.core.duplicates import (
     pages_to_check,
 )
 from ilert_statuspage_sync.core.human_edits import HUMAN_REASON, Edit, Written, edits
+from ilert_statuspage_sync.core.storm import FINAL
 from ilert_statuspage_sync.errors import ApiError, PayloadError, TransientApiError
 from ilert_statuspage_sync.leader import LeadershipLostError
 from ilert_statuspage_sync.logs import scrub
@@ -132,8 +133,17 @@ class DuplicateHealer:
             if seen is None:
                 continue
             names = [action.name for action in actions]
+            # Incidents we hold open, and open alerts (a join of theirs may be pending).
+            held = sa.and_(
+                Link.statuspage_incident_id.is_not(None),
+                sa.or_(Link.statuspage_status.is_(None), Link.statuspage_status.not_in(FINAL)),
+            )
             links = session.scalars(
-                sa.select(Link).where(Link.page_id == page_id, Link.incident_action.in_(names))
+                sa.select(Link).where(
+                    Link.page_id == page_id,
+                    Link.incident_action.in_(names),
+                    sa.or_(held, Link.is_open),
+                )
             ).all()
             shown = {incident.incident_id: incident.status for incident in seen}
             for edit in edits(_written(links), shown):
