@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from ilert_statuspage_sync.audit import AuditRecord, write_audit
 from ilert_statuspage_sync.clients.statuspage import Incident, StatuspageClient
 from ilert_statuspage_sync.config import IncidentAction
+from ilert_statuspage_sync.core.human_edits import HUMAN_REASON, changed_by_person
 from ilert_statuspage_sync.core.intents import Writer, in_flight_until, stamp
 from ilert_statuspage_sync.core.model import Event, Mirror
 from ilert_statuspage_sync.core.plan import Call, CallKind, Decision, Outcome, Plan, Step
@@ -53,6 +54,9 @@ if TYPE_CHECKING:
 __all__ = ["Applier", "Replan", "rejected_status_message"]
 
 log = structlog.get_logger(__name__)
+
+# Alert ids a shared incident's metadata lists at most (about 10 KB of text).
+MAX_JOINED = 500
 
 # Plans the given events again, from the link's current state and the page's refused statuses.
 Replan = Callable[[Sequence[Event]], Plan]
@@ -80,6 +84,9 @@ class Applier:
     in_flight_s: float = WRITE_DEADLINE
     # What a create sets on the action's components (components_sync); None: it lists none.
     components: ComponentsOfAction | None = None
+    # Called in the commit that settles a write: group = "action" shares the
+    # incident's status with the other links of the incident.
+    siblings: Callable[[Link], None] = lambda _link: None
 
     def apply(self, link: Link, plan: Plan, replan: Replan | None = None) -> int:
         """Apply every step in order; return how many writes were sent.
@@ -174,6 +181,7 @@ class Applier:
             link.statuspage_status = incident.status
             repo.set_mirror(link, repo.mirror_from_dict(intent["mirror_after"]))
             self._components_set(link, intent)
+            _note_share(link, intent["audit"])
             for record in intent["audit"]:
                 write_audit(
                     self.session,
@@ -181,20 +189,52 @@ class Applier:
                     at=self.now,
                     dry_run=False,
                 )
-        elif incident is not None:
+        elif incident is not None and link.statuspage_incident_id is not None:
+            before, intended = link.statuspage_status, intent.get("status")
+            if not link.human_override and changed_by_person(before, intended, incident.status):
+                self._person_changed(link, before, incident.status)
             link.statuspage_status = incident.status
         link.pending_call = None
         link.updated_at = self.now
+        if link.statuspage_incident_id is not None:
+            self.siblings(link)
         self.session.commit()
         if incident is not None:
             self.client.facts.saw_updates(incident.id, incident.update_ids, link.updated_at)
         self.checkpoint("reconciled")
 
+    def _person_changed(self, link: Link, before: str | None, shown: str) -> None:
+        """Seen while reconciling: a person changed the status; from now on it is theirs."""
+        link.human_override = True
+        record = AuditRecord(
+            alert_id=link.alert_id,
+            incident_action=self.action.name,
+            page_id=link.page_id,
+            statuspage_incident_id=link.statuspage_incident_id,
+            ilert_event="human_edit",
+            outcome=str(Outcome.NO_CHANGE),
+            from_status=before,
+            to_status=shown,
+            reason=HUMAN_REASON,
+        )
+        write_audit(self.session, record, at=self.now, dry_run=False)
+        log.warning(
+            "human_override",
+            page_id=link.page_id,
+            incident=link.statuspage_incident_id,
+            from_status=before,
+            to_status=shown,
+            alerts=[link.alert_id],
+            reason=HUMAN_REASON,
+        )
+
     def _observed(self, link: Link, intent: dict[str, Any]) -> Incident | None:
         if intent["kind"] == CallKind.CREATE:
             return self.client.find_incident(link.page_id, link.alert_id, self.action.name)
-        assert link.statuspage_incident_id is not None
-        return self.client.get_incident(link.page_id, link.statuspage_incident_id)
+        # A join names the shared incident; the link points at it only once it landed.
+        target = intent.get("incident_id") or link.statuspage_incident_id
+        assert target is not None
+        return self.client.get_incident(link.page_id, target)
 
     @staticmethod
     def _took_effect(intent: dict[str, Any], incident: Incident) -> bool:
@@ -214,12 +254,19 @@ class Applier:
         fields = self._fields(link, call)
         mirror_after = call.decisions[-1].event.mirror_after
         if self.dry_run:
+            if call.incident_id is not None:
+                link.statuspage_incident_id = call.incident_id
+                link.statuspage_status = call.decisions[-1].to_status  # the shared status
+            elif call.kind is CallKind.CREATE and self.action.group == "action":
+                # Nothing is created: a stand-in id lets the storm's next alerts join it.
+                link.statuspage_incident_id = f"dry-run-{link.alert_id}"
             self._settle(link, call.decisions, call.status or link.statuspage_status, call=call)
             return
         self.checkpoint(f"before_{call.kind}")
-        before = self._updates_before(link) if call.kind is CallKind.UPDATE else None
+        before = self._updates_before(link, call) if call.kind is CallKind.UPDATE else None
         intent = {
             "kind": str(call.kind),
+            "incident_id": call.incident_id,
             "status": call.status,
             "body": call.body,
             "updates_before": sorted(before) if before is not None else None,
@@ -238,12 +285,12 @@ class Applier:
             if not error.maybe_applied:
                 link.pending_call = None
                 self.session.commit()
-                self._still_seen(link, before)
+                self._still_seen(link, call, before)
             raise
         except PermanentApiError as error:
             link.pending_call = None
             self.session.commit()
-            self._still_seen(link, before)
+            self._still_seen(link, call, before)
             creates = call.kind is CallKind.CREATE
             passed_over = given_up(creates, call.status, error.status)
             refused = _WriteRefusedError if passed_over else PermanentApiError
@@ -264,19 +311,19 @@ class Applier:
         if self.components is not None and isinstance(components, dict):
             self.components.created(link, components, before if isinstance(before, dict) else {})
 
-    def _updates_before(self, link: Link) -> frozenset[str]:
+    def _updates_before(self, link: Link, call: Call) -> frozenset[str]:
         """The incident's update ids now: remembered while the link is unchanged, else read."""
-        assert link.statuspage_incident_id is not None
-        seen = self.client.facts.updates_seen(link.statuspage_incident_id, link.updated_at)
+        target = _target(link, call)
+        seen = self.client.facts.updates_seen(target, link.updated_at)
         if seen is None:
-            incident = self.client.get_incident(link.page_id, link.statuspage_incident_id)
-            seen = incident.update_ids
+            seen = self.client.get_incident(link.page_id, target).update_ids
         return seen
 
-    def _still_seen(self, link: Link, before: frozenset[str] | None) -> None:
+    def _still_seen(self, link: Link, call: Call, before: frozenset[str] | None) -> None:
         """A write that was not applied left the incident's updates as they were."""
-        if before is not None and link.statuspage_incident_id is not None:
-            self.client.facts.saw_updates(link.statuspage_incident_id, before, link.updated_at)
+        target = call.incident_id or link.statuspage_incident_id
+        if before is not None and target is not None:
+            self.client.facts.saw_updates(target, before, link.updated_at)
 
     def _record_intent(self, link: Link, call: Call, intent: dict[str, Any]) -> None:
         """Commit the intent, stamped on the database's clock, right before the request goes out."""
@@ -313,27 +360,42 @@ class Applier:
     ) -> Incident:
         if call.kind is CallKind.CREATE:
             return self.client.create_incident(link.page_id, fields, before_send)
-        assert link.statuspage_incident_id is not None
-        return self.client.update_incident(
-            link.page_id, link.statuspage_incident_id, fields, before_send
-        )
+        return self.client.update_incident(link.page_id, _target(link, call), fields, before_send)
 
     def _fields(self, link: Link, call: Call) -> dict[str, Any]:
         notify = self.action.notify_subscribers if call.notify is None else call.notify
         fields: dict[str, Any] = {"deliver_notifications": notify}
         if call.kind is CallKind.CREATE:
             fields["name"] = call.name
-            fields["metadata"] = {
-                "ilert": {"alert_id": str(link.alert_id), "incident_action": self.action.name}
-            }
+            ilert = {"alert_id": str(link.alert_id), "incident_action": self.action.name}
+            if self.action.group == "action":
+                # The alert that opened a shared incident; the others join by update.
+                ilert["group"] = "action"
+            fields["metadata"] = {"ilert": ilert}
             if self.components is not None:
                 priority = call.decisions[-1].event.mirror_after.priority
                 fields.update(self.components.create_fields(link, priority))
+        elif call.incident_id is not None and call.members:
+            fields["metadata"] = {"ilert": self._shared_metadata(call.members)}
         if call.status is not None:
             fields["status"] = call.status
         if call.body is not None:
             fields["body"] = call.body
         return fields
+
+    def _shared_metadata(self, members: Sequence[int]) -> dict[str, str]:
+        """A join rewrites ``metadata.ilert`` with every alert on the incident (for a rebuild).
+
+        ``alert_id`` names the lowest alert id (any alert linked to the incident
+        keeps the duplicate check and reconciliation right); past ``MAX_JOINED``
+        ids the list is cut, so a rebuild after a lost database restores those only.
+        """
+        return {
+            "alert_id": str(members[0]),
+            "incident_action": self.action.name,
+            "group": "action",
+            "alert_ids": ",".join(str(member) for member in members[:MAX_JOINED]),
+        }
 
     def _settle(
         self,
@@ -348,6 +410,9 @@ class Applier:
         repo.set_mirror(link, mirror_after or decisions[-1].event.mirror_after)
         link.updated_at = self.now
         audit = _call_audit(call) if call is not None else [_decision_dict(d) for d in decisions]
+        _note_share(link, audit)
+        if link.statuspage_incident_id is not None:
+            self.siblings(link)
         for decision, data in zip(decisions, audit, strict=True):
             record = self._record(link, data, decision.reason)
             write_audit(self.session, record, at=self.now, dry_run=self.dry_run)
@@ -442,4 +507,19 @@ def _decision_dict(decision: Decision) -> dict[str, Any]:
         "from_status": decision.from_status,
         "to_status": decision.to_status,
         "reason": decision.reason,
+        "share_status": decision.share_status,
     }
+
+
+def _target(link: Link, call: Call) -> str:
+    """The incident an update goes to: a join's shared incident, else the linked one."""
+    target = call.incident_id or link.statuspage_incident_id
+    assert target is not None
+    return target
+
+
+def _note_share(link: Link, rows: Sequence[dict[str, Any]]) -> None:
+    """group = "action": keep the alert's own status after the rows (``core.storm``)."""
+    shares = [row.get("share_status") for row in rows if row.get("share_status")]
+    if shares:
+        link.alert_status = shares[-1]

@@ -17,7 +17,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -479,6 +479,7 @@ def _status(config: Config, _args: argparse.Namespace) -> int:
     with sessions() as session:
         links = session.query(Link).order_by(Link.incident_action, Link.alert_id).all()
         last = repo.last_transitions(session)
+        alerts = repo.incident_alerts(session)
         replicas = list(session.scalars(sa.select(Replica).order_by(Replica.role)))
     failing = sum(1 for link in links if link.last_error)
     verdict = health_lines(replicas, failing, datetime.now(UTC))
@@ -499,8 +500,8 @@ def _status(config: Config, _args: argparse.Namespace) -> int:
                 else (link.mirror_status or "waiting").lower()
                 if link.is_open
                 else "done",
-                link.statuspage_incident_id or "-",
-                link.statuspage_status or "-",
+                _incident_cell(link, alerts),
+                _status_cell(link),
                 f"{transition.event}:{transition.outcome}" if transition else "-",
                 f"filtered: {transition.reason}"
                 if filtered and transition and not link.last_error
@@ -542,6 +543,20 @@ def health_lines(replicas: Sequence[Replica], failing: int, now: datetime) -> li
             lines.append(f"follower: {replica.host}:{replica.pid}, {alive}, seen {seen:.0f}s ago")
     lines.append(f"failing items: {failing}")
     return lines
+
+
+def _incident_cell(link: Link, alerts: Mapping[str, int]) -> str:
+    """The incident id; a shared one (group = "action") with how many alerts it mirrors."""
+    incident = link.statuspage_incident_id
+    if incident is None:
+        return "-"
+    count = alerts.get(incident, 1)
+    return f"{incident} ({count} alerts)" if count > 1 else incident
+
+
+def _status_cell(link: Link) -> str:
+    status = link.statuspage_status or "-"
+    return f"{status} (set by a person)" if link.human_override else status
 
 
 def _problem(link: Link) -> str:

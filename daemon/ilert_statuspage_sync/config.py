@@ -110,6 +110,8 @@ class IncidentAction:
     page_id: str
     trigger_mode: str = "automatic"
     notify_subscribers: bool = True
+    # "alert": one incident per alert; "action": one open incident shared by the action's alerts.
+    group: str = "alert"
     # What the public sees: filters, flap guard, templates, ... (publish_config.py).
     publish: PublishPolicy = field(default_factory=PublishPolicy)
     # Statuspage component ids its incidents affect, and the status by alert priority.
@@ -182,6 +184,7 @@ _ACTION_KEYS = {
     "notify_subscribers",
     "components",
     "component_status",
+    "group",
 } | PUBLISH_KEYS
 MAX_COMPONENTS = 100  # per incident action; a page lists at most a few hundred
 _PRIORITIES = ("HIGH", "LOW")
@@ -495,6 +498,7 @@ class _Reader:
                 table, "trigger_mode", prefix, ("automatic", "manual"), "automatic"
             ),
             notify_subscribers=notify,
+            group=self.choice(table, "group", prefix, ("alert", "action"), "alert"),
             publish=parse_publish_policy(table, prefix, self.origin),
             components=self.components(table, prefix),
             component_status=self.component_status(table, prefix),

@@ -318,6 +318,15 @@ SETTINGS: tuple[Setting, ...] = (
         "the incident name and the text of each write (sandboxed, strict)",
     ),
     Setting(
+        f"{ACTION}.group",
+        "string",
+        '`"alert"`',
+        _quoted(("alert", "action")),
+        '`"action"`: one open incident shared by the action\'s alerts (see "Alert storms")',
+        "alert",
+        lambda config: config.incident_actions[0].group,
+    ),
+    Setting(
         f"{ACTION}.components",
         "list of strings",
         "`[]`",

@@ -1,16 +1,18 @@
 """Self-healing: resolve an incident that duplicates the one an alert is linked to.
 
-Once per pass, for each page with mirrored incidents (``core.duplicates``
-decides which, and which incidents are duplicates), read the page's unresolved
-incidents once; resolve each duplicate with a short body naming the incident
-kept, audit it (outcome ``duplicate_resolved``) and log ``duplicate_resolved``.
-A read or write that fails is logged and left for the next pass; it never stops
-the pass.
+Once per pass, before the alerts are synced, for each page with mirrored
+incidents (``core.duplicates`` decides which) read the page's unresolved
+incidents once (``read``). The same read serves two checks: human edits
+(``edits``, before the sync, so the daemon never fights a person) and, after
+the sync, duplicates (``heal``): each is resolved with a short body naming the
+incident kept, audited (outcome ``duplicate_resolved``) and logged
+``duplicate_resolved``. A read or write that fails is logged and left for the
+next pass; it never stops the pass.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -27,16 +29,28 @@ from ilert_statuspage_sync.core.duplicates import (
     find_duplicates,
     pages_to_check,
 )
-from ilert_statuspage_sync.errors import ApiError, PayloadError
+from ilert_statuspage_sync.core.human_edits import HUMAN_REASON, Edit, Written, edits
+from ilert_statuspage_sync.core.storm import FINAL
+from ilert_statuspage_sync.errors import ApiError, PayloadError, TransientApiError
 from ilert_statuspage_sync.leader import LeadershipLostError
 from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.store.tables import Link
 
-__all__ = ["DUPLICATE_OUTCOME", "RECENT", "DuplicateHealer", "duplicate_body"]
+__all__ = [
+    "DUPLICATE_OUTCOME",
+    "HUMAN_EVENT",
+    "RECENT",
+    "DuplicateHealer",
+    "PageReads",
+    "duplicate_body",
+]
 
 log = structlog.get_logger(__name__)
 
 DUPLICATE_OUTCOME = "duplicate_resolved"
+HUMAN_EVENT = "human_edit"
+# (connector, page id) -> the page's unresolved incidents, read once per pass.
+PageReads = dict[tuple[str, str], list[Seen]]
 # Pages are still checked this long after their last mirrored alert closed.
 RECENT = timedelta(hours=1)
 
@@ -60,27 +74,120 @@ class DuplicateHealer:
         self.clients = clients
         self.guard = guard
         self.dry_run = dry_run
+        # Connectors found down by the last ``read``, with the error.
+        self.unreachable: dict[str, TransientApiError] = {}
 
-    def heal(self, session: Session, now: datetime, connectors_down: Collection[str] = ()) -> int:
-        """Resolve every duplicate found on the pages worth a look; return how many."""
+    def read(self, session: Session, now: datetime) -> PageReads:
+        """One list of unresolved incidents per page worth a look (none for the others)."""
         links = [_tracked(link) for link in session.scalars(sa.select(Link))]
         pages = pages_to_check(links, now, RECENT)
-        resolved = 0
-        for (connector, page_id), actions in self._readers().items():
-            if page_id not in pages or connector in connectors_down:
+        reads: PageReads = {}
+        self.unreachable = {}
+        for connector, page_id in self._readers():
+            if page_id not in pages or connector in self.unreachable:
                 continue
-            client = self.clients[connector]
             try:
-                unresolved = client.unresolved_incidents(page_id)
+                unresolved = self.clients[connector].unresolved_incidents(page_id)
+            except TransientApiError as error:
+                # The connector is down: the caller defers its work (logged once per outage).
+                self.unreachable[connector] = error
+                continue
             except (ApiError, PayloadError) as error:
                 log.warning("duplicate_check_failed", page_id=page_id, error=scrub(str(error)))
                 continue
+            reads[(connector, page_id)] = [_seen(incident) for incident in unresolved]
+        return reads
+
+    def heal(
+        self,
+        session: Session,
+        now: datetime,
+        connectors_down: Collection[str] = (),
+        reads: PageReads | None = None,
+    ) -> int:
+        """Resolve every duplicate found on the pages read; return how many."""
+        if reads is None:
+            reads = self.read(session, now)
+        links = [_tracked(link) for link in session.scalars(sa.select(Link))]
+        resolved = 0
+        for (connector, page_id), actions in self._readers().items():
+            seen = reads.get((connector, page_id))
+            if seen is None or connector in connectors_down:
+                continue
+            client = self.clients[connector]
             names = {action.name for action in actions}
-            seen = [_seen(incident) for incident in unresolved]
             mine = [link for link in links if link.page_id == page_id and link.action in names]
             for duplicate in find_duplicates(seen, mine):
                 resolved += self._resolve(session, client, page_id, duplicate, now)
         return resolved
+
+    def edits(self, session: Session, now: datetime, reads: PageReads) -> int:
+        """Mark the incidents a person changed on the pages read (``core.human_edits``).
+
+        From then on the daemon changes their status no more; one audit row per
+        alert of the incident and one ``human_override`` log line. Returns how many.
+        """
+        found = 0
+        for (connector, page_id), actions in self._readers().items():
+            seen = reads.get((connector, page_id))
+            if seen is None:
+                continue
+            names = [action.name for action in actions]
+            # Incidents we hold open, and open alerts (a join of theirs may be pending).
+            held = sa.and_(
+                Link.statuspage_incident_id.is_not(None),
+                sa.or_(Link.statuspage_status.is_(None), Link.statuspage_status.not_in(FINAL)),
+            )
+            links = session.scalars(
+                sa.select(Link).where(
+                    Link.page_id == page_id,
+                    Link.incident_action.in_(names),
+                    sa.or_(held, Link.is_open),
+                )
+            ).all()
+            shown = {incident.incident_id: incident.status for incident in seen}
+            for edit in edits(_written(links), shown):
+                found += edit.first
+                self._respect(session, edit, page_id, links, now)
+        return found
+
+    def _respect(
+        self, session: Session, edit: Edit, page_id: str, links: Sequence[Link], now: datetime
+    ) -> None:
+        mine = [link for link in links if link.statuspage_incident_id == edit.incident_id]
+        for link in mine:
+            link.human_override = True
+            link.statuspage_status = edit.to_status
+            if not edit.first:
+                continue  # audited and logged when the person's first change was seen
+            record = AuditRecord(
+                alert_id=link.alert_id,
+                incident_action=link.incident_action,
+                page_id=page_id,
+                statuspage_incident_id=edit.incident_id,
+                ilert_event=HUMAN_EVENT,
+                outcome="no_change",
+                from_status=edit.from_status,
+                to_status=edit.to_status,
+                reason=HUMAN_REASON,
+            )
+            write_audit(session, record, at=now, dry_run=self.dry_run)
+        if self.dry_run:
+            session.flush()
+        else:
+            session.commit()
+        if not edit.first:
+            log.debug("human_override_again", incident=edit.incident_id, status=edit.to_status)
+            return
+        log.warning(
+            "human_override",
+            page_id=page_id,
+            incident=edit.incident_id,
+            from_status=edit.from_status,
+            to_status=edit.to_status,
+            alerts=sorted(link.alert_id for link in mine),
+            reason=HUMAN_REASON,
+        )
 
     def _readers(self) -> dict[tuple[str, str], list[IncidentAction]]:
         """Actions grouped by (connector, page): each page is read once per key."""
@@ -165,3 +272,24 @@ def _seen(incident: Incident) -> Seen:
         alert_id = int(raw) if isinstance(raw, str) and raw.isascii() and raw.isdigit() else None
         action = name if isinstance(name, str) else None
     return Seen(incident.id, incident.status, alert_id, action)
+
+
+def _written(links: Iterable[Link]) -> list[Written]:
+    """What the daemon last wrote to each incident, and which incidents have a write pending."""
+    written = []
+    for link in links:
+        pending = link.pending_call or {}
+        joining = pending.get("incident_id")
+        if isinstance(joining, str):
+            # A join may have landed unrecorded: its incident proves nothing this pass.
+            written.append(Written(joining, "", settled=False))
+        if link.statuspage_incident_id is not None and link.statuspage_status is not None:
+            written.append(
+                Written(
+                    link.statuspage_incident_id,
+                    link.statuspage_status,
+                    settled=not pending,
+                    overridden=link.human_override,
+                )
+            )
+    return written

@@ -249,6 +249,23 @@ EVENTS: dict[str, Event] = {
         "a page's component step failed (a refused write or a database error): retried next pass",
         "read `error`; `history` shows the `failed` row",
     ),
+    # -- storms and human edits -------------------------------------------------------------
+    "human_override": Event(
+        "warning",
+        "a person changed a mirrored incident's status on Statuspage (or resolved it); the daemon "
+        "changes its status no more (`incident`, `from_status`, `to_status`, `alerts`)",
+        "nothing: the person's status stands; comments still post while it is unresolved",
+    ),
+    "human_override_again": Event(
+        "debug",
+        "a person changed an already overridden incident again (e.g. resolved it); the status the "
+        "daemon knows is updated",
+    ),
+    "storm_waits_for_incident": Event(
+        "info",
+        'group = "action": another alert\'s create of the shared incident may still land; this '
+        "alert waits for the next pass instead of opening a second incident",
+    ),
 }
 
 

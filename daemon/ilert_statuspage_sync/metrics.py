@@ -76,6 +76,8 @@ OUTCOMES = (
     "failed",
     "duplicate_resolved",
     "component_changed",
+    "joined",
+    "human_override",
 )
 # Seconds; the HTTP read timeout is 20 s, so the top bucket catches everything that answered.
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0)

@@ -22,7 +22,13 @@ The pass, step by step:
    events, plan calls, apply them. One refused alert is recorded with a
    growing retry delay and never stops the others; a service that is down
    defers the rest of its work to the next pass (one log line per outage).
-6. Resolve incidents that duplicate an alert's linked one (``heal``).
+   Before step 5, each page with mirrored incidents is read once (its
+   unresolved incidents): an incident whose status a person changed is no
+   longer changed by the daemon (``core.human_edits``). With ``group =
+   "action"`` an alert opens, joins or updates its action's shared incident
+   (``core.storm``).
+6. Resolve incidents that duplicate an alert's linked one (``heal``), from the
+   same read.
 7. Move each action's poll cursor to iLert's time at this pass's first read.
 
 An interrupted write of another replica is settled only once it can no
@@ -52,6 +58,7 @@ from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.core.clock import ACTIVATION_MARGIN, PLAUSIBLE_SKEW, due_at, ilert_time
 from ilert_statuspage_sync.core.diff import detect_events, settled_mirror
 from ilert_statuspage_sync.core.filters import Verdict, VerdictKind, screen_alert
+from ilert_statuspage_sync.core.human_edits import respect
 from ilert_statuspage_sync.core.intents import Writer
 from ilert_statuspage_sync.core.listing import OpenSetCycle, listing_pages
 from ilert_statuspage_sync.core.model import Alert, AlertStatus, Event, LogEntry
@@ -60,6 +67,7 @@ from ilert_statuspage_sync.core.plan import Plan, plan_calls
 from ilert_statuspage_sync.core.publish import PublishContext, publish_plan, screen_comments
 from ilert_statuspage_sync.core.schedule import Candidate, checks_per_pass, choose_checks
 from ilert_statuspage_sync.core.storable import ERROR_LENGTH, clean_text
+from ilert_statuspage_sync.core.storm import Target, TargetKind, share_plan, target_for
 from ilert_statuspage_sync.errors import (
     ApiError,
     DatabaseReplacedError,
@@ -199,6 +207,8 @@ class Syncer:
         self._ilert_now: datetime | None = None
         # Where the open-set listing resumes; in memory, a restart lists from the start.
         self._cycle = OpenSetCycle()
+        # This pass's links per action (a dry run's new ones live only here).
+        self._pass_links: dict[str, list[Link]] = {}
 
     def run_pass(self) -> PassReport:
         """One pass over every incident action."""
@@ -213,10 +223,19 @@ class Syncer:
                 if read is not None:
                     states, alerts, ilert_now = read
                     report.alerts_seen = len(alerts)
+                    # One unresolved list per page with mirrored incidents, for both checks.
+                    reads = self.healer.read(session, now)
+                    for connector, error in self.healer.unreachable.items():
+                        self._mark_down(self.connector_health[connector], error, now)
+                    for connector, _page in reads:
+                        self.connector_health[connector].succeeded(now)
+                    edited = self.healer.edits(session, now, reads)
+                    if edited:
+                        report.outcomes["human_override"] += edited
                     self._sync_all(session, states, alerts, now, report)
                     self._sync_components(session, now, report)
                     down = {c for c, h in self.connector_health.items() if h.name in self._down}
-                    healed = self.healer.heal(session, now, down)
+                    healed = self.healer.heal(session, now, down, reads)
                     if healed:
                         report.writes += healed
                         report.outcomes["duplicate_resolved"] += healed
@@ -407,6 +426,9 @@ class Syncer:
             for item in self._work_of(session, action, states[action.name], alerts, now, report)
         ]
         work = self._track(session, work)  # new links are tracked even if this pass stops
+        self._pass_links = {}
+        for item in work:
+            self._pass_links.setdefault(item.action.name, []).append(item.link)
         selected = set(self._timeline_checks(work, now))
         appliers = {
             action.name: self._applier(session, action, now)
@@ -464,7 +486,29 @@ class Syncer:
             self.guard,
             writer=self.writer,
             components=self.components.of_action(session, action, now),
+            siblings=self._siblings(session, action),
         )
+
+    def _siblings(self, session: Session, action: IncidentAction) -> Callable[[Link], None]:
+        if action.group != "action":
+            return lambda _link: None
+        return lambda link: repo.share_incident(session, link, self._unstored(action))
+
+    def _storm_target(self, session: Session, item: _Work) -> Target | None:
+        """group = "action": where the alert goes (``core.storm``); None for one per alert."""
+        if item.action.group != "action":
+            return None
+        shares = repo.shares_of(session, item.action.name, item.alert.id)
+        shares += [repo.share_of(link) for link in self._unstored(item.action)]
+        return target_for(item.alert.id, shares)
+
+    def _unstored(self, action: IncidentAction) -> list[Link]:
+        """A dry run's new links of this pass: never added to the session, seen all the same."""
+        if not self.dry_run:
+            return []
+        return [
+            link for link in self._pass_links.get(action.name, ()) if sa.inspect(link).transient
+        ]
 
     def _work_of(
         self,
@@ -595,6 +639,11 @@ class Syncer:
             if not verdict.publishes:
                 self._withheld(session, applier, item, verdict)
                 return
+            if (target := self._storm_target(session, item)) and target.kind is TargetKind.WAIT:
+                # Another alert's create may still land: opening a second incident would split it.
+                report.deferred_items += 1
+                log.info("storm_waits_for_incident", alert_id=alert.id, action=item.action.name)
+                return
             entries = self._log_entries(alert.id, mirror.last_log_entry_id if mirror else None)
             # Only compared with other links' checks: iLert's time, immune to local jumps.
             link.last_checked_at = self._ilert_now or applier.now
@@ -605,8 +654,14 @@ class Syncer:
             found = screen_comments(found, policy)
             context = self._publish_context(item.action)
 
+            first = [target]
+
             def planned(events: Sequence[Event]) -> Plan:
+                # The target read above serves the first plan; a replan reads it again.
+                target = first.pop() if first else self._storm_target(session, item)
                 current = link.statuspage_status if link.statuspage_incident_id else None
+                if target is not None and current is not None:
+                    current = link.alert_status or current  # the alert's own share
                 plan = plan_calls(
                     events,
                     alert,
@@ -615,6 +670,13 @@ class Syncer:
                     refused=applier.refused_statuses(link.page_id),
                     statuses=policy.statuses,
                 )
+                page_status = link.statuspage_status
+                if target is not None:
+                    plan = share_plan(plan, target, current)
+                    if target.human_override:
+                        page_status = target.status
+                if link.human_override or (target is not None and target.human_override):
+                    plan = respect(plan, page_status)  # core.human_edits
                 return publish_plan(plan, alert, policy, context)
 
             events = [str(event.kind) for event in found]  # audited even if rendering fails

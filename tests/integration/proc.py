@@ -26,6 +26,7 @@ def write_config(
     poll_interval: int = 5,
     extra: str = "",
     lifecycle: str = "classic",
+    action_extra: str = "",
 ) -> Path:
     """A config file with key files beside it, one automatic action on AUTO_PAGE."""
     (folder / "ilert.key").write_text(ILERT_KEY)
@@ -50,6 +51,7 @@ name = "public-api"
 alert_sources = [{AUTO_SOURCE}]
 connector = "main"
 page_id = "{AUTO_PAGE}"
+{action_extra}
 """
     )
     path.chmod(0o600)

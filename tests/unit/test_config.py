@@ -139,6 +139,7 @@ class TestValidConfig:
         assert action.trigger_mode == "automatic"
         assert not action.manual
         assert action.notify_subscribers is True
+        assert action.group == "alert"
         assert config.action("checkout") is action
 
     def test_explicit_values_override_the_defaults(self, data):
@@ -147,9 +148,12 @@ class TestValidConfig:
         data["database_url"] = "sqlite:////var/lib/sync/state.db"
         data["ilert"].update(api_url="https://eu.ilert.example/", requests_per_minute=10)
         data["connectors"]["main"]["api_url"] = "http://127.0.0.1:8080"
-        data["incident_actions"][0].update(trigger_mode="manual", notify_subscribers=False)
+        data["incident_actions"][0].update(
+            trigger_mode="manual", notify_subscribers=False, group="action"
+        )
 
         config = parse_config(data, ENV)
+        assert config.incident_actions[0].group == "action"
 
         assert config.poll_interval == 5.0
         assert config.lifecycle == "realtime"
@@ -254,6 +258,12 @@ class TestWrongValues:
                 "'sometimes' is not one of automatic, manual",
             ),
             (
+                ("incident_actions", 0, "group"),
+                "incident",
+                "incident_actions[0].group",
+                "'incident' is not one of alert, action",
+            ),
+            (
                 ("incident_actions", 0, "page_id"),
                 "  ",
                 "incident_actions[0].page_id",
@@ -292,6 +302,7 @@ class TestWrongValues:
             "sources-empty",
             "notify-not-bool",
             "trigger-mode",
+            "group",
             "page-id-blank",
             "connector-rate-zero",
             "ilert-rate-string",

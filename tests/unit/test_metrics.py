@@ -120,6 +120,8 @@ class TestSamples:
             _key("transitions_total", outcome="failed"): 1.0,
             _key("transitions_total", outcome="duplicate_resolved"): 0.0,
             _key("transitions_total", outcome="component_changed"): 0.0,
+            _key("transitions_total", outcome="joined"): 0.0,
+            _key("transitions_total", outcome="human_override"): 0.0,
             _key("transitions_total", outcome="skipped"): 1.0,
             _key("api_requests_total", service="ilert", status="200"): 2.0,
             _key("api_requests_total", service="ilert", status="error"): 1.0,

@@ -71,6 +71,26 @@ def test_a_second_incident_for_one_alert_is_counted_not_linked():
     assert duplicates == 1
 
 
+def test_a_shared_incident_links_every_alert_it_lists():
+    """group = "action": each id of metadata.ilert.alert_ids is linked to the shared incident;
+    malformed or out-of-range ids are dropped."""
+    metadata = {
+        "ilert": {
+            "alert_id": "7",
+            "incident_action": "public-api",
+            "group": "action",
+            "alert_ids": f"7,8,x,-9,{2**63},\u0667,12",
+        }
+    }
+    found, duplicates = links_to_rebuild([_incident("i1", metadata)], PAGES)
+    assert [(link.alert_id, link.incident_id) for link in found] == [
+        (7, "i1"),
+        (8, "i1"),
+        (12, "i1"),
+    ]
+    assert duplicates == 0
+
+
 def _alert(status: str) -> Alert:
     return Alert(
         id=7,

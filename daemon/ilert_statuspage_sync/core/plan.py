@@ -54,6 +54,8 @@ class Outcome(enum.StrEnum):
     BODY_UPDATED = "body_updated"
     NO_CHANGE = "no_change"
     FAILED = "failed"
+    # group = "action": a further alert added to the action's open shared incident.
+    JOINED = "joined"
 
 
 class CallKind(enum.StrEnum):
@@ -72,6 +74,8 @@ class Decision:
     from_status: str | None
     to_status: str | None
     reason: str | None = None
+    # group = "action": the status the lifecycle gives this alert alone (its share).
+    share_status: str | None = None
 
 
 @dataclass
@@ -86,6 +90,10 @@ class Call:
     # Set by core.publish: deliver_notifications, and which settings produced the text.
     notify: bool | None = None
     provenance: str | None = None
+    # group = "action": the shared incident an update goes to (the alert is not linked yet),
+    # and every alert on it once this one joined (recorded in its metadata).
+    incident_id: str | None = None
+    members: tuple[int, ...] = ()
 
     @property
     def has_body(self) -> bool:

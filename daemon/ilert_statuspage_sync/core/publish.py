@@ -162,6 +162,9 @@ def _render(
         name = clip(redact(rendered or f"iLert alert {alert.id}", policy.redact), MAX_NAME)
     parts = _body_parts(call, render)
     body_text = public_text("\n\n".join(part for part in parts if part))
+    if not body_text and call.incident_id is not None:
+        # A join always writes (it links the alert): never an empty update.
+        body_text = public_text(f"Also affected: {alert.summary}".strip())
     body = clip(redact(body_text, policy.redact), MAX_BODY) if body_text else None
     if call.kind is CallKind.UPDATE and body is None and call.status is None:
         return None
@@ -184,7 +187,12 @@ def _body_parts(call: Call, render: Any) -> list[str]:
     status_text = ""
     for index, decision in enumerate(call.decisions):
         event = decision.event
-        if decision.outcome is Outcome.BODY_UPDATED or (
+        if decision.outcome is Outcome.JOINED and index == 0:
+            # group = "action": the update that adds this alert to the shared incident.
+            primary.append(render("also_affected", event))
+            if event.kind is EventKind.COMMENT_ADDED:
+                comments.append(render("comment", event, {"comment": _comment_vars(event)}))
+        elif decision.outcome is Outcome.BODY_UPDATED or (
             index == 0 and call.kind is CallKind.CREATE and event.kind is EventKind.COMMENT_ADDED
         ):
             comments.append(render("comment", event, {"comment": _comment_vars(event)}))
@@ -192,7 +200,7 @@ def _body_parts(call: Call, render: Any) -> list[str]:
             primary.append(render("created", event))
         elif decision.outcome in (Outcome.CREATED, Outcome.STATUS_CHANGED):
             status_text = render(str(event.kind), event)
-    if call.kind is CallKind.CREATE:
+    if call.kind is CallKind.CREATE or primary:
         return [*primary, *comments, status_text]
     return [status_text, *comments]
 

@@ -77,12 +77,14 @@ def links_to_rebuild(
         alert_id, action = traced
         if action_pages.get(action) != incident.page_id:
             continue
-        if (action, alert_id) in links:
-            duplicates += 1
-            continue
-        links[(action, alert_id)] = RebuiltLink(
-            action, alert_id, incident.page_id, incident.incident_id, incident.status
-        )
+        # A shared incident (group = "action") lists every alert that joined it.
+        for member in dict.fromkeys([alert_id, *_joined(incident.metadata)]):
+            if (action, member) in links:
+                duplicates += member == alert_id
+                continue
+            links[(action, member)] = RebuiltLink(
+                action, member, incident.page_id, incident.incident_id, incident.status
+            )
     return list(links.values()), duplicates
 
 
@@ -96,6 +98,16 @@ def rebuilt_mirror(
     status = AlertStatus.PENDING if alert.status == AlertStatus.PENDING else shown
     newest = max((entry.id for entry in entries), default=None)
     return Mirror.of(alert, newest).advanced(status=status)
+
+
+def _joined(metadata: Mapping[str, Any]) -> list[int]:
+    """The alert ids in a shared incident's ``metadata.ilert.alert_ids`` (malformed: dropped)."""
+    ilert = metadata.get("ilert")
+    raw = ilert.get("alert_ids") if isinstance(ilert, Mapping) else None
+    if not isinstance(raw, str):
+        return []
+    ids = [int(part) for part in raw.split(",") if part.isascii() and part.isdigit()]
+    return [alert_id for alert_id in ids if 0 < alert_id <= _MAX_ID]
 
 
 def _traced(metadata: Mapping[str, Any]) -> tuple[int, str] | None:

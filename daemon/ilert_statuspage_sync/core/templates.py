@@ -57,6 +57,8 @@ BODY_KEYS: tuple[str, ...] = (
     "created",
     "comment",
     *(str(kind) for kind in EventKind if kind not in (EventKind.CREATED, EventKind.COMMENT_ADDED)),
+    # group = "action": the update that adds a further alert to the shared incident.
+    "also_affected",
 )
 TEMPLATE_KEYS: tuple[str, ...] = ("name", *BODY_KEYS)
 # Today's wording: the alert's summary as the name, its details at creation,
@@ -65,7 +67,8 @@ DEFAULT_SOURCES: dict[str, str] = {
     "name": "{{ alert.summary }}",
     "created": "{{ alert.details }}",
     "comment": "{{ comment.text }}",
-} | {key: "" for key in BODY_KEYS if key not in ("created", "comment")}
+    "also_affected": "Also affected: {{ alert.summary }}",
+} | {key: "" for key in BODY_KEYS if key not in ("created", "comment", "also_affected")}
 
 _T = TypeVar("_T")
 

@@ -623,6 +623,18 @@ class StatuspageSimulator(SimulatorServer):
         with self._lock:
             return copy.deepcopy(self._incidents[incident_id])
 
+    def person_sets_status(self, incident_id: str, status: str, body: str = "") -> JsonObject:
+        """A person changes an incident's status in Statuspage's UI (``resolved`` closes it).
+
+        Like the UI it adds an incident update; it is no API request, so it is
+        neither recorded nor rate limited.
+        """
+        with self._lock:
+            incident = self._incidents[incident_id]
+            fields: JsonObject = {"status": status, "body": body, "deliver_notifications": False}
+            self._apply(incident, fields, format_timestamp(self.now()), first=False)
+            return copy.deepcopy(incident)
+
     def writes(self) -> list[RecordedRequest]:
         """The recorded POST/PATCH/PUT/DELETE requests to incident paths."""
         return [

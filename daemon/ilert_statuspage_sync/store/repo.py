@@ -14,12 +14,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.core.model import Mirror
+from ilert_statuspage_sync.core.storm import FINAL, Share
 from ilert_statuspage_sync.store.tables import ActionState, Link, Transition
 
 __all__ = [
     "action_states",
     "find_link",
     "history",
+    "incident_alerts",
     "is_empty",
     "last_transition",
     "last_transitions",
@@ -30,6 +32,9 @@ __all__ = [
     "new_link",
     "reset_backoff",
     "set_mirror",
+    "share_incident",
+    "share_of",
+    "shares_of",
     "trigger",
 ]
 
@@ -201,3 +206,95 @@ def reset_backoff(
             .values(failures=0, next_attempt_at=None)
         )
     return reset
+
+
+def shares_of(session: Session, action: str, alert_id: int) -> list[Share]:
+    """group = "action": the action's alerts that may take part in an open shared incident.
+
+    Those linked to an incident not (as far as we know) closed, the open ones not
+    linked yet (one of them may be opening the incident), and ``alert_id``'s own
+    (a closed incident's alert stays its member); oldest link first.
+    Read as plain columns: one query, however many links (no per-row refresh).
+    """
+    linked_open = sa.and_(
+        Link.statuspage_incident_id.is_not(None),
+        sa.or_(Link.statuspage_status.is_(None), Link.statuspage_status.not_in(FINAL)),
+    )
+    unlinked_open = sa.and_(Link.statuspage_incident_id.is_(None), Link.is_open)
+    rows = session.execute(
+        sa.select(
+            Link.alert_id,
+            Link.statuspage_incident_id,
+            Link.alert_status,
+            Link.statuspage_status,
+            Link.is_open,
+            Link.pending_call,
+            Link.human_override,
+        )
+        .where(
+            Link.incident_action == action,
+            sa.or_(linked_open, unlinked_open, Link.alert_id == alert_id),
+        )
+        .order_by(Link.id)
+    )
+    return [
+        Share(
+            alert_id=alert_id,
+            incident_id=incident_id,
+            alert_status=alert_status or status,
+            incident_status=status,
+            is_open=is_open,
+            creating=(pending or {}).get("kind") == "create",
+            human_override=human,
+        )
+        for alert_id, incident_id, alert_status, status, is_open, pending, human in rows
+    ]
+
+
+def share_of(link: Link) -> Share:
+    """One link as ``core.storm`` sees it."""
+    return Share(
+        alert_id=link.alert_id,
+        incident_id=link.statuspage_incident_id,
+        alert_status=link.alert_status or link.statuspage_status,
+        incident_status=link.statuspage_status,
+        is_open=link.is_open,
+        creating=(link.pending_call or {}).get("kind") == "create",
+        human_override=link.human_override,
+    )
+
+
+def share_incident(session: Session, link: Link, unstored: Iterable[Link] = ()) -> None:
+    """Give every link of ``link``'s incident its status and override flag (same commit).
+
+    Two statements, however many links share the incident. ``unstored``: links a
+    dry run holds outside the session, counted as siblings too.
+    """
+    incident = link.statuspage_incident_id
+    extra = [o for o in unstored if o.statuspage_incident_id == incident and o is not link]
+    same = sa.and_(
+        Link.incident_action == link.incident_action, Link.statuspage_incident_id == incident
+    )
+    flagged = session.scalar(sa.select(sa.exists().where(same, Link.human_override)))
+    override = bool(link.human_override or flagged or any(o.human_override for o in extra))
+    link.human_override = override
+    session.execute(
+        sa.update(Link)
+        .where(same)
+        .values(statuspage_status=link.statuspage_status, human_override=override)
+        # The commit right after expires every loaded link: nothing stale is read.
+        .execution_options(synchronize_session=False)
+    )
+    for other in extra:
+        other.statuspage_status = link.statuspage_status
+        other.human_override = override
+
+
+def incident_alerts(session: Session) -> dict[str, int]:
+    """How many alerts each incident mirrors (more than one: a shared incident)."""
+    rows = session.execute(
+        sa.select(Link.statuspage_incident_id, sa.func.count())
+        .where(Link.statuspage_incident_id.is_not(None))
+        .group_by(Link.statuspage_incident_id)
+    )
+    return {incident: count for incident, count in rows if incident is not None}

@@ -101,6 +101,10 @@ class Link(Base):
     last_error: Mapped[str | None] = mapped_column(sa.String(1000))
     next_attempt_at: Mapped[datetime | None]
     last_checked_at: Mapped[datetime | None]
+    # group = "action": the status the lifecycle gives this alert alone (its share).
+    alert_status: Mapped[str | None] = mapped_column(sa.String(32))
+    # A person changed the incident's status on Statuspage: the daemon no longer does.
+    human_override: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -1,0 +1,80 @@
+"""Benchmark: an alert storm with group = "action" against one incident per alert.
+
+Runs the real daemon against the built-in simulators on loopback with the rate
+budgets lifted (the figures count requests, then state them as minutes of
+Statuspage's budget: 60 requests per rolling 60 s per key) and prints one line
+per scenario. Usage: python bench/bench_storm.py [N ...]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ilert_statuspage_sync.demo import (
+    AUTO_PAGE,
+    AUTO_SOURCE,
+    ILERT_KEY,
+    STATUSPAGE_KEY,
+    demo_config,
+)
+from ilert_statuspage_sync.logs import configure_logging
+from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
+from ilert_statuspage_sync.wiring import build_services, build_syncer
+
+STATUSPAGE_PER_MINUTE = 60
+
+
+def measure(alert_count: int, group: str) -> str:
+    """Open ``alert_count`` alerts in one pass, then resolve them all in one pass."""
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        IlertSimulator(api_key=ILERT_KEY) as ilert,
+        StatuspageSimulator(api_key=STATUSPAGE_KEY, page_ids=(AUTO_PAGE, "demomanualpg")) as sp,
+    ):
+        config = demo_config(
+            "classic", ilert.url, sp.url, f"sqlite:///{Path(folder) / 's.db'}", rate=100_000
+        )
+        auto, *rest = config.incident_actions
+        config = dataclasses.replace(
+            config, incident_actions=(dataclasses.replace(auto, group=group), *rest)
+        )
+        syncer = build_syncer(config, build_services(config))
+        syncer.run_pass()
+        ids = [ilert.create_alert(AUTO_SOURCE, f"node {n} down", "") for n in range(alert_count)]
+        sp.clear_requests()
+        started = time.perf_counter()
+        syncer.run_pass()
+        open_seconds = time.perf_counter() - started
+        open_requests = len(sp.requests)
+        for alert_id in ids:
+            ilert.resolve(alert_id)
+        sp.clear_requests()
+        started = time.perf_counter()
+        syncer.run_pass()
+        resolve_seconds = time.perf_counter() - started
+        resolve_requests = len(sp.requests)
+        reads = sum("/incidents/unresolved" in r.path for r in sp.requests)
+        incidents = len(sp.incidents(AUTO_PAGE))
+    total = open_requests + resolve_requests
+    return (
+        f"group={group:6} alerts={alert_count:5} incidents={incidents:5} "
+        f"statuspage requests: open pass {open_requests} ({open_seconds:.2f}s), "
+        f"resolve pass {resolve_requests} ({resolve_seconds:.2f}s, {reads} unresolved read); "
+        f"= {total / STATUSPAGE_PER_MINUTE:.2f} minutes of the Statuspage budget"
+    )
+
+
+def main(argv: list[str]) -> None:
+    """Print one line per (N, group)."""
+    configure_logging("error")
+    for count in [int(arg) for arg in argv] or [20, 200]:
+        for group in ("alert", "action"):
+            print(measure(count, group), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
