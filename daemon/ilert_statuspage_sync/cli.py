@@ -1,12 +1,19 @@
 """Command line: ``ilert-statuspage-sync [--config PATH] COMMAND``.
 
 Exit codes: 0 done; 1 something failed at run time (the state database
-included: locked, read-only, full, corrupt, unreachable, not migrated); 2 config
-or usage error; 70 an unexpected internal error (a bug); 130 interrupted.
-Every failure is one ``error: ...`` line on stderr, never a traceback: ``main``
-is the one handler that turns the error families (our own, SQLAlchemy's,
-``OSError``) into that line; messages are run through the redactor and never
-hold a key, an SQL statement or its parameters.
+included: locked, read-only, full, corrupt, unreachable, not migrated; `status`
+unhealthy; `check` found a problem); 2 config or usage error (every config
+mistake is reported, one line each; `trigger` of an alert iLert says does not
+exist or belongs to another source; `untrigger` of a published alert); 70 an
+unexpected internal error (a bug); 130 interrupted.
+Every failure is one ``error: ...`` line on stderr, never a traceback (a JSON
+line when stderr is not a terminal, see ``logs.say``): ``main`` is the one
+handler that turns the error families (our own, SQLAlchemy's, ``OSError``) into
+that line; messages are run through the redactor and never hold a key, an SQL
+statement or its parameters.
+
+Commands that call no vendor (``db``, ``status``, ``history``, ``untrigger``,
+``check --offline``) load the config without reading any API key.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import argparse
 import functools
 import json
 import os
+import platform
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -27,8 +35,10 @@ import sqlalchemy as sa
 import structlog
 
 from ilert_statuspage_sync import __version__, discover
-from ilert_statuspage_sync.config import DEFAULT_CONFIG_PATH, Config, load_config
-from ilert_statuspage_sync.core.parse import parse_id
+from ilert_statuspage_sync.audit import trail_line
+from ilert_statuspage_sync.clients.http import RetryPolicy
+from ilert_statuspage_sync.config import DEFAULT_CONFIG_PATH, Config, IncidentAction, load_config
+from ilert_statuspage_sync.core.parse import parse_alert, parse_id
 from ilert_statuspage_sync.core.preview import preview_writes
 from ilert_statuspage_sync.core.publish import PublishContext
 from ilert_statuspage_sync.errors import (
@@ -36,11 +46,12 @@ from ilert_statuspage_sync.errors import (
     ConfigError,
     DatabaseFailureError,
     PayloadError,
+    PermanentApiError,
     StoreError,
     SyncError,
 )
 from ilert_statuspage_sync.leader import FileLeadership, Leadership, make_leadership
-from ilert_statuspage_sync.logs import configure_logging, scrub
+from ilert_statuspage_sync.logs import configure_logging, say, scrub
 from ilert_statuspage_sync.metrics import MetricsError, check_textfile
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import (
@@ -73,6 +84,14 @@ class RunFailureError(SyncError):
     """A runtime failure outside the database (e.g. the metrics port is taken): exit 1."""
 
 
+class UsageError(SyncError):
+    """The command cannot do what was asked as asked (e.g. trigger a missing alert): exit 2."""
+
+
+# Commands that call a vendor, so they need the API keys; the others never read one.
+_CALLS_VENDORS = frozenset({"run", "sync", "trigger", "check"})
+
+
 # `history --limit` beyond this is a typo, not a wish; SQL LIMIT is a 64-bit integer.
 MAX_HISTORY_LIMIT = 1_000_000
 
@@ -81,7 +100,8 @@ class _Parser(argparse.ArgumentParser):
     """A usage error is one ``error:`` line and exit 2, like every other refusal."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"error: {self.prog}: {message} (see --help)\n")
+        say("error", "usage_error", f"{self.prog}: {message} (see --help)", exit_code=EXIT_USAGE)
+        self.exit(EXIT_USAGE)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -89,7 +109,11 @@ def _parser() -> argparse.ArgumentParser:
         prog="ilert-statuspage-sync",
         description="Mirror iLert alerts onto Atlassian Statuspage incidents by polling.",
     )
-    parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {__version__} (Python {platform.python_version()})",
+    )
     parser.add_argument(
         "--config", type=Path, default=DEFAULT_CONFIG_PATH, help="TOML config (%(default)s)"
     )
@@ -118,9 +142,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     trigger.add_argument("action", help="incident action name")
     trigger.add_argument("alert_id", type=_alert_id, help="iLert alert id")
-    demo = commands.add_parser("demo", help="play a scripted scenario against built-in simulators")
+    untrigger = commands.add_parser(
+        "untrigger", help="cancel a trigger that has not been published yet"
+    )
+    untrigger.add_argument("action", help="incident action name")
+    untrigger.add_argument("alert_id", type=_alert_id, help="iLert alert id")
+    demo = commands.add_parser(
+        "demo",
+        help="play a scripted scenario against built-in simulators",
+        description="Replay a scripted set of iLert alerts against built-in iLert and "
+        "Statuspage simulators and print each transition; needs no config, keys or network.",
+    )
     demo.add_argument(
-        "--lifecycle", choices=["classic", "realtime", "both"], default="both", help="%(default)s"
+        "--lifecycle",
+        choices=["classic", "realtime", "both"],
+        default="both",
+        help="which status lifecycle to play: classic, realtime, or both one after the other "
+        "(default: %(default)s)",
     )
     discover.add_arguments(
         commands.add_parser("discover", help="list alert sources, pages, components; --write")
@@ -157,23 +195,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args)
     except (DatabaseFailureError, RunFailureError) as error:
         return _fail(str(error), EXIT_FAILED)
-    except (ConfigError, StoreError) as error:
+    except ConfigError as error:
+        for line in error.lines:  # every mistake of the file, one line each
+            _fail(line, EXIT_USAGE, "config_error")
+        return EXIT_USAGE
+    except UsageError as error:
+        return _fail(str(error), EXIT_USAGE, "usage_error")
+    except StoreError as error:
         return _fail(str(error), EXIT_USAGE)
     except (sa.exc.SQLAlchemyError, OSError) as error:
         line = explain(error, getattr(args, "database_url", "")) or type(error).__name__
         return _fail(line, EXIT_FAILED)
     except KeyboardInterrupt:
-        return _fail("interrupted", EXIT_INTERRUPTED)
+        return _fail("interrupted", EXIT_INTERRUPTED, "interrupted")
     except Exception as error:  # noqa: BLE001 - the last resort: a bug, still one line
         what = str(error).splitlines()[0][:200] if str(error) else ""
         return _fail(
             f"internal error {type(error).__name__}: {what} (a bug: please report it)",
             EXIT_INTERNAL,
+            "internal_error",
         )
 
 
-def _fail(message: str, code: int) -> int:
-    print(f"error: {scrub(message)}", file=sys.stderr)
+def _fail(message: str, code: int, event: str = "command_failed") -> int:
+    say("error", event, message, exit_code=code)
     return code
 
 
@@ -185,7 +230,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_demo(args.lifecycle, sys.stdout)
     if args.command == "discover":  # runs before a config exists, or with one
         return discover.run_discover(args, sys.stdout, sys.stderr)
-    config = load_config(args.config)
+    # Only commands that call a vendor read the keys: `db upgrade` or `status` work
+    # where the keys are not at hand (a shell outside the unit's LoadCredential=).
+    needs_keys = args.command in _CALLS_VENDORS and not getattr(args, "offline", False)
+    if args.command == "trigger":
+        needs_keys = False  # it asks iLert if it can, and reads the key itself (_ask_ilert)
+    config = load_config(args.config, keys=needs_keys)
     try:
         config = replace(config, database_url=check_database_url(config.database_url))
     except ConfigError as error:
@@ -202,6 +252,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "status": _status,
         "history": _history,
         "trigger": _trigger,
+        "untrigger": _untrigger,
     }
     return handlers[args.command](config, args)
 
@@ -503,26 +554,9 @@ def _history(config: Config, args: argparse.Namespace) -> int:
     sessions = make_sessions(_readable(config))
     with sessions() as session:
         rows = repo.history(session, alert_id=args.alert, limit=args.limit)
-    if args.json:
+    if args.json:  # the log's own `transition` lines: one jq filter reads both
         for row in rows:
-            print(
-                json.dumps(
-                    {
-                        "at": row.at.isoformat(),
-                        "alert_id": row.alert_id,
-                        "incident_action": row.incident_action,
-                        "page_id": row.page_id,
-                        "statuspage_incident_id": row.statuspage_incident_id,
-                        "event": row.event,
-                        "outcome": row.outcome,
-                        "from_status": row.from_status,
-                        "to_status": row.to_status,
-                        "reason": row.reason,
-                        "published_name": row.published_name,
-                        "published_body": row.published_body,
-                    }
-                )
-            )
+            print(json.dumps(trail_line(row)))
         return EXIT_OK
     table = [("AT", "ALERT", "ACTION", "EVENT", "OUTCOME", "FROM", "TO", "INCIDENT", "REASON")]
     table += [
@@ -562,13 +596,19 @@ def _print_published(rows: Sequence[Transition]) -> None:
             print(f"        {line}")
 
 
-def _trigger(config: Config, args: argparse.Namespace) -> int:
-    action = config.action(args.action)
+def _manual(config: Config, name: str, command: str) -> IncidentAction:
+    action = config.action(name)
     if not action.manual:
         raise ConfigError(
             f'incident action {action.name!r} has trigger_mode = "automatic"; '
-            'trigger only applies to actions with trigger_mode = "manual"'
+            f'{command} only applies to actions with trigger_mode = "manual"'
         )
+    return action
+
+
+def _trigger(config: Config, args: argparse.Namespace) -> int:
+    action = _manual(config, args.action, "trigger")
+    _ask_ilert(config, args.config, action, args.alert_id)
     engine = _engine(config)
     upgrade(engine)
     now = datetime.now(UTC)
@@ -578,6 +618,68 @@ def _trigger(config: Config, args: argparse.Namespace) -> int:
             return EXIT_OK
         session.commit()
     print(f"alert {args.alert_id} will be mirrored by {action.name} from the next pass")
+    return EXIT_OK
+
+
+def _ask_ilert(config: Config, path: Path, action: IncidentAction, alert_id: int) -> None:
+    """Refuse an alert iLert says does not exist or that the action does not mirror.
+
+    When iLert cannot be asked (no key here, unreachable, refused), the trigger
+    is accepted with a warning: the daemon reads the alert on its passes and
+    backs off if it is missing.
+    """
+    unchecked = f"alert {alert_id} not checked in iLert"
+    try:
+        keyed = load_config(path, keys=True)
+    except ConfigError as error:
+        say("warning", "trigger_unchecked", f"{unchecked} (no key here: {error.lines[0]})")
+        return
+    # One quick try: a person waits for the answer; the daemon retries on its own.
+    services = build_services(keyed, timeout=(5.0, 15.0), retry=RetryPolicy(attempts=1))
+    try:
+        alert = parse_alert(services.ilert.get_alert(alert_id))
+    except PermanentApiError as error:
+        if error.status == 404:
+            raise UsageError(
+                f"alert {alert_id} does not exist in iLert ({config.ilert.api_url}); "
+                "check the id (the number in the alert's URL)"
+            ) from None
+        say("warning", "trigger_unchecked", f"{unchecked}: {error}")
+        return
+    except (ApiError, PayloadError) as error:
+        say("warning", "trigger_unchecked", f"{unchecked}: {error}")
+        return
+    finally:
+        services.close()
+    if alert.source_id not in action.alert_sources:
+        sources = ", ".join(map(str, action.alert_sources))
+        raise UsageError(
+            f"alert {alert_id} belongs to alert source {alert.source_id}, which incident "
+            f"action {action.name!r} does not mirror (its alert_sources: {sources})"
+        )
+
+
+def _untrigger(config: Config, args: argparse.Namespace) -> int:
+    """Cancel a trigger whose alert has not reached the page; a published one stays."""
+    action = _manual(config, args.action, "untrigger")
+    engine = _readable(config)
+    try:
+        with make_sessions(engine)() as session:
+            result = repo.untrigger(session, action.name, args.alert_id)
+            session.commit()
+    finally:
+        engine.dispose()
+    where = f"alert {args.alert_id} for {action.name}"
+    if result is repo.Untrigger.NOT_TRIGGERED:
+        print(f"{where}: not triggered, nothing to cancel")
+    elif result is repo.Untrigger.PUBLISHED:
+        raise UsageError(
+            f"{where} is already on page {action.page_id} (or being written there); "
+            "untrigger cancels only a trigger not yet published: resolve the alert in iLert "
+            "and the incident follows"
+        )
+    else:
+        print(f"{where}: trigger cancelled, it will not be mirrored")
     return EXIT_OK
 
 

@@ -29,7 +29,15 @@ class SyncError(Exception):
 
 
 class ConfigError(SyncError):
-    """The config is unusable; the message names the file and the key."""
+    """The config is unusable; the message names the file and the key.
+
+    A file with several mistakes raises one ``ConfigError`` holding each as a
+    line (``lines``): the CLI prints every one, so a user fixes them in one go.
+    """
+
+    def __init__(self, message: str, *more: str) -> None:
+        self.lines: tuple[str, ...] = (message, *more)
+        super().__init__("; ".join(self.lines))
 
 
 class ApiError(SyncError):
