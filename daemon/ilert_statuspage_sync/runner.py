@@ -494,17 +494,18 @@ class Syncer:
             # A triggered id may belong to a source this action does not cover.
             if found is not None and found.source_id in action.alert_sources:
                 chosen[alert_id] = found
-            else:
-                self._unreadable(action, link, found, now)
+            elif self._unreadable(action, link, found, now):
+                report.failed_items += 1
         return chosen
 
     def _unreadable(
         self, action: IncidentAction, link: Link, found: Alert | None, now: datetime
-    ) -> None:
+    ) -> bool:
         """A tracked id iLert will not give this action: wait longer each time, not every pass.
 
         A missing alert (404) or one of another source is asked again after a
-        doubling delay (at most an hour), and ``status`` shows why.
+        doubling delay (at most an hour), and ``status`` shows why. True when
+        the item failed (not when iLert was merely down).
         """
         error = self._read_errors.get(link.alert_id)
         if found is not None:
@@ -515,7 +516,7 @@ class Syncer:
         elif error is not None:
             message = describe_error(error)
         else:
-            return  # iLert is down this pass: no one's fault, no back-off
+            return False  # iLert is down this pass: no one's fault, no back-off
         if action.manual:
             message += f"; `untrigger {action.name} {link.alert_id}` cancels the trigger"
         link.failures += 1
@@ -529,6 +530,7 @@ class Syncer:
             next_attempt_at=link.next_attempt_at.isoformat(),
             error=link.last_error,
         )
+        return True
 
     def _waiting(self, link: Link, now: datetime) -> bool:
         """Whether a failed item still waits; a delay stored before a clock jump is clamped."""
