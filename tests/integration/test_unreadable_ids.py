@@ -1,0 +1,69 @@
+"""A tracked alert iLert will not give an action is asked again after a growing delay.
+
+A manual trigger of an id iLert does not have (404), or of an alert of another
+source, used to be read on every pass and logged ``alert_read_failed`` forever.
+Now the link records the failure and waits one interval, doubling, at most an
+hour, like any refused item; ``status`` shows why.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from ilert_statuspage_sync.demo import AUTO_SOURCE, MANUAL_PAGE
+from tests.conftest import Harness
+
+MISSING = 999_999
+
+
+def _reads(harness: Harness, alert_id: int) -> int:
+    return sum(1 for r in harness.ilert.requests if r.path == f"/api/alerts/{alert_id}")
+
+
+def test_a_missing_triggered_alert_is_read_again_only_after_a_doubling_delay(harness: Harness):
+    """404: one read and one failure per delay (1, then 2 intervals), nothing in between."""
+    harness.trigger("manual-review", MISSING)
+    harness.ilert.clear_requests()
+    interval = harness.config.poll_interval
+
+    first = harness.sync()
+    assert first.failed_items == 1 and not first.ok
+    assert _reads(harness, MISSING) == 1
+    link = harness.link("manual-review", MISSING)
+    assert link is not None and link.failures == 1
+    assert link.last_error is not None and "HTTP 404" in link.last_error
+    assert "`untrigger manual-review 999999`" in link.last_error
+
+    waiting = harness.sync()
+    assert _reads(harness, MISSING) == 1  # not asked again within the delay
+    assert waiting.deferred_items == 1
+
+    harness.clock_offset = timedelta(seconds=interval + 1)
+    harness.sync()
+    assert _reads(harness, MISSING) == 2
+    link = harness.link("manual-review", MISSING)
+    assert link is not None and link.failures == 2
+    assert link.next_attempt_at is not None
+
+    harness.clock_offset = timedelta(seconds=2 * interval + 2)  # 1 s into a 2-interval wait
+    harness.sync()
+    assert _reads(harness, MISSING) == 2
+    assert harness.incidents(MANUAL_PAGE) == []
+
+
+def test_a_triggered_alert_of_another_source_backs_off_and_says_why(harness: Harness):
+    """An alert of a source the manual action does not cover: a failure naming the source."""
+    foreign = harness.ilert.create_alert(AUTO_SOURCE, "Other team's alert")
+    harness.sync()
+    harness.trigger("manual-review", foreign)
+    harness.ilert.clear_requests()
+
+    report = harness.sync()
+    assert report.failed_items == 1
+    link = harness.link("manual-review", foreign)
+    assert link is not None and link.failures == 1
+    assert link.last_error is not None
+    assert f"belongs to alert source {AUTO_SOURCE}" in link.last_error
+    harness.sync()
+    assert _reads(harness, foreign) <= 1
+    assert harness.incidents(MANUAL_PAGE) == []
