@@ -118,10 +118,8 @@ TRAIL_FIELDS = (
 
 def trail_line(row: Transition) -> dict[str, Any]:
     """A stored row as the log's ``transition`` line showed it (``history --json``)."""
+    # In the order the log renders its line: fields, then event, level, timestamp.
     return {
-        "timestamp": row.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "level": _level_name(row.outcome),
-        "event": "transition",
         "alert_id": row.alert_id,
         "incident_action": row.incident_action,
         "page_id": row.page_id,
@@ -134,6 +132,9 @@ def trail_line(row: Transition) -> dict[str, Any]:
         "dry_run": False,  # a dry run stores no row
         "published_name": row.published_name,
         "published_body": row.published_body,
+        "event": "transition",
+        "level": _level_name(row.outcome),
+        "timestamp": row.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     }
 
 

@@ -95,12 +95,13 @@ def say(
     if _is_terminal(stream):
         stream.write(f"{text}\n" if level == "info" else f"{level}: {text}\n")
     else:
+        # The key order of the log's own lines: fields, then event, level, timestamp.
         line = {
-            "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "level": level,
-            "event": event,
             "message": text,
             **{k: scrub(v) if isinstance(v, str) else v for k, v in fields.items()},
+            "event": event,
+            "level": level,
+            "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         }
         stream.write(jsonlib.dumps(line) + "\n")
     stream.flush()

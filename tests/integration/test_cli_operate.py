@@ -230,7 +230,7 @@ def test_history_json_has_the_log_transition_lines_keys(
     stored = [json.loads(line) for line in history.stdout.splitlines()]
     assert len(stored) == 1
 
-    assert set(logged[0]) == set(stored[0])
+    assert list(logged[0]) == list(stored[0])  # the same keys, in the same order
     assert {k: v for k, v in logged[0].items() if k != "timestamp"} == {
         k: v for k, v in stored[0].items() if k != "timestamp"
     }
