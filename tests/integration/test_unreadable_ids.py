@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from ilert_statuspage_sync.demo import AUTO_SOURCE, MANUAL_PAGE
+from ilert_statuspage_sync.store import repo
 from tests.conftest import Harness
 
 MISSING = 999_999
@@ -67,3 +68,36 @@ def test_a_triggered_alert_of_another_source_backs_off_and_says_why(harness: Har
     harness.sync()
     assert _reads(harness, foreign) <= 1
     assert harness.incidents(MANUAL_PAGE) == []
+
+
+def _untrigger(harness: Harness, alert_id: int) -> repo.Untrigger:
+    with harness.sessions() as session:
+        result = repo.untrigger(session, "manual-review", alert_id)
+        session.commit()
+    return result
+
+
+def _set(harness: Harness, alert_id: int, **values: object) -> None:
+    with harness.sessions() as session:
+        link = repo.find_link(session, "manual-review", alert_id)
+        assert link is not None
+        for name, value in values.items():
+            setattr(link, name, value)
+        session.commit()
+
+
+def test_untrigger_deletes_only_a_trigger_nothing_was_sent_for(harness: Harness):
+    """A cleared intent (JSON null) is nothing in flight; a recorded intent or an
+    incident id keeps the link (on SQLite and PostgreSQL alike)."""
+    assert _untrigger(harness, 11) is repo.Untrigger.NOT_TRIGGERED
+    for alert_id, values, expected in (
+        (11, {}, repo.Untrigger.CANCELLED),
+        (12, {"pending_call": None}, repo.Untrigger.CANCELLED),
+        (13, {"pending_call": {"op": "create"}}, repo.Untrigger.PUBLISHED),
+        (14, {"statuspage_incident_id": "inc123"}, repo.Untrigger.PUBLISHED),
+    ):
+        harness.trigger("manual-review", alert_id)
+        _set(harness, alert_id, **values)
+        assert _untrigger(harness, alert_id) is expected, alert_id
+        kept = harness.link("manual-review", alert_id) is not None
+        assert kept == (expected is repo.Untrigger.PUBLISHED), alert_id
