@@ -637,20 +637,24 @@ class _Reader:
             return MetricsConfig()
         table = self.table(value, "metrics")
         self.no_unknown(table, _METRICS_KEYS, "metrics")
-        textfile = None
-        if "textfile" in table:
-            name = self.string(table, "textfile", "metrics")
-            textfile = Path(name)
-            if not textfile.is_absolute() or textfile.suffix != ".prom" or textfile.stem == "":
-                raise self.fail(
-                    "metrics.textfile",
-                    f"{name!r} must be an absolute path ending in .prom "
-                    "(e.g. /var/lib/node_exporter/textfile/ilert_statuspage_sync.prom)",
-                )
-        host, port = None, None
+        textfile = self.attempt(None, self.textfile, table) if "textfile" in table else None
+        address: tuple[str, int] | None = None
         if "listen" in table:
-            host, port = self.listen(self.string(table, "listen", "metrics"))
+            listen = self.attempt("", self.string, table, "listen", "metrics")
+            address = self.attempt(None, self.listen, listen) if listen else None
+        host, port = address or (None, None)
         return MetricsConfig(textfile=textfile, listen_host=host, listen_port=port)
+
+    def textfile(self, table: Mapping[str, Any]) -> Path:
+        name = self.string(table, "textfile", "metrics")
+        textfile = Path(name)
+        if not textfile.is_absolute() or textfile.suffix != ".prom" or textfile.stem == "":
+            raise self.fail(
+                "metrics.textfile",
+                f"{name!r} must be an absolute path ending in .prom "
+                "(e.g. /var/lib/node_exporter/textfile/ilert_statuspage_sync.prom)",
+            )
+        return textfile
 
     def listen(self, value: str) -> tuple[str, int]:
         example = 'e.g. "127.0.0.1:9464" or "[::1]:9464"'

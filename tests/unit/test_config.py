@@ -1070,3 +1070,16 @@ def test_missing_relative_key_file_names_the_config_folder(data, tmp_path):
         f"in {tmp_path} (a relative name is read from the config file's folder): "
         "No such file or directory"
     )
+
+
+def test_both_metrics_mistakes_are_reported(data):
+    """A bad textfile and a bad listen address in [metrics]: two lines."""
+    data = _with(data, ("metrics",), {"textfile": "relative.prom", "listen": "0.0.0.0:9464"})
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, ENV, origin=ORIGIN)
+
+    assert [line.split(": ")[1] for line in caught.value.lines] == [
+        "metrics.textfile",
+        "metrics.listen",
+    ]
