@@ -1083,3 +1083,19 @@ def test_both_metrics_mistakes_are_reported(data):
         "metrics.textfile",
         "metrics.listen",
     ]
+
+
+def test_every_publish_mistake_of_an_action_is_reported(data):
+    """A bad min_priority, a bad regex and a bad status override: three lines."""
+    data = _with(data, ("incident_actions", 0, "min_priority"), "URGENT")
+    data = _with(data, ("incident_actions", 0, "include"), "(")
+    data = _with(data, ("incident_actions", 0, "statuses"), {"accepted": "done"})
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, ENV, origin=ORIGIN)
+
+    assert [line.split(": ")[1] for line in caught.value.lines] == [
+        "incident_actions[0].min_priority",
+        "incident_actions[0].include",
+        "incident_actions[0].statuses.accepted",
+    ]
