@@ -193,6 +193,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _dispatch(args)
+    except BrokenPipeError:
+        # The reader stopped (`history --json | head`): not a failure, and no
+        # second error when Python flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except (DatabaseFailureError, RunFailureError) as error:
         return _fail(str(error), EXIT_FAILED)
     except ConfigError as error:

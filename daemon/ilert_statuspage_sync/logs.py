@@ -91,6 +91,8 @@ def say(
     ``message``. The message is scrubbed of keys like every log line.
     """
     stream = stream or sys.stderr
+    if stream is None:  # started with stderr closed (2>&-): nowhere to say it
+        return
     text = scrub(message)
     if _is_terminal(stream):
         stream.write(f"{text}\n" if level == "info" else f"{level}: {text}\n")

@@ -389,3 +389,44 @@ def test_demo_help_explains_the_lifecycle_option() -> None:
     text = " ".join(result.stdout.split())
     assert "which status lifecycle to play: classic, realtime, or both" in text
     assert "needs no config, keys or network" in text
+
+
+def test_a_reader_that_stops_early_is_not_an_error(cli: Cli) -> None:
+    """`history --json | head -c 100`: exit 0 and nothing on stderr (no Broken pipe line)."""
+    from datetime import UTC, datetime
+
+    from ilert_statuspage_sync.store.database import make_engine, make_sessions
+    from ilert_statuspage_sync.store.tables import Transition
+
+    assert cli.run("db", "upgrade").code == 0
+    engine = make_engine(f"sqlite:///{cli.db_path}")
+    with make_sessions(engine)() as session:
+        session.add_all(
+            Transition(
+                at=datetime.now(UTC),
+                alert_id=number,
+                incident_action="public-api",
+                page_id=AUTO_PAGE,
+                event="created",
+                outcome="created",
+                published_body="x" * 2000,
+            )
+            for number in range(1, 301)
+        )
+        session.commit()
+    engine.dispose()
+
+    process = subprocess.Popen(
+        cli.argv("history", "--json", "--limit", "1000"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=cli.folder,
+        env=child_environment(),
+    )
+    assert process.stdout is not None and process.stderr is not None
+    with process.stdout, process.stderr:
+        assert len(process.stdout.read(100)) == 100
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0, stderr
+    assert stderr == ""
