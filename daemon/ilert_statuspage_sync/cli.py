@@ -36,9 +36,8 @@ import structlog
 
 from ilert_statuspage_sync import __version__, discover
 from ilert_statuspage_sync.audit import trail_line
-from ilert_statuspage_sync.clients.http import RetryPolicy
 from ilert_statuspage_sync.config import DEFAULT_CONFIG_PATH, Config, IncidentAction, load_config
-from ilert_statuspage_sync.core.parse import parse_alert, parse_id
+from ilert_statuspage_sync.core.parse import parse_id
 from ilert_statuspage_sync.core.preview import preview_writes
 from ilert_statuspage_sync.core.publish import PublishContext
 from ilert_statuspage_sync.errors import (
@@ -46,9 +45,9 @@ from ilert_statuspage_sync.errors import (
     ConfigError,
     DatabaseFailureError,
     PayloadError,
-    PermanentApiError,
     StoreError,
     SyncError,
+    UsageError,
 )
 from ilert_statuspage_sync.leader import FileLeadership, Leadership, make_leadership
 from ilert_statuspage_sync.logs import configure_logging, say, scrub
@@ -67,6 +66,7 @@ from ilert_statuspage_sync.store.database import (
 )
 from ilert_statuspage_sync.store.diagnose import explain, sqlite_path
 from ilert_statuspage_sync.store.tables import Link, Replica, Transition
+from ilert_statuspage_sync.triggers import check_alert
 from ilert_statuspage_sync.wiring import PAUSE_ENV, build_services, build_syncer, migration_pause
 
 if TYPE_CHECKING:
@@ -84,12 +84,9 @@ class RunFailureError(SyncError):
     """A runtime failure outside the database (e.g. the metrics port is taken): exit 1."""
 
 
-class UsageError(SyncError):
-    """The command cannot do what was asked as asked (e.g. trigger a missing alert): exit 2."""
-
-
-# Commands that call a vendor, so they need the API keys; the others never read one.
-_CALLS_VENDORS = frozenset({"run", "sync", "trigger", "check"})
+# Commands that call a vendor, so they read the API keys; the others never read one
+# (`trigger` asks iLert only when it can read the iLert key: triggers.check_alert).
+_CALLS_VENDORS = frozenset({"run", "sync", "check"})
 
 
 # `history --limit` beyond this is a typo, not a wish; SQL LIMIT is a 64-bit integer.
@@ -239,8 +236,6 @@ def _dispatch(args: argparse.Namespace) -> int:
     # Only commands that call a vendor read the keys: `db upgrade` or `status` work
     # where the keys are not at hand (a shell outside the unit's LoadCredential=).
     needs_keys = args.command in _CALLS_VENDORS and not getattr(args, "offline", False)
-    if args.command == "trigger":
-        needs_keys = False  # it asks iLert if it can, and reads the key itself (_ask_ilert)
     config = load_config(args.config, keys=needs_keys)
     try:
         config = replace(config, database_url=check_database_url(config.database_url))
@@ -614,7 +609,7 @@ def _manual(config: Config, name: str, command: str) -> IncidentAction:
 
 def _trigger(config: Config, args: argparse.Namespace) -> int:
     action = _manual(config, args.action, "trigger")
-    _ask_ilert(config, args.config, action, args.alert_id)
+    check_alert(config, args.config, action, args.alert_id)
     engine = _engine(config)
     upgrade(engine)
     now = datetime.now(UTC)
@@ -625,44 +620,6 @@ def _trigger(config: Config, args: argparse.Namespace) -> int:
         session.commit()
     print(f"alert {args.alert_id} will be mirrored by {action.name} from the next pass")
     return EXIT_OK
-
-
-def _ask_ilert(config: Config, path: Path, action: IncidentAction, alert_id: int) -> None:
-    """Refuse an alert iLert says does not exist or that the action does not mirror.
-
-    When iLert cannot be asked (no key here, unreachable, refused), the trigger
-    is accepted with a warning: the daemon reads the alert on its passes and
-    backs off if it is missing.
-    """
-    unchecked = f"alert {alert_id} not checked in iLert"
-    try:
-        keyed = load_config(path, keys=True)
-    except ConfigError as error:
-        say("warning", "trigger_unchecked", f"{unchecked} (no key here: {error.lines[0]})")
-        return
-    # One quick try: a person waits for the answer; the daemon retries on its own.
-    services = build_services(keyed, timeout=(5.0, 15.0), retry=RetryPolicy(attempts=1))
-    try:
-        alert = parse_alert(services.ilert.get_alert(alert_id))
-    except PermanentApiError as error:
-        if error.status == 404:
-            raise UsageError(
-                f"alert {alert_id} does not exist in iLert ({config.ilert.api_url}); "
-                "check the id (the number in the alert's URL)"
-            ) from None
-        say("warning", "trigger_unchecked", f"{unchecked}: {error}")
-        return
-    except (ApiError, PayloadError) as error:
-        say("warning", "trigger_unchecked", f"{unchecked}: {error}")
-        return
-    finally:
-        services.close()
-    if alert.source_id not in action.alert_sources:
-        sources = ", ".join(map(str, action.alert_sources))
-        raise UsageError(
-            f"alert {alert_id} belongs to alert source {alert.source_id}, which incident "
-            f"action {action.name!r} does not mirror (its alert_sources: {sources})"
-        )
 
 
 def _untrigger(config: Config, args: argparse.Namespace) -> int:

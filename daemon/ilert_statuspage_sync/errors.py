@@ -8,6 +8,7 @@
         TransientApiError    timeout, connection, DNS, 429/420, 5xx: try again later
           StopRequestedError not sent: the process is stopping (SIGTERM)
         PermanentApiError    other 4xx: record against the item, back off
+      UsageError             a command cannot do what was asked (trigger a missing alert): exit 2
       PayloadError           a vendor answered with a body we cannot read
       StoreError             the state database refused (lock, wrong schema): exit 2
         DatabaseFailureError  it failed at run time (locked, read-only, full, corrupt,
@@ -79,6 +80,10 @@ class StopRequestedError(TransientApiError):
 
 class PermanentApiError(ApiError):
     """The vendor refused this request; repeating it unchanged will not help."""
+
+
+class UsageError(SyncError):
+    """A command cannot do what was asked as asked (e.g. trigger a missing alert): exit 2."""
 
 
 class PayloadError(SyncError):
