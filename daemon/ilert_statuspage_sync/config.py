@@ -434,7 +434,7 @@ class _Reader:
         # Show the path only when the setting holds a "/": a bare name may be a pasted key.
         shown = str(path) if "/" in name else f"(name not shown) in {path.parent}"
         if not self.keys:
-            return Secret(_UNREAD), f"file {path} (not read)"
+            return Secret(_UNREAD), f"file {shown} (not read)"
         if searched:
             shown = f"{shown} ({searched})"
         try:
