@@ -237,7 +237,7 @@ def parse_config(
     connectors = reader.connectors(data.get("connectors"))
     actions = reader.actions(data.get("incident_actions"))
     poll_interval = reader.attempt(30.0, reader.poll_interval, data.get("poll_interval", 30))
-    database_url = reader.attempt("", reader.string, data, "database_url", "", "sqlite:///state.db")
+    database_url = reader.attempt("", reader.database_url, data)
     lifecycle = reader.attempt(
         "classic", reader.choice, data, "lifecycle", "", tuple(LIFECYCLES), "classic"
     )
@@ -345,6 +345,16 @@ class _Reader:
         if value not in allowed:
             raise self.fail(_join(prefix, key), f"{value!r} is not one of {', '.join(allowed)}")
         return value
+
+    def database_url(self, data: Mapping[str, Any]) -> str:
+        """The URL as the engine needs it: sqlite or postgresql (``postgres://`` normalised)."""
+        from ilert_statuspage_sync.store.database import check_database_url  # SQLAlchemy
+
+        url = self.string(data, "database_url", "", default="sqlite:///state.db")
+        try:
+            return check_database_url(url)
+        except ConfigError as error:
+            raise ConfigError(f"{self.origin}: {error}") from None
 
     def poll_interval(self, value: object) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -1101,3 +1101,17 @@ def test_every_publish_mistake_of_an_action_is_reported(data):
         "incident_actions[0].include",
         "incident_actions[0].statuses.accepted",
     ]
+
+
+def test_an_unsupported_database_is_reported_with_the_other_mistakes(data):
+    """mysql:// is one more line among the others, naming the file and the supported ones."""
+    data = _with(data, ("database_url",), "mysql://user:pw@db/state")
+    data = _with(data, ("lifecycle",), "fast")
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, ENV, origin=ORIGIN)
+
+    first, second = caught.value.lines
+    assert first.startswith(f"{ORIGIN}: database_url: mysql is not supported; use sqlite")
+    assert "pw" not in first
+    assert second.startswith(f"{ORIGIN}: lifecycle: 'fast' is not one of")
