@@ -501,11 +501,15 @@ class Syncer:
     def _unreadable(
         self, action: IncidentAction, link: Link, found: Alert | None, now: datetime
     ) -> bool:
-        """A tracked id iLert will not give this action: wait longer each time, not every pass.
+        """A tracked id iLert will not give this action (404, or another source's alert).
 
-        A missing alert (404) or one of another source is asked again after a
-        doubling delay (at most an hour), and ``status`` shows why. True when
-        the item failed (not when iLert was merely down).
+        A manual trigger nothing was published for yet is a failing item: it is
+        asked again after a doubling delay (at most an hour), ``status`` shows
+        why, and ``untrigger`` ends it. A link whose incident is on the page (or
+        any automatic one) has no such way out, so it does not fail the passes
+        for good: it is read each pass as before, but ``alert_read_failed`` is
+        logged once per new reason (kept in ``last_error``, which ``status``
+        shows). True when the item failed (not when iLert was merely down).
         """
         error = self._read_errors.get(link.alert_id)
         if found is not None:
@@ -517,15 +521,20 @@ class Syncer:
             message = describe_error(error)
         else:
             return False  # iLert is down this pass: no one's fault, no back-off
-        if action.manual:
-            message += f"; `untrigger {action.name} {link.alert_id}` cancels the trigger"
+        where = {"alert_id": link.alert_id, "incident_action": action.name}
+        if not action.manual or link.statuspage_incident_id is not None:
+            message = clean_text(message)[:ERROR_LENGTH]
+            if link.last_error != message:
+                log.warning("alert_read_failed", **where, error=message, repeats="not logged")
+                link.last_error = message
+            return False
+        message += f"; `untrigger {action.name} {link.alert_id}` cancels the trigger"
         link.failures += 1
         link.last_error = clean_text(message)[:ERROR_LENGTH]
         link.next_attempt_at = now + retry_delay(link.failures, self.config.poll_interval)
         log.warning(
             "alert_read_failed",
-            alert_id=link.alert_id,
-            incident_action=action.name,
+            **where,
             failures=link.failures,
             next_attempt_at=link.next_attempt_at.isoformat(),
             error=link.last_error,

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ilert_statuspage_sync.demo import AUTO_SOURCE, MANUAL_PAGE
+from structlog.testing import capture_logs
+
+from ilert_statuspage_sync.demo import AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
 from ilert_statuspage_sync.store import repo
 from tests.conftest import Harness
 
@@ -101,3 +103,33 @@ def test_untrigger_deletes_only_a_trigger_nothing_was_sent_for(harness: Harness)
         assert _untrigger(harness, alert_id) is expected, alert_id
         kept = harness.link("manual-review", alert_id) is not None
         assert kept == (expected is repo.Untrigger.PUBLISHED), alert_id
+
+
+def test_a_published_alert_that_turns_404_is_logged_once_and_never_fails_the_pass(
+    harness: Harness,
+):
+    """Its incident is on the page and untrigger cannot end it, so the pass stays ok:
+    alert_read_failed once, status shows the reason, and it clears when iLert answers."""
+    alert_id = harness.ilert.create_alert(MANUAL_SOURCE, "Exports failing")
+    harness.trigger("manual-review", alert_id)
+    harness.sync()
+    assert len(harness.incidents(MANUAL_PAGE)) == 1
+    harness.ilert.inject_fault(
+        404, {"message": "Alert not found"}, times=2, path_contains=f"/api/alerts/{alert_id}"
+    )
+
+    with capture_logs() as first_logs:
+        first = harness.sync()
+    with capture_logs() as second_logs:
+        second = harness.sync()
+
+    assert first.ok and second.ok
+    assert [e["event"] for e in first_logs].count("alert_read_failed") == 1
+    assert [e["event"] for e in second_logs].count("alert_read_failed") == 0
+    link = harness.link("manual-review", alert_id)
+    assert link is not None and link.last_error is not None and "HTTP 404" in link.last_error
+    assert link.failures == 0 and link.is_open
+
+    harness.sync()  # the fault is used up: iLert answers again
+    link = harness.link("manual-review", alert_id)
+    assert link is not None and link.last_error is None
