@@ -547,6 +547,8 @@ def health_lines(replicas: Sequence[Replica], failing: int, now: datetime) -> li
 def _problem(link: Link) -> str:
     if not link.last_error:
         return "-"
+    if not link.failures:  # a reason without back-off (e.g. iLert answers 404 for it)
+        return link.last_error[:120]
     retry = link.next_attempt_at.strftime("%H:%M:%SZ") if link.next_attempt_at else "next pass"
     return f"{link.failures}x, retry {retry}: {link.last_error[:120]}"
 
