@@ -1,16 +1,17 @@
 """The audit trail: every detected event and its decision, as a log line and a row.
 
-Log schema (stable field names, documented in the README):
-``event="transition"``, ``alert_id``, ``incident_action``, ``page_id``,
-``statuspage_incident_id``, ``ilert_event``, ``outcome``, ``from_status``,
-``to_status``, ``reason``, ``dry_run``; a write that published text adds
-``published_name`` (a create) and ``published_body``.
+One schema for the log's ``transition`` lines and ``history --json`` (stable
+field names, documented in the README): ``timestamp``, ``level``,
+``event="transition"`` and ``TRAIL_FIELDS``: ``alert_id``, ``incident_action``,
+``page_id``, ``statuspage_incident_id``, ``ilert_event``, ``outcome``,
+``from_status``, ``to_status``, ``reason``, ``dry_run``, ``published_name``,
+``published_body`` (null when the write published no text).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ from ilert_statuspage_sync.core.storable import ERROR_LENGTH, clean_text
 from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.store.tables import Transition
 
-__all__ = ["AuditRecord", "write_audit"]
+__all__ = ["TRAIL_FIELDS", "AuditRecord", "trail_line", "write_audit"]
 
 log = structlog.get_logger("ilert_statuspage_sync.audit")
 
@@ -57,7 +58,7 @@ def write_audit(
         if value is not None
     }
     published = {key: scrub(value) for key, value in published.items()}
-    fields = {
+    fields: dict[str, Any] = {
         "alert_id": record.alert_id,
         "incident_action": record.incident_action,
         "page_id": record.page_id,
@@ -68,7 +69,8 @@ def write_audit(
         "to_status": record.to_status,
         "reason": reason,
         "dry_run": dry_run,
-        **published,
+        "published_name": published.get("published_name"),
+        "published_body": published.get("published_body"),
     }
     if session is None or dry_run:
         _log(fields)
@@ -98,12 +100,54 @@ def write_audit(
     )
 
 
+TRAIL_FIELDS = (
+    "alert_id",
+    "incident_action",
+    "page_id",
+    "statuspage_incident_id",
+    "ilert_event",
+    "outcome",
+    "from_status",
+    "to_status",
+    "reason",
+    "dry_run",
+    "published_name",
+    "published_body",
+)
+
+
+def trail_line(row: Transition) -> dict[str, Any]:
+    """A stored row as the log's ``transition`` line showed it (``history --json``)."""
+    # In the order the log renders its line: fields, then event, level, timestamp.
+    return {
+        "alert_id": row.alert_id,
+        "incident_action": row.incident_action,
+        "page_id": row.page_id,
+        "statuspage_incident_id": row.statuspage_incident_id,
+        "ilert_event": row.event,
+        "outcome": row.outcome,
+        "from_status": row.from_status,
+        "to_status": row.to_status,
+        "reason": row.reason,
+        "dry_run": False,  # a dry run stores no row
+        "published_name": row.published_name,
+        "published_body": row.published_body,
+        "event": "transition",
+        "level": _level_name(row.outcome),
+        "timestamp": row.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    }
+
+
+def _level_name(outcome: str) -> str:
+    return "warning" if outcome == "failed" else "info"
+
+
 _PENDING = "audit_lines_pending"
 _LISTENING = "audit_lines_listening"
 
 
 def _log(fields: dict[str, Any]) -> None:
-    level = log.warning if fields["outcome"] == "failed" else log.info
+    level = log.warning if _level_name(fields["outcome"]) == "warning" else log.info
     level("transition", **fields)
 
 

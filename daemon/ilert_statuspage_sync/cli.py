@@ -1,12 +1,19 @@
 """Command line: ``ilert-statuspage-sync [--config PATH] COMMAND``.
 
 Exit codes: 0 done; 1 something failed at run time (the state database
-included: locked, read-only, full, corrupt, unreachable, not migrated); 2 config
-or usage error; 70 an unexpected internal error (a bug); 130 interrupted.
-Every failure is one ``error: ...`` line on stderr, never a traceback: ``main``
-is the one handler that turns the error families (our own, SQLAlchemy's,
-``OSError``) into that line; messages are run through the redactor and never
-hold a key, an SQL statement or its parameters.
+included: locked, read-only, full, corrupt, unreachable, not migrated; `status`
+unhealthy; `check` found a problem); 2 config or usage error (every config
+mistake is reported, one line each; `trigger` of an alert iLert says does not
+exist or belongs to another source; `untrigger` of a published alert); 70 an
+unexpected internal error (a bug); 130 interrupted.
+Every failure is one ``error: ...`` line on stderr, never a traceback (a JSON
+line when stderr is not a terminal, see ``logs.say``): ``main`` is the one
+handler that turns the error families (our own, SQLAlchemy's, ``OSError``) into
+that line; messages are run through the redactor and never hold a key, an SQL
+statement or its parameters.
+
+Commands that call no vendor (``db``, ``status``, ``history``, ``untrigger``,
+``check --offline``) load the config without reading any API key.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import argparse
 import functools
 import json
 import os
+import platform
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -27,8 +35,9 @@ import sqlalchemy as sa
 import structlog
 
 from ilert_statuspage_sync import __version__, discover
+from ilert_statuspage_sync.audit import trail_line
 from ilert_statuspage_sync.component_check import check_lines
-from ilert_statuspage_sync.config import DEFAULT_CONFIG_PATH, Config, load_config
+from ilert_statuspage_sync.config import DEFAULT_CONFIG_PATH, Config, IncidentAction, load_config
 from ilert_statuspage_sync.core.parse import parse_id
 from ilert_statuspage_sync.core.preview import preview_writes
 from ilert_statuspage_sync.core.publish import PublishContext
@@ -39,9 +48,10 @@ from ilert_statuspage_sync.errors import (
     PayloadError,
     StoreError,
     SyncError,
+    UsageError,
 )
 from ilert_statuspage_sync.leader import FileLeadership, Leadership, make_leadership
-from ilert_statuspage_sync.logs import configure_logging, scrub
+from ilert_statuspage_sync.logs import configure_logging, say, scrub
 from ilert_statuspage_sync.metrics import MetricsError, check_textfile
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import (
@@ -60,6 +70,7 @@ from ilert_statuspage_sync.store.database import (
 )
 from ilert_statuspage_sync.store.diagnose import explain, sqlite_path
 from ilert_statuspage_sync.store.tables import Link, Replica, Transition
+from ilert_statuspage_sync.triggers import check_alert
 from ilert_statuspage_sync.wiring import PAUSE_ENV, build_services, build_syncer, migration_pause
 
 if TYPE_CHECKING:
@@ -77,6 +88,11 @@ class RunFailureError(SyncError):
     """A runtime failure outside the database (e.g. the metrics port is taken): exit 1."""
 
 
+# Commands that call a vendor, so they read the API keys; the others never read one
+# (`trigger` asks iLert only when it can read the iLert key: triggers.check_alert).
+_CALLS_VENDORS = frozenset({"run", "sync", "check"})
+
+
 # `history --limit` beyond this is a typo, not a wish; SQL LIMIT is a 64-bit integer.
 MAX_HISTORY_LIMIT = 1_000_000
 
@@ -85,7 +101,8 @@ class _Parser(argparse.ArgumentParser):
     """A usage error is one ``error:`` line and exit 2, like every other refusal."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"error: {self.prog}: {message} (see --help)\n")
+        say("error", "usage_error", f"{self.prog}: {message} (see --help)", exit_code=EXIT_USAGE)
+        self.exit(EXIT_USAGE)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -93,7 +110,11 @@ def _parser() -> argparse.ArgumentParser:
         prog="ilert-statuspage-sync",
         description="Mirror iLert alerts onto Atlassian Statuspage incidents by polling.",
     )
-    parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {__version__} (Python {platform.python_version()})",
+    )
     parser.add_argument(
         "--config", type=Path, default=DEFAULT_CONFIG_PATH, help="TOML config (%(default)s)"
     )
@@ -128,6 +149,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     trigger.add_argument("action", help="incident action name")
     trigger.add_argument("alert_id", type=_alert_id, help="iLert alert id")
+    untrigger = commands.add_parser(
+        "untrigger", help="cancel a trigger that has not been published yet"
+    )
+    untrigger.add_argument("action", help="incident action name")
+    untrigger.add_argument("alert_id", type=_alert_id, help="iLert alert id")
     retry = commands.add_parser(
         "retry", help="retry failing items on the next pass, with a fresh back-off"
     )
@@ -187,18 +213,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except (DatabaseFailureError, RunFailureError) as error:
         return _fail(str(error), EXIT_FAILED)
-    except (ConfigError, StoreError) as error:
+    except ConfigError as error:
+        for line in error.lines:  # every mistake of the file, one line each
+            _fail(line, EXIT_USAGE, "config_error")
+        return EXIT_USAGE
+    except UsageError as error:
+        return _fail(str(error), EXIT_USAGE, "usage_error")
+    except StoreError as error:
         return _fail(str(error), EXIT_USAGE)
     except (sa.exc.SQLAlchemyError, OSError) as error:
         line = explain(error, getattr(args, "database_url", "")) or type(error).__name__
         return _fail(line, EXIT_FAILED)
     except KeyboardInterrupt:
-        return _fail("interrupted", EXIT_INTERRUPTED)
+        return _fail("interrupted", EXIT_INTERRUPTED, "interrupted")
     except Exception as error:  # noqa: BLE001 - the last resort: a bug, still one line
         what = str(error).splitlines()[0][:200] if str(error) else ""
         return _fail(
             f"internal error {type(error).__name__}: {what} (a bug: please report it)",
             EXIT_INTERNAL,
+            "internal_error",
         )
 
 
@@ -209,8 +242,8 @@ def _stdout_gone() -> None:
     os.close(devnull)
 
 
-def _fail(message: str, code: int) -> int:
-    print(f"error: {scrub(message)}", file=sys.stderr)
+def _fail(message: str, code: int, event: str = "command_failed") -> int:
+    say("error", event, message, exit_code=code)
     return code
 
 
@@ -223,7 +256,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_demo(lifecycle, sys.stdout, keep=args.keep)
     if args.command == "discover":  # runs before a config exists, or with one
         return discover.run_discover(args, sys.stdout, sys.stderr)
-    config = load_config(args.config)
+    # Only commands that call a vendor read the keys: `db upgrade` or `status` work
+    # where the keys are not at hand (a shell outside the unit's LoadCredential=).
+    needs_keys = args.command in _CALLS_VENDORS and not getattr(args, "offline", False)
+    config = load_config(args.config, keys=needs_keys)
     try:
         config = replace(config, database_url=check_database_url(config.database_url))
     except ConfigError as error:
@@ -241,6 +277,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "history": _history,
         "trigger": _trigger,
         "retry": _retry,
+        "untrigger": _untrigger,
     }
     return handlers[args.command](config, args)
 
@@ -562,6 +599,8 @@ def _status_cell(link: Link) -> str:
 def _problem(link: Link) -> str:
     if not link.last_error:
         return "-"
+    if not link.failures:  # a reason without back-off (e.g. iLert answers 404 for it)
+        return link.last_error[:120]
     retry = link.next_attempt_at.strftime("%H:%M:%SZ") if link.next_attempt_at else "next pass"
     return f"{link.failures}x, retry {retry}: {link.last_error[:120]}"
 
@@ -570,26 +609,9 @@ def _history(config: Config, args: argparse.Namespace) -> int:
     sessions = make_sessions(_readable(config))
     with sessions() as session:
         rows = repo.history(session, alert_id=args.alert, limit=args.limit)
-    if args.json:
+    if args.json:  # the log's own `transition` lines: one jq filter reads both
         for row in rows:
-            print(
-                json.dumps(
-                    {
-                        "at": row.at.isoformat(),
-                        "alert_id": row.alert_id,
-                        "incident_action": row.incident_action,
-                        "page_id": row.page_id,
-                        "statuspage_incident_id": row.statuspage_incident_id,
-                        "event": row.event,
-                        "outcome": row.outcome,
-                        "from_status": row.from_status,
-                        "to_status": row.to_status,
-                        "reason": row.reason,
-                        "published_name": row.published_name,
-                        "published_body": row.published_body,
-                    }
-                )
-            )
+            print(json.dumps(trail_line(row)))
         return EXIT_OK
     table = [("AT", "ALERT", "ACTION", "EVENT", "OUTCOME", "FROM", "TO", "INCIDENT", "REASON")]
     table += [
@@ -629,13 +651,19 @@ def _print_published(rows: Sequence[Transition]) -> None:
             print(f"        {line}")
 
 
-def _trigger(config: Config, args: argparse.Namespace) -> int:
-    action = config.action(args.action)
+def _manual(config: Config, name: str, command: str) -> IncidentAction:
+    action = config.action(name)
     if not action.manual:
         raise ConfigError(
             f'incident action {action.name!r} has trigger_mode = "automatic"; '
-            'trigger only applies to actions with trigger_mode = "manual"'
+            f'{command} only applies to actions with trigger_mode = "manual"'
         )
+    return action
+
+
+def _trigger(config: Config, args: argparse.Namespace) -> int:
+    action = _manual(config, args.action, "trigger")
+    check_alert(config, args.config, action, args.alert_id)
     engine = _engine(config)
     upgrade(engine)
     now = datetime.now(UTC)
@@ -645,6 +673,30 @@ def _trigger(config: Config, args: argparse.Namespace) -> int:
             return EXIT_OK
         session.commit()
     print(f"alert {args.alert_id} will be mirrored by {action.name} from the next pass")
+    return EXIT_OK
+
+
+def _untrigger(config: Config, args: argparse.Namespace) -> int:
+    """Cancel a trigger whose alert has not reached the page; a published one stays."""
+    action = _manual(config, args.action, "untrigger")
+    engine = _readable(config)
+    try:
+        with make_sessions(engine)() as session:
+            result = repo.untrigger(session, action.name, args.alert_id)
+            session.commit()
+    finally:
+        engine.dispose()
+    where = f"alert {args.alert_id} for {action.name}"
+    if result is repo.Untrigger.NOT_TRIGGERED:
+        print(f"{where}: not triggered, nothing to cancel")
+    elif result is repo.Untrigger.PUBLISHED:
+        raise UsageError(
+            f"{where} is already on page {action.page_id} (or being written there); "
+            "untrigger cancels only a trigger not yet published: resolve the alert in iLert "
+            "and the incident follows"
+        )
+    else:
+        print(f"{where}: trigger cancelled, it will not be mirrored")
     return EXIT_OK
 
 

@@ -1,9 +1,11 @@
 """Load and validate the one TOML config file into a frozen ``Config`` value.
 
-Every problem raises ``ConfigError`` naming the file and the dotted key
-(``connectors.main.api_key_file``), so an SRE can fix it without reading code.
-API keys are resolved here, once, into ``Secret`` values whose ``repr`` and
-``str`` never show the key.
+Every problem is reported, each as one line naming the file and the dotted key
+(``connectors.main.api_key_file``), all at once in one ``ConfigError``, so an
+SRE can fix the file in one go without reading code. API keys are resolved
+here, once, into ``Secret`` values whose ``repr`` and ``str`` never show the
+key; commands that call no vendor load the config with ``keys=False`` and
+never read a key's variable or file.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from ilert_statuspage_sync.core.components import DEFAULT_COMPONENT_STATUS, SETTABLE_STATUSES
@@ -51,6 +53,9 @@ MAX_POLL_INTERVAL = 86_400.0
 MAX_REQUESTS_PER_MINUTE = 100_000
 _NO_CONTROL = "remove it (e.g. a NUL, tab or line break)"
 _PAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Stands in for a key that was not read (``keys=False``); never sent anywhere.
+_UNREAD = ""
+T = TypeVar("T")
 
 
 class Secret:
@@ -151,6 +156,8 @@ class Config:
     path: Path | None = None
     warnings: tuple[str, ...] = field(default=())
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    # False when loaded with keys=False: no key was read, so no client may be built.
+    keys_loaded: bool = True
 
     def action(self, name: str) -> IncidentAction:
         """The incident action called ``name``, or a ConfigError listing the known ones."""
@@ -192,8 +199,14 @@ _METRICS_KEYS = {"textfile", "listen"}
 _LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
-def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
-    """Read, parse and validate the config file at ``path``."""
+def load_config(
+    path: Path, environ: Mapping[str, str] | None = None, *, keys: bool = True
+) -> Config:
+    """Read, parse and validate the config file at ``path``.
+
+    With ``keys=False`` (commands that call no vendor) the key settings are
+    checked for shape only; no environment variable or key file is read.
+    """
     environ = os.environ if environ is None else environ
     try:
         raw = path.read_bytes()
@@ -207,7 +220,9 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         raise ConfigError(f"{path}: config file is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from None
-    config = parse_config(data, environ, origin=str(path), base_dir=path.parent)
+    config = parse_config(
+        data, environ, origin=str(path), base_dir=path.absolute().parent, keys=keys
+    )
     warnings = list(config.warnings)
     if _readable_by_others(path) and _has_inline_key(data):
         warnings.append(
@@ -223,39 +238,79 @@ def parse_config(
     *,
     origin: str = "config",
     base_dir: Path | None = None,
+    keys: bool = True,
 ) -> Config:
-    """Validate an already-parsed TOML document; pure except for reading key files."""
-    reader = _Reader(origin, environ, base_dir)
+    """Validate an already-parsed TOML document; pure except for reading key files.
+
+    Every mistake is collected; one ``ConfigError`` then carries them all.
+    """
+    reader = _Reader(origin, environ, base_dir, keys=keys)
     reader.no_unknown(data, _TOP_KEYS, "")
+    ilert = reader.ilert(data.get("ilert"))
     connectors = reader.connectors(data.get("connectors"))
-    actions = reader.actions(data.get("incident_actions"), connectors)
+    actions = reader.actions(data.get("incident_actions"))
+    poll_interval = reader.attempt(30.0, reader.poll_interval, data.get("poll_interval", 30))
+    database_url = reader.attempt("", reader.database_url, data)
+    lifecycle = reader.attempt(
+        "classic", reader.choice, data, "lifecycle", "", tuple(LIFECYCLES), "classic"
+    )
+    log_level = reader.attempt("info", reader.choice, data, "log_level", "", _LOG_LEVELS, "info")
+    metrics = reader.attempt(MetricsConfig(), reader.metrics, data.get("metrics"))
+    if reader.errors or ilert is None:
+        raise ConfigError(*reader.errors)
     # A starter config (`discover --write`) has its actions commented out: valid, idle.
     idle = () if actions else (f"{origin}: {NOTHING_TO_MIRROR}",)
     return Config(
-        ilert=reader.ilert(data.get("ilert")),
+        ilert=ilert,
         connectors=connectors,
         incident_actions=actions,
-        poll_interval=reader.poll_interval(data.get("poll_interval", 30)),
-        database_url=reader.string(data, "database_url", "", default="sqlite:///state.db"),
-        lifecycle=reader.choice(data, "lifecycle", "", tuple(LIFECYCLES), "classic"),
-        log_level=reader.choice(data, "log_level", "", _LOG_LEVELS, "info"),
-        metrics=reader.metrics(data.get("metrics")),
-        warnings=idle,
+        poll_interval=poll_interval,
+        database_url=database_url,
+        lifecycle=lifecycle,
+        log_level=log_level,
+        metrics=metrics,
+        warnings=(*idle, *reader.warnings),
+        keys_loaded=keys,
     )
 
 
 class _Reader:
     """Validation helpers that know where they are in the file."""
 
-    def __init__(self, origin: str, environ: Mapping[str, str], base_dir: Path | None) -> None:
+    def __init__(
+        self,
+        origin: str,
+        environ: Mapping[str, str],
+        base_dir: Path | None,
+        *,
+        keys: bool = True,
+    ) -> None:
         self.origin = origin
         self.environ = environ
         self.base_dir = base_dir
+        self.keys = keys
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+        # Connector names as written, so an action naming a broken connector is not
+        # also reported as naming an unknown one.
+        self.connector_names: set[str] = set()
 
     def fail(self, key: str, message: str) -> ConfigError:
         return ConfigError(
             f"{self.origin}: {key}: {message}" if key else f"{self.origin}: {message}"
         )
+
+    def report(self, key: str, message: str) -> None:
+        """Collect one mistake and go on reading."""
+        self.errors.extend(self.fail(key, message).lines)
+
+    def attempt(self, default: T, check: Callable[..., T], *args: Any) -> T:
+        """``check(*args)``, or ``default`` with its mistakes collected."""
+        try:
+            return check(*args)
+        except ConfigError as error:
+            self.errors.extend(error.lines)
+            return default
 
     def no_unknown(self, table: Mapping[str, Any], allowed: set[str], prefix: str) -> None:
         for key in table:
@@ -263,7 +318,7 @@ class _Reader:
                 hint = difflib.get_close_matches(key, sorted(allowed), n=1)
                 suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
                 known = ", ".join(sorted(allowed))
-                raise self.fail(_join(prefix, key), f"unknown key{suggestion}; known keys: {known}")
+                self.report(_join(prefix, key), f"unknown key{suggestion}; known keys: {known}")
 
     def table(self, value: object, key: str) -> Mapping[str, Any]:
         if value is None:
@@ -303,6 +358,16 @@ class _Reader:
         if value not in allowed:
             raise self.fail(_join(prefix, key), f"{value!r} is not one of {', '.join(allowed)}")
         return value
+
+    def database_url(self, data: Mapping[str, Any]) -> str:
+        """The URL as the engine needs it: sqlite or postgresql (``postgres://`` normalised)."""
+        from ilert_statuspage_sync.store.database import check_database_url  # SQLAlchemy
+
+        url = self.string(data, "database_url", "", default="sqlite:///state.db")
+        try:
+            return check_database_url(url)
+        except ConfigError as error:
+            raise ConfigError(f"{self.origin}: {error}") from None
 
     def poll_interval(self, value: object) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -377,16 +442,24 @@ class _Reader:
         if key == "api_key":
             return Secret(self._one_line(name, dotted, "the key")), "inline"
         if key == "api_key_env":
-            value = self.environ.get(name, "").strip()
-            if not value:
-                # A key pasted here by mistake must not be echoed: name the variable
-                # only when it looks like one.
-                what = name if _ENV_NAME.fullmatch(name) else "(name not shown: not A-Z, 0-9, _)"
+            # A key pasted here by mistake must not be echoed: name the variable
+            # only when it looks like one.
+            what = name if _ENV_NAME.fullmatch(name) else "(name not shown: not A-Z, 0-9, _)"
+            if not self.keys:
+                return Secret(_UNREAD), f"env {what} (not read)"
+            if name not in self.environ:
                 raise self.fail(dotted, f"environment variable {what} is not set")
+            value = self.environ[name].strip()
+            if not value:
+                raise self.fail(dotted, f"environment variable {what} is set but empty")
             return Secret(self._one_line(value, dotted, "the variable")), f"env {name}"
-        path = self._key_path(name)
+        path, searched = self._key_path(name)
         # Show the path only when the setting holds a "/": a bare name may be a pasted key.
         shown = str(path) if "/" in name else f"(name not shown) in {path.parent}"
+        if not self.keys:
+            return Secret(_UNREAD), f"file {shown} (not read)"
+        if searched:
+            shown = f"{shown} ({searched})"
         try:
             value = path.read_text(encoding="utf-8").strip()
         except UnicodeDecodeError:
@@ -425,84 +498,142 @@ class _Reader:
                 "copy the key again from the vendor's console",
             ) from None
 
-    def _key_path(self, name: str) -> Path:
+    def _key_path(self, name: str) -> tuple[Path, str]:
+        """Where a key file is, and (for a relative name) which folder was searched and why."""
         path = Path(name)
         if path.is_absolute():
-            return path
+            return path, ""
         # systemd's LoadCredential= puts credentials in $CREDENTIALS_DIRECTORY.
         credentials = self.environ.get("CREDENTIALS_DIRECTORY")
         if credentials:
-            return Path(credentials) / path
-        return (self.base_dir or Path.cwd()) / path
+            return Path(credentials) / path, "a relative name is read from $CREDENTIALS_DIRECTORY"
+        return (self.base_dir or Path.cwd()).absolute() / path, (
+            "a relative name is read from the config file's folder"
+        )
 
-    def ilert(self, value: object) -> IlertConfig:
-        table = self.table(value, "ilert")
-        self.no_unknown(table, _SERVICE_KEYS, "ilert")
-        key, origin = self.secret(table, "ilert")
-        self.header_safe(key, table, "ilert")
-        url = self.url(table, "ilert", "https://api.ilert.com")
-        return IlertConfig(url, key, origin, self.rate(table, "ilert", 100))
+    def ilert(self, value: object) -> IlertConfig | None:
+        table = self.attempt(None, self.table, value, "ilert")
+        if table is None:
+            return None
+        url, key, origin, rate = self.service(table, "ilert", "https://api.ilert.com", 100)
+        return IlertConfig(url, key, origin, rate)
+
+    def service(
+        self, table: Mapping[str, Any], prefix: str, default_url: str, default_rate: int
+    ) -> tuple[str, Secret, str, int]:
+        """URL, key, key origin and rate, as iLert and every connector share them."""
+        self.no_unknown(table, _SERVICE_KEYS, prefix)
+        key, origin = self.attempt((Secret(_UNREAD), ""), self.secret, table, prefix)
+        self.attempt(None, self.header_safe, key, table, prefix)
+        url = self.attempt("", self.url, table, prefix, default_url)
+        return url, key, origin, self.attempt(default_rate, self.rate, table, prefix, default_rate)
 
     def connectors(self, value: object) -> dict[str, ConnectorConfig]:
-        tables = self.table(value, "connectors")
+        tables = self.attempt(None, self.table, value, "connectors")
+        if tables is None:
+            return {}
         if not tables:
-            raise self.fail("connectors", "define at least one [connectors.NAME] table")
+            self.report("connectors", "define at least one [connectors.NAME] table")
+        self.connector_names = set(tables)
         connectors = {}
         for name, raw in tables.items():
             prefix = f"connectors.{name}"
-            table = self.table(raw, prefix)
-            self.no_unknown(table, _SERVICE_KEYS, prefix)
-            key, origin = self.secret(table, prefix)
-            self.header_safe(key, table, prefix)
-            url = self.url(table, prefix, "https://api.statuspage.io")
-            rate = self.rate(table, prefix, 50)
-            connectors[name] = ConnectorConfig(name, url, key, origin, rate)
+            table = self.attempt(None, self.table, raw, prefix)
+            if table is not None:
+                url, key, origin, rate = self.service(
+                    table, prefix, "https://api.statuspage.io", 50
+                )
+                connectors[name] = ConnectorConfig(name, url, key, origin, rate)
         return connectors
 
-    def actions(
-        self, value: object, connectors: Mapping[str, ConnectorConfig]
-    ) -> tuple[IncidentAction, ...]:
+    def actions(self, value: object) -> tuple[IncidentAction, ...]:
         if value is None:
             return ()
         if not isinstance(value, list):
-            raise self.fail("incident_actions", "must be [[incident_actions]] tables")
-        actions: list[IncidentAction] = []
+            self.report("incident_actions", "must be [[incident_actions]] tables")
+            return ()
+        actions: dict[str, IncidentAction] = {}
         for index, raw in enumerate(value):
             prefix = f"incident_actions[{index}]"
-            table = self.table(raw, prefix)
+            table = self.attempt(None, self.table, raw, prefix)
+            if table is None:
+                continue
             self.no_unknown(table, _ACTION_KEYS, prefix)
-            action = self.action(table, prefix, connectors)
-            if any(existing.name == action.name for existing in actions):
-                raise self.fail(_join(prefix, "name"), f"{action.name!r} is used twice")
-            actions.append(action)
-        return tuple(actions)
+            action = self.action(table, prefix)
+            if action is None:
+                continue
+            if any(existing.name == action.name for existing in actions.values()):
+                self.report(_join(prefix, "name"), f"{action.name!r} is used twice")
+                continue
+            self.overlap(prefix, action, actions)
+            actions[prefix] = action
+        return tuple(actions.values())
 
-    def action(
-        self, table: Mapping[str, Any], prefix: str, connectors: Mapping[str, ConnectorConfig]
-    ) -> IncidentAction:
-        connector = self.string(table, "connector", prefix)
-        if connector not in connectors:
-            known = ", ".join(sorted(connectors))
-            raise self.fail(
-                _join(prefix, "connector"), f"unknown connector {connector!r} (defined: {known})"
+    def overlap(
+        self, prefix: str, action: IncidentAction, earlier: Mapping[str, IncidentAction]
+    ) -> None:
+        """Two actions putting one source's alerts on one page would publish each alert twice.
+
+        When both filter (min_priority, include, exclude) they may split the
+        alerts between them, so that is only a warning.
+        """
+        for where, other in earlier.items():
+            shared = sorted(set(action.alert_sources) & set(other.alert_sources))
+            if other.page_id != action.page_id or not shared:
+                continue
+            both = (
+                f"{prefix} {action.name!r} and {where} {other.name!r} both mirror alert source "
+                f"{', '.join(map(str, shared))} onto page {action.page_id}"
+            )
+            if _filters(action.publish) and _filters(other.publish):
+                self.warnings.append(
+                    f"{self.origin}: {both}; make sure their filters never both publish an alert"
+                )
+            else:
+                self.report(
+                    "",
+                    f"{both}, so every alert would be published twice; "
+                    "give each source on a page to one action",
+                )
+
+    def action(self, table: Mapping[str, Any], prefix: str) -> IncidentAction | None:
+        known = len(self.errors)
+        connector = self.attempt("", self.string, table, "connector", prefix)
+        if connector and connector not in self.connector_names:
+            defined = ", ".join(sorted(self.connector_names)) or "none"
+            self.report(
+                _join(prefix, "connector"), f"unknown connector {connector!r} (defined: {defined})"
             )
         notify = table.get("notify_subscribers", True)
         if not isinstance(notify, bool):
-            raise self.fail(_join(prefix, "notify_subscribers"), "must be true or false")
-        return IncidentAction(
-            name=self.stored_string(table, "name", prefix, 200),
-            alert_sources=self.sources(table.get("alert_sources"), _join(prefix, "alert_sources")),
-            connector=connector,
-            page_id=self.page_id(table, prefix),
-            trigger_mode=self.choice(
-                table, "trigger_mode", prefix, ("automatic", "manual"), "automatic"
+            self.report(_join(prefix, "notify_subscribers"), "must be true or false")
+        action = IncidentAction(
+            name=self.attempt("", self.stored_string, table, "name", prefix, 200),
+            alert_sources=self.attempt(
+                (), self.sources, table.get("alert_sources"), _join(prefix, "alert_sources")
             ),
-            notify_subscribers=notify,
-            group=self.choice(table, "group", prefix, ("alert", "action"), "alert"),
-            publish=parse_publish_policy(table, prefix, self.origin),
-            components=self.components(table, prefix),
-            component_status=self.component_status(table, prefix),
+            connector=connector,
+            page_id=self.attempt("", self.page_id, table, prefix),
+            trigger_mode=self.attempt(
+                "automatic",
+                self.choice,
+                table,
+                "trigger_mode",
+                prefix,
+                ("automatic", "manual"),
+                "automatic",
+            ),
+            notify_subscribers=notify is not False,
+            group=self.attempt(
+                "alert", self.choice, table, "group", prefix, ("alert", "action"), "alert"
+            ),
+            publish=self.attempt(PublishPolicy(), parse_publish_policy, table, prefix, self.origin),
+            components=self.attempt((), self.components, table, prefix),
+            component_status=self.attempt(
+                dict(DEFAULT_COMPONENT_STATUS), self.component_status, table, prefix
+            ),
         )
+        return action if len(self.errors) == known else None
 
     def components(self, table: Mapping[str, Any], prefix: str) -> tuple[str, ...]:
         """Statuspage component ids: request path segments, like page ids; no repeats."""
@@ -584,20 +715,24 @@ class _Reader:
             return MetricsConfig()
         table = self.table(value, "metrics")
         self.no_unknown(table, _METRICS_KEYS, "metrics")
-        textfile = None
-        if "textfile" in table:
-            name = self.string(table, "textfile", "metrics")
-            textfile = Path(name)
-            if not textfile.is_absolute() or textfile.suffix != ".prom" or textfile.stem == "":
-                raise self.fail(
-                    "metrics.textfile",
-                    f"{name!r} must be an absolute path ending in .prom "
-                    "(e.g. /var/lib/node_exporter/textfile/ilert_statuspage_sync.prom)",
-                )
-        host, port = None, None
+        textfile = self.attempt(None, self.textfile, table) if "textfile" in table else None
+        address: tuple[str, int] | None = None
         if "listen" in table:
-            host, port = self.listen(self.string(table, "listen", "metrics"))
+            listen = self.attempt("", self.string, table, "listen", "metrics")
+            address = self.attempt(None, self.listen, listen) if listen else None
+        host, port = address or (None, None)
         return MetricsConfig(textfile=textfile, listen_host=host, listen_port=port)
+
+    def textfile(self, table: Mapping[str, Any]) -> Path:
+        name = self.string(table, "textfile", "metrics")
+        textfile = Path(name)
+        if not textfile.is_absolute() or textfile.suffix != ".prom" or textfile.stem == "":
+            raise self.fail(
+                "metrics.textfile",
+                f"{name!r} must be an absolute path ending in .prom "
+                "(e.g. /var/lib/node_exporter/textfile/ilert_statuspage_sync.prom)",
+            )
+        return textfile
 
     def listen(self, value: str) -> tuple[str, int]:
         example = 'e.g. "127.0.0.1:9464" or "[::1]:9464"'
@@ -637,6 +772,11 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _filters(policy: PublishPolicy) -> bool:
+    """Whether an action publishes only some alerts of its sources."""
+    return policy.min_priority != "LOW" or policy.include is not None or policy.exclude is not None
 
 
 def _join(prefix: str, key: str) -> str:

@@ -38,6 +38,7 @@ from ilert_statuspage_sync.errors import (
     StoreError,
 )
 from ilert_statuspage_sync.leader import Leadership
+from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.metrics import Metrics
 from ilert_statuspage_sync.notify import Notifier
 from ilert_statuspage_sync.runner import PassReport, Syncer
@@ -264,7 +265,12 @@ class Daemon:
             fresh = load_config(Path(path))
             fresh = replace(fresh, database_url=check_database_url(fresh.database_url))
         except ConfigError as error:
-            log.error("config_reload_failed", error=str(error), kept="the running config")
+            log.error(
+                "config_reload_failed",
+                error=str(error),
+                errors=[scrub(line) for line in error.lines],  # every mistake, one item each
+                kept="the running config",
+            )
             return
         if fresh.database_url != self.config.database_url:
             log.warning(

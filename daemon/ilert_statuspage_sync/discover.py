@@ -35,7 +35,7 @@ from ilert_statuspage_sync.inventory import (
     render_json,
     render_tables,
 )
-from ilert_statuspage_sync.logs import configure_logging, scrub
+from ilert_statuspage_sync.logs import configure_logging, say
 from ilert_statuspage_sync.starter_config import starter_config
 from ilert_statuspage_sync.wiring import Services, build_services
 
@@ -90,7 +90,7 @@ def run_discover(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         inventory = read_inventory(config, services)
     except DiscoverError as error:
-        err.write(f"error: {scrub(str(error))}\n")
+        say("error", "command_failed", str(error), err, exit_code=EXIT_FAILED)
         return EXIT_FAILED
     finally:
         services.close()
@@ -99,9 +99,12 @@ def run_discover(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         text = starter_config(config, inventory, os.environ.get("CREDENTIALS_DIRECTORY"))
         _create(args.write, text)
         examples = len({page.id for page in inventory.pages})
-        err.write(
+        say(
+            "info",
+            "starter_config_written",
             f"wrote {args.write}: every key with its default and {examples} commented "
-            "[[incident_actions]] example(s); uncomment one, then run `check`\n"
+            "[[incident_actions]] example(s); uncomment one, then run `check`",
+            err,
         )
     return EXIT_OK
 

@@ -8,6 +8,7 @@
         TransientApiError    timeout, connection, DNS, 429/420, 5xx: try again later
           StopRequestedError not sent: the process is stopping (SIGTERM)
         PermanentApiError    other 4xx: record against the item, back off
+      UsageError             a command cannot do what was asked (trigger a missing alert): exit 2
       PayloadError           a vendor answered with a body we cannot read
       StoreError             the state database refused (lock, wrong schema): exit 2
         DatabaseFailureError  it failed at run time (locked, read-only, full, corrupt,
@@ -29,7 +30,15 @@ class SyncError(Exception):
 
 
 class ConfigError(SyncError):
-    """The config is unusable; the message names the file and the key."""
+    """The config is unusable; the message names the file and the key.
+
+    A file with several mistakes raises one ``ConfigError`` holding each as a
+    line (``lines``): the CLI prints every one, so a user fixes them in one go.
+    """
+
+    def __init__(self, message: str, *more: str) -> None:
+        self.lines: tuple[str, ...] = (message, *more)
+        super().__init__("; ".join(self.lines))
 
 
 class ApiError(SyncError):
@@ -71,6 +80,10 @@ class StopRequestedError(TransientApiError):
 
 class PermanentApiError(ApiError):
     """The vendor refused this request; repeating it unchanged will not help."""
+
+
+class UsageError(SyncError):
+    """A command cannot do what was asked as asked (e.g. trigger a missing alert): exit 2."""
 
 
 class PayloadError(SyncError):

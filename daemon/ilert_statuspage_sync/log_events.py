@@ -160,6 +160,11 @@ EVENTS: dict[str, Event] = {
         "the pass is not ok",
         "401/403: the iLert key; see Troubleshooting",
     ),
+    "http_request": Event(
+        "debug",
+        "one vendor request: `service`, `method`, `path` (no query), `status` (null: no "
+        "answer), `duration_s`, `budget_wait_s`; never a header or a key",
+    ),
     "ilert_listing_stalled": Event(
         "error",
         "iLert served a full page with nothing new (a loop): the pass syncs what it read, "
@@ -182,7 +187,11 @@ EVENTS: dict[str, Event] = {
     ),
     "alert_read_failed": Event(
         "warning",
-        "reading one alert by id failed (e.g. a triggered alert iLert does not know)",
+        "iLert will not give a tracked alert to its action (404, or another source's alert): "
+        "a trigger not yet published backs off (`failures`, `next_attempt_at`); a published "
+        "one is logged once per reason and keeps its incident",
+        "`status` shows the reason; `untrigger ACTION ID` ends a mistaken trigger; resolve "
+        "the incident by hand if the alert was deleted in iLert",
     ),
     "alert_sync_failed": Event(
         "warning",

@@ -10,14 +10,16 @@ that echoes the key is cut at 500 characters, which can leave a prefix).
 
 from __future__ import annotations
 
+import json as jsonlib
 import logging
 import sys
 from collections.abc import Iterable, MutableMapping
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import structlog
 
-__all__ = ["configure_logging", "redact", "register_secrets"]
+__all__ = ["configure_logging", "redact", "register_secrets", "say"]
 
 _SECRET_KEYS = ("authorization", "api_key", "apikey", "token", "password", "secret")
 _secrets: set[str] = set()
@@ -72,6 +74,48 @@ def redact(
     return event_dict
 
 
+def say(
+    level: str,
+    event: str,
+    message: str,
+    stream: TextIO | None = None,
+    **fields: Any,
+) -> None:
+    """One line for a person on stderr: ``error: ...`` on a terminal, else a JSON log line.
+
+    ``info`` lines have no prefix on a terminal.
+
+    Errors, usage errors and warnings of the CLI go through here, so a
+    journal read with ``journalctl -o cat | jq .`` holds only JSON: the line
+    has the log's own keys (``timestamp``, ``level``, ``event``) and
+    ``message``. The message is scrubbed of keys like every log line.
+    """
+    stream = stream or sys.stderr
+    if stream is None:  # started with stderr closed (2>&-): nowhere to say it
+        return
+    text = scrub(message)
+    if _is_terminal(stream):
+        stream.write(f"{text}\n" if level == "info" else f"{level}: {text}\n")
+    else:
+        # The key order of the log's own lines: fields, then event, level, timestamp.
+        line = {
+            "message": text,
+            **{k: scrub(v) if isinstance(v, str) else v for k, v in fields.items()},
+            "event": event,
+            "level": level,
+            "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        }
+        stream.write(jsonlib.dumps(line) + "\n")
+    stream.flush()
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or odd stream: the safe choice is JSON
+        return False
+
+
 def configure_logging(
     level: str = "info", stream: TextIO | None = None, *, json: bool | None = None
 ) -> None:
@@ -111,5 +155,6 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    logging.captureWarnings(True)  # a library's warning becomes a log line, JSON like the rest
     for noisy in ("urllib3", "alembic", "sqlalchemy"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from ilert_statuspage_sync.core.policy import (
     COMMENT_MODES,
@@ -25,6 +25,8 @@ from ilert_statuspage_sync.core.templates import TEMPLATE_KEYS, Templates, compi
 from ilert_statuspage_sync.errors import ConfigError
 
 __all__ = ["MAX_DELAY_SECONDS", "PUBLISH_KEYS", "parse_publish_policy"]
+
+T = TypeVar("T")
 
 # A week: longer than any flap worth guarding against, and far inside datetime's range.
 MAX_DELAY_SECONDS = 7 * 24 * 3600
@@ -46,20 +48,36 @@ PUBLISH_KEYS = frozenset(
 
 
 def parse_publish_policy(table: Mapping[str, Any], prefix: str, origin: str) -> PublishPolicy:
-    """The policy of one ``[[incident_actions]]`` table; absent keys keep today's behaviour."""
+    """The policy of one ``[[incident_actions]]`` table; absent keys keep today's behaviour.
+
+    Every key is checked; one ``ConfigError`` carries a line per mistaken key.
+    """
     reader = _PolicyReader(table, prefix, origin)
-    return PublishPolicy(
-        min_priority=reader.choice("min_priority", PRIORITIES, "LOW"),
-        include=reader.regex("include"),
-        exclude=reader.regex("exclude"),
-        publish_after=reader.seconds("publish_after"),
-        notify=reader.notify(),
-        comments=reader.choice("comments", COMMENT_MODES, "all"),
-        comment_marker=reader.marker(),
-        redact=reader.redact(),
-        status_overrides=reader.statuses(),
-        templates=reader.templates(),
+    default = PublishPolicy()
+    errors: list[str] = []
+
+    def take(fallback: T, check: Callable[..., T], *args: Any) -> T:
+        try:
+            return check(*args)
+        except ConfigError as error:
+            errors.extend(error.lines)
+            return fallback
+
+    policy = PublishPolicy(
+        min_priority=take(default.min_priority, reader.choice, "min_priority", PRIORITIES, "LOW"),
+        include=take(None, reader.regex, "include"),
+        exclude=take(None, reader.regex, "exclude"),
+        publish_after=take(0.0, reader.seconds, "publish_after"),
+        notify=take(default.notify, reader.notify),
+        comments=take(default.comments, reader.choice, "comments", COMMENT_MODES, "all"),
+        comment_marker=take(default.comment_marker, reader.marker),
+        redact=take((), reader.redact),
+        status_overrides=take((), reader.statuses),
+        templates=take(default.templates, reader.templates),
     )
+    if errors:
+        raise ConfigError(*errors)
+    return policy
 
 
 class _PolicyReader:

@@ -189,6 +189,7 @@ class Syncer:
         self.connector_health = {name: ServiceHealth(f"statuspage:{name}") for name in statuspage}
         self._entries: dict[int, list[LogEntry]] = {}
         self._by_id: dict[int, Alert | None] = {}
+        self._read_errors: dict[int, Exception] = {}
         self._ilert_calls = 0
         # Names of services found down in this pass: their remaining work waits for the next.
         self._down: set[str] = set()
@@ -216,6 +217,7 @@ class Syncer:
         now = self.clock()
         report = PassReport(started_at=now)
         self._entries, self._by_id, self._ilert_calls, self._down = {}, {}, 0, set()
+        self._read_errors = {}
         self.components.begin_pass()
         with self.sessions() as session:
             try:
@@ -561,7 +563,52 @@ class Syncer:
             # A triggered id may belong to a source this action does not cover.
             if found is not None and found.source_id in action.alert_sources:
                 chosen[alert_id] = found
+            elif self._unreadable(action, link, found, now):
+                report.failed_items += 1
         return chosen
+
+    def _unreadable(
+        self, action: IncidentAction, link: Link, found: Alert | None, now: datetime
+    ) -> bool:
+        """A tracked id iLert will not give this action (404, or another source's alert).
+
+        A manual trigger nothing was published for yet is a failing item: it is
+        asked again after a doubling delay (at most an hour), ``status`` shows
+        why, and ``untrigger`` ends it. A link whose incident is on the page (or
+        any automatic one) has no such way out, so it does not fail the passes
+        for good: it is read each pass as before, but ``alert_read_failed`` is
+        logged once per new reason (kept in ``last_error``, which ``status``
+        shows). True when the item failed (not when iLert was merely down).
+        """
+        error = self._read_errors.get(link.alert_id)
+        if found is not None:
+            message = (
+                f"alert {link.alert_id} belongs to alert source {found.source_id}, "
+                f"not one of {action.name}'s alert_sources"
+            )
+        elif error is not None:
+            message = describe_error(error)
+        else:
+            return False  # iLert is down this pass: no one's fault, no back-off
+        where = {"alert_id": link.alert_id, "incident_action": action.name}
+        if not action.manual or link.statuspage_incident_id is not None:
+            message = clean_text(message)[:ERROR_LENGTH]
+            if link.last_error != message:
+                log.warning("alert_read_failed", **where, error=message, repeats="not logged")
+                link.last_error = message
+            return False
+        message += f"; `untrigger {action.name} {link.alert_id}` cancels the trigger"
+        link.failures += 1
+        link.last_error = clean_text(message)[:ERROR_LENGTH]
+        link.next_attempt_at = now + retry_delay(link.failures, self.config.poll_interval)
+        log.warning(
+            "alert_read_failed",
+            **where,
+            failures=link.failures,
+            next_attempt_at=link.next_attempt_at.isoformat(),
+            error=link.last_error,
+        )
+        return True
 
     def _waiting(self, link: Link, now: datetime) -> bool:
         """Whether a failed item still waits; a delay stored before a clock jump is clamped."""
@@ -581,7 +628,7 @@ class Syncer:
         except TransientApiError as error:
             self._mark_down(self.ilert_health, error, now)
         except (ApiError, PayloadError) as error:
-            log.warning("alert_read_failed", alert_id=alert_id, error=scrub(str(error)))
+            self._read_errors[alert_id] = error  # logged and backed off per link (_unreadable)
         return self._by_id[alert_id]
 
     def _timeline_checks(self, work: list[_Work], now: datetime) -> list[int]:

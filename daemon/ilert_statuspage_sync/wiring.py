@@ -50,6 +50,9 @@ def build_services(
     rate_window: float = 60.0,
 ) -> Services:
     """One client per API key; clients sharing a key share its rate budget."""
+    if not config.keys_loaded:
+        # A command that calls no vendor loaded the config without its keys.
+        raise RuntimeError("build_services needs a config loaded with keys=True")
     register_secrets(
         [config.ilert.api_key.reveal(), *(c.api_key.reveal() for c in config.connectors.values())]
     )

@@ -16,6 +16,38 @@ from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE
 
 ILERT_KEY, SP_KEY = "proc-ilert-key-7a1c", "proc-sp-key-2e9f"
 
+# The events of the CLI's own lines for a person (logs.say): JSON when stderr is a pipe.
+SAID_EVENTS = frozenset(
+    {
+        "config_error",
+        "usage_error",
+        "command_failed",
+        "internal_error",
+        "interrupted",
+        "trigger_unchecked",
+        "starter_config_written",
+    }
+)
+
+
+def said(stderr: str) -> str:
+    """``stderr`` as a terminal shows it: each CLI line (JSON on a pipe) as ``level: message``.
+
+    Every other line (log lines, anything plain) is kept as it is.
+    """
+    out = []
+    for raw in stderr.splitlines():
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            line = None
+        if isinstance(line, dict) and line.get("event") in SAID_EVENTS and "message" in line:
+            level = "" if line["level"] == "info" else f"{line['level']}: "
+            out.append(f"{level}{line['message']}")
+        else:
+            out.append(raw)
+    return "\n".join(out) + ("\n" if out else "")
+
 
 def write_config(
     folder: Path,

@@ -25,6 +25,7 @@ import pytest
 from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.store.database import head_revision
+from tests.integration.proc import said
 
 CANARY_ILERT_KEY = "canary-ilert-3f9c1e"
 CANARY_STATUSPAGE_KEY = "canary-sp-9a7d2b"
@@ -36,16 +37,19 @@ DEMO_TIMEOUT = 120.0
 RUN_DEADLINE = 30.0
 SLOW_POLL = 60  # seconds: a refused item waits one interval, far longer than a test
 HISTORY_KEYS = {
-    "at",
+    "timestamp",
+    "level",
+    "event",
     "alert_id",
     "incident_action",
     "page_id",
     "statuspage_incident_id",
-    "event",
+    "ilert_event",
     "outcome",
     "from_status",
     "to_status",
     "reason",
+    "dry_run",
     "published_name",
     "published_body",
 }
@@ -59,6 +63,11 @@ class Result:
     code: int
     stdout: str
     stderr: str
+
+    @property
+    def said(self) -> str:
+        """stderr as a terminal would show it (the CLI's JSON lines as ``error: ...``)."""
+        return said(self.stderr)
 
     @property
     def output(self) -> str:
@@ -375,7 +384,7 @@ def test_sync_exits_1_on_a_refused_item_and_status_shows_why(
 
     history = activated.run("history", "--json", "--alert", str(alert_id))
     rows = _json_lines(history.stdout)
-    assert [(r["event"], r["outcome"]) for r in rows] == [("created", "failed")]
+    assert [(r["ilert_event"], r["outcome"]) for r in rows] == [("created", "failed")]
     assert "Name is invalid" in rows[0]["reason"]
 
     # A refused create stays a failure: the next pass, before the retry delay, does not
@@ -456,9 +465,13 @@ def test_status_and_history_show_the_mirrored_alert(
     assert row["incident_action"] == "public-api"
     assert row["page_id"] == AUTO_PAGE
     assert row["statuspage_incident_id"] == incident_id
-    assert (row["event"], row["outcome"]) == ("created", "created")
+    assert (row["event"], row["ilert_event"], row["outcome"]) == (
+        "transition",
+        "created",
+        "created",
+    )
     assert (row["from_status"], row["to_status"]) == (None, "identified")
-    assert row["at"].endswith("+00:00")
+    assert row["timestamp"].endswith("Z") and row["dry_run"] is False
 
 
 @pytest.mark.slow
@@ -545,7 +558,7 @@ def test_trigger_refuses_an_automatic_action(activated: Cli, ilert: IlertSimulat
     result = activated.run("trigger", "public-api", str(alert_id))
     assert result.code == 2, result.describe()
     assert result.stdout == ""
-    assert result.stderr.strip() == (
+    assert result.said.strip() == (
         "error: incident action 'public-api' has trigger_mode = \"automatic\"; "
         'trigger only applies to actions with trigger_mode = "manual"'
     )
@@ -556,7 +569,7 @@ def test_trigger_names_the_configured_actions_for_an_unknown_one(cli: Cli) -> No
     """``trigger`` with an unknown action name exits 2 and lists the configured actions."""
     result = cli.run("trigger", "status-page", "7")
     assert result.code == 2, result.describe()
-    assert result.stderr.strip() == (
+    assert result.said.strip() == (
         "error: no incident action named 'status-page' (configured: public-api, manual-review)"
     )
 
@@ -565,10 +578,14 @@ def test_trigger_names_the_configured_actions_for_an_unknown_one(cli: Cli) -> No
 def test_trigger_does_not_mirror_an_alert_from_another_source(
     activated: Cli, ilert: IlertSimulator, statuspage: StatuspageSimulator
 ) -> None:
-    """A manual action only mirrors alerts of its own alert sources, even when triggered."""
+    """A manual action only mirrors alerts of its own alert sources: trigger refuses one."""
     foreign_id = ilert.create_alert(AUTO_SOURCE, "Internal only: DB failover drill")
     trigger = activated.run("trigger", "manual-review", str(foreign_id))
-    assert trigger.code == 0, trigger.describe()
+    assert trigger.code == 2, trigger.describe()
+    assert trigger.said.strip() == (
+        f"error: alert {foreign_id} belongs to alert source {AUTO_SOURCE}, which incident action "
+        f"'manual-review' does not mirror (its alert_sources: {MANUAL_SOURCE})"
+    )
     synced = activated.run("sync")
     assert synced.code == 0, synced.describe()
     # public-api mirrors it, as configured; manual-review covers only MANUAL_SOURCE.
@@ -631,7 +648,7 @@ def test_missing_config_file_exits_2(cli: Cli) -> None:
     result = cli.run("status", config=missing)
     assert result.code == 2, result.describe()
     assert result.stdout == ""
-    assert result.stderr.strip() == f"error: {missing}: config file not found (pass --config PATH)"
+    assert result.said.strip() == f"error: {missing}: config file not found (pass --config PATH)"
 
 
 @pytest.mark.slow
@@ -640,7 +657,7 @@ def test_unknown_config_key_exits_2_naming_it(cli: Cli) -> None:
     cli.write_config("pol_interval = 30\n" + cli.config_text())
     result = cli.run("sync")
     assert result.code == 2, result.describe()
-    assert result.stderr.startswith(
+    assert result.said.startswith(
         f"error: {cli.config_path}: pol_interval: unknown key (did you mean 'poll_interval'?)"
     ), result.describe()
     assert "Traceback" not in result.stderr
@@ -653,7 +670,7 @@ def test_unknown_key_inside_a_table_exits_2_with_its_dotted_name(cli: Cli) -> No
     cli.write_config(text)
     result = cli.run("status")
     assert result.code == 2, result.describe()
-    assert f"{cli.config_path}: connectors.main.api_token: unknown key" in result.stderr
+    assert f"{cli.config_path}: connectors.main.api_token: unknown key" in result.said
 
 
 @pytest.mark.slow
@@ -663,7 +680,7 @@ def test_missing_key_file_exits_2_naming_the_path(cli: Cli) -> None:
     cli.write_config(statuspage_key_file=missing)
     result = cli.run("sync")
     assert result.code == 2, result.describe()
-    assert result.stderr.strip() == (
+    assert result.said.strip() == (
         f"error: {cli.config_path}: connectors.main.api_key_file: "
         f"cannot read key file {missing}: No such file or directory"
     )
@@ -676,7 +693,7 @@ def test_unknown_connector_exits_2_naming_the_defined_ones(cli: Cli) -> None:
     result = cli.run("check")
     assert result.code == 2, result.describe()
     assert result.stdout == ""
-    assert result.stderr.strip() == (
+    assert result.said.strip() == (
         f"error: {cli.config_path}: incident_actions[0].connector: "
         "unknown connector 'backup' (defined: main)"
     )

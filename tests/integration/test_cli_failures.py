@@ -48,14 +48,23 @@ def _is_json(line: str) -> bool:
 
 
 def _one_line(result: subprocess.CompletedProcess[str], code: int) -> str:
-    """The single plain ``error:`` line of a failed command (log lines are JSON)."""
+    """The single ``error:`` line of a failed command, as a terminal shows it.
+
+    On a pipe every stderr line is JSON, the error too (an ``exit_code`` field).
+    """
     dump = f"exit {result.returncode}\n--stdout--\n{result.stdout}\n--stderr--\n{result.stderr}"
     assert result.returncode == code, dump
     assert "Traceback" not in result.stdout + result.stderr, dump
     plain = [line for line in result.stderr.splitlines() if line.strip() and not _is_json(line)]
-    assert len(plain) == 1, dump
-    assert plain[0].startswith("error: "), dump
-    return plain[0]
+    assert plain == [], dump
+    errors = [
+        json.loads(line)
+        for line in result.stderr.splitlines()
+        if _is_json(line) and "exit_code" in json.loads(line)
+    ]
+    assert len(errors) == 1, dump
+    assert errors[0]["level"] == "error" and errors[0]["exit_code"] == code, dump
+    return f"error: {errors[0]['message']}"
 
 
 @pytest.fixture(name="postgres_url")

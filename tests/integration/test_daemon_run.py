@@ -95,6 +95,7 @@ def test_sighup_reloads_config_without_dropping_state(daemon: Daemon, config: Pa
     assert failure
     line = next(e for e in daemon.lines() if e.get("event") == "config_reload_failed")
     assert "surprise" in line["error"]
+    assert [error.split(": ")[1] for error in line["errors"]] == ["incident_actions[0].surprise"]
     ilert.resolve(alert_id)
     wait_until(
         lambda: [i["status"] for i in statuspage.incidents(AUTO_PAGE)] == ["resolved"],

@@ -19,7 +19,7 @@ from ilert_statuspage_sync.store.database import (
     revisions,
     upgrade,
 )
-from tests.integration.proc import write_config
+from tests.integration.proc import said, write_config
 
 TIMEOUT = 60.0
 
@@ -69,7 +69,7 @@ def test_db_downgrade_command_lines(tmp_path: Path) -> None:
     )
     missing = _cli(config, "db", "downgrade", revisions()[0])
     assert missing.returncode == 1
-    assert missing.stderr.startswith("error: no database at")
+    assert said(missing.stderr).startswith("error: no database at")
     assert not (tmp_path / "s.db").exists()
     assert _cli(config, "db", "upgrade").returncode == 0
     head, previous = head_revision(), revisions()[-2]
@@ -81,7 +81,7 @@ def test_db_downgrade_command_lines(tmp_path: Path) -> None:
     assert f"this version needs {head}" in status.stderr
     unknown = _cli(config, "db", "downgrade", "9999")
     assert unknown.returncode == 2
-    assert unknown.stderr.strip().splitlines() == [
+    assert said(unknown.stderr).strip().splitlines() == [
         f"error: db downgrade: unknown revision '9999'; this version knows {', '.join(revisions())}"
     ]
     bare = _cli(config, "db", "downgrade")
@@ -110,7 +110,7 @@ def test_a_database_from_a_newer_release_is_one_line_everywhere(tmp_path: Path) 
     for args in (("status",), ("db", "upgrade"), ("db", "downgrade", revisions()[0])):
         result = _cli(config, *args)
         assert result.returncode == 1, (args, result.stderr)
-        assert result.stderr.strip().splitlines() == [f"error: {line}"], args
+        assert said(result.stderr).strip().splitlines() == [f"error: {line}"], args
     check = _cli(config, "check", "--offline")
     assert check.returncode == 1
     assert f"FAIL {line}" in check.stdout

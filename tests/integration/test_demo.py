@@ -25,6 +25,7 @@ import pytest
 
 from ilert_statuspage_sync.cli import main
 from ilert_statuspage_sync.demo import SCENES, Scene, run_demo
+from tests.integration.proc import said
 
 DEMO_TIMEOUT = 120.0
 COMMAND_TIMEOUT = 60.0
@@ -249,7 +250,7 @@ def test_demo_keep_ctrl_c_exits_130_and_a_foreign_config_is_never_overwritten(
     refused = _run(_demo("--keep", str(foreign)))
     assert refused.returncode == 2
     assert refused.stdout == ""
-    assert refused.stderr.strip().splitlines() == [
+    assert said(refused.stderr).strip().splitlines() == [
         f"error: demo --keep {foreign}: {foreign / 'config.toml'} exists and was not written "
         "by the demo; pick a new or empty folder"
     ]

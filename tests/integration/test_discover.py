@@ -34,6 +34,7 @@ from ilert_statuspage_sync.demo import STATUSPAGE_KEY as DEMO_STATUSPAGE_KEY
 from ilert_statuspage_sync.discover import read_inventory
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.wiring import build_services
+from tests.integration.proc import said
 
 ILERT_VAR, SP_VAR = "DISCOVER_ILERT_KEY", "DISCOVER_SP_KEY"
 ILERT_KEY, SP_KEY = "canary-ilert-d15c0", "canary-sp-d15c0"
@@ -69,7 +70,8 @@ def _cli(folder: Path, *args: str, env: dict[str, str] | None = None) -> Result:
         env=env or _env(),
         check=False,
     )
-    result = Result(completed.returncode, completed.stdout, completed.stderr)
+    # The CLI's own lines are JSON on a pipe; these tests read them as a terminal shows them.
+    result = Result(completed.returncode, completed.stdout, said(completed.stderr))
     for key in (ILERT_KEY, SP_KEY, WRONG_KEY):
         assert key not in completed.stdout + completed.stderr, result.describe()
     assert "Traceback" not in completed.stderr, result.describe()

@@ -12,7 +12,7 @@ import pytest
 
 from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from tests.integration.proc import Daemon
+from tests.integration.proc import Daemon, said
 
 pytestmark = pytest.mark.slow
 
@@ -105,7 +105,7 @@ def test_a_misplaced_key_is_a_config_error_that_never_shows_it(
     config = _config(tmp_path, canary_sims, **sources)
     result = _cli(config, command)
     assert result.returncode == 2, result.stderr
-    assert result.stderr.startswith("error: ") and dotted in result.stderr, result.stderr
+    assert said(result.stderr).startswith("error: ") and dotted in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     _assert_no_key(result.stdout, result.stderr, _database_bytes(tmp_path))
 

@@ -22,7 +22,7 @@ from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE, MANU
 from ilert_statuspage_sync.publish_config import parse_publish_policy
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from tests.conftest import Harness
-from tests.integration.proc import write_config
+from tests.integration.proc import said, write_config
 
 
 def publishing(
@@ -440,7 +440,7 @@ def test_template_error_at_load_names_file_key_and_line(tmp_path, sims):
     )
     result = _cli(config, "sync")
     assert result.returncode == 2, result.stderr
-    assert result.stderr.strip() == (
+    assert said(result.stderr).strip() == (
         f"error: {config}: incident_actions[0].templates.created: template line 2: "
         "unknown variable 'alert.detials' (alert offers: details, id, priority, report_time, "
         "source, status, summary, url)"

@@ -24,7 +24,7 @@ from ilert_statuspage_sync.store.database import (
     upgrade,
 )
 from ilert_statuspage_sync.store.tables import ActionState, Link, Transition
-from tests.integration.proc import Daemon, wait_until, write_config
+from tests.integration.proc import Daemon, said, wait_until, write_config
 
 SIDE_FILES = ("-wal", "-shm")
 
@@ -127,7 +127,7 @@ def test_run_stops_when_its_database_is_deleted_and_a_restart_rebuilds(
     log = daemon.log_path.read_text()
     assert code == 1, log
     assert "database_replaced" in daemon.events()
-    assert f"error: the state database {database} was deleted" in log
+    assert f"error: the state database {database} was deleted" in said(log)
     assert _digest(kept) == before
     assert _one_incident(statuspage)["status"] == "identified"
 

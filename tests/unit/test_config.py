@@ -448,17 +448,25 @@ class TestKeySources:
         assert "found api_key_env and api_key" in message
 
     @pytest.mark.parametrize(
-        "environ",
-        [{}, {"ILERT_API_KEY": ""}, {"ILERT_API_KEY": "   "}],
-        ids=["absent", "empty", "blank"],
+        ("environ", "what"),
+        [({}, "is not set"), ({"ILERT_API_KEY": ""}, "is set but empty")],
+        ids=["absent", "empty"],
     )
-    def test_unset_key_variable_is_named(self, data, environ):
-        """An api_key_env naming an unset or blank variable reports the variable's name."""
+    def test_unset_key_variable_is_named(self, data, environ, what):
+        """An api_key_env naming an unset variable says "not set", an empty one "empty"."""
         environ = {**environ, "STATUSPAGE_API_KEY": STATUSPAGE_CANARY}
         message = _error(data, environ)
 
-        assert (
-            message == f"{ORIGIN}: ilert.api_key_env: environment variable ILERT_API_KEY is not set"
+        assert message == (
+            f"{ORIGIN}: ilert.api_key_env: environment variable ILERT_API_KEY {what}"
+        )
+
+    def test_blank_key_variable_is_reported_as_empty(self, data):
+        """A variable holding only spaces is set, but empty of a key."""
+        environ = {"ILERT_API_KEY": "   ", "STATUSPAGE_API_KEY": STATUSPAGE_CANARY}
+
+        assert _error(data, environ) == (
+            f"{ORIGIN}: ilert.api_key_env: environment variable ILERT_API_KEY is set but empty"
         )
 
     def test_unset_key_variable_message_shows_no_other_value(self, data):
@@ -539,7 +547,10 @@ class TestKeySources:
 
         message = _error(data, environ)
 
-        expected = f"ilert.api_key_file: cannot read key file (name not shown) in {tmp_path}:"
+        expected = (
+            f"ilert.api_key_file: cannot read key file (name not shown) in {tmp_path} "
+            "(a relative name is read from $CREDENTIALS_DIRECTORY):"
+        )
         assert expected in message
         assert "ilert-key" not in message
 
@@ -947,3 +958,171 @@ class TestMetricsSection:
         message = _error(_with(data, ("metrics",), "127.0.0.1:9464"))
 
         assert message == f"{ORIGIN}: metrics: must be a table, got a string"
+
+
+class TestEveryMistakeAtOnce:
+    """A config with several mistakes reports each, one line apiece, in one ConfigError."""
+
+    def test_an_empty_file_names_both_missing_tables(self):
+        """An empty document lacks [ilert] and [connectors]: two lines, not one."""
+        with pytest.raises(ConfigError) as caught:
+            parse_config({}, ENV, origin=ORIGIN)
+
+        assert caught.value.lines == (
+            f"{ORIGIN}: ilert: missing table",
+            f"{ORIGIN}: connectors: missing table",
+        )
+
+    def test_mistakes_in_every_section_are_all_reported(self, data):
+        """An unknown top key, a bad interval, a bad URL, a bad action field: four lines."""
+        data = _with(data, ("pol_interval",), 30)
+        data = _with(data, ("poll_interval",), 1)
+        data = _with(data, ("connectors", "main", "api_url"), "ftp://x")
+        data = _with(data, ("incident_actions", 0, "page_id"), "a/b")
+
+        with pytest.raises(ConfigError) as caught:
+            parse_config(data, ENV, origin=ORIGIN)
+
+        keys = [line.split(": ")[1] for line in caught.value.lines]
+        assert keys == [
+            "pol_interval",
+            "connectors.main.api_url",
+            "incident_actions[0].page_id",
+            "poll_interval",
+        ]
+        assert all(line.startswith(f"{ORIGIN}: ") for line in caught.value.lines)
+        assert "\n" not in str(caught.value)
+
+    def test_an_action_naming_a_broken_connector_is_not_also_unknown(self, data):
+        """A connector with a bad key source is one mistake; its action does not add another."""
+        data = _with(data, ("connectors", "main", "api_key_env"), "MISSING_VAR")
+
+        with pytest.raises(ConfigError) as caught:
+            parse_config(data, ENV, origin=ORIGIN)
+
+        assert caught.value.lines == (
+            f"{ORIGIN}: connectors.main.api_key_env: environment variable MISSING_VAR is not set",
+        )
+
+
+class TestKeylessLoading:
+    """Commands that call no vendor load the config without reading any key."""
+
+    def test_keys_false_reads_no_variable_and_no_file(self, data, tmp_path):
+        """Unset variables and missing key files are no error with keys=False; keys are unread."""
+        data = _with(data, ("connectors", "main"), {"api_key_file": "missing.key"})
+
+        config = parse_config(data, {}, origin=ORIGIN, base_dir=tmp_path, keys=False)
+
+        assert config.keys_loaded is False
+        assert config.ilert.api_key.reveal() == ""
+        assert config.ilert.key_origin == "env ILERT_API_KEY (not read)"
+        assert config.connectors["main"].key_origin == (
+            f"file (name not shown) in {tmp_path} (not read)"
+        )
+
+    def test_keys_false_still_checks_the_key_settings_shape(self, data):
+        """Two key sources in one table stay a mistake without reading either."""
+        data = _with(data, ("ilert", "api_key_file"), "ilert.key")
+
+        with pytest.raises(ConfigError, match="set exactly one of"):
+            parse_config(data, {}, origin=ORIGIN, keys=False)
+
+    def test_no_client_is_built_from_a_keyless_config(self, data):
+        """build_services refuses a config whose keys were never read."""
+        from ilert_statuspage_sync.wiring import build_services
+
+        config = parse_config(data, {}, origin=ORIGIN, keys=False)
+
+        with pytest.raises(RuntimeError, match="keys=True"):
+            build_services(config)
+
+
+class TestDuplicateActions:
+    """Two actions mirroring one source onto one page would publish every alert twice."""
+
+    def _two(self, data: dict[str, Any], **second: Any) -> dict[str, Any]:
+        action = {**data["incident_actions"][0], "name": "checkout-2", **second}
+        return _with(data, ("incident_actions",), [data["incident_actions"][0], action])
+
+    def test_same_source_and_page_is_one_line_naming_both(self, data):
+        """The error names both actions, the shared source and the page."""
+        with pytest.raises(ConfigError) as caught:
+            parse_config(self._two(data, alert_sources=[7, 101]), ENV, origin=ORIGIN)
+
+        assert caught.value.lines == (
+            f"{ORIGIN}: incident_actions[1] 'checkout-2' and incident_actions[0] 'checkout' "
+            "both mirror alert source 101 onto page kctbh9vrtdwd, so every alert would be "
+            "published twice; give each source on a page to one action",
+        )
+
+    def test_other_page_or_other_sources_are_fine(self, data):
+        """Same sources on another page, or other sources on the same page: accepted."""
+        parse_config(self._two(data, page_id="otherpage"), ENV, origin=ORIGIN)
+        parse_config(self._two(data, alert_sources=[102]), ENV, origin=ORIGIN)
+
+    def test_both_filtered_is_a_warning(self, data):
+        """When both actions filter, they may split the alerts: a warning, not an error."""
+        data = _with(data, ("incident_actions", 0, "min_priority"), "HIGH")
+        config = parse_config(self._two(data, exclude="maintenance"), ENV, origin=ORIGIN)
+
+        assert any("both mirror alert source 101" in w for w in config.warnings)
+
+
+def test_missing_relative_key_file_names_the_config_folder(data, tmp_path):
+    """A relative key file name is looked up beside the config file, and the error says so."""
+    (tmp_path / "config.toml").write_text(
+        MINIMAL_TOML.replace('api_key_env = "ILERT_API_KEY"', 'api_key_file = "ilert.key"')
+    )
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "config.toml", ENV)
+
+    assert str(caught.value) == (
+        f"{tmp_path / 'config.toml'}: ilert.api_key_file: cannot read key file (name not shown) "
+        f"in {tmp_path} (a relative name is read from the config file's folder): "
+        "No such file or directory"
+    )
+
+
+def test_both_metrics_mistakes_are_reported(data):
+    """A bad textfile and a bad listen address in [metrics]: two lines."""
+    data = _with(data, ("metrics",), {"textfile": "relative.prom", "listen": "0.0.0.0:9464"})
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, ENV, origin=ORIGIN)
+
+    assert [line.split(": ")[1] for line in caught.value.lines] == [
+        "metrics.textfile",
+        "metrics.listen",
+    ]
+
+
+def test_every_publish_mistake_of_an_action_is_reported(data):
+    """A bad min_priority, a bad regex and a bad status override: three lines."""
+    data = _with(data, ("incident_actions", 0, "min_priority"), "URGENT")
+    data = _with(data, ("incident_actions", 0, "include"), "(")
+    data = _with(data, ("incident_actions", 0, "statuses"), {"accepted": "done"})
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, ENV, origin=ORIGIN)
+
+    assert [line.split(": ")[1] for line in caught.value.lines] == [
+        "incident_actions[0].min_priority",
+        "incident_actions[0].include",
+        "incident_actions[0].statuses.accepted",
+    ]
+
+
+def test_an_unsupported_database_is_reported_with_the_other_mistakes(data):
+    """mysql:// is one more line among the others, naming the file and the supported ones."""
+    data = _with(data, ("database_url",), "mysql://user:pw@db/state")
+    data = _with(data, ("lifecycle",), "fast")
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, ENV, origin=ORIGIN)
+
+    first, second = caught.value.lines
+    assert first.startswith(f"{ORIGIN}: database_url: mysql is not supported; use sqlite")
+    assert "pw" not in first
+    assert second.startswith(f"{ORIGIN}: lifecycle: 'fast' is not one of")

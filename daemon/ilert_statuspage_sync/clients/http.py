@@ -14,7 +14,10 @@ Every vendor call goes through ``HttpService.request``:
   ``Retry-After``; writes are never re-sent here, because a lost answer does not
   mean the write did not happen (the runner reconciles first);
 - failures become ``TransientApiError`` / ``PermanentApiError`` /
-  ``PayloadError`` with the vendor's own message, never with the key.
+  ``PayloadError`` with the vendor's own message, never with the key;
+- with ``log_level = "debug"`` each request is one ``http_request`` line:
+  service, method, path (never the query or a header), status, duration and
+  the wait for the rate budget.
 """
 
 from __future__ import annotations
@@ -332,7 +335,8 @@ class HttpService:
         ``before_send`` runs once the budget let the request go and no stop was
         asked, right before it is sent (a write records its intent there).
         """
-        self._wait(lambda _seconds: self.budget.acquire(), 0.0)
+        waited: list[float] = []
+        self._wait(lambda _seconds: waited.append(self.budget.acquire()), 0.0)
         if shutdown.stop_requested():
             raise StopRequestedError(self.service)
         if before_send is not None:
@@ -356,21 +360,21 @@ class HttpService:
                     # Read here, under the deadline; .json() and .content then use it.
                     response._content = _body(response, watch)
         except requests.ConnectTimeout:
-            self._observe(None, started)
+            self._observe(None, started, method, path, waited)
             raise TransientApiError(
                 self.service, f"cannot connect to {self.base_url} within {connect:g}s"
             ) from None
         except (requests.RequestException, _DeadlinePassedError) as error:
-            self._observe(None, started)
+            self._observe(None, started, method, path, waited)
             raise self._failure(error, watch, method, path) from None
         except UnicodeEncodeError:
-            self._observe(None, started)
+            self._observe(None, started, method, path, waited)
             raise PermanentApiError(
                 self.service,
                 f"a request header (the API key?) holds a character HTTP cannot carry "
                 f"({method} {path})",
             ) from None
-        self._observe(response.status_code, started)
+        self._observe(response.status_code, started, method, path, waited)
         self.last_date_header = response.headers.get("Date")
         return response
 
@@ -408,9 +412,22 @@ class HttpService:
         except StopRequestedError:
             raise StopRequestedError(self.service) from None
 
-    def _observe(self, status: int | None, started: float) -> None:
+    def _observe(
+        self, status: int | None, started: float, method: str, path: str, waited: list[float]
+    ) -> None:
+        duration = time.monotonic() - started
         if self._on_response is not None:
-            self._on_response(self.service, status, time.monotonic() - started)
+            self._on_response(self.service, status, duration)
+        # ``path`` is ours (no query: params travel apart), so no key or user text is in it.
+        log.debug(
+            "http_request",
+            service=self.service,
+            method=method,
+            path=urlsplit(path).path,
+            status=status,
+            duration_s=round(duration, 3),
+            budget_wait_s=round(sum(waited), 3),
+        )
 
     def _read(self, response: requests.Response, method: str, path: str) -> Any:
         status = response.status_code

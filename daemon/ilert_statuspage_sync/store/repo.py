@@ -6,6 +6,7 @@ runner never touches column names.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from ilert_statuspage_sync.core.storm import FINAL, Share
 from ilert_statuspage_sync.store.tables import ActionState, Link, Transition
 
 __all__ = [
+    "Untrigger",
     "action_states",
     "find_link",
     "history",
@@ -36,6 +38,7 @@ __all__ = [
     "share_of",
     "shares_of",
     "trigger",
+    "untrigger",
 ]
 
 
@@ -93,6 +96,43 @@ def trigger(session: Session, action: str, alert_id: int, page_id: str, now: dat
     link.triggered_at = now
     link.updated_at = now
     return True
+
+
+class Untrigger(enum.Enum):
+    """What ``untrigger`` found."""
+
+    CANCELLED = "cancelled"
+    NOT_TRIGGERED = "not_triggered"
+    PUBLISHED = "published"
+
+
+def untrigger(session: Session, action: str, alert_id: int) -> Untrigger:
+    """Forget a trigger, but only while nothing of the alert reached (or is on its way to) the page.
+
+    One conditional DELETE, so a daemon that records a write's intent at the
+    same moment wins: either its intent is stored first (then nothing is
+    deleted: PUBLISHED) or the link is gone first (then its intent's UPDATE
+    matches no row and nothing is sent).
+    """
+    link = find_link(session, action, alert_id)
+    if link is None or link.triggered_at is None:
+        return Untrigger.NOT_TRIGGERED
+    # A JSON column keeps a cleared intent as JSON null, not SQL NULL.
+    no_intent = sa.or_(Link.pending_call.is_(None), sa.cast(Link.pending_call, sa.Text) == "null")
+    deleted = session.execute(
+        sa.delete(Link).where(
+            Link.id == link.id,
+            Link.triggered_at.is_not(None),
+            Link.statuspage_incident_id.is_(None),
+            no_intent,
+        )
+    )
+    session.expunge(link)
+    return Untrigger.CANCELLED if _rowcount(deleted) else Untrigger.PUBLISHED
+
+
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def mirror_of(link: Link) -> Mirror | None:
