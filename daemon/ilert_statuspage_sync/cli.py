@@ -17,7 +17,8 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -177,13 +178,14 @@ def _alert_id(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script: every failure becomes one line and an exit code."""
     args = _parser().parse_args(argv)
+    code = EXIT_OK  # a reader gone mid-output (`demo | head`) is no failure of ours
     try:
         code = _dispatch(args)
         sys.stdout.flush()  # a reader gone (`| head`) shows here, not at interpreter exit
         return code
     except BrokenPipeError:
         _stdout_gone()
-        return EXIT_OK
+        return code  # the verdict (`status` UNHEALTHY: 1) holds whoever stopped reading
     except (DatabaseFailureError, RunFailureError) as error:
         return _fail(str(error), EXIT_FAILED)
     except (ConfigError, StoreError) as error:
@@ -199,6 +201,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"internal error {type(error).__name__}: {what} (a bug: please report it)",
             EXIT_INTERNAL,
         )
+
+
+@contextmanager
+def _reader_may_leave() -> Iterator[None]:
+    """Print a verdict's lines: a reader gone half-way (`status | head -1`) keeps the exit code."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stdout_gone()
 
 
 def _stdout_gone() -> None:
@@ -420,8 +432,9 @@ def _previews(config: Config) -> list[tuple[bool, str]]:
 
 
 def _verdict(lines: list[tuple[bool | None, str]]) -> int:
-    for ok, line in lines:
-        print(f"{_MARKS[ok]} {line}")
+    with _reader_may_leave():
+        for ok, line in lines:
+            print(f"{_MARKS[ok]} {line}")
     return EXIT_OK if all(ok is not False for ok, _ in lines) else EXIT_FAILED
 
 
@@ -480,9 +493,8 @@ def _status(config: Config, _args: argparse.Namespace) -> int:
         replicas = list(session.scalars(sa.select(Replica).order_by(Replica.role)))
     failing = sum(1 for link in links if link.last_error)
     verdict = health_lines(replicas, failing, datetime.now(UTC))
-    for line in verdict:
-        print(line)
-    print()
+    # Probes and scripts read the verdict from the exit code: 1 when UNHEALTHY.
+    code = EXIT_OK if verdict[0].startswith("daemon: healthy") else EXIT_FAILED
     header = ("ACTION", "ALERT", "STATE", "INCIDENT", "STATUS", "LAST TRANSITION", "PROBLEM")
     rows = [header]
     for link in links:
@@ -505,11 +517,12 @@ def _status(config: Config, _args: argparse.Namespace) -> int:
                 else _problem(link),
             )
         )
-    _print_table(rows)
-    if len(rows) == 1:
-        print("no alerts tracked yet")
-    # Probes and scripts read the verdict from the exit code: 1 when UNHEALTHY.
-    return EXIT_OK if verdict[0].startswith("daemon: healthy") else EXIT_FAILED
+    with _reader_may_leave():
+        print("\n".join(verdict), end="\n\n")
+        _print_table(rows)
+        if len(rows) == 1:
+            print("no alerts tracked yet")
+    return code
 
 
 def health_lines(replicas: Sequence[Replica], failing: int, now: datetime) -> list[str]:
