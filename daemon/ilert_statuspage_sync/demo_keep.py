@@ -16,11 +16,13 @@ import shlex
 import signal
 import sys
 import threading
+from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ilert_statuspage_sync.errors import ConfigError
+from ilert_statuspage_sync.leader import FileLeadership
 
 if TYPE_CHECKING:
     from ilert_statuspage_sync.demo import Stage
@@ -34,25 +36,40 @@ _OWN_FILES = ("config.toml", "ilert_api_key", "statuspage_api_key", "state.db", 
 EXIT_STOPPED, EXIT_INTERRUPTED = 0, 130
 
 
-def prepare_folder(folder: Path) -> Path:
+def prepare_folder(folder: Path, stack: ExitStack) -> Path:
     """DIR, created if missing and emptied of a previous ``--keep``'s files; absolute.
 
     A folder holding a config.toml this command did not write is refused
-    (exit 2): the demo never overwrites a real config.
+    (exit 2): the demo never overwrites a real config. So is a folder in use:
+    another ``demo --keep`` serving from it (its ``demo.lock``, held until
+    ``stack`` closes) or a ``run``/``sync`` holding its ``state.db``; deleting
+    a database under a running daemon would stop it or worse.
     """
     folder = folder.expanduser().absolute()
     config = folder / "config.toml"
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"demo --keep {folder}: not a folder")
+    if any(not character.isprintable() for character in str(folder)):
+        raise ConfigError(f"demo --keep {str(folder)!r}: pick a path without control characters")
     if config.exists() and not _ours(config):
         raise ConfigError(
             f"demo --keep {folder}: {config} exists and was not written by the demo; "
             "pick a new or empty folder"
         )
     folder.mkdir(parents=True, exist_ok=True)
-    for name in (*_OWN_FILES, "state.db-wal", "state.db-shm", "state.db-journal"):
-        (folder / name).unlink(missing_ok=True)
+    _take(FileLeadership(folder / "demo"), f"demo --keep {folder}: another demo", stack)
+    with ExitStack() as clearing:  # no daemon may hold the database while it is deleted
+        _take(FileLeadership(folder / "state.db"), f"demo --keep {folder}: a daemon", clearing)
+        for name in (*_OWN_FILES, "state.db-wal", "state.db-shm", "state.db-journal"):
+            (folder / name).unlink(missing_ok=True)
     return folder
+
+
+def _take(lock: FileLeadership, who: str, stack: ExitStack) -> None:
+    """Hold ``lock`` until ``stack`` closes, or refuse naming the process that holds it."""
+    if not lock.try_acquire():
+        raise ConfigError(f"{who} (pid {lock.holder()}) is using this folder; stop it first")
+    stack.callback(lock.release)
 
 
 def _ours(config: Path) -> bool:

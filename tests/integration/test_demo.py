@@ -19,12 +19,16 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from ilert_statuspage_sync.cli import main
 from ilert_statuspage_sync.demo import SCENES, Scene, run_demo
+from ilert_statuspage_sync.demo_keep import prepare_folder
+from ilert_statuspage_sync.errors import ConfigError
+from ilert_statuspage_sync.leader import FileLeadership
 
 DEMO_TIMEOUT = 120.0
 COMMAND_TIMEOUT = 60.0
@@ -308,3 +312,40 @@ def test_demo_help_says_what_each_option_does(capsys: pytest.CaptureFixture[str]
     text = " ".join(capsys.readouterr().out.split())
     assert "which lifecycle table to play (default: both; with --keep: classic)" in text
     assert "--keep DIR" in text and "until Ctrl-C (exit 130) or SIGTERM (exit 0)" in text
+
+
+def test_demo_keep_refuses_a_folder_a_daemon_or_another_demo_is_using(tmp_path: Path) -> None:
+    """A second ``demo --keep DIR`` never deletes the database a running ``run`` or demo holds."""
+    folder = tmp_path / "kept"
+    folder.mkdir()
+    (folder / "state.db").write_bytes(b"the running daemon's database")
+    daemon = FileLeadership(folder / "state.db")
+    assert daemon.try_acquire()
+    try:
+        with ExitStack() as stack, pytest.raises(ConfigError, match=r"a daemon \(pid \d+\)"):
+            prepare_folder(folder, stack)
+    finally:
+        daemon.release()
+    assert (folder / "state.db").read_bytes() == b"the running daemon's database"
+    with ExitStack() as first:
+        assert prepare_folder(folder, first) == folder
+        assert not (folder / "state.db").exists()
+        (folder / "state.db").write_bytes(b"the first demo's database")
+        with ExitStack() as second, pytest.raises(ConfigError, match="another demo"):
+            prepare_folder(folder, second)
+        assert (folder / "state.db").read_bytes() == b"the first demo's database"
+    with ExitStack() as after_the_first:  # the first demo ended: the folder is free again
+        prepare_folder(folder, after_the_first)
+
+
+def test_demo_keep_refuses_a_path_with_control_characters_before_creating_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A line break or escape in DIR is one line naming it, escaped, and nothing is created."""
+    folder = tmp_path / "line\nbreak\x1b[31m"
+    assert main(["demo", "--keep", str(folder)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and "\x1b" not in captured.err
+    assert "control characters" in captured.err
+    assert not folder.exists()
