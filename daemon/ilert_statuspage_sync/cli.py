@@ -356,13 +356,18 @@ def _db(config: Config, args: argparse.Namespace) -> int:
     engine = _engine(config)
     leadership = make_leadership(config.database_url)
     # Migrations run under the leader lock; a running leader has migrated already.
-    deadline = time.monotonic() + 30
+    # A downgrade waits for nobody: a running daemon would only migrate back up.
+    deadline = time.monotonic() + (30 if args.db_command == "upgrade" else 0)
     while not leadership.try_acquire():
-        if time.monotonic() > deadline:
+        if time.monotonic() >= deadline:
             leadership.release()
             raise StoreError(
                 f"db {args.db_command}: {leadership.description} is held by a running daemon; "
-                "stop it (it applies pending migrations itself when it starts)"
+                + (
+                    "stop it (it applies pending migrations itself when it starts)"
+                    if args.db_command == "upgrade"
+                    else "stop it first, then downgrade and install the older release"
+                )
             )
         time.sleep(1)
     try:
