@@ -11,6 +11,7 @@ pages are printed as they are then, so the reader sees what their commands did.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import signal
@@ -56,7 +57,16 @@ def prepare_folder(folder: Path, stack: ExitStack) -> Path:
             f"demo --keep {folder}: {config} exists and was not written by the demo; "
             "pick a new or empty folder"
         )
-    folder.mkdir(parents=True, exist_ok=True)
+    if not folder.exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700)
+    info = folder.stat()
+    if info.st_uid != os.geteuid() or info.st_mode & 0o002:
+        # Whoever else may write here could swap a key file for a link to one of ours.
+        raise ConfigError(
+            f"demo --keep {folder}: the folder is writable by other users or not yours; "
+            "pick a folder of your own"
+        )
     _take(FileLeadership(folder / "demo"), f"demo --keep {folder}: another demo", stack)
     with ExitStack() as clearing:  # no daemon may hold the database while it is deleted
         _take(FileLeadership(folder / "state.db"), f"demo --keep {folder}: a daemon", clearing)
@@ -182,9 +192,10 @@ def _program() -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    path.touch(mode=0o600)
-    path.chmod(0o600)
-    path.write_text(text, encoding="utf-8")
+    """A new file only its owner reads; never through a link someone put there."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def render_toml(settings: dict[str, Any]) -> str:

@@ -349,3 +349,17 @@ def test_demo_keep_refuses_a_path_with_control_characters_before_creating_it(
     assert captured.err.count("\n") == 1 and "\x1b" not in captured.err
     assert "control characters" in captured.err
     assert not folder.exists()
+
+
+def test_demo_keep_refuses_a_folder_others_may_write(tmp_path: Path) -> None:
+    """In a folder others can write (``/tmp/x`` made 0777), key files could become links."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o777)
+    with ExitStack() as stack, pytest.raises(ConfigError, match="writable by other users"):
+        prepare_folder(folder, stack)
+    folder.chmod(0o775)  # a user's private group (umask 002) may write: still theirs
+    with ExitStack() as stack:
+        assert prepare_folder(folder, stack) == folder
+    with ExitStack() as stack:  # a new folder is the user's alone
+        assert (prepare_folder(folder / "new", stack).stat().st_mode & 0o777) == 0o700
