@@ -10,6 +10,7 @@ pages are printed as they are then, so the reader sees what their commands did.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MARKER", "keep_running", "prepare_folder", "render_toml"]
 
-# The first line of a config this module wrote: only such a folder is reused.
+# The first line of a config this module wrote, then the SHA-256 of the rest: only
+# such a folder is reused. A kept config someone edited (a start for a real one) is theirs.
 MARKER = "# written by `ilert-statuspage-sync demo --keep`"
 _OWN_FILES = ("config.toml", "ilert_api_key", "statuspage_api_key", "state.db", "state.db.lock")
 EXIT_STOPPED, EXIT_INTERRUPTED = 0, 130
@@ -83,11 +85,16 @@ def _take(lock: FileLeadership, who: str, stack: ExitStack) -> None:
 
 
 def _ours(config: Path) -> bool:
+    """Written by the demo and unchanged since (the marker names the rest's digest)."""
     try:
-        with config.open(encoding="utf-8", errors="replace") as handle:
-            return handle.readline().rstrip("\n") == MARKER
+        first, _, rest = config.read_bytes().partition(b"\n")
     except OSError:
         return False
+    return first.decode("utf-8", "replace") == _marker(rest)
+
+
+def _marker(rest: bytes) -> str:
+    return f"{MARKER}, sha256 {hashlib.sha256(rest).hexdigest()}"
 
 
 def keep_running(stage: Stage, out: TextIO, style: Style) -> int:
@@ -114,7 +121,8 @@ def keep_running(stage: Stage, out: TextIO, style: Style) -> int:
     }
     _write(folder / "ilert_api_key", ILERT_KEY + "\n")
     _write(folder / "statuspage_api_key", STATUSPAGE_KEY + "\n")
-    _write(folder / "config.toml", f"{MARKER}\n{render_toml(settings)}")
+    text = render_toml(settings)
+    _write(folder / "config.toml", f"{_marker(text.encode())}\n{text}")
     opened = stage.ilert.create_alert(
         AUTO_SOURCE, "Demo: H opened after the demo", "waits for your sync"
     )

@@ -26,7 +26,7 @@ import pytest
 
 from ilert_statuspage_sync.cli import main
 from ilert_statuspage_sync.demo import SCENES, Scene, run_demo
-from ilert_statuspage_sync.demo_keep import prepare_folder
+from ilert_statuspage_sync.demo_keep import _marker, prepare_folder
 from ilert_statuspage_sync.errors import ConfigError
 from ilert_statuspage_sync.leader import FileLeadership
 
@@ -363,3 +363,23 @@ def test_demo_keep_refuses_a_folder_others_may_write(tmp_path: Path) -> None:
         assert prepare_folder(folder, stack) == folder
     with ExitStack() as stack:  # a new folder is the user's alone
         assert (prepare_folder(folder / "new", stack).stat().st_mode & 0o777) == 0o700
+
+
+def test_demo_keep_refuses_a_kept_config_someone_edited(tmp_path: Path) -> None:
+    """A kept config edited into a real one (marker line kept) is theirs: never deleted again."""
+    folder = tmp_path / "kept"
+    with ExitStack() as stack:
+        prepare_folder(folder, stack)
+    text = "poll_interval = 5\n"
+    (folder / "config.toml").write_text(f"{_marker(text.encode())}\n{text}")
+    (folder / "state.db").write_bytes(b"the demo's database")
+    with ExitStack() as stack:  # unchanged since the demo wrote it: reused
+        prepare_folder(folder, stack)
+    assert not (folder / "state.db").exists()
+    edited = f"{_marker(text.encode())}\n{text}database_url = 'sqlite:///real.db'\n"
+    (folder / "config.toml").write_text(edited)
+    (folder / "state.db").write_bytes(b"links to real incidents")
+    with ExitStack() as stack, pytest.raises(ConfigError, match="was not written by the demo"):
+        prepare_folder(folder, stack)
+    assert (folder / "state.db").read_bytes() == b"links to real incidents"
+    assert (folder / "config.toml").read_text() == edited
