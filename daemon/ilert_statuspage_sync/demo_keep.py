@@ -11,9 +11,7 @@ pages are printed as they are then, so the reader sees what their commands did.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import re
 import shlex
 import signal
 import sys
@@ -25,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ilert_statuspage_sync.errors import ConfigError
 from ilert_statuspage_sync.leader import FileLeadership
+from ilert_statuspage_sync.starter_config import toml_key, toml_string
 
 if TYPE_CHECKING:
     from ilert_statuspage_sync.demo import Stage
@@ -209,35 +208,30 @@ def _write(path: Path, text: str) -> None:
 def render_toml(settings: dict[str, Any]) -> str:
     """A TOML document for the config's shape: scalars, tables, arrays of tables.
 
-    Strings are JSON-quoted (a subset of TOML basic strings); nested tables
-    inside an array of tables are written inline.
+    Keys and strings as the starter config writes them; nested tables inside
+    an array of tables are written inline.
     """
-    lines = [
-        f"{_key(key)} = {_value(value)}" for key, value in settings.items() if not _is_table(value)
-    ]
+    scalars = {key: value for key, value in settings.items() if not _is_table(value)}
+    lines = [f"{toml_key(key)} = {_value(value)}" for key, value in scalars.items()]
     for key, value in settings.items():
         if isinstance(value, dict):
             lines += _table(key, value)
         elif _is_table(value):
             for item in value:
                 lines += ["", f"[[{key}]]"]
-                lines += [f"{_key(k)} = {_value(v)}" for k, v in item.items()]
+                lines += [f"{toml_key(k)} = {_value(v)}" for k, v in item.items()]
     return "\n".join(lines) + "\n"
 
 
 def _table(name: str, table: dict[str, Any]) -> list[str]:
     scalars = {k: v for k, v in table.items() if not isinstance(v, dict)}
     # A table holding only tables needs no header of its own.
-    lines = ["", f"[{name}]", *(f"{_key(k)} = {_value(v)}" for k, v in scalars.items())]
+    lines = ["", f"[{name}]", *(f"{toml_key(k)} = {_value(v)}" for k, v in scalars.items())]
     lines = lines if scalars else []
     for key, value in table.items():
         if isinstance(value, dict):
-            lines += _table(f"{name}.{_key(key)}", value)
+            lines += _table(f"{name}.{toml_key(key)}", value)
     return lines
-
-
-def _key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
 
 
 def _is_table(value: object) -> bool:
@@ -252,9 +246,9 @@ def _value(value: object) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+        return toml_string(value)
     if isinstance(value, list):
         return "[" + ", ".join(_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{toml_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
