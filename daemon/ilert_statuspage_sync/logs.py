@@ -11,13 +11,14 @@ that echoes the key is cut at 500 characters, which can leave a prefix).
 from __future__ import annotations
 
 import logging
+import os
 import sys
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any, TextIO
 
 import structlog
 
-__all__ = ["configure_logging", "redact", "register_secrets"]
+__all__ = ["configure_logging", "redact", "register_secrets", "wants_colour"]
 
 _SECRET_KEYS = ("authorization", "api_key", "apikey", "token", "password", "secret")
 _secrets: set[str] = set()
@@ -72,6 +73,15 @@ def redact(
     return event_dict
 
 
+def wants_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """Colour only on a terminal, and never with NO_COLOR (non-empty) or TERM=dumb."""
+    environ = os.environ if environ is None else environ
+    if environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
 def configure_logging(
     level: str = "info", stream: TextIO | None = None, *, json: bool | None = None
 ) -> None:
@@ -87,7 +97,7 @@ def configure_logging(
     renderer: Any = (
         structlog.processors.JSONRenderer(sort_keys=False)
         if use_json
-        else structlog.dev.ConsoleRenderer(colors=stream.isatty())
+        else structlog.dev.ConsoleRenderer(colors=wants_colour(stream))
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
