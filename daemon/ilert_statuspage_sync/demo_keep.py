@@ -34,6 +34,7 @@ __all__ = ["MARKER", "keep_running", "prepare_folder", "render_toml"]
 # The first line of a config this module wrote, then the SHA-256 of the rest: only
 # such a folder is reused. A kept config someone edited (a start for a real one) is theirs.
 MARKER = "# written by `ilert-statuspage-sync demo --keep`"
+_LOCKS = ("demo.lock", "state.db.lock")
 _OWN_FILES = ("config.toml", "ilert_api_key", "statuspage_api_key", "state.db", "state.db.lock")
 EXIT_STOPPED, EXIT_INTERRUPTED = 0, 130
 
@@ -41,8 +42,9 @@ EXIT_STOPPED, EXIT_INTERRUPTED = 0, 130
 def prepare_folder(folder: Path, stack: ExitStack) -> Path:
     """DIR, created if missing and emptied of a previous ``--keep``'s files; absolute.
 
-    A folder holding a config.toml this command did not write is refused
-    (exit 2): the demo never overwrites a real config. So is a folder in use:
+    A folder holding a config.toml this command did not write, or other files
+    without one (``demo --keep .`` beside a real ``state.db``), is refused
+    (exit 2): the demo never deletes what it did not write. So is a folder in use:
     another ``demo --keep`` serving from it (its ``demo.lock``, held until
     ``stack`` closes) or a ``run``/``sync`` holding its ``state.db``; deleting
     a database under a running daemon would stop it or worse.
@@ -56,6 +58,12 @@ def prepare_folder(folder: Path, stack: ExitStack) -> Path:
     if config.exists() and not _ours(config):
         raise ConfigError(
             f"demo --keep {folder}: {config} exists and was not written by the demo; "
+            "pick a new or empty folder"
+        )
+    others = sorted(p.name for p in _entries(folder) if p.name not in _LOCKS)
+    if others and not config.exists():
+        raise ConfigError(
+            f"demo --keep {folder}: holds files the demo did not write ({others[0]}, ...); "
             "pick a new or empty folder"
         )
     if not folder.exists():
@@ -73,7 +81,13 @@ def prepare_folder(folder: Path, stack: ExitStack) -> Path:
         _take(FileLeadership(folder / "state.db"), f"demo --keep {folder}: a daemon", clearing)
         for name in (*_OWN_FILES, "state.db-wal", "state.db-shm", "state.db-journal"):
             (folder / name).unlink(missing_ok=True)
+    # Ours from now on: a demo killed before "ready" leaves a folder the next one reuses.
+    _write(config, _with_marker("# the demo is starting; its config is written when ready\n"))
     return folder
+
+
+def _entries(folder: Path) -> list[Path]:
+    return list(folder.iterdir()) if folder.is_dir() else []
 
 
 def _take(lock: FileLeadership, who: str, stack: ExitStack) -> None:
@@ -94,6 +108,10 @@ def _ours(config: Path) -> bool:
 
 def _marker(rest: bytes) -> str:
     return f"{MARKER}, sha256 {hashlib.sha256(rest).hexdigest()}"
+
+
+def _with_marker(text: str) -> str:
+    return f"{_marker(text.encode())}\n{text}"
 
 
 def keep_running(stage: Stage, out: TextIO, style: Style) -> int:
@@ -120,8 +138,8 @@ def keep_running(stage: Stage, out: TextIO, style: Style) -> int:
     }
     _write(folder / "ilert_api_key", ILERT_KEY + "\n")
     _write(folder / "statuspage_api_key", STATUSPAGE_KEY + "\n")
-    text = render_toml(settings)
-    _write(folder / "config.toml", f"{_marker(text.encode())}\n{text}")
+    (folder / "config.toml").unlink()  # prepare_folder's placeholder
+    _write(folder / "config.toml", _with_marker(render_toml(settings)))
     opened = stage.ilert.create_alert(
         AUTO_SOURCE, "Demo: H opened after the demo", "waits for your sync"
     )

@@ -26,7 +26,7 @@ import pytest
 
 from ilert_statuspage_sync.cli import main
 from ilert_statuspage_sync.demo import SCENES, Scene, run_demo
-from ilert_statuspage_sync.demo_keep import _marker, prepare_folder
+from ilert_statuspage_sync.demo_keep import prepare_folder
 from ilert_statuspage_sync.errors import ConfigError
 from ilert_statuspage_sync.leader import FileLeadership
 
@@ -317,7 +317,8 @@ def test_demo_help_says_what_each_option_does(capsys: pytest.CaptureFixture[str]
 def test_demo_keep_refuses_a_folder_a_daemon_or_another_demo_is_using(tmp_path: Path) -> None:
     """A second ``demo --keep DIR`` never deletes the database a running ``run`` or demo holds."""
     folder = tmp_path / "kept"
-    folder.mkdir()
+    with ExitStack() as stack:  # a kept folder, as a previous demo --keep left it
+        prepare_folder(folder, stack)
     (folder / "state.db").write_bytes(b"the running daemon's database")
     daemon = FileLeadership(folder / "state.db")
     assert daemon.try_acquire()
@@ -370,16 +371,36 @@ def test_demo_keep_refuses_a_kept_config_someone_edited(tmp_path: Path) -> None:
     folder = tmp_path / "kept"
     with ExitStack() as stack:
         prepare_folder(folder, stack)
-    text = "poll_interval = 5\n"
-    (folder / "config.toml").write_text(f"{_marker(text.encode())}\n{text}")
     (folder / "state.db").write_bytes(b"the demo's database")
     with ExitStack() as stack:  # unchanged since the demo wrote it: reused
         prepare_folder(folder, stack)
     assert not (folder / "state.db").exists()
-    edited = f"{_marker(text.encode())}\n{text}database_url = 'sqlite:///real.db'\n"
+    edited = (folder / "config.toml").read_text() + "database_url = 'sqlite:///real.db'\n"
     (folder / "config.toml").write_text(edited)
     (folder / "state.db").write_bytes(b"links to real incidents")
     with ExitStack() as stack, pytest.raises(ConfigError, match="was not written by the demo"):
         prepare_folder(folder, stack)
     assert (folder / "state.db").read_bytes() == b"links to real incidents"
     assert (folder / "config.toml").read_text() == edited
+
+
+def test_demo_keep_never_empties_a_folder_it_did_not_write(tmp_path: Path) -> None:
+    """``demo --keep .`` where ``sync`` left its real state.db: refused, nothing deleted."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / "state.db").write_bytes(b"links to real incidents")
+    with ExitStack() as stack, pytest.raises(ConfigError, match=r"did not write \(state.db"):
+        prepare_folder(folder, stack)
+    assert (folder / "state.db").read_bytes() == b"links to real incidents"
+    assert sorted(p.name for p in folder.iterdir()) == ["state.db"]
+
+
+def test_a_demo_killed_before_ready_leaves_a_folder_the_next_one_reuses(tmp_path: Path) -> None:
+    """The folder is marked as the demo's before any scene: a kill mid-way does not strand it."""
+    folder = tmp_path / "kept"
+    with ExitStack() as stack:
+        prepare_folder(folder, stack)
+        (folder / "state.db").write_bytes(b"half a demo")  # then SIGKILL
+    with ExitStack() as stack:
+        assert prepare_folder(folder, stack) == folder
+    assert not (folder / "state.db").exists()
