@@ -660,7 +660,14 @@ def _print_table(rows: Sequence[Sequence[str]]) -> None:
 def _retry(config: Config, args: argparse.Namespace) -> int:
     """Failing items become due at once, their back-off starting over (see Troubleshooting)."""
     if args.action is not None:
-        config.action(args.action)  # an unknown name is a usage error naming the known ones
+        try:
+            config.action(args.action)  # an unknown name is a usage error naming the known ones
+        except ConfigError as unknown:
+            if args.alert_id is None and args.action.isdigit():  # `retry 42`: an alert id
+                raise ConfigError(
+                    f"{unknown}; for one alert name its action: retry ACTION {args.action}"
+                ) from None
+            raise
     sessions = make_sessions(_readable(config))
     with sessions() as session:
         links = repo.reset_backoff(session, args.action, args.alert_id)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from ilert_statuspage_sync.cli import main
 from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.store import repo
@@ -97,3 +98,15 @@ def test_retry_reports_only_the_items_it_reset(tmp_path: Path) -> None:
     assert [(action, alert) for action, alert, _failures, _error in reset] == [("manual-review", 2)]
     engine.dispose()
     daemon.dispose()
+
+
+def test_retry_with_only_an_alert_id_says_how_to_name_its_action(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``retry 42`` (an alert id where the action goes) is refused with the right spelling."""
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    config = write_config(tmp_path, "http://127.0.0.1:9", "http://127.0.0.1:9", url)
+    assert main(["--config", str(config), "retry", "42"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "no incident action named '42'" in err and "retry ACTION 42" in err
