@@ -174,9 +174,12 @@ def keep_running(stage: Stage, out: TextIO, style: Style) -> int:
         out.write("\n".join(lines) + "\n")
         out.flush()
         code = signals.wait()
-    show_pages(stage, out, style)
-    out.write(f"simulators stopped ({'SIGTERM' if code == EXIT_STOPPED else 'interrupted'})\n")
-    out.flush()
+    try:
+        show_pages(stage, out, style)
+        out.write(f"simulators stopped ({'SIGTERM' if code == EXIT_STOPPED else 'interrupted'})\n")
+        out.flush()
+    except BrokenPipeError:  # the reader left (`| tee` ended): the code still says how it stopped
+        pass
     return code
 
 

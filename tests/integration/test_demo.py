@@ -404,3 +404,20 @@ def test_a_demo_killed_before_ready_leaves_a_folder_the_next_one_reuses(tmp_path
     with ExitStack() as stack:
         assert prepare_folder(folder, stack) == folder
     assert not (folder / "state.db").exists()
+
+
+@pytest.mark.slow
+def test_demo_keep_whose_reader_left_still_exits_130_on_ctrl_c(tmp_path: Path) -> None:
+    """``demo --keep DIR | tee log`` with tee gone: Ctrl-C still exits 130, nothing on stderr."""
+    kept = _Kept(tmp_path / "kept")
+    try:
+        assert kept.process.stdout is not None and kept.process.stderr is not None
+        kept.process.stdout.close()
+        kept.process.send_signal(signal.SIGINT)
+        code = kept.process.wait(timeout=COMMAND_TIMEOUT)
+        stderr = kept.process.stderr.read()
+        kept.process.stderr.close()
+    finally:
+        kept.kill()
+    assert code == 130, stderr
+    assert stderr == ""
