@@ -25,7 +25,8 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -204,13 +205,14 @@ def _alert_id(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script: every failure becomes one line and an exit code."""
     args = _parser().parse_args(argv)
+    code = EXIT_OK  # a reader gone mid-output (`demo | head`) is no failure of ours
     try:
         code = _dispatch(args)
         sys.stdout.flush()  # a reader gone (`| head`) shows here, not at interpreter exit
         return code
     except BrokenPipeError:
         _stdout_gone()
-        return EXIT_OK
+        return code  # the verdict (`status` UNHEALTHY: 1) holds whoever stopped reading
     except (DatabaseFailureError, RunFailureError) as error:
         return _fail(str(error), EXIT_FAILED)
     except ConfigError as error:
@@ -233,6 +235,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             EXIT_INTERNAL,
             "internal_error",
         )
+
+
+@contextmanager
+def _reader_may_leave() -> Iterator[None]:
+    """Print a verdict's lines: a reader gone half-way (`status | head -1`) keeps the exit code."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stdout_gone()
 
 
 def _stdout_gone() -> None:
@@ -382,13 +394,18 @@ def _db(config: Config, args: argparse.Namespace) -> int:
     engine = _engine(config)
     leadership = make_leadership(config.database_url)
     # Migrations run under the leader lock; a running leader has migrated already.
-    deadline = time.monotonic() + 30
+    # A downgrade waits for nobody: a running daemon would only migrate back up.
+    deadline = time.monotonic() + (30 if args.db_command == "upgrade" else 0)
     while not leadership.try_acquire():
-        if time.monotonic() > deadline:
+        if time.monotonic() >= deadline:
             leadership.release()
             raise StoreError(
                 f"db {args.db_command}: {leadership.description} is held by a running daemon; "
-                "stop it (it applies pending migrations itself when it starts)"
+                + (
+                    "stop it (it applies pending migrations itself when it starts)"
+                    if args.db_command == "upgrade"
+                    else "stop it first, then downgrade and install the older release"
+                )
             )
         time.sleep(1)
     try:
@@ -459,8 +476,9 @@ def _previews(config: Config) -> list[tuple[bool, str]]:
 
 
 def _verdict(lines: list[tuple[bool | None, str]]) -> int:
-    for ok, line in lines:
-        print(f"{_MARKS[ok]} {line}")
+    with _reader_may_leave():
+        for ok, line in lines:
+            print(f"{_MARKS[ok]} {line}")
     return EXIT_OK if all(ok is not False for ok, _ in lines) else EXIT_FAILED
 
 
@@ -520,9 +538,8 @@ def _status(config: Config, _args: argparse.Namespace) -> int:
         replicas = list(session.scalars(sa.select(Replica).order_by(Replica.role)))
     failing = sum(1 for link in links if link.last_error)
     verdict = health_lines(replicas, failing, datetime.now(UTC))
-    for line in verdict:
-        print(line)
-    print()
+    # Probes and scripts read the verdict from the exit code: 1 when UNHEALTHY.
+    code = EXIT_OK if verdict[0].startswith("daemon: healthy") else EXIT_FAILED
     header = ("ACTION", "ALERT", "STATE", "INCIDENT", "STATUS", "LAST TRANSITION", "PROBLEM")
     rows = [header]
     for link in links:
@@ -545,11 +562,12 @@ def _status(config: Config, _args: argparse.Namespace) -> int:
                 else _problem(link),
             )
         )
-    _print_table(rows)
-    if len(rows) == 1:
-        print("no alerts tracked yet")
-    # Probes and scripts read the verdict from the exit code: 1 when UNHEALTHY.
-    return EXIT_OK if verdict[0].startswith("daemon: healthy") else EXIT_FAILED
+    with _reader_may_leave():
+        print("\n".join(verdict), end="\n\n")
+        _print_table(rows)
+        if len(rows) == 1:
+            print("no alerts tracked yet")
+    return code
 
 
 def health_lines(replicas: Sequence[Replica], failing: int, now: datetime) -> list[str]:
@@ -711,7 +729,14 @@ def _print_table(rows: Sequence[Sequence[str]]) -> None:
 def _retry(config: Config, args: argparse.Namespace) -> int:
     """Failing items become due at once, their back-off starting over (see Troubleshooting)."""
     if args.action is not None:
-        config.action(args.action)  # an unknown name is a usage error naming the known ones
+        try:
+            config.action(args.action)  # an unknown name is a usage error naming the known ones
+        except ConfigError as unknown:
+            if args.alert_id is None and args.action.isdigit():  # `retry 42`: an alert id
+                raise ConfigError(
+                    f"{unknown}; for one alert name its action: retry ACTION {args.action}"
+                ) from None
+            raise
     sessions = make_sessions(_readable(config))
     with sessions() as session:
         links = repo.reset_backoff(session, args.action, args.alert_id)

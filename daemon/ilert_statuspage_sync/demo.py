@@ -342,10 +342,10 @@ def run_demo(
 
     style = Style(colour=wants_colour(out))
     lifecycles = ("classic", "realtime") if lifecycle == "both" else (lifecycle,)
-    kept = demo_keep.prepare_folder(keep) if keep is not None else None
-    out.write("\n".join(legend(_action_lines(), style)) + "\n")
     mismatches = 0
     with ExitStack() as kept_world:
+        kept = demo_keep.prepare_folder(keep, kept_world) if keep is not None else None
+        out.write("\n".join(legend(_action_lines(), style)) + "\n")
         stage = None
         for index, name in enumerate(lifecycles):
             if kept is not None and index == len(lifecycles) - 1:

@@ -10,17 +10,20 @@ pages are printed as they are then, so the reader sees what their commands did.
 
 from __future__ import annotations
 
-import json
-import re
+import hashlib
+import os
 import shlex
 import signal
 import sys
 import threading
+from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ilert_statuspage_sync.errors import ConfigError
+from ilert_statuspage_sync.leader import FileLeadership
+from ilert_statuspage_sync.starter_config import toml_key, toml_string
 
 if TYPE_CHECKING:
     from ilert_statuspage_sync.demo import Stage
@@ -28,39 +31,87 @@ if TYPE_CHECKING:
 
 __all__ = ["MARKER", "keep_running", "prepare_folder", "render_toml"]
 
-# The first line of a config this module wrote: only such a folder is reused.
+# The first line of a config this module wrote, then the SHA-256 of the rest: only
+# such a folder is reused. A kept config someone edited (a start for a real one) is theirs.
 MARKER = "# written by `ilert-statuspage-sync demo --keep`"
+_LOCKS = ("demo.lock", "state.db.lock")
 _OWN_FILES = ("config.toml", "ilert_api_key", "statuspage_api_key", "state.db", "state.db.lock")
 EXIT_STOPPED, EXIT_INTERRUPTED = 0, 130
 
 
-def prepare_folder(folder: Path) -> Path:
+def prepare_folder(folder: Path, stack: ExitStack) -> Path:
     """DIR, created if missing and emptied of a previous ``--keep``'s files; absolute.
 
-    A folder holding a config.toml this command did not write is refused
-    (exit 2): the demo never overwrites a real config.
+    A folder holding a config.toml this command did not write, or other files
+    without one (``demo --keep .`` beside a real ``state.db``), is refused
+    (exit 2): the demo never deletes what it did not write. So is a folder in use:
+    another ``demo --keep`` serving from it (its ``demo.lock``, held until
+    ``stack`` closes) or a ``run``/``sync`` holding its ``state.db``; deleting
+    a database under a running daemon would stop it or worse.
     """
     folder = folder.expanduser().absolute()
     config = folder / "config.toml"
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"demo --keep {folder}: not a folder")
+    if any(not character.isprintable() for character in str(folder)):
+        raise ConfigError(f"demo --keep {str(folder)!r}: pick a path without control characters")
     if config.exists() and not _ours(config):
         raise ConfigError(
             f"demo --keep {folder}: {config} exists and was not written by the demo; "
             "pick a new or empty folder"
         )
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in (*_OWN_FILES, "state.db-wal", "state.db-shm", "state.db-journal"):
-        (folder / name).unlink(missing_ok=True)
+    others = sorted(p.name for p in _entries(folder) if p.name not in _LOCKS)
+    if others and not config.exists():
+        raise ConfigError(
+            f"demo --keep {folder}: holds files the demo did not write ({others[0]}, ...); "
+            "pick a new or empty folder"
+        )
+    if not folder.exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700)
+    info = folder.stat()
+    if info.st_uid != os.geteuid() or info.st_mode & 0o002:
+        # Whoever else may write here could swap a key file for a link to one of ours.
+        raise ConfigError(
+            f"demo --keep {folder}: the folder is writable by other users or not yours; "
+            "pick a folder of your own"
+        )
+    _take(FileLeadership(folder / "demo"), f"demo --keep {folder}: another demo", stack)
+    with ExitStack() as clearing:  # no daemon may hold the database while it is deleted
+        _take(FileLeadership(folder / "state.db"), f"demo --keep {folder}: a daemon", clearing)
+        for name in (*_OWN_FILES, "state.db-wal", "state.db-shm", "state.db-journal"):
+            (folder / name).unlink(missing_ok=True)
+    # Ours from now on: a demo killed before "ready" leaves a folder the next one reuses.
+    _write(config, _with_marker("# the demo is starting; its config is written when ready\n"))
     return folder
 
 
+def _entries(folder: Path) -> list[Path]:
+    return list(folder.iterdir()) if folder.is_dir() else []
+
+
+def _take(lock: FileLeadership, who: str, stack: ExitStack) -> None:
+    """Hold ``lock`` until ``stack`` closes, or refuse naming the process that holds it."""
+    if not lock.try_acquire():
+        raise ConfigError(f"{who} (pid {lock.holder()}) is using this folder; stop it first")
+    stack.callback(lock.release)
+
+
 def _ours(config: Path) -> bool:
+    """Written by the demo and unchanged since (the marker names the rest's digest)."""
     try:
-        with config.open(encoding="utf-8", errors="replace") as handle:
-            return handle.readline().rstrip("\n") == MARKER
+        first, _, rest = config.read_bytes().partition(b"\n")
     except OSError:
         return False
+    return first.decode("utf-8", "replace") == _marker(rest)
+
+
+def _marker(rest: bytes) -> str:
+    return f"{MARKER}, sha256 {hashlib.sha256(rest).hexdigest()}"
+
+
+def _with_marker(text: str) -> str:
+    return f"{_marker(text.encode())}\n{text}"
 
 
 def keep_running(stage: Stage, out: TextIO, style: Style) -> int:
@@ -87,7 +138,8 @@ def keep_running(stage: Stage, out: TextIO, style: Style) -> int:
     }
     _write(folder / "ilert_api_key", ILERT_KEY + "\n")
     _write(folder / "statuspage_api_key", STATUSPAGE_KEY + "\n")
-    _write(folder / "config.toml", f"{MARKER}\n{render_toml(settings)}")
+    (folder / "config.toml").unlink()  # prepare_folder's placeholder
+    _write(folder / "config.toml", _with_marker(render_toml(settings)))
     opened = stage.ilert.create_alert(
         AUTO_SOURCE, "Demo: H opened after the demo", "waits for your sync"
     )
@@ -122,9 +174,12 @@ def keep_running(stage: Stage, out: TextIO, style: Style) -> int:
         out.write("\n".join(lines) + "\n")
         out.flush()
         code = signals.wait()
-    show_pages(stage, out, style)
-    out.write(f"simulators stopped ({'SIGTERM' if code == EXIT_STOPPED else 'interrupted'})\n")
-    out.flush()
+    try:
+        show_pages(stage, out, style)
+        out.write(f"simulators stopped ({'SIGTERM' if code == EXIT_STOPPED else 'interrupted'})\n")
+        out.flush()
+    except BrokenPipeError:  # the reader left (`| tee` ended): the code still says how it stopped
+        pass
     return code
 
 
@@ -165,43 +220,39 @@ def _program() -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    path.touch(mode=0o600)
-    path.chmod(0o600)
-    path.write_text(text, encoding="utf-8")
+    """A new file only its owner reads; never through a link someone put there."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def render_toml(settings: dict[str, Any]) -> str:
     """A TOML document for the config's shape: scalars, tables, arrays of tables.
 
-    Strings are JSON-quoted (a subset of TOML basic strings); nested tables
-    inside an array of tables are written inline.
+    Keys and strings as the starter config writes them; nested tables inside
+    an array of tables are written inline.
     """
-    lines = [
-        f"{_key(key)} = {_value(value)}" for key, value in settings.items() if not _is_table(value)
-    ]
+    scalars = {key: value for key, value in settings.items() if not _is_table(value)}
+    lines = [f"{toml_key(key)} = {_value(value)}" for key, value in scalars.items()]
     for key, value in settings.items():
         if isinstance(value, dict):
             lines += _table(key, value)
         elif _is_table(value):
             for item in value:
                 lines += ["", f"[[{key}]]"]
-                lines += [f"{_key(k)} = {_value(v)}" for k, v in item.items()]
+                lines += [f"{toml_key(k)} = {_value(v)}" for k, v in item.items()]
     return "\n".join(lines) + "\n"
 
 
 def _table(name: str, table: dict[str, Any]) -> list[str]:
     scalars = {k: v for k, v in table.items() if not isinstance(v, dict)}
     # A table holding only tables needs no header of its own.
-    lines = ["", f"[{name}]", *(f"{_key(k)} = {_value(v)}" for k, v in scalars.items())]
+    lines = ["", f"[{name}]", *(f"{toml_key(k)} = {_value(v)}" for k, v in scalars.items())]
     lines = lines if scalars else []
     for key, value in table.items():
         if isinstance(value, dict):
-            lines += _table(f"{name}.{_key(key)}", value)
+            lines += _table(f"{name}.{toml_key(key)}", value)
     return lines
-
-
-def _key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
 
 
 def _is_table(value: object) -> bool:
@@ -216,9 +267,9 @@ def _value(value: object) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+        return toml_string(value)
     if isinstance(value, list):
         return "[" + ", ".join(_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{toml_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
     raise TypeError(f"cannot write {type(value).__name__} to TOML")

@@ -7,10 +7,11 @@ never with ``NO_COLOR`` set (https://no-color.org) or ``TERM=dumb``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any
+
+from ilert_statuspage_sync.logs import wants_colour  # the logs' console obeys it too
 
 __all__ = [
     "COLUMNS",
@@ -64,15 +65,6 @@ OUTCOME_COLOURS = {
     "filtered": "magenta",
     "duplicate_resolved": "magenta",
 }
-
-
-def wants_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
-    """Colour only on a terminal, and never with NO_COLOR (non-empty) or TERM=dumb."""
-    environ = os.environ if environ is None else environ
-    if environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
 
 
 @dataclass(frozen=True)

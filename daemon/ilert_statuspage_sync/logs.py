@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import json as jsonlib
 import logging
+import os
 import sys
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import structlog
 
-__all__ = ["configure_logging", "redact", "register_secrets", "say"]
+__all__ = ["configure_logging", "redact", "register_secrets", "say", "wants_colour"]
 
 _SECRET_KEYS = ("authorization", "api_key", "apikey", "token", "password", "secret")
 _secrets: set[str] = set()
@@ -116,6 +117,15 @@ def _is_terminal(stream: TextIO) -> bool:
         return False
 
 
+def wants_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """Colour only on a terminal, and never with NO_COLOR (non-empty) or TERM=dumb."""
+    environ = os.environ if environ is None else environ
+    if environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
 def configure_logging(
     level: str = "info", stream: TextIO | None = None, *, json: bool | None = None
 ) -> None:
@@ -131,7 +141,7 @@ def configure_logging(
     renderer: Any = (
         structlog.processors.JSONRenderer(sort_keys=False)
         if use_json
-        else structlog.dev.ConsoleRenderer(colors=stream.isatty())
+        else structlog.dev.ConsoleRenderer(colors=wants_colour(stream))
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

@@ -16,7 +16,13 @@ from pathlib import Path
 from ilert_statuspage_sync.config import Config
 from ilert_statuspage_sync.inventory import Inventory, Page
 
-__all__ = ["DEFAULT_ILERT_KEY_ENV", "DEFAULT_STATUSPAGE_KEY_ENV", "starter_config", "toml_string"]
+__all__ = [
+    "DEFAULT_ILERT_KEY_ENV",
+    "DEFAULT_STATUSPAGE_KEY_ENV",
+    "starter_config",
+    "toml_key",
+    "toml_string",
+]
 
 DEFAULT_ILERT_KEY_ENV = "ILERT_API_KEY"
 DEFAULT_STATUSPAGE_KEY_ENV = "STATUSPAGE_API_KEY"
@@ -88,7 +94,7 @@ def _connector(config: Config, name: str, credentials_dir: str | None) -> str:
     connector = config.connectors[name]
     return (
         f"# One Statuspage account (API key); add more [connectors.NAME] tables for more keys.\n"
-        f"[connectors.{_toml_key(name)}]\n"
+        f"[connectors.{toml_key(name)}]\n"
         f"api_url = {toml_string(connector.api_url)}\n"
         f"{_KEY_CHOICES}"
         f"{_key_lines(connector.key_origin, DEFAULT_STATUSPAGE_KEY_ENV, credentials_dir)}"
@@ -176,7 +182,8 @@ def _comment(text: str) -> str:
     return "".join(ch if ch.isprintable() else " " for ch in text).strip()
 
 
-def _toml_key(name: str) -> str:
+def toml_key(name: str) -> str:
+    """A bare key when TOML allows one, else a quoted one."""
     return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else toml_string(name)
 
 

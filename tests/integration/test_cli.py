@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,8 @@ import pytest
 
 from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from ilert_statuspage_sync.store.database import head_revision
+from ilert_statuspage_sync.store import repo
+from ilert_statuspage_sync.store.database import head_revision, make_engine, make_sessions
 from tests.integration.proc import said
 
 CANARY_ILERT_KEY = "canary-ilert-3f9c1e"
@@ -856,3 +858,38 @@ def _line_with(stdout: str, needle: str) -> str:
     found = [line for line in stdout.splitlines() if needle in line]
     assert len(found) == 1, stdout
     return found[0]
+
+
+def _into_a_closed_pipe(cli: Cli, *args: str) -> Result:
+    """Run a command whose stdout reader is already gone (``cmd | head -c0``)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        completed = subprocess.run(
+            cli.argv(*args),
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            cwd=cli.folder,
+            env=child_environment(),
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    return Result(tuple(args), completed.returncode, "", completed.stderr)
+
+
+@pytest.mark.parametrize("tracked", [0, 600], ids=["short", "longer-than-a-buffer"])
+def test_status_into_a_closed_pipe_keeps_its_unhealthy_exit_code(cli: Cli, tracked: int) -> None:
+    """``status | head -1`` under pipefail: a reader gone never turns UNHEALTHY into exit 0."""
+    assert cli.run("db", "upgrade").code == 0
+    engine = make_engine(f"sqlite:///{cli.db_path}")
+    with make_sessions(engine)() as session:
+        for alert_id in range(1, tracked + 1):
+            repo.trigger(session, "manual-review", alert_id, MANUAL_PAGE, datetime.now(UTC))
+        session.commit()
+    engine.dispose()
+    status = _into_a_closed_pipe(cli, "status")
+    assert status.code == 1, status.describe()
+    assert status.stderr == ""

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from ilert_statuspage_sync.errors import StoreError
+from ilert_statuspage_sync.cli import main
+from ilert_statuspage_sync.errors import DatabaseFailureError, StoreError
+from ilert_statuspage_sync.leader import FileLeadership
 from ilert_statuspage_sync.store.database import (
     current_revision,
     downgrade,
@@ -114,3 +117,60 @@ def test_a_database_from_a_newer_release_is_one_line_everywhere(tmp_path: Path) 
     check = _cli(config, "check", "--offline")
     assert check.returncode == 1
     assert f"FAIL {line}" in check.stdout
+
+
+def test_db_downgrade_under_a_running_daemon_refuses_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The leader lock held: no 30 s wait, no "applies migrations itself" hint, schema kept."""
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    config = write_config(tmp_path, "http://127.0.0.1:9", "http://127.0.0.1:9", url)
+    engine = make_engine(url)
+    upgrade(engine)
+    daemon = FileLeadership(tmp_path / "s.db")
+    assert daemon.try_acquire()
+    try:
+        started = time.monotonic()
+        code = main(["--config", str(config), "db", "downgrade", revisions()[0]])
+        waited = time.monotonic() - started
+    finally:
+        daemon.release()
+    assert code == 2
+    assert waited < 10
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is held by a running daemon; stop it first" in err
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+WRITES = ("CREATE", "INSERT", "DROP", "ALTER", "UPDATE")
+
+
+@pytest.mark.parametrize("failing_write", [4, 8], ids=["mid-step", "after-two-steps"])
+def test_a_downgrade_that_dies_half_way_leaves_the_schema_it_started_from(
+    database_url: str, failing_write: int
+) -> None:
+    """A failure at a later write of a multi-step downgrade rolls every step back."""
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+        before = {name: _columns(engine, name) for name in sa.inspect(engine).get_table_names()}
+        writes = iter(range(1, 1000))
+
+        def dies(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+            if sql.lstrip().upper().startswith(WRITES) and next(writes) == failing_write:
+                raise sa.exc.OperationalError(sql[:40], None, Exception("killed"))
+
+        sa.event.listen(engine, "before_cursor_execute", dies)
+        with pytest.raises(DatabaseFailureError):
+            downgrade(engine, revisions()[0])
+        sa.event.remove(engine, "before_cursor_execute", dies)
+        assert current_revision(engine) == head_revision()
+        after = {name: _columns(engine, name) for name in sa.inspect(engine).get_table_names()}
+        assert after == before
+    finally:
+        engine.dispose()
+
+
+def _columns(engine: sa.Engine, table: str) -> list[str]:
+    return [column["name"] for column in sa.inspect(engine).get_columns(table)]

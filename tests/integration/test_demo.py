@@ -19,12 +19,16 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from ilert_statuspage_sync.cli import main
 from ilert_statuspage_sync.demo import SCENES, Scene, run_demo
+from ilert_statuspage_sync.demo_keep import prepare_folder
+from ilert_statuspage_sync.errors import ConfigError
+from ilert_statuspage_sync.leader import FileLeadership
 from tests.integration.proc import said
 
 DEMO_TIMEOUT = 120.0
@@ -309,3 +313,112 @@ def test_demo_help_says_what_each_option_does(capsys: pytest.CaptureFixture[str]
     text = " ".join(capsys.readouterr().out.split())
     assert "which lifecycle table to play (default: both; with --keep: classic)" in text
     assert "--keep DIR" in text and "until Ctrl-C (exit 130) or SIGTERM (exit 0)" in text
+
+
+def test_demo_keep_refuses_a_folder_a_daemon_or_another_demo_is_using(tmp_path: Path) -> None:
+    """A second ``demo --keep DIR`` never deletes the database a running ``run`` or demo holds."""
+    folder = tmp_path / "kept"
+    with ExitStack() as stack:  # a kept folder, as a previous demo --keep left it
+        prepare_folder(folder, stack)
+    (folder / "state.db").write_bytes(b"the running daemon's database")
+    daemon = FileLeadership(folder / "state.db")
+    assert daemon.try_acquire()
+    try:
+        with ExitStack() as stack, pytest.raises(ConfigError, match=r"a daemon \(pid \d+\)"):
+            prepare_folder(folder, stack)
+    finally:
+        daemon.release()
+    assert (folder / "state.db").read_bytes() == b"the running daemon's database"
+    with ExitStack() as first:
+        assert prepare_folder(folder, first) == folder
+        assert not (folder / "state.db").exists()
+        (folder / "state.db").write_bytes(b"the first demo's database")
+        with ExitStack() as second, pytest.raises(ConfigError, match="another demo"):
+            prepare_folder(folder, second)
+        assert (folder / "state.db").read_bytes() == b"the first demo's database"
+    with ExitStack() as after_the_first:  # the first demo ended: the folder is free again
+        prepare_folder(folder, after_the_first)
+
+
+def test_demo_keep_refuses_a_path_with_control_characters_before_creating_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A line break or escape in DIR is one line naming it, escaped, and nothing is created."""
+    folder = tmp_path / "line\nbreak\x1b[31m"
+    assert main(["demo", "--keep", str(folder)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and "\x1b" not in captured.err
+    assert "control characters" in captured.err
+    assert not folder.exists()
+
+
+def test_demo_keep_refuses_a_folder_others_may_write(tmp_path: Path) -> None:
+    """In a folder others can write (``/tmp/x`` made 0777), key files could become links."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o777)
+    with ExitStack() as stack, pytest.raises(ConfigError, match="writable by other users"):
+        prepare_folder(folder, stack)
+    folder.chmod(0o775)  # a user's private group (umask 002) may write: still theirs
+    with ExitStack() as stack:
+        assert prepare_folder(folder, stack) == folder
+    with ExitStack() as stack:  # a new folder is the user's alone
+        assert (prepare_folder(folder / "new", stack).stat().st_mode & 0o777) == 0o700
+
+
+def test_demo_keep_refuses_a_kept_config_someone_edited(tmp_path: Path) -> None:
+    """A kept config edited into a real one (marker line kept) is theirs: never deleted again."""
+    folder = tmp_path / "kept"
+    with ExitStack() as stack:
+        prepare_folder(folder, stack)
+    (folder / "state.db").write_bytes(b"the demo's database")
+    with ExitStack() as stack:  # unchanged since the demo wrote it: reused
+        prepare_folder(folder, stack)
+    assert not (folder / "state.db").exists()
+    edited = (folder / "config.toml").read_text() + "database_url = 'sqlite:///real.db'\n"
+    (folder / "config.toml").write_text(edited)
+    (folder / "state.db").write_bytes(b"links to real incidents")
+    with ExitStack() as stack, pytest.raises(ConfigError, match="was not written by the demo"):
+        prepare_folder(folder, stack)
+    assert (folder / "state.db").read_bytes() == b"links to real incidents"
+    assert (folder / "config.toml").read_text() == edited
+
+
+def test_demo_keep_never_empties_a_folder_it_did_not_write(tmp_path: Path) -> None:
+    """``demo --keep .`` where ``sync`` left its real state.db: refused, nothing deleted."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / "state.db").write_bytes(b"links to real incidents")
+    with ExitStack() as stack, pytest.raises(ConfigError, match=r"did not write \(state.db"):
+        prepare_folder(folder, stack)
+    assert (folder / "state.db").read_bytes() == b"links to real incidents"
+    assert sorted(p.name for p in folder.iterdir()) == ["state.db"]
+
+
+def test_a_demo_killed_before_ready_leaves_a_folder_the_next_one_reuses(tmp_path: Path) -> None:
+    """The folder is marked as the demo's before any scene: a kill mid-way does not strand it."""
+    folder = tmp_path / "kept"
+    with ExitStack() as stack:
+        prepare_folder(folder, stack)
+        (folder / "state.db").write_bytes(b"half a demo")  # then SIGKILL
+    with ExitStack() as stack:
+        assert prepare_folder(folder, stack) == folder
+    assert not (folder / "state.db").exists()
+
+
+@pytest.mark.slow
+def test_demo_keep_whose_reader_left_still_exits_130_on_ctrl_c(tmp_path: Path) -> None:
+    """``demo --keep DIR | tee log`` with tee gone: Ctrl-C still exits 130, nothing on stderr."""
+    kept = _Kept(tmp_path / "kept")
+    try:
+        assert kept.process.stdout is not None and kept.process.stderr is not None
+        kept.process.stdout.close()
+        kept.process.send_signal(signal.SIGINT)
+        code = kept.process.wait(timeout=COMMAND_TIMEOUT)
+        stderr = kept.process.stderr.read()
+        kept.process.stderr.close()
+    finally:
+        kept.kill()
+    assert code == 130, stderr
+    assert stderr == ""

@@ -100,12 +100,15 @@ CHOICES = [
 
 @pytest.mark.parametrize("setting", CHOICES, ids=_key)
 def test_documented_choices_are_exactly_the_accepted_ones(setting: Setting) -> None:
-    """Each documented value loads; any other value is refused naming the dotted key."""
+    """Each documented value loads, any other is refused naming the key and the same list."""
     for choice in _choices(setting):
         loader.parse_config(_place(MINIMAL, setting.key, choice), {}, origin="c")
     with pytest.raises(ConfigError) as refused:
         loader.parse_config(_place(MINIMAL, setting.key, "not-a-choice"), {}, origin="c")
     assert setting.key.split(".")[-1] in str(refused.value)
+    # The loader's own list, as its refusal names it: a choice it accepts undocumented fails.
+    named = str(refused.value).rsplit("is not one of ", 1)[1].split(", ")
+    assert [choice.strip('"') for choice in named] == _choices(setting)
 
 
 def test_log_levels_are_the_loaders() -> None:

@@ -235,16 +235,17 @@ def reset_backoff(
     if alert_id is not None:
         query = query.where(Link.alert_id == alert_id)
     links = list(session.scalars(query.order_by(Link.incident_action, Link.alert_id)))
-    reset = [
-        (link.incident_action, link.alert_id, link.failures, link.last_error or "")
-        for link in links
-    ]
+    reset = []
     for link in links:
-        session.execute(
+        seen = (link.incident_action, link.alert_id, link.failures, link.last_error or "")
+        result = session.execute(
             sa.update(Link)
             .where(Link.id == link.id, Link.last_error.is_not(None))
             .values(failures=0, next_attempt_at=None)
+            .execution_options(synchronize_session=False)
         )
+        if getattr(result, "rowcount", 0) == 1:  # else fixed by a pass meanwhile: not ours
+            reset.append(seen)
     return reset
 
 
