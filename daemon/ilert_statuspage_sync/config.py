@@ -46,6 +46,9 @@ NOTHING_TO_MIRROR = (
     "no [[incident_actions]]: nothing to mirror; add one (`discover --write` shows examples)"
 )
 MAX_POLL_INTERVAL = 86_400.0
+# Closed links and audit rows older than this many days are pruned; 0 keeps everything.
+DEFAULT_RETENTION_DAYS = 400
+MAX_RETENTION_DAYS = 36_500  # a century: far past any need, far from a date overflow
 # Far above any vendor limit (60 to 120 a minute), far below what overflows a pacer's float.
 MAX_REQUESTS_PER_MINUTE = 100_000
 _NO_CONTROL = "remove it (e.g. a NUL, tab or line break)"
@@ -143,6 +146,7 @@ class Config:
     path: Path | None = None
     warnings: tuple[str, ...] = field(default=())
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     def action(self, name: str) -> IncidentAction:
         """The incident action called ``name``, or a ConfigError listing the known ones."""
@@ -162,6 +166,7 @@ _TOP_KEYS = {
     "connectors",
     "incident_actions",
     "metrics",
+    "retention_days",
 }
 _KEY_SOURCES = {"api_key_env", "api_key_file", "api_key"}
 _SERVICE_KEYS = {"api_url", "requests_per_minute", "allow_insecure_http"} | _KEY_SOURCES
@@ -227,6 +232,7 @@ def parse_config(
         lifecycle=reader.choice(data, "lifecycle", "", tuple(LIFECYCLES), "classic"),
         log_level=reader.choice(data, "log_level", "", _LOG_LEVELS, "info"),
         metrics=reader.metrics(data.get("metrics")),
+        retention_days=reader.retention_days(data.get("retention_days", DEFAULT_RETENTION_DAYS)),
         warnings=idle,
     )
 
@@ -303,6 +309,19 @@ class _Reader:
                 "poll_interval", f"must be at most {MAX_POLL_INTERVAL:g} seconds (one day)"
             )
         return float(value)
+
+    def retention_days(self, value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise self.fail(
+                "retention_days",
+                f"must be a whole number of days >= 0 (0 keeps everything), got {_kind(value)}",
+            )
+        if value > MAX_RETENTION_DAYS:
+            raise self.fail(
+                "retention_days",
+                f"must be at most {MAX_RETENTION_DAYS:,} days; use 0 to keep everything",
+            )
+        return value
 
     def url(self, table: Mapping[str, Any], prefix: str, default: str) -> str:
         value = self.string(table, "api_url", prefix, default)

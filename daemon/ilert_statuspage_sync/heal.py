@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 import structlog
 from sqlalchemy.orm import Session
 
@@ -30,6 +29,7 @@ from ilert_statuspage_sync.core.duplicates import (
 from ilert_statuspage_sync.errors import ApiError, PayloadError
 from ilert_statuspage_sync.leader import LeadershipLostError
 from ilert_statuspage_sync.logs import scrub
+from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import Link
 
 __all__ = ["DUPLICATE_OUTCOME", "RECENT", "DuplicateHealer", "duplicate_body"]
@@ -62,9 +62,14 @@ class DuplicateHealer:
         self.dry_run = dry_run
 
     def heal(self, session: Session, now: datetime, connectors_down: Collection[str] = ()) -> int:
-        """Resolve every duplicate found on the pages worth a look; return how many."""
-        links = [_tracked(link) for link in session.scalars(sa.select(Link))]
-        pages = pages_to_check(links, now, RECENT)
+        """Resolve every duplicate found on the pages worth a look; return how many.
+
+        Reads the open and recently closed links to pick the pages, then only
+        the links of the alerts the pages' unresolved incidents name, by id:
+        never the whole closed history.
+        """
+        recent = [*repo.open_links(session), *repo.recently_closed(session, now - RECENT)]
+        pages = pages_to_check(map(_tracked, recent), now, RECENT)
         resolved = 0
         for (connector, page_id), actions in self._readers().items():
             if page_id not in pages or connector in connectors_down:
@@ -77,7 +82,12 @@ class DuplicateHealer:
                 continue
             names = {action.name for action in actions}
             seen = [_seen(incident) for incident in unresolved]
-            mine = [link for link in links if link.page_id == page_id and link.action in names]
+            named = repo.links_of_alerts(session, {s.alert_id for s in seen if s.alert_id})
+            mine = [
+                _tracked(link)
+                for link in named
+                if link.page_id == page_id and link.incident_action in names
+            ]
             for duplicate in find_duplicates(seen, mine):
                 resolved += self._resolve(session, client, page_id, duplicate, now)
         return resolved
