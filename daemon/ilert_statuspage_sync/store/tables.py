@@ -82,6 +82,13 @@ class Link(Base):
         # Serves a pass's open links and the closed ones by age (recently closed,
         # expired): no query of a pass scans the closed history.
         sa.Index("ix_links_is_open_updated_at", "is_open", "updated_at"),
+        # The failing-items count of every pass reads this, not the whole table.
+        sa.Index(
+            "ix_links_failing",
+            "id",
+            sqlite_where=sa.text("last_error IS NOT NULL"),
+            postgresql_where=sa.text("last_error IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)

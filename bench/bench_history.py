@@ -1,0 +1,361 @@
+"""Benchmark: a quiet pass's cost against the history the database holds.
+
+Runs the real daemon against the built-in simulators on loopback, on a real
+migrated SQLite file, fenced by a leadership epoch as the daemon runs. Prints:
+
+- (a) a quiet pass with 100 open mirrored alerts and K closed links (and
+  their audit rows) in the database, K = 20,000 and 100,000: the daemon's CPU
+  seconds (its own thread, the least of 7 passes; the simulators run in other
+  threads) and its peak traced memory, as ratios to the same pass with K = 0
+  (target: 1.00 within 10%). One world throughout: the history (copies of a
+  link the daemon itself mirrored and closed, dated within the retention
+  period so nothing is pruned) is added before a measurement and deleted
+  after it, and K = 0 is measured again between. Then 100,000 expired links
+  are added and the passes that prune them a batch at a time are measured;
+- (b) SQL statements and commits of one quiet pass with N = 1,000 open
+  mirrored alerts, under the default iLert budget (its window compressed to
+  ``WINDOW`` s so the run takes seconds), counted with SQLAlchemy event
+  listeners (target: a handful per pass, not one per checked alert).
+
+Usage: python bench/bench_history.py        (also: ``rows()`` for bench_scale.py)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from ilert_statuspage_sync.config import Config, IlertConfig
+from ilert_statuspage_sync.core.retention import PRUNE_BATCH
+from ilert_statuspage_sync.demo import (
+    AUTO_PAGE,
+    AUTO_SOURCE,
+    ILERT_KEY,
+    MANUAL_PAGE,
+    STATUSPAGE_KEY,
+    demo_config,
+)
+from ilert_statuspage_sync.leader import NoLeadership
+from ilert_statuspage_sync.logs import configure_logging
+from ilert_statuspage_sync.runner import PassReport, Syncer
+from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
+from ilert_statuspage_sync.store.database import make_engine
+from ilert_statuspage_sync.store.tables import Link, Transition
+from ilert_statuspage_sync.wiring import build_services, build_syncer
+
+OPEN = 100
+HISTORY = (20_000, 100_000)
+QUIET_N = 1_000
+POLL_INTERVAL = 30.0
+WINDOW = 0.5  # seconds standing for the vendors' 60 s windows in part (b)
+TOLERANCE = 0.10
+MEASURED_PASSES = 7
+# Far more than any budget: part (a) measures the daemon, not the vendors' pace.
+UNLIMITED = 100_000
+
+
+@dataclasses.dataclass
+class World:
+    """Simulators, a config and a fenced syncer on one SQLite file."""
+
+    ilert: IlertSimulator
+    statuspage: StatuspageSimulator
+    config: Config
+    engine: sa.Engine
+    syncer: Syncer
+    template: tuple[dict[str, Any], list[dict[str, Any]]] | None = None
+
+
+@contextmanager
+def _world() -> Iterator[World]:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        IlertSimulator(api_key=ILERT_KEY) as ilert,
+        StatuspageSimulator(api_key=STATUSPAGE_KEY, page_ids=(AUTO_PAGE, MANUAL_PAGE)) as sp,
+    ):
+        url = f"sqlite:///{Path(folder) / 'state.db'}"
+        config = demo_config("classic", ilert.url, sp.url, url, rate=UNLIMITED)
+        config = dataclasses.replace(config, poll_interval=POLL_INTERVAL)
+        engine = make_engine(url)
+        seeding = build_services(config)
+        syncer = build_syncer(config, seeding, engine=engine, leadership=NoLeadership())
+        syncer.run_pass()  # activation
+        world = World(ilert, sp, config, engine, syncer)
+        try:
+            yield world
+        finally:
+            seeding.close()
+            engine.dispose()
+
+
+def _paced(world: World, rate: int, window: float) -> Syncer:
+    """A fresh fenced syncer whose iLert budget is ``rate`` per (compressed) minute."""
+    ilert = dataclasses.replace(world.config.ilert, requests_per_minute=rate)
+    config = dataclasses.replace(world.config, ilert=ilert)
+    services = build_services(config, rate_window=window)
+    return build_syncer(config, services, engine=world.engine, leadership=NoLeadership())
+
+
+def _mirror_open(world: World, count: int) -> None:
+    for number in range(count):
+        world.ilert.create_alert(AUTO_SOURCE, f"open alert {number}", "details")
+    report = world.syncer.run_pass()
+    assert report.ok, report
+    assert report.writes == count, report
+
+
+def _closed_template(world: World) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A link (and its audit rows) the daemon mirrored and closed itself, as column values."""
+    alert_id = world.ilert.create_alert(AUTO_SOURCE, "closed alert", "details")
+    world.syncer.run_pass()
+    world.ilert.resolve(alert_id)
+    world.syncer.run_pass()
+    with world.engine.connect() as connection:
+        link = connection.execute(sa.select(Link).where(Link.alert_id == alert_id)).one()
+        audit = connection.execute(
+            sa.select(Transition).where(Transition.alert_id == alert_id)
+        ).all()
+    assert not link.is_open, link
+    return dict(link._mapping), [dict(row._mapping) for row in audit]
+
+
+def seed_history(
+    world: World, count: int, *, age: Callable[[int], timedelta], first_id: int = 10**9
+) -> None:
+    """``count`` closed links (copies of a real one) and their audit rows, ``age(n)`` old."""
+    if world.template is None:
+        world.template = _closed_template(world)
+    link, audit = dict(world.template[0]), [dict(row) for row in world.template[1]]
+    del link["id"]
+    for row in audit:
+        del row["id"]
+    now = datetime.now(UTC)
+    chunk = 5_000
+    with world.engine.begin() as connection:
+        for start in range(0, count, chunk):
+            links: list[dict[str, Any]] = []
+            rows: list[dict[str, Any]] = []
+            for n in range(start, min(start + chunk, count)):
+                when = now - age(n)
+                alert_id = first_id + n
+                links.append(
+                    {
+                        **link,
+                        "alert_id": alert_id,
+                        "statuspage_incident_id": f"hist{n}",
+                        "created_at": when - timedelta(hours=1),
+                        "updated_at": when,
+                    }
+                )
+                rows.extend({**row, "alert_id": alert_id, "at": when} for row in audit)
+            connection.execute(sa.insert(Link), links)
+            connection.execute(sa.insert(Transition), rows)
+    _checkpoint(world)
+
+
+def drop_history(world: World, first_id: int = 10**9) -> None:
+    """Delete the seeded links and audit rows again."""
+    with world.engine.begin() as connection:
+        connection.execute(sa.delete(Link).where(Link.alert_id >= first_id))
+        connection.execute(sa.delete(Transition).where(Transition.alert_id >= first_id))
+    _checkpoint(world)
+
+
+def _checkpoint(world: World) -> None:
+    with world.engine.connect() as connection:
+        # The seeding's own write-ahead log is folded in now, not in a measured pass.
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _within_retention(n: int) -> timedelta:
+    return timedelta(days=1 + n % 300, seconds=n)
+
+
+def _expired(n: int) -> timedelta:
+    return timedelta(days=500 + n % 300, seconds=n)
+
+
+def _measured_pass(syncer: Syncer) -> tuple[float, float, PassReport]:
+    """CPU seconds (this thread) and peak traced MB of one pass."""
+    tracemalloc.start()
+    started = time.thread_time()
+    report = syncer.run_pass()
+    cpu = time.thread_time() - started
+    peak = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    return cpu, peak, report
+
+
+def _quiet_passes(syncer: Syncer) -> tuple[float, float]:
+    """The least CPU seconds and the median peak MB of quiet passes (least disturbed by load)."""
+    syncer.run_pass()  # settles anything left; caches warm
+    cpu, peaks = [], []
+    for _ in range(MEASURED_PASSES):
+        seconds, peak, report = _measured_pass(syncer)
+        assert report.ok, report
+        assert report.writes == 0, report
+        cpu.append(seconds)
+        peaks.append(peak)
+    return min(cpu), statistics.median(peaks)
+
+
+@dataclasses.dataclass
+class History:
+    """Part (a): quiet passes by closed links stored, and passes that prune."""
+
+    baseline: tuple[float, float]
+    quiet: dict[int, tuple[float, float]]
+    prune_cpu: float
+    pruned_per_pass: float
+
+
+def history_passes(counts: Sequence[int] = HISTORY) -> History:
+    """Quiet passes with ``OPEN`` open alerts, without history and with each count of it.
+
+    One world throughout (same open alerts, same warm caches). The history is
+    added before a measurement and deleted after it, and the K=0 pass measured
+    again between, so the machine's changing load shows in the baseline too
+    (the least CPU of all K=0 passes is the baseline). Then ``counts[-1]``
+    expired links are added and passes that each prune a batch are measured.
+    """
+    with _world() as world:
+        _mirror_open(world, OPEN)
+        world.template = _closed_template(world)
+        base = [_quiet_passes(world.syncer)]
+        quiet = {}
+        for count in counts:
+            seed_history(world, count, age=_within_retention)
+            quiet[count] = _quiet_passes(world.syncer)
+            drop_history(world)
+            base.append(_quiet_passes(world.syncer))
+        seed_history(world, counts[-1], age=_expired)
+        before = _link_count(world)
+        cpu = []
+        for _ in range(MEASURED_PASSES):
+            seconds, _peak, report = _measured_pass(world.syncer)
+            assert report.ok, report
+            cpu.append(seconds)
+        pruned = (before - _link_count(world)) / MEASURED_PASSES
+        baseline = (min(c for c, _ in base), statistics.median(m for _, m in base))
+        return History(baseline, quiet, min(cpu), pruned)
+
+
+def _link_count(world: World) -> int:
+    with world.engine.connect() as connection:
+        return int(connection.scalar(sa.select(sa.func.count()).select_from(Link)) or 0)
+
+
+@dataclasses.dataclass
+class SqlCount:
+    """Statements and commits seen on one engine."""
+
+    statements: int = 0
+    commits: int = 0
+    kinds: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    def statement(self, *args: Any) -> None:
+        sql = str(args[2]).lstrip().split(None, 1)[0].upper()
+        self.kinds[sql] = self.kinds.get(sql, 0) + 1
+        self.statements += 1
+
+    def commit(self, *_args: Any) -> None:
+        self.commits += 1
+
+
+@contextmanager
+def counting(engine: sa.Engine) -> Iterator[SqlCount]:
+    """Count every statement sent and every commit made on ``engine``."""
+    count = SqlCount()
+    sa.event.listen(engine, "before_cursor_execute", count.statement)
+    sa.event.listen(engine, "commit", count.commit)
+    try:
+        yield count
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count.statement)
+        sa.event.remove(engine, "commit", count.commit)
+
+
+def quiet_sql(count: int) -> tuple[SqlCount, int]:
+    """SQL of one quiet pass with ``count`` open mirrored alerts, default iLert budget."""
+    with _world() as world:
+        _mirror_open(world, count)
+        syncer = _paced(world, _default_ilert_rate(), WINDOW)
+        syncer.run_pass()
+        world.ilert.clear_requests()
+        with counting(world.engine) as sql:
+            report = syncer.run_pass()
+        checked = sum(1 for r in world.ilert.requests if r.path.endswith("/log-entries"))
+        assert report.ok, report
+        assert report.writes == 0, report
+        return sql, checked
+
+
+def _default_ilert_rate() -> int:
+    """The iLert budget a config gets when it sets none."""
+    rate = next(f for f in dataclasses.fields(IlertConfig) if f.name == "requests_per_minute")
+    assert isinstance(rate.default, int)
+    return rate.default
+
+
+def rows() -> list[tuple[str, str, str, str]]:
+    """(figure, measured, limit/target, ratio) rows, for bench_scale.py's table."""
+    history = history_passes()
+    base_cpu, base_mb = history.baseline
+    table = [
+        (
+            f"Quiet pass, {OPEN} open alerts, K=0 closed links",
+            f"{base_cpu:.3f} s CPU, {base_mb:.1f} MB",
+            "baseline",
+            "1.00",
+        )
+    ]
+    for count in HISTORY:
+        cpu, mb = history.quiet[count]
+        table.append(
+            (
+                f"Quiet pass, {OPEN} open alerts, K={count:,} closed links",
+                f"{cpu:.3f} s CPU, {mb:.1f} MB",
+                f"K=0 figures within {TOLERANCE:.0%}",
+                f"CPU {cpu / base_cpu:.2f}, memory {mb / base_mb:.2f}",
+            )
+        )
+    table.append(
+        (
+            f"Quiet pass pruning {HISTORY[-1]:,} expired links",
+            f"{history.pruned_per_pass:.0f} links a pass, {history.prune_cpu:.3f} s CPU",
+            f"<= {PRUNE_BATCH} links a pass",
+            f"{history.pruned_per_pass / PRUNE_BATCH:.2f} of the batch; "
+            f"CPU {history.prune_cpu / base_cpu:.2f}",
+        )
+    )
+    sql, checked = quiet_sql(QUIET_N)
+    table.append(
+        (
+            f"SQL per quiet pass, N={QUIET_N:,} open ({checked} timelines read)",
+            f"{sql.statements} statements, {sql.commits} commits",
+            "a handful per pass",
+            f"{sql.statements / max(checked, 1):.2f} statements and "
+            f"{sql.commits / max(checked, 1):.2f} commits per timeline read",
+        )
+    )
+    return table
+
+
+def main() -> None:
+    configure_logging("error")
+    for figure, measured, target, ratio in rows():
+        print(f"{figure:58s} {measured:32s} {target:28s} {ratio}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
