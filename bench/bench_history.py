@@ -5,8 +5,9 @@ migrated SQLite file, fenced by a leadership epoch as the daemon runs. Prints:
 
 - (a) a quiet pass with 100 open mirrored alerts and K closed links (and
   their audit rows) in the database, K = 20,000 and 100,000: the daemon's CPU
-  seconds (its own thread, the least of 7 passes; the simulators run in other
-  threads) and its peak traced memory, as ratios to the same pass with K = 0
+  seconds (its own thread, the least of 9 passes; the simulators run in other
+  threads), its peak traced memory and the link rows it read (a count that
+  load cannot disturb), as ratios to the same pass with K = 0
   (target: 1.00 within 10%). One world throughout: the history (copies of a
   link the daemon itself mirrored and closed, dated within the retention
   period so nothing is pruned) is added before a measurement and deleted
@@ -59,7 +60,7 @@ QUIET_N = 1_000
 POLL_INTERVAL = 30.0
 WINDOW = 0.5  # seconds standing for the vendors' 60 s windows in part (b)
 TOLERANCE = 0.10
-MEASURED_PASSES = 7
+MEASURED_PASSES = 9
 # Far more than any budget: part (a) measures the daemon, not the vendors' pace.
 UNLIMITED = 100_000
 
@@ -196,25 +197,45 @@ def _measured_pass(syncer: Syncer) -> tuple[float, float, PassReport]:
     return cpu, peak, report
 
 
-def _quiet_passes(syncer: Syncer) -> tuple[float, float]:
-    """The least CPU seconds and the median peak MB of quiet passes (least disturbed by load)."""
-    syncer.run_pass()  # settles anything left; caches warm
-    cpu, peaks = [], []
-    for _ in range(MEASURED_PASSES):
-        seconds, peak, report = _measured_pass(syncer)
-        assert report.ok, report
-        assert report.writes == 0, report
-        cpu.append(seconds)
-        peaks.append(peak)
-    return min(cpu), statistics.median(peaks)
+@dataclasses.dataclass(frozen=True)
+class Quiet:
+    """Least CPU seconds (least disturbed by load), median peak MB and link rows read per pass."""
+
+    cpu: float
+    mb: float
+    links_read: int
+
+
+def _quiet_passes(world: World) -> Quiet:
+    """Measure ``MEASURED_PASSES`` quiet passes."""
+    world.syncer.run_pass()  # settles anything left; caches warm
+    cpu, peaks, reads = [], [], []
+    loaded = [0]
+
+    def count(_link: object, _context: object) -> None:
+        loaded[0] += 1
+
+    sa.event.listen(Link, "load", count)
+    try:
+        for _ in range(MEASURED_PASSES):
+            loaded[0] = 0
+            seconds, peak, report = _measured_pass(world.syncer)
+            assert report.ok, report
+            assert report.writes == 0, report
+            cpu.append(seconds)
+            peaks.append(peak)
+            reads.append(loaded[0])
+    finally:
+        sa.event.remove(Link, "load", count)
+    return Quiet(min(cpu), statistics.median(peaks), max(reads))
 
 
 @dataclasses.dataclass
 class History:
     """Part (a): quiet passes by closed links stored, and passes that prune."""
 
-    baseline: tuple[float, float]
-    quiet: dict[int, tuple[float, float]]
+    baseline: Quiet
+    quiet: dict[int, Quiet]
     prune_cpu: float
     pruned_per_pass: float
 
@@ -231,13 +252,13 @@ def history_passes(counts: Sequence[int] = HISTORY) -> History:
     with _world() as world:
         _mirror_open(world, OPEN)
         world.template = _closed_template(world)
-        base = [_quiet_passes(world.syncer)]
+        base = [_quiet_passes(world)]
         quiet = {}
         for count in counts:
             seed_history(world, count, age=_within_retention)
-            quiet[count] = _quiet_passes(world.syncer)
+            quiet[count] = _quiet_passes(world)
             drop_history(world)
-            base.append(_quiet_passes(world.syncer))
+            base.append(_quiet_passes(world))
         seed_history(world, counts[-1], age=_expired)
         before = _link_count(world)
         cpu = []
@@ -246,7 +267,11 @@ def history_passes(counts: Sequence[int] = HISTORY) -> History:
             assert report.ok, report
             cpu.append(seconds)
         pruned = (before - _link_count(world)) / MEASURED_PASSES
-        baseline = (min(c for c, _ in base), statistics.median(m for _, m in base))
+        baseline = Quiet(
+            min(q.cpu for q in base),
+            statistics.median(q.mb for q in base),
+            max(q.links_read for q in base),
+        )
         return History(baseline, quiet, min(cpu), pruned)
 
 
@@ -310,23 +335,24 @@ def _default_ilert_rate() -> int:
 def rows() -> list[tuple[str, str, str, str]]:
     """(figure, measured, limit/target, ratio) rows, for bench_scale.py's table."""
     history = history_passes()
-    base_cpu, base_mb = history.baseline
+    base = history.baseline
     table = [
         (
             f"Quiet pass, {OPEN} open alerts, K=0 closed links",
-            f"{base_cpu:.3f} s CPU, {base_mb:.1f} MB",
+            f"{base.cpu:.3f} s CPU, {base.mb:.1f} MB, {base.links_read} link rows read",
             "baseline",
             "1.00",
         )
     ]
     for count in HISTORY:
-        cpu, mb = history.quiet[count]
+        quiet = history.quiet[count]
         table.append(
             (
                 f"Quiet pass, {OPEN} open alerts, K={count:,} closed links",
-                f"{cpu:.3f} s CPU, {mb:.1f} MB",
+                f"{quiet.cpu:.3f} s CPU, {quiet.mb:.1f} MB, {quiet.links_read} link rows read",
                 f"K=0 figures within {TOLERANCE:.0%}",
-                f"CPU {cpu / base_cpu:.2f}, memory {mb / base_mb:.2f}",
+                f"CPU {quiet.cpu / base.cpu:.2f}, memory {quiet.mb / base.mb:.2f}, "
+                f"rows read {quiet.links_read / base.links_read:.2f}",
             )
         )
     table.append(
@@ -335,7 +361,7 @@ def rows() -> list[tuple[str, str, str, str]]:
             f"{history.pruned_per_pass:.0f} links a pass, {history.prune_cpu:.3f} s CPU",
             f"<= {PRUNE_BATCH} links a pass",
             f"{history.pruned_per_pass / PRUNE_BATCH:.2f} of the batch; "
-            f"CPU {history.prune_cpu / base_cpu:.2f}",
+            f"CPU {history.prune_cpu / base.cpu:.2f}",
         )
     )
     sql, checked = quiet_sql(QUIET_N)

@@ -604,6 +604,8 @@ class Syncer:
             if not verdict.publishes:
                 self._withheld(session, applier, item, verdict)
                 return
+            # Audited otherwise from here: a later filter verdict is audited again.
+            self._filtered.pop((item.action.name, alert.id), None)
             entries = self._log_entries(alert.id, mirror.last_log_entry_id if mirror else None)
             # Only compared with other links' checks: iLert's time, immune to local jumps.
             checked_at = self._ilert_now or applier.now
@@ -660,6 +662,7 @@ class Syncer:
         link's attributes cannot be read until the session is rolled back.
         """
         where = {"alert_id": item.alert.id, "incident_action": item.action.name}
+        self._filtered.pop((item.action.name, item.alert.id), None)
         try:
             if isinstance(error, TransientApiError):
                 self._unreachable(session, item, error, report, applier.now)

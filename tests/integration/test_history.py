@@ -21,6 +21,7 @@ from structlog.testing import capture_logs
 from ilert_statuspage_sync.core.retention import PRUNE_BATCH
 from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE
 from ilert_statuspage_sync.leader import NoLeadership
+from ilert_statuspage_sync.publish_config import parse_publish_policy
 from ilert_statuspage_sync.runner import Syncer
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import Link, Transition
@@ -299,6 +300,33 @@ def test_a_changed_alert_costs_a_few_commits_the_quiet_ones_none(harness: Harnes
     assert report.ok
     assert report.writes == 1
     assert counts.commits <= 2 + 2  # the pass's own 2, the intent and the outcome
+
+
+@pytest.mark.parametrize("filtered", [1, 12])
+def test_filtered_alerts_cost_no_lookup_once_audited(
+    make_harness: Callable[..., Harness], filtered: int
+) -> None:
+    """1 or 12 alerts kept off the page by a filter: the same statements per quiet pass."""
+    harness = make_harness("classic")
+    policy = parse_publish_policy({"min_priority": "HIGH"}, "incident_actions[0]", "test.toml")
+    actions = tuple(
+        dataclasses.replace(a, publish=policy) if a.name == ACTION else a
+        for a in harness.config.incident_actions
+    )
+    harness.config = dataclasses.replace(harness.config, incident_actions=actions)
+    harness.syncer = harness.new_syncer()
+    harness.sync()
+    ids = [
+        harness.ilert.create_alert(AUTO_SOURCE, f"low {n}", "", priority="LOW")
+        for n in range(filtered)
+    ]
+    harness.sync()  # each is audited "filtered" once
+
+    counts = quiet_pass(harness, harness.syncer)
+
+    assert all(harness.transitions(a) == [("created", "filtered", None)] for a in ids)
+    assert counts.commits == 2
+    assert len(counts.statements) <= 14, counts.statements
 
 
 def test_a_transient_failure_of_one_alert_keeps_the_others_bookkeeping(
