@@ -8,11 +8,12 @@ migrated SQLite file, fenced by a leadership epoch as the daemon runs. Prints:
   seconds (its own thread, the least of 9 passes; the simulators run in other
   threads), its peak traced memory and the link rows it read (a count that
   load cannot disturb), as ratios to the same pass with K = 0
-  (target: 1.00 within 10%). One world throughout: the history (copies of a
-  link the daemon itself mirrored and closed, dated within the retention
-  period so nothing is pruned) is added before a measurement and deleted
-  after it, and K = 0 is measured again between. Then 100,000 expired links
-  are added and the passes that prune them a batch at a time are measured;
+  (target: 1.00 within 10%). One world (simulators, database, daemon) per K,
+  the history being copies of a link the daemon itself mirrored and closed,
+  dated within the retention period so nothing is pruned; the worlds' passes
+  take turns, so the machine's changing load falls on each alike. Then
+  100,000 expired links are added to the K = 0 world and its passes, each
+  pruning a batch, are measured the same way;
 - (b) SQL statements and commits of one quiet pass with N = 1,000 open
   mirrored alerts, under the default iLert budget (its window compressed to
   ``WINDOW`` s so the run takes seconds), counted with SQLAlchemy event
@@ -29,7 +30,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -164,14 +165,6 @@ def seed_history(
     _checkpoint(world)
 
 
-def drop_history(world: World, first_id: int = 10**9) -> None:
-    """Delete the seeded links and audit rows again."""
-    with world.engine.begin() as connection:
-        connection.execute(sa.delete(Link).where(Link.alert_id >= first_id))
-        connection.execute(sa.delete(Transition).where(Transition.alert_id >= first_id))
-    _checkpoint(world)
-
-
 def _checkpoint(world: World) -> None:
     with world.engine.connect() as connection:
         # The seeding's own write-ahead log is folded in now, not in a measured pass.
@@ -206,28 +199,45 @@ class Quiet:
     links_read: int
 
 
-def _quiet_passes(world: World) -> Quiet:
-    """Measure ``MEASURED_PASSES`` quiet passes."""
-    world.syncer.run_pass()  # settles anything left; caches warm
-    cpu, peaks, reads = [], [], []
+@dataclasses.dataclass
+class _Samples:
+    """One world's measured passes."""
+
+    cpu: list[float] = dataclasses.field(default_factory=list)
+    mb: list[float] = dataclasses.field(default_factory=list)
+    reads: list[int] = dataclasses.field(default_factory=list)
+
+    def quiet(self) -> Quiet:
+        return Quiet(min(self.cpu), statistics.median(self.mb), max(self.reads))
+
+
+def _take_turns(worlds: Sequence[World], *, quiet: bool = True) -> list[_Samples]:
+    """``MEASURED_PASSES`` passes of each world, the worlds taking turns pass by pass.
+
+    Taking turns spreads the machine's changing load over every world alike.
+    """
+    samples = [_Samples() for _ in worlds]
     loaded = [0]
 
     def count(_link: object, _context: object) -> None:
         loaded[0] += 1
 
+    for world in worlds:
+        world.syncer.run_pass()  # settles anything left; caches warm
     sa.event.listen(Link, "load", count)
     try:
         for _ in range(MEASURED_PASSES):
-            loaded[0] = 0
-            seconds, peak, report = _measured_pass(world.syncer)
-            assert report.ok, report
-            assert report.writes == 0, report
-            cpu.append(seconds)
-            peaks.append(peak)
-            reads.append(loaded[0])
+            for world, sample in zip(worlds, samples, strict=True):
+                loaded[0] = 0
+                seconds, peak, report = _measured_pass(world.syncer)
+                assert report.ok, report
+                assert report.writes == 0 or not quiet, report
+                sample.cpu.append(seconds)
+                sample.mb.append(peak)
+                sample.reads.append(loaded[0])
     finally:
         sa.event.remove(Link, "load", count)
-    return Quiet(min(cpu), statistics.median(peaks), max(reads))
+    return samples
 
 
 @dataclasses.dataclass
@@ -237,42 +247,35 @@ class History:
     baseline: Quiet
     quiet: dict[int, Quiet]
     prune_cpu: float
+    prune_ratio: float  # to the quiet passes taking turns with the pruning ones
     pruned_per_pass: float
 
 
 def history_passes(counts: Sequence[int] = HISTORY) -> History:
     """Quiet passes with ``OPEN`` open alerts, without history and with each count of it.
 
-    One world throughout (same open alerts, same warm caches). The history is
-    added before a measurement and deleted after it, and the K=0 pass measured
-    again between, so the machine's changing load shows in the baseline too
-    (the least CPU of all K=0 passes is the baseline). Then ``counts[-1]``
-    expired links are added and passes that each prune a batch are measured.
+    One world per count (simulators, database, daemon), the same open alerts in
+    each; their passes take turns. Then the largest count of expired links is
+    added to the K=0 world and its pruning passes take turns with the plain
+    quiet passes of the K=20,000 world.
     """
-    with _world() as world:
-        _mirror_open(world, OPEN)
-        world.template = _closed_template(world)
-        base = [_quiet_passes(world)]
-        quiet = {}
-        for count in counts:
-            seed_history(world, count, age=_within_retention)
-            quiet[count] = _quiet_passes(world)
-            drop_history(world)
-            base.append(_quiet_passes(world))
-        seed_history(world, counts[-1], age=_expired)
-        before = _link_count(world)
-        cpu = []
-        for _ in range(MEASURED_PASSES):
-            seconds, _peak, report = _measured_pass(world.syncer)
-            assert report.ok, report
-            cpu.append(seconds)
-        pruned = (before - _link_count(world)) / MEASURED_PASSES
-        baseline = Quiet(
-            min(q.cpu for q in base),
-            statistics.median(q.mb for q in base),
-            max(q.links_read for q in base),
-        )
-        return History(baseline, quiet, min(cpu), pruned)
+    with ExitStack() as stack:
+        worlds = [stack.enter_context(_world()) for _ in (0, *counts)]
+        for world, count in zip(worlds, (0, *counts), strict=True):
+            _mirror_open(world, OPEN)
+            world.template = _closed_template(world)
+            if count:
+                seed_history(world, count, age=_within_retention)
+        samples = _take_turns(worlds)
+        base, *rest = (sample.quiet() for sample in samples)
+        quiet = dict(zip(counts, rest, strict=True))
+        pruning, plain = worlds[0], worlds[1]
+        seed_history(pruning, counts[-1], age=_expired)
+        before = _link_count(pruning)
+        prune_samples, plain_samples = _take_turns([pruning, plain], quiet=False)
+        pruned = (before - _link_count(pruning)) / (MEASURED_PASSES + 1)
+        cpu = min(prune_samples.cpu)
+        return History(base, quiet, cpu, cpu / min(plain_samples.cpu), pruned)
 
 
 def _link_count(world: World) -> int:
@@ -361,7 +364,7 @@ def rows() -> list[tuple[str, str, str, str]]:
             f"{history.pruned_per_pass:.0f} links a pass, {history.prune_cpu:.3f} s CPU",
             f"<= {PRUNE_BATCH} links a pass",
             f"{history.pruned_per_pass / PRUNE_BATCH:.2f} of the batch; "
-            f"CPU {history.prune_cpu / base.cpu:.2f}",
+            f"CPU {history.prune_ratio:.2f} of a quiet pass",
         )
     )
     sql, checked = quiet_sql(QUIET_N)
