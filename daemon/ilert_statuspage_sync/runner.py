@@ -23,7 +23,12 @@ The pass, step by step:
    growing retry delay and never stops the others; a service that is down
    defers the rest of its work to the next pass (one log line per outage).
 6. Resolve incidents that duplicate an alert's linked one (``heal``).
-7. Move each action's poll cursor to iLert's time at this pass's first read.
+7. Store the bookkeeping of the alerts that changed nothing in one batch, and
+   move each action's poll cursor to iLert's time at this pass's first read.
+8. Prune a small batch of expired history (``core.retention``).
+
+Only the links a pass can act on are read: the open ones and those of the
+alerts in hand, by id; the closed history costs a pass nothing.
 
 An interrupted write of another replica is settled only once it can no
 longer land (``core.intents``); until then its alert waits, deferred.
