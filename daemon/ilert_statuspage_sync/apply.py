@@ -435,11 +435,11 @@ class Applier:
             published_body=decision.get("published_body"),
         )
 
-    def record_filtered(self, link: Link, event: str, reason: str) -> None:
-        """Audit an alert kept off the page, once per reason (``status`` shows it)."""
+    def record_filtered(self, link: Link, event: str, reason: str) -> bool:
+        """Audit an alert kept off the page, once per reason (``status`` shows it); True if so."""
         last = repo.last_transition(self.session, link.incident_action, link.alert_id)
         if last is not None and last.outcome == "filtered" and last.reason == reason:
-            return
+            return False
         record = AuditRecord(
             alert_id=link.alert_id,
             incident_action=self.action.name,
@@ -452,6 +452,7 @@ class Applier:
             reason=reason,
         )
         write_audit(self.session, record, at=self.now, dry_run=self.dry_run)
+        return True
 
     def record_failure(self, link: Link, events: list[str], message: str) -> None:
         """Audit a failed attempt for the events it carried."""

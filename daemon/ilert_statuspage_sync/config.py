@@ -49,6 +49,9 @@ NOTHING_TO_MIRROR = (
     "no [[incident_actions]]: nothing to mirror; add one (`discover --write` shows examples)"
 )
 MAX_POLL_INTERVAL = 86_400.0
+# Closed links and audit rows older than this many days are pruned; 0 keeps everything.
+DEFAULT_RETENTION_DAYS = 400
+MAX_RETENTION_DAYS = 36_500  # a century: far past any need, far from a date overflow
 # Far above any vendor limit (60 to 120 a minute), far below what overflows a pacer's float.
 MAX_REQUESTS_PER_MINUTE = 100_000
 _NO_CONTROL = "remove it (e.g. a NUL, tab or line break)"
@@ -158,6 +161,7 @@ class Config:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     # False when loaded with keys=False: no key was read, so no client may be built.
     keys_loaded: bool = True
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     def action(self, name: str) -> IncidentAction:
         """The incident action called ``name``, or a ConfigError listing the known ones."""
@@ -177,6 +181,7 @@ _TOP_KEYS = {
     "connectors",
     "incident_actions",
     "metrics",
+    "retention_days",
 }
 _KEY_SOURCES = {"api_key_env", "api_key_file", "api_key"}
 _SERVICE_KEYS = {"api_url", "requests_per_minute", "allow_insecure_http"} | _KEY_SOURCES
@@ -256,6 +261,11 @@ def parse_config(
     )
     log_level = reader.attempt("info", reader.choice, data, "log_level", "", _LOG_LEVELS, "info")
     metrics = reader.attempt(MetricsConfig(), reader.metrics, data.get("metrics"))
+    retention_days = reader.attempt(
+        DEFAULT_RETENTION_DAYS,
+        reader.retention_days,
+        data.get("retention_days", DEFAULT_RETENTION_DAYS),
+    )
     if reader.errors or ilert is None:
         raise ConfigError(*reader.errors)
     # A starter config (`discover --write`) has its actions commented out: valid, idle.
@@ -269,6 +279,7 @@ def parse_config(
         lifecycle=lifecycle,
         log_level=log_level,
         metrics=metrics,
+        retention_days=retention_days,
         warnings=(*idle, *reader.warnings),
         keys_loaded=keys,
     )
@@ -381,6 +392,19 @@ class _Reader:
                 "poll_interval", f"must be at most {MAX_POLL_INTERVAL:g} seconds (one day)"
             )
         return float(value)
+
+    def retention_days(self, value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise self.fail(
+                "retention_days",
+                f"must be a whole number of days >= 0 (0 keeps everything), got {_kind(value)}",
+            )
+        if value > MAX_RETENTION_DAYS:
+            raise self.fail(
+                "retention_days",
+                f"must be at most {MAX_RETENTION_DAYS:,} days; use 0 to keep everything",
+            )
+        return value
 
     def url(self, table: Mapping[str, Any], prefix: str, default: str) -> str:
         value = self.string(table, "api_url", prefix, default)

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ilert_statuspage_sync.config import (
+    DEFAULT_RETENTION_DAYS,
     MAX_COMPONENTS,
     MAX_POLL_INTERVAL,
     MAX_REQUESTS_PER_MINUTE,
+    MAX_RETENTION_DAYS,
     MIN_POLL_INTERVAL,
     Config,
     ConnectorConfig,
@@ -36,6 +38,7 @@ from ilert_statuspage_sync.core.policy import (
     PRIORITIES,
     STATUS_EVENTS,
 )
+from ilert_statuspage_sync.core.retention import PRUNE_BATCH
 from ilert_statuspage_sync.core.storable import ID_MAX
 from ilert_statuspage_sync.core.templates import TEMPLATE_KEYS
 from ilert_statuspage_sync.publish_config import MAX_DELAY_SECONDS
@@ -347,6 +350,16 @@ SETTINGS: tuple[Setting, ...] = (
         "what an open alert of each priority puts on the components (needs `components`)",
         dict(DEFAULT_COMPONENT_STATUS),
         lambda config: dict(config.incident_actions[0].component_status),
+    ),
+    Setting(
+        "retention_days",
+        "integer",
+        f"`{DEFAULT_RETENTION_DAYS}`",
+        f"0 (keep everything) to {MAX_RETENTION_DAYS:,}",
+        "closed links and audit rows older than this many days are pruned, "
+        f"{PRUNE_BATCH} of each per pass",
+        DEFAULT_RETENTION_DAYS,
+        lambda config: config.retention_days,
     ),
     Setting(
         "metrics.textfile",

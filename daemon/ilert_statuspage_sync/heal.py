@@ -34,6 +34,7 @@ from ilert_statuspage_sync.core.storm import FINAL
 from ilert_statuspage_sync.errors import ApiError, PayloadError, TransientApiError
 from ilert_statuspage_sync.leader import LeadershipLostError
 from ilert_statuspage_sync.logs import scrub
+from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import Link
 
 __all__ = [
@@ -78,9 +79,13 @@ class DuplicateHealer:
         self.unreachable: dict[str, TransientApiError] = {}
 
     def read(self, session: Session, now: datetime) -> PageReads:
-        """One list of unresolved incidents per page worth a look (none for the others)."""
-        links = [_tracked(link) for link in session.scalars(sa.select(Link))]
-        pages = pages_to_check(links, now, RECENT)
+        """One list of unresolved incidents per page worth a look (none for the others).
+
+        The pages are picked from the open and recently closed links only: never
+        the whole closed history.
+        """
+        recent = [*repo.open_links(session), *repo.recently_closed(session, now - RECENT)]
+        pages = pages_to_check(map(_tracked, recent), now, RECENT)
         reads: PageReads = {}
         self.unreachable = {}
         for connector, page_id in self._readers():
@@ -108,7 +113,6 @@ class DuplicateHealer:
         """Resolve every duplicate found on the pages read; return how many."""
         if reads is None:
             reads = self.read(session, now)
-        links = [_tracked(link) for link in session.scalars(sa.select(Link))]
         resolved = 0
         for (connector, page_id), actions in self._readers().items():
             seen = reads.get((connector, page_id))
@@ -116,7 +120,12 @@ class DuplicateHealer:
                 continue
             client = self.clients[connector]
             names = {action.name for action in actions}
-            mine = [link for link in links if link.page_id == page_id and link.action in names]
+            named = repo.links_of_alerts(session, {s.alert_id for s in seen if s.alert_id})
+            mine = [
+                _tracked(link)
+                for link in named
+                if link.page_id == page_id and link.incident_action in names
+            ]
             for duplicate in find_duplicates(seen, mine):
                 resolved += self._resolve(session, client, page_id, duplicate, now)
         return resolved

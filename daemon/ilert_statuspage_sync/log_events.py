@@ -275,6 +275,20 @@ EVENTS: dict[str, Event] = {
         'group = "action": another alert\'s create of the shared incident may still land; this '
         "alert waits for the next pass instead of opening a second incident",
     ),
+    # -- history -----------------------------------------------------------------------------
+    "bookkeeping_batch_refused": Event(
+        "warning",
+        "the database refused the pass's batched bookkeeping: written alert by alert instead, "
+        "only a refused alert is recorded as failed",
+        'read `error`; see "The state database fails as one line"',
+    ),
+    "history_pruned": Event(
+        "info", "a batch of links and audit rows older than `retention_days` was deleted"
+    ),
+    "history_prune_failed": Event(
+        "warning",
+        "pruning expired history failed this pass; the pass is not affected, retried next pass",
+    ),
 }
 
 

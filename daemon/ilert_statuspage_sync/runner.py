@@ -26,10 +26,16 @@ The pass, step by step:
    unresolved incidents): an incident whose status a person changed is no
    longer changed by the daemon (``core.human_edits``). With ``group =
    "action"`` an alert opens, joins or updates its action's shared incident
-   (``core.storm``).
+   (``core.storm``). Then each page's components follow the worst of its open
+   alerts (``components_sync``).
 6. Resolve incidents that duplicate an alert's linked one (``heal``), from the
    same read.
-7. Move each action's poll cursor to iLert's time at this pass's first read.
+7. Store the bookkeeping of the alerts that changed nothing in one batch, and
+   move each action's poll cursor to iLert's time at this pass's first read.
+8. Prune a small batch of expired history (``core.retention``).
+
+Only the links a pass can act on are read: the open ones and those of the
+alerts in hand, by id; the closed history costs a pass nothing.
 
 An interrupted write of another replica is settled only once it can no
 longer land (``core.intents``); until then its alert waits, deferred.
@@ -48,6 +54,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ilert_statuspage_sync import shutdown
 from ilert_statuspage_sync.apply import Applier
@@ -65,6 +72,7 @@ from ilert_statuspage_sync.core.model import Alert, AlertStatus, Event, LogEntry
 from ilert_statuspage_sync.core.parse import parse_alert
 from ilert_statuspage_sync.core.plan import Plan, plan_calls
 from ilert_statuspage_sync.core.publish import PublishContext, publish_plan, screen_comments
+from ilert_statuspage_sync.core.retention import PRUNE_BATCH, prune_cutoff
 from ilert_statuspage_sync.core.schedule import Candidate, checks_per_pass, choose_checks
 from ilert_statuspage_sync.core.storable import ERROR_LENGTH, clean_text
 from ilert_statuspage_sync.core.storm import Target, TargetKind, share_plan, target_for
@@ -210,6 +218,13 @@ class Syncer:
         self._cycle = OpenSetCycle()
         # This pass's links per action (a dry run's new ones live only here).
         self._pass_links: dict[str, list[Link]] = {}
+        # Where this pass's "reported since" listing starts, and iLert's Date at its first read.
+        self._since: datetime | None = None
+        self._ilert_date: datetime | None = None
+        # Bookkeeping of alerts that changed nothing, by link id: written in one batch.
+        self._batched: dict[int, tuple[_Work, dict[str, object]]] = {}
+        # The filter reason audited per (action, alert) still tracked: not looked up again.
+        self._filtered: dict[tuple[str, int], str] = {}
 
     def run_pass(self) -> PassReport:
         """One pass over every incident action."""
@@ -219,6 +234,7 @@ class Syncer:
         self._entries, self._by_id, self._ilert_calls, self._down = {}, {}, 0, set()
         self._read_errors = {}
         self.components.begin_pass()
+        self._since, self._ilert_date, self._batched = None, None, {}
         with self.sessions() as session:
             try:
                 read = self._read_ilert(session, report, now)
@@ -234,16 +250,18 @@ class Syncer:
                     edited = self.healer.edits(session, now, reads)
                     if edited:
                         report.outcomes["human_override"] += edited
-                    self._sync_all(session, states, alerts, now, report)
+                    appliers = self._sync_all(session, states, alerts, now, report)
                     self._sync_components(session, now, report)
                     down = {c for c, h in self.connector_health.items() if h.name in self._down}
                     healed = self.healer.heal(session, now, down, reads)
                     if healed:
                         report.writes += healed
                         report.outcomes["duplicate_resolved"] += healed
+                    self._save_batched(session, appliers, report)
                     for state in states.values():
                         state.last_poll_at = ilert_now
                     self._commit(session)
+                    self._prune(session, now)
             except LeadershipLostError as error:
                 report.lost_leadership = True
                 log.error("leadership_lost_mid_pass", error=str(error))
@@ -276,22 +294,23 @@ class Syncer:
             self._mark_down(self.connector_health[connector], error, now)
 
     def _action_states(
-        self, session: Session, ilert_now: datetime, now: datetime
+        self, session: Session, known: dict[str, ActionState], ilert_now: datetime, now: datetime
     ) -> dict[str, ActionState]:
         # Fetched before anything is stored: a rebuild cut short is tried again next pass.
         rebuilt = (
             rebuild_links(self.config, self.ilert, self.statuspage, now)
-            if not self.dry_run and repo.is_empty(session)
+            if not self.dry_run and not known and repo.is_empty(session)
             else []
         )
         names = [a.name for a in self.config.incident_actions]
-        states = repo.action_states(session, names, ilert_now - ACTIVATION_MARGIN)
+        states = repo.action_states(session, names, ilert_now - ACTIVATION_MARGIN, known=known)
         session.add_all(rebuilt)
         if self.dry_run:
             for name, state in states.items():
                 if state.last_poll_at is None:
                     state.activated_at = self._dry_activation.setdefault(name, state.activated_at)
-        self._commit(session)
+        if session.new or self.dry_run:  # a known action's state is stored at the pass's end
+            self._commit(session)
         return states
 
     def _commit(self, session: Session) -> None:
@@ -310,16 +329,17 @@ class Syncer:
         auto = [action for action in self.config.incident_actions if not action.manual]
         sources = {s for action in auto for s in action.alert_sources}
         try:
-            listing = self._list_open(session, auto, sources, now)
+            known = repo.action_states(session, [], now)
+            listing = self._list_open(known, auto, sources)
             opened = [alert for alert in map(self._parse, listing.items) if alert is not None]
-            ilert_now = self._pass_time(session, opened, now)
+            ilert_now = self._pass_time(known, opened, now)
             try:
-                states = self._action_states(session, ilert_now, now)
+                states = self._action_states(session, known, ilert_now, now)
             except (ApiError, PayloadError) as error:
                 self._rebuild_failed(session, error, report)
                 return None
             cursors = [state.last_poll_at or state.activated_at for state in states.values()]
-            since = min(cursors) - OVERLAP
+            since = self._since = min(cursors) - OVERLAP
             # A whole open set in hand: the newly reported ones still to learn are the resolved.
             whole = listing.ended and self._cycle.start == 0
             recent = (
@@ -352,7 +372,7 @@ class Syncer:
         return states, alerts, ilert_now
 
     def _list_open(
-        self, session: Session, auto: Sequence[IncidentAction], sources: set[int], now: datetime
+        self, known: Mapping[str, ActionState], auto: Sequence[IncidentAction], sources: set[int]
     ) -> OpenListing:
         """This pass's share of the open set, from the cycle's resume point (core.listing).
 
@@ -361,7 +381,6 @@ class Syncer:
         """
         if not sources:
             return OpenListing(ended=True)
-        known = repo.action_states(session, [], now)
         activations = [known[a.name].activated_at if a.name in known else None for a in auto]
         floor = None if None in activations else min(filter(None, activations))
         since = floor - ACTIVATION_MARGIN if floor else None
@@ -371,11 +390,12 @@ class Syncer:
             sources=sources, since=since, start=start, max_pages=pages
         )
 
-    def _pass_time(self, session: Session, opened: list[Alert], now: datetime) -> datetime:
+    def _pass_time(
+        self, known: Mapping[str, ActionState], opened: list[Alert], now: datetime
+    ) -> datetime:
         """iLert's time at this pass's first read (core.clock); the local clock is a last resort."""
-        known = repo.action_states(session, [], now).values()
-        polled = [state.last_poll_at for state in known if state.last_poll_at]
-        header = self.ilert.server_time()
+        polled = [state.last_poll_at for state in known.values() if state.last_poll_at]
+        header = self._ilert_date = self.ilert.server_time()
         found = ilert_time(
             header, (a.report_time for a in opened), max(polled, default=None), local=now
         )
@@ -421,16 +441,21 @@ class Syncer:
         alerts: Mapping[int, Alert],
         now: datetime,
         report: PassReport,
-    ) -> None:
+    ) -> dict[str, Applier]:
+        links = self._links_in_play(session, alerts)
         work = [
             item
             for action in self.config.incident_actions
-            for item in self._work_of(session, action, states[action.name], alerts, now, report)
+            for item in self._work_of(
+                action, states[action.name], alerts, links.get(action.name, {}), now, report
+            )
         ]
         work = self._track(session, work)  # new links are tracked even if this pass stops
         self._pass_links = {}
         for item in work:
             self._pass_links.setdefault(item.action.name, []).append(item.link)
+        tracked = {(item.action.name, item.alert.id) for item in work}
+        self._filtered = {k: v for k, v in self._filtered.items() if k in tracked}
         selected = set(self._timeline_checks(work, now))
         appliers = {
             action.name: self._applier(session, action, now)
@@ -449,6 +474,22 @@ class Syncer:
                 report.deferred_items += 1  # another process's write may still land
             else:
                 self._sync_alert(session, appliers[item.action.name], item, report)
+        return appliers
+
+    @staticmethod
+    def _links_in_play(session: Session, alerts: Mapping[int, Alert]) -> dict[str, dict[int, Link]]:
+        """The links this pass can touch, by action and alert id: never the closed history.
+
+        The open links, and those of the alerts in hand, looked up by id (a
+        closed link of an alert listed again must be found, not duplicated).
+        """
+        found = repo.open_links(session)
+        listed = {link.alert_id for link in found}
+        found += repo.links_of_alerts(session, (a for a in alerts if a not in listed))
+        links: dict[str, dict[int, Link]] = {}
+        for link in found:
+            links.setdefault(link.incident_action, {})[link.alert_id] = link
+        return links
 
     def _track(self, session: Session, work: list[_Work]) -> list[_Work]:
         """Commit the new links; if the database refuses, keep each one it accepts."""
@@ -514,14 +555,13 @@ class Syncer:
 
     def _work_of(
         self,
-        session: Session,
         action: IncidentAction,
         state: ActionState,
         alerts: Mapping[int, Alert],
+        links: Mapping[int, Link],
         now: datetime,
         report: PassReport,
     ) -> list[_Work]:
-        links = repo.links_of(session, action.name)
         work = []
         for alert in self._chosen(action, state, alerts, links, now, report).values():
             link = links.get(alert.id)
@@ -691,9 +731,11 @@ class Syncer:
                 report.deferred_items += 1
                 log.info("storm_waits_for_incident", alert_id=alert.id, action=item.action.name)
                 return
+            # Audited otherwise from here: a later filter verdict is audited again.
+            self._filtered.pop((item.action.name, alert.id), None)
             entries = self._log_entries(alert.id, mirror.last_log_entry_id if mirror else None)
             # Only compared with other links' checks: iLert's time, immune to local jumps.
-            link.last_checked_at = self._ilert_now or applier.now
+            checked_at = self._ilert_now or applier.now
             triggered = link.triggered_at is not None
             # iLert's time: an event with no timestamp of its own sorts among iLert's stamps.
             at = self._ilert_now or applier.now
@@ -734,11 +776,10 @@ class Syncer:
             report.outcomes.update(applier.outcomes)
             # A refused request was recorded as failed once; it is not retried.
             report.failed_items += "failed" in applier.outcomes
-            repo.set_mirror(link, settled_mirror(alert, entries, mirror))
-            link.alert_summary = alert.summary[:255]
-            link.is_open = alert.status != AlertStatus.RESOLVED
-            link.failures, link.last_error, link.next_attempt_at = 0, None, None
-            self._commit(session)
+            settled = repo.mirror_columns(settled_mirror(alert, entries, mirror))
+            settled["last_checked_at"] = checked_at
+            # The writes and audit rows are committed (apply, reconcile): the rest can wait.
+            self._settle(session, item, settled, changed=bool(session.new or session.deleted))
         except (LeadershipLostError, DatabaseReplacedError, OperationalError):
             # OperationalError: the database as a whole failed (locked, full, read-only,
             # gone); the pass stops and its caller reports it in one line, no SQL shown.
@@ -761,6 +802,7 @@ class Syncer:
         link's attributes cannot be read until the session is rolled back.
         """
         where = {"alert_id": item.alert.id, "incident_action": item.action.name}
+        self._filtered.pop((item.action.name, item.alert.id), None)
         try:
             if isinstance(error, TransientApiError):
                 self._unreachable(session, item, error, report, applier.now)
@@ -790,15 +832,96 @@ class Syncer:
     def _withheld(self, session: Session, applier: Applier, item: _Work, verdict: Verdict) -> None:
         """Not published (yet): a filtered alert is audited once; a held one waits."""
         link, alert = item.link, item.alert
-        if verdict.kind is VerdictKind.FILTER:
+        key, reason = (item.action.name, alert.id), f"{verdict.rule}: {verdict.reason}"
+        audited = False
+        if verdict.kind is VerdictKind.FILTER and self._filtered.get(key) != reason:
             event = "resolved" if alert.status == AlertStatus.RESOLVED else "created"
-            applier.record_filtered(link, event, f"{verdict.rule}: {verdict.reason}")
-        else:
+            audited = applier.record_filtered(link, event, reason)
+        elif verdict.kind is not VerdictKind.FILTER:
             log.debug("alert_held", alert_id=alert.id, reason=verdict.reason)
-        link.alert_summary = alert.summary[:255]
-        link.is_open = alert.status != AlertStatus.RESOLVED
-        link.failures, link.last_error, link.next_attempt_at = 0, None, None
-        self._commit(session)
+        self._settle(session, item, {}, changed=audited)
+        if verdict.kind is VerdictKind.FILTER:
+            self._filtered[key] = reason
+
+    def _settle(
+        self, session: Session, item: _Work, values: dict[str, object], *, changed: bool
+    ) -> None:
+        """Store what this pass learnt of an alert: in the pass's batch, unless rows are pending.
+
+        Every write, its outcome and its audit rows are committed already (the
+        applier commits an intent before each request and the outcome after
+        it). What is left is bookkeeping (when the timeline was read, its
+        cursor, the summary, open or not, the failure count reset): losing it
+        to a crash costs one more read, never a duplicate, so it waits for one
+        statement and commit at the end of the pass. It is kept off the
+        session's changes, so no other alert's commit or rollback carries it.
+        """
+        link, alert = item.link, item.alert
+        values = {
+            **values,
+            "alert_summary": alert.summary[:255],
+            "is_open": alert.status != AlertStatus.RESOLVED,
+            "failures": 0,
+            "last_error": None,
+            "next_attempt_at": None,
+        }
+        if changed or link.id is None:
+            for name, value in values.items():
+                setattr(link, name, value)
+            self._commit(session)
+            return
+        for name, value in values.items():
+            set_committed_value(link, name, value)
+        self._batched[link.id] = (item, values)
+
+    def _save_batched(
+        self, session: Session, appliers: Mapping[str, Applier], report: PassReport
+    ) -> None:
+        """Write the batched bookkeeping in one statement; if refused, alert by alert."""
+        batched, self._batched = self._batched, {}
+        if not batched:
+            return
+        try:
+            repo.save_columns(session, [{"id": key, **row} for key, (_, row) in batched.items()])
+            return
+        except (LeadershipLostError, DatabaseReplacedError, OperationalError):
+            raise
+        except SQLAlchemyError as error:
+            _rollback(session)
+            log.warning("bookkeeping_batch_refused", error=describe_error(error))
+        for key, (item, values) in batched.items():
+            try:
+                repo.save_columns(session, [{"id": key, **values}])
+                self._commit(session)
+            except (LeadershipLostError, DatabaseReplacedError, OperationalError):
+                raise
+            except SQLAlchemyError as error:
+                self._record_error(session, appliers[item.action.name], item, [], error, report)
+
+    def _prune(self, session: Session, now: datetime) -> None:
+        """Delete one batch of expired history (``core.retention``); never stops the pass."""
+        if self.dry_run or self._since is None or shutdown.stop_requested():
+            return
+        cutoff = prune_cutoff((now, self._ilert_date), self.config.retention_days, self._since)
+        if cutoff is None:
+            return
+        try:
+            links = repo.expired_links(session, cutoff, PRUNE_BATCH)
+            audit = repo.expired_transitions(session, cutoff, PRUNE_BATCH)
+            if not links and not audit:
+                return
+            repo.delete_links(session, links)
+            repo.delete_transitions(session, audit)
+            session.commit()
+        except (LeadershipLostError, DatabaseReplacedError):
+            raise
+        except SQLAlchemyError as error:
+            _rollback(session)
+            log.warning("history_prune_failed", error=describe_error(error))
+            return
+        log.info(
+            "history_pruned", links=len(links), audit_rows=len(audit), before=cutoff.isoformat()
+        )
 
     def _unreachable(
         self,

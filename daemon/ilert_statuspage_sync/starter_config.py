@@ -56,6 +56,9 @@ database_url = "sqlite:///state.db"
 lifecycle = "classic"
 # debug, info, warning or error.
 log_level = "info"
+# Closed links and audit rows older than this many days are pruned, a small batch
+# each pass; 0 keeps everything.
+retention_days = 400
 
 # Prometheus metrics (off unless set): a node_exporter textfile and/or a loopback listener.
 # [metrics]

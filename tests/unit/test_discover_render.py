@@ -94,6 +94,7 @@ def test_starter_keys_equal_the_loaders_defaults():
         "database_url",
         "lifecycle",
         "log_level",
+        "retention_days",
         "ilert",
         "connectors",
     }

@@ -7,9 +7,9 @@ runner never touches column names.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -19,20 +19,29 @@ from ilert_statuspage_sync.core.storm import FINAL, Share
 from ilert_statuspage_sync.store.tables import ActionState, Link, Transition
 
 __all__ = [
+    "ID_CHUNK",
     "Untrigger",
     "action_states",
+    "delete_links",
+    "delete_transitions",
+    "expired_links",
+    "expired_transitions",
     "find_link",
     "history",
     "incident_alerts",
     "is_empty",
     "last_transition",
     "last_transitions",
-    "links_of",
+    "links_of_alerts",
+    "mirror_columns",
     "mirror_from_dict",
     "mirror_of",
     "mirror_to_dict",
     "new_link",
+    "open_links",
+    "recently_closed",
     "reset_backoff",
+    "save_columns",
     "set_mirror",
     "share_incident",
     "share_of",
@@ -41,10 +50,21 @@ __all__ = [
     "untrigger",
 ]
 
+# Ids per ``IN (...)`` list: far below SQLite's oldest variable limit (999).
+ID_CHUNK: Final = 500
 
-def action_states(session: Session, names: Iterable[str], now: datetime) -> dict[str, ActionState]:
-    """Each action's state, created (activated now) on first sight."""
-    states = {state.name: state for state in session.scalars(sa.select(ActionState))}
+
+def action_states(
+    session: Session,
+    names: Iterable[str],
+    now: datetime,
+    *,
+    known: Mapping[str, ActionState] | None = None,
+) -> dict[str, ActionState]:
+    """Each action's state, created (activated now) on first sight; ``known``: already read."""
+    if known is None:
+        known = {state.name: state for state in session.scalars(sa.select(ActionState))}
+    states = dict(known)
     for name in names:
         if name not in states:
             states[name] = ActionState(name=name, activated_at=now, last_poll_at=None)
@@ -58,10 +78,88 @@ def is_empty(session: Session) -> bool:
     return state is None and session.scalar(sa.select(Link.id).limit(1)) is None
 
 
-def links_of(session: Session, action: str) -> dict[int, Link]:
-    """Every link of one incident action, by alert id."""
-    rows = session.scalars(sa.select(Link).where(Link.incident_action == action))
-    return {row.alert_id: row for row in rows}
+def open_links(session: Session) -> list[Link]:
+    """Every open link of every incident action; the closed history is never read."""
+    return list(session.scalars(sa.select(Link).where(Link.is_open == sa.true())))
+
+
+def links_of_alerts(session: Session, alert_ids: Iterable[int]) -> list[Link]:
+    """The links (open or closed, any action) of these alerts, looked up by id."""
+    ids = sorted(set(alert_ids))
+    found: list[Link] = []
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        found.extend(session.scalars(sa.select(Link).where(Link.alert_id.in_(chunk))))
+    return found
+
+
+def recently_closed(session: Session, since: datetime) -> list[Link]:
+    """Closed links last changed at or after ``since``."""
+    query = sa.select(Link).where(Link.is_open == sa.false(), Link.updated_at >= since)
+    return list(session.scalars(query))
+
+
+def _no_intent() -> sa.ColumnElement[bool]:
+    # A cleared intent is stored as JSON null, a never-set one as SQL NULL.
+    return sa.or_(Link.pending_call.is_(None), sa.cast(Link.pending_call, sa.Text) == "null")
+
+
+def expired_links(session: Session, cutoff: datetime, limit: int) -> list[int]:
+    """Up to ``limit`` ids of closed, settled links last changed before ``cutoff``, oldest first.
+
+    Settled: no intent, no failure or retry pending, and not triggered by hand
+    (a pruned triggered link would let a second ``trigger`` mirror the alert again).
+    """
+    query = (
+        sa.select(Link.id)
+        .where(
+            Link.is_open == sa.false(),
+            Link.updated_at < cutoff,
+            Link.created_at < cutoff,
+            Link.triggered_at.is_(None),
+            Link.failures == 0,
+            Link.last_error.is_(None),
+            Link.next_attempt_at.is_(None),
+            _no_intent(),
+        )
+        .order_by(Link.updated_at)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def expired_transitions(session: Session, cutoff: datetime, limit: int) -> list[int]:
+    """Up to ``limit`` ids of audit rows written before ``cutoff``, oldest first."""
+    query = sa.select(Transition.id).where(Transition.at < cutoff).order_by(Transition.at)
+    return list(session.scalars(query.limit(limit)))
+
+
+def delete_links(session: Session, ids: Sequence[int]) -> None:
+    """Delete these links (ids from ``expired_links``), still only if closed."""
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        session.execute(
+            sa.delete(Link)
+            .where(Link.id.in_(chunk), Link.is_open == sa.false())
+            .execution_options(synchronize_session=False)
+        )
+
+
+def delete_transitions(session: Session, ids: Sequence[int]) -> None:
+    """Delete these audit rows."""
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        session.execute(
+            sa.delete(Transition)
+            .where(Transition.id.in_(chunk))
+            .execution_options(synchronize_session=False)
+        )
+
+
+def save_columns(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Write column values to links by primary key (``id`` in each row): one executemany."""
+    if rows:
+        session.execute(sa.update(Link), list(rows))
 
 
 def find_link(session: Session, action: str, alert_id: int) -> Link | None:
@@ -150,15 +248,23 @@ def mirror_of(link: Link) -> Mirror | None:
     )
 
 
+def mirror_columns(mirror: Mirror) -> dict[str, Any]:
+    """The link columns that hold ``mirror``, by attribute name."""
+    return {
+        "mirror_status": mirror.status,
+        "mirror_priority": mirror.priority,
+        "mirror_responders": list(mirror.responder_ids),
+        "mirror_policy_id": mirror.escalation_policy_id,
+        "mirror_rule_index": mirror.escalation_rule_index,
+        "mirror_next_escalation": mirror.next_escalation,
+        "last_log_entry_id": mirror.last_log_entry_id,
+    }
+
+
 def set_mirror(link: Link, mirror: Mirror) -> None:
     """Store ``mirror`` in the link's columns."""
-    link.mirror_status = mirror.status
-    link.mirror_priority = mirror.priority
-    link.mirror_responders = list(mirror.responder_ids)
-    link.mirror_policy_id = mirror.escalation_policy_id
-    link.mirror_rule_index = mirror.escalation_rule_index
-    link.mirror_next_escalation = mirror.next_escalation
-    link.last_log_entry_id = mirror.last_log_entry_id
+    for name, value in mirror_columns(mirror).items():
+        setattr(link, name, value)
 
 
 def mirror_to_dict(mirror: Mirror) -> dict[str, Any]:

@@ -78,7 +78,19 @@ class Link(Base):
     """
 
     __tablename__ = "links"
-    __table_args__ = (sa.UniqueConstraint("incident_action", "alert_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("incident_action", "alert_id"),
+        # Serves a pass's open links and the closed ones by age (recently closed,
+        # expired): no query of a pass scans the closed history.
+        sa.Index("ix_links_is_open_updated_at", "is_open", "updated_at"),
+        # The failing-items count of every pass reads this, not the whole table.
+        sa.Index(
+            "ix_links_failing",
+            "id",
+            sqlite_where=sa.text("last_error IS NOT NULL"),
+            postgresql_where=sa.text("last_error IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     incident_action: Mapped[str] = mapped_column(sa.String(200))
@@ -87,7 +99,7 @@ class Link(Base):
     alert_summary: Mapped[str] = mapped_column(sa.String(255), default="")
     statuspage_incident_id: Mapped[str | None] = mapped_column(sa.String(64))
     statuspage_status: Mapped[str | None] = mapped_column(sa.String(32))
-    is_open: Mapped[bool] = mapped_column(default=True, index=True)
+    is_open: Mapped[bool] = mapped_column(default=True)
     triggered_at: Mapped[datetime | None]
     mirror_status: Mapped[str | None] = mapped_column(sa.String(32))
     mirror_priority: Mapped[str | None] = mapped_column(sa.String(32))
