@@ -250,8 +250,8 @@ class Applier:
         # A status is state, not history: the page showing it is the effect wanted.
         return bool(incident.status == intent.get("status"))
 
-    def _send(self, link: Link, call: Call) -> None:
-        fields = self._fields(link, call)
+    def _send(self, link: Link, call: Call, components: bool = True) -> None:
+        fields = self._fields(link, call, components)
         mirror_after = call.decisions[-1].event.mirror_after
         if self.dry_run:
             if call.incident_id is not None:
@@ -291,6 +291,18 @@ class Applier:
             link.pending_call = None
             self.session.commit()
             self._still_seen(link, call, before)
+            if "components" in fields and never_succeeds(error.status):
+                # The incident matters more than its components: sent again without
+                # them; the component step sets those the page accepts by PATCH.
+                log.warning(
+                    "components_refused",
+                    page_id=link.page_id,
+                    alert_id=link.alert_id,
+                    error=scrub(str(error))[:300],
+                    action="incident created without components",
+                )
+                self._send(link, call, components=False)
+                return
             creates = call.kind is CallKind.CREATE
             passed_over = given_up(creates, call.status, error.status)
             refused = _WriteRefusedError if passed_over else PermanentApiError
@@ -362,7 +374,7 @@ class Applier:
             return self.client.create_incident(link.page_id, fields, before_send)
         return self.client.update_incident(link.page_id, _target(link, call), fields, before_send)
 
-    def _fields(self, link: Link, call: Call) -> dict[str, Any]:
+    def _fields(self, link: Link, call: Call, components: bool = True) -> dict[str, Any]:
         notify = self.action.notify_subscribers if call.notify is None else call.notify
         fields: dict[str, Any] = {"deliver_notifications": notify}
         if call.kind is CallKind.CREATE:
@@ -372,7 +384,7 @@ class Applier:
                 # The alert that opened a shared incident; the others join by update.
                 ilert["group"] = "action"
             fields["metadata"] = {"ilert": ilert}
-            if self.components is not None:
+            if self.components is not None and components:
                 priority = call.decisions[-1].event.mirror_after.priority
                 fields.update(self.components.create_fields(link, priority))
         elif call.incident_id is not None and call.members:

@@ -435,3 +435,23 @@ def test_another_replicas_component_write_in_flight_waits(make_harness, statuspa
     h.sync()  # the other write never landed: forgotten, then decided again
     assert _status(statuspage, page["api"]) == "major_outage"
     assert len(statuspage.component_writes()) == 1
+
+
+def test_create_refused_for_its_components_is_created_without_them(make_harness, statuspage, page):
+    """A 422 on a create that carried components: the incident is created without them at once."""
+    h = _harness(make_harness, _public(components=(page["api"], "ghost0000001")))
+    listed = statuspage.components(AUTO_PAGE)
+    ghost = dict(listed[0], id="ghost0000001", name="Gone")  # the listing lies: not on the page
+    statuspage.inject_fault(200, [*listed, ghost], times=3, path_contains="/components")
+    h.ilert.create_alert(AUTO_SOURCE, "API down", "", "HIGH")
+    with capture_logs() as logs:
+        report = h.sync()
+    assert len(h.incidents()) == 1
+    assert report.outcomes["created"] == 1
+    assert [e["event"] for e in logs].count("components_refused") == 1
+    creates = [w for w in statuspage.writes() if w.method == "POST"]
+    assert len(creates) == 2  # the refused one, then the one without components
+    assert "components" not in creates[1].json_body["incident"]
+    h.sync()  # the component step sets what the page has
+    assert _status(statuspage, page["api"]) == "major_outage"
+    assert len(h.incidents()) == 1
