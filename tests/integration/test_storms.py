@@ -351,3 +351,27 @@ def test_a_person_edit_during_an_interrupted_write_is_respected(harness: Harness
     assert [e["event"] for e in logs].count("human_override") == 1
     assert ("human_edit", "no_change", "monitoring") in harness.transitions(alert_id)
     assert harness.transitions(alert_id)[-1] == ("accepted", "no_change", "monitoring")
+
+
+def test_switching_group_to_alert_keeps_the_open_shared_incident_honest(storm: Harness):
+    """group "action" -> "alert" with a shared incident open: one alert's resolve does not
+    resolve it while another of its alerts is open; a new alert opens its own incident."""
+    first = storm.ilert.create_alert(AUTO_SOURCE, "db slow", "")
+    second = storm.ilert.create_alert(AUTO_SOURCE, "api slow", "")
+    storm.sync()
+    shared = _one_incident(storm)["id"]
+    auto, *rest = storm.config.incident_actions
+    storm.config = dataclasses.replace(
+        storm.config, incident_actions=(dataclasses.replace(auto, group="alert"), *rest)
+    )
+    storm.syncer = storm.new_syncer()  # restarted with the edited config
+    storm.ilert.resolve(first)
+    storm.sync()
+    assert storm.statuspage.incident(shared)["status"] == "identified"
+    third = storm.ilert.create_alert(AUTO_SOURCE, "cache slow", "")
+    storm.sync()
+    assert _incident_of(storm, third) != shared
+    storm.ilert.resolve(second)
+    storm.sync()
+    assert storm.statuspage.incident(shared)["status"] == "resolved"
+    assert storm.statuspage.incident(_incident_of(storm, third))["status"] == "identified"
