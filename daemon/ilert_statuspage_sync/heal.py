@@ -29,9 +29,14 @@ from ilert_statuspage_sync.core.duplicates import (
     find_duplicates,
     pages_to_check,
 )
-from ilert_statuspage_sync.core.human_edits import HUMAN_REASON, Edit, Written, edits
+from ilert_statuspage_sync.core.human_edits import HUMAN_REASON, Edit, Written, confirmed, edits
 from ilert_statuspage_sync.core.storm import FINAL
-from ilert_statuspage_sync.errors import ApiError, PayloadError, TransientApiError
+from ilert_statuspage_sync.errors import (
+    ApiError,
+    PayloadError,
+    PermanentApiError,
+    TransientApiError,
+)
 from ilert_statuspage_sync.leader import LeadershipLostError
 from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.store.tables import Link
@@ -51,6 +56,8 @@ DUPLICATE_OUTCOME = "duplicate_resolved"
 HUMAN_EVENT = "human_edit"
 # (connector, page id) -> the page's unresolved incidents, read once per pass.
 PageReads = dict[tuple[str, str], list[Seen]]
+# Incidents missing from a page's unresolved list read on their own per pass, at most.
+CONFIRM_READS = 10
 # Pages are still checked this long after their last mirrored alert closed.
 RECENT = timedelta(hours=1)
 
@@ -146,10 +153,33 @@ class DuplicateHealer:
                 )
             ).all()
             shown = {incident.incident_id: incident.status for incident in seen}
+            client = self.clients[connector]
+            budget = CONFIRM_READS
             for edit in edits(_written(links), shown):
+                if not edit.listed:
+                    if budget == 0:
+                        continue  # judged on a later pass
+                    budget -= 1
+                    checked = self._confirm(client, page_id, edit)
+                    if checked is None:
+                        continue
+                    edit = checked
                 found += edit.first
                 self._respect(session, edit, page_id, links, now)
         return found
+
+    @staticmethod
+    def _confirm(client: StatuspageClient, page_id: str, edit: Edit) -> Edit | None:
+        """An incident missing from the list, read on its own: a person's edit, or the list's."""
+        try:
+            incident = client.get_incident(page_id, edit.incident_id)
+        except PermanentApiError as error:
+            if error.status != 404:
+                return None
+            return confirmed(edit, None)  # deleted
+        except (ApiError, PayloadError):
+            return None  # not judged this pass
+        return confirmed(edit, incident.status)
 
     def _respect(
         self, session: Session, edit: Edit, page_id: str, links: Sequence[Link], now: datetime

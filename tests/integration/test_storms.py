@@ -375,3 +375,35 @@ def test_switching_group_to_alert_keeps_the_open_shared_incident_honest(storm: H
     storm.sync()
     assert storm.statuspage.incident(shared)["status"] == "resolved"
     assert storm.statuspage.incident(_incident_of(storm, third))["status"] == "identified"
+
+
+def test_an_incident_missing_from_a_lying_unresolved_list_is_not_taken_for_a_person(
+    harness: Harness,
+):
+    """The unresolved list once answers empty: the incident is read on its own before it is
+    taken as resolved by a person, so the alert's resolve still reaches the page."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "API down", "")
+    harness.sync()
+    incident_id = _incident_of(harness, alert_id)
+    harness.statuspage.inject_fault(200, [], path_contains="/incidents/unresolved", method="GET")
+    with capture_logs() as logs:
+        harness.sync()
+    assert "human_override" not in [e["event"] for e in logs]
+    harness.ilert.resolve(alert_id)
+    harness.sync()
+    assert harness.statuspage.incident(incident_id)["status"] == "resolved"
+    assert [t[1] for t in harness.transitions(alert_id)][-1] == "status_changed"
+
+
+def test_a_deleted_incident_is_gone_for_good(harness: Harness):
+    """A person deletes the incident: nothing more is written for its alert, no new incident."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "API down", "")
+    harness.sync()
+    harness.statuspage.person_deletes_incident(_incident_of(harness, alert_id))
+    harness.sync()
+    writes = len(harness.statuspage.writes())
+    harness.ilert.comment(alert_id, "Still looking.")
+    harness.ilert.resolve(alert_id)
+    harness.sync()
+    assert len(harness.statuspage.writes()) == writes
+    assert harness.incidents(AUTO_PAGE) == []
