@@ -164,7 +164,10 @@ class TestHumanEdits:
             Written("c", "investigating"),
         ]
         found = edits(written, {"a": "monitoring", "c": "investigating"})
-        assert found == [Edit("a", "identified", "monitoring"), Edit("b", "identified", "resolved", listed=False)]
+        assert found == [
+            Edit("a", "identified", "monitoring"),
+            Edit("b", "identified", "resolved", listed=False),
+        ]
 
     def test_pending_writes_and_resolved_incidents_prove_nothing(self):
         """An incident with a write in flight, or that we resolved, is never taken for an edit."""
