@@ -455,3 +455,33 @@ def test_create_refused_for_its_components_is_created_without_them(make_harness,
     h.sync()  # the component step sets what the page has
     assert _status(statuspage, page["api"]) == "major_outage"
     assert len(h.incidents()) == 1
+
+
+def test_a_storm_and_a_per_alert_action_share_a_component(make_harness, statuspage, page):
+    """group "action" and group "alert" on one page and component: worst of every open alert;
+    the storm's incident resolves with its last alert, the component then goes green."""
+    web = IncidentAction(
+        name="website",
+        alert_sources=(WEB_SOURCE,),
+        connector="main",
+        page_id=AUTO_PAGE,
+        components=(page["api"],),
+    )
+    h = _harness(make_harness, _public(components=(page["api"],), group="action"), web)
+    storm = [h.ilert.create_alert(AUTO_SOURCE, f"node-{n} slow", "", "LOW") for n in range(2)]
+    site = h.ilert.create_alert(WEB_SOURCE, "Site down", "", "HIGH")
+    h.sync()
+    assert len(h.incidents()) == 2
+    assert _status(statuspage, page["api"]) == "major_outage"
+    h.ilert.resolve(site)
+    h.ilert.resolve(storm[0])
+    h.sync()
+    assert _status(statuspage, page["api"]) == "degraded_performance"
+    shared = h.link("public-api", storm[1])
+    assert shared is not None
+    assert statuspage.incident(str(shared.statuspage_incident_id))["status"] != "resolved"
+    h.ilert.resolve(storm[1])
+    h.sync()
+    assert _status(statuspage, page["api"]) == "operational"
+    assert [i["status"] for i in h.incidents()] == ["resolved", "resolved"]
+    assert len(statuspage.component_writes()) == 2
