@@ -38,6 +38,7 @@ from ilert_statuspage_sync.core.components import (
     plan_components,
 )
 from ilert_statuspage_sync.core.intents import Writer, in_flight_until, stamp
+from ilert_statuspage_sync.core.model import CLOSED_STATUSES
 from ilert_statuspage_sync.deadlines import WRITE_DEADLINE, WRITE_START_WINDOW
 from ilert_statuspage_sync.errors import (
     ApiError,
@@ -55,7 +56,6 @@ __all__ = ["ComponentSync", "ComponentsOfAction", "PassComponents"]
 log = structlog.get_logger(__name__)
 
 CHANGED = "component_changed"
-_FINAL = ("resolved", "completed", "postmortem")
 
 
 @dataclass
@@ -156,7 +156,7 @@ class ComponentSync:
         )
         holders = []
         for link in rows:
-            if link is but or (link.statuspage_status or "") in _FINAL:
+            if link is but or (link.statuspage_status or "") in CLOSED_STATUSES:
                 continue
             action = actions[link.incident_action]
             holders.append(_holder(link, action, link.mirror_priority or "HIGH"))

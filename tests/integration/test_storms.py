@@ -407,3 +407,19 @@ def test_a_deleted_incident_is_gone_for_good(harness: Harness):
     harness.sync()
     assert len(harness.statuspage.writes()) == writes
     assert harness.incidents(AUTO_PAGE) == []
+
+
+def test_a_person_postmortem_closes_a_shared_incident(storm: Harness):
+    """A person moves the storm's incident to postmortem (closed, off the unresolved list):
+    nothing more posts to it and the next alert opens a new incident."""
+    first = storm.ilert.create_alert(AUTO_SOURCE, "db slow", "")
+    storm.sync()
+    incident_id = _incident_of(storm, first)
+    storm.statuspage.person_sets_status(incident_id, "postmortem")
+    storm.sync()
+    updates = len(storm.statuspage.incident(incident_id)["incident_updates"])
+    storm.ilert.comment(first, "Still looking.")
+    second = storm.ilert.create_alert(AUTO_SOURCE, "api slow", "")
+    storm.sync()
+    assert len(storm.statuspage.incident(incident_id)["incident_updates"]) == updates
+    assert _incident_of(storm, second) != incident_id

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from ilert_statuspage_sync.core.model import CLOSED_STATUSES
 from ilert_statuspage_sync.core.plan import Decision, Outcome, Plan, Step
 
 __all__ = [
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 HUMAN_REASON = "changed on Statuspage by a person"
-_FINAL = frozenset({"resolved", "completed"})
+_FINAL = CLOSED_STATUSES
 
 
 @dataclass(frozen=True)
