@@ -33,6 +33,7 @@ from ilert_statuspage_sync.core.human_edits import HUMAN_REASON, changed_by_pers
 from ilert_statuspage_sync.core.intents import Writer, in_flight_until, stamp
 from ilert_statuspage_sync.core.model import Event, Mirror
 from ilert_statuspage_sync.core.plan import Call, CallKind, Decision, Outcome, Plan, Step
+from ilert_statuspage_sync.core.rebuild import shared_metadata
 from ilert_statuspage_sync.core.refusal import (
     MAINTENANCE_STATUSES,
     after_refusal,
@@ -54,9 +55,6 @@ if TYPE_CHECKING:
 __all__ = ["Applier", "Replan", "rejected_status_message"]
 
 log = structlog.get_logger(__name__)
-
-# Alert ids a shared incident's metadata lists at most (about 10 KB of text).
-MAX_JOINED = 500
 
 # Plans the given events again, from the link's current state and the page's refused statuses.
 Replan = Callable[[Sequence[Event]], Plan]
@@ -388,26 +386,12 @@ class Applier:
                 priority = call.decisions[-1].event.mirror_after.priority
                 fields.update(self.components.create_fields(link, priority))
         elif call.incident_id is not None and call.members:
-            fields["metadata"] = {"ilert": self._shared_metadata(call.members)}
+            fields["metadata"] = {"ilert": shared_metadata(self.action.name, call.members)}
         if call.status is not None:
             fields["status"] = call.status
         if call.body is not None:
             fields["body"] = call.body
         return fields
-
-    def _shared_metadata(self, members: Sequence[int]) -> dict[str, str]:
-        """A join rewrites ``metadata.ilert`` with every alert on the incident (for a rebuild).
-
-        ``alert_id`` names the lowest alert id (any alert linked to the incident
-        keeps the duplicate check and reconciliation right); past ``MAX_JOINED``
-        ids the list is cut, so a rebuild after a lost database restores those only.
-        """
-        return {
-            "alert_id": str(members[0]),
-            "incident_action": self.action.name,
-            "group": "action",
-            "alert_ids": ",".join(str(member) for member in members[:MAX_JOINED]),
-        }
 
     def _settle(
         self,
