@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from ilert_statuspage_sync.audit import AuditRecord, write_audit
 from ilert_statuspage_sync.clients.statuspage import Incident, StatuspageClient
 from ilert_statuspage_sync.config import IncidentAction
-from ilert_statuspage_sync.core.human_edits import HUMAN_REASON, changed_by_person
+from ilert_statuspage_sync.core.human_edits import changed_by_person
 from ilert_statuspage_sync.core.intents import Writer, in_flight_until, stamp
 from ilert_statuspage_sync.core.model import Event, Mirror
 from ilert_statuspage_sync.core.plan import Call, CallKind, Decision, Outcome, Plan, Step
@@ -43,6 +43,7 @@ from ilert_statuspage_sync.core.refusal import (
 )
 from ilert_statuspage_sync.deadlines import WRITE_DEADLINE, WRITE_START_WINDOW
 from ilert_statuspage_sync.errors import PermanentApiError, TransientApiError
+from ilert_statuspage_sync.heal import person_changed
 from ilert_statuspage_sync.leader import LeadershipLostError
 from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.store import repo
@@ -190,7 +191,7 @@ class Applier:
         elif incident is not None and link.statuspage_incident_id is not None:
             before, intended = link.statuspage_status, intent.get("status")
             if not link.human_override and changed_by_person(before, intended, incident.status):
-                self._person_changed(link, before, incident.status)
+                person_changed(self.session, [link], before, incident.status, self.now, False)
             link.statuspage_status = incident.status
         link.pending_call = None
         link.updated_at = self.now
@@ -200,31 +201,6 @@ class Applier:
         if incident is not None:
             self.client.facts.saw_updates(incident.id, incident.update_ids, link.updated_at)
         self.checkpoint("reconciled")
-
-    def _person_changed(self, link: Link, before: str | None, shown: str) -> None:
-        """Seen while reconciling: a person changed the status; from now on it is theirs."""
-        link.human_override = True
-        record = AuditRecord(
-            alert_id=link.alert_id,
-            incident_action=self.action.name,
-            page_id=link.page_id,
-            statuspage_incident_id=link.statuspage_incident_id,
-            ilert_event="human_edit",
-            outcome=str(Outcome.NO_CHANGE),
-            from_status=before,
-            to_status=shown,
-            reason=HUMAN_REASON,
-        )
-        write_audit(self.session, record, at=self.now, dry_run=False)
-        log.warning(
-            "human_override",
-            page_id=link.page_id,
-            incident=link.statuspage_incident_id,
-            from_status=before,
-            to_status=shown,
-            alerts=[link.alert_id],
-            reason=HUMAN_REASON,
-        )
 
     def _observed(self, link: Link, intent: dict[str, Any]) -> Incident | None:
         if intent["kind"] == CallKind.CREATE:
