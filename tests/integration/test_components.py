@@ -485,3 +485,21 @@ def test_a_storm_and_a_per_alert_action_share_a_component(make_harness, statuspa
     assert _status(statuspage, page["api"]) == "operational"
     assert [i["status"] for i in h.incidents()] == ["resolved", "resolved"]
     assert len(statuspage.component_writes()) == 2
+
+
+def test_lost_state_keeps_a_persons_component_status(make_harness, statuspage, page):
+    """After the state is lost, a status the action could never set is a person's: the rebuild
+    does not take it for the daemon's, so it is not overwritten while the alert is open."""
+    h = _harness(make_harness, _public(components=(page["api"],)))
+    h.ilert.create_alert(AUTO_SOURCE, "API down", "", "HIGH")
+    h.sync()
+    statuspage.set_component_status(page["api"], "partial_outage")  # not in component_status
+    with h.sessions() as session:
+        for table in (Transition, Link, ActionState, ComponentRow):
+            session.execute(sa.delete(table))
+        session.commit()
+    h.syncer = h.new_syncer()  # a restart on the emptied database
+    h.sync()
+    h.sync()
+    assert _status(statuspage, page["api"]) == "partial_outage"
+    assert statuspage.component_writes() == []
