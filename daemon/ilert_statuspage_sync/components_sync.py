@@ -51,7 +51,7 @@ from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.store.epoch import database_now
 from ilert_statuspage_sync.store.tables import ComponentRow, Link
 
-__all__ = ["ComponentSync", "ComponentsOfAction", "PassComponents"]
+__all__ = ["ComponentSync", "ComponentsOfAction", "PassComponents", "holder_of"]
 
 log = structlog.get_logger(__name__)
 
@@ -159,7 +159,7 @@ class ComponentSync:
             if link is but or (link.statuspage_status or "") in CLOSED_STATUSES:
                 continue
             action = actions[link.incident_action]
-            holders.append(_holder(link, action, link.mirror_priority or "HIGH"))
+            holders.append(holder_of(link, action, link.mirror_priority or "HIGH"))
         return holders
 
     @staticmethod
@@ -424,7 +424,7 @@ class ComponentsOfAction:
         if not usable:
             return {}
         rows = self.sync._rows(self.session, page_id)
-        new = _holder(link, self.action, priority)
+        new = holder_of(link, self.action, priority)
         statuses = {cid: listed[cid].status for cid in usable}
         states = {cid: _state(row) for cid, row in rows.items()}
         others = self.sync._holders(self.session, page_id, but=link)
@@ -469,7 +469,8 @@ class ComponentsOfAction:
         return {cid: c.status for cid, c in listed.items()}
 
 
-def _holder(link: Link, action: IncidentAction, priority: str) -> Holder:
+def holder_of(link: Link, action: IncidentAction, priority: str) -> Holder:
+    """An open mirrored alert as the page model sees it (its action's components and map)."""
     return Holder(
         alert_id=link.alert_id,
         action=action.name,

@@ -16,6 +16,7 @@ import structlog
 
 from ilert_statuspage_sync.clients.ilert import IlertClient
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
+from ilert_statuspage_sync.components_sync import holder_of
 from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.core.components import (
     SETTABLE_STATUSES,
@@ -118,15 +119,7 @@ class ComponentSeeds:
                 (link.page_id, component_id), (status, set(), [])
             )
             possible.update(action.component_status.values())
-            holders.append(
-                Holder(
-                    link.alert_id,
-                    action.name,
-                    link.mirror_priority or "HIGH",
-                    action.components,
-                    action.component_status,
-                )
-            )
+            holders.append(holder_of(link, action, link.mirror_priority or "HIGH"))
 
     def rows(self) -> list[ComponentRow]:
         """One row per component shown (``core.components.seeded_state`` decides it)."""
