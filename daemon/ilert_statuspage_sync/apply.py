@@ -29,10 +29,11 @@ from sqlalchemy.orm import Session
 from ilert_statuspage_sync.audit import AuditRecord, write_audit
 from ilert_statuspage_sync.clients.statuspage import Incident, StatuspageClient
 from ilert_statuspage_sync.config import IncidentAction
-from ilert_statuspage_sync.core.human_edits import HUMAN_REASON, changed_by_person
+from ilert_statuspage_sync.core.human_edits import changed_by_person
 from ilert_statuspage_sync.core.intents import Writer, in_flight_until, stamp
 from ilert_statuspage_sync.core.model import Event, Mirror
 from ilert_statuspage_sync.core.plan import Call, CallKind, Decision, Outcome, Plan, Step
+from ilert_statuspage_sync.core.rebuild import shared_metadata
 from ilert_statuspage_sync.core.refusal import (
     MAINTENANCE_STATUSES,
     after_refusal,
@@ -42,6 +43,7 @@ from ilert_statuspage_sync.core.refusal import (
 )
 from ilert_statuspage_sync.deadlines import WRITE_DEADLINE, WRITE_START_WINDOW
 from ilert_statuspage_sync.errors import PermanentApiError, TransientApiError
+from ilert_statuspage_sync.heal import person_changed
 from ilert_statuspage_sync.leader import LeadershipLostError
 from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.store import repo
@@ -54,9 +56,6 @@ if TYPE_CHECKING:
 __all__ = ["Applier", "Replan", "rejected_status_message"]
 
 log = structlog.get_logger(__name__)
-
-# Alert ids a shared incident's metadata lists at most (about 10 KB of text).
-MAX_JOINED = 500
 
 # Plans the given events again, from the link's current state and the page's refused statuses.
 Replan = Callable[[Sequence[Event]], Plan]
@@ -192,7 +191,7 @@ class Applier:
         elif incident is not None and link.statuspage_incident_id is not None:
             before, intended = link.statuspage_status, intent.get("status")
             if not link.human_override and changed_by_person(before, intended, incident.status):
-                self._person_changed(link, before, incident.status)
+                person_changed(self.session, [link], before, incident.status, self.now, False)
             link.statuspage_status = incident.status
         link.pending_call = None
         link.updated_at = self.now
@@ -202,31 +201,6 @@ class Applier:
         if incident is not None:
             self.client.facts.saw_updates(incident.id, incident.update_ids, link.updated_at)
         self.checkpoint("reconciled")
-
-    def _person_changed(self, link: Link, before: str | None, shown: str) -> None:
-        """Seen while reconciling: a person changed the status; from now on it is theirs."""
-        link.human_override = True
-        record = AuditRecord(
-            alert_id=link.alert_id,
-            incident_action=self.action.name,
-            page_id=link.page_id,
-            statuspage_incident_id=link.statuspage_incident_id,
-            ilert_event="human_edit",
-            outcome=str(Outcome.NO_CHANGE),
-            from_status=before,
-            to_status=shown,
-            reason=HUMAN_REASON,
-        )
-        write_audit(self.session, record, at=self.now, dry_run=False)
-        log.warning(
-            "human_override",
-            page_id=link.page_id,
-            incident=link.statuspage_incident_id,
-            from_status=before,
-            to_status=shown,
-            alerts=[link.alert_id],
-            reason=HUMAN_REASON,
-        )
 
     def _observed(self, link: Link, intent: dict[str, Any]) -> Incident | None:
         if intent["kind"] == CallKind.CREATE:
@@ -250,8 +224,8 @@ class Applier:
         # A status is state, not history: the page showing it is the effect wanted.
         return bool(incident.status == intent.get("status"))
 
-    def _send(self, link: Link, call: Call) -> None:
-        fields = self._fields(link, call)
+    def _send(self, link: Link, call: Call, components: bool = True) -> None:
+        fields = self._fields(link, call, components)
         mirror_after = call.decisions[-1].event.mirror_after
         if self.dry_run:
             if call.incident_id is not None:
@@ -291,6 +265,18 @@ class Applier:
             link.pending_call = None
             self.session.commit()
             self._still_seen(link, call, before)
+            if "components" in fields and never_succeeds(error.status):
+                # The incident matters more than its components: sent again without
+                # them; the component step sets those the page accepts by PATCH.
+                log.warning(
+                    "components_refused",
+                    page_id=link.page_id,
+                    alert_id=link.alert_id,
+                    error=scrub(str(error))[:300],
+                    action="incident created without components",
+                )
+                self._send(link, call, components=False)
+                return
             creates = call.kind is CallKind.CREATE
             passed_over = given_up(creates, call.status, error.status)
             refused = _WriteRefusedError if passed_over else PermanentApiError
@@ -362,7 +348,7 @@ class Applier:
             return self.client.create_incident(link.page_id, fields, before_send)
         return self.client.update_incident(link.page_id, _target(link, call), fields, before_send)
 
-    def _fields(self, link: Link, call: Call) -> dict[str, Any]:
+    def _fields(self, link: Link, call: Call, components: bool = True) -> dict[str, Any]:
         notify = self.action.notify_subscribers if call.notify is None else call.notify
         fields: dict[str, Any] = {"deliver_notifications": notify}
         if call.kind is CallKind.CREATE:
@@ -372,30 +358,16 @@ class Applier:
                 # The alert that opened a shared incident; the others join by update.
                 ilert["group"] = "action"
             fields["metadata"] = {"ilert": ilert}
-            if self.components is not None:
+            if self.components is not None and components:
                 priority = call.decisions[-1].event.mirror_after.priority
                 fields.update(self.components.create_fields(link, priority))
         elif call.incident_id is not None and call.members:
-            fields["metadata"] = {"ilert": self._shared_metadata(call.members)}
+            fields["metadata"] = {"ilert": shared_metadata(self.action.name, call.members)}
         if call.status is not None:
             fields["status"] = call.status
         if call.body is not None:
             fields["body"] = call.body
         return fields
-
-    def _shared_metadata(self, members: Sequence[int]) -> dict[str, str]:
-        """A join rewrites ``metadata.ilert`` with every alert on the incident (for a rebuild).
-
-        ``alert_id`` names the lowest alert id (any alert linked to the incident
-        keeps the duplicate check and reconciliation right); past ``MAX_JOINED``
-        ids the list is cut, so a rebuild after a lost database restores those only.
-        """
-        return {
-            "alert_id": str(members[0]),
-            "incident_action": self.action.name,
-            "group": "action",
-            "alert_ids": ",".join(str(member) for member in members[:MAX_JOINED]),
-        }
 
     def _settle(
         self,

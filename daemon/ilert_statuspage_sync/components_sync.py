@@ -38,6 +38,7 @@ from ilert_statuspage_sync.core.components import (
     plan_components,
 )
 from ilert_statuspage_sync.core.intents import Writer, in_flight_until, stamp
+from ilert_statuspage_sync.core.model import CLOSED_STATUSES
 from ilert_statuspage_sync.deadlines import WRITE_DEADLINE, WRITE_START_WINDOW
 from ilert_statuspage_sync.errors import (
     ApiError,
@@ -50,12 +51,11 @@ from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.store.epoch import database_now
 from ilert_statuspage_sync.store.tables import ComponentRow, Link
 
-__all__ = ["ComponentSync", "ComponentsOfAction", "PassComponents"]
+__all__ = ["ComponentSync", "ComponentsOfAction", "PassComponents", "holder_of"]
 
 log = structlog.get_logger(__name__)
 
 CHANGED = "component_changed"
-_FINAL = ("resolved", "completed", "postmortem")
 
 
 @dataclass
@@ -156,10 +156,10 @@ class ComponentSync:
         )
         holders = []
         for link in rows:
-            if link is but or (link.statuspage_status or "") in _FINAL:
+            if link is but or (link.statuspage_status or "") in CLOSED_STATUSES:
                 continue
             action = actions[link.incident_action]
-            holders.append(_holder(link, action, link.mirror_priority or "HIGH"))
+            holders.append(holder_of(link, action, link.mirror_priority or "HIGH"))
         return holders
 
     @staticmethod
@@ -424,7 +424,7 @@ class ComponentsOfAction:
         if not usable:
             return {}
         rows = self.sync._rows(self.session, page_id)
-        new = _holder(link, self.action, priority)
+        new = holder_of(link, self.action, priority)
         statuses = {cid: listed[cid].status for cid in usable}
         states = {cid: _state(row) for cid, row in rows.items()}
         others = self.sync._holders(self.session, page_id, but=link)
@@ -469,7 +469,8 @@ class ComponentsOfAction:
         return {cid: c.status for cid, c in listed.items()}
 
 
-def _holder(link: Link, action: IncidentAction, priority: str) -> Holder:
+def holder_of(link: Link, action: IncidentAction, priority: str) -> Holder:
+    """An open mirrored alert as the page model sees it (its action's components and map)."""
     return Holder(
         alert_id=link.alert_id,
         action=action.name,

@@ -29,9 +29,14 @@ from ilert_statuspage_sync.core.duplicates import (
     find_duplicates,
     pages_to_check,
 )
-from ilert_statuspage_sync.core.human_edits import HUMAN_REASON, Edit, Written, edits
+from ilert_statuspage_sync.core.human_edits import HUMAN_REASON, Edit, Written, confirmed, edits
 from ilert_statuspage_sync.core.storm import FINAL
-from ilert_statuspage_sync.errors import ApiError, PayloadError, TransientApiError
+from ilert_statuspage_sync.errors import (
+    ApiError,
+    PayloadError,
+    PermanentApiError,
+    TransientApiError,
+)
 from ilert_statuspage_sync.leader import LeadershipLostError
 from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.store import repo
@@ -44,6 +49,7 @@ __all__ = [
     "DuplicateHealer",
     "PageReads",
     "duplicate_body",
+    "person_changed",
 ]
 
 log = structlog.get_logger(__name__)
@@ -52,6 +58,8 @@ DUPLICATE_OUTCOME = "duplicate_resolved"
 HUMAN_EVENT = "human_edit"
 # (connector, page id) -> the page's unresolved incidents, read once per pass.
 PageReads = dict[tuple[str, str], list[Seen]]
+# Incidents missing from a page's unresolved list read on their own per pass, at most.
+CONFIRM_READS = 10
 # Pages are still checked this long after their last mirrored alert closed.
 RECENT = timedelta(hours=1)
 
@@ -155,48 +163,48 @@ class DuplicateHealer:
                 )
             ).all()
             shown = {incident.incident_id: incident.status for incident in seen}
+            client = self.clients[connector]
+            budget = CONFIRM_READS
             for edit in edits(_written(links), shown):
+                if not edit.listed:
+                    if budget == 0:
+                        continue  # judged on a later pass
+                    budget -= 1
+                    checked = self._confirm(client, page_id, edit)
+                    if checked is None:
+                        continue
+                    edit = checked
                 found += edit.first
                 self._respect(session, edit, page_id, links, now)
         return found
+
+    @staticmethod
+    def _confirm(client: StatuspageClient, page_id: str, edit: Edit) -> Edit | None:
+        """An incident missing from the list, read on its own: a person's edit, or the list's."""
+        try:
+            incident = client.get_incident(page_id, edit.incident_id)
+        except PermanentApiError as error:
+            if error.status != 404:
+                return None
+            return confirmed(edit, None)  # deleted
+        except (ApiError, PayloadError):
+            return None  # not judged this pass
+        return confirmed(edit, incident.status)
 
     def _respect(
         self, session: Session, edit: Edit, page_id: str, links: Sequence[Link], now: datetime
     ) -> None:
         mine = [link for link in links if link.statuspage_incident_id == edit.incident_id]
+        if edit.first:
+            person_changed(session, mine, edit.from_status, edit.to_status, now, self.dry_run)
         for link in mine:
-            link.human_override = True
             link.statuspage_status = edit.to_status
-            if not edit.first:
-                continue  # audited and logged when the person's first change was seen
-            record = AuditRecord(
-                alert_id=link.alert_id,
-                incident_action=link.incident_action,
-                page_id=page_id,
-                statuspage_incident_id=edit.incident_id,
-                ilert_event=HUMAN_EVENT,
-                outcome="no_change",
-                from_status=edit.from_status,
-                to_status=edit.to_status,
-                reason=HUMAN_REASON,
-            )
-            write_audit(session, record, at=now, dry_run=self.dry_run)
         if self.dry_run:
             session.flush()
         else:
             session.commit()
         if not edit.first:
             log.debug("human_override_again", incident=edit.incident_id, status=edit.to_status)
-            return
-        log.warning(
-            "human_override",
-            page_id=page_id,
-            incident=edit.incident_id,
-            from_status=edit.from_status,
-            to_status=edit.to_status,
-            alerts=sorted(link.alert_id for link in mine),
-            reason=HUMAN_REASON,
-        )
 
     def _readers(self) -> dict[tuple[str, str], list[IncidentAction]]:
         """Actions grouped by (connector, page): each page is read once per key."""
@@ -302,3 +310,42 @@ def _written(links: Iterable[Link]) -> list[Written]:
                 )
             )
     return written
+
+
+def person_changed(
+    session: Session,
+    links: Sequence[Link],
+    before: str | None,
+    shown: str,
+    now: datetime,
+    dry_run: bool,
+) -> None:
+    """A person changed these links' incident: flag them, one audit row each, one log line.
+
+    The caller commits. Seen by the page read (``DuplicateHealer.edits``) or by
+    reconciling an interrupted write (``Applier.reconcile``).
+    """
+    for link in links:
+        link.human_override = True
+        record = AuditRecord(
+            alert_id=link.alert_id,
+            incident_action=link.incident_action,
+            page_id=link.page_id,
+            statuspage_incident_id=link.statuspage_incident_id,
+            ilert_event=HUMAN_EVENT,
+            outcome="no_change",
+            from_status=before,
+            to_status=shown,
+            reason=HUMAN_REASON,
+        )
+        write_audit(session, record, at=now, dry_run=dry_run)
+    first = links[0]
+    log.warning(
+        "human_override",
+        page_id=first.page_id,
+        incident=first.statuspage_incident_id,
+        from_status=before,
+        to_status=shown,
+        alerts=sorted(link.alert_id for link in links),
+        reason=HUMAN_REASON,
+    )

@@ -253,6 +253,12 @@ EVENTS: dict[str, Event] = {
         "the component list could not be read for a create: the incident is created without "
         "components, the component step sets them once it can read",
     ),
+    "components_refused": Event(
+        "warning",
+        "Statuspage refused a create for good (400/413/422) while it carried components: the "
+        "incident is sent again at once without them, the component step sets them by PATCH",
+        "`check` lists the page's components; a refused PATCH is one `failed` row",
+    ),
     "component_sync_failed": Event(
         "error",
         "a page's component step failed (a refused write or a database error): retried next pass",

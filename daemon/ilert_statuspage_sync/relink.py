@@ -16,8 +16,14 @@ import structlog
 
 from ilert_statuspage_sync.clients.ilert import IlertClient
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
+from ilert_statuspage_sync.components_sync import holder_of
 from ilert_statuspage_sync.config import Config, IncidentAction
-from ilert_statuspage_sync.core.components import SETTABLE_STATUSES
+from ilert_statuspage_sync.core.components import (
+    SETTABLE_STATUSES,
+    Holder,
+    seeded_state,
+    worst_held,
+)
 from ilert_statuspage_sync.core.parse import parse_alert
 from ilert_statuspage_sync.core.rebuild import PageIncident, links_to_rebuild, rebuilt_mirror
 from ilert_statuspage_sync.errors import PayloadError, PermanentApiError
@@ -102,26 +108,34 @@ class ComponentSeeds:
 
     def __init__(self, now: datetime) -> None:
         self.now = now
-        self._rows: dict[tuple[str, str], ComponentRow] = {}
+        # (page, component) -> its status, the statuses its actions set, the alerts holding it.
+        self._seen: dict[tuple[str, str], tuple[str, set[str], list[Holder]]] = {}
 
     def add(self, action: IncidentAction, link: Link, shown: Sequence[tuple[str, str]]) -> None:
         for component_id, status in shown:
             if component_id not in action.components or status not in SETTABLE_STATUSES:
                 continue
-            key = (link.page_id, component_id)
-            row = self._rows.get(key)
-            if row is not None and SETTABLE_STATUSES.index(row.last_set or "") >= (
-                SETTABLE_STATUSES.index(status)
-            ):
-                continue
-            self._rows[key] = ComponentRow(
-                page_id=link.page_id,
-                component_id=component_id,
-                last_set=status,
-                holder_alert_id=link.alert_id,
-                holder_action=action.name,
-                updated_at=self.now,
+            _, possible, holders = self._seen.setdefault(
+                (link.page_id, component_id), (status, set(), [])
             )
+            possible.update(action.component_status.values())
+            holders.append(holder_of(link, action, link.mirror_priority or "HIGH"))
 
     def rows(self) -> list[ComponentRow]:
-        return list(self._rows.values())
+        """One row per component shown (``core.components.seeded_state`` decides it)."""
+        rows = []
+        for (page_id, component_id), (status, possible, holders) in self._seen.items():
+            held, holder = worst_held(holders, component_id)
+            state = seeded_state(status, possible, held, holder)
+            rows.append(
+                ComponentRow(
+                    page_id=page_id,
+                    component_id=component_id,
+                    last_set=state.last_set,
+                    held_since=state.held_since,
+                    holder_alert_id=state.holder_alert_id,
+                    holder_action=state.holder_action,
+                    updated_at=self.now,
+                )
+            )
+        return rows

@@ -533,13 +533,15 @@ class Syncer:
         )
 
     def _siblings(self, session: Session, action: IncidentAction) -> Callable[[Link], None]:
-        if action.group != "action":
-            return lambda _link: None
-        return lambda link: repo.share_incident(session, link, self._unstored(action))
+        def share(link: Link) -> None:
+            if _grouped(action, link):
+                repo.share_incident(session, link, self._unstored(action))
+
+        return share
 
     def _storm_target(self, session: Session, item: _Work) -> Target | None:
         """group = "action": where the alert goes (``core.storm``); None for one per alert."""
-        if item.action.group != "action":
+        if not _grouped(item.action, item.link):
             return None
         shares = repo.shares_of(session, item.action.name, item.alert.id)
         shares += [repo.share_of(link) for link in self._unstored(item.action)]
@@ -993,3 +995,12 @@ class Syncer:
             next_attempt_at=link.next_attempt_at.isoformat() if link.next_attempt_at else None,
             error=message,
         )
+
+
+def _grouped(action: IncidentAction, link: Link) -> bool:
+    """Whether the alert takes part in a shared incident: its action groups, or it joined one.
+
+    An alert linked while ``group = "action"`` keeps its share after the config
+    switched back to ``"alert"``: its incident resolves with its last alert, not its first.
+    """
+    return action.group == "action" or link.alert_status is not None

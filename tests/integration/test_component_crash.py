@@ -104,3 +104,28 @@ def test_kill_after_a_create_with_components_was_answered(sims, tmp_path):
     assert statuspage.component(component)["status"] == "major_outage"
     assert statuspage.component_writes() == []
     assert _changes(config) == [("operational", "major_outage")]
+
+
+def test_kill_after_a_create_sent_again_without_components(sims, tmp_path):
+    """A create refused for its components is sent again without them; killed after that
+    answer, the restart adopts the one incident and sets the component by one PATCH."""
+    ilert, statuspage = sims
+    config, component = _setup(tmp_path, sims)
+    text = config.read_text().replace(
+        f'components = ["{component}"]', f'components = ["{component}", "ghost0000001"]'
+    )
+    config.write_text(text)
+    _finish(config)
+    listed = statuspage.components(AUTO_PAGE)
+    ghost = dict(listed[0], id="ghost0000001", name="Gone")  # listed, but not on the page
+    statuspage.inject_fault(200, [*listed, ghost], path_contains="/components", method="GET")
+    ilert.create_alert(AUTO_SOURCE, "API down", "5xx", "HIGH")
+    process = _sync(config, {PAUSE_ENV: "answered_create"})
+    reader = _wait_for_line(process, "paused at answered_create")
+    _kill(process, reader)
+    _finish(config)
+    _finish(config)
+    assert len(statuspage.incidents(AUTO_PAGE)) == 1
+    assert statuspage.component(component)["status"] == "major_outage"
+    assert _applied_patches(statuspage) == 1
+    assert _changes(config) == [("operational", "major_outage")]

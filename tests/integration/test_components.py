@@ -435,3 +435,71 @@ def test_another_replicas_component_write_in_flight_waits(make_harness, statuspa
     h.sync()  # the other write never landed: forgotten, then decided again
     assert _status(statuspage, page["api"]) == "major_outage"
     assert len(statuspage.component_writes()) == 1
+
+
+def test_create_refused_for_its_components_is_created_without_them(make_harness, statuspage, page):
+    """A 422 on a create that carried components: the incident is created without them at once."""
+    h = _harness(make_harness, _public(components=(page["api"], "ghost0000001")))
+    listed = statuspage.components(AUTO_PAGE)
+    ghost = dict(listed[0], id="ghost0000001", name="Gone")  # the listing lies: not on the page
+    statuspage.inject_fault(200, [*listed, ghost], times=3, path_contains="/components")
+    h.ilert.create_alert(AUTO_SOURCE, "API down", "", "HIGH")
+    with capture_logs() as logs:
+        report = h.sync()
+    assert len(h.incidents()) == 1
+    assert report.outcomes["created"] == 1
+    assert [e["event"] for e in logs].count("components_refused") == 1
+    creates = [w for w in statuspage.writes() if w.method == "POST"]
+    assert len(creates) == 2  # the refused one, then the one without components
+    assert "components" not in creates[1].json_body["incident"]
+    h.sync()  # the component step sets what the page has
+    assert _status(statuspage, page["api"]) == "major_outage"
+    assert len(h.incidents()) == 1
+
+
+def test_a_storm_and_a_per_alert_action_share_a_component(make_harness, statuspage, page):
+    """group "action" and group "alert" on one page and component: worst of every open alert;
+    the storm's incident resolves with its last alert, the component then goes green."""
+    web = IncidentAction(
+        name="website",
+        alert_sources=(WEB_SOURCE,),
+        connector="main",
+        page_id=AUTO_PAGE,
+        components=(page["api"],),
+    )
+    h = _harness(make_harness, _public(components=(page["api"],), group="action"), web)
+    storm = [h.ilert.create_alert(AUTO_SOURCE, f"node-{n} slow", "", "LOW") for n in range(2)]
+    site = h.ilert.create_alert(WEB_SOURCE, "Site down", "", "HIGH")
+    h.sync()
+    assert len(h.incidents()) == 2
+    assert _status(statuspage, page["api"]) == "major_outage"
+    h.ilert.resolve(site)
+    h.ilert.resolve(storm[0])
+    h.sync()
+    assert _status(statuspage, page["api"]) == "degraded_performance"
+    shared = h.link("public-api", storm[1])
+    assert shared is not None
+    assert statuspage.incident(str(shared.statuspage_incident_id))["status"] != "resolved"
+    h.ilert.resolve(storm[1])
+    h.sync()
+    assert _status(statuspage, page["api"]) == "operational"
+    assert [i["status"] for i in h.incidents()] == ["resolved", "resolved"]
+    assert len(statuspage.component_writes()) == 2
+
+
+def test_lost_state_keeps_a_persons_component_status(make_harness, statuspage, page):
+    """After the state is lost, a status the action could never set is a person's: the rebuild
+    does not take it for the daemon's, so it is not overwritten while the alert is open."""
+    h = _harness(make_harness, _public(components=(page["api"],)))
+    h.ilert.create_alert(AUTO_SOURCE, "API down", "", "HIGH")
+    h.sync()
+    statuspage.set_component_status(page["api"], "partial_outage")  # not in component_status
+    with h.sessions() as session:
+        for table in (Transition, Link, ActionState, ComponentRow):
+            session.execute(sa.delete(table))
+        session.commit()
+    h.syncer = h.new_syncer()  # a restart on the emptied database
+    h.sync()
+    h.sync()
+    assert _status(statuspage, page["api"]) == "partial_outage"
+    assert statuspage.component_writes() == []

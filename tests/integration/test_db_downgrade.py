@@ -6,14 +6,17 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.cli import main
 from ilert_statuspage_sync.errors import DatabaseFailureError, StoreError
 from ilert_statuspage_sync.leader import FileLeadership
+from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import (
     current_revision,
     downgrade,
@@ -22,6 +25,7 @@ from ilert_statuspage_sync.store.database import (
     revisions,
     upgrade,
 )
+from ilert_statuspage_sync.store.tables import ComponentRow, Link
 from tests.integration.proc import said, write_config
 
 TIMEOUT = 60.0
@@ -60,6 +64,47 @@ def test_downgrade_undoes_the_newest_migration_and_upgrade_redoes_it(database_ur
             assert connection.execute(sa.text("SELECT count(*) FROM transitions")).scalar() == 1
         with pytest.raises(StoreError, match="unknown revision"):
             downgrade(engine, "9999")
+    finally:
+        engine.dispose()
+
+
+def test_issue_ten_tables_round_trip_with_data(database_url: str) -> None:
+    """Down to 0005 and up again with shared links and component rows stored: the links
+    survive (their new columns reset), component rows go with their table, upgrade works."""
+    engine = make_engine(database_url)
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    try:
+        upgrade(engine)
+        with Session(engine) as session:
+            for alert_id in (1, 2):
+                link = repo.new_link("a", alert_id, "pg", now)
+                link.statuspage_incident_id = "inc"
+                link.statuspage_status = "identified"
+                link.alert_status = "identified"
+                link.human_override = alert_id == 2
+                session.add(link)
+            session.add(
+                ComponentRow(
+                    page_id="pg",
+                    component_id="c1",
+                    last_set="major_outage",
+                    holder_alert_id=1,
+                    holder_action="a",
+                    pending_call={"kind": "component", "status": "major_outage"},
+                    updated_at=now,
+                )
+            )
+            session.commit()
+        downgrade(engine, "0005")
+        assert current_revision(engine) == "0005"
+        assert upgrade(engine) == ("0005", head_revision())
+        with Session(engine) as session:
+            links = session.scalars(sa.select(Link).order_by(Link.alert_id)).all()
+            assert [(k.alert_id, k.alert_status, k.human_override) for k in links] == [
+                (1, None, False),
+                (2, None, False),
+            ]
+            assert session.scalars(sa.select(ComponentRow)).all() == []
     finally:
         engine.dispose()
 

@@ -351,3 +351,75 @@ def test_a_person_edit_during_an_interrupted_write_is_respected(harness: Harness
     assert [e["event"] for e in logs].count("human_override") == 1
     assert ("human_edit", "no_change", "monitoring") in harness.transitions(alert_id)
     assert harness.transitions(alert_id)[-1] == ("accepted", "no_change", "monitoring")
+
+
+def test_switching_group_to_alert_keeps_the_open_shared_incident_honest(storm: Harness):
+    """group "action" -> "alert" with a shared incident open: one alert's resolve does not
+    resolve it while another of its alerts is open; a new alert opens its own incident."""
+    first = storm.ilert.create_alert(AUTO_SOURCE, "db slow", "")
+    second = storm.ilert.create_alert(AUTO_SOURCE, "api slow", "")
+    storm.sync()
+    shared = _one_incident(storm)["id"]
+    auto, *rest = storm.config.incident_actions
+    storm.config = dataclasses.replace(
+        storm.config, incident_actions=(dataclasses.replace(auto, group="alert"), *rest)
+    )
+    storm.syncer = storm.new_syncer()  # restarted with the edited config
+    storm.ilert.resolve(first)
+    storm.sync()
+    assert storm.statuspage.incident(shared)["status"] == "identified"
+    third = storm.ilert.create_alert(AUTO_SOURCE, "cache slow", "")
+    storm.sync()
+    assert _incident_of(storm, third) != shared
+    storm.ilert.resolve(second)
+    storm.sync()
+    assert storm.statuspage.incident(shared)["status"] == "resolved"
+    assert storm.statuspage.incident(_incident_of(storm, third))["status"] == "identified"
+
+
+def test_an_incident_missing_from_a_lying_unresolved_list_is_not_taken_for_a_person(
+    harness: Harness,
+):
+    """The unresolved list once answers empty: the incident is read on its own before it is
+    taken as resolved by a person, so the alert's resolve still reaches the page."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "API down", "")
+    harness.sync()
+    incident_id = _incident_of(harness, alert_id)
+    harness.statuspage.inject_fault(200, [], path_contains="/incidents/unresolved", method="GET")
+    with capture_logs() as logs:
+        harness.sync()
+    assert "human_override" not in [e["event"] for e in logs]
+    harness.ilert.resolve(alert_id)
+    harness.sync()
+    assert harness.statuspage.incident(incident_id)["status"] == "resolved"
+    assert [t[1] for t in harness.transitions(alert_id)][-1] == "status_changed"
+
+
+def test_a_deleted_incident_is_gone_for_good(harness: Harness):
+    """A person deletes the incident: nothing more is written for its alert, no new incident."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "API down", "")
+    harness.sync()
+    harness.statuspage.person_deletes_incident(_incident_of(harness, alert_id))
+    harness.sync()
+    writes = len(harness.statuspage.writes())
+    harness.ilert.comment(alert_id, "Still looking.")
+    harness.ilert.resolve(alert_id)
+    harness.sync()
+    assert len(harness.statuspage.writes()) == writes
+    assert harness.incidents(AUTO_PAGE) == []
+
+
+def test_a_person_postmortem_closes_a_shared_incident(storm: Harness):
+    """A person moves the storm's incident to postmortem (closed, off the unresolved list):
+    nothing more posts to it and the next alert opens a new incident."""
+    first = storm.ilert.create_alert(AUTO_SOURCE, "db slow", "")
+    storm.sync()
+    incident_id = _incident_of(storm, first)
+    storm.statuspage.person_sets_status(incident_id, "postmortem")
+    storm.sync()
+    updates = len(storm.statuspage.incident(incident_id)["incident_updates"])
+    storm.ilert.comment(first, "Still looking.")
+    second = storm.ilert.create_alert(AUTO_SOURCE, "api slow", "")
+    storm.sync()
+    assert len(storm.statuspage.incident(incident_id)["incident_updates"]) == updates
+    assert _incident_of(storm, second) != incident_id

@@ -18,6 +18,7 @@ from ilert_statuspage_sync.core.components import (
     Holder,
     create_map,
     plan_components,
+    seeded_state,
     worst_held,
 )
 from ilert_statuspage_sync.errors import ConfigError
@@ -215,3 +216,19 @@ def test_config_component_errors_are_one_clear_line(extra, message):
     text = str(caught.value)
     assert message in text and "\n" not in text
     assert text.startswith("t.toml: incident_actions[0].")
+
+
+def test_a_seed_after_state_loss_keeps_a_persons_status_held():
+    """A status the actions can set is the daemon's; another is a person's, and stays held
+    until the alert resolves and beyond (as if seen while running)."""
+    holder = Holder(1, "a", "HIGH", ("c",))
+    possible = {"major_outage", "degraded_performance"}
+    assert seeded_state("major_outage", possible, "major_outage", holder) == ComponentState(
+        "major_outage", None, 1, "a"
+    )
+    person = seeded_state("partial_outage", possible, "major_outage", holder)
+    assert person == ComponentState("major_outage", "partial_outage", 1, "a")
+    (step,) = plan_components({"c": "partial_outage"}, {"c": person}, [holder], ["c"])
+    assert (step.write, step.held) == (None, True)
+    (after,) = plan_components({"c": "partial_outage"}, {"c": person}, [], ["c"])
+    assert after.write is None

@@ -8,10 +8,12 @@ import pytest
 
 from ilert_statuspage_sync.core.model import Alert, AlertStatus, LogEntry
 from ilert_statuspage_sync.core.rebuild import (
+    MAX_JOINED,
     PageIncident,
     RebuiltLink,
     links_to_rebuild,
     rebuilt_mirror,
+    shared_metadata,
 )
 
 T = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -89,6 +91,15 @@ def test_a_shared_incident_links_every_alert_it_lists():
         (12, "i1"),
     ]
     assert duplicates == 0
+
+
+def test_shared_metadata_round_trips_through_a_rebuild_up_to_its_cap():
+    """A join's metadata lists the first MAX_JOINED alerts; a rebuild links exactly those."""
+    members = list(range(1, MAX_JOINED + 101))
+    metadata = {"ilert": shared_metadata("public-api", members)}
+    assert len(str(metadata)) < 10_000
+    found, _ = links_to_rebuild([_incident("i1", metadata)], PAGES)
+    assert [link.alert_id for link in found] == members[:MAX_JOINED]
 
 
 def _alert(status: str) -> Alert:

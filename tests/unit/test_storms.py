@@ -10,6 +10,7 @@ from ilert_statuspage_sync.core.human_edits import (
     Edit,
     Written,
     changed_by_person,
+    confirmed,
     edits,
     respect,
 )
@@ -163,7 +164,10 @@ class TestHumanEdits:
             Written("c", "investigating"),
         ]
         found = edits(written, {"a": "monitoring", "c": "investigating"})
-        assert found == [Edit("a", "identified", "monitoring"), Edit("b", "identified", "resolved")]
+        assert found == [
+            Edit("a", "identified", "monitoring"),
+            Edit("b", "identified", "resolved", listed=False),
+        ]
 
     def test_pending_writes_and_resolved_incidents_prove_nothing(self):
         """An incident with a write in flight, or that we resolved, is never taken for an edit."""
@@ -177,7 +181,7 @@ class TestHumanEdits:
     def test_a_second_change_only_updates_the_known_status(self):
         """After the first edit, a person's resolve is noted without a second audit/log."""
         assert edits([Written("a", "monitoring", overridden=True)], {}) == [
-            Edit("a", "monitoring", "resolved", first=False)
+            Edit("a", "monitoring", "resolved", first=False, listed=False)
         ]
 
     def test_status_changes_are_dropped_and_comments_kept(self):
@@ -212,3 +216,14 @@ def test_a_shared_incident_is_not_a_duplicate():
     assert find_duplicates([Seen("shared", "identified", 1, "public-api")], links) == []
     late = Seen("copy", "identified", 2, "public-api")  # a late create for a joined alert
     assert [d.kept_id for d in find_duplicates([late], links)] == ["shared"]
+
+
+def test_a_missing_incident_is_only_an_edit_once_read_on_its_own():
+    """Absent from the list: unconfirmed; read back as we wrote it: no edit; gone: resolved."""
+    (edit,) = edits([Written("inc", "identified")], {})
+    assert not edit.listed
+    assert confirmed(edit, "identified") is None
+    assert confirmed(edit, None) == Edit("inc", "identified", "resolved", True, True)
+    assert confirmed(edit, "monitoring") == Edit("inc", "identified", "monitoring", True, True)
+    (listed,) = edits([Written("inc", "identified")], {"inc": "monitoring"})
+    assert listed.listed

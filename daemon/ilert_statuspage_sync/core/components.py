@@ -32,6 +32,7 @@ __all__ = [
     "Holder",
     "create_map",
     "plan_components",
+    "seeded_state",
     "worst_held",
 ]
 
@@ -203,3 +204,19 @@ def create_map(
     holders = [*others, new]
     steps = plan_components(listed, states, holders, new.components)
     return {step.component_id: step.desired for step in steps if not step.held}
+
+
+def seeded_state(
+    shown: str, possible: Collection[str], held: str, holder: Holder | None
+) -> ComponentState:
+    """After the state was lost: what the daemon remembers of a component an open incident shows.
+
+    ``shown`` is the component's status, ``possible`` every status the actions
+    listing it can set, ``held`` the worst its open alerts hold now. A status
+    they can set is taken as the daemon's own (so a resolve still turns it
+    green); one they never set is a person's, held as if seen while running.
+    """
+    who = (holder.alert_id, holder.action) if holder is not None else (None, None)
+    if shown in possible:
+        return ComponentState(shown, None, *who)
+    return ComponentState(held, shown, *who)

@@ -3,7 +3,8 @@
 ``edits`` compares, per incident, what the daemon last wrote with what the page
 shows in its list of unresolved incidents (one read per page per pass, shared
 with the duplicate check). An incident whose status differs, or that is gone
-from the list (a person resolved or deleted it), is overridden from then on;
+from the list and, read on its own, resolved or deleted (a list can be cut at
+its 1,000 or stale), is overridden from then on;
 a later change by a person (say, a resolve after setting monitoring) only
 updates the status the daemon knows the incident has.
 
@@ -19,12 +20,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from ilert_statuspage_sync.core.model import CLOSED_STATUSES
 from ilert_statuspage_sync.core.plan import Decision, Outcome, Plan, Step
 
-__all__ = ["HUMAN_REASON", "Edit", "Written", "changed_by_person", "edits", "respect"]
+__all__ = [
+    "HUMAN_REASON",
+    "Edit",
+    "Written",
+    "changed_by_person",
+    "confirmed",
+    "edits",
+    "respect",
+]
 
 HUMAN_REASON = "changed on Statuspage by a person"
-_FINAL = frozenset({"resolved", "completed"})
+_FINAL = CLOSED_STATUSES
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,9 @@ class Edit:
     to_status: str
     # False when a person had changed it before: only the status seen is updated.
     first: bool = True
+    # False when the incident is only missing from the list: a list can be cut or stale,
+    # so the shell reads the incident itself (``confirmed``) before it believes a person.
+    listed: bool = True
 
 
 def edits(written: Iterable[Written], unresolved: Mapping[str, str]) -> list[Edit]:
@@ -68,8 +81,20 @@ def edits(written: Iterable[Written], unresolved: Mapping[str, str]) -> list[Edi
         shown = unresolved.get(incident_id, "resolved")
         if shown != status:
             first = not any(row.overridden for row in rows)
-            found.append(Edit(incident_id, status, shown, first))
+            found.append(Edit(incident_id, status, shown, first, incident_id in unresolved))
     return found
+
+
+def confirmed(edit: Edit, shown: str | None) -> Edit | None:
+    """An edit inferred from a missing incident, once the incident itself was read.
+
+    ``shown`` is its status, or None when it is gone (a person deleted it). The
+    status the daemon wrote shown again means the list lied: no edit.
+    """
+    status = "resolved" if shown is None else shown
+    if status == edit.from_status:
+        return None
+    return replace(edit, to_status=status, listed=True)
 
 
 def changed_by_person(written: str | None, intended: str | None, shown: str) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 __all__ = [
+    "CLOSED_STATUSES",
     "Alert",
     "AlertStatus",
     "Event",
@@ -19,6 +20,11 @@ __all__ = [
     "LogEntry",
     "Mirror",
 ]
+
+
+# Incident statuses after which nothing more is written: Statuspage's final
+# ones, and ``postmortem`` (real incidents carry it after resolved; not a write value).
+CLOSED_STATUSES = frozenset({"resolved", "completed", "postmortem"})
 
 
 class AlertStatus:

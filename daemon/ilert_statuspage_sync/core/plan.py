@@ -24,7 +24,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ilert_statuspage_sync.core.lifecycle import RuleKind, rule_for
-from ilert_statuspage_sync.core.model import Alert, Event, EventKind
+from ilert_statuspage_sync.core.model import CLOSED_STATUSES, Alert, Event, EventKind
 from ilert_statuspage_sync.core.overrides import overridden_rule
 
 __all__ = [
@@ -42,7 +42,7 @@ __all__ = [
 
 MAX_NAME = 255  # Statuspage: incident name limit
 MAX_BODY = 25_000  # Statuspage: incident update body limit
-_FINAL_STATUSES = frozenset({"resolved", "completed"})
+_FINAL_STATUSES = CLOSED_STATUSES
 _TABLE_NO_CHANGE = "the lifecycle table makes no change for this event"
 
 

@@ -30,9 +30,18 @@ from typing import Any
 from ilert_statuspage_sync.core.lifecycle import rule_for
 from ilert_statuspage_sync.core.model import Alert, AlertStatus, EventKind, LogEntry, Mirror
 
-__all__ = ["PageIncident", "RebuiltLink", "links_to_rebuild", "rebuilt_mirror"]
+__all__ = [
+    "MAX_JOINED",
+    "PageIncident",
+    "RebuiltLink",
+    "links_to_rebuild",
+    "rebuilt_mirror",
+    "shared_metadata",
+]
 
 _MAX_ID = 2**63 - 1
+# Alert ids a shared incident's metadata lists at most (about 10 KB of text).
+MAX_JOINED = 500
 # Statuses a person may set that still say "someone is on it".
 _ACCEPTED_LOOKING = frozenset({"monitoring"})
 
@@ -98,6 +107,21 @@ def rebuilt_mirror(
     status = AlertStatus.PENDING if alert.status == AlertStatus.PENDING else shown
     newest = max((entry.id for entry in entries), default=None)
     return Mirror.of(alert, newest).advanced(status=status)
+
+
+def shared_metadata(action: str, members: Sequence[int]) -> dict[str, str]:
+    """What a join writes to ``metadata.ilert``: every alert on the incident (for a rebuild).
+
+    ``alert_id`` names the lowest alert id (any alert linked to the incident
+    keeps the duplicate check and reconciliation right); past ``MAX_JOINED``
+    ids the list is cut, so a rebuild after a lost database restores those only.
+    """
+    return {
+        "alert_id": str(members[0]),
+        "incident_action": action,
+        "group": "action",
+        "alert_ids": ",".join(str(member) for member in members[:MAX_JOINED]),
+    }
 
 
 def _joined(metadata: Mapping[str, Any]) -> list[int]:

@@ -29,6 +29,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from ilert_statuspage_sync.core.model import CLOSED_STATUSES
 from ilert_statuspage_sync.core.plan import Call, CallKind, Decision, Outcome, Plan, Step
 
 __all__ = [
@@ -41,7 +42,7 @@ __all__ = [
     "target_for",
 ]
 
-FINAL = frozenset({"resolved", "completed"})
+FINAL = CLOSED_STATUSES
 # How far along the lifecycle a status is; equal ranks are equally advanced.
 _RANK = {
     "scheduled": 0,
@@ -52,6 +53,7 @@ _RANK = {
     "monitoring": 2,
     "resolved": 3,
     "completed": 3,
+    "postmortem": 3,
 }
 
 

@@ -635,6 +635,11 @@ class StatuspageSimulator(SimulatorServer):
             self._apply(incident, fields, format_timestamp(self.now()), first=False)
             return copy.deepcopy(incident)
 
+    def person_deletes_incident(self, incident_id: str) -> None:
+        """A person deletes an incident in Statuspage's UI (no API request, not recorded)."""
+        with self._lock:
+            del self._incidents[incident_id]
+
     def writes(self) -> list[RecordedRequest]:
         """The recorded POST/PATCH/PUT/DELETE requests to incident paths."""
         return [
