@@ -465,7 +465,9 @@ def demo_settings(
 
 def demo_components(statuspage: StatuspageSimulator) -> dict[str, str]:
     """The demo page's components (not groups), name -> id, as ``seed_accounts`` made them."""
-    return {str(c["name"]): str(c["id"]) for c in statuspage.components(AUTO_PAGE) if not c["group"]}
+    return {
+        str(c["name"]): str(c["id"]) for c in statuspage.components(AUTO_PAGE) if not c["group"]
+    }
 
 
 def demo_config(
@@ -521,7 +523,9 @@ def seed_scene_sources(ilert: IlertSimulator) -> None:
     ilert.add_alert_source(
         "Storefront probes", source_id=STORE_SOURCE, escalation_policy_name="Web on-call"
     )
-    ilert.add_alert_source("Web fleet", source_id=FLEET_SOURCE, escalation_policy_name="Web on-call")
+    ilert.add_alert_source(
+        "Web fleet", source_id=FLEET_SOURCE, escalation_policy_name="Web on-call"
+    )
 
 
 def run_demo(
