@@ -83,6 +83,7 @@ from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.relink import rebuild_links
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import ActionState, Link
+from ilert_statuspage_sync.storm_shares import PassShares
 
 __all__ = ["OVERLAP", "PassReport", "Syncer", "describe_error", "retry_delay"]
 
@@ -209,6 +210,7 @@ class Syncer:
         self._cycle = OpenSetCycle()
         # This pass's links per action (a dry run's new ones live only here).
         self._pass_links: dict[str, list[Link]] = {}
+        self._shares: dict[str, PassShares] = {}
 
     def run_pass(self) -> PassReport:
         """One pass over every incident action."""
@@ -429,6 +431,12 @@ class Syncer:
         self._pass_links = {}
         for item in work:
             self._pass_links.setdefault(item.action.name, []).append(item.link)
+        # group = "action": each action's shares, read once for the pass (storm_shares).
+        self._shares = {
+            action.name: PassShares(session, action.name)
+            for action in self.config.incident_actions
+            if action.group == "action"
+        }
         selected = set(self._timeline_checks(work, now))
         appliers = {
             action.name: self._applier(session, action, now)
@@ -447,6 +455,8 @@ class Syncer:
                 report.deferred_items += 1  # another process's write may still land
             else:
                 self._sync_alert(session, appliers[item.action.name], item, report)
+                if item.action.name in self._shares:
+                    self._shares[item.action.name].settled(link)
 
     def _track(self, session: Session, work: list[_Work]) -> list[_Work]:
         """Commit the new links; if the database refuses, keep each one it accepts."""
@@ -492,14 +502,18 @@ class Syncer:
     def _siblings(self, session: Session, action: IncidentAction) -> Callable[[Link], None]:
         if action.group != "action":
             return lambda _link: None
-        return lambda link: repo.share_incident(session, link, self._unstored(action))
 
-    def _storm_target(self, session: Session, item: _Work) -> Target | None:
+        def share(link: Link) -> None:
+            repo.share_incident(session, link, self._unstored(action))
+            self._shares[action.name].shared(link)
+
+        return share
+
+    def _storm_target(self, item: _Work) -> Target | None:
         """group = "action": where the alert goes (``core.storm``); None for one per alert."""
         if item.action.group != "action":
             return None
-        shares = repo.shares_of(session, item.action.name, item.alert.id)
-        shares += [repo.share_of(link) for link in self._unstored(item.action)]
+        shares = self._shares[item.action.name].of(item.link, self._unstored(item.action))
         return target_for(item.alert.id, shares)
 
     def _unstored(self, action: IncidentAction) -> list[Link]:
@@ -639,7 +653,7 @@ class Syncer:
             if not verdict.publishes:
                 self._withheld(session, applier, item, verdict)
                 return
-            if (target := self._storm_target(session, item)) and target.kind is TargetKind.WAIT:
+            if (target := self._storm_target(item)) and target.kind is TargetKind.WAIT:
                 # Another alert's create may still land: opening a second incident would split it.
                 report.deferred_items += 1
                 log.info("storm_waits_for_incident", alert_id=alert.id, action=item.action.name)
@@ -658,7 +672,7 @@ class Syncer:
 
             def planned(events: Sequence[Event]) -> Plan:
                 # The target read above serves the first plan; a replan reads it again.
-                target = first.pop() if first else self._storm_target(session, item)
+                target = first.pop() if first else self._storm_target(item)
                 current = link.statuspage_status if link.statuspage_incident_id else None
                 if target is not None and current is not None:
                     current = link.alert_status or current  # the alert's own share

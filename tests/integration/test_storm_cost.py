@@ -1,0 +1,85 @@
+"""A storm pass costs the database a constant amount per alert (counted, never timed)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import AUTO_PAGE, AUTO_SOURCE, Harness
+
+
+@dataclasses.dataclass
+class _Cost:
+    statements: int = 0
+    rows: int = 0  # rows the SELECTs returned
+
+
+@contextmanager
+def _counted(engine: sa.Engine) -> Iterator[_Cost]:
+    """Count statements, and the rows each SELECT returns (counted again on the same
+    connection, in the same transaction, so the daemon's own cursor is untouched)."""
+    cost = _Cost()
+
+    def after(conn: Any, cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        cost.statements += 1
+        if statement.lstrip().upper().startswith("SELECT"):
+            counter = cursor.connection.cursor()
+            try:
+                counter.execute(f"SELECT count(*) FROM ({statement}) AS counted", parameters)
+                cost.rows += int(counter.fetchone()[0])
+            finally:
+                counter.close()
+
+    sa.event.listen(engine, "after_cursor_execute", after)
+    try:
+        yield cost
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", after)
+
+
+def _storm_passes(storm: Harness, size: int, tag: str) -> tuple[_Cost, _Cost]:
+    """Open ``size`` alerts in one pass, resolve them all in the next: each pass's cost."""
+    ids = [storm.ilert.create_alert(AUTO_SOURCE, f"{tag} node-{n} down", "") for n in range(size)]
+    with _counted(storm.engine) as opened:
+        storm.sync()
+    for alert_id in ids:
+        storm.ilert.resolve(alert_id)
+    with _counted(storm.engine) as resolved:
+        storm.sync()
+    incident = storm.incidents(AUTO_PAGE)[0]
+    assert incident["name"] == f"{tag} node-0 down" and incident["status"] == "resolved"
+    assert len(incident["incident_updates"]) == size + 1  # create, size - 1 joins, resolve
+    return opened, resolved
+
+
+@pytest.fixture(name="storm")
+def _storm(make_harness: Any) -> Harness:
+    probe: Harness = make_harness("classic")
+    auto, *rest = probe.config.incident_actions
+    harness: Harness = make_harness(
+        "classic", incident_actions=(dataclasses.replace(auto, group="action"), *rest)
+    )
+    harness.sync()
+    return harness
+
+
+# Statements and rows one more storm alert may cost a pass (measured: 9 statements and
+# 5 rows when it joins, 5 and 5 when it resolves); a constant, whatever the storm's size.
+PER_ALERT = 12
+
+
+def test_a_storm_pass_costs_the_database_a_constant_amount_per_alert(storm: Harness):
+    """10 then 40 alerts: the 30 more cost at most PER_ALERT statements and rows each, open
+    and resolve pass alike (each alert reading all its action's shares was quadratic)."""
+    small = _storm_passes(storm, 10, "small")
+    large = _storm_passes(storm, 40, "large")
+    for few, many in zip(small, large, strict=True):
+        assert many.statements / 40 <= few.statements / 10, (few, many)
+        assert many.statements - few.statements <= 30 * PER_ALERT, (few, many)
+        # + 10: the first storm's closed links, listed once more with the action's links.
+        assert many.rows - few.rows <= 30 * PER_ALERT + 10, (few, many)
