@@ -504,8 +504,11 @@ class Syncer:
             return lambda _link: None
 
         def share(link: Link) -> None:
+            view = self._shares[action.name]
+            if not self.dry_run and view.holds(link):
+                return  # every link of the incident holds it already: no statement
             repo.share_incident(session, link, self._unstored(action))
-            self._shares[action.name].shared(link)
+            view.shared(link)
 
         return share
 

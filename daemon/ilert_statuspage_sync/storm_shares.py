@@ -39,12 +39,32 @@ class PassShares:
         self._action = action
         # alert id -> (link id, share), oldest link first; None: not read (or dropped).
         self._shares: dict[int, tuple[int, Share]] | None = None
+        # Incidents whose every link is in the view: open ones read (all links of an
+        # incident hold its status), and those opened in this pass.
+        self._complete: set[str] = set()
 
     def _view(self) -> dict[int, tuple[int, Share]]:
         if self._shares is None:
             found = repo.open_shares(self._session, self._action)
             self._shares = {share.alert_id: (link_id, share) for link_id, share in found}
+            self._complete = {s.incident_id for _id, s in found if s.incident_id is not None}
         return self._shares
+
+    def holds(self, link: Link) -> bool:
+        """Whether every link of ``link``'s incident already holds its status and flag.
+
+        Then ``repo.share_incident`` would change no row: it is skipped, so a storm
+        pass does not rewrite all n links of its incident for each of its n alerts.
+        """
+        incident = link.statuspage_incident_id
+        if self._shares is None or incident is None or incident not in self._complete:
+            return False
+        status, override = link.statuspage_status, link.human_override
+        return all(
+            share.incident_status == status and share.human_override == override
+            for _link_id, share in self._shares.values()
+            if share.incident_id == incident
+        )
 
     def of(self, link: Link, unstored: Iterable[Link] = ()) -> list[Share]:
         """What ``link``'s decision sees: the shares that may share, and its own.
@@ -68,6 +88,10 @@ class PassShares:
         if self._shares is None or link.statuspage_incident_id is None:
             return
         incident = link.statuspage_incident_id
+        own = self._shares.get(link.alert_id)
+        if own is not None and own[1].incident_id is None:
+            # Its create (or the create adopted after a crash): no other link has it yet.
+            self._complete.add(incident)
         status, override = link.statuspage_status, link.human_override
         for alert_id, (link_id, share) in list(self._shares.items()):
             if share.incident_id != incident:
@@ -86,7 +110,7 @@ class PassShares:
             share = repo.share_of(link)  # expired after the commit: one read of its row
             link_id = link.id
         except SQLAlchemyError:
-            self._shares = None  # read again by the next alert
+            self._shares, self._complete = None, set()  # read again by the next alert
             return
         if sa.inspect(link).transient:  # a dry run's new link: seen through ``unstored``
             self.shared(link)
