@@ -90,3 +90,31 @@ def test_a_storm_pass_costs_the_database_a_constant_amount_per_alert(storm: Harn
         assert many.rows - few.rows <= 30 * PER_ALERT + 10, (few, many)
         # Sharing the incident's status rewrites its other links only when it changes.
         assert many.written - few.written <= 30 * PER_ALERT, (few, many)
+
+
+def test_decisions_in_one_pass_see_the_shares_earlier_decisions_of_the_pass_changed(
+    make_harness: Any,
+):
+    """Realtime, one pass: two alerts accepted, then the third resolved; the resolve sees the
+    two accepts of the same pass (read once, kept current), so the incident shows identified."""
+    probe: Harness = make_harness("realtime")
+    auto, *rest = probe.config.incident_actions
+    storm: Harness = make_harness(
+        "realtime", incident_actions=(dataclasses.replace(auto, group="action"), *rest)
+    )
+    storm.sync()
+    first, second, third = (
+        storm.ilert.create_alert(AUTO_SOURCE, f"node-{n} down", "") for n in range(3)
+    )
+    storm.sync()
+    assert storm.incidents(AUTO_PAGE)[0]["status"] == "investigating"
+    storm.ilert.accept(first)
+    storm.ilert.accept(second)
+    storm.ilert.resolve(third)
+    storm.sync()
+    (incident,) = storm.incidents(AUTO_PAGE)
+    assert incident["status"] == "identified"
+    assert [u["status"] for u in incident["incident_updates"]][:2] == [
+        "identified",
+        "investigating",
+    ]
