@@ -13,7 +13,7 @@ lifecycle must make of it; a new scene is one more entry.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ilert_statuspage_sync.config import Config, parse_config
 from ilert_statuspage_sync.demo_view import (
+    COMPONENT_COLOURS,
     OUTCOME_COLOURS,
     STATUS_COLOURS,
     Cell,
@@ -45,13 +46,16 @@ from ilert_statuspage_sync.wiring import Services, build_services, build_syncer
 __all__ = [
     "AUTO_PAGE",
     "AUTO_SOURCE",
+    "FLEET_SOURCE",
     "ILERT_KEY",
     "MANUAL_PAGE",
     "MANUAL_SOURCE",
     "SCENES",
     "STATUSPAGE_KEY",
+    "STORE_SOURCE",
     "Scene",
     "Stage",
+    "demo_components",
     "demo_config",
     "demo_settings",
     "run_demo",
@@ -60,6 +64,8 @@ __all__ = [
 ]
 
 AUTO_SOURCE, MANUAL_SOURCE = 101, 202
+# The component scenes' sources: one incident per alert, and a storm shared by the action.
+STORE_SOURCE, FLEET_SOURCE = 404, 505
 AUTO_PAGE, MANUAL_PAGE = "demoautopage", "demomanualpg"
 ILERT_KEY, STATUSPAGE_KEY = "demo-ilert-key-0001", "demo-statuspage-key-0001"
 
@@ -155,6 +161,75 @@ def _created_resolved(stage: Stage) -> None:
     stage.ilert.resolve(alert)
 
 
+def _store(name: str, priority: str) -> Callable[[Stage], None]:
+    def act(stage: Stage) -> None:
+        stage.alerts[name] = stage.ilert.create_alert(
+            STORE_SOURCE, f"Demo: {name} checkout errors", f"details of {name}", priority
+        )
+
+    return act
+
+
+STORM = ("web-1", "web-2", "web-3", "web-4", "web-5")
+
+
+def _storm(stage: Stage) -> None:
+    for name in STORM:
+        stage.alerts[name] = stage.ilert.create_alert(
+            FLEET_SOURCE, f"Demo: {name} down", f"health check of {name} failing"
+        )
+
+
+def _storm_incident(stage: Stage) -> dict[str, Any] | None:
+    """The storm's one incident on the page (opened by its first alert), if there is exactly one."""
+    found = [
+        incident
+        for incident in stage.statuspage.incidents(AUTO_PAGE)
+        if str(incident.get("name", "")).startswith("Demo: web-")
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _person_edits_storm(stage: Stage) -> None:
+    incident = _storm_incident(stage)
+    assert incident is not None, "the storm scene opens one incident"
+    stage.statuspage.person_sets_status(
+        incident["id"], "monitoring", "Traffic moved to the standby region; watching."
+    )
+
+
+def _components_are(status: str, *names: str) -> Callable[[Stage], str | None]:
+    def check(stage: Stage) -> str | None:
+        shown = {c["name"]: c["status"] for c in stage.statuspage.components(AUTO_PAGE)}
+        wrong = [f"{name} shows {shown.get(name)}" for name in names if shown.get(name) != status]
+        return f"expected {status}: {', '.join(wrong)}" if wrong else None
+
+    return check
+
+
+def _storm_shows(status: str | None, body: str | None = None) -> Callable[[Stage], str | None]:
+    """The storm is one incident showing ``status`` (None: as created), Website down."""
+
+    def check(stage: Stage) -> str | None:
+        wanted = status or ("identified" if stage.lifecycle == "classic" else "investigating")
+        incident = _storm_incident(stage)
+        if incident is None:
+            return "the storm should be exactly one incident on the page"
+        if incident["status"] != wanted:
+            return f"the storm's incident should show {wanted}, shows {incident['status']}"
+        newest = (incident.get("incident_updates") or [{}])[0].get("body")
+        if body is not None and newest != body:
+            return f"the storm's newest update should be {body!r}, is {newest!r}"
+        return _components_are("major_outage", "Website")(stage)
+
+    return check
+
+
+def _component(status: str) -> Expectation:
+    """A component changed to ``status`` (one audit row per component)."""
+    return ("component", "component_changed", status)
+
+
 SCENES: tuple[Scene, ...] = (
     Scene(
         "A opened (LOW priority)",
@@ -245,14 +320,97 @@ SCENES: tuple[Scene, ...] = (
         (("resolved", "created", "resolved"),),
         (("resolved", "created", "resolved"),),
     ),
+    Scene(
+        "J opened on Checkout (HIGH)",
+        _store("J", "HIGH"),
+        (*[_component("major_outage")] * 2, ("created", "created", "identified")),
+        (*[_component("major_outage")] * 2, ("created", "created", "investigating")),
+        note="storefront lists Checkout and Search: a HIGH alert puts them at major outage",
+        check=_components_are("major_outage", "Checkout", "Search"),
+    ),
+    Scene(
+        "K opened on Checkout (LOW)",
+        _store("K", "LOW"),
+        (("created", "created", "identified"),),
+        (("created", "created", "investigating"),),
+        note="worst of what is open: K's degraded performance does not lower J's outage",
+        check=_components_are("major_outage", "Checkout", "Search"),
+    ),
+    Scene(
+        "J resolved, K still open",
+        _on("J", lambda i, a: i.resolve(a)),
+        (("resolved", "status_changed", "resolved"), *[_component("degraded_performance")] * 2),
+        (("resolved", "status_changed", "resolved"), *[_component("degraded_performance")] * 2),
+        note="the components drop to what K still holds, not to operational",
+        check=_components_are("degraded_performance", "Checkout", "Search"),
+    ),
+    Scene(
+        "K resolved",
+        _on("K", lambda i, a: i.resolve(a)),
+        (("resolved", "status_changed", "resolved"), *[_component("operational")] * 2),
+        (("resolved", "status_changed", "resolved"), *[_component("operational")] * 2),
+        note="nothing open holds them any more: operational",
+        check=_components_are("operational", "Checkout", "Search"),
+    ),
+    Scene(
+        "Storm: web-1..web-5 down at once",
+        _storm,
+        (
+            _component("major_outage"),
+            ("created", "created", "identified"),
+            *[("created", "joined", "identified")] * 4,
+        ),
+        (
+            _component("major_outage"),
+            ("created", "created", "investigating"),
+            *[("created", "joined", "investigating")] * 4,
+        ),
+        note='web-fleet has group = "action": one public incident, "Also affected" updates',
+        check=_storm_shows(None),
+    ),
+    Scene(
+        "A person sets it to monitoring",
+        _person_edits_storm,
+        tuple([("human_edit", "no_change", "monitoring")] * 5),
+        tuple([("human_edit", "no_change", "monitoring")] * 5),
+        note="on Statuspage, not iLert; a person who changes the page is right (one row per alert)",
+        check=_storm_shows("monitoring"),
+    ),
+    Scene(
+        "web-2 accepted",
+        _on("web-2", lambda i, a: i.accept(a)),
+        (("accepted", "no_change", "monitoring"),),
+        (("accepted", "no_change", "monitoring"),),
+        note="the person's status stands: the daemon changes it no more",
+        check=_storm_shows("monitoring"),
+    ),
+    Scene(
+        "web-3 commented",
+        _on("web-3", lambda i, a: i.comment(a, "Replacing the failed load balancer.")),
+        (("comment_added", "body_updated", "monitoring"),),
+        (("comment_added", "body_updated", "monitoring"),),
+        note="comments still post to the person's incident, without a status",
+        check=_storm_shows("monitoring", "Replacing the failed load balancer."),
+    ),
 )
 
 
 def demo_settings(
-    lifecycle: str, ilert_url: str, statuspage_url: str, database_url: str, *, rate: int = 600
+    lifecycle: str,
+    ilert_url: str,
+    statuspage_url: str,
+    database_url: str,
+    *,
+    rate: int = 600,
+    components: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The demo's config as the TOML document would hold it (keys from DEMO_* variables)."""
-    return {
+    """The demo's config as the TOML document would hold it (keys from DEMO_* variables).
+
+    ``components`` (component name -> id on the demo page, ``demo_components``)
+    adds the component scenes' two actions; without it (the tests' harness)
+    the config has just the two lifecycle actions.
+    """
+    settings: dict[str, Any] = {
         "poll_interval": 5,
         "database_url": database_url,
         "lifecycle": lifecycle,
@@ -284,13 +442,47 @@ def demo_settings(
             },
         ],
     }
+    if components is not None:
+        settings["incident_actions"] += [
+            {
+                "name": "storefront",
+                "alert_sources": [STORE_SOURCE],
+                "connector": "main",
+                "page_id": AUTO_PAGE,
+                "components": [components["Checkout"], components["Search"]],
+            },
+            {
+                "name": "web-fleet",
+                "alert_sources": [FLEET_SOURCE],
+                "connector": "main",
+                "page_id": AUTO_PAGE,
+                "components": [components["Website"]],
+                "group": "action",
+            },
+        ]
+    return settings
+
+
+def demo_components(statuspage: StatuspageSimulator) -> dict[str, str]:
+    """The demo page's components (not groups), name -> id, as ``seed_accounts`` made them."""
+    return {
+        str(c["name"]): str(c["id"]) for c in statuspage.components(AUTO_PAGE) if not c["group"]
+    }
 
 
 def demo_config(
-    lifecycle: str, ilert_url: str, statuspage_url: str, database_url: str, *, rate: int = 600
+    lifecycle: str,
+    ilert_url: str,
+    statuspage_url: str,
+    database_url: str,
+    *,
+    rate: int = 600,
+    components: Mapping[str, str] | None = None,
 ) -> Config:
-    """The config the demo (and the end-to-end tests) run with."""
-    data = demo_settings(lifecycle, ilert_url, statuspage_url, database_url, rate=rate)
+    """The config the demo (and, without ``components``, the end-to-end tests) run with."""
+    data = demo_settings(
+        lifecycle, ilert_url, statuspage_url, database_url, rate=rate, components=components
+    )
     environ = {"DEMO_ILERT_KEY": ILERT_KEY, "DEMO_STATUSPAGE_KEY": STATUSPAGE_KEY}
     return parse_config(data, environ, origin="demo config")
 
@@ -324,6 +516,16 @@ def seed_accounts(ilert: IlertSimulator, statuspage: StatuspageSimulator) -> Non
     statuspage.add_page(MANUAL_PAGE, "Acme Internal Status")
     statuspage.add_component(MANUAL_PAGE, "Back office")
     statuspage.add_component(MANUAL_PAGE, "Reporting", status="degraded_performance")
+
+
+def seed_scene_sources(ilert: IlertSimulator) -> None:
+    """The alert sources of the component scenes' actions (storefront, web-fleet)."""
+    ilert.add_alert_source(
+        "Storefront probes", source_id=STORE_SOURCE, escalation_policy_name="Web on-call"
+    )
+    ilert.add_alert_source(
+        "Web fleet", source_id=FLEET_SOURCE, escalation_policy_name="Web on-call"
+    )
 
 
 def run_demo(
@@ -369,11 +571,18 @@ def run_demo(
 
 
 def _action_lines() -> list[str]:
-    config = demo_config("classic", "http://127.0.0.1:1", "http://127.0.0.1:1", "sqlite://")
+    placeholders = {name: f"{name.lower()}0" for name in ("Checkout", "Search", "Website")}
+    url = "http://127.0.0.1:1"
+    config = demo_config("classic", url, url, "sqlite://", components=placeholders)
+    names = {v: k for k, v in placeholders.items()}
     lines = []
     for action in config.incident_actions:
         sources = ", ".join(str(source) for source in action.alert_sources)
         which = "only alerts someone triggers" if action.manual else "every alert"
+        if action.components:
+            which += ", sets " + " and ".join(names[c] for c in action.components)
+        if action.group == "action":
+            which += "; one shared incident"
         lines.append(f"{action.name:<14} alert source {sources} to page {action.page_id}, {which}")
     return lines
 
@@ -387,8 +596,12 @@ def _world(lifecycle: str, folder: Path | None) -> Iterator[Stage]:
         ilert = stack.enter_context(IlertSimulator(api_key=ILERT_KEY))
         statuspage = stack.enter_context(StatuspageSimulator(api_key=STATUSPAGE_KEY, page_ids=()))
         seed_accounts(ilert, statuspage)
+        seed_scene_sources(ilert)
         database_url = f"sqlite:///{folder / 'state.db'}"
-        config = demo_config(lifecycle, ilert.url, statuspage.url, database_url)
+        components = demo_components(statuspage)
+        config = demo_config(
+            lifecycle, ilert.url, statuspage.url, database_url, components=components
+        )
         services: Services = build_services(config)
         engine: sa.Engine = make_engine(database_url)
         syncer = build_syncer(config, services, engine=engine)
@@ -456,6 +669,8 @@ _DID = {
     "failed": "failed (retries later)",
     "filtered": "kept it off the page",
     "duplicate_resolved": "resolved a duplicate",
+    "joined": "joined incident {label}",
+    "component_changed": "set a component",
 }
 
 
@@ -463,9 +678,16 @@ def _decision(stage: Stage, row: Transition | None, created: set[str]) -> list[C
     """The EVENT, DAEMON and PUBLIC PAGE cells of one audit row."""
     if row is None:
         return [Cell("-"), Cell("nothing seen", ("dim",)), Cell("")]
+    if row.event == "component":
+        name = _component_named(stage, row.reason or "")
+        page = f"{name} {row.from_status} -> {row.to_status}"
+        shown = (COMPONENT_COLOURS.get(row.to_status or "", ""),)
+        return [Cell(row.event), Cell(_DID[row.outcome], ("yellow",)), Cell(page, shown)]
     incident = row.statuspage_incident_id
     label = stage.label(incident)
     did = _DID.get(row.outcome, row.outcome).format(label=label)
+    if row.event == "human_edit":
+        did = "saw a person's edit"
     if row.outcome == "created" and incident in created:
         did = "(in the same create)"
     if row.outcome == "created" and incident is not None:
@@ -477,6 +699,14 @@ def _decision(stage: Stage, row: Transition | None, created: set[str]) -> list[C
     colours = (OUTCOME_COLOURS.get(row.outcome, ""),)
     shown = (STATUS_COLOURS.get(after, ""),)  # the page column in the status's own colour
     return [Cell(row.event), Cell(did, colours), Cell(page.strip(), shown)]
+
+
+def _component_named(stage: Stage, reason: str) -> str:
+    """The name of the component an audit row's reason names (by id or by name)."""
+    for component in stage.statuspage.components(AUTO_PAGE):
+        if str(component["id"]) in reason:
+            return str(component["name"])
+    return "component"
 
 
 def show_pages(stage: Stage, out: TextIO, style: Style) -> None:

@@ -121,6 +121,7 @@ def keep_running(stage: Stage, out: TextIO, style: Style) -> int:
         ILERT_KEY,
         MANUAL_SOURCE,
         STATUSPAGE_KEY,
+        demo_components,
         demo_settings,
         show_pages,
     )
@@ -128,7 +129,11 @@ def keep_running(stage: Stage, out: TextIO, style: Style) -> int:
     stage.close_daemon()  # the reader's `sync` and `run` take the database from here
     folder = stage.folder
     settings = demo_settings(
-        stage.lifecycle, stage.ilert.url, stage.statuspage.url, f"sqlite:///{folder / 'state.db'}"
+        stage.lifecycle,
+        stage.ilert.url,
+        stage.statuspage.url,
+        f"sqlite:///{folder / 'state.db'}",
+        components=demo_components(stage.statuspage),
     )
     # Default budgets, as a real config has them; key files instead of variables.
     settings["ilert"] = {"api_url": stage.ilert.url, "api_key_file": str(folder / "ilert_api_key")}

@@ -15,6 +15,7 @@ from ilert_statuspage_sync.logs import wants_colour  # the logs' console obeys i
 
 __all__ = [
     "COLUMNS",
+    "COMPONENT_COLOURS",
     "OUTCOME_COLOURS",
     "STATUS_COLOURS",
     "Cell",
@@ -64,6 +65,8 @@ OUTCOME_COLOURS = {
     "failed": "red",
     "filtered": "magenta",
     "duplicate_resolved": "magenta",
+    "joined": "cyan",
+    "component_changed": "yellow",
 }
 
 
@@ -121,7 +124,7 @@ def legend(actions: Sequence[str], style: Style) -> list[str]:
     return [
         style("How to read this demo", "bold"),
         "  An incident action is one rule in the config: alerts from these iLert alert sources",
-        "  become incidents on this Statuspage page. The demo has two:",
+        f"  become incidents on this Statuspage page. The demo has {_count(len(actions))}:",
         *(f"    {action}" for action in actions),
         "  Each numbered scene changes an alert in the iLert simulator, then the daemon runs one",
         "  pass (poll iLert, decide, write to the Statuspage simulator). One line per decision:",
@@ -134,6 +137,10 @@ def legend(actions: Sequence[str], style: Style) -> list[str]:
         f"    {style('ok', 'green')} / {style('BAD', 'red')}"
         "                    the decision matches / differs from the table",
     ]
+
+
+def _count(number: int) -> str:
+    return {2: "two", 3: "three", 4: "four", 5: "five"}.get(number, str(number))
 
 
 _COMPONENT_LABELS = {

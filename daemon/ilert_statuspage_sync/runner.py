@@ -91,6 +91,7 @@ from ilert_statuspage_sync.logs import scrub
 from ilert_statuspage_sync.relink import rebuild_links
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import ActionState, Link
+from ilert_statuspage_sync.storm_shares import PassShares
 
 __all__ = ["OVERLAP", "PassReport", "Syncer", "describe_error", "retry_delay"]
 
@@ -225,6 +226,8 @@ class Syncer:
         self._batched: dict[int, tuple[_Work, dict[str, object]]] = {}
         # The filter reason audited per (action, alert) still tracked: not looked up again.
         self._filtered: dict[tuple[str, int], str] = {}
+        # group = "action": each action's shares, read at first use in a pass (storm_shares).
+        self._shares: dict[str, PassShares] = {}
 
     def run_pass(self) -> PassReport:
         """One pass over every incident action."""
@@ -251,13 +254,15 @@ class Syncer:
                     if edited:
                         report.outcomes["human_override"] += edited
                     appliers = self._sync_all(session, states, alerts, now, report)
+                    # Before the components: they follow which alerts are open, which a
+                    # quiet alert's batched bookkeeping may just have changed.
+                    self._save_batched(session, appliers, report)
                     self._sync_components(session, now, report)
                     down = {c for c, h in self.connector_health.items() if h.name in self._down}
                     healed = self.healer.heal(session, now, down, reads)
                     if healed:
                         report.writes += healed
                         report.outcomes["duplicate_resolved"] += healed
-                    self._save_batched(session, appliers, report)
                     for state in states.values():
                         state.last_poll_at = ilert_now
                     self._commit(session)
@@ -456,6 +461,11 @@ class Syncer:
             self._pass_links.setdefault(item.action.name, []).append(item.link)
         tracked = {(item.action.name, item.alert.id) for item in work}
         self._filtered = {k: v for k, v in self._filtered.items() if k in tracked}
+        # Every action gets a view (read only at first use): an alert that joined a shared
+        # incident keeps its share after its action switched back to group = "alert".
+        self._shares = {
+            action.name: PassShares(session, action.name) for action in self.config.incident_actions
+        }
         selected = set(self._timeline_checks(work, now))
         appliers = {
             action.name: self._applier(session, action, now)
@@ -474,6 +484,8 @@ class Syncer:
                 report.deferred_items += 1  # another process's write may still land
             else:
                 self._sync_alert(session, appliers[item.action.name], item, report)
+                if item.action.name in self._shares:
+                    self._shares[item.action.name].settled(link)
         return appliers
 
     @staticmethod
@@ -534,17 +546,21 @@ class Syncer:
 
     def _siblings(self, session: Session, action: IncidentAction) -> Callable[[Link], None]:
         def share(link: Link) -> None:
-            if _grouped(action, link):
-                repo.share_incident(session, link, self._unstored(action))
+            if not _grouped(action, link):
+                return
+            view = self._shares[action.name]
+            if not self.dry_run and view.holds(link):
+                return  # every link of the incident holds it already: no statement
+            repo.share_incident(session, link, self._unstored(action))
+            view.shared(link)
 
         return share
 
-    def _storm_target(self, session: Session, item: _Work) -> Target | None:
+    def _storm_target(self, item: _Work) -> Target | None:
         """group = "action": where the alert goes (``core.storm``); None for one per alert."""
         if not _grouped(item.action, item.link):
             return None
-        shares = repo.shares_of(session, item.action.name, item.alert.id)
-        shares += [repo.share_of(link) for link in self._unstored(item.action)]
+        shares = self._shares[item.action.name].of(item.link, self._unstored(item.action))
         return target_for(item.alert.id, shares)
 
     def _unstored(self, action: IncidentAction) -> list[Link]:
@@ -728,7 +744,7 @@ class Syncer:
             if not verdict.publishes:
                 self._withheld(session, applier, item, verdict)
                 return
-            if (target := self._storm_target(session, item)) and target.kind is TargetKind.WAIT:
+            if (target := self._storm_target(item)) and target.kind is TargetKind.WAIT:
                 # Another alert's create may still land: opening a second incident would split it.
                 report.deferred_items += 1
                 log.info("storm_waits_for_incident", alert_id=alert.id, action=item.action.name)
@@ -749,7 +765,7 @@ class Syncer:
 
             def planned(events: Sequence[Event]) -> Plan:
                 # The target read above serves the first plan; a replan reads it again.
-                target = first.pop() if first else self._storm_target(session, item)
+                target = first.pop() if first else self._storm_target(item)
                 current = link.statuspage_status if link.statuspage_incident_id else None
                 if target is not None and current is not None:
                     current = link.alert_status or current  # the alert's own share

@@ -95,10 +95,43 @@ def test_demo_in_process_labels_every_incident_of_the_page_view() -> None:
     assert run_demo("classic", out) == 0
     text = out.getvalue()
     pages = _section(text, "The public pages now")
-    for number in range(1, 8):
+    for number in range(1, 11):
         line = next(line for line in pages.splitlines() if line.strip().startswith(f"#{number} "))
         assert "incident " in line
-    assert pages.count(" UTC  ") == 10  # A: 4 updates, B..G: 1 each (classic)
+    # A: 4 updates, B..G: 1 each, J and K: 2 each, the storm: 1 + 4 joins + the person's + 1 comment
+    assert pages.count(" UTC  ") == 10 + 4 + 7
+
+
+def test_demo_scenes_show_components_a_storm_and_a_persons_edit() -> None:
+    """Worst-of on Checkout, five storm alerts in one incident, and a person's status kept."""
+    out = io.StringIO()
+    assert run_demo("realtime", out) == 0
+    text = out.getvalue()
+    table = _section(text, "== lifecycle", "The public pages now")
+    assert "Checkout major_outage -> degraded_performance" in table  # J resolved, K open
+    assert "Checkout degraded_performance -> operational" in table
+    assert table.count("joined incident #10") == 4
+    assert table.count("saw a person's edit") == 5
+    public = _section(text, "Acme Status  (page demoautopage)", "Acme Internal Status")
+    components = _section(public, "Components", "Active incidents")
+    assert [" ".join(line.split()) for line in components.splitlines() if line.strip()] == [
+        "Storefront",
+        "Checkout Operational",
+        "Search Operational",
+        "Platform",
+        "Public API Operational",
+        "Webhooks Operational",
+        "Website Major outage",
+    ]
+    storm = _section(public, "Demo: web-1 down  [Monitoring]", "Past incidents").splitlines()
+    bodies = [line.split("UTC", 1)[1].strip() for line in storm if "UTC" in line]
+    assert bodies == [
+        "Monitoring - Replacing the failed load balancer.",
+        "Monitoring - Traffic moved to the standby region; watching.",
+        *[f"Investigating - Also affected: Demo: web-{n} down" for n in (5, 4, 3, 2)],
+        "Investigating - health check of web-1 failing",
+    ]
+    assert "This incident affected: Website (Major outage)." in "\n".join(storm)
 
 
 def test_demo_on_a_terminal_is_coloured() -> None:

@@ -33,19 +33,20 @@ __all__ = [
     "last_transition",
     "last_transitions",
     "links_of_alerts",
+    "may_share",
     "mirror_columns",
     "mirror_from_dict",
     "mirror_of",
     "mirror_to_dict",
     "new_link",
     "open_links",
+    "open_shares",
     "recently_closed",
     "reset_backoff",
     "save_columns",
     "set_mirror",
     "share_incident",
     "share_of",
-    "shares_of",
     "trigger",
     "untrigger",
 ]
@@ -355,13 +356,14 @@ def reset_backoff(
     return reset
 
 
-def shares_of(session: Session, action: str, alert_id: int) -> list[Share]:
+def open_shares(session: Session, action: str) -> list[tuple[int, Share]]:
     """group = "action": the action's alerts that may take part in an open shared incident.
 
-    Those linked to an incident not (as far as we know) closed, the open ones not
-    linked yet (one of them may be opening the incident), and ``alert_id``'s own
-    (a closed incident's alert stays its member); oldest link first.
-    Read as plain columns: one query, however many links (no per-row refresh).
+    Those linked to an incident not (as far as we know) closed, and the open ones
+    not linked yet (one of them may be opening the incident), each with its link
+    id, oldest link first (``may_share`` is the same test in memory). Read as
+    plain columns: one query, however many links (no per-row refresh); the
+    Syncer reads it once per pass and action (``storm_shares``).
     """
     linked_open = sa.and_(
         Link.statuspage_incident_id.is_not(None),
@@ -370,6 +372,7 @@ def shares_of(session: Session, action: str, alert_id: int) -> list[Share]:
     unlinked_open = sa.and_(Link.statuspage_incident_id.is_(None), Link.is_open)
     rows = session.execute(
         sa.select(
+            Link.id,
             Link.alert_id,
             Link.statuspage_incident_id,
             Link.alert_status,
@@ -378,24 +381,31 @@ def shares_of(session: Session, action: str, alert_id: int) -> list[Share]:
             Link.pending_call,
             Link.human_override,
         )
-        .where(
-            Link.incident_action == action,
-            sa.or_(linked_open, unlinked_open, Link.alert_id == alert_id),
-        )
+        .where(Link.incident_action == action, sa.or_(linked_open, unlinked_open))
         .order_by(Link.id)
     )
     return [
-        Share(
-            alert_id=alert_id,
-            incident_id=incident_id,
-            alert_status=alert_status or status,
-            incident_status=status,
-            is_open=is_open,
-            creating=(pending or {}).get("kind") == "create",
-            human_override=human,
+        (
+            link_id,
+            Share(
+                alert_id=alert_id,
+                incident_id=incident_id,
+                alert_status=alert_status or status,
+                incident_status=status,
+                is_open=is_open,
+                creating=(pending or {}).get("kind") == "create",
+                human_override=human,
+            ),
         )
-        for alert_id, incident_id, alert_status, status, is_open, pending, human in rows
+        for link_id, alert_id, incident_id, alert_status, status, is_open, pending, human in rows
     ]
+
+
+def may_share(share: Share) -> bool:
+    """What ``open_shares`` selects: linked to an incident not closed, or open and unlinked."""
+    if share.incident_id is not None:
+        return share.incident_status is None or share.incident_status not in FINAL
+    return share.is_open
 
 
 def share_of(link: Link) -> Share:

@@ -1,0 +1,123 @@
+"""group = "action": an action's shares, read once per pass and kept current in memory.
+
+``core.storm.target_for`` needs every share of the action that may take part in
+an open shared incident. Reading them per alert made a storm pass quadratic
+(n alerts x n rows). Instead the first storm alert of the pass reads them once
+(``repo.open_shares``), and each decision applied in this process updates the
+view: the alert's own share from its link as stored, and its incident's status
+and override flag on the incident's other shares (what ``repo.share_incident``
+wrote to their rows in the same commit).
+
+No decision is taken on a stale view: this process is the only writer of these
+rows while it leads (epoch fencing refuses a former leader's commits), and
+another replica's in-flight create is in the rows read as ``creating``. A
+failure that leaves the link unreadable drops the view; the next alert reads
+it again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from ilert_statuspage_sync.core.storm import Share
+from ilert_statuspage_sync.store import repo
+from ilert_statuspage_sync.store.tables import Link
+
+__all__ = ["PassShares"]
+
+
+class PassShares:
+    """One action's shares for one pass: read at first use, updated as decisions land."""
+
+    def __init__(self, session: Session, action: str) -> None:
+        self._session = session
+        self._action = action
+        # alert id -> (link id, share), oldest link first; None: not read (or dropped).
+        self._shares: dict[int, tuple[int, Share]] | None = None
+        # Incidents whose every link is in the view: open ones read (all links of an
+        # incident hold its status), and those opened in this pass.
+        self._complete: set[str] = set()
+
+    def _view(self) -> dict[int, tuple[int, Share]]:
+        if self._shares is None:
+            found = repo.open_shares(self._session, self._action)
+            self._shares = {share.alert_id: (link_id, share) for link_id, share in found}
+            self._complete = {s.incident_id for _id, s in found if s.incident_id is not None}
+        return self._shares
+
+    def holds(self, link: Link) -> bool:
+        """Whether every link of ``link``'s incident already holds its status and flag.
+
+        Then ``repo.share_incident`` would change no row: it is skipped, so a storm
+        pass does not rewrite all n links of its incident for each of its n alerts.
+        """
+        incident = link.statuspage_incident_id
+        if self._shares is None or incident is None or incident not in self._complete:
+            return False
+        status, override = link.statuspage_status, link.human_override
+        return all(
+            share.incident_status == status and share.human_override == override
+            for _link_id, share in self._shares.values()
+            if share.incident_id == incident
+        )
+
+    def of(self, link: Link, unstored: Iterable[Link] = ()) -> list[Share]:
+        """What ``link``'s decision sees: the shares that may share, and its own.
+
+        ``unstored``: a dry run's new links, never in the database. Its own
+        share is read from ``link`` (the current state, flushed or not), last.
+        """
+        view = self._view()
+        shares = [
+            share
+            for alert_id, (_link_id, share) in view.items()
+            if alert_id != link.alert_id and repo.may_share(share)
+        ]
+        if not sa.inspect(link).transient:
+            shares.append(repo.share_of(link))
+        shares += [repo.share_of(other) for other in unstored]
+        return shares
+
+    def shared(self, link: Link) -> None:
+        """``repo.share_incident(link)`` ran: the incident's shares take its status and flag."""
+        if self._shares is None or link.statuspage_incident_id is None:
+            return
+        incident = link.statuspage_incident_id
+        own = self._shares.get(link.alert_id)
+        if own is not None and own[1].incident_id is None:
+            # Its create (or the create adopted after a crash): no other link has it yet.
+            self._complete.add(incident)
+        status, override = link.statuspage_status, link.human_override
+        for alert_id, (link_id, share) in list(self._shares.items()):
+            if share.incident_id != incident:
+                continue
+            if share.incident_status != status or share.human_override != override:
+                self._shares[alert_id] = (
+                    link_id,
+                    dataclasses.replace(share, incident_status=status, human_override=override),
+                )
+
+    def settled(self, link: Link) -> None:
+        """``link``'s decision was applied (committed, or rolled back): take its stored state."""
+        if self._shares is None:
+            return
+        try:
+            share = repo.share_of(link)  # expired after the commit: one read of its row
+            link_id = link.id
+        except SQLAlchemyError:
+            self._shares, self._complete = None, set()  # read again by the next alert
+            return
+        if sa.inspect(link).transient:  # a dry run's new link: seen through ``unstored``
+            self.shared(link)
+            return
+        known = share.alert_id in self._shares
+        if known or repo.may_share(share):
+            self._shares[share.alert_id] = (link_id, share)
+            if not known:  # keep the oldest link first, as the read orders them
+                self._shares = dict(sorted(self._shares.items(), key=lambda kv: kv[1][0]))
+        self.shared(link)
