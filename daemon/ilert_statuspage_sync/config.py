@@ -83,8 +83,9 @@ class IlertConfig:
     api_url: str
     api_key: Secret
     key_origin: str
-    # iLert allows 120 requests per minute per key; stay below it by default.
-    requests_per_minute: int = 100
+    # iLert allows 120 requests per minute per key; the budget runs at that limit
+    # (``clients.http.RateBudget``: exact window accounting, a 1 s margin).
+    requests_per_minute: int = 120
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,8 @@ class ConnectorConfig:
     api_url: str
     api_key: Secret
     key_origin: str
-    # Statuspage allows 1 request/s on a 60 s rolling window per key.
-    requests_per_minute: int = 50
+    # Statuspage allows 1 request/s on a 60 s rolling window per key: 60 a minute.
+    requests_per_minute: int = 60
 
 
 @dataclass(frozen=True)
