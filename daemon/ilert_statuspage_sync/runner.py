@@ -190,6 +190,8 @@ class Syncer:
         self._ilert_now: datetime | None = None
         # Where the open-set listing resumes; in memory, a restart lists from the start.
         self._cycle = OpenSetCycle()
+        # Mirrored alerts whose timelines the last pass could read (the listing leaves room).
+        self._checkable = 0
 
     def run_pass(self) -> PassReport:
         """One pass over every incident action."""
@@ -321,7 +323,9 @@ class Syncer:
         floor = None if None in activations else min(filter(None, activations))
         since = floor - ACTIVATION_MARGIN if floor else None
         start = self._cycle.resume((frozenset(sources), since))
-        pages = listing_pages(self.config.ilert.requests_per_minute, self.config.poll_interval)
+        pages = listing_pages(
+            self.config.ilert.requests_per_minute, self.config.poll_interval, self._checkable
+        )
         return self.ilert.list_open_alerts(
             sources=sources, since=since, start=start, max_pages=pages
         )
@@ -540,9 +544,11 @@ class Syncer:
                 ):
                     checked = previous.last_checked_at
             candidates[alert.id] = Candidate(alert.id, must, checked)
+        # Every request this pass made so far is spent; the rest of its budget reads timelines.
         per_pass = checks_per_pass(
-            self.config.ilert.requests_per_minute, self.config.poll_interval, self._ilert_calls + 1
+            self.config.ilert.requests_per_minute, self.config.poll_interval, self._ilert_calls
         )
+        self._checkable = len(candidates)
         return choose_checks(list(candidates.values()), per_pass) + sorted(withheld)
 
     @staticmethod
