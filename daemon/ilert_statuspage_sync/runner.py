@@ -54,6 +54,7 @@ from ilert_statuspage_sync.core.filters import Verdict, VerdictKind, screen_aler
 from ilert_statuspage_sync.core.intents import Writer
 from ilert_statuspage_sync.core.listing import OpenSetCycle, listing_pages
 from ilert_statuspage_sync.core.model import Alert, AlertStatus, Event, LogEntry
+from ilert_statuspage_sync.core.pacing import WritePacer, interval_share
 from ilert_statuspage_sync.core.parse import parse_alert
 from ilert_statuspage_sync.core.plan import Plan, plan_calls
 from ilert_statuspage_sync.core.publish import PublishContext, publish_plan, screen_comments
@@ -126,6 +127,8 @@ class PassReport:
     failed_items: int = 0
     deferred_items: int = 0
     waiting_checks: int = 0
+    # Alerts left for the next pass because this one spent its Statuspage allowance (pacing).
+    paced_items: int = 0
     lost_leadership: bool = False
     outcomes: Counter[str] = field(default_factory=Counter)
     duration: float = 0.0
@@ -165,8 +168,11 @@ class Syncer:
         checkpoint: Callable[[str], None] | None = None,
         guard: Callable[[], bool] | None = None,
         writer: Writer | None = None,
+        pace_writes: bool = False,
     ) -> None:
         self.config = config
+        # Spread a burst of Statuspage writes over passes (core.pacing); the daemon does.
+        self.pace_writes = pace_writes
         # Asked before every Statuspage write: is this process still the leader?
         self.guard = guard or (lambda: True)
         self.writer = writer or Writer(uuid.uuid4().hex)
@@ -199,6 +205,7 @@ class Syncer:
         now = self.clock()
         report = PassReport(started_at=now)
         self._entries, self._by_id, self._ilert_calls, self._down = {}, {}, 0, set()
+        self._paced: set[str] = set()
         with self.sessions() as session:
             try:
                 read = self._read_ilert(session, report, now)
@@ -207,6 +214,7 @@ class Syncer:
                     report.alerts_seen = len(alerts)
                     self._sync_all(session, states, alerts, now, report)
                     down = {c for c, h in self.connector_health.items() if h.name in self._down}
+                    down |= self._paced  # their budget is spent: the next pass heals
                     healed = self.healer.heal(session, now, down)
                     if healed:
                         report.writes += healed
@@ -226,6 +234,7 @@ class Syncer:
             failed_items=report.failed_items,
             deferred_items=report.deferred_items,
             waiting_checks=report.waiting_checks,
+            paced_items=report.paced_items,
             outcomes=dict(report.outcomes),
             duration_s=round(report.duration, 3),
             dry_run=self.dry_run,
@@ -392,19 +401,35 @@ class Syncer:
             action.name: self._applier(session, action, now)
             for action in self.config.incident_actions
         }
+        pacer, started = self._pacer()
         for item in sorted(work, key=lambda w: (w.alert.report_time, w.alert.id)):
             link = item.link
             waiting = self._waiting(link, now)
-            services = {self.ilert_health.name, self.connector_health[item.action.connector].name}
+            connector = item.action.connector
+            services = {self.ilert_health.name, self.connector_health[connector].name}
+            budget = self.statuspage[connector].http.budget
             # After SIGTERM the remaining alerts wait for the next start, as in an outage.
             if waiting or services & self._down or shutdown.stop_requested():
                 report.deferred_items += 1
             elif item.alert.id not in selected:
                 report.waiting_checks += 1
+            elif pacer and not pacer.may_start(id(budget), budget.granted - started[id(budget)]):
+                report.paced_items += 1  # the next pass, with iLert read anew
+                self._paced.add(connector)
             elif appliers[item.action.name].in_flight(link):
                 report.deferred_items += 1  # another process's write may still land
             else:
                 self._sync_alert(session, appliers[item.action.name], item, report)
+
+    def _pacer(self) -> tuple[WritePacer | None, dict[int, int]]:
+        """This pass's Statuspage allowance per budget, and each budget's count at its start."""
+        budgets = {id(c.http.budget): c.http.budget for c in self.statuspage.values()}
+        started = {key: budget.granted for key, budget in budgets.items()}
+        if not self.pace_writes or self.dry_run:
+            return None, started
+        share = interval_share(self.config.poll_interval)
+        allowance = {key: budget.free_within(share) for key, budget in budgets.items()}
+        return WritePacer(allowance), started
 
     def _track(self, session: Session, work: list[_Work]) -> list[_Work]:
         """Commit the new links; if the database refuses, keep each one it accepts."""
