@@ -79,6 +79,8 @@ _AUTH_FAILED = frozenset({401, 403})
 
 # Margin for clock error, as a share of the window: 1 s of a minute.
 CLOCK_MARGIN = 1 / 60
+# The longest a budget sleeps between two keep-alive calls (systemd's watchdog).
+KEEPALIVE_SLICE = 1.0
 # How often a budget whose window is full of requests still in flight looks again.
 _IN_FLIGHT_POLL = 0.05
 
@@ -154,8 +156,12 @@ class RateBudget:
                     return slot
                 if not delay:
                     delay = self._next_free(now)
-            self._sleep(delay)
-            waited += delay
+            # In slices, each telling the watchdog the process lives: a burst that
+            # waits on its budget for a minute is working, not stuck.
+            step = min(delay, KEEPALIVE_SLICE)
+            shutdown.keepalive()
+            self._sleep(step)
+            waited += step
 
     def answered(self, slot: Slot) -> None:
         """The request's answer arrived (or it failed): its window starts now."""
