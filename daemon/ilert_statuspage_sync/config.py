@@ -48,6 +48,9 @@ NOTHING_TO_MIRROR = (
 MAX_POLL_INTERVAL = 86_400.0
 # Far above any vendor limit (60 to 120 a minute), far below what overflows a pacer's float.
 MAX_REQUESTS_PER_MINUTE = 100_000
+# The vendors' own limits per API key: the budgets run at them (``clients.http.RateBudget``).
+DEFAULT_ILERT_RATE = 120  # iLert: 120 a minute
+DEFAULT_STATUSPAGE_RATE = 60  # Statuspage: 60 per rolling 60 s
 _NO_CONTROL = "remove it (e.g. a NUL, tab or line break)"
 _PAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -85,7 +88,7 @@ class IlertConfig:
     key_origin: str
     # iLert allows 120 requests per minute per key; the budget runs at that limit
     # (``clients.http.RateBudget``: exact window accounting, a 1 s margin).
-    requests_per_minute: int = 120
+    requests_per_minute: int = DEFAULT_ILERT_RATE
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ class ConnectorConfig:
     api_key: Secret
     key_origin: str
     # Statuspage allows 1 request/s on a 60 s rolling window per key: 60 a minute.
-    requests_per_minute: int = 60
+    requests_per_minute: int = DEFAULT_STATUSPAGE_RATE
 
 
 @dataclass(frozen=True)
@@ -429,7 +432,7 @@ class _Reader:
         key, origin = self.secret(table, "ilert")
         self.header_safe(key, table, "ilert")
         url = self.url(table, "ilert", "https://api.ilert.com")
-        return IlertConfig(url, key, origin, self.rate(table, "ilert", 100))
+        return IlertConfig(url, key, origin, self.rate(table, "ilert", DEFAULT_ILERT_RATE))
 
     def connectors(self, value: object) -> dict[str, ConnectorConfig]:
         tables = self.table(value, "connectors")
@@ -443,7 +446,7 @@ class _Reader:
             key, origin = self.secret(table, prefix)
             self.header_safe(key, table, prefix)
             url = self.url(table, prefix, "https://api.statuspage.io")
-            rate = self.rate(table, prefix, 50)
+            rate = self.rate(table, prefix, DEFAULT_STATUSPAGE_RATE)
             connectors[name] = ConnectorConfig(name, url, key, origin, rate)
         return connectors
 
