@@ -455,7 +455,7 @@ def main(argv: list[str]) -> None:
     configure_logging("error")
     quick = "--quick" in argv
     big, before, latency, burst, long_burst = (
-        (5_000, 2_000, [300], 120, 200) if quick else (100_000, 10_000, [1_000, 10_000], 300, 550)
+        (5_000, 2_000, [300], 120, 200) if quick else (100_000, 10_000, [1_000, 10_000], 300, 650)
     )
     print(
         f"Vendors' limits: iLert {ILERT_LIMIT}/min per key (fixed windows), {PAGE_LIMIT} per "

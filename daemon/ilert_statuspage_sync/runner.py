@@ -145,6 +145,15 @@ class PassReport:
 
 
 @dataclass
+class _PartialTimeline:
+    """A timeline read cut short by its page budget: resumed next pass (in memory)."""
+
+    after: int | None  # the mirror's last entry id it was read against
+    next_start: int
+    entries: dict[int, LogEntry]
+
+
+@dataclass
 class _Work:
     """One alert as one incident action mirrors it, in this pass."""
 
@@ -184,7 +193,9 @@ class Syncer:
         self.checkpoint = checkpoint or (lambda _name: None)
         self.ilert_health = ServiceHealth("ilert")
         self.connector_health = {name: ServiceHealth(f"statuspage:{name}") for name in statuspage}
-        self._entries: dict[int, list[LogEntry]] = {}
+        self._entries: dict[int, list[LogEntry] | None] = {}
+        # Timelines too long for one pass's budget, resumed where they stopped.
+        self._timelines: dict[int, _PartialTimeline] = {}
         self._by_id: dict[int, Alert | None] = {}
         self._ilert_calls = 0
         # Names of services found down in this pass: their remaining work waits for the next.
@@ -556,6 +567,7 @@ class Syncer:
             mirror = repo.mirror_of(link)
             must = (
                 mirror is None
+                or alert.id in self._timelines  # a long timeline read goes on
                 or link.pending_call is not None
                 or link.failures > 0
                 or bool(detect_events(mirror, alert, [], now=now))
@@ -574,6 +586,8 @@ class Syncer:
             self.config.ilert.requests_per_minute, self.config.poll_interval, self._ilert_calls
         )
         self._checkable = len(candidates)
+        for gone in self._timelines.keys() - candidates.keys():
+            del self._timelines[gone]  # no longer mirrored: forget its unfinished read
         return choose_checks(list(candidates.values()), per_pass) + sorted(withheld)
 
     @staticmethod
@@ -581,10 +595,39 @@ class Syncer:
         published = item.link.statuspage_incident_id is not None
         return screen_alert(item.alert, item.action.publish, now=now, published=published).publishes
 
-    def _log_entries(self, alert_id: int, after: int | None) -> list[LogEntry]:
+    def _log_entries(self, alert_id: int, after: int | None) -> list[LogEntry] | None:
+        """The timeline entries newer than ``after``; None while a long read is unfinished.
+
+        One read takes at most a pass's iLert budget of pages; a longer timeline
+        is read on over the next passes from where it stopped (no cap: only the
+        client's non-progress guard ends a read).
+        """
         if alert_id not in self._entries:
-            self._entries[alert_id] = self.ilert.log_entries(alert_id, after=after)
-        return [entry for entry in self._entries[alert_id] if after is None or entry.id > after]
+            partial = self._timelines.pop(alert_id, None)
+            if partial is not None and partial.after != after:
+                partial = None  # the mirror moved on meanwhile: read afresh
+            read = self.ilert.read_timeline(
+                alert_id,
+                after=after,
+                start=partial.next_start if partial else 0,
+                max_pages=max(int(self._per_pass()), 1),
+            )
+            self._ilert_calls += read.pages
+            found = partial.entries if partial else {}
+            found.update((entry.id, entry) for entry in read.entries)
+            if read.next_start is not None:
+                self._timelines[alert_id] = _PartialTimeline(after, read.next_start, found)
+                self._entries[alert_id] = None
+            else:
+                self._entries[alert_id] = sorted(found.values(), key=lambda entry: entry.id)
+        entries = self._entries[alert_id]
+        if entries is None:
+            return None
+        return [entry for entry in entries if after is None or entry.id > after]
+
+    def _per_pass(self) -> float:
+        """One pass's iLert budget in requests."""
+        return self.config.ilert.requests_per_minute * self.config.poll_interval / 60
 
     def _sync_alert(
         self, session: Session, applier: Applier, item: _Work, report: PassReport
@@ -601,7 +644,9 @@ class Syncer:
             if not verdict.publishes:
                 self._withheld(session, applier, item, verdict)
                 return
-            entries = self._log_entries(alert.id, mirror.last_log_entry_id if mirror else None)
+            read = self._log_entries(alert.id, mirror.last_log_entry_id if mirror else None)
+            # Unfinished (a long timeline): the alert's state syncs now, its entries when read.
+            entries = read or []
             # Only compared with other links' checks: iLert's time, immune to local jumps.
             link.last_checked_at = self._ilert_now or applier.now
             triggered = link.triggered_at is not None

@@ -153,3 +153,37 @@ def test_a_burst_runs_at_the_statuspage_ceiling_paced_across_passes(harness: Har
     sends = statuspage_budget.sends
     least = (math.ceil(len(sends) / 60) - 1) * 60.0
     assert least / (sends[-1] - sends[0]) >= 0.95, (len(sends), sends[0], sends[-1])
+
+
+def test_a_timeline_longer_than_a_pass_is_read_on_next_pass_without_a_cap(harness: Harness):
+    """5,050 timeline entries: the incident is created at once, the read resumes next pass
+    (50 pages, then 1: none read twice) and the oldest comment reaches the page."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "noisy")
+    comment = {
+        "id": 1_000_000,
+        "timestamp": "2026-01-01T00:00:00.000Z",
+        "logEntryType": "AlertCommentAddedLogEntry",
+        "text": "Root cause found",
+        "alertId": alert_id,
+        "vars": {"comment": "Root cause found", "author": "Ada"},
+    }
+    noise = [
+        {**comment, "id": 1_000_001 + n, "logEntryType": "NotificationLogEntry", "vars": {}}
+        for n in range(5_049)
+    ]
+    harness.ilert.set_raw_log_entries(alert_id, [comment, *noise])  # oldest first
+    path = f"/api/alerts/{alert_id}/log-entries"
+    harness.ilert.clear_requests()
+
+    assert harness.sync().ok  # a pass's budget: 600 x 5 / 60 = 50 pages
+    first = [r.query["start-index"] for r in harness.ilert.requests if r.path == path]
+    (incident,) = harness.incidents()
+    assert len(first) == 50  # the incident exists; the timeline is half read
+    assert not any("Root cause" in u["body"] for u in incident["incident_updates"])
+    harness.ilert.clear_requests()
+
+    assert harness.sync().ok
+    rest = [r.query["start-index"] for r in harness.ilert.requests if r.path == path]
+    assert rest == [["5000"]]
+    (incident,) = harness.incidents()
+    assert any("Root cause found" in u["body"] for u in incident["incident_updates"])
