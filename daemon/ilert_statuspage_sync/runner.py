@@ -209,6 +209,8 @@ class Syncer:
         self._cycle = OpenSetCycle()
         # Mirrored alerts whose timelines the last pass could read (the listing leaves room).
         self._checkable = 0
+        # Open mirrored alerts as last listed (a listing cycle longer than a pass).
+        self._snapshots: dict[int, Alert] = {}
 
     def run_pass(self) -> PassReport:
         """One pass over every incident action."""
@@ -407,6 +409,12 @@ class Syncer:
             for item in self._work_of(session, action, states[action.name], alerts, now, report)
         ]
         work = self._track(session, work)  # new links are tracked even if this pass stops
+        # The latest snapshot of each open alert on the page, for passes that do not list it.
+        self._snapshots = {
+            item.alert.id: item.alert
+            for item in work
+            if item.link.is_open and item.link.statuspage_incident_id is not None
+        }
         selected = set(self._timeline_checks(work, now))
         appliers = {
             action.name: self._applier(session, action, now)
@@ -524,7 +532,12 @@ class Syncer:
             if not wanted or alert_id in chosen:
                 continue
             if not action.manual and self._cycle.may_be_open(alert_id):
-                continue  # unread this cycle, or listed open earlier in it: not closed
+                # Unread this cycle, or listed open earlier in it: not closed. Listed
+                # earlier, its latest snapshot stays a candidate for a timeline read,
+                # so reads are spread over all open alerts, not this pass's pages only.
+                if alert_id in self._snapshots:
+                    chosen[alert_id] = self._snapshots[alert_id]
+                continue
             if self._waiting(link, now):
                 report.deferred_items += 1
                 continue
