@@ -17,11 +17,17 @@ The pass, step by step:
    Tracked alerts that left the open set (a whole listing cycle did not see
    them) are read one by one to learn how they ended.
 4. Choose whose timelines to read: every alert with a changed snapshot or
-   unfinished work, then the longest-unchecked ones, within the iLert budget.
-5. Per alert: settle any interrupted write, read new timeline entries, detect
-   events, plan calls, apply them. One refused alert is recorded with a
-   growing retry delay and never stops the others; a service that is down
-   defers the rest of its work to the next pass (one log line per outage).
+   unfinished work, then the longest-unchecked ones, within what is left of
+   the iLert budget (an alert listed earlier in a cycle that spans passes
+   competes with its latest snapshot).
+5. Per alert: settle any interrupted write, read new timeline entries (a
+   timeline longer than a pass's budget is read on next pass), detect
+   events, plan calls, apply them. The daemon's passes pace Statuspage work
+   (``core.pacing``): past what a key's budget frees within one interval, the
+   remaining alerts wait for the next pass, which reads iLert anew. One
+   refused alert is recorded with a growing retry delay and never stops the
+   others; a service that is down defers the rest of its work to the next
+   pass (one log line per outage).
 6. Resolve incidents that duplicate an alert's linked one (``heal``).
 7. Move each action's poll cursor to iLert's time at this pass's first read.
 
