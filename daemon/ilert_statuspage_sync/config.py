@@ -54,6 +54,9 @@ DEFAULT_RETENTION_DAYS = 400
 MAX_RETENTION_DAYS = 36_500  # a century: far past any need, far from a date overflow
 # Far above any vendor limit (60 to 120 a minute), far below what overflows a pacer's float.
 MAX_REQUESTS_PER_MINUTE = 100_000
+# The vendors' own limits per API key: the budgets run at them (``clients.http.RateBudget``).
+DEFAULT_ILERT_RATE = 120  # iLert: 120 a minute
+DEFAULT_STATUSPAGE_RATE = 60  # Statuspage: 60 per rolling 60 s
 _NO_CONTROL = "remove it (e.g. a NUL, tab or line break)"
 _PAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Stands in for a key that was not read (``keys=False``); never sent anywhere.
@@ -92,8 +95,9 @@ class IlertConfig:
     api_url: str
     api_key: Secret
     key_origin: str
-    # iLert allows 120 requests per minute per key; stay below it by default.
-    requests_per_minute: int = 100
+    # iLert allows 120 requests per minute per key; the budget runs at that limit
+    # (``clients.http.RateBudget``: exact window accounting, a 1 s margin).
+    requests_per_minute: int = DEFAULT_ILERT_RATE
 
 
 @dataclass(frozen=True)
@@ -104,8 +108,8 @@ class ConnectorConfig:
     api_url: str
     api_key: Secret
     key_origin: str
-    # Statuspage allows 1 request/s on a 60 s rolling window per key.
-    requests_per_minute: int = 50
+    # Statuspage allows 1 request/s on a 60 s rolling window per key: 60 a minute.
+    requests_per_minute: int = DEFAULT_STATUSPAGE_RATE
 
 
 @dataclass(frozen=True)
@@ -539,7 +543,9 @@ class _Reader:
         table = self.attempt(None, self.table, value, "ilert")
         if table is None:
             return None
-        url, key, origin, rate = self.service(table, "ilert", "https://api.ilert.com", 100)
+        url, key, origin, rate = self.service(
+            table, "ilert", "https://api.ilert.com", DEFAULT_ILERT_RATE
+        )
         return IlertConfig(url, key, origin, rate)
 
     def service(
@@ -565,7 +571,7 @@ class _Reader:
             table = self.attempt(None, self.table, raw, prefix)
             if table is not None:
                 url, key, origin, rate = self.service(
-                    table, prefix, "https://api.statuspage.io", 50
+                    table, prefix, "https://api.statuspage.io", DEFAULT_STATUSPAGE_RATE
                 )
                 connectors[name] = ConnectorConfig(name, url, key, origin, rate)
         return connectors

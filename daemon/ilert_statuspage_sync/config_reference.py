@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ilert_statuspage_sync.config import (
+    DEFAULT_ILERT_RATE,
     DEFAULT_RETENTION_DAYS,
+    DEFAULT_STATUSPAGE_RATE,
     MAX_COMPONENTS,
     MAX_POLL_INTERVAL,
     MAX_REQUESTS_PER_MINUTE,
@@ -178,12 +180,18 @@ SETTINGS: tuple[Setting, ...] = (
         "info",
         lambda config: config.log_level,
     ),
-    *_service("ilert", "https://api.ilert.com", 100, "iLert allows 120 a minute", "/api"),
+    *_service(
+        "ilert",
+        "https://api.ilert.com",
+        DEFAULT_ILERT_RATE,
+        "iLert's limit: 120 a minute; lower it to leave room for other tools on the key",
+        "/api",
+    ),
     *_service(
         "connectors.NAME",
         "https://api.statuspage.io",
-        50,
-        "Statuspage allows 60 per rolling 60 s",
+        DEFAULT_STATUSPAGE_RATE,
+        "Statuspage's limit: 60 per rolling 60 s",
         "/v1",
     ),
     Setting(

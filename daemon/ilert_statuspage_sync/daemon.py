@@ -256,6 +256,7 @@ class Daemon:
             migrate=False,
             leadership=self.leadership,
             instance=self.instance_id,
+            pace_writes=True,
         )
 
     def _reload_config(self) -> None:

@@ -17,11 +17,17 @@ The pass, step by step:
    Tracked alerts that left the open set (a whole listing cycle did not see
    them) are read one by one to learn how they ended.
 4. Choose whose timelines to read: every alert with a changed snapshot or
-   unfinished work, then the longest-unchecked ones, within the iLert budget.
-5. Per alert: settle any interrupted write, read new timeline entries, detect
-   events, plan calls, apply them. One refused alert is recorded with a
-   growing retry delay and never stops the others; a service that is down
-   defers the rest of its work to the next pass (one log line per outage).
+   unfinished work, then the longest-unchecked ones, within what is left of
+   the iLert budget (an alert listed earlier in a cycle that spans passes
+   competes with its latest snapshot).
+5. Per alert: settle any interrupted write, read new timeline entries (a
+   timeline longer than a pass's budget is read on next pass), detect
+   events, plan calls, apply them. The daemon's passes pace Statuspage work
+   (``core.pacing``): past what a key's budget frees within one interval, the
+   remaining alerts wait for the next pass, which reads iLert anew. One
+   refused alert is recorded with a growing retry delay and never stops the
+   others; a service that is down defers the rest of its work to the next
+   pass (one log line per outage).
    Before step 5, each page with mirrored incidents is read once (its
    unresolved incidents): an incident whose status a person changed is no
    longer changed by the daemon (``core.human_edits``). With ``group =
@@ -69,6 +75,7 @@ from ilert_statuspage_sync.core.human_edits import respect
 from ilert_statuspage_sync.core.intents import Writer
 from ilert_statuspage_sync.core.listing import OpenSetCycle, listing_pages
 from ilert_statuspage_sync.core.model import Alert, AlertStatus, Event, LogEntry
+from ilert_statuspage_sync.core.pacing import WritePacer, interval_share
 from ilert_statuspage_sync.core.parse import parse_alert
 from ilert_statuspage_sync.core.plan import Plan, plan_calls
 from ilert_statuspage_sync.core.publish import PublishContext, publish_plan, screen_comments
@@ -144,6 +151,8 @@ class PassReport:
     failed_items: int = 0
     deferred_items: int = 0
     waiting_checks: int = 0
+    # Alerts left for the next pass because this one spent its Statuspage allowance (pacing).
+    paced_items: int = 0
     lost_leadership: bool = False
     outcomes: Counter[str] = field(default_factory=Counter)
     duration: float = 0.0
@@ -157,6 +166,15 @@ class PassReport:
             and self.deferred_items == 0
             and not self.lost_leadership
         )
+
+
+@dataclass
+class _PartialTimeline:
+    """A timeline read cut short by its page budget: resumed next pass (in memory)."""
+
+    after: int | None  # the mirror's last entry id it was read against
+    next_start: int
+    entries: dict[int, LogEntry]
 
 
 @dataclass
@@ -183,8 +201,11 @@ class Syncer:
         checkpoint: Callable[[str], None] | None = None,
         guard: Callable[[], bool] | None = None,
         writer: Writer | None = None,
+        pace_writes: bool = False,
     ) -> None:
         self.config = config
+        # Spread a burst of Statuspage writes over passes (core.pacing); the daemon does.
+        self.pace_writes = pace_writes
         # Asked before every Statuspage write: is this process still the leader?
         self.guard = guard or (lambda: True)
         self.writer = writer or Writer(uuid.uuid4().hex)
@@ -196,7 +217,9 @@ class Syncer:
         self.checkpoint = checkpoint or (lambda _name: None)
         self.ilert_health = ServiceHealth("ilert")
         self.connector_health = {name: ServiceHealth(f"statuspage:{name}") for name in statuspage}
-        self._entries: dict[int, list[LogEntry]] = {}
+        self._entries: dict[int, list[LogEntry] | None] = {}
+        # Timelines too long for one pass's budget, resumed where they stopped.
+        self._timelines: dict[int, _PartialTimeline] = {}
         self._by_id: dict[int, Alert | None] = {}
         self._read_errors: dict[int, Exception] = {}
         self._ilert_calls = 0
@@ -228,6 +251,10 @@ class Syncer:
         self._filtered: dict[tuple[str, int], str] = {}
         # group = "action": each action's shares, read at first use in a pass (storm_shares).
         self._shares: dict[str, PassShares] = {}
+        # Mirrored alerts whose timelines the last pass could read (the listing leaves room).
+        self._checkable = 0
+        # Open mirrored alerts as last listed (a listing cycle longer than a pass).
+        self._snapshots: dict[int, Alert] = {}
 
     def run_pass(self) -> PassReport:
         """One pass over every incident action."""
@@ -238,6 +265,7 @@ class Syncer:
         self._read_errors = {}
         self.components.begin_pass()
         self._since, self._ilert_date, self._batched = None, None, {}
+        self._paced: set[str] = set()
         with self.sessions() as session:
             try:
                 read = self._read_ilert(session, report, now)
@@ -259,6 +287,7 @@ class Syncer:
                     self._save_batched(session, appliers, report)
                     self._sync_components(session, now, report)
                     down = {c for c, h in self.connector_health.items() if h.name in self._down}
+                    down |= self._paced  # their budget is spent: the next pass heals
                     healed = self.healer.heal(session, now, down, reads)
                     if healed:
                         report.writes += healed
@@ -279,6 +308,7 @@ class Syncer:
             failed_items=report.failed_items,
             deferred_items=report.deferred_items,
             waiting_checks=report.waiting_checks,
+            paced_items=report.paced_items,
             outcomes=dict(report.outcomes),
             duration_s=round(report.duration, 3),
             dry_run=self.dry_run,
@@ -390,7 +420,9 @@ class Syncer:
         floor = None if None in activations else min(filter(None, activations))
         since = floor - ACTIVATION_MARGIN if floor else None
         start = self._cycle.resume((frozenset(sources), since))
-        pages = listing_pages(self.config.ilert.requests_per_minute, self.config.poll_interval)
+        pages = listing_pages(
+            self.config.ilert.requests_per_minute, self.config.poll_interval, self._checkable
+        )
         return self.ilert.list_open_alerts(
             sources=sources, since=since, start=start, max_pages=pages
         )
@@ -466,20 +498,32 @@ class Syncer:
         self._shares = {
             action.name: PassShares(session, action.name) for action in self.config.incident_actions
         }
+        # The latest snapshot of each open alert on the page, for passes that do not list it.
+        self._snapshots = {
+            item.alert.id: item.alert
+            for item in work
+            if item.link.is_open and item.link.statuspage_incident_id is not None
+        }
         selected = set(self._timeline_checks(work, now))
         appliers = {
             action.name: self._applier(session, action, now)
             for action in self.config.incident_actions
         }
+        pacer, started = self._pacer()
         for item in sorted(work, key=lambda w: (w.alert.report_time, w.alert.id)):
             link = item.link
             waiting = self._waiting(link, now)
-            services = {self.ilert_health.name, self.connector_health[item.action.connector].name}
+            connector = item.action.connector
+            services = {self.ilert_health.name, self.connector_health[connector].name}
+            budget = self.statuspage[connector].http.budget
             # After SIGTERM the remaining alerts wait for the next start, as in an outage.
             if waiting or services & self._down or shutdown.stop_requested():
                 report.deferred_items += 1
             elif item.alert.id not in selected:
                 report.waiting_checks += 1
+            elif pacer and not pacer.may_start(id(budget), budget.granted - started[id(budget)]):
+                report.paced_items += 1  # the next pass, with iLert read anew
+                self._paced.add(connector)
             elif appliers[item.action.name].in_flight(link):
                 report.deferred_items += 1  # another process's write may still land
             else:
@@ -502,6 +546,16 @@ class Syncer:
         for link in found:
             links.setdefault(link.incident_action, {})[link.alert_id] = link
         return links
+
+    def _pacer(self) -> tuple[WritePacer | None, dict[int, int]]:
+        """This pass's Statuspage allowance per budget, and each budget's count at its start."""
+        budgets = {id(c.http.budget): c.http.budget for c in self.statuspage.values()}
+        started = {key: budget.granted for key, budget in budgets.items()}
+        if not self.pace_writes or self.dry_run:
+            return None, started
+        share = interval_share(self.config.poll_interval)
+        allowance = {key: budget.free_within(share) for key, budget in budgets.items()}
+        return WritePacer(allowance), started
 
     def _track(self, session: Session, work: list[_Work]) -> list[_Work]:
         """Commit the new links; if the database refuses, keep each one it accepts."""
@@ -613,7 +667,12 @@ class Syncer:
             if not wanted or alert_id in chosen:
                 continue
             if not action.manual and self._cycle.may_be_open(alert_id):
-                continue  # unread this cycle, or listed open earlier in it: not closed
+                # Unread this cycle, or listed open earlier in it: not closed. Listed
+                # earlier, its latest snapshot stays a candidate for a timeline read,
+                # so reads are spread over all open alerts, not this pass's pages only.
+                if alert_id in self._snapshots:
+                    chosen[alert_id] = self._snapshots[alert_id]
+                continue
             if self._waiting(link, now):
                 report.deferred_items += 1
                 continue
@@ -701,6 +760,7 @@ class Syncer:
             mirror = repo.mirror_of(link)
             must = (
                 mirror is None
+                or alert.id in self._timelines  # a long timeline read goes on
                 or link.pending_call is not None
                 or link.failures > 0
                 or bool(detect_events(mirror, alert, [], now=now))
@@ -714,9 +774,13 @@ class Syncer:
                 ):
                     checked = previous.last_checked_at
             candidates[alert.id] = Candidate(alert.id, must, checked)
+        # Every request this pass made so far is spent; the rest of its budget reads timelines.
         per_pass = checks_per_pass(
-            self.config.ilert.requests_per_minute, self.config.poll_interval, self._ilert_calls + 1
+            self.config.ilert.requests_per_minute, self.config.poll_interval, self._ilert_calls
         )
+        self._checkable = len(candidates)
+        for gone in self._timelines.keys() - candidates.keys():
+            del self._timelines[gone]  # no longer mirrored: forget its unfinished read
         return choose_checks(list(candidates.values()), per_pass) + sorted(withheld)
 
     @staticmethod
@@ -724,10 +788,39 @@ class Syncer:
         published = item.link.statuspage_incident_id is not None
         return screen_alert(item.alert, item.action.publish, now=now, published=published).publishes
 
-    def _log_entries(self, alert_id: int, after: int | None) -> list[LogEntry]:
+    def _log_entries(self, alert_id: int, after: int | None) -> list[LogEntry] | None:
+        """The timeline entries newer than ``after``; None while a long read is unfinished.
+
+        One read takes at most a pass's iLert budget of pages; a longer timeline
+        is read on over the next passes from where it stopped (no cap: only the
+        client's non-progress guard ends a read).
+        """
         if alert_id not in self._entries:
-            self._entries[alert_id] = self.ilert.log_entries(alert_id, after=after)
-        return [entry for entry in self._entries[alert_id] if after is None or entry.id > after]
+            partial = self._timelines.pop(alert_id, None)
+            if partial is not None and partial.after != after:
+                partial = None  # the mirror moved on meanwhile: read afresh
+            read = self.ilert.read_timeline(
+                alert_id,
+                after=after,
+                start=partial.next_start if partial else 0,
+                max_pages=max(int(self._per_pass()), 1),
+            )
+            self._ilert_calls += read.pages
+            found = partial.entries if partial else {}
+            found.update((entry.id, entry) for entry in read.entries)
+            if read.next_start is not None:
+                self._timelines[alert_id] = _PartialTimeline(after, read.next_start, found)
+                self._entries[alert_id] = None
+            else:
+                self._entries[alert_id] = sorted(found.values(), key=lambda entry: entry.id)
+        entries = self._entries[alert_id]
+        if entries is None:
+            return None
+        return [entry for entry in entries if after is None or entry.id > after]
+
+    def _per_pass(self) -> float:
+        """One pass's iLert budget in requests."""
+        return self.config.ilert.requests_per_minute * self.config.poll_interval / 60
 
     def _sync_alert(
         self, session: Session, applier: Applier, item: _Work, report: PassReport
@@ -751,7 +844,9 @@ class Syncer:
                 return
             # Audited otherwise from here: a later filter verdict is audited again.
             self._filtered.pop((item.action.name, alert.id), None)
-            entries = self._log_entries(alert.id, mirror.last_log_entry_id if mirror else None)
+            read = self._log_entries(alert.id, mirror.last_log_entry_id if mirror else None)
+            # Unfinished (a long timeline): the alert's state syncs now, its entries when read.
+            entries = read or []
             # Only compared with other links' checks: iLert's time, immune to local jumps.
             checked_at = self._ilert_now or applier.now
             triggered = link.triggered_at is not None

@@ -88,8 +88,9 @@ def _ilert(config: Config, credentials_dir: str | None) -> str:
         f"api_url = {toml_string(ilert.api_url)}\n"
         f"{_KEY_CHOICES}"
         f"{_key_lines(ilert.key_origin, DEFAULT_ILERT_KEY_ENV, credentials_dir)}"
-        "# iLert allows 120 requests a minute per key; this budget stays below it.\n"
-        f"requests_per_minute = 100\n"
+        "# iLert allows 120 requests a minute per key; the budget runs at that limit (lower it\n"
+        "# only for a key with a lower limit or one shared with other tools).\n"
+        "requests_per_minute = 120\n"
     )
 
 
@@ -101,8 +102,8 @@ def _connector(config: Config, name: str, credentials_dir: str | None) -> str:
         f"api_url = {toml_string(connector.api_url)}\n"
         f"{_KEY_CHOICES}"
         f"{_key_lines(connector.key_origin, DEFAULT_STATUSPAGE_KEY_ENV, credentials_dir)}"
-        "# Statuspage allows 60 requests per rolling minute per key; this budget stays below it.\n"
-        "requests_per_minute = 50\n"
+        "# Statuspage allows 60 requests per rolling minute per key; the budget runs at it.\n"
+        "requests_per_minute = 60\n"
     )
 
 

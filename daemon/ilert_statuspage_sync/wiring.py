@@ -92,12 +92,14 @@ def build_syncer(
     guard: Callable[[], bool] | None = None,
     leadership: Leadership | None = None,
     instance: str | None = None,
+    pace_writes: bool = False,
 ) -> Syncer:
     """A syncer on a migrated database.
 
     With the ``leadership`` this process holds, the syncer is fenced: it claims a
     new leadership epoch, every commit checks it, and every write first checks
-    the lock (``guard``).
+    the lock (``guard``). ``pace_writes`` spreads a burst of Statuspage writes over
+    passes (``core.pacing``): the daemon's passes do, a one-shot ``sync`` does not.
     """
     engine = engine or make_engine(config.database_url)
     if migrate:
@@ -119,6 +121,7 @@ def build_syncer(
         checkpoint=pause_checkpoint(os.environ.get(PAUSE_ENV)),
         guard=guard,
         writer=writer,
+        pace_writes=pace_writes,
     )
 
 

@@ -146,7 +146,8 @@ def test_a_server_repeating_a_page_costs_only_that_passes_listing(make_harness):
 
 def test_a_listing_over_budget_resumes_next_pass_and_then_sees_closures(make_harness):
     """Over its page budget a pass keeps what it read; the next resumes; closures wait a cycle."""
-    harness = held_harness(make_harness, rate=180, poll_interval=1)  # 3 a pass: 2 list pages
+    # 4 a pass: 1 newly reported, 1 kept for the mirrored timeline, 2 list pages
+    harness = held_harness(make_harness, rate=240, poll_interval=1)
     tracked = mirrored(harness, "tracked")
     harness.sync()
     seed(harness, 350, datetime.now(UTC))

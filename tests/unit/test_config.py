@@ -118,9 +118,9 @@ class TestValidConfig:
         assert config.database_url == "sqlite:///state.db"
         assert config.log_level == "info"
         assert config.ilert.api_url == "https://api.ilert.com"
-        assert config.ilert.requests_per_minute == 100
+        assert config.ilert.requests_per_minute == 120
         assert config.connectors["main"].api_url == "https://api.statuspage.io"
-        assert config.connectors["main"].requests_per_minute == 50
+        assert config.connectors["main"].requests_per_minute == 60
         assert config.warnings == ()
         assert config.path is None
 

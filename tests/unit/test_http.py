@@ -71,7 +71,7 @@ def _clock() -> FakeClock:
 class TestRateBudget:
     def test_acquisitions_within_the_limit_do_not_wait(self, clock):
         """Up to ``limit`` requests in a window go out at once."""
-        budget = RateBudget(3, 60.0, clock=clock, sleep=clock.sleep)
+        budget = RateBudget(3, 60.0, clock=clock, sleep=clock.sleep, margin=0.0)
 
         waits = [budget.acquire() for _ in range(3)]
 
@@ -81,7 +81,7 @@ class TestRateBudget:
 
     def test_acquisition_over_the_limit_waits_for_the_oldest_to_age_out(self, clock):
         """The request after a full window waits until the oldest one is a window old."""
-        budget = RateBudget(3, 60.0, clock=clock, sleep=clock.sleep)
+        budget = RateBudget(3, 60.0, clock=clock, sleep=clock.sleep, margin=0.0)
         start = clock.now
         for _ in range(3):
             budget.acquire()
@@ -95,7 +95,7 @@ class TestRateBudget:
 
     def test_a_request_exactly_one_window_later_goes_out(self, clock):
         """The window is half-open: a request exactly ``window`` after the oldest may go."""
-        budget = RateBudget(1, 60.0, clock=clock, sleep=clock.sleep)
+        budget = RateBudget(1, 60.0, clock=clock, sleep=clock.sleep, margin=0.0)
         budget.acquire()
         clock.advance(60)
 
@@ -152,7 +152,7 @@ class TestRateBudget:
 
     def test_pause_and_full_window_both_hold(self, clock):
         """A request waits out the pause and then the rolling window if that is later."""
-        budget = RateBudget(1, 60.0, clock=clock, sleep=clock.sleep)
+        budget = RateBudget(1, 60.0, clock=clock, sleep=clock.sleep, margin=0.0)
         start = clock.now
         budget.acquire()
         budget.pause(10.0)

@@ -11,6 +11,13 @@ def test_listing_pages_leave_one_request_for_the_newly_reported_query():
     assert listing_pages(1, 5) == 1
 
 
+def test_listing_pages_leave_room_for_timelines_but_at_most_half():
+    """Mirrored alerts waiting for their timelines reserve reads, never more than half."""
+    assert listing_pages(120, 30, checkable=10) == 49
+    assert listing_pages(120, 30, checkable=10_000) == 30  # 59 less 29
+    assert listing_pages(180, 1, checkable=5) == 1
+
+
 def test_stall_guard_flags_a_page_with_nothing_new():
     """The same page twice, or a page of already-served items, is a stall; new items are not."""
     guard = StallGuard()

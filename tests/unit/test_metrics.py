@@ -80,7 +80,7 @@ def _metrics() -> Metrics:
 def _fed(metrics: Metrics) -> Metrics:
     """Metrics after a realistic run: API calls, a throttled key, an ok and a failed pass."""
     clock = FakeClock()
-    budget = RateBudget(2, 60.0, clock=clock, sleep=clock.sleep)
+    budget = RateBudget(2, 60.0, clock=clock, sleep=clock.sleep, margin=0.0)
     metrics.watch_budgets([("statuspage", budget), ("statuspage", budget)])
     for _ in range(3):
         budget.acquire()  # the third waits 60 s for the window to roll
@@ -217,7 +217,7 @@ class TestSamples:
     def test_budget_waits_count_only_growth_since_watching(self, metrics):
         """A watched budget adds only what it waited after watch_budgets, at each pass."""
         clock = FakeClock()
-        budget = RateBudget(1, 10.0, clock=clock, sleep=clock.sleep)
+        budget = RateBudget(1, 10.0, clock=clock, sleep=clock.sleep, margin=0.0)
         budget.acquire()
         budget.acquire()  # 10 s waited before watching: not counted
         metrics.watch_budgets([("ilert", budget)])

@@ -58,6 +58,7 @@ __all__ = [
     "HttpService",
     "RateBudget",
     "RetryPolicy",
+    "Slot",
     "answer_deadline",
     "budget_for",
     "reset_budgets",
@@ -79,11 +80,39 @@ _MIN_LEARNED = 5
 _AUTH_FAILED = frozenset({401, 403})
 
 
-class RateBudget:
-    """At most ``limit`` requests in any rolling ``window`` seconds.
+# Margin for clock error, as a share of the window: 1 s of a minute.
+CLOCK_MARGIN = 1 / 60
+# The longest a budget sleeps between two keep-alive calls (systemd's watchdog).
+KEEPALIVE_SLICE = 1.0
+# How often a budget whose window is full of requests still in flight looks again.
+_IN_FLIGHT_POLL = 0.05
 
-    A rolling window under the vendor's limit also stays under a fixed-window
-    limit (iLert) of the same size, so one mechanism serves both vendors.
+
+@dataclass(eq=False)
+class Slot:
+    """One request's place in a budget: it counts from its send until a window after its answer."""
+
+    at: float
+    waited: float = 0.0
+    in_flight: bool = True
+
+
+class RateBudget:
+    """At most ``limit`` requests in any ``window`` seconds, counted as the vendor may count them.
+
+    Exact window accounting: the vendor counts a request at some moment between
+    our send and its answer, so a request occupies the budget from its send
+    until ``window`` plus a small ``margin`` after its answer (``take`` /
+    ``answered``): however the network delays a request, no window of the
+    vendor's holds more than ``limit`` of ours. The margin (1 s of a minute by
+    default) covers the vendor timing requests in whole seconds and the two
+    clocks' rates; it is not a cut of the limit, which the budget reaches.
+
+    Statuspage counts in a rolling window; iLert in fixed minute windows whose
+    alignment (calendar minute, first request) nobody documents. A budget that
+    holds in every rolling window also holds in every fixed window of the same
+    size, whatever its alignment, and sustains the same rate: so both vendors
+    get a rolling budget at their full limit.
 
     Neither vendor sends quota headers, so a throttle is the only news of a
     lower limit than configured (a shared key, a smaller plan). ``throttled``
@@ -99,50 +128,99 @@ class RateBudget:
         sleep: Callable[[float], None] = shutdown.sleep,
         *,
         fixed_windows: bool = False,
+        margin: float | None = None,
     ) -> None:
         self.limit = limit
         self.fixed_windows = fixed_windows
         self.window = window
+        self.margin = window * CLOCK_MARGIN if margin is None else margin
         self.configured = (limit, window)
         self._clock = clock
         self._sleep = sleep
-        self._sent: deque[float] = deque()
+        self._slots: deque[Slot] = deque()
         self._lock = threading.Lock()
         self._paused_until = 0.0
         self.waited = 0.0
+        self.granted = 0  # requests let go since creation (pacing counts them)
 
-    def acquire(self) -> float:
-        """Block until a request may go out; return how long it waited."""
+    def take(self) -> Slot:
+        """Block until a request may go out; its slot counts until ``answered`` and a window."""
         waited = 0.0
         while True:
             with self._lock:
                 now = self._clock()
-                # Compare as "sent + window <= now" with a little slack, so float
-                # rounding can never leave a zero-length wait spinning.
-                while self._sent and self._sent[0] + self.window <= now + 1e-6:
-                    self._sent.popleft()
+                live = self._live(now)
                 delay = max(self._paused_until - now, 0.0)
-                if not delay and len(self._sent) < self.limit:
-                    self._sent.append(now)
+                if not delay and live < self.limit:
+                    slot = Slot(now, waited)
+                    self._slots.append(slot)
                     self.waited += waited
-                    return waited
+                    self.granted += 1
+                    return slot
                 if not delay:
-                    delay = max(self._sent[0] + self.window - now, 1e-3)
-            self._sleep(delay)
-            waited += delay
+                    delay = self._next_free(now)
+            # In slices, each telling the watchdog the process lives: a burst that
+            # waits on its budget for a minute is working, not stuck.
+            step = min(delay, KEEPALIVE_SLICE)
+            shutdown.keepalive()
+            self._sleep(step)
+            waited += step
+
+    def answered(self, slot: Slot) -> None:
+        """The request's answer arrived (or it failed): its window starts now."""
+        with self._lock:
+            slot.at = max(slot.at, self._clock())
+            slot.in_flight = False
+
+    def acquire(self) -> float:
+        """Take a slot for a request answered at once; return how long it waited."""
+        slot = self.take()
+        self.answered(slot)
+        return slot.waited
+
+    def free_within(self, share: float) -> int:
+        """How many requests this budget can let go within ``share`` of a window from now."""
+        with self._lock:
+            now = self._clock()
+            later = now + share * self.window
+            if self._paused_until > later:
+                return 0
+            self._live(now)
+            busy = sum(1 for slot in self._slots if not self._expired(slot, later))
+            return max(self.limit - busy, 0)
+
+    def _expired(self, slot: Slot, now: float) -> bool:
+        # "answered + window + margin <= now" with a little slack, so float rounding
+        # can never leave a zero-length wait spinning.
+        return not slot.in_flight and slot.at + self.window + self.margin <= now + 1e-6
+
+    def _live(self, now: float) -> int:
+        """Drop the expired slots at the front; count those still in a window."""
+        while self._slots and self._expired(self._slots[0], now):
+            self._slots.popleft()
+        return sum(1 for slot in self._slots if not self._expired(slot, now))
+
+    def _next_free(self, now: float) -> float:
+        ends = [s.at + self.window + self.margin for s in self._slots if not s.in_flight]
+        ends = [end for end in ends if end > now]
+        return max(min(ends) - now, 1e-3) if ends else _IN_FLIGHT_POLL
 
     def pause(self, seconds: float) -> None:
         """Send nothing with this key for ``seconds``."""
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
 
-    def throttled(self, pause: float) -> None:
+    def throttled(self, pause: float, slot: Slot | None = None) -> None:
         """The vendor refused a request for its rate: lower the limit and pause."""
         with self._lock:
             now = self._clock()
-            if self._sent:
-                self._sent.pop()  # the refused request did not count for the vendor
-            accepted = sum(1 for sent in self._sent if sent > now - self.window)
+            # The refused request did not count for the vendor.
+            if slot is not None and slot in self._slots:
+                self._slots.remove(slot)
+            elif slot is None and self._slots:
+                self._slots.pop()
+            start = now - self.window - self.margin
+            accepted = sum(1 for s in self._slots if s.at > start)
             # A throttle after only a few requests says someone else uses the key,
             # not what the limit is: then only pause.
             # Against fixed windows (iLert) the last rolling window may span two of
@@ -232,6 +310,8 @@ class HttpService:
         self._on_response = on_response
         # The server's clock as of its last answer (the raw ``Date`` header), see core.clock.
         self.last_date_header: str | None = None
+        # The budget slot of the request sent last (a throttled one is taken back).
+        self._slot: Slot | None = None
         self._session = requests.Session()
         self._session.headers.update(
             {"Accept": "application/json", "User-Agent": f"ilert-statuspage-sync/{__version__}"}
@@ -335,13 +415,34 @@ class HttpService:
         ``before_send`` runs once the budget let the request go and no stop was
         asked, right before it is sent (a write records its intent there).
         """
-        waited: list[float] = []
-        self._wait(lambda _seconds: waited.append(self.budget.acquire()), 0.0)
-        if shutdown.stop_requested():
-            raise StopRequestedError(self.service)
-        if before_send is not None:
-            before_send()
-        shutdown.keepalive()
+        slot = self._take()
+        try:
+            if shutdown.stop_requested():
+                raise StopRequestedError(self.service)
+            if before_send is not None:
+                before_send()
+            shutdown.keepalive()
+            return self._exchange_now(method, url, path, params, json_body, slot.waited)
+        finally:
+            # Counted by the vendor at some moment up to its answer: the window starts here.
+            self.budget.answered(slot)
+
+    def _take(self) -> Slot:
+        taken: list[Slot] = []
+        self._wait(lambda _seconds: taken.append(self.budget.take()), 0.0)
+        self._slot = taken[0]
+        return taken[0]
+
+    def _exchange_now(
+        self,
+        method: str,
+        url: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json_body: Mapping[str, Any] | None,
+        budget_wait: float = 0.0,
+    ) -> requests.Response:
+        waited = [budget_wait]
         connect, deadline = self.timeout
         started = time.monotonic()
         watch = _Watch(deadline)
@@ -435,7 +536,7 @@ class HttpService:
             retry_after = _retry_after(response)
             if status in _THROTTLED:
                 pause = self.retry.throttle_delay if retry_after is None else retry_after
-                self.budget.throttled(pause)
+                self.budget.throttled(pause, self._slot)
             raise TransientApiError(
                 self.service,
                 f"{_vendor_message(response)} ({method} {path})",

@@ -20,7 +20,7 @@ from ilert_statuspage_sync.core.model import LogEntry
 from ilert_statuspage_sync.core.parse import parse_log_entry
 from ilert_statuspage_sync.errors import PayloadError
 
-__all__ = ["PAGE_SIZE", "IlertClient", "ListingStalledError", "OpenListing"]
+__all__ = ["PAGE_SIZE", "IlertClient", "ListingStalledError", "OpenListing", "TimelineRead"]
 
 PAGE_SIZE = 100
 OPEN_STATES = ("PENDING", "ACCEPTED")
@@ -40,6 +40,15 @@ class OpenListing:
     next_start: int = 0  # where the next pass resumes (0 once ended or stalled)
     ended: bool = False  # a short page ended the list
     stalled: str | None = None  # why the listing was cut short by a non-progress
+
+
+@dataclass
+class TimelineRead:
+    """What one read of an alert's timeline found, and where a later read resumes."""
+
+    entries: list[LogEntry] = field(default_factory=list)  # newer than ``after``, by id
+    next_start: int | None = None  # None: read to its end; else the page budget ran out
+    pages: int = 0  # requests made
 
 
 class IlertClient:
@@ -107,19 +116,39 @@ class IlertClient:
         return self.http.get(f"/api/alerts/{alert_id}")
 
     def log_entries(self, alert_id: int, *, after: int | None = None) -> list[LogEntry]:
-        """The alert's timeline entries newer than ``after`` (all when None), oldest first.
+        """The alert's timeline entries newer than ``after`` (all when None), oldest first."""
+        return self.read_timeline(alert_id, after=after).entries
 
-        The server's order is undocumented, so every page is read until a page
-        holds only entries at or below ``after`` or comes back short.
+    def read_timeline(
+        self,
+        alert_id: int,
+        *,
+        after: int | None = None,
+        start: int = 0,
+        max_pages: int | None = None,
+    ) -> TimelineRead:
+        """The alert's timeline entries newer than ``after``, from ``start``, ``max_pages`` at most.
+
+        The server's order is undocumented, so pages are read until a page holds
+        only entries at or below ``after`` or comes back short; no cap, but a
+        read that runs out of ``max_pages`` says where the next one resumes
+        (entries added meanwhile shift the offsets; a resumed read may see an
+        entry twice, which its id settles, and never skips one).
         """
+        read = TimelineRead()
         entries: dict[int, LogEntry] = {}
-        params = {"include": "vars"}
-        for page in self._page_lists(f"/api/alerts/{alert_id}/log-entries", params):
+        path, params = f"/api/alerts/{alert_id}/log-entries", {"include": "vars"}
+        for page in self._page_lists(path, params, start=start):
+            read.pages += 1
             fresh = [parse_log_entry(item, alert_id) for item in page]
             entries.update((e.id, e) for e in fresh if after is None or e.id > after)
             if after is not None and fresh and all(e.id <= after for e in fresh):
                 break
-        return sorted(entries.values(), key=lambda entry: entry.id)
+            if len(page) == PAGE_SIZE and max_pages is not None and read.pages >= max_pages:
+                read.next_start = start + read.pages * PAGE_SIZE
+                break
+        read.entries = sorted(entries.values(), key=lambda entry: entry.id)
+        return read
 
     def list_alert_sources(self) -> list[Any]:
         """Every alert source the key can see (raw JSON), for ``discover``."""
@@ -130,7 +159,12 @@ class IlertClient:
             yield from page
 
     def _page_lists(
-        self, path: str, params: dict[str, Any], size: int = PAGE_SIZE, *, start: int = 0
+        self,
+        path: str,
+        params: dict[str, Any],
+        size: int = PAGE_SIZE,
+        *,
+        start: int = 0,
     ) -> Iterator[list[Any]]:
         """Pages until the first short one (no total exists); no cap, only a stall guard."""
         guard = StallGuard()

@@ -2,8 +2,9 @@
 
 iLert lists have no total and page by ``start-index``, so any number of open
 alerts takes ``ceil(n / 100)`` pages (plus one empty page when ``n`` is a
-multiple of 100). A pass reads at most its budget's pages and the next pass
-resumes where it stopped: a *cycle* of passes reads the whole open set once.
+multiple of 100). A pass reads at most its budget's pages (less the timeline
+reads it reserves, see ``listing_pages``) and the next pass resumes where it
+stopped: a *cycle* of passes reads the whole open set once.
 The resume point lives in memory (``OpenSetCycle``): a restart begins a new
 cycle at page 0, which costs one cycle's latency and loses nothing.
 
@@ -25,9 +26,17 @@ from collections.abc import Hashable, Iterable, Sequence
 __all__ = ["OpenSetCycle", "StallGuard", "listing_pages"]
 
 
-def listing_pages(requests_per_minute: int, poll_interval: float) -> int:
-    """Open-set pages one pass may read: its iLert budget less the "newly reported" read."""
-    return max(int(requests_per_minute * poll_interval / 60) - 1, 1)
+def listing_pages(requests_per_minute: int, poll_interval: float, checkable: int = 0) -> int:
+    """Open-set pages one pass may read.
+
+    The pass's iLert budget less the "newly reported" read, less the timeline
+    reads the mirrored alerts want (``checkable``, as the last pass counted
+    them), but never more than half: when the open set needs more pages than a
+    pass holds, the listing and the timelines both progress every pass.
+    """
+    budget = max(int(requests_per_minute * poll_interval / 60) - 1, 1)
+    reserved = min(max(checkable, 0), budget // 2)
+    return max(budget - reserved, 1)
 
 
 class StallGuard:
