@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from ilert_statuspage_sync.clients.http import RetryPolicy
-from ilert_statuspage_sync.config import parse_config
+from ilert_statuspage_sync.config import DEFAULT_ILERT_RATE, DEFAULT_STATUSPAGE_RATE, parse_config
 from ilert_statuspage_sync.demo import (
     AUTO_PAGE,
     MANUAL_PAGE,
@@ -277,10 +277,10 @@ def test_written_starter_passes_check_then_syncs_once_uncommented(tmp_path, iler
     assert data["ilert"] == {
         "api_url": ilert.url,
         "api_key_env": ILERT_VAR,
-        "requests_per_minute": 100,
+        "requests_per_minute": DEFAULT_ILERT_RATE,
     }
     assert data["connectors"] == {
-        "main": {"api_url": statuspage.url, "api_key_env": SP_VAR, "requests_per_minute": 50}
+        "main": {"api_url": statuspage.url, "api_key_env": SP_VAR, "requests_per_minute": DEFAULT_STATUSPAGE_RATE}
     }
     for page in (AUTO_PAGE, MANUAL_PAGE, PARTNER_PAGE):
         assert f'# page_id = "{page}"' in text
