@@ -280,7 +280,11 @@ def test_written_starter_passes_check_then_syncs_once_uncommented(tmp_path, iler
         "requests_per_minute": DEFAULT_ILERT_RATE,
     }
     assert data["connectors"] == {
-        "main": {"api_url": statuspage.url, "api_key_env": SP_VAR, "requests_per_minute": DEFAULT_STATUSPAGE_RATE}
+        "main": {
+            "api_url": statuspage.url,
+            "api_key_env": SP_VAR,
+            "requests_per_minute": DEFAULT_STATUSPAGE_RATE,
+        }
     }
     for page in (AUTO_PAGE, MANUAL_PAGE, PARTNER_PAGE):
         assert f'# page_id = "{page}"' in text
