@@ -845,6 +845,11 @@ class Syncer:
             # Audited otherwise from here: a later filter verdict is audited again.
             self._filtered.pop((item.action.name, alert.id), None)
             read = self._log_entries(alert.id, mirror.last_log_entry_id if mirror else None)
+            if read is None and alert.status == AlertStatus.RESOLVED:
+                # A resolve would close the link, and a closed link is not read again:
+                # the rest of the timeline (its comments) would never reach the page.
+                report.waiting_checks += 1
+                return
             # Unfinished (a long timeline): the alert's state syncs now, its entries when read.
             entries = read or []
             # Only compared with other links' checks: iLert's time, immune to local jumps.

@@ -226,3 +226,43 @@ def test_timeline_reads_reach_alerts_listed_earlier_in_a_cycle(make_harness):
         unlisted_reads += len(timeline_reads(harness) - listed)
 
     assert unlisted_reads >= 1
+
+
+def test_an_alert_resolved_mid_way_through_a_long_timeline_keeps_its_comments(make_harness):
+    """An alert reported before the "newly reported" window, resolved while its long timeline is
+    still being read: the resolve waits for the read, so the comment in it reaches the page."""
+    harness = make_harness("classic")
+    clock = harness.ilert._clock
+    harness.ilert.set_clock(lambda: clock() - timedelta(hours=2))  # activated 2 h ago
+    harness.clock_offset = -timedelta(hours=2)
+    harness.sync()
+    harness.clock_offset = timedelta(0)
+    harness.ilert.set_clock(clock)
+    reported = datetime.now(UTC) - timedelta(minutes=30)  # only the open set lists it
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "noisy", report_time=reported)
+    comment = {
+        "id": 1_000_000,
+        "timestamp": "2026-01-01T00:00:00.000Z",
+        "logEntryType": "AlertCommentAddedLogEntry",
+        "text": "Root cause found",
+        "alertId": alert_id,
+        "vars": {"comment": "Root cause found", "author": "Ada"},
+    }
+    noise = [
+        {**comment, "id": 1_000_001 + n, "logEntryType": "NotificationLogEntry", "vars": {}}
+        for n in range(2_049)
+    ]
+    harness.ilert.set_raw_log_entries(alert_id, [comment, *noise])
+    limited(harness, ilert_rate=120, poll_interval=5)  # 10 pages a read: three passes
+
+    harness.sync()  # the incident is created, the timeline a third read
+    harness.ilert.resolve(alert_id)
+    harness.sync()  # resolved in iLert, the timeline two thirds read: the resolve waits
+    (incident,) = harness.incidents()
+    assert incident["status"] != "resolved"
+    harness.sync()
+
+    (incident,) = harness.incidents()
+    bodies = [u["body"] for u in incident["incident_updates"]]
+    assert incident["status"] == "resolved"
+    assert any("Root cause found" in body for body in bodies), bodies
