@@ -266,14 +266,20 @@ class Syncer:
         self.components.begin_pass()
         self._since, self._ilert_date, self._batched = None, None, {}
         self._paced: set[str] = set()
+        self._pacing: tuple[WritePacer | None, dict[int, int]] = (None, {})
         with self.sessions() as session:
             try:
                 read = self._read_ilert(session, report, now)
                 if read is not None:
                     states, alerts, ilert_now = read
                     report.alerts_seen = len(alerts)
+                    # Measured before any Statuspage request of this pass: a page read
+                    # on a spent budget would wait out the window and stall the pass.
+                    self._pacing = self._pacer()
+                    spent = self._spent(self._pacing[0])
+                    self._paced |= spent  # their duplicate check waits for the next pass
                     # One unresolved list per page with mirrored incidents, for both checks.
-                    reads = self.healer.read(session, now)
+                    reads = self.healer.read(session, now, skip=spent)
                     for connector, error in self.healer.unreachable.items():
                         self._mark_down(self.connector_health[connector], error, now)
                     for connector, _page in reads:
@@ -509,7 +515,7 @@ class Syncer:
             action.name: self._applier(session, action, now)
             for action in self.config.incident_actions
         }
-        pacer, started = self._pacer()
+        pacer, started = self._pacing
         for item in sorted(work, key=lambda w: (w.alert.report_time, w.alert.id)):
             link = item.link
             waiting = self._waiting(link, now)
@@ -556,6 +562,12 @@ class Syncer:
         share = interval_share(self.config.poll_interval)
         allowance = {key: budget.free_within(share) for key, budget in budgets.items()}
         return WritePacer(allowance), started
+
+    def _spent(self, pacer: WritePacer | None) -> set[str]:
+        """Connectors whose budget has no room this pass (pacing only)."""
+        if pacer is None:
+            return set()
+        return {name for name, c in self.statuspage.items() if pacer.spent(id(c.http.budget))}
 
     def _track(self, session: Session, work: list[_Work]) -> list[_Work]:
         """Commit the new links; if the database refuses, keep each one it accepts."""
