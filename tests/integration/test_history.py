@@ -442,6 +442,19 @@ def test_pruning_removes_only_expired_settled_history(harness: Harness) -> None:
     assert pruned["links"] == 4
 
 
+def test_a_closed_link_whose_incident_is_still_open_is_not_expired(harness: Harness) -> None:
+    """Its alert resolved, its incident still open (a storm's other alerts, a person's hold):
+    however old, the link is what knows that incident as ours, so it is not pruned."""
+    template = closed_template(harness)
+    held = seed_history(harness, template, 1, 500 * DAY, statuspage_status="identified")
+    done = seed_history(harness, template, 1, 500 * DAY, first_id=FIRST_ID + 10)
+    with harness.sessions() as session:
+        found = repo.expired_links(session, datetime.now(UTC), PRUNE_BATCH)
+        ids = set(session.scalars(sa.select(Link.alert_id).where(Link.id.in_(found))))
+    assert done[0] in ids
+    assert held[0] not in ids
+
+
 def test_pruning_is_bounded_per_pass(harness: Harness) -> None:
     """A history larger than a batch is pruned a batch per pass, oldest first."""
     seed_history(harness, closed_template(harness), PRUNE_BATCH + 20, 500 * DAY)
