@@ -504,12 +504,10 @@ class Syncer:
         self._shares = {
             action.name: PassShares(session, action.name) for action in self.config.incident_actions
         }
-        # The latest snapshot of each open alert on the page, for passes that do not list it.
-        self._snapshots = {
-            item.alert.id: item.alert
-            for item in work
-            if item.link.is_open and item.link.statuspage_incident_id is not None
-        }
+        # The latest snapshot of each open alert, for passes that do not list it: one on
+        # the page, or one still to publish (paced, held, retried) that would otherwise
+        # wait for the cycle to list its page again.
+        self._snapshots = {item.alert.id: item.alert for item in work if item.link.is_open}
         selected = set(self._timeline_checks(work, now))
         appliers = {
             action.name: self._applier(session, action, now)
