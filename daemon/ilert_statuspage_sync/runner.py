@@ -202,8 +202,13 @@ class Syncer:
         guard: Callable[[], bool] | None = None,
         writer: Writer | None = None,
         pace_writes: bool = False,
+        one_shot: bool = False,
     ) -> None:
         self.config = config
+        # A one-shot ``sync`` has no next pass to resume in (the listing's and a long
+        # timeline's resume points live in memory): it reads the whole open set and
+        # whole timelines, waiting on the budget as its writes do.
+        self.one_shot = one_shot
         # Spread a burst of Statuspage writes over passes (core.pacing); the daemon does.
         self.pace_writes = pace_writes
         # Asked before every Statuspage write: is this process still the leader?
@@ -426,8 +431,12 @@ class Syncer:
         floor = None if None in activations else min(filter(None, activations))
         since = floor - ACTIVATION_MARGIN if floor else None
         start = self._cycle.resume((frozenset(sources), since))
-        pages = listing_pages(
-            self.config.ilert.requests_per_minute, self.config.poll_interval, self._checkable
+        pages = (
+            None
+            if self.one_shot
+            else listing_pages(
+                self.config.ilert.requests_per_minute, self.config.poll_interval, self._checkable
+            )
         )
         return self.ilert.list_open_alerts(
             sources=sources, since=since, start=start, max_pages=pages
@@ -813,7 +822,7 @@ class Syncer:
                 alert_id,
                 after=after,
                 start=partial.next_start if partial else 0,
-                max_pages=max(int(self._per_pass()), 1),
+                max_pages=None if self.one_shot else max(int(self._per_pass()), 1),
             )
             self._ilert_calls += read.pages
             found = partial.entries if partial else {}

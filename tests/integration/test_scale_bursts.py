@@ -302,3 +302,45 @@ def test_alerts_paced_in_a_listing_cycle_start_next_pass_not_next_cycle(make_har
         created.append(sum(1 for i in harness.incidents() if "burst" in i["name"]))
         shutdown.sleep(0.1)  # the compressed window frees the budget between passes
     assert created == [1, 2, 3, 3], created  # one a pass (was [1, 2, 2, 3])
+
+
+def test_a_one_shot_sync_reads_the_whole_open_set_and_long_timelines(make_harness):
+    """`sync` from cron: each run a fresh process with one pass, so nothing resumes in memory.
+    It lists the whole open set (not the newest pages only) and reads a long timeline whole."""
+    harness = make_harness("classic")
+    clock = harness.ilert._clock
+    harness.ilert.set_clock(lambda: clock() - timedelta(hours=2))  # activated 2 h ago
+    harness.clock_offset = -timedelta(hours=2)
+    harness.sync()
+    harness.clock_offset = timedelta(0)
+    harness.ilert.set_clock(clock)
+    harness.sync()  # polled now: the "newly reported" window starts here
+    reported = datetime.now(UTC) - timedelta(minutes=30)  # only the open set lists them
+    alerts = [
+        harness.ilert.create_alert(AUTO_SOURCE, f"old {n}", report_time=reported)
+        for n in range(150)
+    ]
+    comment = {
+        "id": 1_000_000,
+        "timestamp": "2026-01-01T00:00:00.000Z",
+        "logEntryType": "AlertCommentAddedLogEntry",
+        "text": "Root cause found",
+        "alertId": alerts[0],
+        "vars": {"comment": "Root cause found", "author": "Ada"},
+    }
+    noise = [
+        {**comment, "id": 1_000_001 + n, "logEntryType": "NotificationLogEntry", "vars": {}}
+        for n in range(299)
+    ]
+    harness.ilert.set_raw_log_entries(alerts[0], [comment, *noise])
+    limited(harness, ilert_rate=24, poll_interval=5)  # 2 requests a pass: 1 open-set page
+
+    for _ in range(2):  # two cron runs
+        harness.syncer = harness.new_syncer(rate_window=0.05)
+        harness.syncer.one_shot = True  # as `sync` builds it
+        harness.sync()
+
+    assert len(harness.incidents()) == len(alerts)
+    (first,) = [i for i in harness.incidents() if i["name"].endswith("old 0")] or [None]
+    assert first is not None
+    assert any("Root cause found" in u["body"] for u in first["incident_updates"])
