@@ -293,8 +293,11 @@ class Syncer:
                     if edited:
                         report.outcomes["human_override"] += edited
                     appliers = self._sync_all(session, states, alerts, now, report)
-                    # Before the components: they follow which alerts are open, which a
-                    # quiet alert's batched bookkeeping may just have changed.
+                    for state in states.values():
+                        state.last_poll_at = ilert_now
+                    # Committed with the cursor before the components: they follow which
+                    # alerts are open, which a quiet alert's bookkeeping may just have
+                    # changed, and a page's error there rolls the session back.
                     self._save_batched(session, appliers, report)
                     self._sync_components(session, now, report)
                     down = {c for c, h in self.connector_health.items() if h.name in self._down}
@@ -303,9 +306,12 @@ class Syncer:
                     if healed:
                         report.writes += healed
                         report.outcomes["duplicate_resolved"] += healed
-                    for state in states.values():
+                    # A rollback after the batch took the cursor: store it again.
+                    moved = [s for s in states.values() if s.last_poll_at != ilert_now]
+                    for state in moved:
                         state.last_poll_at = ilert_now
-                    self._commit(session)
+                    if moved or session.new or session.dirty or session.deleted:
+                        self._commit(session)
                     self._prune(session, now)
             except LeadershipLostError as error:
                 report.lost_leadership = True
@@ -1016,10 +1022,9 @@ class Syncer:
     ) -> None:
         """Write the batched bookkeeping in one statement; if refused, alert by alert."""
         batched, self._batched = self._batched, {}
-        if not batched:
-            return
         try:
             repo.save_columns(session, [{"id": key, **row} for key, (_, row) in batched.items()])
+            self._commit(session)
             return
         except (LeadershipLostError, DatabaseReplacedError, OperationalError):
             raise

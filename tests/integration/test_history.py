@@ -288,6 +288,26 @@ def test_quiet_bookkeeping_is_stored_in_the_batch(harness: Harness) -> None:
     assert counts.statements.count("UPDATE") <= 2
 
 
+def test_a_later_steps_rollback_keeps_the_batched_bookkeeping(harness: Harness) -> None:
+    """A step after the batch that rolls the session back (components_sync does, on a page's
+    error) loses none of it: else the same alerts would look unchecked, and be read, forever."""
+    ids = mirror_open(harness, 3)
+    long_ago = age_checks(harness)
+    real = harness.syncer.components.sync
+
+    def failing(session: Any, now: datetime, down: set[str]) -> Any:
+        done = real(session, now, down)
+        session.rollback()  # as components_sync does when a page's step fails
+        return done
+
+    harness.syncer.components.sync = failing  # type: ignore[method-assign]
+    harness.sync()
+
+    after = stored_links(harness)
+    for alert_id in ids:
+        assert after[alert_id].last_checked_at > long_ago  # type: ignore[operator]
+
+
 def test_a_changed_alert_costs_a_few_commits_the_quiet_ones_none(harness: Harness) -> None:
     """One comment among 20 quiet alerts: the comment's write and at most 2 more commits."""
     ids = mirror_open(harness, 20)
