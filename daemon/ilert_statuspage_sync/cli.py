@@ -306,7 +306,12 @@ def _sync(config: Config, args: argparse.Namespace) -> int:
     services = build_services(config)
     try:
         syncer = build_syncer(
-            config, services, engine=engine, dry_run=args.dry_run, leadership=leadership
+            config,
+            services,
+            engine=engine,
+            dry_run=args.dry_run,
+            leadership=leadership,
+            one_shot=True,
         )
         report = syncer.run_pass()
     finally:

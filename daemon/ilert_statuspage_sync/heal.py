@@ -86,18 +86,19 @@ class DuplicateHealer:
         # Connectors found down by the last ``read``, with the error.
         self.unreachable: dict[str, TransientApiError] = {}
 
-    def read(self, session: Session, now: datetime) -> PageReads:
+    def read(self, session: Session, now: datetime, skip: Collection[str] = ()) -> PageReads:
         """One list of unresolved incidents per page worth a look (none for the others).
 
         The pages are picked from the open and recently closed links only: never
-        the whole closed history.
+        the whole closed history. ``skip``: connectors whose budget has no room
+        this pass (paced): a read would wait for the window, stalling the pass.
         """
         recent = [*repo.open_links(session), *repo.recently_closed(session, now - RECENT)]
         pages = pages_to_check(map(_tracked, recent), now, RECENT)
         reads: PageReads = {}
         self.unreachable = {}
         for connector, page_id in self._readers():
-            if page_id not in pages or connector in self.unreachable:
+            if page_id not in pages or connector in self.unreachable or connector in skip:
                 continue
             try:
                 unresolved = self.clients[connector].unresolved_incidents(page_id)

@@ -202,8 +202,13 @@ class Syncer:
         guard: Callable[[], bool] | None = None,
         writer: Writer | None = None,
         pace_writes: bool = False,
+        one_shot: bool = False,
     ) -> None:
         self.config = config
+        # A one-shot ``sync`` has no next pass to resume in (the listing's and a long
+        # timeline's resume points live in memory): it reads the whole open set and
+        # whole timelines, waiting on the budget as its writes do.
+        self.one_shot = one_shot
         # Spread a burst of Statuspage writes over passes (core.pacing); the daemon does.
         self.pace_writes = pace_writes
         # Asked before every Statuspage write: is this process still the leader?
@@ -266,14 +271,20 @@ class Syncer:
         self.components.begin_pass()
         self._since, self._ilert_date, self._batched = None, None, {}
         self._paced: set[str] = set()
+        self._pacing: tuple[WritePacer | None, dict[int, int]] = (None, {})
         with self.sessions() as session:
             try:
                 read = self._read_ilert(session, report, now)
                 if read is not None:
                     states, alerts, ilert_now = read
                     report.alerts_seen = len(alerts)
+                    # Measured before any Statuspage request of this pass: a page read
+                    # on a spent budget would wait out the window and stall the pass.
+                    self._pacing = self._pacer()
+                    spent = self._spent(self._pacing[0])
+                    self._paced |= spent  # their duplicate check waits for the next pass
                     # One unresolved list per page with mirrored incidents, for both checks.
-                    reads = self.healer.read(session, now)
+                    reads = self.healer.read(session, now, skip=spent)
                     for connector, error in self.healer.unreachable.items():
                         self._mark_down(self.connector_health[connector], error, now)
                     for connector, _page in reads:
@@ -282,8 +293,11 @@ class Syncer:
                     if edited:
                         report.outcomes["human_override"] += edited
                     appliers = self._sync_all(session, states, alerts, now, report)
-                    # Before the components: they follow which alerts are open, which a
-                    # quiet alert's batched bookkeeping may just have changed.
+                    for state in states.values():
+                        state.last_poll_at = ilert_now
+                    # Committed with the cursor before the components: they follow which
+                    # alerts are open, which a quiet alert's bookkeeping may just have
+                    # changed, and a page's error there rolls the session back.
                     self._save_batched(session, appliers, report)
                     self._sync_components(session, now, report)
                     down = {c for c, h in self.connector_health.items() if h.name in self._down}
@@ -292,9 +306,12 @@ class Syncer:
                     if healed:
                         report.writes += healed
                         report.outcomes["duplicate_resolved"] += healed
-                    for state in states.values():
+                    # A rollback after the batch took the cursor: store it again.
+                    moved = [s for s in states.values() if s.last_poll_at != ilert_now]
+                    for state in moved:
                         state.last_poll_at = ilert_now
-                    self._commit(session)
+                    if moved or session.new or session.dirty or session.deleted:
+                        self._commit(session)
                     self._prune(session, now)
             except LeadershipLostError as error:
                 report.lost_leadership = True
@@ -420,8 +437,12 @@ class Syncer:
         floor = None if None in activations else min(filter(None, activations))
         since = floor - ACTIVATION_MARGIN if floor else None
         start = self._cycle.resume((frozenset(sources), since))
-        pages = listing_pages(
-            self.config.ilert.requests_per_minute, self.config.poll_interval, self._checkable
+        pages = (
+            None
+            if self.one_shot
+            else listing_pages(
+                self.config.ilert.requests_per_minute, self.config.poll_interval, self._checkable
+            )
         )
         return self.ilert.list_open_alerts(
             sources=sources, since=since, start=start, max_pages=pages
@@ -498,18 +519,16 @@ class Syncer:
         self._shares = {
             action.name: PassShares(session, action.name) for action in self.config.incident_actions
         }
-        # The latest snapshot of each open alert on the page, for passes that do not list it.
-        self._snapshots = {
-            item.alert.id: item.alert
-            for item in work
-            if item.link.is_open and item.link.statuspage_incident_id is not None
-        }
+        # The latest snapshot of each open alert, for passes that do not list it: one on
+        # the page, or one still to publish (paced, held, retried) that would otherwise
+        # wait for the cycle to list its page again.
+        self._snapshots = {item.alert.id: item.alert for item in work if item.link.is_open}
         selected = set(self._timeline_checks(work, now))
         appliers = {
             action.name: self._applier(session, action, now)
             for action in self.config.incident_actions
         }
-        pacer, started = self._pacer()
+        pacer, started = self._pacing
         for item in sorted(work, key=lambda w: (w.alert.report_time, w.alert.id)):
             link = item.link
             waiting = self._waiting(link, now)
@@ -556,6 +575,12 @@ class Syncer:
         share = interval_share(self.config.poll_interval)
         allowance = {key: budget.free_within(share) for key, budget in budgets.items()}
         return WritePacer(allowance), started
+
+    def _spent(self, pacer: WritePacer | None) -> set[str]:
+        """Connectors whose budget has no room this pass (pacing only)."""
+        if pacer is None:
+            return set()
+        return {name for name, c in self.statuspage.items() if pacer.spent(id(c.http.budget))}
 
     def _track(self, session: Session, work: list[_Work]) -> list[_Work]:
         """Commit the new links; if the database refuses, keep each one it accepts."""
@@ -803,7 +828,7 @@ class Syncer:
                 alert_id,
                 after=after,
                 start=partial.next_start if partial else 0,
-                max_pages=max(int(self._per_pass()), 1),
+                max_pages=None if self.one_shot else max(int(self._per_pass()), 1),
             )
             self._ilert_calls += read.pages
             found = partial.entries if partial else {}
@@ -845,6 +870,11 @@ class Syncer:
             # Audited otherwise from here: a later filter verdict is audited again.
             self._filtered.pop((item.action.name, alert.id), None)
             read = self._log_entries(alert.id, mirror.last_log_entry_id if mirror else None)
+            if read is None and alert.status == AlertStatus.RESOLVED:
+                # A resolve would close the link, and a closed link is not read again:
+                # the rest of the timeline (its comments) would never reach the page.
+                report.waiting_checks += 1
+                return
             # Unfinished (a long timeline): the alert's state syncs now, its entries when read.
             entries = read or []
             # Only compared with other links' checks: iLert's time, immune to local jumps.
@@ -992,10 +1022,9 @@ class Syncer:
     ) -> None:
         """Write the batched bookkeeping in one statement; if refused, alert by alert."""
         batched, self._batched = self._batched, {}
-        if not batched:
-            return
         try:
             repo.save_columns(session, [{"id": key, **row} for key, (_, row) in batched.items()])
+            self._commit(session)
             return
         except (LeadershipLostError, DatabaseReplacedError, OperationalError):
             raise

@@ -93,13 +93,15 @@ def build_syncer(
     leadership: Leadership | None = None,
     instance: str | None = None,
     pace_writes: bool = False,
+    one_shot: bool = False,
 ) -> Syncer:
     """A syncer on a migrated database.
 
     With the ``leadership`` this process holds, the syncer is fenced: it claims a
     new leadership epoch, every commit checks it, and every write first checks
     the lock (``guard``). ``pace_writes`` spreads a burst of Statuspage writes over
-    passes (``core.pacing``): the daemon's passes do, a one-shot ``sync`` does not.
+    passes (``core.pacing``): the daemon's passes do, a one-shot ``sync`` does not;
+    ``one_shot`` (``sync``) reads the whole open set and whole timelines in its one pass.
     """
     engine = engine or make_engine(config.database_url)
     if migrate:
@@ -122,6 +124,7 @@ def build_syncer(
         guard=guard,
         writer=writer,
         pace_writes=pace_writes,
+        one_shot=one_shot,
     )
 
 

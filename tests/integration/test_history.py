@@ -288,6 +288,26 @@ def test_quiet_bookkeeping_is_stored_in_the_batch(harness: Harness) -> None:
     assert counts.statements.count("UPDATE") <= 2
 
 
+def test_a_later_steps_rollback_keeps_the_batched_bookkeeping(harness: Harness) -> None:
+    """A step after the batch that rolls the session back (components_sync does, on a page's
+    error) loses none of it: else the same alerts would look unchecked, and be read, forever."""
+    ids = mirror_open(harness, 3)
+    long_ago = age_checks(harness)
+    real = harness.syncer.components.sync
+
+    def failing(session: Any, now: datetime, down: set[str]) -> Any:
+        done = real(session, now, down)
+        session.rollback()  # as components_sync does when a page's step fails
+        return done
+
+    harness.syncer.components.sync = failing  # type: ignore[method-assign]
+    harness.sync()
+
+    after = stored_links(harness)
+    for alert_id in ids:
+        assert after[alert_id].last_checked_at > long_ago  # type: ignore[operator]
+
+
 def test_a_changed_alert_costs_a_few_commits_the_quiet_ones_none(harness: Harness) -> None:
     """One comment among 20 quiet alerts: the comment's write and at most 2 more commits."""
     ids = mirror_open(harness, 20)
@@ -440,6 +460,19 @@ def test_pruning_removes_only_expired_settled_history(harness: Harness) -> None:
     assert kept["young"][0] in audit
     (pruned,) = _events(logs, "history_pruned")
     assert pruned["links"] == 4
+
+
+def test_a_closed_link_whose_incident_is_still_open_is_not_expired(harness: Harness) -> None:
+    """Its alert resolved, its incident still open (a storm's other alerts, a person's hold):
+    however old, the link is what knows that incident as ours, so it is not pruned."""
+    template = closed_template(harness)
+    held = seed_history(harness, template, 1, 500 * DAY, statuspage_status="identified")
+    done = seed_history(harness, template, 1, 500 * DAY, first_id=FIRST_ID + 10)
+    with harness.sessions() as session:
+        found = repo.expired_links(session, datetime.now(UTC), PRUNE_BATCH)
+        ids = set(session.scalars(sa.select(Link.alert_id).where(Link.id.in_(found))))
+    assert done[0] in ids
+    assert held[0] not in ids
 
 
 def test_pruning_is_bounded_per_pass(harness: Harness) -> None:

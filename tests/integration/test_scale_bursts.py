@@ -147,8 +147,9 @@ def test_a_burst_runs_at_the_statuspage_ceiling_paced_across_passes(harness: Har
     assert longest <= 1.0 + 1e-9  # never a watchdog gap, though passes waited a minute
     assert harness.statuspage.rate_limit_violations() == 0
     assert harness.ilert.rate_limit_violations() == 0
-    # Paced: 60 requests a minute (the resolve is one of the 2nd batch), none in between.
-    assert [p[0] for p in passes] == [60, 0, 60, 0, 31]
+    # Paced: 60 requests a minute (the resolve is one of the 2nd batch, the page's unresolved
+    # list another), none in between: a pass on a spent budget does not wait for its window.
+    assert [p[0] for p in passes] == [60, 0, 59, 0, 32]
     # Of the 1 request/s ceiling, on the vendor's own clock: the least time these requests
     # can take under 60 per rolling 60 s (the first 60 at once), over the time they took.
     sends = statuspage_budget.sends
@@ -226,3 +227,120 @@ def test_timeline_reads_reach_alerts_listed_earlier_in_a_cycle(make_harness):
         unlisted_reads += len(timeline_reads(harness) - listed)
 
     assert unlisted_reads >= 1
+
+
+def test_an_alert_resolved_mid_way_through_a_long_timeline_keeps_its_comments(make_harness):
+    """An alert reported before the "newly reported" window, resolved while its long timeline is
+    still being read: the resolve waits for the read, so the comment in it reaches the page."""
+    harness = make_harness("classic")
+    clock = harness.ilert._clock
+    harness.ilert.set_clock(lambda: clock() - timedelta(hours=2))  # activated 2 h ago
+    harness.clock_offset = -timedelta(hours=2)
+    harness.sync()
+    harness.clock_offset = timedelta(0)
+    harness.ilert.set_clock(clock)
+    reported = datetime.now(UTC) - timedelta(minutes=30)  # only the open set lists it
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "noisy", report_time=reported)
+    comment = {
+        "id": 1_000_000,
+        "timestamp": "2026-01-01T00:00:00.000Z",
+        "logEntryType": "AlertCommentAddedLogEntry",
+        "text": "Root cause found",
+        "alertId": alert_id,
+        "vars": {"comment": "Root cause found", "author": "Ada"},
+    }
+    noise = [
+        {**comment, "id": 1_000_001 + n, "logEntryType": "NotificationLogEntry", "vars": {}}
+        for n in range(2_049)
+    ]
+    harness.ilert.set_raw_log_entries(alert_id, [comment, *noise])
+    limited(harness, ilert_rate=120, poll_interval=5)  # 10 pages a read: three passes
+
+    harness.sync()  # the incident is created, the timeline a third read
+    harness.ilert.resolve(alert_id)
+    harness.sync()  # resolved in iLert, the timeline two thirds read: the resolve waits
+    (incident,) = harness.incidents()
+    assert incident["status"] != "resolved"
+    harness.sync()
+
+    (incident,) = harness.incidents()
+    bodies = [u["body"] for u in incident["incident_updates"]]
+    assert incident["status"] == "resolved"
+    assert any("Root cause found" in body for body in bodies), bodies
+
+
+def test_alerts_paced_in_a_listing_cycle_start_next_pass_not_next_cycle(make_harness):
+    """A listing cycle spans passes and a burst is paced: the alerts left for the next pass
+    start there (their latest snapshot), not only when the cycle lists their page again."""
+    harness = make_harness("classic")
+    clock = harness.ilert._clock
+    harness.ilert.set_clock(lambda: clock() - timedelta(hours=2))  # activated 2 h ago
+    harness.clock_offset = -timedelta(hours=2)
+    harness.sync()
+    harness.clock_offset = timedelta(0)
+    harness.ilert.set_clock(clock)
+    reported = datetime.now(UTC) - timedelta(minutes=30)
+    for n in range(150):
+        harness.ilert.create_alert(AUTO_SOURCE, f"quiet {n}", report_time=reported)
+    assert harness.sync().ok
+    # Reported while the daemon was down: only the open set lists them (newest: page 1).
+    later = datetime.now(UTC) - timedelta(minutes=20)
+    for n in range(3):
+        harness.ilert.create_alert(AUTO_SOURCE, f"burst {n}", report_time=later)
+    limited(harness, ilert_rate=36, poll_interval=5)  # 1 open-set page a pass
+    connectors = {
+        name: dataclasses.replace(c, requests_per_minute=3)  # 2 page reads and 1 create
+        for name, c in harness.config.connectors.items()
+    }
+    harness.config = dataclasses.replace(harness.config, connectors=connectors)
+    harness.syncer = harness.new_syncer(rate_window=0.05)
+    harness.syncer.pace_writes = True
+
+    created = []
+    for _ in range(4):
+        harness.sync()
+        created.append(sum(1 for i in harness.incidents() if "burst" in i["name"]))
+        shutdown.sleep(0.1)  # the compressed window frees the budget between passes
+    assert created == [1, 2, 3, 3], created  # one a pass (was [1, 2, 2, 3])
+
+
+def test_a_one_shot_sync_reads_the_whole_open_set_and_long_timelines(make_harness):
+    """`sync` from cron: each run a fresh process with one pass, so nothing resumes in memory.
+    It lists the whole open set (not the newest pages only) and reads a long timeline whole."""
+    harness = make_harness("classic")
+    clock = harness.ilert._clock
+    harness.ilert.set_clock(lambda: clock() - timedelta(hours=2))  # activated 2 h ago
+    harness.clock_offset = -timedelta(hours=2)
+    harness.sync()
+    harness.clock_offset = timedelta(0)
+    harness.ilert.set_clock(clock)
+    harness.sync()  # polled now: the "newly reported" window starts here
+    reported = datetime.now(UTC) - timedelta(minutes=30)  # only the open set lists them
+    alerts = [
+        harness.ilert.create_alert(AUTO_SOURCE, f"old {n}", report_time=reported)
+        for n in range(150)
+    ]
+    comment = {
+        "id": 1_000_000,
+        "timestamp": "2026-01-01T00:00:00.000Z",
+        "logEntryType": "AlertCommentAddedLogEntry",
+        "text": "Root cause found",
+        "alertId": alerts[0],
+        "vars": {"comment": "Root cause found", "author": "Ada"},
+    }
+    noise = [
+        {**comment, "id": 1_000_001 + n, "logEntryType": "NotificationLogEntry", "vars": {}}
+        for n in range(299)
+    ]
+    harness.ilert.set_raw_log_entries(alerts[0], [comment, *noise])
+    limited(harness, ilert_rate=24, poll_interval=5)  # 2 requests a pass: 1 open-set page
+
+    for _ in range(2):  # two cron runs
+        harness.syncer = harness.new_syncer(rate_window=0.05)
+        harness.syncer.one_shot = True  # as `sync` builds it
+        harness.sync()
+
+    assert len(harness.incidents()) == len(alerts)
+    (first,) = [i for i in harness.incidents() if i["name"].endswith("old 0")] or [None]
+    assert first is not None
+    assert any("Root cause found" in u["body"] for u in first["incident_updates"])

@@ -19,3 +19,10 @@ def test_alerts_start_while_their_budget_has_allowance_then_wait():
     assert not pacer.may_start(2, 0)  # a window full for the whole interval: nothing starts
     assert pacer.paced == {1, 2}
     assert not pacer.may_start(3, 0)  # an unknown budget never starts work unmeasured
+
+
+def test_a_budget_without_room_is_spent_before_any_request():
+    """A budget with no allowance is spent (and paced) before the pass sends anything."""
+    pacer = WritePacer({1: 0, 2: 3})
+    assert pacer.spent(1) and not pacer.spent(2)
+    assert pacer.paced == {1}

@@ -78,9 +78,9 @@ class IlertClient:
         sources: Iterable[int],
         since: datetime | None,
         start: int,
-        max_pages: int,
+        max_pages: int | None,
     ) -> OpenListing:
-        """Open alerts of ``sources`` reported since ``since``, ``max_pages`` from ``start``."""
+        """Open alerts of ``sources`` reported since ``since``, ``max_pages`` (None: all) on."""
         params: dict[str, Any] = {"sources": sorted(set(sources)), "states": list(OPEN_STATES)}
         if since is not None:
             params["from"] = _iso(since)
@@ -91,7 +91,7 @@ class IlertClient:
                 read.items.extend(page)
                 if len(page) < PAGE_SIZE:
                     read.ended = True
-                elif read.pages >= max_pages:
+                elif max_pages is not None and read.pages >= max_pages:
                     read.next_start = start + read.pages * PAGE_SIZE
                     break
         except ListingStalledError as error:

@@ -43,6 +43,13 @@ class WritePacer:
     allowance: Mapping[int, int]
     paced: set[int] = field(default_factory=set)
 
+    def spent(self, budget: int) -> bool:
+        """Whether ``budget`` has no room at all this pass (not even for a read)."""
+        if self.allowance.get(budget, 0) > 0:
+            return False
+        self.paced.add(budget)
+        return True
+
     def may_start(self, budget: int, started: int) -> bool:
         """Whether an alert using ``budget`` starts now, ``started`` requests into the pass."""
         if started < self.allowance.get(budget, 0):

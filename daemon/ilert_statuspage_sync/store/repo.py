@@ -108,8 +108,10 @@ def _no_intent() -> sa.ColumnElement[bool]:
 def expired_links(session: Session, cutoff: datetime, limit: int) -> list[int]:
     """Up to ``limit`` ids of closed, settled links last changed before ``cutoff``, oldest first.
 
-    Settled: no intent, no failure or retry pending, and not triggered by hand
-    (a pruned triggered link would let a second ``trigger`` mirror the alert again).
+    Settled: no intent, no failure or retry pending, not triggered by hand
+    (a pruned triggered link would let a second ``trigger`` mirror the alert again),
+    and no incident still open on the page (a storm's other alerts or a person
+    keep it open: the link is what knows it as ours).
     """
     query = (
         sa.select(Link.id)
@@ -122,6 +124,7 @@ def expired_links(session: Session, cutoff: datetime, limit: int) -> list[int]:
             Link.last_error.is_(None),
             Link.next_attempt_at.is_(None),
             _no_intent(),
+            sa.or_(Link.statuspage_incident_id.is_(None), Link.statuspage_status.in_(FINAL)),
         )
         .order_by(Link.updated_at)
         .limit(limit)
