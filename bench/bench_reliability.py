@@ -129,7 +129,7 @@ def throttled(ilert: IlertSimulator, sp: StatuspageSimulator, syncer: Syncer, _e
 def fairness(
     ilert: IlertSimulator, sp: StatuspageSimulator, syncer: Syncer, engine: sa.Engine
 ) -> str:
-    """200 open alerts against the default iLert budget (100/min, 30 s passes)."""
+    """200 open alerts against the default iLert budget (120/min, 30 s passes)."""
     for number in range(200):
         ilert.create_alert(AUTO_SOURCE, f"d{number}", "d")
     syncer.run_pass()  # creates all (changed alerts are always checked)
@@ -144,7 +144,7 @@ def fairness(
         seen |= {alert for alert, checked in after.items() if checked != before.get(alert)}
     per_pass = len(ilert.requests) / passes
     return (
-        f"200 open alerts, iLert budget 100/min, 30 s passes: every timeline read within "
+        f"200 open alerts, iLert budget 120/min, 30 s passes: every timeline read within "
         f"{passes} passes ({passes * 30} s), {per_pass:.0f} iLert requests per pass"
     )
 

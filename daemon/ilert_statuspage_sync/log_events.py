@@ -33,7 +33,8 @@ EVENTS: dict[str, Event] = {
     "pass_finished": Event(
         "info",
         "one line per pass: `ok`, `alerts_seen`, `writes`, `failed_items`, `deferred_items`, "
-        "`waiting_checks`, `outcomes`, `duration_s`",
+        "`waiting_checks`, `paced_items` (left for the next pass by the rate pacing), "
+        "`outcomes`, `duration_s`",
         "`ok: false`: the other lines of that pass say why",
     ),
     "pass_crashed": Event(
