@@ -39,7 +39,7 @@ import sqlalchemy as sa
 
 from ilert_statuspage_sync.config import Config, IlertConfig
 from ilert_statuspage_sync.core.retention import PRUNE_BATCH
-from ilert_statuspage_sync.demo import (
+from ilert_statuspage_sync.demo.play import (
     AUTO_PAGE,
     AUTO_SOURCE,
     ILERT_KEY,
@@ -47,13 +47,13 @@ from ilert_statuspage_sync.demo import (
     STATUSPAGE_KEY,
     demo_config,
 )
-from ilert_statuspage_sync.leader import NoLeadership
-from ilert_statuspage_sync.logs import configure_logging
-from ilert_statuspage_sync.runner import PassReport, Syncer
+from ilert_statuspage_sync.runtime.logs import configure_logging
+from ilert_statuspage_sync.service.leadership import NoLeadership
+from ilert_statuspage_sync.service.wiring import build_services, build_syncer
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.store.database import make_engine
 from ilert_statuspage_sync.store.tables import Link, Transition
-from ilert_statuspage_sync.wiring import build_services, build_syncer
+from ilert_statuspage_sync.sync.syncer import PassReport, Syncer
 
 OPEN = 100
 HISTORY = (20_000, 100_000)

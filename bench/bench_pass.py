@@ -14,16 +14,16 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from ilert_statuspage_sync.demo import (
+from ilert_statuspage_sync.demo.play import (
     AUTO_PAGE,
     AUTO_SOURCE,
     ILERT_KEY,
     STATUSPAGE_KEY,
     demo_config,
 )
-from ilert_statuspage_sync.logs import configure_logging
+from ilert_statuspage_sync.runtime.logs import configure_logging
+from ilert_statuspage_sync.service.wiring import build_services, build_syncer
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from ilert_statuspage_sync.wiring import build_services, build_syncer
 
 
 def measure(alert_count: int) -> str:

@@ -14,17 +14,17 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ilert_statuspage_sync.clients.http import RetryPolicy, reset_budgets
-from ilert_statuspage_sync.demo import (
+from ilert_statuspage_sync.demo.play import (
     AUTO_PAGE,
     AUTO_SOURCE,
     ILERT_KEY,
     STATUSPAGE_KEY,
     demo_config,
 )
-from ilert_statuspage_sync.logs import configure_logging
-from ilert_statuspage_sync.runner import Syncer
+from ilert_statuspage_sync.runtime.logs import configure_logging
+from ilert_statuspage_sync.service.wiring import build_services, build_syncer
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from ilert_statuspage_sync.wiring import build_services, build_syncer
+from ilert_statuspage_sync.sync.syncer import Syncer
 
 Scenario = Callable[[IlertSimulator, StatuspageSimulator, Syncer, sa.Engine], str]
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.05, throttle_delay=0.5)

@@ -34,21 +34,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ilert_statuspage_sync import shutdown
 from ilert_statuspage_sync.clients.http import RateBudget, Slot, reset_budgets
 from ilert_statuspage_sync.config import Config
-from ilert_statuspage_sync.demo import (
+from ilert_statuspage_sync.config.publish import parse_publish_policy
+from ilert_statuspage_sync.demo.play import (
     AUTO_PAGE,
     AUTO_SOURCE,
     ILERT_KEY,
     STATUSPAGE_KEY,
     demo_config,
 )
-from ilert_statuspage_sync.logs import configure_logging
-from ilert_statuspage_sync.publish_config import parse_publish_policy
-from ilert_statuspage_sync.runner import Syncer
+from ilert_statuspage_sync.runtime import shutdown
+from ilert_statuspage_sync.runtime.logs import configure_logging
+from ilert_statuspage_sync.service.wiring import Services, build_services, build_syncer
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from ilert_statuspage_sync.wiring import Services, build_services, build_syncer
+from ilert_statuspage_sync.sync.syncer import Syncer
 
 ILERT_LIMIT = 120  # per minute per key
 STATUSPAGE_LIMIT = 60  # per rolling 60 s per key

@@ -14,10 +14,9 @@ import pytest
 import sqlalchemy as sa
 import structlog
 
-from ilert_statuspage_sync import shutdown
 from ilert_statuspage_sync.clients.http import RetryPolicy, reset_budgets
 from ilert_statuspage_sync.config import Config
-from ilert_statuspage_sync.demo import (
+from ilert_statuspage_sync.demo.play import (
     AUTO_PAGE,
     AUTO_SOURCE,
     ILERT_KEY,
@@ -26,12 +25,13 @@ from ilert_statuspage_sync.demo import (
     STATUSPAGE_KEY,
     demo_config,
 )
-from ilert_statuspage_sync.runner import PassReport, Syncer
+from ilert_statuspage_sync.runtime import shutdown
+from ilert_statuspage_sync.service.wiring import Services, build_services, build_syncer
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import make_engine, make_sessions
 from ilert_statuspage_sync.store.tables import Link, Transition
-from ilert_statuspage_sync.wiring import Services, build_services, build_syncer
+from ilert_statuspage_sync.sync.syncer import PassReport, Syncer
 
 __all__ = ["AUTO_PAGE", "AUTO_SOURCE", "MANUAL_PAGE", "MANUAL_SOURCE", "Harness"]
 

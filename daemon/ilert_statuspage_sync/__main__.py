@@ -2,6 +2,6 @@
 
 import sys
 
-from ilert_statuspage_sync.cli import main
+from ilert_statuspage_sync.commands.cli import main
 
 sys.exit(main())

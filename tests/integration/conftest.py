@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ilert_statuspage_sync.demo import AUTO_PAGE, MANUAL_PAGE
+from ilert_statuspage_sync.demo.play import AUTO_PAGE, MANUAL_PAGE
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from tests.integration.proc import ILERT_KEY, SP_KEY
 

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE
+from ilert_statuspage_sync.demo.play import AUTO_PAGE, AUTO_SOURCE
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.simulators._wire import format_timestamp
 from tests.conftest import Harness

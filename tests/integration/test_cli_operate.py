@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from ilert_statuspage_sync import __version__
-from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
+from ilert_statuspage_sync.demo.play import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from tests.integration.test_cli import (  # noqa: F401 - fixtures
     CANARIES,

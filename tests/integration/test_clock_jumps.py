@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from freezegun import freeze_time
 
-from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE
-from ilert_statuspage_sync.runner import retry_delay
+from ilert_statuspage_sync.demo.play import AUTO_PAGE, AUTO_SOURCE
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
+from ilert_statuspage_sync.sync.syncer import retry_delay
 from tests.conftest import Harness
 
 # A bound method of the real class: freezegun swaps module attributes that hold

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ilert_statuspage_sync.demo import AUTO_PAGE, MANUAL_PAGE
+from ilert_statuspage_sync.demo.play import AUTO_PAGE, MANUAL_PAGE
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from tests.integration.test_cli import CANARY_ILERT_KEY, CANARY_STATUSPAGE_KEY, Cli
 

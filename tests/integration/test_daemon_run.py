@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE
+from ilert_statuspage_sync.demo.play import AUTO_PAGE, AUTO_SOURCE
 from tests.integration.proc import Daemon, wait_until, write_config
 
 pytestmark = pytest.mark.slow

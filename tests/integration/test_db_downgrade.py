@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ilert_statuspage_sync.cli import main
+from ilert_statuspage_sync.commands.cli import main
 from ilert_statuspage_sync.errors import DatabaseFailureError, StoreError
-from ilert_statuspage_sync.leader import FileLeadership
+from ilert_statuspage_sync.service.leadership import FileLeadership
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import (
     current_revision,

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pytest
 
-from ilert_statuspage_sync.cli import main
-from ilert_statuspage_sync.demo import SCENES, Scene, run_demo
-from ilert_statuspage_sync.demo_keep import prepare_folder
+from ilert_statuspage_sync.commands.cli import main
+from ilert_statuspage_sync.demo.keep import prepare_folder
+from ilert_statuspage_sync.demo.play import SCENES, Scene, run_demo
 from ilert_statuspage_sync.errors import ConfigError
-from ilert_statuspage_sync.leader import FileLeadership
+from ilert_statuspage_sync.service.leadership import FileLeadership
 from tests.integration.proc import said
 
 DEMO_TIMEOUT = 120.0

@@ -22,18 +22,18 @@ from pathlib import Path
 import pytest
 
 from ilert_statuspage_sync.clients.http import RetryPolicy
+from ilert_statuspage_sync.commands.discover import read_inventory
 from ilert_statuspage_sync.config import DEFAULT_ILERT_RATE, DEFAULT_STATUSPAGE_RATE, parse_config
-from ilert_statuspage_sync.demo import (
+from ilert_statuspage_sync.demo.play import (
     AUTO_PAGE,
     MANUAL_PAGE,
     demo_config,
     seed_accounts,
 )
-from ilert_statuspage_sync.demo import ILERT_KEY as DEMO_ILERT_KEY
-from ilert_statuspage_sync.demo import STATUSPAGE_KEY as DEMO_STATUSPAGE_KEY
-from ilert_statuspage_sync.discover import read_inventory
+from ilert_statuspage_sync.demo.play import ILERT_KEY as DEMO_ILERT_KEY
+from ilert_statuspage_sync.demo.play import STATUSPAGE_KEY as DEMO_STATUSPAGE_KEY
+from ilert_statuspage_sync.service.wiring import build_services
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from ilert_statuspage_sync.wiring import build_services
 from tests.integration.proc import said
 
 ILERT_VAR, SP_VAR = "DISCOVER_ILERT_KEY", "DISCOVER_SP_KEY"

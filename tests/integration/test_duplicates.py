@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from structlog.testing import capture_logs
 
 from ilert_statuspage_sync.core.intents import Writer
-from ilert_statuspage_sync.heal import duplicate_body
 from ilert_statuspage_sync.store.tables import Link
+from ilert_statuspage_sync.sync.pages import duplicate_body
 from tests.conftest import AUTO_PAGE, AUTO_SOURCE, Harness
 
 

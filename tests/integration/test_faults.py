@@ -9,7 +9,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from ilert_statuspage_sync.clients.http import RetryPolicy
-from ilert_statuspage_sync.demo import AUTO_SOURCE
+from ilert_statuspage_sync.demo.play import AUTO_SOURCE
 from tests.conftest import Harness
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.05, throttle_delay=0.5)

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
-from ilert_statuspage_sync.demo import AUTO_SOURCE
+from ilert_statuspage_sync.demo.play import AUTO_SOURCE
 from ilert_statuspage_sync.simulators._wire import format_timestamp
 from tests.conftest import Harness
 

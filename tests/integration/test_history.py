@@ -18,14 +18,14 @@ import pytest
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 
+from ilert_statuspage_sync.config.publish import parse_publish_policy
 from ilert_statuspage_sync.core.retention import PRUNE_BATCH
-from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE
-from ilert_statuspage_sync.leader import NoLeadership
-from ilert_statuspage_sync.publish_config import parse_publish_policy
-from ilert_statuspage_sync.runner import Syncer
+from ilert_statuspage_sync.demo.play import AUTO_PAGE, AUTO_SOURCE
+from ilert_statuspage_sync.service.leadership import NoLeadership
+from ilert_statuspage_sync.service.wiring import build_services, build_syncer
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import Link, Transition
-from ilert_statuspage_sync.wiring import build_services, build_syncer
+from ilert_statuspage_sync.sync.syncer import Syncer
 from tests.conftest import Harness
 
 ACTION = "public-api"

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE
+from ilert_statuspage_sync.demo.play import AUTO_PAGE, AUTO_SOURCE
 from tests.integration.proc import ILERT_KEY, SP_KEY, wait_until
 from tests.integration.systemd_standin import parse_unit, uid_for
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE
+from ilert_statuspage_sync.demo.play import AUTO_PAGE, AUTO_SOURCE
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from tests.integration.proc import Daemon, said
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ilert_statuspage_sync.config import IncidentAction
-from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
+from ilert_statuspage_sync.demo.play import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
 from tests.conftest import Harness
 
 Step = Callable[[Harness, dict[str, int]], object]

@@ -17,9 +17,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ilert_statuspage_sync.config.publish import parse_publish_policy
 from ilert_statuspage_sync.core.parse import parse_time
-from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
-from ilert_statuspage_sync.publish_config import parse_publish_policy
+from ilert_statuspage_sync.demo.play import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from tests.conftest import Harness
 from tests.integration.proc import said, write_config

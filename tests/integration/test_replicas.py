@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ilert_statuspage_sync.deadlines import WRITE_DEADLINE
-from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE
-from ilert_statuspage_sync.leader import LOCK_KEY
+from ilert_statuspage_sync.demo.play import AUTO_PAGE, AUTO_SOURCE
+from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE
+from ilert_statuspage_sync.service.leadership import LOCK_KEY
 from ilert_statuspage_sync.simulators import StatuspageSimulator
 from tests.conftest import _postgres_database
 from tests.integration.proc import Daemon, wait_until, write_config

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ilert_statuspage_sync.cli import main
-from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE
+from ilert_statuspage_sync.commands.cli import main
+from ilert_statuspage_sync.demo.play import AUTO_PAGE, AUTO_SOURCE
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import make_engine, make_sessions, upgrade

@@ -12,9 +12,9 @@ import itertools
 import math
 from datetime import UTC, datetime, timedelta
 
-from ilert_statuspage_sync import shutdown
 from ilert_statuspage_sync.clients.http import RateBudget, Slot
-from ilert_statuspage_sync.demo import AUTO_SOURCE
+from ilert_statuspage_sync.demo.play import AUTO_SOURCE
+from ilert_statuspage_sync.runtime import shutdown
 from tests.conftest import Harness
 
 

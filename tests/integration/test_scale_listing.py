@@ -12,9 +12,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ilert_statuspage_sync.config.publish import parse_publish_policy
 from ilert_statuspage_sync.core.clock import ACTIVATION_MARGIN
-from ilert_statuspage_sync.demo import AUTO_PAGE, AUTO_SOURCE
-from ilert_statuspage_sync.publish_config import parse_publish_policy
+from ilert_statuspage_sync.demo.play import AUTO_PAGE, AUTO_SOURCE
 from ilert_statuspage_sync.simulators._wire import RecordedRequest
 from ilert_statuspage_sync.store import repo
 from tests.conftest import Harness

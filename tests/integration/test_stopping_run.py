@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ilert_statuspage_sync.clients.http import DEADLINE_ENV
-from ilert_statuspage_sync.demo import AUTO_SOURCE
+from ilert_statuspage_sync.demo.play import AUTO_SOURCE
 from tests.http_fakes import FakeServer, hang, trickle
 from tests.integration.proc import Daemon, write_config
 

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 
-from ilert_statuspage_sync.demo import AUTO_SOURCE
+from ilert_statuspage_sync.demo.play import AUTO_SOURCE
 from tests.conftest import Harness
 
 ACTION = "public-api"

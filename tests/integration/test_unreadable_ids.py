@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from structlog.testing import capture_logs
 
-from ilert_statuspage_sync.demo import AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
+from ilert_statuspage_sync.demo.play import AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
 from ilert_statuspage_sync.store import repo
 from tests.conftest import Harness
 

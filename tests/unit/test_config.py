@@ -1030,7 +1030,7 @@ class TestKeylessLoading:
 
     def test_no_client_is_built_from_a_keyless_config(self, data):
         """build_services refuses a config whose keys were never read."""
-        from ilert_statuspage_sync.wiring import build_services
+        from ilert_statuspage_sync.service.wiring import build_services
 
         config = parse_config(data, {}, origin=ORIGIN, keys=False)
 

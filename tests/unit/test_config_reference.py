@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from ilert_statuspage_sync import config as loader
-from ilert_statuspage_sync.config_reference import (
+from ilert_statuspage_sync.docgen.config_reference import (
     BEGIN,
     END,
     LOG_LEVELS,
@@ -123,5 +123,5 @@ def test_readme_holds_the_generated_table() -> None:
     block = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
     assert block == markdown_table(), (
         "README.md's configuration reference is stale: run "
-        "`python -m ilert_statuspage_sync.config_reference README.md`"
+        "`python -m ilert_statuspage_sync.docgen.config_reference README.md`"
     )

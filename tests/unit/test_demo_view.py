@@ -7,9 +7,9 @@ import tomllib
 
 import pytest
 
-from ilert_statuspage_sync.demo import demo_settings
-from ilert_statuspage_sync.demo_keep import render_toml
-from ilert_statuspage_sync.demo_view import Cell, Style, page_view, table_row, wants_colour
+from ilert_statuspage_sync.demo.keep import render_toml
+from ilert_statuspage_sync.demo.play import demo_settings
+from ilert_statuspage_sync.demo.view import Cell, Style, page_view, table_row, wants_colour
 
 
 class _Terminal(io.StringIO):

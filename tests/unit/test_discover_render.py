@@ -8,9 +8,7 @@ from typing import Any
 
 import pytest
 
-from ilert_statuspage_sync.config import Config, parse_config
-from ilert_statuspage_sync.errors import PayloadError
-from ilert_statuspage_sync.inventory import (
+from ilert_statuspage_sync.commands.inventory import (
     AlertSource,
     Component,
     Inventory,
@@ -21,7 +19,9 @@ from ilert_statuspage_sync.inventory import (
     render_json,
     render_tables,
 )
-from ilert_statuspage_sync.starter_config import starter_config, toml_string
+from ilert_statuspage_sync.commands.starter_config import starter_config, toml_string
+from ilert_statuspage_sync.config import Config, parse_config
+from ilert_statuspage_sync.errors import PayloadError
 
 KEY = "canary-key-5ec4e7"
 ENV = {"ILERT_API_KEY": KEY, "STATUSPAGE_API_KEY": KEY, "SP2": KEY}

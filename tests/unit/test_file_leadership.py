@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ilert_statuspage_sync.leader import FileLeadership
+from ilert_statuspage_sync.service.leadership import FileLeadership
 
 
 def test_a_deleted_lock_file_loses_the_lead_to_the_process_that_locks_the_new_one(

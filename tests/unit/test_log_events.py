@@ -12,7 +12,7 @@ import ast
 from pathlib import Path
 
 import ilert_statuspage_sync
-from ilert_statuspage_sync.log_events import EVENTS, markdown_table
+from ilert_statuspage_sync.docgen.log_events import EVENTS, markdown_table
 
 PACKAGE = Path(ilert_statuspage_sync.__file__).parent
 METHODS = {"debug", "info", "warning", "error", "exception", "critical"}
@@ -75,7 +75,9 @@ def logged_events() -> dict[str, str]:
     unreadable = []
     for path in sorted(PACKAGE.rglob("*.py")):
         if "simulators" not in path.parts:
-            unreadable += scan(path.read_text(encoding="utf-8"), path.name, events)
+            unreadable += scan(
+                path.read_text(encoding="utf-8"), path.relative_to(PACKAGE).as_posix(), events
+            )
     assert not unreadable, f"log events the documentation check cannot read: {unreadable}"
     return events
 
@@ -99,9 +101,9 @@ def test_the_scan_reports_what_it_cannot_read() -> None:
 def test_the_scan_finds_known_events() -> None:
     """The scanner sees plain calls, audit's chosen level and a named constant."""
     found = logged_events()
-    assert found["pass_finished"] == "runner.py"
-    assert found["transition"] == "audit.py"
-    assert found["duplicate_resolved"] == "heal.py"  # log.warning(DUPLICATE_OUTCOME, ...)
+    assert found["pass_finished"] == "sync/syncer.py"
+    assert found["transition"] == "store/audit.py"
+    assert found["duplicate_resolved"] == "sync/pages.py"  # log.warning(DUPLICATE_OUTCOME, ...)
 
 
 def test_every_logged_event_is_described_and_no_other() -> None:
@@ -118,5 +120,6 @@ def test_readme_table_is_the_generated_one() -> None:
     assert BEGIN in text, "README.md lost its log-events markers"
     block = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
     assert block == markdown_table(), (
-        "README.md's log events table is stale: paste `python -m ilert_statuspage_sync.log_events`"
+        "README.md's log events table is stale: paste "
+        "`python -m ilert_statuspage_sync.docgen.log_events`"
     )

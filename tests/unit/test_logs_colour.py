@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from ilert_statuspage_sync.logs import configure_logging
+from ilert_statuspage_sync.runtime.logs import configure_logging
 
 
 class _Terminal(io.StringIO):

@@ -19,9 +19,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from ilert_statuspage_sync import __version__
 from ilert_statuspage_sync.clients.http import HttpService, RateBudget, RetryPolicy
 from ilert_statuspage_sync.errors import PermanentApiError, SyncError
-from ilert_statuspage_sync.metrics import Metrics, MetricsError, MetricsServer, check_textfile
-from ilert_statuspage_sync.runner import PassReport
+from ilert_statuspage_sync.service.metrics import (
+    Metrics,
+    MetricsError,
+    MetricsServer,
+    check_textfile,
+)
 from ilert_statuspage_sync.simulators import IlertSimulator
+from ilert_statuspage_sync.sync.syncer import PassReport
 
 P = "ilert_statuspage_sync_"
 T0 = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ilert_statuspage_sync.metrics import PREFIX, Metrics
+from ilert_statuspage_sync.service.metrics import PREFIX, Metrics
 
 RULES = Path(__file__).resolve().parents[2] / "contrib" / "prometheus-rules.yml"
 PROMTOOL = shutil.which("promtool")

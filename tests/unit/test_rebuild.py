@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ilert_statuspage_sync.core.model import Alert, AlertStatus, LogEntry
-from ilert_statuspage_sync.core.rebuild import (
+from ilert_statuspage_sync.core.relink import (
     MAX_JOINED,
     PageIncident,
     RebuiltLink,

@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 from structlog.testing import capture_logs
 
 from ilert_statuspage_sync.clients.http import RateBudget
-from ilert_statuspage_sync.core.schedule import (
+from ilert_statuspage_sync.core.timeline_checks import (
     Candidate,
     checks_per_pass,
     choose_checks,
     worst_case_passes,
 )
-from ilert_statuspage_sync.health import ServiceHealth
-from ilert_statuspage_sync.runner import retry_delay
+from ilert_statuspage_sync.sync.outages import ServiceHealth
+from ilert_statuspage_sync.sync.syncer import retry_delay
 
 T0 = datetime(2026, 11, 27, tzinfo=UTC)
 
@@ -135,7 +135,7 @@ class TestHealthLines:
 
     def test_healthy_leader_and_follower(self):
         """A leader that passed recently is healthy; followers are listed."""
-        from ilert_statuspage_sync.cli import health_lines
+        from ilert_statuspage_sync.commands.cli import health_lines
 
         lines = health_lines(
             [self._replica("leader", 5, 5), self._replica("follower", 10, None)], 0, T0
@@ -146,7 +146,7 @@ class TestHealthLines:
 
     def test_stale_leader_is_unhealthy(self):
         """No pass for more than three intervals is unhealthy."""
-        from ilert_statuspage_sync.cli import health_lines
+        from ilert_statuspage_sync.commands.cli import health_lines
 
         lines = health_lines([self._replica("leader", 200, 200)], 2, T0)
         assert lines[0].startswith("daemon: UNHEALTHY: last pass too old")
@@ -154,7 +154,7 @@ class TestHealthLines:
 
     def test_no_daemon(self):
         """Without any report the daemon is unhealthy and says what to check."""
-        from ilert_statuspage_sync.cli import health_lines
+        from ilert_statuspage_sync.commands.cli import health_lines
 
         assert "is `run` running?" in health_lines([], 0, T0)[0]
 

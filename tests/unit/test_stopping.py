@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from freezegun import freeze_time
 
-from ilert_statuspage_sync import shutdown
 from ilert_statuspage_sync.clients.http import HttpService, RateBudget, RetryPolicy
 from ilert_statuspage_sync.errors import StopRequestedError, TransientApiError
-from ilert_statuspage_sync.health import ServiceHealth
-from ilert_statuspage_sync.notify import Notifier
-from ilert_statuspage_sync.scheduler import poll_loop, run_forever
+from ilert_statuspage_sync.runtime import shutdown
+from ilert_statuspage_sync.service.notify import Notifier
+from ilert_statuspage_sync.service.poll_loop import poll_loop, run_forever
+from ilert_statuspage_sync.sync.outages import ServiceHealth
 from tests.http_fakes import FakeServer, json_answer
 
 KEY = "canary-stop-key-0d9e1f"

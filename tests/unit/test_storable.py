@@ -15,8 +15,8 @@ from ilert_statuspage_sync.core import storable
 from ilert_statuspage_sync.core.parse import parse_alert, parse_id, parse_log_entry
 from ilert_statuspage_sync.core.storable import clean_text
 from ilert_statuspage_sync.errors import ConfigError, PayloadError
-from ilert_statuspage_sync.runner import describe_error
 from ilert_statuspage_sync.store.tables import Link, Transition
+from ilert_statuspage_sync.sync.syncer import describe_error
 from tests.unit.test_config import ENV, ORIGIN, _minimal, _with
 
 INT64_MAX = 2**63 - 1

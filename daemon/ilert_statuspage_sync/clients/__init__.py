@@ -1,1 +1,1 @@
-"""clients."""
+"""HTTP clients of the two vendors, paced and with deadlines."""

@@ -41,15 +41,16 @@ import requests
 import structlog
 import urllib3
 
-from ilert_statuspage_sync import __version__, shutdown
+from ilert_statuspage_sync import __version__
 from ilert_statuspage_sync.config import Secret
-from ilert_statuspage_sync.deadlines import ANSWER_DEADLINE, CONNECT_TIMEOUT
 from ilert_statuspage_sync.errors import (
     PayloadError,
     PermanentApiError,
     StopRequestedError,
     TransientApiError,
 )
+from ilert_statuspage_sync.runtime import shutdown
+from ilert_statuspage_sync.runtime.deadlines import ANSWER_DEADLINE, CONNECT_TIMEOUT
 
 __all__ = [
     "ANSWER_DEADLINE",

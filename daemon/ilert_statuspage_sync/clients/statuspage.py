@@ -17,9 +17,9 @@ from typing import Any
 import structlog
 
 from ilert_statuspage_sync.clients.http import HttpService
+from ilert_statuspage_sync.clients.page_facts import PageFacts
 from ilert_statuspage_sync.core.storable import INCIDENT_ID_LENGTH, TOKEN_LENGTH, clean_text
 from ilert_statuspage_sync.errors import PayloadError
-from ilert_statuspage_sync.page_facts import PageFacts
 
 __all__ = ["Incident", "IncidentUpdate", "ListedComponent", "StatuspageClient"]
 

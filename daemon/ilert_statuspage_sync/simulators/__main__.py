@@ -13,7 +13,7 @@ import sys
 import threading
 from types import FrameType
 
-from ilert_statuspage_sync.demo import ILERT_KEY, STATUSPAGE_KEY, seed_accounts
+from ilert_statuspage_sync.demo.play import ILERT_KEY, STATUSPAGE_KEY, seed_accounts
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 
 

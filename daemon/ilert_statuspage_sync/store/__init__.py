@@ -1,1 +1,1 @@
-"""store."""
+"""Every SQL statement: tables, queries, the audit trail, database setup and diagnosis."""

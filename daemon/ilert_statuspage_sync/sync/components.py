@@ -26,7 +26,6 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.orm import Session
 
-from ilert_statuspage_sync.audit import AuditRecord, write_audit
 from ilert_statuspage_sync.clients.statuspage import ListedComponent, StatuspageClient
 from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.core.components import (
@@ -39,15 +38,16 @@ from ilert_statuspage_sync.core.components import (
 )
 from ilert_statuspage_sync.core.intents import Writer, in_flight_until, stamp
 from ilert_statuspage_sync.core.model import CLOSED_STATUSES
-from ilert_statuspage_sync.deadlines import WRITE_DEADLINE, WRITE_START_WINDOW
 from ilert_statuspage_sync.errors import (
     ApiError,
     PayloadError,
     PermanentApiError,
     TransientApiError,
 )
-from ilert_statuspage_sync.leader import LeadershipLostError
-from ilert_statuspage_sync.logs import scrub
+from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE, WRITE_START_WINDOW
+from ilert_statuspage_sync.runtime.logs import scrub
+from ilert_statuspage_sync.service.leadership import LeadershipLostError
+from ilert_statuspage_sync.store.audit import AuditRecord, write_audit
 from ilert_statuspage_sync.store.epoch import database_now
 from ilert_statuspage_sync.store.tables import ComponentRow, Link
 

@@ -35,9 +35,10 @@ from typing import TYPE_CHECKING, NoReturn
 import sqlalchemy as sa
 import structlog
 
-from ilert_statuspage_sync import __version__, discover
-from ilert_statuspage_sync.audit import trail_line
-from ilert_statuspage_sync.component_check import check_lines
+from ilert_statuspage_sync import __version__
+from ilert_statuspage_sync.commands import discover
+from ilert_statuspage_sync.commands.component_check import check_lines
+from ilert_statuspage_sync.commands.triggers import check_alert
 from ilert_statuspage_sync.config import DEFAULT_CONFIG_PATH, Config, IncidentAction, load_config
 from ilert_statuspage_sync.core.parse import parse_id
 from ilert_statuspage_sync.core.preview import preview_writes
@@ -51,10 +52,17 @@ from ilert_statuspage_sync.errors import (
     SyncError,
     UsageError,
 )
-from ilert_statuspage_sync.leader import FileLeadership, Leadership, make_leadership
-from ilert_statuspage_sync.logs import configure_logging, say, scrub
-from ilert_statuspage_sync.metrics import MetricsError, check_textfile
+from ilert_statuspage_sync.runtime.logs import configure_logging, say, scrub
+from ilert_statuspage_sync.service.leadership import FileLeadership, Leadership, make_leadership
+from ilert_statuspage_sync.service.metrics import MetricsError, check_textfile
+from ilert_statuspage_sync.service.wiring import (
+    PAUSE_ENV,
+    build_services,
+    build_syncer,
+    migration_pause,
+)
 from ilert_statuspage_sync.store import repo
+from ilert_statuspage_sync.store.audit import trail_line
 from ilert_statuspage_sync.store.database import (
     check_database_url,
     current_revision,
@@ -71,12 +79,10 @@ from ilert_statuspage_sync.store.database import (
 )
 from ilert_statuspage_sync.store.diagnose import explain, sqlite_path
 from ilert_statuspage_sync.store.tables import Link, Replica, Transition
-from ilert_statuspage_sync.triggers import check_alert
-from ilert_statuspage_sync.wiring import PAUSE_ENV, build_services, build_syncer, migration_pause
 
 if TYPE_CHECKING:
-    from ilert_statuspage_sync.daemon import Daemon
-    from ilert_statuspage_sync.metrics import MetricsServer
+    from ilert_statuspage_sync.service.daemon import Daemon
+    from ilert_statuspage_sync.service.metrics import MetricsServer
 
 __all__ = ["main"]
 
@@ -261,7 +267,7 @@ def _fail(message: str, code: int, event: str = "command_failed") -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
-        from ilert_statuspage_sync.demo import run_demo  # only the demo needs the simulators
+        from ilert_statuspage_sync.demo.play import run_demo  # only the demo needs the simulators
 
         # A scene's expected warning (a person's edit: human_override) is in the table;
         # an error still prints.
@@ -335,8 +341,8 @@ def _lead_or_refuse(config: Config, command: str, leadership: Leadership) -> Lea
 
 
 def _run(config: Config, args: argparse.Namespace) -> int:
-    from ilert_statuspage_sync.daemon import Daemon  # APScheduler: only run needs it
-    from ilert_statuspage_sync.scheduler import run_forever
+    from ilert_statuspage_sync.service.daemon import Daemon  # APScheduler: only run needs it
+    from ilert_statuspage_sync.service.poll_loop import run_forever
 
     engine = _engine(config)
     # SQLite allows one process per file; PostgreSQL replicas wait as followers.

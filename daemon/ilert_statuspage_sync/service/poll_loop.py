@@ -25,8 +25,8 @@ from types import FrameType
 
 import structlog
 
-from ilert_statuspage_sync import shutdown
 from ilert_statuspage_sync.clients.http import answer_deadline
+from ilert_statuspage_sync.runtime import shutdown
 
 __all__ = ["EXIT_FORCED", "STOP_MARGIN", "poll_loop", "run_forever"]
 

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from ilert_statuspage_sync.config import Config, parse_config
-from ilert_statuspage_sync.demo_view import (
+from ilert_statuspage_sync.demo.view import (
     COMPONENT_COLOURS,
     OUTCOME_COLOURS,
     STATUS_COLOURS,
@@ -36,12 +36,12 @@ from ilert_statuspage_sync.demo_view import (
     table_row,
     wants_colour,
 )
-from ilert_statuspage_sync.runner import Syncer
+from ilert_statuspage_sync.service.wiring import Services, build_services, build_syncer
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import make_engine, make_sessions
 from ilert_statuspage_sync.store.tables import Transition
-from ilert_statuspage_sync.wiring import Services, build_services, build_syncer
+from ilert_statuspage_sync.sync.syncer import Syncer
 
 __all__ = [
     "AUTO_PAGE",
@@ -540,7 +540,7 @@ def run_demo(
     With ``keep``, the last lifecycle's world stays up: a config, key files and
     the database in that folder, the simulators serving until SIGINT/SIGTERM.
     """
-    from ilert_statuspage_sync import demo_keep  # only --keep needs signals and files
+    from ilert_statuspage_sync.demo import keep as demo_keep  # only --keep needs signals and files
 
     style = Style(colour=wants_colour(out))
     lifecycles = ("classic", "realtime") if lifecycle == "both" else (lifecycle,)

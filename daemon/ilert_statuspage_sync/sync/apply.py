@@ -26,14 +26,12 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.orm import Session
 
-from ilert_statuspage_sync.audit import AuditRecord, write_audit
 from ilert_statuspage_sync.clients.statuspage import Incident, StatuspageClient
 from ilert_statuspage_sync.config import IncidentAction
 from ilert_statuspage_sync.core.human_edits import changed_by_person
 from ilert_statuspage_sync.core.intents import Writer, in_flight_until, stamp
 from ilert_statuspage_sync.core.model import Event, Mirror
 from ilert_statuspage_sync.core.plan import Call, CallKind, Decision, Outcome, Plan, Step
-from ilert_statuspage_sync.core.rebuild import shared_metadata
 from ilert_statuspage_sync.core.refusal import (
     MAINTENANCE_STATUSES,
     after_refusal,
@@ -41,17 +39,19 @@ from ilert_statuspage_sync.core.refusal import (
     never_succeeds,
     refused_status,
 )
-from ilert_statuspage_sync.deadlines import WRITE_DEADLINE, WRITE_START_WINDOW
+from ilert_statuspage_sync.core.relink import shared_metadata
 from ilert_statuspage_sync.errors import PermanentApiError, TransientApiError
-from ilert_statuspage_sync.heal import person_changed
-from ilert_statuspage_sync.leader import LeadershipLostError
-from ilert_statuspage_sync.logs import scrub
+from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE, WRITE_START_WINDOW
+from ilert_statuspage_sync.runtime.logs import scrub
+from ilert_statuspage_sync.service.leadership import LeadershipLostError
 from ilert_statuspage_sync.store import repo
+from ilert_statuspage_sync.store.audit import AuditRecord, write_audit
 from ilert_statuspage_sync.store.epoch import database_now
 from ilert_statuspage_sync.store.tables import Link
+from ilert_statuspage_sync.sync.pages import person_changed
 
 if TYPE_CHECKING:
-    from ilert_statuspage_sync.components_sync import ComponentsOfAction
+    from ilert_statuspage_sync.sync.components import ComponentsOfAction
 
 __all__ = ["Applier", "Replan", "rejected_status_message"]
 

@@ -62,11 +62,8 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ilert_statuspage_sync import shutdown
-from ilert_statuspage_sync.apply import Applier
 from ilert_statuspage_sync.clients.ilert import PAGE_SIZE, IlertClient, OpenListing
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
-from ilert_statuspage_sync.components_sync import ComponentSync
 from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.core.clock import ACTIVATION_MARGIN, PLAUSIBLE_SKEW, due_at, ilert_time
 from ilert_statuspage_sync.core.diff import detect_events, settled_mirror
@@ -80,9 +77,9 @@ from ilert_statuspage_sync.core.parse import parse_alert
 from ilert_statuspage_sync.core.plan import Plan, plan_calls
 from ilert_statuspage_sync.core.publish import PublishContext, publish_plan, screen_comments
 from ilert_statuspage_sync.core.retention import PRUNE_BATCH, prune_cutoff
-from ilert_statuspage_sync.core.schedule import Candidate, checks_per_pass, choose_checks
 from ilert_statuspage_sync.core.storable import ERROR_LENGTH, clean_text
 from ilert_statuspage_sync.core.storm import Target, TargetKind, share_plan, target_for
+from ilert_statuspage_sync.core.timeline_checks import Candidate, checks_per_pass, choose_checks
 from ilert_statuspage_sync.errors import (
     ApiError,
     DatabaseReplacedError,
@@ -91,14 +88,17 @@ from ilert_statuspage_sync.errors import (
     SyncError,
     TransientApiError,
 )
-from ilert_statuspage_sync.heal import DuplicateHealer
-from ilert_statuspage_sync.health import ServiceHealth
-from ilert_statuspage_sync.leader import LeadershipLostError
-from ilert_statuspage_sync.logs import scrub
-from ilert_statuspage_sync.relink import rebuild_links
+from ilert_statuspage_sync.runtime import shutdown
+from ilert_statuspage_sync.runtime.logs import scrub
+from ilert_statuspage_sync.service.leadership import LeadershipLostError
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import ActionState, Link
-from ilert_statuspage_sync.storm_shares import PassShares
+from ilert_statuspage_sync.sync.apply import Applier
+from ilert_statuspage_sync.sync.components import ComponentSync
+from ilert_statuspage_sync.sync.outages import ServiceHealth
+from ilert_statuspage_sync.sync.pages import DuplicateHealer
+from ilert_statuspage_sync.sync.relink import rebuild_links
+from ilert_statuspage_sync.sync.storm import PassShares
 
 __all__ = ["OVERLAP", "PassReport", "Syncer", "describe_error", "retry_delay"]
 

@@ -24,9 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 from urllib.parse import urlsplit
 
-from ilert_statuspage_sync.config import Config, load_config, parse_config
-from ilert_statuspage_sync.errors import ApiError, ConfigError, PayloadError, SyncError
-from ilert_statuspage_sync.inventory import (
+from ilert_statuspage_sync.commands.inventory import (
     Inventory,
     Page,
     parse_alert_source,
@@ -35,9 +33,11 @@ from ilert_statuspage_sync.inventory import (
     render_json,
     render_tables,
 )
-from ilert_statuspage_sync.logs import configure_logging, say
-from ilert_statuspage_sync.starter_config import starter_config
-from ilert_statuspage_sync.wiring import Services, build_services
+from ilert_statuspage_sync.commands.starter_config import starter_config
+from ilert_statuspage_sync.config import Config, load_config, parse_config
+from ilert_statuspage_sync.errors import ApiError, ConfigError, PayloadError, SyncError
+from ilert_statuspage_sync.runtime.logs import configure_logging, say
+from ilert_statuspage_sync.service.wiring import Services, build_services
 
 __all__ = ["DiscoverError", "add_arguments", "read_inventory", "run_discover"]
 

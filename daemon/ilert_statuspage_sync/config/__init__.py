@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from ilert_statuspage_sync.config.publish import PUBLISH_KEYS, parse_publish_policy
 from ilert_statuspage_sync.core.components import DEFAULT_COMPONENT_STATUS, SETTABLE_STATUSES
 from ilert_statuspage_sync.core.lifecycle import LIFECYCLES
 from ilert_statuspage_sync.core.policy import PublishPolicy
 from ilert_statuspage_sync.core.storable import ID_MAX as MAX_ID
 from ilert_statuspage_sync.errors import ConfigError
-from ilert_statuspage_sync.publish_config import PUBLISH_KEYS, parse_publish_policy
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",

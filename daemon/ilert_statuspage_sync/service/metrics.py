@@ -53,7 +53,7 @@ from ilert_statuspage_sync.core.liveness import Liveness, liveness
 from ilert_statuspage_sync.errors import SyncError
 
 if TYPE_CHECKING:
-    from ilert_statuspage_sync.runner import PassReport
+    from ilert_statuspage_sync.sync.syncer import PassReport
 
 __all__ = [
     "DURATION_BUCKETS",

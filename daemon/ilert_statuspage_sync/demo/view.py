@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ilert_statuspage_sync.logs import wants_colour  # the logs' console obeys it too
+from ilert_statuspage_sync.runtime.logs import wants_colour  # the logs' console obeys it too
 
 __all__ = [
     "COLUMNS",

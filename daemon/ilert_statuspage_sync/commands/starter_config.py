@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ilert_statuspage_sync.commands.inventory import Inventory, Page
 from ilert_statuspage_sync.config import Config
-from ilert_statuspage_sync.inventory import Inventory, Page
 
 __all__ = [
     "DEFAULT_ILERT_KEY_ENV",

@@ -7,7 +7,7 @@ and limits come from the loader's own constants, and each default carries a
 the loader accepts but this list lacks (or the other way round), a default
 that differs, or a README table that differs from ``markdown_table()`` fails.
 
-``python -m ilert_statuspage_sync.config_reference README.md`` rewrites the
+``python -m ilert_statuspage_sync.docgen.config_reference README.md`` rewrites the
 table between the README's markers.
 """
 
@@ -31,6 +31,7 @@ from ilert_statuspage_sync.config import (
     ConnectorConfig,
     IlertConfig,
 )
+from ilert_statuspage_sync.config.publish import MAX_DELAY_SECONDS
 from ilert_statuspage_sync.core.components import DEFAULT_COMPONENT_STATUS, SETTABLE_STATUSES
 from ilert_statuspage_sync.core.lifecycle import LIFECYCLES
 from ilert_statuspage_sync.core.policy import (
@@ -43,7 +44,6 @@ from ilert_statuspage_sync.core.policy import (
 from ilert_statuspage_sync.core.retention import PRUNE_BATCH
 from ilert_statuspage_sync.core.storable import ID_MAX
 from ilert_statuspage_sync.core.templates import TEMPLATE_KEYS
-from ilert_statuspage_sync.publish_config import MAX_DELAY_SECONDS
 
 __all__ = ["BEGIN", "END", "SETTINGS", "Setting", "markdown_table", "update_readme"]
 
@@ -426,7 +426,9 @@ def update_readme(text: str) -> str:
 def main(argv: list[str]) -> int:
     """Rewrite the reference table in the README given as the only argument."""
     if len(argv) != 1:
-        sys.stderr.write("usage: python -m ilert_statuspage_sync.config_reference README.md\n")
+        sys.stderr.write(
+            "usage: python -m ilert_statuspage_sync.docgen.config_reference README.md\n"
+        )
         return 2
     path = Path(argv[0])
     path.write_text(update_readme(path.read_text(encoding="utf-8")), encoding="utf-8")

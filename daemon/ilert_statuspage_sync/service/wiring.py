@@ -16,11 +16,11 @@ from ilert_statuspage_sync.clients.ilert import IlertClient
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
 from ilert_statuspage_sync.config import Config
 from ilert_statuspage_sync.core.intents import Writer
-from ilert_statuspage_sync.leader import Leadership
-from ilert_statuspage_sync.logs import register_secrets
-from ilert_statuspage_sync.runner import Syncer
+from ilert_statuspage_sync.runtime.logs import register_secrets
+from ilert_statuspage_sync.service.leadership import Leadership
 from ilert_statuspage_sync.store.database import make_engine, make_sessions, upgrade
 from ilert_statuspage_sync.store.epoch import claim_epoch, fence_sessions
+from ilert_statuspage_sync.sync.syncer import Syncer
 
 __all__ = ["Services", "build_services", "build_syncer", "migration_pause"]
 

@@ -19,12 +19,12 @@ import structlog
 from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.core.storable import ERROR_LENGTH, clean_text
-from ilert_statuspage_sync.logs import scrub
+from ilert_statuspage_sync.runtime.logs import scrub
 from ilert_statuspage_sync.store.tables import Transition
 
 __all__ = ["TRAIL_FIELDS", "AuditRecord", "trail_line", "write_audit"]
 
-log = structlog.get_logger("ilert_statuspage_sync.audit")
+log = structlog.get_logger("ilert_statuspage_sync.store.audit")
 
 
 @dataclass(frozen=True)

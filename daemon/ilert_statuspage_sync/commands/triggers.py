@@ -21,8 +21,8 @@ from ilert_statuspage_sync.errors import (
     PermanentApiError,
     UsageError,
 )
-from ilert_statuspage_sync.logs import say
-from ilert_statuspage_sync.wiring import build_services
+from ilert_statuspage_sync.runtime.logs import say
+from ilert_statuspage_sync.service.wiring import build_services
 
 __all__ = ["check_alert"]
 

@@ -16,7 +16,6 @@ import structlog
 
 from ilert_statuspage_sync.clients.ilert import IlertClient
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
-from ilert_statuspage_sync.components_sync import holder_of
 from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.core.components import (
     SETTABLE_STATUSES,
@@ -25,11 +24,12 @@ from ilert_statuspage_sync.core.components import (
     worst_held,
 )
 from ilert_statuspage_sync.core.parse import parse_alert
-from ilert_statuspage_sync.core.rebuild import PageIncident, links_to_rebuild, rebuilt_mirror
+from ilert_statuspage_sync.core.relink import PageIncident, links_to_rebuild, rebuilt_mirror
 from ilert_statuspage_sync.errors import PayloadError, PermanentApiError
-from ilert_statuspage_sync.logs import scrub
+from ilert_statuspage_sync.runtime.logs import scrub
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import ComponentRow, Link
+from ilert_statuspage_sync.sync.components import holder_of
 
 __all__ = ["rebuild_links"]
 

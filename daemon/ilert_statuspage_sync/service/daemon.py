@@ -29,7 +29,6 @@ from pathlib import Path
 import sqlalchemy as sa
 import structlog
 
-from ilert_statuspage_sync import shutdown
 from ilert_statuspage_sync.config import Config, load_config
 from ilert_statuspage_sync.errors import (
     ConfigError,
@@ -37,11 +36,12 @@ from ilert_statuspage_sync.errors import (
     DatabaseUnreachableError,
     StoreError,
 )
-from ilert_statuspage_sync.leader import Leadership
-from ilert_statuspage_sync.logs import scrub
-from ilert_statuspage_sync.metrics import Metrics
-from ilert_statuspage_sync.notify import Notifier
-from ilert_statuspage_sync.runner import PassReport, Syncer
+from ilert_statuspage_sync.runtime import shutdown
+from ilert_statuspage_sync.runtime.logs import scrub
+from ilert_statuspage_sync.service.leadership import Leadership
+from ilert_statuspage_sync.service.metrics import Metrics
+from ilert_statuspage_sync.service.notify import Notifier
+from ilert_statuspage_sync.service.wiring import Services, build_services, build_syncer
 from ilert_statuspage_sync.store.database import (
     check_database,
     check_database_url,
@@ -51,7 +51,7 @@ from ilert_statuspage_sync.store.database import (
 )
 from ilert_statuspage_sync.store.diagnose import explain
 from ilert_statuspage_sync.store.tables import Link, Replica
-from ilert_statuspage_sync.wiring import Services, build_services, build_syncer
+from ilert_statuspage_sync.sync.syncer import PassReport, Syncer
 
 __all__ = ["Daemon"]
 

@@ -19,7 +19,6 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.orm import Session
 
-from ilert_statuspage_sync.audit import AuditRecord, write_audit
 from ilert_statuspage_sync.clients.statuspage import Incident, StatuspageClient
 from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.core.duplicates import (
@@ -37,9 +36,10 @@ from ilert_statuspage_sync.errors import (
     PermanentApiError,
     TransientApiError,
 )
-from ilert_statuspage_sync.leader import LeadershipLostError
-from ilert_statuspage_sync.logs import scrub
+from ilert_statuspage_sync.runtime.logs import scrub
+from ilert_statuspage_sync.service.leadership import LeadershipLostError
 from ilert_statuspage_sync.store import repo
+from ilert_statuspage_sync.store.audit import AuditRecord, write_audit
 from ilert_statuspage_sync.store.tables import Link
 
 __all__ = [

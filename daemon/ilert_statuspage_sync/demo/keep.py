@@ -21,13 +21,13 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ilert_statuspage_sync.commands.starter_config import toml_key, toml_string
 from ilert_statuspage_sync.errors import ConfigError
-from ilert_statuspage_sync.leader import FileLeadership
-from ilert_statuspage_sync.starter_config import toml_key, toml_string
+from ilert_statuspage_sync.service.leadership import FileLeadership
 
 if TYPE_CHECKING:
-    from ilert_statuspage_sync.demo import Stage
-    from ilert_statuspage_sync.demo_view import Style
+    from ilert_statuspage_sync.demo.play import Stage
+    from ilert_statuspage_sync.demo.view import Style
 
 __all__ = ["MARKER", "keep_running", "prepare_folder", "render_toml"]
 
@@ -116,7 +116,7 @@ def _with_marker(text: str) -> str:
 
 def keep_running(stage: Stage, out: TextIO, style: Style) -> int:
     """Write the config, print the commands, serve until a signal; the exit code."""
-    from ilert_statuspage_sync.demo import (
+    from ilert_statuspage_sync.demo.play import (
         AUTO_SOURCE,
         ILERT_KEY,
         MANUAL_SOURCE,

@@ -1,0 +1,1 @@
+"""``demo``: the lifecycle played against the built-in simulators."""

@@ -1,0 +1,1 @@
+"""The generated documentation tables (configuration reference, log events)."""

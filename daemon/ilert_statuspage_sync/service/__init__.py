@@ -1,0 +1,1 @@
+"""The long-running service: leadership, the poll loop, notify, health, metrics, wiring."""
