@@ -434,7 +434,10 @@ def history_rows() -> list[Row]:
         ]
     rows = []
     for figure, measured, limit, ratio in bench_history.rows():
-        rows.append(Row(str(figure), str(measured), str(limit), float(ratio), "<= 1.00"))
+        try:
+            rows.append(Row(str(figure), str(measured), str(limit), float(ratio), "<= 1.00"))
+        except ValueError:  # several ratios in one cell ("CPU 1.05, memory 1.00, ..."): as said
+            rows.append(Row(str(figure), f"{measured} ({ratio})", str(limit), math.nan, ""))
     return rows
 
 
