@@ -47,20 +47,15 @@ def demo_settings(
         "poll_interval": 5,
         "database_url": database_url,
         "lifecycle": lifecycle,
-        "ilert": {
-            "api_url": ilert_url,
-            "api_key_env": "DEMO_ILERT_KEY",
-            "requests_per_minute": rate,
-        },
-        "connectors": {
-            "main": {
-                "api_url": statuspage_url,
-                "api_key_env": "DEMO_STATUSPAGE_KEY",
-                "requests_per_minute": rate,
-            }
-        },
+        "ilert": _api(ilert_url, "DEMO_ILERT_KEY", rate),
+        "connectors": {"main": _api(statuspage_url, "DEMO_STATUSPAGE_KEY", rate)},
         "incident_actions": actions,
     }
+
+
+def _api(url: str, key_env: str, rate: int) -> dict[str, Any]:
+    """An API's URL, the variable holding its key, and the demo's request budget."""
+    return {"api_url": url, "api_key_env": key_env, "requests_per_minute": rate}
 
 
 def _action(name: str, source: int, page_id: str, **more: Any) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from typing import Any
 
 from ilert_statuspage_sync.simulators._ilert_records import (
     ESCALATION_TIMEOUT,
-    PRIORITIES,
     JsonObject,
+    check_new_alert,
     first_responder_id,
     full_name,
     new_alert,
@@ -46,10 +46,7 @@ class AlertControls(AlertSources):
         A source added with `add_alert_source` lends the alert its name and (unless
         `escalation_policy_id` is given) its escalation policy.
         """
-        if priority not in PRIORITIES:
-            raise ValueError(f"priority must be one of {sorted(PRIORITIES)}")
-        if report_time is not None and report_time.tzinfo is None:
-            raise ValueError("report_time must be timezone-aware")
+        check_new_alert(priority, report_time)
         with self._lock:
             now = self.now()
             reported = report_time or now
@@ -64,11 +61,13 @@ class AlertControls(AlertSources):
             }
             alert = new_alert(alert_id, source_id, source, fields, now=now, reported=reported)
             self._alerts[alert_id] = alert
-            source_name = alert["alertSource"]["name"]
-            text = f"New alert received from alert source '{source_name}'"
-            variables = {"alertSourceName": source_name}
-            self._log(alert_id, "AlertReceivedLogEntry", text, variables, at=reported)
+            self._log_received(alert_id, alert["alertSource"]["name"], reported)
             return alert_id
+
+    def _log_received(self, alert_id: int, source_name: str, reported: datetime) -> None:
+        text = f"New alert received from alert source '{source_name}'"
+        variables = {"alertSourceName": source_name}
+        self._log(alert_id, "AlertReceivedLogEntry", text, variables, at=reported)
 
     def accept(self, alert_id: int, user_id: int | None = None) -> None:
         """A responder (default: the first) accepts; escalation stops."""

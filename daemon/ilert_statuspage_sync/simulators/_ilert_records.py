@@ -17,6 +17,7 @@ __all__ = [
     "SET_SOURCE_STATUSES",
     "JsonObject",
     "alert_id_of",
+    "check_new_alert",
     "first_responder_id",
     "full_name",
     "new_alert",
@@ -109,6 +110,14 @@ def render_entry(entry: JsonObject, *, with_vars: bool) -> JsonObject:
     if not with_vars:
         rendered.pop("vars", None)
     return rendered
+
+
+def check_new_alert(priority: str, report_time: datetime | None) -> None:
+    """ValueError for a priority iLert does not know or a naive report time."""
+    if priority not in PRIORITIES:
+        raise ValueError(f"priority must be one of {sorted(PRIORITIES)}")
+    if report_time is not None and report_time.tzinfo is None:
+        raise ValueError("report_time must be timezone-aware")
 
 
 def new_alert(
