@@ -175,18 +175,29 @@ def page_view(
     lines = [style(f"{page.get('name') or page.get('id')}", "bold") + f"  (page {page.get('id')})"]
     lines += _components_view(components, style)
     names = {str(c.get("id")): str(c.get("name")) for c in components}
+    return lines + _incidents_view(incidents, style, labels, names)
+
+
+def _incidents_view(
+    incidents: Sequence[Mapping[str, Any]],
+    style: Style,
+    labels: Mapping[str, str],
+    names: Mapping[str, str],
+) -> list[str]:
+    """The active incidents, then the past ones; or that there are none."""
+    if not incidents:
+        return ["  No incidents reported."]
     active = [
         i for i in incidents if i.get("status") not in ("resolved", "completed", "postmortem")
     ]
     past = [i for i in incidents if i not in active]
+    lines = []
     for title, group in (("Active incidents", active), ("Past incidents", past)):
         if not group:
             continue
         lines.append(f"  {style(title, 'bold')}")
         for incident in group:
             lines += _incident_view(incident, style, labels, names)
-    if not incidents:
-        lines.append("  No incidents reported.")
     return lines
 
 
@@ -232,16 +243,21 @@ def _incident_view(
         f"  {style('incident ' + str(incident.get('id')), 'dim')}"
     ]
     for update in incident.get("incident_updates") or []:  # newest first, as the page shows
-        update_status = str(update.get("status") or "")
-        when = _clock(str(update.get("display_at") or update.get("created_at") or ""))
-        body = str(update.get("body") or "").splitlines() or [""]
-        first = style(status_label(update_status), "bold", STATUS_COLOURS.get(update_status, ""))
-        lines.append(f"      {style(when, 'dim')}  {first}{' - ' + body[0] if body[0] else ''}")
-        lines += [f"{' ' * 18}{line}" for line in body[1:]]
+        lines += _update_lines(update, style)
     affected = [_component_name(c, component_names) for c in incident.get("components") or []]
     if affected:
         lines.append(f"      This incident affected: {', '.join(affected)}.")
     return lines
+
+
+def _update_lines(update: Mapping[str, Any], style: Style) -> list[str]:
+    """One incident update: its time, its status and the body's lines."""
+    update_status = str(update.get("status") or "")
+    when = _clock(str(update.get("display_at") or update.get("created_at") or ""))
+    body = str(update.get("body") or "").splitlines() or [""]
+    first = style(status_label(update_status), "bold", STATUS_COLOURS.get(update_status, ""))
+    lines = [f"      {style(when, 'dim')}  {first}{' - ' + body[0] if body[0] else ''}"]
+    return lines + [f"{' ' * 18}{line}" for line in body[1:]]
 
 
 def _component_name(component: object, names: Mapping[str, str]) -> str:

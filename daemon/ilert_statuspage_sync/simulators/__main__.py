@@ -13,8 +13,8 @@ import sys
 import threading
 from types import FrameType
 
-from ilert_statuspage_sync.demo.play import ILERT_KEY, STATUSPAGE_KEY, seed_accounts
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
+from ilert_statuspage_sync.simulators.seed import ILERT_KEY, STATUSPAGE_KEY, seed_accounts
 
 
 def main() -> int:

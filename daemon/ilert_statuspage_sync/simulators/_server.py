@@ -4,7 +4,8 @@
 rate limits, outages, response delays and the clock. Subclasses only authenticate
 and route a parsed `SimRequest` to a `SimResponse`; everything else (HEAD,
 recording, faults) happens here, under one lock. The socket handler lives in
-`_wire`, the fault bookkeeping in `_faults`.
+`_wire`, the fault bookkeeping in `_faults`, the one-shot rules' controls in
+`_fault_controls`.
 """
 
 from __future__ import annotations
@@ -13,18 +14,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http import HTTPStatus
 from types import TracebackType
 from typing import NoReturn, Self
 
+from ilert_statuspage_sync.simulators._fault_controls import FaultControls
 from ilert_statuspage_sync.simulators._faults import (
     DOWN_MODES,
     FaultQueue,
-    FaultRule,
     RateLimit,
     RuleKind,
     Stall,
-    check_count,
 )
 from ilert_statuspage_sync.simulators._wire import (
     DropConnection,
@@ -66,7 +65,7 @@ def _never() -> bool:
     return False
 
 
-class SimulatorServer:
+class SimulatorServer(FaultControls):
     """An in-process HTTP server on 127.0.0.1 with recording, faults and delays.
 
     A request meets, in order: the outage mode (`set_down`), then the one-shot rules
@@ -160,116 +159,6 @@ class SimulatorServer:
         with self._lock:
             self._requests.clear()
 
-    def inject_fault(
-        self,
-        status: int,
-        body: object,
-        headers: dict[str, str] | None = None,
-        times: int = 1,
-        path_contains: str | None = None,
-        method: str | None = None,
-    ) -> None:
-        """Answer the next `times` matching requests with this canned response instead."""
-        if times < 1:
-            raise ValueError("times must be at least 1")
-        response = SimResponse(status, body, dict(headers or {}))
-        self._queue(RuleKind.RESPOND, times, path_contains, method, "inject", response=response)
-
-    def fail_next(
-        self,
-        count: int,
-        status: int = 503,
-        path_contains: str | None = None,
-        method: str | None = None,
-    ) -> None:
-        """Answer the next `count` matching requests `status` with the vendor's error body.
-
-        The body is the simulator's own error shape (`error_response`) with the
-        status's reason phrase as message; the requests are not handled.
-        """
-        if not 400 <= status <= 599:
-            raise ValueError("status must be an HTTP error status (400-599)")
-        try:
-            message = HTTPStatus(status).phrase
-        except ValueError:
-            message = "Simulated failure"
-        response = self.error_response(status, message)
-        self._queue(RuleKind.RESPOND, count, path_contains, method, "fail", response=response)
-
-    def malformed_next(
-        self,
-        count: int = 1,
-        body: bytes = b"<html>502 Bad Gateway</html>",
-        status: int = 200,
-        path_contains: str | None = None,
-        method: str | None = None,
-    ) -> None:
-        """Answer the next `count` matching requests `status` with raw `body` as text/html.
-
-        Models a proxy page or a truncated answer where JSON was expected; the
-        requests are not handled.
-        """
-        response = SimResponse(status, bytes(body), {"Content-Type": "text/html"})
-        self._queue(RuleKind.RESPOND, count, path_contains, method, "malformed", response=response)
-
-    def drop_next(
-        self,
-        count: int = 1,
-        path_contains: str | None = None,
-        method: str | None = None,
-        after_apply: bool = False,
-    ) -> None:
-        """Close the connection of the next `count` matching requests without any answer.
-
-        By default the request is dropped before it is handled (nothing changes).
-        With `after_apply` it is fully handled first (an incident is created, say)
-        and only the answer is lost. Recorded with status 0.
-        """
-        label = "drop-after-apply" if after_apply else "drop"
-        self._queue(RuleKind.DROP, count, path_contains, method, label, after_apply=after_apply)
-
-    def stall_next(
-        self,
-        path_contains: str | None = None,
-        method: str | None = None,
-        after_apply: bool = False,
-    ) -> Stall:
-        """Hold the next matching request until the returned `Stall` is released.
-
-        With `after_apply` False the request is held before it is handled, so a
-        client killed meanwhile changed nothing (on release, a request whose client
-        has hung up is dropped unhandled). With `after_apply` True it is handled
-        first and only the answer is held. Other requests are served meanwhile;
-        `stop()` aborts the hold.
-        """
-        stall = Stall(after_apply=after_apply)
-        label = "stall-after-apply" if after_apply else "stall"
-        with self._lock:
-            self._stalls.append(stall)
-            self._queue(RuleKind.STALL, 1, path_contains, method, label, after_apply, stall)
-        return stall
-
-    def delay_next(
-        self,
-        seconds: float,
-        path_contains: str | None = None,
-        method: str | None = None,
-    ) -> Stall:
-        """Hold the next matching request `seconds`, then apply it and answer.
-
-        A slow vendor: the request is applied when the delay ends even if its
-        client hung up meanwhile (the server had received it whole), so a write
-        can land long after it was sent. `release()` ends the delay early;
-        `stop()` aborts it (nothing applied).
-        """
-        if seconds < 0:
-            raise ValueError("seconds must not be negative")
-        stall = Stall(after_apply=False, delay=seconds)
-        with self._lock:
-            self._stalls.append(stall)
-            self._queue(RuleKind.STALL, 1, path_contains, method, "delay", stall=stall)
-        return stall
-
     def set_down(self, mode: str | None) -> None:
         """Simulate an outage, or end it with None; the URL stays the same.
 
@@ -289,14 +178,18 @@ class SimulatorServer:
             if previous == "refuse" and mode != "refuse":
                 self._listener.listen(self._port)
             with self._lock:
-                self._down = mode
-                if mode == "hang" and previous != "hang":
-                    self._hang_gate = threading.Event()
-                if previous == "hang" and mode != "hang":
-                    self._hang_gate.set()
+                self._enter_down(previous, mode)
             if mode == "refuse" and previous != "refuse":
                 self._listener.close()
                 self._listener.cut()
+
+    def _enter_down(self, previous: str | None, mode: str | None) -> None:
+        """Under the lock: switch the outage mode; a hang's gate closes and opens with it."""
+        self._down = mode
+        if mode == "hang" and previous != "hang":
+            self._hang_gate = threading.Event()
+        if previous == "hang" and mode != "hang":
+            self._hang_gate.set()
 
     def rate_limit_violations(self) -> int:
         """How many requests were answered with the rate-limit status so far."""
@@ -328,23 +221,6 @@ class SimulatorServer:
         with self._lock:
             self._rate_limit = rate_limit
 
-    def _queue(
-        self,
-        kind: RuleKind,
-        count: int,
-        path_contains: str | None,
-        method: str | None,
-        label: str,
-        after_apply: bool = False,
-        stall: Stall | None = None,
-        *,
-        response: SimResponse | None = None,
-    ) -> None:
-        check_count(count)
-        rule = FaultRule(kind, count, path_contains, method, label, response, after_apply, stall)
-        with self._lock:
-            self._faults.add(rule)
-
     # -- request handling --------------------------------------------------
 
     def dispatch(
@@ -355,26 +231,27 @@ class SimulatorServer:
         `client_gone` tells whether the client hung up (checked after a hold).
         Raises `DropConnection` when the connection is to be closed unanswered.
         """
-        gone = client_gone or _never
-        while True:
-            with self._lock:
-                decided = self._decide(request)
-            if isinstance(decided, SimResponse):
-                response = decided
-                break
-            if decided.gate is not None:
-                decided.gate.wait()
-                if self._stopping.is_set() or gone():
-                    self._drop(request, decided.label)
-                continue  # the outage changed: start over as if the request just arrived
-            assert decided.stall is not None
-            response = self._serve_stalled(request, decided, decided.stall, gone)
-            break
+        response = self._answer(request, client_gone or _never)
         with self._lock:
             delay = self._delay
         if delay:
             self._stopping.wait(delay)
         return response
+
+    def _answer(self, request: SimRequest, gone: Callable[[], bool]) -> SimResponse:
+        """The answer after any outage gate or stall; DropConnection when there is none."""
+        while True:
+            with self._lock:
+                decided = self._decide(request)
+            if isinstance(decided, SimResponse):
+                return decided
+            if decided.gate is None:
+                assert decided.stall is not None
+                return self._serve_stalled(request, decided, decided.stall, gone)
+            decided.gate.wait()
+            if self._stopping.is_set() or gone():
+                self._drop(request, decided.label)
+            # The outage changed: start over as if the request just arrived.
 
     def authenticate(self, request: SimRequest) -> None:
         """Raise `HttpError` when the request's credentials are not accepted."""

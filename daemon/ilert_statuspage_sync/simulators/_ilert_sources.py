@@ -1,0 +1,84 @@
+"""The iLert simulator's alert sources: `GET /api/alert-sources[/{id}]` and their controls."""
+
+from __future__ import annotations
+
+import copy
+
+from ilert_statuspage_sync.simulators._ilert_query import MAX_SOURCE_RESULTS, paging
+from ilert_statuspage_sync.simulators._ilert_records import (
+    SET_SOURCE_STATUSES,
+    JsonObject,
+    alert_id_of,
+    new_source,
+    source_id_of,
+    source_status,
+)
+from ilert_statuspage_sync.simulators._ilert_state import IlertState
+from ilert_statuspage_sync.simulators._server import HttpError, SimRequest, SimResponse
+
+__all__ = ["AlertSources"]
+
+
+class AlertSources(IlertState):
+    """Alert sources, paged by `start-index`/`max-results` (at most 50)."""
+
+    def _route_alert_sources(self, request: SimRequest, rest: list[str]) -> SimResponse:
+        if request.method != "GET":
+            raise HttpError(405, f"{request.method} is not supported by the simulator here")
+        if not rest:
+            start, limit = paging(request.query, cap=MAX_SOURCE_RESULTS)
+            chosen = sorted(self._alert_sources)[start : start + limit]
+            return SimResponse(200, [self._render_source(i) for i in chosen])
+        if len(rest) == 1:
+            source_id = alert_id_of(rest[0], "Alert source")
+            if source_id not in self._alert_sources:
+                raise HttpError(404, f"Alert source {source_id} does not exist")
+            return SimResponse(200, self._render_source(source_id))
+        raise HttpError(404, f"No resource at {request.path}")
+
+    def _render_source(self, source_id: int) -> JsonObject:
+        """The stored source with its read-only status worked out from its alerts."""
+        source = copy.deepcopy(self._alert_sources[source_id])
+        if source["status"] is None:
+            states = {
+                alert.get("status")
+                for alert in self._alerts.values()
+                if source_id_of(alert) == source_id
+            }
+            source["status"] = source_status(states)
+        return source
+
+    def add_alert_source(
+        self,
+        name: str,
+        *,
+        source_id: int | None = None,
+        escalation_policy_id: int = 1,
+        escalation_policy_name: str | None = None,
+        integration_type: str = "API",
+        status: str | None = None,
+    ) -> int:
+        """Create (or replace) an alert source; returns its id.
+
+        `status` may only be a status a user sets (IN_MAINTENANCE, DISABLED); by
+        default it follows the source's alerts (PENDING, ALL_ACCEPTED, ALL_RESOLVED).
+        """
+        if status is not None and status not in SET_SOURCE_STATUSES:
+            raise ValueError(f"status must be None or one of {sorted(SET_SOURCE_STATUSES)}")
+        with self._lock:
+            if source_id is None:
+                source_id = max(self._alert_sources, default=0) + 1
+            self._alert_sources[source_id] = new_source(
+                source_id,
+                name,
+                policy_id=escalation_policy_id,
+                policy_name=escalation_policy_name,
+                integration_type=integration_type,
+                status=status,
+            )
+            return source_id
+
+    def alert_sources(self) -> list[JsonObject]:
+        """Every alert source as the API would serve it, by id."""
+        with self._lock:
+            return [self._render_source(i) for i in sorted(self._alert_sources)]
