@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.clients.statuspage import Incident, StatuspageClient
@@ -337,7 +337,7 @@ class Applier:
         link.pending_call = None
         try:
             self.session.commit()
-        except (LeadershipLostError, sa.exc.SQLAlchemyError):
+        except (LeadershipLostError, SQLAlchemyError):
             # The intent stays; whoever leads now waits out its flight time, then reconciles.
             self.session.rollback()
 

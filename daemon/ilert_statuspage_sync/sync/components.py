@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.clients.statuspage import ListedComponent, StatuspageClient
@@ -47,6 +47,8 @@ from ilert_statuspage_sync.errors import (
 from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE, WRITE_START_WINDOW
 from ilert_statuspage_sync.runtime.logs import scrub
 from ilert_statuspage_sync.service.leadership import LeadershipLostError
+from ilert_statuspage_sync.store import components as store
+from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.audit import AuditRecord, write_audit
 from ilert_statuspage_sync.store.epoch import database_now
 from ilert_statuspage_sync.store.tables import ComponentRow, Link
@@ -107,13 +109,9 @@ class ComponentSync:
     def _pages(self, session: Session) -> list[str]:
         """Pages with components configured, and pages where the daemon still owns a status."""
         pages = {a.page_id for a in self.config.incident_actions if a.components}
-        owned = session.scalars(
-            sa.select(ComponentRow.page_id)
-            .where(ComponentRow.last_set.is_not(None), ComponentRow.last_set != OPERATIONAL)
-            .distinct()
-        )
+        owned = store.owned_pages(session)
         known = {a.page_id for a in self.config.incident_actions}
-        return sorted(pages | (set(owned) & known))
+        return sorted(pages | (owned & known))
 
     def _client(self, page_id: str) -> tuple[str, StatuspageClient]:
         chosen = self._actions(page_id) or [
@@ -146,14 +144,7 @@ class ComponentSync:
         actions = {a.name: a for a in self._actions(page_id)}
         if not actions:
             return []
-        rows = session.scalars(
-            sa.select(Link).where(
-                Link.page_id == page_id,
-                Link.is_open.is_(True),
-                Link.statuspage_incident_id.is_not(None),
-                Link.incident_action.in_(list(actions)),
-            )
-        )
+        rows = store.mirrored_on_page(session, page_id, list(actions))
         holders = []
         for link in rows:
             if link is but or (link.statuspage_status or "") in CLOSED_STATUSES:
@@ -164,8 +155,7 @@ class ComponentSync:
 
     @staticmethod
     def _rows(session: Session, page_id: str) -> dict[str, ComponentRow]:
-        rows = session.scalars(sa.select(ComponentRow).where(ComponentRow.page_id == page_id))
-        return {row.component_id: row for row in rows}
+        return store.component_rows(session, page_id)
 
     def _warn_missing(self, page_id: str, wanted: Sequence[str], listed: Mapping[str, Any]) -> None:
         for component_id in wanted:
@@ -205,7 +195,7 @@ class ComponentSync:
                 session.rollback()
                 result.deferred += 1
                 result.down[connector] = error
-            except (PermanentApiError, PayloadError, sa.exc.SQLAlchemyError) as error:
+            except (PermanentApiError, PayloadError, SQLAlchemyError) as error:
                 session.rollback()
                 result.failed += 1
                 log.error("component_sync_failed", page_id=page_id, error=scrub(str(error))[:500])
@@ -266,11 +256,7 @@ class ComponentSync:
         cause = step.cause
         if cause is None or cause.incident_id is not None:
             return step
-        link = session.scalars(
-            sa.select(Link).where(
-                Link.incident_action == cause.action, Link.alert_id == cause.alert_id
-            )
-        ).one_or_none()
+        link = repo.find_link(session, cause.action, cause.alert_id)
         if link is None or link.statuspage_incident_id is None:
             return step
         found = dataclasses.replace(cause, incident_id=link.statuspage_incident_id)
@@ -326,7 +312,7 @@ class ComponentSync:
                 row.pending_call = None
                 try:
                     session.commit()
-                except (LeadershipLostError, sa.exc.SQLAlchemyError):
+                except (LeadershipLostError, SQLAlchemyError):
                     # The intent stays; whoever leads now waits out its flight time.
                     session.rollback()
                 raise LeadershipLostError(

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 import structlog
 from sqlalchemy.orm import Session
 
@@ -29,7 +28,6 @@ from ilert_statuspage_sync.core.duplicates import (
     pages_to_check,
 )
 from ilert_statuspage_sync.core.human_edits import HUMAN_REASON, Edit, Written, confirmed, edits
-from ilert_statuspage_sync.core.storm import FINAL
 from ilert_statuspage_sync.errors import (
     ApiError,
     PayloadError,
@@ -151,18 +149,7 @@ class DuplicateHealer:
             if seen is None:
                 continue
             names = [action.name for action in actions]
-            # Incidents we hold open, and open alerts (a join of theirs may be pending).
-            held = sa.and_(
-                Link.statuspage_incident_id.is_not(None),
-                sa.or_(Link.statuspage_status.is_(None), Link.statuspage_status.not_in(FINAL)),
-            )
-            links = session.scalars(
-                sa.select(Link).where(
-                    Link.page_id == page_id,
-                    Link.incident_action.in_(names),
-                    sa.or_(held, Link.is_open),
-                )
-            ).all()
+            links = repo.held_on_page(session, page_id, names)
             shown = {incident.incident_id: incident.status for incident in seen}
             client = self.clients[connector]
             budget = CONFIRM_READS
