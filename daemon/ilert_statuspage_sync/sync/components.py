@@ -16,8 +16,7 @@ of its own left to undo there (every status it set is ``operational``).
 from __future__ import annotations
 
 import dataclasses
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -36,7 +35,7 @@ from ilert_statuspage_sync.core.components import (
     create_map,
     plan_components,
 )
-from ilert_statuspage_sync.core.intents import Writer, in_flight_until, stamp
+from ilert_statuspage_sync.core.intents import ComponentChange, Writer
 from ilert_statuspage_sync.core.model import CLOSED_STATUSES
 from ilert_statuspage_sync.errors import (
     ApiError,
@@ -44,14 +43,14 @@ from ilert_statuspage_sync.errors import (
     PermanentApiError,
     TransientApiError,
 )
-from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE, WRITE_START_WINDOW
+from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE
 from ilert_statuspage_sync.runtime.logs import scrub
 from ilert_statuspage_sync.service.leadership import LeadershipLostError
 from ilert_statuspage_sync.store import components as store
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.audit import AuditRecord, write_audit
-from ilert_statuspage_sync.store.epoch import database_now
 from ilert_statuspage_sync.store.tables import ComponentRow, Link
+from ilert_statuspage_sync.sync.writer import Write, writer_for
 
 __all__ = ["ComponentSync", "ComponentsOfAction", "PassComponents", "holder_of"]
 
@@ -80,22 +79,29 @@ class ComponentSync:
         config: Config,
         statuspage: Mapping[str, StatuspageClient],
         *,
-        guard: Any,
+        guard: Callable[[], bool],
         writer: Writer,
         dry_run: bool,
-        checkpoint: Any,
+        checkpoint: Callable[[str], None],
     ) -> None:
         self.config = config
         self.statuspage = statuspage
-        self.guard = guard
-        self.writer = writer
-        self.dry_run = dry_run
-        self.checkpoint = checkpoint
+        # Chosen once: a dry run's writer sends and stores nothing.
+        self._out = writer_for(dry_run, writer, guard, checkpoint, WRITE_DEADLINE)
         # This pass's listing per page, or the error reading it gave (not read twice).
         self._listed: dict[str, dict[str, ListedComponent] | ApiError | PayloadError] = {}
         self._missing_logged: set[tuple[str, str]] = set()
         # (page, component, status) Statuspage refused for good: not asked again by this process.
         self._refused: set[tuple[str, str, str]] = set()
+
+    @property
+    def writer(self) -> Writer:
+        """This process as the author of the intents recorded."""
+        return self._out.author
+
+    @writer.setter
+    def writer(self, author: Writer) -> None:
+        self._out.author = author
 
     # -- the page model ---------------------------------------------------------
 
@@ -216,39 +222,47 @@ class ComponentSync:
         listed = self.listing(page_id)
         for interrupted in pending:
             self._reconcile(session, interrupted, listed, now)
-        configured = sorted({c for action in self._actions(page_id) for c in action.components})
-        self._warn_missing(page_id, configured, listed)
+        page = _Page(page_id, rows, listed, {cid: _state(row) for cid, row in rows.items()}, now)
+        for step in plan_components(page.statuses(), page.states, holders, self._managed(page)):
+            self._step(session, page, step, len(holders), result)
+
+    def _managed(self, page: _Page) -> list[str]:
+        """The configured components (missing ones warned of), and those the daemon had set."""
+        configured = sorted({c for action in self._actions(page.id) for c in action.components})
+        self._warn_missing(page.id, configured, page.listed)
         # A component taken out of the config is still undone if the daemon had set it.
-        owned = [cid for cid, row in rows.items() if row.last_set not in (None, OPERATIONAL)]
-        managed = sorted({*configured, *owned})
-        statuses = {cid: c.status for cid, c in listed.items() if not c.is_group}
-        states = {cid: _state(row) for cid, row in rows.items()}
-        for step in plan_components(statuses, states, holders, managed):
-            row = rows.get(step.component_id) or ComponentRow(
-                page_id=page_id, component_id=step.component_id, updated_at=now
+        owned = [cid for cid, row in page.rows.items() if row.last_set not in (None, OPERATIONAL)]
+        return sorted({*configured, *owned})
+
+    def _step(
+        self,
+        session: Session,
+        page: _Page,
+        step: ComponentStep,
+        open_alerts: int,
+        result: PassComponents,
+    ) -> None:
+        """Carry out one component's step: remember its state, or write its status."""
+        row = page.row(session, step.component_id)
+        name = page.listed[step.component_id].name
+        if step.newly_held:
+            log.warning(
+                "component_human_override",
+                page_id=page.id,
+                component_id=step.component_id,
+                component=name,
+                status=step.listed,
+                daemon_last_set=page.states.get(step.component_id, ComponentState()).baseline,
+                action="left alone until it is back at that status or operational",
             )
-            if step.component_id not in rows:
-                session.add(row)
-                rows[step.component_id] = row
-            name = listed[step.component_id].name
-            if step.newly_held:
-                log.warning(
-                    "component_human_override",
-                    page_id=page_id,
-                    component_id=step.component_id,
-                    component=name,
-                    status=step.listed,
-                    daemon_last_set=states.get(step.component_id, ComponentState()).baseline,
-                    action="left alone until it is back at that status or operational",
-                )
-            if step.write is None:
-                if _state(row) != step.state_after:
-                    _store(row, step.state_after, now)
-                    self._commit(session)
-                continue
-            if (page_id, step.component_id, step.write) in self._refused:
-                continue
-            self._write(session, page_id, row, step, name, len(holders), now, result)
+        if step.write is None:
+            if _state(row) != step.state_after:
+                _store(row, step.state_after, page.now)
+                self._out.commit(session)
+            return
+        if (page.id, step.component_id, step.write) in self._refused:
+            return
+        self._write(session, page, row, step, name, open_alerts, result)
 
     @staticmethod
     def _with_incident(session: Session, step: ComponentStep) -> ComponentStep:
@@ -262,96 +276,76 @@ class ComponentSync:
         found = dataclasses.replace(cause, incident_id=link.statuspage_incident_id)
         return dataclasses.replace(step, cause=found)
 
-    def _commit(self, session: Session) -> None:
-        if self.dry_run:
-            session.flush()
-        else:
-            session.commit()
-
-    # -- one write, exactly once in effect ----------------------------------------
+    # -- one write, exactly once in effect (``sync.writer``) ------------------------
 
     def _write(
         self,
         session: Session,
-        page_id: str,
+        page: _Page,
         row: ComponentRow,
         step: ComponentStep,
         name: str,
         open_alerts: int,
-        now: datetime,
         result: PassComponents,
     ) -> None:
         status = step.write
         assert status is not None
         step = self._with_incident(session, step)
-        fallback = next(a.name for a in self.config.incident_actions if a.page_id == page_id)
-        audit = _audit(page_id, step, name, open_alerts, fallback)
-        if self.dry_run:
-            write_audit(None, _record(audit, None), at=now, dry_run=True)
-            return
-        _, client = self._client(page_id)
-        self.checkpoint("before_component")
-        intent = {
-            "kind": "component",
-            "status": status,
-            "state_after": _state_dict(step.state_after),
-            "audit": audit,
-            "sent_at": now.isoformat(),
-        }
-
-        def record_intent() -> None:
-            started = time.monotonic()
-            stamped = stamp(self.writer, database_now(session), WRITE_DEADLINE)
-            row.pending_call = {**intent, **stamped}
-            row.updated_at = now
-            session.commit()  # fenced: refused once a newer leader took over
-            self.checkpoint("intent_component")
-            late = not self.writer.sole and time.monotonic() - started > WRITE_START_WINDOW
-            if not self.guard() or late:
-                # Others count this write's flight from the intent: not sent, as in apply.py.
-                row.pending_call = None
-                try:
-                    session.commit()
-                except (LeadershipLostError, SQLAlchemyError):
-                    # The intent stays; whoever leads now waits out its flight time.
-                    session.rollback()
-                raise LeadershipLostError(
-                    "the leader lock was lost or not confirmed in time; "
-                    "no further writes from this process"
-                )
-
+        fallback = next(a.name for a in self.config.incident_actions if a.page_id == page.id)
+        audit = _audit(page.id, step, name, open_alerts, fallback)
+        change = ComponentChange(status, step.state_after, audit, page.now.isoformat())
+        _, client = self._client(page.id)
+        write = Write(
+            label="component",
+            request=lambda hook: client.set_component_status(
+                page.id, step.component_id, status, hook
+            ),
+            settle=lambda answer: self._changed(session, page, row, change, answer, result),
+            dry=lambda: self._out.audit(None, _record(audit, None), page.now),
+            now=page.now,
+            holder=row,
+            intent=lambda: change,
+            refused=lambda error: self._refused_write(session, page, row, change, error),
+        )
         try:
-            answer = client.set_component_status(page_id, step.component_id, status, record_intent)
-        except TransientApiError as error:
-            if not error.maybe_applied:
-                row.pending_call = None
-                session.commit()
-            raise
-        except PermanentApiError as error:
-            self._refused.add((page_id, step.component_id, status))
-            row.pending_call = None
-            failed = {**audit, "outcome": "failed", "to_status": None}
-            write_audit(session, _record(failed, scrub(str(error))[:500]), at=now, dry_run=False)
-            session.commit()
+            self._out.send(session, write)
+        except PermanentApiError:
             result.failed += 1
             result.outcomes.append("failed")
-            return
-        self.checkpoint("answered_component")
-        row.pending_call = None
-        _store(row, step.state_after, now)
-        write_audit(session, _record(audit, None), at=now, dry_run=False)
+
+    def _changed(
+        self,
+        session: Session,
+        page: _Page,
+        row: ComponentRow,
+        change: ComponentChange,
+        answer: ListedComponent,
+        result: PassComponents,
+    ) -> None:
+        """The PATCH landed: remember the state, audit it, one commit."""
+        _store(row, change.state_after, page.now)
+        self._out.audit(session, _record(change.audit, None), page.now)
         session.commit()
-        self._cache_status(page_id, step.component_id, answer.status)
+        self._cache_status(page.id, row.component_id, answer.status)
         result.writes += 1
         result.outcomes.append(CHANGED)
-        self.checkpoint("committed_component")
+
+    def _refused_write(
+        self,
+        session: Session,
+        page: _Page,
+        row: ComponentRow,
+        change: ComponentChange,
+        error: PermanentApiError,
+    ) -> None:
+        """Statuspage refused the status: not asked again; a failed row (the writer commits)."""
+        self._refused.add((page.id, row.component_id, change.status))
+        failed = {**change.audit, "outcome": "failed", "to_status": None}
+        self._out.audit(session, _record(failed, scrub(str(error))[:500]), page.now)
 
     def _in_flight(self, session: Session, row: ComponentRow) -> bool:
         """Another process's component write that may still land: the page waits."""
-        if row.pending_call is None or self.dry_run:
-            return False
-        until = in_flight_until(row.pending_call, self.writer, fallback_s=WRITE_DEADLINE)
-        return until is not None and database_now(session) < until
+        return self._out.in_flight_until(session, row.pending_call) is not None
 
     def _reconcile(
         self,
@@ -361,21 +355,43 @@ class ComponentSync:
         now: datetime,
     ) -> None:
         """An interrupted write: adopt it when the page shows its status, else forget it."""
-        intent = row.pending_call
-        assert intent is not None
+        assert row.pending_call is not None
+        change = ComponentChange.from_json(row.pending_call)
         shown = listed.get(row.component_id)
-        if self.dry_run:
-            return
-        if shown is not None and shown.status == intent.get("status"):
-            _store(row, _state_from_dict(intent.get("state_after")), now)
-            audit = intent.get("audit")
-            if isinstance(audit, dict):
+
+        def adopt() -> None:
+            if shown is None or shown.status != change.status:
+                return
+            _store(row, change.state_after, now)
+            if change.audit:
                 reason = "confirmed on Statuspage after an interrupted call"
-                write_audit(session, _record(audit, reason), at=now, dry_run=False)
-        row.pending_call = None
-        row.updated_at = now
-        session.commit()
-        self.checkpoint("reconciled_component")
+                self._out.audit(session, _record(change.audit, reason), now)
+
+        self._out.reconcile(session, row, now, "reconciled_component", settle=adopt)
+
+
+@dataclass
+class _Page:
+    """One page in the component step: its rows, listing and remembered states."""
+
+    id: str
+    rows: dict[str, ComponentRow]
+    listed: Mapping[str, ListedComponent]
+    states: dict[str, ComponentState]
+    now: datetime
+
+    def statuses(self) -> dict[str, str]:
+        """The listed status of every component that is not a group."""
+        return {cid: c.status for cid, c in self.listed.items() if not c.is_group}
+
+    def row(self, session: Session, component_id: str) -> ComponentRow:
+        """The component's row, added (not committed) when it has none yet."""
+        row = self.rows.get(component_id)
+        if row is None:
+            row = ComponentRow(page_id=self.id, component_id=component_id, updated_at=self.now)
+            session.add(row)
+            self.rows[component_id] = row
+        return row
 
 
 class ComponentsOfAction:
@@ -477,31 +493,6 @@ def _store(row: ComponentRow, state: ComponentState, now: datetime) -> None:
     row.holder_alert_id = state.holder_alert_id
     row.holder_action = state.holder_action
     row.updated_at = now
-
-
-def _state_dict(state: ComponentState) -> dict[str, Any]:
-    return {
-        "last_set": state.last_set,
-        "held_since": state.held_since,
-        "holder_alert_id": state.holder_alert_id,
-        "holder_action": state.holder_action,
-    }
-
-
-def _state_from_dict(data: object) -> ComponentState:
-    if not isinstance(data, dict):
-        return ComponentState()
-    alert_id = data.get("holder_alert_id")
-    return ComponentState(
-        last_set=_str_or_none(data.get("last_set")),
-        held_since=_str_or_none(data.get("held_since")),
-        holder_alert_id=alert_id if isinstance(alert_id, int) else None,
-        holder_action=_str_or_none(data.get("holder_action")),
-    )
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def _audit(

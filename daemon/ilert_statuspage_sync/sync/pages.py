@@ -28,6 +28,7 @@ from ilert_statuspage_sync.core.duplicates import (
     pages_to_check,
 )
 from ilert_statuspage_sync.core.human_edits import HUMAN_REASON, Edit, Written, confirmed, edits
+from ilert_statuspage_sync.core.intents import Writer
 from ilert_statuspage_sync.errors import (
     ApiError,
     PayloadError,
@@ -35,10 +36,10 @@ from ilert_statuspage_sync.errors import (
     TransientApiError,
 )
 from ilert_statuspage_sync.runtime.logs import scrub
-from ilert_statuspage_sync.service.leadership import LeadershipLostError
 from ilert_statuspage_sync.store import repo
-from ilert_statuspage_sync.store.audit import AuditRecord, write_audit
+from ilert_statuspage_sync.store.audit import AuditRecord
 from ilert_statuspage_sync.store.tables import Link
+from ilert_statuspage_sync.sync.writer import StatuspageWriter, Write, writer_for
 
 __all__ = [
     "DUPLICATE_OUTCOME",
@@ -81,6 +82,9 @@ class DuplicateHealer:
         self.clients = clients
         self.guard = guard
         self.dry_run = dry_run
+        # Chosen once: a dry run's writer sends and stores nothing. Resolving a
+        # duplicate records no intent (sending it twice is harmless), so no checkpoints.
+        self._out = writer_for(dry_run, Writer("duplicates"), guard, lambda _name: None)
         # Connectors found down by the last ``read``, with the error.
         self.unreachable: dict[str, TransientApiError] = {}
 
@@ -184,13 +188,10 @@ class DuplicateHealer:
     ) -> None:
         mine = [link for link in links if link.statuspage_incident_id == edit.incident_id]
         if edit.first:
-            person_changed(session, mine, edit.from_status, edit.to_status, now, self.dry_run)
+            person_changed(session, mine, edit.from_status, edit.to_status, now, self._out)
         for link in mine:
             link.statuspage_status = edit.to_status
-        if self.dry_run:
-            session.flush()
-        else:
-            session.commit()
+        self._out.commit(session)
         if not edit.first:
             log.debug("human_override_again", incident=edit.incident_id, status=edit.to_status)
 
@@ -220,21 +221,36 @@ class DuplicateHealer:
             to_status="resolved",
             reason=f"duplicate of incident {duplicate.kept_id}, which is kept",
         )
-        if self.dry_run:
-            write_audit(None, record, at=now, dry_run=True)
-            return 0
-        if not self.guard():
-            raise LeadershipLostError(
-                "the leader lock was lost; no further writes from this process"
-            )
         fields = {
             "status": "resolved",
             "body": duplicate_body(duplicate.kept_id),
             # Subscribers follow the kept incident; "resolved" here must not read as "over".
             "deliver_notifications": False,
         }
+
+        def settle(_incident: Incident) -> None:
+            self._out.audit(session, record, now)
+            session.commit()  # fenced like every commit of a leader
+            log.warning(
+                DUPLICATE_OUTCOME,
+                alert_id=duplicate.alert_id,
+                incident_action=duplicate.action,
+                page_id=page_id,
+                incident=duplicate.incident_id,
+                kept=duplicate.kept_id,
+            )
+
+        write = Write(
+            label="resolve_duplicate",
+            request=lambda hook: client.update_incident(
+                page_id, duplicate.incident_id, fields, hook
+            ),
+            settle=settle,
+            dry=lambda: self._out.audit(None, record, now),
+            now=now,
+        )
         try:
-            client.update_incident(page_id, duplicate.incident_id, fields)
+            return 1 if self._out.send(session, write) is not None else 0
         except (ApiError, PayloadError) as error:
             # Still unresolved on the next pass's read, if this did not take effect.
             log.warning(
@@ -244,17 +260,6 @@ class DuplicateHealer:
                 error=scrub(str(error)),
             )
             return 0
-        write_audit(session, record, at=now, dry_run=False)
-        session.commit()  # fenced like every commit of a leader
-        log.warning(
-            DUPLICATE_OUTCOME,
-            alert_id=duplicate.alert_id,
-            incident_action=duplicate.action,
-            page_id=page_id,
-            incident=duplicate.incident_id,
-            kept=duplicate.kept_id,
-        )
-        return 1
 
 
 def _tracked(link: Link) -> Tracked:
@@ -306,7 +311,7 @@ def person_changed(
     before: str | None,
     shown: str,
     now: datetime,
-    dry_run: bool,
+    out: StatuspageWriter,
 ) -> None:
     """A person changed these links' incident: flag them, one audit row each, one log line.
 
@@ -326,7 +331,7 @@ def person_changed(
             to_status=shown,
             reason=HUMAN_REASON,
         )
-        write_audit(session, record, at=now, dry_run=dry_run)
+        out.audit(session, record, now)
     first = links[0]
     log.warning(
         "human_override",
