@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from ilert_statuspage_sync.clients.statuspage import ListedComponent, StatuspageClient
 from ilert_statuspage_sync.core.components import ComponentState
 from ilert_statuspage_sync.core.intents import ComponentChange, Writer
 from ilert_statuspage_sync.errors import PermanentApiError, TransientApiError
@@ -18,7 +19,13 @@ from ilert_statuspage_sync.service.leadership import LeadershipLostError
 from ilert_statuspage_sync.store.audit import AuditRecord
 from ilert_statuspage_sync.store.database import make_engine, make_sessions, upgrade
 from ilert_statuspage_sync.store.tables import ComponentRow, Transition
-from ilert_statuspage_sync.sync.writer import DryRunWriter, StatuspageWriter, Write, writer_for
+from ilert_statuspage_sync.sync.writer import (
+    DryRunWriter,
+    SetComponent,
+    StatuspageWriter,
+    Write,
+    writer_for,
+)
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 PAGE, COMPONENT = "page1", "comp1"
@@ -34,7 +41,9 @@ class FakeStatuspage:
         self.stored_at_send: list[dict[str, Any] | None] = []
         self.fail: Exception | None = None
 
-    def set_status(self, status: str, before_send: Callable[[], None] | None) -> str:
+    def set_component_status(
+        self, page_id: str, component_id: str, status: str, before_send: Callable[[], None] | None
+    ) -> ListedComponent:
         """PATCH one component's status."""
         if before_send is not None:
             before_send()
@@ -44,7 +53,7 @@ class FakeStatuspage:
         if self.fail is not None:
             raise self.fail
         self.sent.append(status)
-        return status
+        return ListedComponent(id=component_id, name="API", status=status)
 
 
 @pytest.fixture(name="sessions")
@@ -91,10 +100,10 @@ def _record(audit: dict[str, Any]) -> AuditRecord:
 
 def _write(
     session: Session, out: StatuspageWriter, client: FakeStatuspage, row: ComponentRow
-) -> Write[str]:
+) -> Write[ListedComponent]:
     change = ComponentChange("major_outage", ComponentState("major_outage"), _audit(), "t")
 
-    def settle(_answer: str) -> None:
+    def settle(_answer: ListedComponent) -> None:
         out.audit(session, _record(_audit()), NOW)
         session.commit()
 
@@ -103,7 +112,8 @@ def _write(
 
     return Write(
         label="component",
-        request=lambda hook: client.set_status("major_outage", hook),
+        client=cast(StatuspageClient, client),
+        request=SetComponent(PAGE, COMPONENT, "major_outage"),
         settle=settle,
         dry=lambda: out.audit(None, _record(_audit()), NOW),
         now=NOW,
@@ -136,7 +146,8 @@ def test_intent_is_committed_before_the_request(sessions: sessionmaker[Session])
     out, client = _writer(steps=steps), FakeStatuspage(sessions)
     with sessions() as session:
         row = _row(session)
-        assert out.send(session, _write(session, out, client, row)) == "major_outage"
+        answer = out.send(session, _write(session, out, client, row))
+        assert answer is not None and answer.status == "major_outage"
     seen = client.stored_at_send[0]
     assert seen is not None and seen["kind"] == "component" and seen["writer"]["instance"] == "me"
     assert steps == [
@@ -230,9 +241,10 @@ def test_one_audit_row_per_outcome(sessions: sessionmaker[Session]) -> None:
 def test_unrecorded_write_is_fenced(sessions: sessionmaker[Session]) -> None:
     """A write without a holder records nothing but still asks the guard first."""
     out, client = _writer(guard=False), FakeStatuspage(sessions)
-    write: Write[str] = Write(
+    write: Write[ListedComponent] = Write(
         label="resolve_duplicate",
-        request=lambda hook: client.set_status("resolved", hook),
+        client=cast(StatuspageClient, client),
+        request=SetComponent(PAGE, COMPONENT, "resolved"),
         settle=lambda _answer: None,
         dry=lambda: None,
         now=NOW,

@@ -45,7 +45,7 @@ from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.audit import AuditRecord
 from ilert_statuspage_sync.store.tables import Link
 from ilert_statuspage_sync.sync.pages import person_changed
-from ilert_statuspage_sync.sync.writer import Write, writer_for
+from ilert_statuspage_sync.sync.writer import CreateIncident, UpdateIncident, Write, writer_for
 
 if TYPE_CHECKING:
     from ilert_statuspage_sync.sync.components import ComponentsOfAction
@@ -131,7 +131,17 @@ class Applier:
         status = refused_status(call.status, error.status)
         refusal = after_refusal(steps, index, status)
         message = scrub(str(error))[:1000]
-        for decision in refusal.failed:
+        self._record_failed(link, refusal.failed, message)
+        if refusal.mirror_after is not None:
+            repo.set_mirror(link, refusal.mirror_after)
+        link.updated_at = self.now
+        self.session.commit()
+        self._log_refusal(link, status, message)
+        return refusal.remaining
+
+    def _record_failed(self, link: Link, decisions: Sequence[Decision], message: str) -> None:
+        """One ``failed`` audit row per decision a refused call carried (not committed)."""
+        for decision in decisions:
             failed = {
                 **_decision_dict(decision),
                 "outcome": str(Outcome.FAILED),
@@ -139,10 +149,8 @@ class Applier:
             }
             self._out.audit(self.session, self._record(link, failed, message), self.now)
             self.outcomes.append(str(Outcome.FAILED))
-        if refusal.mirror_after is not None:
-            repo.set_mirror(link, refusal.mirror_after)
-        link.updated_at = self.now
-        self.session.commit()
+
+    def _log_refusal(self, link: Link, status: str | None, message: str) -> None:
         if status is None:
             log.warning(
                 "write_refused",
@@ -153,7 +161,6 @@ class Applier:
         elif self.client.facts.refuse(link.page_id, status):
             # Once per page and process: later events on the page are planned without it.
             log.warning("status_refused", page_id=link.page_id, status=status, error=message)
-        return refusal.remaining
 
     def in_flight(self, link: Link) -> bool:
         """Whether the link's intent is another process's write that may still land.
@@ -441,7 +448,8 @@ class _IncidentWrite:
         """The write: create or update, named by the call's kind."""
         return Write(
             label=str(self.call.kind),
-            request=self.request,
+            client=self.applier.client,
+            request=self.request(),
             settle=self.settle,
             dry=self.dry,
             now=self.applier.now,
@@ -470,12 +478,12 @@ class _IncidentWrite:
         )
         return self.intent
 
-    def request(self, before_send: Callable[[], None] | None) -> Incident:
+    def request(self) -> CreateIncident | UpdateIncident:
         """The call to Statuspage."""
-        client, link, call = self.applier.client, self.link, self.call
+        link, call = self.link, self.call
         if call.kind is CallKind.CREATE:
-            return client.create_incident(link.page_id, self.fields, before_send)
-        return client.update_incident(link.page_id, _target(link, call), self.fields, before_send)
+            return CreateIncident(link.page_id, self.fields)
+        return UpdateIncident(link.page_id, _target(link, call), self.fields)
 
     def settle(self, incident: Incident) -> None:
         """Record the answer: the incident, what the create set on components, the decisions."""

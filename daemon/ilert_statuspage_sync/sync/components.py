@@ -50,7 +50,7 @@ from ilert_statuspage_sync.store import components as store
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.audit import AuditRecord, write_audit
 from ilert_statuspage_sync.store.tables import ComponentRow, Link
-from ilert_statuspage_sync.sync.writer import Write, writer_for
+from ilert_statuspage_sync.sync.writer import SetComponent, Write, writer_for
 
 __all__ = ["ComponentSync", "ComponentsOfAction", "PassComponents", "holder_of"]
 
@@ -246,15 +246,7 @@ class ComponentSync:
         row = page.row(session, step.component_id)
         name = page.listed[step.component_id].name
         if step.newly_held:
-            log.warning(
-                "component_human_override",
-                page_id=page.id,
-                component_id=step.component_id,
-                component=name,
-                status=step.listed,
-                daemon_last_set=page.states.get(step.component_id, ComponentState()).baseline,
-                action="left alone until it is back at that status or operational",
-            )
+            _log_held(page, step, name)
         if step.write is None:
             if _state(row) != step.state_after:
                 _store(row, step.state_after, page.now)
@@ -288,20 +280,14 @@ class ComponentSync:
         open_alerts: int,
         result: PassComponents,
     ) -> None:
-        status = step.write
-        assert status is not None
-        step = self._with_incident(session, step)
-        fallback = next(a.name for a in self.config.incident_actions if a.page_id == page.id)
-        audit = _audit(page.id, step, name, open_alerts, fallback)
-        change = ComponentChange(status, step.state_after, audit, page.now.isoformat())
+        change = self._change(session, page, step, name, open_alerts)
         _, client = self._client(page.id)
         write = Write(
             label="component",
-            request=lambda hook: client.set_component_status(
-                page.id, step.component_id, status, hook
-            ),
+            client=client,
+            request=SetComponent(page.id, step.component_id, change.status),
             settle=lambda answer: self._changed(session, page, row, change, answer, result),
-            dry=lambda: self._out.audit(None, _record(audit, None), page.now),
+            dry=lambda: self._out.audit(None, _record(change.audit, None), page.now),
             now=page.now,
             holder=row,
             intent=lambda: change,
@@ -312,6 +298,17 @@ class ComponentSync:
         except PermanentApiError:
             result.failed += 1
             result.outcomes.append("failed")
+
+    def _change(
+        self, session: Session, page: _Page, step: ComponentStep, name: str, open_alerts: int
+    ) -> ComponentChange:
+        """The intent of a step's write, with its audit row."""
+        status = step.write
+        assert status is not None
+        step = self._with_incident(session, step)
+        fallback = next(a.name for a in self.config.incident_actions if a.page_id == page.id)
+        audit = _audit(page.id, step, name, open_alerts, fallback)
+        return ComponentChange(status, step.state_after, audit, page.now.isoformat())
 
     def _changed(
         self,
@@ -370,6 +367,18 @@ class ComponentSync:
         self._out.reconcile(session, row, now, "reconciled_component", settle=adopt)
 
 
+def _log_held(page: _Page, step: ComponentStep, name: str) -> None:
+    log.warning(
+        "component_human_override",
+        page_id=page.id,
+        component_id=step.component_id,
+        component=name,
+        status=step.listed,
+        daemon_last_set=page.states.get(step.component_id, ComponentState()).baseline,
+        action="left alone until it is back at that status or operational",
+    )
+
+
 @dataclass
 class _Page:
     """One page in the component step: its rows, listing and remembered states."""
@@ -413,13 +422,7 @@ class ComponentsOfAction:
         except (PermanentApiError, PayloadError) as error:
             # The incident matters more than its components: created without them,
             # the component step reports the failure and sets them once it can read.
-            log.warning(
-                "components_unreadable",
-                page_id=page_id,
-                alert_id=link.alert_id,
-                error=scrub(str(error))[:300],
-                action="incident created without components",
-            )
+            _log_unreadable(page_id, link, error)
             return {}
         self.sync._warn_missing(page_id, self.action.components, listed)
         usable = [c for c in self.action.components if c in listed and not listed[c].is_group]
@@ -451,24 +454,37 @@ class ComponentsOfAction:
             _store(row, ComponentState(status, None, holder_id, holder_action), self.now)
             old = listed_before.get(component_id)
             if old is not None and old != status:
-                record = AuditRecord(
-                    alert_id=link.alert_id,
-                    incident_action=self.action.name,
-                    page_id=page_id,
-                    statuspage_incident_id=link.statuspage_incident_id,
-                    ilert_event="component",
-                    outcome=CHANGED,
-                    from_status=old,
-                    to_status=status,
-                    reason=f"component {component_id}: set with the incident's creation",
-                )
+                record = self._created_record(link, component_id, old, status)
                 write_audit(self.session, record, at=self.now, dry_run=False)
             self.sync._cache_status(page_id, component_id, status)
+
+    def _created_record(self, link: Link, component_id: str, old: str, status: str) -> AuditRecord:
+        return AuditRecord(
+            alert_id=link.alert_id,
+            incident_action=self.action.name,
+            page_id=self.action.page_id,
+            statuspage_incident_id=link.statuspage_incident_id,
+            ilert_event="component",
+            outcome=CHANGED,
+            from_status=old,
+            to_status=status,
+            reason=f"component {component_id}: set with the incident's creation",
+        )
 
     def listed_statuses(self) -> dict[str, str]:
         """The statuses the pass's listing shows now (for the audit's from_status)."""
         listed = self.sync.listing(self.action.page_id)
         return {cid: c.status for cid, c in listed.items()}
+
+
+def _log_unreadable(page_id: str, link: Link, error: Exception) -> None:
+    log.warning(
+        "components_unreadable",
+        page_id=page_id,
+        alert_id=link.alert_id,
+        error=scrub(str(error))[:300],
+        action="incident created without components",
+    )
 
 
 def holder_of(link: Link, action: IncidentAction, priority: str) -> Holder:

@@ -20,11 +20,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from ilert_statuspage_sync.clients.statuspage import Incident, ListedComponent, StatuspageClient
 from ilert_statuspage_sync.core.intents import Intent, Writer, in_flight_until, stamp
 from ilert_statuspage_sync.errors import PermanentApiError, TransientApiError
 from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE, WRITE_START_WINDOW
@@ -33,7 +35,16 @@ from ilert_statuspage_sync.store.audit import AuditRecord, write_audit
 from ilert_statuspage_sync.store.epoch import database_now
 from ilert_statuspage_sync.store.tables import ComponentRow, Link
 
-__all__ = ["DryRunWriter", "Holder", "StatuspageWriter", "Write", "writer_for"]
+__all__ = [
+    "CreateIncident",
+    "DryRunWriter",
+    "Holder",
+    "SetComponent",
+    "StatuspageWriter",
+    "UpdateIncident",
+    "Write",
+    "writer_for",
+]
 
 T = TypeVar("T")
 
@@ -49,13 +60,54 @@ def _nothing(*_args: object) -> None:
 
 
 @dataclass(frozen=True)
+class CreateIncident:
+    """POST a new incident."""
+
+    page_id: str
+    fields: Mapping[str, Any]
+
+    def __call__(self, client: StatuspageClient, before_send: Hook) -> Incident:
+        """Send it through ``client``."""
+        return client.create_incident(self.page_id, self.fields, before_send)
+
+
+@dataclass(frozen=True)
+class UpdateIncident:
+    """PATCH an incident (a status, a body: a timeline entry)."""
+
+    page_id: str
+    incident_id: str
+    fields: Mapping[str, Any]
+
+    def __call__(self, client: StatuspageClient, before_send: Hook) -> Incident:
+        """Send it through ``client``."""
+        return client.update_incident(self.page_id, self.incident_id, self.fields, before_send)
+
+
+@dataclass(frozen=True)
+class SetComponent:
+    """PATCH one component's status."""
+
+    page_id: str
+    component_id: str
+    status: str
+
+    def __call__(self, client: StatuspageClient, before_send: Hook) -> ListedComponent:
+        """Send it through ``client``."""
+        return client.set_component_status(
+            self.page_id, self.component_id, self.status, before_send
+        )
+
+
+@dataclass(frozen=True)
 class Write(Generic[T]):
     """One Statuspage write, as its caller describes it to the writer."""
 
     # Names the checkpoints: before_, intent_, answered_, committed_<label>.
     label: str
-    # The request; it calls the hook it is given right before sending (``before_send``).
-    request: Callable[[Hook], T]
+    client: StatuspageClient
+    # The request (above); it calls the hook it is given right before sending.
+    request: Callable[[StatuspageClient, Hook], T]
     # Records the answer: the new state and audit rows, committed (the intent is cleared already).
     settle: Callable[[T], None]
     # What a dry run records instead of sending.
@@ -94,7 +146,8 @@ class StatuspageWriter:
         self.checkpoint(f"before_{write.label}")
         intent = write.intent()
         try:
-            answer = write.request(lambda: self._record(session, holder, intent, write))
+            hook = partial(self._record, session, holder, intent, write)
+            answer = write.request(write.client, hook)
         except TransientApiError as error:
             if not error.maybe_applied:
                 self._drop(session, holder, write.unsent)
@@ -112,7 +165,7 @@ class StatuspageWriter:
     def _send_unrecorded(self, write: Write[T]) -> T:
         if not self.guard():
             raise LeadershipLostError(LOST)
-        answer = write.request(None)
+        answer = write.request(write.client, None)
         write.settle(answer)
         return answer
 
