@@ -48,7 +48,7 @@ from ilert_statuspage_sync.runtime.logs import scrub
 from ilert_statuspage_sync.service.leadership import LeadershipLostError
 from ilert_statuspage_sync.store import components as store
 from ilert_statuspage_sync.store import repo
-from ilert_statuspage_sync.store.audit import AuditRecord, write_audit
+from ilert_statuspage_sync.store.audit import AuditRecord
 from ilert_statuspage_sync.store.tables import ComponentRow, Link
 from ilert_statuspage_sync.sync.writer import SetComponent, Write, writer_for
 
@@ -455,7 +455,7 @@ class ComponentsOfAction:
             old = listed_before.get(component_id)
             if old is not None and old != status:
                 record = self._created_record(link, component_id, old, status)
-                write_audit(self.session, record, at=self.now, dry_run=False)
+                self.sync._out.audit(self.session, record, self.now)
             self.sync._cache_status(page_id, component_id, status)
 
     def _created_record(self, link: Link, component_id: str, old: str, status: str) -> AuditRecord:
