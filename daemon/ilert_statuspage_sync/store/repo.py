@@ -27,6 +27,7 @@ __all__ = [
     "expired_links",
     "expired_transitions",
     "find_link",
+    "held_on_page",
     "history",
     "incident_alerts",
     "is_empty",
@@ -92,6 +93,21 @@ def links_of_alerts(session: Session, alert_ids: Iterable[int]) -> list[Link]:
         chunk = ids[start : start + ID_CHUNK]
         found.extend(session.scalars(sa.select(Link).where(Link.alert_id.in_(chunk))))
     return found
+
+
+def held_on_page(session: Session, page_id: str, actions: Sequence[str]) -> list[Link]:
+    """Links of ``actions`` on the page whose incident we hold open, and open links."""
+    # Incidents we hold open, and open alerts (a join of theirs may be pending).
+    held = sa.and_(
+        Link.statuspage_incident_id.is_not(None),
+        sa.or_(Link.statuspage_status.is_(None), Link.statuspage_status.not_in(FINAL)),
+    )
+    query = sa.select(Link).where(
+        Link.page_id == page_id,
+        Link.incident_action.in_(list(actions)),
+        sa.or_(held, Link.is_open),
+    )
+    return list(session.scalars(query).all())
 
 
 def recently_closed(session: Session, since: datetime) -> list[Link]:

@@ -15,21 +15,19 @@ again and applied, without a status the page refused.
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 import structlog
 from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.clients.statuspage import Incident, StatuspageClient
 from ilert_statuspage_sync.config import IncidentAction
 from ilert_statuspage_sync.core.human_edits import changed_by_person
-from ilert_statuspage_sync.core.intents import Writer, in_flight_until, stamp
+from ilert_statuspage_sync.core.intents import IncidentCall, Writer
 from ilert_statuspage_sync.core.model import Event, Mirror
 from ilert_statuspage_sync.core.plan import Call, CallKind, Decision, Outcome, Plan, Step
 from ilert_statuspage_sync.core.refusal import (
@@ -40,15 +38,14 @@ from ilert_statuspage_sync.core.refusal import (
     refused_status,
 )
 from ilert_statuspage_sync.core.relink import shared_metadata
-from ilert_statuspage_sync.errors import PermanentApiError, TransientApiError
-from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE, WRITE_START_WINDOW
+from ilert_statuspage_sync.errors import PermanentApiError
+from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE
 from ilert_statuspage_sync.runtime.logs import scrub
-from ilert_statuspage_sync.service.leadership import LeadershipLostError
 from ilert_statuspage_sync.store import repo
-from ilert_statuspage_sync.store.audit import AuditRecord, write_audit
-from ilert_statuspage_sync.store.epoch import database_now
+from ilert_statuspage_sync.store.audit import AuditRecord
 from ilert_statuspage_sync.store.tables import Link
 from ilert_statuspage_sync.sync.pages import person_changed
+from ilert_statuspage_sync.sync.writer import CreateIncident, UpdateIncident, Write, writer_for
 
 if TYPE_CHECKING:
     from ilert_statuspage_sync.sync.components import ComponentsOfAction
@@ -87,6 +84,16 @@ class Applier:
     # incident's status with the other links of the incident.
     siblings: Callable[[Link], None] = lambda _link: None
 
+    def __post_init__(self) -> None:
+        # Chosen once: a dry run's writer sends and stores nothing.
+        self._out = writer_for(
+            self.dry_run,
+            self.writer,
+            self.guard,
+            lambda name: self.checkpoint(name),
+            self.in_flight_s,
+        )
+
     def apply(self, link: Link, plan: Plan, replan: Replan | None = None) -> int:
         """Apply every step in order; return how many writes were sent.
 
@@ -124,19 +131,26 @@ class Applier:
         status = refused_status(call.status, error.status)
         refusal = after_refusal(steps, index, status)
         message = scrub(str(error))[:1000]
-        for decision in refusal.failed:
+        self._record_failed(link, refusal.failed, message)
+        if refusal.mirror_after is not None:
+            repo.set_mirror(link, refusal.mirror_after)
+        link.updated_at = self.now
+        self.session.commit()
+        self._log_refusal(link, status, message)
+        return refusal.remaining
+
+    def _record_failed(self, link: Link, decisions: Sequence[Decision], message: str) -> None:
+        """One ``failed`` audit row per decision a refused call carried (not committed)."""
+        for decision in decisions:
             failed = {
                 **_decision_dict(decision),
                 "outcome": str(Outcome.FAILED),
                 "from_status": link.statuspage_status,
             }
-            record = self._record(link, failed, message)
-            write_audit(self.session, record, at=self.now, dry_run=False)
+            self._out.audit(self.session, self._record(link, failed, message), self.now)
             self.outcomes.append(str(Outcome.FAILED))
-        if refusal.mirror_after is not None:
-            repo.set_mirror(link, refusal.mirror_after)
-        link.updated_at = self.now
-        self.session.commit()
+
+    def _log_refusal(self, link: Link, status: str | None, message: str) -> None:
         if status is None:
             log.warning(
                 "write_refused",
@@ -147,7 +161,6 @@ class Applier:
         elif self.client.facts.refuse(link.page_id, status):
             # Once per page and process: later events on the page are planned without it.
             log.warning("status_refused", page_id=link.page_id, status=status, error=message)
-        return refusal.remaining
 
     def in_flight(self, link: Link) -> bool:
         """Whether the link's intent is another process's write that may still land.
@@ -156,10 +169,8 @@ class Applier:
         longer be in flight, measured on the database's clock.
         """
         intent = link.pending_call
-        if intent is None or self.dry_run:
-            return False
-        until = in_flight_until(intent, self.writer, fallback_s=self.in_flight_s)
-        if until is None or database_now(self.session) >= until:
+        until = self._out.in_flight_until(self.session, intent)
+        if intent is None or until is None:
             return False
         log.info(
             "intent_in_flight",
@@ -172,100 +183,52 @@ class Applier:
 
     def reconcile(self, link: Link) -> None:
         """Resolve an intent left by an interrupted write: adopt it or forget it."""
-        intent = link.pending_call
-        assert intent is not None
+        assert link.pending_call is not None
+        intent = IncidentCall.from_json(link.pending_call)
         incident = self._observed(link, intent)
-        if incident is not None and self._took_effect(intent, incident):
-            link.statuspage_incident_id = incident.id
-            link.statuspage_status = incident.status
-            repo.set_mirror(link, repo.mirror_from_dict(intent["mirror_after"]))
-            self._components_set(link, intent)
-            _note_share(link, intent["audit"])
-            for record in intent["audit"]:
-                write_audit(
-                    self.session,
-                    self._record(link, record, "confirmed on Statuspage after an interrupted call"),
-                    at=self.now,
-                    dry_run=False,
-                )
+        if incident is not None and _took_effect(intent, incident):
+            self._adopt(link, intent, incident)
         elif incident is not None and link.statuspage_incident_id is not None:
-            before, intended = link.statuspage_status, intent.get("status")
+            before, intended = link.statuspage_status, intent.status
             if not link.human_override and changed_by_person(before, intended, incident.status):
-                person_changed(self.session, [link], before, incident.status, self.now, False)
+                person_changed(self.session, [link], before, incident.status, self.now, self._out)
             link.statuspage_status = incident.status
-        link.pending_call = None
-        link.updated_at = self.now
-        if link.statuspage_incident_id is not None:
-            self.siblings(link)
-        self.session.commit()
-        if incident is not None:
-            self.client.facts.saw_updates(incident.id, incident.update_ids, link.updated_at)
-        self.checkpoint("reconciled")
 
-    def _observed(self, link: Link, intent: dict[str, Any]) -> Incident | None:
-        if intent["kind"] == CallKind.CREATE:
+        def settle() -> None:
+            if link.statuspage_incident_id is not None:
+                self.siblings(link)
+
+        def after() -> None:
+            if incident is not None:
+                self.client.facts.saw_updates(incident.id, incident.update_ids, link.updated_at)
+
+        self._out.reconcile(self.session, link, self.now, "reconciled", settle, after)
+
+    def _adopt(self, link: Link, intent: IncidentCall, incident: Incident) -> None:
+        """The interrupted write took effect: record it as if its answer had come."""
+        link.statuspage_incident_id = incident.id
+        link.statuspage_status = incident.status
+        repo.set_mirror(link, repo.mirror_from_dict(dict(intent.mirror_after)))
+        self._components_set(link, intent)
+        _note_share(link, intent.audit)
+        reason = "confirmed on Statuspage after an interrupted call"
+        for record in intent.audit:
+            self._out.audit(self.session, self._record(link, record, reason), self.now)
+
+    def _observed(self, link: Link, intent: IncidentCall) -> Incident | None:
+        if intent.kind == CallKind.CREATE:
             return self.client.find_incident(link.page_id, link.alert_id, self.action.name)
         # A join names the shared incident; the link points at it only once it landed.
-        target = intent.get("incident_id") or link.statuspage_incident_id
+        target = intent.incident_id or link.statuspage_incident_id
         assert target is not None
         return self.client.get_incident(link.page_id, target)
 
-    @staticmethod
-    def _took_effect(intent: dict[str, Any], incident: Incident) -> bool:
-        if intent["kind"] == CallKind.CREATE:
-            return True
-        body = intent.get("body")
-        if body is not None:
-            # Only an update made after the intent counts: the same text may have been
-            # posted before (an intent from before this field existed has no list).
-            before = intent.get("updates_before")
-            made = [u for u in incident.updates if before is None or u.id not in before]
-            return body.strip() in (update.body.strip() for update in made)
-        # A status is state, not history: the page showing it is the effect wanted.
-        return bool(incident.status == intent.get("status"))
-
     def _send(self, link: Link, call: Call, components: bool = True) -> None:
-        fields = self._fields(link, call, components)
-        mirror_after = call.decisions[-1].event.mirror_after
-        if self.dry_run:
-            if call.incident_id is not None:
-                link.statuspage_incident_id = call.incident_id
-                link.statuspage_status = call.decisions[-1].to_status  # the shared status
-            elif call.kind is CallKind.CREATE and self.action.group == "action":
-                # Nothing is created: a stand-in id lets the storm's next alerts join it.
-                link.statuspage_incident_id = f"dry-run-{link.alert_id}"
-            self._settle(link, call.decisions, call.status or link.statuspage_status, call=call)
-            return
-        self.checkpoint(f"before_{call.kind}")
-        before = self._updates_before(link, call) if call.kind is CallKind.UPDATE else None
-        intent = {
-            "kind": str(call.kind),
-            "incident_id": call.incident_id,
-            "status": call.status,
-            "body": call.body,
-            "updates_before": sorted(before) if before is not None else None,
-            "mirror_after": repo.mirror_to_dict(mirror_after),
-            "audit": _call_audit(call),
-            "sent_at": self.now.isoformat(),
-        }
-        if "components" in fields and self.components is not None:
-            intent["components"] = fields["components"]
-            intent["components_before"] = self.components.listed_statuses()
+        write = _IncidentWrite(self, link, call, self._fields(link, call, components))
         try:
-            incident = self._write(
-                link, call, fields, lambda: self._record_intent(link, call, intent)
-            )
-        except TransientApiError as error:
-            if not error.maybe_applied:
-                link.pending_call = None
-                self.session.commit()
-                self._still_seen(link, call, before)
-            raise
+            self._out.send(self.session, write.as_write())
         except PermanentApiError as error:
-            link.pending_call = None
-            self.session.commit()
-            self._still_seen(link, call, before)
-            if "components" in fields and never_succeeds(error.status):
+            if "components" in write.fields and never_succeeds(error.status):
                 # The incident matters more than its components: sent again without
                 # them; the component step sets those the page accepts by PATCH.
                 log.warning(
@@ -277,25 +240,22 @@ class Applier:
                 )
                 self._send(link, call, components=False)
                 return
-            creates = call.kind is CallKind.CREATE
-            passed_over = given_up(creates, call.status, error.status)
-            refused = _WriteRefusedError if passed_over else PermanentApiError
-            raise refused(
-                error.service, rejected_status_message(error, call, link, self), error.status
-            ) from None
-        self.checkpoint(f"answered_{call.kind}")
-        link.statuspage_incident_id = incident.id
-        self._components_set(link, intent)
-        link.pending_call = None
-        self._settle(link, call.decisions, incident.status or call.status, mirror_after, call)
-        self.client.facts.saw_updates(incident.id, incident.update_ids, link.updated_at)
-        self.checkpoint(f"committed_{call.kind}")
+            raise self._refusal(link, call, error) from None
 
-    def _components_set(self, link: Link, intent: dict[str, Any]) -> None:
+    def _refusal(self, link: Link, call: Call, error: PermanentApiError) -> PermanentApiError:
+        """What a 4xx raises: a refusal passed over (``given_up``), else the error itself."""
+        creates = call.kind is CallKind.CREATE
+        passed_over = given_up(creates, call.status, error.status)
+        refused = _WriteRefusedError if passed_over else PermanentApiError
+        return refused(
+            error.service, rejected_status_message(error, call, link, self), error.status
+        )
+
+    def _components_set(self, link: Link, intent: IncidentCall) -> None:
         """A create that carried a ``components`` map set them: remember it (not committed)."""
-        components, before = intent.get("components"), intent.get("components_before")
-        if self.components is not None and isinstance(components, dict):
-            self.components.created(link, components, before if isinstance(before, dict) else {})
+        if self.components is not None and intent.components is not None:
+            before = intent.components_before or {}
+            self.components.created(link, intent.components, before)
 
     def _updates_before(self, link: Link, call: Call) -> frozenset[str]:
         """The incident's update ids now: remembered while the link is unchanged, else read."""
@@ -310,43 +270,6 @@ class Applier:
         target = call.incident_id or link.statuspage_incident_id
         if before is not None and target is not None:
             self.client.facts.saw_updates(target, before, link.updated_at)
-
-    def _record_intent(self, link: Link, call: Call, intent: dict[str, Any]) -> None:
-        """Commit the intent, stamped on the database's clock, right before the request goes out."""
-        started = time.monotonic()
-        recorded_at = database_now(self.session)
-        link.pending_call = {**intent, **stamp(self.writer, recorded_at, self.in_flight_s)}
-        link.updated_at = self.now
-        self.session.commit()  # fenced: refused once a newer leader took over
-        self.checkpoint(f"intent_{call.kind}")
-        if not self.guard():
-            self._forget_unsent(link)
-            raise LeadershipLostError(
-                "the leader lock was lost; no further writes from this process"
-            )
-        if not self.writer.sole and time.monotonic() - started > WRITE_START_WINDOW:
-            # Others count this write's flight time from ``recorded_at``: too late to send.
-            self._forget_unsent(link)
-            raise LeadershipLostError(
-                f"could not confirm leadership within {WRITE_START_WINDOW:g}s of the intent; "
-                "the write was not sent"
-            )
-
-    def _forget_unsent(self, link: Link) -> None:
-        """Nothing was sent: drop the intent, unless a newer leader owns the link already."""
-        link.pending_call = None
-        try:
-            self.session.commit()
-        except (LeadershipLostError, sa.exc.SQLAlchemyError):
-            # The intent stays; whoever leads now waits out its flight time, then reconciles.
-            self.session.rollback()
-
-    def _write(
-        self, link: Link, call: Call, fields: dict[str, Any], before_send: Callable[[], None]
-    ) -> Incident:
-        if call.kind is CallKind.CREATE:
-            return self.client.create_incident(link.page_id, fields, before_send)
-        return self.client.update_incident(link.page_id, _target(link, call), fields, before_send)
 
     def _fields(self, link: Link, call: Call, components: bool = True) -> dict[str, Any]:
         notify = self.action.notify_subscribers if call.notify is None else call.notify
@@ -387,12 +310,11 @@ class Applier:
             self.siblings(link)
         for decision, data in zip(decisions, audit, strict=True):
             record = self._record(link, data, decision.reason)
-            write_audit(self.session, record, at=self.now, dry_run=self.dry_run)
+            self._out.audit(self.session, record, self.now)
             self.outcomes.append(str(decision.outcome))
-        if not self.dry_run:
-            self.session.commit()
+        self._out.commit(self.session)
 
-    def _record(self, link: Link, decision: dict[str, Any], reason: str | None) -> AuditRecord:
+    def _record(self, link: Link, decision: Mapping[str, Any], reason: str | None) -> AuditRecord:
         return AuditRecord(
             alert_id=link.alert_id,
             incident_action=self.action.name,
@@ -423,7 +345,7 @@ class Applier:
             to_status=None,
             reason=reason,
         )
-        write_audit(self.session, record, at=self.now, dry_run=self.dry_run)
+        self._out.audit(self.session, record, self.now)
         return True
 
     def record_failure(self, link: Link, events: list[str], message: str) -> None:
@@ -440,7 +362,7 @@ class Applier:
                 to_status=None,
                 reason=message,
             )
-            write_audit(self.session, record, at=self.now, dry_run=self.dry_run)
+            self._out.audit(self.session, record, self.now)
 
 
 class _WriteRefusedError(PermanentApiError):
@@ -460,6 +382,19 @@ def rejected_status_message(
             f'set lifecycle = "realtime" in {applier.config_origin} to use realtime statuses only'
         )
     return f"incident {incident} (alert {link.alert_id}, page {link.page_id}): {error.message}"
+
+
+def _took_effect(intent: IncidentCall, incident: Incident) -> bool:
+    if intent.kind == CallKind.CREATE:
+        return True
+    if intent.body is not None:
+        # Only an update made after the intent counts: the same text may have been
+        # posted before (an intent from before this field existed has no list).
+        before = intent.updates_before
+        made = [u for u in incident.updates if before is None or u.id not in before]
+        return intent.body.strip() in (update.body.strip() for update in made)
+    # A status is state, not history: the page showing it is the effect wanted.
+    return bool(incident.status == intent.status)
 
 
 def _call_audit(call: Call) -> list[dict[str, Any]]:
@@ -491,8 +426,86 @@ def _target(link: Link, call: Call) -> str:
     return target
 
 
-def _note_share(link: Link, rows: Sequence[dict[str, Any]]) -> None:
+def _note_share(link: Link, rows: Sequence[Mapping[str, Any]]) -> None:
     """group = "action": keep the alert's own status after the rows (``core.storm``)."""
     shares = [row.get("share_status") for row in rows if row.get("share_status")]
     if shares:
         link.alert_status = shares[-1]
+
+
+class _IncidentWrite:
+    """One incident create or update, as the writer sends it."""
+
+    def __init__(self, applier: Applier, link: Link, call: Call, fields: dict[str, Any]) -> None:
+        self.applier = applier
+        self.link = link
+        self.call = call
+        self.fields = fields
+        self.before: frozenset[str] | None = None
+        self.intent: IncidentCall | None = None
+
+    def as_write(self) -> Write[Incident]:
+        """The write: create or update, named by the call's kind."""
+        return Write(
+            label=str(self.call.kind),
+            client=self.applier.client,
+            request=self.request(),
+            settle=self.settle,
+            dry=self.dry,
+            now=self.applier.now,
+            holder=self.link,
+            intent=self.build_intent,
+            unsent=self.unsent,
+        )
+
+    def build_intent(self) -> IncidentCall:
+        """The intent: what the call does, and what an update's incident showed before it."""
+        applier, link, call = self.applier, self.link, self.call
+        if call.kind is CallKind.UPDATE:
+            self.before = applier._updates_before(link, call)
+        components = applier.components if "components" in self.fields else None
+        self.intent = IncidentCall(
+            kind=str(call.kind),
+            incident_id=call.incident_id,
+            status=call.status,
+            body=call.body,
+            updates_before=tuple(sorted(self.before)) if self.before is not None else None,
+            mirror_after=repo.mirror_to_dict(call.decisions[-1].event.mirror_after),
+            audit=tuple(_call_audit(call)),
+            sent_at=applier.now.isoformat(),
+            components=self.fields["components"] if components is not None else None,
+            components_before=components.listed_statuses() if components is not None else None,
+        )
+        return self.intent
+
+    def request(self) -> CreateIncident | UpdateIncident:
+        """The call to Statuspage."""
+        link, call = self.link, self.call
+        if call.kind is CallKind.CREATE:
+            return CreateIncident(link.page_id, self.fields)
+        return UpdateIncident(link.page_id, _target(link, call), self.fields)
+
+    def settle(self, incident: Incident) -> None:
+        """Record the answer: the incident, what the create set on components, the decisions."""
+        applier, link, call = self.applier, self.link, self.call
+        assert self.intent is not None
+        link.statuspage_incident_id = incident.id
+        applier._components_set(link, self.intent)
+        mirror_after = call.decisions[-1].event.mirror_after
+        applier._settle(link, call.decisions, incident.status or call.status, mirror_after, call)
+        applier.client.facts.saw_updates(incident.id, incident.update_ids, link.updated_at)
+
+    def unsent(self) -> None:
+        """A write that was not applied left the incident's updates as they were."""
+        self.applier._still_seen(self.link, self.call, self.before)
+
+    def dry(self) -> None:
+        """A dry run records the decisions as if sent."""
+        applier, link, call = self.applier, self.link, self.call
+        if call.incident_id is not None:
+            link.statuspage_incident_id = call.incident_id
+            link.statuspage_status = call.decisions[-1].to_status  # the shared status
+        elif call.kind is CallKind.CREATE and applier.action.group == "action":
+            # Nothing is created: a stand-in id lets the storm's next alerts join it.
+            link.statuspage_incident_id = f"dry-run-{link.alert_id}"
+        applier._settle(link, call.decisions, call.status or link.statuspage_status, call=call)

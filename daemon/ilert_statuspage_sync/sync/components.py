@@ -16,14 +16,13 @@ of its own left to undo there (every status it set is ``operational``).
 from __future__ import annotations
 
 import dataclasses
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.clients.statuspage import ListedComponent, StatuspageClient
@@ -36,7 +35,7 @@ from ilert_statuspage_sync.core.components import (
     create_map,
     plan_components,
 )
-from ilert_statuspage_sync.core.intents import Writer, in_flight_until, stamp
+from ilert_statuspage_sync.core.intents import ComponentChange, Writer
 from ilert_statuspage_sync.core.model import CLOSED_STATUSES
 from ilert_statuspage_sync.errors import (
     ApiError,
@@ -44,12 +43,14 @@ from ilert_statuspage_sync.errors import (
     PermanentApiError,
     TransientApiError,
 )
-from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE, WRITE_START_WINDOW
+from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE
 from ilert_statuspage_sync.runtime.logs import scrub
 from ilert_statuspage_sync.service.leadership import LeadershipLostError
-from ilert_statuspage_sync.store.audit import AuditRecord, write_audit
-from ilert_statuspage_sync.store.epoch import database_now
+from ilert_statuspage_sync.store import components as store
+from ilert_statuspage_sync.store import repo
+from ilert_statuspage_sync.store.audit import AuditRecord
 from ilert_statuspage_sync.store.tables import ComponentRow, Link
+from ilert_statuspage_sync.sync.writer import SetComponent, Write, writer_for
 
 __all__ = ["ComponentSync", "ComponentsOfAction", "PassComponents", "holder_of"]
 
@@ -78,22 +79,29 @@ class ComponentSync:
         config: Config,
         statuspage: Mapping[str, StatuspageClient],
         *,
-        guard: Any,
+        guard: Callable[[], bool],
         writer: Writer,
         dry_run: bool,
-        checkpoint: Any,
+        checkpoint: Callable[[str], None],
     ) -> None:
         self.config = config
         self.statuspage = statuspage
-        self.guard = guard
-        self.writer = writer
-        self.dry_run = dry_run
-        self.checkpoint = checkpoint
+        # Chosen once: a dry run's writer sends and stores nothing.
+        self._out = writer_for(dry_run, writer, guard, checkpoint, WRITE_DEADLINE)
         # This pass's listing per page, or the error reading it gave (not read twice).
         self._listed: dict[str, dict[str, ListedComponent] | ApiError | PayloadError] = {}
         self._missing_logged: set[tuple[str, str]] = set()
         # (page, component, status) Statuspage refused for good: not asked again by this process.
         self._refused: set[tuple[str, str, str]] = set()
+
+    @property
+    def writer(self) -> Writer:
+        """This process as the author of the intents recorded."""
+        return self._out.author
+
+    @writer.setter
+    def writer(self, author: Writer) -> None:
+        self._out.author = author
 
     # -- the page model ---------------------------------------------------------
 
@@ -107,13 +115,9 @@ class ComponentSync:
     def _pages(self, session: Session) -> list[str]:
         """Pages with components configured, and pages where the daemon still owns a status."""
         pages = {a.page_id for a in self.config.incident_actions if a.components}
-        owned = session.scalars(
-            sa.select(ComponentRow.page_id)
-            .where(ComponentRow.last_set.is_not(None), ComponentRow.last_set != OPERATIONAL)
-            .distinct()
-        )
+        owned = store.owned_pages(session)
         known = {a.page_id for a in self.config.incident_actions}
-        return sorted(pages | (set(owned) & known))
+        return sorted(pages | (owned & known))
 
     def _client(self, page_id: str) -> tuple[str, StatuspageClient]:
         chosen = self._actions(page_id) or [
@@ -146,14 +150,7 @@ class ComponentSync:
         actions = {a.name: a for a in self._actions(page_id)}
         if not actions:
             return []
-        rows = session.scalars(
-            sa.select(Link).where(
-                Link.page_id == page_id,
-                Link.is_open.is_(True),
-                Link.statuspage_incident_id.is_not(None),
-                Link.incident_action.in_(list(actions)),
-            )
-        )
+        rows = store.mirrored_on_page(session, page_id, list(actions))
         holders = []
         for link in rows:
             if link is but or (link.statuspage_status or "") in CLOSED_STATUSES:
@@ -164,8 +161,7 @@ class ComponentSync:
 
     @staticmethod
     def _rows(session: Session, page_id: str) -> dict[str, ComponentRow]:
-        rows = session.scalars(sa.select(ComponentRow).where(ComponentRow.page_id == page_id))
-        return {row.component_id: row for row in rows}
+        return store.component_rows(session, page_id)
 
     def _warn_missing(self, page_id: str, wanted: Sequence[str], listed: Mapping[str, Any]) -> None:
         for component_id in wanted:
@@ -205,7 +201,7 @@ class ComponentSync:
                 session.rollback()
                 result.deferred += 1
                 result.down[connector] = error
-            except (PermanentApiError, PayloadError, sa.exc.SQLAlchemyError) as error:
+            except (PermanentApiError, PayloadError, SQLAlchemyError) as error:
                 session.rollback()
                 result.failed += 1
                 log.error("component_sync_failed", page_id=page_id, error=scrub(str(error))[:500])
@@ -226,39 +222,39 @@ class ComponentSync:
         listed = self.listing(page_id)
         for interrupted in pending:
             self._reconcile(session, interrupted, listed, now)
-        configured = sorted({c for action in self._actions(page_id) for c in action.components})
-        self._warn_missing(page_id, configured, listed)
+        page = _Page(page_id, rows, listed, {cid: _state(row) for cid, row in rows.items()}, now)
+        for step in plan_components(page.statuses(), page.states, holders, self._managed(page)):
+            self._step(session, page, step, len(holders), result)
+
+    def _managed(self, page: _Page) -> list[str]:
+        """The configured components (missing ones warned of), and those the daemon had set."""
+        configured = sorted({c for action in self._actions(page.id) for c in action.components})
+        self._warn_missing(page.id, configured, page.listed)
         # A component taken out of the config is still undone if the daemon had set it.
-        owned = [cid for cid, row in rows.items() if row.last_set not in (None, OPERATIONAL)]
-        managed = sorted({*configured, *owned})
-        statuses = {cid: c.status for cid, c in listed.items() if not c.is_group}
-        states = {cid: _state(row) for cid, row in rows.items()}
-        for step in plan_components(statuses, states, holders, managed):
-            row = rows.get(step.component_id) or ComponentRow(
-                page_id=page_id, component_id=step.component_id, updated_at=now
-            )
-            if step.component_id not in rows:
-                session.add(row)
-                rows[step.component_id] = row
-            name = listed[step.component_id].name
-            if step.newly_held:
-                log.warning(
-                    "component_human_override",
-                    page_id=page_id,
-                    component_id=step.component_id,
-                    component=name,
-                    status=step.listed,
-                    daemon_last_set=states.get(step.component_id, ComponentState()).baseline,
-                    action="left alone until it is back at that status or operational",
-                )
-            if step.write is None:
-                if _state(row) != step.state_after:
-                    _store(row, step.state_after, now)
-                    self._commit(session)
-                continue
-            if (page_id, step.component_id, step.write) in self._refused:
-                continue
-            self._write(session, page_id, row, step, name, len(holders), now, result)
+        owned = [cid for cid, row in page.rows.items() if row.last_set not in (None, OPERATIONAL)]
+        return sorted({*configured, *owned})
+
+    def _step(
+        self,
+        session: Session,
+        page: _Page,
+        step: ComponentStep,
+        open_alerts: int,
+        result: PassComponents,
+    ) -> None:
+        """Carry out one component's step: remember its state, or write its status."""
+        row = page.row(session, step.component_id)
+        name = page.listed[step.component_id].name
+        if step.newly_held:
+            _log_held(page, step, name)
+        if step.write is None:
+            if _state(row) != step.state_after:
+                _store(row, step.state_after, page.now)
+                self._out.commit(session)
+            return
+        if (page.id, step.component_id, step.write) in self._refused:
+            return
+        self._write(session, page, row, step, name, open_alerts, result)
 
     @staticmethod
     def _with_incident(session: Session, step: ComponentStep) -> ComponentStep:
@@ -266,106 +262,87 @@ class ComponentSync:
         cause = step.cause
         if cause is None or cause.incident_id is not None:
             return step
-        link = session.scalars(
-            sa.select(Link).where(
-                Link.incident_action == cause.action, Link.alert_id == cause.alert_id
-            )
-        ).one_or_none()
+        link = repo.find_link(session, cause.action, cause.alert_id)
         if link is None or link.statuspage_incident_id is None:
             return step
         found = dataclasses.replace(cause, incident_id=link.statuspage_incident_id)
         return dataclasses.replace(step, cause=found)
 
-    def _commit(self, session: Session) -> None:
-        if self.dry_run:
-            session.flush()
-        else:
-            session.commit()
-
-    # -- one write, exactly once in effect ----------------------------------------
+    # -- one write, exactly once in effect (``sync.writer``) ------------------------
 
     def _write(
         self,
         session: Session,
-        page_id: str,
+        page: _Page,
         row: ComponentRow,
         step: ComponentStep,
         name: str,
         open_alerts: int,
-        now: datetime,
         result: PassComponents,
     ) -> None:
+        change = self._change(session, page, step, name, open_alerts)
+        _, client = self._client(page.id)
+        write = Write(
+            label="component",
+            client=client,
+            request=SetComponent(page.id, step.component_id, change.status),
+            settle=lambda answer: self._changed(session, page, row, change, answer, result),
+            dry=lambda: self._out.audit(None, _record(change.audit, None), page.now),
+            now=page.now,
+            holder=row,
+            intent=lambda: change,
+            refused=lambda error: self._refused_write(session, page, row, change, error),
+        )
+        try:
+            self._out.send(session, write)
+        except PermanentApiError:
+            result.failed += 1
+            result.outcomes.append("failed")
+
+    def _change(
+        self, session: Session, page: _Page, step: ComponentStep, name: str, open_alerts: int
+    ) -> ComponentChange:
+        """The intent of a step's write, with its audit row."""
         status = step.write
         assert status is not None
         step = self._with_incident(session, step)
-        fallback = next(a.name for a in self.config.incident_actions if a.page_id == page_id)
-        audit = _audit(page_id, step, name, open_alerts, fallback)
-        if self.dry_run:
-            write_audit(None, _record(audit, None), at=now, dry_run=True)
-            return
-        _, client = self._client(page_id)
-        self.checkpoint("before_component")
-        intent = {
-            "kind": "component",
-            "status": status,
-            "state_after": _state_dict(step.state_after),
-            "audit": audit,
-            "sent_at": now.isoformat(),
-        }
+        fallback = next(a.name for a in self.config.incident_actions if a.page_id == page.id)
+        audit = _audit(page.id, step, name, open_alerts, fallback)
+        return ComponentChange(status, step.state_after, audit, page.now.isoformat())
 
-        def record_intent() -> None:
-            started = time.monotonic()
-            stamped = stamp(self.writer, database_now(session), WRITE_DEADLINE)
-            row.pending_call = {**intent, **stamped}
-            row.updated_at = now
-            session.commit()  # fenced: refused once a newer leader took over
-            self.checkpoint("intent_component")
-            late = not self.writer.sole and time.monotonic() - started > WRITE_START_WINDOW
-            if not self.guard() or late:
-                # Others count this write's flight from the intent: not sent, as in apply.py.
-                row.pending_call = None
-                try:
-                    session.commit()
-                except (LeadershipLostError, sa.exc.SQLAlchemyError):
-                    # The intent stays; whoever leads now waits out its flight time.
-                    session.rollback()
-                raise LeadershipLostError(
-                    "the leader lock was lost or not confirmed in time; "
-                    "no further writes from this process"
-                )
-
-        try:
-            answer = client.set_component_status(page_id, step.component_id, status, record_intent)
-        except TransientApiError as error:
-            if not error.maybe_applied:
-                row.pending_call = None
-                session.commit()
-            raise
-        except PermanentApiError as error:
-            self._refused.add((page_id, step.component_id, status))
-            row.pending_call = None
-            failed = {**audit, "outcome": "failed", "to_status": None}
-            write_audit(session, _record(failed, scrub(str(error))[:500]), at=now, dry_run=False)
-            session.commit()
-            result.failed += 1
-            result.outcomes.append("failed")
-            return
-        self.checkpoint("answered_component")
-        row.pending_call = None
-        _store(row, step.state_after, now)
-        write_audit(session, _record(audit, None), at=now, dry_run=False)
+    def _changed(
+        self,
+        session: Session,
+        page: _Page,
+        row: ComponentRow,
+        change: ComponentChange,
+        answer: ListedComponent,
+        result: PassComponents,
+    ) -> None:
+        """The PATCH landed: remember the state, audit it, one commit."""
+        _store(row, change.state_after, page.now)
+        self._out.audit(session, _record(change.audit, None), page.now)
         session.commit()
-        self._cache_status(page_id, step.component_id, answer.status)
+        self._cache_status(page.id, row.component_id, answer.status)
         result.writes += 1
         result.outcomes.append(CHANGED)
-        self.checkpoint("committed_component")
+
+    def _refused_write(
+        self,
+        session: Session,
+        page: _Page,
+        row: ComponentRow,
+        change: ComponentChange,
+        error: PermanentApiError,
+    ) -> None:
+        """Statuspage refused the status: not asked again; a failed row (the writer commits)."""
+        self._refused.add((page.id, row.component_id, change.status))
+        failed = {**change.audit, "outcome": "failed", "to_status": None}
+        self._out.audit(session, _record(failed, scrub(str(error))[:500]), page.now)
 
     def _in_flight(self, session: Session, row: ComponentRow) -> bool:
         """Another process's component write that may still land: the page waits."""
-        if row.pending_call is None or self.dry_run:
-            return False
-        until = in_flight_until(row.pending_call, self.writer, fallback_s=WRITE_DEADLINE)
-        return until is not None and database_now(session) < until
+        return self._out.in_flight_until(session, row.pending_call) is not None
 
     def _reconcile(
         self,
@@ -375,21 +352,55 @@ class ComponentSync:
         now: datetime,
     ) -> None:
         """An interrupted write: adopt it when the page shows its status, else forget it."""
-        intent = row.pending_call
-        assert intent is not None
+        assert row.pending_call is not None
+        change = ComponentChange.from_json(row.pending_call)
         shown = listed.get(row.component_id)
-        if self.dry_run:
-            return
-        if shown is not None and shown.status == intent.get("status"):
-            _store(row, _state_from_dict(intent.get("state_after")), now)
-            audit = intent.get("audit")
-            if isinstance(audit, dict):
+
+        def adopt() -> None:
+            if shown is None or shown.status != change.status:
+                return
+            _store(row, change.state_after, now)
+            if change.audit:
                 reason = "confirmed on Statuspage after an interrupted call"
-                write_audit(session, _record(audit, reason), at=now, dry_run=False)
-        row.pending_call = None
-        row.updated_at = now
-        session.commit()
-        self.checkpoint("reconciled_component")
+                self._out.audit(session, _record(change.audit, reason), now)
+
+        self._out.reconcile(session, row, now, "reconciled_component", settle=adopt)
+
+
+def _log_held(page: _Page, step: ComponentStep, name: str) -> None:
+    log.warning(
+        "component_human_override",
+        page_id=page.id,
+        component_id=step.component_id,
+        component=name,
+        status=step.listed,
+        daemon_last_set=page.states.get(step.component_id, ComponentState()).baseline,
+        action="left alone until it is back at that status or operational",
+    )
+
+
+@dataclass
+class _Page:
+    """One page in the component step: its rows, listing and remembered states."""
+
+    id: str
+    rows: dict[str, ComponentRow]
+    listed: Mapping[str, ListedComponent]
+    states: dict[str, ComponentState]
+    now: datetime
+
+    def statuses(self) -> dict[str, str]:
+        """The listed status of every component that is not a group."""
+        return {cid: c.status for cid, c in self.listed.items() if not c.is_group}
+
+    def row(self, session: Session, component_id: str) -> ComponentRow:
+        """The component's row, added (not committed) when it has none yet."""
+        row = self.rows.get(component_id)
+        if row is None:
+            row = ComponentRow(page_id=self.id, component_id=component_id, updated_at=self.now)
+            session.add(row)
+            self.rows[component_id] = row
+        return row
 
 
 class ComponentsOfAction:
@@ -411,13 +422,7 @@ class ComponentsOfAction:
         except (PermanentApiError, PayloadError) as error:
             # The incident matters more than its components: created without them,
             # the component step reports the failure and sets them once it can read.
-            log.warning(
-                "components_unreadable",
-                page_id=page_id,
-                alert_id=link.alert_id,
-                error=scrub(str(error))[:300],
-                action="incident created without components",
-            )
+            _log_unreadable(page_id, link, error)
             return {}
         self.sync._warn_missing(page_id, self.action.components, listed)
         usable = [c for c in self.action.components if c in listed and not listed[c].is_group]
@@ -449,24 +454,37 @@ class ComponentsOfAction:
             _store(row, ComponentState(status, None, holder_id, holder_action), self.now)
             old = listed_before.get(component_id)
             if old is not None and old != status:
-                record = AuditRecord(
-                    alert_id=link.alert_id,
-                    incident_action=self.action.name,
-                    page_id=page_id,
-                    statuspage_incident_id=link.statuspage_incident_id,
-                    ilert_event="component",
-                    outcome=CHANGED,
-                    from_status=old,
-                    to_status=status,
-                    reason=f"component {component_id}: set with the incident's creation",
-                )
-                write_audit(self.session, record, at=self.now, dry_run=False)
+                record = self._created_record(link, component_id, old, status)
+                self.sync._out.audit(self.session, record, self.now)
             self.sync._cache_status(page_id, component_id, status)
+
+    def _created_record(self, link: Link, component_id: str, old: str, status: str) -> AuditRecord:
+        return AuditRecord(
+            alert_id=link.alert_id,
+            incident_action=self.action.name,
+            page_id=self.action.page_id,
+            statuspage_incident_id=link.statuspage_incident_id,
+            ilert_event="component",
+            outcome=CHANGED,
+            from_status=old,
+            to_status=status,
+            reason=f"component {component_id}: set with the incident's creation",
+        )
 
     def listed_statuses(self) -> dict[str, str]:
         """The statuses the pass's listing shows now (for the audit's from_status)."""
         listed = self.sync.listing(self.action.page_id)
         return {cid: c.status for cid, c in listed.items()}
+
+
+def _log_unreadable(page_id: str, link: Link, error: Exception) -> None:
+    log.warning(
+        "components_unreadable",
+        page_id=page_id,
+        alert_id=link.alert_id,
+        error=scrub(str(error))[:300],
+        action="incident created without components",
+    )
 
 
 def holder_of(link: Link, action: IncidentAction, priority: str) -> Holder:
@@ -491,31 +509,6 @@ def _store(row: ComponentRow, state: ComponentState, now: datetime) -> None:
     row.holder_alert_id = state.holder_alert_id
     row.holder_action = state.holder_action
     row.updated_at = now
-
-
-def _state_dict(state: ComponentState) -> dict[str, Any]:
-    return {
-        "last_set": state.last_set,
-        "held_since": state.held_since,
-        "holder_alert_id": state.holder_alert_id,
-        "holder_action": state.holder_action,
-    }
-
-
-def _state_from_dict(data: object) -> ComponentState:
-    if not isinstance(data, dict):
-        return ComponentState()
-    alert_id = data.get("holder_alert_id")
-    return ComponentState(
-        last_set=_str_or_none(data.get("last_set")),
-        held_since=_str_or_none(data.get("held_since")),
-        holder_alert_id=alert_id if isinstance(alert_id, int) else None,
-        holder_action=_str_or_none(data.get("holder_action")),
-    )
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def _audit(

@@ -12,10 +12,10 @@ next pass; it never stops the pass.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-import sqlalchemy as sa
 import structlog
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ from ilert_statuspage_sync.core.duplicates import (
     pages_to_check,
 )
 from ilert_statuspage_sync.core.human_edits import HUMAN_REASON, Edit, Written, confirmed, edits
-from ilert_statuspage_sync.core.storm import FINAL
+from ilert_statuspage_sync.core.intents import Writer
 from ilert_statuspage_sync.errors import (
     ApiError,
     PayloadError,
@@ -37,10 +37,10 @@ from ilert_statuspage_sync.errors import (
     TransientApiError,
 )
 from ilert_statuspage_sync.runtime.logs import scrub
-from ilert_statuspage_sync.service.leadership import LeadershipLostError
 from ilert_statuspage_sync.store import repo
-from ilert_statuspage_sync.store.audit import AuditRecord, write_audit
+from ilert_statuspage_sync.store.audit import AuditRecord
 from ilert_statuspage_sync.store.tables import Link
+from ilert_statuspage_sync.sync.writer import StatuspageWriter, UpdateIncident, Write, writer_for
 
 __all__ = [
     "DUPLICATE_OUTCOME",
@@ -82,7 +82,9 @@ class DuplicateHealer:
         self.config = config
         self.clients = clients
         self.guard = guard
-        self.dry_run = dry_run
+        # Chosen once: a dry run's writer sends and stores nothing. Resolving a
+        # duplicate records no intent (sending it twice is harmless), so no checkpoints.
+        self._out = writer_for(dry_run, Writer("duplicates"), guard, lambda _name: None)
         # Connectors found down by the last ``read``, with the error.
         self.unreachable: dict[str, TransientApiError] = {}
 
@@ -128,13 +130,7 @@ class DuplicateHealer:
             if seen is None or connector in connectors_down:
                 continue
             client = self.clients[connector]
-            names = {action.name for action in actions}
-            named = repo.links_of_alerts(session, {s.alert_id for s in seen if s.alert_id})
-            mine = [
-                _tracked(link)
-                for link in named
-                if link.page_id == page_id and link.incident_action in names
-            ]
+            mine = _mine(session, page_id, actions, seen)
             for duplicate in find_duplicates(seen, mine):
                 resolved += self._resolve(session, client, page_id, duplicate, now)
         return resolved
@@ -151,33 +147,28 @@ class DuplicateHealer:
             if seen is None:
                 continue
             names = [action.name for action in actions]
-            # Incidents we hold open, and open alerts (a join of theirs may be pending).
-            held = sa.and_(
-                Link.statuspage_incident_id.is_not(None),
-                sa.or_(Link.statuspage_status.is_(None), Link.statuspage_status.not_in(FINAL)),
-            )
-            links = session.scalars(
-                sa.select(Link).where(
-                    Link.page_id == page_id,
-                    Link.incident_action.in_(names),
-                    sa.or_(held, Link.is_open),
-                )
-            ).all()
-            shown = {incident.incident_id: incident.status for incident in seen}
-            client = self.clients[connector]
-            budget = CONFIRM_READS
-            for edit in edits(_written(links), shown):
-                if not edit.listed:
-                    if budget == 0:
-                        continue  # judged on a later pass
-                    budget -= 1
-                    checked = self._confirm(client, page_id, edit)
-                    if checked is None:
-                        continue
-                    edit = checked
+            links = repo.held_on_page(session, page_id, names)
+            for edit in self._page_edits(self.clients[connector], page_id, links, seen):
                 found += edit.first
                 self._respect(session, edit, page_id, links, now)
         return found
+
+    def _page_edits(
+        self, client: StatuspageClient, page_id: str, links: Sequence[Link], seen: list[Seen]
+    ) -> Iterator[Edit]:
+        """The page's edits; those missing from the list confirmed, up to ``CONFIRM_READS``."""
+        shown = {incident.incident_id: incident.status for incident in seen}
+        budget = CONFIRM_READS
+        for edit in edits(_written(links), shown):
+            if edit.listed:
+                yield edit
+                continue
+            if budget == 0:
+                continue  # judged on a later pass
+            budget -= 1
+            checked = self._confirm(client, page_id, edit)
+            if checked is not None:
+                yield checked
 
     @staticmethod
     def _confirm(client: StatuspageClient, page_id: str, edit: Edit) -> Edit | None:
@@ -197,13 +188,10 @@ class DuplicateHealer:
     ) -> None:
         mine = [link for link in links if link.statuspage_incident_id == edit.incident_id]
         if edit.first:
-            person_changed(session, mine, edit.from_status, edit.to_status, now, self.dry_run)
+            person_changed(session, mine, edit.from_status, edit.to_status, now, self._out)
         for link in mine:
             link.statuspage_status = edit.to_status
-        if self.dry_run:
-            session.flush()
-        else:
-            session.commit()
+        self._out.commit(session)
         if not edit.first:
             log.debug("human_override_again", incident=edit.incident_id, status=edit.to_status)
 
@@ -222,52 +210,84 @@ class DuplicateHealer:
         duplicate: Duplicate,
         now: datetime,
     ) -> int:
-        record = AuditRecord(
-            alert_id=duplicate.alert_id,
-            incident_action=duplicate.action,
-            page_id=page_id,
-            statuspage_incident_id=duplicate.incident_id,
-            ilert_event="duplicate_found",
-            outcome=DUPLICATE_OUTCOME,
-            from_status=duplicate.status,
-            to_status="resolved",
-            reason=f"duplicate of incident {duplicate.kept_id}, which is kept",
+        """Resolve one duplicate (fenced, not recorded: a second resolve is harmless)."""
+        record = _duplicate_record(page_id, duplicate)
+
+        def settle(_incident: Incident) -> None:
+            self._out.audit(session, record, now)
+            session.commit()  # fenced like every commit of a leader
+            _log_resolved(page_id, duplicate)
+
+        write = Write(
+            label="resolve_duplicate",
+            client=client,
+            request=UpdateIncident(page_id, duplicate.incident_id, _resolve_fields(duplicate)),
+            settle=settle,
+            dry=lambda: self._out.audit(None, record, now),
+            now=now,
         )
-        if self.dry_run:
-            write_audit(None, record, at=now, dry_run=True)
-            return 0
-        if not self.guard():
-            raise LeadershipLostError(
-                "the leader lock was lost; no further writes from this process"
-            )
-        fields = {
-            "status": "resolved",
-            "body": duplicate_body(duplicate.kept_id),
-            # Subscribers follow the kept incident; "resolved" here must not read as "over".
-            "deliver_notifications": False,
-        }
         try:
-            client.update_incident(page_id, duplicate.incident_id, fields)
+            return 1 if self._out.send(session, write) is not None else 0
         except (ApiError, PayloadError) as error:
             # Still unresolved on the next pass's read, if this did not take effect.
-            log.warning(
-                "duplicate_resolve_failed",
-                page_id=page_id,
-                incident=duplicate.incident_id,
-                error=scrub(str(error)),
-            )
+            _log_resolve_failed(page_id, duplicate, error)
             return 0
-        write_audit(session, record, at=now, dry_run=False)
-        session.commit()  # fenced like every commit of a leader
-        log.warning(
-            DUPLICATE_OUTCOME,
-            alert_id=duplicate.alert_id,
-            incident_action=duplicate.action,
-            page_id=page_id,
-            incident=duplicate.incident_id,
-            kept=duplicate.kept_id,
-        )
-        return 1
+
+
+def _duplicate_record(page_id: str, duplicate: Duplicate) -> AuditRecord:
+    return AuditRecord(
+        alert_id=duplicate.alert_id,
+        incident_action=duplicate.action,
+        page_id=page_id,
+        statuspage_incident_id=duplicate.incident_id,
+        ilert_event="duplicate_found",
+        outcome=DUPLICATE_OUTCOME,
+        from_status=duplicate.status,
+        to_status="resolved",
+        reason=f"duplicate of incident {duplicate.kept_id}, which is kept",
+    )
+
+
+def _resolve_fields(duplicate: Duplicate) -> dict[str, Any]:
+    return {
+        "status": "resolved",
+        "body": duplicate_body(duplicate.kept_id),
+        # Subscribers follow the kept incident; "resolved" here must not read as "over".
+        "deliver_notifications": False,
+    }
+
+
+def _log_resolve_failed(page_id: str, duplicate: Duplicate, error: Exception) -> None:
+    log.warning(
+        "duplicate_resolve_failed",
+        page_id=page_id,
+        incident=duplicate.incident_id,
+        error=scrub(str(error)),
+    )
+
+
+def _log_resolved(page_id: str, duplicate: Duplicate) -> None:
+    log.warning(
+        DUPLICATE_OUTCOME,
+        alert_id=duplicate.alert_id,
+        incident_action=duplicate.action,
+        page_id=page_id,
+        incident=duplicate.incident_id,
+        kept=duplicate.kept_id,
+    )
+
+
+def _mine(
+    session: Session, page_id: str, actions: Sequence[IncidentAction], seen: Sequence[Seen]
+) -> list[Tracked]:
+    """The links of the page's actions that the incidents seen name."""
+    names = {action.name for action in actions}
+    named = repo.links_of_alerts(session, {s.alert_id for s in seen if s.alert_id})
+    return [
+        _tracked(link)
+        for link in named
+        if link.page_id == page_id and link.incident_action in names
+    ]
 
 
 def _tracked(link: Link) -> Tracked:
@@ -319,7 +339,7 @@ def person_changed(
     before: str | None,
     shown: str,
     now: datetime,
-    dry_run: bool,
+    out: StatuspageWriter,
 ) -> None:
     """A person changed these links' incident: flag them, one audit row each, one log line.
 
@@ -328,18 +348,7 @@ def person_changed(
     """
     for link in links:
         link.human_override = True
-        record = AuditRecord(
-            alert_id=link.alert_id,
-            incident_action=link.incident_action,
-            page_id=link.page_id,
-            statuspage_incident_id=link.statuspage_incident_id,
-            ilert_event=HUMAN_EVENT,
-            outcome="no_change",
-            from_status=before,
-            to_status=shown,
-            reason=HUMAN_REASON,
-        )
-        write_audit(session, record, at=now, dry_run=dry_run)
+        out.audit(session, _human_record(link, before, shown), now)
     first = links[0]
     log.warning(
         "human_override",
@@ -348,5 +357,19 @@ def person_changed(
         from_status=before,
         to_status=shown,
         alerts=sorted(link.alert_id for link in links),
+        reason=HUMAN_REASON,
+    )
+
+
+def _human_record(link: Link, before: str | None, shown: str) -> AuditRecord:
+    return AuditRecord(
+        alert_id=link.alert_id,
+        incident_action=link.incident_action,
+        page_id=link.page_id,
+        statuspage_incident_id=link.statuspage_incident_id,
+        ilert_event=HUMAN_EVENT,
+        outcome="no_change",
+        from_status=before,
+        to_status=shown,
         reason=HUMAN_REASON,
     )
