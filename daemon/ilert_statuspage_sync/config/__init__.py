@@ -376,7 +376,7 @@ class _Reader:
 
     def database_url(self, data: Mapping[str, Any]) -> str:
         """The URL as the engine needs it: sqlite or postgresql (``postgres://`` normalised)."""
-        from ilert_statuspage_sync.store.database import check_database_url  # SQLAlchemy
+        from ilert_statuspage_sync.config.database_url import check_database_url  # SQLAlchemy
 
         url = self.string(data, "database_url", "", default="sqlite:///state.db")
         try:

@@ -27,7 +27,7 @@ from typing import Protocol
 import sqlalchemy as sa
 import structlog
 
-from ilert_statuspage_sync.errors import DatabaseUnreachableError, StoreError, SyncError
+from ilert_statuspage_sync.errors import DatabaseUnreachableError, LeadershipLostError, StoreError
 
 __all__ = [
     "LOCK_KEY",
@@ -43,10 +43,6 @@ log = structlog.get_logger(__name__)
 
 # One advisory lock key for this program ("ilert-statuspage-sync" in spirit).
 LOCK_KEY = 741_500_213
-
-
-class LeadershipLostError(SyncError):
-    """This process no longer holds the leader lock; it must stop writing."""
 
 
 class Leadership(Protocol):

@@ -23,6 +23,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.orm import Session, sessionmaker
 
+from ilert_statuspage_sync.config.database_url import check_database_url
 from ilert_statuspage_sync.errors import (
     ConfigError,
     DatabaseFailureError,
@@ -48,10 +49,6 @@ __all__ = [
     "upgrade",
 ]
 
-_URL_EXAMPLES = (
-    "sqlite:////var/lib/ilert-statuspage-sync/state.db or postgresql+psycopg://USER@HOST/DB"
-)
-
 
 def safe_url(url: str) -> str:
     """The URL with any password masked, for messages and logs."""
@@ -59,25 +56,6 @@ def safe_url(url: str) -> str:
         return sa.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
         return "<unparsable database URL>"
-
-
-def check_database_url(url: str) -> str:
-    """``url`` as the engine needs it, or a ConfigError about ``database_url``.
-
-    ``postgres://`` (Heroku, many PaaS) and a bare ``postgresql://`` mean the
-    psycopg 3 driver the ``[postgres]`` extra installs; SQLAlchemy would look for
-    a ``postgres`` dialect or for psycopg2.
-    """
-    try:
-        parsed = sa.make_url(url)
-    except sa.exc.ArgumentError:
-        raise ConfigError(f"database_url: not a valid URL; use {_URL_EXAMPLES}") from None
-    dialect, _, driver = parsed.drivername.partition("+")
-    if dialect in ("postgres", "postgresql"):
-        parsed = parsed.set(drivername=f"postgresql+{driver or 'psycopg'}")
-    elif dialect != "sqlite":
-        raise ConfigError(f"database_url: {dialect} is not supported; use {_URL_EXAMPLES}")
-    return parsed.render_as_string(hide_password=False)
 
 
 def make_engine(url: str, *, origin: str | None = None) -> sa.Engine:

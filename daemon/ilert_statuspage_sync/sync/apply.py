@@ -40,10 +40,9 @@ from ilert_statuspage_sync.core.refusal import (
     refused_status,
 )
 from ilert_statuspage_sync.core.relink import shared_metadata
-from ilert_statuspage_sync.errors import PermanentApiError, TransientApiError
+from ilert_statuspage_sync.errors import LeadershipLostError, PermanentApiError, TransientApiError
 from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE, WRITE_START_WINDOW
 from ilert_statuspage_sync.runtime.logs import scrub
-from ilert_statuspage_sync.service.leadership import LeadershipLostError
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.audit import AuditRecord, write_audit
 from ilert_statuspage_sync.store.epoch import database_now

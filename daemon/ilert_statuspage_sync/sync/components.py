@@ -40,13 +40,13 @@ from ilert_statuspage_sync.core.intents import Writer, in_flight_until, stamp
 from ilert_statuspage_sync.core.model import CLOSED_STATUSES
 from ilert_statuspage_sync.errors import (
     ApiError,
+    LeadershipLostError,
     PayloadError,
     PermanentApiError,
     TransientApiError,
 )
 from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE, WRITE_START_WINDOW
 from ilert_statuspage_sync.runtime.logs import scrub
-from ilert_statuspage_sync.service.leadership import LeadershipLostError
 from ilert_statuspage_sync.store.audit import AuditRecord, write_audit
 from ilert_statuspage_sync.store.epoch import database_now
 from ilert_statuspage_sync.store.tables import ComponentRow, Link

@@ -32,12 +32,12 @@ from ilert_statuspage_sync.core.human_edits import HUMAN_REASON, Edit, Written, 
 from ilert_statuspage_sync.core.storm import FINAL
 from ilert_statuspage_sync.errors import (
     ApiError,
+    LeadershipLostError,
     PayloadError,
     PermanentApiError,
     TransientApiError,
 )
 from ilert_statuspage_sync.runtime.logs import scrub
-from ilert_statuspage_sync.service.leadership import LeadershipLostError
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.audit import AuditRecord, write_audit
 from ilert_statuspage_sync.store.tables import Link
