@@ -61,7 +61,7 @@ from ilert_statuspage_sync.service.wiring import (
     build_syncer,
     migration_pause,
 )
-from ilert_statuspage_sync.store import repo
+from ilert_statuspage_sync.store import overview, repo
 from ilert_statuspage_sync.store.audit import trail_line
 from ilert_statuspage_sync.store.database import (
     check_database_url,
@@ -545,10 +545,10 @@ def _readable(config: Config) -> sa.Engine:
 def _status(config: Config, _args: argparse.Namespace) -> int:
     sessions = make_sessions(_readable(config))
     with sessions() as session:
-        links = session.query(Link).order_by(Link.incident_action, Link.alert_id).all()
+        links = overview.all_links(session)
         last = repo.last_transitions(session)
         alerts = repo.incident_alerts(session)
-        replicas = list(session.scalars(sa.select(Replica).order_by(Replica.role)))
+        replicas = overview.replicas(session)
     failing = sum(1 for link in links if link.last_error)
     verdict = health_lines(replicas, failing, datetime.now(UTC))
     # Probes and scripts read the verdict from the exit code: 1 when UNHEALTHY.

@@ -50,7 +50,8 @@ from ilert_statuspage_sync.store.database import (
     upgrade,
 )
 from ilert_statuspage_sync.store.diagnose import explain
-from ilert_statuspage_sync.store.tables import Link, Replica
+from ilert_statuspage_sync.store.overview import open_and_failing
+from ilert_statuspage_sync.store.tables import Replica
 from ilert_statuspage_sync.sync.syncer import PassReport, Syncer
 
 __all__ = ["Daemon"]
@@ -201,14 +202,9 @@ class Daemon:
     def _counts(self) -> tuple[int, int]:
         try:
             with self.sessions() as session:
-                tracked = session.scalar(sa.select(sa.func.count()).where(Link.is_open)) or 0
-                failing = (
-                    session.scalar(sa.select(sa.func.count()).where(Link.last_error.is_not(None)))
-                    or 0
-                )
+                return open_and_failing(session)
         except sa.exc.SQLAlchemyError:
             return 0, 0
-        return tracked, failing
 
     def _heartbeat(self, role: str, report: PassReport | None) -> None:
         if self.dry_run:

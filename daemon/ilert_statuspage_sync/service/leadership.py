@@ -28,6 +28,11 @@ import sqlalchemy as sa
 import structlog
 
 from ilert_statuspage_sync.errors import DatabaseUnreachableError, LeadershipLostError, StoreError
+from ilert_statuspage_sync.store.advisory_lock import (
+    advisory_lock_held,
+    advisory_unlock,
+    try_advisory_lock,
+)
 
 __all__ = [
     "LOCK_KEY",
@@ -184,9 +189,7 @@ class PostgresLeadership:
                 "server is running and reachable, and database_url"
             ) from None
         try:
-            got = self._connection.execute(
-                sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}
-            ).scalar()
+            got = try_advisory_lock(self._connection, LOCK_KEY)
         except sa.exc.DBAPIError as error:
             self._drop(error)
             return False
@@ -198,13 +201,7 @@ class PostgresLeadership:
         if not self._held or self._connection is None:
             return False
         try:
-            count = self._connection.execute(
-                sa.text(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-                    "AND pid = pg_backend_pid() AND objid = :key AND granted"
-                ),
-                {"key": LOCK_KEY},
-            ).scalar()
+            count = advisory_lock_held(self._connection, LOCK_KEY)
         except sa.exc.DBAPIError as error:
             self._drop(error)
             return False
@@ -215,9 +212,7 @@ class PostgresLeadership:
         """Unlock and close the dedicated connection."""
         if self._connection is not None:
             try:
-                self._connection.execute(
-                    sa.text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY}
-                )
+                advisory_unlock(self._connection, LOCK_KEY)
             except sa.exc.DBAPIError:
                 log.debug("leader_unlock_failed")
             self._connection.close()
