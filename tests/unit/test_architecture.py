@@ -430,7 +430,6 @@ KNOWN_SHAPE_OFFENDERS = frozenset(
     {
         # h3: being split in this branch.
         f"{_PKG}/commands/cli.py::_parser",
-        f"{_PKG}/config/__init__.py::_Reader",
         f"{_PKG}/service/metrics.py::Metrics.__init__",
         # h5: the demo and the simulators are split to size.
         f"{_PKG}/demo/keep.py::keep_running",
@@ -449,8 +448,6 @@ KNOWN_SHAPE_OFFENDERS = frozenset(
 )
 KNOWN_COMPLEXITY_OFFENDERS = frozenset(
     {
-        # h3: being split in this branch.
-        f"{_PKG}/config/__init__.py::_Reader.secret",
         # h1/h2: the pass and its writers are split to size.
         f"{_PKG}/sync/components.py::ComponentSync._sync_page",
         f"{_PKG}/sync/syncer.py::Syncer._read_ilert",

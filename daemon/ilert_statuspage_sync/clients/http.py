@@ -42,7 +42,6 @@ import structlog
 import urllib3
 
 from ilert_statuspage_sync import __version__
-from ilert_statuspage_sync.config import Secret
 from ilert_statuspage_sync.errors import (
     PayloadError,
     PermanentApiError,
@@ -51,6 +50,7 @@ from ilert_statuspage_sync.errors import (
 )
 from ilert_statuspage_sync.runtime import shutdown
 from ilert_statuspage_sync.runtime.deadlines import ANSWER_DEADLINE, CONNECT_TIMEOUT
+from ilert_statuspage_sync.runtime.secrets import Secret
 
 __all__ = [
     "ANSWER_DEADLINE",
