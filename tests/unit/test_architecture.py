@@ -428,8 +428,6 @@ KNOWN_SQL_OFFENDERS = frozenset(
 )
 KNOWN_SHAPE_OFFENDERS = frozenset(
     {
-        # h3: being split in this branch.
-        f"{_PKG}/service/metrics.py::Metrics.__init__",
         # h5: the demo and the simulators are split to size.
         f"{_PKG}/demo/keep.py::keep_running",
         f"{_PKG}/demo/play.py::demo_settings",
