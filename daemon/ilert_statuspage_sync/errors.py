@@ -10,6 +10,7 @@
         PermanentApiError    other 4xx: record against the item, back off
       UsageError             a command cannot do what was asked (trigger a missing alert): exit 2
       PayloadError           a vendor answered with a body we cannot read
+      LeadershipLostError    this process no longer holds the leader lock: stop writing
       StoreError             the state database refused (lock, wrong schema): exit 2
         DatabaseFailureError  it failed at run time (locked, read-only, full, corrupt,
                               not migrated): exit 1
@@ -88,6 +89,10 @@ class UsageError(SyncError):
 
 class PayloadError(SyncError):
     """A response body could not be read as the API documents it."""
+
+
+class LeadershipLostError(SyncError):
+    """This process no longer holds the leader lock; it must stop writing."""
 
 
 class StoreError(SyncError):

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from ilert_statuspage_sync import config as loader
+from ilert_statuspage_sync.config import actions, loading, services, settings
 from ilert_statuspage_sync.docgen.config_reference import (
     BEGIN,
     END,
@@ -39,11 +40,11 @@ MINIMAL: dict[str, Any] = {
 
 def _accepted() -> set[str]:
     """Every dotted key the loader accepts, spelled as the reference spells it."""
-    keys = {key for key in loader._TOP_KEYS if key not in TABLES}
-    keys |= {f"ilert.{key}" for key in loader._SERVICE_KEYS}
-    keys |= {f"connectors.NAME.{key}" for key in loader._SERVICE_KEYS}
-    keys |= {f"incident_actions[].{key}" for key in loader._ACTION_KEYS}
-    keys |= {f"metrics.{key}" for key in loader._METRICS_KEYS}
+    keys = {key for key in loading.TOP_KEYS if key not in TABLES}
+    keys |= {f"ilert.{key}" for key in services.SERVICE_KEYS}
+    keys |= {f"connectors.NAME.{key}" for key in services.SERVICE_KEYS}
+    keys |= {f"incident_actions[].{key}" for key in actions.ACTION_KEYS}
+    keys |= {f"metrics.{key}" for key in settings.METRICS_KEYS}
     return keys
 
 
@@ -52,7 +53,7 @@ def test_every_key_the_loader_accepts_is_documented_and_no_other() -> None:
     documented = [setting.key for setting in SETTINGS]
     assert len(documented) == len(set(documented)), "a key is described twice"
     assert set(documented) == _accepted()
-    unknown_tables = set(loader._TOP_KEYS) - _accepted() - TABLES
+    unknown_tables = set(loading.TOP_KEYS) - _accepted() - TABLES
     assert not unknown_tables, f"describe the keys of the new tables {unknown_tables}"
 
 
@@ -113,7 +114,7 @@ def test_documented_choices_are_exactly_the_accepted_ones(setting: Setting) -> N
 
 def test_log_levels_are_the_loaders() -> None:
     """The log levels shown are the loader's."""
-    assert LOG_LEVELS == loader._LOG_LEVELS
+    assert LOG_LEVELS == loading.LOG_LEVELS
 
 
 def test_readme_holds_the_generated_table() -> None:

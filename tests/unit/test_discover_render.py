@@ -19,8 +19,9 @@ from ilert_statuspage_sync.commands.inventory import (
     render_json,
     render_tables,
 )
-from ilert_statuspage_sync.commands.starter_config import starter_config, toml_string
+from ilert_statuspage_sync.commands.starter_config import starter_config
 from ilert_statuspage_sync.config import Config, parse_config
+from ilert_statuspage_sync.config.toml_text import toml_string
 from ilert_statuspage_sync.errors import PayloadError
 
 KEY = "canary-key-5ec4e7"

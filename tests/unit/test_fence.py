@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from ilert_statuspage_sync.service.leadership import LeadershipLostError
+from ilert_statuspage_sync.errors import LeadershipLostError
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import make_engine, make_sessions, upgrade
 from ilert_statuspage_sync.store.epoch import claim_epoch, database_now, fence_sessions

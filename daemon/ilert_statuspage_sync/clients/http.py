@@ -42,7 +42,6 @@ import structlog
 import urllib3
 
 from ilert_statuspage_sync import __version__
-from ilert_statuspage_sync.config import Secret
 from ilert_statuspage_sync.errors import (
     PayloadError,
     PermanentApiError,
@@ -51,6 +50,7 @@ from ilert_statuspage_sync.errors import (
 )
 from ilert_statuspage_sync.runtime import shutdown
 from ilert_statuspage_sync.runtime.deadlines import ANSWER_DEADLINE, CONNECT_TIMEOUT
+from ilert_statuspage_sync.runtime.secrets import Secret
 
 __all__ = [
     "ANSWER_DEADLINE",
@@ -286,6 +286,21 @@ class RetryPolicy:
         return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not crypto
 
 
+def _session(auth_header: str) -> requests.Session:
+    """A pooled session that sends ``auth_header`` and watches every socket read."""
+    session = requests.Session()
+    session.headers.update(
+        {"Accept": "application/json", "User-Agent": f"ilert-statuspage-sync/{__version__}"}
+    )
+    # As session auth (not a plain header) so ~/.netrc can never replace it, while
+    # proxy settings and REQUESTS_CA_BUNDLE from the environment still apply.
+    session.auth = _HeaderAuth(auth_header)
+    session.verify = True
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, _WatchedAdapter())
+    return session
+
+
 class HttpService:
     """One vendor API reached with one key: builds requests, paces them, reads errors."""
 
@@ -313,16 +328,7 @@ class HttpService:
         self.last_date_header: str | None = None
         # The budget slot of the request sent last (a throttled one is taken back).
         self._slot: Slot | None = None
-        self._session = requests.Session()
-        self._session.headers.update(
-            {"Accept": "application/json", "User-Agent": f"ilert-statuspage-sync/{__version__}"}
-        )
-        # As session auth (not a plain header) so ~/.netrc can never replace it, while
-        # proxy settings and REQUESTS_CA_BUNDLE from the environment still apply.
-        self._session.auth = _HeaderAuth(auth_header)
-        self._session.verify = True
-        for prefix in ("http://", "https://"):
-            self._session.mount(prefix, _WatchedAdapter())
+        self._session = _session(auth_header)
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -444,9 +450,8 @@ class HttpService:
         budget_wait: float = 0.0,
     ) -> requests.Response:
         waited = [budget_wait]
-        connect, deadline = self.timeout
         started = time.monotonic()
-        watch = _Watch(deadline)
+        watch = _Watch(self.timeout[1])
         try:
             with watch:
                 response = self._session.request(
@@ -454,31 +459,35 @@ class HttpService:
                     url,
                     params=params,
                     json=json_body,
-                    timeout=(connect, deadline),
+                    timeout=self.timeout,
                     allow_redirects=False,
                     stream=True,
                 )
                 with response:
                     # Read here, under the deadline; .json() and .content then use it.
                     response._content = _body(response, watch)
-        except requests.ConnectTimeout:
+        except (requests.RequestException, _DeadlinePassedError, UnicodeEncodeError) as error:
             self._observe(None, started, method, path, waited)
-            raise TransientApiError(
-                self.service, f"cannot connect to {self.base_url} within {connect:g}s"
-            ) from None
-        except (requests.RequestException, _DeadlinePassedError) as error:
-            self._observe(None, started, method, path, waited)
-            raise self._failure(error, watch, method, path) from None
-        except UnicodeEncodeError:
-            self._observe(None, started, method, path, waited)
-            raise PermanentApiError(
-                self.service,
-                f"a request header (the API key?) holds a character HTTP cannot carry "
-                f"({method} {path})",
-            ) from None
+            raise self._unsent(error, watch, method, path) from None
         self._observe(response.status_code, started, method, path, waited)
         self.last_date_header = response.headers.get("Date")
         return response
+
+    def _unsent(
+        self, error: Exception, watch: _Watch, method: str, path: str
+    ) -> TransientApiError | PermanentApiError:
+        """The error for a request that got no HTTP answer."""
+        if isinstance(error, requests.ConnectTimeout):
+            return TransientApiError(
+                self.service, f"cannot connect to {self.base_url} within {self.timeout[0]:g}s"
+            )
+        if isinstance(error, UnicodeEncodeError):
+            return PermanentApiError(
+                self.service,
+                f"a request header (the API key?) holds a character HTTP cannot carry "
+                f"({method} {path})",
+            )
+        return self._failure(error, watch, method, path)
 
     def _failure(
         self, error: Exception, watch: _Watch, method: str, path: str
@@ -532,13 +541,30 @@ class HttpService:
         )
 
     def _read(self, response: requests.Response, method: str, path: str) -> Any:
+        refused = self._refusal(response, method, path)
+        if refused is not None:
+            raise refused
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
+            raise PayloadError(
+                f"{self.service}: {method} {path} answered "
+                f"{response.status_code} with a body that is not JSON"
+            ) from None
+
+    def _refusal(
+        self, response: requests.Response, method: str, path: str
+    ) -> TransientApiError | PermanentApiError | None:
+        """The error an answer's status means (a throttle also slows the budget), or None."""
         status = response.status_code
         if status in _THROTTLED or status >= 500:
             retry_after = _retry_after(response)
             if status in _THROTTLED:
                 pause = self.retry.throttle_delay if retry_after is None else retry_after
                 self.budget.throttled(pause, self._slot)
-            raise TransientApiError(
+            return TransientApiError(
                 self.service,
                 f"{_vendor_message(response)} ({method} {path})",
                 status,
@@ -546,23 +572,16 @@ class HttpService:
                 maybe_applied=status >= 500,
             )
         if status in _AUTH_FAILED:
-            raise PermanentApiError(
+            return PermanentApiError(
                 self.service,
                 f"the API key was rejected: {_vendor_message(response)} ({method} {path})",
                 status,
             )
         if status >= 400:
-            raise PermanentApiError(
+            return PermanentApiError(
                 self.service, f"{_vendor_message(response)} ({method} {path})", status
             )
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
-            raise PayloadError(
-                f"{self.service}: {method} {path} answered {status} with a body that is not JSON"
-            ) from None
+        return None
 
 
 class _DeadlinePassedError(Exception):

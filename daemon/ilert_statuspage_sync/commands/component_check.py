@@ -28,39 +28,38 @@ def check_lines(
             continue
         key = (action.connector, action.page_id)
         if key not in read:
-            try:
-                read[key] = statuspage[action.connector].component_statuses(action.page_id)
-            except (PermanentApiError, TransientApiError, PayloadError) as error:
-                read[key] = scrub(str(error))[:300]
+            read[key] = _listed(statuspage[action.connector], action.page_id)
         found = read[key]
         where = f"on page {action.page_id} for {action.name}"
         if isinstance(found, str):
             lines.append((False, f"components {where}: cannot list them: {found}"))
             continue
-        for component_id in action.components:
-            component = found.get(component_id)
-            if component is None:
-                lines.append(
-                    (
-                        False,
-                        f"component {component_id} {where}: not found on the page; "
-                        "`discover` lists the page's components",
-                    )
-                )
-            elif component.is_group:
-                lines.append(
-                    (
-                        False,
-                        f"component {component_id} ({component.name}) {where}: is a component "
-                        "group, whose status follows its members; list the members instead",
-                    )
-                )
-            else:
-                lines.append(
-                    (
-                        True,
-                        f"component {component_id} ({component.name}) {where}: exists, "
-                        f"now {component.status}",
-                    )
-                )
+        lines += [_line(cid, found.get(cid), where) for cid in action.components]
     return lines
+
+
+def _listed(client: StatuspageClient, page_id: str) -> dict[str, ListedComponent] | str:
+    """The page's components by id, or why they could not be read."""
+    try:
+        return client.component_statuses(page_id)
+    except (PermanentApiError, TransientApiError, PayloadError) as error:
+        return scrub(str(error))[:300]
+
+
+def _line(component_id: str, component: ListedComponent | None, where: str) -> tuple[bool, str]:
+    if component is None:
+        return (
+            False,
+            f"component {component_id} {where}: not found on the page; "
+            "`discover` lists the page's components",
+        )
+    if component.is_group:
+        return (
+            False,
+            f"component {component_id} ({component.name}) {where}: is a component "
+            "group, whose status follows its members; list the members instead",
+        )
+    return (
+        True,
+        f"component {component_id} ({component.name}) {where}: exists, now {component.status}",
+    )

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 from urllib.parse import urlsplit
 
+from ilert_statuspage_sync.clients.statuspage import StatuspageClient
 from ilert_statuspage_sync.commands.inventory import (
     Inventory,
     Page,
@@ -34,7 +35,7 @@ from ilert_statuspage_sync.commands.inventory import (
     render_tables,
 )
 from ilert_statuspage_sync.commands.starter_config import starter_config
-from ilert_statuspage_sync.config import Config, load_config, parse_config
+from ilert_statuspage_sync.config import Config, ConnectorConfig, load_config, parse_config
 from ilert_statuspage_sync.errors import ApiError, ConfigError, PayloadError, SyncError
 from ilert_statuspage_sync.runtime.logs import configure_logging, say
 from ilert_statuspage_sync.service.wiring import Services, build_services
@@ -82,10 +83,7 @@ def run_discover(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     config, from_file = _config(args)
     configure_logging(config.log_level if from_file else "warning")
     if args.write is not None:  # refuse before any vendor read
-        if args.write.exists() or args.write.is_symlink():
-            raise ConfigError(_exists(args.write))
-        if not args.write.absolute().parent.is_dir():
-            raise ConfigError(f"{args.write}: folder {args.write.absolute().parent} does not exist")
+        _writable(args.write)
     services = build_services(config)
     try:
         inventory = read_inventory(config, services)
@@ -96,17 +94,29 @@ def run_discover(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         services.close()
     out.write(render_json(inventory) if args.json else render_tables(inventory))
     if args.write is not None:
-        text = starter_config(config, inventory, os.environ.get("CREDENTIALS_DIRECTORY"))
-        _create(args.write, text)
-        examples = len({page.id for page in inventory.pages})
-        say(
-            "info",
-            "starter_config_written",
-            f"wrote {args.write}: every key with its default and {examples} commented "
-            "[[incident_actions]] example(s); uncomment one, then run `check`",
-            err,
-        )
+        _write_starter(args.write, config, inventory, err)
     return EXIT_OK
+
+
+def _writable(path: Path) -> None:
+    """Refuse a starter config path that exists or whose folder does not."""
+    if path.exists() or path.is_symlink():
+        raise ConfigError(_exists(path))
+    if not path.absolute().parent.is_dir():
+        raise ConfigError(f"{path}: folder {path.absolute().parent} does not exist")
+
+
+def _write_starter(path: Path, config: Config, inventory: Inventory, err: TextIO) -> None:
+    text = starter_config(config, inventory, os.environ.get("CREDENTIALS_DIRECTORY"))
+    _create(path, text)
+    examples = len({page.id for page in inventory.pages})
+    say(
+        "info",
+        "starter_config_written",
+        f"wrote {path}: every key with its default and {examples} commented "
+        "[[incident_actions]] example(s); uncomment one, then run `check`",
+        err,
+    )
 
 
 def _config(args: argparse.Namespace) -> tuple[Config, bool]:
@@ -205,24 +215,11 @@ def read_inventory(config: Config, services: Services) -> Inventory:
             f"{ilert_label}: the account of {ilert_key} has no alert sources; "
             "create one in iLert, then run discover again"
         )
-    pages: list[Page] = []
-    for name, connector in config.connectors.items():
-        label = f"Statuspage {connector.api_url}"
-        key = f"the key of connector {name} ({connector.key_origin})"
-        client = services.statuspage[name]
-        found = _parsed(label, parse_page_head, _read(label, key, client.list_pages))
-        if not found:
-            raise DiscoverError(
-                f"{label}: {key} sees no pages; check that it belongs to the right "
-                "Statuspage account (Statuspage > API info)"
-            )
-        for page_id, page_name in found:
-            raw = _read(label, key, functools.partial(client.list_components, page_id))
-            try:
-                components = parse_components(raw)
-            except PayloadError as error:
-                raise DiscoverError(f"{label}: page {page_id}: {error}") from None
-            pages.append(Page(page_id, page_name, name, components))
+    pages = [
+        page
+        for name, connector in config.connectors.items()
+        for page in _pages(name, connector, services.statuspage[name])
+    ]
     connectors = tuple(
         (name, connector.api_url, connector.key_origin)
         for name, connector in config.connectors.items()
@@ -230,6 +227,27 @@ def read_inventory(config: Config, services: Services) -> Inventory:
     return Inventory(
         config.ilert.api_url, config.ilert.key_origin, tuple(sources), connectors, tuple(pages)
     )
+
+
+def _pages(name: str, connector: ConnectorConfig, client: StatuspageClient) -> list[Page]:
+    """Every page one connector's key sees, with its components."""
+    label = f"Statuspage {connector.api_url}"
+    key = f"the key of connector {name} ({connector.key_origin})"
+    found = _parsed(label, parse_page_head, _read(label, key, client.list_pages))
+    if not found:
+        raise DiscoverError(
+            f"{label}: {key} sees no pages; check that it belongs to the right "
+            "Statuspage account (Statuspage > API info)"
+        )
+    pages = []
+    for page_id, page_name in found:
+        raw = _read(label, key, functools.partial(client.list_components, page_id))
+        try:
+            components = parse_components(raw)
+        except PayloadError as error:
+            raise DiscoverError(f"{label}: page {page_id}: {error}") from None
+        pages.append(Page(page_id, page_name, name, components))
+    return pages
 
 
 def _read(label: str, key: str, call: Callable[[], T]) -> T:

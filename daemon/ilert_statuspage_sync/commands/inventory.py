@@ -11,6 +11,7 @@ import dataclasses
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ilert_statuspage_sync.errors import PayloadError
 
@@ -192,43 +193,45 @@ def render_json(inventory: Inventory) -> str:
         "ilert": {
             "api_url": inventory.ilert_url,
             "key": inventory.ilert_key,
-            "alert_sources": [
-                {
-                    "id": s.id,
-                    "name": s.name,
-                    "escalation_policy": {
-                        "id": s.escalation_policy_id,
-                        "name": s.escalation_policy,
-                    },
-                    "status": s.status,
-                }
-                for s in inventory.alert_sources
-            ],
+            "alert_sources": [_source_json(s) for s in inventory.alert_sources],
         },
         "statuspage": {
             "connectors": [
                 {"name": name, "api_url": url, "key": key}
                 for name, url, key in inventory.connectors
             ],
-            "pages": [
-                {
-                    "id": page.id,
-                    "name": page.name,
-                    "connector": page.connector,
-                    "components": [
-                        {
-                            "id": c.id,
-                            "name": c.name,
-                            "status": c.status,
-                            "group": c.is_group,
-                            "group_id": c.group_id,
-                            "group_name": c.group_name,
-                        }
-                        for c in page.components
-                    ],
-                }
-                for page in inventory.pages
-            ],
+            "pages": [_page_json(page) for page in inventory.pages],
         },
     }
     return json.dumps(document, indent=2, ensure_ascii=True) + "\n"
+
+
+def _source_json(source: AlertSource) -> dict[str, Any]:
+    return {
+        "id": source.id,
+        "name": source.name,
+        "escalation_policy": {
+            "id": source.escalation_policy_id,
+            "name": source.escalation_policy,
+        },
+        "status": source.status,
+    }
+
+
+def _page_json(page: Page) -> dict[str, Any]:
+    return {
+        "id": page.id,
+        "name": page.name,
+        "connector": page.connector,
+        "components": [
+            {
+                "id": c.id,
+                "name": c.name,
+                "status": c.status,
+                "group": c.is_group,
+                "group_id": c.group_id,
+                "group_name": c.group_name,
+            }
+            for c in page.components
+        ],
+    }

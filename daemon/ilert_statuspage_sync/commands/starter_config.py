@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ilert_statuspage_sync.commands.inventory import Inventory, Page
 from ilert_statuspage_sync.config import Config
+from ilert_statuspage_sync.config.toml_text import toml_key, toml_string
 
 __all__ = [
     "DEFAULT_ILERT_KEY_ENV",
@@ -184,29 +185,3 @@ def _unique(name: str, taken: set[str]) -> str:
 def _comment(text: str) -> str:
     """Text safe inside a one-line comment: no line breaks or control characters."""
     return "".join(ch if ch.isprintable() else " " for ch in text).strip()
-
-
-def toml_key(name: str) -> str:
-    """A bare key when TOML allows one, else a quoted one."""
-    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else toml_string(name)
-
-
-def toml_string(value: str) -> str:
-    """A TOML basic string: quotes, backslashes and control characters escaped.
-
-    A lone surrogate has no TOML escape and no UTF-8 encoding: it becomes U+FFFD.
-    """
-    out = ['"']
-    for ch in value:
-        if "\ud800" <= ch <= "\udfff":
-            out.append("\ufffd")
-        elif ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ch == "\t":
-            out.append(ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ilert_statuspage_sync.commands.starter_config import toml_key, toml_string
+from ilert_statuspage_sync.config.toml_text import toml_key, toml_string
 
 __all__ = ["render_toml"]
 

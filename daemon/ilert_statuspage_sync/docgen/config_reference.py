@@ -101,6 +101,29 @@ def _service(prefix: str, url: str, rate: int, limit: str, path: str) -> list[Se
             url,
             lambda config: service(config).api_url,
         ),
+        *_key_sources(prefix),
+        Setting(
+            f"{prefix}.requests_per_minute",
+            "integer",
+            f"`{rate}`",
+            f"1 to {MAX_REQUESTS_PER_MINUTE:,}",
+            f"this key's request budget ({limit})",
+            rate,
+            lambda config: service(config).requests_per_minute,
+        ),
+        Setting(
+            f"{prefix}.allow_insecure_http",
+            "boolean",
+            "`false`",
+            "`true`, `false`",
+            "allow plain `http://` to a host other than loopback",
+        ),
+    ]
+
+
+def _key_sources(prefix: str) -> list[Setting]:
+    """The three ways to give a service's API key; exactly one is required."""
+    return [
         Setting(
             f"{prefix}.api_key_env",
             "string",
@@ -121,22 +144,6 @@ def _service(prefix: str, url: str, rate: int, limit: str, path: str) -> list[Se
             "one key source required",
             "the key itself (warned about if the file is readable by others)",
             "the API key, inline",
-        ),
-        Setting(
-            f"{prefix}.requests_per_minute",
-            "integer",
-            f"`{rate}`",
-            f"1 to {MAX_REQUESTS_PER_MINUTE:,}",
-            f"this key's request budget ({limit})",
-            rate,
-            lambda config: service(config).requests_per_minute,
-        ),
-        Setting(
-            f"{prefix}.allow_insecure_http",
-            "boolean",
-            "`false`",
-            "`true`, `false`",
-            "allow plain `http://` to a host other than loopback",
         ),
     ]
 

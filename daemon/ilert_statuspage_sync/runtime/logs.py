@@ -98,16 +98,19 @@ def say(
     if _is_terminal(stream):
         stream.write(f"{text}\n" if level == "info" else f"{level}: {text}\n")
     else:
-        # The key order of the log's own lines: fields, then event, level, timestamp.
-        line = {
-            "message": text,
-            **{k: scrub(v) if isinstance(v, str) else v for k, v in fields.items()},
-            "event": event,
-            "level": level,
-            "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        }
-        stream.write(jsonlib.dumps(line) + "\n")
+        stream.write(jsonlib.dumps(_json_line(level, event, text, fields)) + "\n")
     stream.flush()
+
+
+def _json_line(level: str, event: str, text: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """``say``'s line as the log writes its own: fields, then event, level, timestamp."""
+    return {
+        "message": text,
+        **{k: scrub(v) if isinstance(v, str) else v for k, v in fields.items()},
+        "event": event,
+        "level": level,
+        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    }
 
 
 def _is_terminal(stream: TextIO) -> bool:
@@ -138,11 +141,6 @@ def configure_logging(
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact,
     ]
-    renderer: Any = (
-        structlog.processors.JSONRenderer(sort_keys=False)
-        if use_json
-        else structlog.dev.ConsoleRenderer(colors=wants_colour(stream))
-    )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -151,7 +149,17 @@ def configure_logging(
         ),
         cache_logger_on_first_use=False,
     )
-    formatter = structlog.stdlib.ProcessorFormatter(
+    _route_stdlib(level, stream, _formatter(shared, stream, use_json=use_json))
+
+
+def _formatter(shared: list[Any], stream: TextIO, *, use_json: bool) -> logging.Formatter:
+    """One formatter for structlog's and the stdlib's lines: JSON, or a console line."""
+    renderer: Any = (
+        structlog.processors.JSONRenderer(sort_keys=False)
+        if use_json
+        else structlog.dev.ConsoleRenderer(colors=wants_colour(stream))
+    )
+    return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
@@ -160,6 +168,10 @@ def configure_logging(
             renderer,
         ],
     )
+
+
+def _route_stdlib(level: str, stream: TextIO, formatter: logging.Formatter) -> None:
+    """The root logger writes to ``stream`` alone; chatty libraries only from WARNING."""
     handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
     root = logging.getLogger()

@@ -50,7 +50,8 @@ from ilert_statuspage_sync.store.database import (
     upgrade,
 )
 from ilert_statuspage_sync.store.diagnose import explain
-from ilert_statuspage_sync.store.tables import Link, Replica
+from ilert_statuspage_sync.store.overview import open_and_failing
+from ilert_statuspage_sync.store.tables import Replica
 from ilert_statuspage_sync.sync.syncer import PassReport, Syncer
 
 __all__ = ["Daemon"]
@@ -201,14 +202,9 @@ class Daemon:
     def _counts(self) -> tuple[int, int]:
         try:
             with self.sessions() as session:
-                tracked = session.scalar(sa.select(sa.func.count()).where(Link.is_open)) or 0
-                failing = (
-                    session.scalar(sa.select(sa.func.count()).where(Link.last_error.is_not(None)))
-                    or 0
-                )
+                return open_and_failing(session)
         except sa.exc.SQLAlchemyError:
             return 0, 0
-        return tracked, failing
 
     def _heartbeat(self, role: str, report: PassReport | None) -> None:
         if self.dry_run:
@@ -260,26 +256,9 @@ class Daemon:
         )
 
     def _reload_config(self) -> None:
-        path = self.config.path
-        assert path is not None
-        try:
-            fresh = load_config(Path(path))
-            fresh = replace(fresh, database_url=check_database_url(fresh.database_url))
-        except ConfigError as error:
-            log.error(
-                "config_reload_failed",
-                error=str(error),
-                errors=[scrub(line) for line in error.lines],  # every mistake, one item each
-                kept="the running config",
-            )
+        fresh = self._fresh_config()
+        if fresh is None:
             return
-        if fresh.database_url != self.config.database_url:
-            log.warning(
-                "config_reload_database_unchanged",
-                reason="database_url changes need a restart",
-                kept=safe_url(self.config.database_url),
-            )
-            fresh = replace(fresh, database_url=self.config.database_url)
         old_services = self.services
         self.config = fresh
         self.services = self._services(fresh)
@@ -292,3 +271,30 @@ class Daemon:
             lifecycle=fresh.lifecycle,
             incident_actions=[action.name for action in fresh.incident_actions],
         )
+
+    def _fresh_config(self) -> Config | None:
+        """The config file as it is now, or None (logged) when it has mistakes.
+
+        The database URL stays the one the process started with.
+        """
+        path = self.config.path
+        assert path is not None
+        try:
+            fresh = load_config(Path(path))
+            fresh = replace(fresh, database_url=check_database_url(fresh.database_url))
+        except ConfigError as error:
+            log.error(
+                "config_reload_failed",
+                error=str(error),
+                errors=[scrub(line) for line in error.lines],  # every mistake, one item each
+                kept="the running config",
+            )
+            return None
+        if fresh.database_url != self.config.database_url:
+            log.warning(
+                "config_reload_database_unchanged",
+                reason="database_url changes need a restart",
+                kept=safe_url(self.config.database_url),
+            )
+            fresh = replace(fresh, database_url=self.config.database_url)
+        return fresh

@@ -27,7 +27,12 @@ from typing import Protocol
 import sqlalchemy as sa
 import structlog
 
-from ilert_statuspage_sync.errors import DatabaseUnreachableError, StoreError, SyncError
+from ilert_statuspage_sync.errors import DatabaseUnreachableError, LeadershipLostError, StoreError
+from ilert_statuspage_sync.store.advisory_lock import (
+    advisory_lock_held,
+    advisory_unlock,
+    try_advisory_lock,
+)
 
 __all__ = [
     "LOCK_KEY",
@@ -43,10 +48,6 @@ log = structlog.get_logger(__name__)
 
 # One advisory lock key for this program ("ilert-statuspage-sync" in spirit).
 LOCK_KEY = 741_500_213
-
-
-class LeadershipLostError(SyncError):
-    """This process no longer holds the leader lock; it must stop writing."""
 
 
 class Leadership(Protocol):
@@ -188,9 +189,7 @@ class PostgresLeadership:
                 "server is running and reachable, and database_url"
             ) from None
         try:
-            got = self._connection.execute(
-                sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}
-            ).scalar()
+            got = try_advisory_lock(self._connection, LOCK_KEY)
         except sa.exc.DBAPIError as error:
             self._drop(error)
             return False
@@ -202,13 +201,7 @@ class PostgresLeadership:
         if not self._held or self._connection is None:
             return False
         try:
-            count = self._connection.execute(
-                sa.text(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-                    "AND pid = pg_backend_pid() AND objid = :key AND granted"
-                ),
-                {"key": LOCK_KEY},
-            ).scalar()
+            count = advisory_lock_held(self._connection, LOCK_KEY)
         except sa.exc.DBAPIError as error:
             self._drop(error)
             return False
@@ -219,9 +212,7 @@ class PostgresLeadership:
         """Unlock and close the dedicated connection."""
         if self._connection is not None:
             try:
-                self._connection.execute(
-                    sa.text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY}
-                )
+                advisory_unlock(self._connection, LOCK_KEY)
             except sa.exc.DBAPIError:
                 log.debug("leader_unlock_failed")
             self._connection.close()

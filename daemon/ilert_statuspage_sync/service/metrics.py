@@ -141,6 +141,21 @@ class Metrics:
 
     def __init__(self, *, database: str = "unknown") -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        # Registration order is exposition order: keep it.
+        self._count_work(database)
+        self._gauge_state()
+        self._prime_labels()
+        self._lock = threading.Lock()
+        self._budgets: dict[int, tuple[str, _Waits, float]] = {}
+        self._exposed = _WithoutCreated(self.registry)
+        # What /healthz judges; written by the scheduler thread, read by the listener's.
+        self._role: str | None = None
+        self._seen_at: datetime | None = None
+        self._last_pass_at: datetime | None = None
+        self._last_ok_at: datetime | None = None
+
+    def _count_work(self, database: str) -> None:
+        """build_info and the counters of passes, decisions, requests and waits."""
         registry = self.registry
         self.build_info = Gauge(
             PREFIX + "build_info",
@@ -163,61 +178,56 @@ class Metrics:
             ["outcome"],
             registry=registry,
         )
+        self._count_requests()
+
+    def _count_requests(self) -> None:
+        """Vendor requests by status, their duration, and the time spent throttled."""
         self.api_requests = Counter(
             PREFIX + "api_requests",
             'Vendor API requests by HTTP status ("error": no HTTP answer).',
             ["service", "status"],
-            registry=registry,
+            registry=self.registry,
         )
         self.api_request_duration = Histogram(
             PREFIX + "api_request_duration_seconds",
             "Time from sending a vendor API request to its answer or failure.",
             ["service"],
             buckets=DURATION_BUCKETS,
-            registry=registry,
+            registry=self.registry,
         )
         self.throttle_wait = Counter(
             PREFIX + "throttle_wait_seconds",
             "Seconds spent waiting on an API key's rate budget before sending.",
             ["service"],
-            registry=registry,
+            registry=self.registry,
         )
-        self.last_pass = Gauge(
-            PREFIX + "last_pass_timestamp_seconds",
-            "Unix time the last pass finished.",
-            registry=registry,
+
+    def _gauge(self, name: str, documentation: str) -> Gauge:
+        return Gauge(PREFIX + name, documentation, registry=self.registry)
+
+    def _gauge_state(self) -> None:
+        """The gauges of the last pass, the items and the role."""
+        gauge = self._gauge
+        self.last_pass = gauge("last_pass_timestamp_seconds", "Unix time the last pass finished.")
+        self.last_successful_pass = gauge(
+            "last_successful_pass_timestamp_seconds", "Unix time the last ok pass finished."
         )
-        self.last_successful_pass = Gauge(
-            PREFIX + "last_successful_pass_timestamp_seconds",
-            "Unix time the last ok pass finished.",
-            registry=registry,
+        self.pass_duration = gauge("pass_duration_seconds", "How long the last pass took.")
+        self.alerts_tracked = gauge(
+            "alerts_tracked", "Open alerts currently mirrored onto Statuspage incidents."
         )
-        self.pass_duration = Gauge(
-            PREFIX + "pass_duration_seconds",
-            "How long the last pass took.",
-            registry=registry,
+        self.failing_items = gauge(
+            "failing_items", "Items refused by a vendor and waiting for their retry delay."
         )
-        self.alerts_tracked = Gauge(
-            PREFIX + "alerts_tracked",
-            "Open alerts currently mirrored onto Statuspage incidents.",
-            registry=registry,
+        self.deferred_items = gauge(
+            "deferred_items", "Items the last pass deferred because a service was down."
         )
-        self.failing_items = Gauge(
-            PREFIX + "failing_items",
-            "Items refused by a vendor and waiting for their retry delay.",
-            registry=registry,
+        self.leader = gauge(
+            "leader", "1 when this instance is the leader and syncs, 0 when it follows."
         )
-        self.deferred_items = Gauge(
-            PREFIX + "deferred_items",
-            "Items the last pass deferred because a service was down.",
-            registry=registry,
-        )
-        self.leader = Gauge(
-            PREFIX + "leader",
-            "1 when this instance is the leader and syncs, 0 when it follows.",
-            registry=registry,
-        )
-        # Known label values start at 0, so rate() and absence alerts work from the start.
+
+    def _prime_labels(self) -> None:
+        """Known label values start at 0, so rate() and absence alerts work from the start."""
         for result in ("ok", "failed"):
             self.passes.labels(result=result)
         for outcome in OUTCOMES:
@@ -225,14 +235,6 @@ class Metrics:
         for service in SERVICES:
             self.api_request_duration.labels(service=service)
             self.throttle_wait.labels(service=service)
-        self._lock = threading.Lock()
-        self._budgets: dict[int, tuple[str, _Waits, float]] = {}
-        self._exposed = _WithoutCreated(registry)
-        # What /healthz judges; written by the scheduler thread, read by the listener's.
-        self._role: str | None = None
-        self._seen_at: datetime | None = None
-        self._last_pass_at: datetime | None = None
-        self._last_ok_at: datetime | None = None
 
     def observe_response(self, service: str, status: int | None, seconds: float) -> None:
         """Count one vendor request; ``status`` None means no HTTP answer (timeout, connection).

@@ -48,52 +48,77 @@ def run_forever(
 ) -> None:
     """Run ``job`` now and every ``interval()`` seconds until SIGTERM or SIGINT."""
     grace = answer_deadline() + STOP_MARGIN if stop_grace is None else stop_grace
-    stopping = threading.Event()
+    signals = _Signals(grace, on_hup, on_stop)
+    # The main thread only waits, so a signal is handled at once even while a
+    # pass is blocked in a socket or a database call.
+    loop = threading.Thread(
+        target=poll_loop, args=(job, interval, signals.stopping), name="poll-loop", daemon=True
+    )
+    handlers = {
+        signal.SIGTERM: signals.stop,
+        signal.SIGINT: signals.stop,
+        signal.SIGHUP: signals.hup,
+    }
+    previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
+    try:
+        loop.start()
+        _wait_out(loop, signals.stopping, grace)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log.info("stopped")
 
-    def _stop(signum: int, _frame: FrameType | None) -> None:
+
+class _Signals:
+    """What SIGTERM, SIGINT (stop; twice: at once) and SIGHUP (reload) do."""
+
+    def __init__(
+        self,
+        grace: float,
+        on_hup: Callable[[], None] | None,
+        on_stop: Callable[[], None] | None,
+    ) -> None:
+        self.grace = grace
+        self.on_hup = on_hup
+        self.on_stop = on_stop
+        self.stopping = threading.Event()
+
+    def stop(self, signum: int, _frame: FrameType | None) -> None:
+        """Ask the process to stop; a second stop signal exits at once."""
         name = signal.Signals(signum).name
-        if stopping.is_set():
+        if self.stopping.is_set():
             log.warning(
                 "stopping_now",
                 signal=name,
                 reason="second stop signal; a write in flight is reconciled at the next start",
             )
             os._exit(EXIT_FORCED)
-        stopping.set()
+        self.stopping.set()
         shutdown.request_stop()
-        log.info("stopping", signal=name, within_s=grace)
-        if on_stop is not None:
-            on_stop()
+        log.info("stopping", signal=name, within_s=self.grace)
+        if self.on_stop is not None:
+            self.on_stop()
 
-    def _hup(_signum: int, _frame: FrameType | None) -> None:
+    def hup(self, _signum: int, _frame: FrameType | None) -> None:
+        """Raise the reload flag; the job reloads the config at its next start."""
         log.info("reload_requested")
-        if on_hup is not None:
-            on_hup()
+        if self.on_hup is not None:
+            self.on_hup()
 
-    # The main thread only waits, so a signal is handled at once even while a
-    # pass is blocked in a socket or a database call.
-    loop = threading.Thread(
-        target=poll_loop, args=(job, interval, stopping), name="poll-loop", daemon=True
-    )
-    handlers = {signal.SIGTERM: _stop, signal.SIGINT: _stop, signal.SIGHUP: _hup}
-    previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
-    try:
-        loop.start()
-        while loop.is_alive() and not stopping.wait(1.0):
-            pass
-        loop.join(grace)
-        if loop.is_alive():
-            log.error(
-                "stop_overdue",
-                waited_s=grace,
-                reason="the pass did not end in time; exiting, a write in flight is "
-                "reconciled at the next start",
-            )
-            os._exit(EXIT_FORCED)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    log.info("stopped")
+
+def _wait_out(loop: threading.Thread, stopping: threading.Event, grace: float) -> None:
+    """Wait for the loop to end; once stopping, give its pass ``grace`` seconds, then exit."""
+    while loop.is_alive() and not stopping.wait(1.0):
+        pass
+    loop.join(grace)
+    if loop.is_alive():
+        log.error(
+            "stop_overdue",
+            waited_s=grace,
+            reason="the pass did not end in time; exiting, a write in flight is "
+            "reconciled at the next start",
+        )
+        os._exit(EXIT_FORCED)
 
 
 def poll_loop(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -10,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
 
 from ilert_statuspage_sync.clients.http import HttpService, RetryPolicy, budget_for
 from ilert_statuspage_sync.clients.ilert import IlertClient
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
-from ilert_statuspage_sync.config import Config
+from ilert_statuspage_sync.config import Config, ConnectorConfig, IlertConfig
 from ilert_statuspage_sync.core.intents import Writer
 from ilert_statuspage_sync.runtime.logs import register_secrets
 from ilert_statuspage_sync.service.leadership import Leadership
@@ -56,30 +58,39 @@ def build_services(
     register_secrets(
         [config.ilert.api_key.reveal(), *(c.api_key.reveal() for c in config.connectors.values())]
     )
-    ilert_http = HttpService(
-        "ilert",
-        config.ilert.api_url,
-        f"Bearer {config.ilert.api_key.reveal()}",
-        budget_for("ilert", config.ilert.api_key, config.ilert.requests_per_minute, rate_window),
+    http = functools.partial(
+        _http, rate_window=rate_window, timeout=timeout, retry=retry, on_response=on_response
+    )
+    ilert_http = http("ilert", "Bearer", config.ilert)
+    https = [ilert_http]
+    statuspage: dict[str, StatuspageClient] = {}
+    for name, connector in config.connectors.items():
+        https.append(http("statuspage", "OAuth", connector))
+        statuspage[name] = StatuspageClient(https[-1])
+    return Services(IlertClient(ilert_http), statuspage, https)
+
+
+def _http(
+    service: str,
+    scheme: str,
+    settings: IlertConfig | ConnectorConfig,
+    *,
+    rate_window: float,
+    timeout: tuple[float, float] | None,
+    retry: RetryPolicy | None,
+    on_response: Observer | None,
+) -> HttpService:
+    """The HTTP layer of one API key, with the budget every client of that key shares."""
+    key = settings.api_key
+    return HttpService(
+        service,
+        settings.api_url,
+        f"{scheme} {key.reveal()}",
+        budget_for(service, key, settings.requests_per_minute, rate_window),
         timeout=timeout,
         retry=retry,
         on_response=on_response,
     )
-    https = [ilert_http]
-    statuspage: dict[str, StatuspageClient] = {}
-    for name, connector in config.connectors.items():
-        http = HttpService(
-            "statuspage",
-            connector.api_url,
-            f"OAuth {connector.api_key.reveal()}",
-            budget_for("statuspage", connector.api_key, connector.requests_per_minute, rate_window),
-            timeout=timeout,
-            retry=retry,
-            on_response=on_response,
-        )
-        https.append(http)
-        statuspage[name] = StatuspageClient(http)
-    return Services(IlertClient(ilert_http), statuspage, https)
 
 
 def build_syncer(
@@ -110,10 +121,7 @@ def build_syncer(
     writer = Writer(instance or uuid.uuid4().hex)
     if leadership is not None:
         guard = leadership.holds
-        epoch = None if dry_run else claim_epoch(engine, writer.instance)
-        if epoch is not None:
-            sessions = fence_sessions(sessions, epoch)
-        writer = Writer(writer.instance, epoch, sole=not leadership.shared)
+        sessions, writer = _fenced(engine, sessions, writer, leadership, dry_run=dry_run)
     return Syncer(
         config,
         sessions,
@@ -126,6 +134,21 @@ def build_syncer(
         pace_writes=pace_writes,
         one_shot=one_shot,
     )
+
+
+def _fenced(
+    engine: sa.Engine,
+    sessions: sessionmaker[Session],
+    writer: Writer,
+    leadership: Leadership,
+    *,
+    dry_run: bool,
+) -> tuple[sessionmaker[Session], Writer]:
+    """Sessions whose commits check a newly claimed epoch, and the writer that carries it."""
+    epoch = None if dry_run else claim_epoch(engine, writer.instance)
+    if epoch is not None:
+        sessions = fence_sessions(sessions, epoch)
+    return sessions, Writer(writer.instance, epoch, sole=not leadership.shared)
 
 
 PAUSE_ENV = "ILERT_SYNC_TEST_PAUSE_AT"

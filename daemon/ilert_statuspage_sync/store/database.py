@@ -23,6 +23,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.orm import Session, sessionmaker
 
+from ilert_statuspage_sync.config.database_url import check_database_url
 from ilert_statuspage_sync.errors import (
     ConfigError,
     DatabaseFailureError,
@@ -48,10 +49,6 @@ __all__ = [
     "upgrade",
 ]
 
-_URL_EXAMPLES = (
-    "sqlite:////var/lib/ilert-statuspage-sync/state.db or postgresql+psycopg://USER@HOST/DB"
-)
-
 
 def safe_url(url: str) -> str:
     """The URL with any password masked, for messages and logs."""
@@ -59,25 +56,6 @@ def safe_url(url: str) -> str:
         return sa.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
         return "<unparsable database URL>"
-
-
-def check_database_url(url: str) -> str:
-    """``url`` as the engine needs it, or a ConfigError about ``database_url``.
-
-    ``postgres://`` (Heroku, many PaaS) and a bare ``postgresql://`` mean the
-    psycopg 3 driver the ``[postgres]`` extra installs; SQLAlchemy would look for
-    a ``postgres`` dialect or for psycopg2.
-    """
-    try:
-        parsed = sa.make_url(url)
-    except sa.exc.ArgumentError:
-        raise ConfigError(f"database_url: not a valid URL; use {_URL_EXAMPLES}") from None
-    dialect, _, driver = parsed.drivername.partition("+")
-    if dialect in ("postgres", "postgresql"):
-        parsed = parsed.set(drivername=f"postgresql+{driver or 'psycopg'}")
-    elif dialect != "sqlite":
-        raise ConfigError(f"database_url: {dialect} is not supported; use {_URL_EXAMPLES}")
-    return parsed.render_as_string(hide_password=False)
 
 
 def make_engine(url: str, *, origin: str | None = None) -> sa.Engine:
@@ -90,20 +68,7 @@ def make_engine(url: str, *, origin: str | None = None) -> sa.Engine:
     except ConfigError as error:
         raise ConfigError(f"{origin}: {error}" if origin else str(error)) from None
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database and database != ":memory:":
-            folder = Path(database).expanduser().resolve().parent
-            if not folder.is_dir():
-                where = f"{origin}: " if origin else ""
-                raise StoreError(f"{where}database_url: folder {folder} does not exist")
-        timeout = busy_timeout(url)
-        engine = sa.create_engine(
-            parsed.difference_update_query(["timeout"]), connect_args={"timeout": timeout}
-        )
-        sa.event.listen(engine, "connect", functools.partial(_sqlite_pragmas, timeout))
-        if database and database != ":memory:":
-            _watch_file(engine, Path(database).expanduser().resolve())
-        return engine
+        return _sqlite_engine(parsed, busy_timeout(url), origin)
     try:
         return sa.create_engine(parsed, pool_pre_ping=True)
     except ImportError as error:
@@ -111,6 +76,24 @@ def make_engine(url: str, *, origin: str | None = None) -> sa.Engine:
             f"database_url: the driver for {parsed.drivername} is not installed ({error.name}); "
             "install ilert-statuspage-sync[postgres]"
         ) from None
+
+
+def _sqlite_engine(parsed: sa.URL, timeout: float, origin: str | None) -> sa.Engine:
+    """WAL, a busy timeout, and a watch on the file (a folder that is missing is refused)."""
+    database = parsed.database or ""
+    on_disk = bool(database) and database != ":memory:"
+    if on_disk:
+        folder = Path(database).expanduser().resolve().parent
+        if not folder.is_dir():
+            where = f"{origin}: " if origin else ""
+            raise StoreError(f"{where}database_url: folder {folder} does not exist")
+    engine = sa.create_engine(
+        parsed.difference_update_query(["timeout"]), connect_args={"timeout": timeout}
+    )
+    sa.event.listen(engine, "connect", functools.partial(_sqlite_pragmas, timeout))
+    if on_disk:
+        _watch_file(engine, Path(database).expanduser().resolve())
+    return engine
 
 
 def _sqlite_pragmas(timeout: float, connection: Any, _record: object) -> None:
@@ -140,36 +123,44 @@ def _watch_file(engine: sa.Engine, path: Path) -> None:
     commit would be lost, and the next start would forget every link. Stopping
     instead lets systemd restart the service on the file now at the path.
     """
-    opened: list[tuple[int, int] | None] = []
+    watch = _FileWatch(path)
+    sa.event.listen(engine, "connect", watch.on_connect)
+    sa.event.listen(engine, "commit", lambda _connection: watch.check())
+    _checks[engine] = watch.check
 
-    def identity() -> tuple[int, int] | None:
+
+class _FileWatch:
+    """The identity of one SQLite file as first opened, checked again on demand."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.opened: list[tuple[int, int] | None] = []
+
+    def identity(self) -> tuple[int, int] | None:
         try:
-            stat = os.stat(path)
+            stat = os.stat(self.path)
         except FileNotFoundError:
             return None
         return stat.st_dev, stat.st_ino
 
-    def check() -> None:
-        if not opened:
+    def check(self) -> None:
+        """Raise ``DatabaseReplacedError`` once the file at the path is not the one opened."""
+        if not self.opened:
             return
-        now = identity()
-        if now != opened[0]:
+        now = self.identity()
+        if now != self.opened[0]:
             what = "deleted" if now is None else "replaced by another file"
             raise DatabaseReplacedError(
-                f"the state database {path} was {what} while this process had it open; "
+                f"the state database {self.path} was {what} while this process had it open; "
                 "stopped so nothing is written to a file that is gone. Restart the service: "
                 "on an empty database it rebuilds its links from Statuspage"
             )
 
-    def on_connect(_connection: object, _record: object) -> None:
-        if opened:
-            check()
+    def on_connect(self, _connection: object, _record: object) -> None:
+        if self.opened:
+            self.check()
         else:
-            opened.append(identity())
-
-    sa.event.listen(engine, "connect", on_connect)
-    sa.event.listen(engine, "commit", lambda _connection: check())
-    _checks[engine] = check
+            self.opened.append(self.identity())
 
 
 def make_sessions(engine: sa.Engine) -> sessionmaker[Session]:
@@ -255,22 +246,7 @@ def upgrade(
             return before, before  # nothing to do: take no write lock
         if before is not None and before not in revisions():
             raise DatabaseFailureError(newer_schema(before, url))
-        config = _alembic_config()
-        with engine.connect() as connection:
-            if on_statement is not None:
-                count = iter(range(1, 1 << 30))
-                sa.event.listen(
-                    connection,
-                    "before_cursor_execute",
-                    lambda _c, _cur, sql, *_a: on_statement(next(count), sql),
-                )
-            config.attributes["connection"] = connection
-            if connection.dialect.name == "sqlite":
-                with atomic_sqlite(connection):
-                    command.upgrade(config, "head")
-            else:
-                with connection.begin():
-                    command.upgrade(config, "head")
+        _migrate(engine, lambda config: command.upgrade(config, "head"), on_statement)
         return before, current_revision(engine)
     except sa.exc.SQLAlchemyError as error:
         raise DatabaseFailureError(f"cannot migrate: {explain(error, url)}") from None
@@ -308,26 +284,47 @@ def downgrade(engine: sa.Engine, revision: str) -> tuple[str | None, str | None]
     url = engine.url.render_as_string(hide_password=False)
     try:
         before = current_revision(engine)
-        if before is None:
-            raise StoreError("db downgrade: the database was never migrated; nothing to undo")
-        if before not in known:
-            raise DatabaseFailureError(newer_schema(before, url))
-        if known.index(revision) > known.index(before):
-            raise StoreError(
-                f"db downgrade: the database is at {before}, below {revision}; "
-                "use `db upgrade` to move forward"
-            )
+        _check_downgrade(known, before, revision, url)
         if revision == before:
             return before, before
-        config = _alembic_config()
-        with engine.connect() as connection:
-            config.attributes["connection"] = connection
-            if connection.dialect.name == "sqlite":
-                with atomic_sqlite(connection):
-                    command.downgrade(config, revision)
-            else:
-                with connection.begin():
-                    command.downgrade(config, revision)
+        _migrate(engine, lambda config: command.downgrade(config, revision))
         return before, current_revision(engine)
     except sa.exc.SQLAlchemyError as error:
         raise DatabaseFailureError(f"cannot migrate: {explain(error, url)}") from None
+
+
+def _check_downgrade(known: list[str], before: str | None, revision: str, url: str) -> None:
+    """Refuse a downgrade of a database never migrated, migrated by a newer release, or below."""
+    if before is None:
+        raise StoreError("db downgrade: the database was never migrated; nothing to undo")
+    if before not in known:
+        raise DatabaseFailureError(newer_schema(before, url))
+    if known.index(revision) > known.index(before):
+        raise StoreError(
+            f"db downgrade: the database is at {before}, below {revision}; "
+            "use `db upgrade` to move forward"
+        )
+
+
+def _migrate(
+    engine: sa.Engine,
+    step: Callable[[AlembicConfig], None],
+    on_statement: Callable[[int, str], None] | None = None,
+) -> None:
+    """Run an Alembic command on one connection, all of it in one transaction."""
+    config = _alembic_config()
+    with engine.connect() as connection:
+        if on_statement is not None:
+            count = iter(range(1, 1 << 30))
+            sa.event.listen(
+                connection,
+                "before_cursor_execute",
+                lambda _c, _cur, sql, *_a: on_statement(next(count), sql),
+            )
+        config.attributes["connection"] = connection
+        if connection.dialect.name == "sqlite":
+            with atomic_sqlite(connection):
+                step(config)
+        else:
+            with connection.begin():
+                step(config)

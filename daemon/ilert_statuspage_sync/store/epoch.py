@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from ilert_statuspage_sync.service.leadership import LeadershipLostError
+from ilert_statuspage_sync.errors import LeadershipLostError
 from ilert_statuspage_sync.store.tables import LeaderEpoch
 
 __all__ = ["EPOCH_ROW", "claim_epoch", "database_now", "fence_sessions"]

@@ -355,14 +355,8 @@ def reset_backoff(
     conditional UPDATE per link, so it may run while the daemon does: a pass
     that retried the item meanwhile simply keeps its own outcome.
     """
-    query = sa.select(Link).where(Link.last_error.is_not(None), Link.is_open.is_(True))
-    if action is not None:
-        query = query.where(Link.incident_action == action)
-    if alert_id is not None:
-        query = query.where(Link.alert_id == alert_id)
-    links = list(session.scalars(query.order_by(Link.incident_action, Link.alert_id)))
     reset = []
-    for link in links:
+    for link in _failing(session, action, alert_id):
         seen = (link.incident_action, link.alert_id, link.failures, link.last_error or "")
         result = session.execute(
             sa.update(Link)
@@ -373,6 +367,16 @@ def reset_backoff(
         if getattr(result, "rowcount", 0) == 1:  # else fixed by a pass meanwhile: not ours
             reset.append(seen)
     return reset
+
+
+def _failing(session: Session, action: str | None, alert_id: int | None) -> list[Link]:
+    """Open links with an error, of ``action`` and ``alert_id`` when given, in status order."""
+    query = sa.select(Link).where(Link.last_error.is_not(None), Link.is_open.is_(True))
+    if action is not None:
+        query = query.where(Link.incident_action == action)
+    if alert_id is not None:
+        query = query.where(Link.alert_id == alert_id)
+    return list(session.scalars(query.order_by(Link.incident_action, Link.alert_id)))
 
 
 def open_shares(session: Session, action: str) -> list[tuple[int, Share]]:
@@ -403,21 +407,27 @@ def open_shares(session: Session, action: str) -> list[tuple[int, Share]]:
         .where(Link.incident_action == action, sa.or_(linked_open, unlinked_open))
         .order_by(Link.id)
     )
-    return [
-        (
-            link_id,
-            Share(
-                alert_id=alert_id,
-                incident_id=incident_id,
-                alert_status=alert_status or status,
-                incident_status=status,
-                is_open=is_open,
-                creating=(pending or {}).get("kind") == "create",
-                human_override=human,
-            ),
-        )
-        for link_id, alert_id, incident_id, alert_status, status, is_open, pending, human in rows
-    ]
+    return [(row[0], _share_of_row(*row[1:])) for row in rows]
+
+
+def _share_of_row(
+    alert_id: int,
+    incident_id: str | None,
+    alert_status: str | None,
+    status: str | None,
+    is_open: bool,
+    pending: dict[str, Any] | None,
+    human: bool,
+) -> Share:
+    return Share(
+        alert_id=alert_id,
+        incident_id=incident_id,
+        alert_status=alert_status or status,
+        incident_status=status,
+        is_open=is_open,
+        creating=(pending or {}).get("kind") == "create",
+        human_override=human,
+    )
 
 
 def may_share(share: Share) -> bool:

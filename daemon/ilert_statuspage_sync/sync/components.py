@@ -39,13 +39,13 @@ from ilert_statuspage_sync.core.intents import ComponentChange, Writer
 from ilert_statuspage_sync.core.model import CLOSED_STATUSES
 from ilert_statuspage_sync.errors import (
     ApiError,
+    LeadershipLostError,
     PayloadError,
     PermanentApiError,
     TransientApiError,
 )
 from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE
 from ilert_statuspage_sync.runtime.logs import scrub
-from ilert_statuspage_sync.service.leadership import LeadershipLostError
 from ilert_statuspage_sync.store import components as store
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.audit import AuditRecord

@@ -83,6 +83,7 @@ from ilert_statuspage_sync.core.timeline_checks import Candidate, checks_per_pas
 from ilert_statuspage_sync.errors import (
     ApiError,
     DatabaseReplacedError,
+    LeadershipLostError,
     PayloadError,
     PermanentApiError,
     SyncError,
@@ -90,7 +91,6 @@ from ilert_statuspage_sync.errors import (
 )
 from ilert_statuspage_sync.runtime import shutdown
 from ilert_statuspage_sync.runtime.logs import scrub
-from ilert_statuspage_sync.service.leadership import LeadershipLostError
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import ActionState, Link
 from ilert_statuspage_sync.sync.apply import Applier

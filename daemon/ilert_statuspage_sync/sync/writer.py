@@ -28,9 +28,8 @@ from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.clients.statuspage import Incident, ListedComponent, StatuspageClient
 from ilert_statuspage_sync.core.intents import Intent, Writer, in_flight_until, stamp
-from ilert_statuspage_sync.errors import PermanentApiError, TransientApiError
+from ilert_statuspage_sync.errors import LeadershipLostError, PermanentApiError, TransientApiError
 from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE, WRITE_START_WINDOW
-from ilert_statuspage_sync.service.leadership import LeadershipLostError
 from ilert_statuspage_sync.store.audit import AuditRecord, write_audit
 from ilert_statuspage_sync.store.epoch import database_now
 from ilert_statuspage_sync.store.tables import ComponentRow, Link

@@ -1,0 +1,138 @@
+"""``check``: the config, the database, the templates and (unless --offline) every API.
+
+Each line is marked ok, WARN (works, but needs a step first; exit stays 0) or
+FAIL (exit 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from ilert_statuspage_sync.commands.component_check import check_lines
+from ilert_statuspage_sync.commands.engines import engine
+from ilert_statuspage_sync.commands.output import EXIT_FAILED, EXIT_OK, reader_may_leave
+from ilert_statuspage_sync.config import Config
+from ilert_statuspage_sync.core.preview import preview_writes
+from ilert_statuspage_sync.core.publish import PublishContext
+from ilert_statuspage_sync.errors import ApiError, PayloadError, SyncError
+from ilert_statuspage_sync.runtime.logs import scrub
+from ilert_statuspage_sync.service.metrics import check_textfile
+from ilert_statuspage_sync.service.wiring import Services, build_services
+from ilert_statuspage_sync.store.database import (
+    current_revision,
+    head_revision,
+    newer_schema,
+    revisions,
+    safe_url,
+)
+from ilert_statuspage_sync.store.diagnose import explain, sqlite_path
+
+__all__ = ["check"]
+
+Line = tuple[bool | None, str]
+# check's line marks: ok, WARN (works, but needs a step first; exit stays 0), FAIL (exit 1)
+_MARKS = {True: "ok  ", None: "WARN", False: "FAIL"}
+
+
+def check(config: Config, args: argparse.Namespace) -> int:
+    """Print one marked line per thing checked; exit 1 when any failed."""
+    lines: list[Line] = [(True, f"config {config.path}: valid")]
+    lines.append(_check_database(config))
+    if config.metrics.textfile is not None:
+        lines.append(check_textfile(config.metrics.textfile))
+    lines += _previews(config)
+    if args.offline:  # no vendor is called
+        return _verdict(lines)
+    services = build_services(config)
+    try:
+        lines += _vendor_lines(config, services)
+    finally:
+        services.close()
+    return _verdict(lines)
+
+
+def _vendor_lines(config: Config, services: Services) -> list[Line]:
+    """iLert with its key, every action's page with its connector's key, the components."""
+    sources = sorted({s for a in config.incident_actions for s in a.alert_sources})
+    lines: list[Line] = [
+        _probe(
+            f"iLert {config.ilert.api_url} ({config.ilert.key_origin})",
+            lambda: services.ilert.http.get("/api/alerts", {"sources": sources, "max-results": 1}),
+        )
+    ]
+    for action in config.incident_actions:
+        connector = config.connectors[action.connector]
+        client = services.statuspage[action.connector]
+        label = (
+            f"Statuspage page {action.page_id} for {action.name} "
+            f"via connector {connector.name} ({connector.key_origin})"
+        )
+        lines.append(_probe(label, functools.partial(client.get_page, action.page_id)))
+    return lines + check_lines(config, services.statuspage)
+
+
+def _previews(config: Config) -> list[Line]:
+    """Every template of every customised action rendered against a sample alert.
+
+    An action without any "what the public sees" key publishes today's wording
+    (the alert's own text), so it adds no lines and `check` reads as before.
+    """
+    lines: list[Line] = []
+    for action in config.incident_actions:
+        if action.publish.is_default:
+            continue
+        context = PublishContext(
+            action.name, action.page_id, config.ilert.api_url, action.notify_subscribers
+        )
+        source = action.alert_sources[0] if action.alert_sources else None
+        previews = preview_writes(
+            action.publish, lifecycle=config.lifecycle, context=context, source_id=source
+        )
+        lines += [(line.ok, line.text) for line in previews]
+    return lines
+
+
+def _verdict(lines: list[Line]) -> int:
+    with reader_may_leave():
+        for ok, line in lines:
+            print(f"{_MARKS[ok]} {line}")
+    return EXIT_OK if all(ok is not False for ok, _ in lines) else EXIT_FAILED
+
+
+def _check_database(config: Config) -> Line:
+    """The database line of ``check``; never creates the database."""
+    label = f"database {safe_url(config.database_url)}"
+    path = sqlite_path(config.database_url)
+    if path is not None and not path.exists():
+        return None, (
+            f"{label}: no database yet at {path}; `db upgrade` or the daemon's first start "
+            "creates it"
+        )
+    try:
+        opened = engine(config)
+        try:
+            revision, head = current_revision(opened), head_revision()
+        finally:
+            opened.dispose()
+    except (SyncError, sa.exc.SQLAlchemyError, OSError) as error:
+        return False, f"{label}: {explain(error, config.database_url) or scrub(str(error))}"
+    if revision == head:
+        return True, f"{label}: up to date"
+    if revision is not None and revision not in revisions():
+        return False, newer_schema(revision, config.database_url)
+    return None, (
+        f"{label}: at {revision or 'no revision (empty)'}, migrations up to {head} pending; "
+        "run `db upgrade` (the daemon also applies them when it starts)"
+    )
+
+
+def _probe(label: str, call: Callable[[], object]) -> tuple[bool, str]:
+    try:
+        call()
+    except (ApiError, PayloadError) as error:
+        return False, f"{label}: {scrub(str(error))}"
+    return True, f"{label}: reachable, key accepted"
