@@ -34,7 +34,7 @@ class LinkView:
 
 @dataclass(frozen=True)
 class PlanInputs:
-    """The settings a plan is made with (the same for every replan of one step)."""
+    """The settings a plan is made with; ``refused`` as the page last answered."""
 
     lifecycle: str
     refused: Collection[str]

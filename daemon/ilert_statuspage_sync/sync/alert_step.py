@@ -114,27 +114,36 @@ class AlertStep:
             mirror, alert, entries, now=at, triggered=link.triggered_at is not None
         )
         found = screen_comments(found, item.action.publish)
-        inputs = self._plan_inputs(item, applier)
-
-        def replan(events: Sequence[Event]) -> Plan:
-            # A replan reads the storm target again: another alert may have moved it.
-            return plan_alert(events, alert, _view(link), self.grouping.target(p, item), inputs)
-
         events.extend(str(event.kind) for event in found)  # audited even if rendering fails
-        plan = plan_alert(found, alert, _view(link), target, inputs)
-        p.report.writes += applier.apply(link, plan, replan)
-        if plan.calls:
-            self.connector_health[item.action.connector].succeeded(p.now)
-        p.report.outcomes.update(applier.outcomes)
-        # A refused request was recorded as failed once; it is not retried.
-        p.report.failed_items += "failed" in applier.outcomes
+        self._write(p, applier, item, target, found)
         settled = repo.mirror_columns(settled_mirror(alert, entries, mirror))
         settled["last_checked_at"] = at
         # The writes and audit rows are committed (apply, reconcile): the rest can wait.
         changed = bool(session.new or session.deleted)
         self.bookkeeping.settle(session, p, item, settled, changed=changed)
 
+    def _write(
+        self, p: PassState, applier: Applier, item: Work, target: Target | None, found: list[Event]
+    ) -> None:
+        """Plan the events (``core.alert_plan``) and apply the plan."""
+        link, alert = item.link, item.alert
+
+        def replan(events: Sequence[Event]) -> Plan:
+            # A replan reads the storm target and the refused statuses again: another
+            # alert may have moved the one, a refusal just grew the other.
+            target = self.grouping.target(p, item)
+            return plan_alert(events, alert, _view(link), target, self._plan_inputs(item, applier))
+
+        plan = plan_alert(found, alert, _view(link), target, self._plan_inputs(item, applier))
+        p.report.writes += applier.apply(link, plan, replan)
+        if plan.calls:
+            self.connector_health[item.action.connector].succeeded(p.now)
+        p.report.outcomes.update(applier.outcomes)
+        # A refused request was recorded as failed once; it is not retried.
+        p.report.failed_items += "failed" in applier.outcomes
+
     def _plan_inputs(self, item: Work, applier: Applier) -> PlanInputs:
+        """The settings of one plan; the refused statuses as they are now."""
         action = item.action
         context = PublishContext(
             action.name, action.page_id, self.config.ilert.api_url, action.notify_subscribers

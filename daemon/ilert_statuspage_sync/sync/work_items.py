@@ -132,6 +132,11 @@ class WorkItems:
         if not read_failure_backs_off(manual=action.manual, published=published):
             _note_read_failure(action, link, message)
             return False
+        self._back_off(p, action, link, message)
+        return True
+
+    def _back_off(self, p: PassState, action: IncidentAction, link: Link, message: str) -> None:
+        """A manual trigger iLert will not give: a failing item, asked again after a delay."""
         message += f"; `untrigger {action.name} {link.alert_id}` cancels the trigger"
         link.failures += 1
         link.last_error = clean_text(message)[:ERROR_LENGTH]
@@ -144,7 +149,6 @@ class WorkItems:
             next_attempt_at=link.next_attempt_at.isoformat(),
             error=link.last_error,
         )
-        return True
 
     def timeline_checks(self, p: PassState, work: list[Work]) -> set[int]:
         """The alerts whose timelines this pass reads (core.timeline_checks)."""
