@@ -12,10 +12,10 @@ The pass, step by step (``Syncer.run_pass`` makes one call per step):
    last pass minus an overlap window (catches alerts created and resolved
    between two polls, and those reported while the daemon was down); only the
    resolved ones when the listing read all.
-2. Read the pages: measure this pass's Statuspage allowance (``core.pacing``),
-   then read each page with mirrored incidents once (its unresolved
-   incidents): an incident whose status a person changed is no longer changed
-   by the daemon (``core.human_edits``).
+2. Read the pages (``sync.page_steps``): measure this pass's Statuspage
+   allowance (``core.pacing``), then read each page with mirrored incidents
+   once (its unresolved incidents): an incident whose status a person changed
+   is no longer changed by the daemon (``core.human_edits``).
 3. Decide (``sync.work_items``). Per action, the alerts it mirrors
    (``core.alert_selection``): automatic actions take alerts reported after
    activation, manual ones only triggered alerts; tracked alerts that left the
@@ -36,10 +36,10 @@ The pass, step by step (``Syncer.run_pass`` makes one call per step):
 5. Bookkeeping (``sync.bookkeeping``): move each action's poll cursor to
    iLert's time at this pass's first read, and store what the pass learnt of
    the alerts that changed nothing in one batch.
-6. Write the pages: each page's components follow the worst of its open
-   alerts (``components_sync``); incidents that duplicate an alert's linked
-   one are resolved (``heal``), from step 2's read. The cursor is stored again
-   if a rollback took it.
+6. Write the pages (``sync.page_steps``): each page's components follow the
+   worst of its open alerts (``components_sync``); incidents that duplicate an
+   alert's linked one are resolved (``heal``), from step 2's read. The cursor
+   is stored again if a rollback took it.
 7. Retention: prune a small batch of expired history (``core.retention``).
 
 Only the links a pass can act on are read: the open ones and those of the
@@ -68,7 +68,6 @@ from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.core.admission import Admission, Gate, admit
 from ilert_statuspage_sync.core.backoff import retry_delay
 from ilert_statuspage_sync.core.intents import Writer
-from ilert_statuspage_sync.core.pacing import WritePacer, interval_share
 from ilert_statuspage_sync.runtime import shutdown
 from ilert_statuspage_sync.service.leadership import LeadershipLostError
 from ilert_statuspage_sync.sync.alert_step import AlertStep
@@ -79,7 +78,8 @@ from ilert_statuspage_sync.sync.components import ComponentSync
 from ilert_statuspage_sync.sync.grouping import Grouping
 from ilert_statuspage_sync.sync.ilert_read import OVERLAP, IlertReader
 from ilert_statuspage_sync.sync.outages import ServiceHealth
-from ilert_statuspage_sync.sync.pages import DuplicateHealer, PageReads
+from ilert_statuspage_sync.sync.page_steps import PageSteps
+from ilert_statuspage_sync.sync.pages import DuplicateHealer
 from ilert_statuspage_sync.sync.pass_state import Carryover, IlertRead, PassState, Work
 from ilert_statuspage_sync.sync.report import PassReport, describe_error
 from ilert_statuspage_sync.sync.storm import PassShares
@@ -163,6 +163,13 @@ class Syncer:
         self.work_items = WorkItems(self.config, self.reader, self.carry)
         self.bookkeeping = Bookkeeping(self.config, self.books)
         self.grouping = Grouping(self.books)
+        self.pages = PageSteps(
+            self.config,
+            self.statuspage,
+            healer=self.healer,
+            components=self.components,
+            connector_health=self.connector_health,
+        )
         self.step = AlertStep(
             self.config,
             reader=self.reader,
@@ -195,30 +202,14 @@ class Syncer:
         if read is None:
             return
         p.report.alerts_seen = len(read.alerts)
-        pages = self._read_pages(session, p)  # 2. read the pages
+        # 2. read the pages (a dry run paces nothing)
+        pages = self.pages.read(session, p, pace=self.pace_writes and self.books.paces)
         work, selected = self._decide(session, p, read)  # 3. decide
         appliers = self._write_alerts(session, p, work, selected)  # 4. write
         self._keep_books(session, p, read, appliers)  # 5. bookkeeping
-        self._write_pages(session, p, pages)  # 6. components, duplicates
+        self.pages.write(session, p, pages)  # 6. components, duplicates
         self._store_cursors(session, read)
         self.bookkeeping.prune(session, p)  # 7. retention
-
-    def _read_pages(self, session: Session, p: PassState) -> PageReads:
-        """Step 2: the allowance, then one unresolved list per page with mirrored incidents."""
-        # Measured before any Statuspage request of this pass: a page read
-        # on a spent budget would wait out the window and stall the pass.
-        self._pace(p)
-        spent = self._spent(p.pacer)
-        p.paced |= spent  # their duplicate check waits for the next pass
-        reads = self.healer.read(session, p.now, skip=spent)
-        for connector, error in self.healer.unreachable.items():
-            p.mark_down(self.connector_health[connector], error)
-        for connector, _page in reads:
-            self.connector_health[connector].succeeded(p.now)
-        edited = self.healer.edits(session, p.now, reads)
-        if edited:
-            p.report.outcomes["human_override"] += edited
-        return reads
 
     def _decide(
         self, session: Session, p: PassState, read: IlertRead
@@ -304,27 +295,6 @@ class Syncer:
 
         self.bookkeeping.save_batched(session, p, record)
 
-    def _write_pages(self, session: Session, p: PassState, reads: PageReads) -> None:
-        """Step 6: each page's components, then the duplicates of step 2's read."""
-        self._sync_components(session, p)
-        down = self._down_connectors(p) | p.paced  # a spent budget: the next pass heals
-        healed = self.healer.heal(session, p.now, down, reads)
-        if healed:
-            p.report.writes += healed
-            p.report.outcomes["duplicate_resolved"] += healed
-
-    def _sync_components(self, session: Session, p: PassState) -> None:
-        """Each page's components to the worst of its open alerts (components_sync)."""
-        if shutdown.stop_requested():
-            return
-        done = self.components.sync(session, p.now, self._down_connectors(p))
-        p.report.writes += done.writes
-        p.report.failed_items += done.failed
-        p.report.deferred_items += done.deferred
-        p.report.outcomes.update(done.outcomes)
-        for connector, error in done.down.items():
-            p.mark_down(self.connector_health[connector], error)
-
     def _store_cursors(self, session: Session, read: IlertRead) -> None:
         """A rollback after the batch took the cursor: store it again."""
         moved = [s for s in read.states.values() if s.last_poll_at != read.ilert_now]
@@ -332,24 +302,6 @@ class Syncer:
             state.last_poll_at = read.ilert_now
         if moved or session.new or session.dirty or session.deleted:
             self.books.commit(session)
-
-    def _down_connectors(self, p: PassState) -> set[str]:
-        return {c for c, h in self.connector_health.items() if h.name in p.down}
-
-    def _pace(self, p: PassState) -> None:
-        """This pass's Statuspage allowance per budget, and each budget's count at its start."""
-        budgets = {id(c.http.budget): c.http.budget for c in self.statuspage.values()}
-        p.started = {key: budget.granted for key, budget in budgets.items()}
-        if not self.pace_writes or not self.books.paces:
-            return
-        share = interval_share(self.config.poll_interval)
-        p.pacer = WritePacer({key: budget.free_within(share) for key, budget in budgets.items()})
-
-    def _spent(self, pacer: WritePacer | None) -> set[str]:
-        """Connectors whose budget has no room this pass (pacing only)."""
-        if pacer is None:
-            return set()
-        return {name for name, c in self.statuspage.items() if pacer.spent(id(c.http.budget))}
 
     def _applier(self, session: Session, p: PassState, action: IncidentAction) -> Applier:
         return Applier(
