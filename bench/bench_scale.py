@@ -161,7 +161,7 @@ def open_alerts(count: int) -> Row:
         while True:
             passes += 1
             failed += not syncer.run_pass().ok
-            if syncer._cycle.complete:
+            if syncer.carry.cycle.complete:
                 break
         pages = _open_pages(ilert)
         minimum = _minimum_pages(count + 3)

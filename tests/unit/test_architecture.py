@@ -409,21 +409,7 @@ def complexity_violations(source: str) -> list[str]:
     )
 
 
-# Known offenders: each entry must still offend, so a list can only shrink. Layers and SQL: "path:imported module" / "path"; shapes: "path::qualname".
 _PKG = "daemon/ilert_statuspage_sync"
-KNOWN_LAYER_OFFENDERS: frozenset[str] = frozenset()
-KNOWN_SQL_OFFENDERS: frozenset[str] = frozenset()
-KNOWN_SHAPE_OFFENDERS = frozenset(
-    {
-        # The pass is split to size on its own branch; its merge empties this set.
-        f"{_PKG}/sync/relink.py::rebuild_links",
-        f"{_PKG}/sync/syncer.py::Syncer",
-        f"{_PKG}/sync/syncer.py::Syncer.__init__",
-        f"{_PKG}/sync/syncer.py::Syncer._sync_alert",
-        f"{_PKG}/sync/syncer.py::Syncer.run_pass",
-    }
-)
-KNOWN_COMPLEXITY_OFFENDERS = frozenset({f"{_PKG}/sync/syncer.py::Syncer._read_ilert"})
 
 
 def _all_layer_offences() -> set[str]:
@@ -458,15 +444,8 @@ def _all_complexity_offences() -> set[str]:
     }
 
 
-def _report(offences: set[str], known: frozenset[str]) -> str:
-    new = sorted(offences - known)
-    cured = sorted(known - offences)
-    return (
-        "new offenders:\n  "
-        + "\n  ".join(new)
-        + "\nno longer offend (drop them):\n  "
-        + ("\n  ".join(cured))
-    )
+def _report(offences: set[str]) -> str:
+    return "offenders:\n  " + "\n  ".join(sorted(offences))
 
 
 def test_shell_modules_are_found():
@@ -477,31 +456,31 @@ def test_shell_modules_are_found():
 
 
 def test_imports_follow_the_layer_table():
-    """No module imports a higher or sibling layer; the known offenders all still offend."""
+    """No module imports a higher or sibling layer."""
     offences = _all_layer_offences()
 
-    assert offences == KNOWN_LAYER_OFFENDERS, _report(offences, KNOWN_LAYER_OFFENDERS)
+    assert not offences, _report(offences)
 
 
 def test_sql_stays_in_store():
-    """Only store/ and the migrations build or run SQL; the known offenders all still do."""
+    """Only store/ and the migrations build or run SQL."""
     offences = _all_sql_offences()
 
-    assert offences == KNOWN_SQL_OFFENDERS, _report(offences, KNOWN_SQL_OFFENDERS)
+    assert not offences, _report(offences)
 
 
 def test_classes_and_functions_keep_their_size():
-    """No class is over 400 lines, no function over 60; the known offenders all still are."""
+    """No class is over 400 lines, no function over 60."""
     offences = _all_shape_offences()
 
-    assert offences == KNOWN_SHAPE_OFFENDERS, _report(offences, KNOWN_SHAPE_OFFENDERS)
+    assert not offences, _report(offences)
 
 
 def test_no_function_is_rated_d_or_worse():
-    """radon rates no function D or worse; the known offenders all still are."""
+    """radon rates no function D or worse."""
     offences = _all_complexity_offences()
 
-    assert offences == KNOWN_COMPLEXITY_OFFENDERS, _report(offences, KNOWN_COMPLEXITY_OFFENDERS)
+    assert not offences, _report(offences)
 
 
 _SERVICE = f"{_PKG}/service/probe.py"

@@ -10,11 +10,20 @@ check first. So an unchanged alert waits at most ``ceil(n / per_pass)`` passes.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-__all__ = ["Candidate", "checks_per_pass", "choose_checks", "worst_case_passes"]
+__all__ = [
+    "Candidate",
+    "CheckFacts",
+    "Checks",
+    "checks_per_pass",
+    "choose_checks",
+    "must_check",
+    "timelines_to_read",
+    "worst_case_passes",
+]
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
@@ -47,3 +56,52 @@ def checks_per_pass(requests_per_minute: int, poll_interval: float, reserved: in
 def worst_case_passes(open_alerts: int, per_pass: int) -> int:
     """How many passes an unchanged alert may wait for its timeline to be read."""
     return max(math.ceil(open_alerts / max(per_pass, 1)), 1)
+
+
+@dataclass(frozen=True)
+class CheckFacts:
+    """One work item's facts for the choice (an alert may be mirrored by several actions)."""
+
+    alert_id: int
+    withheld: bool  # kept off the page with no write pending: synced without a read
+    must: bool
+    last_checked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Checks:
+    """The timelines read this pass, and the alerts that competed for a read."""
+
+    selected: list[int]
+    candidates: frozenset[int]
+
+
+def must_check(*, mirrored: bool, reading: bool, pending: bool, failures: int) -> bool:
+    """Whether an alert's timeline is read whatever the budget (before its snapshot's diff).
+
+    Never mirrored, a long read under way, a write to settle or a failure to retry.
+    """
+    return not mirrored or reading or pending or failures > 0
+
+
+def timelines_to_read(facts: Iterable[CheckFacts], per_pass: int) -> Checks:
+    """Merge each alert's facts across actions, then choose within ``per_pass``.
+
+    An alert is a must when any of its items is, and competes with its oldest
+    check; a withheld alert takes no budget and is always in the selection.
+    """
+    candidates: dict[int, Candidate] = {}
+    withheld: set[int] = set()
+    for fact in facts:
+        if fact.withheld:
+            withheld.add(fact.alert_id)
+            continue
+        must, checked = fact.must, fact.last_checked_at
+        previous = candidates.get(fact.alert_id)
+        if previous is not None:
+            must = must or previous.must
+            if previous.last_checked_at and (checked is None or previous.last_checked_at < checked):
+                checked = previous.last_checked_at
+        candidates[fact.alert_id] = Candidate(fact.alert_id, must, checked)
+    chosen = choose_checks(list(candidates.values()), per_pass) + sorted(withheld)
+    return Checks(chosen, frozenset(candidates))

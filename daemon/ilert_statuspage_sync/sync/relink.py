@@ -24,7 +24,12 @@ from ilert_statuspage_sync.core.components import (
     worst_held,
 )
 from ilert_statuspage_sync.core.parse import parse_alert
-from ilert_statuspage_sync.core.relink import PageIncident, links_to_rebuild, rebuilt_mirror
+from ilert_statuspage_sync.core.relink import (
+    PageIncident,
+    RebuiltLink,
+    links_to_rebuild,
+    rebuilt_mirror,
+)
 from ilert_statuspage_sync.errors import PayloadError, PermanentApiError
 from ilert_statuspage_sync.runtime.logs import scrub
 from ilert_statuspage_sync.store import repo
@@ -64,31 +69,10 @@ def rebuild_links(
     seeds = ComponentSeeds(now)
     for item in found:
         action = actions[item.action]
-        try:
-            alert = parse_alert(ilert.get_alert(item.alert_id))
-            entries = ilert.log_entries(item.alert_id)
-        except (PermanentApiError, PayloadError) as error:
-            log.warning(
-                "state_rebuild_alert_unreadable",
-                alert_id=item.alert_id,
-                incident_action=item.action,
-                incident_id=item.incident_id,
-                error=scrub(str(error))[:500],
-            )
-            continue
-        if alert.source_id not in action.alert_sources:
-            continue
-        link = repo.new_link(item.action, item.alert_id, item.page_id, now)
-        link.statuspage_incident_id = item.incident_id
-        link.statuspage_status = item.incident_status
-        link.alert_summary = alert.summary[:255]
-        if action.manual:
-            link.triggered_at = now  # it was triggered once: keep mirroring it
-        repo.set_mirror(
-            link, rebuilt_mirror(alert, item.incident_status, config.lifecycle, entries)
-        )
-        links.append(link)
-        seeds.add(action, link, shown.get(item.incident_id, ()))
+        link = _rebuilt_link(config, ilert, action, item, now)
+        if link is not None:
+            links.append(link)
+            seeds.add(action, link, shown.get(item.incident_id, ()))
     log.info(
         "state_rebuilt",
         pages_read=len(pages),
@@ -97,6 +81,34 @@ def rebuild_links(
         duplicates=duplicates,
     )
     return [*links, *seeds.rows()]
+
+
+def _rebuilt_link(
+    config: Config, ilert: IlertClient, action: IncidentAction, item: RebuiltLink, now: datetime
+) -> Link | None:
+    """The link an open incident proves, read back from iLert; None when it proves none."""
+    try:
+        alert = parse_alert(ilert.get_alert(item.alert_id))
+        entries = ilert.log_entries(item.alert_id)
+    except (PermanentApiError, PayloadError) as error:
+        log.warning(
+            "state_rebuild_alert_unreadable",
+            alert_id=item.alert_id,
+            incident_action=item.action,
+            incident_id=item.incident_id,
+            error=scrub(str(error))[:500],
+        )
+        return None
+    if alert.source_id not in action.alert_sources:
+        return None
+    link = repo.new_link(item.action, item.alert_id, item.page_id, now)
+    link.statuspage_incident_id = item.incident_id
+    link.statuspage_status = item.incident_status
+    link.alert_summary = alert.summary[:255]
+    if action.manual:
+        link.triggered_at = now  # it was triggered once: keep mirroring it
+    repo.set_mirror(link, rebuilt_mirror(alert, item.incident_status, config.lifecycle, entries))
+    return link
 
 
 class ComponentSeeds:

@@ -1,0 +1,83 @@
+"""Which alerts each incident action mirrors this pass.
+
+An automatic action takes the alerts of its sources reported after its
+activation, and every alert it already tracks; a manual one only the alerts
+triggered for it. A tracked open alert this pass did not list is either still
+open (the listing cycle has not finished, or listed it earlier in the cycle:
+its latest snapshot stands in) or it left the open set: then it is read by id
+to learn how it ended. A manual action's triggers are always read by id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ilert_statuspage_sync.core.listing import OpenSetCycle
+from ilert_statuspage_sync.core.model import Alert
+
+__all__ = ["Scope", "Selection", "Tracked", "mirrors_read", "select_alerts"]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What of an incident action decides which alerts it mirrors."""
+
+    sources: Collection[int]
+    manual: bool
+    activated_at: datetime
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """A link the action holds for an alert."""
+
+    is_open: bool
+    triggered: bool  # a person triggered it (manual actions)
+
+
+@dataclass
+class Selection:
+    """The alerts in hand, by id, and the tracked ids still to read one by one."""
+
+    chosen: dict[int, Alert] = field(default_factory=dict)
+    read_by_id: list[int] = field(default_factory=list)
+
+
+def select_alerts(
+    scope: Scope,
+    alerts: Mapping[int, Alert],
+    tracked: Mapping[int, Tracked],
+    cycle: OpenSetCycle,
+    snapshots: Mapping[int, Alert],
+) -> Selection:
+    """The action's alerts this pass (see the module docstring)."""
+    found = Selection({a.id: a for a in alerts.values() if _takes(scope, a, tracked.get(a.id))})
+    for alert_id, link in tracked.items():
+        wanted = link.is_open and (not scope.manual or link.triggered)
+        if not wanted or alert_id in found.chosen:
+            continue
+        if not scope.manual and cycle.may_be_open(alert_id):
+            # Unread this cycle, or listed open earlier in it: not closed. Listed
+            # earlier, its latest snapshot stays a candidate for a timeline read,
+            # so reads are spread over all open alerts, not this pass's pages only.
+            if alert_id in snapshots:
+                found.chosen[alert_id] = snapshots[alert_id]
+            continue
+        found.read_by_id.append(alert_id)
+    return found
+
+
+def _takes(scope: Scope, alert: Alert, link: Tracked | None) -> bool:
+    """Whether the action mirrors an alert in hand."""
+    if alert.source_id not in scope.sources:
+        return False
+    if scope.manual:
+        return link is not None and link.triggered
+    return link is not None or alert.report_time >= scope.activated_at
+
+
+def mirrors_read(scope: Scope, alert: Alert | None) -> bool:
+    """Whether an alert read by id belongs to the action (a trigger may name another source)."""
+    return alert is not None and alert.source_id in scope.sources

@@ -1,0 +1,59 @@
+"""group = "action": where an alert goes, and how its link shares the incident."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from ilert_statuspage_sync.config import IncidentAction
+from ilert_statuspage_sync.core.storm import Target, target_for
+from ilert_statuspage_sync.store import repo
+from ilert_statuspage_sync.store.tables import Link
+from ilert_statuspage_sync.sync.books import Books
+from ilert_statuspage_sync.sync.pass_state import PassState, Work
+
+__all__ = ["Grouping", "grouped"]
+
+
+def grouped(action: IncidentAction, link: Link) -> bool:
+    """Whether the alert takes part in a shared incident: its action groups, or it joined one.
+
+    An alert linked while ``group = "action"`` keeps its share after the config
+    switched back to ``"alert"``: its incident resolves with its last alert, not its first.
+    """
+    return action.group == "action" or link.alert_status is not None
+
+
+class Grouping:
+    """The storm side of one pass, over the pass's shares (``PassState.shares``)."""
+
+    def __init__(self, books: Books) -> None:
+        self.books = books
+
+    def target(self, p: PassState, item: Work) -> Target | None:
+        """Where the alert goes (``core.storm``); None for one incident per alert."""
+        if not grouped(item.action, item.link):
+            return None
+        shares = p.shares[item.action.name].of(item.link, self._unstored(p, item.action))
+        return target_for(item.alert.id, shares)
+
+    def siblings(
+        self, p: PassState, session: Session, action: IncidentAction
+    ) -> Callable[[Link], None]:
+        """What an applier calls once a link took its incident: every sibling shares it."""
+
+        def share(link: Link) -> None:
+            if not grouped(action, link):
+                return
+            view = p.shares[action.name]
+            if self.books.holds_share(view, link):
+                return  # every link of the incident holds it already: no statement
+            repo.share_incident(session, link, self._unstored(p, action))
+            view.shared(link)
+
+        return share
+
+    def _unstored(self, p: PassState, action: IncidentAction) -> list[Link]:
+        """A dry run's new links of this pass: never added to the session, seen all the same."""
+        return self.books.unstored(p.links.get(action.name, ()))

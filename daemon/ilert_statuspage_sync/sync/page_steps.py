@@ -1,0 +1,99 @@
+"""Steps 2 and 6 of a pass: read the pages (within the allowance), then write them.
+
+Reading: this pass's Statuspage allowance is measured before any request
+(``core.pacing``), then each page with mirrored incidents is read once, for
+human edits now and for duplicates later. Writing: each page's components
+follow the worst of its open alerts, then the duplicates of that read are
+resolved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy.orm import Session
+
+from ilert_statuspage_sync.clients.statuspage import StatuspageClient
+from ilert_statuspage_sync.config import Config
+from ilert_statuspage_sync.core.pacing import WritePacer, interval_share
+from ilert_statuspage_sync.runtime import shutdown
+from ilert_statuspage_sync.sync.components import ComponentSync
+from ilert_statuspage_sync.sync.outages import ServiceHealth
+from ilert_statuspage_sync.sync.pages import DuplicateHealer, PageReads
+from ilert_statuspage_sync.sync.pass_state import PassState
+
+__all__ = ["PageSteps"]
+
+
+class PageSteps:
+    """What a pass reads from and writes to the pages besides each alert's incident."""
+
+    def __init__(
+        self,
+        config: Config,
+        statuspage: Mapping[str, StatuspageClient],
+        *,
+        healer: DuplicateHealer,
+        components: ComponentSync,
+        connector_health: Mapping[str, ServiceHealth],
+    ) -> None:
+        self.config, self.statuspage = config, statuspage
+        self.healer, self.components = healer, components
+        self.connector_health = connector_health
+
+    def read(self, session: Session, p: PassState, *, pace: bool) -> PageReads:
+        """Step 2: the allowance, then one unresolved list per page with mirrored incidents."""
+        # Measured before any Statuspage request of this pass: a page read
+        # on a spent budget would wait out the window and stall the pass.
+        self._pace(p, pace)
+        spent = self._spent(p.pacer)
+        p.paced |= spent  # their duplicate check waits for the next pass
+        reads = self.healer.read(session, p.now, skip=spent)
+        for connector, error in self.healer.unreachable.items():
+            p.mark_down(self.connector_health[connector], error)
+        for connector, _page in reads:
+            self.connector_health[connector].succeeded(p.now)
+        edited = self.healer.edits(session, p.now, reads)
+        if edited:
+            p.report.outcomes["human_override"] += edited
+        return reads
+
+    def write(self, session: Session, p: PassState, reads: PageReads) -> None:
+        """Step 6: each page's components, then the duplicates of step 2's read."""
+        self._sync_components(session, p)
+        down = self.down(p) | p.paced  # a spent budget: the next pass heals
+        healed = self.healer.heal(session, p.now, down, reads)
+        if healed:
+            p.report.writes += healed
+            p.report.outcomes["duplicate_resolved"] += healed
+
+    def down(self, p: PassState) -> set[str]:
+        """The connectors found down in this pass."""
+        return {c for c, h in self.connector_health.items() if h.name in p.down}
+
+    def _sync_components(self, session: Session, p: PassState) -> None:
+        """Each page's components to the worst of its open alerts (components_sync)."""
+        if shutdown.stop_requested():
+            return
+        done = self.components.sync(session, p.now, self.down(p))
+        p.report.writes += done.writes
+        p.report.failed_items += done.failed
+        p.report.deferred_items += done.deferred
+        p.report.outcomes.update(done.outcomes)
+        for connector, error in done.down.items():
+            p.mark_down(self.connector_health[connector], error)
+
+    def _pace(self, p: PassState, pace: bool) -> None:
+        """This pass's Statuspage allowance per budget, and each budget's count at its start."""
+        budgets = {id(c.http.budget): c.http.budget for c in self.statuspage.values()}
+        p.started = {key: budget.granted for key, budget in budgets.items()}
+        if not pace:
+            return
+        share = interval_share(self.config.poll_interval)
+        p.pacer = WritePacer({key: budget.free_within(share) for key, budget in budgets.items()})
+
+    def _spent(self, pacer: WritePacer | None) -> set[str]:
+        """Connectors whose budget has no room this pass (pacing only)."""
+        if pacer is None:
+            return set()
+        return {name for name, c in self.statuspage.items() if pacer.spent(id(c.http.budget))}

@@ -1,0 +1,100 @@
+"""The state of one pass (made fresh each pass) and what outlives a pass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ilert_statuspage_sync.config import IncidentAction
+from ilert_statuspage_sync.core.listing import OpenSetCycle
+from ilert_statuspage_sync.core.model import Alert, LogEntry
+from ilert_statuspage_sync.core.pacing import WritePacer
+from ilert_statuspage_sync.store.tables import ActionState, Link
+from ilert_statuspage_sync.sync.outages import ServiceHealth
+from ilert_statuspage_sync.sync.report import PassReport
+from ilert_statuspage_sync.sync.storm import PassShares
+
+__all__ = ["Carryover", "IlertRead", "PartialTimeline", "PassState", "Work"]
+
+
+@dataclass
+class PartialTimeline:
+    """A timeline read cut short by its page budget: resumed next pass (in memory)."""
+
+    after: int | None  # the mirror's last entry id it was read against
+    next_start: int
+    entries: dict[int, LogEntry]
+
+
+@dataclass
+class Work:
+    """One alert as one incident action mirrors it, in this pass."""
+
+    action: IncidentAction
+    link: Link
+    alert: Alert
+
+
+@dataclass
+class Carryover:
+    """What a pass hands to the next one, in memory (a restart begins afresh).
+
+    A listing cycle and a long timeline read span passes, so their resume
+    points must outlive one; the filter reason audited per (action, alert) is
+    not audited again while the alert is tracked; the count of mirrored
+    alerts sizes the next listing; the latest snapshots of open alerts stand
+    in for those the next pass does not list; a dry run stores nothing, so it
+    remembers its own activation times.
+    """
+
+    cycle: OpenSetCycle = field(default_factory=OpenSetCycle)
+    timelines: dict[int, PartialTimeline] = field(default_factory=dict)
+    filtered: dict[tuple[str, int], str] = field(default_factory=dict)
+    checkable: int = 0
+    snapshots: dict[int, Alert] = field(default_factory=dict)
+    dry_activation: dict[str, datetime] = field(default_factory=dict)
+
+
+@dataclass
+class IlertRead:
+    """What step 1 read: the actions' states, the alerts in hand, iLert's time."""
+
+    states: dict[str, ActionState]
+    alerts: dict[int, Alert]
+    ilert_now: datetime
+
+
+@dataclass
+class PassState:
+    """Everything one pass learns and uses; made fresh at the start of each pass."""
+
+    now: datetime
+    report: PassReport
+    # Timelines read this pass (None: a long read unfinished), alerts read by id, and why not.
+    entries: dict[int, list[LogEntry] | None] = field(default_factory=dict)
+    by_id: dict[int, Alert | None] = field(default_factory=dict)
+    read_errors: dict[int, Exception] = field(default_factory=dict)
+    ilert_calls: int = 0
+    # Names of services found down in this pass: their remaining work waits for the next.
+    down: set[str] = field(default_factory=set)
+    # iLert's time at this pass's first read (see core.clock), and its Date header.
+    ilert_now: datetime | None = None
+    ilert_date: datetime | None = None
+    # Where this pass's "reported since" listing starts.
+    since: datetime | None = None
+    # Bookkeeping of alerts that changed nothing, by link id: written in one batch.
+    batched: dict[int, tuple[Work, dict[str, object]]] = field(default_factory=dict)
+    # Connectors whose Statuspage allowance this pass is spent (pacing).
+    paced: set[str] = field(default_factory=set)
+    pacer: WritePacer | None = None
+    # Each budget's granted count at the pass's start, by the budget's id.
+    started: dict[int, int] = field(default_factory=dict)
+    # This pass's links per action (a dry run's new ones live only here).
+    links: dict[str, list[Link]] = field(default_factory=dict)
+    # group = "action": each action's shares, read at first use in a pass.
+    shares: dict[str, PassShares] = field(default_factory=dict)
+
+    def mark_down(self, health: ServiceHealth, error: Exception) -> None:
+        """The service is down for the rest of this pass (logged once per outage)."""
+        self.down.add(health.name)
+        health.failed(error, self.now)

@@ -1,0 +1,192 @@
+"""Step 3 of a pass: the work items (alert by action) and whose timelines are read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+import structlog
+from sqlalchemy.orm import Session
+
+from ilert_statuspage_sync.config import Config, IncidentAction
+from ilert_statuspage_sync.core.alert_selection import Scope, Tracked, mirrors_read, select_alerts
+from ilert_statuspage_sync.core.backoff import read_failure_backs_off, retry_delay
+from ilert_statuspage_sync.core.clock import due_at
+from ilert_statuspage_sync.core.diff import detect_events
+from ilert_statuspage_sync.core.filters import screen_alert
+from ilert_statuspage_sync.core.model import Alert
+from ilert_statuspage_sync.core.storable import ERROR_LENGTH, clean_text
+from ilert_statuspage_sync.core.timeline_checks import (
+    CheckFacts,
+    checks_per_pass,
+    must_check,
+    timelines_to_read,
+)
+from ilert_statuspage_sync.store import repo
+from ilert_statuspage_sync.store.tables import ActionState, Link
+from ilert_statuspage_sync.sync.ilert_read import IlertReader
+from ilert_statuspage_sync.sync.pass_state import Carryover, PassState, Work
+from ilert_statuspage_sync.sync.report import describe_error
+
+__all__ = ["WorkItems", "links_in_play", "waiting"]
+
+log = structlog.get_logger(__name__)
+
+
+def waiting(link: Link, now: datetime, poll_interval: float) -> bool:
+    """Whether a failed item still waits; a delay stored before a clock jump is clamped."""
+    delay = retry_delay(link.failures, poll_interval)
+    link.next_attempt_at = due_at(link.next_attempt_at, now, delay)
+    return link.next_attempt_at is not None and link.next_attempt_at > now
+
+
+def links_in_play(session: Session, alerts: Mapping[int, Alert]) -> dict[str, dict[int, Link]]:
+    """The links this pass can touch, by action and alert id: never the closed history.
+
+    The open links, and those of the alerts in hand, looked up by id (a
+    closed link of an alert listed again must be found, not duplicated).
+    """
+    found = repo.open_links(session)
+    listed = {link.alert_id for link in found}
+    found += repo.links_of_alerts(session, (a for a in alerts if a not in listed))
+    links: dict[str, dict[int, Link]] = {}
+    for link in found:
+        links.setdefault(link.incident_action, {})[link.alert_id] = link
+    return links
+
+
+class WorkItems:
+    """Which alerts each action mirrors this pass, and which timelines are read."""
+
+    def __init__(self, config: Config, reader: IlertReader, carry: Carryover) -> None:
+        self.config, self.reader, self.carry = config, reader, carry
+
+    def of_action(
+        self,
+        p: PassState,
+        action: IncidentAction,
+        state: ActionState,
+        alerts: Mapping[int, Alert],
+        links: Mapping[int, Link],
+    ) -> list[Work]:
+        """The action's work items (core.alert_selection); new links are made, not stored."""
+        scope = Scope(action.alert_sources, action.manual, state.activated_at)
+        tracked = {
+            alert_id: Tracked(link.is_open, link.triggered_at is not None)
+            for alert_id, link in links.items()
+        }
+        selection = select_alerts(scope, alerts, tracked, self.carry.cycle, self.carry.snapshots)
+        chosen = selection.chosen
+        for alert_id in selection.read_by_id:
+            found = self._read_by_id(p, action, scope, links[alert_id])
+            if found is not None:
+                chosen[alert_id] = found
+        work = []
+        for alert in chosen.values():
+            link = links.get(alert.id)
+            if link is None:
+                # Added by the books' track, one by one if the database refuses one of them.
+                link = repo.new_link(action.name, alert.id, action.page_id, p.now)
+            work.append(Work(action, link, alert))
+        return work
+
+    def _read_by_id(
+        self, p: PassState, action: IncidentAction, scope: Scope, link: Link
+    ) -> Alert | None:
+        """A tracked alert that left the open set, read by id to learn how it ended."""
+        if waiting(link, p.now, self.config.poll_interval):
+            p.report.deferred_items += 1
+            return None
+        found = self.reader.by_id(p, link.alert_id)
+        # A triggered id may belong to a source this action does not cover.
+        if mirrors_read(scope, found):
+            return found
+        if self._unreadable(p, action, link, found):
+            p.report.failed_items += 1
+        return None
+
+    def _unreadable(
+        self, p: PassState, action: IncidentAction, link: Link, found: Alert | None
+    ) -> bool:
+        """A tracked id iLert will not give this action (404, or another source's alert).
+
+        A manual trigger nothing was published for yet is a failing item: it is
+        asked again after a doubling delay (at most an hour), ``status`` shows
+        why, and ``untrigger`` ends it. A link whose incident is on the page (or
+        any automatic one) has no such way out, so it does not fail the passes
+        for good: it is read each pass as before, but ``alert_read_failed`` is
+        logged once per new reason (kept in ``last_error``, which ``status``
+        shows). True when the item failed (not when iLert was merely down).
+        """
+        error = p.read_errors.get(link.alert_id)
+        if found is not None:
+            message = (
+                f"alert {link.alert_id} belongs to alert source {found.source_id}, "
+                f"not one of {action.name}'s alert_sources"
+            )
+        elif error is not None:
+            message = describe_error(error)
+        else:
+            return False  # iLert is down this pass: no one's fault, no back-off
+        published = link.statuspage_incident_id is not None
+        if not read_failure_backs_off(manual=action.manual, published=published):
+            _note_read_failure(action, link, message)
+            return False
+        self._back_off(p, action, link, message)
+        return True
+
+    def _back_off(self, p: PassState, action: IncidentAction, link: Link, message: str) -> None:
+        """A manual trigger iLert will not give: a failing item, asked again after a delay."""
+        message += f"; `untrigger {action.name} {link.alert_id}` cancels the trigger"
+        link.failures += 1
+        link.last_error = clean_text(message)[:ERROR_LENGTH]
+        link.next_attempt_at = p.now + retry_delay(link.failures, self.config.poll_interval)
+        log.warning(
+            "alert_read_failed",
+            alert_id=link.alert_id,
+            incident_action=action.name,
+            failures=link.failures,
+            next_attempt_at=link.next_attempt_at.isoformat(),
+            error=link.last_error,
+        )
+
+    def timeline_checks(self, p: PassState, work: list[Work]) -> set[int]:
+        """The alerts whose timelines this pass reads (core.timeline_checks)."""
+        facts = [self._check_facts(item, p.now) for item in work]
+        # Every request this pass made so far is spent; the rest of its budget reads timelines.
+        ilert = self.config.ilert
+        per_pass = checks_per_pass(
+            ilert.requests_per_minute, self.config.poll_interval, p.ilert_calls
+        )
+        checks = timelines_to_read(facts, per_pass)
+        self.carry.checkable = len(checks.candidates)
+        for gone in self.carry.timelines.keys() - checks.candidates:
+            del self.carry.timelines[gone]  # no longer mirrored: forget its unfinished read
+        return set(checks.selected)
+
+    def _check_facts(self, item: Work, now: datetime) -> CheckFacts:
+        link, alert = item.link, item.alert
+        published = link.statuspage_incident_id is not None
+        if (
+            link.pending_call is None
+            and not screen_alert(alert, item.action.publish, now=now, published=published).publishes
+        ):
+            # Alerts kept off the page are synced without a timeline read: no budget for them.
+            return CheckFacts(alert.id, True, False, None)
+        mirror = repo.mirror_of(link)
+        must = must_check(
+            mirrored=mirror is not None,
+            reading=alert.id in self.carry.timelines,  # a long timeline read goes on
+            pending=link.pending_call is not None,
+            failures=link.failures,
+        ) or bool(detect_events(mirror, alert, [], now=now))
+        return CheckFacts(alert.id, False, must, link.last_checked_at)
+
+
+def _note_read_failure(action: IncidentAction, link: Link, message: str) -> None:
+    """Logged once per new reason, kept in ``last_error``; no back-off."""
+    message = clean_text(message)[:ERROR_LENGTH]
+    if link.last_error != message:
+        where = {"alert_id": link.alert_id, "incident_action": action.name}
+        log.warning("alert_read_failed", **where, error=message, repeats="not logged")
+        link.last_error = message
