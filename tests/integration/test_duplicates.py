@@ -9,7 +9,7 @@ from structlog.testing import capture_logs
 
 from ilert_statuspage_sync.core.intents import Writer
 from ilert_statuspage_sync.store.tables import Link
-from ilert_statuspage_sync.sync.pages import duplicate_body
+from ilert_statuspage_sync.sync.unresolved import duplicate_body
 from tests.conftest import AUTO_PAGE, AUTO_SOURCE, Harness
 
 

@@ -1,4 +1,4 @@
-"""A pass's books: the daemon commits, a dry run flushes and forgets (sync.books)."""
+"""A pass's books: the daemon commits, a dry run flushes and forgets (sync.persistence)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from ilert_statuspage_sync.config import IncidentAction
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import make_engine, make_sessions, upgrade
 from ilert_statuspage_sync.store.tables import Link
-from ilert_statuspage_sync.sync.books import Books, DryBooks, books_for
 from ilert_statuspage_sync.sync.pass_state import Work
+from ilert_statuspage_sync.sync.persistence import Books, DryBooks, books_for
 from tests.support.alerts import T0, an_alert
 
 ACTION = cast(IncidentAction, SimpleNamespace(name="api"))

@@ -103,7 +103,7 @@ def _write(
 ) -> Write[ListedComponent]:
     change = ComponentChange("major_outage", ComponentState("major_outage"), _audit(), "t")
 
-    def settle(_answer: ListedComponent) -> None:
+    def record_answer(_answer: ListedComponent) -> None:
         out.audit(session, _record(_audit()), NOW)
         session.commit()
 
@@ -114,7 +114,7 @@ def _write(
         label="component",
         client=cast(StatuspageClient, client),
         request=SetComponent(PAGE, COMPONENT, "major_outage"),
-        settle=settle,
+        record_answer=record_answer,
         dry=lambda: out.audit(None, _record(_audit()), NOW),
         now=NOW,
         holder=row,
@@ -193,7 +193,7 @@ def test_lost_answer_leaves_the_intent_for_reconcile(sessions: sessionmaker[Sess
             found.last_set = change.state_after.last_set
             out.audit(session, _record(dict(change.audit)), NOW)
 
-        out.reconcile(session, found, NOW, "reconciled_component", settle=adopt)
+        out.reconcile(session, found, NOW, "reconciled_component", record_answer=adopt)
     assert _stored_intent(sessions) is None
     assert steps[-1] == "reconciled_component"
     assert _outcomes(sessions) == ["component_changed"]
@@ -245,7 +245,7 @@ def test_unrecorded_write_is_fenced(sessions: sessionmaker[Session]) -> None:
         label="resolve_duplicate",
         client=cast(StatuspageClient, client),
         request=SetComponent(PAGE, COMPONENT, "resolved"),
-        settle=lambda _answer: None,
+        record_answer=lambda _answer: None,
         dry=lambda: None,
         now=NOW,
     )

@@ -103,7 +103,9 @@ def test_the_scan_finds_known_events() -> None:
     found = logged_events()
     assert found["pass_finished"] == "sync/syncer.py"
     assert found["transition"] == "store/audit.py"
-    assert found["duplicate_resolved"] == "sync/pages.py"  # log.warning(DUPLICATE_OUTCOME, ...)
+    assert (
+        found["duplicate_resolved"] == "sync/unresolved.py"
+    )  # log.warning(DUPLICATE_OUTCOME, ...)
 
 
 def test_every_logged_event_is_described_and_no_other() -> None:

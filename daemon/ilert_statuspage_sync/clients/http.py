@@ -12,7 +12,7 @@ Every vendor call goes through ``HttpService.request``:
   normal work never hits the vendor's rate limit (``RateBudget``);
 - reads (GET) retry transient failures with capped, jittered backoff and honour
   ``Retry-After``; writes are never re-sent here, because a lost answer does not
-  mean the write did not happen (the runner reconciles first);
+  mean the write did not happen (the writer reconciles first);
 - failures become ``TransientApiError`` / ``PermanentApiError`` /
   ``PayloadError`` with the vendor's own message, never with the key;
 - with ``log_level = "debug"`` each request is one ``http_request`` line:

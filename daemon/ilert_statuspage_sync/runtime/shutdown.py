@@ -2,7 +2,7 @@
 
 After SIGTERM no new request starts: ``HttpService`` asks ``stop_requested``
 before every request, every wait inside a pass (rate budget, read retry) goes
-through ``sleep`` and wakes on the flag, and the runner checks it between
+through ``sleep`` and wakes on the flag, and the pass checks it between
 alerts. The request already in flight ends within its deadline; what it left
 undone is an intent that the next start reconciles.
 

@@ -164,7 +164,7 @@ class _FileWatch:
 
 
 def make_sessions(engine: sa.Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded values after commit (the runner reads them on)."""
+    """Sessions that keep loaded values after commit (the pass reads them on)."""
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -1,7 +1,7 @@
 """Reads and writes of the state tables; the caller owns the session and commits.
 
 Conversions between table rows and core values (``Mirror``) live here so the
-runner never touches column names.
+pass never touches column names.
 """
 
 from __future__ import annotations
@@ -386,7 +386,7 @@ def open_shares(session: Session, action: str) -> list[tuple[int, Share]]:
     not linked yet (one of them may be opening the incident), each with its link
     id, oldest link first (``may_share`` is the same test in memory). Read as
     plain columns: one query, however many links (no per-row refresh); the
-    Syncer reads it once per pass and action (``storm_shares``).
+    Syncer reads it once per pass and action (``sync.storm``).
     """
     linked_open = sa.and_(
         Link.statuspage_incident_id.is_not(None),

@@ -27,11 +27,11 @@ from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import Link
 from ilert_statuspage_sync.sync.apply import Applier
 from ilert_statuspage_sync.sync.bookkeeping import Bookkeeping
-from ilert_statuspage_sync.sync.books import Books
 from ilert_statuspage_sync.sync.grouping import Grouping
 from ilert_statuspage_sync.sync.ilert_read import IlertReader
 from ilert_statuspage_sync.sync.outages import ServiceHealth
 from ilert_statuspage_sync.sync.pass_state import Carryover, PassState, Work
+from ilert_statuspage_sync.sync.persistence import Books
 from ilert_statuspage_sync.sync.report import describe_error, rollback
 
 __all__ = ["AlertStep"]

@@ -44,7 +44,7 @@ from ilert_statuspage_sync.runtime.logs import scrub
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.audit import AuditRecord
 from ilert_statuspage_sync.store.tables import Link
-from ilert_statuspage_sync.sync.pages import person_changed
+from ilert_statuspage_sync.sync.unresolved import person_changed
 from ilert_statuspage_sync.sync.writer import CreateIncident, UpdateIncident, Write, writer_for
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ class Applier:
     writer: Writer = field(default_factory=lambda: Writer(uuid.uuid4().hex))
     # How long, from its intent, a write of this process can take at most.
     in_flight_s: float = WRITE_DEADLINE
-    # What a create sets on the action's components (components_sync); None: it lists none.
+    # What a create sets on the action's components (sync.components); None: it lists none.
     components: ComponentsOfAction | None = None
     # Called in the commit that settles a write: group = "action" shares the
     # incident's status with the other links of the incident.
@@ -110,7 +110,7 @@ class Applier:
         sent = 0
         for index, step in enumerate(steps):
             if isinstance(step, Decision):
-                self._settle(link, [step], link.statuspage_status)
+                self._record_done(link, [step], link.statuspage_status)
                 continue
             sent += 1
             try:
@@ -194,7 +194,7 @@ class Applier:
                 person_changed(self.session, [link], before, incident.status, self.now, self._out)
             link.statuspage_status = incident.status
 
-        def settle() -> None:
+        def record_answer() -> None:
             if link.statuspage_incident_id is not None:
                 self.siblings(link)
 
@@ -202,7 +202,7 @@ class Applier:
             if incident is not None:
                 self.client.facts.saw_updates(incident.id, incident.update_ids, link.updated_at)
 
-        self._out.reconcile(self.session, link, self.now, "reconciled", settle, after)
+        self._out.reconcile(self.session, link, self.now, "reconciled", record_answer, after)
 
     def _adopt(self, link: Link, intent: IncidentCall, incident: Incident) -> None:
         """The interrupted write took effect: record it as if its answer had come."""
@@ -292,7 +292,7 @@ class Applier:
             fields["body"] = call.body
         return fields
 
-    def _settle(
+    def _record_done(
         self,
         link: Link,
         decisions: list[Decision],
@@ -450,7 +450,7 @@ class _IncidentWrite:
             label=str(self.call.kind),
             client=self.applier.client,
             request=self.request(),
-            settle=self.settle,
+            record_answer=self.record_answer,
             dry=self.dry,
             now=self.applier.now,
             holder=self.link,
@@ -485,14 +485,16 @@ class _IncidentWrite:
             return CreateIncident(link.page_id, self.fields)
         return UpdateIncident(link.page_id, _target(link, call), self.fields)
 
-    def settle(self, incident: Incident) -> None:
+    def record_answer(self, incident: Incident) -> None:
         """Record the answer: the incident, what the create set on components, the decisions."""
         applier, link, call = self.applier, self.link, self.call
         assert self.intent is not None
         link.statuspage_incident_id = incident.id
         applier._components_set(link, self.intent)
         mirror_after = call.decisions[-1].event.mirror_after
-        applier._settle(link, call.decisions, incident.status or call.status, mirror_after, call)
+        applier._record_done(
+            link, call.decisions, incident.status or call.status, mirror_after, call
+        )
         applier.client.facts.saw_updates(incident.id, incident.update_ids, link.updated_at)
 
     def unsent(self) -> None:
@@ -508,4 +510,4 @@ class _IncidentWrite:
         elif call.kind is CallKind.CREATE and applier.action.group == "action":
             # Nothing is created: a stand-in id lets the storm's next alerts join it.
             link.statuspage_incident_id = f"dry-run-{link.alert_id}"
-        applier._settle(link, call.decisions, call.status or link.statuspage_status, call=call)
+        applier._record_done(link, call.decisions, call.status or link.statuspage_status, call=call)

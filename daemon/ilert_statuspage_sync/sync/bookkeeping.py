@@ -15,8 +15,8 @@ from ilert_statuspage_sync.core.retention import PRUNE_BATCH, prune_cutoff
 from ilert_statuspage_sync.errors import DatabaseReplacedError, LeadershipLostError
 from ilert_statuspage_sync.runtime import shutdown
 from ilert_statuspage_sync.store import repo
-from ilert_statuspage_sync.sync.books import Books
 from ilert_statuspage_sync.sync.pass_state import PassState, Work
+from ilert_statuspage_sync.sync.persistence import Books
 from ilert_statuspage_sync.sync.report import describe_error, rollback
 
 __all__ = ["Bookkeeping"]

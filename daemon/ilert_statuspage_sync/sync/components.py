@@ -61,7 +61,7 @@ CHANGED = "component_changed"
 
 @dataclass
 class PassComponents:
-    """What the component step did in one pass (merged into the runner's report)."""
+    """What the component step did in one pass (merged into the pass's report)."""
 
     writes: int = 0
     failed: int = 0
@@ -286,7 +286,7 @@ class ComponentSync:
             label="component",
             client=client,
             request=SetComponent(page.id, step.component_id, change.status),
-            settle=lambda answer: self._changed(session, page, row, change, answer, result),
+            record_answer=lambda answer: self._changed(session, page, row, change, answer, result),
             dry=lambda: self._out.audit(None, _record(change.audit, None), page.now),
             now=page.now,
             holder=row,
@@ -364,7 +364,7 @@ class ComponentSync:
                 reason = "confirmed on Statuspage after an interrupted call"
                 self._out.audit(session, _record(change.audit, reason), now)
 
-        self._out.reconcile(session, row, now, "reconciled_component", settle=adopt)
+        self._out.reconcile(session, row, now, "reconciled_component", record_answer=adopt)
 
 
 def _log_held(page: _Page, step: ComponentStep, name: str) -> None:

@@ -10,8 +10,8 @@ from ilert_statuspage_sync.config import IncidentAction
 from ilert_statuspage_sync.core.storm import Target, target_for
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import Link
-from ilert_statuspage_sync.sync.books import Books
 from ilert_statuspage_sync.sync.pass_state import PassState, Work
+from ilert_statuspage_sync.sync.persistence import Books
 
 __all__ = ["Grouping", "grouped"]
 

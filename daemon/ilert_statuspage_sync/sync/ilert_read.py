@@ -20,9 +20,9 @@ from ilert_statuspage_sync.errors import ApiError, PayloadError, TransientApiErr
 from ilert_statuspage_sync.runtime.logs import scrub
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import ActionState
-from ilert_statuspage_sync.sync.books import Books
 from ilert_statuspage_sync.sync.outages import ServiceHealth
 from ilert_statuspage_sync.sync.pass_state import Carryover, IlertRead, PartialTimeline, PassState
+from ilert_statuspage_sync.sync.persistence import Books
 from ilert_statuspage_sync.sync.relink import rebuild_links
 
 __all__ = ["OVERLAP", "IlertReader"]

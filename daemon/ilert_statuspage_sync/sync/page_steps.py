@@ -19,8 +19,8 @@ from ilert_statuspage_sync.core.pacing import WritePacer, interval_share
 from ilert_statuspage_sync.runtime import shutdown
 from ilert_statuspage_sync.sync.components import ComponentSync
 from ilert_statuspage_sync.sync.outages import ServiceHealth
-from ilert_statuspage_sync.sync.pages import DuplicateHealer, PageReads
 from ilert_statuspage_sync.sync.pass_state import PassState
+from ilert_statuspage_sync.sync.unresolved import DuplicateHealer, PageReads
 
 __all__ = ["PageSteps"]
 
@@ -72,7 +72,7 @@ class PageSteps:
         return {c for c, h in self.connector_health.items() if h.name in p.down}
 
     def _sync_components(self, session: Session, p: PassState) -> None:
-        """Each page's components to the worst of its open alerts (components_sync)."""
+        """Each page's components to the worst of its open alerts (sync.components)."""
         if shutdown.stop_requested():
             return
         done = self.components.sync(session, p.now, self.down(p))

@@ -1,6 +1,6 @@
 """Rebuild the links of an empty state database from the incidents still open on Statuspage.
 
-The shell half of ``core.rebuild``: it lists each configured page's unresolved
+The shell half of ``core.relink``: it lists each configured page's unresolved
 incidents, re-reads the alerts they name from iLert by id (with their
 timelines, for the comment cursor) and returns the links to store. It writes
 nothing itself; the caller stores the links in the same commit as the fresh

@@ -8,7 +8,7 @@ The pass, step by step (``Syncer.run_pass`` makes one call per step):
    ``core.clock``) is this pass's time for cursors and activation, never the
    local clock. Every incident action gets its state row (an action's first
    sight is its activation time); on an empty database the links are first
-   rebuilt from Statuspage (``relink``). Then every alert reported since the
+   rebuilt from Statuspage (``sync.relink``). Then every alert reported since the
    last pass minus an overlap window (catches alerts created and resolved
    between two polls, and those reported while the daemon was down); only the
    resolved ones when the listing read all.
@@ -37,8 +37,8 @@ The pass, step by step (``Syncer.run_pass`` makes one call per step):
    iLert's time at this pass's first read, and store what the pass learnt of
    the alerts that changed nothing in one batch.
 6. Write the pages (``sync.page_steps``): each page's components follow the
-   worst of its open alerts (``components_sync``); incidents that duplicate an
-   alert's linked one are resolved (``heal``), from step 2's read. The cursor
+   worst of its open alerts (``sync.components``); incidents that duplicate an
+   alert's linked one are resolved (``sync.unresolved``), from step 2's read. The cursor
    is stored again if a rollback took it.
 7. Retention: prune a small batch of expired history (``core.retention``).
 
@@ -73,16 +73,16 @@ from ilert_statuspage_sync.runtime import shutdown
 from ilert_statuspage_sync.sync.alert_step import AlertStep
 from ilert_statuspage_sync.sync.apply import Applier
 from ilert_statuspage_sync.sync.bookkeeping import Bookkeeping
-from ilert_statuspage_sync.sync.books import books_for
 from ilert_statuspage_sync.sync.components import ComponentSync
 from ilert_statuspage_sync.sync.grouping import Grouping
 from ilert_statuspage_sync.sync.ilert_read import OVERLAP, IlertReader
 from ilert_statuspage_sync.sync.outages import ServiceHealth
 from ilert_statuspage_sync.sync.page_steps import PageSteps
-from ilert_statuspage_sync.sync.pages import DuplicateHealer
 from ilert_statuspage_sync.sync.pass_state import Carryover, IlertRead, PassState, Work
+from ilert_statuspage_sync.sync.persistence import books_for
 from ilert_statuspage_sync.sync.report import PassReport, describe_error
 from ilert_statuspage_sync.sync.storm import PassShares
+from ilert_statuspage_sync.sync.unresolved import DuplicateHealer
 from ilert_statuspage_sync.sync.work_items import WorkItems, links_in_play, waiting
 
 __all__ = ["OVERLAP", "PassReport", "Syncer", "describe_error", "retry_delay", "utc_now"]

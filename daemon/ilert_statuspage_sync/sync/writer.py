@@ -108,7 +108,7 @@ class Write(Generic[T]):
     # The request (above); it calls the hook it is given right before sending.
     request: Callable[[StatuspageClient, Hook], T]
     # Records the answer: the new state and audit rows, committed (the intent is cleared already).
-    settle: Callable[[T], None]
+    record_answer: Callable[[T], None]
     # What a dry run records instead of sending.
     dry: Callable[[], None]
     now: datetime
@@ -157,7 +157,7 @@ class StatuspageWriter:
             raise
         self.checkpoint(f"answered_{write.label}")
         holder.pending_call = None
-        write.settle(answer)
+        write.record_answer(answer)
         self.checkpoint(f"committed_{write.label}")
         return answer
 
@@ -165,7 +165,7 @@ class StatuspageWriter:
         if not self.guard():
             raise LeadershipLostError(LOST)
         answer = write.request(write.client, None)
-        write.settle(answer)
+        write.record_answer(answer)
         return answer
 
     def _record(self, session: Session, holder: Holder, intent: Intent, write: Write[Any]) -> None:
@@ -222,13 +222,13 @@ class StatuspageWriter:
         holder: Holder,
         now: datetime,
         checkpoint: str,
-        settle: Callable[[], None] = _nothing,
+        record_answer: Callable[[], None] = _nothing,
         after: Callable[[], None] = _nothing,
     ) -> None:
-        """The interrupted intent was adopted or forgotten: clear it, settle, commit."""
+        """The interrupted intent was adopted or forgotten: clear it, record_answer, commit."""
         holder.pending_call = None
         holder.updated_at = now
-        settle()
+        record_answer()
         session.commit()
         after()
         self.checkpoint(checkpoint)
@@ -262,7 +262,7 @@ class DryRunWriter(StatuspageWriter):
         holder: Holder,
         now: datetime,
         checkpoint: str,
-        settle: Callable[[], None] = _nothing,
+        record_answer: Callable[[], None] = _nothing,
         after: Callable[[], None] = _nothing,
     ) -> None:
         """A dry run leaves an interrupted intent for the real run."""

@@ -4,7 +4,7 @@ Once per pass, before the alerts are synced, for each page with mirrored
 incidents (``core.duplicates`` decides which) read the page's unresolved
 incidents once (``read``). The same read serves two checks: human edits
 (``edits``, before the sync, so the daemon never fights a person) and, after
-the sync, duplicates (``heal``): each is resolved with a short body naming the
+the sync, duplicates: each is resolved with a short body naming the
 incident kept, audited (outcome ``duplicate_resolved``) and logged
 ``duplicate_resolved``. A read or write that fails is logged and left for the
 next pass; it never stops the pass.
@@ -213,7 +213,7 @@ class DuplicateHealer:
         """Resolve one duplicate (fenced, not recorded: a second resolve is harmless)."""
         record = _duplicate_record(page_id, duplicate)
 
-        def settle(_incident: Incident) -> None:
+        def record_answer(_incident: Incident) -> None:
             self._out.audit(session, record, now)
             session.commit()  # fenced like every commit of a leader
             _log_resolved(page_id, duplicate)
@@ -222,7 +222,7 @@ class DuplicateHealer:
             label="resolve_duplicate",
             client=client,
             request=UpdateIncident(page_id, duplicate.incident_id, _resolve_fields(duplicate)),
-            settle=settle,
+            record_answer=record_answer,
             dry=lambda: self._out.audit(None, record, now),
             now=now,
         )
