@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
+import urllib.request
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from ilert_statuspage_sync.config import IncidentAction
-from ilert_statuspage_sync.simulators import StatuspageSimulator
+from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from tests.conftest import AUTO_PAGE, AUTO_SOURCE, Harness
+from tests.integration.proc import SP_KEY, write_config
 
 COMMENT = "Mitigation deployed; watching error rates."
 STAMP = ["writer", "recorded_at", "in_flight_s"]
@@ -264,3 +269,86 @@ def test_a_refused_read_before_an_update_is_not_a_refused_update(harness: Harnes
     (incident,) = harness.incidents()
     bodies = [update["body"] for update in incident["incident_updates"]]
     assert bodies.count(COMMENT) == 1
+
+
+def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+
+
+def _no_key(*texts: str | bytes) -> None:
+    pieces = [SP_KEY[i : i + 8] for i in range(len(SP_KEY) - 7)]
+    for text in texts:
+        data = text.encode() if isinstance(text, str) else text
+        leaked = [piece for piece in pieces if piece.encode() in data]
+        assert leaked == [], f"key pieces {leaked} in:\n{data[-3000:]!r}"
+
+
+def test_no_error_path_of_the_writer_shows_the_key(
+    tmp_path: Path, sims: tuple[IlertSimulator, StatuspageSimulator]
+):
+    """Statuspage echoes the key in a 500 after an update, a 422 to an update, a 422 to a
+    component PATCH and a 422 to a duplicate's resolve: no piece of it in the output, the
+    logs or the database (audit rows, ``last_error``, intents)."""
+    ilert, statuspage = sims
+    api = statuspage.add_component(AUTO_PAGE, "Public API")
+    config = write_config(
+        tmp_path,
+        ilert.url,
+        statuspage.url,
+        f"sqlite:///{tmp_path / 'state.db'}",
+        action_extra=f'components = ["{api}"]',
+    )
+    outputs: list[str] = []
+
+    def sync() -> None:
+        result = _cli(config, "sync")
+        outputs.extend((result.stdout, result.stderr))
+
+    echo = {"error": "e" * 40 + f" {SP_KEY} " + "e" * 40}
+    sync()  # activates the action
+    alert = ilert.create_alert(AUTO_SOURCE, "Checkout errors", "5xx", "LOW")
+    sync()
+    (incident,) = statuspage.incidents(AUTO_PAGE)
+    # A 500 after the update: the intent stays, the link records the error.
+    ilert.comment(alert, COMMENT)
+    statuspage.inject_fault(500, echo, path_contains=f"/incidents/{incident['id']}", method="PATCH")
+    sync()
+    sync()
+    # A refused update: recorded failed once.
+    ilert.comment(alert, "second comment")
+    statuspage.inject_fault(422, echo, path_contains=f"/incidents/{incident['id']}", method="PATCH")
+    sync()
+    # A refused component PATCH.
+    ilert.raise_priority(alert)
+    statuspage.inject_fault(422, echo, path_contains="/components/", method="PATCH")
+    sync()
+    # A duplicate whose resolve is refused.
+    metadata = {"ilert": {"alert_id": str(alert), "incident_action": "public-api"}}
+    copy = statuspage_copy(statuspage, metadata)
+    statuspage.inject_fault(422, echo, path_contains=f"/incidents/{copy}", method="PATCH")
+    sync()
+    said = "".join(outputs)
+    for event in (
+        "service_unreachable",
+        "write_refused",
+        "/components/",
+        "duplicate_resolve_failed",
+    ):
+        assert event in said, f"{event} never happened"
+    database = b"".join(p.read_bytes() for p in sorted(tmp_path.glob("state.db*")))
+    assert database.count(b"********") >= 2  # the refused update's and component's rows
+    _no_key(*outputs, database)
+
+
+def statuspage_copy(statuspage: StatuspageSimulator, metadata: dict[str, Any]) -> str:
+    """An incident carrying the alert's metadata, as a late in-flight create would leave."""
+    body = {"incident": {"name": "copy", "status": "identified", "metadata": metadata}}
+    request = urllib.request.Request(
+        f"{statuspage.url}/v1/pages/{AUTO_PAGE}/incidents",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"OAuth {SP_KEY}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return str(json.loads(answer.read())["id"])
