@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from ilert_statuspage_sync.config import IncidentAction
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
+from ilert_statuspage_sync.store.tables import Link
 from tests.conftest import AUTO_PAGE, AUTO_SOURCE, Harness
 from tests.integration.proc import SP_KEY, write_config
 
@@ -352,3 +353,40 @@ def statuspage_copy(statuspage: StatuspageSimulator, metadata: dict[str, Any]) -
     )
     with urllib.request.urlopen(request, timeout=10) as answer:
         return str(json.loads(answer.read())["id"])
+
+
+OLDEST = ("kind", "status", "body", "mirror_after", "audit", "sent_at")
+
+
+@pytest.mark.parametrize("kind", ["create", "body", "status"])
+def test_an_intent_of_the_first_stored_shape_is_adopted(harness: Harness, kind: str):
+    """An interrupted write whose intent has only the first version's keys (no incident id,
+    no update ids, no stamp) is adopted after an upgrade, not sent again."""
+    alert = harness.ilert.create_alert(AUTO_SOURCE, "Checkout errors", "5xx on /checkout")
+    label = "create"
+    if kind != "create":
+        harness.sync()
+        label = "update"
+        if kind == "body":
+            harness.ilert.comment(alert, COMMENT)
+        else:
+            harness.ilert.accept(alert)
+    _stop_at(harness, f"answered_{label}")
+    with pytest.raises(Crash):
+        harness.sync()
+    with harness.sessions() as session:
+        link = session.scalars(sa.select(Link).where(Link.alert_id == alert)).one()
+        assert link.pending_call is not None
+        link.pending_call = {key: link.pending_call[key] for key in OLDEST}
+        session.commit()
+    writes = len(harness.statuspage.writes())
+    harness.syncer = harness.new_syncer()
+    harness.sync()
+    harness.sync()
+    assert len(harness.statuspage.writes()) == writes
+    (incident,) = harness.incidents()
+    bodies = [update["body"] for update in incident["incident_updates"]]
+    assert bodies.count(COMMENT) == (1 if kind == "body" else 0)
+    assert incident["status"] == ("in_progress" if kind == "status" else "identified")
+    reasons = [row.reason for row in harness.audit_rows()]
+    assert reasons.count("confirmed on Statuspage after an interrupted call") == 1
