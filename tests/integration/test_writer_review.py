@@ -390,3 +390,35 @@ def test_an_intent_of_the_first_stored_shape_is_adopted(harness: Harness, kind: 
     assert incident["status"] == ("in_progress" if kind == "status" else "identified")
     reasons = [row.reason for row in harness.audit_rows()]
     assert reasons.count("confirmed on Statuspage after an interrupted call") == 1
+
+
+def test_sync_dry_run_leaves_the_database_file_as_it_was(
+    tmp_path: Path, sims: tuple[IlertSimulator, StatuspageSimulator]
+):
+    """`sync --dry-run` with a create, a comment, a component change and an interrupted intent
+    pending: no write reaches Statuspage and the database file is unchanged, byte for byte."""
+    ilert, statuspage = sims
+    api = statuspage.add_component(AUTO_PAGE, "Public API")
+    config = write_config(
+        tmp_path,
+        ilert.url,
+        statuspage.url,
+        f"sqlite:///{tmp_path / 'state.db'}",
+        action_extra=f'components = ["{api}"]',
+    )
+    assert _cli(config, "sync").returncode == 0
+    alert = ilert.create_alert(AUTO_SOURCE, "Checkout errors", "5xx", "LOW")
+    assert _cli(config, "sync").returncode == 0
+    ilert.comment(alert, COMMENT)
+    ilert.raise_priority(alert)
+    ilert.create_alert(AUTO_SOURCE, "Another", "", "HIGH")
+    # The comment's answer is lost: its intent stays for the next real run.
+    statuspage.drop_next(1, path_contains="/incidents/", method="PATCH", after_apply=True)
+    assert _cli(config, "sync").returncode != 0
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("state.db*") if p.suffix != ".lock"}
+    seen = len(statuspage.requests)
+    dry = _cli(config, "sync", "--dry-run")
+    assert dry.returncode in (0, 1), dry.stderr
+    assert [r.method for r in statuspage.requests[seen:] if r.method != "GET"] == []
+    after = {p.name: p.read_bytes() for p in tmp_path.glob("state.db*") if p.suffix != ".lock"}
+    assert after == before
