@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from ilert_statuspage_sync.store.database import make_engine, make_sessions, upg
 from ilert_statuspage_sync.store.tables import ComponentRow, Transition
 from ilert_statuspage_sync.sync.writer import (
     DryRunWriter,
+    RequestRefusedError,
     SetComponent,
     StatuspageWriter,
     Write,
@@ -252,3 +254,26 @@ def test_unrecorded_write_is_fenced(sessions: sessionmaker[Session]) -> None:
     with sessions() as session, pytest.raises(LeadershipLostError):
         out.send(session, write)
     assert client.sent == []
+
+
+def test_only_the_requests_refusal_is_the_writes_refusal(sessions: sessionmaker[Session]) -> None:
+    """A 422 to the request is raised as ``RequestRefusedError``; a 422 while the intent is
+    built (a read before the write) stays a plain ``PermanentApiError``: nothing was sent."""
+    out, client = _writer(), FakeStatuspage(sessions)
+    client.fail = PermanentApiError("statuspage", "unprocessable", 422)
+    with sessions() as session:
+        row = _row(session)
+        with pytest.raises(RequestRefusedError) as refused:
+            out.send(session, _write(session, out, client, row))
+        assert refused.value.status == 422
+        read = PermanentApiError("statuspage", "unprocessable (GET)", 422)
+
+        def unreadable() -> ComponentChange:
+            raise read
+
+        write = dataclasses.replace(_write(session, out, client, row), intent=unreadable)
+        with pytest.raises(PermanentApiError) as raised:
+            out.send(session, write)
+        assert raised.value is read
+    assert _stored_intent(sessions) is None
+    assert _outcomes(sessions) == ["failed"]

@@ -45,7 +45,13 @@ from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.audit import AuditRecord
 from ilert_statuspage_sync.store.tables import Link
 from ilert_statuspage_sync.sync.unresolved import person_changed
-from ilert_statuspage_sync.sync.writer import CreateIncident, UpdateIncident, Write, writer_for
+from ilert_statuspage_sync.sync.writer import (
+    CreateIncident,
+    RequestRefusedError,
+    UpdateIncident,
+    Write,
+    writer_for,
+)
 
 if TYPE_CHECKING:
     from ilert_statuspage_sync.sync.components import ComponentsOfAction
@@ -227,7 +233,7 @@ class Applier:
         write = _IncidentWrite(self, link, call, self._fields(link, call, components))
         try:
             self._out.send(self.session, write.as_write())
-        except PermanentApiError as error:
+        except RequestRefusedError as error:
             if "components" in write.fields and never_succeeds(error.status):
                 # The incident matters more than its components: sent again without
                 # them; the component step sets those the page accepts by PATCH.

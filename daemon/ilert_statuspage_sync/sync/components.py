@@ -50,7 +50,12 @@ from ilert_statuspage_sync.store import components as store
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.audit import AuditRecord
 from ilert_statuspage_sync.store.tables import ComponentRow, Link
-from ilert_statuspage_sync.sync.writer import SetComponent, Write, writer_for
+from ilert_statuspage_sync.sync.writer import (
+    RequestRefusedError,
+    SetComponent,
+    Write,
+    writer_for,
+)
 
 __all__ = ["ComponentSync", "ComponentsOfAction", "PassComponents", "holder_of"]
 
@@ -295,7 +300,7 @@ class ComponentSync:
         )
         try:
             self._out.send(session, write)
-        except PermanentApiError:
+        except RequestRefusedError:
             result.failed += 1
             result.outcomes.append("failed")
 

@@ -38,6 +38,7 @@ __all__ = [
     "CreateIncident",
     "DryRunWriter",
     "Holder",
+    "RequestRefusedError",
     "SetComponent",
     "StatuspageWriter",
     "UpdateIncident",
@@ -56,6 +57,18 @@ LOST = "the leader lock was lost; no further writes from this process"
 
 def _nothing(*_args: object) -> None:
     return None
+
+
+class RequestRefusedError(PermanentApiError):
+    """Statuspage refused the write's own request (its intent is dropped already).
+
+    Only ``send`` raises it: a refusal of anything else (a read while the
+    intent is built) stays a plain ``PermanentApiError``, never taken for the
+    write's refusal.
+    """
+
+    def __init__(self, error: PermanentApiError) -> None:
+        super().__init__(error.service, error.message, error.status)
 
 
 @dataclass(frozen=True)
@@ -154,7 +167,7 @@ class StatuspageWriter:
         except PermanentApiError as error:
             write.refused(error)
             self._drop(session, holder, write.unsent)
-            raise
+            raise RequestRefusedError(error) from None
         self.checkpoint(f"answered_{write.label}")
         holder.pending_call = None
         write.record_answer(answer)
