@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from ilert_statuspage_sync.clients.http import RateBudget, Slot
 from ilert_statuspage_sync.runtime import shutdown
+from tests.support.clock import FakeClock
 from tests.support.harness import Harness
 from tests.support.world import AUTO_SOURCE
 
@@ -57,17 +58,11 @@ def test_every_timeline_is_read_within_the_bound(harness: Harness):
     assert passes <= 1.05 * bound, (passes, bound)
 
 
-class VirtualTime:
+class VirtualTime(FakeClock):
     """The one clock of the client's budgets and the simulators' limiters; moves when waited on."""
 
     def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
+        super().__init__(0.0)
 
 
 class RecordingBudget(RateBudget):

@@ -18,20 +18,15 @@ from ilert_statuspage_sync.simulators._faults import (
     RateLimiter,
     RollingWindowLimiter,
 )
+from tests.support.clock import FakeClock
 
 
-class VirtualTime:
+class VirtualTime(FakeClock):
     """One clock for the client and the vendor; it moves only when told."""
 
     def __init__(self) -> None:
-        self.now = 1000.0
+        super().__init__(1000.0)
         self.counted_at = self.now  # when the vendor counts the request in flight
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def burst(budget: RateBudget, limiter: RateLimiter, time: VirtualTime, count: int) -> float:

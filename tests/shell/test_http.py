@@ -20,6 +20,7 @@ from ilert_statuspage_sync.errors import (
     TransientApiError,
 )
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
+from tests.support.clock import FakeClock
 
 ILERT_KEY = "canary-key-7f3a"
 STATUSPAGE_KEY = "canary-sp-key-91c2"
@@ -30,25 +31,6 @@ PAGE_PATH = f"/v1/pages/{PAGE}"
 INCIDENTS_PATH = f"/v1/pages/{PAGE}/incidents"
 NO_RETRY = RetryPolicy(attempts=1)
 QUICK_RETRY = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02, throttle_delay=0.5)
-
-
-class FakeClock:
-    """A monotonic clock that only moves when something sleeps on it."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def _assert_secret_free(error: BaseException) -> None:

@@ -27,6 +27,7 @@ from ilert_statuspage_sync.service.metrics import (
 )
 from ilert_statuspage_sync.simulators import IlertSimulator
 from ilert_statuspage_sync.sync.syncer import PassReport
+from tests.support.clock import FakeClock
 
 P = "ilert_statuspage_sync_"
 T0 = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
@@ -61,19 +62,6 @@ def _histogram(service: str, counts: tuple[int, ...], total: float) -> Samples:
     samples[_key("api_request_duration_seconds_count", service=service)] = float(counts[-1])
     samples[_key("api_request_duration_seconds_sum", service=service)] = total
     return samples
-
-
-class FakeClock:
-    """A monotonic clock that only moves when something sleeps on it."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture(name="metrics")

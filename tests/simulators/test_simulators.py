@@ -17,6 +17,7 @@ from ilert_statuspage_sync.simulators import (
     StatuspageSimulator,
     running_simulators,
 )
+from tests.support.clock import FakeClock as FakeMonotonic
 
 TIMEOUT = 5.0
 PAGE = "kctbh9vrtdwd"
@@ -257,16 +258,6 @@ class TestFaultsAndDelay:
             _ = ilert.url
 
 
-class FakeMonotonic:
-    """A settable monotonic clock for deterministic rate-limit windows."""
-
-    def __init__(self, now: float = 0.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture(name="pool")
 def _pool() -> Iterator[ThreadPoolExecutor]:
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -334,7 +325,7 @@ class TestRateLimits:
 
     def test_statuspage_default_is_420_without_retry_after(self, statuspage, http):
         """By default the throttle answers 420 and sends no Retry-After; None lifts it."""
-        statuspage.set_rate_limit(0, monotonic=FakeMonotonic())
+        statuspage.set_rate_limit(0, monotonic=FakeMonotonic(0.0))
         throttled = _pages(http, statuspage, timeout=TIMEOUT)
         assert throttled.status_code == 420
         assert "Retry-After" not in throttled.headers
