@@ -33,12 +33,12 @@ from tests.support.cli import (  # noqa: F401 - fixtures
     activated_fixture,
     canary_ilert_fixture,
     canary_statuspage_fixture,
-    child_environment,
     cli_fixture,
     json_lines,
     table_rows,
     wait_for,
 )
+from tests.support.proc import child_environment
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
 
 HISTORY_KEYS = {

@@ -25,11 +25,11 @@ from tests.support.cli import (  # noqa: F401 - fixtures
     activated_fixture,
     canary_ilert_fixture,
     canary_statuspage_fixture,
-    child_environment,
     cli_fixture,
     json_lines,
     table_rows,
 )
+from tests.support.proc import child_environment
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
 
 pytestmark = pytest.mark.slow

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,21 +23,7 @@ from ilert_statuspage_sync.store.database import (
     upgrade,
 )
 from ilert_statuspage_sync.store.tables import ComponentRow, Link
-from tests.support.proc import said, write_config
-
-TIMEOUT = 60.0
-
-
-def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "CREDENTIALS_DIRECTORY"}
-    return subprocess.run(
-        [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        env=env,
-        check=False,
-    )
+from tests.support.proc import run_cli, said, write_config
 
 
 def test_downgrade_undoes_the_newest_migration_and_upgrade_redoes_it(database_url: str) -> None:
@@ -115,27 +98,27 @@ def test_db_downgrade_command_lines(tmp_path: Path) -> None:
     config = write_config(
         tmp_path, "http://127.0.0.1:9", "http://127.0.0.1:9", f"sqlite:///{tmp_path / 's.db'}"
     )
-    missing = _cli(config, "db", "downgrade", revisions()[0])
+    missing = run_cli(config, "db", "downgrade", revisions()[0])
     assert missing.returncode == 1
     assert said(missing.stderr).startswith("error: no database at")
     assert not (tmp_path / "s.db").exists()
-    assert _cli(config, "db", "upgrade").returncode == 0
+    assert run_cli(config, "db", "upgrade").returncode == 0
     head, previous = head_revision(), revisions()[-2]
-    down = _cli(config, "db", "downgrade", previous)
+    down = run_cli(config, "db", "downgrade", previous)
     assert down.returncode == 0, down.stderr
     assert down.stdout.strip().endswith(f": {head} -> {previous}")
-    status = _cli(config, "status")
+    status = run_cli(config, "status")
     assert status.returncode == 1
     assert f"this version needs {head}" in status.stderr
-    unknown = _cli(config, "db", "downgrade", "9999")
+    unknown = run_cli(config, "db", "downgrade", "9999")
     assert unknown.returncode == 2
     assert said(unknown.stderr).strip().splitlines() == [
         f"error: db downgrade: unknown revision '9999'; this version knows {', '.join(revisions())}"
     ]
-    bare = _cli(config, "db", "downgrade")
+    bare = run_cli(config, "db", "downgrade")
     assert bare.returncode == 2
     assert "needs a REVISION" in bare.stderr
-    up = _cli(config, "db", "upgrade")
+    up = run_cli(config, "db", "upgrade")
     assert up.returncode == 0
     assert up.stdout.strip().endswith(f": {previous} -> {head}")
 
@@ -145,7 +128,7 @@ def test_a_database_from_a_newer_release_is_one_line_everywhere(tmp_path: Path) 
     """A schema this version does not know: status, check, db upgrade and downgrade say so."""
     url = f"sqlite:///{tmp_path / 's.db'}"
     config = write_config(tmp_path, "http://127.0.0.1:9", "http://127.0.0.1:9", url)
-    assert _cli(config, "db", "upgrade").returncode == 0
+    assert run_cli(config, "db", "upgrade").returncode == 0
     engine = make_engine(url)
     with engine.begin() as connection:
         connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))
@@ -156,10 +139,10 @@ def test_a_database_from_a_newer_release_is_one_line_everywhere(tmp_path: Path) 
         f"`db downgrade {head_revision()}` first"
     )
     for args in (("status",), ("db", "upgrade"), ("db", "downgrade", revisions()[0])):
-        result = _cli(config, *args)
+        result = run_cli(config, *args)
         assert result.returncode == 1, (args, result.stderr)
         assert said(result.stderr).strip().splitlines() == [f"error: {line}"], args
-    check = _cli(config, "check", "--offline")
+    check = run_cli(config, "check", "--offline")
     assert check.returncode == 1
     assert f"FAIL {line}" in check.stdout
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,22 +12,8 @@ from ilert_statuspage_sync.commands.cli import main
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import make_engine, make_sessions, upgrade
-from tests.support.proc import write_config
+from tests.support.proc import run_cli, write_config
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
-
-TIMEOUT = 60.0
-
-
-def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "CREDENTIALS_DIRECTORY"}
-    return subprocess.run(
-        [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        env=env,
-        check=False,
-    )
 
 
 @pytest.mark.slow
@@ -42,25 +25,25 @@ def test_retry_makes_a_refused_create_due_now(
     config = write_config(
         tmp_path, ilert.url, statuspage.url, f"sqlite:///{tmp_path / 'state.db'}", poll_interval=600
     )
-    assert _cli(config, "sync").returncode == 0  # activates the action
+    assert run_cli(config, "sync").returncode == 0  # activates the action
     alert = ilert.create_alert(AUTO_SOURCE, "Checkout down", "5xx")
     statuspage.fail_next(1, 401, path_contains="/incidents", method="POST")
-    assert _cli(config, "sync").returncode == 1  # refused: waits 600 s
-    assert _cli(config, "sync").returncode == 1  # still waiting, not retried
+    assert run_cli(config, "sync").returncode == 1  # refused: waits 600 s
+    assert run_cli(config, "sync").returncode == 1  # still waiting, not retried
     assert statuspage.incidents(AUTO_PAGE) == []
-    none = _cli(config, "retry", "public-api", str(alert + 1))
+    none = run_cli(config, "retry", "public-api", str(alert + 1))
     assert none.returncode == 0
     assert none.stdout.startswith("no failing item matches")
-    unknown = _cli(config, "retry", "no-such-action")
+    unknown = run_cli(config, "retry", "no-such-action")
     assert unknown.returncode == 2
     assert "no incident action named 'no-such-action'" in unknown.stderr
-    retried = _cli(config, "retry")
+    retried = run_cli(config, "retry")
     assert retried.returncode == 0, retried.stderr
     assert retried.stdout.startswith(f"public-api alert {alert}: retried on the next pass (was 1")
-    assert _cli(config, "sync").returncode == 0
+    assert run_cli(config, "sync").returncode == 0
     (incident,) = statuspage.incidents(AUTO_PAGE)
     assert incident["name"] == "Checkout down"
-    again = _cli(config, "retry")
+    again = run_cli(config, "retry")
     assert again.stdout.startswith("no failing item matches")
 
 

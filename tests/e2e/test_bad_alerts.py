@@ -11,9 +11,6 @@ before a good alert. The pass must sync the good alert, report the bad one as
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +22,7 @@ from structlog.testing import capture_logs
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.simulators._wire import format_timestamp
 from tests.support.harness import Harness
-from tests.support.proc import write_config
+from tests.support.proc import run_cli, write_config
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
 INT64_MAX = 2**63 - 1
@@ -134,14 +131,7 @@ class Run:
 
 
 def _sync(config: Path) -> Run:
-    done = subprocess.run(
-        [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), "sync"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        check=False,
-    )
+    done = run_cli(config, "sync")
     return Run(done.returncode, done.stderr)
 
 

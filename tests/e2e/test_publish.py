@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +19,7 @@ from ilert_statuspage_sync.config.publish import parse_publish_policy
 from ilert_statuspage_sync.core.parse import parse_time
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from tests.support.harness import Harness
-from tests.support.proc import said, write_config
+from tests.support.proc import run_cli, said, write_config
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
 
 
@@ -420,16 +418,6 @@ created = "We are investigating errors on {{ alert.source.name }} ({{ alert.deta
 """
 
 
-def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def test_template_error_at_load_names_file_key_and_line(tmp_path, sims):
     """A template naming an unknown variable stops the command: exit 2, file, key and line."""
     ilert, statuspage = sims
@@ -438,7 +426,7 @@ def test_template_error_at_load_names_file_key_and_line(tmp_path, sims):
         config.read_text()
         + '[incident_actions.templates]\ncreated = """We are on it.\n{{ alert.detials }}"""\n'
     )
-    result = _cli(config, "sync")
+    result = run_cli(config, "sync")
     assert result.returncode == 2, result.stderr
     assert said(result.stderr).strip() == (
         f"error: {config}: incident_actions[0].templates.created: template line 2: "
@@ -457,7 +445,7 @@ def test_check_dry_run_history_and_status_show_the_public_wording(
     config.write_text(config.read_text() + PUBLIC_KEYS)
     ilert.add_alert_source("Checkout API", source_id=AUTO_SOURCE)
 
-    check = _cli(config, "check", "--offline")
+    check = run_cli(config, "check", "--offline")
     assert check.returncode == 0, check.stdout + check.stderr
     assert (
         'ok   preview public-api: created: create, name "Checkout degraded", status identified, '
@@ -465,11 +453,11 @@ def test_check_dry_run_history_and_status_show_the_public_wording(
         'reached on db-7; orders-api pods crash-looping.).", notify yes'
     ) in check.stdout.splitlines()
 
-    assert _cli(config, "sync").returncode == 0  # activates the action
+    assert run_cli(config, "sync").returncode == 0  # activates the action
     shown = ilert.create_alert(AUTO_SOURCE, "pool exhausted on 10.0.3.17", "db at 10.0.3.17")
     hidden = ilert.create_alert(AUTO_SOURCE, "disk 80%", "", priority="LOW")
 
-    dry = _cli(config, "sync", "--dry-run")
+    dry = run_cli(config, "sync", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     logged = [json.loads(line) for line in dry.stderr.splitlines() if line.startswith("{")]
     (write,) = [line for line in logged if line.get("outcome") == "created"]
@@ -480,8 +468,8 @@ def test_check_dry_run_history_and_status_show_the_public_wording(
     assert write["dry_run"] is True
     assert statuspage.writes() == []
 
-    assert _cli(config, "sync").returncode == 0
-    history = _cli(config, "history", "--alert", str(shown))
+    assert run_cli(config, "sync").returncode == 0
+    history = run_cli(config, "history", "--alert", str(shown))
     assert history.returncode == 0, history.stderr
     published = history.stdout.split("PUBLISHED\n", 1)[1].splitlines()
     assert published[1:] == [
@@ -490,7 +478,7 @@ def test_check_dry_run_history_and_status_show_the_public_wording(
     ]
     assert "templates name+created (custom: name, created)" in history.stdout
 
-    status = _cli(config, "status")
+    status = run_cli(config, "status")
     (row,) = [line for line in status.stdout.splitlines() if f" {hidden} " in line]
     assert row.split()[2] == "filtered"
     assert row.endswith("filtered: min_priority: priority LOW below min_priority HIGH")

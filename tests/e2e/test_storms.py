@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ from ilert_statuspage_sync.core.human_edits import HUMAN_REASON
 from ilert_statuspage_sync.core.intents import Writer
 from ilert_statuspage_sync.store.tables import ActionState, Link, Transition
 from tests.support.harness import Harness
-from tests.support.proc import write_config
+from tests.support.proc import run_cli, write_config
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
 
@@ -189,8 +187,7 @@ def test_a_person_edit_of_a_shared_incident_holds_for_every_alert(storm: Harness
 
 
 def _cli(config: Path, *args: str) -> str:
-    command = [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False).stdout
+    return run_cli(config, *args).stdout
 
 
 def test_status_and_history_show_the_shared_incident(storm: Harness, tmp_path: Path):

@@ -9,7 +9,6 @@ output and no byte of the state database holds them.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from typing import Any
 import pytest
 
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from tests.support.proc import said
+from tests.support.proc import child_environment, said
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
 
 CANARY_ILERT_KEY = "canary-ilert-3f9c1e"
@@ -180,13 +179,6 @@ trigger_mode = "manual"
             data = path.read_bytes()
             found += [f"{path.name}: {c}" for c in CANARIES if c.encode() in data]
         return found
-
-
-def child_environment() -> dict[str, str]:
-    """This environment without anything that would redirect key files or logs."""
-    env = {k: v for k, v in os.environ.items() if k != "CREDENTIALS_DIRECTORY"}
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
 
 
 def toml_str(value: str) -> str:

@@ -54,6 +54,27 @@ def said(stderr: str) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
+def child_environment() -> dict[str, str]:
+    """This environment without anything that would redirect key files or logs."""
+    env = {k: v for k, v in os.environ.items() if k != "CREDENTIALS_DIRECTORY"}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run_cli(
+    config: Path, *args: str, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run one console-script command against ``config`` to its end; both streams captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**child_environment(), **(env or {})},
+        check=False,
+    )
+
+
 def write_config(
     folder: Path,
     ilert_url: str,
