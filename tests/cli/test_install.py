@@ -38,7 +38,7 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "contrib" / "install.sh"
 UNIT = REPO / "systemd" / "ilert-statuspage-sync.service"
-STANDIN = Path(__file__).with_name("systemd_standin.py")
+STANDIN = REPO / "tests" / "support" / "systemd_standin.py"
 NAME = "ilert-statuspage-sync"
 NODE_EXPORTER_UID = 65530  # any other unprivileged user
 

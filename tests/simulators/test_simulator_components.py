@@ -8,7 +8,6 @@ controls change what the API then serves.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,12 +18,6 @@ from ilert_statuspage_sync.simulators import StatuspageSimulator
 TIMEOUT = 5.0
 PAGE = "kctbh9vrtdwd"
 AUTH = {"Authorization": "OAuth statuspage-sim-key"}
-
-
-@pytest.fixture(name="statuspage")
-def _statuspage() -> Iterator[StatuspageSimulator]:
-    with StatuspageSimulator(seed=7) as simulator:
-        yield simulator
 
 
 def _call(sim: StatuspageSimulator, method: str, path: str, body: Any = None) -> requests.Response:

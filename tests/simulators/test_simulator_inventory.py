@@ -7,8 +7,6 @@ tests must not read ../shared): iLert ``AlertSourceNoIncludes``, Statuspage
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests
 
@@ -39,24 +37,6 @@ COMPONENT_FIELDS = {
 COMPONENT_STATUSES = {
     "operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage",
 }  # fmt: skip
-
-
-@pytest.fixture(name="ilert")
-def _ilert() -> Iterator[IlertSimulator]:
-    with IlertSimulator() as simulator:
-        yield simulator
-
-
-@pytest.fixture(name="statuspage")
-def _statuspage() -> Iterator[StatuspageSimulator]:
-    with StatuspageSimulator(seed=7) as simulator:
-        yield simulator
-
-
-@pytest.fixture(name="http")
-def _http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        yield session
 
 
 def _sources(http: requests.Session, ilert: IlertSimulator, query: str = "") -> requests.Response:

@@ -26,24 +26,6 @@ STATUSPAGE_AUTH = {"Authorization": "OAuth statuspage-sim-key"}
 ISO_MILLIS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
-@pytest.fixture(name="ilert")
-def _ilert() -> Iterator[IlertSimulator]:
-    with IlertSimulator() as simulator:
-        yield simulator
-
-
-@pytest.fixture(name="statuspage")
-def _statuspage() -> Iterator[StatuspageSimulator]:
-    with StatuspageSimulator(seed=7) as simulator:
-        yield simulator
-
-
-@pytest.fixture(name="http")
-def _http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        yield session
-
-
 def _alerts(http: requests.Session, ilert: IlertSimulator, query: str = "") -> requests.Response:
     return http.get(f"{ilert.url}/api/alerts{query}", headers=ILERT_AUTH, timeout=TIMEOUT)
 
