@@ -5,7 +5,7 @@
 #   ILERT_API_KEY=... STATUSPAGE_API_KEY=... contrib/install.sh
 #
 # The lines between "install:begin" and "install:end" are the README's install section,
-# word for word once every "$ROOT" is removed (tests/integration/test_install.py holds
+# word for word once every "$ROOT" is removed (tests/cli/test_install.py holds
 # them equal). ROOT=DIR writes every file under DIR instead of /; the test replays the
 # steps that way, with stand-ins for python3 -m venv, systemctl and systemd-run.
 set -euo pipefail

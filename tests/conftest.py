@@ -1,39 +1,36 @@
-"""Shared fixtures: simulators on loopback, a migrated SQLite file, a harness."""
+"""Registers the shared fixtures of ``tests/support`` for every folder of tests."""
 
 from __future__ import annotations
 
-import dataclasses
-import os
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 import structlog
+from hypothesis import settings
 
-from ilert_statuspage_sync.clients.http import RetryPolicy, reset_budgets
-from ilert_statuspage_sync.config import Config
-from ilert_statuspage_sync.demo.play import (
-    AUTO_PAGE,
-    AUTO_SOURCE,
-    ILERT_KEY,
-    MANUAL_PAGE,
-    MANUAL_SOURCE,
-    STATUSPAGE_KEY,
-    demo_config,
-)
+from ilert_statuspage_sync.clients.http import reset_budgets
 from ilert_statuspage_sync.runtime import shutdown
-from ilert_statuspage_sync.service.wiring import Services, build_services, build_syncer
-from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from ilert_statuspage_sync.store import repo
-from ilert_statuspage_sync.store.database import make_engine, make_sessions
-from ilert_statuspage_sync.store.tables import Link, Transition
-from ilert_statuspage_sync.sync.syncer import PassReport, Syncer
+from tests.support.database import _database_templates, _database_url
+from tests.support.harness import _harness, _make_harness
+from tests.support.proc import _config, _config_path
+from tests.support.simulators import _ilert, _sims, _statuspage
 
-__all__ = ["AUTO_PAGE", "AUTO_SOURCE", "MANUAL_PAGE", "MANUAL_SOURCE", "Harness"]
+__all__ = [
+    "_config",
+    "_config_path",
+    "_database_templates",
+    "_database_url",
+    "_harness",
+    "_ilert",
+    "_make_harness",
+    "_sims",
+    "_statuspage",
+]
+
+# Parallel workers on a shared machine make wall-clock timing noise: Hypothesis's per-example
+# deadline (a speed hint, not a property of the code) would fail tests at random.
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 
 @pytest.fixture(autouse=True)
@@ -45,147 +42,3 @@ def _reset_process_state() -> Iterator[None]:
     structlog.reset_defaults()
     reset_budgets()
     shutdown.reset()
-
-
-@pytest.fixture(name="ilert")
-def _ilert() -> Iterator[IlertSimulator]:
-    with IlertSimulator(api_key=ILERT_KEY) as simulator:
-        yield simulator
-
-
-@pytest.fixture(name="statuspage")
-def _statuspage() -> Iterator[StatuspageSimulator]:
-    with StatuspageSimulator(
-        api_key=STATUSPAGE_KEY, page_ids=(AUTO_PAGE, MANUAL_PAGE), seed=7
-    ) as sim:
-        yield sim
-
-
-POSTGRES_ENV = "ILERT_SYNC_TEST_POSTGRES_URL"
-
-
-@pytest.fixture(
-    name="database_url",
-    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
-)
-def _database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a new PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'state.db'}"
-        return
-    yield from _postgres_database()
-
-
-def _postgres_database() -> Iterator[str]:
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(
-            f"PostgreSQL tests need {POSTGRES_ENV}=postgresql+psycopg://USER:PASS@HOST/postgres "
-            "(a role with CREATEDB); .ci/run starts PostgreSQL and sets it"
-        )
-    name = f"ilert_sync_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-class Harness:
-    """Real daemon code against the simulators and a real migrated database."""
-
-    def __init__(
-        self,
-        config: Config,
-        ilert: IlertSimulator,
-        statuspage: StatuspageSimulator,
-    ) -> None:
-        self.config = config
-        self.ilert = ilert
-        self.statuspage = statuspage
-        self.engine = make_engine(config.database_url)
-        self.sessions = make_sessions(self.engine)
-        self.services: list[Services] = []
-        # Tests move the daemon's clock forward to get past retry delays.
-        self.clock_offset = timedelta(0)
-        self.syncer = self.new_syncer()
-
-    def new_syncer(
-        self,
-        *,
-        dry_run: bool = False,
-        retry: RetryPolicy | None = None,
-        rate_window: float = 60.0,
-        **changes: Any,
-    ) -> Syncer:
-        """A fresh syncer (as after a restart), optionally with config changes."""
-        config = dataclasses.replace(self.config, **changes) if changes else self.config
-        services = build_services(
-            config,
-            timeout=(2.0, 2.0),
-            retry=retry or RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.05),
-            rate_window=rate_window,
-        )
-        self.services.append(services)
-        syncer = build_syncer(config, services, engine=self.engine, dry_run=dry_run)
-        syncer.clock = lambda: datetime.now(UTC) + self.clock_offset
-        return syncer
-
-    def sync(self) -> PassReport:
-        return self.syncer.run_pass()
-
-    def trigger(self, action: str, alert_id: int) -> None:
-        with self.sessions() as session:
-            page = self.config.action(action).page_id
-            repo.trigger(session, action, alert_id, page, datetime.now(UTC))
-            session.commit()
-
-    def transitions(self, alert_id: int | None = None) -> list[tuple[str, str, str | None]]:
-        with self.sessions() as session:
-            rows = repo.history(session, alert_id=alert_id, limit=100_000)
-        return [(row.event, row.outcome, row.to_status) for row in rows]
-
-    def audit_rows(self) -> list[Transition]:
-        with self.sessions() as session:
-            return list(repo.history(session, limit=100_000))
-
-    def link(self, action: str, alert_id: int) -> Link | None:
-        with self.sessions() as session:
-            return repo.find_link(session, action, alert_id)
-
-    def incidents(self, page_id: str = AUTO_PAGE) -> list[dict[str, Any]]:
-        return self.statuspage.incidents(page_id)
-
-    def close(self) -> None:
-        for services in self.services:
-            services.close()
-        self.engine.dispose()
-
-
-@pytest.fixture(name="make_harness")
-def _make_harness(ilert: IlertSimulator, statuspage: StatuspageSimulator, database_url: str):
-    made: list[Harness] = []
-
-    def make(lifecycle: str = "classic", **changes: Any) -> Harness:
-        config = demo_config(lifecycle, ilert.url, statuspage.url, database_url)
-        if changes:
-            config = dataclasses.replace(config, **changes)
-        harness = Harness(config, ilert, statuspage)
-        made.append(harness)
-        return harness
-
-    yield make
-    for harness in made:
-        harness.close()
-
-
-@pytest.fixture(name="harness")
-def _harness(make_harness) -> Harness:
-    """A classic-lifecycle harness whose incident actions are already activated."""
-    harness: Harness = make_harness("classic")
-    harness.sync()
-    return harness

@@ -1,0 +1,149 @@
+"""The `run` process: one per SQLite file, systemd notify, SIGHUP reload, metrics file."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support.proc import Daemon, wait_until, write_config
+from tests.support.world import AUTO_PAGE, AUTO_SOURCE
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(name="config")
+def _config(tmp_path: Path, sims) -> Path:
+    ilert, statuspage = sims
+    metrics = f'[metrics]\ntextfile = "{tmp_path / "sync.prom"}"\n'
+    return write_config(
+        tmp_path, ilert.url, statuspage.url, f"sqlite:///{tmp_path / 'state.db'}", extra=metrics
+    )
+
+
+@pytest.fixture(name="daemon")
+def _daemon(config: Path) -> Iterator[Daemon]:
+    daemon = Daemon(config)
+    daemon.wait_for("pass_finished")
+    yield daemon
+    if daemon.process.poll() is None:
+        daemon.stop()
+
+
+def test_second_process_on_one_sqlite_file_refuses(daemon: Daemon, config: Path):
+    """A second `run` or `sync` on the same SQLite file exits 2 naming the lock and the fix."""
+    for command in ("run", "sync"):
+        result = subprocess.run(
+            [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), command],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 2, result.stderr
+        assert "another ilert-statuspage-sync process holds lock file" in result.stderr
+        assert f"pid {daemon.process.pid}" in result.stderr
+        assert "use PostgreSQL for replicas" in result.stderr
+    assert daemon.process.poll() is None
+
+
+def test_systemd_notify_ready_watchdog_status_stopping(config: Path, tmp_path: Path):
+    """READY=1 comes after the first pass, WATCHDOG=1 every pass, STOPPING=1 on SIGTERM."""
+    address = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(address))
+        sock.settimeout(30)
+        daemon = Daemon(config, env={"NOTIFY_SOCKET": str(address)})
+        messages = [sock.recv(4096).decode() for _ in range(3)]
+        assert "READY=1" in messages[0]
+        assert "STATUS=leader: last pass ok" in messages[0]
+        assert any("WATCHDOG=1" in message for message in messages)
+        assert "pass_finished" in daemon.events()
+        daemon.signal(signal.SIGTERM)
+        while "STOPPING=1" not in sock.recv(4096).decode():
+            pass
+        # No second SIGTERM here: that one would mean "exit at once".
+        assert daemon.process.wait(timeout=60) == 0
+        daemon.stop()
+
+
+def test_sighup_reloads_config_without_dropping_state(daemon: Daemon, config: Path, sims):
+    """SIGHUP applies a new lifecycle to the next pass; the incident is kept, not duplicated;
+    a broken file is refused and the daemon goes on."""
+    ilert, statuspage = sims
+    alert_id = ilert.create_alert(AUTO_SOURCE, "reload me", "")
+    wait_until(lambda: len(statuspage.incidents(AUTO_PAGE)) == 1, what="incident created")
+    config.write_text(config.read_text().replace('lifecycle = "classic"', 'lifecycle = "realtime"'))
+    daemon.signal(signal.SIGHUP)
+    daemon.wait_for("config_reloaded")
+    # Classic would make no change for an escalation; realtime moves back to investigating.
+    ilert.escalate(alert_id)
+    wait_until(
+        lambda: [i["status"] for i in statuspage.incidents(AUTO_PAGE)] == ["investigating"],
+        what="realtime rule applied after the reload",
+    )
+    good = config.read_text()
+    config.write_text(good + "\nsurprise = 1\n")
+    daemon.signal(signal.SIGHUP)
+    failure = daemon.wait_for("config_reload_failed")
+    assert failure
+    line = next(e for e in daemon.lines() if e.get("event") == "config_reload_failed")
+    assert "surprise" in line["error"]
+    assert [error.split(": ")[1] for error in line["errors"]] == ["incident_actions[0].surprise"]
+    ilert.resolve(alert_id)
+    wait_until(
+        lambda: [i["status"] for i in statuspage.incidents(AUTO_PAGE)] == ["resolved"],
+        what="still syncing after a bad reload",
+    )
+    assert daemon.stop() == 0
+
+
+def test_metrics_textfile_after_a_scenario(daemon: Daemon, sims, tmp_path: Path):
+    """The textfile holds passes, transitions, API requests, leadership and freshness."""
+    ilert, statuspage = sims
+    alert_id = ilert.create_alert(AUTO_SOURCE, "metrics", "")
+    ilert.comment(alert_id, "looking")
+    wait_until(lambda: len(statuspage.incidents(AUTO_PAGE)) == 1, what="incident")
+    passes = daemon.events().count("pass_finished")
+    daemon.wait_for("pass_finished", count=passes + 1)
+    status = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ilert_statuspage_sync",
+            "--config",
+            str(tmp_path / "config.toml"),
+            "status",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert status.stdout.startswith("daemon: healthy: leader "), status.stdout
+    assert "failing items: 0" in status.stdout
+    assert daemon.stop() == 0
+    text = (tmp_path / "sync.prom").read_text()
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    prefix = "ilert_statuspage_sync_"
+    assert samples[(f"{prefix}passes_total", (("result", "ok"),))] >= 2
+    assert samples[(f"{prefix}transitions_total", (("outcome", "created"),))] == 1
+    assert samples[(f"{prefix}transitions_total", (("outcome", "body_updated"),))] == 1
+    assert (
+        samples[(f"{prefix}api_requests_total", (("service", "statuspage"), ("status", "201")))]
+        == 1
+    )
+    assert samples[(f"{prefix}api_requests_total", (("service", "ilert"), ("status", "200")))] >= 3
+    assert samples[(f"{prefix}leader", ())] == 1
+    assert samples[(f"{prefix}alerts_tracked", ())] == 1
+    assert samples[(f"{prefix}last_successful_pass_timestamp_seconds", ())] > 0

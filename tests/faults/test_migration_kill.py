@@ -1,0 +1,133 @@
+"""A migration killed at any statement leaves a database the next ``db upgrade`` finishes.
+
+A real ``db upgrade`` process pauses before its N-th write (the test seam
+``ILERT_SYNC_TEST_PAUSE_AT=migration:N``) and is SIGKILLed there, for every N
+until an upgrade runs through, from an empty database and from every
+revision short of head. The migrations are read from the script directory,
+so a new migration is swept without touching this file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.script import ScriptDirectory
+
+from ilert_statuspage_sync.store import database
+from ilert_statuspage_sync.store.database import (
+    atomic_sqlite,
+    current_revision,
+    head_revision,
+    make_engine,
+    upgrade,
+)
+from tests.support.proc import write_config
+
+PAUSE_TIMEOUT = 60.0
+
+
+def _revisions() -> list[str]:
+    """Every shipped revision, oldest first."""
+    script = ScriptDirectory.from_config(database._alembic_config())
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+
+def _migrate_to(path: Path, revision: str | None) -> None:
+    if revision is None:
+        return
+    engine = make_engine(f"sqlite:///{path}")
+    config = database._alembic_config()
+    with engine.connect() as connection:
+        config.attributes["connection"] = connection
+        with atomic_sqlite(connection):
+            command.upgrade(config, revision)
+    engine.dispose()
+
+
+def _upgrade_paused_at(config: Path, number: int) -> bool:
+    """Run ``db upgrade`` pausing before write ``number``; SIGKILL it there.
+
+    False when the upgrade finished instead (there is no such write).
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), "db", "upgrade"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "ILERT_SYNC_TEST_PAUSE_AT": f"migration:{number}"},
+    )
+    assert process.stderr is not None
+    try:
+        line = process.stderr.readline()  # blocks until the pause line or the exit
+        if line.strip() == f"paused at migration:{number}":
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=PAUSE_TIMEOUT)
+            return True
+        _out, err = process.communicate(timeout=PAUSE_TIMEOUT)
+        assert process.returncode == 0, line + err
+        return False
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stderr.close()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def _assert_recovers(path: Path) -> None:
+    """The next upgrade succeeds and the schema is exactly what the models describe."""
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        upgrade(engine)
+        assert current_revision(engine) == head_revision()
+        config = database._alembic_config()
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.check(config)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("start", [None, *_revisions()[:-1]], ids=lambda r: f"from-{r or 'empty'}")
+def test_sigkill_at_every_migration_statement_then_upgrade_succeeds(
+    tmp_path: Path, start: str | None
+) -> None:
+    """SIGKILL before each migration write leaves a database the next upgrade completes."""
+    template = tmp_path / "template.db"
+    _migrate_to(template, start)
+    folder = tmp_path / "run"
+    folder.mkdir()
+    db_path = folder / "state.db"
+    config = write_config(
+        folder, "http://127.0.0.1:9", "http://127.0.0.1:9", f"sqlite:///{db_path}"
+    )
+    killed = 0
+    for number in range(1, 1000):
+        for stale in folder.glob("state.db*"):
+            stale.unlink()
+        if template.exists():
+            shutil.copy(template, db_path)
+        if not _upgrade_paused_at(config, number):
+            break
+        killed += 1
+        # The kill left the revision the database had before this migration began.
+        engine = make_engine(f"sqlite:///{db_path}")
+        with engine.connect() as connection:
+            tables = set(sa.inspect(connection).get_table_names())
+        before = current_revision(engine)
+        engine.dispose()
+        assert before == start, (number, before)
+        if before is None:
+            assert tables <= {"alembic_version"}, (number, tables)
+        _assert_recovers(db_path)
+    assert killed >= 1, "the sweep never paused: the seam did not fire"

@@ -1,0 +1,256 @@
+"""Helpers to run the real daemon as a process: config files, logs, waiting."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
+from tests.support.world import AUTO_PAGE, AUTO_SOURCE
+
+ILERT_KEY, SP_KEY = "proc-ilert-key-7a1c", "proc-sp-key-2e9f"
+
+# The events of the CLI's own lines for a person (logs.say): JSON when stderr is a pipe.
+SAID_EVENTS = frozenset(
+    {
+        "config_error",
+        "usage_error",
+        "command_failed",
+        "internal_error",
+        "interrupted",
+        "trigger_unchecked",
+        "starter_config_written",
+    }
+)
+
+
+def said(stderr: str) -> str:
+    """``stderr`` as a terminal shows it: each CLI line (JSON on a pipe) as ``level: message``.
+
+    Every other line (log lines, anything plain) is kept as it is.
+    """
+    out = []
+    for raw in stderr.splitlines():
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            line = None
+        if isinstance(line, dict) and line.get("event") in SAID_EVENTS and "message" in line:
+            level = "" if line["level"] == "info" else f"{line['level']}: "
+            out.append(f"{level}{line['message']}")
+        else:
+            out.append(raw)
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def child_environment() -> dict[str, str]:
+    """This environment without anything that would redirect key files or logs."""
+    env = {k: v for k, v in os.environ.items() if k != "CREDENTIALS_DIRECTORY"}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run_cli(
+    config: Path, *args: str, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run one console-script command against ``config`` to its end; both streams captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**child_environment(), **(env or {})},
+        check=False,
+    )
+
+
+def write_config(
+    folder: Path,
+    ilert_url: str,
+    statuspage_url: str,
+    database_url: str,
+    *,
+    poll_interval: int = 5,
+    extra: str = "",
+    lifecycle: str = "classic",
+    action_extra: str = "",
+) -> Path:
+    """A config file with key files beside it, one automatic action on AUTO_PAGE."""
+    (folder / "ilert.key").write_text(ILERT_KEY)
+    (folder / "sp.key").write_text(SP_KEY)
+    path = folder / "config.toml"
+    path.write_text(
+        f"""
+poll_interval = {poll_interval}
+database_url = "{database_url}"
+lifecycle = "{lifecycle}"
+{extra}
+[ilert]
+api_url = "{ilert_url}"
+api_key_file = "ilert.key"
+requests_per_minute = 6000
+[connectors.main]
+api_url = "{statuspage_url}"
+api_key_file = "sp.key"
+requests_per_minute = 6000
+[[incident_actions]]
+name = "public-api"
+alert_sources = [{AUTO_SOURCE}]
+connector = "main"
+page_id = "{AUTO_PAGE}"
+{action_extra}
+"""
+    )
+    path.chmod(0o600)
+    return path
+
+
+class Daemon:
+    """A `run` (or other command) process whose JSON log goes to a file."""
+
+    def __init__(self, config: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        self.log_path = config.parent / f"daemon-{time.monotonic_ns()}.log"
+        self._log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "ilert_statuspage_sync",
+                "--config",
+                str(config),
+                *(args or ("run",)),
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
+
+    def lines(self) -> list[dict[str, Any]]:
+        """Every JSON log line so far."""
+        out = []
+        for raw in self.log_path.read_text().splitlines():
+            try:
+                out.append(json.loads(raw))
+            except ValueError:
+                out.append({"event": "raw", "text": raw})
+        return out
+
+    def events(self) -> list[str]:
+        return [str(line.get("event")) for line in self.lines()]
+
+    def wait_for(self, event: str, timeout: float = 30, count: int = 1) -> float:
+        """Wait until ``event`` was logged ``count`` times; return when (monotonic)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.events().count(event) >= count:
+                return time.monotonic()
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"no {event!r} within {timeout}s; log:\n{self.log_path.read_text()}")
+
+    def signal(self, signum: signal.Signals) -> None:
+        self.process.send_signal(signum)
+
+    def stop(self, timeout: float = 60) -> int:
+        """SIGTERM and wait; returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=timeout)
+        self._log.close()
+        return code
+
+    def kill(self) -> None:
+        """SIGKILL and reap."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+        self._log.close()
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 30, what: str = "condition") -> float:
+    """Poll ``check`` until true; return the monotonic time it became true."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return time.monotonic()
+        time.sleep(0.1)
+    raise AssertionError(f"{what} not reached within {timeout}s")
+
+
+# -- one `sync` process, killed at a chosen line (the crash sweeps) --
+
+
+def start_sync(config: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """Start one `sync` pass as a process, its streams piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), "sync"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def finish_sync(config: Path) -> None:
+    """Run `sync` to completion and require exit 0."""
+    process = start_sync(config)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+
+
+def wait_for_line(
+    process: subprocess.Popen[str], needle: str, timeout: float = 30
+) -> threading.Thread:
+    """Read stderr in a thread until ``needle``; the thread closes the pipe at EOF."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        assert process.stderr is not None
+        with process.stderr:
+            for line in process.stderr:
+                lines.put(line)
+        lines.put("")
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    while True:
+        line = lines.get(timeout=timeout)
+        if needle in line:
+            return reader
+        assert line, f"process ended before {needle!r}"
+
+
+def kill_process(process: subprocess.Popen[str], reader: threading.Thread | None = None) -> None:
+    """SIGKILL, as the kernel's OOM killer or a power cut would, and reap it."""
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    if reader is not None:
+        reader.join(timeout=30)
+    for stream in (process.stdout, process.stderr if reader is None else None):
+        if stream is not None:
+            stream.close()
+
+
+@pytest.fixture(name="config_path")
+def _config_path(tmp_path: Path, sims: tuple[IlertSimulator, StatuspageSimulator]) -> Path:
+    """A process config file over the ``sims`` simulators and a SQLite file in ``tmp_path``."""
+    ilert, statuspage = sims
+    return write_config(tmp_path, ilert.url, statuspage.url, f"sqlite:///{tmp_path / 'state.db'}")
+
+
+@pytest.fixture(name="config")
+def _config(config_path: Path) -> Path:
+    """The same process config under the name the CLI and state-loss tests use."""
+    return config_path
