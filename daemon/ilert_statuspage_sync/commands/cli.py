@@ -39,7 +39,6 @@ from ilert_statuspage_sync.commands import discover
 from ilert_statuspage_sync.commands.check import check
 from ilert_statuspage_sync.commands.db import db
 from ilert_statuspage_sync.commands.history import history, history_limit
-from ilert_statuspage_sync.commands.manual import trigger, untrigger
 from ilert_statuspage_sync.commands.output import (
     EXIT_FAILED,
     EXIT_INTERNAL,
@@ -53,6 +52,7 @@ from ilert_statuspage_sync.commands.output import (
 from ilert_statuspage_sync.commands.retry import retry
 from ilert_statuspage_sync.commands.run import run, sync
 from ilert_statuspage_sync.commands.status import health_lines, status
+from ilert_statuspage_sync.commands.trigger import trigger, untrigger
 from ilert_statuspage_sync.config import DEFAULT_CONFIG_PATH, Config, load_config
 from ilert_statuspage_sync.core.parse import parse_id
 from ilert_statuspage_sync.errors import (

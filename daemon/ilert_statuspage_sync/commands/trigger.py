@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from ilert_statuspage_sync.commands.engines import engine, manual_action, readable
 from ilert_statuspage_sync.commands.output import EXIT_OK
-from ilert_statuspage_sync.commands.triggers import check_alert
+from ilert_statuspage_sync.commands.trigger_check import check_alert
 from ilert_statuspage_sync.config import Config
 from ilert_statuspage_sync.errors import UsageError
 from ilert_statuspage_sync.store import repo
