@@ -1,4 +1,4 @@
-"""Benchmark: every figure of issue 8 as a ratio to the vendor's limit or the target, one run.
+"""Benchmark: every scale figure as a ratio to the vendor's limit or the target, one run.
 
 Runs the real daemon code (HTTP over loopback to the built-in simulators, a
 real SQLite database built by the migrations) with the vendors' limits
@@ -454,7 +454,7 @@ def _print(rows: list[Row]) -> None:
 
 
 def main(argv: list[str]) -> None:
-    """Every row of issue 8's table, one run."""
+    """Every row of the scale table, one run."""
     configure_logging("error")
     quick = "--quick" in argv
     big, before, latency, burst, long_burst = (

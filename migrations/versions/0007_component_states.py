@@ -1,4 +1,4 @@
-"""Remember what the daemon last set on each Statuspage component (issue 10).
+"""Remember what the daemon last set on each Statuspage component.
 
 Revision ID: 0007
 Revises: 0006

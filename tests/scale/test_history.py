@@ -1,4 +1,4 @@
-"""A pass costs what the work at hand costs, not what the history holds (issue 8).
+"""A pass costs what the work at hand costs, not what the history holds.
 
 Real daemon code, real HTTP to the simulators, a real migrated database. The
 closed history is seeded in SQL as copies of a link (and its audit rows) the

@@ -1,4 +1,4 @@
-"""Issue 8 at the vendors' limits: comment latency at its bound, bursts paced, budgets kept.
+"""At the vendors' limits: comment latency at its bound, bursts paced, budgets kept.
 
 Real daemon code, real HTTP to the simulators, a real migrated database. The
 assertions count requests and passes; where a vendor's window matters, the

@@ -3,7 +3,7 @@
 ``SETTINGS`` describes each key the config loader accepts; the allowed values
 and limits come from the loader's own constants, and each default carries a
 ``read`` that fetches the parsed value from a minimal config, so
-``tests/unit/test_config_reference.py`` can hold the table to the code: a key
+``tests/docs/test_config_reference.py`` can hold the table to the code: a key
 the loader accepts but this list lacks (or the other way round), a default
 that differs, or a README table that differs from ``markdown_table()`` fails.
 

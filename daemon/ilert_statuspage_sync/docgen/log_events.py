@@ -1,6 +1,6 @@
 """Every event the daemon logs: its level, what it means, what to do. The README's table.
 
-``tests/unit/test_log_events.py`` finds every event name the package logs (an
+``tests/docs/test_log_events.py`` finds every event name the package logs (an
 ``ast`` scan of the logger calls) and fails when one is missing here or when
 this list names one the code no longer logs, so the table cannot drift.
 ``python -m ilert_statuspage_sync.docgen.log_events`` prints the Markdown table.
