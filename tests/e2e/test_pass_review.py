@@ -1,0 +1,123 @@
+"""The pass as one refactor left it: each promise of the old single-class pass, held end to end.
+
+Real daemon code against the simulators and a migrated database: a replan
+after a refused status, a dry run after a real run, a malformed alert and a
+refused row in the middle of a pass.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from structlog.testing import capture_logs
+
+from ilert_statuspage_sync.runtime import shutdown
+from tests.support.harness import Harness
+from tests.support.world import AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
+
+MANUAL = "manual-review"
+
+
+def _posts_with(harness: Harness, status: str) -> int:
+    return sum(
+        1
+        for write in harness.statuspage.writes()
+        if write.method == "POST"
+        and isinstance(write.json_body, dict)
+        and write.json_body.get("incident", {}).get("status") == status
+    )
+
+
+def test_a_replan_reads_the_status_the_page_just_refused(harness: Harness) -> None:
+    """A trigger of an accepted alert, create in_progress refused: replanned once, identified."""
+    harness.statuspage.set_reject_maintenance_status(True)
+    alert_id = harness.ilert.create_alert(MANUAL_SOURCE, "Payments down", "card errors")
+    harness.ilert.accept(alert_id)
+    harness.trigger(MANUAL, alert_id)
+    with capture_logs() as logs:
+        report = harness.sync()
+    (incident,) = harness.incidents(MANUAL_PAGE)
+    assert incident["status"] == "identified"
+    # The refused create is sent once; the replan leaves the refused status out.
+    assert _posts_with(harness, "in_progress") == 1
+    assert _posts_with(harness, "identified") == 1
+    rows = [(r.event, r.outcome, r.to_status) for r in harness.audit_rows()]
+    assert rows == [
+        ("accepted", "failed", "in_progress"),
+        ("accepted", "created", "identified"),
+    ]
+    assert [line for line in logs if line["event"] == "alert_sync_crashed"] == []
+    assert report.failed_items == 1  # the refused status, recorded once
+
+
+def _database(harness: Harness) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, sorted: what a dry run must leave as it was."""
+    metadata = sa.MetaData()
+    metadata.reflect(harness.engine)
+    with harness.engine.connect() as connection:
+        return {
+            name: sorted((tuple(row) for row in connection.execute(table.select())), key=repr)
+            for name, table in metadata.tables.items()
+        }
+
+
+def _created(harness: Harness, alert_id: int) -> int:
+    return [(r.event, r.outcome) for r in harness.audit_rows() if r.alert_id == alert_id].count(
+        ("created", "created")
+    )
+
+
+def test_a_dry_run_after_a_real_run_stores_and_sends_nothing(harness: Harness) -> None:
+    """Dry passes over a real run's links, a new alert and changes: no row, no write; then once."""
+    first = harness.ilert.create_alert(AUTO_SOURCE, "Checkout errors", "5xx")
+    harness.sync()
+    harness.ilert.accept(first)
+    harness.ilert.comment(first, "Rolled back.")
+    second = harness.ilert.create_alert(AUTO_SOURCE, "Search slow", "")
+    rows, writes = _database(harness), len(harness.statuspage.writes())
+    dry = harness.new_syncer(dry_run=True)
+    dry.clock = harness.syncer.clock
+    for _ in range(2):
+        report = dry.run_pass()
+        assert report.failed_items == 0
+    assert _database(harness) == rows
+    assert len(harness.statuspage.writes()) == writes
+    assert harness.sync().ok
+    assert _created(harness, first) == 1
+    assert _created(harness, second) == 1
+    assert len(harness.incidents()) == 2
+
+
+def test_a_stop_mid_pass_defers_the_rest_and_the_next_start_syncs_each_once(
+    harness: Harness,
+) -> None:
+    """A stop requested during the first write: the rest waits; the next pass creates each once."""
+    alerts = [harness.ilert.create_alert(AUTO_SOURCE, f"alert {n}", "") for n in range(3)]
+    harness.syncer.checkpoint = lambda name: shutdown.request_stop()
+    report = harness.sync()
+    assert not report.ok
+    assert report.deferred_items >= 2
+    assert len(harness.incidents()) <= 1
+    shutdown.reset()
+    harness.syncer.checkpoint = lambda name: None
+    harness.clock_offset = timedelta(hours=2)  # past any retry delay
+    harness.sync()
+    assert harness.sync().ok
+    assert [_created(harness, alert_id) for alert_id in alerts] == [1, 1, 1]
+    assert len(harness.incidents()) == 3
+
+
+def test_a_malformed_answer_for_one_alert_mid_pass_holds_back_no_other(harness: Harness) -> None:
+    """One alert's timeline answers a proxy page: it fails alone; the others sync this pass."""
+    alerts = [harness.ilert.create_alert(AUTO_SOURCE, f"alert {n}", "") for n in range(3)]
+    harness.ilert.malformed_next(path_contains=f"/alerts/{alerts[1]}/")
+    report = harness.sync()
+    assert report.failed_items == 1
+    assert [_created(harness, alert_id) for alert_id in alerts] == [1, 0, 1]
+    link = harness.link("public-api", alerts[1])
+    assert link is not None and link.failures == 1 and link.last_error
+    harness.clock_offset = timedelta(hours=2)  # past its retry delay
+    assert harness.sync().ok
+    assert [_created(harness, alert_id) for alert_id in alerts] == [1, 1, 1]
