@@ -121,3 +121,65 @@ def test_a_malformed_answer_for_one_alert_mid_pass_holds_back_no_other(harness: 
     harness.clock_offset = timedelta(hours=2)  # past its retry delay
     assert harness.sync().ok
     assert [_created(harness, alert_id) for alert_id in alerts] == [1, 1, 1]
+
+
+def test_a_local_clock_a_year_ahead_prunes_no_young_history(harness: Harness) -> None:
+    """The machine's clock jumps 400 days ahead: a just-closed link and its audit rows stay."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "Queue stuck", "")
+    harness.sync()
+    harness.ilert.resolve(alert_id)
+    harness.sync()
+    before = harness.transitions(alert_id)
+    harness.clock_offset = timedelta(days=400)
+    harness.sync()
+    harness.sync()
+    link = harness.link("public-api", alert_id)
+    assert link is not None and not link.is_open
+    assert harness.transitions(alert_id) == before
+
+
+def test_an_incident_deleted_on_the_page_ends_the_mirror_not_the_pass(harness: Harness) -> None:
+    """A 404 on a linked incident closes that link with the reason; the other alert still syncs."""
+    gone = harness.ilert.create_alert(AUTO_SOURCE, "Deleted by a person", "")
+    harness.sync()
+    other = harness.ilert.create_alert(AUTO_SOURCE, "Still mirrored", "")
+    harness.statuspage.inject_fault(404, {"error": "not found"}, times=1, method="PATCH")
+    harness.ilert.resolve(gone)
+    report = harness.sync()
+    assert report.failed_items == 1
+    link = harness.link("public-api", gone)
+    assert link is not None and not link.is_open
+    (failed,) = [r for r in harness.audit_rows() if r.alert_id == gone and r.outcome == "failed"]
+    assert "deleted on Statuspage" in (failed.reason or "")
+    assert _created(harness, other) == 1
+    harness.clock_offset = timedelta(hours=2)
+    assert harness.sync().ok
+    assert [r for r in harness.transitions(gone) if r[1] == "status_changed"] == []
+
+
+def test_an_incident_deleted_between_the_page_read_and_a_write_is_never_written_again(
+    harness: Harness,
+) -> None:
+    """Deleted after the page read, answered 404 once: later passes send nothing to it."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "Deleted mid-pass", "")
+    harness.sync()
+    link = harness.link("public-api", alert_id)
+    assert link is not None and link.statuspage_incident_id is not None
+    incident_id = link.statuspage_incident_id
+
+    def delete_before_the_write(name: str) -> None:
+        if name.startswith("before_") and harness.incidents():
+            harness.statuspage.person_deletes_incident(incident_id)
+
+    harness.ilert.accept(alert_id)
+    harness.syncer.checkpoint = delete_before_the_write
+    assert harness.sync().failed_items == 1
+    harness.syncer.checkpoint = lambda name: None
+    writes = len(harness.statuspage.writes())
+    harness.ilert.comment(alert_id, "Still looking.")
+    for hours in (2, 4, 8):
+        harness.clock_offset = timedelta(hours=hours)  # past any retry delay
+        report = harness.sync()
+    assert len(harness.statuspage.writes()) == writes
+    assert report.ok
+    assert [r.outcome for r in harness.audit_rows() if r.alert_id == alert_id].count("failed") == 1

@@ -26,6 +26,9 @@ __all__ = ["Books", "DryBooks", "books_for"]
 
 log = structlog.get_logger(__name__)
 
+# The status a deleted incident counts as (``core.human_edits.confirmed``): closed for good.
+DELETED_STATUS = "resolved"
+
 
 class Books:
     """The daemon's books: every change is committed."""
@@ -93,8 +96,12 @@ class Books:
         link.last_error = message[:ERROR_LENGTH]
         link.next_attempt_at = applier.now + retry_delay(link.failures, self.poll_interval)
         if deleted_incident(error, published=bool(link.statuspage_incident_id)):
-            # Someone deleted the incident on Statuspage: a human decision wins.
+            # Someone deleted the incident on Statuspage: a human decision wins. Closing
+            # the link is not enough (an alert iLert lists again reopens it): as when the
+            # page read finds the incident gone, it is a person's resolve, never written to.
             link.is_open = False
+            link.human_override = True
+            link.statuspage_status = DELETED_STATUS
             message = (
                 f"the incident was deleted on Statuspage; alert no longer mirrored ({message})"
             )
