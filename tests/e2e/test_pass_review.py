@@ -183,3 +183,33 @@ def test_an_incident_deleted_between_the_page_read_and_a_write_is_never_written_
     assert len(harness.statuspage.writes()) == writes
     assert report.ok
     assert [r.outcome for r in harness.audit_rows() if r.alert_id == alert_id].count("failed") == 1
+
+
+def test_a_dry_run_over_a_persons_edit_a_deletion_and_a_backed_off_alert_stores_nothing(
+    harness: Harness,
+) -> None:
+    """A dry run seeing a person's edit, a deletion and a failing alert: no row changes."""
+    edited = harness.ilert.create_alert(AUTO_SOURCE, "Edited by a person", "")
+    deleted = harness.ilert.create_alert(AUTO_SOURCE, "Deleted by a person", "")
+    failing = harness.ilert.create_alert(AUTO_SOURCE, "Failing", "")
+    harness.sync()
+    by_alert = {r.alert_id: r.statuspage_incident_id for r in harness.audit_rows()}
+    harness.statuspage.inject_fault(409, {"error": "conflict"}, times=1, method="PATCH")
+    harness.ilert.accept(failing)
+    harness.sync()
+    link = harness.link("public-api", failing)
+    assert link is not None and link.failures == 1
+    harness.statuspage.person_sets_status(str(by_alert[edited]), "monitoring")
+    harness.statuspage.person_deletes_incident(str(by_alert[deleted]))
+    for alert_id in (edited, deleted, failing):
+        harness.ilert.comment(alert_id, "Looking into it.")
+    rows, writes = _database(harness), len(harness.statuspage.writes())
+    dry = harness.new_syncer(dry_run=True)
+    dry.clock = lambda: harness.syncer.clock() - timedelta(days=3)  # a clock that jumped back
+    with capture_logs() as logs:
+        dry.run_pass()
+        dry.clock = harness.syncer.clock
+        dry.run_pass()
+    assert [line for line in logs if line["event"] == "human_override"] != []
+    assert _database(harness) == rows
+    assert len(harness.statuspage.writes()) == writes
