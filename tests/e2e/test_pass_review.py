@@ -7,6 +7,8 @@ refused row in the middle of a pass.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -213,3 +215,45 @@ def test_a_dry_run_over_a_persons_edit_a_deletion_and_a_backed_off_alert_stores_
     assert [line for line in logs if line["event"] == "human_override"] != []
     assert _database(harness) == rows
     assert len(harness.statuspage.writes()) == writes
+
+
+def test_a_shared_incident_deleted_mid_pass_is_never_written_again(
+    make_harness: Callable[..., Harness],
+) -> None:
+    """group = "action": the storm's incident deleted before a write; the next alert opens anew."""
+    probe = make_harness("classic")
+    auto, *rest = probe.config.incident_actions
+    storm = make_harness(
+        "classic", incident_actions=(dataclasses.replace(auto, group="action"), *rest)
+    )
+    storm.sync()
+    first = storm.ilert.create_alert(AUTO_SOURCE, "db slow", "")
+    second = storm.ilert.create_alert(AUTO_SOURCE, "api slow", "")
+    storm.sync()
+    link = storm.link("public-api", first)
+    assert link is not None and link.statuspage_incident_id is not None
+    shared = link.statuspage_incident_id
+
+    def delete_before_the_write(name: str) -> None:
+        if name.startswith("before_") and storm.incidents():
+            storm.statuspage.person_deletes_incident(shared)
+
+    storm.ilert.accept(first)
+    storm.ilert.accept(second)
+    storm.syncer.checkpoint = delete_before_the_write
+    storm.sync()
+    storm.syncer.checkpoint = lambda name: None
+    for hours in (2, 4, 8):
+        storm.clock_offset = timedelta(hours=hours)  # past any retry delay
+        storm.sync()
+    to_deleted = [w for w in storm.statuspage.writes() if shared in w.path]
+    third = storm.ilert.create_alert(AUTO_SOURCE, "queue slow", "")
+    storm.ilert.comment(first, "Still looking.")
+    storm.clock_offset = timedelta(hours=16)
+    storm.sync()
+    assert storm.sync().ok
+    assert [w for w in storm.statuspage.writes() if shared in w.path] == to_deleted
+    assert len(to_deleted) <= 2  # at most one refused write per alert of the incident
+    (incident,) = storm.incidents()
+    assert incident["id"] != shared
+    assert _created(storm, third) == 1
