@@ -24,6 +24,7 @@ from ilert_statuspage_sync.core.model import CLOSED_STATUSES
 from ilert_statuspage_sync.core.plan import Decision, Outcome, Plan, Step
 
 __all__ = [
+    "DELETED_STATUS",
     "HUMAN_REASON",
     "Edit",
     "Written",
@@ -34,6 +35,8 @@ __all__ = [
 ]
 
 HUMAN_REASON = "changed on Statuspage by a person"
+# A deleted incident counts as a person's resolve: closed for good, never written to.
+DELETED_STATUS = "resolved"
 _FINAL = CLOSED_STATUSES
 
 
@@ -91,7 +94,7 @@ def confirmed(edit: Edit, shown: str | None) -> Edit | None:
     ``shown`` is its status, or None when it is gone (a person deleted it). The
     status the daemon wrote shown again means the list lied: no edit.
     """
-    status = "resolved" if shown is None else shown
+    status = DELETED_STATUS if shown is None else shown
     if status == edit.from_status:
         return None
     return replace(edit, to_status=status, listed=True)

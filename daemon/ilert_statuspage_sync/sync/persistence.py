@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.core.backoff import deleted_incident, retry_delay
+from ilert_statuspage_sync.core.human_edits import DELETED_STATUS
 from ilert_statuspage_sync.core.storable import ERROR_LENGTH
 from ilert_statuspage_sync.store.tables import ActionState, Link
 from ilert_statuspage_sync.sync.apply import Applier
@@ -25,9 +26,6 @@ from ilert_statuspage_sync.sync.storm import PassShares
 __all__ = ["Books", "DryBooks", "books_for"]
 
 log = structlog.get_logger(__name__)
-
-# The status a deleted incident counts as (``core.human_edits.confirmed``): closed for good.
-DELETED_STATUS = "resolved"
 
 
 class Books:
