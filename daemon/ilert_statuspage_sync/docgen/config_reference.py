@@ -404,7 +404,7 @@ def _cell(text: str) -> str:
 def markdown_table() -> str:
     """The reference as the README holds it between the markers."""
     lines = [
-        "Every key (generated from `config_reference.py`; a test holds it to the loader):",
+        "Every key (generated from `docgen/config_reference.py`; a test holds it to the loader):",
         "",
         "| Key | Type | Default | Allowed values | Meaning |",
         "|---|---|---|---|---|",
