@@ -21,6 +21,7 @@ import pytest
 
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from tests.support.proc import child_environment, said
+from tests.support.simulators import simulator_fixtures
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
 
 CANARY_ILERT_KEY = "canary-ilert-3f9c1e"
@@ -217,18 +218,10 @@ def table_rows(stdout: str) -> list[list[str]]:
     return [line.split() for line in lines[start:]]
 
 
-@pytest.fixture(name="ilert")
-def canary_ilert_fixture() -> Iterator[IlertSimulator]:
-    with IlertSimulator(api_key=CANARY_ILERT_KEY) as simulator:
-        yield simulator
-
-
-@pytest.fixture(name="statuspage")
-def canary_statuspage_fixture() -> Iterator[StatuspageSimulator]:
-    with StatuspageSimulator(
-        api_key=CANARY_STATUSPAGE_KEY, page_ids=(AUTO_PAGE, MANUAL_PAGE), seed=7
-    ) as simulator:
-        yield simulator
+# The simulators serving the canary keys (the API keys no output may hold).
+canary_ilert_fixture, canary_statuspage_fixture = simulator_fixtures(
+    CANARY_ILERT_KEY, CANARY_STATUSPAGE_KEY
+)
 
 
 @pytest.fixture(name="cli")
