@@ -16,14 +16,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ilert_statuspage_sync.service.wiring import PAUSE_ENV
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from tests.support.proc import finish_sync, kill_process, start_sync, wait_for_line, write_config
+from tests.support.proc import CRASH_POINTS, finish_sync, kill_at_and_restart, write_config
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
 pytestmark = pytest.mark.slow
-
-POINTS = ["before", "intent", "in_flight", "applied_unanswered", "answered", "committed"]
 
 
 def _setup(tmp_path: Path, sims: tuple[IlertSimulator, StatuspageSimulator]) -> tuple[Path, str]:
@@ -54,7 +51,7 @@ def _applied_patches(statuspage: StatuspageSimulator) -> int:
     return sum(1 for w in statuspage.component_writes() if w.status == 200)
 
 
-@pytest.mark.parametrize("point", POINTS)
+@pytest.mark.parametrize("point", CRASH_POINTS)
 def test_kill_at_every_step_of_a_component_write(point, sims, tmp_path):
     """After a SIGKILL at this point and a restart, the PATCH took effect exactly once."""
     ilert, statuspage = sims
@@ -64,20 +61,7 @@ def test_kill_at_every_step_of_a_component_write(point, sims, tmp_path):
     finish_sync(config)
     assert statuspage.component(component)["status"] == "degraded_performance"
     ilert.raise_priority(alert)
-    if point in ("in_flight", "applied_unanswered"):
-        stall = statuspage.stall_next(
-            method="PATCH", path_contains="/components/", after_apply=point == "applied_unanswered"
-        )
-        process = start_sync(config)
-        assert stall.wait_arrived(30)
-        kill_process(process)
-        stall.release()
-    else:
-        process = start_sync(config, {PAUSE_ENV: f"{point}_component"})
-        reader = wait_for_line(process, f"paused at {point}_component")
-        kill_process(process, reader)
-    finish_sync(config)
-    finish_sync(config)
+    kill_at_and_restart(config, statuspage, point, "component", path_contains="/components/")
     assert statuspage.component(component)["status"] == "major_outage"
     assert _applied_patches(statuspage) == 1
     assert _changes(config) == [
@@ -94,11 +78,7 @@ def test_kill_after_a_create_with_components_was_answered(sims, tmp_path):
     config, component = _setup(tmp_path, sims)
     finish_sync(config)
     ilert.create_alert(AUTO_SOURCE, "API down", "5xx", "HIGH")
-    process = start_sync(config, {PAUSE_ENV: "answered_create"})
-    reader = wait_for_line(process, "paused at answered_create")
-    kill_process(process, reader)
-    finish_sync(config)
-    finish_sync(config)
+    kill_at_and_restart(config, statuspage, "answered", "create")
     assert len(statuspage.incidents(AUTO_PAGE)) == 1
     assert statuspage.component(component)["status"] == "major_outage"
     assert statuspage.component_writes() == []
@@ -119,11 +99,7 @@ def test_kill_after_a_create_sent_again_without_components(sims, tmp_path):
     ghost = dict(listed[0], id="ghost0000001", name="Gone")  # listed, but not on the page
     statuspage.inject_fault(200, [*listed, ghost], path_contains="/components", method="GET")
     ilert.create_alert(AUTO_SOURCE, "API down", "5xx", "HIGH")
-    process = start_sync(config, {PAUSE_ENV: "answered_create"})
-    reader = wait_for_line(process, "paused at answered_create")
-    kill_process(process, reader)
-    finish_sync(config)
-    finish_sync(config)
+    kill_at_and_restart(config, statuspage, "answered", "create")
     assert len(statuspage.incidents(AUTO_PAGE)) == 1
     assert statuspage.component(component)["status"] == "major_outage"
     assert _applied_patches(statuspage) == 1

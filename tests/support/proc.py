@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from ilert_statuspage_sync.service.wiring import PAUSE_ENV
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
@@ -241,6 +242,39 @@ def kill_process(process: subprocess.Popen[str], reader: threading.Thread | None
     for stream in (process.stdout, process.stderr if reader is None else None):
         if stream is not None:
             stream.close()
+
+
+# Where the crash sweeps kill a write: before the intent is recorded, after it, while the
+# request is in flight (not applied), applied but not answered, answered but not
+# committed, and after the commit.
+CRASH_POINTS = ["before", "intent", "in_flight", "applied_unanswered", "answered", "committed"]
+
+
+def kill_at_and_restart(
+    config: Path,
+    statuspage: StatuspageSimulator,
+    point: str,
+    kind: str,
+    *,
+    method: str = "PATCH",
+    path_contains: str = "/incidents",
+) -> None:
+    """SIGKILL a `sync` at ``point`` of its ``kind`` write (the pause hook ``{point}_{kind}``,
+    or a stalled ``method`` request for the in-flight points), then run `sync` twice."""
+    if point in ("in_flight", "applied_unanswered"):
+        stall = statuspage.stall_next(
+            method=method, path_contains=path_contains, after_apply=point == "applied_unanswered"
+        )
+        process = start_sync(config)
+        assert stall.wait_arrived(30)
+        kill_process(process)
+        stall.release()
+    else:
+        process = start_sync(config, {PAUSE_ENV: f"{point}_{kind}"})
+        reader = wait_for_line(process, f"paused at {point}_{kind}")
+        kill_process(process, reader)
+    finish_sync(config)
+    finish_sync(config)
 
 
 @pytest.fixture(name="config_path")
