@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from tests.support.proc import child_environment, said
+from tests.support.proc import child_environment, cli_argv, said
 from tests.support.simulators import simulator_fixtures
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
 
@@ -149,8 +148,7 @@ trigger_mode = "manual"
 
     def argv(self, *args: str, config: Path | None = None) -> list[str]:
         """The command line of the console script, as ``python -m`` runs it."""
-        path = config or self.config_path
-        return [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(path), *args]
+        return cli_argv(config or self.config_path, *args)
 
     def run(
         self, *args: str, config: Path | None = None, timeout: float = COMMAND_TIMEOUT

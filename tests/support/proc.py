@@ -62,12 +62,23 @@ def child_environment() -> dict[str, str]:
     return env
 
 
+def python_module_argv(module: str, *args: str) -> list[str]:
+    """``python -m module args`` with the interpreter running the tests."""
+    return [sys.executable, "-m", module, *args]
+
+
+def cli_argv(config: Path | None, *args: str) -> list[str]:
+    """The console script's command line, as ``python -m`` runs it (``--config`` when given)."""
+    options = ("--config", str(config)) if config is not None else ()
+    return python_module_argv("ilert_statuspage_sync", *options, *args)
+
+
 def run_cli(
     config: Path, *args: str, timeout: float = 60, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run one console-script command against ``config`` to its end; both streams captured."""
     return subprocess.run(
-        [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), *args],
+        cli_argv(config, *args),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -124,14 +135,7 @@ class Daemon:
         self.log_path = config.parent / f"daemon-{time.monotonic_ns()}.log"
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "ilert_statuspage_sync",
-                "--config",
-                str(config),
-                *(args or ("run",)),
-            ],
+            cli_argv(config, *(args or ("run",))),
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
@@ -195,7 +199,7 @@ def wait_until(check: Callable[[], bool], timeout: float = 30, what: str = "cond
 def start_sync(config: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """Start one `sync` pass as a process, its streams piped."""
     return subprocess.Popen(
-        [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), "sync"],
+        cli_argv(config, "sync"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
