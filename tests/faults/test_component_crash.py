@@ -16,22 +16,16 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from tests.support.proc import CRASH_POINTS, finish_sync, kill_at_and_restart, write_config
+from ilert_statuspage_sync.simulators import StatuspageSimulator
+from tests.support.proc import (
+    CRASH_POINTS,
+    finish_sync,
+    kill_at_and_restart,
+    write_component_config,
+)
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
 pytestmark = pytest.mark.slow
-
-
-def _setup(tmp_path: Path, sims: tuple[IlertSimulator, StatuspageSimulator]) -> tuple[Path, str]:
-    ilert, statuspage = sims
-    component = statuspage.add_component(AUTO_PAGE, "Public API")
-    path = write_config(tmp_path, ilert.url, statuspage.url, f"sqlite:///{tmp_path / 'state.db'}")
-    text = path.read_text().replace(
-        f'page_id = "{AUTO_PAGE}"\n', f'page_id = "{AUTO_PAGE}"\ncomponents = ["{component}"]\n'
-    )
-    path.write_text(text)
-    return path, component
 
 
 def _changes(path: Path) -> list[tuple[str, str]]:
@@ -55,7 +49,7 @@ def _applied_patches(statuspage: StatuspageSimulator) -> int:
 def test_kill_at_every_step_of_a_component_write(point, sims, tmp_path):
     """After a SIGKILL at this point and a restart, the PATCH took effect exactly once."""
     ilert, statuspage = sims
-    config, component = _setup(tmp_path, sims)
+    config, component = write_component_config(tmp_path, sims)
     finish_sync(config)  # activates the incident action
     alert = ilert.create_alert(AUTO_SOURCE, "API slow", "p99 up", "LOW")
     finish_sync(config)
@@ -75,7 +69,7 @@ def test_kill_at_every_step_of_a_component_write(point, sims, tmp_path):
 def test_kill_after_a_create_with_components_was_answered(sims, tmp_path):
     """The create's components are adopted on restart: no duplicate, no extra PATCH."""
     ilert, statuspage = sims
-    config, component = _setup(tmp_path, sims)
+    config, component = write_component_config(tmp_path, sims)
     finish_sync(config)
     ilert.create_alert(AUTO_SOURCE, "API down", "5xx", "HIGH")
     kill_at_and_restart(config, statuspage, "answered", "create")
@@ -89,7 +83,7 @@ def test_kill_after_a_create_sent_again_without_components(sims, tmp_path):
     """A create refused for its components is sent again without them; killed after that
     answer, the restart adopts the one incident and sets the component by one PATCH."""
     ilert, statuspage = sims
-    config, component = _setup(tmp_path, sims)
+    config, component = write_component_config(tmp_path, sims)
     text = config.read_text().replace(
         f'components = ["{component}"]', f'components = ["{component}", "ghost0000001"]'
     )

@@ -23,7 +23,7 @@ from ilert_statuspage_sync.config import IncidentAction
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.store.tables import Link
 from tests.support.harness import Harness
-from tests.support.proc import SP_KEY, run_cli, write_config
+from tests.support.proc import SP_KEY, run_cli, write_component_config
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
 COMMENT = "Mitigation deployed; watching error rates."
@@ -286,14 +286,7 @@ def test_no_error_path_of_the_writer_shows_the_key(
     component PATCH and a 422 to a duplicate's resolve: no piece of it in the output, the
     logs or the database (audit rows, ``last_error``, intents)."""
     ilert, statuspage = sims
-    api = statuspage.add_component(AUTO_PAGE, "Public API")
-    config = write_config(
-        tmp_path,
-        ilert.url,
-        statuspage.url,
-        f"sqlite:///{tmp_path / 'state.db'}",
-        action_extra=f'components = ["{api}"]',
-    )
+    config, _ = write_component_config(tmp_path, sims)
     outputs: list[str] = []
 
     def sync() -> None:
@@ -392,14 +385,7 @@ def test_sync_dry_run_leaves_the_database_file_as_it_was(
     """`sync --dry-run` with a create, a comment, a component change and an interrupted intent
     pending: no write reaches Statuspage and the database file is unchanged, byte for byte."""
     ilert, statuspage = sims
-    api = statuspage.add_component(AUTO_PAGE, "Public API")
-    config = write_config(
-        tmp_path,
-        ilert.url,
-        statuspage.url,
-        f"sqlite:///{tmp_path / 'state.db'}",
-        action_extra=f'components = ["{api}"]',
-    )
+    config, _ = write_component_config(tmp_path, sims)
     assert run_cli(config, "sync").returncode == 0
     alert = ilert.create_alert(AUTO_SOURCE, "Checkout errors", "5xx", "LOW")
     assert run_cli(config, "sync").returncode == 0

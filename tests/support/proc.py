@@ -128,6 +128,23 @@ page_id = "{AUTO_PAGE}"
     return path
 
 
+def write_component_config(
+    folder: Path, sims: tuple[IlertSimulator, StatuspageSimulator]
+) -> tuple[Path, str]:
+    """A process config whose action shows its incidents on a new "Public API" component of
+    AUTO_PAGE, over the ``sims`` simulators and a SQLite file in ``folder``; and that id."""
+    ilert, statuspage = sims
+    component = statuspage.add_component(AUTO_PAGE, "Public API")
+    path = write_config(
+        folder,
+        ilert.url,
+        statuspage.url,
+        f"sqlite:///{folder / 'state.db'}",
+        action_extra=f'components = ["{component}"]',
+    )
+    return path, component
+
+
 class Daemon:
     """A `run` (or other command) process whose JSON log goes to a file."""
 
