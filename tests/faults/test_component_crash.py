@@ -14,13 +14,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from ilert_statuspage_sync.simulators import StatuspageSimulator
 from tests.support.proc import (
     CRASH_POINTS,
     finish_sync,
     kill_at_and_restart,
+    state_rows,
     write_component_config,
 )
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
@@ -29,15 +29,11 @@ pytestmark = pytest.mark.slow
 
 
 def _changes(path: Path) -> list[tuple[str, str]]:
-    engine = sa.create_engine(f"sqlite:///{path.parent / 'state.db'}")
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.text(
-                "SELECT from_status, to_status FROM transitions "
-                "WHERE outcome = 'component_changed' ORDER BY id"
-            )
-        ).all()
-    engine.dispose()
+    rows = state_rows(
+        path,
+        "SELECT from_status, to_status FROM transitions "
+        "WHERE outcome = 'component_changed' ORDER BY id",
+    )
     return [(row[0], row[1]) for row in rows]
 
 

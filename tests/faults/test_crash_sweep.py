@@ -17,10 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from tests.support.proc import CRASH_POINTS, finish_sync, kill_at_and_restart, write_config
+from tests.support.proc import (
+    CRASH_POINTS,
+    finish_sync,
+    kill_at_and_restart,
+    state_rows,
+    write_config,
+)
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
 pytestmark = pytest.mark.slow
@@ -72,12 +77,7 @@ def test_kill_at_every_step_boundary(scenario, point, sims, config_path):
     creates = [w for w in statuspage.writes() if w.method == "POST" and w.status == 201]
     assert len(creates) == 1
     # The audit trail records each applied decision exactly once.
-    engine = sa.create_engine(f"sqlite:///{config_path.parent / 'state.db'}")
-    with engine.connect() as connection:
-        outcomes = connection.execute(
-            sa.text("SELECT event, outcome FROM transitions ORDER BY id")
-        ).all()
-    engine.dispose()
+    outcomes = state_rows(config_path, "SELECT event, outcome FROM transitions ORDER BY id")
     applied = [tuple(row) for row in outcomes if row[1] != "failed"]
     expected = {
         "create": [("created", "created")],
@@ -146,15 +146,8 @@ def test_kill_at_every_step_boundary_of_a_storm(scenario, point, sims, storm_con
     assert [u["status"] for u in updates].count("resolved") == (scenario == "last_resolve")
     creates = [w for w in statuspage.writes() if w.method == "POST" and w.status == 201]
     assert len(creates) == 1
-    engine = sa.create_engine(f"sqlite:///{storm_config.parent / 'state.db'}")
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.text("SELECT event, outcome FROM transitions ORDER BY id")
-        ).all()
-        linked = connection.execute(
-            sa.text("SELECT DISTINCT statuspage_incident_id FROM links")
-        ).all()
-    engine.dispose()
+    rows = state_rows(storm_config, "SELECT event, outcome FROM transitions ORDER BY id")
+    linked = state_rows(storm_config, "SELECT DISTINCT statuspage_incident_id FROM links")
     assert [tuple(row) for row in linked] == [(incident["id"],)]
     applied = [tuple(row) for row in rows if row[1] != "failed"]
     expected = [("created", "created"), ("created", "joined")]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from ilert_statuspage_sync.service.wiring import PAUSE_ENV
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
@@ -296,6 +297,16 @@ def kill_at_and_restart(
         kill_process(process, reader)
     finish_sync(config)
     finish_sync(config)
+
+
+def state_rows(config: Path, sql: str) -> list[tuple[Any, ...]]:
+    """The rows ``sql`` selects from the SQLite file beside ``config`` (``state.db``)."""
+    engine = sa.create_engine(f"sqlite:///{config.parent / 'state.db'}")
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(sa.text(sql))]
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(name="config_path")
