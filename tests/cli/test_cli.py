@@ -19,6 +19,7 @@ import pytest
 
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.store import repo
+from ilert_statuspage_sync.store.audit import TRAIL_FIELDS
 from ilert_statuspage_sync.store.database import head_revision, make_engine, make_sessions
 from tests.support.cli import (  # noqa: F401 - fixtures
     CANARIES,
@@ -41,23 +42,8 @@ from tests.support.cli import (  # noqa: F401 - fixtures
 from tests.support.proc import child_environment
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
 
-HISTORY_KEYS = {
-    "timestamp",
-    "level",
-    "event",
-    "alert_id",
-    "incident_action",
-    "page_id",
-    "statuspage_incident_id",
-    "ilert_event",
-    "outcome",
-    "from_status",
-    "to_status",
-    "reason",
-    "dry_run",
-    "published_name",
-    "published_body",
-}
+# A `history --json` line: the audit trail line as the log writes it.
+HISTORY_KEYS = {"timestamp", "level", "event", *TRAIL_FIELDS}
 
 
 # -- db upgrade -------------------------------------------------------------------

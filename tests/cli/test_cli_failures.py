@@ -17,7 +17,6 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import pytest
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.store.database import head_revision
 from tests.support.database import postgres_database
-from tests.support.proc import Daemon
+from tests.support.proc import Daemon, cli_argv
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
 TIMEOUT = 60.0
@@ -34,9 +33,12 @@ CLOSED_PORT_URL = "postgresql+psycopg://nobody:pw@127.0.0.1:9/none"
 
 
 def _run(config: Path, *args: str, wrap: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), *args]
     return subprocess.run(
-        [*wrap, *command], capture_output=True, text=True, timeout=TIMEOUT, check=False
+        [*wrap, *cli_argv(config, *args)],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
     )
 
 
@@ -154,7 +156,7 @@ def test_database_locked_mid_write_stops_the_pass_in_one_line(
     assert _run(config, "sync").returncode == 0
     ilert.comment(alert_id, "canary comment 77aa")
     stall = statuspage.stall_next(method="PATCH", after_apply=True)
-    command = [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), "sync"]
+    command = cli_argv(config, "sync")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     holder = sqlite3.connect(db, isolation_level=None)
     try:
@@ -441,7 +443,7 @@ def test_ctrl_c_during_sync_is_one_line(
     assert _run(config, "sync").returncode == 0  # activates the action
     ilert.create_alert(AUTO_SOURCE, "interrupt me", "")
     stall = statuspage.stall_next(method="POST")
-    command = [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), "sync"]
+    command = cli_argv(config, "sync")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert stall.arrived.wait(TIMEOUT), "the POST never came"

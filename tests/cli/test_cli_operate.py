@@ -12,7 +12,6 @@ import os
 import platform
 import pty
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ from tests.support.cli import (  # noqa: F401 - fixtures
     json_lines,
     table_rows,
 )
-from tests.support.proc import child_environment
+from tests.support.proc import child_environment, cli_argv
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
 
 pytestmark = pytest.mark.slow
@@ -364,7 +363,7 @@ def test_untrigger_refuses_an_automatic_action(cli: Cli) -> None:
 def test_version_names_the_program_and_python() -> None:
     """--version prints the name, the version and the Python version."""
     result = subprocess.run(
-        [sys.executable, "-m", "ilert_statuspage_sync", "--version"],
+        cli_argv(None, "--version"),
         capture_output=True,
         text=True,
         timeout=60,

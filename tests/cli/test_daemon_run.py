@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import signal
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.proc import Daemon, wait_until, write_config
+from tests.support.proc import Daemon, run_cli, wait_until, write_config
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
 pytestmark = pytest.mark.slow
@@ -39,13 +37,7 @@ def _daemon(config: Path) -> Iterator[Daemon]:
 def test_second_process_on_one_sqlite_file_refuses(daemon: Daemon, config: Path):
     """A second `run` or `sync` on the same SQLite file exits 2 naming the lock and the fix."""
     for command in ("run", "sync"):
-        result = subprocess.run(
-            [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), command],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = run_cli(config, command)
         assert result.returncode == 2, result.stderr
         assert "another ilert-statuspage-sync process holds lock file" in result.stderr
         assert f"pid {daemon.process.pid}" in result.stderr
@@ -112,20 +104,8 @@ def test_metrics_textfile_after_a_scenario(daemon: Daemon, sims, tmp_path: Path)
     wait_until(lambda: len(statuspage.incidents(AUTO_PAGE)) == 1, what="incident")
     passes = daemon.events().count("pass_finished")
     daemon.wait_for("pass_finished", count=passes + 1)
-    status = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ilert_statuspage_sync",
-            "--config",
-            str(tmp_path / "config.toml"),
-            "status",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    status = run_cli(tmp_path / "config.toml", "status")
+    assert status.returncode == 0, status.stderr
     assert status.stdout.startswith("daemon: healthy: leader "), status.stdout
     assert "failing items: 0" in status.stdout
     assert daemon.stop() == 0

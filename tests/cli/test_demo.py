@@ -16,7 +16,6 @@ import select
 import shlex
 import signal
 import subprocess
-import sys
 import threading
 import time
 from contextlib import ExitStack
@@ -29,7 +28,7 @@ from ilert_statuspage_sync.demo.keep import prepare_folder
 from ilert_statuspage_sync.demo.play import SCENES, Scene, run_demo
 from ilert_statuspage_sync.errors import ConfigError
 from ilert_statuspage_sync.service.leadership import FileLeadership
-from tests.support.proc import said
+from tests.support.proc import cli_argv, said
 
 DEMO_TIMEOUT = 120.0
 COMMAND_TIMEOUT = 60.0
@@ -41,7 +40,7 @@ def _environment(**extra: str) -> dict[str, str]:
 
 
 def _demo(*args: str) -> list[str]:
-    return [sys.executable, "-m", "ilert_statuspage_sync", "demo", *args]
+    return cli_argv(None, "demo", *args)
 
 
 def _section(text: str, start: str, end: str | None = None) -> str:

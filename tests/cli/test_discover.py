@@ -13,7 +13,6 @@ import os
 import re
 import stat
 import subprocess
-import sys
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from ilert_statuspage_sync.demo.play import ILERT_KEY as DEMO_ILERT_KEY
 from ilert_statuspage_sync.demo.play import STATUSPAGE_KEY as DEMO_STATUSPAGE_KEY
 from ilert_statuspage_sync.service.wiring import build_services
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from tests.support.proc import said
+from tests.support.proc import cli_argv, python_module_argv, said
 
 ILERT_VAR, SP_VAR = "DISCOVER_ILERT_KEY", "DISCOVER_SP_KEY"
 ILERT_KEY, SP_KEY = "canary-ilert-d15c0", "canary-sp-d15c0"
@@ -62,7 +61,7 @@ def _env(**changes: str) -> dict[str, str]:
 
 def _cli(folder: Path, *args: str, env: dict[str, str] | None = None) -> Result:
     completed = subprocess.run(
-        [sys.executable, "-m", "ilert_statuspage_sync", *args],
+        cli_argv(None, *args),
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
@@ -476,7 +475,7 @@ def test_the_demo_config_names_what_the_demo_accounts_hold():
 def test_standalone_simulators_serve_the_demo_accounts_to_discover(tmp_path):
     """``python -m ilert_statuspage_sync.simulators`` prints exports; discover reads from it."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "ilert_statuspage_sync.simulators"],
+        python_module_argv("ilert_statuspage_sync.simulators"),
         stdout=subprocess.PIPE,
         text=True,
         env=_env(),
@@ -522,7 +521,7 @@ def test_a_lone_surrogate_in_a_name_still_gives_utf8_json(tmp_path, ilert, statu
     keys = ("--ilert-key-env", ILERT_VAR, "--statuspage-key-env", SP_VAR)
     urls = ("--ilert-url", ilert.url, "--statuspage-url", statuspage.url)
     completed = subprocess.run(
-        [sys.executable, "-m", "ilert_statuspage_sync", "discover", "--json", *keys, *urls],
+        cli_argv(None, "discover", "--json", *keys, *urls),
         capture_output=True,
         timeout=TIMEOUT,
         cwd=tmp_path,

@@ -3,15 +3,13 @@ keys, asserting no 8-character piece of a key reaches stdout, stderr or the data
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from tests.support.proc import Daemon, said
+from tests.support.proc import Daemon, run_cli, said
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
 pytestmark = pytest.mark.slow
@@ -82,11 +80,6 @@ page_id = "{AUTO_PAGE}"
     return path
 
 
-def _cli(config: Path, command: str) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), command]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
-
-
 @pytest.mark.parametrize(
     ("sources", "dotted"),
     [
@@ -103,7 +96,7 @@ def test_a_misplaced_key_is_a_config_error_that_never_shows_it(
     """A key file with a second line, or a key pasted where a variable name or file name
     belongs: exit 2 with one line naming the dotted key, and no piece of the key anywhere."""
     config = _config(tmp_path, canary_sims, **sources)
-    result = _cli(config, command)
+    result = run_cli(config, command)
     assert result.returncode == 2, result.stderr
     assert said(result.stderr).startswith("error: ") and dotted in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
@@ -122,7 +115,7 @@ def test_check_never_shows_a_key_echoed_by_the_vendor(tmp_path: Path, canary_sim
     _, statuspage = canary_sims
     config = _config(tmp_path, canary_sims)
     _echoing(statuspage)
-    result = _cli(config, "check")
+    result = run_cli(config, "check")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAIL Statuspage page" in result.stdout
     assert "********" in result.stdout
@@ -134,10 +127,10 @@ def test_sync_never_stores_a_key_echoed_by_the_vendor(tmp_path: Path, canary_sim
     database and logged, without any piece of the key."""
     ilert, statuspage = canary_sims
     config = _config(tmp_path, canary_sims)
-    assert _cli(config, "sync").returncode == 0
+    assert run_cli(config, "sync").returncode == 0
     ilert.create_alert(AUTO_SOURCE, "echo", "")
     _echoing(statuspage)
-    result = _cli(config, "sync")
+    result = run_cli(config, "sync")
     assert result.returncode == 1, result.stderr
     assert "alert_sync_failed" in result.stderr  # a refused create stays failing, retried
     database = _database_bytes(tmp_path)

@@ -6,7 +6,6 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 
 from ilert_statuspage_sync.clients.http import DEADLINE_ENV
 from tests.support.http_fakes import FakeServer, hang, trickle
-from tests.support.proc import Daemon, write_config
+from tests.support.proc import Daemon, run_cli, write_config
 from tests.support.world import AUTO_SOURCE
 
 pytestmark = pytest.mark.slow
@@ -49,8 +48,8 @@ def _daemon_stuck_in_a_write(
     # One pass against the real simulator activates the action (an empty database would
     # first look on the page for incidents to rebuild from, and meet the trickle there).
     config = write_config(tmp_path, ilert.url, simulator.url, database)
-    activate = [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), "sync"]
-    subprocess.run(activate, check=True, capture_output=True, timeout=60)
+    activated = run_cli(config, "sync")
+    assert activated.returncode == 0, activated.stderr
     config = write_config(tmp_path, ilert.url, statuspage.url, database)
     daemon = Daemon(config, env=env)
     daemon.wait_for("pass_finished")

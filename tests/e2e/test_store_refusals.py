@@ -12,46 +12,13 @@ from collections.abc import MutableMapping
 from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from structlog.testing import capture_logs
 
+from tests.support.database import allow_links, refuse_links
 from tests.support.harness import Harness
 from tests.support.world import AUTO_SOURCE
 
 ACTION = "public-api"
-
-
-def _refuse(harness: Harness, operation: str, condition: str) -> None:
-    """Make the database abort ``operation`` on ``links`` rows where ``condition`` holds."""
-    with harness.engine.begin() as connection:
-        if connection.dialect.name == "sqlite":
-            connection.execute(
-                sa.text(
-                    f"CREATE TRIGGER refuse_alert BEFORE {operation} ON links "
-                    f"WHEN {condition} BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
-                )
-            )
-            return
-        connection.execute(
-            sa.text(
-                "CREATE FUNCTION refuse_alert() RETURNS trigger LANGUAGE plpgsql AS "
-                "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$"
-            )
-        )
-        connection.execute(
-            sa.text(
-                f"CREATE TRIGGER refuse_alert BEFORE {operation} ON links FOR EACH ROW "
-                f"WHEN ({condition}) EXECUTE FUNCTION refuse_alert()"
-            )
-        )
-
-
-def _allow(harness: Harness) -> None:
-    with harness.engine.begin() as connection:
-        if connection.dialect.name == "sqlite":
-            connection.execute(sa.text("DROP TRIGGER refuse_alert"))
-        else:
-            connection.execute(sa.text("DROP TRIGGER refuse_alert ON links"))
 
 
 def _two_alerts(harness: Harness) -> tuple[int, int]:
@@ -77,7 +44,7 @@ def test_a_refused_failure_record_is_logged_and_the_pass_goes_on(harness: Harnes
     harness.sync()  # both links exist; nothing is refused yet
     harness.ilert.comment(refused, "first comment")
     harness.ilert.comment(good, "good comment")
-    _refuse(harness, "UPDATE", f"NEW.alert_id = {refused}")
+    refuse_links(harness.engine, "UPDATE", f"NEW.alert_id = {refused}")
 
     with capture_logs() as logs:
         report = harness.sync()
@@ -90,7 +57,7 @@ def test_a_refused_failure_record_is_logged_and_the_pass_goes_on(harness: Harnes
     bodies = [u["body"] for u in _incidents_of(harness)[str(good)][0]["incident_updates"]]
     assert "good comment" in bodies
 
-    _allow(harness)
+    allow_links(harness.engine)
     harness.clock_offset = timedelta(hours=2)
     assert harness.sync().ok
     incident = _incidents_of(harness)[str(refused)]
@@ -101,7 +68,7 @@ def test_a_refused_failure_record_is_logged_and_the_pass_goes_on(harness: Harnes
 def test_a_refused_new_link_skips_that_alert_only(harness: Harness) -> None:
     """The database refuses one new link: that alert is logged, the others are tracked and sync."""
     refused, good = _two_alerts(harness)
-    _refuse(harness, "INSERT", f"NEW.alert_id = {refused}")
+    refuse_links(harness.engine, "INSERT", f"NEW.alert_id = {refused}")
 
     with capture_logs() as logs:
         report = harness.sync()
@@ -111,7 +78,7 @@ def test_a_refused_new_link_skips_that_alert_only(harness: Harness) -> None:
     assert set(_incidents_of(harness)) == {str(good)}
     assert harness.link(ACTION, refused) is None
 
-    _allow(harness)
+    allow_links(harness.engine)
     assert harness.sync().ok
     assert {key: len(value) for key, value in _incidents_of(harness).items()} == {
         str(refused): 1,
@@ -124,8 +91,8 @@ def test_an_outcome_refused_after_the_write_is_adopted_later_never_repeated(
 ) -> None:
     """The create lands but its outcome commit is refused: rolled back, retried, one incident."""
     refused, good = _two_alerts(harness)
-    _refuse(
-        harness,
+    refuse_links(
+        harness.engine,
         "UPDATE",
         f"NEW.alert_id = {refused} AND NEW.statuspage_incident_id IS NOT NULL",
     )
@@ -140,7 +107,7 @@ def test_an_outcome_refused_after_the_write_is_adopted_later_never_repeated(
     assert link is not None and link.failures == 1 and link.pending_call is not None
     assert set(_incidents_of(harness)) == {str(refused), str(good)}
 
-    _allow(harness)
+    allow_links(harness.engine)
     harness.clock_offset = timedelta(hours=2)
     assert harness.sync().ok
     assert len(_incidents_of(harness)[str(refused)]) == 1

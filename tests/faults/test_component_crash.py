@@ -14,39 +14,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from ilert_statuspage_sync.service.wiring import PAUSE_ENV
-from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from tests.support.proc import finish_sync, kill_process, start_sync, wait_for_line, write_config
+from ilert_statuspage_sync.simulators import StatuspageSimulator
+from tests.support.proc import (
+    CRASH_POINTS,
+    finish_sync,
+    kill_at_and_restart,
+    state_rows,
+    write_component_config,
+)
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
 pytestmark = pytest.mark.slow
 
-POINTS = ["before", "intent", "in_flight", "applied_unanswered", "answered", "committed"]
-
-
-def _setup(tmp_path: Path, sims: tuple[IlertSimulator, StatuspageSimulator]) -> tuple[Path, str]:
-    ilert, statuspage = sims
-    component = statuspage.add_component(AUTO_PAGE, "Public API")
-    path = write_config(tmp_path, ilert.url, statuspage.url, f"sqlite:///{tmp_path / 'state.db'}")
-    text = path.read_text().replace(
-        f'page_id = "{AUTO_PAGE}"\n', f'page_id = "{AUTO_PAGE}"\ncomponents = ["{component}"]\n'
-    )
-    path.write_text(text)
-    return path, component
-
 
 def _changes(path: Path) -> list[tuple[str, str]]:
-    engine = sa.create_engine(f"sqlite:///{path.parent / 'state.db'}")
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.text(
-                "SELECT from_status, to_status FROM transitions "
-                "WHERE outcome = 'component_changed' ORDER BY id"
-            )
-        ).all()
-    engine.dispose()
+    rows = state_rows(
+        path,
+        "SELECT from_status, to_status FROM transitions "
+        "WHERE outcome = 'component_changed' ORDER BY id",
+    )
     return [(row[0], row[1]) for row in rows]
 
 
@@ -54,30 +41,17 @@ def _applied_patches(statuspage: StatuspageSimulator) -> int:
     return sum(1 for w in statuspage.component_writes() if w.status == 200)
 
 
-@pytest.mark.parametrize("point", POINTS)
+@pytest.mark.parametrize("point", CRASH_POINTS)
 def test_kill_at_every_step_of_a_component_write(point, sims, tmp_path):
     """After a SIGKILL at this point and a restart, the PATCH took effect exactly once."""
     ilert, statuspage = sims
-    config, component = _setup(tmp_path, sims)
+    config, component = write_component_config(tmp_path, sims)
     finish_sync(config)  # activates the incident action
     alert = ilert.create_alert(AUTO_SOURCE, "API slow", "p99 up", "LOW")
     finish_sync(config)
     assert statuspage.component(component)["status"] == "degraded_performance"
     ilert.raise_priority(alert)
-    if point in ("in_flight", "applied_unanswered"):
-        stall = statuspage.stall_next(
-            method="PATCH", path_contains="/components/", after_apply=point == "applied_unanswered"
-        )
-        process = start_sync(config)
-        assert stall.wait_arrived(30)
-        kill_process(process)
-        stall.release()
-    else:
-        process = start_sync(config, {PAUSE_ENV: f"{point}_component"})
-        reader = wait_for_line(process, f"paused at {point}_component")
-        kill_process(process, reader)
-    finish_sync(config)
-    finish_sync(config)
+    kill_at_and_restart(config, statuspage, point, "component", path_contains="/components/")
     assert statuspage.component(component)["status"] == "major_outage"
     assert _applied_patches(statuspage) == 1
     assert _changes(config) == [
@@ -91,14 +65,10 @@ def test_kill_at_every_step_of_a_component_write(point, sims, tmp_path):
 def test_kill_after_a_create_with_components_was_answered(sims, tmp_path):
     """The create's components are adopted on restart: no duplicate, no extra PATCH."""
     ilert, statuspage = sims
-    config, component = _setup(tmp_path, sims)
+    config, component = write_component_config(tmp_path, sims)
     finish_sync(config)
     ilert.create_alert(AUTO_SOURCE, "API down", "5xx", "HIGH")
-    process = start_sync(config, {PAUSE_ENV: "answered_create"})
-    reader = wait_for_line(process, "paused at answered_create")
-    kill_process(process, reader)
-    finish_sync(config)
-    finish_sync(config)
+    kill_at_and_restart(config, statuspage, "answered", "create")
     assert len(statuspage.incidents(AUTO_PAGE)) == 1
     assert statuspage.component(component)["status"] == "major_outage"
     assert statuspage.component_writes() == []
@@ -109,7 +79,7 @@ def test_kill_after_a_create_sent_again_without_components(sims, tmp_path):
     """A create refused for its components is sent again without them; killed after that
     answer, the restart adopts the one incident and sets the component by one PATCH."""
     ilert, statuspage = sims
-    config, component = _setup(tmp_path, sims)
+    config, component = write_component_config(tmp_path, sims)
     text = config.read_text().replace(
         f'components = ["{component}"]', f'components = ["{component}", "ghost0000001"]'
     )
@@ -119,11 +89,7 @@ def test_kill_after_a_create_sent_again_without_components(sims, tmp_path):
     ghost = dict(listed[0], id="ghost0000001", name="Gone")  # listed, but not on the page
     statuspage.inject_fault(200, [*listed, ghost], path_contains="/components", method="GET")
     ilert.create_alert(AUTO_SOURCE, "API down", "5xx", "HIGH")
-    process = start_sync(config, {PAUSE_ENV: "answered_create"})
-    reader = wait_for_line(process, "paused at answered_create")
-    kill_process(process, reader)
-    finish_sync(config)
-    finish_sync(config)
+    kill_at_and_restart(config, statuspage, "answered", "create")
     assert len(statuspage.incidents(AUTO_PAGE)) == 1
     assert statuspage.component(component)["status"] == "major_outage"
     assert _applied_patches(statuspage) == 1

@@ -17,11 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from ilert_statuspage_sync.service.wiring import PAUSE_ENV
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from tests.support.proc import finish_sync, kill_process, start_sync, wait_for_line, write_config
+from tests.support.proc import (
+    CRASH_POINTS,
+    finish_sync,
+    kill_at_and_restart,
+    state_rows,
+    write_config,
+)
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
 pytestmark = pytest.mark.slow
@@ -49,10 +53,9 @@ SCENARIOS = {
     "status": Scenario("PATCH", "update", _new, lambda i, a: i.accept(a), "in_progress"),
     "body": Scenario("PATCH", "update", _new, lambda i, a: i.comment(a, COMMENT), "identified"),
 }
-POINTS = ["before", "intent", "in_flight", "applied_unanswered", "answered", "committed"]
 
 
-@pytest.mark.parametrize("point", POINTS)
+@pytest.mark.parametrize("point", CRASH_POINTS)
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_kill_at_every_step_boundary(scenario, point, sims, config_path):
     """After a SIGKILL at this point and a restart, Statuspage holds exactly what it should."""
@@ -63,22 +66,7 @@ def test_kill_at_every_step_boundary(scenario, point, sims, config_path):
     if alert_id:
         finish_sync(config_path)
     case.cause(ilert, alert_id)
-    if point in ("in_flight", "applied_unanswered"):
-        stall = statuspage.stall_next(
-            method=case.method,
-            path_contains="/incidents",
-            after_apply=point == "applied_unanswered",
-        )
-        process = start_sync(config_path)
-        assert stall.wait_arrived(30)
-        kill_process(process)
-        stall.release()
-    else:
-        process = start_sync(config_path, {PAUSE_ENV: f"{point}_{case.kind}"})
-        reader = wait_for_line(process, f"paused at {point}_{case.kind}")
-        kill_process(process, reader)
-    finish_sync(config_path)
-    finish_sync(config_path)
+    kill_at_and_restart(config_path, statuspage, point, case.kind, method=case.method)
 
     (incident,) = statuspage.incidents(AUTO_PAGE)
     assert incident["status"] == case.status
@@ -89,12 +77,7 @@ def test_kill_at_every_step_boundary(scenario, point, sims, config_path):
     creates = [w for w in statuspage.writes() if w.method == "POST" and w.status == 201]
     assert len(creates) == 1
     # The audit trail records each applied decision exactly once.
-    engine = sa.create_engine(f"sqlite:///{config_path.parent / 'state.db'}")
-    with engine.connect() as connection:
-        outcomes = connection.execute(
-            sa.text("SELECT event, outcome FROM transitions ORDER BY id")
-        ).all()
-    engine.dispose()
+    outcomes = state_rows(config_path, "SELECT event, outcome FROM transitions ORDER BY id")
     applied = [tuple(row) for row in outcomes if row[1] != "failed"]
     expected = {
         "create": [("created", "created")],
@@ -140,7 +123,7 @@ def _storm_config(tmp_path: Path, sims: tuple[IlertSimulator, StatuspageSimulato
     return write_config(tmp_path, ilert.url, statuspage.url, url, action_extra='group = "action"')
 
 
-@pytest.mark.parametrize("point", POINTS)
+@pytest.mark.parametrize("point", CRASH_POINTS)
 @pytest.mark.parametrize("scenario", list(STORM_SCENARIOS))
 def test_kill_at_every_step_boundary_of_a_storm(scenario, point, sims, storm_config):
     """A storm's write killed at this point: one shared incident, each update once."""
@@ -154,22 +137,7 @@ def test_kill_at_every_step_boundary_of_a_storm(scenario, point, sims, storm_con
         ilert.resolve(alert_id - 1)
         finish_sync(storm_config)
     case.cause(ilert, alert_id)
-    if point in ("in_flight", "applied_unanswered"):
-        stall = statuspage.stall_next(
-            method=case.method,
-            path_contains="/incidents",
-            after_apply=point == "applied_unanswered",
-        )
-        process = start_sync(storm_config)
-        assert stall.wait_arrived(30)
-        kill_process(process)
-        stall.release()
-    else:
-        process = start_sync(storm_config, {PAUSE_ENV: f"{point}_{case.kind}"})
-        reader = wait_for_line(process, f"paused at {point}_{case.kind}")
-        kill_process(process, reader)
-    finish_sync(storm_config)
-    finish_sync(storm_config)
+    kill_at_and_restart(storm_config, statuspage, point, case.kind, method=case.method)
 
     (incident,) = statuspage.incidents(AUTO_PAGE)
     assert incident["status"] == case.status
@@ -178,15 +146,8 @@ def test_kill_at_every_step_boundary_of_a_storm(scenario, point, sims, storm_con
     assert [u["status"] for u in updates].count("resolved") == (scenario == "last_resolve")
     creates = [w for w in statuspage.writes() if w.method == "POST" and w.status == 201]
     assert len(creates) == 1
-    engine = sa.create_engine(f"sqlite:///{storm_config.parent / 'state.db'}")
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.text("SELECT event, outcome FROM transitions ORDER BY id")
-        ).all()
-        linked = connection.execute(
-            sa.text("SELECT DISTINCT statuspage_incident_id FROM links")
-        ).all()
-    engine.dispose()
+    rows = state_rows(storm_config, "SELECT event, outcome FROM transitions ORDER BY id")
+    linked = state_rows(storm_config, "SELECT DISTINCT statuspage_incident_id FROM links")
     assert [tuple(row) for row in linked] == [(incident["id"],)]
     applied = [tuple(row) for row in rows if row[1] != "failed"]
     expected = [("created", "created"), ("created", "joined")]

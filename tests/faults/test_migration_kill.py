@@ -13,7 +13,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ from ilert_statuspage_sync.store.database import (
     make_engine,
     upgrade,
 )
-from tests.support.proc import write_config
+from tests.support.proc import cli_argv, write_config
 
 PAUSE_TIMEOUT = 60.0
 
@@ -58,7 +57,7 @@ def _upgrade_paused_at(config: Path, number: int) -> bool:
     False when the upgrade finished instead (there is no such write).
     """
     process = subprocess.Popen(
-        [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), "db", "upgrade"],
+        cli_argv(config, "db", "upgrade"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

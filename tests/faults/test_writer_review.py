@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +23,7 @@ from ilert_statuspage_sync.config import IncidentAction
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.store.tables import Link
 from tests.support.harness import Harness
-from tests.support.proc import SP_KEY, write_config
+from tests.support.proc import SP_KEY, run_cli, write_component_config
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
 COMMENT = "Mitigation deployed; watching error rates."
@@ -273,11 +271,6 @@ def test_a_refused_read_before_an_update_is_not_a_refused_update(harness: Harnes
     assert bodies.count(COMMENT) == 1
 
 
-def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), *args]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
-
-
 def _no_key(*texts: str | bytes) -> None:
     pieces = [SP_KEY[i : i + 8] for i in range(len(SP_KEY) - 7)]
     for text in texts:
@@ -293,18 +286,11 @@ def test_no_error_path_of_the_writer_shows_the_key(
     component PATCH and a 422 to a duplicate's resolve: no piece of it in the output, the
     logs or the database (audit rows, ``last_error``, intents)."""
     ilert, statuspage = sims
-    api = statuspage.add_component(AUTO_PAGE, "Public API")
-    config = write_config(
-        tmp_path,
-        ilert.url,
-        statuspage.url,
-        f"sqlite:///{tmp_path / 'state.db'}",
-        action_extra=f'components = ["{api}"]',
-    )
+    config, _ = write_component_config(tmp_path, sims)
     outputs: list[str] = []
 
     def sync() -> None:
-        result = _cli(config, "sync")
+        result = run_cli(config, "sync")
         outputs.extend((result.stdout, result.stderr))
 
     echo = {"error": "e" * 40 + f" {SP_KEY} " + "e" * 40}
@@ -399,26 +385,19 @@ def test_sync_dry_run_leaves_the_database_file_as_it_was(
     """`sync --dry-run` with a create, a comment, a component change and an interrupted intent
     pending: no write reaches Statuspage and the database file is unchanged, byte for byte."""
     ilert, statuspage = sims
-    api = statuspage.add_component(AUTO_PAGE, "Public API")
-    config = write_config(
-        tmp_path,
-        ilert.url,
-        statuspage.url,
-        f"sqlite:///{tmp_path / 'state.db'}",
-        action_extra=f'components = ["{api}"]',
-    )
-    assert _cli(config, "sync").returncode == 0
+    config, _ = write_component_config(tmp_path, sims)
+    assert run_cli(config, "sync").returncode == 0
     alert = ilert.create_alert(AUTO_SOURCE, "Checkout errors", "5xx", "LOW")
-    assert _cli(config, "sync").returncode == 0
+    assert run_cli(config, "sync").returncode == 0
     ilert.comment(alert, COMMENT)
     ilert.raise_priority(alert)
     ilert.create_alert(AUTO_SOURCE, "Another", "", "HIGH")
     # The comment's answer is lost: its intent stays for the next real run.
     statuspage.drop_next(1, path_contains="/incidents/", method="PATCH", after_apply=True)
-    assert _cli(config, "sync").returncode != 0
+    assert run_cli(config, "sync").returncode != 0
     before = {p.name: p.read_bytes() for p in tmp_path.glob("state.db*") if p.suffix != ".lock"}
     seen = len(statuspage.requests)
-    dry = _cli(config, "sync", "--dry-run")
+    dry = run_cli(config, "sync", "--dry-run")
     assert dry.returncode in (0, 1), dry.stderr
     assert [r.method for r in statuspage.requests[seen:] if r.method != "GET"] == []
     after = {p.name: p.read_bytes() for p in tmp_path.glob("state.db*") if p.suffix != ".lock"}

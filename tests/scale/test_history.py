@@ -25,6 +25,7 @@ from ilert_statuspage_sync.service.wiring import build_services, build_syncer
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import Link, Transition
 from ilert_statuspage_sync.sync.syncer import Syncer
+from tests.support.database import allow_links, refuse_links
 from tests.support.harness import Harness
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
@@ -375,12 +376,12 @@ def test_a_refused_bookkeeping_row_fails_that_alert_only(harness: Harness) -> No
     """The database refuses one alert's row: the batch falls back row by row; the rest is kept."""
     refused, good = mirror_open(harness, 2)
     long_ago = age_checks(harness)
-    _refuse_updates(harness, refused)
+    refuse_links(harness.engine, "UPDATE", f"NEW.alert_id = {refused}")
     try:
         with capture_logs() as logs:
             report = harness.sync()
     finally:
-        _allow_updates(harness)
+        allow_links(harness.engine)
 
     assert report.failed_items == 1
     assert _events(logs, "bookkeeping_batch_refused")
@@ -388,40 +389,6 @@ def test_a_refused_bookkeeping_row_fails_that_alert_only(harness: Harness) -> No
     assert stored_links(harness)[good].last_checked_at > long_ago  # type: ignore[operator]
     assert stored_links(harness)[refused].last_checked_at == long_ago
     assert harness.sync().ok
-
-
-def _refuse_updates(harness: Harness, alert_id: int) -> None:
-    with harness.engine.begin() as connection:
-        if connection.dialect.name == "sqlite":
-            connection.execute(
-                sa.text(
-                    "CREATE TRIGGER refuse_alert BEFORE UPDATE ON links "
-                    f"WHEN NEW.alert_id = {alert_id} "
-                    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
-                )
-            )
-            return
-        connection.execute(
-            sa.text(
-                "CREATE FUNCTION refuse_alert() RETURNS trigger LANGUAGE plpgsql AS "
-                "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$"
-            )
-        )
-        connection.execute(
-            sa.text(
-                "CREATE TRIGGER refuse_alert BEFORE UPDATE ON links FOR EACH ROW "
-                f"WHEN (NEW.alert_id = {alert_id}) EXECUTE FUNCTION refuse_alert()"
-            )
-        )
-
-
-def _allow_updates(harness: Harness) -> None:
-    with harness.engine.begin() as connection:
-        if connection.dialect.name == "sqlite":
-            connection.execute(sa.text("DROP TRIGGER refuse_alert"))
-        else:
-            connection.execute(sa.text("DROP TRIGGER refuse_alert ON links"))
-            connection.execute(sa.text("DROP FUNCTION refuse_alert()"))
 
 
 def _events(logs: list[MutableMapping[str, Any]], name: str) -> list[MutableMapping[str, Any]]:

@@ -27,6 +27,34 @@ def limited(harness: Harness, *, ilert_rate: int, poll_interval: float) -> None:
     harness.syncer = harness.new_syncer(rate_window=0.05)
 
 
+def activated_two_hours_ago(harness: Harness) -> None:
+    """The daemon's first pass ran (and activated it) two hours ago; the clocks are back to now."""
+    clock = harness.ilert._clock
+    harness.ilert.set_clock(lambda: clock() - timedelta(hours=2))
+    harness.clock_offset = -timedelta(hours=2)
+    harness.sync()
+    harness.clock_offset = timedelta(0)
+    harness.ilert.set_clock(clock)
+
+
+def long_timeline(harness: Harness, alert_id: int, entries: int) -> None:
+    """The alert's timeline: a comment "Root cause found" (oldest), then notifications to
+    ``entries`` in all."""
+    comment = {
+        "id": 1_000_000,
+        "timestamp": "2026-01-01T00:00:00.000Z",
+        "logEntryType": "AlertCommentAddedLogEntry",
+        "text": "Root cause found",
+        "alertId": alert_id,
+        "vars": {"comment": "Root cause found", "author": "Ada"},
+    }
+    noise = [
+        {**comment, "id": 1_000_001 + n, "logEntryType": "NotificationLogEntry", "vars": {}}
+        for n in range(entries - 1)
+    ]
+    harness.ilert.set_raw_log_entries(alert_id, [comment, *noise])  # oldest first
+
+
 def timeline_reads(harness: Harness) -> set[int]:
     """Ids of the alerts whose log entries were read since the last clear."""
     return {
@@ -156,19 +184,7 @@ def test_a_timeline_longer_than_a_pass_is_read_on_next_pass_without_a_cap(harnes
     """5,050 timeline entries: the incident is created at once, the read resumes next pass
     (50 pages, then 1: none read twice) and the oldest comment reaches the page."""
     alert_id = harness.ilert.create_alert(AUTO_SOURCE, "noisy")
-    comment = {
-        "id": 1_000_000,
-        "timestamp": "2026-01-01T00:00:00.000Z",
-        "logEntryType": "AlertCommentAddedLogEntry",
-        "text": "Root cause found",
-        "alertId": alert_id,
-        "vars": {"comment": "Root cause found", "author": "Ada"},
-    }
-    noise = [
-        {**comment, "id": 1_000_001 + n, "logEntryType": "NotificationLogEntry", "vars": {}}
-        for n in range(5_049)
-    ]
-    harness.ilert.set_raw_log_entries(alert_id, [comment, *noise])  # oldest first
+    long_timeline(harness, alert_id, 5_050)  # oldest first
     path = f"/api/alerts/{alert_id}/log-entries"
     harness.ilert.clear_requests()
 
@@ -192,12 +208,7 @@ def test_timeline_reads_reach_alerts_listed_earlier_in_a_cycle(make_harness):
 
     (bench/bench_scale.py measures the bound this gives at N = 10,000.)"""
     harness = make_harness("classic")
-    clock = harness.ilert._clock
-    harness.ilert.set_clock(lambda: clock() - timedelta(hours=2))  # activated 2 h ago
-    harness.clock_offset = -timedelta(hours=2)
-    harness.sync()
-    harness.clock_offset = timedelta(0)
-    harness.ilert.set_clock(clock)
+    activated_two_hours_ago(harness)
     # Reported before the "newly reported" window (5 min), so only the open set lists them.
     reported = datetime.now(UTC) - timedelta(minutes=30)
     alerts = [
@@ -228,27 +239,10 @@ def test_an_alert_resolved_mid_way_through_a_long_timeline_keeps_its_comments(ma
     """An alert reported before the "newly reported" window, resolved while its long timeline is
     still being read: the resolve waits for the read, so the comment in it reaches the page."""
     harness = make_harness("classic")
-    clock = harness.ilert._clock
-    harness.ilert.set_clock(lambda: clock() - timedelta(hours=2))  # activated 2 h ago
-    harness.clock_offset = -timedelta(hours=2)
-    harness.sync()
-    harness.clock_offset = timedelta(0)
-    harness.ilert.set_clock(clock)
+    activated_two_hours_ago(harness)
     reported = datetime.now(UTC) - timedelta(minutes=30)  # only the open set lists it
     alert_id = harness.ilert.create_alert(AUTO_SOURCE, "noisy", report_time=reported)
-    comment = {
-        "id": 1_000_000,
-        "timestamp": "2026-01-01T00:00:00.000Z",
-        "logEntryType": "AlertCommentAddedLogEntry",
-        "text": "Root cause found",
-        "alertId": alert_id,
-        "vars": {"comment": "Root cause found", "author": "Ada"},
-    }
-    noise = [
-        {**comment, "id": 1_000_001 + n, "logEntryType": "NotificationLogEntry", "vars": {}}
-        for n in range(2_049)
-    ]
-    harness.ilert.set_raw_log_entries(alert_id, [comment, *noise])
+    long_timeline(harness, alert_id, 2_050)
     limited(harness, ilert_rate=120, poll_interval=5)  # 10 pages a read: three passes
 
     harness.sync()  # the incident is created, the timeline a third read
@@ -268,12 +262,7 @@ def test_alerts_paced_in_a_listing_cycle_start_next_pass_not_next_cycle(make_har
     """A listing cycle spans passes and a burst is paced: the alerts left for the next pass
     start there (their latest snapshot), not only when the cycle lists their page again."""
     harness = make_harness("classic")
-    clock = harness.ilert._clock
-    harness.ilert.set_clock(lambda: clock() - timedelta(hours=2))  # activated 2 h ago
-    harness.clock_offset = -timedelta(hours=2)
-    harness.sync()
-    harness.clock_offset = timedelta(0)
-    harness.ilert.set_clock(clock)
+    activated_two_hours_ago(harness)
     reported = datetime.now(UTC) - timedelta(minutes=30)
     for n in range(150):
         harness.ilert.create_alert(AUTO_SOURCE, f"quiet {n}", report_time=reported)
@@ -303,31 +292,14 @@ def test_a_one_shot_sync_reads_the_whole_open_set_and_long_timelines(make_harnes
     """`sync` from cron: each run a fresh process with one pass, so nothing resumes in memory.
     It lists the whole open set (not the newest pages only) and reads a long timeline whole."""
     harness = make_harness("classic")
-    clock = harness.ilert._clock
-    harness.ilert.set_clock(lambda: clock() - timedelta(hours=2))  # activated 2 h ago
-    harness.clock_offset = -timedelta(hours=2)
-    harness.sync()
-    harness.clock_offset = timedelta(0)
-    harness.ilert.set_clock(clock)
+    activated_two_hours_ago(harness)
     harness.sync()  # polled now: the "newly reported" window starts here
     reported = datetime.now(UTC) - timedelta(minutes=30)  # only the open set lists them
     alerts = [
         harness.ilert.create_alert(AUTO_SOURCE, f"old {n}", report_time=reported)
         for n in range(150)
     ]
-    comment = {
-        "id": 1_000_000,
-        "timestamp": "2026-01-01T00:00:00.000Z",
-        "logEntryType": "AlertCommentAddedLogEntry",
-        "text": "Root cause found",
-        "alertId": alerts[0],
-        "vars": {"comment": "Root cause found", "author": "Ada"},
-    }
-    noise = [
-        {**comment, "id": 1_000_001 + n, "logEntryType": "NotificationLogEntry", "vars": {}}
-        for n in range(299)
-    ]
-    harness.ilert.set_raw_log_entries(alerts[0], [comment, *noise])
+    long_timeline(harness, alerts[0], 300)
     limited(harness, ilert_rate=24, poll_interval=5)  # 2 requests a pass: 1 open-set page
 
     for _ in range(2):  # two cron runs

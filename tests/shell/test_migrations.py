@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from alembic import command
 
 from ilert_statuspage_sync.store import database
 from ilert_statuspage_sync.store.database import head_revision, make_engine, upgrade
+from tests.support.proc import python_module_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,7 +55,7 @@ def test_downgrade_to_base_and_back(engine: sa.Engine):
 def test_alembic_command_line_check(tmp_path: Path):
     """The `alembic` CLI, run from the checkout, upgrades and checks via pyproject.toml."""
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    alembic = [sys.executable, "-m", "alembic", "-x", f"url={url}"]
+    alembic = python_module_argv("alembic", "-x", f"url={url}")
     for args in (["upgrade", "head"], ["check"]):
         result = subprocess.run(
             [*alembic, *args], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,7 +19,8 @@ from typing import Any
 import pytest
 
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from tests.support.proc import child_environment, said
+from tests.support.proc import child_environment, cli_argv, said
+from tests.support.simulators import simulator_fixtures
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE, MANUAL_PAGE, MANUAL_SOURCE
 
 CANARY_ILERT_KEY = "canary-ilert-3f9c1e"
@@ -148,8 +148,7 @@ trigger_mode = "manual"
 
     def argv(self, *args: str, config: Path | None = None) -> list[str]:
         """The command line of the console script, as ``python -m`` runs it."""
-        path = config or self.config_path
-        return [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(path), *args]
+        return cli_argv(config or self.config_path, *args)
 
     def run(
         self, *args: str, config: Path | None = None, timeout: float = COMMAND_TIMEOUT
@@ -217,18 +216,10 @@ def table_rows(stdout: str) -> list[list[str]]:
     return [line.split() for line in lines[start:]]
 
 
-@pytest.fixture(name="ilert")
-def canary_ilert_fixture() -> Iterator[IlertSimulator]:
-    with IlertSimulator(api_key=CANARY_ILERT_KEY) as simulator:
-        yield simulator
-
-
-@pytest.fixture(name="statuspage")
-def canary_statuspage_fixture() -> Iterator[StatuspageSimulator]:
-    with StatuspageSimulator(
-        api_key=CANARY_STATUSPAGE_KEY, page_ids=(AUTO_PAGE, MANUAL_PAGE), seed=7
-    ) as simulator:
-        yield simulator
+# The simulators serving the canary keys (the API keys no output may hold).
+canary_ilert_fixture, canary_statuspage_fixture = simulator_fixtures(
+    CANARY_ILERT_KEY, CANARY_STATUSPAGE_KEY
+)
 
 
 @pytest.fixture(name="cli")

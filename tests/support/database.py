@@ -126,3 +126,41 @@ def _database_url(
         return
     template = database_templates.postgres() if migrated else None
     yield from postgres_database(template)
+
+
+# -- a database that refuses one alert's rows (a real refusal, on SQLite and PostgreSQL) --
+
+
+def refuse_links(engine: sa.Engine, operation: str, condition: str) -> None:
+    """Make the database abort ``operation`` on ``links`` rows where ``condition`` holds."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.execute(
+                sa.text(
+                    f"CREATE TRIGGER refuse_alert BEFORE {operation} ON links "
+                    f"WHEN {condition} BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+                )
+            )
+            return
+        connection.execute(
+            sa.text(
+                "CREATE FUNCTION refuse_alert() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$"
+            )
+        )
+        connection.execute(
+            sa.text(
+                f"CREATE TRIGGER refuse_alert BEFORE {operation} ON links FOR EACH ROW "
+                f"WHEN ({condition}) EXECUTE FUNCTION refuse_alert()"
+            )
+        )
+
+
+def allow_links(engine: sa.Engine) -> None:
+    """Drop what ``refuse_links`` made: the database takes every row again."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.execute(sa.text("DROP TRIGGER refuse_alert"))
+        else:
+            connection.execute(sa.text("DROP TRIGGER refuse_alert ON links"))
+            connection.execute(sa.text("DROP FUNCTION refuse_alert()"))

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from ilert_statuspage_sync.service.wiring import PAUSE_ENV
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
@@ -61,12 +63,23 @@ def child_environment() -> dict[str, str]:
     return env
 
 
+def python_module_argv(module: str, *args: str) -> list[str]:
+    """``python -m module args`` with the interpreter running the tests."""
+    return [sys.executable, "-m", module, *args]
+
+
+def cli_argv(config: Path | None, *args: str) -> list[str]:
+    """The console script's command line, as ``python -m`` runs it (``--config`` when given)."""
+    options = ("--config", str(config)) if config is not None else ()
+    return python_module_argv("ilert_statuspage_sync", *options, *args)
+
+
 def run_cli(
     config: Path, *args: str, timeout: float = 60, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run one console-script command against ``config`` to its end; both streams captured."""
     return subprocess.run(
-        [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), *args],
+        cli_argv(config, *args),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -116,6 +129,23 @@ page_id = "{AUTO_PAGE}"
     return path
 
 
+def write_component_config(
+    folder: Path, sims: tuple[IlertSimulator, StatuspageSimulator]
+) -> tuple[Path, str]:
+    """A process config whose action shows its incidents on a new "Public API" component of
+    AUTO_PAGE, over the ``sims`` simulators and a SQLite file in ``folder``; and that id."""
+    ilert, statuspage = sims
+    component = statuspage.add_component(AUTO_PAGE, "Public API")
+    path = write_config(
+        folder,
+        ilert.url,
+        statuspage.url,
+        f"sqlite:///{folder / 'state.db'}",
+        action_extra=f'components = ["{component}"]',
+    )
+    return path, component
+
+
 class Daemon:
     """A `run` (or other command) process whose JSON log goes to a file."""
 
@@ -123,14 +153,7 @@ class Daemon:
         self.log_path = config.parent / f"daemon-{time.monotonic_ns()}.log"
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "ilert_statuspage_sync",
-                "--config",
-                str(config),
-                *(args or ("run",)),
-            ],
+            cli_argv(config, *(args or ("run",))),
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
@@ -194,7 +217,7 @@ def wait_until(check: Callable[[], bool], timeout: float = 30, what: str = "cond
 def start_sync(config: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """Start one `sync` pass as a process, its streams piped."""
     return subprocess.Popen(
-        [sys.executable, "-m", "ilert_statuspage_sync", "--config", str(config), "sync"],
+        cli_argv(config, "sync"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -241,6 +264,49 @@ def kill_process(process: subprocess.Popen[str], reader: threading.Thread | None
     for stream in (process.stdout, process.stderr if reader is None else None):
         if stream is not None:
             stream.close()
+
+
+# Where the crash sweeps kill a write: before the intent is recorded, after it, while the
+# request is in flight (not applied), applied but not answered, answered but not
+# committed, and after the commit.
+CRASH_POINTS = ["before", "intent", "in_flight", "applied_unanswered", "answered", "committed"]
+
+
+def kill_at_and_restart(
+    config: Path,
+    statuspage: StatuspageSimulator,
+    point: str,
+    kind: str,
+    *,
+    method: str = "PATCH",
+    path_contains: str = "/incidents",
+) -> None:
+    """SIGKILL a `sync` at ``point`` of its ``kind`` write (the pause hook ``{point}_{kind}``,
+    or a stalled ``method`` request for the in-flight points), then run `sync` twice."""
+    if point in ("in_flight", "applied_unanswered"):
+        stall = statuspage.stall_next(
+            method=method, path_contains=path_contains, after_apply=point == "applied_unanswered"
+        )
+        process = start_sync(config)
+        assert stall.wait_arrived(30)
+        kill_process(process)
+        stall.release()
+    else:
+        process = start_sync(config, {PAUSE_ENV: f"{point}_{kind}"})
+        reader = wait_for_line(process, f"paused at {point}_{kind}")
+        kill_process(process, reader)
+    finish_sync(config)
+    finish_sync(config)
+
+
+def state_rows(config: Path, sql: str) -> list[tuple[Any, ...]]:
+    """The rows ``sql`` selects from the SQLite file beside ``config`` (``state.db``)."""
+    engine = sa.create_engine(f"sqlite:///{config.parent / 'state.db'}")
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(sa.text(sql))]
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(name="config_path")

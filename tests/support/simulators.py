@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -12,18 +13,25 @@ from tests.support.proc import SP_KEY as PROC_SP_KEY
 from tests.support.world import AUTO_PAGE, ILERT_KEY, MANUAL_PAGE, STATUSPAGE_KEY
 
 
-@pytest.fixture(name="ilert")
-def _ilert() -> Iterator[IlertSimulator]:
-    with IlertSimulator(api_key=ILERT_KEY) as simulator:
-        yield simulator
+def simulator_fixtures(ilert_key: str, statuspage_key: str) -> tuple[Any, Any]:
+    """The ``ilert`` and ``statuspage`` fixtures, serving with these API keys."""
+
+    @pytest.fixture(name="ilert")
+    def ilert_fixture() -> Iterator[IlertSimulator]:
+        with IlertSimulator(api_key=ilert_key) as simulator:
+            yield simulator
+
+    @pytest.fixture(name="statuspage")
+    def statuspage_fixture() -> Iterator[StatuspageSimulator]:
+        with StatuspageSimulator(
+            api_key=statuspage_key, page_ids=(AUTO_PAGE, MANUAL_PAGE), seed=7
+        ) as simulator:
+            yield simulator
+
+    return ilert_fixture, statuspage_fixture
 
 
-@pytest.fixture(name="statuspage")
-def _statuspage() -> Iterator[StatuspageSimulator]:
-    with StatuspageSimulator(
-        api_key=STATUSPAGE_KEY, page_ids=(AUTO_PAGE, MANUAL_PAGE), seed=7
-    ) as sim:
-        yield sim
+_ilert, _statuspage = simulator_fixtures(ILERT_KEY, STATUSPAGE_KEY)
 
 
 @pytest.fixture(name="sims")
