@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from tests.support.proc import Daemon, run_cli, said
+from tests.support.proc import Daemon, run_cli, said, write_config
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
 pytestmark = pytest.mark.slow
@@ -54,30 +54,16 @@ def _config(
     ilert_file: str = ILERT_CANARY,
 ) -> Path:
     ilert, statuspage = sims
-    (folder / "ilert.key").write_text(ilert_file)
-    (folder / "sp.key").write_text(f"{SP_CANARY}\n")
-    path = folder / "config.toml"
-    path.write_text(
-        f"""
-poll_interval = 5
-database_url = "sqlite:///{folder / "state.db"}"
-[ilert]
-api_url = "{ilert.url}"
-{ilert_source}
-requests_per_minute = 6000
-[connectors.main]
-api_url = "{statuspage.url}"
-{sp_source}
-requests_per_minute = 6000
-[[incident_actions]]
-name = "public-api"
-alert_sources = [{AUTO_SOURCE}]
-connector = "main"
-page_id = "{AUTO_PAGE}"
-"""
+    return write_config(
+        folder,
+        ilert.url,
+        statuspage.url,
+        f"sqlite:///{folder / 'state.db'}",
+        ilert_key=ilert_file,
+        sp_key=f"{SP_CANARY}\n",
+        ilert_source=ilert_source,
+        sp_source=sp_source,
     )
-    path.chmod(0o600)
-    return path
 
 
 @pytest.mark.parametrize(

@@ -98,10 +98,17 @@ def write_config(
     extra: str = "",
     lifecycle: str = "classic",
     action_extra: str = "",
+    ilert_key: str = ILERT_KEY,
+    sp_key: str = SP_KEY,
+    ilert_source: str = 'api_key_file = "ilert.key"',
+    sp_source: str = 'api_key_file = "sp.key"',
 ) -> Path:
-    """A config file with key files beside it, one automatic action on AUTO_PAGE."""
-    (folder / "ilert.key").write_text(ILERT_KEY)
-    (folder / "sp.key").write_text(SP_KEY)
+    """A config file with key files beside it, one automatic action on AUTO_PAGE.
+
+    ``ilert_key``/``sp_key`` are the key files' text; ``*_source`` how the config names a key.
+    """
+    (folder / "ilert.key").write_text(ilert_key)
+    (folder / "sp.key").write_text(sp_key)
     path = folder / "config.toml"
     path.write_text(
         f"""
@@ -111,11 +118,11 @@ lifecycle = "{lifecycle}"
 {extra}
 [ilert]
 api_url = "{ilert_url}"
-api_key_file = "ilert.key"
+{ilert_source}
 requests_per_minute = 6000
 [connectors.main]
 api_url = "{statuspage_url}"
-api_key_file = "sp.key"
+{sp_source}
 requests_per_minute = 6000
 [[incident_actions]]
 name = "public-api"
