@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+from ilert_statuspage_sync.demo.demo_config import demo_components, demo_settings
 from ilert_statuspage_sync.demo.kept_folder import (
     MARKER,
     config_path,
@@ -26,8 +27,7 @@ from ilert_statuspage_sync.demo.kept_folder import (
     with_marker,
     write_private,
 )
-from ilert_statuspage_sync.demo.report import show_pages
-from ilert_statuspage_sync.demo.settings import demo_components, demo_settings
+from ilert_statuspage_sync.demo.scene_table import show_pages
 from ilert_statuspage_sync.demo.stage import Stage
 from ilert_statuspage_sync.demo.toml_doc import render_toml
 from ilert_statuspage_sync.demo.view import Style

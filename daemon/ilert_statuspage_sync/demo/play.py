@@ -18,14 +18,19 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TextIO
 
-from ilert_statuspage_sync.demo.report import lifecycle_header, scene_lines, show_pages, verdict
-from ilert_statuspage_sync.demo.scenes import SCENES, Scene
-from ilert_statuspage_sync.demo.settings import (
+from ilert_statuspage_sync.demo.demo_config import (
     action_lines,
     demo_components,
     demo_config,
     demo_settings,
 )
+from ilert_statuspage_sync.demo.scene_table import (
+    lifecycle_header,
+    scene_lines,
+    show_pages,
+    verdict,
+)
+from ilert_statuspage_sync.demo.scenes import SCENES, Scene
 from ilert_statuspage_sync.demo.stage import Stage, audit, world
 from ilert_statuspage_sync.demo.view import Style, legend, wants_colour
 from ilert_statuspage_sync.simulators.seed import (

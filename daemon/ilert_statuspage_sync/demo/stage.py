@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from ilert_statuspage_sync.config import Config
-from ilert_statuspage_sync.demo.settings import demo_components, demo_config
+from ilert_statuspage_sync.demo.demo_config import demo_components, demo_config
 from ilert_statuspage_sync.service.wiring import Services, build_services, build_syncer
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.simulators.seed import (
