@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from structlog.testing import capture_logs
 
 from ilert_statuspage_sync.clients.http import RateBudget
+from ilert_statuspage_sync.core.backoff import retry_delay
 from ilert_statuspage_sync.core.timeline_checks import (
     Candidate,
     checks_per_pass,
@@ -14,7 +15,6 @@ from ilert_statuspage_sync.core.timeline_checks import (
     worst_case_passes,
 )
 from ilert_statuspage_sync.sync.outages import ServiceHealth
-from ilert_statuspage_sync.sync.syncer import retry_delay
 
 T0 = datetime(2026, 11, 27, tzinfo=UTC)
 

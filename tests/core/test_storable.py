@@ -16,7 +16,7 @@ from ilert_statuspage_sync.core.parse import parse_alert, parse_id, parse_log_en
 from ilert_statuspage_sync.core.storable import clean_text
 from ilert_statuspage_sync.errors import ConfigError, PayloadError
 from ilert_statuspage_sync.store.tables import Link, Transition
-from ilert_statuspage_sync.sync.syncer import describe_error
+from ilert_statuspage_sync.sync.report import describe_error
 from tests.support.settings import ENV, ORIGIN, minimal_settings, with_value
 
 INT64_MAX = 2**63 - 1

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from freezegun import freeze_time
 
+from ilert_statuspage_sync.core.backoff import retry_delay
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from ilert_statuspage_sync.sync.syncer import retry_delay
 from tests.support.harness import Harness
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from ilert_statuspage_sync.config.database_url import check_database_url
 from ilert_statuspage_sync.errors import ConfigError
-from ilert_statuspage_sync.store.database import check_database_url
 from ilert_statuspage_sync.store.diagnose import busy_timeout, explain
 
 

@@ -54,6 +54,7 @@ from ilert_statuspage_sync.commands.run import run, sync
 from ilert_statuspage_sync.commands.status import health_lines, status
 from ilert_statuspage_sync.commands.trigger import trigger, untrigger
 from ilert_statuspage_sync.config import DEFAULT_CONFIG_PATH, Config, load_config
+from ilert_statuspage_sync.config.database_url import check_database_url
 from ilert_statuspage_sync.core.parse import parse_id
 from ilert_statuspage_sync.errors import (
     ConfigError,
@@ -63,7 +64,6 @@ from ilert_statuspage_sync.errors import (
     UsageError,
 )
 from ilert_statuspage_sync.runtime.logs import configure_logging, say
-from ilert_statuspage_sync.store.database import check_database_url
 from ilert_statuspage_sync.store.diagnose import explain
 
 if TYPE_CHECKING:

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 import structlog
 
 from ilert_statuspage_sync.config import Config, load_config
+from ilert_statuspage_sync.config.database_url import check_database_url
 from ilert_statuspage_sync.errors import (
     ConfigError,
     DatabaseReplacedError,
@@ -44,7 +45,6 @@ from ilert_statuspage_sync.service.notify import Notifier
 from ilert_statuspage_sync.service.wiring import Services, build_services, build_syncer
 from ilert_statuspage_sync.store.database import (
     check_database,
-    check_database_url,
     make_sessions,
     safe_url,
     upgrade,

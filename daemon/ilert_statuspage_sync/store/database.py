@@ -35,7 +35,6 @@ from ilert_statuspage_sync.store.diagnose import busy_timeout, explain, sqlite_p
 __all__ = [
     "atomic_sqlite",
     "check_database",
-    "check_database_url",
     "current_revision",
     "downgrade",
     "head_revision",

@@ -66,7 +66,6 @@ from ilert_statuspage_sync.clients.ilert import IlertClient
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
 from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.core.admission import Admission, Gate, admit
-from ilert_statuspage_sync.core.backoff import retry_delay
 from ilert_statuspage_sync.core.intents import Writer
 from ilert_statuspage_sync.errors import LeadershipLostError
 from ilert_statuspage_sync.runtime import shutdown
@@ -75,17 +74,17 @@ from ilert_statuspage_sync.sync.apply import Applier
 from ilert_statuspage_sync.sync.bookkeeping import Bookkeeping
 from ilert_statuspage_sync.sync.components import ComponentSync
 from ilert_statuspage_sync.sync.grouping import Grouping
-from ilert_statuspage_sync.sync.ilert_read import OVERLAP, IlertReader
+from ilert_statuspage_sync.sync.ilert_read import IlertReader
 from ilert_statuspage_sync.sync.outages import ServiceHealth
 from ilert_statuspage_sync.sync.page_steps import PageSteps
 from ilert_statuspage_sync.sync.pass_state import Carryover, IlertRead, PassState, Work
 from ilert_statuspage_sync.sync.persistence import books_for
-from ilert_statuspage_sync.sync.report import PassReport, describe_error
+from ilert_statuspage_sync.sync.report import PassReport
 from ilert_statuspage_sync.sync.storm import PassShares
 from ilert_statuspage_sync.sync.unresolved import DuplicateHealer
 from ilert_statuspage_sync.sync.work_items import WorkItems, links_in_play, waiting
 
-__all__ = ["OVERLAP", "PassReport", "Syncer", "describe_error", "retry_delay", "utc_now"]
+__all__ = ["PassReport", "Syncer", "utc_now"]
 
 log = structlog.get_logger(__name__)
 
