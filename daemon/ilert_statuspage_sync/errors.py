@@ -19,15 +19,21 @@
                               process: exit 1
 
 Messages never carry API keys: clients build them from status codes and
-vendor error bodies only, and every message is run through the redactor in
-``logs`` before it reaches a log line.
+vendor error bodies only, and a vendor that echoes a key anyway is masked
+here: ``str()`` of every error, and an ``ApiError``'s ``message``, pass
+``secrets.scrub``.
 """
 
 from __future__ import annotations
 
+from ilert_statuspage_sync.runtime.secrets import scrub
+
 
 class SyncError(Exception):
     """Base of every error the daemon raises on purpose."""
+
+    def __str__(self) -> str:
+        return scrub(super().__str__())
 
 
 class ConfigError(SyncError):
@@ -48,7 +54,7 @@ class ApiError(SyncError):
     def __init__(self, service: str, message: str, status: int | None = None) -> None:
         self.service = service
         self.status = status
-        self.message = message
+        self.message = scrub(message)
         where = f"{service} HTTP {status}" if status is not None else service
         super().__init__(f"{where}: {message}")
 

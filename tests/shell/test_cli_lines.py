@@ -12,7 +12,8 @@ import pytest
 import structlog
 
 from ilert_statuspage_sync.clients.http import HttpService, RateBudget, RetryPolicy
-from ilert_statuspage_sync.runtime.logs import configure_logging, register_secrets, say
+from ilert_statuspage_sync.runtime.logs import configure_logging, say
+from ilert_statuspage_sync.runtime.secrets import register_secrets
 from ilert_statuspage_sync.simulators import IlertSimulator
 
 CANARY = "canary-debug-key-4c1f9e"

@@ -10,7 +10,8 @@ import pytest
 
 from ilert_statuspage_sync.config import parse_config
 from ilert_statuspage_sync.errors import ConfigError
-from ilert_statuspage_sync.runtime.logs import redact, register_secrets, scrub
+from ilert_statuspage_sync.runtime.logs import redact
+from ilert_statuspage_sync.runtime.secrets import register_secrets, scrub
 
 # Lower case and digits: it can never pass for an environment variable name.
 KEY = "il1canary7q4x9w2m5k8r3t6"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ilert_statuspage_sync.clients.http import HttpService, RateBudget
-from ilert_statuspage_sync.runtime.logs import redact, register_secrets, scrub
+from ilert_statuspage_sync.runtime.logs import redact
+from ilert_statuspage_sync.runtime.secrets import register_secrets, scrub
 
 CANARY = "canary-key-51f0e2d9"
 

@@ -13,7 +13,7 @@ from ilert_statuspage_sync.config import Config, parse_config
 AUTO_SOURCE, MANUAL_SOURCE = 101, 202
 AUTO_PAGE, MANUAL_PAGE = "demoautopage", "demomanualpg"
 # Keys of the in-process harness (the simulators check them on every request).
-ILERT_KEY, STATUSPAGE_KEY = "demo-ilert-key-0001", "demo-statuspage-key-0001"
+ILERT_KEY, STATUSPAGE_KEY = "demo-il-4f7a0c9e", "demo-sp-8b2d6e1f"
 
 
 def world_settings(

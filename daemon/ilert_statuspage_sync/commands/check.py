@@ -19,7 +19,7 @@ from ilert_statuspage_sync.config import Config
 from ilert_statuspage_sync.core.preview import preview_writes
 from ilert_statuspage_sync.core.publish import PublishContext
 from ilert_statuspage_sync.errors import ApiError, PayloadError, SyncError
-from ilert_statuspage_sync.runtime.logs import scrub
+from ilert_statuspage_sync.runtime.secrets import scrub
 from ilert_statuspage_sync.service.metrics import check_textfile
 from ilert_statuspage_sync.service.wiring import Services, build_services
 from ilert_statuspage_sync.store.database import (

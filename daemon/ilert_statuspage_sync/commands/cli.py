@@ -47,6 +47,7 @@ from ilert_statuspage_sync.commands.output import (
     EXIT_USAGE,
     RunFailureError,
     fail,
+    scrubbed_streams,
     stdout_gone,
 )
 from ilert_statuspage_sync.commands.retry import retry
@@ -202,6 +203,11 @@ def _alert_id(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script: every failure becomes one line and an exit code."""
+    with scrubbed_streams():  # no piece of a key leaves, whatever prints it
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     code = EXIT_OK  # a reader gone mid-output (`demo | head`) is no failure of ours
     try:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from ilert_statuspage_sync.clients.statuspage import ListedComponent, StatuspageClient
 from ilert_statuspage_sync.config import Config
 from ilert_statuspage_sync.errors import PayloadError, PermanentApiError, TransientApiError
-from ilert_statuspage_sync.runtime.logs import scrub
+from ilert_statuspage_sync.runtime.secrets import scrub
 
 __all__ = ["check_lines"]
 

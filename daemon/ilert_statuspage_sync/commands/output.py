@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from typing import Any, TextIO
 
 from ilert_statuspage_sync.errors import SyncError
 from ilert_statuspage_sync.runtime.logs import say
+from ilert_statuspage_sync.runtime.secrets import scrub
 
 __all__ = [
     "EXIT_FAILED",
@@ -24,6 +27,7 @@ __all__ = [
     "fail",
     "print_table",
     "reader_may_leave",
+    "scrubbed_streams",
     "stdout_gone",
 ]
 
@@ -42,6 +46,55 @@ def reader_may_leave() -> Iterator[None]:
         sys.stdout.flush()
     except BrokenPipeError:
         stdout_gone()
+
+
+class ScrubbedStream:
+    """A text stream that writes whole lines, each through ``scrub``.
+
+    Every line a command prints leaves through here, so no piece of a key
+    reaches stdout or stderr whatever printed it; a line is held until its
+    newline (or a flush) so a key printed in two writes is still seen whole.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._held = ""
+        self._lock = threading.Lock()  # the log handler and a print may share stderr
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            self._held += text
+            if "\n" not in self._held:
+                return len(text)
+            lines, _, self._held = self._held.rpartition("\n")
+        self.stream.write(scrub(lines + "\n"))
+        return len(text)
+
+    def flush(self) -> None:
+        with self._lock:
+            held, self._held = self._held, ""
+        if held:
+            self.stream.write(scrub(held))
+        self.stream.flush()
+
+    def __getattr__(self, name: str) -> Any:  # fileno, isatty, encoding...
+        return getattr(self.stream, name)
+
+
+@contextmanager
+def scrubbed_streams() -> Iterator[None]:
+    """stdout and stderr through ``ScrubbedStream`` for the command's run."""
+    saved = sys.stdout, sys.stderr
+    wrapped = [ScrubbedStream(stream) if stream is not None else None for stream in saved]
+    sys.stdout, sys.stderr = wrapped
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+        for stream in wrapped:
+            if stream is not None:
+                with suppress(OSError, ValueError):  # a reader gone, or a closed stream
+                    stream.flush()
 
 
 def stdout_gone() -> None:

@@ -3,9 +3,9 @@
 Third-party stdlib loggers (SQLAlchemy, urllib3, Alembic) go
 through the same processors, so journald gets one format. ``redact`` is the
 last line of defence for secrets: any value under a key that looks like a
-credential is masked, and registered secret values are masked anywhere,
-whole or cut: any 8+ character prefix of a key counts (a vendor error body
-that echoes the key is cut at 500 characters, which can leave a prefix).
+credential is masked, and every value, nested ones too, goes through
+``secrets.scrub`` (any 8-character piece of a registered key is masked); the
+rendered line goes through it once more, so no value escapes as a repr.
 """
 
 from __future__ import annotations
@@ -14,51 +14,17 @@ import json as jsonlib
 import logging
 import os
 import sys
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import structlog
 
-__all__ = ["configure_logging", "redact", "register_secrets", "say", "wants_colour"]
+from ilert_statuspage_sync.runtime.secrets import MASK, scrub
+
+__all__ = ["configure_logging", "redact", "say", "wants_colour"]
 
 _SECRET_KEYS = ("authorization", "api_key", "apikey", "token", "password", "secret")
-_secrets: set[str] = set()
-# A key cut to this many leading characters or more is still masked.
-PREFIX_MASKED = 8
-MASK = "********"
-
-
-def register_secrets(values: Iterable[str]) -> None:
-    """Remember key values so ``redact`` masks them wherever they turn up."""
-    _secrets.update(value for value in values if len(value) >= 4)
-
-
-def scrub(text: str) -> str:
-    """``text`` with every registered secret, or any 8+ character prefix of one, masked."""
-    for secret in sorted(_secrets, key=len, reverse=True):
-        text = _mask(text, secret)
-    return text
-
-
-def _mask(text: str, secret: str) -> str:
-    """Replace each run of ``text`` that starts like ``secret`` for PREFIX_MASKED+ chars."""
-    head = secret[: min(len(secret), PREFIX_MASKED)]
-    start = text.find(head)
-    if start < 0:
-        return text
-    out: list[str] = []
-    done = 0
-    while start >= 0:
-        end = start + len(head)
-        while end - start < len(secret) and end < len(text) and text[end] == secret[end - start]:
-            end += 1
-        out.append(text[done:start])
-        out.append(MASK)
-        done = end
-        start = text.find(head, end)
-    out.append(text[done:])
-    return "".join(out)
 
 
 def redact(
@@ -67,12 +33,34 @@ def redact(
     """structlog processor: mask credential-like keys and known secret values."""
     for key, value in list(event_dict.items()):
         if any(marker in key.lower() for marker in _SECRET_KEYS):
-            event_dict[key] = "********"
-        elif isinstance(value, str):
-            event_dict[key] = scrub(value)
-        elif isinstance(value, BaseException):
-            event_dict[key] = scrub(repr(value))
+            event_dict[key] = MASK
+        elif key != "exc_info" and not key.startswith("_"):  # structlog's own, rendered later
+            event_dict[key] = _scrubbed(value)
     return event_dict
+
+
+def _scrubbed(value: Any) -> Any:
+    """``value`` with its text scrubbed, inside lists, tuples and mappings too."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, BaseException):
+        return scrub(repr(value))
+    if isinstance(value, Mapping):
+        return {scrub(str(k)): _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_scrubbed(item) for item in value)
+    return value
+
+
+def _scrubbing(renderer: Any) -> Any:
+    """``renderer`` whose finished line is scrubbed again (a value rendered by repr)."""
+
+    def render(logger: object, method: str, event_dict: MutableMapping[str, Any]) -> Any:
+        return scrub(renderer(logger, method, event_dict))
+
+    return render
 
 
 def say(
@@ -106,7 +94,7 @@ def _json_line(level: str, event: str, text: str, fields: Mapping[str, Any]) -> 
     """``say``'s line as the log writes its own: fields, then event, level, timestamp."""
     return {
         "message": text,
-        **{k: scrub(v) if isinstance(v, str) else v for k, v in fields.items()},
+        **{k: _scrubbed(v) for k, v in fields.items()},
         "event": event,
         "level": level,
         "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
@@ -165,7 +153,7 @@ def _formatter(shared: list[Any], stream: TextIO, *, use_json: bool) -> logging.
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
             redact,
-            renderer,
+            _scrubbing(renderer),
         ],
     )
 

@@ -38,7 +38,7 @@ from ilert_statuspage_sync.errors import (
     StoreError,
 )
 from ilert_statuspage_sync.runtime import shutdown
-from ilert_statuspage_sync.runtime.logs import scrub
+from ilert_statuspage_sync.runtime.secrets import scrub
 from ilert_statuspage_sync.service.leadership import Leadership
 from ilert_statuspage_sync.service.metrics import Metrics
 from ilert_statuspage_sync.service.notify import Notifier

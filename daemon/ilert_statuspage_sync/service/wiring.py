@@ -18,7 +18,7 @@ from ilert_statuspage_sync.clients.ilert import IlertClient
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
 from ilert_statuspage_sync.config import Config, ConnectorConfig, IlertConfig
 from ilert_statuspage_sync.core.intents import Writer
-from ilert_statuspage_sync.runtime.logs import register_secrets
+from ilert_statuspage_sync.runtime.secrets import register_secrets
 from ilert_statuspage_sync.service.leadership import Leadership
 from ilert_statuspage_sync.store.database import make_engine, make_sessions, upgrade
 from ilert_statuspage_sync.store.epoch import claim_epoch, fence_sessions

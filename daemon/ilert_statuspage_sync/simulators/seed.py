@@ -26,7 +26,7 @@ AUTO_SOURCE, MANUAL_SOURCE = 101, 202
 # The component scenes' sources: one incident per alert, and a storm shared by the action.
 STORE_SOURCE, FLEET_SOURCE = 404, 505
 AUTO_PAGE, MANUAL_PAGE = "demoautopage", "demomanualpg"
-ILERT_KEY, STATUSPAGE_KEY = "demo-ilert-key-0001", "demo-statuspage-key-0001"
+ILERT_KEY, STATUSPAGE_KEY = "demo-il-4f7a0c9e", "demo-sp-8b2d6e1f"
 
 
 def seed_accounts(ilert: IlertSimulator, statuspage: StatuspageSimulator) -> None:

@@ -19,7 +19,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.core.storable import ERROR_LENGTH, clean_text
-from ilert_statuspage_sync.runtime.logs import scrub
+from ilert_statuspage_sync.runtime.secrets import scrub
 from ilert_statuspage_sync.store.tables import Transition
 
 __all__ = ["TRAIL_FIELDS", "AuditRecord", "trail_line", "write_audit"]

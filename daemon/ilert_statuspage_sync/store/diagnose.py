@@ -15,7 +15,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ilert_statuspage_sync.runtime.logs import scrub
+from ilert_statuspage_sync.runtime.secrets import scrub
 
 __all__ = ["busy_timeout", "explain", "sqlite_path"]
 

@@ -13,12 +13,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from ilert_statuspage_sync.core.storable import clean_text
+from ilert_statuspage_sync.runtime.secrets import scrub
+
 __all__ = [
     "ActionState",
     "Base",
     "ComponentRow",
     "LeaderEpoch",
     "Link",
+    "MaskedText",
     "Replica",
     "Transition",
     "UTCDateTime",
@@ -50,6 +54,31 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class MaskedText(sa.TypeDecorator[str]):
+    """A diagnostic text column (an error, a reason): stored cleaned, without any key piece.
+
+    Every write to such a column passes here, whoever composed the text, so a
+    vendor's echo of a key never reaches the database: ``clean_text`` first
+    (NUL and controls out, as PostgreSQL needs), then ``scrub`` on what is left,
+    then clipped to the column.
+    """
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return scrub(clean_text(value))[: self.length]
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return value
 
 
 class Base(DeclarativeBase):
@@ -110,7 +139,7 @@ class Link(Base):
     last_log_entry_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     pending_call: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     failures: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(sa.String(1000))
+    last_error: Mapped[str | None] = mapped_column(MaskedText(1000))
     next_attempt_at: Mapped[datetime | None]
     last_checked_at: Mapped[datetime | None]
     # group = "action": the status the lifecycle gives this alert alone (its share).
@@ -136,7 +165,7 @@ class Transition(Base):
     outcome: Mapped[str] = mapped_column(sa.String(32))
     from_status: Mapped[str | None] = mapped_column(sa.String(32))
     to_status: Mapped[str | None] = mapped_column(sa.String(32))
-    reason: Mapped[str | None] = mapped_column(sa.String(1000))
+    reason: Mapped[str | None] = mapped_column(MaskedText(1000))
     # What the write showed the public (after templates, redaction and clipping).
     published_name: Mapped[str | None] = mapped_column(sa.String(255))
     published_body: Mapped[str | None] = mapped_column(sa.Text)

@@ -22,7 +22,7 @@ from ilert_statuspage_sync.errors import (
     LeadershipLostError,
     TransientApiError,
 )
-from ilert_statuspage_sync.runtime.logs import scrub
+from ilert_statuspage_sync.runtime.secrets import scrub
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import Link
 from ilert_statuspage_sync.sync.apply import Applier

@@ -40,7 +40,7 @@ from ilert_statuspage_sync.core.refusal import (
 from ilert_statuspage_sync.core.relink import shared_metadata
 from ilert_statuspage_sync.errors import PermanentApiError
 from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE
-from ilert_statuspage_sync.runtime.logs import scrub
+from ilert_statuspage_sync.runtime.secrets import scrub
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.audit import AuditRecord
 from ilert_statuspage_sync.store.tables import Link

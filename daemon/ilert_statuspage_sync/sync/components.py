@@ -45,7 +45,7 @@ from ilert_statuspage_sync.errors import (
     TransientApiError,
 )
 from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE
-from ilert_statuspage_sync.runtime.logs import scrub
+from ilert_statuspage_sync.runtime.secrets import scrub
 from ilert_statuspage_sync.store import components as store
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.audit import AuditRecord

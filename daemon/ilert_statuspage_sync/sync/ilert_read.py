@@ -17,7 +17,7 @@ from ilert_statuspage_sync.core.listing import listing_pages
 from ilert_statuspage_sync.core.model import Alert, LogEntry
 from ilert_statuspage_sync.core.parse import parse_alert
 from ilert_statuspage_sync.errors import ApiError, PayloadError, TransientApiError
-from ilert_statuspage_sync.runtime.logs import scrub
+from ilert_statuspage_sync.runtime.secrets import scrub
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import ActionState
 from ilert_statuspage_sync.sync.outages import ServiceHealth

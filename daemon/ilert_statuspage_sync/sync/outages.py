@@ -11,7 +11,7 @@ from datetime import datetime
 import structlog
 
 from ilert_statuspage_sync.errors import StopRequestedError
-from ilert_statuspage_sync.runtime.logs import scrub
+from ilert_statuspage_sync.runtime.secrets import scrub
 
 __all__ = ["ServiceHealth"]
 

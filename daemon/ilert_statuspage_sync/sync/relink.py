@@ -31,7 +31,7 @@ from ilert_statuspage_sync.core.relink import (
     rebuilt_mirror,
 )
 from ilert_statuspage_sync.errors import PayloadError, PermanentApiError
-from ilert_statuspage_sync.runtime.logs import scrub
+from ilert_statuspage_sync.runtime.secrets import scrub
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import ComponentRow, Link
 from ilert_statuspage_sync.sync.components import holder_of

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.core.storable import ERROR_LENGTH, clean_text
 from ilert_statuspage_sync.errors import SyncError
-from ilert_statuspage_sync.runtime.logs import scrub
+from ilert_statuspage_sync.runtime.secrets import scrub
 
 __all__ = ["PassReport", "describe_error", "rollback"]
 

@@ -36,7 +36,7 @@ from ilert_statuspage_sync.errors import (
     PermanentApiError,
     TransientApiError,
 )
-from ilert_statuspage_sync.runtime.logs import scrub
+from ilert_statuspage_sync.runtime.secrets import scrub
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.audit import AuditRecord
 from ilert_statuspage_sync.store.tables import Link
