@@ -16,6 +16,7 @@ from ilert_statuspage_sync.commands.component_check import check_lines
 from ilert_statuspage_sync.commands.engines import engine
 from ilert_statuspage_sync.commands.output import EXIT_FAILED, EXIT_OK, reader_may_leave
 from ilert_statuspage_sync.config import Config
+from ilert_statuspage_sync.config.database_url import safe_url
 from ilert_statuspage_sync.core.preview import preview_writes
 from ilert_statuspage_sync.core.publish import PublishContext
 from ilert_statuspage_sync.errors import ApiError, PayloadError, SyncError
@@ -27,7 +28,6 @@ from ilert_statuspage_sync.store.database import (
     head_revision,
     newer_schema,
     revisions,
-    safe_url,
 )
 from ilert_statuspage_sync.store.diagnose import explain, sqlite_path
 

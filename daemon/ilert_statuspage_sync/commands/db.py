@@ -9,10 +9,11 @@ import time
 from ilert_statuspage_sync.commands.engines import engine
 from ilert_statuspage_sync.commands.output import EXIT_OK
 from ilert_statuspage_sync.config import Config
+from ilert_statuspage_sync.config.database_url import safe_url
 from ilert_statuspage_sync.errors import ConfigError, StoreError
 from ilert_statuspage_sync.service.leadership import Leadership, make_leadership
 from ilert_statuspage_sync.service.wiring import PAUSE_ENV, migration_pause
-from ilert_statuspage_sync.store.database import downgrade, require_database, safe_url, upgrade
+from ilert_statuspage_sync.store.database import downgrade, require_database, upgrade
 
 __all__ = ["db"]
 

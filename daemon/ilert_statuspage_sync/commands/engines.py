@@ -5,13 +5,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ilert_statuspage_sync.config import Config, IncidentAction
+from ilert_statuspage_sync.config.database_url import safe_url
 from ilert_statuspage_sync.errors import ConfigError, StoreError
 from ilert_statuspage_sync.service.leadership import FileLeadership, Leadership
 from ilert_statuspage_sync.store.database import (
     make_engine,
     require_database,
     require_schema,
-    safe_url,
 )
 
 __all__ = ["engine", "lead_or_refuse", "manual_action", "readable"]

@@ -11,10 +11,10 @@ from ilert_statuspage_sync import __version__
 from ilert_statuspage_sync.commands.engines import engine, lead_or_refuse
 from ilert_statuspage_sync.commands.output import EXIT_FAILED, EXIT_OK, RunFailureError, fail
 from ilert_statuspage_sync.config import Config
+from ilert_statuspage_sync.config.database_url import safe_url
 from ilert_statuspage_sync.service.leadership import make_leadership
 from ilert_statuspage_sync.service.metrics import MetricsError
 from ilert_statuspage_sync.service.wiring import build_services, build_syncer
-from ilert_statuspage_sync.store.database import safe_url
 
 if TYPE_CHECKING:
     from ilert_statuspage_sync.service.daemon import Daemon

@@ -1,15 +1,49 @@
-"""The ``database_url`` key: which URLs the daemon can open, normalised for the engine."""
+"""The ``database_url`` key: which URLs the daemon can open, normalised for the engine,
+and how one is shown (``safe_url``: never with a credential)."""
 
 from __future__ import annotations
+
+import re
+from urllib.parse import quote
 
 import sqlalchemy as sa
 
 from ilert_statuspage_sync.errors import ConfigError
 
-__all__ = ["check_database_url"]
+__all__ = ["check_database_url", "safe_url"]
 
 _URL_EXAMPLES = (
     "sqlite:////var/lib/ilert-statuspage-sync/state.db or postgresql+psycopg://USER@HOST/DB"
+)
+
+HIDDEN = "***"
+_PARAMETER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
+# Query parameters of a database URL whose values are shown: libpq's and
+# SQLite's that can never hold a credential; every other value is hidden.
+_SHOWN_PARAMETERS = frozenset(
+    {
+        "application_name",
+        "channel_binding",
+        "client_encoding",
+        "connect_timeout",
+        "dbname",
+        "gssencmode",
+        "host",
+        "hostaddr",
+        "keepalives",
+        "keepalives_count",
+        "keepalives_idle",
+        "keepalives_interval",
+        "load_balance_hosts",
+        "mode",
+        "port",
+        "sslmode",
+        "sslrootcert",
+        "target_session_attrs",
+        "timeout",
+        "uri",
+        "user",
+    }
 )
 
 
@@ -30,3 +64,32 @@ def check_database_url(url: str) -> str:
     elif dialect != "sqlite":
         raise ConfigError(f"database_url: {dialect} is not supported; use {_URL_EXAMPLES}")
     return parsed.render_as_string(hide_password=False)
+
+
+def safe_url(url: str) -> str:
+    """The URL for messages and logs, without any credential in any form.
+
+    The password in the user part is masked, and so is the value of every
+    query parameter not known to be harmless: ``?password=`` is a valid libpq
+    form, and ``sslpassword``, ``passfile``, ``sslkey`` or a driver's own
+    option may carry or point at one. The parameters are compared after
+    percent-decoding (``pass%77ord`` is ``password``).
+    """
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        return "<unparsable database URL>"
+    shown = parsed.set(query={}).render_as_string(hide_password=True)
+    pairs = [
+        _shown_parameter(name, value)
+        for name, values in parsed.query.items()
+        for value in ((values,) if isinstance(values, str) else values)
+    ]
+    return f"{shown}?{'&'.join(pairs)}" if pairs else shown
+
+
+def _shown_parameter(name: str, value: str) -> str:
+    if name in _SHOWN_PARAMETERS:
+        return f"{name}={quote(value, safe='/:,')}"
+    # A name that is not a parameter's may be a credential pasted as one.
+    return f"{name if _PARAMETER_NAME.fullmatch(name) else HIDDEN}={HIDDEN}"

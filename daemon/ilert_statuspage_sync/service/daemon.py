@@ -30,7 +30,7 @@ import sqlalchemy as sa
 import structlog
 
 from ilert_statuspage_sync.config import Config, load_config
-from ilert_statuspage_sync.config.database_url import check_database_url
+from ilert_statuspage_sync.config.database_url import check_database_url, safe_url
 from ilert_statuspage_sync.errors import (
     ConfigError,
     DatabaseReplacedError,
@@ -46,7 +46,6 @@ from ilert_statuspage_sync.service.wiring import Services, build_services, build
 from ilert_statuspage_sync.store.database import (
     check_database,
     make_sessions,
-    safe_url,
     upgrade,
 )
 from ilert_statuspage_sync.store.diagnose import explain

@@ -23,7 +23,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.orm import Session, sessionmaker
 
-from ilert_statuspage_sync.config.database_url import check_database_url
+from ilert_statuspage_sync.config.database_url import check_database_url, safe_url
 from ilert_statuspage_sync.errors import (
     ConfigError,
     DatabaseFailureError,
@@ -44,17 +44,8 @@ __all__ = [
     "require_database",
     "require_schema",
     "revisions",
-    "safe_url",
     "upgrade",
 ]
-
-
-def safe_url(url: str) -> str:
-    """The URL with any password masked, for messages and logs."""
-    try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "<unparsable database URL>"
 
 
 def make_engine(url: str, *, origin: str | None = None) -> sa.Engine:

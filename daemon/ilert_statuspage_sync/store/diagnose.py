@@ -15,6 +15,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from ilert_statuspage_sync.config.database_url import safe_url
 from ilert_statuspage_sync.runtime.secrets import scrub
 
 __all__ = ["busy_timeout", "explain", "sqlite_path"]
@@ -163,10 +164,7 @@ def _where(database_url: str) -> str:
     path = sqlite_path(database_url)
     if path is not None:
         return str(path)
-    try:
-        return sa.make_url(database_url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "<unparsable database URL>"
+    return safe_url(database_url)
 
 
 def _first_line(error: BaseException | None) -> str:
