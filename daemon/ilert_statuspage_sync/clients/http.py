@@ -676,7 +676,27 @@ _WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 
 
 class _WatchedAdapter(requests.adapters.HTTPAdapter):
-    """Pools that tell the current request's ``_Watch`` which connection it uses."""
+    """Pools that tell the current request's ``_Watch`` which connection it uses.
+
+    Plain ``http://`` never goes through a proxy: every request carries a key
+    in its Authorization header, and an HTTP proxy (``http_proxy``,
+    ``all_proxy`` from the environment) would read it in clear text. Over
+    ``https://`` a proxy only tunnels (CONNECT) and never sees the header, so
+    the environment's proxy settings still apply there.
+    """
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: bool | str = True,
+        cert: Any = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        if urlsplit(request.url or "").scheme.lower() != "https":
+            proxies = {}
+        return super().send(request, stream, timeout, verify, cert, proxies)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
