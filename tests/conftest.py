@@ -12,6 +12,7 @@ from ilert_statuspage_sync.clients.http import reset_budgets
 from ilert_statuspage_sync.runtime import shutdown
 from tests.support.database import _database_templates, _database_url
 from tests.support.harness import _harness, _make_harness
+from tests.support.logs import _json_log
 from tests.support.proc import _config, _config_path
 from tests.support.simulators import _ilert, _sims, _statuspage
 
@@ -22,6 +23,7 @@ __all__ = [
     "_database_url",
     "_harness",
     "_ilert",
+    "_json_log",
     "_make_harness",
     "_sims",
     "_statuspage",
