@@ -128,7 +128,16 @@ def test_a_cli_stream_masks_a_key_printed_in_several_writes():
     assert out.getvalue() == f"FAIL page: {MASK} \x00 done\n"
     stream.flush()
     assert out.getvalue().endswith(f"tail {MASK}")
+    stream.writelines(["\n", KEY[:4], KEY[4:12], "\n"])
+    assert out.getvalue().endswith(f"\n{MASK}\n")
     _assert_no_piece(out.getvalue())
+
+
+def test_keys_registered_later_add_to_the_earlier_ones():
+    """Registering another key (a second connector) keeps masking the first."""
+    other = "0th3rk3y5x8c1v4b7n2m6"
+    register_secrets([other])
+    assert scrub(f"{KEY[-9:]} {other[3:13]}") == f"{MASK} {MASK}"
 
 
 def test_scrub_of_a_long_text_is_one_pass():

@@ -55,13 +55,17 @@ _ASCII_GAPS = dict.fromkeys((*range(0x21), 0x7F))
 
 def register_secrets(values: Iterable[str]) -> None:
     """Remember key values so ``scrub`` masks any piece of them wherever they turn up."""
+    global _pieces
+    pieces = {length: set(known) for length, known in _pieces.items()}
     for value in values:
         skeleton = _skeleton(value)[0]
         if len(skeleton) < 4:
             continue  # not a key anyone could mean; masking it would garble every line
         length = min(len(skeleton), PIECE)
-        pieces = _pieces.setdefault(length, set())
-        pieces.update(skeleton[i : i + length] for i in range(len(skeleton) - length + 1))
+        found = pieces.setdefault(length, set())
+        found.update(skeleton[i : i + length] for i in range(len(skeleton) - length + 1))
+    # One assignment: a thread scrubbing a log line meanwhile sees the old pieces or the new.
+    _pieces = pieces
 
 
 def scrub(text: str) -> str:
@@ -89,7 +93,7 @@ def scrub(text: str) -> str:
 
 def _found(skeleton: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
-    for length, pieces in _pieces.items():
+    for length, pieces in list(_pieces.items()):
         spans += [
             (i, i + length)
             for i in range(len(skeleton) - length + 1)
@@ -101,7 +105,7 @@ def _found(skeleton: str) -> list[tuple[int, int]]:
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for start, end in spans:
-        if merged and start <= merged[-1][1]:
+        if merged and start < merged[-1][1]:  # overlapping: one run of a key
             merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
         else:
             merged.append((start, end))
