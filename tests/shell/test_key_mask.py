@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import socket
+from pathlib import Path
 
 import pytest
 import structlog
@@ -14,6 +16,7 @@ from ilert_statuspage_sync.commands.output import ScrubbedStream
 from ilert_statuspage_sync.core.storable import clean_text, public_text
 from ilert_statuspage_sync.errors import PermanentApiError
 from ilert_statuspage_sync.runtime.secrets import MASK, register_secrets, scrub
+from ilert_statuspage_sync.service.notify import Notifier
 
 # Lower case and digits, as the vendors' keys; no word a log line could hold.
 KEY = "k3yp13c3s9x4w7q2z8m5n1b6"
@@ -131,6 +134,16 @@ def test_a_cli_stream_masks_a_key_printed_in_several_writes():
     stream.writelines(["\n", KEY[:4], KEY[4:12], "\n"])
     assert out.getvalue().endswith(f"\n{MASK}\n")
     _assert_no_piece(out.getvalue())
+
+
+def test_a_systemd_status_line_holds_no_piece(tmp_path: Path):
+    """STATUS= (shown by `systemctl status`) is masked like a log line."""
+    path = str(tmp_path / "notify")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
+        listener.bind(path)
+        assert Notifier({"NOTIFY_SOCKET": path}).send(STATUS=f"database error: {KEY[-12:]}")
+        sent = listener.recv(4096).decode()
+    assert sent == f"STATUS=database error: {MASK}"
 
 
 def test_keys_registered_later_add_to_the_earlier_ones():

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 
 import structlog
 
+from ilert_statuspage_sync.runtime.secrets import scrub
+
 __all__ = ["Notifier"]
 
 log = structlog.get_logger(__name__)
@@ -43,7 +45,8 @@ class Notifier:
         """Send ``KEY=value`` lines; False when there is no socket or it failed."""
         if not self.address:
             return False
-        payload = "\n".join(f"{key}={value}" for key, value in fields.items()).encode()
+        # STATUS= shows in `systemctl status`: it leaves the process like a log line.
+        payload = "\n".join(f"{key}={scrub(value)}" for key, value in fields.items()).encode()
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
                 sock.connect(self.address)
