@@ -17,6 +17,7 @@ _URL_EXAMPLES = (
 )
 
 HIDDEN = "***"
+_CONNINFO = re.compile(r"=|://")
 _PARAMETER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
 # Query parameters of a database URL whose values are shown: libpq's and
 # SQLite's that can never hold a credential; every other value is hidden.
@@ -26,7 +27,6 @@ _SHOWN_PARAMETERS = frozenset(
         "channel_binding",
         "client_encoding",
         "connect_timeout",
-        "dbname",
         "gssencmode",
         "host",
         "hostaddr",
@@ -72,7 +72,8 @@ def safe_url(url: str) -> str:
     The password in the user part is masked, and so is the value of every
     query parameter not known to be harmless: ``?password=`` is a valid libpq
     form, and ``sslpassword``, ``passfile``, ``sslkey`` or a driver's own
-    option may carry or point at one. The parameters are compared after
+    option may carry or point at one; so may ``dbname`` or a database name
+    that libpq reads as a connection string. The parameters are compared after
     percent-decoding (``pass%77ord`` is ``password``).
     """
     try:
@@ -80,6 +81,12 @@ def safe_url(url: str) -> str:
     except sa.exc.ArgumentError:
         return "<unparsable database URL>"
     shown = parsed.set(query={}).render_as_string(hide_password=True)
+    if not parsed.drivername.startswith("sqlite") and _CONNINFO.search(parsed.database or ""):
+        # libpq reads a database name holding "=" or "://" as a connection string.
+        server = sa.URL.create(
+            parsed.drivername, parsed.username, parsed.password, parsed.host, parsed.port
+        )  # URL.set ignores database=None
+        shown = f"{server.render_as_string(hide_password=True)}/{HIDDEN}"
     pairs = [
         _shown_parameter(name, value)
         for name, values in parsed.query.items()
