@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.errors import ConfigError, StoreError
-from ilert_statuspage_sync.service.leadership import FileLeadership, Leadership
+from ilert_statuspage_sync.service.leadership import FileLeadership, Leadership, SqliteLeadership
 from ilert_statuspage_sync.store.database import (
     make_engine,
     require_database,
@@ -34,7 +34,8 @@ def lead_or_refuse(config: Config, command: str, leadership: Leadership) -> Lead
     """The leader lock, or a clear refusal: two writers on one database is never right."""
     if leadership.try_acquire():
         return leadership
-    holder = f" (pid {leadership.holder()})" if isinstance(leadership, FileLeadership) else ""
+    named = isinstance(leadership, FileLeadership | SqliteLeadership)
+    holder = f" (pid {leadership.holder()})" if named else ""
     leadership.release()
     raise StoreError(
         f"{command}: another ilert-statuspage-sync process holds {leadership.description}{holder} "

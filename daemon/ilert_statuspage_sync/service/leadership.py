@@ -5,8 +5,12 @@
   connection is cut), so a waiting replica takes over on its next tick. The
   leader re-checks the lock in ``pg_locks`` before every Statuspage write: a
   leader that lost it mid-pass stops writing at once.
-- SQLite: an exclusive ``flock`` on ``<database>.lock``; the kernel drops it when
-  the process dies. A second process on the same file refuses to start.
+- SQLite: an exclusive ``flock`` on the database file itself; the kernel drops it
+  when the process dies. No file an operator may clean up decides who writes:
+  the database cannot be deleted or replaced under a running process without
+  losing the state anyway. ``<database>.lock`` still names the holder's pid (and
+  keeps a previous version, which locked only that file, out). A second process
+  on the same file refuses to start.
 
 Migrations run only while holding the lock, so replicas never race on them.
 
@@ -41,6 +45,7 @@ __all__ = [
     "LeadershipLostError",
     "NoLeadership",
     "PostgresLeadership",
+    "SqliteLeadership",
     "make_leadership",
 ]
 
@@ -145,6 +150,65 @@ class FileLeadership:
             self._fd = None
 
 
+class SqliteLeadership:
+    """An exclusive flock on the SQLite database file, beside the pid file's flock.
+
+    The database's inode decides: deleting ``<db>.lock`` (a stale-lock clean-up)
+    while a write is in flight lets no second process lead, so none reconciles
+    that write's intent early and creates its incident again. SQLite locks with
+    POSIX record locks, which a flock does not touch.
+    """
+
+    exclusive_file = True
+    shared = False  # the kernel drops the flock only when its process is gone
+
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self.pid_file = FileLeadership(database)
+        self.path = self.pid_file.path
+        self.description = f"database file {database}"
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        """Take the pid file's lock (its errors name it), then the database file's."""
+        if self._fd is not None and self.holds():
+            return True
+        self.release()
+        if not self.pid_file.try_acquire():
+            return False
+        fd = os.open(self.database, os.O_RDWR | os.O_CREAT, 0o600)  # empty file: empty database
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            self.pid_file.release()
+            return False
+        self._fd = fd
+        return True
+
+    def holder(self) -> str:
+        """The pid written by the process holding the lock, for the refusal message."""
+        return self.pid_file.holder()
+
+    def holds(self) -> bool:
+        """Ours while the path still names the database file we locked."""
+        if self._fd is None:
+            return False
+        try:
+            on_path = os.stat(self.database)
+        except OSError:
+            return False
+        held = os.fstat(self._fd)
+        return (on_path.st_dev, on_path.st_ino) == (held.st_dev, held.st_ino)
+
+    def release(self) -> None:
+        """Close both descriptors, which drops both flocks."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        self.pid_file.release()
+
+
 class PostgresLeadership:
     """A session-level advisory lock on a connection of its own."""
 
@@ -240,5 +304,5 @@ def make_leadership(database_url: str) -> Leadership:
     if backend == "sqlite":
         if not url.database or url.database == ":memory:":
             return NoLeadership()
-        return FileLeadership(Path(url.database).expanduser().resolve())
+        return SqliteLeadership(Path(url.database).expanduser().resolve())
     raise StoreError(f"database_url: {backend} is not supported (use sqlite or postgresql)")
