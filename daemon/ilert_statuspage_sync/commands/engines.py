@@ -34,8 +34,9 @@ def lead_or_refuse(config: Config, command: str, leadership: Leadership) -> Lead
     """The leader lock, or a clear refusal: two writers on one database is never right."""
     if leadership.try_acquire():
         return leadership
-    named = isinstance(leadership, FileLeadership | SqliteLeadership)
-    holder = f" (pid {leadership.holder()})" if named else ""
+    holder = ""
+    if isinstance(leadership, FileLeadership | SqliteLeadership):
+        holder = f" (pid {leadership.holder()})"
     leadership.release()
     raise StoreError(
         f"{command}: another ilert-statuspage-sync process holds {leadership.description}{holder} "
