@@ -71,14 +71,17 @@ class RebuiltLink:
 
 
 def links_to_rebuild(
-    incidents: Iterable[PageIncident], action_pages: Mapping[str, str]
+    incidents: Iterable[PageIncident],
+    action_pages: Mapping[str, str],
+    previous: Mapping[str, str] | None = None,
 ) -> tuple[list[RebuiltLink], int]:
     """The links the incidents prove, and how many further incidents named an already-linked alert.
 
     ``action_pages`` maps each configured incident action to its page; an
-    incident counts only on its action's own page. Of two incidents for one
-    (action, alert) the first listed is kept (the duplicate stays for the
-    duplicate check to resolve).
+    incident counts only on its action's own page. ``previous`` maps each
+    action's ``previous_names`` to it: an incident opened before a rename is
+    the renamed action's. Of two incidents for one (action, alert) the first
+    listed is kept (the duplicate stays for the duplicate check to resolve).
     """
     links: dict[tuple[str, int], RebuiltLink] = {}
     duplicates = 0
@@ -87,6 +90,7 @@ def links_to_rebuild(
         if traced is None:
             continue
         alert_id, action = traced
+        action = (previous or {}).get(action, action)
         if action_pages.get(action) != incident.page_id:
             continue
         # A shared incident (group = "action") lists every alert that joined it.
