@@ -118,3 +118,18 @@ def test_links_the_new_name_already_holds_stay_and_the_old_duplicate_is_resolved
     link = harness.link(NEW, alert_id)
     assert link is not None
     assert [i["id"] for i in open_incidents] == [link.statuspage_incident_id]
+
+
+def test_a_create_in_flight_before_the_rename_is_reconciled_not_repeated(harness: Harness):
+    """The create's answer was lost, then the action renamed and restarted: the intent, carried
+    to the new name, finds the incident opened under the old name; never a second create."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "in flight", "")
+    harness.statuspage.drop_next(1, method="POST", after_apply=True)
+    assert harness.sync().deferred_items == 1  # the answer was lost: the intent stays
+    _rename(harness)
+    harness.sync()
+    harness.sync()
+    (incident,) = harness.incidents(AUTO_PAGE)
+    link = harness.link(NEW, alert_id)
+    assert link is not None and link.statuspage_incident_id == incident["id"]
+    assert len(harness.statuspage.writes()) == 1
