@@ -176,7 +176,9 @@ class SqliteLeadership:
         self.release()
         if not self.pid_file.try_acquire():
             return False
-        fd = os.open(self.database, os.O_RDWR | os.O_CREAT, 0o600)  # empty file: empty database
+        # Read-only: a flock needs no write access, so a read-only database is still
+        # reported by SQLite as such. A new file is empty: an empty database.
+        fd = os.open(self.database, os.O_RDONLY | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
