@@ -74,7 +74,8 @@ def test_deleting_the_lock_file_mid_create_admits_no_second_writer(
     second.stop()  # closes its log too
     assert (len(creates), incidents) == (1, 1)
     assert refused == 2
-    assert "holds database file" in second.log_path.read_text()
+    refusal = second.log_path.read_text()
+    assert "holds database file" in refusal and f"(pid {daemon.process.pid})" in refusal
     assert daemon.process.poll() is None
 
 

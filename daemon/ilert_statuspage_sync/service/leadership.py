@@ -103,8 +103,8 @@ class FileLeadership:
         self.description = f"lock file {self.path}"
         self._fd: int | None = None
 
-    def try_acquire(self) -> bool:
-        """Take the flock, or learn who holds it."""
+    def try_acquire(self, *, record: bool = True) -> bool:
+        """Take the flock, or learn who holds it; ``record``: write our pid into the file."""
         if self._fd is not None:
             if self.holds():
                 return True
@@ -115,10 +115,16 @@ class FileLeadership:
         except BlockingIOError:
             os.close(fd)
             return False
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
+        if record:
+            self.record()
         return True
+
+    def record(self) -> None:
+        """Write this process's pid into the file we hold (for another's refusal message)."""
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            os.pwrite(self._fd, f"{os.getpid()}\n".encode(), 0)
 
     def holder(self) -> str:
         """The pid written by the process holding the lock, for the refusal message."""
@@ -174,7 +180,9 @@ class SqliteLeadership:
         if self._fd is not None and self.holds():
             return True
         self.release()
-        if not self.pid_file.try_acquire():
+        # The pid is written only once the database is ours: a process refused by the
+        # database's lock must not leave its own pid where the holder's is looked up.
+        if not self.pid_file.try_acquire(record=False):
             return False
         # Read-only: a flock needs no write access, so a read-only database is still
         # reported by SQLite as such. A new file is empty: an empty database.
@@ -186,11 +194,26 @@ class SqliteLeadership:
             self.pid_file.release()
             return False
         self._fd = fd
+        self.pid_file.record()
         return True
 
     def holder(self) -> str:
-        """The pid written by the process holding the lock, for the refusal message."""
-        return self.pid_file.holder()
+        """The pid holding the database's flock (``/proc/locks``), else the pid file's."""
+        try:
+            info = os.stat(self.database)
+            locks = Path("/proc/locks").read_text().splitlines()
+        except OSError:
+            return self.pid_file.holder()
+        inode = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+        # "1: FLOCK  ADVISORY  WRITE <pid> <major>:<minor>:<inode> 0 EOF"; pid 0: another
+        # pid namespace.
+        found = [
+            fields[4]
+            for fields in map(str.split, locks)
+            if len(fields) > 5 and fields[1:3] == ["FLOCK", "ADVISORY"] and fields[5] == inode
+        ]
+        pid = next((pid for pid in found if pid.isdigit() and pid != "0"), None)
+        return pid or self.pid_file.holder()
 
     def holds(self) -> bool:
         """Ours while the path still names the database file we locked."""
