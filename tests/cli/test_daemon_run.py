@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 from collections.abc import Iterator
@@ -39,9 +40,42 @@ def test_second_process_on_one_sqlite_file_refuses(daemon: Daemon, config: Path)
     for command in ("run", "sync"):
         result = run_cli(config, command)
         assert result.returncode == 2, result.stderr
-        assert "another ilert-statuspage-sync process holds lock file" in result.stderr
+        assert "another ilert-statuspage-sync process holds database file" in result.stderr
         assert f"pid {daemon.process.pid}" in result.stderr
         assert "use PostgreSQL for replicas" in result.stderr
+    assert daemon.process.poll() is None
+
+
+def test_deleting_the_lock_file_mid_create_admits_no_second_writer(
+    daemon: Daemon, config: Path, sims
+):
+    """`rm state.db.lock` while a create is in flight: a second `run` still refuses (exit 2),
+    so nobody reconciles the in-flight intent early: one incident, one create."""
+    ilert, statuspage = sims
+    held = statuspage.delay_next(8, method="POST", path_contains="/incidents")
+    ilert.create_alert(AUTO_SOURCE, "held create", "details")
+    assert held.wait_arrived(30)
+    (config.parent / "state.db.lock").unlink()
+    second = Daemon(config)
+    # Still running after that: it took the lead; what it wrote is asserted below.
+    with contextlib.suppress(AssertionError):
+        wait_until(lambda: second.process.poll() is not None, timeout=15, what="refusal")
+    held.release()
+    wait_until(held.finished.is_set, what="the held create answered")
+
+    def passes() -> int:  # of whichever process leads
+        return sum(d.events().count("pass_finished") for d in (daemon, second))
+
+    settled = passes() + 2
+    wait_until(lambda: passes() >= settled, what="two more passes")
+    creates = [w for w in statuspage.writes() if w.method == "POST" and w.status == 201]
+    incidents = len(statuspage.incidents(AUTO_PAGE))
+    refused = second.process.poll()
+    second.stop()  # closes its log too
+    assert (len(creates), incidents) == (1, 1)
+    assert refused == 2
+    refusal = second.log_path.read_text()
+    assert "holds database file" in refusal and f"(pid {daemon.process.pid})" in refusal
     assert daemon.process.poll() is None
 
 

@@ -8,9 +8,11 @@ import pytest
 
 from ilert_statuspage_sync.core.model import Alert, AlertStatus, LogEntry
 from ilert_statuspage_sync.core.relink import (
-    MAX_JOINED,
+    MAX_RUN_IDS,
     PageIncident,
     RebuiltLink,
+    decode_runs,
+    encode_runs,
     links_to_rebuild,
     rebuilt_mirror,
     shared_metadata,
@@ -93,13 +95,44 @@ def test_a_shared_incident_links_every_alert_it_lists():
     assert duplicates == 0
 
 
-def test_shared_metadata_round_trips_through_a_rebuild_up_to_its_cap():
-    """A join's metadata lists the first MAX_JOINED alerts; a rebuild links exactly those."""
-    members = list(range(1, MAX_JOINED + 101))
+def test_shared_metadata_names_every_alert_of_a_storm_however_large():
+    """No cut: a join's metadata names all 5,000 alerts (ids with gaps and runs), compactly,
+    and a rebuild links exactly those (a cut at 500 made the rest join, publicly, again)."""
+    members = [*range(1_000_000, 1_004_000), *range(2_000_000, 2_200_000, 200)]
     metadata = {"ilert": shared_metadata("public-api", members)}
     assert len(str(metadata)) < 10_000
     found, _ = links_to_rebuild([_incident("i1", metadata)], PAGES)
-    assert [link.alert_id for link in found] == members[:MAX_JOINED]
+    assert [link.alert_id for link in found] == members
+
+
+@pytest.mark.parametrize(
+    ("ids", "text"),
+    [
+        ([7], "7"),
+        ([100, 101, 102, 105], "100.2,3"),
+        ([1, 3, 4, 2**63 - 1], "1,2.1,9223372036854775803"),
+    ],
+)
+def test_runs_encode_gaps_and_consecutive_ids(ids: list[int], text: str):
+    """Each run is its gap from the previous run and how many consecutive ids follow."""
+    assert encode_runs(ids) == text
+    assert decode_runs(text) == ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x", "1,,2", "0", "1,0", "1.x", "1.", "-1", "\u0667", f"{2**63}", f"1.{MAX_RUN_IDS}", "1 ,2"],
+)
+def test_malformed_runs_name_no_alert(text: str):
+    """A run that is not ours (letters, a zero gap, past 2^63-1, absurdly long) names none."""
+    assert decode_runs(text) == []
+
+
+def test_a_previous_versions_list_is_still_read_beside_the_runs():
+    """metadata.ilert.alert_ids (the list a previous version wrote) still links its alerts."""
+    metadata = {"ilert": {"alert_id": "5", "incident_action": "public-api", "alert_ids": "5,9"}}
+    found, _ = links_to_rebuild([_incident("i1", metadata)], PAGES)
+    assert [link.alert_id for link in found] == [5, 9]
 
 
 def _alert(status: str) -> Alert:

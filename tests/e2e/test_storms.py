@@ -13,6 +13,7 @@ from structlog.testing import capture_logs
 
 from ilert_statuspage_sync.core.human_edits import HUMAN_REASON
 from ilert_statuspage_sync.core.intents import Writer
+from ilert_statuspage_sync.core.relink import decode_runs
 from ilert_statuspage_sync.store.tables import ActionState, Link, Transition
 from tests.support.harness import Harness
 from tests.support.proc import run_cli, write_config
@@ -274,7 +275,7 @@ def test_a_lost_database_rebuilds_every_alert_of_a_shared_incident(storm: Harnes
     ids = [storm.ilert.create_alert(AUTO_SOURCE, f"node-{n} down", "") for n in range(3)]
     storm.sync()
     metadata = _one_incident(storm)["metadata"]["ilert"]
-    assert metadata["alert_ids"] == ",".join(map(str, ids))
+    assert decode_runs(metadata["alert_id_runs"]) == ids
     with storm.sessions() as session:
         for table in (Transition, Link, ActionState):
             session.execute(sa.delete(table))

@@ -585,6 +585,45 @@ class TestIncidentActions:
 
         assert message == f"{ORIGIN}: incident_actions[1].name: 'checkout' is used twice"
 
+    def test_previous_names_are_kept(self, data):
+        """previous_names = ["old"] loads onto the action (its links move at the first pass)."""
+        data["incident_actions"][0]["previous_names"] = ["checkout-old", "shop"]
+
+        config = parse_config(data, ENV, origin=ORIGIN)
+
+        assert config.incident_actions[0].previous_names == ("checkout-old", "shop")
+
+    def test_a_previous_name_still_in_use_or_claimed_twice_is_refused(self, data):
+        """A previous name that is a current action's name, or another action's previous
+        name too, would leave its links no single owner: refused at load."""
+        data["incident_actions"][0]["previous_names"] = ["old"]
+        data["incident_actions"].append(
+            {
+                **data["incident_actions"][0],
+                "name": "other",
+                "alert_sources": [202],
+                "page_id": "other",
+                "previous_names": ["old", "checkout"],
+            }
+        )
+
+        with pytest.raises(ConfigError) as raised:
+            parse_config(data, ENV, origin=ORIGIN)
+
+        assert str(raised.value).split("; test.toml: ") == [
+            f"{ORIGIN}: incident_actions[1].previous_names: 'old' is also a previous name of "
+            "'checkout'",
+            "incident_actions[1].previous_names: 'checkout' is the name of a "
+            "configured action; a previous name must be one no action has any more",
+        ]
+
+    @pytest.mark.parametrize("value", ["old", [1], ["a", "a"], [""], ["x" * 201]])
+    def test_malformed_previous_names_are_refused(self, data, value):
+        """Not a list of names, a name twice, empty or too long: one line naming the key."""
+        data["incident_actions"][0]["previous_names"] = value
+
+        assert _error(data).startswith(f"{ORIGIN}: incident_actions[0].previous_names")
+
     @pytest.mark.parametrize("value", [None, []], ids=["missing", "empty"])
     def test_no_action_is_valid_and_warns_nothing_to_mirror(self, data, value):
         """A starter config with every action commented out loads, idle, with one warning."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ilert_statuspage_sync.service.leadership import FileLeadership
+from ilert_statuspage_sync.service.leadership import FileLeadership, SqliteLeadership
 
 
 def test_a_deleted_lock_file_loses_the_lead_to_the_process_that_locks_the_new_one(
@@ -35,6 +35,35 @@ def test_a_replaced_lock_file_is_not_held(tmp_path: Path):
         other = tmp_path / "other"
         other.write_text("1\n")
         other.replace(leadership.path)
+        assert not leadership.holds()
+    finally:
+        leadership.release()
+
+
+def test_the_sqlite_lead_survives_a_deleted_lock_file(tmp_path: Path):
+    """`rm state.db.lock` frees nothing: the database file's own lock keeps a second process
+    out, and the first still leads."""
+    first, second = SqliteLeadership(tmp_path / "state.db"), SqliteLeadership(tmp_path / "state.db")
+    try:
+        assert first.try_acquire()
+        first.path.unlink()
+        assert not second.try_acquire()
+        assert first.holds()
+        first.release()
+        assert second.try_acquire() and second.holds()
+    finally:
+        first.release()
+        second.release()
+
+
+def test_a_replaced_database_file_is_not_held(tmp_path: Path):
+    """A database file moved over by another (a restore under a running process) is not ours."""
+    leadership = SqliteLeadership(tmp_path / "state.db")
+    try:
+        assert leadership.try_acquire()
+        other = tmp_path / "other.db"
+        other.write_bytes(b"")
+        other.replace(tmp_path / "state.db")
         assert not leadership.holds()
     finally:
         leadership.release()

@@ -10,7 +10,7 @@ update may carry ``component_ids`` and ``components`` (id -> status) in its fiel
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,13 +72,16 @@ class Incident:
     # (component id, status) of the components the incident shows (``components[]``).
     components: tuple[tuple[str, str], ...] = ()
 
-    def traces_to(self, alert_id: int, action: str) -> bool:
-        """True when our ``metadata.ilert`` marks this incident as mirroring the alert."""
+    def traces_to(self, alert_id: int, action: str, previous: Sequence[str] = ()) -> bool:
+        """True when our ``metadata.ilert`` marks this incident as mirroring the alert.
+
+        ``previous``: the action's earlier names (an intent recorded before a rename).
+        """
         ilert = self.metadata.get("ilert") if isinstance(self.metadata, Mapping) else None
         return (
             isinstance(ilert, Mapping)
             and str(ilert.get("alert_id")) == str(alert_id)
-            and ilert.get("incident_action") == action
+            and ilert.get("incident_action") in (action, *previous)
         )
 
 
@@ -169,10 +172,12 @@ class StatuspageClient:
         """One incident with its updates."""
         return parse_incident(self.http.get(f"/v1/pages/{page_id}/incidents/{incident_id}"))
 
-    def find_incident(self, page_id: str, alert_id: int, action: str) -> Incident | None:
+    def find_incident(
+        self, page_id: str, alert_id: int, action: str, previous: Sequence[str] = ()
+    ) -> Incident | None:
         """The incident our metadata ties to ``alert_id``: unresolved ones, then the newest 100."""
         for incident in self._candidates(page_id):
-            if incident.traces_to(alert_id, action):
+            if incident.traces_to(alert_id, action, previous):
                 return incident
         return None
 

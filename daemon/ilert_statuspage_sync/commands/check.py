@@ -11,12 +11,14 @@ import functools
 from collections.abc import Callable
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.commands.component_check import check_lines
 from ilert_statuspage_sync.commands.engines import engine
 from ilert_statuspage_sync.commands.output import EXIT_FAILED, EXIT_OK, reader_may_leave
 from ilert_statuspage_sync.config import Config
 from ilert_statuspage_sync.config.database_url import safe_url
+from ilert_statuspage_sync.config.toml_text import toml_string
 from ilert_statuspage_sync.core.preview import preview_writes
 from ilert_statuspage_sync.core.publish import PublishContext
 from ilert_statuspage_sync.errors import ApiError, PayloadError, SyncError
@@ -30,6 +32,7 @@ from ilert_statuspage_sync.store.database import (
     revisions,
 )
 from ilert_statuspage_sync.store.diagnose import explain, sqlite_path
+from ilert_statuspage_sync.store.renames import orphan_links
 
 __all__ = ["check"]
 
@@ -42,6 +45,8 @@ def check(config: Config, args: argparse.Namespace) -> int:
     """Print one marked line per thing checked; exit 1 when any failed."""
     lines: list[Line] = [(True, f"config {config.path}: valid")]
     lines.append(_check_database(config))
+    if lines[-1][0] is True:  # migrated and up to date: its links can be read
+        lines += _orphan_lines(config)
     if config.metrics.textfile is not None:
         lines.append(check_textfile(config.metrics.textfile))
     lines += _previews(config)
@@ -127,6 +132,39 @@ def _check_database(config: Config) -> Line:
     return None, (
         f"{label}: at {revision or 'no revision (empty)'}, migrations up to {head} pending; "
         "run `db upgrade` (the daemon also applies them when it starts)"
+    )
+
+
+def _orphan_lines(config: Config) -> list[Line]:
+    """A WARN per action name the database holds links of but the config no longer has.
+
+    A rename without ``previous_names`` leaves the old name's incidents open for
+    ever (no action syncs them) while the new name opens a second one per alert.
+    """
+    previous = {old: a.name for a in config.incident_actions for old in a.previous_names}
+    opened = engine(config)
+    try:
+        with Session(opened) as session:
+            stored = orphan_links(session, {a.name for a in config.incident_actions})
+    except (sa.exc.SQLAlchemyError, OSError) as error:
+        return [(False, f"database links: {scrub(str(error))[:300]}")]
+    finally:
+        opened.dispose()
+    return [_orphan(name, *counts, previous.get(name)) for name, counts in stored.items()]
+
+
+def _orphan(name: str, opened: int, total: int, new: str | None) -> Line:
+    held = f"the database holds {total} link(s) ({opened} open) of incident action {name!r}"
+    if new is not None:
+        return None, (
+            f"{held}, a previous name of {new!r}: the next pass moves them to {new!r}; any left "
+            f"after it are alerts {new!r} already tracks (resolve their older incident by hand)"
+        )
+    return None, (
+        f"{held}, which the config does not name: if the action was renamed, add "
+        f"previous_names = [{toml_string(name)}] to it (its open incidents are not synced "
+        "until then, and the new name opens a second incident per alert); if it was removed, "
+        "resolve its open incidents on the page"
     )
 
 

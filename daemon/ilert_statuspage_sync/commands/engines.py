@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.config.database_url import safe_url
 from ilert_statuspage_sync.errors import ConfigError, StoreError
-from ilert_statuspage_sync.service.leadership import FileLeadership, Leadership
+from ilert_statuspage_sync.service.leadership import FileLeadership, Leadership, SqliteLeadership
 from ilert_statuspage_sync.store.database import (
     make_engine,
     require_database,
@@ -34,7 +34,9 @@ def lead_or_refuse(config: Config, command: str, leadership: Leadership) -> Lead
     """The leader lock, or a clear refusal: two writers on one database is never right."""
     if leadership.try_acquire():
         return leadership
-    holder = f" (pid {leadership.holder()})" if isinstance(leadership, FileLeadership) else ""
+    holder = ""
+    if isinstance(leadership, FileLeadership | SqliteLeadership):
+        holder = f" (pid {leadership.holder()})"
     leadership.release()
     raise StoreError(
         f"{command}: another ilert-statuspage-sync process holds {leadership.description}{holder} "

@@ -25,6 +25,7 @@ ACTION_KEYS = {
     "components",
     "component_status",
     "group",
+    "previous_names",
 } | PUBLISH_KEYS
 _PAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _PRIORITIES = ("HIGH", "LOW")
@@ -52,7 +53,30 @@ def read_actions(reader: Reader, value: object) -> tuple[IncidentAction, ...]:
             continue
         _overlap(reader, prefix, action, actions)
         actions[prefix] = action
+    _renames(reader, actions)
     return tuple(actions.values())
+
+
+def _renames(reader: Reader, actions: Mapping[str, IncidentAction]) -> None:
+    """A previous name must be gone from the config and belong to one action only.
+
+    Its links move to the action that names it: a name still in use, or claimed
+    twice, would leave no single owner for them.
+    """
+    current = {action.name for action in actions.values()}
+    claimed: dict[str, str] = {}
+    for prefix, action in actions.items():
+        key = join(prefix, "previous_names")
+        for old in action.previous_names:
+            if old in current:
+                reader.report(
+                    key,
+                    f"{old!r} is the name of a configured action; a previous name must be one "
+                    "no action has any more",
+                )
+            elif old in claimed:
+                reader.report(key, f"{old!r} is also a previous name of {claimed[old]!r}")
+            claimed.setdefault(old, action.name)
 
 
 def _overlap(
@@ -119,6 +143,7 @@ def _action(reader: Reader, table: Mapping[str, Any], prefix: str) -> IncidentAc
         component_status=attempt(
             dict(DEFAULT_COMPONENT_STATUS), _component_status, reader, table, prefix
         ),
+        previous_names=attempt((), _previous_names, reader, table, prefix),
     )
     return action if len(reader.errors) == known else None
 
@@ -181,6 +206,21 @@ def _component_status(reader: Reader, table: Mapping[str, Any], prefix: str) -> 
             )
         statuses[priority] = status
     return statuses
+
+
+def _previous_names(reader: Reader, table: Mapping[str, Any], prefix: str) -> tuple[str, ...]:
+    """The action's earlier names, each as ``name`` allows; none twice."""
+    key = join(prefix, "previous_names")
+    value = table.get("previous_names", [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise reader.fail(key, "must be a list of the names this action had before")
+    names = tuple(
+        reader.stored_string({"previous_names": item}, "previous_names", prefix, 200)
+        for item in value
+    )
+    if len(set(names)) != len(names):
+        raise reader.fail(key, "lists a name twice")
+    return names
 
 
 def _page_id(reader: Reader, table: Mapping[str, Any], prefix: str) -> str:

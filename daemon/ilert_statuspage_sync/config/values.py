@@ -89,6 +89,8 @@ class IncidentAction:
     component_status: Mapping[str, str] = field(
         default_factory=lambda: dict(DEFAULT_COMPONENT_STATUS)
     )
+    # Names the action had before: their links (its open incidents) are carried to ``name``.
+    previous_names: tuple[str, ...] = ()
 
     @property
     def manual(self) -> bool:

@@ -31,17 +31,20 @@ from ilert_statuspage_sync.core.lifecycle import rule_for
 from ilert_statuspage_sync.core.model import Alert, AlertStatus, EventKind, LogEntry, Mirror
 
 __all__ = [
-    "MAX_JOINED",
+    "MAX_RUN_IDS",
     "PageIncident",
     "RebuiltLink",
+    "decode_runs",
+    "encode_runs",
     "links_to_rebuild",
     "rebuilt_mirror",
     "shared_metadata",
 ]
 
 _MAX_ID = 2**63 - 1
-# Alert ids a shared incident's metadata lists at most (about 10 KB of text).
-MAX_JOINED = 500
+# Alert ids one ``alert_id_runs`` may name before it counts as malformed: far past any
+# storm, it only bounds what a corrupt value can make a rebuild allocate.
+MAX_RUN_IDS = 1_000_000
 # Statuses a person may set that still say "someone is on it".
 _ACCEPTED_LOOKING = frozenset({"monitoring"})
 
@@ -68,14 +71,17 @@ class RebuiltLink:
 
 
 def links_to_rebuild(
-    incidents: Iterable[PageIncident], action_pages: Mapping[str, str]
+    incidents: Iterable[PageIncident],
+    action_pages: Mapping[str, str],
+    previous: Mapping[str, str] | None = None,
 ) -> tuple[list[RebuiltLink], int]:
     """The links the incidents prove, and how many further incidents named an already-linked alert.
 
     ``action_pages`` maps each configured incident action to its page; an
-    incident counts only on its action's own page. Of two incidents for one
-    (action, alert) the first listed is kept (the duplicate stays for the
-    duplicate check to resolve).
+    incident counts only on its action's own page. ``previous`` maps each
+    action's ``previous_names`` to it: an incident opened before a rename is
+    the renamed action's. Of two incidents for one (action, alert) the first
+    listed is kept (the duplicate stays for the duplicate check to resolve).
     """
     links: dict[tuple[str, int], RebuiltLink] = {}
     duplicates = 0
@@ -84,6 +90,7 @@ def links_to_rebuild(
         if traced is None:
             continue
         alert_id, action = traced
+        action = (previous or {}).get(action, action)
         if action_pages.get(action) != incident.page_id:
             continue
         # A shared incident (group = "action") lists every alert that joined it.
@@ -113,24 +120,77 @@ def shared_metadata(action: str, members: Sequence[int]) -> dict[str, str]:
     """What a join writes to ``metadata.ilert``: every alert on the incident (for a rebuild).
 
     ``alert_id`` names the lowest alert id (any alert linked to the incident
-    keeps the duplicate check and reconciliation right); past ``MAX_JOINED``
-    ids the list is cut, so a rebuild after a lost database restores those only.
+    keeps the duplicate check and reconciliation right). ``alert_id_runs`` names
+    every alert, however many: a list cut at some length would let a rebuild
+    after a lost database take the alerts past the cut for new ones, and each
+    would post its "Also affected" update a second time.
     """
+    ordered = sorted(set(members))
     return {
-        "alert_id": str(members[0]),
+        "alert_id": str(ordered[0]),
         "incident_action": action,
         "group": "action",
-        "alert_ids": ",".join(str(member) for member in members[:MAX_JOINED]),
+        "alert_id_runs": encode_runs(ordered),
     }
 
 
+def encode_runs(ids: Sequence[int]) -> str:
+    """Sorted unique ids as comma-separated runs of consecutive ids, each ``GAP`` or ``GAP.MORE``.
+
+    ``GAP`` is the run's first id minus the previous run's last (the first run:
+    the id itself), ``MORE`` how many consecutive ids follow it; all decimal. A
+    storm's ids (close together, often consecutive) take a few characters each:
+    ``100,101,102,105`` is ``100.2,3``.
+    """
+    runs: list[str] = []
+    previous = 0
+    index = 0
+    while index < len(ids):
+        first = ids[index]
+        last = index
+        while last + 1 < len(ids) and ids[last + 1] == ids[last] + 1:
+            last += 1
+        more = last - index
+        runs.append(f"{first - previous}.{more}" if more else str(first - previous))
+        previous = ids[last]
+        index = last + 1
+    return ",".join(runs)
+
+
+def decode_runs(raw: str) -> list[int]:
+    """The ids ``encode_runs`` wrote; a malformed value (any part) names none."""
+    ids: list[int] = []
+    previous = 0
+    for part in raw.split(",") if raw else ():
+        gap, dot, more = part.partition(".")
+        if not _digits(gap) or (dot and not _digits(more)) or int(gap) < 1:
+            return []
+        first = previous + int(gap)
+        last = first + (int(more) if more else 0)
+        if last > _MAX_ID or len(ids) + last - first >= MAX_RUN_IDS:
+            return []
+        ids.extend(range(first, last + 1))
+        previous = last
+    return ids
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 19
+
+
 def _joined(metadata: Mapping[str, Any]) -> list[int]:
-    """The alert ids in a shared incident's ``metadata.ilert.alert_ids`` (malformed: dropped)."""
+    """The alert ids a shared incident's ``metadata.ilert`` names (malformed: dropped).
+
+    ``alert_id_runs`` (every alert), and ``alert_ids``: the comma-separated list
+    a previous version wrote (its first 500 alerts).
+    """
     ilert = metadata.get("ilert")
-    raw = ilert.get("alert_ids") if isinstance(ilert, Mapping) else None
-    if not isinstance(raw, str):
+    if not isinstance(ilert, Mapping):
         return []
-    ids = [int(part) for part in raw.split(",") if part.isascii() and part.isdigit()]
+    runs, listed = ilert.get("alert_id_runs"), ilert.get("alert_ids")
+    ids = decode_runs(runs) if isinstance(runs, str) else []
+    if isinstance(listed, str):
+        ids += [int(part) for part in listed.split(",") if part.isascii() and part.isdigit()]
     return [alert_id for alert_id in ids if 0 < alert_id <= _MAX_ID]
 
 

@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from ilert_statuspage_sync.errors import ConfigError
-from ilert_statuspage_sync.service.leadership import FileLeadership
+from ilert_statuspage_sync.service.leadership import FileLeadership, SqliteLeadership
 
 __all__ = ["MARKER", "config_path", "prepare_folder", "with_marker", "write_private"]
 
@@ -62,7 +62,7 @@ def _refuse_shared(folder: Path) -> None:
 def _clear(folder: Path) -> None:
     """Delete a previous ``--keep``'s files, while no daemon holds the database."""
     with ExitStack() as clearing:
-        _take(FileLeadership(folder / "state.db"), f"demo --keep {folder}: a daemon", clearing)
+        _take(SqliteLeadership(folder / "state.db"), f"demo --keep {folder}: a daemon", clearing)
         for name in (*_OWN_FILES, "state.db-wal", "state.db-shm", "state.db-journal"):
             (folder / name).unlink(missing_ok=True)
 
@@ -96,7 +96,7 @@ def _entries(folder: Path) -> list[Path]:
     return list(folder.iterdir()) if folder.is_dir() else []
 
 
-def _take(lock: FileLeadership, who: str, stack: ExitStack) -> None:
+def _take(lock: FileLeadership | SqliteLeadership, who: str, stack: ExitStack) -> None:
     """Hold ``lock`` until ``stack`` closes, or refuse naming the process that holds it."""
     if not lock.try_acquire():
         raise ConfigError(f"{who} (pid {lock.holder()}) is using this folder; stop it first")

@@ -345,6 +345,17 @@ SETTINGS: tuple[Setting, ...] = (
         lambda config: config.incident_actions[0].group,
     ),
     Setting(
+        f"{ACTION}.previous_names",
+        "list of strings",
+        "`[]`",
+        "names no configured action has, each claimed by one action; as `name`",
+        "names the action had before a rename: at its first pass its links (its open incidents) "
+        'move to `name` (see "Renaming an incident action"); `check` warns about links of '
+        "names in neither",
+        (),
+        lambda config: config.incident_actions[0].previous_names,
+    ),
+    Setting(
         f"{ACTION}.components",
         "list of strings",
         "`[]`",

@@ -129,6 +129,12 @@ EVENTS: dict[str, Event] = {
     "links_store_failed": Event(
         "warning", "the pass's new links could not be stored together; stored one by one"
     ),
+    "action_renamed": Event(
+        "info",
+        "an action's previous_names held links: they now belong to its name (links_left: "
+        "alerts the new name already tracked, left under the old one)",
+        "none; if links_left > 0, see Renaming an incident action",
+    ),
     "state_rebuilt": Event(
         "info",
         "an empty database was rebuilt from the pages' unresolved incidents",

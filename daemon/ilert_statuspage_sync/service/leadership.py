@@ -5,8 +5,12 @@
   connection is cut), so a waiting replica takes over on its next tick. The
   leader re-checks the lock in ``pg_locks`` before every Statuspage write: a
   leader that lost it mid-pass stops writing at once.
-- SQLite: an exclusive ``flock`` on ``<database>.lock``; the kernel drops it when
-  the process dies. A second process on the same file refuses to start.
+- SQLite: an exclusive ``flock`` on the database file itself; the kernel drops it
+  when the process dies. No file an operator may clean up decides who writes:
+  the database cannot be deleted or replaced under a running process without
+  losing the state anyway. ``<database>.lock`` still names the holder's pid (and
+  keeps a previous version, which locked only that file, out). A second process
+  on the same file refuses to start.
 
 Migrations run only while holding the lock, so replicas never race on them.
 
@@ -41,6 +45,7 @@ __all__ = [
     "LeadershipLostError",
     "NoLeadership",
     "PostgresLeadership",
+    "SqliteLeadership",
     "make_leadership",
 ]
 
@@ -98,8 +103,8 @@ class FileLeadership:
         self.description = f"lock file {self.path}"
         self._fd: int | None = None
 
-    def try_acquire(self) -> bool:
-        """Take the flock, or learn who holds it."""
+    def try_acquire(self, *, record: bool = True) -> bool:
+        """Take the flock, or learn who holds it; ``record``: write our pid into the file."""
         if self._fd is not None:
             if self.holds():
                 return True
@@ -110,10 +115,16 @@ class FileLeadership:
         except BlockingIOError:
             os.close(fd)
             return False
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
+        if record:
+            self.record()
         return True
+
+    def record(self) -> None:
+        """Write this process's pid into the file we hold (for another's refusal message)."""
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            os.pwrite(self._fd, f"{os.getpid()}\n".encode(), 0)
 
     def holder(self) -> str:
         """The pid written by the process holding the lock, for the refusal message."""
@@ -143,6 +154,84 @@ class FileLeadership:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+class SqliteLeadership:
+    """An exclusive flock on the SQLite database file, beside the pid file's flock.
+
+    The database's inode decides: deleting ``<db>.lock`` (a stale-lock clean-up)
+    while a write is in flight lets no second process lead, so none reconciles
+    that write's intent early and creates its incident again. SQLite locks with
+    POSIX record locks, which a flock does not touch.
+    """
+
+    exclusive_file = True
+    shared = False  # the kernel drops the flock only when its process is gone
+
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self.pid_file = FileLeadership(database)
+        self.path = self.pid_file.path
+        self.description = f"database file {database}"
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        """Take the pid file's lock (its errors name it), then the database file's."""
+        if self._fd is not None and self.holds():
+            return True
+        self.release()
+        # The pid is written only once the database is ours: a process refused by the
+        # database's lock must not leave its own pid where the holder's is looked up.
+        if not self.pid_file.try_acquire(record=False):
+            return False
+        # Read-only: a flock needs no write access, so a read-only database is still
+        # reported by SQLite as such. A new file is empty: an empty database.
+        fd = os.open(self.database, os.O_RDONLY | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            self.pid_file.release()
+            return False
+        self._fd = fd
+        self.pid_file.record()
+        return True
+
+    def holder(self) -> str:
+        """The pid holding the database's flock (``/proc/locks``), else the pid file's."""
+        try:
+            info = os.stat(self.database)
+            locks = Path("/proc/locks").read_text().splitlines()
+        except OSError:
+            return self.pid_file.holder()
+        inode = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+        # "1: FLOCK  ADVISORY  WRITE <pid> <major>:<minor>:<inode> 0 EOF"; pid 0: another
+        # pid namespace.
+        found = [
+            fields[4]
+            for fields in map(str.split, locks)
+            if len(fields) > 5 and fields[1:3] == ["FLOCK", "ADVISORY"] and fields[5] == inode
+        ]
+        pid = next((pid for pid in found if pid.isdigit() and pid != "0"), None)
+        return pid or self.pid_file.holder()
+
+    def holds(self) -> bool:
+        """Ours while the path still names the database file we locked."""
+        if self._fd is None:
+            return False
+        try:
+            on_path = os.stat(self.database)
+        except OSError:
+            return False
+        held = os.fstat(self._fd)
+        return (on_path.st_dev, on_path.st_ino) == (held.st_dev, held.st_ino)
+
+    def release(self) -> None:
+        """Close both descriptors, which drops both flocks."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        self.pid_file.release()
 
 
 class PostgresLeadership:
@@ -240,5 +329,5 @@ def make_leadership(database_url: str) -> Leadership:
     if backend == "sqlite":
         if not url.database or url.database == ":memory:":
             return NoLeadership()
-        return FileLeadership(Path(url.database).expanduser().resolve())
+        return SqliteLeadership(Path(url.database).expanduser().resolve())
     raise StoreError(f"database_url: {backend} is not supported (use sqlite or postgresql)")

@@ -223,7 +223,9 @@ class Applier:
 
     def _observed(self, link: Link, intent: IncidentCall) -> Incident | None:
         if intent.kind == CallKind.CREATE:
-            return self.client.find_incident(link.page_id, link.alert_id, self.action.name)
+            return self.client.find_incident(
+                link.page_id, link.alert_id, self.action.name, self.action.previous_names
+            )
         # A join names the shared incident; the link points at it only once it landed.
         target = intent.incident_id or link.statuspage_incident_id
         assert target is not None

@@ -24,6 +24,7 @@ from ilert_statuspage_sync.sync.outages import ServiceHealth
 from ilert_statuspage_sync.sync.pass_state import Carryover, IlertRead, PartialTimeline, PassState
 from ilert_statuspage_sync.sync.persistence import Books
 from ilert_statuspage_sync.sync.relink import rebuild_links
+from ilert_statuspage_sync.sync.renames import Renames
 
 __all__ = ["OVERLAP", "IlertReader"]
 
@@ -55,6 +56,7 @@ class IlertReader:
     ) -> None:
         self.config, self.ilert, self.statuspage = config, ilert, statuspage
         self.books, self.carry = books, carry
+        self.renames = Renames(config)
         # A one-shot ``sync`` has no next pass to resume in (the listing's and a long
         # timeline's resume points live in memory): it reads the whole open set and
         # whole timelines, waiting on the budget as its writes do.
@@ -90,6 +92,7 @@ class IlertReader:
         # Manual actions read their triggered alerts by id: only automatic ones list.
         auto = [action for action in self.config.incident_actions if not action.manual]
         sources = {s for action in auto for s in action.alert_sources}
+        self.renames.carry(session, self.books)  # before anything reads states or links
         known = repo.action_states(session, [], p.now)
         listing = self._list_open(known, auto, sources)
         opened = [alert for alert in map(_parse, listing.items) if alert is not None]

@@ -62,8 +62,9 @@ def rebuild_links(
     ]
     incidents = [PageIncident(p, i.id, i.status, i.metadata) for p, i in listed]
     shown = {incident.id: incident.components for _, incident in listed}
+    previous = {old: name for name, action in actions.items() for old in action.previous_names}
     found, duplicates = links_to_rebuild(
-        incidents, {name: action.page_id for name, action in actions.items()}
+        incidents, {name: action.page_id for name, action in actions.items()}, previous
     )
     links: list[Link] = []
     seeds = ComponentSeeds(now)

@@ -111,7 +111,8 @@ class DuplicateHealer:
             except (ApiError, PayloadError) as error:
                 log.warning("duplicate_check_failed", page_id=page_id, error=scrub(str(error)))
                 continue
-            reads[(connector, page_id)] = [_seen(incident) for incident in unresolved]
+            previous = {o: a.name for a in self.config.incident_actions for o in a.previous_names}
+            reads[(connector, page_id)] = [_seen(incident, previous) for incident in unresolved]
         return reads
 
     def heal(
@@ -302,13 +303,14 @@ def _tracked(link: Link) -> Tracked:
     )
 
 
-def _seen(incident: Incident) -> Seen:
+def _seen(incident: Incident, previous: Mapping[str, str]) -> Seen:
+    """The incident as the checks see it; opened under a previous name: its action's."""
     ilert = incident.metadata.get("ilert")
     alert_id, action = None, None
     if isinstance(ilert, Mapping):
         raw, name = ilert.get("alert_id"), ilert.get("incident_action")
         alert_id = int(raw) if isinstance(raw, str) and raw.isascii() and raw.isdigit() else None
-        action = name if isinstance(name, str) else None
+        action = previous.get(name, name) if isinstance(name, str) else None
     return Seen(incident.id, incident.status, alert_id, action)
 
 
