@@ -33,6 +33,7 @@ from ilert_statuspage_sync.core.publish import (
     write_kind,
 )
 from ilert_statuspage_sync.core.templates import (
+    MAX_RENDERED,
     RenderError,
     Templates,
     alert_url,
@@ -161,7 +162,6 @@ class TestTemplates:
             "{% set n = 3000000 %}{{ 7 ** n }}",
             "{% set n = 1000000000 %}{{ 'x' * n }}",
             "{% set n = 1000000000 %}{{ [1] * n }}",
-            "{% for a in 'x' * 10000 %}{% for b in 'x' * 10000 %}ab{% endfor %}{% endfor %}",
             "{% for a in 'x' * 10000 %}{% for b in 'x' * 10000 %}{% endfor %}{% endfor %}",
             "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
             "{% set n = 1000000000 %}{{ 'x'|center(n) }}",
@@ -183,6 +183,11 @@ class TestTemplates:
         finally:
             tracemalloc.stop()
         assert peak < 20_000_000
+
+    def test_runaway_output_is_cut_not_failed(self):
+        """Output past 100,000 characters stops the render and is kept, cut at the bound."""
+        source = "{% for a in 'x' * 10000 %}{% for b in 'x' * 10000 %}ab{% endfor %}{% endfor %}"
+        assert compile_template("created", source, "t").render({}) == "ab" * (MAX_RENDERED // 2)
 
     def test_sized_filters_still_work(self):
         """center, indent, replace and format keep their ordinary meaning."""
@@ -305,10 +310,77 @@ class TestComments:
         """#publicity does not carry the #public marker; only the whole token is removed."""
         events = [
             event(EventKind.COMMENT_ADDED, 1, "#publicity stunt"),
-            event(EventKind.COMMENT_ADDED, 2, "#public, #publicity done"),
+            event(EventKind.COMMENT_ADDED, 2, "#public #publicity done"),
         ]
         plan = published(events, policy(comments="marked"), current="identified")
-        assert [call.body for call in plan.calls] == [", #publicity done"]
+        assert [call.body for call in plan.calls] == ["#publicity done"]
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "see https://wiki.corp/runbook#public for the steps",
+            "C#public API keys rotated",
+            "internal##public",
+            "#public, not alone",
+            "(#public)",
+            "#public\u200bfix",  # glued by a zero-width space: one word to a reader
+        ],
+    )
+    def test_a_glued_marker_does_not_count(self, text):
+        """The marker counts only with whitespace or the text's edge on both sides."""
+        plan = published([event(EventKind.COMMENT_ADDED, 1, text)], policy(comments="marked"))
+        assert plan.calls == []
+        assert [step.reason for step in plan.steps] == [
+            "comments = \"marked\": no '#public' in the comment"
+        ]
+
+    @pytest.mark.parametrize(
+        ("text", "body"),
+        [
+            ("#public", None),
+            ("fixed #public", "fixed"),
+            ("<p>#public</p><p>fixed</p>", "fixed"),
+            ("fixed\n#public", "fixed"),
+            ("fixed\u3000#public", "fixed"),  # an ideographic space is whitespace
+        ],
+    )
+    def test_a_marker_standing_alone_counts(self, text, body):
+        """A marker between whitespace, line breaks, tags or the edges publishes the comment."""
+        plan = published(
+            [event(EventKind.COMMENT_ADDED, 1, text)],
+            policy(comments="marked"),
+            current="identified",
+        )
+        assert [call.body for call in plan.calls] == ([body] if body else [])
+        reasons = [getattr(step, "reason", None) or "" for step in plan.steps]
+        assert not any(reason.startswith("comments =") for reason in reasons)
+
+    def test_none_never_converts_the_comment(self, monkeypatch):
+        """comments = "none" decides before any markup conversion: the converter is never run."""
+        import ilert_statuspage_sync.core.public_text as public_text
+
+        def refuse(text: str) -> str:
+            raise AssertionError("a withheld comment was converted")
+
+        monkeypatch.setattr(public_text, "plain_text", refuse)
+        screened = screen_comments(
+            [event(EventKind.COMMENT_ADDED, 1, "<a" * 100_000)], policy(comments="none")
+        )
+        assert [(e.comment, e.withheld) for e in screened] == [("", 'comments = "none"')]
+
+    def test_marked_without_the_marker_is_not_converted(self, monkeypatch):
+        """comments = "marked": a text without the marker anywhere is withheld unconverted."""
+        import ilert_statuspage_sync.core.public_text as public_text
+
+        def refuse(text: str) -> str:
+            raise AssertionError("an unmarked comment was converted")
+
+        monkeypatch.setattr(public_text, "plain_text", refuse)
+        screened = screen_comments(
+            [event(EventKind.COMMENT_ADDED, 1, "<a" * 100_000)], policy(comments="marked")
+        )
+        assert [e.comment for e in screened] == [""]
+        assert screened[0].withheld is not None
 
     def test_all_publishes_plain_text(self):
         """A comment with markup is published as plain text by default."""
