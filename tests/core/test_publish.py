@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import re
 import tracemalloc
 from datetime import UTC, datetime, timedelta
@@ -357,12 +359,7 @@ class TestComments:
 
     def test_none_never_converts_the_comment(self, monkeypatch):
         """comments = "none" decides before any markup conversion: the converter is never run."""
-        import ilert_statuspage_sync.core.public_text as public_text
-
-        def refuse(text: str) -> str:
-            raise AssertionError("a withheld comment was converted")
-
-        monkeypatch.setattr(public_text, "plain_text", refuse)
+        _refuse_conversion(monkeypatch)
         screened = screen_comments(
             [event(EventKind.COMMENT_ADDED, 1, "<a" * 100_000)], policy(comments="none")
         )
@@ -370,12 +367,7 @@ class TestComments:
 
     def test_marked_without_the_marker_is_not_converted(self, monkeypatch):
         """comments = "marked": a text without the marker anywhere is withheld unconverted."""
-        import ilert_statuspage_sync.core.public_text as public_text
-
-        def refuse(text: str) -> str:
-            raise AssertionError("an unmarked comment was converted")
-
-        monkeypatch.setattr(public_text, "plain_text", refuse)
+        _refuse_conversion(monkeypatch)
         screened = screen_comments(
             [event(EventKind.COMMENT_ADDED, 1, "<a" * 100_000)], policy(comments="marked")
         )
@@ -390,6 +382,20 @@ class TestComments:
             current="identified",
         )
         assert [call.body for call in plan.calls] == ["Fixed & done"]
+
+
+def _refuse_conversion(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every module that binds the markup converter by name gets one that fails the test."""
+
+    def refuse(text: str) -> str:
+        raise AssertionError("a withheld comment was converted")
+
+    modules = [importlib.import_module("ilert_statuspage_sync.core.publish")]
+    with contextlib.suppress(ImportError):  # the version before the public-text module
+        modules.append(importlib.import_module("ilert_statuspage_sync.core.public_text"))
+    for module in modules:
+        if hasattr(module, "plain_text"):
+            monkeypatch.setattr(module, "plain_text", refuse)
 
 
 class TestOverrides:
