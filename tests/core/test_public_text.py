@@ -190,3 +190,9 @@ class TestOneTreatment:
         text = "Checkout: élevé, 東京, p99 > 2 s; retry <= 3"
         (call,) = _publish(_alert(text, text), [], PublishPolicy()).calls
         assert (call.name, call.body) == (text, text)
+
+    def test_fullwidth_markup_is_markup(self):
+        """Tags spelt in fullwidth characters (markup once normalised) are stripped too."""
+        text = "\uff1cb\uff1eAPI\uff1c/b\uff1e down"
+        (call,) = _publish(_alert(text, text), [], PublishPolicy()).calls
+        assert (call.name, call.body) == ("API down", "API down")

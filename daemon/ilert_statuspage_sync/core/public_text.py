@@ -10,8 +10,8 @@ published whole when it fits.
 Two steps, each one function for every field:
 
 - ``vendor_plain``: what a template sees of a vendor text (the alert's summary
-  and details, a comment): markup turned into plain text (``core.markup``,
-  linear), then normalised.
+  and details, a comment): normalised, markup turned into plain text
+  (``core.markup``, linear), normalised again.
 - ``publishable``: the last step of every published name and body (created
   text, comments, status texts, storm lines): normalised, cleaned, redacted,
   clipped to the field's limit.
@@ -75,8 +75,12 @@ def normalised(text: str) -> str:
 
 
 def vendor_plain(text: str) -> str:
-    """A vendor text as templates and the comment policy see it: bounded, plain, normalised."""
-    return normalised(plain_text(bounded(text)))
+    """A vendor text as templates and the comment policy see it: bounded, plain, normalised.
+
+    Normalised before the markup goes too (fullwidth ``\\uff1cb\\uff1e`` is ``<b>`` in NFKC) and
+    again after it (an entity can spell a zero-width space).
+    """
+    return normalised(plain_text(normalised(bounded(text))))
 
 
 def publishable(
