@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -367,7 +367,7 @@ def test_hostile_text_publishes_bounded_redacted_and_blocks_nothing(
 
 
 def _check_public_text(
-    harness: Harness, alert_id: int, standalone: bool, logs: list[dict[str, Any]]
+    harness: Harness, alert_id: int, standalone: bool, logs: list[MutableMapping[str, Any]]
 ) -> None:
     assert not [line for line in logs if line["event"] in CRASHES]
     assert all(outcome != "failed" for _, outcome, _ in harness.transitions(alert_id))
