@@ -70,8 +70,7 @@ def normalised(text: str) -> str:
     """
     if text.isascii():
         return text  # ASCII has no format character and is its own NFKC
-    text = _FORMAT.sub("", unicodedata.normalize("NFKC", _FORMAT.sub("", text)))
-    return bounded(text)
+    return _FORMAT.sub("", bounded(unicodedata.normalize("NFKC", _FORMAT.sub("", text))))
 
 
 def vendor_plain(text: str) -> str:
