@@ -633,6 +633,7 @@ class TestConfig:
             ({"publish_after": 604801}, "incident_actions[0].publish_after: must be"),
             ({"notify": ["created", "paged"]}, "incident_actions[0].notify: unknown write kind"),
             ({"comments": "some"}, "incident_actions[0].comments: 'some' is not one of"),
+            ({"comment_marker": "\u200b\u2060"}, "incident_actions[0].comment_marker: must be"),
             (
                 {"statuses": {"accepted": "in_progress"}},
                 "incident_actions[0].statuses.accepted: 'in_progress' is not a realtime",

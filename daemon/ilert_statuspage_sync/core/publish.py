@@ -76,8 +76,8 @@ def screen_comments(events: Sequence[Event], policy: PublishPolicy) -> list[Even
 
 
 def _screened(event: Event, comment: str, policy: PublishPolicy) -> Event:
-    marker = normalised(policy.comment_marker)
-    if policy.comments == "marked" and marker not in normalised(comment):
+    marker = normalised(policy.comment_marker).strip()
+    if policy.comments == "marked" and (not marker or marker not in normalised(comment)):
         # No marker anywhere, not even inside markup: withheld without converting it.
         return replace(event, comment="", withheld=_unmarked(policy))
     text = vendor_plain(comment)
