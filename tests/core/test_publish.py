@@ -250,6 +250,16 @@ class TestFilters:
         verdict = screen_alert(alert(**changes), PublishPolicy(**settings), now=T0, published=False)
         assert (verdict.kind, verdict.rule) == (VerdictKind.FILTER, rule)
 
+    @pytest.mark.parametrize("summary", ["te\u200bst run", "<b>te</b>st run", "\uff54est run"])
+    def test_filters_match_the_summary_as_published(self, summary):
+        """include and exclude see the summary a reader would: plain, normalised."""
+        excluded = PublishPolicy(exclude=re.compile("test"))
+        verdict = screen_alert(alert(summary=summary), excluded, now=T0, published=False)
+        assert (verdict.kind, verdict.rule) == (VerdictKind.FILTER, "exclude")
+        included = PublishPolicy(include=re.compile("^test run$"))
+        verdict = screen_alert(alert(summary=summary), included, now=T0, published=False)
+        assert verdict.kind is VerdictKind.PUBLISH
+
     def test_published_alerts_are_never_filtered(self):
         """Once an incident exists the alert is mirrored to resolution (no orphan)."""
         strict = PublishPolicy(min_priority="HIGH", exclude=re.compile("."))
