@@ -133,6 +133,7 @@ class TestBoundedAtTheRead:
         assert markup.plain_text("x<!-- never closed") == "x"
         assert markup.plain_text("a<script>never closed") == "a"
         assert markup.plain_text("1 << 2 <3") == "1 << 2 <3"
+        assert markup.plain_text("&#" + "9" * 5000 + ";x&#" + "0" * 5000 + "65;") == "\ufffdxA"
 
 
 class TestTemplatesNeverBlock:

@@ -265,6 +265,7 @@ huge_public = st.sampled_from(
         "<!--" + "<b>" * (TEN_MB // 3),
         "db-1 " * (TEN_MB // 5),
         "&lt;" * (TEN_MB // 4),
+        "&#" + "9" * TEN_MB,  # a character reference int() would refuse to parse
         # Non-ASCII travels as 6-byte JSON escapes: 1 million characters is 6 MB on the wire.
         "\u200b" * (TEN_MB // 10),
         "\ufdfa" * (TEN_MB // 10),  # NFKC writes 18 characters for each

@@ -33,6 +33,9 @@ _TAG = re.compile(
 )
 _DECLARATION = re.compile(r"<[!?][^<>]*+>")  # <!DOCTYPE ...>, <?xml ...?>
 _HIDDEN_END = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in _HIDDEN}
+# A long decimal character reference: html.unescape parses it with int(), which refuses more
+# than 4,300 digits (a ValueError, not text). Past 7 digits (zeros dropped) it is beyond U+10FFFF.
+_LONG_DECIMAL = re.compile(r"&#([0-9]{8,})")
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -49,12 +52,17 @@ def plain_text(text: str) -> str:
     parts: list[str] = []
     for piece in _pieces(text):
         if isinstance(piece, str):
-            parts.append(html.unescape(piece))
+            parts.append(html.unescape(_LONG_DECIMAL.sub(_short_reference, piece)))
         elif piece.name in _BREAKS and not (piece.closing and piece.name in ("br", "li")):
             parts.append("\n- " if piece.name == "li" and not piece.closing else "\n")
     joined = "".join(parts).replace("\r\n", "\n").replace("\r", "\n")
     lines = [_SPACES.sub(" ", line).strip() for line in joined.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def _short_reference(reference: re.Match[str]) -> str:
+    digits = reference.group(1).lstrip("0") or "0"
+    return "&#1114112" if len(digits) > 7 else f"&#{digits}"  # 0x110000: U+FFFD, as unescape does
 
 
 def _pieces(text: str) -> Iterator[str | _Tag]:
