@@ -346,6 +346,19 @@ def test_texts_over_the_template_bound_are_clipped_and_block_nothing(make_harnes
     assert all(outcome != "failed" for _, outcome, _ in harness.transitions(alert_id))
 
 
+def test_a_character_reference_too_long_for_int_blocks_nothing(make_harness):
+    """A comment with a 5,000-digit &#...; posts as U+FFFD; the resolve after it lands."""
+    harness = publishing(make_harness, {})
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "API down", "5xx")
+    harness.sync()
+    harness.ilert.comment(alert_id, "odd &#" + "9" * 5000 + "; text")
+    harness.ilert.resolve(alert_id)
+    harness.sync()
+    (incident,) = harness.incidents()
+    assert bodies(harness)[:2] == ["5xx", "odd \ufffd text"]
+    assert incident["status"] == "resolved"
+
+
 def test_markup_in_names_and_details_is_published_as_plain_text(make_harness):
     """Summary and details get the comments' treatment: tags gone, entities decoded."""
     harness = publishing(make_harness, {})
