@@ -168,6 +168,7 @@ class TestOneTreatment:
             ("db-\u00ad8 and db\u2060-9", "[redacted] and [redacted]"),
             ("p<b></b>assword=x", "[redacted]"),
             ("db&#8203;-99", "[redacted]"),  # a zero-width space written as an entity
+            ("db\x07-99 and db-\x1b9", "[redacted] and [redacted]"),  # controls go first
         ],
     )
     def test_invisible_characters_do_not_defeat_redact(self, text, published):
