@@ -19,6 +19,7 @@ from ilert_statuspage_sync.core.parse import parse_alert, parse_log_entry
 from ilert_statuspage_sync.core.plan import MAX_BODY, MAX_NAME, plan_calls
 from ilert_statuspage_sync.core.policy import PublishPolicy
 from ilert_statuspage_sync.core.publish import PublishContext, publish_plan, screen_comments
+from ilert_statuspage_sync.core.templates import Templates, compile_template
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 CONTEXT = PublishContext("public-api", "page1", "https://api.ilert.com")
@@ -192,6 +193,19 @@ class TestOneTreatment:
         text = "Checkout: élevé, 東京, p99 > 2 s; retry <= 3"
         (call,) = _publish(_alert(text, text), [], PublishPolicy()).calls
         assert (call.name, call.body) == (text, text)
+
+    def test_the_source_name_is_vendor_text_too(self):
+        """alert.source.name is bounded where read and plain in templates, like the summary."""
+        alert = parse_alert(
+            {"id": 5, "status": "PENDING", "reportTime": "2026-01-01T00:00:00Z"}
+            | {"alertSource": {"id": 1, "name": "<b>Check</b>out\u200b" + "x" * TEN_MB}}
+        )
+        assert alert.source_name is not None and len(alert.source_name) <= READ_BOUND
+        policy = PublishPolicy(
+            templates=Templates((compile_template("name", "{{ alert.source.name }}", "t"),))
+        )
+        (call,) = _publish(alert, [], policy).calls
+        assert call.name is not None and call.name.startswith("Checkoutxxx")
 
     def test_fullwidth_markup_is_markup(self):
         """Tags spelt in fullwidth characters (markup once normalised) are stripped too."""

@@ -145,7 +145,7 @@ def _text(value: str) -> str:
 def _source_name(value: object) -> str | None:
     # Only templates show it: an odd value is left out rather than failing the alert.
     name = value.get("name") if isinstance(value, Mapping) else None
-    return name if isinstance(name, str) else None
+    return _text(name) if isinstance(name, str) else None
 
 
 def _responder_ids(value: object, where: str) -> tuple[str, ...]:

@@ -379,7 +379,7 @@ def alert_vars(alert: Alert, ilert_api_url: str) -> dict[str, Any]:
         "priority": alert.priority,
         "status": alert.status,
         "report_time": alert.report_time.isoformat().replace("+00:00", "Z"),
-        "source": {"id": alert.source_id, "name": alert.source_name or ""},
+        "source": {"id": alert.source_id, "name": vendor_plain(alert.source_name or "")},
         "url": alert_url(ilert_api_url, alert.id),
     }
 
