@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import re
 import tracemalloc
 from datetime import UTC, datetime, timedelta
@@ -33,6 +35,7 @@ from ilert_statuspage_sync.core.publish import (
     write_kind,
 )
 from ilert_statuspage_sync.core.templates import (
+    MAX_RENDERED,
     RenderError,
     Templates,
     alert_url,
@@ -161,7 +164,6 @@ class TestTemplates:
             "{% set n = 3000000 %}{{ 7 ** n }}",
             "{% set n = 1000000000 %}{{ 'x' * n }}",
             "{% set n = 1000000000 %}{{ [1] * n }}",
-            "{% for a in 'x' * 10000 %}{% for b in 'x' * 10000 %}ab{% endfor %}{% endfor %}",
             "{% for a in 'x' * 10000 %}{% for b in 'x' * 10000 %}{% endfor %}{% endfor %}",
             "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
             "{% set n = 1000000000 %}{{ 'x'|center(n) }}",
@@ -183,6 +185,11 @@ class TestTemplates:
         finally:
             tracemalloc.stop()
         assert peak < 20_000_000
+
+    def test_runaway_output_is_cut_not_failed(self):
+        """Output past 100,000 characters stops the render and is kept, cut at the bound."""
+        source = "{% for a in 'x' * 10000 %}{% for b in 'x' * 10000 %}ab{% endfor %}{% endfor %}"
+        assert compile_template("created", source, "t").render({}) == "ab" * (MAX_RENDERED // 2)
 
     def test_sized_filters_still_work(self):
         """center, indent, replace and format keep their ordinary meaning."""
@@ -242,6 +249,16 @@ class TestFilters:
         """An alert kept off the page is filtered by the rule that decided it."""
         verdict = screen_alert(alert(**changes), PublishPolicy(**settings), now=T0, published=False)
         assert (verdict.kind, verdict.rule) == (VerdictKind.FILTER, rule)
+
+    @pytest.mark.parametrize("summary", ["te\u200bst run", "<b>te</b>st run", "\uff54est run"])
+    def test_filters_match_the_summary_as_published(self, summary):
+        """include and exclude see the summary a reader would: plain, normalised."""
+        excluded = PublishPolicy(exclude=re.compile("test"))
+        verdict = screen_alert(alert(summary=summary), excluded, now=T0, published=False)
+        assert (verdict.kind, verdict.rule) == (VerdictKind.FILTER, "exclude")
+        included = PublishPolicy(include=re.compile("^test run$"))
+        verdict = screen_alert(alert(summary=summary), included, now=T0, published=False)
+        assert verdict.kind is VerdictKind.PUBLISH
 
     def test_published_alerts_are_never_filtered(self):
         """Once an incident exists the alert is mirrored to resolution (no orphan)."""
@@ -305,10 +322,67 @@ class TestComments:
         """#publicity does not carry the #public marker; only the whole token is removed."""
         events = [
             event(EventKind.COMMENT_ADDED, 1, "#publicity stunt"),
-            event(EventKind.COMMENT_ADDED, 2, "#public, #publicity done"),
+            event(EventKind.COMMENT_ADDED, 2, "#public #publicity done"),
         ]
         plan = published(events, policy(comments="marked"), current="identified")
-        assert [call.body for call in plan.calls] == [", #publicity done"]
+        assert [call.body for call in plan.calls] == ["#publicity done"]
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "see https://wiki.corp/runbook#public for the steps",
+            "C#public API keys rotated",
+            "internal##public",
+            "#public, not alone",
+            "(#public)",
+            "#public\u200bfix",  # glued by a zero-width space: one word to a reader
+        ],
+    )
+    def test_a_glued_marker_does_not_count(self, text):
+        """The marker counts only with whitespace or the text's edge on both sides."""
+        plan = published([event(EventKind.COMMENT_ADDED, 1, text)], policy(comments="marked"))
+        assert plan.calls == []
+        assert [step.reason for step in plan.steps] == [
+            "comments = \"marked\": no '#public' in the comment"
+        ]
+
+    @pytest.mark.parametrize(
+        ("text", "body"),
+        [
+            ("#public", None),
+            ("fixed #public", "fixed"),
+            ("<p>#public</p><p>fixed</p>", "fixed"),
+            ("fixed\n#public", "fixed"),
+            ("fixed\u3000#public", "fixed"),  # an ideographic space is whitespace
+        ],
+    )
+    def test_a_marker_standing_alone_counts(self, text, body):
+        """A marker between whitespace, line breaks, tags or the edges publishes the comment."""
+        plan = published(
+            [event(EventKind.COMMENT_ADDED, 1, text)],
+            policy(comments="marked"),
+            current="identified",
+        )
+        assert [call.body for call in plan.calls] == ([body] if body else [])
+        reasons = [getattr(step, "reason", None) or "" for step in plan.steps]
+        assert not any(reason.startswith("comments =") for reason in reasons)
+
+    def test_none_never_converts_the_comment(self, monkeypatch):
+        """comments = "none" decides before any markup conversion: the converter is never run."""
+        _refuse_conversion(monkeypatch)
+        screened = screen_comments(
+            [event(EventKind.COMMENT_ADDED, 1, "<a" * 100_000)], policy(comments="none")
+        )
+        assert [(e.comment, e.withheld) for e in screened] == [("", 'comments = "none"')]
+
+    def test_marked_without_the_marker_is_not_converted(self, monkeypatch):
+        """comments = "marked": a text without the marker anywhere is withheld unconverted."""
+        _refuse_conversion(monkeypatch)
+        screened = screen_comments(
+            [event(EventKind.COMMENT_ADDED, 1, "<a" * 100_000)], policy(comments="marked")
+        )
+        assert [e.comment for e in screened] == [""]
+        assert screened[0].withheld is not None
 
     def test_all_publishes_plain_text(self):
         """A comment with markup is published as plain text by default."""
@@ -318,6 +392,20 @@ class TestComments:
             current="identified",
         )
         assert [call.body for call in plan.calls] == ["Fixed & done"]
+
+
+def _refuse_conversion(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every module that binds the markup converter by name gets one that fails the test."""
+
+    def refuse(text: str) -> str:
+        raise AssertionError("a withheld comment was converted")
+
+    modules = [importlib.import_module("ilert_statuspage_sync.core.publish")]
+    with contextlib.suppress(ImportError):  # the version before the public-text module
+        modules.append(importlib.import_module("ilert_statuspage_sync.core.public_text"))
+    for module in modules:
+        if hasattr(module, "plain_text"):
+            monkeypatch.setattr(module, "plain_text", refuse)
 
 
 class TestOverrides:
@@ -555,6 +643,7 @@ class TestConfig:
             ({"publish_after": 604801}, "incident_actions[0].publish_after: must be"),
             ({"notify": ["created", "paged"]}, "incident_actions[0].notify: unknown write kind"),
             ({"comments": "some"}, "incident_actions[0].comments: 'some' is not one of"),
+            ({"comment_marker": "\u200b\u2060"}, "incident_actions[0].comment_marker: must be"),
             (
                 {"statuses": {"accepted": "in_progress"}},
                 "incident_actions[0].statuses.accepted: 'in_progress' is not a realtime",

@@ -103,7 +103,7 @@ CASES = {
             INT64_MAX, "rolled\x00 back \udcff\x1b[0m", details="red\x07 \x1b[31malert\r\n"
         ),
         name="bad alert",
-        body="red [31malert\r\n",
+        body="red [31malert",  # plain text, like every published field: whitespace tidied
     ),
 }
 

@@ -10,7 +10,10 @@ in the alert and in a comment of its timeline.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+import re
+import unicodedata
+from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
+from ilert_statuspage_sync.config.publish import parse_publish_policy
 from ilert_statuspage_sync.simulators._wire import format_timestamp
 from tests.support.harness import Harness
 from tests.support.world import AUTO_SOURCE
@@ -244,3 +248,135 @@ def _check_pass(harness: Harness, payload: dict[str, Any], bad_key: int, good_id
         if line["event"] == "alert_unreadable":
             named = f"{line.get('alert_id')} {line['error']}"
             assert any(bad in named for bad in bad_ids) or "'id'" in named, line
+
+
+# -- hostile public text ------------------------------------------------------------------
+# Any size (up to 10 MB), zero-width and compatibility characters hiding a secret, markers
+# glued to their neighbours: every pass finishes, nothing fails, the published text is
+# bounded and redacted, and a comment is published only with a marker standing alone.
+
+TEN_MB = 10_000_000
+SECRET = re.compile(r"db-\d+")
+_INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e", "\U000e0041"]
+huge_public = st.sampled_from(
+    [
+        "<a" * (TEN_MB // 2),
+        "x" * TEN_MB,
+        "<!--" + "<b>" * (TEN_MB // 3),
+        "db-1 " * (TEN_MB // 5),
+        "&lt;" * (TEN_MB // 4),
+        "&#" + "9" * TEN_MB,  # a character reference int() would refuse to parse
+        # Non-ASCII travels as 6-byte JSON escapes: 1 million characters is 6 MB on the wire.
+        "\u200b" * (TEN_MB // 10),
+        "\ufdfa" * (TEN_MB // 10),  # NFKC writes 18 characters for each
+    ]
+)
+
+
+@st.composite
+def hidden_secret(draw: st.DrawFn) -> str:
+    """``db-<digits>`` as a reader sees it, with invisible or look-alike characters inside."""
+    text = f"db-{draw(st.integers(min_value=0, max_value=99_999))}"
+    for _ in range(draw(st.integers(min_value=0, max_value=3))):
+        at = draw(st.integers(min_value=1, max_value=len(text) - 1))
+        piece = draw(st.sampled_from([*_INVISIBLE, "<b></b>", "<!-- x -->", "&#8203;"]))
+        text = text[:at] + piece + text[at:]
+    if draw(st.booleans()):
+        text = text.replace("d", "\uff44").replace("b", "\uff42", 1)  # fullwidth letters
+    return text
+
+
+# A marker with what touches it on each side; True where it stands alone.
+_BEFORE = [("", True), ("\u200b", True), ("<p>", True), ("\n", True), ("x", False), ("#", False)]
+_BEFORE += [("https://wiki.corp/runbook", False), ("C", False)]
+_AFTER = [("", True), ("\n", True), ("</p>", True), (",", False), ("x", False), ("\u200bx", False)]
+_AFTER += [("#", False), (")", False)]
+
+
+@st.composite
+def public_text_case(draw: st.DrawFn) -> tuple[str, str, str, bool]:
+    """(summary, details, comment, whether the comment carries a standalone marker)."""
+    texts = huge_public | hidden_secret() | odd_text
+    summary = draw(texts)
+    details = draw(texts)
+    before, alone_before = draw(st.sampled_from(_BEFORE))
+    after, alone_after = draw(st.sampled_from(_AFTER))
+    rest = draw(st.just(" FIXED") | huge_public.map(" FIXED ".__add__) | hidden_secret())
+    standalone = alone_before and alone_after and "FIXED" in rest
+    return summary, details, f"{before}#public{after}{rest}", standalone
+
+
+def _visible(text: str) -> str:
+    """``text`` without format characters (Unicode category Cf)."""
+    return "".join(char for char in text if unicodedata.category(char) != "Cf")
+
+
+def _seen(text: str) -> str:
+    """What a reader sees, for checking: NFKC, without format characters."""
+    return unicodedata.normalize("NFKC", _visible(text))
+
+
+@pytest.fixture(name="public_harness")
+def _public_harness(make_harness: Callable[..., Harness]) -> Harness:
+    """A harness whose automatic action publishes marked comments and redacts ``db-N``."""
+    harness = make_harness("classic")
+    policy = parse_publish_policy(
+        {"comments": "marked", "redact": [SECRET.pattern]}, "incident_actions[0]", "fuzz.toml"
+    )
+    actions = tuple(
+        dataclasses.replace(a, publish=policy) if a.name == "public-api" else a
+        for a in harness.config.incident_actions
+    )
+    harness.config = dataclasses.replace(harness.config, incident_actions=actions)
+    harness.syncer = harness.new_syncer(rate_window=0.05)
+    harness.sync()
+    return harness
+
+
+@settings(
+    max_examples=20,  # per database; every example sends up to 40 MB through real HTTP
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
+)
+@given(case=public_text_case())
+def test_hostile_text_publishes_bounded_redacted_and_blocks_nothing(
+    public_harness: Harness, case: tuple[str, str, str, bool]
+):
+    """10 MB texts, hidden secrets and glued markers: clipped, redacted, the resolve still lands."""
+    harness = public_harness
+    summary, details, comment, standalone = case
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, summary, details)
+    harness.ilert.comment(alert_id, comment)
+    try:
+        with capture_logs() as logs:
+            harness.sync()
+            harness.ilert.resolve(alert_id)
+            harness.sync()
+        _check_public_text(harness, alert_id, standalone, logs)
+    finally:
+        # Out of the next listings: later examples do not carry this one's megabytes.
+        past = format_timestamp(datetime(2000, 1, 1, tzinfo=UTC))
+        harness.ilert.set_raw_alert(
+            alert_id, {**_valid(alert_id, past), "status": "RESOLVED", "resolvedOn": past}
+        )
+        harness.ilert.set_raw_log_entries(alert_id, [])
+
+
+def _check_public_text(
+    harness: Harness, alert_id: int, standalone: bool, logs: list[MutableMapping[str, Any]]
+) -> None:
+    assert not [line for line in logs if line["event"] in CRASHES]
+    assert all(outcome != "failed" for _, outcome, _ in harness.transitions(alert_id))
+    incident = _incident_of(harness, alert_id)
+    assert incident is not None and incident["status"] == "resolved"
+    published = [incident["name"], *(u["body"] for u in incident["incident_updates"])]
+    assert len(incident["name"]) <= 255
+    assert all(len(text) <= 25_000 for text in published)
+    assert not [text for text in published if SECRET.search(_seen(text))]
+    assert all(text == _visible(text) for text in published)
+    assert any("FIXED" in text for text in published[1:]) == standalone

@@ -326,6 +326,76 @@ def test_markup_in_a_comment_is_published_as_plain_text(make_harness):
     assert bodies(harness) == ["5xx", "Fix deployed & verified.\n\nWatching."]
 
 
+def test_texts_over_the_template_bound_are_clipped_and_block_nothing(make_harness):
+    """150,000-character summary, details and comment publish clipped; later events still land."""
+    harness = publishing(make_harness, {})
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "s" * 150_000, "d" * 150_000)
+    harness.sync()
+    harness.ilert.comment(alert_id, "c " * 75_000)
+    harness.sync()
+    harness.ilert.comment(alert_id, "rolled back")
+    harness.ilert.resolve(alert_id)
+    harness.sync()
+    (incident,) = harness.incidents()
+    assert incident["name"] == "s" * 243 + " [truncated]"
+    created, comment, later = bodies(harness)[:3]
+    assert (len(created), len(comment)) == (25_000, 25_000)
+    assert created.endswith("d [truncated]") and comment.endswith(" [truncated]")
+    assert later == "rolled back"
+    assert incident["status"] == "resolved"
+    assert all(outcome != "failed" for _, outcome, _ in harness.transitions(alert_id))
+
+
+def test_a_character_reference_too_long_for_int_blocks_nothing(make_harness):
+    """A comment with a 5,000-digit &#...; posts as U+FFFD; the resolve after it lands."""
+    harness = publishing(make_harness, {})
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "API down", "5xx")
+    harness.sync()
+    harness.ilert.comment(alert_id, "odd &#" + "9" * 5000 + "; text")
+    harness.ilert.resolve(alert_id)
+    harness.sync()
+    (incident,) = harness.incidents()
+    assert bodies(harness)[:2] == ["5xx", "odd \ufffd text"]
+    assert incident["status"] == "resolved"
+
+
+def test_markup_in_names_and_details_is_published_as_plain_text(make_harness):
+    """Summary and details get the comments' treatment: tags gone, entities decoded."""
+    harness = publishing(make_harness, {})
+    harness.ilert.create_alert(
+        AUTO_SOURCE, "<b>API</b> &amp; <i>web</i> down", "<p>5xx</p><p>on /v2</p>"
+    )
+    harness.sync()
+    (incident,) = harness.incidents()
+    assert incident["name"] == "API & web down"
+    assert bodies(harness) == ["5xx\n\non /v2"]
+
+
+def test_zero_width_characters_do_not_defeat_redact(make_harness):
+    """Redaction matches what a reader sees: zero-width and compatibility characters normalised."""
+    harness = publishing(make_harness, {"redact": [r"db-\d+", r"password=\S+"]})
+    details = "\uff44\uff42-7 \u2060and db-\u00ad8"  # fullwidth "db", a word joiner, a soft hyphen
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "db\u200b-99 down", details)
+    harness.sync()
+    harness.ilert.comment(alert_id, "pass\u200bword=hunter2 rotated")
+    harness.sync()
+    (incident,) = harness.incidents()
+    assert incident["name"] == "[redacted] down"
+    assert bodies(harness) == ["[redacted] and [redacted]", "[redacted] rotated"]
+
+
+def test_a_glued_marker_keeps_the_comment_off_the_page(make_harness):
+    """comments = "marked": a marker inside a URL or glued to a word publishes nothing."""
+    harness = publishing(make_harness, {"comments": "marked"})
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "API down", "5xx")
+    harness.sync()
+    for text in ("see https://wiki.corp/runbook#public", "C#public keys", "internal##public"):
+        harness.ilert.comment(alert_id, text)
+    harness.ilert.comment(alert_id, "#public Fixed.")
+    harness.sync()
+    assert bodies(harness) == ["5xx", "Fixed."]
+
+
 # -- redact, notify, statuses ------------------------------------------------------------------
 
 

@@ -286,7 +286,7 @@ def parse_listed_component(payload: object) -> ListedComponent:
     name = payload.get("name")
     return ListedComponent(
         id=component_id,
-        name=clean_text(name)[:255] if isinstance(name, str) else "",
+        name=clean_text(name[:255]) if isinstance(name, str) else "",
         status=status,
         is_group=payload.get("group") is True,
     )

@@ -21,6 +21,7 @@ from ilert_statuspage_sync.core.policy import (
     STATUS_EVENTS,
     PublishPolicy,
 )
+from ilert_statuspage_sync.core.public_text import normalised
 from ilert_statuspage_sync.core.templates import TEMPLATE_KEYS, Templates, compile_template
 from ilert_statuspage_sync.errors import ConfigError
 
@@ -130,8 +131,9 @@ class _PolicyReader:
 
     def marker(self) -> str:
         value = self.table.get("comment_marker", "#public")
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail("comment_marker", "must be a non-empty string")
+        # Compared as a reader sees it: a marker of zero-width characters would be no marker.
+        if not isinstance(value, str) or not normalised(value).strip():
+            raise self.fail("comment_marker", "must be a non-empty string of visible characters")
         return value.strip()
 
     def redact(self) -> tuple[re.Pattern[str], ...]:

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from ilert_statuspage_sync.core.model import Alert, AlertStatus
 from ilert_statuspage_sync.core.policy import PublishPolicy
+from ilert_statuspage_sync.core.public_text import vendor_plain
 
 __all__ = ["Verdict", "VerdictKind", "screen_alert"]
 
@@ -56,13 +57,15 @@ def screen_alert(alert: Alert, policy: PublishPolicy, *, now: datetime, publishe
         return Verdict(
             VerdictKind.FILTER, "min_priority", f"priority {alert.priority} below min_priority HIGH"
         )
-    if policy.include is not None and not policy.include.search(alert.summary):
+    # Matched as the name would be published: "te\u200bst" or "<b>te</b>st" is "test".
+    summary = vendor_plain(alert.summary) if policy.include or policy.exclude else ""
+    if policy.include is not None and not policy.include.search(summary):
         return Verdict(
             VerdictKind.FILTER,
             "include",
             f"summary does not match include {policy.include.pattern!r}",
         )
-    if policy.exclude is not None and policy.exclude.search(alert.summary):
+    if policy.exclude is not None and policy.exclude.search(summary):
         return Verdict(
             VerdictKind.FILTER, "exclude", f"summary matches exclude {policy.exclude.pattern!r}"
         )

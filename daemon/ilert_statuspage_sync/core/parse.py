@@ -8,7 +8,9 @@ field, so one odd alert is reported and skipped while the others sync.
 What reaches the state database is checked here against what its column can
 hold (``core.storable``): an id beyond a signed 64-bit integer is refused with
 the field named, before any write is sent; free text (summary, details,
-comments) is cleaned of NUL, lone surrogates and control characters.
+comments) is first cut to ``VENDOR_TEXT_LIMIT`` characters (``core.public_text``:
+no later step sees more, whatever iLert sends), then cleaned of NUL, lone
+surrogates and control characters.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ilert_statuspage_sync.core.model import Alert, LogEntry
+from ilert_statuspage_sync.core.public_text import bounded
 from ilert_statuspage_sync.core.storable import (
     EARLIEST_TIME,
     ID_MAX,
@@ -89,8 +92,8 @@ def parse_alert(payload: object) -> Alert:
     return Alert(
         id=alert_id,
         source_id=_nested_id(payload, "alertSource", where),
-        summary=clean_text(_optional_str(payload, "summary", where) or f"iLert alert {alert_id}"),
-        details=clean_text(_optional_str(payload, "details", where) or ""),
+        summary=_text(_optional_str(payload, "summary", where) or f"iLert alert {alert_id}"),
+        details=_text(_optional_str(payload, "details", where) or ""),
         status=status,
         priority=_token(priority, "priority", where) if priority else "HIGH",
         report_time=parse_time(payload.get("reportTime"), f"{where}: reportTime"),
@@ -129,15 +132,20 @@ def comment_text(entry: Mapping[str, Any]) -> str:
         for key in _COMMENT_VAR_KEYS:
             value = variables.get(key)
             if isinstance(value, str) and value.strip():
-                return clean_text(value).strip()
+                return _text(value).strip()
     text = entry.get("text")
-    return clean_text(text).strip() if isinstance(text, str) else ""
+    return _text(text).strip() if isinstance(text, str) else ""
+
+
+def _text(value: str) -> str:
+    """Free vendor text as kept: bounded before anything else looks at it, then cleaned."""
+    return clean_text(bounded(value))
 
 
 def _source_name(value: object) -> str | None:
     # Only templates show it: an odd value is left out rather than failing the alert.
     name = value.get("name") if isinstance(value, Mapping) else None
-    return name if isinstance(name, str) else None
+    return _text(name) if isinstance(name, str) else None
 
 
 def _responder_ids(value: object, where: str) -> tuple[str, ...]:

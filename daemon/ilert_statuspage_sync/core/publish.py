@@ -2,13 +2,16 @@
 
 Two pure steps wrap the lifecycle's plan, like processors in a chain:
 
-- ``screen_comments`` (before ``plan_calls``): a comment becomes plain text;
-  with ``comments = "marked"`` only a comment carrying the marker stays (the
-  marker removed), with ``"none"`` none does. A withheld comment is still an
-  event, so the audit shows it and the mirror moves past it, but the plan
-  makes no call of it (so it never creates an incident either).
+- ``screen_comments`` (before ``plan_calls``): the comment policy first, so
+  ``comments = "none"`` never converts a text; then a comment becomes plain,
+  normalised text (``core.public_text``); with ``comments = "marked"`` only a
+  comment carrying the marker as a word of its own stays (the marker removed).
+  A withheld comment is still an event, so the audit shows it and the mirror
+  moves past it, but the plan makes no call of it (so it never creates an
+  incident either), and its text goes no further.
 - ``publish_plan`` (after ``plan_calls``): each call's name and body are
-  rendered from the templates, redacted, then clipped to Statuspage's limits;
+  rendered from the templates (which see vendor texts as plain text), then
+  normalised, redacted and clipped to Statuspage's limits (``publishable``);
   ``deliver_notifications`` is set per write kind; the call records which
   settings produced it for the audit trail.
 
@@ -23,7 +26,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ilert_statuspage_sync.core.markup import plain_text
 from ilert_statuspage_sync.core.model import Alert, Event, EventKind
 from ilert_statuspage_sync.core.plan import (
     MAX_BODY,
@@ -36,20 +38,16 @@ from ilert_statuspage_sync.core.plan import (
     Step,
 )
 from ilert_statuspage_sync.core.policy import PublishPolicy
-from ilert_statuspage_sync.core.storable import public_text
+from ilert_statuspage_sync.core.public_text import normalised, publishable, vendor_plain
 from ilert_statuspage_sync.core.templates import alert_vars
 
 __all__ = [
-    "REDACTED",
     "PublishContext",
-    "clip",
     "publish_plan",
-    "redact",
     "screen_comments",
     "write_kind",
 ]
 
-REDACTED = "[redacted]"
 _RUNS_OF_SPACES = re.compile(r"[ \t]{2,}")
 
 
@@ -69,24 +67,39 @@ def screen_comments(events: Sequence[Event], policy: PublishPolicy) -> list[Even
     for event in events:
         if event.kind is not EventKind.COMMENT_ADDED or event.comment is None:
             screened.append(event)
-            continue
-        text = plain_text(event.comment)
-        withheld = None
-        if policy.comments == "none":
-            withheld = 'comments = "none"'
-        elif policy.comments == "marked":
-            marker = _marker_token(policy.comment_marker)
-            if marker.search(text):
-                text = _without(text, marker)
-            else:
-                withheld = f'comments = "marked": no {policy.comment_marker!r} in the comment'
-        screened.append(replace(event, comment=text, withheld=withheld))
+        elif policy.comments == "none":
+            # Decided before any conversion: a withheld text costs nothing and goes no further.
+            screened.append(replace(event, comment="", withheld='comments = "none"'))
+        else:
+            screened.append(_screened(event, event.comment, policy))
     return screened
 
 
+def _screened(event: Event, comment: str, policy: PublishPolicy) -> Event:
+    marker = normalised(policy.comment_marker).strip()
+    if policy.comments == "marked" and (not marker or marker not in normalised(comment)):
+        # No marker anywhere, not even inside markup: withheld without converting it.
+        return replace(event, comment="", withheld=_unmarked(policy))
+    text = vendor_plain(comment)
+    if policy.comments == "marked":
+        token = _marker_token(marker)
+        if not token.search(text):
+            return replace(event, comment="", withheld=_unmarked(policy))
+        text = _without(text, token)
+    return replace(event, comment=text)
+
+
+def _unmarked(policy: PublishPolicy) -> str:
+    return f'comments = "marked": no {policy.comment_marker!r} in the comment'
+
+
 def _marker_token(marker: str) -> re.Pattern[str]:
-    """The marker as a whole token: ``#public`` does not match inside ``#publicity``."""
-    return re.compile(re.escape(marker) + r"(?!\w)")
+    """The marker as a word of its own: whitespace or the text's edge on both sides.
+
+    ``#publicity``, ``C#public``, ``internal##public`` and ``wiki/runbook#public``
+    do not carry ``#public``.
+    """
+    return re.compile(r"(?<!\S)" + re.escape(marker) + r"(?!\S)")
 
 
 def _without(text: str, marker: re.Pattern[str]) -> str:
@@ -123,21 +136,6 @@ def write_kind(call: Call) -> str:
     return "body_updated"
 
 
-def redact(text: str, patterns: Sequence[re.Pattern[str]]) -> str:
-    """Every match of every pattern replaced by ``[redacted]``."""
-    for pattern in patterns:
-        text = pattern.sub(REDACTED, text)
-    return text
-
-
-def clip(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters, saying so at the end."""
-    if len(text) <= limit:
-        return text
-    marker = " [truncated]"
-    return text[: limit - len(marker)] + marker
-
-
 def _render(
     call: Call, alert: Alert, policy: PublishPolicy, context: PublishContext
 ) -> Call | None:
@@ -158,14 +156,15 @@ def _render(
     name = None
     if call.kind is CallKind.CREATE:
         first = call.decisions[0].event
-        rendered = public_text(render("name", first), one_line=True).strip()
-        name = clip(redact(rendered or f"iLert alert {alert.id}", policy.redact), MAX_NAME)
+        name = publishable(render("name", first), MAX_NAME, policy.redact, one_line=True)
+        name = name or publishable(f"iLert alert {alert.id}", MAX_NAME, policy.redact)
     parts = _body_parts(call, render)
-    body_text = public_text("\n\n".join(part for part in parts if part))
+    body_text = publishable("\n\n".join(part for part in parts if part), MAX_BODY, policy.redact)
     if not body_text and call.incident_id is not None:
         # A join always writes (it links the alert): never an empty update.
-        body_text = public_text(f"Also affected: {alert.summary}".strip())
-    body = clip(redact(body_text, policy.redact), MAX_BODY) if body_text else None
+        joined = f"Also affected: {base['alert']['summary']}".strip()
+        body_text = publishable(joined, MAX_BODY, policy.redact)
+    body = body_text or None
     if call.kind is CallKind.UPDATE and body is None and call.status is None:
         return None
     kind = write_kind(call)

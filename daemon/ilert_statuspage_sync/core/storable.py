@@ -29,7 +29,6 @@ __all__ = [
     "TOKEN_LENGTH",
     "USER_ID_LENGTH",
     "clean_text",
-    "public_text",
 ]
 
 ID_MAX = 2**63 - 1  # BigInteger ids: alert, escalation policy, log entry
@@ -47,10 +46,6 @@ LATEST_TIME = datetime(9999, 12, 30, tzinfo=UTC)
 # C0 controls but tab, newline and carriage return; DEL; C1 controls.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# Bidi marks, embeddings, overrides and isolates: on a public page they reorder
-# what a reader sees (a spoofed name), and plain text never needs them.
-_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_LINE_BREAKS = re.compile("\r\n|[\r\n\u2028\u2029]")
 
 
 def clean_text(text: str) -> str:
@@ -62,12 +57,3 @@ def clean_text(text: str) -> str:
     if text.isprintable():
         return text  # the common case, without building a new string
     return _CONTROL.sub("", _SURROGATE.sub("\ufffd", text))
-
-
-def public_text(text: str, *, one_line: bool = False) -> str:
-    """``text`` as it may appear on a public page: cleaned, without bidi controls.
-
-    ``one_line`` (an incident name) turns every line break into a space.
-    """
-    text = _BIDI.sub("", clean_text(text))
-    return _LINE_BREAKS.sub(" ", text) if one_line else text

@@ -24,6 +24,7 @@ from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from ilert_statuspage_sync.core.model import Alert, EventKind
+from ilert_statuspage_sync.core.public_text import vendor_plain
 from ilert_statuspage_sync.errors import ConfigError, SyncError
 
 __all__ = [
@@ -226,14 +227,23 @@ class CompiledTemplate:
             ) from None
 
     def _bounded_render(self, context: Mapping[str, Any]) -> str:
-        """The output, refused once it passes ``MAX_RENDERED`` characters (a runaway loop)."""
+        """The output, cut at ``MAX_RENDERED`` characters: rendering stops there.
+
+        A runaway loop ends, and a long vendor text never fails the alert: the
+        text is published clipped (the field limits are far below this bound),
+        so the alert's later comments and its resolve still reach the page.
+        """
         chunks: list[str] = []
-        size = 0
-        for chunk in self._template.generate({**context, _BUDGET_KEY: [0]}):
-            size += len(chunk)
-            if size > MAX_RENDERED:
-                raise SecurityError(f"output longer than {MAX_RENDERED} characters")
-            chunks.append(chunk)
+        room = MAX_RENDERED
+        generator = self._template.generate({**context, _BUDGET_KEY: [0]})
+        try:
+            for chunk in generator:
+                chunks.append(chunk[:room])
+                room -= len(chunk)
+                if room <= 0:
+                    break
+        finally:
+            generator.close()
         return "".join(chunks)
 
 
@@ -363,12 +373,13 @@ def alert_vars(alert: Alert, ilert_api_url: str) -> dict[str, Any]:
     """The ``alert`` variable of a template."""
     return {
         "id": alert.id,
-        "summary": alert.summary,
-        "details": alert.details,
+        # Vendor text as plain text: markup, zero-width tricks and size stop here.
+        "summary": vendor_plain(alert.summary),
+        "details": vendor_plain(alert.details),
         "priority": alert.priority,
         "status": alert.status,
         "report_time": alert.report_time.isoformat().replace("+00:00", "Z"),
-        "source": {"id": alert.source_id, "name": alert.source_name or ""},
+        "source": {"id": alert.source_id, "name": vendor_plain(alert.source_name or "")},
         "url": alert_url(ilert_api_url, alert.id),
     }
 

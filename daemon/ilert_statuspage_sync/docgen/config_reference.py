@@ -306,7 +306,7 @@ SETTINGS: tuple[Setting, ...] = (
         "string",
         '`"#public"`',
         "non-empty",
-        'with `comments = "marked"`: only comments holding it are published',
+        'with `comments = "marked"`: only comments holding it as a word of its own are published',
         "#public",
         _policy("comment_marker"),
     ),
@@ -315,7 +315,8 @@ SETTINGS: tuple[Setting, ...] = (
         "list of strings",
         "`[]`",
         "regular expressions (none empty)",
-        'matches are replaced by "[redacted]" in everything published',
+        'matches are replaced by "[redacted]" in everything published '
+        "(matched after NFKC, without zero-width characters)",
         (),
         _policy("redact"),
     ),
