@@ -18,6 +18,7 @@ from ilert_statuspage_sync.clients.http import HttpService
 from ilert_statuspage_sync.core.listing import StallGuard
 from ilert_statuspage_sync.core.model import LogEntry
 from ilert_statuspage_sync.core.parse import parse_log_entry
+from ilert_statuspage_sync.core.timeline_order import Order, OrderProof, stops_early
 from ilert_statuspage_sync.errors import PayloadError
 
 __all__ = ["PAGE_SIZE", "IlertClient", "ListingStalledError", "OpenListing", "TimelineRead"]
@@ -49,6 +50,7 @@ class TimelineRead:
     entries: list[LogEntry] = field(default_factory=list)  # newer than ``after``, by id
     next_start: int | None = None  # None: read to its end; else the page budget ran out
     pages: int = 0  # requests made
+    order: Order = Order.UNKNOWN  # what this read's pages proved (core.timeline_order)
 
 
 class IlertClient:
@@ -129,20 +131,23 @@ class IlertClient:
     ) -> TimelineRead:
         """The alert's timeline entries newer than ``after``, from ``start``, ``max_pages`` at most.
 
-        The server's order is undocumented, so pages are read until a page holds
-        only entries at or below ``after`` or comes back short; no cap, but a
+        The server's order is undocumented (``core.timeline_order``): a read
+        stops at a page holding only entries at or below ``after`` once the
+        pages proved newest first, else at the first short page. No cap, but a
         read that runs out of ``max_pages`` says where the next one resumes
         (entries added meanwhile shift the offsets; a resumed read may see an
-        entry twice, which its id settles, and never skips one).
+        entry twice, which its id settles).
         """
         read = TimelineRead()
         entries: dict[int, LogEntry] = {}
+        proof = OrderProof()
         path, params = f"/api/alerts/{alert_id}/log-entries", {"include": "vars"}
         for page in self._page_lists(path, params, start=start):
             read.pages += 1
             fresh = [parse_log_entry(item, alert_id) for item in page]
+            read.order = proof.see(entry.id for entry in fresh)
             entries.update((e.id, e) for e in fresh if after is None or e.id > after)
-            if after is not None and fresh and all(e.id <= after for e in fresh):
+            if stops_early(read.order, (entry.id for entry in fresh), after):
                 break
             if len(page) == PAGE_SIZE and max_pages is not None and read.pages >= max_pages:
                 read.next_start = start + read.pages * PAGE_SIZE

@@ -178,6 +178,15 @@ class AlertControls(AlertSources):
             self._log_entries[alert_id] = [
                 {"filterTypes": ["ALERT_UPDATES"], **copy.deepcopy(entry)} for entry in entries
             ]
+            # Entry ids grow with time in iLert: a later control's entry is newer than these.
+            planted = [e["id"] for e in entries if isinstance(e.get("id"), int)]
+            self._next_log_entry_id = max([self._next_log_entry_id, *(i + 1 for i in planted)])
+
+    def set_log_order(self, *, newest_first: bool) -> None:
+        """Serve every timeline newest first (the default) or oldest first: iLert documents
+        neither, so the daemon must be right under both."""
+        with self._lock:
+            self._log_newest_first = newest_first
 
     def alert(self, alert_id: int) -> JsonObject:
         """A deep copy of the alert as the API would serve it."""

@@ -83,9 +83,10 @@ class IlertSimulator(AlertControls):
         start, limit = paging(query)
         with_vars = "vars" in query.get("include", [])
         groups = enum_values(query, "filter-types", LOG_FILTER_TYPES)
+        stored = self._log_entries.get(alert_id, [])
         entries = [
             entry
-            for entry in reversed(self._log_entries.get(alert_id, []))
+            for entry in (reversed(stored) if self._log_newest_first else stored)
             if not groups or groups & set(entry["filterTypes"])
         ]
         # Rendered after slicing: a long timeline costs one page's work per page.

@@ -89,12 +89,14 @@ class AlertStep:
         # Audited otherwise from here: a later filter verdict is audited again.
         self.carry.filtered.pop((item.action.name, alert.id), None)
         read = self.reader.timeline(p, alert.id, mirror.last_log_entry_id if mirror else None)
-        if read is None and alert.status == AlertStatus.RESOLVED:
-            # A resolve would close the link, and a closed link is not read again:
-            # the rest of the timeline (its comments) would never reach the page.
+        if read is None and (mirror is not None or alert.status == AlertStatus.RESOLVED):
+            # Events go out in iLert's time order: a change of a mirrored alert waits
+            # for the older entries still unread (a resolve would close the link, and
+            # a closed link is not read again: its comments would never reach the page).
             p.report.waiting_checks += 1
             return
-        # Unfinished (a long timeline): the alert's state syncs now, its entries when read.
+        # Unfinished (a long timeline) at first sight: the incident is created now,
+        # the entries follow once read.
         self._apply(session, p, applier, item, (target, mirror), read or [], events)
 
     def _apply(

@@ -16,6 +16,7 @@ from ilert_statuspage_sync.core.clock import ACTIVATION_MARGIN, PLAUSIBLE_SKEW, 
 from ilert_statuspage_sync.core.listing import listing_pages
 from ilert_statuspage_sync.core.model import Alert, LogEntry
 from ilert_statuspage_sync.core.parse import parse_alert
+from ilert_statuspage_sync.core.timeline_order import combined, needs_head
 from ilert_statuspage_sync.errors import ApiError, PayloadError, TransientApiError
 from ilert_statuspage_sync.runtime.logs import scrub
 from ilert_statuspage_sync.store import repo
@@ -225,19 +226,29 @@ class IlertReader:
         partial = self.carry.timelines.pop(alert_id, None)
         if partial is not None and partial.after != after:
             partial = None  # the mirror moved on meanwhile: read afresh
-        read = self.ilert.read_timeline(
-            alert_id,
-            after=after,
-            start=partial.next_start if partial else 0,
-            max_pages=None if self.one_shot else max(int(self.per_pass()), 1),
-        )
-        p.ilert_calls += read.pages
-        found = partial.entries if partial else {}
-        found.update((entry.id, entry) for entry in read.entries)
-        if read.next_start is not None:
-            self.carry.timelines[alert_id] = PartialTimeline(after, read.next_start, found)
-            return None
-        return sorted(found.values(), key=lambda entry: entry.id)
+        part = partial or PartialTimeline(after, 0, {}, after)
+        resumed = partial is not None
+        pages_left = None if self.one_shot else max(int(self.per_pass()), 1)
+        while True:
+            read = self.ilert.read_timeline(
+                alert_id, after=part.floor, start=part.next_start, max_pages=pages_left
+            )
+            p.ilert_calls += read.pages
+            part.entries.update((entry.id, entry) for entry in read.entries)
+            part.order = combined(part.order, read.order)
+            pages_left = None if pages_left is None else pages_left - read.pages
+            if read.next_start is not None:
+                part.next_start = read.next_start
+                self.carry.timelines[alert_id] = part
+                return None
+            if not needs_head(part.order, resumed=resumed):
+                return sorted(part.entries.values(), key=lambda entry: entry.id)
+            # Read again from the head, down to the newest entry held: what came meanwhile.
+            part.floor = max(part.entries, default=part.floor)
+            part.next_start, resumed = 0, False
+            if pages_left is not None and pages_left <= 0:
+                self.carry.timelines[alert_id] = part
+                return None
 
     def per_pass(self) -> float:
         """One pass's iLert budget in requests."""
