@@ -188,6 +188,13 @@ class AlertControls(AlertSources):
         with self._lock:
             self._log_newest_first = newest_first
 
+    def set_endless_listing(self, pages: int | None = None, *, endless: bool = True) -> None:
+        """Break `GET /api/alerts`: pages come back full, padded with fresh alerts that exist
+        nowhere else, forever (or, with `pages`, until that many pages were served); so the
+        listing does not end. `GET /api/alerts/count` stays honest. `endless=False` mends it."""
+        with self._lock:
+            self._endless_listing = (pages if pages is not None else True) if endless else None
+
     def alert(self, alert_id: int) -> JsonObject:
         """A deep copy of the alert as the API would serve it."""
         with self._lock:

@@ -54,6 +54,8 @@ class IlertState(SimulatorServer):
         self._listed: tuple[object, list[JsonObject]] | None = None
         # iLert documents no order for log entries: newest first unless a test says otherwise.
         self._log_newest_first = True
+        # A broken server: `GET /api/alerts` pads every page with alerts never seen before.
+        self._endless_listing: bool | int | None = None
 
     # -- HTTP --------------------------------------------------------------
 

@@ -9,7 +9,12 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session
 
-from ilert_statuspage_sync.clients.ilert import PAGE_SIZE, IlertClient, OpenListing
+from ilert_statuspage_sync.clients.ilert import (
+    PAGE_SIZE,
+    IlertClient,
+    ListingUnboundedError,
+    OpenListing,
+)
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
 from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.core.clock import ACTIVATION_MARGIN, PLAUSIBLE_SKEW, ilert_time
@@ -82,7 +87,9 @@ class IlertReader:
         self.health.succeeded(p.now)
         states, listing, opened, recent = read
         self._listed(p, listing, opened)
-        p.ilert_calls += 1 + len(recent) // PAGE_SIZE if recent is not None else 0
+        if recent is not None:
+            # Its pages, and the count a listing past its first page asks (core.listing).
+            p.ilert_calls += 1 + len(recent) // PAGE_SIZE + (len(recent) >= PAGE_SIZE)
         alerts = {alert.id: alert for alert in opened}
         alerts.update((a.id, a) for a in map(_parse, recent or []) if a is not None)
         return IlertRead(states, alerts, p.ilert_now or p.now)
@@ -114,7 +121,9 @@ class IlertReader:
             p.report.ilert_ok = False  # the pass syncs what it read; the next one lists anew
             log.error("ilert_listing_stalled", error=scrub(listing.stalled))
         ids = (alert.id for alert in opened)
-        self.carry.cycle.record(ids, next_start=listing.next_start, ended=listing.ended)
+        self.carry.cycle.record(
+            ids, next_start=listing.next_start, ended=listing.ended, bound=listing.bound
+        )
         p.ilert_calls += listing.pages
 
     def _list_open(
@@ -130,7 +139,8 @@ class IlertReader:
         activations = [known[a.name].activated_at if a.name in known else None for a in auto]
         floor = None if None in activations else min(filter(None, activations))
         since = floor - ACTIVATION_MARGIN if floor else None
-        start = self.carry.cycle.resume((frozenset(sources), since))
+        cycle = self.carry.cycle
+        start = cycle.resume((frozenset(sources), since))
         ilert = self.config.ilert
         pages = (
             None
@@ -139,9 +149,13 @@ class IlertReader:
                 ilert.requests_per_minute, self.config.poll_interval, self.carry.checkable
             )
         )
-        return self.ilert.list_open_alerts(
-            sources=sources, since=since, start=start, max_pages=pages
-        )
+        try:
+            return self.ilert.list_open_alerts(
+                sources=sources, since=since, start=start, max_pages=pages, bound=cycle.bound
+            )
+        except ListingUnboundedError:
+            cycle.restart()  # the next pass lists (and counts) anew
+            raise
 
     def _pass_time(
         self, p: PassState, known: Mapping[str, ActionState], opened: list[Alert]
