@@ -188,6 +188,15 @@ class AlertControls(AlertSources):
         with self._lock:
             self._log_newest_first = newest_first
 
+    def delete_alert(self, alert_id: int) -> JsonObject:
+        """A person deletes the alert: every read of it (and its timeline) answers 404 from now
+        on, as iLert answers for an alert that does not exist. Returns what it was."""
+        with self._lock:
+            alert = self._alerts.pop(alert_id)
+            self._log_entries.pop(alert_id, None)
+            self._generation += 1
+            return alert
+
     def set_endless_listing(self, pages: int | None = None, *, endless: bool = True) -> None:
         """Break `GET /api/alerts`: pages come back full, padded with fresh alerts that exist
         nowhere else, forever (or, with `pages`, until that many pages were served); so the

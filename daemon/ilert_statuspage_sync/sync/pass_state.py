@@ -38,6 +38,7 @@ class Work:
     action: IncidentAction
     link: Link
     alert: Alert
+    deleted: bool = False  # iLert confirmed the alert gone (core.deletion): resolve its incident
 
 
 @dataclass
@@ -79,6 +80,8 @@ class PassState:
     entries: dict[int, list[LogEntry] | None] = field(default_factory=dict)
     by_id: dict[int, Alert | None] = field(default_factory=dict)
     read_errors: dict[int, Exception] = field(default_factory=dict)
+    # Alerts confirmed deleted in iLert this pass (core.deletion), by id.
+    gone: set[int] = field(default_factory=set)
     ilert_calls: int = 0
     # Names of services found down in this pass: their remaining work waits for the next.
     down: set[str] = field(default_factory=set)
