@@ -9,12 +9,14 @@ text and the audit trail records event `deleted`. Until then the item waits
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from structlog.testing import capture_logs
 
+from ilert_statuspage_sync.config.publish import parse_publish_policy
 from tests.support.harness import Harness
 from tests.support.world import AUTO_SOURCE
 
@@ -97,3 +99,25 @@ def test_an_answer_with_the_alert_in_between_starts_the_count_again(harness: Har
     harness.sync()
 
     assert _incident(harness)["status"] != "resolved"  # one 404 of a new count
+
+
+def test_the_deleted_text_is_a_template(harness: Harness):
+    """`templates.deleted` words the resolve, with the alert's variables."""
+    keys = {"templates": {"deleted": "{{ alert.summary }} was withdrawn in iLert."}}
+    policy = parse_publish_policy(keys, "incident_actions[0]", "test.toml")
+    actions = tuple(
+        dataclasses.replace(a, publish=policy) if a.name == "public-api" else a
+        for a in harness.config.incident_actions
+    )
+    harness.config = dataclasses.replace(harness.config, incident_actions=actions)
+    harness.syncer = harness.new_syncer()
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "Checkout down")
+    assert harness.sync().ok
+    harness.ilert.delete_alert(alert_id)
+    for minutes in (0, 5, 6):
+        _later(harness, minutes)
+        harness.sync()
+
+    incident = _incident(harness)
+    assert incident["status"] == "resolved"
+    assert incident["incident_updates"][0]["body"] == "Checkout down was withdrawn in iLert."
