@@ -178,8 +178,11 @@ class AlertControls(AlertSources):
             self._log_entries[alert_id] = [
                 {"filterTypes": ["ALERT_UPDATES"], **copy.deepcopy(entry)} for entry in entries
             ]
-            # Entry ids grow with time in iLert: a later control's entry is newer than these.
-            planted = [e["id"] for e in entries if isinstance(e.get("id"), int)]
+            # Entry ids grow with time in iLert: a later control's entry is newer than these
+            # (fuzzed ids at the edge of int64 are left out: the next id must stay readable).
+            planted = [
+                e["id"] for e in entries if isinstance(e.get("id"), int) and 0 <= e["id"] < 2**53
+            ]
             self._next_log_entry_id = max([self._next_log_entry_id, *(i + 1 for i in planted)])
 
     def set_log_order(self, *, newest_first: bool) -> None:
