@@ -55,3 +55,24 @@ def test_a_running_daemon_fails_the_pass_and_lists_anew_once_the_listing_is_mend
 
     assert report.ok
     assert len(harness.incidents()) == 150
+
+
+def test_an_open_set_grown_past_its_kept_bound_is_counted_again_not_failed(harness: Harness):
+    """`run` keeps the count across passes; a set grown past it is counted again and listed."""
+    for n in range(150):
+        harness.ilert.create_alert(AUTO_SOURCE, f"first {n}")
+    harness.sync()
+    for n in range(400):
+        harness.ilert.create_alert(AUTO_SOURCE, f"storm {n}")
+    harness.ilert.clear_requests()
+
+    report = harness.sync()
+
+    assert report.ilert_ok
+    open_pages = [
+        r
+        for r in harness.ilert.requests
+        if r.path == "/api/alerts" and "PENDING" in r.query["states"]
+    ]
+    assert len(open_pages) == 6  # 550 open alerts: 5 full pages and a short one
+    assert _listing_requests(harness).count("/api/alerts/count") == 1  # past the kept bound of 4
