@@ -660,3 +660,22 @@ def test_status_into_a_closed_pipe_keeps_its_unhealthy_exit_code(cli: Cli, track
     status = _into_a_closed_pipe(cli, "status")
     assert status.code == 1, status.describe()
     assert status.stderr == ""
+
+
+@pytest.mark.slow
+def test_sync_of_an_endless_ilert_listing_exits_1_with_one_error_line(
+    activated: Cli, ilert: IlertSimulator, statuspage: StatuspageSimulator
+) -> None:
+    """A listing that never ends: ``sync`` stops at the count's bound, one error line, exit 1."""
+    for n in range(150):
+        ilert.create_alert(AUTO_SOURCE, f"real {n}")
+    ilert.set_endless_listing()
+
+    result = activated.run("sync")
+
+    assert result.code == 1, result.describe()
+    assert "Traceback" not in result.stderr
+    failed = [line for line in result.logs() if line.get("event") == "ilert_read_failed"]
+    assert len(failed) == 1, result.describe()
+    assert "does not end" in failed[0]["error"]
+    assert statuspage.incidents() == []

@@ -135,9 +135,17 @@ class TestDetectEvents:
 class TestLifecycleTables:
     @pytest.mark.parametrize("lifecycle", sorted(LIFECYCLES))
     def test_every_event_creates_when_absent(self, lifecycle):
-        """Every event creates the incident when none exists yet."""
+        """Every event of a live alert creates the incident when none exists yet; a deleted
+        alert's does not (there is nothing to end)."""
         for event in EventKind:
-            assert rule_for(lifecycle, event, incident_exists=False).kind is RuleKind.CREATE
+            kind = rule_for(lifecycle, event, incident_exists=False).kind
+            assert kind is (RuleKind.NO_CHANGE if event is EventKind.DELETED else RuleKind.CREATE)
+
+    @pytest.mark.parametrize("lifecycle", sorted(LIFECYCLES))
+    def test_a_deleted_alert_resolves_its_incident(self, lifecycle):
+        """An alert deleted in iLert resolves the incident it has."""
+        rule = rule_for(lifecycle, EventKind.DELETED, incident_exists=True)
+        assert (rule.kind, rule.status) == (RuleKind.SET_STATUS, "resolved")
 
     def test_realtime_uses_realtime_statuses_only(self):
         """The realtime table never names a maintenance status."""

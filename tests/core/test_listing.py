@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from ilert_statuspage_sync.core.listing import OpenSetCycle, StallGuard, listing_pages
+from ilert_statuspage_sync.core.listing import (
+    OpenSetCycle,
+    StallGuard,
+    listing_bound,
+    listing_pages,
+)
 
 
 def test_listing_pages_leave_one_request_for_the_newly_reported_query():
@@ -48,3 +53,27 @@ def test_a_changed_query_starts_a_new_cycle():
     cycle.record([1], next_start=500, ended=False)
     assert cycle.resume("new") == 0
     assert cycle.may_be_open(99)
+
+
+def test_a_listing_may_take_the_pages_its_count_fills_and_a_slack():
+    """The count's pages, the empty page after a multiple of 100, and a tenth more (at least 2)."""
+    assert listing_bound(0, 100) == 3
+    assert listing_bound(150, 100) == 4
+    assert listing_bound(200, 100) == 5
+    assert listing_bound(10_000, 100) == 111
+
+
+def test_the_open_sets_bound_outlives_a_cycle_and_a_restart_forgets_it():
+    """A counted bound is kept for the next cycles; a failed listing counts anew."""
+    cycle = OpenSetCycle()
+    cycle.resume("query")
+    cycle.record([1, 2], next_start=0, ended=True, bound=5)
+    assert cycle.bound == 5
+    cycle.record([1, 2], next_start=0, ended=True)
+    assert cycle.bound == 5
+    cycle.restart()
+    assert _state(cycle) == (None, 0)
+
+
+def _state(cycle: OpenSetCycle) -> tuple[int | None, int]:
+    return cycle.bound, cycle.start

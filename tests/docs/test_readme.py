@@ -19,6 +19,7 @@ NAMES = {
     "accepted": EventKind.ACCEPTED,
     "resolved": EventKind.RESOLVED,
     "comment added": EventKind.COMMENT_ADDED,
+    "deleted": EventKind.DELETED,
 }
 
 

@@ -105,11 +105,12 @@ def test_untrigger_deletes_only_a_trigger_nothing_was_sent_for(harness: Harness)
         assert kept == (expected is repo.Untrigger.PUBLISHED), alert_id
 
 
-def test_a_published_alert_that_turns_404_is_logged_once_and_never_fails_the_pass(
+def test_a_published_alert_that_turns_404_waits_for_confirmation_and_clears_on_an_answer(
     harness: Harness,
 ):
-    """Its incident is on the page and untrigger cannot end it, so the pass stays ok:
-    alert_read_failed once, status shows the reason, and it clears when iLert answers."""
+    """Its incident is on the page and untrigger cannot end it: each 404 is counted towards
+    a confirmed deletion (core.deletion), the item is deferred meanwhile (the pass is not ok),
+    status shows the reason, and it all clears when iLert answers."""
     alert_id = harness.ilert.create_alert(MANUAL_SOURCE, "Exports failing")
     harness.trigger("manual-review", alert_id)
     harness.sync()
@@ -123,13 +124,13 @@ def test_a_published_alert_that_turns_404_is_logged_once_and_never_fails_the_pas
     with capture_logs() as second_logs:
         second = harness.sync()
 
-    assert first.ok and second.ok
-    assert [e["event"] for e in first_logs].count("alert_read_failed") == 1
-    assert [e["event"] for e in second_logs].count("alert_read_failed") == 0
+    assert not first.ok and not second.ok
+    assert first.deferred_items == second.deferred_items == 1
+    assert [e["reads"] for e in first_logs + second_logs if e["event"] == "alert_missing"] == [1, 2]
     link = harness.link("manual-review", alert_id)
-    assert link is not None and link.last_error is not None and "HTTP 404" in link.last_error
-    assert link.failures == 0 and link.is_open
+    assert link is not None and link.last_error is not None and "404" in link.last_error
+    assert link.failures == 0 and link.is_open and link.missing_reads == 2
 
     harness.sync()  # the fault is used up: iLert answers again
     link = harness.link("manual-review", alert_id)
-    assert link is not None and link.last_error is None
+    assert link is not None and link.last_error is None and link.missing_reads == 0

@@ -3,7 +3,9 @@
 Reference: https://api.ilert.com/api-docs/ (OpenAPI ``v2.2026``), ``GET /api/alerts``,
 ``GET /api/alerts/{id}``, ``GET /api/alerts/{id}/log-entries``. Lists are bare
 arrays paged by ``start-index`` / ``max-results`` (at most 100; more is a 400),
-with no total: the last page is the first one shorter than asked.
+with no total: the last page is the first one shorter than asked. An alert
+listing past its first page is bounded by ``GET /api/alerts/count`` (same
+filters, ``{"count": n}``): see ``core.listing``.
 """
 
 from __future__ import annotations
@@ -15,12 +17,20 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from ilert_statuspage_sync.clients.http import HttpService
-from ilert_statuspage_sync.core.listing import StallGuard
+from ilert_statuspage_sync.core.listing import StallGuard, listing_bound
 from ilert_statuspage_sync.core.model import LogEntry
 from ilert_statuspage_sync.core.parse import parse_log_entry
+from ilert_statuspage_sync.core.timeline_order import Order, OrderProof, stops_early
 from ilert_statuspage_sync.errors import PayloadError
 
-__all__ = ["PAGE_SIZE", "IlertClient", "ListingStalledError", "OpenListing", "TimelineRead"]
+__all__ = [
+    "PAGE_SIZE",
+    "IlertClient",
+    "ListingStalledError",
+    "ListingUnboundedError",
+    "OpenListing",
+    "TimelineRead",
+]
 
 PAGE_SIZE = 100
 OPEN_STATES = ("PENDING", "ACCEPTED")
@@ -29,6 +39,37 @@ SOURCE_PAGE_SIZE = 50  # GET /api/alert-sources allows at most 50 per page
 
 class ListingStalledError(PayloadError):
     """The server answered a full page with nothing new: the listing makes no progress."""
+
+
+class ListingUnboundedError(PayloadError):
+    """The server served more full pages than its own count of the listing allows."""
+
+
+class _CountBound:
+    """Pages an alert listing may take, from ``GET /api/alerts/count`` (asked once, when needed)."""
+
+    def __init__(self, client: IlertClient, params: dict[str, Any], pages: int | None) -> None:
+        self.client, self.params, self.pages = client, params, pages
+        self.count: int | None = None
+        self.requests = 0  # count requests made
+
+    def check(self, page_index: int) -> None:
+        """Before reading page ``page_index`` (0-based) past the first: within the bound?"""
+        if page_index < 1:
+            return
+        if self.pages is None or (page_index >= self.pages and self.count is None):
+            # Counted afresh past a bound an earlier pass counted: the set may have grown.
+            self.requests += 1
+            count = self.client.count_alerts(self.params)
+            self.pages, self.count = listing_bound(count, PAGE_SIZE), count
+        if page_index >= self.pages:
+            counted = "" if self.count is None else f"{self.count} matching alerts, "
+            raise ListingUnboundedError(
+                f"ilert: GET /api/alerts served {page_index} full pages, more than "
+                f"GET /api/alerts/count allows ({counted}at most {self.pages} pages): the "
+                "listing does not end, so nothing of it is used; check iLert's status and "
+                "report it to iLert support if it lasts"
+            )
 
 
 @dataclass
@@ -40,6 +81,7 @@ class OpenListing:
     next_start: int = 0  # where the next pass resumes (0 once ended or stalled)
     ended: bool = False  # a short page ended the list
     stalled: str | None = None  # why the listing was cut short by a non-progress
+    bound: int | None = None  # pages the listing may take (GET /api/alerts/count), once asked
 
 
 @dataclass
@@ -49,6 +91,7 @@ class TimelineRead:
     entries: list[LogEntry] = field(default_factory=list)  # newer than ``after``, by id
     next_start: int | None = None  # None: read to its end; else the page budget ran out
     pages: int = 0  # requests made
+    order: Order = Order.UNKNOWN  # what this read's pages proved (core.timeline_order)
 
 
 class IlertClient:
@@ -70,7 +113,11 @@ class IlertClient:
             params["states"] = list(states)
         if since is not None:
             params["from"] = _iso(since)
-        return list(self._pages("/api/alerts", params))
+        bound = _CountBound(self, params, None)
+        items: list[Any] = []
+        for page in self._page_lists("/api/alerts", params, bound=bound):
+            items.extend(page)
+        return items
 
     def list_open_alerts(
         self,
@@ -79,14 +126,20 @@ class IlertClient:
         since: datetime | None,
         start: int,
         max_pages: int | None,
+        bound: int | None = None,
     ) -> OpenListing:
-        """Open alerts of ``sources`` reported since ``since``, ``max_pages`` (None: all) on."""
+        """Open alerts of ``sources`` reported since ``since``, ``max_pages`` (None: all) on.
+
+        ``bound``: the pages this listing may take, as counted earlier in its
+        cycle; asked of ``GET /api/alerts/count`` when None and needed.
+        """
         params: dict[str, Any] = {"sources": sorted(set(sources)), "states": list(OPEN_STATES)}
         if since is not None:
             params["from"] = _iso(since)
         read = OpenListing()
+        counted = _CountBound(self, params, bound)
         try:
-            for page in self._page_lists("/api/alerts", params, start=start):
+            for page in self._page_lists("/api/alerts", params, start=start, bound=counted):
                 read.pages += 1
                 read.items.extend(page)
                 if len(page) < PAGE_SIZE:
@@ -97,7 +150,17 @@ class IlertClient:
         except ListingStalledError as error:
             read.pages += 1
             read.stalled = str(error)
+        read.pages += counted.requests
+        read.bound = counted.pages
         return read
+
+    def count_alerts(self, params: dict[str, Any]) -> int:
+        """``GET /api/alerts/count``: how many alerts the listing's filters match."""
+        answer = self.http.get("/api/alerts/count", params)
+        count = answer.get("count") if isinstance(answer, dict) else None
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise PayloadError('ilert: GET /api/alerts/count did not answer {"count": <n>}')
+        return count
 
     def server_time(self) -> datetime | None:
         """iLert's clock per the ``Date`` of its last answer; None when absent or unreadable."""
@@ -129,20 +192,23 @@ class IlertClient:
     ) -> TimelineRead:
         """The alert's timeline entries newer than ``after``, from ``start``, ``max_pages`` at most.
 
-        The server's order is undocumented, so pages are read until a page holds
-        only entries at or below ``after`` or comes back short; no cap, but a
+        The server's order is undocumented (``core.timeline_order``): a read
+        stops at a page holding only entries at or below ``after`` once the
+        pages proved newest first, else at the first short page. No cap, but a
         read that runs out of ``max_pages`` says where the next one resumes
         (entries added meanwhile shift the offsets; a resumed read may see an
-        entry twice, which its id settles, and never skips one).
+        entry twice, which its id settles).
         """
         read = TimelineRead()
         entries: dict[int, LogEntry] = {}
+        proof = OrderProof()
         path, params = f"/api/alerts/{alert_id}/log-entries", {"include": "vars"}
         for page in self._page_lists(path, params, start=start):
             read.pages += 1
             fresh = [parse_log_entry(item, alert_id) for item in page]
+            read.order = proof.see(entry.id for entry in fresh)
             entries.update((e.id, e) for e in fresh if after is None or e.id > after)
-            if after is not None and fresh and all(e.id <= after for e in fresh):
+            if stops_early(read.order, (entry.id for entry in fresh), after):
                 break
             if len(page) == PAGE_SIZE and max_pages is not None and read.pages >= max_pages:
                 read.next_start = start + read.pages * PAGE_SIZE
@@ -165,11 +231,14 @@ class IlertClient:
         size: int = PAGE_SIZE,
         *,
         start: int = 0,
+        bound: _CountBound | None = None,
     ) -> Iterator[list[Any]]:
-        """Pages until the first short one (no total exists); no cap, only a stall guard."""
+        """Pages until the first short one (no total exists); a stall guard, and ``bound``."""
         guard = StallGuard()
         offset = start
         while True:
+            if bound is not None:
+                bound.check(offset // size)
             page = self.http.get(path, {**params, "start-index": offset, "max-results": size})
             if not isinstance(page, list):
                 raise PayloadError(f"ilert: GET {path} did not answer a JSON list")

@@ -56,6 +56,7 @@ CLASSIC: _Table = {
     EventKind.ACCEPTED: (_create("in_progress"), _set("in_progress")),
     EventKind.RESOLVED: (_create("resolved"), _set("resolved")),
     EventKind.COMMENT_ADDED: (_create("identified"), _ADD_BODY),
+    EventKind.DELETED: (_NO_CHANGE, _set("resolved")),
 }
 
 REALTIME: _Table = {
@@ -66,6 +67,7 @@ REALTIME: _Table = {
     EventKind.ACCEPTED: (_create("identified"), _set("identified")),
     EventKind.RESOLVED: (_create("resolved"), _set("resolved")),
     EventKind.COMMENT_ADDED: (_create("identified"), _ADD_BODY),
+    EventKind.DELETED: (_NO_CHANGE, _set("resolved")),
 }
 
 LIFECYCLES: dict[str, _Table] = {"classic": CLASSIC, "realtime": REALTIME}

@@ -14,16 +14,21 @@ it is not read by id. Offsets shift as alerts open and close between passes,
 so a cycle may read an alert twice or miss one that moved across the resume
 point; the next cycle reads it.
 
-The only guard against a misbehaving server is detected non-progress: a full
+Two guards stand against a misbehaving server. Detected non-progress: a full
 page that adds no alert the listing had not already seen (the same page twice,
-a listing that loops). It ends that listing only.
+a listing that loops) ends that listing only. And a bound: a listing that needs
+more than one page asks ``GET /api/alerts/count`` (same filters, one request),
+and may then take ``listing_bound(count)`` pages. The open set's bound is kept
+across passes and cycles (counted again only when a listing reaches it: the set
+may have grown); a listing still serving fresh full pages past a fresh count
+never ends, and fails iLert's read (``ilert_read_failed``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
 
-__all__ = ["OpenSetCycle", "StallGuard", "listing_pages"]
+__all__ = ["OpenSetCycle", "StallGuard", "listing_bound", "listing_pages"]
 
 
 def listing_pages(requests_per_minute: int, poll_interval: float, checkable: int = 0) -> int:
@@ -37,6 +42,17 @@ def listing_pages(requests_per_minute: int, poll_interval: float, checkable: int
     budget = max(int(requests_per_minute * poll_interval / 60) - 1, 1)
     reserved = min(max(checkable, 0), budget // 2)
     return max(budget - reserved, 1)
+
+
+def listing_bound(count: int, page_size: int) -> int:
+    """Pages a listing of ``count`` matching alerts may take.
+
+    The pages they fill, one more for the empty page that ends a multiple of
+    the page size, and a slack for alerts reported while the listing is read
+    (a tenth more, at least two pages).
+    """
+    pages = max(count, 0) // page_size + 1
+    return pages + max(2, pages // 10)
 
 
 class StallGuard:
@@ -58,22 +74,32 @@ class OpenSetCycle:
     def __init__(self) -> None:
         self.start = 0
         self.complete = False
+        self.bound: int | None = None  # pages a listing may take, once counted
         self._seen: set[int] = set()
         self._query: Hashable = None
 
     def resume(self, query: Hashable) -> int:
         """Where this pass's listing of ``query`` starts; a changed query starts a new cycle."""
         if query != self._query:
-            self._query, self.start, self.complete = query, 0, False
+            self._query = query
+            self.restart()
         return self.start
 
-    def record(self, ids: Iterable[int], *, next_start: int, ended: bool) -> None:
+    def restart(self) -> None:
+        """The next pass begins a new cycle, counted anew (a changed query, a failed listing)."""
+        self.start, self.complete, self.bound = 0, False, None
+
+    def record(
+        self, ids: Iterable[int], *, next_start: int, ended: bool, bound: int | None = None
+    ) -> None:
         """One pass listed ``ids`` from ``self.start``; ``ended``: it reached the list's end."""
         if self.start == 0:
             self._seen = set()  # this pass began a new cycle
         self._seen.update(ids)
         self.complete = ended
         self.start = 0 if ended else next_start
+        # Kept across cycles: a listing past it counts afresh before it fails.
+        self.bound = bound if bound is not None else self.bound
 
     def may_be_open(self, alert_id: int) -> bool:
         """True when the alert's absence from this pass's listing proves nothing."""

@@ -46,6 +46,8 @@ class EventKind(enum.StrEnum):
     ACCEPTED = "accepted"
     COMMENT_ADDED = "comment_added"
     RESOLVED = "resolved"
+    # The alert is gone from iLert (404s confirmed over time, core.deletion).
+    DELETED = "deleted"
 
     @property
     def rank(self) -> int:

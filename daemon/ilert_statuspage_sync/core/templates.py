@@ -69,7 +69,9 @@ DEFAULT_SOURCES: dict[str, str] = {
     "created": "{{ alert.details }}",
     "comment": "{{ comment.text }}",
     "also_affected": "Also affected: {{ alert.summary }}",
-} | {key: "" for key in BODY_KEYS if key not in ("created", "comment", "also_affected")}
+    # The alert was deleted in iLert: its incident is resolved, saying why.
+    "deleted": "This alert was removed from our on-call system.",
+} | {key: "" for key in BODY_KEYS if key not in ("created", "comment", "also_affected", "deleted")}
 
 _T = TypeVar("_T")
 

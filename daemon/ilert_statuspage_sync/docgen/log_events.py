@@ -163,9 +163,11 @@ EVENTS: dict[str, Event] = {
     "api_read_retry": Event("debug", "a read is retried after a transient failure"),
     "ilert_read_failed": Event(
         "error",
-        "listing iLert's alerts failed (a 4xx such as 401/403, or an unreadable answer); "
-        "the pass is not ok",
-        "401/403: the iLert key; see Troubleshooting",
+        "listing iLert's alerts failed (a 4xx such as 401/403, an unreadable answer, or a "
+        "listing that does not end: more full pages than `GET /api/alerts/count` allows); "
+        "the pass is not ok and uses nothing of that listing",
+        '401/403: the iLert key; see Troubleshooting; "does not end": iLert\'s API '
+        "misbehaves, check its status",
     ),
     "http_request": Event(
         "debug",
@@ -197,8 +199,15 @@ EVENTS: dict[str, Event] = {
         "iLert will not give a tracked alert to its action (404, or another source's alert): "
         "a trigger not yet published backs off (`failures`, `next_attempt_at`); a published "
         "one is logged once per reason and keeps its incident",
-        "`status` shows the reason; `untrigger ACTION ID` ends a mistaken trigger; resolve "
-        "the incident by hand if the alert was deleted in iLert",
+        "`status` shows the reason; `untrigger ACTION ID` ends a mistaken trigger",
+    ),
+    "alert_missing": Event(
+        "warning",
+        "iLert answers 404 for an alert whose incident is open: `reads` in a row, "
+        "`confirm_at`; three 404s over ten minutes (iLert's clock) resolve the incident as "
+        "`deleted`; until then the item is deferred (the pass is not ok)",
+        "nothing if the alert was deleted; if only the key lost sight of it, restore access "
+        "before `confirm_at`",
     ),
     "alert_sync_failed": Event(
         "warning",

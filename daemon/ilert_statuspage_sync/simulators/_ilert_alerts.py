@@ -178,6 +178,34 @@ class AlertControls(AlertSources):
             self._log_entries[alert_id] = [
                 {"filterTypes": ["ALERT_UPDATES"], **copy.deepcopy(entry)} for entry in entries
             ]
+            # Entry ids grow with time in iLert: a later control's entry is newer than these
+            # (fuzzed ids at the edge of int64 are left out: the next id must stay readable).
+            planted = [
+                e["id"] for e in entries if isinstance(e.get("id"), int) and 0 <= e["id"] < 2**53
+            ]
+            self._next_log_entry_id = max([self._next_log_entry_id, *(i + 1 for i in planted)])
+
+    def set_log_order(self, *, newest_first: bool) -> None:
+        """Serve every timeline newest first (the default) or oldest first: iLert documents
+        neither, so the daemon must be right under both."""
+        with self._lock:
+            self._log_newest_first = newest_first
+
+    def delete_alert(self, alert_id: int) -> JsonObject:
+        """A person deletes the alert: every read of it (and its timeline) answers 404 from now
+        on, as iLert answers for an alert that does not exist. Returns what it was."""
+        with self._lock:
+            alert = self._alerts.pop(alert_id)
+            self._log_entries.pop(alert_id, None)
+            self._generation += 1
+            return alert
+
+    def set_endless_listing(self, pages: int | None = None, *, endless: bool = True) -> None:
+        """Break `GET /api/alerts`: pages come back full, padded with fresh alerts that exist
+        nowhere else, forever (or, with `pages`, until that many pages were served); so the
+        listing does not end. `GET /api/alerts/count` stays honest. `endless=False` mends it."""
+        with self._lock:
+            self._endless_listing = (pages if pages is not None else True) if endless else None
 
     def alert(self, alert_id: int) -> JsonObject:
         """A deep copy of the alert as the API would serve it."""

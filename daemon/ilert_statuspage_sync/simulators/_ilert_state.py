@@ -52,6 +52,10 @@ class IlertState(SimulatorServer):
         # Bumped by every change to an alert: a paged listing filters and sorts once.
         self._generation = 0
         self._listed: tuple[object, list[JsonObject]] | None = None
+        # iLert documents no order for log entries: newest first unless a test says otherwise.
+        self._log_newest_first = True
+        # A broken server: `GET /api/alerts` pads every page with alerts never seen before.
+        self._endless_listing: bool | int | None = None
 
     # -- HTTP --------------------------------------------------------------
 

@@ -27,10 +27,18 @@ from ilert_statuspage_sync.simulators._ilert_query import (
     newest_first,
     paging,
 )
-from ilert_statuspage_sync.simulators._ilert_records import JsonObject, alert_id_of, render_entry
+from ilert_statuspage_sync.simulators._ilert_records import (
+    JsonObject,
+    alert_id_of,
+    new_alert,
+    policy_ref,
+    render_entry,
+)
 from ilert_statuspage_sync.simulators._server import HttpError, SimRequest, SimResponse
 
 __all__ = ["IlertSimulator"]
+
+PHANTOM_IDS = 900_000_000  # a broken listing's padding starts here (see set_endless_listing)
 
 
 class IlertSimulator(AlertControls):
@@ -70,9 +78,28 @@ class IlertSimulator(AlertControls):
             alerts = [alert for alert in self._alerts.values() if wanted.matches(alert)]
             alerts.sort(key=newest_first, reverse=True)
             self._listed = (key, alerts)
-        page = self._listed[1][start : start + limit]
+        page = copy.deepcopy(self._listed[1][start : start + limit])
+        ends = self._endless_listing
+        if ends is not None and (ends is True or start < ends * limit):
+            page += self._phantoms(wanted, start + len(page), limit - len(page))
         self._alerts_served += len(page)
-        return copy.deepcopy(page)
+        return page
+
+    def _phantoms(self, wanted: AlertFilter, first: int, count: int) -> list[JsonObject]:
+        """A broken listing's padding: fresh open alerts that exist nowhere else."""
+        source_id = min(wanted.sources, default=1)
+        now = self.now()
+        fields = {
+            "summary": "phantom",
+            "details": "",
+            "priority": "HIGH",
+            "escalationPolicy": policy_ref(None, None),
+            "responder_id": 1,
+        }
+        return [
+            new_alert(PHANTOM_IDS + first + n, source_id, None, fields, now=now, reported=now)
+            for n in range(count)
+        ]
 
     def _count_alerts(self, query: Mapping[str, list[str]]) -> int:
         wanted = AlertFilter.from_query(query)
@@ -83,9 +110,10 @@ class IlertSimulator(AlertControls):
         start, limit = paging(query)
         with_vars = "vars" in query.get("include", [])
         groups = enum_values(query, "filter-types", LOG_FILTER_TYPES)
+        stored = self._log_entries.get(alert_id, [])
         entries = [
             entry
-            for entry in reversed(self._log_entries.get(alert_id, []))
+            for entry in (reversed(stored) if self._log_newest_first else stored)
             if not groups or groups & set(entry["filterTypes"])
         ]
         # Rendered after slicing: a long timeline costs one page's work per page.

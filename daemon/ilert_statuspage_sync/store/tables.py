@@ -146,6 +146,9 @@ class Link(Base):
     alert_status: Mapped[str | None] = mapped_column(sa.String(32))
     # A person changed the incident's status on Statuspage: the daemon no longer does.
     human_override: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # iLert answered 404 for the alert: since when, and reads in a row (core.deletion).
+    missing_since: Mapped[datetime | None]
+    missing_reads: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

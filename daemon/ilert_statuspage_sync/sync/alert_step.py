@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ilert_statuspage_sync.config import Config
 from ilert_statuspage_sync.core.alert_plan import LinkView, PlanInputs, plan_alert
 from ilert_statuspage_sync.core.backoff import Failure, failure_kind
+from ilert_statuspage_sync.core.deletion import deleted_event
 from ilert_statuspage_sync.core.diff import detect_events, settled_mirror
 from ilert_statuspage_sync.core.filters import Verdict, VerdictKind, screen_alert
 from ilert_statuspage_sync.core.model import AlertStatus, Event, LogEntry, Mirror
@@ -88,13 +89,17 @@ class AlertStep:
             return
         # Audited otherwise from here: a later filter verdict is audited again.
         self.carry.filtered.pop((item.action.name, alert.id), None)
-        read = self.reader.timeline(p, alert.id, mirror.last_log_entry_id if mirror else None)
-        if read is None and alert.status == AlertStatus.RESOLVED:
-            # A resolve would close the link, and a closed link is not read again:
-            # the rest of the timeline (its comments) would never reach the page.
+        # A deleted alert has no timeline left to read: its one event ends the incident.
+        cursor = mirror.last_log_entry_id if mirror else None
+        read = [] if item.deleted else self.reader.timeline(p, alert.id, cursor)
+        if read is None and (mirror is not None or alert.status == AlertStatus.RESOLVED):
+            # Events go out in iLert's time order: a change of a mirrored alert waits
+            # for the older entries still unread (a resolve would close the link, and
+            # a closed link is not read again: its comments would never reach the page).
             p.report.waiting_checks += 1
             return
-        # Unfinished (a long timeline): the alert's state syncs now, its entries when read.
+        # Unfinished (a long timeline) at first sight: the incident is created now,
+        # the entries follow once read.
         self._apply(session, p, applier, item, (target, mirror), read or [], events)
 
     def _apply(
@@ -113,8 +118,12 @@ class AlertStep:
         # iLert's time: compared with other links' checks, immune to local jumps; and an
         # event with no timestamp of its own sorts among iLert's stamps.
         at = p.ilert_now or p.now
-        found = detect_events(
-            mirror, alert, entries, now=at, triggered=link.triggered_at is not None
+        found = (
+            [deleted_event(mirror, alert, at)]
+            if item.deleted
+            else detect_events(
+                mirror, alert, entries, now=at, triggered=link.triggered_at is not None
+            )
         )
         found = screen_comments(found, item.action.publish)
         events.extend(str(event.kind) for event in found)  # audited even if rendering fails

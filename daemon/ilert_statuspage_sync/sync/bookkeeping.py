@@ -60,6 +60,8 @@ class Bookkeeping:
             "failures": 0,
             "last_error": None,
             "next_attempt_at": None,
+            "missing_since": None,
+            "missing_reads": 0,
         }
         if changed or link.id is None:
             for name, value in values.items():

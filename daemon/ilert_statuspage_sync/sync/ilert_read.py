@@ -9,13 +9,19 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session
 
-from ilert_statuspage_sync.clients.ilert import PAGE_SIZE, IlertClient, OpenListing
+from ilert_statuspage_sync.clients.ilert import (
+    PAGE_SIZE,
+    IlertClient,
+    ListingUnboundedError,
+    OpenListing,
+)
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
 from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.core.clock import ACTIVATION_MARGIN, PLAUSIBLE_SKEW, ilert_time
 from ilert_statuspage_sync.core.listing import listing_pages
 from ilert_statuspage_sync.core.model import Alert, LogEntry
 from ilert_statuspage_sync.core.parse import parse_alert
+from ilert_statuspage_sync.core.timeline_order import combined, needs_head
 from ilert_statuspage_sync.errors import ApiError, PayloadError, TransientApiError
 from ilert_statuspage_sync.runtime.secrets import scrub
 from ilert_statuspage_sync.store import repo
@@ -83,7 +89,9 @@ class IlertReader:
         self.health.succeeded(p.now)
         states, listing, opened, recent = read
         self._listed(p, listing, opened)
-        p.ilert_calls += 1 + len(recent) // PAGE_SIZE if recent is not None else 0
+        if recent is not None:
+            # Its pages, and the count a listing past its first page asks (core.listing).
+            p.ilert_calls += 1 + len(recent) // PAGE_SIZE + (len(recent) >= PAGE_SIZE)
         alerts = {alert.id: alert for alert in opened}
         alerts.update((a.id, a) for a in map(_parse, recent or []) if a is not None)
         return IlertRead(states, alerts, p.ilert_now or p.now)
@@ -116,7 +124,9 @@ class IlertReader:
             p.report.ilert_ok = False  # the pass syncs what it read; the next one lists anew
             log.error("ilert_listing_stalled", error=scrub(listing.stalled))
         ids = (alert.id for alert in opened)
-        self.carry.cycle.record(ids, next_start=listing.next_start, ended=listing.ended)
+        self.carry.cycle.record(
+            ids, next_start=listing.next_start, ended=listing.ended, bound=listing.bound
+        )
         p.ilert_calls += listing.pages
 
     def _list_open(
@@ -132,7 +142,8 @@ class IlertReader:
         activations = [known[a.name].activated_at if a.name in known else None for a in auto]
         floor = None if None in activations else min(filter(None, activations))
         since = floor - ACTIVATION_MARGIN if floor else None
-        start = self.carry.cycle.resume((frozenset(sources), since))
+        cycle = self.carry.cycle
+        start = cycle.resume((frozenset(sources), since))
         ilert = self.config.ilert
         pages = (
             None
@@ -141,9 +152,13 @@ class IlertReader:
                 ilert.requests_per_minute, self.config.poll_interval, self.carry.checkable
             )
         )
-        return self.ilert.list_open_alerts(
-            sources=sources, since=since, start=start, max_pages=pages
-        )
+        try:
+            return self.ilert.list_open_alerts(
+                sources=sources, since=since, start=start, max_pages=pages, bound=cycle.bound
+            )
+        except ListingUnboundedError:
+            cycle.restart()  # the next pass lists (and counts) anew
+            raise
 
     def _pass_time(
         self, p: PassState, known: Mapping[str, ActionState], opened: list[Alert]
@@ -228,19 +243,29 @@ class IlertReader:
         partial = self.carry.timelines.pop(alert_id, None)
         if partial is not None and partial.after != after:
             partial = None  # the mirror moved on meanwhile: read afresh
-        read = self.ilert.read_timeline(
-            alert_id,
-            after=after,
-            start=partial.next_start if partial else 0,
-            max_pages=None if self.one_shot else max(int(self.per_pass()), 1),
-        )
-        p.ilert_calls += read.pages
-        found = partial.entries if partial else {}
-        found.update((entry.id, entry) for entry in read.entries)
-        if read.next_start is not None:
-            self.carry.timelines[alert_id] = PartialTimeline(after, read.next_start, found)
-            return None
-        return sorted(found.values(), key=lambda entry: entry.id)
+        part = partial or PartialTimeline(after, 0, {}, after)
+        resumed = partial is not None
+        pages_left = None if self.one_shot else max(int(self.per_pass()), 1)
+        while True:
+            read = self.ilert.read_timeline(
+                alert_id, after=part.floor, start=part.next_start, max_pages=pages_left
+            )
+            p.ilert_calls += read.pages
+            part.entries.update((entry.id, entry) for entry in read.entries)
+            part.order = combined(part.order, read.order)
+            pages_left = None if pages_left is None else pages_left - read.pages
+            if read.next_start is not None:
+                part.next_start = read.next_start
+                self.carry.timelines[alert_id] = part
+                return None
+            if not needs_head(part.order, resumed=resumed):
+                return sorted(part.entries.values(), key=lambda entry: entry.id)
+            # Read again from the head, down to the newest entry held: what came meanwhile.
+            part.floor = max(part.entries, default=part.floor)
+            part.next_start, resumed = 0, False
+            if pages_left is not None and pages_left <= 0:
+                self.carry.timelines[alert_id] = part
+                return None
 
     def per_pass(self) -> float:
         """One pass's iLert budget in requests."""

@@ -9,6 +9,7 @@ from ilert_statuspage_sync.config import IncidentAction
 from ilert_statuspage_sync.core.listing import OpenSetCycle
 from ilert_statuspage_sync.core.model import Alert, LogEntry
 from ilert_statuspage_sync.core.pacing import WritePacer
+from ilert_statuspage_sync.core.timeline_order import Order
 from ilert_statuspage_sync.store.tables import ActionState, Link
 from ilert_statuspage_sync.sync.outages import ServiceHealth
 from ilert_statuspage_sync.sync.report import PassReport
@@ -24,6 +25,10 @@ class PartialTimeline:
     after: int | None  # the mirror's last entry id it was read against
     next_start: int
     entries: dict[int, LogEntry]
+    # The cursor the pages are read against: ``after``, or the newest entry held
+    # once the head is read again (core.timeline_order); and the order proven so far.
+    floor: int | None = None
+    order: Order = Order.UNKNOWN
 
 
 @dataclass
@@ -33,6 +38,7 @@ class Work:
     action: IncidentAction
     link: Link
     alert: Alert
+    deleted: bool = False  # iLert confirmed the alert gone (core.deletion): resolve its incident
 
 
 @dataclass
@@ -74,6 +80,8 @@ class PassState:
     entries: dict[int, list[LogEntry] | None] = field(default_factory=dict)
     by_id: dict[int, Alert | None] = field(default_factory=dict)
     read_errors: dict[int, Exception] = field(default_factory=dict)
+    # Alerts confirmed deleted in iLert this pass (core.deletion), by id.
+    gone: set[int] = field(default_factory=set)
     ilert_calls: int = 0
     # Names of services found down in this pass: their remaining work waits for the next.
     down: set[str] = field(default_factory=set)

@@ -12,6 +12,14 @@ from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.core.alert_selection import Scope, Tracked, mirrors_read, select_alerts
 from ilert_statuspage_sync.core.backoff import read_failure_backs_off, retry_delay
 from ilert_statuspage_sync.core.clock import due_at
+from ilert_statuspage_sync.core.deletion import (
+    CONFIRM_READS,
+    CONFIRM_SPAN,
+    Absence,
+    gone_alert,
+    not_found,
+    not_found_again,
+)
 from ilert_statuspage_sync.core.diff import detect_events
 from ilert_statuspage_sync.core.filters import screen_alert
 from ilert_statuspage_sync.core.model import Alert
@@ -87,7 +95,7 @@ class WorkItems:
             if link is None:
                 # Added by the books' track, one by one if the database refuses one of them.
                 link = repo.new_link(action.name, alert.id, action.page_id, p.now)
-            work.append(Work(action, link, alert))
+            work.append(Work(action, link, alert, deleted=alert.id in p.gone))
         return work
 
     def _read_by_id(
@@ -98,11 +106,51 @@ class WorkItems:
             p.report.deferred_items += 1
             return None
         found = self.reader.by_id(p, link.alert_id)
+        if found is not None and link.missing_reads:
+            # It answers again: no longer missing (the next settle clears last_error).
+            link.missing_since, link.missing_reads = None, 0
         # A triggered id may belong to a source this action does not cover.
         if mirrors_read(scope, found):
             return found
+        error = p.read_errors.get(link.alert_id)
+        if error is not None and not_found(error) and link.statuspage_incident_id is not None:
+            return self._missing(p, action, link)
         if self._unreadable(p, action, link, found):
             p.report.failed_items += 1
+        return None
+
+    def _missing(self, p: PassState, action: IncidentAction, link: Link) -> Alert | None:
+        """iLert answers 404 for an alert whose incident is open: deleted, once confirmed.
+
+        Until confirmed (core.deletion) the item waits, deferred (``sync`` exits 1);
+        confirmed, the alert as last mirrored comes back, resolved, to end its incident.
+        """
+        now = p.ilert_now or p.now
+        absence = Absence(link.missing_since, link.missing_reads)
+        absence = not_found_again(absence, now)
+        link.missing_since, link.missing_reads = absence.since, absence.reads
+        if absence.confirmed(now):
+            p.gone.add(link.alert_id)
+            reported = link.created_at
+            return gone_alert(
+                link.alert_id, link.alert_summary, repo.mirror_of(link), reported=reported, now=now
+            )
+        p.report.deferred_items += 1
+        confirm_at = absence.confirmed_at()
+        # Shown by `status` (kept in last_error); cleared once iLert answers with the alert.
+        link.last_error = (
+            f"iLert answers 404 for alert {link.alert_id} ({absence.reads} read(s) in a row): "
+            f"its incident is resolved as deleted once {CONFIRM_READS} reads over "
+            f"{int(CONFIRM_SPAN.total_seconds() // 60)} minutes answered 404"
+        )
+        log.warning(
+            "alert_missing",
+            alert_id=link.alert_id,
+            incident_action=action.name,
+            reads=absence.reads,
+            confirm_at=confirm_at.isoformat() if confirm_at else None,
+            error=link.last_error,
+        )
         return None
 
     def _unreadable(

@@ -1,0 +1,123 @@
+"""An alert deleted in iLert while its incident is open: the incident is resolved, saying so.
+
+It used to stay open forever (every read answered 404, logged once) while
+`sync` exited 0. Now three 404 reads spanning ten minutes on iLert's clock
+confirm the deletion; the incident is resolved with the `deleted` template's
+text and the audit trail records event `deleted`. Until then the item waits
+(`sync` exits 1), and an answer with the alert in between starts the count again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from structlog.testing import capture_logs
+
+from ilert_statuspage_sync.config.publish import parse_publish_policy
+from tests.support.harness import Harness
+from tests.support.world import AUTO_SOURCE
+
+GONE_TEXT = "This alert was removed from our on-call system."
+
+
+def _later(harness: Harness, minutes: float) -> None:
+    """Both clocks, the daemon's and iLert's (its Date header), move on by ``minutes``."""
+    harness.clock_offset += timedelta(minutes=minutes)
+    offset = harness.clock_offset
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC) + offset  # noqa: E731
+    harness.ilert.set_clock(clock)
+    harness.statuspage.set_clock(clock)
+
+
+def _incident(harness: Harness) -> dict[str, Any]:
+    (incident,) = harness.incidents()
+    return incident
+
+
+def test_a_deleted_alert_resolves_its_incident_after_three_404s_over_ten_minutes(
+    harness: Harness,
+):
+    """404 at 0, 5 and 11 minutes: open, open (exit 1), then resolved with the deleted text."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "Checkout down")
+    assert harness.sync().ok
+    harness.ilert.delete_alert(alert_id)
+
+    with capture_logs() as logs:
+        first = harness.sync()
+    assert not first.ok and first.deferred_items == 1  # `sync` exits 1 while unconfirmed
+    assert [e["reads"] for e in logs if e["event"] == "alert_missing"] == [1]
+    _later(harness, 5)
+    assert not harness.sync().ok
+    assert _incident(harness)["status"] != "resolved"
+    _later(harness, 6)
+    report = harness.sync()
+
+    incident = _incident(harness)
+    assert report.ok
+    assert incident["status"] == "resolved"
+    assert incident["incident_updates"][0]["body"] == GONE_TEXT  # newest first
+    assert ("deleted", "status_changed", "resolved") in [
+        (event, outcome, to) for event, outcome, to in harness.transitions(alert_id)
+    ]
+    link = harness.link("public-api", alert_id)
+    assert link is not None and not link.is_open
+
+
+def test_three_quick_404s_are_not_enough(harness: Harness):
+    """Three 404s within a minute: the span is not ten minutes, the incident stays open."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "Checkout down")
+    assert harness.sync().ok
+    harness.ilert.delete_alert(alert_id)
+
+    for _ in range(4):
+        assert not harness.sync().ok
+
+    assert _incident(harness)["status"] != "resolved"
+    link = harness.link("public-api", alert_id)
+    assert link is not None and link.missing_reads == 4 and link.is_open
+
+
+def test_an_answer_with_the_alert_in_between_starts_the_count_again(harness: Harness):
+    """404, 404, then the alert answers again: the count is reset; later 404s start over."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "Checkout down")
+    assert harness.sync().ok
+    alert = harness.ilert.delete_alert(alert_id)
+    harness.sync()
+    _later(harness, 6)
+    harness.sync()
+    harness.ilert.set_raw_alert(alert_id, alert)  # it was only hidden from the key
+    _later(harness, 1)
+    harness.sync()
+    link = harness.link("public-api", alert_id)
+    assert link is not None and link.missing_reads == 0
+
+    harness.ilert.delete_alert(alert_id)
+    _later(harness, 6)
+    harness.sync()
+
+    assert _incident(harness)["status"] != "resolved"  # one 404 of a new count
+
+
+def test_the_deleted_text_is_a_template(harness: Harness):
+    """`templates.deleted` words the resolve, with the alert's variables."""
+    keys = {"templates": {"deleted": "{{ alert.summary }} was withdrawn in iLert."}}
+    policy = parse_publish_policy(keys, "incident_actions[0]", "test.toml")
+    actions = tuple(
+        dataclasses.replace(a, publish=policy) if a.name == "public-api" else a
+        for a in harness.config.incident_actions
+    )
+    harness.config = dataclasses.replace(harness.config, incident_actions=actions)
+    harness.syncer = harness.new_syncer()
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "Checkout down")
+    assert harness.sync().ok
+    harness.ilert.delete_alert(alert_id)
+    for minutes in (0, 5, 6):
+        _later(harness, minutes)
+        harness.sync()
+
+    incident = _incident(harness)
+    assert incident["status"] == "resolved"
+    assert incident["incident_updates"][0]["body"] == "Checkout down was withdrawn in iLert."
