@@ -200,6 +200,14 @@ EVENTS: dict[str, Event] = {
         "poll interval, doubling up to an hour",
         "see Troubleshooting; `status` shows it under PROBLEM",
     ),
+    "alert_write_failed": Event(
+        "warning",
+        "a Statuspage call of one alert failed (5xx, no answer) while the connector is not "
+        "judged down: `failures`, `next_attempt_at`, `error`; the alert backs off and goes "
+        "behind the others, no audit row (a call that may have landed is reconciled first)",
+        "`status` shows it under PROBLEM; a lasting one is that incident's: look at it on "
+        "Statuspage",
+    ),
     "alert_deferred": Event("debug", "an alert's work waits: its service is down"),
     "alert_held": Event("debug", "an alert is kept off the page for now (`publish_after`)"),
     "alert_store_failed": Event(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.config import Config
 from ilert_statuspage_sync.core.alert_plan import LinkView, PlanInputs, plan_alert
+from ilert_statuspage_sync.core.attribution import item_fault, service_down
 from ilert_statuspage_sync.core.backoff import Failure, failure_kind
 from ilert_statuspage_sync.core.diff import detect_events, settled_mirror
 from ilert_statuspage_sync.core.filters import Verdict, VerdictKind, screen_alert
@@ -18,6 +19,7 @@ from ilert_statuspage_sync.core.plan import Plan
 from ilert_statuspage_sync.core.publish import PublishContext, screen_comments
 from ilert_statuspage_sync.core.storm import Target, TargetKind
 from ilert_statuspage_sync.errors import (
+    ApiError,
     DatabaseReplacedError,
     LeadershipLostError,
     TransientApiError,
@@ -141,6 +143,7 @@ class AlertStep:
         p.report.writes += applier.apply(link, plan, replan)
         if plan.calls:
             self.connector_health[item.action.connector].succeeded(p.now)
+            p.item_failures.pop(item.action.connector, None)
         p.report.outcomes.update(applier.outcomes)
         # A refused request was recorded as failed once; it is not retried.
         p.report.failed_items += "failed" in applier.outcomes
@@ -190,7 +193,8 @@ class AlertStep:
             kind = failure_kind(error, database=isinstance(error, SQLAlchemyError))
             if kind is Failure.DEFERRED:
                 assert isinstance(error, TransientApiError)
-                self._unreachable(session, p, item, error)
+                if not self._item_failed(session, p, applier, item, error):
+                    self._unreachable(session, p, item, error)
                 return
             _log_failure(kind, where, error)
             p.report.failed_items += 1
@@ -203,6 +207,38 @@ class AlertStep:
                 error=describe_error(error),
                 record_error=describe_error(again),
             )
+
+    def _item_failed(
+        self, session: Session, p: PassState, applier: Applier, item: Work, error: TransientApiError
+    ) -> bool:
+        """A call only this item saw fail is its own: back-off, no outage (core.attribution).
+
+        False when the failure is the service's: not the item's kind of failure,
+        or the latest of enough distinct items failing in a row.
+        """
+        if not item_fault(error) or not self._answers(p, applier, item):
+            return False
+        failed = p.item_failures.setdefault(item.action.connector, set())
+        failed.add(item.alert.id)
+        if service_down(len(failed)):
+            return False
+        p.report.deferred_items += 1  # waiting to retry: the pass is not ok
+        self.books.back_off(session, item.link, error, p.now)
+        return True
+
+    @staticmethod
+    def _answers(p: PassState, applier: Applier, item: Work) -> bool:
+        """Whether the connector answers reads in this pass: asked once, by reading the page."""
+        connector = item.action.connector
+        if connector not in p.answered:
+            try:
+                applier.client.get_page(item.link.page_id)
+            except TransientApiError:
+                return False
+            except ApiError:
+                pass  # it answered, if only to refuse
+            p.answered.add(connector)
+        return True
 
     def _unreachable(
         self, session: Session, p: PassState, item: Work, error: TransientApiError

@@ -77,6 +77,10 @@ class PassState:
     ilert_calls: int = 0
     # Names of services found down in this pass: their remaining work waits for the next.
     down: set[str] = field(default_factory=set)
+    # Per connector: the items whose calls failed since its last success (core.attribution),
+    # and the connectors that answered a read in this pass.
+    item_failures: dict[str, set[int]] = field(default_factory=dict)
+    answered: set[str] = field(default_factory=set)
     # iLert's time at this pass's first read (see core.clock), and its Date header.
     ilert_now: datetime | None = None
     ilert_date: datetime | None = None
