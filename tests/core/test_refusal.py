@@ -113,3 +113,23 @@ def test_a_refused_create_is_retried_unless_the_page_refused_its_status():
     assert given_up(True, "in_progress", 422)
     assert given_up(False, "identified", 422)
     assert not given_up(False, "identified", 409)
+
+
+def test_a_refusal_is_attributed_to_what_was_refused():
+    """Status with body: find out; alone: a maintenance status is the page's, others stay."""
+    from ilert_statuspage_sync.core.refusal import Refused, attribute
+
+    assert attribute(False, "in_progress", True, 422) is Refused.PROBE
+    assert attribute(False, "resolved", True, 422) is Refused.PROBE
+    assert attribute(False, "in_progress", False, 422) is Refused.STATUS
+    assert attribute(False, "resolved", False, 422) is Refused.PENDING
+    assert attribute(False, None, True, 422) is Refused.BODY
+    assert attribute(False, "resolved", False, 409) is Refused.PENDING
+
+
+def test_a_refused_create_is_attributed_as_before():
+    """A create is kept (pending) unless the page refused its maintenance status."""
+    from ilert_statuspage_sync.core.refusal import Refused, attribute
+
+    assert attribute(True, "in_progress", True, 422) is Refused.STATUS
+    assert attribute(True, "identified", True, 422) is Refused.PENDING

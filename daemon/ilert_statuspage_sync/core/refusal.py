@@ -1,26 +1,32 @@
-"""Which Statuspage refusals can never succeed, and what is left of a plan after one.
+"""Which Statuspage refusals can never succeed, what was refused, and what is left.
 
 A 4xx answer judges either the request itself or the moment it was sent:
 
 - 400, 413 and 422 judge the request: it is malformed, too large, or carries a
-  field or status the page does not accept. The same payload is refused every
-  time, so it is never sent again; the events it carried are recorded as failed
-  once and the events after them go on.
+  field or status the page does not accept. Which part was refused decides
+  what happens (``attribute``): a call carrying a status and a body is sent
+  again with the status alone to find out. A refused body is recorded as
+  failed once and what follows goes on; a refused maintenance status is a fact
+  about the page; a status the page still lacks (a resolve, say) is never
+  dropped: the alert keeps it, retried with a growing delay, and shows as a
+  failing item until the page has it.
 - 401 and 403 (the key or its rights), 404 (page or incident not found), 409 (a
   conflicting state) and 420/429 (throttled) can heal when a human fixes the key,
   the page or the incident, or when time passes: those are retried with a growing
   delay. Any other 4xx is treated the same way: only a refusal known to be about
   the payload stops the retries.
 
-A refused maintenance status (``in_progress`` on a realtime incident) is a fact
-about the page: the call's other events are planned again without it, and later
-plans on that page leave it out (``plan_calls(refused=...)``).
+A refused maintenance status (``in_progress`` on a realtime incident, refused
+when sent alone) is a fact about the page: the call's other events are planned
+again without it, and later plans on that page leave it out
+(``plan_calls(refused=...)``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from ilert_statuspage_sync.core.model import Event, Mirror
 from ilert_statuspage_sync.core.plan import Call, CallKind, Decision, Outcome, Step
@@ -29,7 +35,9 @@ __all__ = [
     "MAINTENANCE_STATUSES",
     "NEVER_SUCCEEDS",
     "Refusal",
+    "Refused",
     "after_refusal",
+    "attribute",
     "given_up",
     "never_succeeds",
     "refused_status",
@@ -42,6 +50,37 @@ MAINTENANCE_STATUSES = frozenset({"scheduled", "in_progress", "verifying", "comp
 def never_succeeds(http_status: int | None) -> bool:
     """True when a refusal judges the request itself, so resending it cannot help."""
     return http_status in NEVER_SUCCEEDS
+
+
+class Refused(StrEnum):
+    """What a refused call's refusal is attributed to, and so what happens next."""
+
+    BODY = "body"  # its text: recorded failed once, what follows goes on
+    STATUS = "status"  # a maintenance status the page refuses: learned, planned without
+    PROBE = "probe"  # status and body together: send the status alone to find out
+    PENDING = "pending"  # the page still lacks it: kept, retried with a growing delay
+
+
+def attribute(
+    creates: bool, call_status: str | None, has_body: bool, http_status: int | None
+) -> Refused:
+    """What a refusal of a call is about (see the module docstring).
+
+    A create's refusal is attributed as before (``given_up``): without the
+    incident nothing of the alert reaches the page, so it is kept unless the
+    page refused its maintenance status.
+    """
+    if not never_succeeds(http_status):
+        return Refused.PENDING
+    if creates:
+        return Refused.STATUS if given_up(creates, call_status, http_status) else Refused.PENDING
+    if call_status is None:
+        return Refused.BODY
+    if has_body:
+        return Refused.PROBE
+    if call_status in MAINTENANCE_STATUSES:
+        return Refused.STATUS
+    return Refused.PENDING
 
 
 def given_up(creates: bool, call_status: str | None, http_status: int | None) -> bool:
