@@ -225,13 +225,15 @@ EVENTS: dict[str, Event] = {
     "alert_sync_crashed_detail": Event("debug", "the traceback of `alert_sync_crashed`"),
     "write_refused": Event(
         "warning",
-        "Statuspage refused an update (400/413/422): the events it carried are audited "
-        "`failed` once and never resent",
+        "Statuspage refused an update's body (400/413/422): the events that only carried text "
+        "are audited `failed` once and never resent; a status riding with it was sent again "
+        "alone (`refused=body`) and is on the page",
         "read the reason in `history --alert ID`",
     ),
     "status_refused": Event(
         "warning",
-        "a page refused a status (e.g. classic `in_progress`); once per page and process",
+        "a page refused a status sent alone (e.g. classic `in_progress`); once per page and "
+        "process",
         'set `lifecycle = "realtime"`',
     ),
     "duplicate_resolved": Event(
