@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 
-from ilert_statuspage_sync.commands.status import status
+from ilert_statuspage_sync.commands import status as status_command
 from tests.support.harness import Harness
 from tests.support.world import AUTO_SOURCE
 
@@ -82,7 +82,7 @@ def test_a_one_off_422_on_a_resolve_is_not_final(harness: Harness):
 
 
 def test_a_refused_resolve_is_retried_with_back_off_and_shows(
-    harness: Harness, capsys: pytest.CaptureFixture[str]
+    harness: Harness, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ):
     """Resolve 422s twice over: kept, retried with a growing delay, in status, sync not ok."""
     alert_id = harness.ilert.create_alert(AUTO_SOURCE, "Login errors", "")
@@ -102,7 +102,9 @@ def test_a_refused_resolve_is_retried_with_back_off_and_shows(
     assert first_wait is not None and link.next_attempt_at is not None
     waits = link.next_attempt_at - first_wait
     assert waits > timedelta(seconds=harness.config.poll_interval)  # the delay grew
-    status(harness.config, argparse.Namespace())
+    # The status command as it runs, on the harness's engine (closed with the harness).
+    monkeypatch.setattr(status_command, "readable", lambda _config: harness.engine)
+    status_command.status(harness.config, argparse.Namespace())
     said = capsys.readouterr().out
     assert "failing items: 1" in said
     assert "2x, retry" in said

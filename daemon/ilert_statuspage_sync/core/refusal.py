@@ -38,9 +38,7 @@ __all__ = [
     "Refused",
     "after_refusal",
     "attribute",
-    "given_up",
     "never_succeeds",
-    "refused_status",
 ]
 
 NEVER_SUCCEEDS = frozenset({400, 413, 422})
@@ -66,48 +64,19 @@ def attribute(
 ) -> Refused:
     """What a refusal of a call is about (see the module docstring).
 
-    A create's refusal is attributed as before (``given_up``): without the
-    incident nothing of the alert reaches the page, so it is kept unless the
-    page refused its maintenance status.
+    A create is never passed over: without the incident nothing of the alert
+    reaches the page, so it is kept (pending) unless the page refused its
+    maintenance status; with a body it is first sent again without it.
     """
     if not never_succeeds(http_status):
         return Refused.PENDING
-    if creates:
-        return Refused.STATUS if given_up(creates, call_status, http_status) else Refused.PENDING
-    if call_status is None:
+    if call_status is None and not creates:
         return Refused.BODY
     if has_body:
         return Refused.PROBE
     if call_status in MAINTENANCE_STATUSES:
         return Refused.STATUS
     return Refused.PENDING
-
-
-def given_up(creates: bool, call_status: str | None, http_status: int | None) -> bool:
-    """Whether a refused write is recorded once and passed over instead of retried.
-
-    An update that can never succeed is passed over: what follows it can reach
-    the page without it. A refused create is not, unless the page refused its
-    status (then the create is planned again without that status): without the
-    incident nothing of the alert can reach the page, so it stays a visible
-    failure, retried with back-off (a config or template change may mend it).
-    """
-    if not never_succeeds(http_status):
-        return False
-    return not creates or refused_status(call_status, http_status) is not None
-
-
-def refused_status(call_status: str | None, http_status: int | None) -> str | None:
-    """The status a refused write names as not accepted by the page, if any.
-
-    Only maintenance statuses count: Statuspage documents them as valid for
-    scheduled incidents only, so a refusal of a call carrying one is taken as a
-    refusal of that status. A refused realtime status (``resolved``) is never
-    learned as a page fact: that refusal is about the rest of the payload.
-    """
-    if call_status in MAINTENANCE_STATUSES and never_succeeds(http_status):
-        return call_status
-    return None
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,7 @@ class AlertStep:
         plan = plan_alert(found, alert, _view(link), target, self._plan_inputs(item, applier))
         p.report.writes += applier.apply(link, plan, replan)
         if plan.calls:
-            self.connector_health[item.action.connector].succeeded(p.now)
+            self.connector_health[item.action.connector].succeeded(p.now, writes=True)
             p.item_failures.pop(item.action.connector, None)
         p.report.outcomes.update(applier.outcomes)
         # A refused request was recorded as failed once; it is not retried.
@@ -193,8 +193,7 @@ class AlertStep:
             kind = failure_kind(error, database=isinstance(error, SQLAlchemyError))
             if kind is Failure.DEFERRED:
                 assert isinstance(error, TransientApiError)
-                if not self._item_failed(session, p, applier, item, error):
-                    self._unreachable(session, p, item, error)
+                self._transient(session, p, applier, item, error)
                 return
             _log_failure(kind, where, error)
             p.report.failed_items += 1
@@ -208,16 +207,22 @@ class AlertStep:
                 record_error=describe_error(again),
             )
 
-    def _item_failed(
+    def _transient(
         self, session: Session, p: PassState, applier: Applier, item: Work, error: TransientApiError
+    ) -> None:
+        """The item's own failure (back-off), or its service's (deferred, no back-off)."""
+        if not item_fault(error) or not self._answers(p, applier, item):
+            self._unreachable(session, p, item, error)
+        elif not self._item_failed(session, p, item, error):
+            self._unreachable(session, p, item, error, writes=True)
+
+    def _item_failed(
+        self, session: Session, p: PassState, item: Work, error: TransientApiError
     ) -> bool:
         """A call only this item saw fail is its own: back-off, no outage (core.attribution).
 
-        False when the failure is the service's: not the item's kind of failure,
-        or the latest of enough distinct items failing in a row.
+        False when it is the latest of enough distinct items failing in a row.
         """
-        if not item_fault(error) or not self._answers(p, applier, item):
-            return False
         failed = p.item_failures.setdefault(item.action.connector, set())
         failed.add(item.alert.id)
         if service_down(len(failed)):
@@ -241,7 +246,13 @@ class AlertStep:
         return True
 
     def _unreachable(
-        self, session: Session, p: PassState, item: Work, error: TransientApiError
+        self,
+        session: Session,
+        p: PassState,
+        item: Work,
+        error: TransientApiError,
+        *,
+        writes: bool = False,
     ) -> None:
         """A service is down: not this item's fault, so no audit row and no back-off."""
         p.report.deferred_items += 1
@@ -250,7 +261,7 @@ class AlertStep:
             if error.service == "ilert"
             else self.connector_health[item.action.connector]
         )
-        p.mark_down(down, error)
+        p.mark_down(down, error, writes=writes)
         log.debug("alert_deferred", alert_id=item.alert.id, error=scrub(str(error)))
         self.books.defer(session, item.link, error)
 

@@ -245,18 +245,20 @@ class Applier:
                 call.kind is CallKind.CREATE, call.status, call.has_body, error.status
             )
             if refused is Refused.PROBE:
-                self._send_status_alone(link, call, error)
+                self._send_status_alone(link, call, error, components)
                 return
             raise self._refusal(link, call, error, refused) from None
 
-    def _send_status_alone(self, link: Link, call: Call, error: PermanentApiError) -> None:
+    def _send_status_alone(
+        self, link: Link, call: Call, error: PermanentApiError, components: bool
+    ) -> None:
         """Status and body were refused together: the status alone tells which one it was.
 
         Refused again, the status is what the page refuses (raised as such);
         accepted, the body was: its events are recorded failed, the status is on the page.
         """
         message = scrub(rejected_status_message(error, call, link, self, status=False))[:1000]
-        self._send(link, _status_alone(call, message))
+        self._send(link, _status_alone(call, message), components)
         log.warning(
             "write_refused",
             alert_id=link.alert_id,

@@ -98,7 +98,7 @@ class PassState:
     # group = "action": each action's shares, read at first use in a pass.
     shares: dict[str, PassShares] = field(default_factory=dict)
 
-    def mark_down(self, health: ServiceHealth, error: Exception) -> None:
+    def mark_down(self, health: ServiceHealth, error: Exception, *, writes: bool = False) -> None:
         """The service is down for the rest of this pass (logged once per outage)."""
         self.down.add(health.name)
-        health.failed(error, self.now)
+        health.failed(error, self.now, writes=writes)
