@@ -19,9 +19,9 @@ from ilert_statuspage_sync.core.plan import Plan
 from ilert_statuspage_sync.core.publish import PublishContext, screen_comments
 from ilert_statuspage_sync.core.storm import Target, TargetKind
 from ilert_statuspage_sync.errors import (
-    ApiError,
     DatabaseReplacedError,
     LeadershipLostError,
+    SyncError,
     TransientApiError,
 )
 from ilert_statuspage_sync.runtime.logs import scrub
@@ -240,8 +240,8 @@ class AlertStep:
                 applier.client.get_page(item.link.page_id)
             except TransientApiError:
                 return False
-            except ApiError:
-                pass  # it answered, if only to refuse
+            except SyncError:
+                pass  # it answered, if only to refuse (or with a page it cannot read)
             p.answered.add(connector)
         return True
 
