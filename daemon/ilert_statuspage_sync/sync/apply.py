@@ -425,11 +425,11 @@ def rejected_status_message(
 
 def _status_alone(call: Call, message: str) -> Call:
     """The call without its body: events that only carried text are recorded failed."""
-    reason = f"sent without its body, which Statuspage refused: {message}"
+    alone = f"sent without its body, which Statuspage refused: {message}"
     decisions = [
         replace(d, outcome=Outcome.FAILED, reason=message)
         if d.outcome is Outcome.BODY_UPDATED
-        else replace(d, reason=reason)
+        else replace(d, reason=f"{d.reason}; {alone}" if d.reason else alone)
         for d in call.decisions
     ]
     return replace(call, body=None, decisions=decisions)
