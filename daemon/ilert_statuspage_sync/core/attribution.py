@@ -9,10 +9,11 @@ and backs off (``item_delay``): the first failure is tried again next pass
 (most heal by then), each further one waits as a refused item does.
 
 A service is down when its reads fail (the page read, iLert's reads; a
-connector not read yet in the pass is asked for its page when an item's call
-fails), when a call never reached it (cannot connect, throttled), or when
-``DOWN_AFTER_ITEMS`` distinct items' calls failed in one pass with no call of
-that connector succeeding between them.
+connector that has not answered yet in the pass, by a page read or a write,
+is asked for its page when an item's call fails), when a call never reached
+it (cannot connect, throttled), or when ``DOWN_AFTER_ITEMS`` distinct items'
+calls failed in one pass with no call of that connector succeeding between
+them.
 """
 
 from __future__ import annotations

@@ -144,6 +144,7 @@ class AlertStep:
         if plan.calls:
             self.connector_health[item.action.connector].succeeded(p.now, writes=True)
             p.item_failures.pop(item.action.connector, None)
+            p.answered.add(item.action.connector)  # no page read needed to know it answers
         p.report.outcomes.update(applier.outcomes)
         # A refused request was recorded as failed once; it is not retried.
         p.report.failed_items += "failed" in applier.outcomes

@@ -78,7 +78,7 @@ class PassState:
     # Names of services found down in this pass: their remaining work waits for the next.
     down: set[str] = field(default_factory=set)
     # Per connector: the items whose calls failed since its last success (core.attribution),
-    # and the connectors that answered a read in this pass.
+    # and the connectors that answered in this pass (a page read or a write).
     item_failures: dict[str, set[int]] = field(default_factory=dict)
     answered: set[str] = field(default_factory=set)
     # iLert's time at this pass's first read (see core.clock), and its Date header.
