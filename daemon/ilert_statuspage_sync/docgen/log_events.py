@@ -208,6 +208,12 @@ EVENTS: dict[str, Event] = {
         "`status` shows it under PROBLEM; a lasting one is that incident's: look at it on "
         "Statuspage",
     ),
+    "component_write_failed": Event(
+        "warning",
+        "one component's PATCH failed (5xx, no answer) while the connector answers: the "
+        "page's other components go on, this one is tried again next pass",
+        "a lasting one is that component's: look at it on Statuspage",
+    ),
     "alert_deferred": Event("debug", "an alert's work waits: its service is down"),
     "alert_held": Event("debug", "an alert is kept off the page for now (`publish_after`)"),
     "alert_store_failed": Event(
