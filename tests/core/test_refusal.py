@@ -6,7 +6,7 @@ import pytest
 
 from ilert_statuspage_sync.core.model import EventKind
 from ilert_statuspage_sync.core.plan import CallKind, Outcome, plan_calls
-from ilert_statuspage_sync.core.refusal import after_refusal, never_succeeds, refused_status
+from ilert_statuspage_sync.core.refusal import after_refusal, never_succeeds
 from tests.support.alerts import alert, ev
 
 REFUSED = frozenset({"in_progress"})
@@ -22,14 +22,6 @@ def test_payload_refusals_never_succeed(status: int, final: bool):
 def test_refusals_that_may_heal_are_retried(status: int | None):
     """Key, rights, missing resources, conflicts, throttling and outages may heal."""
     assert not never_succeeds(status)
-
-
-def test_only_a_maintenance_status_is_learned_as_refused():
-    """A 422 on in_progress names the status; on resolved it is about the payload."""
-    assert refused_status("in_progress", 422) == "in_progress"
-    assert refused_status("resolved", 422) is None
-    assert refused_status("in_progress", 409) is None
-    assert refused_status(None, 422) is None
 
 
 def test_refused_status_change_is_no_change_with_the_reason():
@@ -104,12 +96,24 @@ def test_refused_create_status_keeps_the_creating_event():
     assert refusal.mirror_after is None
 
 
-def test_a_refused_create_is_retried_unless_the_page_refused_its_status():
-    """A 422 create stays a retried failure; a 422 update, or a create with a refused
-    maintenance status, is passed over; a 409 never is."""
-    from ilert_statuspage_sync.core.refusal import given_up
+def test_a_refusal_is_attributed_to_what_was_refused():
+    """Status with body: find out; alone: a maintenance status is the page's, others stay."""
+    from ilert_statuspage_sync.core.refusal import Refused, attribute
 
-    assert not given_up(True, "identified", 422)
-    assert given_up(True, "in_progress", 422)
-    assert given_up(False, "identified", 422)
-    assert not given_up(False, "identified", 409)
+    assert attribute(False, "in_progress", True, 422) is Refused.PROBE
+    assert attribute(False, "resolved", True, 422) is Refused.PROBE
+    assert attribute(False, "in_progress", False, 422) is Refused.STATUS
+    assert attribute(False, "resolved", False, 422) is Refused.PENDING
+    assert attribute(False, None, True, 422) is Refused.BODY
+    assert attribute(False, "resolved", False, 409) is Refused.PENDING
+
+
+def test_a_refused_create_is_never_passed_over():
+    """A create with a body is sent without it first; alone, a maintenance status is the page's."""
+    from ilert_statuspage_sync.core.refusal import Refused, attribute
+
+    assert attribute(True, "in_progress", True, 422) is Refused.PROBE
+    assert attribute(True, "identified", True, 422) is Refused.PROBE
+    assert attribute(True, "in_progress", False, 422) is Refused.STATUS
+    assert attribute(True, "identified", False, 422) is Refused.PENDING
+    assert attribute(True, None, False, 422) is Refused.PENDING

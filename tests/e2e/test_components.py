@@ -504,3 +504,24 @@ def test_lost_state_keeps_a_persons_component_status(make_harness, statuspage, p
     h.sync()
     assert _status(statuspage, page["api"]) == "partial_outage"
     assert statuspage.component_writes() == []
+
+
+def test_one_failing_component_write_holds_back_neither_the_others_nor_the_connector(
+    make_harness, statuspage, page
+):
+    """Every PATCH of one component 500s: the other is set, no outage is logged, pass after pass."""
+    h = _harness(make_harness, _public(components=(page["api"], page["web"])))
+    alert = h.ilert.create_alert(AUTO_SOURCE, "API slow", "p99 up", "LOW")
+    h.sync()
+    poisoned, other = sorted((page["api"], page["web"]))  # the poisoned one is written first
+    statuspage.fail_next(1000, 500, path_contains=f"/components/{poisoned}", method="PATCH")
+    h.ilert.raise_priority(alert)
+    with capture_logs() as logs:
+        for _ in range(3):
+            assert not h.sync().ok
+    assert _status(statuspage, other) == "major_outage"
+    assert _status(statuspage, poisoned) == "degraded_performance"
+    events = [line["event"] for line in logs]
+    assert events.count("component_write_failed") == 3
+    assert "service_unreachable" not in events
+    assert "service_recovered" not in events

@@ -42,8 +42,9 @@ def test_a_replan_reads_the_status_the_page_just_refused(harness: Harness) -> No
         report = harness.sync()
     (incident,) = harness.incidents(MANUAL_PAGE)
     assert incident["status"] == "identified"
-    # The refused create is sent once; the replan leaves the refused status out.
-    assert _posts_with(harness, "in_progress") == 1
+    # The refused create is sent with its body, then without (the status alone is refused
+    # too: the page's); the replan leaves the refused status out.
+    assert _posts_with(harness, "in_progress") == 2
     assert _posts_with(harness, "identified") == 1
     rows = [(r.event, r.outcome, r.to_status) for r in harness.audit_rows()]
     assert rows == [

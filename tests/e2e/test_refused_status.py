@@ -1,9 +1,9 @@
 """A refused request never holds back what follows it (classic lifecycle, strict Statuspage).
 
 Statuspage documents ``in_progress`` as a maintenance status; a page that
-refuses it on realtime incidents answers 422. The refusal is recorded as failed
-once, the events after it still reach the page, and later ``accepted`` events on
-that page are no change with the reason.
+refuses it on realtime incidents answers 422, also when it is sent alone. The
+refusal is recorded as failed once, the events after it still reach the page,
+and later ``accepted`` events on that page are no change with the reason.
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ def test_comment_and_resolve_reach_the_page_after_refused_in_progress(harness: H
     ]
     (failed,) = [r for r in harness.audit_rows() if r.outcome == "failed"]
     assert 'lifecycle = "realtime"' in (failed.reason or "")
-    assert _patches_with(harness, "in_progress") == 1
+    # Sent with the comment, then alone to tell which part was refused: the status.
+    assert _patches_with(harness, "in_progress") == 2
 
 
 def test_refused_status_alone_is_not_retried(harness: Harness):

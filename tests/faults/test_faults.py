@@ -16,9 +16,10 @@ FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.05, throttle_delay=0
 
 
 def converge(harness: Harness, done: Callable[[], bool], passes: int = 6) -> int:
-    """Run passes until ``done``; return how many it took (fails past ``passes``)."""
+    """Run passes an interval apart until ``done``; how many it took (fails past ``passes``)."""
     for number in range(1, passes + 1):
         harness.sync()
+        harness.clock_offset += timedelta(seconds=harness.config.poll_interval)
         if done():
             return number
     raise AssertionError(f"not converged after {passes} passes")

@@ -318,7 +318,7 @@ def test_no_error_path_of_the_writer_shows_the_key(
     sync()
     said = "".join(outputs)
     for event in (
-        "service_unreachable",
+        "alert_write_failed",
         "write_refused",
         "/components/",
         "duplicate_resolve_failed",

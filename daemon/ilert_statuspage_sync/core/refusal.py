@@ -1,26 +1,32 @@
-"""Which Statuspage refusals can never succeed, and what is left of a plan after one.
+"""Which Statuspage refusals can never succeed, what was refused, and what is left.
 
 A 4xx answer judges either the request itself or the moment it was sent:
 
 - 400, 413 and 422 judge the request: it is malformed, too large, or carries a
-  field or status the page does not accept. The same payload is refused every
-  time, so it is never sent again; the events it carried are recorded as failed
-  once and the events after them go on.
+  field or status the page does not accept. Which part was refused decides
+  what happens (``attribute``): a call carrying a status and a body is sent
+  again with the status alone to find out. A refused body is recorded as
+  failed once and what follows goes on; a refused maintenance status is a fact
+  about the page; a status the page still lacks (a resolve, say) is never
+  dropped: the alert keeps it, retried with a growing delay, and shows as a
+  failing item until the page has it.
 - 401 and 403 (the key or its rights), 404 (page or incident not found), 409 (a
   conflicting state) and 420/429 (throttled) can heal when a human fixes the key,
   the page or the incident, or when time passes: those are retried with a growing
   delay. Any other 4xx is treated the same way: only a refusal known to be about
   the payload stops the retries.
 
-A refused maintenance status (``in_progress`` on a realtime incident) is a fact
-about the page: the call's other events are planned again without it, and later
-plans on that page leave it out (``plan_calls(refused=...)``).
+A refused maintenance status (``in_progress`` on a realtime incident, refused
+when sent alone) is a fact about the page: the call's other events are planned
+again without it, and later plans on that page leave it out
+(``plan_calls(refused=...)``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from ilert_statuspage_sync.core.model import Event, Mirror
 from ilert_statuspage_sync.core.plan import Call, CallKind, Decision, Outcome, Step
@@ -29,10 +35,10 @@ __all__ = [
     "MAINTENANCE_STATUSES",
     "NEVER_SUCCEEDS",
     "Refusal",
+    "Refused",
     "after_refusal",
-    "given_up",
+    "attribute",
     "never_succeeds",
-    "refused_status",
 ]
 
 NEVER_SUCCEEDS = frozenset({400, 413, 422})
@@ -44,31 +50,33 @@ def never_succeeds(http_status: int | None) -> bool:
     return http_status in NEVER_SUCCEEDS
 
 
-def given_up(creates: bool, call_status: str | None, http_status: int | None) -> bool:
-    """Whether a refused write is recorded once and passed over instead of retried.
+class Refused(StrEnum):
+    """What a refused call's refusal is attributed to, and so what happens next."""
 
-    An update that can never succeed is passed over: what follows it can reach
-    the page without it. A refused create is not, unless the page refused its
-    status (then the create is planned again without that status): without the
-    incident nothing of the alert can reach the page, so it stays a visible
-    failure, retried with back-off (a config or template change may mend it).
+    BODY = "body"  # its text: recorded failed once, what follows goes on
+    STATUS = "status"  # a maintenance status the page refuses: learned, planned without
+    PROBE = "probe"  # status and body together: send the status alone to find out
+    PENDING = "pending"  # the page still lacks it: kept, retried with a growing delay
+
+
+def attribute(
+    creates: bool, call_status: str | None, has_body: bool, http_status: int | None
+) -> Refused:
+    """What a refusal of a call is about (see the module docstring).
+
+    A create is never passed over: without the incident nothing of the alert
+    reaches the page, so it is kept (pending) unless the page refused its
+    maintenance status; with a body it is first sent again without it.
     """
     if not never_succeeds(http_status):
-        return False
-    return not creates or refused_status(call_status, http_status) is not None
-
-
-def refused_status(call_status: str | None, http_status: int | None) -> str | None:
-    """The status a refused write names as not accepted by the page, if any.
-
-    Only maintenance statuses count: Statuspage documents them as valid for
-    scheduled incidents only, so a refusal of a call carrying one is taken as a
-    refusal of that status. A refused realtime status (``resolved``) is never
-    learned as a page fact: that refusal is about the rest of the payload.
-    """
-    if call_status in MAINTENANCE_STATUSES and never_succeeds(http_status):
-        return call_status
-    return None
+        return Refused.PENDING
+    if call_status is None and not creates:
+        return Refused.BODY
+    if has_body:
+        return Refused.PROBE
+    if call_status in MAINTENANCE_STATUSES:
+        return Refused.STATUS
+    return Refused.PENDING
 
 
 @dataclass(frozen=True)

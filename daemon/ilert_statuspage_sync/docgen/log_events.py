@@ -215,6 +215,20 @@ EVENTS: dict[str, Event] = {
         "poll interval, doubling up to an hour",
         "see Troubleshooting; `status` shows it under PROBLEM",
     ),
+    "alert_write_failed": Event(
+        "warning",
+        "a Statuspage call of one alert failed (5xx, no answer) while the connector is not "
+        "judged down: `failures`, `next_attempt_at`, `error`; the alert backs off and goes "
+        "behind the others, no audit row (a call that may have landed is reconciled first)",
+        "`status` shows it under PROBLEM; a lasting one is that incident's: look at it on "
+        "Statuspage",
+    ),
+    "component_write_failed": Event(
+        "warning",
+        "one component's PATCH failed (5xx, no answer) while the connector answers: the "
+        "page's other components go on, this one is tried again next pass",
+        "a lasting one is that component's: look at it on Statuspage",
+    ),
     "alert_deferred": Event("debug", "an alert's work waits: its service is down"),
     "alert_held": Event("debug", "an alert is kept off the page for now (`publish_after`)"),
     "alert_store_failed": Event(
@@ -232,13 +246,15 @@ EVENTS: dict[str, Event] = {
     "alert_sync_crashed_detail": Event("debug", "the traceback of `alert_sync_crashed`"),
     "write_refused": Event(
         "warning",
-        "Statuspage refused an update (400/413/422): the events it carried are audited "
-        "`failed` once and never resent",
+        "Statuspage refused an update's body (400/413/422): the events that only carried text "
+        "are audited `failed` once and never resent; a status riding with it was sent again "
+        "alone (`refused=body`) and is on the page",
         "read the reason in `history --alert ID`",
     ),
     "status_refused": Event(
         "warning",
-        "a page refused a status (e.g. classic `in_progress`); once per page and process",
+        "a page refused a status sent alone (e.g. classic `in_progress`); once per page and "
+        "process",
         'set `lifecycle = "realtime"`',
     ),
     "duplicate_resolved": Event(

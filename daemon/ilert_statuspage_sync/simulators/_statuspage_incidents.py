@@ -75,6 +75,7 @@ class PageIncidents(PageComponents):
 
     def _create(self, page_id: str, fields: JsonObject) -> JsonObject:
         validate(fields, creating=True)
+        self._check_body(fields)
         component_ids, changes = self._component_changes(page_id, fields)
         scheduled_for = timestamp_field(fields, "scheduled_for")
         status = fields.get("status", "scheduled" if scheduled_for else "investigating")
@@ -94,6 +95,7 @@ class PageIncidents(PageComponents):
 
     def _update(self, incident: JsonObject, fields: JsonObject) -> JsonObject:
         validate(fields, creating=False)
+        self._check_body(fields)
         component_ids, changes = self._component_changes(incident["page_id"], fields)
         schedule: dict[str, str | None] = {
             name: timestamp_field(fields, name)
@@ -107,6 +109,12 @@ class PageIncidents(PageComponents):
         affected = self._apply_components(incident, component_ids, changes)
         self._apply(incident, fields, format_timestamp(self.now()), first=False, affected=affected)
         return copy.deepcopy(incident)
+
+    def _check_body(self, fields: JsonObject) -> None:
+        """422 for a body the content filter refuses (``refuse_bodies_containing``)."""
+        body = fields.get("body")
+        if self._forbidden_body and isinstance(body, str) and self._forbidden_body in body:
+            raise HttpError(422, "Body contains a forbidden link")
 
     def _apply(
         self,

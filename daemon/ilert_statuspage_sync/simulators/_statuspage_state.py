@@ -44,6 +44,8 @@ class StatuspageState(SimulatorServer):
         super().__init__()
         self.api_key = api_key
         self._reject_maintenance_status = reject_maintenance_status
+        # A text whose presence in an incident write's body earns a 422 (a content filter).
+        self._forbidden_body: str | None = None
         # Ids only need to look like Statuspage's and be reproducible, not be secret.
         self._random = random.Random(seed)  # noqa: S311
         self._used_ids: set[str] = set()
@@ -121,6 +123,15 @@ class StatuspageState(SimulatorServer):
         """Deep copies of every page, in the order they were added."""
         with self._lock:
             return copy.deepcopy(list(self._pages.values()))
+
+    def refuse_bodies_containing(self, text: str | None) -> None:
+        """Answer 422 to incident writes whose body contains ``text`` (None: accept all).
+
+        Models a content filter refusing a link or word: the status and other
+        fields of the same write are fine, only the body is refused.
+        """
+        with self._lock:
+            self._forbidden_body = text
 
     def set_reject_maintenance_status(self, reject: bool) -> None:
         """Answer 422 to maintenance statuses on realtime incidents (or accept them again)."""

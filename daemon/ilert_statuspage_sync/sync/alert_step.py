@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.config import Config
 from ilert_statuspage_sync.core.alert_plan import LinkView, PlanInputs, plan_alert
+from ilert_statuspage_sync.core.attribution import item_fault, service_down
 from ilert_statuspage_sync.core.backoff import Failure, failure_kind
 from ilert_statuspage_sync.core.deletion import deleted_event
 from ilert_statuspage_sync.core.diff import detect_events, settled_mirror
@@ -21,6 +22,7 @@ from ilert_statuspage_sync.core.storm import Target, TargetKind
 from ilert_statuspage_sync.errors import (
     DatabaseReplacedError,
     LeadershipLostError,
+    SyncError,
     TransientApiError,
 )
 from ilert_statuspage_sync.runtime.secrets import scrub
@@ -149,7 +151,9 @@ class AlertStep:
         plan = plan_alert(found, alert, _view(link), target, self._plan_inputs(item, applier))
         p.report.writes += applier.apply(link, plan, replan)
         if plan.calls:
-            self.connector_health[item.action.connector].succeeded(p.now)
+            self.connector_health[item.action.connector].succeeded(p.now, writes=True)
+            p.item_failures.pop(item.action.connector, None)
+            p.answered.add(item.action.connector)  # no page read needed to know it answers
         p.report.outcomes.update(applier.outcomes)
         # A refused request was recorded as failed once; it is not retried.
         p.report.failed_items += "failed" in applier.outcomes
@@ -199,7 +203,7 @@ class AlertStep:
             kind = failure_kind(error, database=isinstance(error, SQLAlchemyError))
             if kind is Failure.DEFERRED:
                 assert isinstance(error, TransientApiError)
-                self._unreachable(session, p, item, error)
+                self._transient(session, p, applier, item, error)
                 return
             _log_failure(kind, where, error)
             p.report.failed_items += 1
@@ -213,8 +217,52 @@ class AlertStep:
                 record_error=describe_error(again),
             )
 
-    def _unreachable(
+    def _transient(
+        self, session: Session, p: PassState, applier: Applier, item: Work, error: TransientApiError
+    ) -> None:
+        """The item's own failure (back-off), or its service's (deferred, no back-off)."""
+        if not item_fault(error) or not self._answers(p, applier, item):
+            self._unreachable(session, p, item, error)
+        elif not self._item_failed(session, p, item, error):
+            self._unreachable(session, p, item, error, writes=True)
+
+    def _item_failed(
         self, session: Session, p: PassState, item: Work, error: TransientApiError
+    ) -> bool:
+        """A call only this item saw fail is its own: back-off, no outage (core.attribution).
+
+        False when it is the latest of enough distinct items failing in a row.
+        """
+        failed = p.item_failures.setdefault(item.action.connector, set())
+        failed.add(item.alert.id)
+        if service_down(len(failed)):
+            return False
+        p.report.deferred_items += 1  # waiting to retry: the pass is not ok
+        self.books.back_off(session, item.link, error, p.now)
+        return True
+
+    @staticmethod
+    def _answers(p: PassState, applier: Applier, item: Work) -> bool:
+        """Whether the connector answers reads in this pass: asked once, by reading the page."""
+        connector = item.action.connector
+        if connector not in p.answered:
+            try:
+                applier.client.get_page(item.link.page_id)
+            except TransientApiError:
+                return False
+            except SyncError:
+                pass  # it answered, if only to refuse (or with a page it cannot read)
+            p.answered.add(connector)
+        return True
+
+    def _unreachable(
+        self,
+        session: Session,
+        p: PassState,
+        item: Work,
+        error: TransientApiError,
+        *,
+        writes: bool = False,
     ) -> None:
         """A service is down: not this item's fault, so no audit row and no back-off."""
         p.report.deferred_items += 1
@@ -223,7 +271,7 @@ class AlertStep:
             if error.service == "ilert"
             else self.connector_health[item.action.connector]
         )
-        p.mark_down(down, error)
+        p.mark_down(down, error, writes=writes)
         log.debug("alert_deferred", alert_id=item.alert.id, error=scrub(str(error)))
         self.books.defer(session, item.link, error)
 

@@ -9,15 +9,18 @@ ids of the incident's updates that existed before it, so an identical body
 posted earlier is never mistaken for this one.
 
 A call Statuspage refuses for good (``core.refusal``: 400, 413, 422) is
-recorded as failed once and never resent; the events after it are planned
-again and applied, without a status the page refused.
+attributed to what was refused: a call carrying a status and a body is sent
+again with the status alone. A refused body is recorded as failed once and the
+events after it are planned again and applied; a maintenance status refused
+alone is left out of the page's plans from then on; a status the page still
+lacks (a resolve) is raised, so the alert backs off and tries it again.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,13 +33,7 @@ from ilert_statuspage_sync.core.human_edits import changed_by_person
 from ilert_statuspage_sync.core.intents import IncidentCall, Writer
 from ilert_statuspage_sync.core.model import Event, Mirror
 from ilert_statuspage_sync.core.plan import Call, CallKind, Decision, Outcome, Plan, Step
-from ilert_statuspage_sync.core.refusal import (
-    MAINTENANCE_STATUSES,
-    after_refusal,
-    given_up,
-    never_succeeds,
-    refused_status,
-)
+from ilert_statuspage_sync.core.refusal import Refused, after_refusal, attribute, never_succeeds
 from ilert_statuspage_sync.core.relink import shared_metadata
 from ilert_statuspage_sync.errors import PermanentApiError
 from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE
@@ -132,9 +129,7 @@ class Applier:
         self, link: Link, steps: Sequence[Step], index: int, error: _WriteRefusedError
     ) -> Sequence[Event]:
         """Record a refusal that can never succeed once; return the events still to plan."""
-        call = steps[index]
-        assert isinstance(call, Call)
-        status = refused_status(call.status, error.status)
+        status = error.refused_status
         refusal = after_refusal(steps, index, status)
         message = scrub(str(error))[:1000]
         self._record_failed(link, refusal.failed, message)
@@ -248,15 +243,46 @@ class Applier:
                 )
                 self._send(link, call, components=False)
                 return
-            raise self._refusal(link, call, error) from None
+            refused = attribute(
+                call.kind is CallKind.CREATE, call.status, call.has_body, error.status
+            )
+            if refused is Refused.PROBE:
+                self._send_status_alone(link, call, error, components)
+                return
+            raise self._refusal(link, call, error, refused) from None
 
-    def _refusal(self, link: Link, call: Call, error: PermanentApiError) -> PermanentApiError:
-        """What a 4xx raises: a refusal passed over (``given_up``), else the error itself."""
-        creates = call.kind is CallKind.CREATE
-        passed_over = given_up(creates, call.status, error.status)
-        refused = _WriteRefusedError if passed_over else PermanentApiError
-        return refused(
-            error.service, rejected_status_message(error, call, link, self), error.status
+    def _send_status_alone(
+        self, link: Link, call: Call, error: PermanentApiError, components: bool
+    ) -> None:
+        """Status and body were refused together: the status alone tells which one it was.
+
+        Refused again, the status is what the page refuses (raised as such);
+        accepted, the body was: its events are recorded failed, the status is on the page.
+        """
+        message = scrub(rejected_status_message(error, call, link, self, status=False))[:1000]
+        self._send(link, _status_alone(call, message), components)
+        log.warning(
+            "write_refused",
+            alert_id=link.alert_id,
+            incident_action=link.incident_action,
+            refused="body",
+            action=f"status {call.status!r} sent without the body",
+            error=message,
+        )
+
+    def _refusal(
+        self, link: Link, call: Call, error: PermanentApiError, refused: Refused
+    ) -> PermanentApiError:
+        """What a 4xx raises: a refusal passed over (body, page status), else the error itself.
+
+        A pending one is the plain error: the alert backs off and sends it again.
+        """
+        status = refused is Refused.STATUS
+        message = rejected_status_message(error, call, link, self, status=status)
+        if refused is Refused.PENDING:
+            return PermanentApiError(error.service, message, error.status)
+        return _WriteRefusedError(
+            error.service, message, error.status, call.status if status else None
         )
 
     def _components_set(self, link: Link, intent: IncidentCall) -> None:
@@ -374,15 +400,22 @@ class Applier:
 
 
 class _WriteRefusedError(PermanentApiError):
-    """Statuspage refused the write itself (``core.refusal.never_succeeds``)."""
+    """Statuspage refused the write itself for good: its body, or the page refused a status."""
+
+    def __init__(
+        self, service: str, message: str, status: int | None, refused_status: str | None
+    ) -> None:
+        super().__init__(service, message, status)
+        # The maintenance status the page refused (sent alone); None: the body was refused.
+        self.refused_status = refused_status
 
 
 def rejected_status_message(
-    error: PermanentApiError, call: Call, link: Link, applier: Applier
+    error: PermanentApiError, call: Call, link: Link, applier: Applier, *, status: bool
 ) -> str:
-    """A 4xx message; for a refused status it names the status, incident and setting."""
+    """A 4xx message; for a refused status (``status``) it names the status and setting."""
     incident = link.statuspage_incident_id or "(new incident)"
-    if call.status in MAINTENANCE_STATUSES and never_succeeds(error.status):
+    if status and never_succeeds(error.status):
         return (
             f"Statuspage rejected status {call.status!r} for incident {incident} "
             f"(alert {link.alert_id}, page {link.page_id}): {error.message}. "
@@ -390,6 +423,18 @@ def rejected_status_message(
             f'set lifecycle = "realtime" in {applier.config_origin} to use realtime statuses only'
         )
     return f"incident {incident} (alert {link.alert_id}, page {link.page_id}): {error.message}"
+
+
+def _status_alone(call: Call, message: str) -> Call:
+    """The call without its body: events that only carried text are recorded failed."""
+    alone = f"sent without its body, which Statuspage refused: {message}"
+    decisions = [
+        replace(d, outcome=Outcome.FAILED, reason=message)
+        if d.outcome is Outcome.BODY_UPDATED
+        else replace(d, reason=f"{d.reason}; {alone}" if d.reason else alone)
+        for d in call.decisions
+    ]
+    return replace(call, body=None, decisions=decisions)
 
 
 def _took_effect(intent: IncidentCall, incident: Incident) -> bool:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.clients.statuspage import ListedComponent, StatuspageClient
 from ilert_statuspage_sync.config import Config, IncidentAction
+from ilert_statuspage_sync.core.attribution import item_fault, service_down
 from ilert_statuspage_sync.core.components import (
     OPERATIONAL,
     ComponentState,
@@ -74,6 +75,8 @@ class PassComponents:
     outcomes: list[str] = field(default_factory=list)
     # Connector -> the transient error that took it down in this step.
     down: dict[str, TransientApiError] = field(default_factory=dict)
+    # Component writes that failed as their own (5xx, no answer) in this step (core.attribution).
+    write_failures: int = 0
 
 
 class ComponentSync:
@@ -303,6 +306,19 @@ class ComponentSync:
         except RequestRefusedError:
             result.failed += 1
             result.outcomes.append("failed")
+        except TransientApiError as error:
+            # One component's write failing is that component's: the others go on, and
+            # it is tried again next pass (an intent that may have landed is reconciled).
+            result.write_failures += 1
+            if not item_fault(error) or service_down(result.write_failures):
+                raise
+            result.deferred += 1
+            log.warning(
+                "component_write_failed",
+                page_id=page.id,
+                component_id=step.component_id,
+                error=scrub(str(error))[:500],
+            )
 
     def _change(
         self, session: Session, page: _Page, step: ComponentStep, name: str, open_alerts: int

@@ -25,18 +25,23 @@ class ServiceHealth:
         self.name = name
         self.down_since: datetime | None = None
         self.last_error: str | None = None
+        # Judged down by its writes (``core.attribution``): a read that works does not end it.
+        self.writes_down = False
 
-    def failed(self, error: Exception, now: datetime) -> None:
+    def failed(self, error: Exception, now: datetime, *, writes: bool = False) -> None:
         """Record a transient failure; logs only when the service was up."""
         if isinstance(error, StopRequestedError):
             return  # not the service's fault: this process is stopping
         self.last_error = scrub(str(error))
         if self.down_since is None:
             self.down_since = now
+            self.writes_down = writes
             log.error("service_unreachable", service=self.name, error=self.last_error)
 
-    def succeeded(self, now: datetime) -> None:
-        """Record a success; logs only when the service was down."""
+    def succeeded(self, now: datetime, *, writes: bool = False) -> None:
+        """Record a success; logs only when the service was down (a write's, if writes failed)."""
+        if self.writes_down and not writes:
+            return
         if self.down_since is not None:
             log.warning(
                 "service_recovered",
@@ -45,3 +50,4 @@ class ServiceHealth:
             )
             self.down_since = None
             self.last_error = None
+            self.writes_down = False

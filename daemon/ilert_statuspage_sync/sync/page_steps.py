@@ -53,6 +53,7 @@ class PageSteps:
             p.mark_down(self.connector_health[connector], error)
         for connector, _page in reads:
             self.connector_health[connector].succeeded(p.now)
+            p.answered.add(connector)
         edited = self.healer.edits(session, p.now, reads)
         if edited:
             p.report.outcomes["human_override"] += edited

@@ -85,6 +85,10 @@ class PassState:
     ilert_calls: int = 0
     # Names of services found down in this pass: their remaining work waits for the next.
     down: set[str] = field(default_factory=set)
+    # Per connector: the items whose calls failed since its last success (core.attribution),
+    # and the connectors that answered in this pass (a page read or a write).
+    item_failures: dict[str, set[int]] = field(default_factory=dict)
+    answered: set[str] = field(default_factory=set)
     # iLert's time at this pass's first read (see core.clock), and its Date header.
     ilert_now: datetime | None = None
     ilert_date: datetime | None = None
@@ -102,7 +106,7 @@ class PassState:
     # group = "action": each action's shares, read at first use in a pass.
     shares: dict[str, PassShares] = field(default_factory=dict)
 
-    def mark_down(self, health: ServiceHealth, error: Exception) -> None:
+    def mark_down(self, health: ServiceHealth, error: Exception, *, writes: bool = False) -> None:
         """The service is down for the rest of this pass (logged once per outage)."""
         self.down.add(health.name)
-        health.failed(error, self.now)
+        health.failed(error, self.now, writes=writes)

@@ -14,6 +14,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from ilert_statuspage_sync.core.attribution import item_delay
 from ilert_statuspage_sync.core.backoff import deleted_incident, retry_delay
 from ilert_statuspage_sync.core.human_edits import DELETED_STATUS
 from ilert_statuspage_sync.core.storable import ERROR_LENGTH
@@ -82,6 +83,27 @@ class Books:
         link = session.merge(link)
         link.last_error = describe_error(error)[:ERROR_LENGTH]
         session.commit()
+
+    def back_off(self, session: Session, link: Link, error: Exception, now: datetime) -> None:
+        """A call only this alert saw fail: its work rolled back, retried after its delay.
+
+        No audit row: the server may have applied it (the intent is reconciled
+        first), and a failure that heals by itself is no transition.
+        """
+        session.rollback()
+        link = session.merge(link)
+        link.failures += 1
+        link.last_error = describe_error(error)[:ERROR_LENGTH]
+        link.next_attempt_at = now + item_delay(link.failures, self.poll_interval)
+        session.commit()
+        log.warning(
+            "alert_write_failed",
+            alert_id=link.alert_id,
+            incident_action=link.incident_action,
+            failures=link.failures,
+            next_attempt_at=link.next_attempt_at.isoformat(),
+            error=link.last_error,
+        )
 
     def fail(
         self, session: Session, applier: Applier, link: Link, events: list[str], error: Exception
@@ -152,6 +174,10 @@ class DryBooks(Books):
         return False
 
     def defer(self, session: Session, link: Link, error: Exception) -> None:
+        """Nothing is stored: only a failed flush is rolled back."""
+        rollback(session, only_failed=True)
+
+    def back_off(self, session: Session, link: Link, error: Exception, now: datetime) -> None:
         """Nothing is stored: only a failed flush is rolled back."""
         rollback(session, only_failed=True)
 

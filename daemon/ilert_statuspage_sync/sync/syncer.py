@@ -66,6 +66,7 @@ from ilert_statuspage_sync.clients.ilert import IlertClient
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
 from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.core.admission import Admission, Gate, admit
+from ilert_statuspage_sync.core.attribution import attempt_order
 from ilert_statuspage_sync.core.intents import Writer
 from ilert_statuspage_sync.errors import LeadershipLostError
 from ilert_statuspage_sync.runtime import shutdown
@@ -240,10 +241,10 @@ class Syncer:
     def _write_alerts(
         self, session: Session, p: PassState, work: list[Work], selected: set[int]
     ) -> dict[str, Applier]:
-        """Step 4: each admitted alert's step, oldest first (``core.admission``)."""
+        """Step 4: each admitted alert's step (``core.admission``); failing ones go last."""
         actions = self.config.incident_actions
         appliers = {action.name: self._applier(session, p, action) for action in actions}
-        for item in sorted(work, key=lambda w: (w.alert.report_time, w.alert.id)):
+        for item in sorted(work, key=_attempt_order):
             applier = appliers[item.action.name]
             admission = admit(self._gate(p, item, applier, selected))
             if admission is Admission.SYNC:
@@ -331,3 +332,9 @@ class Syncer:
             duration_s=round(report.duration, 3),
             dry_run=self.dry_run,
         )
+
+
+def _attempt_order(item: Work) -> tuple[bool, datetime, int]:
+    link = item.link
+    creating = (link.pending_call or {}).get("kind") == "create"
+    return attempt_order(link.failures > 0, creating, item.alert.report_time, item.alert.id)
