@@ -40,6 +40,7 @@ from ilert_statuspage_sync.runtime.logs import scrub
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.audit import AuditRecord
 from ilert_statuspage_sync.store.tables import Link
+from ilert_statuspage_sync.sync.page_evidence import catch_up_links
 from ilert_statuspage_sync.sync.writer import StatuspageWriter, UpdateIncident, Write, writer_for
 
 __all__ = [
@@ -112,6 +113,7 @@ class DuplicateHealer:
                 log.warning("duplicate_check_failed", page_id=page_id, error=scrub(str(error)))
                 continue
             reads[(connector, page_id)] = [_seen(incident) for incident in unresolved]
+            self.clients[connector].facts.listed(page_id, unresolved, now)
         return reads
 
     def heal(
@@ -148,7 +150,11 @@ class DuplicateHealer:
                 continue
             names = [action.name for action in actions]
             links = repo.held_on_page(session, page_id, names)
-            for edit in self._page_edits(self.clients[connector], page_id, links, seen):
+            client = self.clients[connector]
+            # Writes of ours the database lost (a restored backup) are not a person's.
+            if catch_up_links(links, client.facts.listing(page_id, now) or ()):
+                self._out.commit(session)
+            for edit in self._page_edits(client, page_id, links, seen):
                 found += edit.first
                 self._respect(session, edit, page_id, links, now)
         return found
@@ -156,13 +162,14 @@ class DuplicateHealer:
     def _page_edits(
         self, client: StatuspageClient, page_id: str, links: Sequence[Link], seen: list[Seen]
     ) -> Iterator[Edit]:
-        """The page's edits; those missing from the list confirmed, up to ``CONFIRM_READS``."""
+        """The page's edits, each confirmed by reading the incident, up to ``CONFIRM_READS``.
+
+        One list is not a fact: it can be cut, or serve a status that is already
+        stale. A person is believed only when the incident itself shows the edit.
+        """
         shown = {incident.incident_id: incident.status for incident in seen}
         budget = CONFIRM_READS
         for edit in edits(_written(links), shown):
-            if edit.listed:
-                yield edit
-                continue
             if budget == 0:
                 continue  # judged on a later pass
             budget -= 1
@@ -172,7 +179,7 @@ class DuplicateHealer:
 
     @staticmethod
     def _confirm(client: StatuspageClient, page_id: str, edit: Edit) -> Edit | None:
-        """An incident missing from the list, read on its own: a person's edit, or the list's."""
+        """The incident read on its own: a person's edit, or the list's."""
         try:
             incident = client.get_incident(page_id, edit.incident_id)
         except PermanentApiError as error:
