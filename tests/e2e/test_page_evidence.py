@@ -126,6 +126,29 @@ def test_an_older_backup_restored_yields_no_duplicate_and_the_resolves_land(harn
     assert [w.method for w in harness.statuspage.writes()].count("POST") == 2
 
 
+def test_a_persons_takeover_after_the_backup_survives_its_restore(harness: Harness):
+    """A person sets `monitoring` after the backup and a comment posts after it: restored, the
+    daemon still knows the incident is the person's and never sets its status again."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "API down", "")
+    harness.sync()
+    incident_id = _incident_of(harness, alert_id)
+    backup = _snapshot(harness.engine)
+    harness.statuspage.person_sets_status(incident_id, "monitoring")
+    harness.sync()
+    harness.ilert.comment(alert_id, "still on it")
+    harness.sync()
+    _restore(harness.engine, backup)
+    harness.syncer = harness.new_syncer()
+    harness.ilert.accept(alert_id)
+    harness.ilert.resolve(alert_id)
+    harness.sync()
+    incident = harness.statuspage.incident(incident_id)
+    assert incident["status"] == "monitoring"
+    assert _bodies(incident).count("still on it") == 1
+    link = harness.link("public-api", alert_id)
+    assert link is not None and link.human_override
+
+
 def test_a_lost_wal_then_a_crash_sends_nothing_twice(config: Path, sims):
     """`run` writes, its -wal and -shm are deleted and it is killed (SIGKILL): the database is
     behind the page, yet the restart posts no second incident and no comment twice, and the
