@@ -106,6 +106,9 @@ def test_a_record_newer_than_the_link_wins():
         (_link(), "inc1", T - timedelta(seconds=1)),  # a stale read: an older write
         (_link(pending=True), "inc1", T + timedelta(1)),  # reconciliation settles it first
         (_link(), "other", T + timedelta(1)),  # not the link's incident
+        # the clock stepped back: the link's later passes (comment 9 seen) look older
+        (_link(mirror={**MIRROR, "last_log_entry_id": 9}), "inc1", T + timedelta(1)),
+        (_link(mirror={**MIRROR, "status": "RESOLVED"}), "inc1", T + timedelta(1)),
     ],
 )
 def test_a_record_not_newer_or_not_ours_changes_nothing(

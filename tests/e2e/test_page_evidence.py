@@ -126,6 +126,25 @@ def test_an_older_backup_restored_yields_no_duplicate_and_the_resolves_land(harn
     assert [w.method for w in harness.statuspage.writes()].count("POST") == 2
 
 
+def test_our_resolve_lost_by_a_restore_is_not_taken_for_a_persons(harness: Harness):
+    """The daemon resolved the incident after the backup: restored, the incident is gone from
+    the list and read on its own; its record says the resolve was ours, so no person is
+    recorded and nothing is written."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "API down", "")
+    harness.sync()
+    backup = _snapshot(harness.engine)
+    harness.ilert.resolve(alert_id)
+    harness.sync()
+    writes = len(harness.statuspage.writes())
+    _restore(harness.engine, backup)
+    harness.syncer = harness.new_syncer()
+    with capture_logs() as logs:
+        harness.sync()
+    assert "human_override" not in [e["event"] for e in logs]
+    assert "human_edit" not in [t[0] for t in harness.transitions(alert_id)]
+    assert len(harness.statuspage.writes()) == writes
+
+
 def test_a_persons_takeover_after_the_backup_survives_its_restore(harness: Harness):
     """A person sets `monitoring` after the backup and a comment posts after it: restored, the
     daemon still knows the incident is the person's and never sets its status again."""

@@ -152,11 +152,13 @@ def catch_up(link: LinkState, incident_id: str, shown: Recorded | None) -> Catch
 
     Only for the link's own incident, with no write of ours in flight (its
     reconciliation settles it first), and only when the recorded write is
-    newer than the link's last change: a stale read carries an older one.
+    newer than the link's last change (a stale read carries an older one) and
+    not behind the link's mirror (its comment cursor, its alert status): after
+    a clock stepped back, the link's later passes look older than the write.
     """
     if shown is None or link.pending or link.incident_id != incident_id:
         return None
-    if shown.at <= link.updated_at:
+    if shown.at <= link.updated_at or _behind(shown.mirror, link.mirror):
         return None
     same = shown.status == link.status and dict(shown.mirror) == dict(link.mirror)
     if same and shown.override == link.override:
@@ -217,3 +219,16 @@ def _reached(event: Event, shown: Mirror) -> bool:
         shown.escalation_policy_id,
         shown.escalation_rule_index,
     )
+
+
+_RANK = {AlertStatus.PENDING: 0, AlertStatus.ACCEPTED: 1, AlertStatus.RESOLVED: 2}
+
+
+def _behind(shown: Mapping[str, Any], stored: Mapping[str, Any]) -> bool:
+    """Whether the recorded mirror is behind the stored one: an older comment cursor or status."""
+    if not stored:
+        return False
+    cursors = (shown.get("last_log_entry_id"), stored.get("last_log_entry_id"))
+    if cursors[1] is not None and (cursors[0] is None or cursors[0] < cursors[1]):
+        return True
+    return _RANK.get(str(shown.get("status")), 0) < _RANK.get(str(stored.get("status")), 0)

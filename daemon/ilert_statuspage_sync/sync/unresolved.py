@@ -13,6 +13,7 @@ next pass; it never stops the pass.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -157,6 +158,8 @@ class DuplicateHealer:
             for edit in self._page_edits(client, page_id, links, seen):
                 found += edit.first
                 self._respect(session, edit, page_id, links, now)
+            if session.dirty:
+                self._out.commit(session)  # caught up from an incident read on its own
         return found
 
     def _page_edits(
@@ -173,13 +176,21 @@ class DuplicateHealer:
             if budget == 0:
                 continue  # judged on a later pass
             budget -= 1
-            checked = self._confirm(client, page_id, edit)
+            mine = [link for link in links if link.statuspage_incident_id == edit.incident_id]
+            checked = self._confirm(client, page_id, edit, mine)
             if checked is not None:
                 yield checked
 
     @staticmethod
-    def _confirm(client: StatuspageClient, page_id: str, edit: Edit) -> Edit | None:
-        """The incident read on its own: a person's edit, or the list's."""
+    def _confirm(
+        client: StatuspageClient, page_id: str, edit: Edit, mine: Sequence[Link]
+    ) -> Edit | None:
+        """The incident read on its own: a person's edit, the list's, or a write of ours.
+
+        A write the database lost (say, our resolve, after an older backup was
+        restored) is recorded on the incident: the links catch up, and only a
+        status other than the one recorded is a person's.
+        """
         try:
             incident = client.get_incident(page_id, edit.incident_id)
         except PermanentApiError as error:
@@ -188,6 +199,8 @@ class DuplicateHealer:
             return confirmed(edit, None)  # deleted
         except (ApiError, PayloadError):
             return None  # not judged this pass
+        if catch_up_links(mine, [incident]):
+            edit = replace(edit, from_status=mine[0].statuspage_status or edit.from_status)
         return confirmed(edit, incident.status)
 
     def _respect(
