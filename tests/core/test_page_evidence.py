@@ -109,6 +109,8 @@ def test_a_record_newer_than_the_link_wins():
         # the clock stepped back: the link's later passes (comment 9 seen) look older
         (_link(mirror={**MIRROR, "last_log_entry_id": 9}), "inc1", T + timedelta(1)),
         (_link(mirror={**MIRROR, "status": "RESOLVED"}), "inc1", T + timedelta(1)),
+        # as far as the link: a replica whose clock ran ahead wrote it; only a field moved since
+        (_link(mirror={**MIRROR, "priority": "LOW"}), "inc1", T + timedelta(1)),
     ],
 )
 def test_a_record_not_newer_or_not_ours_changes_nothing(

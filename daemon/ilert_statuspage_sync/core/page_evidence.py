@@ -153,15 +153,14 @@ def catch_up(link: LinkState, incident_id: str, shown: Recorded | None) -> Catch
     Only for the link's own incident, with no write of ours in flight (its
     reconciliation settles it first), and only when the recorded write is
     newer than the link's last change (a stale read carries an older one) and
-    not behind the link's mirror (its comment cursor, its alert status): after
-    a clock stepped back, the link's later passes look older than the write.
+    ahead of the link's mirror: a later comment cursor or alert status, and
+    neither behind. Time alone is not enough: after a clock stepped back (or a
+    replica whose clock ran ahead wrote it), the link's later passes look older
+    than the write, though they moved its mirror on.
     """
     if shown is None or link.pending or link.incident_id != incident_id:
         return None
-    if shown.at <= link.updated_at or _behind(shown.mirror, link.mirror):
-        return None
-    same = shown.status == link.status and dict(shown.mirror) == dict(link.mirror)
-    if same and shown.override == link.override:
+    if shown.at <= link.updated_at or not _ahead(shown.mirror, link.mirror):
         return None
     return CatchUp(shown.status, shown.mirror, shown.override or link.override)
 
@@ -224,11 +223,17 @@ def _reached(event: Event, shown: Mirror) -> bool:
 _RANK = {AlertStatus.PENDING: 0, AlertStatus.ACCEPTED: 1, AlertStatus.RESOLVED: 2}
 
 
-def _behind(shown: Mapping[str, Any], stored: Mapping[str, Any]) -> bool:
-    """Whether the recorded mirror is behind the stored one: an older comment cursor or status."""
+def _ahead(shown: Mapping[str, Any], stored: Mapping[str, Any]) -> bool:
+    """Whether the recorded mirror is ahead of the stored one (see ``catch_up``)."""
     if not stored:
-        return False
-    cursors = (shown.get("last_log_entry_id"), stored.get("last_log_entry_id"))
-    if cursors[1] is not None and (cursors[0] is None or cursors[0] < cursors[1]):
         return True
-    return _RANK.get(str(shown.get("status")), 0) < _RANK.get(str(stored.get("status")), 0)
+    pairs = (
+        (_cursor(shown), _cursor(stored)),
+        (_RANK.get(str(shown.get("status")), 0), _RANK.get(str(stored.get("status")), 0)),
+    )
+    return all(a >= b for a, b in pairs) and any(a > b for a, b in pairs)
+
+
+def _cursor(mirror: Mapping[str, Any]) -> int:
+    value = mirror.get("last_log_entry_id")
+    return value if isinstance(value, int) else -1
