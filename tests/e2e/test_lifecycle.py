@@ -151,9 +151,9 @@ def test_lifecycle_row(make_harness, lifecycle, row):
     assert harness.transitions(ids["x"])[-1] == (event, outcome, status)
     (incident,) = harness.incidents(case.page)
     assert incident["status"] == status
-    assert incident["metadata"] == {
-        "ilert": {"alert_id": str(ids["x"]), "incident_action": _action(case.page)}
-    }
+    ilert = incident["metadata"]["ilert"]
+    assert (ilert["alert_id"], ilert["incident_action"]) == (str(ids["x"]), _action(case.page))
+    assert ilert["wrote_status"] == status  # what the daemon last wrote, on the incident
     if row.startswith("comment"):
         bodies = [u["body"] for u in incident["incident_updates"]]
         assert ("first words" if row == "comment/absent" else "an update") in bodies
@@ -171,6 +171,9 @@ def test_requests_carry_documented_auth_and_shapes(harness: Harness):
     assert ilert_request.headers["authorization"].startswith("Bearer ")
     assert ilert_request.headers["accept"] == "application/json"
     (write,) = harness.statuspage.writes()
+    assert isinstance(write.json_body, dict)
+    ilert = write.json_body["incident"]["metadata"]["ilert"]
+    assert {key: ilert.pop(key) for key in ("wrote_status", "wrote_at", "wrote_mirror")}
     assert write.method == "POST"
     assert write.path == f"/v1/pages/{AUTO_PAGE}/incidents"
     assert write.headers["authorization"].startswith("OAuth ")

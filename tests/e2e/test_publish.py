@@ -112,6 +112,8 @@ def test_template_with_every_variable(make_harness):
         f"event=created now=identified action=public-api@{AUTO_PAGE}"
     )
     assert comment["body"] == f"rolling back ({_iso(commented['timestamp'])}, comment_added)"
+    assert accept["metadata"]["ilert"]["wrote_status"] == "in_progress"  # what it left
+    del accept["metadata"]
     assert accept == {
         "status": "in_progress",
         "body": "accepted -> in_progress",

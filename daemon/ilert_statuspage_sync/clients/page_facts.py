@@ -10,13 +10,21 @@
   later plans leave them out. Kept per process on purpose: a restart re-learns
   it with at most one more refused request per page, and a page that accepts the
   status again (changed on Statuspage's side) is used again without a reset.
+- Each page's unresolved incidents as read in a pass (tagged with the pass's
+  time): the page's evidence for the rest of that pass, so a create first
+  looks there for an incident the page already shows for its alert, with no
+  second read of the list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ilert_statuspage_sync.clients.statuspage import Incident
 
 __all__ = ["PageFacts"]
 
@@ -27,6 +35,18 @@ class PageFacts:
 
     _updates: dict[str, tuple[datetime, frozenset[str]]] = field(default_factory=dict)
     _refused: dict[str, set[str]] = field(default_factory=dict)
+    _listed: dict[str, tuple[datetime, tuple[Incident, ...]]] = field(default_factory=dict)
+
+    def listed(self, page_id: str, incidents: Sequence[Incident], at: datetime) -> None:
+        """Remember the page's unresolved incidents as read in the pass of time ``at``."""
+        self._listed[page_id] = (at, tuple(incidents))
+
+    def listing(self, page_id: str, at: datetime) -> tuple[Incident, ...] | None:
+        """The page's unresolved incidents read in the pass of time ``at``; None: not read."""
+        seen = self._listed.get(page_id)
+        if seen is None or seen[0] != at:
+            return None
+        return seen[1]
 
     def saw_updates(self, incident_id: str, ids: Iterable[str], version: datetime) -> None:
         """Remember every update id of an incident, as of the link version ``version``."""

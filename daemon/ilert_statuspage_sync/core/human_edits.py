@@ -2,9 +2,10 @@
 
 ``edits`` compares, per incident, what the daemon last wrote with what the page
 shows in its list of unresolved incidents (one read per page per pass, shared
-with the duplicate check). An incident whose status differs, or that is gone
-from the list and, read on its own, resolved or deleted (a list can be cut at
-its 1,000 or stale), is overridden from then on;
+with the duplicate check). An incident whose status differs in the list, or
+that is gone from it, is read on its own (``confirmed``: a list can be cut at
+its 1,000, or serve a stale status); one that then still shows another status,
+or is resolved or deleted, is overridden from then on;
 a later change by a person (say, a resolve after setting monitoring) only
 updates the status the daemon knows the incident has.
 
@@ -60,8 +61,9 @@ class Edit:
     to_status: str
     # False when a person had changed it before: only the status seen is updated.
     first: bool = True
-    # False when the incident is only missing from the list: a list can be cut or stale,
-    # so the shell reads the incident itself (``confirmed``) before it believes a person.
+    # False when the incident is only missing from the list. Either way the shell reads
+    # the incident itself (``confirmed``) before it believes a person: a list can be
+    # cut, or stale.
     listed: bool = True
 
 
@@ -89,7 +91,7 @@ def edits(written: Iterable[Written], unresolved: Mapping[str, str]) -> list[Edi
 
 
 def confirmed(edit: Edit, shown: str | None) -> Edit | None:
-    """An edit inferred from a missing incident, once the incident itself was read.
+    """An edit inferred from the list, once the incident itself was read.
 
     ``shown`` is its status, or None when it is gone (a person deleted it). The
     status the daemon wrote shown again means the list lied: no edit.

@@ -143,6 +143,19 @@ EVENTS: dict[str, Event] = {
     "state_rebuild_failed": Event(
         "error", "a vendor failed during the rebuild: nothing stored; the next pass retries"
     ),
+    "state_behind_page": Event(
+        "warning",
+        "the database was behind the page (an older backup restored, a WAL lost): the incident "
+        "records a newer write of the daemon's (`metadata.ilert`), so the link takes that state; "
+        "nothing is sent again and the write is not taken for a person's",
+        "none; check why the database lost its latest commits",
+    ),
+    "incident_adopted": Event(
+        "warning",
+        "before a create, the page already showed an unresolved incident whose metadata names the "
+        "alert: the database had lost it, so the link takes that incident instead of a second one",
+        "none; check why the database lost its latest commits",
+    ),
     "state_rebuild_alert_unreadable": Event(
         "warning", "an incident names an alert iLert no longer serves; that incident is skipped"
     ),

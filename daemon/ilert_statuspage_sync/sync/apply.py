@@ -32,6 +32,7 @@ from ilert_statuspage_sync.config import IncidentAction
 from ilert_statuspage_sync.core.human_edits import changed_by_person
 from ilert_statuspage_sync.core.intents import IncidentCall, Writer
 from ilert_statuspage_sync.core.model import Event, Mirror
+from ilert_statuspage_sync.core.page_evidence import written_fields
 from ilert_statuspage_sync.core.plan import Call, CallKind, Decision, Outcome, Plan, Step
 from ilert_statuspage_sync.core.refusal import Refused, after_refusal, attribute, never_succeeds
 from ilert_statuspage_sync.core.relink import shared_metadata
@@ -41,6 +42,7 @@ from ilert_statuspage_sync.runtime.secrets import scrub
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.audit import AuditRecord
 from ilert_statuspage_sync.store.tables import Link
+from ilert_statuspage_sync.sync.page_evidence import ADOPTED_REASON, adopt, listed_incident
 from ilert_statuspage_sync.sync.unresolved import person_changed
 from ilert_statuspage_sync.sync.writer import (
     CreateIncident,
@@ -115,6 +117,12 @@ class Applier:
             if isinstance(step, Decision):
                 self._record_done(link, [step], link.statuspage_status)
                 continue
+            unshown = self._adopted(link, steps[index:]) if step.kind is CallKind.CREATE else None
+            if unshown is not None:
+                # Adopted, not created: what the incident does not show yet is planned again.
+                if not unshown or replan is None:
+                    return sent
+                return sent + self._apply_steps(link, replan(unshown).steps, replan)
             sent += 1
             try:
                 self._send(link, step)
@@ -124,6 +132,32 @@ class Applier:
                 rest = self._refused(link, steps, index, error)
                 return sent + self._apply_steps(link, replan(rest).steps, replan)
         return sent
+
+    def _adopted(self, link: Link, steps: Sequence[Step]) -> list[Event] | None:
+        """Before a create: the page already shows the alert's incident (``sync.page_evidence``).
+
+        The database lost it (an older backup, a lost WAL): the link takes it,
+        one audit row per decision it shows, nothing is sent. Returns the events
+        it does not show yet; None when there is nothing to adopt.
+        """
+        if self.dry_run:
+            return None
+        page, alert = link.page_id, link.alert_id
+        found = listed_incident(self.client, page, alert, self.action.name, self.now)
+        if found is None:
+            return None
+        decisions = [d for step in steps for d in _decisions_of(step)]
+        planned = decisions[-1].event.mirror_after
+        events = [decision.event for decision in decisions]
+        rest = adopt(link, found, events, planned, shared=self.action.group == "action")
+        link.updated_at = self.now
+        self.siblings(link)
+        for decision in decisions:
+            if decision.event not in rest:
+                record = self._record(link, _decision_dict(decision), ADOPTED_REASON)
+                self._out.audit(self.session, record, self.now)
+        self._out.commit(self.session)
+        return rest
 
     def _refused(
         self, link: Link, steps: Sequence[Step], index: int, error: _WriteRefusedError
@@ -314,17 +348,28 @@ class Applier:
             if self.action.group == "action":
                 # The alert that opened a shared incident; the others join by update.
                 ilert["group"] = "action"
-            fields["metadata"] = {"ilert": ilert}
+            fields["metadata"] = {"ilert": {**ilert, **self._evidence(link, call)}}
             if self.components is not None and components:
                 priority = call.decisions[-1].event.mirror_after.priority
                 fields.update(self.components.create_fields(link, priority))
         elif call.incident_id is not None and call.members:
             fields["metadata"] = {"ilert": shared_metadata(self.action.name, call.members)}
+        elif call.incident_id is None and self.action.group != "action":
+            ilert = {"alert_id": str(link.alert_id), "incident_action": self.action.name}
+            fields["metadata"] = {"ilert": {**ilert, **self._evidence(link, call)}}
         if call.status is not None:
             fields["status"] = call.status
         if call.body is not None:
             fields["body"] = call.body
         return fields
+
+    def _evidence(self, link: Link, call: Call) -> dict[str, str]:
+        """What this write leaves on the alert's own incident (``core.page_evidence``)."""
+        if self.action.group == "action":
+            return {}  # a shared incident's state is no one alert's
+        mirror = repo.mirror_to_dict(call.decisions[-1].event.mirror_after)
+        status = call.status or link.statuspage_status
+        return written_fields(status, mirror, self.now, link.human_override)
 
     def _record_done(
         self,
@@ -470,6 +515,10 @@ def _decision_dict(decision: Decision) -> dict[str, Any]:
         "reason": decision.reason,
         "share_status": decision.share_status,
     }
+
+
+def _decisions_of(step: Step) -> Sequence[Decision]:
+    return [step] if isinstance(step, Decision) else step.decisions
 
 
 def _target(link: Link, call: Call) -> str:

@@ -13,6 +13,7 @@ next pass; it never stops the pass.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,6 +41,7 @@ from ilert_statuspage_sync.runtime.secrets import scrub
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.audit import AuditRecord
 from ilert_statuspage_sync.store.tables import Link
+from ilert_statuspage_sync.sync.page_evidence import catch_up_links
 from ilert_statuspage_sync.sync.writer import StatuspageWriter, UpdateIncident, Write, writer_for
 
 __all__ = [
@@ -113,6 +115,7 @@ class DuplicateHealer:
                 continue
             previous = {o: a.name for a in self.config.incident_actions for o in a.previous_names}
             reads[(connector, page_id)] = [_seen(incident, previous) for incident in unresolved]
+            self.clients[connector].facts.listed(page_id, unresolved, now)
         return reads
 
     def heal(
@@ -149,31 +152,46 @@ class DuplicateHealer:
                 continue
             names = [action.name for action in actions]
             links = repo.held_on_page(session, page_id, names)
-            for edit in self._page_edits(self.clients[connector], page_id, links, seen):
+            client = self.clients[connector]
+            # Writes of ours the database lost (a restored backup) are not a person's.
+            if catch_up_links(links, client.facts.listing(page_id, now) or ()):
+                self._out.commit(session)
+            for edit in self._page_edits(client, page_id, links, seen):
                 found += edit.first
                 self._respect(session, edit, page_id, links, now)
+            if session.dirty:
+                self._out.commit(session)  # caught up from an incident read on its own
         return found
 
     def _page_edits(
         self, client: StatuspageClient, page_id: str, links: Sequence[Link], seen: list[Seen]
     ) -> Iterator[Edit]:
-        """The page's edits; those missing from the list confirmed, up to ``CONFIRM_READS``."""
+        """The page's edits, each confirmed by reading the incident, up to ``CONFIRM_READS``.
+
+        One list is not a fact: it can be cut, or serve a status that is already
+        stale. A person is believed only when the incident itself shows the edit.
+        """
         shown = {incident.incident_id: incident.status for incident in seen}
         budget = CONFIRM_READS
         for edit in edits(_written(links), shown):
-            if edit.listed:
-                yield edit
-                continue
             if budget == 0:
                 continue  # judged on a later pass
             budget -= 1
-            checked = self._confirm(client, page_id, edit)
+            mine = [link for link in links if link.statuspage_incident_id == edit.incident_id]
+            checked = self._confirm(client, page_id, edit, mine)
             if checked is not None:
                 yield checked
 
     @staticmethod
-    def _confirm(client: StatuspageClient, page_id: str, edit: Edit) -> Edit | None:
-        """An incident missing from the list, read on its own: a person's edit, or the list's."""
+    def _confirm(
+        client: StatuspageClient, page_id: str, edit: Edit, mine: Sequence[Link]
+    ) -> Edit | None:
+        """The incident read on its own: a person's edit, the list's, or a write of ours.
+
+        A write the database lost (say, our resolve, after an older backup was
+        restored) is recorded on the incident: the links catch up, and only a
+        status other than the one recorded is a person's.
+        """
         try:
             incident = client.get_incident(page_id, edit.incident_id)
         except PermanentApiError as error:
@@ -182,6 +200,8 @@ class DuplicateHealer:
             return confirmed(edit, None)  # deleted
         except (ApiError, PayloadError):
             return None  # not judged this pass
+        if catch_up_links(mine, [incident]):
+            edit = replace(edit, from_status=mine[0].statuspage_status or edit.from_status)
         return confirmed(edit, incident.status)
 
     def _respect(
