@@ -189,12 +189,14 @@ class IlertClient:
         after: int | None = None,
         start: int = 0,
         max_pages: int | None = None,
+        head: bool = False,
     ) -> TimelineRead:
         """The alert's timeline entries newer than ``after``, from ``start``, ``max_pages`` at most.
 
         The server's order is undocumented (``core.timeline_order``): a read
         stops at a page holding only entries at or below ``after`` once the
-        pages proved newest first, else at the first short page. No cap, but a
+        pages proved newest first (or, ``head``: reading the head again for entries
+        added since, whatever the order), else at the first short page. No cap, but a
         read that runs out of ``max_pages`` says where the next one resumes
         (entries added meanwhile shift the offsets; a resumed read may see an
         entry twice, which its id settles).
@@ -206,9 +208,9 @@ class IlertClient:
         for page in self._page_lists(path, params, start=start):
             read.pages += 1
             fresh = [parse_log_entry(item, alert_id) for item in page]
-            read.order = proof.see(entry.id for entry in fresh)
+            read.order = proof.see((entry.timestamp, entry.id) for entry in fresh)
             entries.update((e.id, e) for e in fresh if after is None or e.id > after)
-            if stops_early(read.order, (entry.id for entry in fresh), after):
+            if stops_early(read.order, (entry.id for entry in fresh), after, head=head):
                 break
             if len(page) == PAGE_SIZE and max_pages is not None and read.pages >= max_pages:
                 read.next_start = start + read.pages * PAGE_SIZE

@@ -180,6 +180,12 @@ EVENTS: dict[str, Event] = {
         "the next lists anew",
         "if it persists, iLert's API misbehaves",
     ),
+    "ilert_timeline_incomplete": Event(
+        "warning",
+        "an alert's timeline read was still unfinished after 20 passes (it grows faster than "
+        "the iLert budget reads it): the entries read are published in time order",
+        "raise `ilert.requests_per_minute` if it recurs",
+    ),
     "ilert_time_unknown": Event(
         "warning",
         "iLert sent no Date header and no timestamp is known: this pass uses the local clock",

@@ -29,6 +29,8 @@ class PartialTimeline:
     # once the head is read again (core.timeline_order); and the order proven so far.
     floor: int | None = None
     order: Order = Order.UNKNOWN
+    head: bool = False  # reading the head again, down to ``floor``
+    passes: int = 0  # passes the read has spanned (core.timeline_order.MAX_TIMELINE_PASSES)
 
 
 @dataclass
