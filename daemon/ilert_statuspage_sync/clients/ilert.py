@@ -16,12 +16,15 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import structlog
+
 from ilert_statuspage_sync.clients.http import HttpService
-from ilert_statuspage_sync.core.listing import StallGuard, listing_bound
+from ilert_statuspage_sync.core.listing import MAX_LISTING_PAGES, StallGuard, listing_bound
 from ilert_statuspage_sync.core.model import LogEntry
 from ilert_statuspage_sync.core.parse import parse_log_entry
 from ilert_statuspage_sync.core.timeline_order import Order, OrderProof, stops_early
-from ilert_statuspage_sync.errors import PayloadError
+from ilert_statuspage_sync.errors import ApiError, PayloadError, StopRequestedError
+from ilert_statuspage_sync.runtime.secrets import scrub
 
 __all__ = [
     "PAGE_SIZE",
@@ -31,6 +34,8 @@ __all__ = [
     "OpenListing",
     "TimelineRead",
 ]
+
+log = structlog.get_logger(__name__)
 
 PAGE_SIZE = 100
 OPEN_STATES = ("PENDING", "ACCEPTED")
@@ -46,23 +51,27 @@ class ListingUnboundedError(PayloadError):
 
 
 class _CountBound:
-    """Pages an alert listing may take, from ``GET /api/alerts/count`` (asked once, when needed)."""
+    """Pages an alert listing may take, from ``GET /api/alerts/count`` (see ``core.listing``).
+
+    The count is a bound, never a gate: a count request that fails or answers
+    less than the listing already holds leaves the listing to the stall guard
+    and ``MAX_LISTING_PAGES`` (one warning); a listing past a count it took is
+    counted once more before it fails (an honest storm's count keeps up).
+    """
 
     def __init__(self, client: IlertClient, params: dict[str, Any], pages: int | None) -> None:
         self.client, self.params, self.pages = client, params, pages
         self.count: int | None = None
         self.requests = 0  # count requests made
+        self.fallback = False  # the count was unusable: only the hard page cap bounds
 
     def check(self, page_index: int) -> None:
         """Before reading page ``page_index`` (0-based) past the first: within the bound?"""
         if page_index < 1:
             return
-        if self.pages is None or (page_index >= self.pages and self.count is None):
-            # Counted afresh past a bound an earlier pass counted: the set may have grown.
-            self.requests += 1
-            count = self.client.count_alerts(self.params)
-            self.pages, self.count = listing_bound(count, PAGE_SIZE), count
-        if page_index >= self.pages:
+        if not self.fallback and (self.pages is None or page_index >= self.pages):
+            self._recount(page_index)
+        if page_index >= min(self.pages or MAX_LISTING_PAGES, MAX_LISTING_PAGES):
             counted = "" if self.count is None else f"{self.count} matching alerts, "
             raise ListingUnboundedError(
                 f"ilert: GET /api/alerts served {page_index} full pages, more than "
@@ -70,6 +79,32 @@ class _CountBound:
                 "listing does not end, so nothing of it is used; check iLert's status and "
                 "report it to iLert support if it lasts"
             )
+
+    def _recount(self, page_index: int) -> None:
+        """Count (again); a count below what is listed is unusable, unless it was counted before."""
+        counted_before = self.count is not None
+        self.requests += 1
+        try:
+            count = self.client.count_alerts(self.params)
+        except StopRequestedError:
+            raise
+        except (ApiError, PayloadError) as error:
+            self._unusable(scrub(str(error))[:300])
+            return
+        listed = page_index * PAGE_SIZE  # the full pages already served
+        if count < listed and not counted_before:
+            self._unusable(f"it answered {count}, fewer than the {listed} alerts already listed")
+            return
+        # Counted before and still behind: the listing outruns its own count, and fails.
+        self.pages, self.count = listing_bound(count, PAGE_SIZE), count
+
+    def _unusable(self, reason: str) -> None:
+        self.fallback, self.pages = True, MAX_LISTING_PAGES
+        log.warning(
+            "ilert_count_unusable",
+            reason=f"GET /api/alerts/count: {reason}",
+            action=f"listing bounded by its repeat guard and {MAX_LISTING_PAGES} pages",
+        )
 
 
 @dataclass
@@ -151,7 +186,7 @@ class IlertClient:
             read.pages += 1
             read.stalled = str(error)
         read.pages += counted.requests
-        read.bound = counted.pages
+        read.bound = None if counted.fallback else counted.pages
         return read
 
     def count_alerts(self, params: dict[str, Any]) -> int:

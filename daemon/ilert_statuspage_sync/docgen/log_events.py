@@ -164,7 +164,8 @@ EVENTS: dict[str, Event] = {
     "ilert_read_failed": Event(
         "error",
         "listing iLert's alerts failed (a 4xx such as 401/403, an unreadable answer, or a "
-        "listing that does not end: more full pages than `GET /api/alerts/count` allows); "
+        "listing that does not end: more full pages than `GET /api/alerts/count`, counted "
+        "twice, allows, or 1,000 pages); "
         "the pass is not ok and uses nothing of that listing",
         '401/403: the iLert key; see Troubleshooting; "does not end": iLert\'s API '
         "misbehaves, check its status",
@@ -179,6 +180,12 @@ EVENTS: dict[str, Event] = {
         "iLert served a full page with nothing new (a loop): the pass syncs what it read, "
         "the next lists anew",
         "if it persists, iLert's API misbehaves",
+    ),
+    "ilert_count_unusable": Event(
+        "warning",
+        "`GET /api/alerts/count` failed or answered less than the listing already holds: the "
+        "listing goes on, bounded by its repeat guard and 1,000 pages; `reason` says what",
+        "if it recurs, check the key's access to the count endpoint",
     ),
     "ilert_timeline_incomplete": Event(
         "warning",
