@@ -213,6 +213,10 @@ class IlertClient:
         """One alert by id (raw JSON)."""
         return self.http.get(f"/api/alerts/{alert_id}")
 
+    def get_alert_source(self, source_id: int) -> Any:
+        """``GET /api/alert-sources/{id}``: one alert source (raw JSON); 404 when not visible."""
+        return self.http.get(f"/api/alert-sources/{source_id}")
+
     def log_entries(self, alert_id: int, *, after: int | None = None) -> list[LogEntry]:
         """The alert's timeline entries newer than ``after`` (all when None), oldest first."""
         return self.read_timeline(alert_id, after=after).entries

@@ -214,11 +214,19 @@ EVENTS: dict[str, Event] = {
         "one is logged once per reason and keeps its incident",
         "`status` shows the reason; `untrigger ACTION ID` ends a mistaken trigger",
     ),
+    "alert_deletion_held": Event(
+        "warning",
+        "deletions confirmed by 404s are held, no incident resolved: `reason` says why (an "
+        "alert source of the action answers 404/403 to the key, or more than 3 and more than "
+        "half of its open incidents' alerts are missing at once); `alerts` held",
+        "check the iLert key's scope and the alert sources; real deletions in bulk: resolve "
+        "those incidents by hand",
+    ),
     "alert_missing": Event(
         "warning",
         "iLert answers 404 for an alert whose incident is open: `reads` in a row, "
-        "`confirm_at`; three 404s over ten minutes (iLert's clock) resolve the incident as "
-        "`deleted`; until then the item is deferred (the pass is not ok)",
+        "`confirm_at`; three 404s over ten minutes (on iLert's clock and this machine's) "
+        "resolve the incident as `deleted`; until then the item is deferred (the pass is not ok)",
         "nothing if the alert was deleted; if only the key lost sight of it, restore access "
         "before `confirm_at`",
     ),

@@ -26,7 +26,12 @@ from ilert_statuspage_sync.core.timeline_order import (
     combined,
     needs_head,
 )
-from ilert_statuspage_sync.errors import ApiError, PayloadError, TransientApiError
+from ilert_statuspage_sync.errors import (
+    ApiError,
+    PayloadError,
+    PermanentApiError,
+    TransientApiError,
+)
 from ilert_statuspage_sync.runtime.secrets import scrub
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import ActionState
@@ -226,6 +231,28 @@ class IlertReader:
         except (ApiError, PayloadError) as error:
             p.read_errors[alert_id] = error  # logged and backed off per link (work_items)
         return p.by_id[alert_id]
+
+    def source_visible(self, p: PassState, source_id: int) -> bool | None:
+        """Whether the key still sees an alert source (once a pass); None when unknown.
+
+        False only for iLert's 404 or 403: the key lost sight of it.
+        """
+        if source_id in p.sources:
+            return p.sources[source_id]
+        p.sources[source_id] = None
+        if self.health.name in p.down:
+            return None
+        try:
+            p.ilert_calls += 1
+            self.ilert.get_alert_source(source_id)
+            p.sources[source_id] = True
+        except TransientApiError as error:
+            p.mark_down(self.health, error)
+        except PermanentApiError as error:
+            p.sources[source_id] = False if error.status in (403, 404) else None
+        except (ApiError, PayloadError):
+            pass  # unknown: a deletion waits
+        return p.sources[source_id]
 
     def timeline(self, p: PassState, alert_id: int, after: int | None) -> list[LogEntry] | None:
         """The timeline entries newer than ``after``; None while a long read is unfinished.
