@@ -16,6 +16,7 @@ from ilert_statuspage_sync.core.deletion import (
     not_found_again,
 )
 from ilert_statuspage_sync.core.model import Alert
+from ilert_statuspage_sync.core.storable import ERROR_LENGTH, clean_text
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import Link
 from ilert_statuspage_sync.sync.ilert_read import IlertReader
@@ -104,12 +105,12 @@ class MissingAlerts:
 def _waits(action: IncidentAction, link: Link, absence: Absence, held: str | None) -> None:
     """Shown by `status` (kept in last_error) and logged; cleared once iLert answers."""
     confirm_at = absence.confirmed_at()
-    link.last_error = (
+    message = (
         f"iLert answers 404 for alert {link.alert_id} ({absence.reads} read(s) in a row): "
         f"its incident is resolved as deleted once {CONFIRM_READS} reads over "
         f"{int(CONFIRM_SPAN.total_seconds() // 60)} minutes answered 404"
-        + (f"; held: {held}" if held else "")
-    )[:1000]
+    )
+    link.last_error = clean_text(message + (f"; held: {held}" if held else ""))[:ERROR_LENGTH]
     log.warning(
         "alert_missing",
         alert_id=link.alert_id,
