@@ -202,7 +202,7 @@ class IlertClient:
         header = self.http.last_date_header
         try:
             moment = parsedate_to_datetime(header) if header else None
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # an hour of 20 digits overflows
             return None
         if moment is None:
             return None
