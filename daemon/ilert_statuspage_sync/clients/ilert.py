@@ -71,12 +71,17 @@ class _CountBound:
             return
         if not self.fallback and (self.pages is None or page_index >= self.pages):
             self._recount(page_index)
-        if page_index >= min(self.pages or MAX_LISTING_PAGES, MAX_LISTING_PAGES):
+        limit = min(self.pages or MAX_LISTING_PAGES, MAX_LISTING_PAGES)
+        if page_index >= limit:
             counted = "" if self.count is None else f"{self.count} matching alerts, "
+            allows = (
+                f"GET /api/alerts/count allows ({counted}at most {limit} pages)"
+                if limit < MAX_LISTING_PAGES
+                else f"any listing may take ({limit} pages)"
+            )
             raise ListingUnboundedError(
-                f"ilert: GET /api/alerts served {page_index} full pages, more than "
-                f"GET /api/alerts/count allows ({counted}at most {self.pages} pages): the "
-                "listing does not end, so nothing of it is used; check iLert's status and "
+                f"ilert: GET /api/alerts served {page_index} full pages, more than {allows}: "
+                "the listing does not end, so nothing of it is used; check iLert's status and "
                 "report it to iLert support if it lasts"
             )
 
