@@ -121,3 +121,68 @@ def test_the_deleted_text_is_a_template(harness: Harness):
     incident = _incident(harness)
     assert incident["status"] == "resolved"
     assert incident["incident_updates"][0]["body"] == "Checkout down was withdrawn in iLert."
+
+
+def _ilert_ahead(harness: Harness, minutes: float) -> None:
+    """Only iLert's clock (its Date header) runs ``minutes`` ahead of the daemon's."""
+    offset = harness.clock_offset + timedelta(minutes=minutes)
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC) + offset  # noqa: E731
+    harness.ilert.set_clock(clock)
+
+
+def _resolved(harness: Harness) -> int:
+    return sum(incident["status"] == "resolved" for incident in harness.incidents())
+
+
+def test_twenty_alerts_answering_404_at_once_are_held_not_resolved(harness: Harness):
+    """20 of 20 open incidents' alerts 404 (a narrowed key looks the same): none resolved."""
+    ids = [harness.ilert.create_alert(AUTO_SOURCE, f"db-{n} down") for n in range(20)]
+    assert harness.sync().ok
+    for alert_id in ids:
+        harness.ilert.delete_alert(alert_id)
+    harness.sync()
+    _later(harness, 5)
+    harness.sync()
+    _later(harness, 6)
+
+    with capture_logs() as logs:
+        report = harness.sync()
+
+    assert _resolved(harness) == 0
+    assert not report.ok and report.deferred_items == 20
+    (held,) = [e for e in logs if e["event"] == "alert_deletion_held"]
+    assert held["alerts"] == 20 and "20 of 20" in held["reason"]
+
+
+def test_an_alert_of_a_source_the_key_no_longer_sees_is_not_taken_as_deleted(harness: Harness):
+    """The source hidden from the key: its alert 404s past the span, the incident stays open."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "Checkout down")
+    assert harness.sync().ok
+    harness.ilert.hide_alert_source(AUTO_SOURCE)
+    for minutes in (0, 5, 6):
+        _later(harness, minutes)
+        with capture_logs() as logs:
+            harness.sync()
+
+    assert _incident(harness)["status"] != "resolved"
+    (held,) = [e for e in logs if e["event"] == "alert_deletion_held"]
+    assert f"alert source {AUTO_SOURCE}" in held["reason"]
+    harness.ilert.hide_alert_source(AUTO_SOURCE, hidden=False)
+    assert harness.sync().ok
+    link = harness.link("public-api", alert_id)
+    assert link is not None and link.is_open and link.missing_reads == 0
+
+
+def test_an_ilert_date_15_minutes_ahead_does_not_shorten_the_ten_minutes(harness: Harness):
+    """404s over one minute of this machine's time, iLert's Date 15 minutes ahead: still open."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "Checkout down")
+    assert harness.sync().ok
+    harness.ilert.delete_alert(alert_id)
+    harness.sync()
+    _later(harness, 0.5)
+    harness.sync()
+    _later(harness, 0.5)
+    _ilert_ahead(harness, 15)
+    harness.sync()
+
+    assert _incident(harness)["status"] != "resolved"

@@ -22,7 +22,7 @@ def _listing_requests(harness: Harness) -> list[str]:
 def test_a_one_shot_sync_of_an_endless_listing_stops_at_the_count_with_one_error(
     harness: Harness,
 ):
-    """150 real alerts, endless padding: 4 pages and 1 count, then `ilert_read_failed`."""
+    """150 real alerts, endless padding: 4 pages and 2 counts, then `ilert_read_failed`."""
     for n in range(150):
         harness.ilert.create_alert(AUTO_SOURCE, f"real {n}")
     harness.ilert.set_endless_listing()
@@ -34,7 +34,7 @@ def test_a_one_shot_sync_of_an_endless_listing_stops_at_the_count_with_one_error
 
     assert not report.ok and not report.ilert_ok
     requests = _listing_requests(harness)
-    assert requests.count("/api/alerts/count") == 1
+    assert requests.count("/api/alerts/count") == 2  # counted again at the bound: no growth
     assert requests.count("/api/alerts") == 4  # ceil-ish 150 / 100 + 1, and a slack of 2
     (failed,) = [e for e in logs if e["event"] == "ilert_read_failed"]
     assert "does not end" in failed["error"] and "at most 4 pages" in failed["error"]
@@ -76,3 +76,22 @@ def test_an_open_set_grown_past_its_kept_bound_is_counted_again_not_failed(harne
     ]
     assert len(open_pages) == 6  # 550 open alerts: 5 full pages and a short one
     assert _listing_requests(harness).count("/api/alerts/count") == 1  # past the kept bound of 4
+
+
+def test_a_count_answering_404_leaves_the_listing_to_its_guards_and_everything_syncs(
+    harness: Harness,
+):
+    """150 open alerts, the count endpoint 404s: one warning a listing, all 150 published."""
+    ids = [harness.ilert.create_alert(AUTO_SOURCE, f"svc-{n} down") for n in range(150)]
+    harness.ilert.fail_next(1000, 404, path_contains="/api/alerts/count")
+
+    with capture_logs() as logs:
+        report = harness.sync()
+
+    assert report.ok
+    assert len(harness.incidents()) == 150
+    assert [e["event"] for e in logs].count("ilert_count_unusable") == 1
+    harness.ilert.resolve(ids[0])
+    assert harness.sync().ok
+    statuses = {i["name"]: i["status"] for i in harness.incidents()}
+    assert statuses["svc-0 down"] == "resolved"

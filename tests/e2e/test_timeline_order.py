@@ -61,3 +61,24 @@ def test_a_quiet_newest_first_timeline_still_costs_one_page(harness: Harness):
     assert harness.sync().ok
     path = f"/api/alerts/{alert_id}/log-entries"
     assert [r.query["start-index"] for r in harness.ilert.requests if r.path == path] == [["0"]]
+
+
+def test_a_long_timeline_with_one_seconds_entries_in_ascending_id_is_finished(
+    harness: Harness,
+):
+    """Newest first, ties in ascending id, past a pass's budget: the resolve lands in 2 passes."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "checkout errors")
+    assert harness.sync().ok
+    ids = list(range(1000, 6300))  # 53 pages: more than one pass's budget (50)
+    # Stored oldest first and served reversed: each pair swapped comes in ascending id.
+    stored = [i for k in range(0, len(ids), 2) for i in reversed(ids[k : k + 2])]
+    harness.ilert.set_raw_log_entries(alert_id, [_entry(alert_id, i) for i in stored])
+    harness.ilert.resolve(alert_id)
+
+    statuses = []
+    for _ in range(3):
+        assert harness.sync().ok
+        (incident,) = harness.incidents()
+        statuses.append(incident["status"])
+
+    assert statuses[:2] == ["identified", "resolved"]

@@ -16,7 +16,7 @@ from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import make_engine, make_sessions
 from ilert_statuspage_sync.store.tables import Link, Transition
 from ilert_statuspage_sync.sync.syncer import PassReport, Syncer
-from tests.support.world import AUTO_PAGE, world_config
+from tests.support.world import AUTO_PAGE, AUTO_SOURCE, MANUAL_SOURCE, world_config
 
 
 class Harness:
@@ -95,6 +95,9 @@ def _make_harness(ilert: IlertSimulator, statuspage: StatuspageSimulator, databa
     made: list[Harness] = []
 
     def make(lifecycle: str = "classic", **changes: Any) -> Harness:
+        # The world's sources exist in iLert: a deletion is confirmed only while they answer.
+        ilert.add_alert_source("Checkout API", source_id=AUTO_SOURCE)
+        ilert.add_alert_source("Back office", source_id=MANUAL_SOURCE)
         config = world_config(lifecycle, ilert.url, statuspage.url, database_url)
         if changes:
             config = dataclasses.replace(config, **changes)

@@ -75,6 +75,8 @@ MAX_REDIRECTS = 5
 _CHUNK = 65536
 
 log = structlog.get_logger(__name__)
+# int() refuses longer digit strings (sys.get_int_max_str_digits, 4,300 by default).
+_INT_DIGITS = 4300
 
 _THROTTLED = frozenset({420, 429})
 _MIN_LEARNED = 5
@@ -547,7 +549,7 @@ class HttpService:
         if not response.content:
             return None
         try:
-            return response.json()
+            return json.loads(response.content, parse_int=_json_int)
         except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             raise PayloadError(
                 f"{self.service}: {method} {path} answered "
@@ -727,6 +729,15 @@ class _HeaderAuth(requests.auth.AuthBase):
 
     def __repr__(self) -> str:
         return "_HeaderAuth('********')"
+
+
+def _json_int(digits: str) -> int | float:
+    """A JSON integer; past ``int()``'s 4,300-digit limit a float (inf), never a ValueError.
+
+    Otherwise one such number anywhere (an incident's metadata, which anyone
+    with the page's key may write) would make the whole answer unreadable.
+    """
+    return int(digits) if len(digits) <= _INT_DIGITS else float(digits)
 
 
 def _retry_after(response: requests.Response) -> float | None:

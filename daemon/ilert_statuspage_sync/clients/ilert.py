@@ -16,12 +16,15 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import structlog
+
 from ilert_statuspage_sync.clients.http import HttpService
-from ilert_statuspage_sync.core.listing import StallGuard, listing_bound
+from ilert_statuspage_sync.core.listing import MAX_LISTING_PAGES, StallGuard, listing_bound
 from ilert_statuspage_sync.core.model import LogEntry
 from ilert_statuspage_sync.core.parse import parse_log_entry
 from ilert_statuspage_sync.core.timeline_order import Order, OrderProof, stops_early
-from ilert_statuspage_sync.errors import PayloadError
+from ilert_statuspage_sync.errors import ApiError, PayloadError, StopRequestedError
+from ilert_statuspage_sync.runtime.secrets import scrub
 
 __all__ = [
     "PAGE_SIZE",
@@ -31,6 +34,8 @@ __all__ = [
     "OpenListing",
     "TimelineRead",
 ]
+
+log = structlog.get_logger(__name__)
 
 PAGE_SIZE = 100
 OPEN_STATES = ("PENDING", "ACCEPTED")
@@ -46,30 +51,65 @@ class ListingUnboundedError(PayloadError):
 
 
 class _CountBound:
-    """Pages an alert listing may take, from ``GET /api/alerts/count`` (asked once, when needed)."""
+    """Pages an alert listing may take, from ``GET /api/alerts/count`` (see ``core.listing``).
+
+    The count is a bound, never a gate: a count request that fails or answers
+    less than the listing already holds leaves the listing to the stall guard
+    and ``MAX_LISTING_PAGES`` (one warning); a listing past a count it took is
+    counted once more before it fails (an honest storm's count keeps up).
+    """
 
     def __init__(self, client: IlertClient, params: dict[str, Any], pages: int | None) -> None:
         self.client, self.params, self.pages = client, params, pages
         self.count: int | None = None
         self.requests = 0  # count requests made
+        self.fallback = False  # the count was unusable: only the hard page cap bounds
 
     def check(self, page_index: int) -> None:
         """Before reading page ``page_index`` (0-based) past the first: within the bound?"""
         if page_index < 1:
             return
-        if self.pages is None or (page_index >= self.pages and self.count is None):
-            # Counted afresh past a bound an earlier pass counted: the set may have grown.
-            self.requests += 1
-            count = self.client.count_alerts(self.params)
-            self.pages, self.count = listing_bound(count, PAGE_SIZE), count
-        if page_index >= self.pages:
+        if not self.fallback and (self.pages is None or page_index >= self.pages):
+            self._recount(page_index)
+        limit = min(self.pages or MAX_LISTING_PAGES, MAX_LISTING_PAGES)
+        if page_index >= limit:
             counted = "" if self.count is None else f"{self.count} matching alerts, "
+            allows = (
+                f"GET /api/alerts/count allows ({counted}at most {limit} pages)"
+                if limit < MAX_LISTING_PAGES
+                else f"any listing may take ({limit} pages)"
+            )
             raise ListingUnboundedError(
-                f"ilert: GET /api/alerts served {page_index} full pages, more than "
-                f"GET /api/alerts/count allows ({counted}at most {self.pages} pages): the "
-                "listing does not end, so nothing of it is used; check iLert's status and "
+                f"ilert: GET /api/alerts served {page_index} full pages, more than {allows}: "
+                "the listing does not end, so nothing of it is used; check iLert's status and "
                 "report it to iLert support if it lasts"
             )
+
+    def _recount(self, page_index: int) -> None:
+        """Count (again); a count below what is listed is unusable, unless it was counted before."""
+        counted_before = self.count is not None
+        self.requests += 1
+        try:
+            count = self.client.count_alerts(self.params)
+        except StopRequestedError:
+            raise
+        except (ApiError, PayloadError) as error:
+            self._unusable(scrub(str(error))[:300])
+            return
+        listed = page_index * PAGE_SIZE  # the full pages already served
+        if count < listed and not counted_before:
+            self._unusable(f"it answered {count}, fewer than the {listed} alerts already listed")
+            return
+        # Counted before and still behind: the listing outruns its own count, and fails.
+        self.pages, self.count = listing_bound(count, PAGE_SIZE), count
+
+    def _unusable(self, reason: str) -> None:
+        self.fallback, self.pages = True, MAX_LISTING_PAGES
+        log.warning(
+            "ilert_count_unusable",
+            reason=f"GET /api/alerts/count: {reason}",
+            action=f"listing bounded by its repeat guard and {MAX_LISTING_PAGES} pages",
+        )
 
 
 @dataclass
@@ -151,7 +191,7 @@ class IlertClient:
             read.pages += 1
             read.stalled = str(error)
         read.pages += counted.requests
-        read.bound = counted.pages
+        read.bound = None if counted.fallback else counted.pages
         return read
 
     def count_alerts(self, params: dict[str, Any]) -> int:
@@ -167,7 +207,7 @@ class IlertClient:
         header = self.http.last_date_header
         try:
             moment = parsedate_to_datetime(header) if header else None
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # an hour of 20 digits overflows
             return None
         if moment is None:
             return None
@@ -177,6 +217,10 @@ class IlertClient:
     def get_alert(self, alert_id: int) -> Any:
         """One alert by id (raw JSON)."""
         return self.http.get(f"/api/alerts/{alert_id}")
+
+    def get_alert_source(self, source_id: int) -> Any:
+        """``GET /api/alert-sources/{id}``: one alert source (raw JSON); 404 when not visible."""
+        return self.http.get(f"/api/alert-sources/{source_id}")
 
     def log_entries(self, alert_id: int, *, after: int | None = None) -> list[LogEntry]:
         """The alert's timeline entries newer than ``after`` (all when None), oldest first."""
@@ -189,12 +233,14 @@ class IlertClient:
         after: int | None = None,
         start: int = 0,
         max_pages: int | None = None,
+        head: bool = False,
     ) -> TimelineRead:
         """The alert's timeline entries newer than ``after``, from ``start``, ``max_pages`` at most.
 
         The server's order is undocumented (``core.timeline_order``): a read
         stops at a page holding only entries at or below ``after`` once the
-        pages proved newest first, else at the first short page. No cap, but a
+        pages proved newest first (or, ``head``: reading the head again for entries
+        added since, whatever the order), else at the first short page. No cap, but a
         read that runs out of ``max_pages`` says where the next one resumes
         (entries added meanwhile shift the offsets; a resumed read may see an
         entry twice, which its id settles).
@@ -206,9 +252,9 @@ class IlertClient:
         for page in self._page_lists(path, params, start=start):
             read.pages += 1
             fresh = [parse_log_entry(item, alert_id) for item in page]
-            read.order = proof.see(entry.id for entry in fresh)
+            read.order = proof.see((entry.timestamp, entry.id) for entry in fresh)
             entries.update((e.id, e) for e in fresh if after is None or e.id > after)
-            if stops_early(read.order, (entry.id for entry in fresh), after):
+            if stops_early(read.order, (entry.id for entry in fresh), after, head=head):
                 break
             if len(page) == PAGE_SIZE and max_pages is not None and read.pages >= max_pages:
                 read.next_start = start + read.pages * PAGE_SIZE

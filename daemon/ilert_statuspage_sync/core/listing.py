@@ -20,15 +20,26 @@ a listing that loops) ends that listing only. And a bound: a listing that needs
 more than one page asks ``GET /api/alerts/count`` (same filters, one request),
 and may then take ``listing_bound(count)`` pages. The open set's bound is kept
 across passes and cycles (counted again only when a listing reaches it: the set
-may have grown); a listing still serving fresh full pages past a fresh count
-never ends, and fails iLert's read (``ilert_read_failed``).
+may have grown); a listing past a count it took is counted once more (an honest
+storm's count keeps up with it), and still serving fresh full pages past that
+count never ends, and fails iLert's read (``ilert_read_failed``).
+
+The count is a bound, not a gate: when its request fails (a 404 for a key
+without it, a 5xx) or it answers something implausible (not a number, fewer
+alerts than the listing already holds), the listing goes on under the repeat
+guard alone, with one ``ilert_count_unusable`` warning. Every listing, counted
+or not, stops at ``MAX_LISTING_PAGES`` pages (100,000 alerts): memory stays
+bounded whatever the server answers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
 
-__all__ = ["OpenSetCycle", "StallGuard", "listing_bound", "listing_pages"]
+__all__ = ["MAX_LISTING_PAGES", "OpenSetCycle", "StallGuard", "listing_bound", "listing_pages"]
+
+# Pages any one listing may take (100 alerts each), whatever the count says.
+MAX_LISTING_PAGES = 1000
 
 
 def listing_pages(requests_per_minute: int, poll_interval: float, checkable: int = 0) -> int:

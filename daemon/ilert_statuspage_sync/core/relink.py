@@ -29,6 +29,7 @@ from typing import Any
 
 from ilert_statuspage_sync.core.lifecycle import rule_for
 from ilert_statuspage_sync.core.model import Alert, AlertStatus, EventKind, LogEntry, Mirror
+from ilert_statuspage_sync.core.vendor_ids import vendor_id
 
 __all__ = [
     "MAX_RUN_IDS",
@@ -190,7 +191,7 @@ def _joined(metadata: Mapping[str, Any]) -> list[int]:
     runs, listed = ilert.get("alert_id_runs"), ilert.get("alert_ids")
     ids = decode_runs(runs) if isinstance(runs, str) else []
     if isinstance(listed, str):
-        ids += [int(part) for part in listed.split(",") if part.isascii() and part.isdigit()]
+        ids += [alert_id for alert_id in map(vendor_id, listed.split(",")) if alert_id]
     return [alert_id for alert_id in ids if 0 < alert_id <= _MAX_ID]
 
 
@@ -202,10 +203,5 @@ def _traced(metadata: Mapping[str, Any]) -> tuple[int, str] | None:
     raw, action = ilert.get("alert_id"), ilert.get("incident_action")
     if not isinstance(action, str) or not action:
         return None
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        alert_id = raw
-    elif isinstance(raw, str) and raw.isascii() and raw.isdigit():
-        alert_id = int(raw)
-    else:
-        return None
-    return (alert_id, action) if 0 < alert_id <= _MAX_ID else None
+    alert_id = vendor_id(raw)
+    return None if alert_id is None else (alert_id, action)

@@ -177,7 +177,8 @@ EVENTS: dict[str, Event] = {
     "ilert_read_failed": Event(
         "error",
         "listing iLert's alerts failed (a 4xx such as 401/403, an unreadable answer, or a "
-        "listing that does not end: more full pages than `GET /api/alerts/count` allows); "
+        "listing that does not end: more full pages than `GET /api/alerts/count`, counted "
+        "twice, allows, or 1,000 pages); "
         "the pass is not ok and uses nothing of that listing",
         '401/403: the iLert key; see Troubleshooting; "does not end": iLert\'s API '
         "misbehaves, check its status",
@@ -192,6 +193,18 @@ EVENTS: dict[str, Event] = {
         "iLert served a full page with nothing new (a loop): the pass syncs what it read, "
         "the next lists anew",
         "if it persists, iLert's API misbehaves",
+    ),
+    "ilert_count_unusable": Event(
+        "warning",
+        "`GET /api/alerts/count` failed or answered less than the listing already holds: the "
+        "listing goes on, bounded by its repeat guard and 1,000 pages; `reason` says what",
+        "if it recurs, check the key's access to the count endpoint",
+    ),
+    "ilert_timeline_incomplete": Event(
+        "warning",
+        "an alert's timeline read was still unfinished after 20 passes (it grows faster than "
+        "the iLert budget reads it): the entries read are published in time order",
+        "raise `ilert.requests_per_minute` if it recurs",
     ),
     "ilert_time_unknown": Event(
         "warning",
@@ -214,11 +227,19 @@ EVENTS: dict[str, Event] = {
         "one is logged once per reason and keeps its incident",
         "`status` shows the reason; `untrigger ACTION ID` ends a mistaken trigger",
     ),
+    "alert_deletion_held": Event(
+        "warning",
+        "deletions confirmed by 404s are held, no incident resolved: `reason` says why (an "
+        "alert source of the action answers 404/403 to the key, or more than 3 and more than "
+        "half of its open incidents' alerts are missing at once); `alerts` held",
+        "check the iLert key's scope and the alert sources; real deletions in bulk: resolve "
+        "those incidents by hand",
+    ),
     "alert_missing": Event(
         "warning",
         "iLert answers 404 for an alert whose incident is open: `reads` in a row, "
-        "`confirm_at`; three 404s over ten minutes (iLert's clock) resolve the incident as "
-        "`deleted`; until then the item is deferred (the pass is not ok)",
+        "`confirm_at`; three 404s over ten minutes (on iLert's clock and this machine's) "
+        "resolve the incident as `deleted`; until then the item is deferred (the pass is not ok)",
         "nothing if the alert was deleted; if only the key lost sight of it, restore access "
         "before `confirm_at`",
     ),

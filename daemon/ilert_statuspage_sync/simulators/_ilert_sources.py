@@ -27,11 +27,12 @@ class AlertSources(IlertState):
             raise HttpError(405, f"{request.method} is not supported by the simulator here")
         if not rest:
             start, limit = paging(request.query, cap=MAX_SOURCE_RESULTS)
-            chosen = sorted(self._alert_sources)[start : start + limit]
+            shown = sorted(self._alert_sources.keys() - self._hidden_sources)
+            chosen = shown[start : start + limit]
             return SimResponse(200, [self._render_source(i) for i in chosen])
         if len(rest) == 1:
             source_id = alert_id_of(rest[0], "Alert source")
-            if source_id not in self._alert_sources:
+            if source_id not in self._alert_sources or source_id in self._hidden_sources:
                 raise HttpError(404, f"Alert source {source_id} does not exist")
             return SimResponse(200, self._render_source(source_id))
         raise HttpError(404, f"No resource at {request.path}")
@@ -47,6 +48,14 @@ class AlertSources(IlertState):
             }
             source["status"] = source_status(states)
         return source
+
+    def hide_alert_source(self, source_id: int, *, hidden: bool = True) -> None:
+        """The key loses (or regains) sight of a source, as when its scope is narrowed: the
+        source and every alert of it answer 404 and leave the listings, as iLert answers for
+        what does not exist."""
+        with self._lock:
+            (self._hidden_sources.add if hidden else self._hidden_sources.discard)(source_id)
+            self._generation += 1
 
     def add_alert_source(
         self,

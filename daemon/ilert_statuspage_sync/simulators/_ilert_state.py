@@ -16,6 +16,7 @@ from ilert_statuspage_sync.simulators._ilert_records import (
     JsonObject,
     new_log_entry,
     responder,
+    source_id_of,
 )
 from ilert_statuspage_sync.simulators._server import (
     HttpError,
@@ -48,6 +49,8 @@ class IlertState(SimulatorServer):
         self._next_alert_id = 1
         self._next_log_entry_id = 1
         self._alert_sources: dict[int, JsonObject] = {}
+        # Sources the key no longer sees (a narrowed scope): they and their alerts answer 404.
+        self._hidden_sources: set[int] = set()
         self._alerts_served = 0
         # Bumped by every change to an alert: a paged listing filters and sorts once.
         self._generation = 0
@@ -99,9 +102,13 @@ class IlertState(SimulatorServer):
 
     def _stored(self, alert_id: int) -> JsonObject:
         alert = self._alerts.get(alert_id)
-        if alert is None:
+        if alert is None or not self._visible(alert):
             raise HttpError(404, f"Alert {alert_id} does not exist")
         return alert
+
+    def _visible(self, alert: JsonObject) -> bool:
+        """Whether the key sees the alert (its source is not hidden from it)."""
+        return source_id_of(alert) not in self._hidden_sources
 
     def _take_alert_id(self) -> int:
         alert_id = self._next_alert_id

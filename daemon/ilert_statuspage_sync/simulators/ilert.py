@@ -75,7 +75,7 @@ class IlertSimulator(AlertControls):
         paged = {"start-index", "max-results"}
         key = (self._generation, sorted((k, v) for k, v in query.items() if k not in paged))
         if self._listed is None or self._listed[0] != key:
-            alerts = [alert for alert in self._alerts.values() if wanted.matches(alert)]
+            alerts = [a for a in self._alerts.values() if wanted.matches(a) and self._visible(a)]
             alerts.sort(key=newest_first, reverse=True)
             self._listed = (key, alerts)
         page = copy.deepcopy(self._listed[1][start : start + limit])
@@ -103,7 +103,7 @@ class IlertSimulator(AlertControls):
 
     def _count_alerts(self, query: Mapping[str, list[str]]) -> int:
         wanted = AlertFilter.from_query(query)
-        return sum(1 for alert in self._alerts.values() if wanted.matches(alert))
+        return sum(1 for a in self._alerts.values() if wanted.matches(a) and self._visible(a))
 
     def _list_log_entries(self, alert_id: int, query: Mapping[str, list[str]]) -> list[JsonObject]:
         self._stored(alert_id)

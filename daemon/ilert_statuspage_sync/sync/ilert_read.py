@@ -21,8 +21,17 @@ from ilert_statuspage_sync.core.clock import ACTIVATION_MARGIN, PLAUSIBLE_SKEW, 
 from ilert_statuspage_sync.core.listing import listing_pages
 from ilert_statuspage_sync.core.model import Alert, LogEntry
 from ilert_statuspage_sync.core.parse import parse_alert
-from ilert_statuspage_sync.core.timeline_order import combined, needs_head
-from ilert_statuspage_sync.errors import ApiError, PayloadError, TransientApiError
+from ilert_statuspage_sync.core.timeline_order import (
+    MAX_TIMELINE_PASSES,
+    combined,
+    needs_head,
+)
+from ilert_statuspage_sync.errors import (
+    ApiError,
+    PayloadError,
+    PermanentApiError,
+    TransientApiError,
+)
 from ilert_statuspage_sync.runtime.secrets import scrub
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import ActionState
@@ -223,6 +232,28 @@ class IlertReader:
             p.read_errors[alert_id] = error  # logged and backed off per link (work_items)
         return p.by_id[alert_id]
 
+    def source_visible(self, p: PassState, source_id: int) -> bool | None:
+        """Whether the key still sees an alert source (once a pass); None when unknown.
+
+        False only for iLert's 404 or 403: the key lost sight of it.
+        """
+        if source_id in p.sources:
+            return p.sources[source_id]
+        p.sources[source_id] = None
+        if self.health.name in p.down:
+            return None
+        try:
+            p.ilert_calls += 1
+            self.ilert.get_alert_source(source_id)
+            p.sources[source_id] = True
+        except TransientApiError as error:
+            p.mark_down(self.health, error)
+        except PermanentApiError as error:
+            p.sources[source_id] = False if error.status in (403, 404) else None
+        except (ApiError, PayloadError):
+            pass  # unknown: a deletion waits
+        return p.sources[source_id]
+
     def timeline(self, p: PassState, alert_id: int, after: int | None) -> list[LogEntry] | None:
         """The timeline entries newer than ``after``; None while a long read is unfinished.
 
@@ -245,10 +276,15 @@ class IlertReader:
             partial = None  # the mirror moved on meanwhile: read afresh
         part = partial or PartialTimeline(after, 0, {}, after)
         resumed = partial is not None
+        part.passes += 1
         pages_left = None if self.one_shot else max(int(self.per_pass()), 1)
         while True:
             read = self.ilert.read_timeline(
-                alert_id, after=part.floor, start=part.next_start, max_pages=pages_left
+                alert_id,
+                after=part.floor,
+                start=part.next_start,
+                max_pages=pages_left,
+                head=part.head,
             )
             p.ilert_calls += read.pages
             part.entries.update((entry.id, entry) for entry in read.entries)
@@ -256,16 +292,28 @@ class IlertReader:
             pages_left = None if pages_left is None else pages_left - read.pages
             if read.next_start is not None:
                 part.next_start = read.next_start
-                self.carry.timelines[alert_id] = part
-                return None
+                return self._unfinished(alert_id, part)
             if not needs_head(part.order, resumed=resumed):
                 return sorted(part.entries.values(), key=lambda entry: entry.id)
             # Read again from the head, down to the newest entry held: what came meanwhile.
             part.floor = max(part.entries, default=part.floor)
-            part.next_start, resumed = 0, False
+            part.next_start, part.head, resumed = 0, True, False
             if pages_left is not None and pages_left <= 0:
-                self.carry.timelines[alert_id] = part
-                return None
+                return self._unfinished(alert_id, part)
+
+    def _unfinished(self, alert_id: int, part: PartialTimeline) -> list[LogEntry] | None:
+        """Carry a read on to the next pass; past its pass limit, end it with what it holds."""
+        if part.passes < MAX_TIMELINE_PASSES:
+            self.carry.timelines[alert_id] = part
+            return None
+        log.warning(
+            "ilert_timeline_incomplete",
+            alert_id=alert_id,
+            passes=part.passes,
+            entries=len(part.entries),
+            action="publishing the entries read, in time order; any it could not reach are skipped",
+        )
+        return sorted(part.entries.values(), key=lambda entry: entry.id)
 
     def per_pass(self) -> float:
         """One pass's iLert budget in requests."""

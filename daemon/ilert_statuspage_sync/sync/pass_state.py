@@ -29,6 +29,8 @@ class PartialTimeline:
     # once the head is read again (core.timeline_order); and the order proven so far.
     floor: int | None = None
     order: Order = Order.UNKNOWN
+    head: bool = False  # reading the head again, down to ``floor``
+    passes: int = 0  # passes the read has spanned (core.timeline_order.MAX_TIMELINE_PASSES)
 
 
 @dataclass
@@ -59,6 +61,8 @@ class Carryover:
     checkable: int = 0
     snapshots: dict[int, Alert] = field(default_factory=dict)
     dry_activation: dict[str, datetime] = field(default_factory=dict)
+    # This machine's time of each missing alert's first 404 (core.deletion), by action and id.
+    missing_local: dict[tuple[str, int], datetime] = field(default_factory=dict)
 
 
 @dataclass
@@ -80,6 +84,8 @@ class PassState:
     entries: dict[int, list[LogEntry] | None] = field(default_factory=dict)
     by_id: dict[int, Alert | None] = field(default_factory=dict)
     read_errors: dict[int, Exception] = field(default_factory=dict)
+    # Alert sources read this pass: visible to the key, not (404/403), or unknown (None).
+    sources: dict[int, bool | None] = field(default_factory=dict)
     # Alerts confirmed deleted in iLert this pass (core.deletion), by id.
     gone: set[int] = field(default_factory=set)
     ilert_calls: int = 0

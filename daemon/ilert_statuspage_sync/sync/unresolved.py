@@ -31,6 +31,7 @@ from ilert_statuspage_sync.core.duplicates import (
 )
 from ilert_statuspage_sync.core.human_edits import HUMAN_REASON, Edit, Written, confirmed, edits
 from ilert_statuspage_sync.core.intents import Writer
+from ilert_statuspage_sync.core.vendor_ids import vendor_id
 from ilert_statuspage_sync.errors import (
     ApiError,
     PayloadError,
@@ -329,7 +330,7 @@ def _seen(incident: Incident, previous: Mapping[str, str]) -> Seen:
     alert_id, action = None, None
     if isinstance(ilert, Mapping):
         raw, name = ilert.get("alert_id"), ilert.get("incident_action")
-        alert_id = int(raw) if isinstance(raw, str) and raw.isascii() and raw.isdigit() else None
+        alert_id = vendor_id(raw) if isinstance(raw, str) else None
         action = previous.get(name, name) if isinstance(name, str) else None
     return Seen(incident.id, incident.status, alert_id, action)
 

@@ -12,14 +12,7 @@ from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.core.alert_selection import Scope, Tracked, mirrors_read, select_alerts
 from ilert_statuspage_sync.core.backoff import read_failure_backs_off, retry_delay
 from ilert_statuspage_sync.core.clock import due_at
-from ilert_statuspage_sync.core.deletion import (
-    CONFIRM_READS,
-    CONFIRM_SPAN,
-    Absence,
-    gone_alert,
-    not_found,
-    not_found_again,
-)
+from ilert_statuspage_sync.core.deletion import Absence, not_found
 from ilert_statuspage_sync.core.diff import detect_events
 from ilert_statuspage_sync.core.filters import screen_alert
 from ilert_statuspage_sync.core.model import Alert
@@ -33,6 +26,7 @@ from ilert_statuspage_sync.core.timeline_checks import (
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import ActionState, Link
 from ilert_statuspage_sync.sync.ilert_read import IlertReader
+from ilert_statuspage_sync.sync.missing_alerts import MissingAlerts
 from ilert_statuspage_sync.sync.pass_state import Carryover, PassState, Work
 from ilert_statuspage_sync.sync.report import describe_error
 
@@ -68,6 +62,7 @@ class WorkItems:
 
     def __init__(self, config: Config, reader: IlertReader, carry: Carryover) -> None:
         self.config, self.reader, self.carry = config, reader, carry
+        self.missing = MissingAlerts(reader, carry)
 
     def of_action(
         self,
@@ -85,10 +80,13 @@ class WorkItems:
         }
         selection = select_alerts(scope, alerts, tracked, self.carry.cycle, self.carry.snapshots)
         chosen = selection.chosen
+        noted: list[tuple[Link, Absence]] = []  # 404s for links whose incident is open
         for alert_id in selection.read_by_id:
-            found = self._read_by_id(p, action, scope, links[alert_id])
+            found = self._read_by_id(p, action, scope, links[alert_id], noted)
             if found is not None:
                 chosen[alert_id] = found
+        # Decided together: many 404s at once are no deletion (core.deletion).
+        chosen.update((a.id, a) for a in self.missing.decide(p, action, links, noted))
         work = []
         for alert in chosen.values():
             link = links.get(alert.id)
@@ -99,58 +97,29 @@ class WorkItems:
         return work
 
     def _read_by_id(
-        self, p: PassState, action: IncidentAction, scope: Scope, link: Link
+        self,
+        p: PassState,
+        action: IncidentAction,
+        scope: Scope,
+        link: Link,
+        noted: list[tuple[Link, Absence]],
     ) -> Alert | None:
         """A tracked alert that left the open set, read by id to learn how it ended."""
         if waiting(link, p.now, self.config.poll_interval):
             p.report.deferred_items += 1
             return None
         found = self.reader.by_id(p, link.alert_id)
-        if found is not None and link.missing_reads:
-            # It answers again: no longer missing (the next settle clears last_error).
-            link.missing_since, link.missing_reads = None, 0
+        if found is not None:
+            self.missing.answered(link)
         # A triggered id may belong to a source this action does not cover.
         if mirrors_read(scope, found):
             return found
         error = p.read_errors.get(link.alert_id)
         if error is not None and not_found(error) and link.statuspage_incident_id is not None:
-            return self._missing(p, action, link)
+            noted.append((link, self.missing.note(p, link)))
+            return None
         if self._unreadable(p, action, link, found):
             p.report.failed_items += 1
-        return None
-
-    def _missing(self, p: PassState, action: IncidentAction, link: Link) -> Alert | None:
-        """iLert answers 404 for an alert whose incident is open: deleted, once confirmed.
-
-        Until confirmed (core.deletion) the item waits, deferred (``sync`` exits 1);
-        confirmed, the alert as last mirrored comes back, resolved, to end its incident.
-        """
-        now = p.ilert_now or p.now
-        absence = Absence(link.missing_since, link.missing_reads)
-        absence = not_found_again(absence, now)
-        link.missing_since, link.missing_reads = absence.since, absence.reads
-        if absence.confirmed(now):
-            p.gone.add(link.alert_id)
-            reported = link.created_at
-            return gone_alert(
-                link.alert_id, link.alert_summary, repo.mirror_of(link), reported=reported, now=now
-            )
-        p.report.deferred_items += 1
-        confirm_at = absence.confirmed_at()
-        # Shown by `status` (kept in last_error); cleared once iLert answers with the alert.
-        link.last_error = (
-            f"iLert answers 404 for alert {link.alert_id} ({absence.reads} read(s) in a row): "
-            f"its incident is resolved as deleted once {CONFIRM_READS} reads over "
-            f"{int(CONFIRM_SPAN.total_seconds() // 60)} minutes answered 404"
-        )
-        log.warning(
-            "alert_missing",
-            alert_id=link.alert_id,
-            incident_action=action.name,
-            reads=absence.reads,
-            confirm_at=confirm_at.isoformat() if confirm_at else None,
-            error=link.last_error,
-        )
         return None
 
     def _unreadable(
