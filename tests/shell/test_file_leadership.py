@@ -67,3 +67,37 @@ def test_a_replaced_database_file_is_not_held(tmp_path: Path):
         assert not leadership.holds()
     finally:
         leadership.release()
+
+
+def test_a_deleted_lock_file_is_locked_again_before_a_previous_version_starts(tmp_path: Path):
+    """`rm state.db.lock` under the SQLite leader: its next check locks a new lock file, so a
+    previous version (which locks only that file) cannot lead beside it."""
+    leader = SqliteLeadership(tmp_path / "state.db")
+    previous_version = FileLeadership(tmp_path / "state.db")
+    try:
+        assert leader.try_acquire()
+        leader.path.unlink()
+        assert leader.holds()
+        assert leader.path.exists()
+        assert not previous_version.try_acquire()
+    finally:
+        previous_version.release()
+        leader.release()
+
+
+def test_the_sqlite_leader_steps_down_when_a_previous_version_took_the_new_lock_file(
+    tmp_path: Path,
+):
+    """A previous version that locked a new `state.db.lock` before the leader's next check:
+    the leader no longer holds the lead (it stops writing), so one process writes."""
+    leader = SqliteLeadership(tmp_path / "state.db")
+    previous_version = FileLeadership(tmp_path / "state.db")
+    try:
+        assert leader.try_acquire()
+        leader.path.unlink()
+        assert previous_version.try_acquire()
+        assert not leader.holds()
+        assert not leader.try_acquire()
+    finally:
+        previous_version.release()
+        leader.release()

@@ -102,6 +102,18 @@ EVENTS: dict[str, Event] = {
     "leader_connection_lost": Event(
         "warning", "the connection holding the PostgreSQL advisory lock failed"
     ),
+    "leader_lock_file_restored": Event(
+        "warning",
+        "SQLite: `<database>.lock` was deleted or replaced under the leader; it locked a new "
+        "one at once (a previous version, which locks only that file, stays out)",
+        "none; do not delete the lock file of a running process",
+    ),
+    "leader_lock_file_taken": Event(
+        "error",
+        "SQLite: `<database>.lock` was deleted and another process (`holder`) locked a new "
+        "one first: this process stops writing and follows",
+        "stop the older version that took it (`holder`); only one version may run",
+    ),
     "leader_unlock_failed": Event("debug", "releasing the lock failed; closing frees it"),
     "leader_connection_close_failed": Event("debug", "closing the lock connection failed"),
     "heartbeat_failed": Event(

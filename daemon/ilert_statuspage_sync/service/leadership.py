@@ -9,8 +9,9 @@
   when the process dies. No file an operator may clean up decides who writes:
   the database cannot be deleted or replaced under a running process without
   losing the state anyway. ``<database>.lock`` still names the holder's pid (and
-  keeps a previous version, which locked only that file, out). A second process
-  on the same file refuses to start.
+  keeps a previous version, which locked only that file, out: deleted under the
+  leader, it is locked afresh at the leader's next check). A second process on
+  the same file refuses to start.
 
 Migrations run only while holding the lock, so replicas never race on them.
 
@@ -140,14 +141,7 @@ class FileLeadership:
         deleted or replaced (a stale-lock clean-up), a second process locks a new
         file at the same path, so the lock we hold no longer excludes anyone.
         """
-        if self._fd is None:
-            return False
-        try:
-            on_path = os.stat(self.path)
-        except OSError:
-            return False
-        held = os.fstat(self._fd)
-        return (on_path.st_dev, on_path.st_ino) == (held.st_dev, held.st_ino)
+        return self._fd is not None and _names(self.path, self._fd)
 
     def release(self) -> None:
         """Close the descriptor, which drops the flock."""
@@ -216,15 +210,31 @@ class SqliteLeadership:
         return pid or self.pid_file.holder()
 
     def holds(self) -> bool:
-        """Ours while the path still names the database file we locked."""
-        if self._fd is None:
+        """Ours while the path still names the database file we locked, and the lock file ours.
+
+        A previous version locks only ``<db>.lock``: once that file is deleted or
+        replaced (a stale-lock clean-up), it could lead beside us. So each check
+        (every pass, every write) also makes sure the file at that path is the one
+        we hold, locking a new one there at once when it is not.
+        """
+        if self._fd is None or not _names(self.database, self._fd):
             return False
-        try:
-            on_path = os.stat(self.database)
-        except OSError:
-            return False
-        held = os.fstat(self._fd)
-        return (on_path.st_dev, on_path.st_ino) == (held.st_dev, held.st_ino)
+        return self.pid_file.holds() or self._relock()
+
+    def _relock(self) -> bool:
+        """Lock a new ``<db>.lock``; another process holding it there: we step down."""
+        self.pid_file.release()
+        if self.pid_file.try_acquire():
+            log.warning("leader_lock_file_restored", path=str(self.path))
+            return True
+        log.error(
+            "leader_lock_file_taken",
+            path=str(self.path),
+            holder=self.pid_file.holder(),
+            reason="the lock file was deleted and another process (an older version?) locked "
+            "a new one: this process stops writing",
+        )
+        return False
 
     def release(self) -> None:
         """Close both descriptors, which drops both flocks."""
@@ -232,6 +242,16 @@ class SqliteLeadership:
             os.close(self._fd)
             self._fd = None
         self.pid_file.release()
+
+
+def _names(path: Path, fd: int) -> bool:
+    """Whether ``path`` still names the file open as ``fd``."""
+    try:
+        on_path = os.stat(path)
+    except OSError:
+        return False
+    held = os.fstat(fd)
+    return (on_path.st_dev, on_path.st_ino) == (held.st_dev, held.st_ino)
 
 
 class PostgresLeadership:
