@@ -152,6 +152,12 @@ EVENTS: dict[str, Event] = {
         "an empty database was rebuilt from the pages' unresolved incidents",
         "none; see When the state database is lost",
     ),
+    "state_rebuild_alerts_capped": Event(
+        "warning",
+        "an incident's metadata names more alerts (`alerts_named`) than a rebuild reads back: "
+        "only the lowest `alerts_read` (10,000) ids are linked again",
+        "a value that large is corrupt or forged: check the incident's metadata on the page",
+    ),
     "state_rebuild_failed": Event(
         "error", "a vendor failed during the rebuild: nothing stored; the next pass retries"
     ),

@@ -25,10 +25,16 @@ from ilert_statuspage_sync.core.components import (
 )
 from ilert_statuspage_sync.core.parse import parse_alert
 from ilert_statuspage_sync.core.relink import (
+    MAX_INCIDENT_ALERTS,
     PageIncident,
     RebuiltLink,
+    Stray,
+    adopted,
+    adopter,
     links_to_rebuild,
+    named_alerts,
     rebuilt_mirror,
+    strays,
 )
 from ilert_statuspage_sync.errors import PayloadError, PermanentApiError
 from ilert_statuspage_sync.runtime.secrets import scrub
@@ -61,11 +67,13 @@ def rebuild_links(
         for incident in statuspage[connector].unresolved_incidents(page_id)
     ]
     incidents = [PageIncident(p, i.id, i.status, i.metadata) for p, i in listed]
+    _say_capped(incidents)
     shown = {incident.id: incident.components for _, incident in listed}
     previous = {old: name for name, action in actions.items() for old in action.previous_names}
-    found, duplicates = links_to_rebuild(
-        incidents, {name: action.page_id for name, action in actions.items()}, previous
-    )
+    action_pages = {name: action.page_id for name, action in actions.items()}
+    found, duplicates = links_to_rebuild(incidents, action_pages, previous)
+    adopted, more = _adopt_strays(config, ilert, strays(incidents, action_pages, previous), found)
+    found, duplicates = [*found, *adopted], duplicates + more
     links: list[Link] = []
     seeds = ComponentSeeds(now)
     for item in found:
@@ -84,6 +92,59 @@ def rebuild_links(
     return [*links, *seeds.rows()]
 
 
+def _say_capped(incidents: Sequence[PageIncident]) -> None:
+    """One warning per incident naming more alerts than a rebuild reads back (the lowest)."""
+    for incident in incidents:
+        named = named_alerts(incident.metadata)
+        if named > MAX_INCIDENT_ALERTS:
+            log.warning(
+                "state_rebuild_alerts_capped",
+                page_id=incident.page_id,
+                incident_id=incident.incident_id,
+                alerts_named=named,
+                alerts_read=MAX_INCIDENT_ALERTS,
+            )
+
+
+def _adopt_strays(
+    config: Config, ilert: IlertClient, found: Sequence[Stray], linked: Sequence[RebuiltLink]
+) -> tuple[list[RebuiltLink], int]:
+    """The links of incidents naming an action the config names nowhere (``core.relink.Stray``).
+
+    One read of each incident's first alert: the one action on its page that
+    mirrors the alert's source adopts it, whatever name it was created under.
+    """
+    scopes = [(a.name, a.page_id, a.alert_sources) for a in config.incident_actions]
+    taken = {(item.action, item.alert_id) for item in linked}
+    links: list[RebuiltLink] = []
+    duplicates = 0
+    for stray in found:
+        incident = stray.incident
+        try:
+            source = parse_alert(ilert.get_alert(stray.alert_id)).source_id
+        except (PermanentApiError, PayloadError) as error:
+            _unreadable(stray.alert_id, "", incident.incident_id, error)
+            continue
+        owner = adopter(incident.page_id, source, scopes)
+        if owner is None:
+            continue  # no action, or several, mirror its source there: `check` names it
+        more, duplicate = adopted(stray, owner, taken)
+        taken.update((item.action, item.alert_id) for item in more)
+        links += more
+        duplicates += duplicate
+    return links, duplicates
+
+
+def _unreadable(alert_id: int, action: str, incident_id: str, error: Exception) -> None:
+    log.warning(
+        "state_rebuild_alert_unreadable",
+        alert_id=alert_id,
+        incident_action=action,
+        incident_id=incident_id,
+        error=scrub(str(error))[:500],
+    )
+
+
 def _rebuilt_link(
     config: Config, ilert: IlertClient, action: IncidentAction, item: RebuiltLink, now: datetime
 ) -> Link | None:
@@ -92,13 +153,7 @@ def _rebuilt_link(
         alert = parse_alert(ilert.get_alert(item.alert_id))
         entries = ilert.log_entries(item.alert_id)
     except (PermanentApiError, PayloadError) as error:
-        log.warning(
-            "state_rebuild_alert_unreadable",
-            alert_id=item.alert_id,
-            incident_action=item.action,
-            incident_id=item.incident_id,
-            error=scrub(str(error))[:500],
-        )
+        _unreadable(item.alert_id, item.action, item.incident_id, error)
         return None
     if alert.source_id not in action.alert_sources:
         return None
