@@ -5,10 +5,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
+from structlog.testing import capture_logs
 
 from ilert_statuspage_sync.config import MAX_REQUESTS_PER_MINUTE
+from ilert_statuspage_sync.core import relink as core_relink
 from ilert_statuspage_sync.store.tables import ActionState, Link, Transition
+from ilert_statuspage_sync.sync import relink as sync_relink
 from tests.support.harness import Harness
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
@@ -51,3 +55,34 @@ def test_a_storm_of_520_alerts_rebuilt_after_state_loss_repeats_no_update(make_h
     assert incident["status"] == "resolved"
     assert len(incident["incident_updates"]) == STORM + 1
     assert len(storm.statuspage.writes()) == writes + 1
+
+
+def test_forged_storm_metadata_bounds_what_a_rebuild_reads(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+):
+    """An incident whose metadata names 999,999 alerts (`1.999998`), then the state lost: the
+    rebuild reads back only the capped lowest ids (the cap lowered to 30 here: 10,000 in
+    production), warns once, and links the real alert; the next pass writes nothing."""
+    monkeypatch.setattr(core_relink, "MAX_INCIDENT_ALERTS", 30)
+    monkeypatch.setattr(sync_relink, "MAX_INCIDENT_ALERTS", 30)
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "db down", "")
+    harness.sync()
+    (incident,) = harness.incidents(AUTO_PAGE)
+    client = next(iter(harness.syncer.statuspage.values()))
+    forged = {**incident["metadata"]["ilert"], "group": "action", "alert_id_runs": "1.999998"}
+    client.update_incident(AUTO_PAGE, incident["id"], {"metadata": {"ilert": forged}})
+    with harness.sessions() as session:
+        for table in (Transition, Link, ActionState):
+            session.execute(sa.delete(table))
+        session.commit()
+    harness.syncer = harness.new_syncer()
+    reads = len(harness.ilert.requests)
+    writes = len(harness.statuspage.writes())
+    with capture_logs() as logs:
+        harness.sync()
+    capped = [line for line in logs if line["event"] == "state_rebuild_alerts_capped"]
+    assert [(c["alerts_named"], c["alerts_read"]) for c in capped] == [(999_999, 30)]
+    assert len(harness.ilert.requests) - reads <= 2 * 30 + 10
+    assert harness.link("public-api", alert_id) is not None
+    harness.sync()
+    assert len(harness.statuspage.writes()) == writes
