@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from structlog.testing import capture_logs
+
 from ilert_statuspage_sync.service.leadership import FileLeadership, SqliteLeadership
 
 
@@ -89,15 +91,21 @@ def test_the_sqlite_leader_steps_down_when_a_previous_version_took_the_new_lock_
     tmp_path: Path,
 ):
     """A previous version that locked a new `state.db.lock` before the leader's next check:
-    the leader no longer holds the lead (it stops writing), so one process writes."""
+    the leader no longer holds the lead (it stops writing, said in one line), so one process
+    writes; once the previous version is gone, it leads again."""
     leader = SqliteLeadership(tmp_path / "state.db")
     previous_version = FileLeadership(tmp_path / "state.db")
     try:
         assert leader.try_acquire()
         leader.path.unlink()
         assert previous_version.try_acquire()
-        assert not leader.holds()
-        assert not leader.try_acquire()
+        with capture_logs() as logs:
+            assert not leader.holds()
+            assert not leader.holds()
+            assert not leader.try_acquire()
+        assert [line["event"] for line in logs] == ["leader_lock_file_taken"]
+        previous_version.release()
+        assert leader.try_acquire() and leader.holds()
     finally:
         previous_version.release()
         leader.release()

@@ -222,15 +222,21 @@ class SqliteLeadership:
         return self.pid_file.holds() or self._relock()
 
     def _relock(self) -> bool:
-        """Lock a new ``<db>.lock``; another process holding it there: we step down."""
+        """Lock a new ``<db>.lock``; another process holding it there: we step down.
+
+        Stepping down releases the database file too (said once: later checks
+        find nothing held), so the next ``try_acquire`` starts from scratch.
+        """
         self.pid_file.release()
         if self.pid_file.try_acquire():
             log.warning("leader_lock_file_restored", path=str(self.path))
             return True
+        holder = self.pid_file.holder()
+        self.release()
         log.error(
             "leader_lock_file_taken",
             path=str(self.path),
-            holder=self.pid_file.holder(),
+            holder=holder,
             reason="the lock file was deleted and another process (an older version?) locked "
             "a new one: this process stops writing",
         )
