@@ -35,9 +35,8 @@ def stray_lines(
     for connector, page_id in sorted({(a.connector, a.page_id) for a in actions}):
         try:
             listed = statuspage[connector].unresolved_incidents(page_id)
-        except (ApiError, PayloadError) as error:
-            lines.append((False, f"unresolved incidents of page {page_id}: {scrub(str(error))}"))
-            continue
+        except (ApiError, PayloadError):
+            continue  # the page's own line above already says why it cannot be read
         incidents = [PageIncident(page_id, i.id, i.status, i.metadata) for i in listed]
         lines += [
             _line(config, ilert, stray) for stray in strays(incidents, action_pages, previous)
