@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from structlog.testing import capture_logs
 
 from ilert_statuspage_sync.service.leadership import FileLeadership, SqliteLeadership
@@ -108,4 +109,27 @@ def test_the_sqlite_leader_steps_down_when_a_previous_version_took_the_new_lock_
         assert leader.try_acquire() and leader.holds()
     finally:
         previous_version.release()
+        leader.release()
+
+
+def test_a_deleted_lock_file_that_cannot_be_created_again_keeps_the_lead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`state.db.lock` deleted and a new one refused (a read-only folder: simulated, the tests
+    run as root): the leader's check raises nothing, keeps the lead (the database file's lock
+    still holds) and says so once."""
+    leader = SqliteLeadership(tmp_path / "state.db")
+    try:
+        assert leader.try_acquire()
+        leader.path.unlink()
+
+        def refused(**_: object) -> bool:
+            raise PermissionError(13, "Permission denied", str(leader.path))
+
+        monkeypatch.setattr(leader.pid_file, "try_acquire", refused)
+        with capture_logs() as logs:
+            assert leader.holds()
+            assert leader.holds()
+        assert [line["event"] for line in logs] == ["leader_lock_file_uncreatable"]
+    finally:
         leader.release()

@@ -114,6 +114,12 @@ EVENTS: dict[str, Event] = {
         "one first: this process stops writing and follows",
         "stop the older version that took it (`holder`); only one version may run",
     ),
+    "leader_lock_file_uncreatable": Event(
+        "warning",
+        "SQLite: `<database>.lock` was deleted under the leader and its folder refuses a new "
+        "one (`error`); it keeps leading on the database file's lock (said once)",
+        "make the folder writable by the service; restart it to re-create the file",
+    ),
     "leader_unlock_failed": Event("debug", "releasing the lock failed; closing frees it"),
     "leader_connection_close_failed": Event("debug", "closing the lock connection failed"),
     "heartbeat_failed": Event(

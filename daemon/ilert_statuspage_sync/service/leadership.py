@@ -168,6 +168,7 @@ class SqliteLeadership:
         self.path = self.pid_file.path
         self.description = f"database file {database}"
         self._fd: int | None = None
+        self._unwritable_said = False  # a lock file that cannot be re-created: said once
 
     def try_acquire(self) -> bool:
         """Take the pid file's lock (its errors name it), then the database file's."""
@@ -228,8 +229,18 @@ class SqliteLeadership:
         find nothing held), so the next ``try_acquire`` starts from scratch.
         """
         self.pid_file.release()
-        if self.pid_file.try_acquire():
+        try:
+            relocked = self.pid_file.try_acquire()
+        except OSError as error:
+            # The folder refuses a new file: a previous version (same user) cannot create
+            # one either, and the database file's lock still keeps any newer one out.
+            if not self._unwritable_said:
+                log.warning("leader_lock_file_uncreatable", path=str(self.path), error=str(error))
+                self._unwritable_said = True
+            return True
+        if relocked:
             log.warning("leader_lock_file_restored", path=str(self.path))
+            self._unwritable_said = False
             return True
         holder = self.pid_file.holder()
         self.release()
