@@ -46,9 +46,10 @@ def stray_lines(
 
 def _line(config: Config, ilert: IlertClient, stray: Stray) -> tuple[bool | None, str]:
     incident = stray.incident
-    name = str(incident.metadata["ilert"]["incident_action"])
+    name = str(incident.metadata["ilert"]["incident_action"])[:200]  # the page's text: bounded
     said = (
-        f"incident {incident.incident_id} on page {incident.page_id} (alert {stray.alert_id}) "
+        f"incident {incident.incident_id[:64]} on page {incident.page_id} "
+        f"(alert {stray.alert_id}) "
         f"names incident action {name!r}, which the config names nowhere"
     )
     try:
