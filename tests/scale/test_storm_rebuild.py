@@ -86,3 +86,37 @@ def test_forged_storm_metadata_bounds_what_a_rebuild_reads(
     assert harness.link("public-api", alert_id) is not None
     harness.sync()
     assert len(harness.statuspage.writes()) == writes
+
+
+def test_a_rebuild_cut_short_by_ilert_reads_no_alert_twice(make_harness: Any):
+    """A shared incident of 10 alerts, the state lost, iLert failing on the last alert's read:
+    the rebuild stores nothing; the next pass completes it reading only what it lacked (each
+    alert read by id once in all), and writes nothing."""
+    probe: Harness = make_harness("classic")
+    auto, *rest = probe.config.incident_actions
+    storm: Harness = make_harness(
+        "classic", incident_actions=(dataclasses.replace(auto, group="action"), *rest)
+    )
+    storm.sync()
+    ids = [storm.ilert.create_alert(AUTO_SOURCE, f"node-{n} down", "") for n in range(10)]
+    storm.sync()
+    with storm.sessions() as session:
+        for table in (Transition, Link, ActionState):
+            session.execute(sa.delete(table))
+        session.commit()
+    storm.syncer = storm.new_syncer()
+    writes = len(storm.statuspage.writes())
+    before = len(storm.ilert.requests)
+    storm.ilert.fail_next(3, path_contains=f"/api/alerts/{ids[-1]}", method="GET")
+    with capture_logs() as logs:
+        storm.sync()
+    assert [line["event"] for line in logs if line["event"].startswith("state_rebuil")] == [
+        "state_rebuild_failed"
+    ]
+    storm.sync()
+    with storm.sessions() as session:
+        assert sorted(session.scalars(sa.select(Link.alert_id))) == ids
+    paths = [r.path for r in storm.ilert.requests[before:]]
+    # The rebuild reads each alert by id (the passes themselves list alerts, never by id).
+    assert [paths.count(f"/api/alerts/{alert_id}") for alert_id in ids[:-1]] == [1] * 9
+    assert len(storm.statuspage.writes()) == writes

@@ -165,7 +165,9 @@ EVENTS: dict[str, Event] = {
         "a value that large is corrupt or forged: check the incident's metadata on the page",
     ),
     "state_rebuild_failed": Event(
-        "error", "a vendor failed during the rebuild: nothing stored; the next pass retries"
+        "error",
+        "a vendor failed during the rebuild: nothing stored; the next pass retries, reading "
+        "only the alerts not read yet",
     ),
     "state_rebuild_alert_unreadable": Event(
         "warning", "an incident names an alert iLert no longer serves; that incident is skipped"
