@@ -40,6 +40,17 @@ def test_the_linked_incident_is_kept_and_the_other_resolved():
     assert found == [Duplicate("dup", "identified", "kept", 7, "public-api")]
 
 
+def test_an_incident_naming_an_unconfigured_action_is_the_linking_actions():
+    """An incident naming no configured action counts as the one action linking its alert on
+    the page: resolved when that link points elsewhere; left alone when two actions link it."""
+    forgotten = seen("old", action="first-name")
+    found = find_duplicates([forgotten], [tracked()], {"public-api"})
+    assert found == [Duplicate("old", "identified", "kept", 7, "public-api")]
+    assert find_duplicates([forgotten], [tracked()]) == []
+    two = [tracked(), tracked(action="other", incident="theirs")]
+    assert find_duplicates([forgotten], two, {"public-api", "other"}) == []
+
+
 def test_an_unresolved_copy_of_a_resolved_linked_incident_is_a_duplicate():
     """The linked incident already resolved: the copy left open is still resolved."""
     assert [d.incident_id for d in find_duplicates([seen("dup")], [tracked(is_open=False)])] == [

@@ -11,11 +11,16 @@ from ilert_statuspage_sync.core.relink import (
     MAX_RUN_IDS,
     PageIncident,
     RebuiltLink,
+    Stray,
+    adopted,
+    adopter,
     decode_runs,
     encode_runs,
     links_to_rebuild,
+    named_alerts,
     rebuilt_mirror,
     shared_metadata,
+    strays,
 )
 
 T = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -184,3 +189,48 @@ def test_rebuilt_mirror_takes_the_snapshot_and_the_newest_log_entry():
         ("1",),
         3,
     )
+
+
+def test_an_incident_naming_a_forgotten_action_is_a_stray_of_its_page():
+    """An incident naming neither a configured action nor a previous name, on a configured
+    page, is a stray (with every alert it names); known names and other pages are not."""
+    shared = {"ilert": {"alert_id": "7", "incident_action": "gone", "alert_id_runs": "7.1"}}
+    incidents = [
+        _incident("i1", shared),
+        _incident("i2", _ours("9", "old-name")),
+        _incident("i3", _ours("9")),
+        _incident("i4", _ours("9", "gone"), "page-c"),
+    ]
+    found = strays(incidents, PAGES, {"old-name": "public-api"})
+    assert found == [Stray(incidents[0], 7, (7, 8))]
+
+
+def test_the_one_action_on_the_page_mirroring_the_source_adopts_a_stray():
+    """The adopter is the single action on the page whose sources hold the alert's; none when
+    no action or two actions there mirror it."""
+    actions = [("a", "page-a", [1]), ("b", "page-a", [2]), ("c", "page-b", [1])]
+    assert adopter("page-a", 1, actions) == "a"
+    assert adopter("page-a", 3, actions) is None
+    assert adopter("page-a", None, actions) is None
+    assert adopter("page-a", 1, [*actions, ("d", "page-a", [1])]) is None
+
+
+def test_an_adopted_stray_leaves_alerts_already_linked_to_their_incident():
+    """A stray's alerts become the adopter's links, except those already linked (its first
+    alert already linked counts as one duplicate)."""
+    stray = Stray(_incident("i1", _ours("7", "gone")), 7, (7, 8))
+    links, duplicates = adopted(stray, "public-api", {("public-api", 7)})
+    assert links == [RebuiltLink("public-api", 8, "page-a", "i1", "identified")]
+    assert duplicates == 1
+
+
+def test_forged_runs_name_at_most_ten_thousand_alerts_to_rebuild():
+    """`1.999998` names 999,999 alerts: a rebuild reads back only the lowest 10,000 (2 iLert
+    reads each), and how many were named is still told, for the warning."""
+    metadata = {"ilert": {"alert_id": "1", "incident_action": "public-api"}}
+    metadata["ilert"]["alert_id_runs"] = "1.999998"
+    ids = decode_runs("1.999998")
+    assert len(ids) == 10_000 and ids[:2] == [1, 2] and ids[-1] == 10_000
+    assert named_alerts(metadata) == 999_999
+    found, _ = links_to_rebuild([_incident("i1", metadata)], PAGES)
+    assert len(found) == 10_000

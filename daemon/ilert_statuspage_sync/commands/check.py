@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ilert_statuspage_sync.commands.component_check import check_lines
 from ilert_statuspage_sync.commands.engines import engine
 from ilert_statuspage_sync.commands.output import EXIT_FAILED, EXIT_OK, reader_may_leave
+from ilert_statuspage_sync.commands.stray_check import stray_lines
 from ilert_statuspage_sync.config import Config
 from ilert_statuspage_sync.config.database_url import safe_url
 from ilert_statuspage_sync.config.toml_text import toml_string
@@ -61,7 +62,8 @@ def check(config: Config, args: argparse.Namespace) -> int:
 
 
 def _vendor_lines(config: Config, services: Services) -> list[Line]:
-    """iLert with its key, every action's page with its connector's key, the components."""
+    """iLert with its key, every action's page with its connector's key, the components, and
+    the unresolved incidents naming an action the config names nowhere."""
     sources = sorted({s for a in config.incident_actions for s in a.alert_sources})
     lines: list[Line] = [
         _probe(
@@ -77,7 +79,8 @@ def _vendor_lines(config: Config, services: Services) -> list[Line]:
             f"via connector {connector.name} ({connector.key_origin})"
         )
         lines.append(_probe(label, functools.partial(client.get_page, action.page_id)))
-    return lines + check_lines(config, services.statuspage)
+    lines += check_lines(config, services.statuspage)
+    return lines + stray_lines(config, services.ilert, services.statuspage)
 
 
 def _previews(config: Config) -> list[Line]:

@@ -11,7 +11,7 @@ those.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -61,22 +61,34 @@ def pages_to_check(links: Iterable[Tracked], now: datetime, recent: timedelta) -
     }
 
 
-def find_duplicates(unresolved: Iterable[Seen], links: Iterable[Tracked]) -> list[Duplicate]:
-    """Every unresolved incident that duplicates its alert's linked incident, page order kept."""
-    linked = {
-        (link.action, link.alert_id): link.incident_id
-        for link in links
-        if link.incident_id is not None and not link.pending
-    }
+def find_duplicates(
+    unresolved: Iterable[Seen],
+    links: Iterable[Tracked],
+    configured: Collection[str] | None = None,
+) -> list[Duplicate]:
+    """Every unresolved incident that duplicates its alert's linked incident, page order kept.
+
+    ``configured``: the names of the page's actions. An incident naming another
+    name (one no ``previous_names`` leads back to) counts as the action that
+    links its alert on the page, when exactly one does: alert ids are global,
+    and that action mirrors the alert's source there.
+    """
+    settled = [link for link in links if link.incident_id is not None and not link.pending]
+    linked = {(link.action, link.alert_id): link.incident_id for link in settled}
+    owners: dict[int, set[str]] = {}
+    for link in settled:
+        owners.setdefault(link.alert_id, set()).add(link.action)
     found = []
     for incident in unresolved:
         if incident.action is None or incident.alert_id is None:
             continue
-        kept = linked.get((incident.action, incident.alert_id))
+        action = incident.action
+        if configured is not None and action not in configured:
+            held = owners.get(incident.alert_id, set())
+            action = next(iter(held)) if len(held) == 1 else action
+        kept = linked.get((action, incident.alert_id))
         if kept is not None and kept != incident.incident_id:
             found.append(
-                Duplicate(
-                    incident.incident_id, incident.status, kept, incident.alert_id, incident.action
-                )
+                Duplicate(incident.incident_id, incident.status, kept, incident.alert_id, action)
             )
     return found

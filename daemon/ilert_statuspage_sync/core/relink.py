@@ -23,7 +23,7 @@ page does not show yet becomes an event:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,20 +32,29 @@ from ilert_statuspage_sync.core.model import Alert, AlertStatus, EventKind, LogE
 from ilert_statuspage_sync.core.vendor_ids import vendor_id
 
 __all__ = [
+    "MAX_INCIDENT_ALERTS",
     "MAX_RUN_IDS",
     "PageIncident",
     "RebuiltLink",
+    "Stray",
+    "adopted",
+    "adopter",
     "decode_runs",
     "encode_runs",
     "links_to_rebuild",
+    "named_alerts",
     "rebuilt_mirror",
     "shared_metadata",
+    "strays",
 ]
 
 _MAX_ID = 2**63 - 1
 # Alert ids one ``alert_id_runs`` may name before it counts as malformed: far past any
 # storm, it only bounds what a corrupt value can make a rebuild allocate.
 MAX_RUN_IDS = 1_000_000
+# Alerts one incident may bring back in a rebuild (each costs two iLert reads): a value
+# naming more (a corrupt or forged one: ``1.999998`` names 999,999) gives its lowest ids.
+MAX_INCIDENT_ALERTS = 10_000
 # Statuses a person may set that still say "someone is on it".
 _ACCEPTED_LOOKING = frozenset({"monitoring"})
 
@@ -105,6 +114,70 @@ def links_to_rebuild(
     return list(links.values()), duplicates
 
 
+@dataclass(frozen=True)
+class Stray:
+    """An unresolved incident of ours naming an action the config names nowhere.
+
+    Its ``metadata.ilert.incident_action`` is the name it was created under;
+    after a rename, and another rename that listed only the name in between, no
+    ``previous_names`` leads back to it. iLert alert ids are global, so the one
+    action on its page that mirrors the alert's source owns it (``adopter``).
+    """
+
+    incident: PageIncident
+    alert_id: int  # the alert its metadata names first: its source picks the action
+    members: tuple[int, ...]  # every alert it names (a shared incident names many)
+
+
+def strays(
+    incidents: Iterable[PageIncident],
+    action_pages: Mapping[str, str],
+    previous: Mapping[str, str] | None = None,
+) -> list[Stray]:
+    """Incidents on a configured action's page naming neither an action nor a previous name."""
+    pages = set(action_pages.values())
+    found = []
+    for incident in incidents:
+        traced = _traced(incident.metadata)
+        if traced is None or incident.page_id not in pages:
+            continue
+        alert_id, action = traced
+        if action in action_pages or action in (previous or {}):
+            continue
+        members = tuple(dict.fromkeys([alert_id, *_joined(incident.metadata)]))
+        found.append(Stray(incident, alert_id, members))
+    return found
+
+
+def adopter(
+    page_id: str, source_id: int | None, actions: Iterable[tuple[str, str, Collection[int]]]
+) -> str | None:
+    """The one action (name, page, sources) on ``page_id`` mirroring ``source_id``; else None.
+
+    Two such actions on one page: which one created the incident cannot be
+    told, so neither adopts it (``check`` names it).
+    """
+    found = [name for name, page, sources in actions if page == page_id and source_id in sources]
+    return found[0] if len(found) == 1 else None
+
+
+def adopted(
+    stray: Stray, action: str, taken: Collection[tuple[str, int]]
+) -> tuple[list[RebuiltLink], int]:
+    """The links ``action`` takes from a stray, and 1 when its first alert was already linked.
+
+    An alert already linked (to an incident naming the action) keeps that link:
+    this incident is then its duplicate, for the duplicate check to resolve.
+    """
+    incident = stray.incident
+    links = [
+        RebuiltLink(action, member, incident.page_id, incident.incident_id, incident.status)
+        for member in stray.members
+        if (action, member) not in taken
+    ]
+    return links, int((action, stray.alert_id) in taken)
+
+
 def rebuilt_mirror(
     alert: Alert, incident_status: str, lifecycle: str, entries: Sequence[LogEntry]
 ) -> Mirror:
@@ -159,20 +232,39 @@ def encode_runs(ids: Sequence[int]) -> str:
 
 
 def decode_runs(raw: str) -> list[int]:
-    """The ids ``encode_runs`` wrote; a malformed value (any part) names none."""
+    """The ids ``encode_runs`` wrote, the lowest ``MAX_INCIDENT_ALERTS``; malformed: none."""
+    return _decode(raw)[0]
+
+
+def named_alerts(metadata: Mapping[str, Any]) -> int:
+    """How many alerts ``metadata.ilert.alert_id_runs`` names (past ``MAX_INCIDENT_ALERTS``
+    only the lowest are rebuilt, and the rebuild says so); malformed: 0."""
+    ilert = metadata.get("ilert") if isinstance(metadata, Mapping) else None
+    runs = ilert.get("alert_id_runs") if isinstance(ilert, Mapping) else None
+    return _decode(runs)[1] if isinstance(runs, str) else 0
+
+
+def _decode(raw: str) -> tuple[list[int], int]:
+    """(the lowest ``MAX_INCIDENT_ALERTS`` ids, how many the value names); malformed: nothing.
+
+    Counted by arithmetic, so a value naming a million ids allocates only the cap.
+    """
     ids: list[int] = []
+    named = 0
     previous = 0
     for part in raw.split(",") if raw else ():
         gap, dot, more = part.partition(".")
         if not _digits(gap) or (dot and not _digits(more)) or int(gap) < 1:
-            return []
+            return [], 0
         first = previous + int(gap)
         last = first + (int(more) if more else 0)
-        if last > _MAX_ID or len(ids) + last - first >= MAX_RUN_IDS:
-            return []
-        ids.extend(range(first, last + 1))
+        named += last - first + 1
+        if last > _MAX_ID or named > MAX_RUN_IDS:
+            return [], 0
+        room = MAX_INCIDENT_ALERTS - len(ids)
+        ids.extend(range(first, min(last, first + room - 1) + 1))
         previous = last
-    return ids
+    return ids, named
 
 
 def _digits(text: str) -> bool:
@@ -192,7 +284,7 @@ def _joined(metadata: Mapping[str, Any]) -> list[int]:
     ids = decode_runs(runs) if isinstance(runs, str) else []
     if isinstance(listed, str):
         ids += [alert_id for alert_id in map(vendor_id, listed.split(",")) if alert_id]
-    return [alert_id for alert_id in ids if 0 < alert_id <= _MAX_ID]
+    return [alert_id for alert_id in ids if 0 < alert_id <= _MAX_ID][:MAX_INCIDENT_ALERTS]
 
 
 def _traced(metadata: Mapping[str, Any]) -> tuple[int, str] | None:

@@ -350,9 +350,9 @@ SETTINGS: tuple[Setting, ...] = (
         "list of strings",
         "`[]`",
         "names no configured action has, each claimed by one action; as `name`",
-        "names the action had before a rename: at its first pass its links (its open incidents) "
-        'move to `name` (see "Renaming an incident action"); `check` warns about links of '
-        "names in neither",
+        "names the action had before a rename: any pass that finds links (open incidents) "
+        'under them moves them to `name` (see "Renaming an incident action"); `check` warns '
+        "about links of names in neither",
         (),
         lambda config: config.incident_actions[0].previous_names,
     ),

@@ -102,6 +102,24 @@ EVENTS: dict[str, Event] = {
     "leader_connection_lost": Event(
         "warning", "the connection holding the PostgreSQL advisory lock failed"
     ),
+    "leader_lock_file_restored": Event(
+        "warning",
+        "SQLite: `<database>.lock` was deleted or replaced under the leader; it locked a new "
+        "one at once (a previous version, which locks only that file, stays out)",
+        "none; do not delete the lock file of a running process",
+    ),
+    "leader_lock_file_taken": Event(
+        "error",
+        "SQLite: `<database>.lock` was deleted and another process (`holder`) locked a new "
+        "one first: this process stops writing and follows",
+        "stop the older version that took it (`holder`); only one version may run",
+    ),
+    "leader_lock_file_uncreatable": Event(
+        "warning",
+        "SQLite: `<database>.lock` was deleted under the leader and its folder refuses a new "
+        "one (`error`); it keeps leading on the database file's lock (said once)",
+        "make the folder writable by the service; restart it to re-create the file",
+    ),
     "leader_unlock_failed": Event("debug", "releasing the lock failed; closing frees it"),
     "leader_connection_close_failed": Event("debug", "closing the lock connection failed"),
     "heartbeat_failed": Event(
@@ -140,8 +158,16 @@ EVENTS: dict[str, Event] = {
         "an empty database was rebuilt from the pages' unresolved incidents",
         "none; see When the state database is lost",
     ),
+    "state_rebuild_alerts_capped": Event(
+        "warning",
+        "an incident's metadata names more alerts (`alerts_named`) than a rebuild reads back: "
+        "only the lowest `alerts_read` (10,000) ids are linked again",
+        "a value that large is corrupt or forged: check the incident's metadata on the page",
+    ),
     "state_rebuild_failed": Event(
-        "error", "a vendor failed during the rebuild: nothing stored; the next pass retries"
+        "error",
+        "a vendor failed during the rebuild: nothing stored; the next pass retries, reading "
+        "only the alerts not read yet",
     ),
     "state_behind_page": Event(
         "warning",

@@ -9,8 +9,9 @@
   when the process dies. No file an operator may clean up decides who writes:
   the database cannot be deleted or replaced under a running process without
   losing the state anyway. ``<database>.lock`` still names the holder's pid (and
-  keeps a previous version, which locked only that file, out). A second process
-  on the same file refuses to start.
+  keeps a previous version, which locked only that file, out: deleted under the
+  leader, it is locked afresh at the leader's next check). A second process on
+  the same file refuses to start.
 
 Migrations run only while holding the lock, so replicas never race on them.
 
@@ -140,14 +141,7 @@ class FileLeadership:
         deleted or replaced (a stale-lock clean-up), a second process locks a new
         file at the same path, so the lock we hold no longer excludes anyone.
         """
-        if self._fd is None:
-            return False
-        try:
-            on_path = os.stat(self.path)
-        except OSError:
-            return False
-        held = os.fstat(self._fd)
-        return (on_path.st_dev, on_path.st_ino) == (held.st_dev, held.st_ino)
+        return self._fd is not None and _names(self.path, self._fd)
 
     def release(self) -> None:
         """Close the descriptor, which drops the flock."""
@@ -174,6 +168,7 @@ class SqliteLeadership:
         self.path = self.pid_file.path
         self.description = f"database file {database}"
         self._fd: int | None = None
+        self._unwritable_said = False  # a lock file that cannot be re-created: said once
 
     def try_acquire(self) -> bool:
         """Take the pid file's lock (its errors name it), then the database file's."""
@@ -216,15 +211,47 @@ class SqliteLeadership:
         return pid or self.pid_file.holder()
 
     def holds(self) -> bool:
-        """Ours while the path still names the database file we locked."""
-        if self._fd is None:
+        """Ours while the path still names the database file we locked, and the lock file ours.
+
+        A previous version locks only ``<db>.lock``: once that file is deleted or
+        replaced (a stale-lock clean-up), it could lead beside us. So each check
+        (every pass, every write) also makes sure the file at that path is the one
+        we hold, locking a new one there at once when it is not.
+        """
+        if self._fd is None or not _names(self.database, self._fd):
             return False
+        return self.pid_file.holds() or self._relock()
+
+    def _relock(self) -> bool:
+        """Lock a new ``<db>.lock``; another process holding it there: we step down.
+
+        Stepping down releases the database file too (said once: later checks
+        find nothing held), so the next ``try_acquire`` starts from scratch.
+        """
+        self.pid_file.release()
         try:
-            on_path = os.stat(self.database)
-        except OSError:
-            return False
-        held = os.fstat(self._fd)
-        return (on_path.st_dev, on_path.st_ino) == (held.st_dev, held.st_ino)
+            relocked = self.pid_file.try_acquire()
+        except OSError as error:
+            # The folder refuses a new file: a previous version (same user) cannot create
+            # one either, and the database file's lock still keeps any newer one out.
+            if not self._unwritable_said:
+                log.warning("leader_lock_file_uncreatable", path=str(self.path), error=str(error))
+                self._unwritable_said = True
+            return True
+        if relocked:
+            log.warning("leader_lock_file_restored", path=str(self.path))
+            self._unwritable_said = False
+            return True
+        holder = self.pid_file.holder()
+        self.release()
+        log.error(
+            "leader_lock_file_taken",
+            path=str(self.path),
+            holder=holder,
+            reason="the lock file was deleted and another process (an older version?) locked "
+            "a new one: this process stops writing",
+        )
+        return False
 
     def release(self) -> None:
         """Close both descriptors, which drops both flocks."""
@@ -232,6 +259,16 @@ class SqliteLeadership:
             os.close(self._fd)
             self._fd = None
         self.pid_file.release()
+
+
+def _names(path: Path, fd: int) -> bool:
+    """Whether ``path`` still names the file open as ``fd``."""
+    try:
+        on_path = os.stat(path)
+    except OSError:
+        return False
+    held = os.fstat(fd)
+    return (on_path.st_dev, on_path.st_ino) == (held.st_dev, held.st_ino)
 
 
 class PostgresLeadership:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.store.tables import ActionState, ComponentRow, Link
 
-__all__ = ["Carried", "carry_links", "orphan_links"]
+__all__ = ["Carried", "carry_links", "held_under", "orphan_links"]
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,26 @@ class Carried:
     # Links of alerts the new name already tracks (a pass ran under it before the rename
     # was declared): left under the old name, for `check` to name.
     left: int
+
+
+def held_under(session: Session, names: Collection[str]) -> bool:
+    """Whether any link, action state or component hold is still stored under ``names``.
+
+    One query, on the links' (incident_action, alert_id) index; it finds nothing
+    once the names' rows were carried, so checking it every pass costs one probe.
+    """
+    listed = sorted(names)
+    return bool(
+        session.scalar(
+            sa.select(
+                sa.or_(
+                    sa.exists().where(Link.incident_action.in_(listed)),
+                    sa.exists().where(ActionState.name.in_(listed)),
+                    sa.exists().where(ComponentRow.holder_action.in_(listed)),
+                )
+            )
+        )
+    )
 
 
 def carry_links(session: Session, old: str, new: str) -> Carried:

@@ -38,7 +38,7 @@ from ilert_statuspage_sync.store.tables import ActionState
 from ilert_statuspage_sync.sync.outages import ServiceHealth
 from ilert_statuspage_sync.sync.pass_state import Carryover, IlertRead, PartialTimeline, PassState
 from ilert_statuspage_sync.sync.persistence import Books
-from ilert_statuspage_sync.sync.relink import rebuild_links
+from ilert_statuspage_sync.sync.relink import RebuildReads, rebuild_links
 from ilert_statuspage_sync.sync.renames import Renames
 
 __all__ = ["OVERLAP", "IlertReader"]
@@ -72,6 +72,8 @@ class IlertReader:
         self.config, self.ilert, self.statuspage = config, ilert, statuspage
         self.books, self.carry = books, carry
         self.renames = Renames(config)
+        # What a rebuild cut short by a vendor failure already read: not read again.
+        self.rebuild_reads = RebuildReads(ilert)
         # A one-shot ``sync`` has no next pass to resume in (the listing's and a long
         # timeline's resume points live in memory): it reads the whole open set and
         # whole timelines, waiting on the budget as its writes do.
@@ -201,13 +203,14 @@ class IlertReader:
         try:
             # Fetched before anything is stored: a rebuild cut short is tried again next pass.
             rebuilt = (
-                rebuild_links(self.config, self.ilert, self.statuspage, p.now)
+                rebuild_links(self.config, self.ilert, self.statuspage, p.now, self.rebuild_reads)
                 if self.books.rebuilds and not known and repo.is_empty(session)
                 else []
             )
         except (ApiError, PayloadError) as error:
             _rebuild_failed(session, error, p)
             raise _RebuildFailedError from error
+        self.rebuild_reads.clear()  # stored with this pass, or no rebuild is due any more
         names = [a.name for a in self.config.incident_actions]
         states = repo.action_states(session, names, ilert_now - ACTIVATION_MARGIN, known=known)
         session.add_all(rebuilt)

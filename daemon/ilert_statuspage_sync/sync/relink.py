@@ -23,12 +23,19 @@ from ilert_statuspage_sync.core.components import (
     seeded_state,
     worst_held,
 )
+from ilert_statuspage_sync.core.model import Alert, LogEntry
 from ilert_statuspage_sync.core.parse import parse_alert
 from ilert_statuspage_sync.core.relink import (
+    MAX_INCIDENT_ALERTS,
     PageIncident,
     RebuiltLink,
+    Stray,
+    adopted,
+    adopter,
     links_to_rebuild,
+    named_alerts,
     rebuilt_mirror,
+    strays,
 )
 from ilert_statuspage_sync.errors import PayloadError, PermanentApiError
 from ilert_statuspage_sync.runtime.secrets import scrub
@@ -36,9 +43,41 @@ from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import ComponentRow, Link
 from ilert_statuspage_sync.sync.components import holder_of
 
-__all__ = ["rebuild_links"]
+__all__ = ["RebuildReads", "rebuild_links"]
 
 log = structlog.get_logger(__name__)
+
+
+class RebuildReads:
+    """The alerts and timelines a rebuild read, kept across passes until one succeeds.
+
+    A rebuild is stored whole or not at all; without these, a vendor failure
+    part-way through a large one made the next pass read every alert again. A
+    read kept from an earlier pass is as good as one made now: what changed since
+    is an event the next pass sends, as for anything changed after a rebuild.
+    """
+
+    def __init__(self, ilert: IlertClient) -> None:
+        self.ilert = ilert
+        self._alerts: dict[int, Alert] = {}
+        self._entries: dict[int, list[LogEntry]] = {}
+
+    def alert(self, alert_id: int) -> Alert:
+        """The alert, read from iLert once per rebuild."""
+        if alert_id not in self._alerts:
+            self._alerts[alert_id] = parse_alert(self.ilert.get_alert(alert_id))
+        return self._alerts[alert_id]
+
+    def entries(self, alert_id: int) -> list[LogEntry]:
+        """The alert's timeline, read from iLert once per rebuild."""
+        if alert_id not in self._entries:
+            self._entries[alert_id] = self.ilert.log_entries(alert_id)
+        return self._entries[alert_id]
+
+    def clear(self) -> None:
+        """Forget them (the rebuild was stored)."""
+        self._alerts.clear()
+        self._entries.clear()
 
 
 def rebuild_links(
@@ -46,13 +85,15 @@ def rebuild_links(
     ilert: IlertClient,
     statuspage: Mapping[str, StatuspageClient],
     now: datetime,
+    reads: RebuildReads | None = None,
 ) -> list[Link | ComponentRow]:
     """The links proven by open incidents (and their components' rows); logs ``state_rebuilt``.
 
     A ``TransientApiError`` (either service down) propagates: nothing is
-    stored and the next pass tries again. An alert iLert no longer serves is
-    skipped with a warning.
+    stored and the next pass tries again, reading only what ``reads`` does not
+    hold yet. An alert iLert no longer serves is skipped with a warning.
     """
+    reads = RebuildReads(ilert) if reads is None else reads
     actions = {action.name: action for action in config.incident_actions}
     pages = sorted({(action.connector, action.page_id) for action in actions.values()})
     listed = [
@@ -61,16 +102,18 @@ def rebuild_links(
         for incident in statuspage[connector].unresolved_incidents(page_id)
     ]
     incidents = [PageIncident(p, i.id, i.status, i.metadata) for p, i in listed]
+    _say_capped(incidents)
     shown = {incident.id: incident.components for _, incident in listed}
     previous = {old: name for name, action in actions.items() for old in action.previous_names}
-    found, duplicates = links_to_rebuild(
-        incidents, {name: action.page_id for name, action in actions.items()}, previous
-    )
+    action_pages = {name: action.page_id for name, action in actions.items()}
+    found, duplicates = links_to_rebuild(incidents, action_pages, previous)
+    adopted, more = _adopt_strays(config, reads, strays(incidents, action_pages, previous), found)
+    found, duplicates = [*found, *adopted], duplicates + more
     links: list[Link] = []
     seeds = ComponentSeeds(now)
     for item in found:
         action = actions[item.action]
-        link = _rebuilt_link(config, ilert, action, item, now)
+        link = _rebuilt_link(config, reads, action, item, now)
         if link is not None:
             links.append(link)
             seeds.add(action, link, shown.get(item.incident_id, ()))
@@ -81,24 +124,72 @@ def rebuild_links(
         links_rebuilt=len(links),
         duplicates=duplicates,
     )
+    reads.clear()
     return [*links, *seeds.rows()]
 
 
+def _say_capped(incidents: Sequence[PageIncident]) -> None:
+    """One warning per incident naming more alerts than a rebuild reads back (the lowest)."""
+    for incident in incidents:
+        named = named_alerts(incident.metadata)
+        if named > MAX_INCIDENT_ALERTS:
+            log.warning(
+                "state_rebuild_alerts_capped",
+                page_id=incident.page_id,
+                incident_id=incident.incident_id,
+                alerts_named=named,
+                alerts_read=MAX_INCIDENT_ALERTS,
+            )
+
+
+def _adopt_strays(
+    config: Config, reads: RebuildReads, found: Sequence[Stray], linked: Sequence[RebuiltLink]
+) -> tuple[list[RebuiltLink], int]:
+    """The links of incidents naming an action the config names nowhere (``core.relink.Stray``).
+
+    One read of each incident's first alert: the one action on its page that
+    mirrors the alert's source adopts it, whatever name it was created under.
+    """
+    scopes = [(a.name, a.page_id, a.alert_sources) for a in config.incident_actions]
+    taken = {(item.action, item.alert_id) for item in linked}
+    links: list[RebuiltLink] = []
+    duplicates = 0
+    for stray in found:
+        incident = stray.incident
+        try:
+            source = reads.alert(stray.alert_id).source_id
+        except (PermanentApiError, PayloadError) as error:
+            _unreadable(stray.alert_id, "", incident.incident_id, error)
+            continue
+        owner = adopter(incident.page_id, source, scopes)
+        if owner is None:
+            continue  # no action, or several, mirror its source there: `check` names it
+        more, duplicate = adopted(stray, owner, taken)
+        taken.update((item.action, item.alert_id) for item in more)
+        links += more
+        duplicates += duplicate
+    return links, duplicates
+
+
+def _unreadable(alert_id: int, action: str, incident_id: str, error: Exception) -> None:
+    log.warning(
+        "state_rebuild_alert_unreadable",
+        alert_id=alert_id,
+        incident_action=action,
+        incident_id=incident_id,
+        error=scrub(str(error))[:500],
+    )
+
+
 def _rebuilt_link(
-    config: Config, ilert: IlertClient, action: IncidentAction, item: RebuiltLink, now: datetime
+    config: Config, reads: RebuildReads, action: IncidentAction, item: RebuiltLink, now: datetime
 ) -> Link | None:
     """The link an open incident proves, read back from iLert; None when it proves none."""
     try:
-        alert = parse_alert(ilert.get_alert(item.alert_id))
-        entries = ilert.log_entries(item.alert_id)
+        alert = reads.alert(item.alert_id)
+        entries = reads.entries(item.alert_id)
     except (PermanentApiError, PayloadError) as error:
-        log.warning(
-            "state_rebuild_alert_unreadable",
-            alert_id=item.alert_id,
-            incident_action=item.action,
-            incident_id=item.incident_id,
-            error=scrub(str(error))[:500],
-        )
+        _unreadable(item.alert_id, item.action, item.incident_id, error)
         return None
     if alert.source_id not in action.alert_sources:
         return None

@@ -130,13 +130,15 @@ class DuplicateHealer:
         if reads is None:
             reads = self.read(session, now)
         resolved = 0
+        # An incident naming none of these is its alert's one linking action's (core.duplicates).
+        configured = {action.name for action in self.config.incident_actions}
         for (connector, page_id), actions in self._readers().items():
             seen = reads.get((connector, page_id))
             if seen is None or connector in connectors_down:
                 continue
             client = self.clients[connector]
             mine = _mine(session, page_id, actions, seen)
-            for duplicate in find_duplicates(seen, mine):
+            for duplicate in find_duplicates(seen, mine, configured):
                 resolved += self._resolve(session, client, page_id, duplicate, now)
         return resolved
 
