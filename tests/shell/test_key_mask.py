@@ -160,3 +160,11 @@ def test_scrub_of_a_long_text_is_one_pass():
     """A megabyte of text with no key is returned as it is (the common case is cheap)."""
     text = "m" * 1_000_000
     assert scrub(text) is text
+
+
+def test_published_text_is_masked_within_its_limit_and_scrub_keeps_it():
+    """A name full of a short key is masked before the clip: within 255, and the audit's
+    scrub of it changes nothing, so no stored column can overflow through the mask."""
+    name = publishable(f"{SHORT} " * 40, 255, (), one_line=True)
+    assert SHORT not in name and MASK in name and len(name) <= 255
+    assert scrub(name) == name

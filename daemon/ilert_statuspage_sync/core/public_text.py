@@ -14,7 +14,7 @@ Two steps, each one function for every field:
   (``core.markup``, linear), normalised again.
 - ``publishable``: the last step of every published name and body (created
   text, comments, status texts, storm lines): normalised, cleaned, redacted,
-  clipped to the field's limit.
+  the daemon's own keys masked, clipped to the field's limit.
 
 Normalised means NFKC with the format characters (Unicode category Cf:
 zero-width spaces and joiners, soft hyphens, bidi controls, tag characters)
@@ -31,6 +31,7 @@ from collections.abc import Sequence
 
 from ilert_statuspage_sync.core.markup import plain_text
 from ilert_statuspage_sync.core.storable import clean_text
+from ilert_statuspage_sync.runtime.secrets import scrub
 
 __all__ = [
     "REDACTED",
@@ -85,14 +86,17 @@ def vendor_plain(text: str) -> str:
 def publishable(
     text: str, limit: int, patterns: Sequence[re.Pattern[str]], *, one_line: bool = False
 ) -> str:
-    """``text`` as it may go out: normalised, cleaned, redacted, clipped to ``limit``.
+    """``text`` as it may go out: normalised, cleaned, redacted, keys masked, clipped to ``limit``.
 
     ``one_line`` (an incident name) turns every line break into a space and trims the ends.
+    The daemon's own keys are masked here (``scrub``), before the clip: an alert
+    quoting one must not publish it, the text sent is within its limit, and the
+    audit records exactly that text.
     """
     text = clean_text(normalised(text))
     if one_line:
         text = _LINE_BREAKS.sub(" ", text).strip()
-    return clip(redact(text, patterns), limit)
+    return clip(scrub(redact(text, patterns)), limit)
 
 
 def redact(text: str, patterns: Sequence[re.Pattern[str]]) -> str:
