@@ -31,4 +31,5 @@ def test_a_key_in_the_alert_is_masked_on_the_page_the_audit_and_the_link(harness
     (row,) = [row for row in harness.audit_rows() if row.published_name]
     assert (row.published_name, row.published_body) == (incident["name"], body)
     link = harness.link("public-api", alert_id)
-    assert link is not None and _leaked(link.alert_summary) == [], link.alert_summary
+    assert link is not None
+    assert _leaked(link.alert_summary) == [], link.alert_summary
