@@ -61,8 +61,15 @@ def test_a_vendor_echo_of_the_last_twelve_characters_is_masked():
 
 @pytest.mark.parametrize(
     "joint",
-    ["\x00", "\x1b", "\u200b", "\u2060", "\ufeff", "\u202e", "\n", "\r\n", " ", "\t", "\x7f"],
-    ids=["nul", "esc", "zwsp", "wj", "bom", "rlo", "lf", "crlf", "space", "tab", "del"],
+    [
+        *("\x00", "\x1b", "\u200b", "\u2060", "\ufeff", "\u202e", "\n", "\r\n", " ", "\t"),
+        *("\x7f", "\u034f", "\ufe0f", "\U000e0100", "\u3164", "\uffa0", "\u115f", "\u2800"),
+    ],
+    ids=[
+        *("nul", "esc", "zwsp", "wj", "bom", "rlo", "lf", "crlf", "space", "tab", "del"),
+        *("cgj", "vs16", "vs17", "hangul-filler", "halfwidth-filler", "choseong-filler"),
+        "braille-blank",
+    ],
 )
 def test_a_key_split_by_an_invisible_character_is_masked_before_it_is_rejoined(joint: str):
     """A key cut in two by a NUL, a control, a zero-width or bidi character or a break:
