@@ -128,14 +128,15 @@ def replace_matches(
     text: str,
     pattern: re.Pattern[str],
     replacement: str,
-    view: tuple[str, Sequence[int], Sequence[int]] | None = None,
+    view: _View | None = None,
 ) -> tuple[str, int]:
     """``text`` with the original stretch of every non-empty match of ``pattern`` on its
     normalised view replaced, and how many stretches were replaced.
 
     Linear: one NFKC per run of a character and its combining marks, one search.
     """
-    seen, starts, ends = view or _view(text)
+    seen, starts, ends, covered = view or _view(text)
+    text = text[:covered]  # NFKC expanded it past the bound: the rest is not published
     spans: list[tuple[int, int]] = []
     for match in pattern.finditer(seen):
         if match.end() > match.start():
@@ -155,15 +156,22 @@ def replace_matches(
     return "".join(out), len(spans)
 
 
-def _view(text: str) -> tuple[str, Sequence[int], Sequence[int]]:
-    """The normalised view of ``text`` and, per view character, the original stretch
-    [start, end) it came from. NFKC is taken per run of a starter and its combining
-    marks, so a decomposed accent still composes. Text already in NFKC with nothing
-    invisible (nearly all text) is its own view."""
+_View = tuple[str, Sequence[int], Sequence[int], int]
+
+
+def _view(text: str) -> _View:
+    """The normalised view of ``text``; per view character, the original stretch
+    [start, end) it came from; and how much of ``text`` the view covers.
+
+    NFKC is taken per run of a starter and its combining marks, so a decomposed
+    accent still composes. Text already in NFKC with nothing invisible (nearly all
+    text) is its own view. NFKC can expand a character 18 times (U+FDFA): the view
+    stops at ``VENDOR_TEXT_LIMIT`` characters, and the text past it is not covered.
+    """
     if text.isascii() or (
         unicodedata.is_normalized("NFKC", text) and not INVISIBLE_RE.search(text)
     ):
-        return text, range(len(text)), range(1, len(text) + 1)
+        return text, range(len(text)), range(1, len(text) + 1), len(text)
     chars: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -176,11 +184,14 @@ def _view(text: str) -> tuple[str, Sequence[int], Sequence[int]]:
         starts += [run] * len(folded)
         ends += [i] * len(folded)
         run = i
+        if len(starts) >= VENDOR_TEXT_LIMIT:
+            break
     view = "".join(chars)
     if INVISIBLE_RE.search(view) is None:
-        return view, starts, ends
+        return view, starts, ends, run
     kept = [i for i, char in enumerate(view) if char not in INVISIBLE]
-    return "".join(view[i] for i in kept), [starts[i] for i in kept], [ends[i] for i in kept]
+    view = "".join(view[i] for i in kept)
+    return view, [starts[i] for i in kept], [ends[i] for i in kept], run
 
 
 def clip(text: str, limit: int) -> str:
