@@ -75,3 +75,13 @@ def test_the_database_password_is_masked_in_any_later_text():
     assert (
         scrub("auth failed for DbPassw0rd77 / CertPassw0rd") == f"auth failed for {MASK} / {MASK}"
     )
+
+
+def test_a_password_the_shown_url_spells_anyway_is_not_masked_elsewhere():
+    """A password equal to the user name, or ``postgres``, would mask every line naming the
+    database: it is not registered, and the URL is still shown with the user name."""
+    check_database_url("postgresql://ci_user:ci_user@h/db")
+    check_database_url("postgresql://u:postgres@h/db")
+    assert scrub("database postgresql+psycopg://ci_user:***@h/db") == (
+        "database postgresql+psycopg://ci_user:***@h/db"
+    )

@@ -69,7 +69,7 @@ def check_database_url(url: str) -> str:
         raise ConfigError(
             "database_url: the host part holds '@'; percent-encode an '@' in the password as %40"
         )
-    register_secrets(_passwords(parsed))  # a driver's error repeating one is masked
+    register_secrets(_passwords(parsed, safe_url(url)))  # a driver error repeating one is masked
     dialect, _, driver = parsed.drivername.partition("+")
     if dialect in ("postgres", "postgresql"):
         parsed = parsed.set(drivername=f"postgresql+{driver or 'psycopg'}")
@@ -122,9 +122,12 @@ def _parsed(url: str) -> sa.URL | None:
         return None
 
 
-def _passwords(parsed: sa.URL) -> list[str]:
+def _passwords(parsed: sa.URL, shown: str) -> list[str]:
+    """The URL's passwords, but not one the shown URL spells anyway (``postgres`` in the
+    driver's name, a password equal to the user name): masking it would garble every line
+    that names the database, and it hides nothing."""
     found = [parsed.password] if isinstance(parsed.password, str) else []
     for name, values in parsed.query.items():
         if name.lower() in _PASSWORD_PARAMETERS:
             found += [values] if isinstance(values, str) else list(values)
-    return found
+    return [password for password in found if password.lower() not in shown.lower()]
