@@ -26,8 +26,15 @@ FORBIDDEN_MODULES = frozenset(
         "time",
     }
 )
-# The pure core may use its own modules and the shared error tree, nothing of the shell.
-ALLOWED_INTERNAL = ("ilert_statuspage_sync.core", "ilert_statuspage_sync.errors")
+# The pure core may use its own modules and the shared error tree, nothing of the shell;
+# of the runtime only the text tables and the key mask (string functions, no I/O) that
+# the error tree uses too.
+ALLOWED_INTERNAL = (
+    "ilert_statuspage_sync.core",
+    "ilert_statuspage_sync.errors",
+    "ilert_statuspage_sync.runtime.secrets",
+    "ilert_statuspage_sync.runtime.ignorable",
+)
 CLOCK_METHODS = frozenset({"now", "utcnow", "today"})
 CLOCK_OWNERS = frozenset({"datetime", "date"})
 

@@ -207,8 +207,61 @@ class TestOneTreatment:
         (call,) = _publish(alert, [], policy).calls
         assert call.name is not None and call.name.startswith("Checkoutxxx")
 
-    def test_fullwidth_markup_is_markup(self):
-        """Tags spelt in fullwidth characters (markup once normalised) are stripped too."""
+    def test_fullwidth_brackets_are_published_as_written(self):
+        """Fullwidth brackets are no tag to a reader's browser: published as written, not
+        normalised into ``<b>`` (published text keeps its original characters)."""
         text = "\uff1cb\uff1eAPI\uff1c/b\uff1e down"
         (call,) = _publish(_alert(text, text), [], PublishPolicy()).calls
-        assert (call.name, call.body) == ("API down", "API down")
+        assert (call.name, call.body) == (text, text)
+
+
+# Default-ignorable code points that are not format characters (category Cf).
+IGNORABLE = ["\u034f", "\ufe00", "\ufe0f", "\U000e0100", "\U000e01ef", "\u115f", "\u1160"]
+IGNORABLE += ["\u3164", "\uffa0", "\u17b4", "\u180b"]
+
+
+class TestWhatIsPublished:
+    @pytest.mark.parametrize("char", IGNORABLE, ids=lambda c: f"U+{ord(c):04X}")
+    def test_a_default_ignorable_character_defeats_no_redaction(self, char: str):
+        """A default-ignorable character inside ``db-99`` is dropped before redaction."""
+        policy = PublishPolicy(redact=(re.compile(r"db-\d+"),))
+        text = f"host d{char}b-9{char}9 down"
+        (call,) = _publish(_alert(text, text), [], policy).calls
+        assert (call.name, call.body) == ("host [redacted] down", "host [redacted] down")
+
+    @pytest.mark.parametrize("summary", ["\u3164", "\u2800 \ufe0f", "\uffa0\u115f"])
+    def test_a_summary_of_only_invisible_characters_gets_the_fallback_name(self, summary: str):
+        """A summary a reader sees as blank is no name: the incident is "iLert alert 7"."""
+        (call,) = _publish(_alert(summary, "x"), [], PublishPolicy()).calls
+        assert call.name == "iLert alert 7"
+
+    @pytest.mark.parametrize(
+        "text", ["2\u2075 minutes", "10\u207b\u00b3 s", "\u2460 step", "caf\u00e9"]
+    )
+    def test_numbers_and_symbols_are_published_as_written(self, text: str):
+        """NFKC is for matching only: ``2⁵`` is not published as ``25``, nor ``①`` as ``1``."""
+        (call,) = _publish(_alert(text, text), [], PublishPolicy()).calls
+        assert (call.name, call.body) == (text, text)
+
+    def test_a_match_on_the_normalised_view_replaces_its_original_characters(self):
+        """Fullwidth ``db-99`` matches ``db-\\d+`` and its own characters are replaced; the
+        text around keeps its superscript and its decomposed accent."""
+        policy = PublishPolicy(redact=(re.compile(r"db-\d+"),))
+        text = "2\u2075 on \uff44\uff42\uff0d\uff19\uff19 cafe\u0301"
+        (call,) = _publish(_alert(text, text), [], policy).calls
+        assert call.body == "2\u2075 on [redacted] cafe\u0301"
+
+    @pytest.mark.parametrize(
+        ("text", "shown"),
+        [
+            # The reassembled <script> is never closed: it hides the rest, as in a browser.
+            ("a <scr<b></b>ipt>alert(1)</script> b", "a"),
+            ("a &lt;b&gt;bold&lt;/b&gt; b", "a bold b"),
+            ("x &amp;lt;i&amp;gt;y", "x &lt;i&gt;y"),  # decoded once: text, no tag
+        ],
+    )
+    def test_markup_that_reassembles_or_decodes_into_a_tag_leaves_no_tag(self, text, shown):
+        """Tags reassembled by stripping or decoded from entities are stripped too."""
+        (call,) = _publish(_alert("n", text), [], PublishPolicy()).calls
+        assert call.body == " ".join(shown.split())
+        assert "<" not in (call.body or "")

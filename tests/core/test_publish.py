@@ -172,6 +172,19 @@ class TestTemplates:
             "{{ '%1000000000d'|format(1) }}",
             "{{ '** %.*f'|format(1000000000, 1.0) }}",
             "{% for x in [1] recursive %}{{ loop([1]) }}{% endfor %}",
+            "{% set f = '%.999999999f' %}{{ f % 1 }}",
+            "{% set f = '%*d' %}{{ f % (1000000000, 1) }}",
+            "{{ 'x'.ljust(1000000000) }}",
+            "{{ 'x'.rjust(1000000000) }}",
+            "{{ 'x'.center(1000000000) }}",
+            "{{ 'x'.zfill(1000000000) }}",
+            "{% set f = 'x'.ljust %}{{ f(1000000000) }}",
+            "{{ '\t'.expandtabs(1000000000) }}",
+            "{{ '{:>1000000000}'.format(1) }}",
+            "{{ '{:{}}'.format(1, 1000000000) }}",
+            "{{ ('x' * 99999).replace('', 'yy') }}",
+            "{% macro d(s) %}{{ d(s ~ s) }}{% endmacro %}{{ d('ab') }}",
+            "{% macro d(s) %}{{ d(s + s) }}{% endmacro %}{{ d('ab') }}",
         ],
     )
     def test_rendering_is_bounded(self, source):
@@ -185,6 +198,30 @@ class TestTemplates:
         finally:
             tracemalloc.stop()
         assert peak < 20_000_000
+
+    def test_a_huge_printf_width_in_a_constant_is_refused_at_load(self):
+        """``"%.999999999f" % 1`` is a config error, not 2 GB built at every create."""
+        with pytest.raises(ConfigError, match="width or precision"):
+            compile_template("created", '{{ "%.999999999f" % 1 }}', "t")
+
+    def test_running_out_of_memory_is_a_failed_render(self):
+        """A MemoryError inside a render fails that alert like any other template error."""
+
+        class Huge:
+            def __str__(self) -> str:
+                raise MemoryError
+
+        with pytest.raises(RenderError, match="MemoryError"):
+            compile_template("created", "{{ status }}", "t").render({"status": Huge()})
+
+    def test_sized_methods_and_operators_still_work(self):
+        """Ordinary padding, formatting, replacing, % and + keep their meaning."""
+        source = (
+            "{{ 'a'.ljust(3) }}|{{ '7'.zfill(3) }}|{{ '{:>4}'.format('ab') }}"
+            "|{{ 'aa'.replace('a', 'b') }}|{{ '%05.1f' % 2.5 }}|{{ 7 % 3 }}"
+            "|{{ 'a' + 'b' }}|{{ 1 + 2 }}|{{ 'x' ~ 1 }}"
+        )
+        assert compile_template("name", source, "t").render({}) == "a  |007|  ab|bb|002.5|1|ab|3|x1"
 
     def test_runaway_output_is_cut_not_failed(self):
         """Output past 100,000 characters stops the render and is kept, cut at the bound."""

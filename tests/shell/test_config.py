@@ -84,6 +84,9 @@ def _write(path: Path, text: str, mode: int = 0o600) -> Path:
     return path
 
 
+KEY_LIKE = "ilc4n4ry8k2j7h5g3f9d1s6a"  # shaped like an iLert key
+
+
 class TestValidConfig:
     def test_minimal_config_gets_the_documented_defaults(self, data):
         """A config with only keys and one action gets every documented default."""
@@ -231,13 +234,13 @@ class TestWrongValues:
                 ("incident_actions", 0, "trigger_mode"),
                 "sometimes",
                 "incident_actions[0].trigger_mode",
-                "'sometimes' is not one of automatic, manual",
+                "'someti'... (9 characters) is not one of automatic, manual",
             ),
             (
                 ("incident_actions", 0, "group"),
                 "incident",
                 "incident_actions[0].group",
-                "'incident' is not one of alert, action",
+                "'incide'... (8 characters) is not one of alert, action",
             ),
             (
                 ("incident_actions", 0, "page_id"),
@@ -394,6 +397,25 @@ class TestWrongValues:
         dotted = ".".join(str(step) for step in path)
         assert message.startswith(f"{ORIGIN}: {dotted}: ")
         assert fragment in message
+
+    @pytest.mark.parametrize(
+        ("path", "value"),
+        [
+            (("ilert", "api_url"), KEY_LIKE),
+            (("connectors", "main", "api_url"), f"https://u:{KEY_LIKE}@api.statuspage.io:0"),
+            (("metrics", "listen"), KEY_LIKE),
+            (("lifecycle",), KEY_LIKE),
+        ],
+        ids=["key-as-url", "key-in-user-part", "key-as-listen", "key-as-choice"],
+    )
+    def test_a_rejected_value_is_never_echoed_whole(self, data, path, value):
+        """A key pasted where a URL or a choice goes: the error line shows at most its first
+        six characters, never the user part of a URL."""
+        message = _error(with_value(data, path, value))
+
+        assert ".".join(path) in message
+        pieces = [KEY_LIKE[i : i + 7] for i in range(len(KEY_LIKE) - 6)]
+        assert [piece for piece in pieces if piece in message] == [], message
 
 
 class TestKeySources:

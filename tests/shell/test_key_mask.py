@@ -61,8 +61,15 @@ def test_a_vendor_echo_of_the_last_twelve_characters_is_masked():
 
 @pytest.mark.parametrize(
     "joint",
-    ["\x00", "\x1b", "\u200b", "\u2060", "\ufeff", "\u202e", "\n", "\r\n", " ", "\t", "\x7f"],
-    ids=["nul", "esc", "zwsp", "wj", "bom", "rlo", "lf", "crlf", "space", "tab", "del"],
+    [
+        *("\x00", "\x1b", "\u200b", "\u2060", "\ufeff", "\u202e", "\n", "\r\n", " ", "\t"),
+        *("\x7f", "\u034f", "\ufe0f", "\U000e0100", "\u3164", "\uffa0", "\u115f", "\u2800"),
+    ],
+    ids=[
+        *("nul", "esc", "zwsp", "wj", "bom", "rlo", "lf", "crlf", "space", "tab", "del"),
+        *("cgj", "vs16", "vs17", "hangul-filler", "halfwidth-filler", "choseong-filler"),
+        "braille-blank",
+    ],
 )
 def test_a_key_split_by_an_invisible_character_is_masked_before_it_is_rejoined(joint: str):
     """A key cut in two by a NUL, a control, a zero-width or bidi character or a break:
@@ -160,3 +167,11 @@ def test_scrub_of_a_long_text_is_one_pass():
     """A megabyte of text with no key is returned as it is (the common case is cheap)."""
     text = "m" * 1_000_000
     assert scrub(text) is text
+
+
+def test_published_text_is_masked_within_its_limit_and_scrub_keeps_it():
+    """A name full of a short key is masked before the clip: within 255, and the audit's
+    scrub of it changes nothing, so no stored column can overflow through the mask."""
+    name = publishable(f"{SHORT} " * 40, 255, (), one_line=True)
+    assert SHORT not in name and MASK in name and len(name) <= 255
+    assert scrub(name) == name

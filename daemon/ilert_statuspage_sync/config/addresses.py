@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from ilert_statuspage_sync.config.reader import Reader, join
+from ilert_statuspage_sync.config.reader import Reader, glimpse, join
 
 __all__ = ["api_url", "is_loopback_host", "listen_address"]
 
@@ -34,15 +34,16 @@ def api_url(reader: Reader, table: Mapping[str, Any], prefix: str, default: str)
     parts = urlsplit(value)
     key = join(prefix, "api_url")
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise reader.fail(key, f"{value!r} is not an http(s) URL")
+        raise reader.fail(key, f"{glimpse(value)} is not an http(s) URL")
     if parts.path.strip("/") or parts.query:
         raise reader.fail(key, "give only scheme and host; the client adds /api or /v1")
+    shown = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"  # never a user part
     try:
         port = parts.port  # raises ValueError for a port outside 0..65535 or not a number
     except ValueError:
         port = 0
     if port == 0:
-        raise reader.fail(key, f"{value!r}: port must be 1 to 65535")
+        raise reader.fail(key, f"{shown!r}: port must be 1 to 65535")
     insecure = table.get("allow_insecure_http", False)
     if not isinstance(insecure, bool):
         raise reader.fail(join(prefix, "allow_insecure_http"), "must be true or false")
@@ -50,7 +51,7 @@ def api_url(reader: Reader, table: Mapping[str, Any], prefix: str, default: str)
     if parts.scheme == "http" and not insecure and not is_loopback_host(parts.hostname or ""):
         raise reader.fail(
             key,
-            f"{value!r} would send the API key unencrypted; use https://, or set "
+            f"{shown!r} would send the API key unencrypted; use https://, or set "
             f"allow_insecure_http = true in [{prefix}] for a trusted network",
         )
     return f"{parts.scheme}://{parts.netloc}"
@@ -60,10 +61,11 @@ def listen_address(reader: Reader, value: str) -> tuple[str, int]:
     """``metrics.listen`` as a (host, port) to bind: loopback only, IPv6 in brackets."""
     host, sep, port_text = _split_host_port(reader, value)
     if not sep or not host:
-        raise reader.fail("metrics.listen", f"{value!r} is not HOST:PORT ({_EXAMPLE})")
+        raise reader.fail("metrics.listen", f"{glimpse(value)} is not HOST:PORT ({_EXAMPLE})")
     if not port_text.isascii() or not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
         raise reader.fail(
-            "metrics.listen", f"{value!r}: port must be a number from 1 to 65535 ({_EXAMPLE})"
+            "metrics.listen",
+            f"{glimpse(value)}: port must be a number from 1 to 65535 ({_EXAMPLE})",
         )
     if value.startswith("[") and ":" not in host:
         raise reader.fail(

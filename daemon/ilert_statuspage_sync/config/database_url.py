@@ -9,6 +9,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 from ilert_statuspage_sync.errors import ConfigError
+from ilert_statuspage_sync.runtime.secrets import register_secrets
 
 __all__ = ["check_database_url", "safe_url"]
 
@@ -17,6 +18,9 @@ _URL_EXAMPLES = (
 )
 
 HIDDEN = "***"
+UNPARSABLE = "<unparsable database URL>"
+# Query parameters whose value is a password: masked like a key wherever it turns up.
+_PASSWORD_PARAMETERS = frozenset({"password", "sslpassword"})
 _CONNINFO = re.compile(r"=|://")
 _PARAMETER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
 # Query parameters of a database URL whose values are shown: libpq's and
@@ -54,10 +58,18 @@ def check_database_url(url: str) -> str:
     psycopg 3 driver the ``[postgres]`` extra installs; SQLAlchemy would look for
     a ``postgres`` dialect or for psycopg2.
     """
-    try:
-        parsed = sa.make_url(url)
-    except sa.exc.ArgumentError:
-        raise ConfigError(f"database_url: not a valid URL; use {_URL_EXAMPLES}") from None
+    parsed = _parsed(url)
+    if parsed is None:
+        raise ConfigError(
+            "database_url: not a valid URL (a port is one number; several hosts go in "
+            f"?host=h1,h2&port=p1,p2); use {_URL_EXAMPLES}"
+        )
+    if "@" in (parsed.host or ""):
+        # An unencoded "@" in the password: the rest of the password would pass for the host.
+        raise ConfigError(
+            "database_url: the host part holds '@'; percent-encode an '@' in the password as %40"
+        )
+    register_secrets(_passwords(parsed, safe_url(url)))  # a driver error repeating one is masked
     dialect, _, driver = parsed.drivername.partition("+")
     if dialect in ("postgres", "postgresql"):
         parsed = parsed.set(drivername=f"postgresql+{driver or 'psycopg'}")
@@ -76,10 +88,9 @@ def safe_url(url: str) -> str:
     that libpq reads as a connection string. The parameters are compared after
     percent-decoding (``pass%77ord`` is ``password``).
     """
-    try:
-        parsed = sa.make_url(url)
-    except sa.exc.ArgumentError:
-        return "<unparsable database URL>"
+    parsed = _parsed(url)
+    if parsed is None or "@" in (parsed.host or ""):
+        return UNPARSABLE  # a host holding "@" holds the rest of a password
     shown = parsed.set(query={}).render_as_string(hide_password=True)
     if not parsed.drivername.startswith("sqlite") and _CONNINFO.search(parsed.database or ""):
         # libpq reads a database name holding "=" or "://" as a connection string.
@@ -100,3 +111,23 @@ def _shown_parameter(name: str, value: str) -> str:
         return f"{name}={quote(value, safe='/:,')}"
     # A name that is not a parameter's may be a credential pasted as one.
     return f"{name if _PARAMETER_NAME.fullmatch(name) else HIDDEN}={HIDDEN}"
+
+
+def _parsed(url: str) -> sa.URL | None:
+    """``url`` parsed, or None: SQLAlchemy raises ValueError for a port it cannot read
+    (libpq's ``h1:5432,h2:5433`` included), and its text holds the URL."""
+    try:
+        return sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        return None
+
+
+def _passwords(parsed: sa.URL, shown: str) -> list[str]:
+    """The URL's passwords, but not one the shown URL spells anyway (``postgres`` in the
+    driver's name, a password equal to the user name): masking it would garble every line
+    that names the database, and it hides nothing."""
+    found = [parsed.password] if isinstance(parsed.password, str) else []
+    for name, values in parsed.query.items():
+        if name.lower() in _PASSWORD_PARAMETERS:
+            found += [values] if isinstance(values, str) else list(values)
+    return [password for password in found if password.lower() not in shown.lower()]

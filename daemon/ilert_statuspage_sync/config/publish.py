@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from ilert_statuspage_sync.config.reader import glimpse
 from ilert_statuspage_sync.core.policy import (
     COMMENT_MODES,
     NOTIFY_KINDS,
@@ -94,7 +95,7 @@ class _PolicyReader:
         value = self.table.get(key, default)
         if value not in allowed:
             options = ", ".join(f'"{option}"' for option in allowed)
-            raise self.fail(key, f"{value!r} is not one of {options}")
+            raise self.fail(key, f"{glimpse(value)} is not one of {options}")
         return str(value)
 
     def regex(self, key: str) -> re.Pattern[str] | None:

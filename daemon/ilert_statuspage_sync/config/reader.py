@@ -14,10 +14,20 @@ from typing import Any, TypeVar
 
 from ilert_statuspage_sync.errors import ConfigError
 
-__all__ = ["NO_CONTROL", "Reader", "join", "kind"]
+__all__ = ["NO_CONTROL", "Reader", "glimpse", "join", "kind"]
 
 NO_CONTROL = "remove it (e.g. a NUL, tab or line break)"
 T = TypeVar("T")
+GLIMPSE = 6  # characters of a rejected value an error line may show
+
+
+def glimpse(value: object) -> str:
+    """A rejected value as an error line may show it: its first few characters and its
+    length. A value in the wrong place may be a key pasted there; a whole one never shows."""
+    text = str(value)
+    if len(text) <= GLIMPSE:
+        return repr(text)
+    return f"{text[:GLIMPSE]!r}... ({len(text)} characters)"
 
 
 class Reader:
@@ -107,7 +117,9 @@ class Reader:
         """A string that must be one of ``allowed``."""
         value = self.string(table, key, prefix, default)
         if value not in allowed:
-            raise self.fail(join(prefix, key), f"{value!r} is not one of {', '.join(allowed)}")
+            raise self.fail(
+                join(prefix, key), f"{glimpse(value)} is not one of {', '.join(allowed)}"
+            )
         return value
 
     def stored_string(self, table: Mapping[str, Any], key: str, prefix: str, limit: int) -> str:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from ilert_statuspage_sync.core.model import Alert, AlertStatus
 from ilert_statuspage_sync.core.policy import PublishPolicy
-from ilert_statuspage_sync.core.public_text import vendor_plain
+from ilert_statuspage_sync.core.public_text import normalised, vendor_plain
 
 __all__ = ["Verdict", "VerdictKind", "screen_alert"]
 
@@ -58,7 +58,7 @@ def screen_alert(alert: Alert, policy: PublishPolicy, *, now: datetime, publishe
             VerdictKind.FILTER, "min_priority", f"priority {alert.priority} below min_priority HIGH"
         )
     # Matched as the name would be published: "te\u200bst" or "<b>te</b>st" is "test".
-    summary = vendor_plain(alert.summary) if policy.include or policy.exclude else ""
+    summary = normalised(vendor_plain(alert.summary)) if policy.include or policy.exclude else ""
     if policy.include is not None and not policy.include.search(summary):
         return Verdict(
             VerdictKind.FILTER,

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["plain_text"]
+__all__ = ["has_tag", "plain_text", "strip_tags"]
 
 _BREAKS = frozenset(
     {"br", "p", "div", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "pre"}
@@ -32,6 +32,7 @@ _TAG = re.compile(
     r"""<(/?)([A-Za-z][A-Za-z0-9:-]*+)(?=[\s/>])(?:[^<>"']++|"[^"<]*+"|'[^'<]*+')*+>"""
 )
 _DECLARATION = re.compile(r"<[!?][^<>]*+>")  # <!DOCTYPE ...>, <?xml ...?>
+_LEFT_OVER = re.compile(f"{_TAG.pattern}|{_DECLARATION.pattern}|<!--")
 _HIDDEN_END = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in _HIDDEN}
 # A long decimal character reference: html.unescape parses it with int(), which refuses more
 # than 4,300 digits (a ValueError, not text). Past 7 digits (zeros dropped) it is beyond U+10FFFF.
@@ -97,3 +98,13 @@ def _pieces(text: str) -> Iterator[str | _Tag]:
             if end_tag is None:
                 return  # never closed: the rest is script, not text
             position = end_tag.end()
+
+
+def has_tag(text: str) -> bool:
+    """Whether ``text`` still holds a tag, a declaration or a comment opening."""
+    return _LEFT_OVER.search(text) is not None
+
+
+def strip_tags(text: str) -> str:
+    """``text`` with every tag, declaration and comment opening removed, in one pass."""
+    return _LEFT_OVER.sub("", text)

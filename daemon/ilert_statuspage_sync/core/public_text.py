@@ -10,17 +10,22 @@ published whole when it fits.
 Two steps, each one function for every field:
 
 - ``vendor_plain``: what a template sees of a vendor text (the alert's summary
-  and details, a comment): normalised, markup turned into plain text
-  (``core.markup``, linear), normalised again.
+  and details, a comment): invisible characters dropped, markup turned into
+  plain text (``core.markup``, linear; again until no tag is left, a bounded
+  number of times, so ``<scr<b></b>ipt>`` or ``&lt;b&gt;`` leave no tag).
 - ``publishable``: the last step of every published name and body (created
-  text, comments, status texts, storm lines): normalised, cleaned, redacted,
-  clipped to the field's limit.
+  text, comments, status texts, storm lines): invisible characters dropped,
+  cleaned, redacted, the daemon's own keys masked, clipped to the field's limit.
 
-Normalised means NFKC with the format characters (Unicode category Cf:
-zero-width spaces and joiners, soft hyphens, bidi controls, tag characters)
-dropped, so a redaction pattern or the comment marker matches what a reader
-sees, not ``db\\u200b-99`` that looks like ``db-99``. The normalised text is
-the one published: what was checked is what is shown.
+Matching (redaction, the comment marker, filters) happens on the text's
+normalised view: NFKC without the invisible characters (``runtime.ignorable``:
+every default-ignorable and format character: zero-width spaces and joiners,
+soft hyphens, bidi controls, variation selectors, Hangul fillers, tag
+characters), so a pattern matches what a reader sees, not ``db\u200b-99`` that
+looks like ``db-99``. What is published is the original characters, minus the
+invisible ones: ``2\u2075 minutes`` stays ``2\u2075``, not ``25``. Each
+match on the view is mapped back to the stretch of original characters it came
+from, and that stretch is replaced.
 """
 
 from __future__ import annotations
@@ -29,8 +34,10 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from ilert_statuspage_sync.core.markup import plain_text
+from ilert_statuspage_sync.core.markup import has_tag, plain_text, strip_tags
 from ilert_statuspage_sync.core.storable import clean_text
+from ilert_statuspage_sync.runtime.ignorable import BLANKS, INVISIBLE, INVISIBLE_RE
+from ilert_statuspage_sync.runtime.secrets import scrub
 
 __all__ = [
     "REDACTED",
@@ -40,21 +47,17 @@ __all__ = [
     "normalised",
     "publishable",
     "redact",
+    "replace_matches",
     "vendor_plain",
+    "visible",
 ]
 
 VENDOR_TEXT_LIMIT = 100_000  # 4 x Statuspage's body limit of 25,000
 REDACTED = "[redacted]"
 TRUNCATED = " [truncated]"
+_MARKUP_ROUNDS = 3
+_BLANK_SPACES = dict.fromkeys(map(ord, BLANKS), " ")
 
-# Unicode category Cf (Unicode 15; a unit test checks it against the running Python's
-# unicodedata). Spelt out: deriving it would walk 1.1 million code points at every start.
-_FORMAT = re.compile(
-    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
-    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
-    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
-    "\U000e0020-\U000e007f]"
-)
 _LINE_BREAKS = re.compile("\r\n|[\r\n\u2028\u2029]")
 
 
@@ -63,43 +66,132 @@ def bounded(text: str) -> str:
     return text if len(text) <= VENDOR_TEXT_LIMIT else text[:VENDOR_TEXT_LIMIT]
 
 
+def visible(text: str) -> str:
+    """``text`` without the characters a reader never sees; a blank-rendering one is a space."""
+    if text.isascii():
+        return text  # ASCII has none
+    return INVISIBLE_RE.sub("", text.translate(_BLANK_SPACES))
+
+
 def normalised(text: str) -> str:
-    """``text`` in NFKC without format characters (zero-width, bidi, soft hyphen, tags).
+    """``text`` as matching sees it: NFKC, without invisible characters, bounded.
 
     NFKC can expand a character (up to 18 for U+FDFA), so the result is bounded again.
     """
     if text.isascii():
-        return text  # ASCII has no format character and is its own NFKC
-    return _FORMAT.sub("", bounded(unicodedata.normalize("NFKC", _FORMAT.sub("", text))))
+        return text  # ASCII is its own NFKC
+    return visible(bounded(unicodedata.normalize("NFKC", visible(text))))
 
 
 def vendor_plain(text: str) -> str:
-    """A vendor text as templates and the comment policy see it: bounded, plain, normalised.
+    """A vendor text as templates and the comment policy see it: bounded, plain, visible.
 
-    Normalised before the markup goes too (fullwidth ``\\uff1cb\\uff1e`` is ``<b>`` in NFKC) and
-    again after it (an entity can spell a zero-width space).
+    Invisible characters go before the markup (``<scr\u200bipt>``) and after it (an
+    entity can spell one). The scanner runs again while a tag is left (``<scr<b></b>ipt>``
+    reassembles into ``<script>``, ``&lt;b&gt;`` decodes into ``<b>``), a bounded number
+    of times, and what is still left after that is stripped.
     """
-    return normalised(plain_text(normalised(bounded(text))))
+    text = visible(bounded(text))
+    for _ in range(_MARKUP_ROUNDS):
+        text = visible(plain_text(text))
+        if "<" not in text or not has_tag(text):
+            return text
+    return strip_tags(text)
 
 
 def publishable(
     text: str, limit: int, patterns: Sequence[re.Pattern[str]], *, one_line: bool = False
 ) -> str:
-    """``text`` as it may go out: normalised, cleaned, redacted, clipped to ``limit``.
+    """``text`` as it may go out: visible, cleaned, redacted, keys masked, clipped to ``limit``.
 
     ``one_line`` (an incident name) turns every line break into a space and trims the ends.
+    The daemon's own keys are masked here (``scrub``), before the clip: an alert
+    quoting one must not publish it, the text sent is within its limit, and the
+    audit records exactly that text.
     """
-    text = clean_text(normalised(text))
+    text = clean_text(visible(text))
     if one_line:
         text = _LINE_BREAKS.sub(" ", text).strip()
-    return clip(redact(text, patterns), limit)
+    return clip(scrub(redact(text, patterns)), limit)
 
 
 def redact(text: str, patterns: Sequence[re.Pattern[str]]) -> str:
-    """Every match of every pattern replaced by ``[redacted]``."""
+    """Every match of every pattern, on the normalised view, replaced by ``[redacted]``."""
+    view = None
     for pattern in patterns:
-        text = pattern.sub(REDACTED, text)
+        text, found = replace_matches(text, pattern, REDACTED, view)
+        view = None if found else view or _view(text)  # a view is rebuilt only after a change
     return text
+
+
+def replace_matches(
+    text: str,
+    pattern: re.Pattern[str],
+    replacement: str,
+    view: _View | None = None,
+) -> tuple[str, int]:
+    """``text`` with the original stretch of every non-empty match of ``pattern`` on its
+    normalised view replaced, and how many stretches were replaced.
+
+    Linear: one NFKC per run of a character and its combining marks, one search.
+    """
+    seen, starts, ends, covered = view or _view(text)
+    text = text[:covered]  # NFKC expanded it past the bound: the rest is not published
+    spans: list[tuple[int, int]] = []
+    for match in pattern.finditer(seen):
+        if match.end() > match.start():
+            start, end = starts[match.start()], ends[match.end() - 1]
+            if spans and start < spans[-1][1]:  # two matches in one run: one stretch
+                spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+            else:
+                spans.append((start, end))
+    if not spans:
+        return text, 0
+    out: list[str] = []
+    done = 0
+    for start, end in spans:
+        out += [text[done:start], replacement]
+        done = end
+    out.append(text[done:])
+    return "".join(out), len(spans)
+
+
+_View = tuple[str, Sequence[int], Sequence[int], int]
+
+
+def _view(text: str) -> _View:
+    """The normalised view of ``text``; per view character, the original stretch
+    [start, end) it came from; and how much of ``text`` the view covers.
+
+    NFKC is taken per run of a starter and its combining marks, so a decomposed
+    accent still composes. Text already in NFKC with nothing invisible (nearly all
+    text) is its own view. NFKC can expand a character 18 times (U+FDFA): the view
+    stops at ``VENDOR_TEXT_LIMIT`` characters, and the text past it is not covered.
+    """
+    if text.isascii() or (
+        unicodedata.is_normalized("NFKC", text) and not INVISIBLE_RE.search(text)
+    ):
+        return text, range(len(text)), range(1, len(text) + 1), len(text)
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    run = 0
+    for i in range(1, len(text) + 1):
+        if i < len(text) and unicodedata.combining(text[i]):
+            continue
+        folded = unicodedata.normalize("NFKC", text[run:i])
+        chars.append(folded)
+        starts += [run] * len(folded)
+        ends += [i] * len(folded)
+        run = i
+        if len(starts) >= VENDOR_TEXT_LIMIT:
+            break
+    view = "".join(chars)
+    if INVISIBLE_RE.search(view) is None:
+        return view, starts, ends, run
+    kept = [i for i, char in enumerate(view) if char not in INVISIBLE]
+    view = "".join(view[i] for i in kept)
+    return view, [starts[i] for i in kept], [ends[i] for i in kept], run
 
 
 def clip(text: str, limit: int) -> str:

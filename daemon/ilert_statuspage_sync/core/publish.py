@@ -4,14 +4,14 @@ Two pure steps wrap the lifecycle's plan, like processors in a chain:
 
 - ``screen_comments`` (before ``plan_calls``): the comment policy first, so
   ``comments = "none"`` never converts a text; then a comment becomes plain,
-  normalised text (``core.public_text``); with ``comments = "marked"`` only a
+  visible text (``core.public_text``); with ``comments = "marked"`` only a
   comment carrying the marker as a word of its own stays (the marker removed).
   A withheld comment is still an event, so the audit shows it and the mirror
   moves past it, but the plan makes no call of it (so it never creates an
   incident either), and its text goes no further.
 - ``publish_plan`` (after ``plan_calls``): each call's name and body are
   rendered from the templates (which see vendor texts as plain text), then
-  normalised, redacted and clipped to Statuspage's limits (``publishable``);
+  made visible, redacted and clipped to Statuspage's limits (``publishable``);
   ``deliver_notifications`` is set per write kind; the call records which
   settings produced it for the audit trail.
 
@@ -38,7 +38,12 @@ from ilert_statuspage_sync.core.plan import (
     Step,
 )
 from ilert_statuspage_sync.core.policy import PublishPolicy
-from ilert_statuspage_sync.core.public_text import normalised, publishable, vendor_plain
+from ilert_statuspage_sync.core.public_text import (
+    normalised,
+    publishable,
+    replace_matches,
+    vendor_plain,
+)
 from ilert_statuspage_sync.core.templates import alert_vars
 
 __all__ = [
@@ -82,10 +87,10 @@ def _screened(event: Event, comment: str, policy: PublishPolicy) -> Event:
         return replace(event, comment="", withheld=_unmarked(policy))
     text = vendor_plain(comment)
     if policy.comments == "marked":
-        token = _marker_token(marker)
-        if not token.search(text):
+        text, found = replace_matches(text, _marker_token(marker), "")  # matched on NFKC
+        if not found:
             return replace(event, comment="", withheld=_unmarked(policy))
-        text = _without(text, token)
+        text = _tidied(text)
     return replace(event, comment=text)
 
 
@@ -102,8 +107,8 @@ def _marker_token(marker: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\S)" + re.escape(marker) + r"(?!\S)")
 
 
-def _without(text: str, marker: re.Pattern[str]) -> str:
-    lines = marker.sub("", text).split("\n")
+def _tidied(text: str) -> str:
+    lines = text.split("\n")
     return "\n".join(_RUNS_OF_SPACES.sub(" ", line).strip() for line in lines).strip()
 
 

@@ -6,7 +6,8 @@ an error, never an empty string on a public page). Autoescaping is off: the
 output is plain text for Statuspage, not HTML. Every variable a template names
 is checked against ``VARIABLES`` when the config loads, so a typo is a config
 error with its line instead of a failed write at 3 a.m. Jinja's globals are
-removed and ``*``/``**`` results and output length are bounded, so a template
+removed, and ``*``/``**``/``%``/``+``/``~`` results, the growing ``str`` methods
+and output length are bounded, so a template
 can neither print a Jinja internal nor hang or exhaust a pass.
 """
 
@@ -22,6 +23,7 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, nodes, pass_context
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
+from jinja2.visitor import NodeTransformer
 
 from ilert_statuspage_sync.core.model import Alert, EventKind
 from ilert_statuspage_sync.core.public_text import vendor_plain
@@ -88,19 +90,83 @@ def _finalize(_context: Context, value: Any) -> Any:
 
 
 class _BoundedEnvironment(SandboxedEnvironment):
-    """The sandbox, with ``*`` and ``**`` refused when the result would be too large."""
+    """The sandbox, with ``*``, ``**``, ``%`` and ``+`` refused when the result would be too
+    large, and so is a call of a ``str`` method whose arguments would build a too-large string."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         """``left operator right``, or ``SecurityError`` before a too-large result is built."""
         problem = _too_large(operator, left, right)
         if problem:
             raise SecurityError(f"{operator}: result {problem}")
+        if operator == "%":
+            return left % right
+        if operator == "+":
+            return left + right
         return left**right if operator == "**" else left * right
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        """A ``str`` method that can grow its string, wrapped to check its arguments first.
+
+        The sandbox calls this when a template reads the attribute, so the check holds
+        however the method is called afterwards.
+        """
+        owner, name = getattr(value, "__self__", None), getattr(value, "__name__", "")
+        if not isinstance(owner, str) or name not in _GROWING_METHODS:
+            return super().wrap_str_format(value)
+        method = super().wrap_str_format(value) or value
+
+        def checked(*args: Any, **kwargs: Any) -> str:
+            problem = _str_method_too_large(owner, name, args, kwargs)
+            if problem:
+                raise SecurityError(f"{name}: {problem}")
+            return str(method(*args, **kwargs))
+
+        return checked
+
+
+# str methods whose first argument is the width of the result.
+_WIDTH_METHODS = frozenset({"ljust", "rjust", "center", "zfill"})
+_GROWING_METHODS = _WIDTH_METHODS | {"expandtabs", "replace", "format", "format_map"}
+# A format() field whose width or precision has 6 digits, or comes from a nested field.
+_BIG_FIELD = re.compile(r"\{[^{}]*:[^{}]*(?:\d{6}|\{)")
+
+
+def _str_method_too_large(
+    text: str, name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+) -> str | None:
+    values = [*args, *kwargs.values()]
+    if name in _WIDTH_METHODS:
+        width = values[0] if values else 0
+        return f"width above {MAX_RENDERED}" if _is_int(width) and width > MAX_RENDERED else None
+    if name == "expandtabs":
+        size = values[0] if values and _is_int(values[0]) else 8
+        grows = len(text) + text.count("\t") * max(size, 0) > MAX_RENDERED
+        return f"result longer than {MAX_RENDERED}" if grows else None
+    if name == "replace" and len(values) >= 2:
+        old, new = str(values[0]), str(values[1])
+        count = values[2] if len(values) > 2 and _is_int(values[2]) else -1
+        hits = text.count(old) if old else len(text) + 1
+        hits = hits if count < 0 else min(count, hits)
+        grows = len(text) + hits * max(len(new) - len(old), 0) > MAX_RENDERED
+        return f"result longer than {MAX_RENDERED}" if grows else None
+    if name in ("format", "format_map") and _BIG_FIELD.search(text):
+        return "a width or precision from a field or above 99999 is refused"
+    return None
 
 
 def _too_large(operator: str, left: Any, right: Any) -> str | None:
+    if operator == "+":
+        # Two strings or lists added: a macro adding its argument to itself doubles it per call.
+        sized = isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple))
+        grows = sized and len(left) + len(right) > MAX_RENDERED
+        return f"longer than {MAX_RENDERED}" if grows else None
+    if operator == "%":
+        # printf widths and precisions ("%.999999999f") are the only way % grows a string.
+        if isinstance(left, str) and _BIG_WIDTH.search(left):
+            return "built with a width or precision of * or above 99999"
+        return None
     both_ints = _is_int(left) and _is_int(right)
     if operator == "**":
         if both_ints and right > 0 and right * (abs(left).bit_length() - 1) > MAX_INT_BITS:
@@ -152,6 +218,27 @@ def _loop_budget(context: Context, iterable: Any) -> Iterator[Any]:
 
 
 _ENV.filters[_BUDGET_FILTER] = _loop_budget
+
+# Every ``~`` (string concatenation) goes through this filter (the tree is rewritten at
+# compile), so a macro concatenating its argument with itself cannot double it forever.
+_CONCAT_FILTER = "_bounded_concat"
+
+
+def _bounded_concat(parts: Any) -> str:
+    texts = [str(part) for part in parts]
+    if sum(map(len, texts)) > MAX_RENDERED:
+        raise SecurityError(f"~: result longer than {MAX_RENDERED}")
+    return "".join(texts)
+
+
+class _BoundedConcat(NodeTransformer):
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:  # noqa: N802 (the visitor's name)
+        self.generic_visit(node)
+        parts = nodes.List(node.nodes, lineno=node.lineno)
+        return nodes.Filter(parts, _CONCAT_FILTER, [], [], None, None, lineno=node.lineno)
+
+
+_ENV.filters[_CONCAT_FILTER] = _bounded_concat
 
 
 # Filters whose arguments can build a huge string before the output cap sees it.
@@ -223,6 +310,7 @@ class CompiledTemplate:
             ValueError,
             AttributeError,
             RecursionError,  # a macro or recursive loop that calls itself forever
+            MemoryError,  # a macro doubling a string at every call
         ) as error:
             raise RenderError(
                 f"template {self.where or self.key}: {type(error).__name__}: {error}"
@@ -289,7 +377,7 @@ def compile_template(key: str, source: str, where: str) -> CompiledTemplate:
                 f"{where}: template line {node.lineno}: "
                 "'comment' is only known in templates.comment"
             )
-    for binop in tree.find_all((nodes.Mul, nodes.Pow)):
+    for binop in tree.find_all((nodes.Mul, nodes.Pow, nodes.Mod)):
         # Constants are refused at load; anything else is refused at render (call_binop).
         if isinstance(binop.left, nodes.Const) and isinstance(binop.right, nodes.Const):
             problem = _too_large(binop.operator, binop.left.value, binop.right.value)
@@ -301,6 +389,7 @@ def compile_template(key: str, source: str, where: str) -> CompiledTemplate:
         problem = _unknown_attribute(getattr_node)
         if problem:
             raise ConfigError(f"{where}: template line {getattr_node.lineno}: {problem}")
+    tree = _BoundedConcat().visit(tree)
     for loop in tree.find_all(nodes.For):
         loop.iter = nodes.Filter(loop.iter, _BUDGET_FILTER, [], [], None, None, lineno=loop.lineno)
     compiled = _compiling(

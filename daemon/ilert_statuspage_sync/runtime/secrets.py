@@ -15,6 +15,8 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 
+from ilert_statuspage_sync.runtime.ignorable import BLANKS, INVISIBLE
+
 __all__ = ["MASK", "Secret", "register_secrets", "scrub"]
 
 
@@ -51,6 +53,7 @@ _pieces: dict[int, set[str]] = {}
 # A text's ASCII characters that never count: controls, space and DEL. They may
 # sit inside a key (a NUL or a line break a vendor or ``clean_text`` later removes).
 _ASCII_GAPS = dict.fromkeys((*range(0x21), 0x7F))
+_UNSEEN = INVISIBLE | BLANKS
 
 
 def register_secrets(values: Iterable[str]) -> None:
@@ -116,7 +119,9 @@ def _skeleton(text: str) -> tuple[str, Sequence[int]]:
     """What a reader would take ``text`` to say, and where each of its characters came from.
 
     Dropped: control, format (zero-width, bidi), surrogate, unassigned and
-    private-use characters, and every kind of space and line break. Each
+    private-use characters, every other default-ignorable one (variation
+    selectors, Hangul fillers: ``runtime.ignorable``), and every kind of space,
+    blank and line break. Each
     character is compatibility-normalised (NFKC: a full-width letter is the letter)
     and lower-cased: keys are case-sensitive, but a key echoed in upper case
     still gives most of it away (all of a hexadecimal one).
@@ -129,9 +134,11 @@ def _skeleton(text: str) -> tuple[str, Sequence[int]]:
     chars: list[str] = []
     where: list[int] = []
     for i, char in enumerate(text):
-        if unicodedata.category(char)[0] in "CZ":
+        if unicodedata.category(char)[0] in "CZ" or char in _UNSEEN:
             continue
         folded = unicodedata.normalize("NFKC", char).lower()
+        if not _UNSEEN.isdisjoint(folded):  # U+FFA0 folds to a filler
+            folded = "".join(c for c in folded if c not in _UNSEEN)
         chars.append(folded)
         where += [i] * len(folded)
     return "".join(chars), where

@@ -57,7 +57,7 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 
 
 class MaskedText(sa.TypeDecorator[str]):
-    """A diagnostic text column (an error, a reason): stored cleaned, without any key piece.
+    """A text column (an error, a reason, a summary, a published name): stored cleaned, keyless.
 
     Every write to such a column passes here, whoever composed the text, so a
     vendor's echo of a key never reaches the database: ``clean_text`` first
@@ -125,7 +125,8 @@ class Link(Base):
     incident_action: Mapped[str] = mapped_column(sa.String(200))
     alert_id: Mapped[int] = mapped_column(sa.BigInteger, index=True)
     page_id: Mapped[str] = mapped_column(sa.String(64))
-    alert_summary: Mapped[str] = mapped_column(sa.String(255), default="")
+    # The alert's summary as iLert gave it, minus any piece of the daemon's keys.
+    alert_summary: Mapped[str] = mapped_column(MaskedText(255), default="")
     statuspage_incident_id: Mapped[str | None] = mapped_column(sa.String(64))
     statuspage_status: Mapped[str | None] = mapped_column(sa.String(32))
     is_open: Mapped[bool] = mapped_column(default=True)
@@ -170,7 +171,8 @@ class Transition(Base):
     to_status: Mapped[str | None] = mapped_column(sa.String(32))
     reason: Mapped[str | None] = mapped_column(MaskedText(1000))
     # What the write showed the public (after templates, redaction and clipping).
-    published_name: Mapped[str | None] = mapped_column(sa.String(255))
+    # Masked and clipped like every written text: a mask never makes it overflow.
+    published_name: Mapped[str | None] = mapped_column(MaskedText(255))
     published_body: Mapped[str | None] = mapped_column(sa.Text)
 
 
