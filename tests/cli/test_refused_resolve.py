@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from tests.support.proc import run_cli, write_config
+from tests.support.proc import activated_config, run_cli
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
 
@@ -17,10 +17,7 @@ def test_a_refused_resolve_keeps_sync_failing_until_the_page_has_it(
 ) -> None:
     """Two 422s to the resolve: each sync exits 1, status lists the item; then resolved, exit 0."""
     ilert, statuspage = sims
-    config = write_config(
-        tmp_path, ilert.url, statuspage.url, f"sqlite:///{tmp_path / 'state.db'}", poll_interval=600
-    )
-    assert run_cli(config, "sync").returncode == 0  # activates the action
+    config = activated_config(tmp_path, ilert.url, statuspage.url, poll_interval=600)
     alert = ilert.create_alert(AUTO_SOURCE, "Checkout down", "")
     assert run_cli(config, "sync").returncode == 0
     (incident,) = statuspage.incidents(AUTO_PAGE)

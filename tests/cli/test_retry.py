@@ -12,7 +12,7 @@ from ilert_statuspage_sync.commands.cli import main
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import make_engine, make_sessions, upgrade
-from tests.support.proc import run_cli, write_config
+from tests.support.proc import activated_config, run_cli, write_config
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
 
@@ -22,10 +22,7 @@ def test_retry_makes_a_refused_create_due_now(
 ) -> None:
     """A create refused with 401 waits a poll interval; after `retry` the next `sync` creates it."""
     ilert, statuspage = sims
-    config = write_config(
-        tmp_path, ilert.url, statuspage.url, f"sqlite:///{tmp_path / 'state.db'}", poll_interval=600
-    )
-    assert run_cli(config, "sync").returncode == 0  # activates the action
+    config = activated_config(tmp_path, ilert.url, statuspage.url, poll_interval=600)
     alert = ilert.create_alert(AUTO_SOURCE, "Checkout down", "5xx")
     statuspage.fail_next(1, 401, path_contains="/incidents", method="POST")
     assert run_cli(config, "sync").returncode == 1  # refused: waits 600 s

@@ -5,11 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import Iterator
-
-import pytest
-import structlog
 
 from ilert_statuspage_sync.clients.http import HttpService, RateBudget, RetryPolicy
 from ilert_statuspage_sync.runtime.logs import configure_logging, say
@@ -47,20 +42,7 @@ def test_say_on_a_pipe_is_one_json_log_line_without_keys():
     assert CANARY not in line and CANARY[:8] not in line
 
 
-@pytest.fixture(name="debug_log")
-def _debug_log() -> Iterator[io.StringIO]:
-    """The process's log at debug, as JSON into a buffer; the old handlers come back after."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    stream = io.StringIO()
-    configure_logging("debug", stream, json=True)
-    yield stream
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
-
-
-def test_debug_logs_each_request_without_key_header_or_query(debug_log: io.StringIO):
+def test_json_logs_each_request_without_key_header_or_query(json_log: io.StringIO):
     """A GET with a secret-looking query and a canary key: one http_request line with
     method, path, status, duration and budget wait; no key, header or query value."""
     with IlertSimulator(api_key=CANARY) as ilert:
@@ -77,7 +59,7 @@ def test_debug_logs_each_request_without_key_header_or_query(debug_log: io.Strin
         finally:
             http.close()
 
-    lines = [json.loads(line) for line in debug_log.getvalue().splitlines()]
+    lines = [json.loads(line) for line in json_log.getvalue().splitlines()]
     requests = [line for line in lines if line["event"] == "http_request"]
     assert len(requests) == 1
     line = requests[0]
@@ -89,14 +71,14 @@ def test_debug_logs_each_request_without_key_header_or_query(debug_log: io.Strin
         "level": "debug",
     }
     assert line["duration_s"] >= 0 and line["budget_wait_s"] >= 0
-    text = debug_log.getvalue()
+    text = json_log.getvalue()
     assert CANARY not in text and CANARY[:8] not in text
     assert "Bearer" not in text and "max-results" not in text and "token" not in text
 
 
-def test_info_level_logs_no_request_lines(debug_log: io.StringIO):
+def test_info_level_logs_no_request_lines(json_log: io.StringIO):
     """At the default level (info) a request adds no line."""
-    configure_logging("info", debug_log, json=True)
+    configure_logging("info", json_log, json=True)
     with IlertSimulator(api_key=CANARY) as ilert:
         http = HttpService(
             "ilert", ilert.url, f"Bearer {CANARY}", RateBudget(1000, 60.0), timeout=(2.0, 5.0)
@@ -106,4 +88,4 @@ def test_info_level_logs_no_request_lines(debug_log: io.StringIO):
         finally:
             http.close()
 
-    assert "http_request" not in debug_log.getvalue()
+    assert "http_request" not in json_log.getvalue()

@@ -136,6 +136,15 @@ page_id = "{AUTO_PAGE}"
     return path
 
 
+def activated_config(folder: Path, ilert_url: str, statuspage_url: str, **options: Any) -> Path:
+    """A process config on a new SQLite file in ``folder``, after the first `sync` (exit 0)
+    activated its incident action; ``options`` go to ``write_config``."""
+    database_url = f"sqlite:///{folder / 'state.db'}"
+    config = write_config(folder, ilert_url, statuspage_url, database_url, **options)
+    assert run_cli(config, "sync").returncode == 0
+    return config
+
+
 def write_component_config(
     folder: Path, sims: tuple[IlertSimulator, StatuspageSimulator]
 ) -> tuple[Path, str]:
