@@ -51,7 +51,7 @@ def test_downgrade_undoes_the_newest_migration_and_upgrade_redoes_it(database_ur
         engine.dispose()
 
 
-def test_issue_ten_tables_round_trip_with_data(database_url: str) -> None:
+def test_shared_links_and_component_tables_round_trip_with_data(database_url: str) -> None:
     """Down to 0005 and up again with shared links and component rows stored: the links
     survive (their new columns reset), component rows go with their table, upgrade works."""
     engine = make_engine(database_url)

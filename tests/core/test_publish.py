@@ -644,7 +644,7 @@ class TestConfig:
         assert action.publish.is_default
 
     def test_all_keys_are_read(self):
-        """Every key of the issue's example is read into the policy."""
+        """Every key of the documented example is read into the policy."""
         data = self._action(
             min_priority="HIGH",
             include="api",

@@ -143,7 +143,7 @@ def test_a_burst_runs_at_the_statuspage_ceiling_paced_across_passes(harness: Har
     an alert resolved mid-burst reaches the page with the burst's next batch, and the
     watchdog hears from every pass at least once a second, budget waits included.
 
-    (bench/bench_scale.py runs the issue's 300; 150 spans the same three kinds of pass.)"""
+    (bench/bench_scale.py runs the burst of 300; 150 spans the same three kinds of pass.)"""
     time = VirtualTime()
     _, statuspage_budget = at_the_limits(harness, time)
     alerts = [harness.ilert.create_alert(AUTO_SOURCE, f"burst {n}") for n in range(150)]
