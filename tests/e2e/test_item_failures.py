@@ -92,7 +92,30 @@ def test_an_outage_of_writes_is_one_down_line_and_one_up_line(harness: Harness):
             harness.clock_offset += timedelta(hours=2)  # past every back-off
             harness.sync()
     assert (first.failed_items, first.deferred_items) == (0, 4)
-    assert _lines(logs, "alert_write_failed") == 2 + 2  # two before the outage, two after
+    # The two failing before the third are the outage's, not theirs: no back-off, no warning.
+    assert _lines(logs, "alert_write_failed") == 0
     assert _lines(logs, "service_unreachable") == 1
     assert _lines(logs, "service_recovered") == 1
     assert len(harness.incidents()) == 5
+
+
+def test_alerts_reach_the_page_within_two_passes_after_a_write_outage(harness: Harness):
+    """Twenty passes of every create failing: no alert is backed off, all are on the page in
+    at most two passes once writes work, and no alert_write_failed is logged."""
+    harness.ilert.create_alert(AUTO_SOURCE, "Already on the page", "")
+    harness.sync()
+    harness.statuspage.fail_next(10**6, 500, method="POST")
+    ids = [harness.ilert.create_alert(AUTO_SOURCE, f"alert {i}", "down") for i in range(6)]
+    with capture_logs() as logs:
+        for _ in range(20):
+            harness.sync()
+            harness.clock_offset += timedelta(seconds=30)
+    assert _lines(logs, "alert_write_failed") == 0
+    assert all(harness.link("public-api", i).failures == 0 for i in ids)  # type: ignore[union-attr]
+    harness.statuspage.clear_faults()
+    passes = 0
+    while len(harness.incidents()) < 7 and passes < 20:
+        harness.sync()
+        harness.clock_offset += timedelta(seconds=30)
+        passes += 1
+    assert passes <= 2

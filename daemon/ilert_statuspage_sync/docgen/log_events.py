@@ -230,8 +230,9 @@ EVENTS: dict[str, Event] = {
     ),
     "alert_write_failed": Event(
         "warning",
-        "a Statuspage call of one alert failed (5xx, no answer) while the connector is not "
-        "judged down: `failures`, `next_attempt_at`, `error`; the alert backs off and goes "
+        "a Statuspage call of one alert failed (5xx, no answer) and the connector was not "
+        "judged down in that pass (logged at the pass's end): `failures`, `next_attempt_at`, "
+        "`error`; the alert backs off and goes "
         "behind the others, no audit row (a call that may have landed is reconciled first)",
         "`status` shows it under PROBLEM; a lasting one is that incident's: look at it on "
         "Statuspage",

@@ -153,6 +153,8 @@ class AlertStep:
         if plan.calls:
             self.connector_health[item.action.connector].succeeded(p.now, writes=True)
             p.item_failures.pop(item.action.connector, None)
+            # Failures before a success were those items' own, whatever follows.
+            p.item_faults += p.suspects.pop(item.action.connector, [])
             p.answered.add(item.action.connector)  # no page read needed to know it answers
         p.report.outcomes.update(applier.outcomes)
         # A refused request was recorded as failed once; it is not retried.
@@ -233,13 +235,31 @@ class AlertStep:
 
         False when it is the latest of enough distinct items failing in a row.
         """
-        failed = p.item_failures.setdefault(item.action.connector, set())
+        connector = item.action.connector
+        failed = p.item_failures.setdefault(connector, set())
         failed.add(item.alert.id)
         if service_down(len(failed)):
+            # The service's failures, not theirs: the suspects get no back-off.
+            p.suspects.pop(connector, None)
             return False
         p.report.deferred_items += 1  # waiting to retry: the pass is not ok
-        self.books.back_off(session, item.link, error, p.now)
+        # Backed off at the pass's end (``settle_suspects``) unless the connector is
+        # judged down by then: an outage must not leave its first items waiting.
+        self.books.defer(session, item.link, error)
+        p.suspects.setdefault(connector, []).append((item, error))
         return True
+
+    def settle_suspects(self, session: Session, p: PassState) -> None:
+        """The pass's item failures of connectors still up are the items' own: back-off."""
+        faults = p.item_faults + [
+            suspect
+            for connector, suspects in p.suspects.items()
+            if self.connector_health[connector].name not in p.down
+            for suspect in suspects
+        ]
+        p.item_faults, p.suspects = [], {}
+        for item, error in faults:
+            self.books.back_off(session, item.link, error, p.now)
 
     @staticmethod
     def _answers(p: PassState, applier: Applier, item: Work) -> bool:
