@@ -153,6 +153,7 @@ class AlertStep:
         if plan.calls:
             self.connector_health[item.action.connector].succeeded(p.now, writes=True)
             p.item_failures.pop(item.action.connector, None)
+            p.wrote.add(item.action.connector)
             # Failures before a success were those items' own, whatever follows.
             p.item_faults += p.suspects.pop(item.action.connector, [])
             p.answered.add(item.action.connector)  # no page read needed to know it answers
@@ -236,30 +237,33 @@ class AlertStep:
         False when it is the latest of enough distinct items failing in a row.
         """
         connector = item.action.connector
-        failed = p.item_failures.setdefault(connector, set())
-        failed.add(item.alert.id)
-        if service_down(len(failed)):
-            # The service's failures, not theirs: the suspects get no back-off.
-            p.suspects.pop(connector, None)
-            return False
-        p.report.deferred_items += 1  # waiting to retry: the pass is not ok
         # Backed off at the pass's end (``settle_suspects``) unless the connector is
         # judged down by then: an outage must not leave its first items waiting.
-        self.books.defer(session, item.link, error)
         p.suspects.setdefault(connector, []).append((item, error))
+        if connector not in p.wrote:  # after a success in the pass, failures are the items'
+            failed = p.item_failures.setdefault(connector, set())
+            failed.add(item.alert.id)
+            if service_down(len(failed)):
+                return False
+        p.report.deferred_items += 1  # waiting to retry: the pass is not ok
+        self.books.defer(session, item.link, error)
         return True
 
     def settle_suspects(self, session: Session, p: PassState) -> None:
-        """The pass's item failures of connectors still up are the items' own: back-off."""
-        faults = p.item_faults + [
-            suspect
-            for connector, suspects in p.suspects.items()
-            if self.connector_health[connector].name not in p.down
-            for suspect in suspects
-        ]
+        """The pass's item failures: backed off if the connector stayed up, else only behind.
+
+        A connector judged down in the pass failed them: they get no delay and
+        no warning, only their place behind the others (three poisoned items
+        must not keep holding the good ones back, outage or not).
+        """
+        down = {c for c in p.suspects if self.connector_health[c].name in p.down}
+        faults = p.item_faults + [f for c, fs in p.suspects.items() if c not in down for f in fs]
+        behind = [item for c in down for item, _error in p.suspects[c]]
         p.item_faults, p.suspects = [], {}
         for item, error in faults:
             self.books.back_off(session, item.link, error, p.now)
+        for item in behind:
+            self.books.put_behind(session, item.link)
 
     @staticmethod
     def _answers(p: PassState, applier: Applier, item: Work) -> bool:
