@@ -125,9 +125,8 @@ def test_alerts_reach_the_page_within_two_passes_after_a_write_outage(harness: H
 def test_three_poisoned_alerts_do_not_hold_back_a_newer_one(harness: Harness):
     """Three older alerts' PATCHes always 500 (judged an outage: no back-off): in the next
     pass they go behind the newer alert, whose incident opens."""
-    poisoned = []
-    for title in ("Checkout errors", "Search slow", "Login failing"):
-        poisoned.append(harness.ilert.create_alert(AUTO_SOURCE, title, "down"))
+    titles = ("Checkout errors", "Search slow", "Login failing")
+    poisoned = [harness.ilert.create_alert(AUTO_SOURCE, title, "down") for title in titles]
     harness.sync()
     for incident in harness.incidents():
         harness.statuspage.fail_next(1000, 500, path_contains=incident["id"], method="PATCH")

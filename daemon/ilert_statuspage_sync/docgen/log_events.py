@@ -239,8 +239,9 @@ EVENTS: dict[str, Event] = {
     ),
     "component_write_failed": Event(
         "warning",
-        "one component's PATCH failed (5xx, no answer) while the connector answers: the "
-        "page's other components go on, this one is tried again next pass",
+        "one component's PATCH failed (5xx, no answer) and the connector was not judged down "
+        "in that pass: `failures`, `next_attempt_at`; the page's other components go on, this "
+        "one backs off (next pass, then one interval, doubling) behind the others",
         "a lasting one is that component's: look at it on Statuspage",
     ),
     "alert_deferred": Event("debug", "an alert's work waits: its service is down"),
