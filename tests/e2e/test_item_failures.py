@@ -8,6 +8,7 @@ it starts, one when it ends.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -139,3 +140,24 @@ def test_three_poisoned_alerts_do_not_hold_back_a_newer_one(harness: Harness):
     writes = [r.method for r in harness.statuspage.requests[first:] if r.method != "GET"]
     assert writes[0] == "POST"
     assert len(harness.incidents()) == 4
+
+
+def test_a_comment_answered_after_the_read_timeout_is_not_sent_twice(harness: Harness):
+    """The comment's PATCH is held past the client's timeout, then applied: the next passes
+    wait for it (own intent, no answer: in flight) instead of sending it again."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "Checkout errors", "5xx")
+    harness.sync()
+    (incident,) = harness.incidents()
+    harness.ilert.comment(alert_id, "We are rolling back")
+    harness.statuspage.delay_next(4.0, path_contains=incident["id"], method="PATCH")
+    first = len(harness.statuspage.requests)
+    harness.sync()  # the client gives up after 2 s; the server applies it at 4 s
+    harness.clock_offset += timedelta(seconds=30)
+    harness.sync()
+    time.sleep(4.5)
+    harness.sync()
+    patches = [r for r in harness.statuspage.requests[first:] if r.method == "PATCH"]
+    assert len(patches) == 1  # the held one, recorded when it was applied
+    (incident,) = harness.incidents()
+    bodies = [update["body"] for update in incident["incident_updates"]]
+    assert bodies.count("We are rolling back") == 1

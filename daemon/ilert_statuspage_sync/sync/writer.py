@@ -163,6 +163,8 @@ class StatuspageWriter:
         except TransientApiError as error:
             if not error.maybe_applied:
                 self._drop(session, holder, write.unsent)
+            elif isinstance(holder.pending_call, Mapping):
+                self.author.unanswered.add(str(holder.pending_call.get("recorded_at")))
             raise
         except PermanentApiError as error:
             write.refused(error)
@@ -224,8 +226,13 @@ class StatuspageWriter:
         """Until when another process's write of ``intent`` may still land; None: it cannot."""
         if intent is None:
             return None
-        until = in_flight_until(intent, self.author, fallback_s=self.in_flight_s)
+        key = str(intent.get("recorded_at"))
+        unanswered = key in self.author.unanswered
+        until = in_flight_until(
+            intent, self.author, fallback_s=self.in_flight_s, unanswered=unanswered
+        )
         if until is None or database_now(session) >= until:
+            self.author.unanswered.discard(key)
             return None
         return until
 
