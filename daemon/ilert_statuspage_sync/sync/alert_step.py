@@ -76,8 +76,9 @@ class AlertStep:
         self, session: Session, p: PassState, applier: Applier, item: Work, events: list[str]
     ) -> None:
         link, alert = item.link, item.alert
-        if link.pending_call is not None and self.books.reconciles:
-            applier.reconcile(link)
+        if link.pending_call is not None and self.books.reconciles and not applier.reconcile(link):
+            p.report.deferred_items += 1  # its own unanswered write may still land
+            return
         mirror = repo.mirror_of(link)
         published = link.statuspage_incident_id is not None
         verdict = screen_alert(alert, item.action.publish, now=p.now, published=published)

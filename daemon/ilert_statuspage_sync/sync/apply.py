@@ -216,8 +216,13 @@ class Applier:
         )
         return True
 
-    def reconcile(self, link: Link) -> None:
-        """Resolve an intent left by an interrupted write: adopt it or forget it."""
+    def reconcile(self, link: Link) -> bool:
+        """Resolve an intent left by an interrupted write: adopt it or forget it.
+
+        False when it is not on the page yet but this process's own request of
+        it ended without an answer: the server may still apply it, so it is
+        kept (not sent again) until its flight time is over.
+        """
         assert link.pending_call is not None
         intent = IncidentCall.from_json(link.pending_call)
         incident = self._observed(link, intent)
@@ -226,8 +231,13 @@ class Applier:
         elif incident is not None and link.statuspage_incident_id is not None:
             before, intended = link.statuspage_status, intent.status
             if not link.human_override and changed_by_person(before, intended, incident.status):
+                # A person's edit decides: nothing is sent again either way.
                 person_changed(self.session, [link], before, incident.status, self.now, self._out)
+            elif self._still_flying(link):
+                return False
             link.statuspage_status = incident.status
+        elif self._still_flying(link):
+            return False
 
         def record_answer() -> None:
             if link.statuspage_incident_id is not None:
@@ -238,6 +248,21 @@ class Applier:
                 self.client.facts.saw_updates(incident.id, incident.update_ids, link.updated_at)
 
         self._out.reconcile(self.session, link, self.now, "reconciled", record_answer, after)
+        return True
+
+    def _still_flying(self, link: Link) -> bool:
+        """This process's own request of the intent got no answer and may still land."""
+        until = self._out.unanswered_until(self.session, link.pending_call)
+        if until is None:
+            return False
+        log.info(
+            "intent_in_flight",
+            alert_id=link.alert_id,
+            incident_action=link.incident_action,
+            writer=(link.pending_call or {}).get("writer"),
+            reconcile_after=until.isoformat(),
+        )
+        return True
 
     def _adopt(self, link: Link, intent: IncidentCall, incident: Incident) -> None:
         """The interrupted write took effect: record it as if its answer had come."""

@@ -163,7 +163,8 @@ class StatuspageWriter:
         except TransientApiError as error:
             if not error.maybe_applied:
                 self._drop(session, holder, write.unsent)
-            elif isinstance(holder.pending_call, Mapping):
+            elif error.status is None and isinstance(holder.pending_call, Mapping):
+                # No answer at all (a 5xx is one: that request is over): it may land later.
                 self.author.unanswered.add(str(holder.pending_call.get("recorded_at")))
             raise
         except PermanentApiError as error:
@@ -226,11 +227,23 @@ class StatuspageWriter:
         """Until when another process's write of ``intent`` may still land; None: it cannot."""
         if intent is None:
             return None
-        key = str(intent.get("recorded_at"))
-        unanswered = key in self.author.unanswered
-        until = in_flight_until(
-            intent, self.author, fallback_s=self.in_flight_s, unanswered=unanswered
-        )
+        until = in_flight_until(intent, self.author, fallback_s=self.in_flight_s)
+        if until is None or database_now(session) >= until:
+            return None
+        return until
+
+    def unanswered_until(
+        self, session: Session, intent: Mapping[str, Any] | None
+    ) -> datetime | None:
+        """Until when this process's own write of ``intent``, which got no answer, may land.
+
+        None: it got an answer, or its flight time is over. Finding it applied
+        (adopting it) is safe at any time; only sending it again must wait.
+        """
+        key = str((intent or {}).get("recorded_at"))
+        if intent is None or key not in self.author.unanswered:
+            return None
+        until = in_flight_until(intent, self.author, fallback_s=self.in_flight_s, unanswered=True)
         if until is None or database_now(session) >= until:
             self.author.unanswered.discard(key)
             return None
@@ -246,6 +259,8 @@ class StatuspageWriter:
         after: Callable[[], None] = _nothing,
     ) -> None:
         """The interrupted intent was adopted or forgotten: clear it, record_answer, commit."""
+        if isinstance(holder.pending_call, Mapping):
+            self.author.unanswered.discard(str(holder.pending_call.get("recorded_at")))
         holder.pending_call = None
         holder.updated_at = now
         record_answer()
@@ -271,6 +286,12 @@ class DryRunWriter(StatuspageWriter):
         return None
 
     def in_flight_until(
+        self, session: Session, intent: Mapping[str, Any] | None
+    ) -> datetime | None:
+        """A dry run waits for no write."""
+        return None
+
+    def unanswered_until(
         self, session: Session, intent: Mapping[str, Any] | None
     ) -> datetime | None:
         """A dry run waits for no write."""
