@@ -422,3 +422,21 @@ def test_a_person_postmortem_closes_a_shared_incident(storm: Harness):
     storm.sync()
     assert len(storm.statuspage.incident(incident_id)["incident_updates"]) == updates
     assert _incident_of(storm, second) != incident_id
+
+
+def test_a_join_whose_body_is_refused_still_links_the_alert(storm: Harness):
+    """The page refuses the join's "Also affected" text (422): the join is sent again without
+    it, the alert is linked, and the shared incident stays open while it is."""
+    first = storm.ilert.create_alert(AUTO_SOURCE, "db slow", "")
+    storm.sync()
+    storm.statuspage.refuse_bodies_containing("FORBIDDEN")
+    second = storm.ilert.create_alert(AUTO_SOURCE, "api FORBIDDEN slow", "")
+    storm.sync()
+    storm.statuspage.refuse_bodies_containing(None)
+    assert _incident_of(storm, second) == _incident_of(storm, first)
+    storm.ilert.resolve(first)
+    storm.sync()
+    assert _one_incident(storm)["status"] != "resolved"
+    storm.ilert.resolve(second)
+    storm.sync()
+    assert _one_incident(storm)["status"] == "resolved"

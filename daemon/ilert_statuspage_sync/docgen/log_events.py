@@ -109,7 +109,8 @@ EVENTS: dict[str, Event] = {
     ),
     "intent_in_flight": Event(
         "info",
-        "another process's write for this alert may still land; reconciled after `reconcile_after`",
+        "another process's write for this alert may still land, or this process's own that got "
+        "no answer (not found on the page yet); reconciled after `reconcile_after`",
     ),
     # -- the database --------------------------------------------------------------------
     "database_error": Event(

@@ -302,8 +302,10 @@ class Applier:
                 )
                 self._send(link, call, components=False)
                 return
+            # A storm join is this alert's way onto the page, as a create is: never dropped.
+            joins = call.kind is CallKind.UPDATE and link.statuspage_incident_id is None
             refused = attribute(
-                call.kind is CallKind.CREATE, call.status, call.has_body, error.status
+                call.kind is CallKind.CREATE or joins, call.status, call.has_body, error.status
             )
             if refused is Refused.PROBE:
                 self._send_status_alone(link, call, error, components)
@@ -484,7 +486,7 @@ def rejected_status_message(
     error: PermanentApiError, call: Call, link: Link, applier: Applier, *, status: bool
 ) -> str:
     """A 4xx message; for a refused status (``status``) it names the status and setting."""
-    incident = link.statuspage_incident_id or "(new incident)"
+    incident = link.statuspage_incident_id or call.incident_id or "(new incident)"
     if status and never_succeeds(error.status):
         return (
             f"Statuspage rejected status {call.status!r} for incident {incident} "
