@@ -47,6 +47,7 @@ from ilert_statuspage_sync.sync.unresolved import person_changed
 from ilert_statuspage_sync.sync.writer import (
     CreateIncident,
     RequestRefusedError,
+    StatuspageWriter,
     UpdateIncident,
     Write,
     writer_for,
@@ -233,10 +234,10 @@ class Applier:
             if not link.human_override and changed_by_person(before, intended, incident.status):
                 # A person's edit decides: nothing is sent again either way.
                 person_changed(self.session, [link], before, incident.status, self.now, self._out)
-            elif self._still_flying(link):
+            elif _still_flying(self._out, self.session, link):
                 return False
             link.statuspage_status = incident.status
-        elif self._still_flying(link):
+        elif _still_flying(self._out, self.session, link):
             return False
 
         def record_answer() -> None:
@@ -248,20 +249,6 @@ class Applier:
                 self.client.facts.saw_updates(incident.id, incident.update_ids, link.updated_at)
 
         self._out.reconcile(self.session, link, self.now, "reconciled", record_answer, after)
-        return True
-
-    def _still_flying(self, link: Link) -> bool:
-        """This process's own request of the intent got no answer and may still land."""
-        until = self._out.unanswered_until(self.session, link.pending_call)
-        if until is None:
-            return False
-        log.info(
-            "intent_in_flight",
-            alert_id=link.alert_id,
-            incident_action=link.incident_action,
-            writer=(link.pending_call or {}).get("writer"),
-            reconcile_after=until.isoformat(),
-        )
         return True
 
     def _adopt(self, link: Link, intent: IncidentCall, incident: Incident) -> None:
@@ -507,6 +494,21 @@ def _status_alone(call: Call, message: str) -> Call:
         for d in call.decisions
     ]
     return replace(call, body=None, decisions=decisions)
+
+
+def _still_flying(out: StatuspageWriter, session: Session, link: Link) -> bool:
+    """This process's own request of the link's intent got no answer and may still land."""
+    until = out.unanswered_until(session, link.pending_call)
+    if until is None:
+        return False
+    log.info(
+        "intent_in_flight",
+        alert_id=link.alert_id,
+        incident_action=link.incident_action,
+        writer=(link.pending_call or {}).get("writer"),
+        reconcile_after=until.isoformat(),
+    )
+    return True
 
 
 def _took_effect(intent: IncidentCall, incident: Incident) -> bool:
