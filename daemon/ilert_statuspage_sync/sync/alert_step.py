@@ -85,7 +85,10 @@ class AlertStep:
         if not verdict.publishes:
             self._withheld(session, p, applier, item, verdict)
             return
-        if (target := self.grouping.target(p, item)) and target.kind is TargetKind.WAIT:
+        target = self.grouping.target(p, item)
+        if target and target.kind is TargetKind.WAIT:
+            target = self._settle_openers(p, applier, item)
+        if target and target.kind is TargetKind.WAIT:
             # Another alert's create may still land: opening a second incident would split it.
             p.report.deferred_items += 1
             log.info("storm_waits_for_incident", alert_id=alert.id, action=item.action.name)
@@ -104,6 +107,22 @@ class AlertStep:
         # Unfinished (a long timeline) at first sight: the incident is created now,
         # the entries follow once read.
         self._apply(session, p, applier, item, (target, mirror), read or [], events)
+
+    def _settle_openers(self, p: PassState, applier: Applier, item: Work) -> Target | None:
+        """Reconcile the create the storm waits for, whatever its opener's back-off.
+
+        It is a read: found, it is adopted and the storm joins; known not to
+        have landed (its request answered), it is forgotten and this alert
+        opens the shared incident, the opener joining it later. One incident
+        per storm holds: a create is forgotten only when the page shows none.
+        """
+        if self.books.reconciles:
+            for opener in self.grouping.openers(p, item):
+                if opener.pending_call is None or applier.in_flight(opener):
+                    continue
+                if applier.reconcile(opener):
+                    p.shares[item.action.name].settled(opener)
+        return self.grouping.target(p, item)
 
     def _apply(
         self,
