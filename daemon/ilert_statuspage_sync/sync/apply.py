@@ -260,7 +260,9 @@ class Applier:
         _note_share(link, intent.audit)
         reason = "confirmed on Statuspage after an interrupted call"
         for record in intent.audit:
-            self._out.audit(self.session, self._record(link, record, reason), self.now)
+            # A refused text's row keeps the refusal as its reason.
+            why = record.get("reason") if record.get("outcome") == Outcome.FAILED else reason
+            self._out.audit(self.session, self._record(link, record, why), self.now)
 
     def _observed(self, link: Link, intent: IncidentCall) -> Incident | None:
         if intent.kind == CallKind.CREATE:
@@ -309,6 +311,10 @@ class Applier:
         """
         message = scrub(rejected_status_message(error, call, link, self, status=False))[:1000]
         self._send(link, _status_alone(call, message), components)
+        if not any(d.outcome is Outcome.BODY_UPDATED for d in call.decisions):
+            # A create's or a join's own text never went out: failed once, as a comment's.
+            self._record_failed(link, call.decisions[:1], message)
+            self._out.commit(self.session)
         log.warning(
             "write_refused",
             alert_id=link.alert_id,
