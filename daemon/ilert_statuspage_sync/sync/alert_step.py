@@ -118,6 +118,9 @@ class AlertStep:
         """
         if self.books.reconciles:
             for opener in self.grouping.openers(p, item):
+                if opener.alert_id in p.openers_checked:
+                    continue  # once a pass: a storm of n alerts reads it once, not n times
+                p.openers_checked.add(opener.alert_id)
                 if opener.pending_call is None or applier.in_flight(opener):
                     continue
                 if applier.reconcile(opener):

@@ -90,6 +90,8 @@ class PassState:
     # and the connectors that answered in this pass (a page read or a write).
     item_failures: dict[str, set[int]] = field(default_factory=dict)
     answered: set[str] = field(default_factory=set)
+    # Storm openers whose create intent a waiting alert checked in this pass (by alert id).
+    openers_checked: set[int] = field(default_factory=set)
     # Connectors a write succeeded on in this pass: up for the rest of it.
     wrote: set[str] = field(default_factory=set)
     # Item failures not yet backed off: per connector, those after its last success
