@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ilert_statuspage_sync.core.intents import ComponentChange, IncidentCall
+from ilert_statuspage_sync.core.intents import (
+    ComponentChange,
+    IncidentCall,
+    Writer,
+    in_flight_until,
+    stamp,
+)
 
 STAMP = {
     "writer": {"instance": "abc", "epoch": 3},
@@ -75,3 +82,13 @@ def test_component_intent_round_trips_key_for_key() -> None:
     """A component change reads and writes back identical, key order included."""
     again = ComponentChange.from_json(COMPONENT).to_json()
     assert again == COMPONENT and list(again) == list(COMPONENT)
+
+
+def test_own_unanswered_intent_is_in_flight_until_its_deadline() -> None:
+    """This process's intent whose request got no answer waits out its flight time (sole too)."""
+    me = Writer("me", sole=True)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    intent = stamp(me, at, 45.0)
+    assert in_flight_until(intent, me, fallback_s=45.0) is None
+    until = in_flight_until(intent, me, fallback_s=45.0, unanswered=True)
+    assert until == at + timedelta(seconds=45)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -519,9 +520,36 @@ def test_one_failing_component_write_holds_back_neither_the_others_nor_the_conne
     with capture_logs() as logs:
         for _ in range(3):
             assert not h.sync().ok
+            h.clock_offset += timedelta(hours=2)  # past its back-off: tried each pass
     assert _status(statuspage, other) == "major_outage"
     assert _status(statuspage, poisoned) == "degraded_performance"
     events = [line["event"] for line in logs]
     assert events.count("component_write_failed") == 3
     assert "service_unreachable" not in events
     assert "service_recovered" not in events
+
+
+def test_three_failing_components_hold_back_neither_a_fourth_nor_the_connector(
+    make_harness, statuspage
+):
+    """Three components' PATCHes always 500, sorted before a fourth: the fourth is set by the
+    second pass; the three back off behind it; at most one outage logged over 6 passes."""
+    ids = sorted(statuspage.add_component(AUTO_PAGE, f"C{i}") for i in range(4))
+    h = _harness(make_harness, _public(components=tuple(ids)))
+    alert = h.ilert.create_alert(AUTO_SOURCE, "API slow", "p99 up", "LOW")
+    h.sync()
+    for poisoned in ids[:3]:
+        statuspage.fail_next(1000, 500, path_contains=f"/components/{poisoned}", method="PATCH")
+    h.ilert.raise_priority(alert)
+    with capture_logs() as logs:
+        h.sync()
+        h.sync()
+        assert _status(statuspage, ids[3]) == "major_outage"
+        first = len(statuspage.requests)
+        for _ in range(4):
+            h.sync()
+    events = [line["event"] for line in logs]
+    assert events.count("service_unreachable") <= 1
+    assert events.count("service_recovered") <= 1
+    retried = [r for r in statuspage.requests[first:] if r.method == "PATCH"]
+    assert len(retried) <= 3  # backed off: not every component every pass

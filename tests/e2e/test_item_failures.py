@@ -8,6 +8,7 @@ it starts, one when it ends.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -92,7 +93,71 @@ def test_an_outage_of_writes_is_one_down_line_and_one_up_line(harness: Harness):
             harness.clock_offset += timedelta(hours=2)  # past every back-off
             harness.sync()
     assert (first.failed_items, first.deferred_items) == (0, 4)
-    assert _lines(logs, "alert_write_failed") == 2 + 2  # two before the outage, two after
+    # The two failing before the third are the outage's, not theirs: no back-off, no warning.
+    assert _lines(logs, "alert_write_failed") == 0
     assert _lines(logs, "service_unreachable") == 1
     assert _lines(logs, "service_recovered") == 1
     assert len(harness.incidents()) == 5
+
+
+def test_alerts_reach_the_page_within_two_passes_after_a_write_outage(harness: Harness):
+    """Twenty passes of every create failing: no alert waits, all are on the page in
+    at most two passes once writes work, and no alert_write_failed is logged."""
+    harness.ilert.create_alert(AUTO_SOURCE, "Already on the page", "")
+    harness.sync()
+    harness.statuspage.fail_next(10**6, 500, method="POST")
+    ids = [harness.ilert.create_alert(AUTO_SOURCE, f"alert {i}", "down") for i in range(6)]
+    with capture_logs() as logs:
+        for _ in range(20):
+            harness.sync()
+            harness.clock_offset += timedelta(seconds=30)
+    assert _lines(logs, "alert_write_failed") == 0
+    links = [harness.link("public-api", i) for i in ids]
+    assert all(link is not None and link.next_attempt_at is None for link in links)
+    harness.statuspage.clear_faults()
+    passes = 0
+    while len(harness.incidents()) < 7 and passes < 20:
+        harness.sync()
+        harness.clock_offset += timedelta(seconds=30)
+        passes += 1
+    assert passes <= 2
+
+
+def test_three_poisoned_alerts_do_not_hold_back_a_newer_one(harness: Harness):
+    """Three older alerts' PATCHes always 500 (judged an outage: no back-off): in the next
+    pass they go behind the newer alert, whose incident opens."""
+    titles = ("Checkout errors", "Search slow", "Login failing")
+    poisoned = [harness.ilert.create_alert(AUTO_SOURCE, title, "down") for title in titles]
+    harness.sync()
+    for incident in harness.incidents():
+        harness.statuspage.fail_next(1000, 500, path_contains=incident["id"], method="PATCH")
+    for alert_id in poisoned:
+        harness.ilert.accept(alert_id)
+    harness.sync()  # three distinct failures, nothing succeeding: an outage
+    harness.ilert.create_alert(AUTO_SOURCE, "Cart empty", "down")
+    first = len(harness.statuspage.requests)
+    harness.sync()
+    writes = [r.method for r in harness.statuspage.requests[first:] if r.method != "GET"]
+    assert writes[0] == "POST"
+    assert len(harness.incidents()) == 4
+
+
+def test_a_comment_answered_after_the_read_timeout_is_not_sent_twice(harness: Harness):
+    """The comment's PATCH is held past the client's timeout, then applied: the next passes
+    wait for it (own intent, no answer: in flight) instead of sending it again."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "Checkout errors", "5xx")
+    harness.sync()
+    (incident,) = harness.incidents()
+    harness.ilert.comment(alert_id, "We are rolling back")
+    harness.statuspage.delay_next(4.0, path_contains=incident["id"], method="PATCH")
+    first = len(harness.statuspage.requests)
+    harness.sync()  # the client gives up after 2 s; the server applies it at 4 s
+    harness.clock_offset += timedelta(seconds=30)
+    harness.sync()
+    time.sleep(4.5)
+    harness.sync()
+    patches = [r for r in harness.statuspage.requests[first:] if r.method == "PATCH"]
+    assert len(patches) == 1  # the held one, recorded when it was applied
+    (incident,) = harness.incidents()
+    bodies = [update["body"] for update in incident["incident_updates"]]
+    assert bodies.count("We are rolling back") == 1

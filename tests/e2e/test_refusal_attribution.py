@@ -115,13 +115,16 @@ def test_a_refused_resolve_is_retried_with_back_off_and_shows(
 
 
 def test_a_create_whose_body_is_refused_opens_the_incident_without_it(harness: Harness):
-    """The details carry a forbidden link: the incident opens in its status, without the body."""
+    """The details carry a forbidden link: the incident opens in its status, without the body;
+    the body that never went out is one failed row and the pass is not ok, as for a comment."""
     harness.statuspage.refuse_bodies_containing(FORBIDDEN)
     alert_id = harness.ilert.create_alert(AUTO_SOURCE, "Checkout errors", f"See {FORBIDDEN}")
-    harness.sync()
+    report = harness.sync()
     assert _statuses(harness) == {"Checkout errors": "identified"}
-    (row,) = [r for r in harness.audit_rows() if r.alert_id == alert_id]
+    row, failed = [r for r in harness.audit_rows() if r.alert_id == alert_id]
     assert (row.outcome, row.published_body) == ("created", None)
     assert "sent without its body" in (row.reason or "")
+    assert failed.outcome == "failed" and failed.reason
+    assert not report.ok and report.failed_items == 1
     link = harness.link(ACTION, alert_id)
     assert link is not None and not link.failures

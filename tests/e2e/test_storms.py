@@ -422,3 +422,39 @@ def test_a_person_postmortem_closes_a_shared_incident(storm: Harness):
     storm.sync()
     assert len(storm.statuspage.incident(incident_id)["incident_updates"]) == updates
     assert _incident_of(storm, second) != incident_id
+
+
+def test_a_join_whose_body_is_refused_still_links_the_alert(storm: Harness):
+    """The page refuses the join's "Also affected" text (422): the join is sent again without
+    it, the alert is linked, and the shared incident stays open while it is."""
+    first = storm.ilert.create_alert(AUTO_SOURCE, "db slow", "")
+    storm.sync()
+    storm.statuspage.refuse_bodies_containing("FORBIDDEN")
+    second = storm.ilert.create_alert(AUTO_SOURCE, "api FORBIDDEN slow", "")
+    storm.sync()
+    storm.statuspage.refuse_bodies_containing(None)
+    assert _incident_of(storm, second) == _incident_of(storm, first)
+    storm.ilert.resolve(first)
+    storm.sync()
+    assert _one_incident(storm)["status"] != "resolved"
+    storm.ilert.resolve(second)
+    storm.sync()
+    assert _one_incident(storm)["status"] == "resolved"
+
+
+def test_a_failing_opener_does_not_hold_back_its_storm(storm: Harness):
+    """The storm's first creates are answered 500 and the opener backs off: the others
+    reconcile its create (not on the page), one of them opens the shared incident within
+    the first passes, and the opener joins it later: one incident for the storm."""
+    storm.statuspage.fail_next(2, 500, method="POST")
+    opener = storm.ilert.create_alert(AUTO_SOURCE, "db slow", "")
+    others = [storm.ilert.create_alert(AUTO_SOURCE, f"api slow {i}", "") for i in range(3)]
+    for _ in range(3):
+        storm.sync()  # the clock stands still: the opener's back-off does not run out
+    (incident,) = storm.incidents(AUTO_PAGE)
+    assert all(_incident_of(storm, alert_id) == incident["id"] for alert_id in others[1:])
+    storm.clock_offset += timedelta(hours=2)
+    storm.sync()
+    storm.sync()
+    assert len(storm.incidents(AUTO_PAGE)) == 1
+    assert _incident_of(storm, opener) == incident["id"]

@@ -298,8 +298,8 @@ def test_a_later_steps_rollback_keeps_the_batched_bookkeeping(harness: Harness) 
     long_ago = age_checks(harness)
     real = harness.syncer.components.sync
 
-    def failing(session: Any, now: datetime, down: set[str]) -> Any:
-        done = real(session, now, down)
+    def failing(session: Any, now: datetime, down: set[str], wrote: Any = ()) -> Any:
+        done = real(session, now, down, wrote)
         session.rollback()  # as components_sync does when a page's step fails
         return done
 

@@ -13,7 +13,12 @@ connector that has not answered yet in the pass, by a page read or a write,
 is asked for its page when an item's call fails), when a call never reached
 it (cannot connect, throttled), or when ``DOWN_AFTER_ITEMS`` distinct items'
 calls failed in one pass with no call of that connector succeeding between
-them.
+them. After a success in the pass, its later failures are the items' own.
+
+A back-off is given at the pass's end, only to the failures of a connector
+not judged down in it: in an outage the items failing before the third were
+failing for the service, so they get no delay (only their place behind the
+others) and no warning, and are due as soon as it recovers.
 """
 
 from __future__ import annotations

@@ -42,6 +42,10 @@ class Writer:
     # True where the database admits one process at a time (SQLite's flock): an
     # intent of another process means that process is gone, so is its request.
     sole: bool = True
+    # Stamps (``recorded_at``) of this process's intents whose request ended with no
+    # answer: the server may still apply them, so they wait out their flight time.
+    # Shared by every copy of this author (the writers of each pass, a new epoch).
+    unanswered: set[str] = field(default_factory=set, compare=False, repr=False)
 
 
 def stamp(writer: Writer, recorded_at: datetime, in_flight_s: float) -> dict[str, Any]:
@@ -53,19 +57,24 @@ def stamp(writer: Writer, recorded_at: datetime, in_flight_s: float) -> dict[str
     }
 
 
-def in_flight_until(intent: Mapping[str, Any], me: Writer, *, fallback_s: float) -> datetime | None:
-    """Until when (database clock) another process's write of ``intent`` may still land.
+def in_flight_until(
+    intent: Mapping[str, Any], me: Writer, *, fallback_s: float, unanswered: bool = False
+) -> datetime | None:
+    """Until when (database clock) the write of ``intent`` may still land.
 
     None when it cannot be in flight: our own intent (this process waited for
-    its write's answer), or any intent on a single-process database. An intent
-    without a stamp (an older version) counts from its ``sent_at`` with
-    ``fallback_s``.
+    its write's answer), or any intent on a single-process database. But an
+    own intent whose request ended without an answer (``unanswered``: a read
+    timeout, a dropped connection) may still be applied by the server: it
+    waits like another process's. An intent without a stamp (an older
+    version) counts from its ``sent_at`` with ``fallback_s``.
     """
-    if me.sole:
-        return None
-    writer = intent.get("writer")
-    if isinstance(writer, Mapping) and writer.get("instance") == me.instance:
-        return None
+    if not unanswered:
+        if me.sole:
+            return None
+        writer = intent.get("writer")
+        if isinstance(writer, Mapping) and writer.get("instance") == me.instance:
+            return None
     recorded = intent.get("recorded_at") or intent.get("sent_at")
     if not isinstance(recorded, str):
         return None

@@ -127,7 +127,8 @@ EVENTS: dict[str, Event] = {
     ),
     "intent_in_flight": Event(
         "info",
-        "another process's write for this alert may still land; reconciled after `reconcile_after`",
+        "another process's write for this alert may still land, or this process's own that got "
+        "no answer (not found on the page yet); reconciled after `reconcile_after`",
     ),
     # -- the database --------------------------------------------------------------------
     "database_error": Event(
@@ -277,16 +278,18 @@ EVENTS: dict[str, Event] = {
     ),
     "alert_write_failed": Event(
         "warning",
-        "a Statuspage call of one alert failed (5xx, no answer) while the connector is not "
-        "judged down: `failures`, `next_attempt_at`, `error`; the alert backs off and goes "
+        "a Statuspage call of one alert failed (5xx, no answer) and the connector was not "
+        "judged down in that pass (logged at the pass's end): `failures`, `next_attempt_at`, "
+        "`error`; the alert backs off and goes "
         "behind the others, no audit row (a call that may have landed is reconciled first)",
         "`status` shows it under PROBLEM; a lasting one is that incident's: look at it on "
         "Statuspage",
     ),
     "component_write_failed": Event(
         "warning",
-        "one component's PATCH failed (5xx, no answer) while the connector answers: the "
-        "page's other components go on, this one is tried again next pass",
+        "one component's PATCH failed (5xx, no answer) and the connector was not judged down "
+        "in that pass: `failures`, `next_attempt_at`; the page's other components go on, this "
+        "one backs off (next pass, then one interval, doubling) behind the others",
         "a lasting one is that component's: look at it on Statuspage",
     ),
     "alert_deferred": Event("debug", "an alert's work waits: its service is down"),

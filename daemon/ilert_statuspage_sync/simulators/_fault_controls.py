@@ -143,6 +143,11 @@ class FaultControls:
             self._queue(RuleKind.STALL, 1, path_contains, method, "delay", stall=stall)
         return stall
 
+    def clear_faults(self) -> None:
+        """Forget every queued rule nothing has used up yet (an outage ends)."""
+        with self._lock:
+            self._faults.clear()
+
     def _queue(
         self,
         kind: RuleKind,

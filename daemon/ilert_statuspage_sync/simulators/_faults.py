@@ -145,6 +145,10 @@ class FaultQueue:
                 return rule
         return None
 
+    def clear(self) -> None:
+        """Forget every rule (a stall already met keeps its own release)."""
+        self._rules = []
+
     def remove_stalls(self) -> None:
         """Forget stall rules that nothing has matched yet (the server stops)."""
         self._rules = [rule for rule in self._rules if rule.kind is not RuleKind.STALL]

@@ -76,15 +76,19 @@ class AlertStep:
         self, session: Session, p: PassState, applier: Applier, item: Work, events: list[str]
     ) -> None:
         link, alert = item.link, item.alert
-        if link.pending_call is not None and self.books.reconciles:
-            applier.reconcile(link)
+        if link.pending_call is not None and self.books.reconciles and not applier.reconcile(link):
+            p.report.deferred_items += 1  # its own unanswered write may still land
+            return
         mirror = repo.mirror_of(link)
         published = link.statuspage_incident_id is not None
         verdict = screen_alert(alert, item.action.publish, now=p.now, published=published)
         if not verdict.publishes:
             self._withheld(session, p, applier, item, verdict)
             return
-        if (target := self.grouping.target(p, item)) and target.kind is TargetKind.WAIT:
+        target = self.grouping.target(p, item)
+        if target and target.kind is TargetKind.WAIT:
+            target = self._settle_openers(p, applier, item)
+        if target and target.kind is TargetKind.WAIT:
             # Another alert's create may still land: opening a second incident would split it.
             p.report.deferred_items += 1
             log.info("storm_waits_for_incident", alert_id=alert.id, action=item.action.name)
@@ -103,6 +107,25 @@ class AlertStep:
         # Unfinished (a long timeline) at first sight: the incident is created now,
         # the entries follow once read.
         self._apply(session, p, applier, item, (target, mirror), read or [], events)
+
+    def _settle_openers(self, p: PassState, applier: Applier, item: Work) -> Target | None:
+        """Reconcile the create the storm waits for, whatever its opener's back-off.
+
+        It is a read: found, it is adopted and the storm joins; known not to
+        have landed (its request answered), it is forgotten and this alert
+        opens the shared incident, the opener joining it later. One incident
+        per storm holds: a create is forgotten only when the page shows none.
+        """
+        if self.books.reconciles:
+            for opener in self.grouping.openers(p, item):
+                if opener.alert_id in p.openers_checked:
+                    continue  # once a pass: a storm of n alerts reads it once, not n times
+                p.openers_checked.add(opener.alert_id)
+                if opener.pending_call is None or applier.in_flight(opener):
+                    continue
+                if applier.reconcile(opener):
+                    p.shares[item.action.name].settled(opener)
+        return self.grouping.target(p, item)
 
     def _apply(
         self,
@@ -153,6 +176,9 @@ class AlertStep:
         if plan.calls:
             self.connector_health[item.action.connector].succeeded(p.now, writes=True)
             p.item_failures.pop(item.action.connector, None)
+            p.wrote.add(item.action.connector)
+            # Failures before a success were those items' own, whatever follows.
+            p.item_faults += p.suspects.pop(item.action.connector, [])
             p.answered.add(item.action.connector)  # no page read needed to know it answers
         p.report.outcomes.update(applier.outcomes)
         # A refused request was recorded as failed once; it is not retried.
@@ -233,13 +259,34 @@ class AlertStep:
 
         False when it is the latest of enough distinct items failing in a row.
         """
-        failed = p.item_failures.setdefault(item.action.connector, set())
-        failed.add(item.alert.id)
-        if service_down(len(failed)):
-            return False
+        connector = item.action.connector
+        # Backed off at the pass's end (``settle_suspects``) unless the connector is
+        # judged down by then: an outage must not leave its first items waiting.
+        p.suspects.setdefault(connector, []).append((item, error))
+        if connector not in p.wrote:  # after a success in the pass, failures are the items'
+            failed = p.item_failures.setdefault(connector, set())
+            failed.add(item.alert.id)
+            if service_down(len(failed)):
+                return False
         p.report.deferred_items += 1  # waiting to retry: the pass is not ok
-        self.books.back_off(session, item.link, error, p.now)
+        self.books.defer(session, item.link, error)
         return True
+
+    def settle_suspects(self, session: Session, p: PassState) -> None:
+        """The pass's item failures: backed off if the connector stayed up, else only behind.
+
+        A connector judged down in the pass failed them: they get no delay and
+        no warning, only their place behind the others (three poisoned items
+        must not keep holding the good ones back, outage or not).
+        """
+        down = {c for c in p.suspects if self.connector_health[c].name in p.down}
+        faults = p.item_faults + [f for c, fs in p.suspects.items() if c not in down for f in fs]
+        behind = [item for c in down for item, _error in p.suspects[c]]
+        p.item_faults, p.suspects = [], {}
+        for item, error in faults:
+            self.books.back_off(session, item.link, error, p.now)
+        for item in behind:
+            self.books.put_behind(session, item.link)
 
     @staticmethod
     def _answers(p: PassState, applier: Applier, item: Work) -> bool:

@@ -47,6 +47,7 @@ from ilert_statuspage_sync.sync.unresolved import person_changed
 from ilert_statuspage_sync.sync.writer import (
     CreateIncident,
     RequestRefusedError,
+    StatuspageWriter,
     UpdateIncident,
     Write,
     writer_for,
@@ -216,8 +217,13 @@ class Applier:
         )
         return True
 
-    def reconcile(self, link: Link) -> None:
-        """Resolve an intent left by an interrupted write: adopt it or forget it."""
+    def reconcile(self, link: Link) -> bool:
+        """Resolve an intent left by an interrupted write: adopt it or forget it.
+
+        False when it is not on the page yet but this process's own request of
+        it ended without an answer: the server may still apply it, so it is
+        kept (not sent again) until its flight time is over.
+        """
         assert link.pending_call is not None
         intent = IncidentCall.from_json(link.pending_call)
         incident = self._observed(link, intent)
@@ -226,8 +232,13 @@ class Applier:
         elif incident is not None and link.statuspage_incident_id is not None:
             before, intended = link.statuspage_status, intent.status
             if not link.human_override and changed_by_person(before, intended, incident.status):
+                # A person's edit decides: nothing is sent again either way.
                 person_changed(self.session, [link], before, incident.status, self.now, self._out)
+            elif _still_flying(self._out, self.session, link):
+                return False
             link.statuspage_status = incident.status
+        elif _still_flying(self._out, self.session, link):
+            return False
 
         def record_answer() -> None:
             if link.statuspage_incident_id is not None:
@@ -238,6 +249,7 @@ class Applier:
                 self.client.facts.saw_updates(incident.id, incident.update_ids, link.updated_at)
 
         self._out.reconcile(self.session, link, self.now, "reconciled", record_answer, after)
+        return True
 
     def _adopt(self, link: Link, intent: IncidentCall, incident: Incident) -> None:
         """The interrupted write took effect: record it as if its answer had come."""
@@ -248,7 +260,9 @@ class Applier:
         _note_share(link, intent.audit)
         reason = "confirmed on Statuspage after an interrupted call"
         for record in intent.audit:
-            self._out.audit(self.session, self._record(link, record, reason), self.now)
+            # A refused text's row keeps the refusal as its reason.
+            why = record.get("reason") if record.get("outcome") == Outcome.FAILED else reason
+            self._out.audit(self.session, self._record(link, record, why), self.now)
 
     def _observed(self, link: Link, intent: IncidentCall) -> Incident | None:
         if intent.kind == CallKind.CREATE:
@@ -277,8 +291,10 @@ class Applier:
                 )
                 self._send(link, call, components=False)
                 return
+            # A storm join is this alert's way onto the page, as a create is: never dropped.
+            joins = call.kind is CallKind.UPDATE and link.statuspage_incident_id is None
             refused = attribute(
-                call.kind is CallKind.CREATE, call.status, call.has_body, error.status
+                call.kind is CallKind.CREATE or joins, call.status, call.has_body, error.status
             )
             if refused is Refused.PROBE:
                 self._send_status_alone(link, call, error, components)
@@ -295,6 +311,10 @@ class Applier:
         """
         message = scrub(rejected_status_message(error, call, link, self, status=False))[:1000]
         self._send(link, _status_alone(call, message), components)
+        if not any(d.outcome is Outcome.BODY_UPDATED for d in call.decisions):
+            # A create's or a join's own text never went out: failed once, as a comment's.
+            self._record_failed(link, call.decisions[:1], message)
+            self._out.commit(self.session)
         log.warning(
             "write_refused",
             alert_id=link.alert_id,
@@ -459,7 +479,7 @@ def rejected_status_message(
     error: PermanentApiError, call: Call, link: Link, applier: Applier, *, status: bool
 ) -> str:
     """A 4xx message; for a refused status (``status``) it names the status and setting."""
-    incident = link.statuspage_incident_id or "(new incident)"
+    incident = link.statuspage_incident_id or call.incident_id or "(new incident)"
     if status and never_succeeds(error.status):
         return (
             f"Statuspage rejected status {call.status!r} for incident {incident} "
@@ -480,6 +500,21 @@ def _status_alone(call: Call, message: str) -> Call:
         for d in call.decisions
     ]
     return replace(call, body=None, decisions=decisions)
+
+
+def _still_flying(out: StatuspageWriter, session: Session, link: Link) -> bool:
+    """This process's own request of the link's intent got no answer and may still land."""
+    until = out.unanswered_until(session, link.pending_call)
+    if until is None:
+        return False
+    log.info(
+        "intent_in_flight",
+        alert_id=link.alert_id,
+        incident_action=link.incident_action,
+        writer=(link.pending_call or {}).get("writer"),
+        reconcile_after=until.isoformat(),
+    )
+    return True
 
 
 def _took_effect(intent: IncidentCall, incident: Incident) -> bool:

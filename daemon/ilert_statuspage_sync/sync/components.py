@@ -16,7 +16,7 @@ of its own left to undo there (every status it set is ``operational``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.clients.statuspage import ListedComponent, StatuspageClient
 from ilert_statuspage_sync.config import Config, IncidentAction
-from ilert_statuspage_sync.core.attribution import item_fault, service_down
+from ilert_statuspage_sync.core.attribution import item_fault
 from ilert_statuspage_sync.core.components import (
     OPERATIONAL,
     ComponentState,
@@ -51,6 +51,7 @@ from ilert_statuspage_sync.store import components as store
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.audit import AuditRecord
 from ilert_statuspage_sync.store.tables import ComponentRow, Link
+from ilert_statuspage_sync.sync.component_failures import ComponentFailures
 from ilert_statuspage_sync.sync.writer import (
     RequestRefusedError,
     SetComponent,
@@ -75,8 +76,6 @@ class PassComponents:
     outcomes: list[str] = field(default_factory=list)
     # Connector -> the transient error that took it down in this step.
     down: dict[str, TransientApiError] = field(default_factory=dict)
-    # Component writes that failed as their own (5xx, no answer) in this step (core.attribution).
-    write_failures: int = 0
 
 
 class ComponentSync:
@@ -101,6 +100,7 @@ class ComponentSync:
         self._missing_logged: set[tuple[str, str]] = set()
         # (page, component, status) Statuspage refused for good: not asked again by this process.
         self._refused: set[tuple[str, str, str]] = set()
+        self._failures = ComponentFailures(config.poll_interval)
 
     @property
     def writer(self) -> Writer:
@@ -194,9 +194,15 @@ class ComponentSync:
 
     # -- the per-pass step ----------------------------------------------------------
 
-    def sync(self, session: Session, now: datetime, down: set[str]) -> PassComponents:
-        """One step per page with components; a failing page never stops the others."""
+    def sync(
+        self, session: Session, now: datetime, down: set[str], wrote: Collection[str] = ()
+    ) -> PassComponents:
+        """One step per page with components; a failing page never stops the others.
+
+        ``wrote``: connectors an alert's write succeeded on in this pass.
+        """
         result = PassComponents()
+        self._failures.begin(set(wrote))
         for page_id in self._pages(session):
             connector, _ = self._client(page_id)
             if connector in down or connector in result.down:
@@ -213,6 +219,7 @@ class ComponentSync:
                 session.rollback()
                 result.failed += 1
                 log.error("component_sync_failed", page_id=page_id, error=scrub(str(error))[:500])
+        self._failures.settle(lambda connector: connector in down or connector in result.down, now)
         return result
 
     def _sync_page(
@@ -231,7 +238,9 @@ class ComponentSync:
         for interrupted in pending:
             self._reconcile(session, interrupted, listed, now)
         page = _Page(page_id, rows, listed, {cid: _state(row) for cid, row in rows.items()}, now)
-        for step in plan_components(page.statuses(), page.states, holders, self._managed(page)):
+        steps = plan_components(page.statuses(), page.states, holders, self._managed(page))
+        # The failing components go behind the others (a stable sort keeps the plan's order).
+        for step in sorted(steps, key=lambda s: self._failures.order((page_id, s.component_id))):
             self._step(session, page, step, len(holders), result)
 
     def _managed(self, page: _Page) -> list[str]:
@@ -261,6 +270,9 @@ class ComponentSync:
                 self._out.commit(session)
             return
         if (page.id, step.component_id, step.write) in self._refused:
+            return
+        if self._failures.waiting((page.id, step.component_id), page.now):
+            result.deferred += 1  # its own back-off: tried again when it runs out
             return
         self._write(session, page, row, step, name, open_alerts, result)
 
@@ -301,6 +313,7 @@ class ComponentSync:
             intent=lambda: change,
             refused=lambda error: self._refused_write(session, page, row, change, error),
         )
+        connector, key = self._client(page.id)[0], (page.id, step.component_id)
         try:
             self._out.send(session, write)
         except RequestRefusedError:
@@ -308,17 +321,12 @@ class ComponentSync:
             result.outcomes.append("failed")
         except TransientApiError as error:
             # One component's write failing is that component's: the others go on, and
-            # it is tried again next pass (an intent that may have landed is reconciled).
-            result.write_failures += 1
-            if not item_fault(error) or service_down(result.write_failures):
+            # it backs off (an intent that may have landed is reconciled first).
+            if not item_fault(error) or self._failures.failed(connector, key, error):
                 raise
             result.deferred += 1
-            log.warning(
-                "component_write_failed",
-                page_id=page.id,
-                component_id=step.component_id,
-                error=scrub(str(error))[:500],
-            )
+        else:
+            self._failures.succeeded(connector, key)
 
     def _change(
         self, session: Session, page: _Page, step: ComponentStep, name: str, open_alerts: int

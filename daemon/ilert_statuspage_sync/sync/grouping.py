@@ -38,6 +38,11 @@ class Grouping:
         shares = p.shares[item.action.name].of(item.link, self._unstored(p, item.action))
         return target_for(item.alert.id, shares)
 
+    def openers(self, p: PassState, item: Work) -> list[Link]:
+        """This pass's links of the alerts whose create the storm of ``item`` waits for."""
+        waited = set(p.shares[item.action.name].openers(item.alert.id))
+        return [link for link in p.links.get(item.action.name, ()) if link.alert_id in waited]
+
     def siblings(
         self, p: PassState, session: Session, action: IncidentAction
     ) -> Callable[[Link], None]:

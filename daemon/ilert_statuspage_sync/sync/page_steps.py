@@ -76,7 +76,7 @@ class PageSteps:
         """Each page's components to the worst of its open alerts (sync.components)."""
         if shutdown.stop_requested():
             return
-        done = self.components.sync(session, p.now, self.down(p))
+        done = self.components.sync(session, p.now, self.down(p), p.wrote)
         p.report.writes += done.writes
         p.report.failed_items += done.failed
         p.report.deferred_items += done.deferred

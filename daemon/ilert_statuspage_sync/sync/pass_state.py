@@ -10,6 +10,7 @@ from ilert_statuspage_sync.core.listing import OpenSetCycle
 from ilert_statuspage_sync.core.model import Alert, LogEntry
 from ilert_statuspage_sync.core.pacing import WritePacer
 from ilert_statuspage_sync.core.timeline_order import Order
+from ilert_statuspage_sync.errors import TransientApiError
 from ilert_statuspage_sync.store.tables import ActionState, Link
 from ilert_statuspage_sync.sync.outages import ServiceHealth
 from ilert_statuspage_sync.sync.report import PassReport
@@ -95,6 +96,14 @@ class PassState:
     # and the connectors that answered in this pass (a page read or a write).
     item_failures: dict[str, set[int]] = field(default_factory=dict)
     answered: set[str] = field(default_factory=set)
+    # Storm openers whose create intent a waiting alert checked in this pass (by alert id).
+    openers_checked: set[int] = field(default_factory=set)
+    # Connectors a write succeeded on in this pass: up for the rest of it.
+    wrote: set[str] = field(default_factory=set)
+    # Item failures not yet backed off: per connector, those after its last success
+    # (withdrawn if it is judged down), and those a success since proved the items'.
+    suspects: dict[str, list[tuple[Work, TransientApiError]]] = field(default_factory=dict)
+    item_faults: list[tuple[Work, TransientApiError]] = field(default_factory=list)
     # iLert's time at this pass's first read (see core.clock), and its Date header.
     ilert_now: datetime | None = None
     ilert_date: datetime | None = None

@@ -105,6 +105,14 @@ class Books:
             error=link.last_error,
         )
 
+    def put_behind(self, session: Session, link: Link) -> None:
+        """Failed in an outage: no delay, but tried after the items that are not failing."""
+        session.rollback()
+        link = session.merge(link)
+        link.failures = max(link.failures, 1)
+        link.next_attempt_at = None
+        session.commit()
+
     def fail(
         self, session: Session, applier: Applier, link: Link, events: list[str], error: Exception
     ) -> None:
@@ -178,6 +186,10 @@ class DryBooks(Books):
         rollback(session, only_failed=True)
 
     def back_off(self, session: Session, link: Link, error: Exception, now: datetime) -> None:
+        """Nothing is stored: only a failed flush is rolled back."""
+        rollback(session, only_failed=True)
+
+    def put_behind(self, session: Session, link: Link) -> None:
         """Nothing is stored: only a failed flush is rolled back."""
         rollback(session, only_failed=True)
 

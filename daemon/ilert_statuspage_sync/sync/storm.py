@@ -83,6 +83,11 @@ class PassShares:
         shares += [repo.share_of(other) for other in unstored]
         return shares
 
+    def openers(self, alert_id: int) -> list[int]:
+        """The alerts (ids) other than ``alert_id`` whose create may still be landing."""
+        view = self._view()
+        return [a for a, (_id, share) in view.items() if share.creating and a != alert_id]
+
     def shared(self, link: Link) -> None:
         """``repo.share_incident(link)`` ran: the incident's shares take its status and flag."""
         if self._shares is None or link.statuspage_incident_id is None:

@@ -258,6 +258,7 @@ class Syncer:
                 p.paced.add(item.action.connector)
             else:  # deferred, or another process's write may still land
                 p.report.deferred_items += 1
+        self.step.settle_suspects(session, p)
         return appliers
 
     def _gate(self, p: PassState, item: Work, applier: Applier, selected: set[int]) -> Gate:

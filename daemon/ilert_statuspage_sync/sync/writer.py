@@ -163,6 +163,9 @@ class StatuspageWriter:
         except TransientApiError as error:
             if not error.maybe_applied:
                 self._drop(session, holder, write.unsent)
+            elif error.status is None and isinstance(holder.pending_call, Mapping):
+                # No answer at all (a 5xx is one: that request is over): it may land later.
+                self.author.unanswered.add(str(holder.pending_call.get("recorded_at")))
             raise
         except PermanentApiError as error:
             write.refused(error)
@@ -229,6 +232,23 @@ class StatuspageWriter:
             return None
         return until
 
+    def unanswered_until(
+        self, session: Session, intent: Mapping[str, Any] | None
+    ) -> datetime | None:
+        """Until when this process's own write of ``intent``, which got no answer, may land.
+
+        None: it got an answer, or its flight time is over. Finding it applied
+        (adopting it) is safe at any time; only sending it again must wait.
+        """
+        key = str((intent or {}).get("recorded_at"))
+        if intent is None or key not in self.author.unanswered:
+            return None
+        until = in_flight_until(intent, self.author, fallback_s=self.in_flight_s, unanswered=True)
+        if until is None or database_now(session) >= until:
+            self.author.unanswered.discard(key)
+            return None
+        return until
+
     def reconcile(
         self,
         session: Session,
@@ -239,6 +259,8 @@ class StatuspageWriter:
         after: Callable[[], None] = _nothing,
     ) -> None:
         """The interrupted intent was adopted or forgotten: clear it, record_answer, commit."""
+        if isinstance(holder.pending_call, Mapping):
+            self.author.unanswered.discard(str(holder.pending_call.get("recorded_at")))
         holder.pending_call = None
         holder.updated_at = now
         record_answer()
@@ -264,6 +286,12 @@ class DryRunWriter(StatuspageWriter):
         return None
 
     def in_flight_until(
+        self, session: Session, intent: Mapping[str, Any] | None
+    ) -> datetime | None:
+        """A dry run waits for no write."""
+        return None
+
+    def unanswered_until(
         self, session: Session, intent: Mapping[str, Any] | None
     ) -> datetime | None:
         """A dry run waits for no write."""
