@@ -41,14 +41,24 @@ def test_the_linked_incident_is_kept_and_the_other_resolved():
 
 
 def test_an_incident_naming_an_unconfigured_action_is_the_linking_actions():
-    """An incident naming no configured action counts as the one action linking its alert on
-    the page: resolved when that link points elsewhere; left alone when two actions link it."""
+    """An incident naming no configured action, under a name this database once mirrored the
+    alert with, counts as the one action linking its alert on the page: resolved when that link
+    points elsewhere; left alone when two actions link it."""
     forgotten = seen("old", action="first-name")
-    found = find_duplicates([forgotten], [tracked()], {"public-api"})
+    proven = {("first-name", 7)}
+    found = find_duplicates([forgotten], [tracked()], {"public-api"}, proven)
     assert found == [Duplicate("old", "identified", "kept", 7, "public-api")]
     assert find_duplicates([forgotten], [tracked()]) == []
     two = [tracked(), tracked(action="other", incident="theirs")]
-    assert find_duplicates([forgotten], two, {"public-api", "other"}) == []
+    assert find_duplicates([forgotten], two, {"public-api", "other"}, proven) == []
+
+
+def test_another_installations_incident_is_never_taken_for_ours():
+    """An incident naming an action this database never mirrored the alert under (another
+    installation's, or a person's copy of our metadata) is no duplicate of ours."""
+    foreign = seen("theirs", action="team-b")
+    assert find_duplicates([foreign], [tracked()], {"public-api"}) == []
+    assert find_duplicates([foreign], [tracked()], {"public-api"}, {("team-b", 8)}) == []
 
 
 def test_an_unresolved_copy_of_a_resolved_linked_incident_is_a_duplicate():

@@ -244,3 +244,16 @@ def test_links_made_under_the_old_name_by_a_replica_on_the_old_config_are_carrie
     harness.ilert.resolve(alert_id)
     harness.sync()
     assert len(harness.incidents(AUTO_PAGE)) == 1 and _open(harness) == []
+
+
+def test_another_installations_incident_for_the_same_alert_is_left_alone(harness: Harness):
+    """An incident naming an action this database never mirrored the alert under (another
+    installation on the same page) is not resolved as a duplicate of ours."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "API down", "")
+    harness.sync()
+    client = next(iter(harness.syncer.statuspage.values()))
+    metadata = {"ilert": {"alert_id": str(alert_id), "incident_action": "team-b"}}
+    fields = {"name": "Team B: API down", "status": "investigating", "metadata": metadata}
+    theirs = client.create_incident(AUTO_PAGE, fields).id
+    harness.sync()
+    assert harness.statuspage.incident(theirs)["status"] == "investigating"

@@ -65,13 +65,16 @@ def find_duplicates(
     unresolved: Iterable[Seen],
     links: Iterable[Tracked],
     configured: Collection[str] | None = None,
+    proven: Collection[tuple[str, int]] = (),
 ) -> list[Duplicate]:
     """Every unresolved incident that duplicates its alert's linked incident, page order kept.
 
     ``configured``: the names of the page's actions. An incident naming another
     name (one no ``previous_names`` leads back to) counts as the action that
-    links its alert on the page, when exactly one does: alert ids are global,
-    and that action mirrors the alert's source there.
+    links its alert on the page, when exactly one does, but only when that
+    (name, alert id) pair is in ``proven``: this database itself once mirrored
+    the alert under that name (a forgotten rename). Another installation's or a
+    person's incident carrying our metadata is never taken for ours.
     """
     settled = [link for link in links if link.incident_id is not None and not link.pending]
     linked = {(link.action, link.alert_id): link.incident_id for link in settled}
@@ -83,7 +86,8 @@ def find_duplicates(
         if incident.action is None or incident.alert_id is None:
             continue
         action = incident.action
-        if configured is not None and action not in configured:
+        stray = configured is not None and action not in configured
+        if stray and (action, incident.alert_id) in proven:
             held = owners.get(incident.alert_id, set())
             action = next(iter(held)) if len(held) == 1 else action
         kept = linked.get((action, incident.alert_id))

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ilert_statuspage_sync.store.tables import ActionState, ComponentRow, Link
+from ilert_statuspage_sync.store.tables import ActionState, ComponentRow, Link, Transition
 
-__all__ = ["Carried", "carry_links", "held_under", "orphan_links"]
+__all__ = ["Carried", "carry_links", "held_under", "mirrored_before", "orphan_links"]
 
 
 @dataclass(frozen=True)
@@ -86,3 +86,21 @@ def orphan_links(session: Session, names: set[str]) -> dict[str, tuple[int, int]
         .order_by(Link.incident_action)
     )
     return {name: (int(opened), int(total)) for name, total, opened in rows}
+
+
+def mirrored_before(session: Session, pairs: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
+    """Which (action name, alert id) pairs this database has mirrored: a link or an audit row.
+
+    Evidence that an incident naming an action the config no longer knows is ours
+    (a rename nobody declared), not another installation's; by alert id (indexed),
+    asked only for such incidents, so a normal pass never runs it.
+    """
+    found: set[tuple[str, int]] = set()
+    for name, alert_id in sorted(pairs):
+        linked = sa.exists().where(Link.alert_id == alert_id, Link.incident_action == name)
+        audited = sa.exists().where(
+            Transition.alert_id == alert_id, Transition.incident_action == name
+        )
+        if session.scalar(sa.select(sa.or_(linked, audited))):
+            found.add((name, alert_id))
+    return found

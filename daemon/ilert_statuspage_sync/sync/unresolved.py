@@ -41,6 +41,7 @@ from ilert_statuspage_sync.errors import (
 from ilert_statuspage_sync.runtime.secrets import scrub
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.audit import AuditRecord
+from ilert_statuspage_sync.store.renames import mirrored_before
 from ilert_statuspage_sync.store.tables import Link
 from ilert_statuspage_sync.sync.page_evidence import catch_up_links
 from ilert_statuspage_sync.sync.writer import StatuspageWriter, UpdateIncident, Write, writer_for
@@ -138,7 +139,13 @@ class DuplicateHealer:
                 continue
             client = self.clients[connector]
             mine = _mine(session, page_id, actions, seen)
-            for duplicate in find_duplicates(seen, mine, configured):
+            strays = {
+                (i.action, i.alert_id)
+                for i in seen
+                if i.action is not None and i.alert_id is not None and i.action not in configured
+            }
+            proven = mirrored_before(session, strays) if strays else set()
+            for duplicate in find_duplicates(seen, mine, configured, proven):
                 resolved += self._resolve(session, client, page_id, duplicate, now)
         return resolved
 
