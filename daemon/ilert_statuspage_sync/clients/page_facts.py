@@ -10,10 +10,10 @@
   later plans leave them out. Kept per process on purpose: a restart re-learns
   it with at most one more refused request per page, and a page that accepts the
   status again (changed on Statuspage's side) is used again without a reset.
-- Each page's unresolved incidents as read in a pass (tagged with the pass's
-  time): the page's evidence for the rest of that pass, so a create first
-  looks there for an incident the page already shows for its alert, with no
-  second read of the list.
+- Each page's sweep of its unresolved incidents (``core.sweep``: one page of
+  the list a pass): the page's evidence, so a create first looks there for an
+  incident the page already shows for its alert, with no read of the list.
+  A process that has not completed a sweep yet reads the whole list once.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+from ilert_statuspage_sync.core.sweep import Sweep, known
 
 if TYPE_CHECKING:
     from ilert_statuspage_sync.clients.statuspage import Incident
@@ -35,18 +37,24 @@ class PageFacts:
 
     _updates: dict[str, tuple[datetime, frozenset[str]]] = field(default_factory=dict)
     _refused: dict[str, set[str]] = field(default_factory=dict)
-    _listed: dict[str, tuple[datetime, tuple[Incident, ...]]] = field(default_factory=dict)
+    _sweeps: dict[str, Sweep[Incident]] = field(default_factory=dict)
 
-    def listed(self, page_id: str, incidents: Sequence[Incident], at: datetime) -> None:
-        """Remember the page's unresolved incidents as read in the pass of time ``at``."""
-        self._listed[page_id] = (at, tuple(incidents))
+    def sweep(self, page_id: str) -> Sweep[Incident]:
+        """The page's sweep so far (a fresh one before the first read)."""
+        return self._sweeps.get(page_id) or Sweep()
 
-    def listing(self, page_id: str, at: datetime) -> tuple[Incident, ...] | None:
-        """The page's unresolved incidents read in the pass of time ``at``; None: not read."""
-        seen = self._listed.get(page_id)
-        if seen is None or seen[0] != at:
-            return None
-        return seen[1]
+    def swept(self, page_id: str, sweep: Sweep[Incident]) -> None:
+        """Remember the page's sweep after a read."""
+        self._sweeps[page_id] = sweep
+
+    def listed(self, page_id: str, incidents: Sequence[Incident]) -> None:
+        """The whole unresolved list was read: a complete sweep (the next one starts over)."""
+        self._sweeps[page_id] = Sweep(complete={i.id: i for i in incidents})
+
+    def listing(self, page_id: str) -> tuple[Incident, ...] | None:
+        """The page's unresolved incidents as its sweeps know them; None: no sweep completed."""
+        found = known(self._sweeps.get(page_id))
+        return None if found is None else tuple(found.values())
 
     def saw_updates(self, incident_id: str, ids: Iterable[str], version: datetime) -> None:
         """Remember every update id of an incident, as of the link version ``version``."""

@@ -185,13 +185,18 @@ class StatuspageClient:
         """Every unresolved incident of the page, newest first (up to 1000, 100 per request)."""
         return list(self._unresolved(page_id))
 
+    def unresolved_page(self, page_id: str, number: int) -> list[Incident]:
+        """One page (``PER_PAGE`` a request) of the page's unresolved incidents, newest first."""
+        batch = self.http.get(
+            f"/v1/pages/{page_id}/incidents/unresolved", {"page": number, "per_page": PER_PAGE}
+        )
+        return _incidents(batch)
+
     def _unresolved(self, page_id: str) -> Iterator[Incident]:
         for page in range(1, 11):
-            batch = self.http.get(
-                f"/v1/pages/{page_id}/incidents/unresolved", {"page": page, "per_page": 100}
-            )
-            yield from _incidents(batch)
-            if not isinstance(batch, list) or len(batch) < 100:
+            batch = self.unresolved_page(page_id, page)
+            yield from batch
+            if len(batch) < PER_PAGE:
                 break
 
     def _candidates(self, page_id: str) -> Iterator[Incident]:

@@ -144,7 +144,7 @@ class Applier:
         if self.dry_run:
             return None
         page, alert = link.page_id, link.alert_id
-        found = listed_incident(self.client, page, alert, self.action.name, self.now)
+        found = listed_incident(self.client, page, alert, self.action.name)
         if found is None:
             return None
         decisions = [d for step in steps for d in _decisions_of(step)]

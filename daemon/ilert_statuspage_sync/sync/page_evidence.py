@@ -8,14 +8,14 @@ Two reads of what the page already shows, neither a request of its own:
   whether a person had taken it over. Logged ``state_behind_page``.
 - ``listed_incident``: before a create, the incident the page's unresolved list
   already shows for the alert (its metadata names the alert and the action),
-  which the caller adopts instead of creating a second one. The list is the one
-  read this pass for the page, or read once here when the page was not.
+  which the caller adopts instead of creating a second one. The list is what
+  the page's sweeps saw (``core.sweep``), or read whole here once per process
+  when no sweep of the page has completed yet.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 import structlog
 
@@ -92,7 +92,7 @@ def catch_up_links(links: Sequence[Link], listing: Sequence[Incident]) -> int:
 
 
 def listed_incident(
-    client: StatuspageClient, page_id: str, alert_id: int, action: str, now: datetime
+    client: StatuspageClient, page_id: str, alert_id: int, action: str
 ) -> Incident | None:
     """The unresolved incident the page already shows for (alert, action), if any.
 
@@ -100,14 +100,14 @@ def listed_incident(
     nothing: the create goes ahead, and the duplicate check stays the backstop.
     A transient failure propagates: the alert waits for the next pass.
     """
-    listing = client.facts.listing(page_id, now)
+    listing = client.facts.listing(page_id)
     if listing is None:
         try:
             listing = tuple(client.unresolved_incidents(page_id))
         except (PermanentApiError, PayloadError) as error:
             log.warning("duplicate_check_failed", page_id=page_id, error=scrub(str(error)))
             return None
-        client.facts.listed(page_id, listing, now)
+        client.facts.listed(page_id, listing)
     for incident in listing:
         if incident.traces_to(alert_id, action):
             return incident

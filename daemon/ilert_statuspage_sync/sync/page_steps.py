@@ -1,10 +1,12 @@
-"""Steps 2 and 6 of a pass: read the pages (within the allowance), then write them.
+"""Steps 2 and 6 of a pass: measure the allowance, then write and read the pages.
 
-Reading: this pass's Statuspage allowance is measured before any request
-(``core.pacing``), then each page with mirrored incidents is read once, for
-human edits now and for duplicates later. Writing: each page's components
-follow the worst of its open alerts, then the duplicates of that read are
-resolved.
+Step 2 measures this pass's Statuspage allowance before any request
+(``core.pacing``). Step 6, after the alerts were written: each page's
+components follow the worst of its open alerts, then each page with mirrored
+incidents has the next page of its unresolved list read (``core.sweep``) with
+what the allowance has left, for human edits and duplicates. Reads come last
+so a burst's writes never wait behind them; a key with nothing left reads on
+the next pass.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ilert_statuspage_sync.runtime import shutdown
 from ilert_statuspage_sync.sync.components import ComponentSync
 from ilert_statuspage_sync.sync.outages import ServiceHealth
 from ilert_statuspage_sync.sync.pass_state import PassState
-from ilert_statuspage_sync.sync.unresolved import DuplicateHealer, PageReads
+from ilert_statuspage_sync.sync.unresolved import DuplicateHealer
 
 __all__ = ["PageSteps"]
 
@@ -41,14 +43,19 @@ class PageSteps:
         self.healer, self.components = healer, components
         self.connector_health = connector_health
 
-    def read(self, session: Session, p: PassState, *, pace: bool) -> PageReads:
-        """Step 2: the allowance, then one unresolved list per page with mirrored incidents."""
-        # Measured before any Statuspage request of this pass: a page read
-        # on a spent budget would wait out the window and stall the pass.
+    def read(self, session: Session, p: PassState, *, pace: bool) -> None:
+        """Step 2: this pass's allowance, measured before any Statuspage request."""
         self._pace(p, pace)
-        spent = self._spent(p.pacer)
-        p.paced |= spent  # their duplicate check waits for the next pass
-        reads = self.healer.read(session, p.now, skip=spent)
+        p.paced |= self._spent(p.pacer)  # no room at all: their reads wait for the next pass
+
+    def write(self, session: Session, p: PassState) -> None:
+        """Step 6: each page's components, then a page of each unresolved list, then duplicates."""
+        self._sync_components(session, p)
+        if shutdown.stop_requested():
+            return
+        left = {name for name in self.statuspage if not self._room(p, name)}
+        p.paced |= left
+        reads = self.healer.read(session, p.now, skip=left | self.down(p))
         for connector, error in self.healer.unreachable.items():
             p.mark_down(self.connector_health[connector], error)
         for connector, _page in reads:
@@ -57,16 +64,17 @@ class PageSteps:
         edited = self.healer.edits(session, p.now, reads)
         if edited:
             p.report.outcomes["human_override"] += edited
-        return reads
-
-    def write(self, session: Session, p: PassState, reads: PageReads) -> None:
-        """Step 6: each page's components, then the duplicates of step 2's read."""
-        self._sync_components(session, p)
-        down = self.down(p) | p.paced  # a spent budget: the next pass heals
-        healed = self.healer.heal(session, p.now, down, reads)
+        healed = self.healer.heal(session, p.now, self.down(p), reads)
         if healed:
             p.report.writes += healed
             p.report.outcomes["duplicate_resolved"] += healed
+
+    def _room(self, p: PassState, connector: str) -> bool:
+        """Whether the connector's key has allowance left for a read (always, unpaced)."""
+        if p.pacer is None:
+            return True
+        budget = self.statuspage[connector].http.budget
+        return p.pacer.may_start(id(budget), budget.granted - p.started.get(id(budget), 0))
 
     def down(self, p: PassState) -> set[str]:
         """The connectors found down in this pass."""

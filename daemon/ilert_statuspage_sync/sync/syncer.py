@@ -12,10 +12,8 @@ The pass, step by step (``Syncer.run_pass`` makes one call per step):
    last pass minus an overlap window (catches alerts created and resolved
    between two polls, and those reported while the daemon was down); only the
    resolved ones when the listing read all.
-2. Read the pages (``sync.page_steps``): measure this pass's Statuspage
-   allowance (``core.pacing``), then read each page with mirrored incidents
-   once (its unresolved incidents): an incident whose status a person changed
-   is no longer changed by the daemon (``core.human_edits``).
+2. Measure this pass's Statuspage allowance (``sync.page_steps``,
+   ``core.pacing``) before any Statuspage request.
 3. Decide (``sync.work_items``). Per action, the alerts it mirrors
    (``core.alert_selection``): automatic actions take alerts reported after
    activation, manual ones only triggered alerts; tracked alerts that left the
@@ -36,10 +34,14 @@ The pass, step by step (``Syncer.run_pass`` makes one call per step):
 5. Bookkeeping (``sync.bookkeeping``): move each action's poll cursor to
    iLert's time at this pass's first read, and store what the pass learnt of
    the alerts that changed nothing in one batch.
-6. Write the pages (``sync.page_steps``): each page's components follow the
-   worst of its open alerts (``sync.components``); incidents that duplicate an
-   alert's linked one are resolved (``sync.unresolved``), from step 2's read. The cursor
-   is stored again if a rollback took it.
+6. The pages (``sync.page_steps``): each page's components follow the
+   worst of its open alerts (``sync.components``); then, with what the
+   allowance has left, the next page of 100 of each page's unresolved list is
+   read (``core.sweep``: a quiet pass costs one list request at any number of
+   open incidents): an incident whose status a person changed is no longer
+   changed by the daemon (``core.human_edits``), and incidents that duplicate
+   an alert's linked one are resolved (``sync.unresolved``). The cursor is
+   stored again if a rollback took it.
 7. Retention: prune a small batch of expired history (``core.retention``).
 
 Only the links a pass can act on are read: the open ones and those of the
@@ -202,12 +204,12 @@ class Syncer:
         if read is None:
             return
         p.report.alerts_seen = len(read.alerts)
-        # 2. read the pages (a dry run paces nothing)
-        pages = self.pages.read(session, p, pace=self.pace_writes and self.books.paces)
+        # 2. measure the allowance (a dry run paces nothing)
+        self.pages.read(session, p, pace=self.pace_writes and self.books.paces)
         work, selected = self._decide(session, p, read)  # 3. decide
         appliers = self._write_alerts(session, p, work, selected)  # 4. write
         self._keep_books(session, p, read, appliers)  # 5. bookkeeping
-        self.pages.write(session, p, pages)  # 6. components, duplicates
+        self.pages.write(session, p)  # 6. components, a page of each list, duplicates
         self._store_cursors(session, read)
         self.bookkeeping.prune(session, p)  # 7. retention
 

@@ -1,13 +1,14 @@
 """Self-healing: resolve an incident that duplicates the one an alert is linked to.
 
-Once per pass, before the alerts are synced, for each page with mirrored
-incidents (``core.duplicates`` decides which) read the page's unresolved
-incidents once (``read``). The same read serves two checks: human edits
-(``edits``, before the sync, so the daemon never fights a person) and, after
-the sync, duplicates: each is resolved with a short body naming the
-incident kept, audited (outcome ``duplicate_resolved``) and logged
-``duplicate_resolved``. A read or write that fails is logged and left for the
-next pass; it never stops the pass.
+Once per pass, after the alerts were synced (a burst's writes never wait
+behind these reads), for each page with mirrored incidents
+(``core.duplicates`` decides which) read the next page of 100 of the page's
+unresolved incidents (``read``; ``core.sweep``: a whole sweep takes
+``open // 100 + 1`` passes). The same read serves two checks: human edits
+(``edits``; from then on the daemon changes no status there) and duplicates:
+each is resolved with a short body naming the incident kept, audited
+(outcome ``duplicate_resolved``) and logged ``duplicate_resolved``. A read or
+write that fails is logged and left for the next pass; it never stops the pass.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ilert_statuspage_sync.core.duplicates import (
     pages_to_check,
 )
 from ilert_statuspage_sync.core.human_edits import HUMAN_REASON, Edit, Written, confirmed, edits
+from ilert_statuspage_sync.core.sweep import PER_PAGE, advance, missing
 from ilert_statuspage_sync.core.intents import Writer
 from ilert_statuspage_sync.core.vendor_ids import vendor_id
 from ilert_statuspage_sync.errors import (
@@ -60,7 +62,7 @@ log = structlog.get_logger(__name__)
 
 DUPLICATE_OUTCOME = "duplicate_resolved"
 HUMAN_EVENT = "human_edit"
-# (connector, page id) -> the page's unresolved incidents, read once per pass.
+# (connector, page id) -> the page of the page's unresolved incidents read this pass.
 PageReads = dict[tuple[str, str], list[Seen]]
 # Incidents missing from a page's unresolved list read on their own per pass, at most.
 CONFIRM_READS = 10
@@ -91,9 +93,13 @@ class DuplicateHealer:
         self._out = writer_for(dry_run, Writer("duplicates"), guard, lambda _name: None)
         # Connectors found down by the last ``read``, with the error.
         self.unreachable: dict[str, TransientApiError] = {}
+        # Per page read: our incidents that the sweep it just completed never showed.
+        self.unseen: dict[tuple[str, str], set[str]] = {}
+        # Per page read: the incidents of the page of the list read.
+        self._batches: dict[tuple[str, str], list[Incident]] = {}
 
     def read(self, session: Session, now: datetime, skip: Collection[str] = ()) -> PageReads:
-        """One list of unresolved incidents per page worth a look (none for the others).
+        """One page of 100 of the unresolved list per page worth a look (none for the others).
 
         The pages are picked from the open and recently closed links only: never
         the whole closed history. ``skip``: connectors whose budget has no room
@@ -101,24 +107,39 @@ class DuplicateHealer:
         """
         recent = [*repo.open_links(session), *repo.recently_closed(session, now - RECENT)]
         pages = pages_to_check(map(_tracked, recent), now, RECENT)
+        ours: dict[str, set[str]] = {}
+        for link in recent:
+            if link.statuspage_incident_id is not None:
+                ours.setdefault(link.page_id, set()).add(link.statuspage_incident_id)
         reads: PageReads = {}
-        self.unreachable = {}
+        self.unreachable, self.unseen, self._batches = {}, {}, {}
         for connector, page_id in self._readers():
             if page_id not in pages or connector in self.unreachable or connector in skip:
                 continue
-            try:
-                unresolved = self.clients[connector].unresolved_incidents(page_id)
-            except TransientApiError as error:
-                # The connector is down: the caller defers its work (logged once per outage).
-                self.unreachable[connector] = error
-                continue
-            except (ApiError, PayloadError) as error:
-                log.warning("duplicate_check_failed", page_id=page_id, error=scrub(str(error)))
-                continue
-            previous = {o: a.name for a in self.config.incident_actions for o in a.previous_names}
-            reads[(connector, page_id)] = [_seen(incident, previous) for incident in unresolved]
-            self.clients[connector].facts.listed(page_id, unresolved, now)
+            found = self._read_page(connector, page_id, ours.get(page_id, set()))
+            if found is not None:
+                reads[(connector, page_id)] = found
         return reads
+
+    def _read_page(self, connector: str, page_id: str, ours: set[str]) -> list[Seen] | None:
+        """The sweep's next page of the list (``core.sweep``); None when it cannot be read."""
+        facts = self.clients[connector].facts
+        sweep = facts.sweep(page_id)
+        try:
+            batch = self.clients[connector].unresolved_page(page_id, sweep.next_page)
+        except TransientApiError as error:
+            # The connector is down: the caller defers its work (logged once per outage).
+            self.unreachable[connector] = error
+            return None
+        except (ApiError, PayloadError) as error:
+            log.warning("duplicate_check_failed", page_id=page_id, error=scrub(str(error)))
+            return None
+        sweep = advance(sweep, {i.id: i for i in batch}, ours, full=len(batch) >= PER_PAGE)
+        facts.swept(page_id, sweep)
+        self.unseen[(connector, page_id)] = missing(sweep, ours)
+        self._batches[(connector, page_id)] = batch
+        previous = {o: a.name for a in self.config.incident_actions for o in a.previous_names}
+        return [_seen(incident, previous) for incident in batch]
 
     def heal(
         self,
@@ -164,9 +185,10 @@ class DuplicateHealer:
             links = repo.held_on_page(session, page_id, names)
             client = self.clients[connector]
             # Writes of ours the database lost (a restored backup) are not a person's.
-            if catch_up_links(links, client.facts.listing(page_id, now) or ()):
+            if catch_up_links(links, self._batches.get((connector, page_id), ())):
                 self._out.commit(session)
-            for edit in self._page_edits(client, page_id, links, seen):
+            unseen = self.unseen.get((connector, page_id), set())
+            for edit in self._page_edits(client, page_id, links, seen, unseen):
                 found += edit.first
                 self._respect(session, edit, page_id, links, now)
             if session.dirty:
@@ -174,16 +196,25 @@ class DuplicateHealer:
         return found
 
     def _page_edits(
-        self, client: StatuspageClient, page_id: str, links: Sequence[Link], seen: list[Seen]
+        self,
+        client: StatuspageClient,
+        page_id: str,
+        links: Sequence[Link],
+        seen: list[Seen],
+        unseen: Collection[str],
     ) -> Iterator[Edit]:
         """The page's edits, each confirmed by reading the incident, up to ``CONFIRM_READS``.
 
-        One list is not a fact: it can be cut, or serve a status that is already
-        stale. A person is believed only when the incident itself shows the edit.
+        Judged: ours on the page of the list read now, and ours a whole sweep
+        never showed (``unseen``); the others wait for their page's turn. One
+        list is not a fact: it can shift between two reads, or serve a status
+        that is already stale. A person is believed only when the incident
+        itself shows the edit.
         """
         shown = {incident.incident_id: incident.status for incident in seen}
+        judged = [w for w in _written(links) if w.incident_id in shown or w.incident_id in unseen]
         budget = CONFIRM_READS
-        for edit in edits(_written(links), shown):
+        for edit in edits(judged, shown):
             if budget == 0:
                 continue  # judged on a later pass
             budget -= 1
