@@ -1,7 +1,8 @@
 """Steps 2 and 6 of a pass: measure the allowance, then write and read the pages.
 
 Step 2 measures this pass's Statuspage allowance before any request
-(``core.pacing``). Step 6, after the alerts were written: each page's
+(``core.pacing``); a process's first pass then reads each page's unresolved
+list whole, before anything is written. Step 6, after the alerts were written: each page's
 components follow the worst of its open alerts, then each page with mirrored
 incidents has the next page of its unresolved list read (``core.sweep``) with
 what the allowance has left, for human edits and duplicates. Reads come last
@@ -22,7 +23,7 @@ from ilert_statuspage_sync.runtime import shutdown
 from ilert_statuspage_sync.sync.components import ComponentSync
 from ilert_statuspage_sync.sync.outages import ServiceHealth
 from ilert_statuspage_sync.sync.pass_state import PassState
-from ilert_statuspage_sync.sync.unresolved import DuplicateHealer
+from ilert_statuspage_sync.sync.unresolved import DuplicateHealer, PageReads
 
 __all__ = ["PageSteps"]
 
@@ -43,19 +44,36 @@ class PageSteps:
         self.healer, self.components = healer, components
         self.connector_health = connector_health
 
-    def read(self, session: Session, p: PassState, *, pace: bool) -> None:
-        """Step 2: this pass's allowance, measured before any Statuspage request."""
-        self._pace(p, pace)
-        p.paced |= self._spent(p.pacer)  # no room at all: their reads wait for the next pass
+    def read(self, session: Session, p: PassState, *, pace: bool) -> PageReads:
+        """Step 2: this pass's allowance, then the whole list of a page no sweep has read yet.
 
-    def write(self, session: Session, p: PassState) -> None:
-        """Step 6: each page's components, then a page of each unresolved list, then duplicates."""
+        Measured before any Statuspage request of this pass: a page read on a
+        spent budget would wait out the window and stall the pass. A process's
+        first pass reads each page's list whole before writing (a restored
+        database catches up from it, ``sync.page_evidence``); later passes
+        sweep it after the writes (``write``).
+        """
+        self._pace(p, pace)
+        spent = self._spent(p.pacer)
+        p.paced |= spent  # their reads wait for the next pass
+        return self._check(session, p, spent, whole=True)
+
+    def write(self, session: Session, p: PassState, first: PageReads) -> None:
+        """Step 6: components, then a page of each list with the allowance left, duplicates."""
         self._sync_components(session, p)
         if shutdown.stop_requested():
             return
         left = {name for name in self.statuspage if not self._room(p, name)}
         p.paced |= left
-        reads = self.healer.read(session, p.now, skip=left | self.down(p))
+        reads = {**first, **self._check(session, p, left | self.down(p), whole=False)}
+        healed = self.healer.heal(session, p.now, self.down(p), reads)
+        if healed:
+            p.report.writes += healed
+            p.report.outcomes["duplicate_resolved"] += healed
+
+    def _check(self, session: Session, p: PassState, skip: set[str], *, whole: bool) -> PageReads:
+        """Read the lists (whole, or a page of each), then mark what a person changed."""
+        reads = self.healer.read(session, p.now, skip=skip, whole=whole)
         for connector, error in self.healer.unreachable.items():
             p.mark_down(self.connector_health[connector], error)
         for connector, _page in reads:
@@ -64,10 +82,7 @@ class PageSteps:
         edited = self.healer.edits(session, p.now, reads)
         if edited:
             p.report.outcomes["human_override"] += edited
-        healed = self.healer.heal(session, p.now, self.down(p), reads)
-        if healed:
-            p.report.writes += healed
-            p.report.outcomes["duplicate_resolved"] += healed
+        return reads
 
     def _room(self, p: PassState, connector: str) -> bool:
         """Whether the connector's key has allowance left for a read (always, unpaced)."""

@@ -13,7 +13,9 @@ The pass, step by step (``Syncer.run_pass`` makes one call per step):
    between two polls, and those reported while the daemon was down); only the
    resolved ones when the listing read all.
 2. Measure this pass's Statuspage allowance (``sync.page_steps``,
-   ``core.pacing``) before any Statuspage request.
+   ``core.pacing``) before any Statuspage request. A process's first pass
+   reads each page's unresolved list whole here, before any write: a restored
+   database catches up from it, a person's edits are respected at once.
 3. Decide (``sync.work_items``). Per action, the alerts it mirrors
    (``core.alert_selection``): automatic actions take alerts reported after
    activation, manual ones only triggered alerts; tracked alerts that left the
@@ -204,12 +206,12 @@ class Syncer:
         if read is None:
             return
         p.report.alerts_seen = len(read.alerts)
-        # 2. measure the allowance (a dry run paces nothing)
-        self.pages.read(session, p, pace=self.pace_writes and self.books.paces)
+        # 2. measure the allowance (a dry run paces nothing); a first pass reads lists whole
+        first = self.pages.read(session, p, pace=self.pace_writes and self.books.paces)
         work, selected = self._decide(session, p, read)  # 3. decide
         appliers = self._write_alerts(session, p, work, selected)  # 4. write
         self._keep_books(session, p, read, appliers)  # 5. bookkeeping
-        self.pages.write(session, p)  # 6. components, a page of each list, duplicates
+        self.pages.write(session, p, first)  # 6. components, a page of each list, duplicates
         self._store_cursors(session, read)
         self.bookkeeping.prune(session, p)  # 7. retention
 

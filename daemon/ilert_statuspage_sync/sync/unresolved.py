@@ -98,9 +98,14 @@ class DuplicateHealer:
         # Per page read: the incidents of the page of the list read.
         self._batches: dict[tuple[str, str], list[Incident]] = {}
 
-    def read(self, session: Session, now: datetime, skip: Collection[str] = ()) -> PageReads:
+    def read(
+        self, session: Session, now: datetime, skip: Collection[str] = (), *, whole: bool = False
+    ) -> PageReads:
         """One page of 100 of the unresolved list per page worth a look (none for the others).
 
+        ``whole``: instead, the whole list of each page worth a look that no
+        sweep of this process has completed yet (its first pass: a restored
+        database catches up from it before anything is written).
         The pages are picked from the open and recently closed links only: never
         the whole closed history. ``skip``: connectors whose budget has no room
         this pass (paced): a read would wait for the window, stalling the pass.
@@ -116,7 +121,10 @@ class DuplicateHealer:
         for connector, page_id in self._readers():
             if page_id not in pages or connector in self.unreachable or connector in skip:
                 continue
-            found = self._read_page(connector, page_id, ours.get(page_id, set()))
+            if whole != (self.clients[connector].facts.listing(page_id) is None):
+                continue  # read whole in step 2 / swept in step 6
+            read = self._read_whole if whole else self._read_page
+            found = read(connector, page_id, ours.get(page_id, set()))
             if found is not None:
                 reads[(connector, page_id)] = found
         return reads
@@ -125,18 +133,42 @@ class DuplicateHealer:
         """The sweep's next page of the list (``core.sweep``); None when it cannot be read."""
         facts = self.clients[connector].facts
         sweep = facts.sweep(page_id)
-        try:
-            batch = self.clients[connector].unresolved_page(page_id, sweep.next_page)
-        except TransientApiError as error:
-            # The connector is down: the caller defers its work (logged once per outage).
-            self.unreachable[connector] = error
-            return None
-        except (ApiError, PayloadError) as error:
-            log.warning("duplicate_check_failed", page_id=page_id, error=scrub(str(error)))
+        batch = self._fetch(connector, page_id, sweep.next_page)
+        if batch is None:
             return None
         sweep = advance(sweep, {i.id: i for i in batch}, ours, full=len(batch) >= PER_PAGE)
         facts.swept(page_id, sweep)
-        self.unseen[(connector, page_id)] = missing(sweep, ours)
+        return self._took(connector, page_id, batch, missing(sweep, ours))
+
+    def _read_whole(self, connector: str, page_id: str, ours: set[str]) -> list[Seen] | None:
+        """The whole list (up to its 1,000): a complete sweep; None when it cannot be read."""
+        batch = self._fetch(connector, page_id, None)
+        if batch is None:
+            return None
+        self.clients[connector].facts.listed(page_id, batch)
+        shown = {incident.id for incident in batch}
+        # A list cut at its 1,000 proves nothing of the incidents past it.
+        unseen = ours - shown if len(batch) < 10 * PER_PAGE else set()
+        return self._took(connector, page_id, batch, unseen)
+
+    def _fetch(self, connector: str, page_id: str, number: int | None) -> list[Incident] | None:
+        """Page ``number`` of the list, or the whole of it (None); None when it cannot be read."""
+        client = self.clients[connector]
+        try:
+            if number is None:
+                return client.unresolved_incidents(page_id)
+            return client.unresolved_page(page_id, number)
+        except TransientApiError as error:
+            # The connector is down: the caller defers its work (logged once per outage).
+            self.unreachable[connector] = error
+        except (ApiError, PayloadError) as error:
+            log.warning("duplicate_check_failed", page_id=page_id, error=scrub(str(error)))
+        return None
+
+    def _took(
+        self, connector: str, page_id: str, batch: list[Incident], unseen: set[str]
+    ) -> list[Seen]:
+        self.unseen[(connector, page_id)] = unseen
         self._batches[(connector, page_id)] = batch
         previous = {o: a.name for a in self.config.incident_actions for o in a.previous_names}
         return [_seen(incident, previous) for incident in batch]
