@@ -7,6 +7,7 @@
       ApiError               .service, .status, .message
         TransientApiError    timeout, connection, DNS, 429/420, 5xx: try again later
           StopRequestedError not sent: the process is stopping (SIGTERM)
+          ThrottledError     still 420/429 after waiting as told: the rest waits a pass
         PermanentApiError    other 4xx: record against the item, back off
       UsageError             a command cannot do what was asked (trigger a missing alert): exit 2
       PayloadError           a vendor answered with a body we cannot read
@@ -83,6 +84,13 @@ class StopRequestedError(TransientApiError):
 
     def __init__(self, service: str = "daemon") -> None:
         super().__init__(service, "not sent: the daemon is stopping")
+
+
+class ThrottledError(TransientApiError):
+    """Refused for its rate (420/429) again after the waits the vendor asked for.
+
+    Never an outage: the work waits for the next pass like paced work.
+    """
 
 
 class PermanentApiError(ApiError):

@@ -11,12 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ilert_statuspage_sync.clients.http import HttpService, RateBudget, RetryPolicy
+from ilert_statuspage_sync.clients.http import THROTTLE_WAITS, HttpService, RateBudget, RetryPolicy
 from ilert_statuspage_sync.errors import (
     ApiError,
     PayloadError,
     PermanentApiError,
     SyncError,
+    ThrottledError,
     TransientApiError,
 )
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
@@ -288,9 +289,13 @@ class TestTransientErrors:
     def test_throttling_is_transient_with_retry_after(
         self, statuspage_http, statuspage_sim, clock, status
     ):
-        """420/429 are transient, carry Retry-After and were certainly not applied."""
+        """420/429 past the waits are transient, carry Retry-After and were certainly not
+        applied."""
         statuspage_sim.inject_fault(
-            status, {"error": "Rate limit exceeded"}, headers={"Retry-After": "7"}
+            status,
+            {"error": "Rate limit exceeded"},
+            headers={"Retry-After": "7"},
+            times=THROTTLE_WAITS + 1,
         )
 
         with pytest.raises(TransientApiError) as caught:
@@ -307,7 +312,9 @@ class TestTransientErrors:
 
     def test_throttling_pauses_the_key_budget(self, statuspage_http, statuspage_sim, clock):
         """After a 429 the next request with that key waits out Retry-After."""
-        statuspage_sim.inject_fault(429, {"error": "slow down"}, headers={"Retry-After": "7"})
+        statuspage_sim.inject_fault(
+            429, {"error": "slow down"}, headers={"Retry-After": "7"}, times=THROTTLE_WAITS + 1
+        )
         with pytest.raises(TransientApiError):
             statuspage_http.get(PAGE_PATH)
 
@@ -318,7 +325,7 @@ class TestTransientErrors:
     ):
         """A 429 without Retry-After pauses the key for the policy's throttle_delay."""
         http = make_service(statuspage_sim.url, retry=RetryPolicy(attempts=1, throttle_delay=4.0))
-        statuspage_sim.inject_fault(429, {"error": "slow down"})
+        statuspage_sim.inject_fault(429, {"error": "slow down"}, times=THROTTLE_WAITS + 1)
 
         with pytest.raises(TransientApiError) as caught:
             http.get(PAGE_PATH)
@@ -331,7 +338,9 @@ class TestTransientErrors:
     )
     def test_non_finite_retry_after_is_ignored(self, statuspage_http, statuspage_sim, header):
         """A Retry-After that is not a finite number is treated as absent."""
-        statuspage_sim.inject_fault(429, {"error": "slow down"}, headers={"Retry-After": header})
+        statuspage_sim.inject_fault(
+            429, {"error": "slow down"}, headers={"Retry-After": header}, times=THROTTLE_WAITS + 1
+        )
 
         with pytest.raises(TransientApiError) as caught:
             statuspage_http.get(PAGE_PATH)
@@ -547,19 +556,18 @@ class TestRetries:
 
         http.get(PAGE_PATH)
 
-        assert clock.sleeps == [3.0]
+        assert sum(clock.sleeps) == pytest.approx(3.0)  # the key's pause, in keep-alive slices
         assert [request.status for request in statuspage_sim.requests] == [429, 200]
 
     def test_capped_retry_delay_still_honours_the_throttle(
         self, make_service, statuspage_sim, clock
     ):
-        """When Retry-After exceeds the retry cap, the paused budget waits out the rest."""
+        """When Retry-After exceeds the retry cap, the paused budget waits out all of it."""
         http = make_service(statuspage_sim.url, retry=QUICK_RETRY)
         statuspage_sim.inject_fault(429, {"error": "slow"}, headers={"Retry-After": "3"})
 
         http.get(PAGE_PATH)
 
-        assert clock.sleeps[0] == pytest.approx(3 * QUICK_RETRY.max_delay)
         assert sum(clock.sleeps) == pytest.approx(3.0)
         assert [request.status for request in statuspage_sim.requests] == [429, 200]
 
@@ -603,8 +611,8 @@ class TestRetries:
 
     @pytest.mark.parametrize(
         ("status", "headers"),
-        [(503, {}), (502, {}), (429, {"Retry-After": "1"}), (420, {})],
-        ids=["503", "502", "429", "420"],
+        [(503, {}), (502, {})],
+        ids=["503", "502"],
     )
     def test_write_is_sent_exactly_once_on_failure(
         self, make_service, statuspage_sim, clock, status, headers
@@ -632,6 +640,35 @@ class TestRetries:
         assert len(statuspage_sim.writes()) == 1
         assert clock.sleeps == []
 
+    @pytest.mark.parametrize("status", [420, 429], ids=["420", "429"])
+    def test_a_throttled_write_waits_retry_after_and_is_sent_again(
+        self, make_service, statuspage_sim, clock, status
+    ):
+        """A 420/429 write was refused unprocessed: it waits Retry-After and lands once."""
+        http = make_service(statuspage_sim.url, retry=QUICK_RETRY)
+        statuspage_sim.inject_fault(status, {"error": "slow"}, headers={"Retry-After": "4"})
+
+        http.write("POST", INCIDENTS_PATH, {"incident": {"name": "Outage"}})
+
+        assert [r.status for r in statuspage_sim.writes()] == [status, 201]
+        assert len(statuspage_sim.incidents(PAGE)) == 1
+        assert sum(clock.sleeps) == pytest.approx(4.0)
+
+    def test_a_write_throttled_past_the_waits_is_a_throttled_error(
+        self, make_service, statuspage_sim, clock
+    ):
+        """Still 429 after THROTTLE_WAITS waits: a ThrottledError, nothing applied."""
+        http = make_service(statuspage_sim.url, retry=QUICK_RETRY)
+        statuspage_sim.inject_fault(
+            429, {"error": "slow"}, headers={"Retry-After": "2"}, times=THROTTLE_WAITS + 1
+        )
+
+        with pytest.raises(ThrottledError):
+            http.write("POST", INCIDENTS_PATH, {"incident": {"name": "Outage"}})
+
+        assert len(statuspage_sim.writes()) == THROTTLE_WAITS + 1
+        assert statuspage_sim.incidents(PAGE) == []
+
 
 class TestSecrecy:
     def test_no_failure_mode_leaks_the_key(self, make_service, statuspage_sim, ilert_sim):
@@ -648,7 +685,7 @@ class TestSecrecy:
         ]
         for http, status, body in scenarios:
             if status is not None:
-                statuspage_sim.inject_fault(status, body)
+                statuspage_sim.inject_fault(status, body, times=THROTTLE_WAITS + 1)
             path = "/api/alerts" if http.service == "ilert" else PAGE_PATH
             with pytest.raises(SyncError) as caught:
                 http.get(path)

@@ -12,7 +12,10 @@ Every vendor call goes through ``HttpService.request``:
   normal work never hits the vendor's rate limit (``RateBudget``);
 - reads (GET) retry transient failures with capped, jittered backoff and honour
   ``Retry-After``; writes are never re-sent here, because a lost answer does not
-  mean the write did not happen (the writer reconciles first);
+  mean the write did not happen (the writer reconciles first), except after a
+  throttle: a 420/429 is a wait (``Retry-After``, the key's budget paused and
+  taught) and the same request again, read or write, since the vendor refused
+  it unprocessed; ``ThrottledError`` only after ``THROTTLE_WAITS`` such waits;
 - failures become ``TransientApiError`` / ``PermanentApiError`` /
   ``PayloadError`` with the vendor's own message, never with the key;
 - with ``log_level = "debug"`` each request is one ``http_request`` line:
@@ -46,6 +49,7 @@ from ilert_statuspage_sync.errors import (
     PayloadError,
     PermanentApiError,
     StopRequestedError,
+    ThrottledError,
     TransientApiError,
 )
 from ilert_statuspage_sync.runtime import shutdown
@@ -79,6 +83,8 @@ log = structlog.get_logger(__name__)
 _INT_DIGITS = 4300
 
 _THROTTLED = frozenset({420, 429})
+# How many throttled answers one request waits out before it gives up for this pass.
+THROTTLE_WAITS = 5
 _MIN_LEARNED = 5
 _AUTH_FAILED = frozenset({401, 403})
 
@@ -344,7 +350,7 @@ class HttpService:
             try:
                 return self._send("GET", path, params=params)
             except TransientApiError as error:
-                if attempt >= self.retry.attempts:
+                if attempt >= self.retry.attempts or isinstance(error, ThrottledError):
                     raise
                 delay = self.retry.delay(attempt, error.retry_after)
                 log.debug("api_read_retry", service=self.service, path=path, delay=round(delay, 2))
@@ -374,15 +380,36 @@ class HttpService:
         before_send: Callable[[], None] | None = None,
     ) -> Any:
         url = self.base_url + path
-        for _hop in range(MAX_REDIRECTS + 1):
+        hops = waits = 0
+        while hops <= MAX_REDIRECTS:
             response = self._exchange(method, url, path, params, json_body, before_send)
-            before_send = None  # only a write has one, and a write never follows a redirect
+            # Only a write has one; it ran (the intent is committed): never again.
+            before_send = None
+            if response.status_code in _THROTTLED and waits < THROTTLE_WAITS:
+                waits += 1
+                self._throttled(response, method, path)
+                continue  # the budget's pause is the wait: the next take sleeps it out
             if not 300 <= response.status_code < 400:
                 return self._read(response, method, path)
             url = self._redirect(response, method, path)
             params = None  # the Location carries its own query
+            hops += 1
         raise PermanentApiError(
             self.service, f"more than {MAX_REDIRECTS} redirects ({method} {path})"
+        )
+
+    def _throttled(self, response: requests.Response, method: str, path: str) -> None:
+        """A 420/429: the vendor refused the request unprocessed; pause the key as told."""
+        retry_after = _retry_after(response)
+        pause = self.retry.throttle_delay if retry_after is None else retry_after
+        self.budget.throttled(pause, self._slot)
+        log.info(
+            "api_throttled",
+            service=self.service,
+            method=method,
+            path=urlsplit(path).path,
+            status=response.status_code,
+            wait_s=round(pause, 3),
         )
 
     def _redirect(self, response: requests.Response, method: str, path: str) -> str:
@@ -566,6 +593,13 @@ class HttpService:
             if status in _THROTTLED:
                 pause = self.retry.throttle_delay if retry_after is None else retry_after
                 self.budget.throttled(pause, self._slot)
+                return ThrottledError(
+                    self.service,
+                    f"{_vendor_message(response)}, still after {THROTTLE_WAITS} waits "
+                    f"({method} {path})",
+                    status,
+                    retry_after=retry_after,
+                )
             return TransientApiError(
                 self.service,
                 f"{_vendor_message(response)} ({method} {path})",

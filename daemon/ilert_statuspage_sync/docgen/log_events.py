@@ -201,6 +201,13 @@ EVENTS: dict[str, Event] = {
         "lower `requests_per_minute`, or look for another user of the key",
     ),
     "api_read_retry": Event("debug", "a read is retried after a transient failure"),
+    "api_throttled": Event(
+        "info",
+        "a vendor answered 420/429: the key waits `wait_s` (its `Retry-After`) and the same "
+        "request is sent again (a throttled request was not processed); never an outage",
+        "nothing once in a while; often: another tool spends the same key, or lower "
+        "`requests_per_minute`",
+    ),
     "ilert_read_failed": Event(
         "error",
         "listing iLert's alerts failed (a 4xx such as 401/403, an unreadable answer, or a "

@@ -23,6 +23,7 @@ from ilert_statuspage_sync.errors import (
     DatabaseReplacedError,
     LeadershipLostError,
     SyncError,
+    ThrottledError,
     TransientApiError,
 )
 from ilert_statuspage_sync.runtime.secrets import scrub
@@ -247,6 +248,13 @@ class AlertStep:
         self, session: Session, p: PassState, applier: Applier, item: Work, error: TransientApiError
     ) -> None:
         """The item's own failure (back-off), or its service's (deferred, no back-off)."""
+        if isinstance(error, ThrottledError):
+            # Still throttled after waiting as told: paced, never an outage (``p.throttled``).
+            p.report.paced_items += 1
+            p.throttled.add(item.action.connector)
+            log.debug("alert_deferred", alert_id=item.alert.id, error=scrub(str(error)))
+            self.books.defer(session, item.link, error)
+            return
         if not item_fault(error) or not self._answers(p, applier, item):
             self._unreachable(session, p, item, error)
         elif not self._item_failed(session, p, item, error):

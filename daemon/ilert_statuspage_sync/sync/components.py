@@ -43,6 +43,7 @@ from ilert_statuspage_sync.errors import (
     LeadershipLostError,
     PayloadError,
     PermanentApiError,
+    ThrottledError,
     TransientApiError,
 )
 from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE
@@ -213,7 +214,8 @@ class ComponentSync:
                 raise
             except TransientApiError as error:
                 session.rollback()
-                result.deferred += 1
+                # Still throttled after the waits: the page waits a pass, no outage.
+                result.deferred += not isinstance(error, ThrottledError)
                 result.down[connector] = error
             except (PermanentApiError, PayloadError, SQLAlchemyError) as error:
                 session.rollback()

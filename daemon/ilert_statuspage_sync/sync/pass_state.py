@@ -10,7 +10,7 @@ from ilert_statuspage_sync.core.listing import OpenSetCycle
 from ilert_statuspage_sync.core.model import Alert, LogEntry
 from ilert_statuspage_sync.core.pacing import WritePacer
 from ilert_statuspage_sync.core.timeline_order import Order
-from ilert_statuspage_sync.errors import TransientApiError
+from ilert_statuspage_sync.errors import ThrottledError, TransientApiError
 from ilert_statuspage_sync.store.tables import ActionState, Link
 from ilert_statuspage_sync.sync.outages import ServiceHealth
 from ilert_statuspage_sync.sync.report import PassReport
@@ -113,6 +113,8 @@ class PassState:
     batched: dict[int, tuple[Work, dict[str, object]]] = field(default_factory=dict)
     # Connectors whose Statuspage allowance this pass is spent (pacing).
     paced: set[str] = field(default_factory=set)
+    # Connectors still throttled (420/429) after waiting as told: nothing more starts there.
+    throttled: set[str] = field(default_factory=set)
     pacer: WritePacer | None = None
     # Each budget's granted count at the pass's start, by the budget's id.
     started: dict[int, int] = field(default_factory=dict)
@@ -122,6 +124,12 @@ class PassState:
     shares: dict[str, PassShares] = field(default_factory=dict)
 
     def mark_down(self, health: ServiceHealth, error: Exception, *, writes: bool = False) -> None:
-        """The service is down for the rest of this pass (logged once per outage)."""
+        """The service is down for the rest of this pass (logged once per outage).
+
+        A throttle is no outage (``ThrottledError``): the rest waits a pass, unlogged.
+        """
+        if isinstance(error, ThrottledError):
+            self.paced.add(health.name.removeprefix("statuspage:"))
+            return
         self.down.add(health.name)
         health.failed(error, self.now, writes=writes)

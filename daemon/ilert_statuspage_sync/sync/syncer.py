@@ -278,7 +278,11 @@ class Syncer:
             stopping=shutdown.stop_requested(),
             selected=item.alert.id in selected,
             may_start=lambda: (
-                pacer is None or pacer.may_start(id(budget), budget.granted - p.started[id(budget)])
+                connector not in p.throttled
+                and (
+                    pacer is None
+                    or pacer.may_start(id(budget), budget.granted - p.started[id(budget)])
+                )
             ),
             in_flight=lambda: applier.in_flight(item.link),
         )

@@ -31,8 +31,8 @@ from ilert_statuspage_sync.core.duplicates import (
     pages_to_check,
 )
 from ilert_statuspage_sync.core.human_edits import HUMAN_REASON, Edit, Written, confirmed, edits
-from ilert_statuspage_sync.core.sweep import PER_PAGE, advance, missing
 from ilert_statuspage_sync.core.intents import Writer
+from ilert_statuspage_sync.core.sweep import PER_PAGE, advance, missing
 from ilert_statuspage_sync.core.vendor_ids import vendor_id
 from ilert_statuspage_sync.errors import (
     ApiError,
