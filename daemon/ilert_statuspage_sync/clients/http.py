@@ -34,8 +34,9 @@ import random
 import socket
 import threading
 import time
+import uuid
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -104,6 +105,8 @@ class Slot:
     at: float
     waited: float = 0.0
     in_flight: bool = True
+    # Stored in the state database already (``unsaved``), or another process's (``absorb``).
+    saved: bool = False
 
 
 class RateBudget:
@@ -127,6 +130,11 @@ class RateBudget:
     lower limit than configured (a shared key, a smaller plan). ``throttled``
     then learns it: the vendor accepted what we sent in the last window, so
     from now on we send one less than that, and pause as told.
+
+    The window outlives the process: ``unsaved`` hands the requests sent since
+    to the state database (``key_id`` names the key by a hash, ``owner`` this
+    budget), and ``absorb`` counts those another process (a restart, ``sync``
+    from cron) sent within the window, on the host's clock (``wall``).
     """
 
     def __init__(
@@ -138,6 +146,7 @@ class RateBudget:
         *,
         fixed_windows: bool = False,
         margin: float | None = None,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.limit = limit
         self.fixed_windows = fixed_windows
@@ -151,6 +160,10 @@ class RateBudget:
         self._paused_until = 0.0
         self.waited = 0.0
         self.granted = 0  # requests let go since creation (pacing counts them)
+        self.key_id: str | None = None  # set by ``budget_for``: the key's spend is stored
+        self.owner = uuid.uuid4().hex
+        self._wall = wall
+        self._absorbed: set[int] = set()
 
     def take(self) -> Slot:
         """Block until a request may go out; its slot counts until ``answered`` and a window."""
@@ -214,6 +227,33 @@ class RateBudget:
         ends = [end for end in ends if end > now]
         return max(min(ends) - now, 1e-3) if ends else _IN_FLIGHT_POLL
 
+    def wall_now(self) -> float:
+        """The host's clock (epoch seconds): what processes share."""
+        return self._wall()
+
+    def unsaved(self) -> list[float]:
+        """This process's requests not stored yet, in epoch seconds (marked stored)."""
+        with self._lock:
+            offset = self._wall() - self._clock()
+            found = []
+            for slot in self._slots:
+                if not slot.saved:
+                    slot.saved = True
+                    found.append(slot.at + offset)
+            return found
+
+    def absorb(self, spent: Iterable[tuple[int, float]]) -> None:
+        """Count another process's requests (row id, epoch seconds) as this window's own."""
+        with self._lock:
+            offset = self._wall() - self._clock()
+            fresh = [(i, at) for i, at in spent if i not in self._absorbed]
+            if not fresh:
+                return
+            for row_id, at in fresh:
+                self._absorbed.add(row_id)
+                self._slots.append(Slot(at - offset, in_flight=False, saved=True))
+            self._slots = deque(sorted(self._slots, key=lambda slot: slot.at))
+
     def pause(self, seconds: float) -> None:
         """Send nothing with this key for ``seconds``."""
         with self._lock:
@@ -268,6 +308,8 @@ def budget_for(service: str, key: Secret, limit: int, window: float = 60.0) -> R
             budget = _budgets[(service, digest)] = RateBudget(
                 limit, window, fixed_windows=service == "ilert"
             )
+            # Names the key in the state database: a hash of a hash, never the key.
+            budget.key_id = hashlib.sha256(f"{service}:{digest}".encode()).hexdigest()[:32]
         return budget
 
 

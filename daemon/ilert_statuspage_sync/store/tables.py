@@ -23,6 +23,7 @@ __all__ = [
     "LeaderEpoch",
     "Link",
     "MaskedText",
+    "RateSpend",
     "Replica",
     "Transition",
     "UTCDateTime",
@@ -224,3 +225,19 @@ class ComponentRow(Base):
     holder_action: Mapped[str | None] = mapped_column(sa.String(200))
     pending_call: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     updated_at: Mapped[datetime]
+
+
+class RateSpend(Base):
+    """One request sent with an API key: what later processes count against its window.
+
+    ``key_id`` names the key by a hash (never the key); ``owner`` is the sending
+    process's budget; ``sent_at`` is epoch seconds on the host's clock.
+    """
+
+    __tablename__ = "rate_spend"
+    __table_args__ = (sa.Index("ix_rate_spend_key_id_sent_at", "key_id", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    key_id: Mapped[str] = mapped_column(sa.String(32))
+    owner: Mapped[str] = mapped_column(sa.String(32))
+    sent_at: Mapped[float] = mapped_column(sa.Float)

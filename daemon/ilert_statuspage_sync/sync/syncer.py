@@ -85,6 +85,7 @@ from ilert_statuspage_sync.sync.page_steps import PageSteps
 from ilert_statuspage_sync.sync.pass_state import Carryover, IlertRead, PassState, Work
 from ilert_statuspage_sync.sync.persistence import books_for
 from ilert_statuspage_sync.sync.report import PassReport
+from ilert_statuspage_sync.sync.spend import SharedWindows
 from ilert_statuspage_sync.sync.storm import PassShares
 from ilert_statuspage_sync.sync.unresolved import DuplicateHealer
 from ilert_statuspage_sync.sync.work_items import WorkItems, links_in_play, waiting
@@ -190,9 +191,15 @@ class Syncer:
         now = self.clock()
         p = PassState(now, PassReport(started_at=now))
         self.components.begin_pass()
+        windows = SharedWindows(
+            (client.http.budget for client in self.statuspage.values()), store=not self.dry_run
+        )
         with self.sessions() as session:
             try:
+                windows.load(session)  # what other processes sent in the keys' windows
                 self._steps(session, p)
+                windows.save(session)
+                self.books.commit(session)
             except LeadershipLostError as error:
                 p.report.lost_leadership = True
                 log.error("leadership_lost_mid_pass", error=str(error))
