@@ -249,9 +249,11 @@ class RateBudget:
             fresh = [(i, at) for i, at in spent if i not in self._absorbed]
             if not fresh:
                 return
+            now = self._clock()
             for row_id, at in fresh:
                 self._absorbed.add(row_id)
-                self._slots.append(Slot(at - offset, in_flight=False, saved=True))
+                # A row from the future (another host's clock ahead) counts as sent now.
+                self._slots.append(Slot(min(at - offset, now), in_flight=False, saved=True))
             self._slots = deque(sorted(self._slots, key=lambda slot: slot.at))
 
     def pause(self, seconds: float) -> None:
