@@ -166,7 +166,8 @@ def test_a_person_resolve_is_final(harness: Harness):
 
 def test_a_person_edit_of_a_shared_incident_holds_for_every_alert(storm: Harness):
     """A person sets a storm's incident to monitoring: later joins and resolves of its alerts
-    post text but change no status; after a person resolves it the next alert opens anew."""
+    post text but change no status; once a pass's read saw a person resolve it, the next alert
+    opens anew."""
     first = storm.ilert.create_alert(AUTO_SOURCE, "db slow", "")
     storm.sync()
     incident_id = _incident_of(storm, first)
@@ -182,6 +183,7 @@ def test_a_person_edit_of_a_shared_incident_holds_for_every_alert(storm: Harness
     storm.sync()
     assert storm.statuspage.incident(incident_id)["status"] == "monitoring"
     storm.statuspage.person_sets_status(incident_id, "resolved")
+    storm.sync()  # the page's read (after the writes) sees the resolve: one sweep of one page
     storm.ilert.create_alert(AUTO_SOURCE, "cache slow", "")
     storm.sync()
     assert len(storm.incidents(AUTO_PAGE)) == 2
@@ -296,8 +298,9 @@ def test_a_lost_database_rebuilds_every_alert_of_a_shared_incident(storm: Harnes
 
 
 def test_statuspage_down_at_the_page_read_defers_the_pass_once_logged(harness: Harness):
-    """Statuspage down when the page is read: its alerts wait (no write tried), one
-    `service_unreachable` line, and the next pass after the outage catches up."""
+    """Statuspage down: its alerts wait (one write tried a pass, before the page read that
+    comes after the writes), one `service_unreachable` line, and the next pass after the
+    outage catches up."""
     alert_id = harness.ilert.create_alert(AUTO_SOURCE, "API down", "")
     harness.sync()
     harness.ilert.accept(alert_id)
@@ -308,7 +311,7 @@ def test_statuspage_down_at_the_page_read_defers_the_pass_once_logged(harness: H
         second = harness.sync()
     assert first.deferred_items >= 1 and second.deferred_items >= 1
     assert [e["event"] for e in logs].count("service_unreachable") == 1
-    assert all("/incidents/unresolved" in r.path for r in harness.statuspage.requests)
+    assert sum(r.method != "GET" for r in harness.statuspage.requests) <= 2
     harness.statuspage.set_down(None)
     harness.sync()
     assert harness.statuspage.incident(_incident_of(harness, alert_id))["status"] == "in_progress"
