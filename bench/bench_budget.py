@@ -28,10 +28,10 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import bench_scale as scale  # type: ignore[import-not-found]  # noqa: E402
+import bench_scale as scale  # type: ignore[import-not-found]
 
-from ilert_statuspage_sync.demo.play import AUTO_PAGE, AUTO_SOURCE, STATUSPAGE_KEY  # noqa: E402
-from ilert_statuspage_sync.runtime.logs import configure_logging  # noqa: E402
+from ilert_statuspage_sync.demo.play import AUTO_PAGE, AUTO_SOURCE, STATUSPAGE_KEY
+from ilert_statuspage_sync.runtime.logs import configure_logging
 
 MIRRORED = 5
 TARGET_QUIET = 3

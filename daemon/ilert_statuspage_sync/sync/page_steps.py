@@ -2,12 +2,12 @@
 
 Step 2 measures this pass's Statuspage allowance before any request
 (``core.pacing``); a process's first pass then reads each page's unresolved
-list whole, before anything is written. Step 6, after the alerts were written: each page's
-components follow the worst of its open alerts, then each page with mirrored
-incidents has the next page of its unresolved list read (``core.sweep``) with
-what the allowance has left, for human edits and duplicates. Reads come last
-so a burst's writes never wait behind them; a key with nothing left reads on
-the next pass.
+list whole, before anything is written. Step 6, after the alerts were written:
+each page with mirrored incidents has the next page of its unresolved list read
+(``core.sweep``) with what the allowance has left, for human edits and
+duplicates; then each page's components follow the worst of its open alerts.
+The reads come after the writes so a burst's writes never wait behind them; a
+key with nothing left reads on the next pass.
 """
 
 from __future__ import annotations
@@ -59,13 +59,16 @@ class PageSteps:
         return self._check(session, p, spent, whole=True)
 
     def write(self, session: Session, p: PassState, first: PageReads) -> None:
-        """Step 6: components, then a page of each list with the allowance left, duplicates."""
-        self._sync_components(session, p)
+        """Step 6: a page of each list with the allowance left, components, duplicates.
+
+        The list first: a person's resolve it shows releases the components this pass.
+        """
         if shutdown.stop_requested():
             return
         left = {name for name in self.statuspage if not self._room(p, name)}
         p.paced |= left
         reads = {**first, **self._check(session, p, left | self.down(p), whole=False)}
+        self._sync_components(session, p)
         healed = self.healer.heal(session, p.now, self.down(p), reads)
         if healed:
             p.report.writes += healed

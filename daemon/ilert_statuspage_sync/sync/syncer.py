@@ -36,14 +36,14 @@ The pass, step by step (``Syncer.run_pass`` makes one call per step):
 5. Bookkeeping (``sync.bookkeeping``): move each action's poll cursor to
    iLert's time at this pass's first read, and store what the pass learnt of
    the alerts that changed nothing in one batch.
-6. The pages (``sync.page_steps``): each page's components follow the
-   worst of its open alerts (``sync.components``); then, with what the
-   allowance has left, the next page of 100 of each page's unresolved list is
-   read (``core.sweep``: a quiet pass costs one list request at any number of
-   open incidents): an incident whose status a person changed is no longer
-   changed by the daemon (``core.human_edits``), and incidents that duplicate
-   an alert's linked one are resolved (``sync.unresolved``). The cursor is
-   stored again if a rollback took it.
+6. The pages (``sync.page_steps``): with what the allowance has left, the
+   next page of 100 of each page's unresolved list is read (``core.sweep``: a
+   quiet pass costs one list request at any number of open incidents): an
+   incident whose status a person changed is no longer changed by the daemon
+   (``core.human_edits``); each page's components follow the worst of its open
+   alerts (``sync.components``); incidents that duplicate an alert's linked
+   one are resolved (``sync.unresolved``). The cursor is stored again if a
+   rollback took it.
 7. Retention: prune a small batch of expired history (``core.retention``).
 
 Only the links a pass can act on are read: the open ones and those of the
@@ -218,7 +218,7 @@ class Syncer:
         work, selected = self._decide(session, p, read)  # 3. decide
         appliers = self._write_alerts(session, p, work, selected)  # 4. write
         self._keep_books(session, p, read, appliers)  # 5. bookkeeping
-        self.pages.write(session, p, first)  # 6. components, a page of each list, duplicates
+        self.pages.write(session, p, first)  # 6. a page of each list, components, duplicates
         self._store_cursors(session, read)
         self.bookkeeping.prune(session, p)  # 7. retention
 
