@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -37,18 +38,18 @@ MIRRORED = 5
 TARGET_QUIET = 3
 
 
-def _seed_foreign(sp: object, count: int) -> None:
+def _seed_foreign(sp: Any, count: int) -> None:
     """``count`` unresolved incidents someone else opened on the page."""
     with requests.Session() as http:
         http.headers["Authorization"] = f"OAuth {STATUSPAGE_KEY}"
-        url = f"{sp.url}/v1/pages/{AUTO_PAGE}/incidents"  # type: ignore[attr-defined]
+        url = f"{sp.url}/v1/pages/{AUTO_PAGE}/incidents"
         for n in range(count):
             http.post(
                 url, json={"incident": {"name": f"other {n}", "status": "investigating"}}, timeout=5
             ).raise_for_status()
 
 
-def _open_page(open_incidents: int) -> tuple[object, object, object, object]:
+def _open_page(open_incidents: int) -> tuple[Any, Any, Any, Any]:
     """Enter the daemon context; mirror ``MIRRORED`` alerts, then seed the rest."""
     context = scale._daemon(hold=False)
     ilert, sp, config, _folder = context.__enter__()
@@ -69,9 +70,9 @@ def quiet_row(open_incidents: int) -> scale.Row:
         syncer.run_pass()  # a process's first pass with the page full: the list read whole
         counts = []
         for _ in range(open_incidents // 100 + 2):
-            sp.clear_requests()  # type: ignore[attr-defined]
+            sp.clear_requests()
             syncer.run_pass()
-            counts.append(len(sp.requests))  # type: ignore[attr-defined]
+            counts.append(len(sp.requests))
     finally:
         services.close()
         context.__exit__(None, None, None)
@@ -97,23 +98,23 @@ def burst_row(count: int, open_incidents: int = 1_100) -> scale.Row:
         for http in services.https:
             http.budget = ilert_budget if http.service == "ilert" else budget
         ilert.set_rate_limit(scale.ILERT_LIMIT, window=60.0, monotonic=clock)
-        sp.set_rate_limit(scale.STATUSPAGE_LIMIT, window=60.0, monotonic=clock)  # type: ignore[attr-defined]
+        sp.set_rate_limit(scale.STATUSPAGE_LIMIT, window=60.0, monotonic=clock)
         for n in range(count):
             ilert.create_alert(AUTO_SOURCE, f"burst {n}")
-        sp.clear_requests()  # type: ignore[attr-defined]
+        sp.clear_requests()
         due, passes = 0.0, 0
         while True:
             clock.now = max(clock.now, due)
             syncer.run_pass()
             passes += 1
-            made = sum(1 for i in sp.incidents(AUTO_PAGE) if i["name"].startswith("burst"))  # type: ignore[attr-defined]
+            made = sum(1 for i in sp.incidents(AUTO_PAGE) if i["name"].startswith("burst"))
             if made >= count or passes > 200:
                 break
             due = max(due + scale.POLL_INTERVAL, clock.now)
-        sent = list(zip(budget.sends, sp.requests, strict=False))  # type: ignore[attr-defined]
+        sent = list(zip(budget.sends, sp.requests, strict=False))
         creates = [at for at, r in sent if r.method == "POST" and r.status == 201]
         reads = sum(1 for _, r in sent if r.method == "GET")
-        throttled = sp.rate_limit_violations()  # type: ignore[attr-defined]
+        throttled = sp.rate_limit_violations()
     finally:
         services.close()
         context.__exit__(None, None, None)
