@@ -74,6 +74,6 @@ def test_the_environment_read_once_still_sets_the_ca_bundle(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
     http = _service("https://api.ilert.example")
     try:
-        assert http._environment.verify == str(bundle)  # noqa: SLF001
+        assert http._environment.verify == str(bundle)
     finally:
         http.close()
