@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import make_engine, make_sessions, upgrade
+from ilert_statuspage_sync.store.tables import Link
 from tests.support.alerts import T0
 
 PAGE = "page1"
@@ -49,7 +50,7 @@ def _selects(engine: sa.Engine) -> list[str]:
     return seen
 
 
-def _ids(links: list[repo.Link]) -> list[int]:
+def _ids(links: list[Link]) -> list[int]:
     return sorted(link.alert_id for link in links)
 
 

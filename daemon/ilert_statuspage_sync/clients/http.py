@@ -313,7 +313,8 @@ def _environment(session: requests.Session, base_url: str) -> _Environment:
     """
     merged = session.merge_environment_settings(base_url + "/", {}, True, True, None)
     session.trust_env = False  # read here once; requests would read it on every call
-    return _Environment(dict(merged["proxies"] or {}), merged["verify"])
+    verify = merged["verify"]
+    return _Environment(dict(merged["proxies"] or {}), True if verify is None else verify)
 
 
 def _session(auth_header: str) -> requests.Session:
