@@ -5,6 +5,9 @@ Every vendor call goes through ``HttpService.request``:
 - a deadline on every whole request (``CONNECT_TIMEOUT`` to connect, the complete
   answer within ``ANSWER_DEADLINE``): a watchdog cuts the connection when it passes,
   so a server trickling one byte at a time cannot hold a request (or a stop) open;
+  one watchdog thread serves every request of the process (``_Deadlines``);
+- the environment's proxy and CA settings are read once per service, for its
+  one origin, not on every request;
 - no new request after a stop request (``shutdown``); waits wake on it;
 - writes never follow a redirect (the write is left for reconciliation); reads
   follow only same-origin redirects, so the key never goes to another host;
@@ -27,6 +30,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import heapq
+import itertools
 import json
 import math
 import os
@@ -338,6 +343,30 @@ class RetryPolicy:
         return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not crypto
 
 
+@dataclass(frozen=True)
+class _Environment:
+    """What the environment says for one origin: proxies (``https_proxy``, ``no_proxy``...)
+    and the CA bundle (``REQUESTS_CA_BUNDLE``)."""
+
+    proxies: dict[str, str]
+    verify: bool | str
+
+
+def _environment(session: requests.Session, base_url: str) -> _Environment:
+    """The environment's settings for ``base_url``, read once, then no longer per request.
+
+    Every request of a service goes to its one origin (reads follow only
+    same-origin redirects), so the environment's answer (``no_proxy`` is by
+    host) is the same for all of them; requests would scan the whole
+    environment again on each. Plain ``http://`` still never uses a proxy
+    (``_WatchedAdapter``).
+    """
+    merged = session.merge_environment_settings(base_url + "/", {}, True, True, None)
+    session.trust_env = False  # read here once; requests would read it on every call
+    verify = merged["verify"]
+    return _Environment(dict(merged["proxies"] or {}), True if verify is None else verify)
+
+
 def _session(auth_header: str) -> requests.Session:
     """A pooled session that sends ``auth_header`` and watches every socket read."""
     session = requests.Session()
@@ -381,6 +410,7 @@ class HttpService:
         # The budget slot of the request sent last (a throttled one is taken back).
         self._slot: Slot | None = None
         self._session = _session(auth_header)
+        self._environment = _environment(self._session, self.base_url)
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -535,6 +565,8 @@ class HttpService:
                     timeout=self.timeout,
                     allow_redirects=False,
                     stream=True,
+                    proxies=self._environment.proxies,
+                    verify=self._environment.verify,
                 )
                 with response:
                     # Read here, under the deadline; .json() and .content then use it.
@@ -669,7 +701,7 @@ class _DeadlinePassedError(Exception):
 
 
 class _Watch:
-    """A request's deadline: a timer cuts its connection when the deadline passes.
+    """A request's deadline: the watchdog cuts its connection when the deadline passes.
 
     Socket timeouts count per ``recv``, so a server sending a byte every few
     seconds would never trip them; cutting the socket ends any blocked read.
@@ -679,47 +711,86 @@ class _Watch:
         self.seconds = seconds
         self.deadline = time.monotonic() + seconds
         self.expired = False
+        self.done = False
         self._connection: Any = None
-        self._done = False
         self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
 
     def __enter__(self) -> _Watch:
         _current.watch = self
-        self._arm(self.seconds)
+        _deadlines.add(self.deadline, self)
         return self
 
     def __exit__(self, *_exc: object) -> None:
         _current.watch = None
         with self._lock:
-            self._done = True
-            if self._timer is not None:
-                self._timer.cancel()
+            self.done = True
+            self._connection = None  # the watchdog's queue may hold this watch a while
 
     def attach(self, connection: Any) -> None:
         """The pool handed this request its connection."""
         with self._lock:
             self._connection = connection
 
-    def _arm(self, seconds: float) -> None:
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def _expire(self) -> None:
+    def expire(self) -> None:
+        """The deadline passed (the watchdog calls this): cut the connection."""
         with self._lock:
-            if self._done:
+            if self.done:
                 return
             self.expired = True
             sock = getattr(self._connection, "sock", None)
             if sock is None:
                 # Not connected yet (a deadline shorter than the connect timeout): look again.
-                self._arm(0.05)
+                _deadlines.add(time.monotonic() + 0.05, self)
                 return
         with contextlib.suppress(OSError):  # already closed: nothing is blocked on it
             sock.shutdown(socket.SHUT_RDWR)
 
 
+class _Deadlines:
+    """One watchdog thread for every request's deadline, not a timer thread per request.
+
+    Started on first use (and again in a forked child, where it does not run);
+    it sleeps until the earliest deadline, or until an earlier one is added.
+    A finished request's watch is dropped when its deadline comes up.
+    """
+
+    def __init__(self) -> None:
+        self._wake = threading.Condition()
+        self._queue: list[tuple[float, int, _Watch]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def add(self, at: float, watch: _Watch) -> None:
+        """Expire ``watch`` at ``at`` (monotonic seconds) unless it is done by then."""
+        with self._wake:
+            heapq.heappush(self._queue, (at, next(self._order), watch))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="http-deadlines", daemon=True
+                )
+                self._thread.start()
+            self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            self._next().expire()
+
+    def _next(self) -> _Watch:
+        """Wait for the earliest deadline of a request still running; return its watch."""
+        with self._wake:
+            while True:
+                while self._queue and self._queue[0][2].done:
+                    heapq.heappop(self._queue)
+                if not self._queue:
+                    self._wake.wait()
+                    continue
+                wait = self._queue[0][0] - time.monotonic()
+                if wait <= 0:
+                    return heapq.heappop(self._queue)[2]
+                self._wake.wait(wait)
+
+
+_deadlines = _Deadlines()
 _current = threading.local()
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Final
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from ilert_statuspage_sync.core.model import Mirror
 from ilert_statuspage_sync.core.storm import FINAL, Share
@@ -80,9 +80,56 @@ def is_empty(session: Session) -> bool:
     return state is None and session.scalar(sa.select(Link.id).limit(1)) is None
 
 
+# session.info key of the open links a session loaded (``open_links``).
+_OPEN_LINKS: Final = "ilert_sync_open_links"
+
+
 def open_links(session: Session) -> list[Link]:
-    """Every open link of every incident action; the closed history is never read."""
-    return list(session.scalars(sa.select(Link).where(Link.is_open == sa.true())))
+    """Every open link of every incident action; the closed history is never read.
+
+    Loaded once per session (a pass's session): a pass asks for them in several
+    steps (the pages to read, the human edits, the work items), and each load
+    of every open row as an object is what made a pass's CPU grow with the open
+    set. The objects stay the session's (``expire_on_commit=False``), so a later
+    call hands out the same ones, still open. Loaded anew after a rollback
+    (which expires them) and once the session stored a new link, deleted one or
+    reopened a closed one (``_forget_open_links``).
+    """
+    held: list[Link] | None = session.info.get(_OPEN_LINKS)
+    if held is None:
+        _watch_session(session)
+        held = list(session.scalars(sa.select(Link).where(Link.is_open == sa.true())))
+        session.info[_OPEN_LINKS] = held
+    return [link for link in held if link.is_open]
+
+
+def _watch_session(session: Session) -> None:
+    """Drop the session's open links when they may no longer be all of them."""
+    if session.info.get(_OPEN_LINKS + "_watched"):
+        return
+    session.info[_OPEN_LINKS + "_watched"] = True
+    sa.event.listen(session, "after_rollback", _forget_open_links)
+    sa.event.listen(session, "after_soft_rollback", lambda s, _previous: _forget_open_links(s))
+    sa.event.listen(session, "before_flush", _forget_if_links_change)
+
+
+def _forget_open_links(session: Session) -> None:
+    session.info.pop(_OPEN_LINKS, None)
+
+
+def _forget_if_links_change(session: Session, _context: object, _instances: object) -> None:
+    """A new or deleted link changes the open set."""
+    if any(isinstance(obj, Link) for obj in (*session.new, *session.deleted)):
+        _forget_open_links(session)
+
+
+@sa.event.listens_for(Link.is_open, "set")
+def _reopened(target: Link, value: bool, previous: object, _initiator: object) -> None:
+    """A closed link set open in a session holding the open links: they are incomplete."""
+    if value and previous is not True:
+        session = object_session(target)
+        if session is not None:
+            _forget_open_links(session)
 
 
 def links_of_alerts(session: Session, alert_ids: Iterable[int]) -> list[Link]:
@@ -96,18 +143,30 @@ def links_of_alerts(session: Session, alert_ids: Iterable[int]) -> list[Link]:
 
 
 def held_on_page(session: Session, page_id: str, actions: Sequence[str]) -> list[Link]:
-    """Links of ``actions`` on the page whose incident we hold open, and open links."""
-    # Incidents we hold open, and open alerts (a join of theirs may be pending).
+    """Links of ``actions`` on the page whose incident we hold open, and open links.
+
+    The open ones are the session's (``open_links``); only the closed links whose
+    incident we still hold open (a storm's, or one a person keeps open) are read here.
+    """
+    names = set(actions)
+    # Open alerts (a join of theirs may be pending), and incidents we hold open.
+    found = [
+        link
+        for link in open_links(session)
+        if link.page_id == page_id and link.incident_action in names
+    ]
     held = sa.and_(
         Link.statuspage_incident_id.is_not(None),
         sa.or_(Link.statuspage_status.is_(None), Link.statuspage_status.not_in(FINAL)),
     )
     query = sa.select(Link).where(
         Link.page_id == page_id,
-        Link.incident_action.in_(list(actions)),
-        sa.or_(held, Link.is_open),
+        Link.incident_action.in_(list(names)),
+        Link.is_open == sa.false(),
+        held,
     )
-    return list(session.scalars(query).all())
+    found.extend(session.scalars(query))
+    return found
 
 
 def recently_closed(session: Session, since: datetime) -> list[Link]:

@@ -78,8 +78,8 @@ class MaskedText(sa.TypeDecorator[str]):
             return None
         return scrub(clean_text(value))[: self.length]
 
-    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return value
+    # No ``process_result_value``: read back as stored, with no call per value read
+    # (SQLAlchemy skips the result processing of a decorator that does not define one).
 
 
 class Base(DeclarativeBase):

@@ -38,8 +38,11 @@ log = structlog.get_logger(__name__)
 def waiting(link: Link, now: datetime, poll_interval: float) -> bool:
     """Whether a failed item still waits; a delay stored before a clock jump is clamped."""
     delay = retry_delay(link.failures, poll_interval)
-    link.next_attempt_at = due_at(link.next_attempt_at, now, delay)
-    return link.next_attempt_at is not None and link.next_attempt_at > now
+    due = due_at(link.next_attempt_at, now, delay)
+    if due != link.next_attempt_at:
+        # Set only when clamped: a link set to its own value would still be flushed.
+        link.next_attempt_at = due
+    return due is not None and due > now
 
 
 def links_in_play(session: Session, alerts: Mapping[int, Alert]) -> dict[str, dict[int, Link]]:

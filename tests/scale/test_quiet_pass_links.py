@@ -1,0 +1,73 @@
+"""A quiet pass holds each open link as one object, loaded once, and changes none of them.
+
+Real daemon code, real HTTP to the simulators, a real migrated database. Counted in
+objects loaded and objects flushed, never timed: the open links once made a pass's CPU
+grow with the open set, each loaded three times and each marked changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ilert_statuspage_sync.store.tables import Link
+from tests.support.harness import Harness
+from tests.support.world import AUTO_SOURCE
+
+OPEN = 6
+
+
+@contextmanager
+def watching(harness: Harness) -> Iterator[tuple[list[int], list[int]]]:
+    """Link objects loaded, and link objects pending at each flush, in the passes inside."""
+    loaded: list[int] = []
+    flushed: list[int] = []
+
+    def load(_link: object, _context: object) -> None:
+        loaded.append(1)
+
+    def before_flush(session: Session, _context: object, _instances: object) -> None:
+        flushed.append(sum(isinstance(obj, Link) for obj in session.dirty))
+
+    sessions = harness.syncer.sessions
+    sa.event.listen(Link, "load", load)
+    sa.event.listen(sessions, "before_flush", before_flush)
+    try:
+        yield loaded, flushed
+    finally:
+        sa.event.remove(Link, "load", load)
+        sa.event.remove(sessions, "before_flush", before_flush)
+
+
+def _quiet(harness: Harness) -> None:
+    for n in range(OPEN):
+        harness.ilert.create_alert(AUTO_SOURCE, f"open {n}", "")
+    report = harness.sync()
+    assert report.ok
+    assert report.writes == OPEN
+    harness.sync()  # settles anything left
+
+
+def test_a_quiet_pass_loads_each_open_link_once(harness: Harness):
+    """The page read, the human-edit check and the work items share one load of the
+    open links: as many link objects a quiet pass as links are open."""
+    _quiet(harness)
+    with watching(harness) as (loaded, _flushed):
+        report = harness.sync()
+    assert report.ok
+    assert report.writes == 0
+    assert len(loaded) == OPEN
+
+
+def test_a_quiet_pass_marks_no_link_changed(harness: Harness):
+    """Checking whether an alert waits out a back-off changes nothing: no link is
+    pending at any flush of a quiet pass."""
+    _quiet(harness)
+    with watching(harness) as (_loaded, flushed):
+        report = harness.sync()
+    assert report.ok
+    assert report.writes == 0
+    assert not any(flushed), flushed

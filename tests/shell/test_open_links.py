@@ -1,0 +1,94 @@
+"""A session loads its open links once (store.repo.open_links), and loads them anew
+whenever they may no longer be all of them: a rollback, a link added, deleted or reopened.
+Counted in statements, never timed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from ilert_statuspage_sync.store import repo
+from ilert_statuspage_sync.store.database import make_engine, make_sessions, upgrade
+from ilert_statuspage_sync.store.tables import Link
+from tests.support.alerts import T0
+
+PAGE = "page1"
+
+
+@pytest.fixture(name="engine")
+def _engine(tmp_path: Path) -> Iterator[sa.Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'open.db'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(name="sessions")
+def _sessions(engine: sa.Engine) -> sessionmaker[Session]:
+    with make_sessions(engine)() as session:
+        for alert_id in (1, 2, 3):
+            session.add(repo.new_link("api", alert_id, PAGE, T0))
+        closed = repo.new_link("api", 4, PAGE, T0)
+        closed.is_open = False
+        session.add(closed)
+        session.commit()
+    return make_sessions(engine)
+
+
+def _selects(engine: sa.Engine) -> list[str]:
+    seen: list[str] = []
+
+    def statement(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+        if sql.lstrip().upper().startswith("SELECT") and "FROM links" in sql:
+            seen.append(sql)
+
+    sa.event.listen(engine, "before_cursor_execute", statement)
+    return seen
+
+
+def _ids(links: list[Link]) -> list[int]:
+    return sorted(link.alert_id for link in links)
+
+
+def test_open_links_are_read_once_per_session(engine: sa.Engine, sessions):
+    """Three asks in one session (and the page's held links) read the open rows once."""
+    seen = _selects(engine)
+    with sessions() as session:
+        first = repo.open_links(session)
+        again = repo.open_links(session)
+        held = repo.held_on_page(session, PAGE, ["api"])
+    assert _ids(first) == _ids(again) == _ids(held) == [1, 2, 3]
+    assert all(a is b for a, b in zip(first, again, strict=True))
+    # One read of the open rows, one of the closed links whose incident is held.
+    assert len(seen) == 2
+
+
+def test_a_link_closed_in_the_session_is_no_longer_handed_out(sessions):
+    """A link closed after the load is not among the open links asked for later."""
+    with sessions() as session:
+        first = repo.open_links(session)
+        first[0].is_open = False
+        assert _ids(repo.open_links(session)) == sorted(_ids(first)[1:])
+
+
+def test_a_new_link_a_reopened_one_and_a_rollback_read_them_anew(engine, sessions):
+    """A link added, a closed link reopened, and a rollback each make the next ask read
+    the open rows again, so none is missed."""
+    seen = _selects(engine)
+    with sessions() as session:
+        repo.open_links(session)
+        session.add(repo.new_link("api", 5, PAGE, T0))
+        session.flush()
+        assert _ids(repo.open_links(session)) == [1, 2, 3, 5]
+        reopened = repo.find_link(session, "api", 4)
+        assert reopened is not None
+        reopened.is_open = True
+        assert _ids(repo.open_links(session)) == [1, 2, 3, 4, 5]
+        session.rollback()
+        before = len(seen)
+        assert _ids(repo.open_links(session)) == [1, 2, 3]
+        assert len(seen) == before + 1
