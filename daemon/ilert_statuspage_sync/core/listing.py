@@ -46,9 +46,10 @@ def listing_pages(requests_per_minute: int, poll_interval: float, checkable: int
     """Open-set pages one pass may read.
 
     The pass's iLert budget less the "newly reported" read, less the timeline
-    reads the mirrored alerts want (``checkable``, as the last pass counted
-    them), but never more than half: when the open set needs more pages than a
-    pass holds, the listing and the timelines both progress every pass.
+    reads and reads by id the mirrored alerts want (``checkable``, as the last
+    pass counted them; ``core.refresh``), but never more than half: when the
+    open set needs more pages than a pass holds, the listing and the timelines
+    both progress every pass.
     """
     budget = max(int(requests_per_minute * poll_interval / 60) - 1, 1)
     reserved = min(max(checkable, 0), budget // 2)

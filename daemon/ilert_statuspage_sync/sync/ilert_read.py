@@ -160,7 +160,9 @@ class IlertReader:
             None
             if self.one_shot
             else listing_pages(
-                ilert.requests_per_minute, self.config.poll_interval, self.carry.checkable
+                ilert.requests_per_minute,
+                self.config.poll_interval,
+                self.carry.checkable + self.carry.refreshing,
             )
         )
         try:

@@ -64,6 +64,10 @@ class Carryover:
     dry_activation: dict[str, datetime] = field(default_factory=dict)
     # This machine's time of each missing alert's first 404 (core.deletion), by action and id.
     missing_local: dict[tuple[str, int], datetime] = field(default_factory=dict)
+    # When each mirrored open alert was last read (listed or by id), and how many reads
+    # by id a pass may spend on them: the next pass's turns and reservation (core.refresh).
+    read_at: dict[int, datetime] = field(default_factory=dict)
+    refreshing: int = 0
 
 
 @dataclass
@@ -84,6 +88,8 @@ class PassState:
     # Timelines read this pass (None: a long read unfinished), alerts read by id, and why not.
     entries: dict[int, list[LogEntry] | None] = field(default_factory=dict)
     by_id: dict[int, Alert | None] = field(default_factory=dict)
+    # Mirrored alerts read by id this pass although the listing cycle may hold them open.
+    refresh: set[int] = field(default_factory=set)
     read_errors: dict[int, Exception] = field(default_factory=dict)
     # Alert sources read this pass: visible to the key, not (404/403), or unknown (None).
     sources: dict[int, bool | None] = field(default_factory=dict)

@@ -19,7 +19,10 @@ The pass, step by step (``Syncer.run_pass`` makes one call per step):
 3. Decide (``sync.work_items``). Per action, the alerts it mirrors
    (``core.alert_selection``): automatic actions take alerts reported after
    activation, manual ones only triggered alerts; tracked alerts that left the
-   open set are read by id to learn how they ended. New links are stored.
+   open set are read by id to learn how they ended, and, while the listing
+   cycle spans passes, mirrored alerts this pass did not list, within a
+   quarter of the budget, the longest unread first (``core.refresh``). New
+   links are stored.
    Then whose timelines are read (``core.timeline_checks``): every alert with
    a changed snapshot or unfinished work, then the longest-unchecked ones,
    within what is left of the iLert budget.
@@ -216,6 +219,7 @@ class Syncer:
     ) -> tuple[list[Work], set[int]]:
         """Step 3: the work items (new links stored) and the timelines read this pass."""
         links = links_in_play(session, read.alerts)
+        self.work_items.plan_refreshes(p, read.alerts, links)
         work = [
             item
             for action in self.config.incident_actions
