@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ilert_statuspage_sync.config import IncidentAction
-from ilert_statuspage_sync.core.listing import OpenSetCycle
+from ilert_statuspage_sync.core.listing import OpenSetCycle, ReportedWindow
 from ilert_statuspage_sync.core.model import Alert, LogEntry
 from ilert_statuspage_sync.core.pacing import WritePacer
 from ilert_statuspage_sync.core.timeline_order import Order
@@ -68,6 +68,8 @@ class Carryover:
     # by id a pass may spend on them: the next pass's turns and reservation (core.refresh).
     read_at: dict[int, datetime] = field(default_factory=dict)
     refreshing: int = 0
+    # The "reported since" window a pass could not finish (core.listing.ReportedWindow).
+    reported: ReportedWindow | None = None
 
 
 @dataclass
@@ -77,6 +79,9 @@ class IlertRead:
     states: dict[str, ActionState]
     alerts: dict[int, Alert]
     ilert_now: datetime
+    # Where the actions' poll cursors move (None: they stay, a "reported since" window
+    # is unfinished); iLert's time unless a resumed window ended.
+    cursor: datetime | None = None
 
 
 @dataclass
@@ -113,8 +118,9 @@ class PassState:
     # iLert's time at this pass's first read (see core.clock), and its Date header.
     ilert_now: datetime | None = None
     ilert_date: datetime | None = None
-    # Where this pass's "reported since" listing starts.
+    # Where this pass's "reported since" listing starts, and where the poll cursor moves.
     since: datetime | None = None
+    cursor: datetime | None = None
     # Bookkeeping of alerts that changed nothing, by link id: written in one batch.
     batched: dict[int, tuple[Work, dict[str, object]]] = field(default_factory=dict)
     # Connectors whose Statuspage allowance this pass is spent (pacing).

@@ -293,7 +293,7 @@ class Syncer:
         changed, and a page's error there rolls the session back.
         """
         for state in read.states.values():
-            state.last_poll_at = read.ilert_now
+            state.last_poll_at = read.cursor or state.last_poll_at
 
         def record(session: Session, item: Work, error: Exception) -> None:
             self.step.record_error(session, p, appliers[item.action.name], item, [], error)
@@ -302,9 +302,10 @@ class Syncer:
 
     def _store_cursors(self, session: Session, read: IlertRead) -> None:
         """A rollback after the batch took the cursor: store it again."""
-        moved = [s for s in read.states.values() if s.last_poll_at != read.ilert_now]
+        cursor = read.cursor
+        moved = [s for s in read.states.values() if cursor and s.last_poll_at != cursor]
         for state in moved:
-            state.last_poll_at = read.ilert_now
+            state.last_poll_at = cursor
         if moved or session.new or session.dirty or session.deleted:
             self.books.commit(session)
 
