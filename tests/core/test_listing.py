@@ -87,3 +87,12 @@ def test_a_resumed_reported_window_takes_half_the_listings_share_and_the_open_se
     assert listing_pages(120, 30, reported_resumes=True) == 30
     assert reported_pages(120, 30, 10, resumes=True) == 25  # 60 less 10, halved
     assert listing_pages(120, 30, 10, reported_resumes=True) == 25
+
+
+def test_a_cycle_knows_how_many_passes_it_takes_once_counted():
+    """Its counted bound over the most one pass listed: 1,100 pages at 50 a pass is 22 passes."""
+    cycle = OpenSetCycle()
+    assert cycle.passes is None
+    cycle.resume("q")
+    cycle.record([], next_start=5_000, ended=False, bound=1_100)
+    assert cycle.passes == 22

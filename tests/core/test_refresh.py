@@ -30,3 +30,10 @@ def test_every_alert_takes_its_turn_within_ceil_n_over_per_pass_passes():
         unread -= set(chosen)
         last_read.update(dict.fromkeys(chosen, T0 + timedelta(minutes=n)))
     assert not unread
+
+
+def test_no_reads_by_id_when_the_turns_take_as_long_as_the_listing_cycle():
+    """7,500 unlisted mirrored alerts, a 4-pass cycle: the listing is sooner, none read by id."""
+    assert refresh_reads(120, 30, 7_500, cycle_passes=4) == 0
+    assert refresh_reads(120, 30, 50, cycle_passes=20) == 15  # 4 passes a turn: sooner
+    assert refresh_reads(120, 30, 50, cycle_passes=None) == 15  # the cycle's length unknown

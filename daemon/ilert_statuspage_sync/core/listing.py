@@ -50,6 +50,7 @@ __all__ = [
 
 # Pages any one listing may take (100 alerts each), whatever the count says.
 MAX_LISTING_PAGES = 1000
+_PAGE = 100  # alerts a list page holds (clients.ilert.PAGE_SIZE)
 # How far past iLert's time a "reported since" window reaches (ReportedWindow).
 UNTIL_SLACK = timedelta(seconds=2)
 
@@ -153,6 +154,7 @@ class OpenSetCycle:
         self.start = 0
         self.complete = False
         self.bound: int | None = None  # pages a listing may take, once counted
+        self.per_pass = 0  # the most alerts (offsets) one pass's listing advanced
         self._seen: set[int] = set()
         self._query: Hashable = None
 
@@ -171,6 +173,8 @@ class OpenSetCycle:
         self, ids: Iterable[int], *, next_start: int, ended: bool, bound: int | None = None
     ) -> None:
         """One pass listed ``ids`` from ``self.start``; ``ended``: it reached the list's end."""
+        if not ended:  # the most one pass's listing advanced: a cycle's length (``passes``)
+            self.per_pass = max(self.per_pass, next_start - self.start)
         if self.start == 0:
             self._seen = set()  # this pass began a new cycle
         self._seen.update(ids)
@@ -178,6 +182,13 @@ class OpenSetCycle:
         self.start = 0 if ended else next_start
         # Kept across cycles: a listing past it counts afresh before it fails.
         self.bound = bound if bound is not None else self.bound
+
+    @property
+    def passes(self) -> int | None:
+        """Passes a whole cycle takes, as far as known (its counted bound over a pass's pages)."""
+        if self.bound is None or not self.per_pass:
+            return None
+        return -(-self.bound * _PAGE // self.per_pass)
 
     def may_be_open(self, alert_id: int) -> bool:
         """True when the alert's absence from this pass's listing proves nothing."""

@@ -13,8 +13,10 @@ Mirrored alerts are few, but not always: a pass spends at most
 default 120 a minute and 30 s). When more are mirrored than that, they take
 turns, the longest unread first (a listing or a read by id counts), so each one
 waits at most ``ceil(n / refresh_reads)`` passes, or less when the listing
-reaches it first. The listing reserves the reads the last pass chose
-(``core.listing.listing_pages``), so the pass stays inside its budget.
+reaches it first; and when the turns would take as long as the listing cycle,
+no pass reads them by id at all (the budget goes to their timelines). The
+listing reserves what a pass may read of them (``core.listing.listing_pages``),
+so the pass stays inside its budget.
 
 A read by id that answers 404 counts towards the deletion rule
 (``core.deletion``) as any read by id does, and takes its turn like an answer.
@@ -22,6 +24,7 @@ A read by id that answers 404 counts towards the deletion rule
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -33,9 +36,22 @@ REFRESH_SHARE = 4
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
 
-def refresh_reads(requests_per_minute: int, poll_interval: float) -> int:
-    """Mirrored alerts one pass may read by id: a quarter of its budget, at least one."""
-    return max(int(requests_per_minute * poll_interval / 60) // REFRESH_SHARE, 1)
+def refresh_reads(
+    requests_per_minute: int,
+    poll_interval: float,
+    candidates: int = 0,
+    cycle_passes: int | None = None,
+) -> int:
+    """Mirrored alerts one pass may read by id: a quarter of its budget, at least one.
+
+    None (0) when their turns would come round no sooner than the listing cycle
+    (``cycle_passes``, None while unknown) reads them anyway: so many mirrored
+    alerts that reading them by id would only take the timelines' budget.
+    """
+    per_pass = max(int(requests_per_minute * poll_interval / 60) // REFRESH_SHARE, 1)
+    if cycle_passes is not None and math.ceil(candidates / per_pass) >= cycle_passes:
+        return 0
+    return per_pass
 
 
 def choose_refreshes(last_read: Mapping[int, datetime | None], per_pass: int) -> list[int]:

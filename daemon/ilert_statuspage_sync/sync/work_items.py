@@ -89,11 +89,16 @@ class WorkItems:
                     candidates[alert_id] = read_at.get(alert_id)
         for gone in read_at.keys() - mirrored:
             del read_at[gone]
-        ilert = self.config.ilert
-        per_pass = refresh_reads(ilert.requests_per_minute, self.config.poll_interval)
-        p.refresh = set(choose_refreshes(candidates, 0 if self.reader.one_shot else per_pass))
+        ilert, cycle = self.config.ilert, self.carry.cycle
+        per_pass = refresh_reads(
+            ilert.requests_per_minute, self.config.poll_interval, len(candidates), cycle.passes
+        )
         # The next listing reserves what a pass may read of them, listed or not this time.
         self.carry.refreshing = min(len(mirrored), per_pass)
+        # This one reads what its budget still holds (newly mirrored ones were not reserved).
+        room = int(self.reader.per_pass()) - p.ilert_calls
+        per_pass = 0 if self.reader.one_shot else min(per_pass, max(room, 0))
+        p.refresh = set(choose_refreshes(candidates, per_pass))
 
     def of_action(
         self,
