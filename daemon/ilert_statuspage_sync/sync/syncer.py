@@ -11,7 +11,9 @@ The pass, step by step (``Syncer.run_pass`` makes one call per step):
    rebuilt from Statuspage (``sync.relink``). Then every alert reported since the
    last pass minus an overlap window (catches alerts created and resolved
    between two polls, and those reported while the daemon was down); only the
-   resolved ones when the listing read all.
+   resolved ones when the listing read all. A window longer than its share of
+   the budget is resumed next pass (``core.listing.ReportedWindow``), the poll
+   cursor waiting for it to end.
 2. Read the pages (``sync.page_steps``): measure this pass's Statuspage
    allowance (``core.pacing``), then read each page with mirrored incidents
    once (its unresolved incidents): an incident whose status a person changed
@@ -37,7 +39,8 @@ The pass, step by step (``Syncer.run_pass`` makes one call per step):
    and never stops the others; a service that is down defers the rest of its
    work to the next pass (one log line per outage).
 5. Bookkeeping (``sync.bookkeeping``): move each action's poll cursor to
-   iLert's time at this pass's first read, and store what the pass learnt of
+   iLert's time at the first read of the pass whose "reported since" window
+   just ended (kept while one is unfinished), and store what the pass learnt of
    the alerts that changed nothing in one batch.
 6. Write the pages (``sync.page_steps``): each page's components follow the
    worst of its open alerts (``sync.components``); incidents that duplicate an
