@@ -200,6 +200,84 @@ def before_activation(count: int) -> Row:
     )
 
 
+# -- resolve latency and the reported-since window ---------------------------------------------
+
+
+def resolve_latency(count: int) -> Row:
+    """N open alerts (held) and 3 mirrored on the listing's last page: passes until the page
+    shows a resolve made right after the N were reported (the cycle has just begun)."""
+    with _daemon(hold=True) as (ilert, sp, config, _folder):
+        syncer, services = _syncer(config, WINDOW)
+        _activate(ilert, syncer)
+        ilert.set_rate_limit(ILERT_LIMIT, window=WINDOW)
+        reported = datetime.now(UTC) - timedelta(minutes=90)  # past publish_after
+        mirrored = [
+            ilert.create_alert(AUTO_SOURCE, f"m {n}", report_time=reported) for n in range(3)
+        ]
+        syncer.run_pass()
+        _seed(ilert, count, datetime.now(UTC) - timedelta(minutes=10), timedelta(milliseconds=1))
+        ilert.resolve(mirrored[0])
+        passes, most = 0, 0
+        while passes < 40:
+            ilert.clear_requests()
+            syncer.run_pass()
+            passes += 1
+            most = max(most, sum(1 for r in ilert.requests if r.path != "/api/alerts/count"))
+            if any(i["status"] == "resolved" for i in sp.incidents(AUTO_PAGE)):
+                break
+        cycle = syncer.carry.cycle.start // PAGE_LIMIT  # pages of the cycle read so far
+        services.close()
+    open_pages = _minimum_pages(count + 3)
+    return Row(
+        f"Resolve latency of a mirrored alert, {count:,} open",
+        f"on the page after {passes} pass(es) (listing cycle at page {cycle:,} of {open_pages:,}, "
+        f"so a cycle of {math.ceil(open_pages / max(cycle, 1) * passes)}+ passes); most requests "
+        f"in a pass {most} (budget {PER_PASS}, count requests aside)",
+        "2 intervals",
+        passes / 2,
+        "<= 1.00",
+    )
+
+
+def reported_after_restart(count: int, passes: int) -> Row:
+    """N alerts reported inside the overlap while down: the first passes after a restart."""
+    with _daemon(hold=True) as (ilert, _sp, config, _folder):
+        syncer, services = _syncer(config, WINDOW)
+        _activate(ilert, syncer)
+        syncer.run_pass()  # the cursor is now
+        services.close()
+        syncer, services = _syncer(config, WINDOW)  # a restart
+        ilert.set_rate_limit(ILERT_LIMIT, window=WINDOW)
+        _seed(ilert, count, datetime.now(UTC) - timedelta(seconds=1), timedelta(milliseconds=1))
+        most_reported = most = ran = 0
+        while ran < passes:
+            ilert.clear_requests()
+            syncer.run_pass()
+            ran += 1
+            reported = [
+                r
+                for r in ilert.requests
+                if r.path in ("/api/alerts", "/api/alerts/count")
+                and "PENDING" not in r.query.get("states", [])
+            ]
+            most_reported = max(most_reported, len(reported))
+            most = max(most, sum(1 for r in ilert.requests if r.path != "/api/alerts/count"))
+            if syncer.carry.reported is None:
+                break
+        window = syncer.carry.reported
+        at = window.start // PAGE_LIMIT if window else _minimum_pages(count)
+        throttled = ilert.rate_limit_violations()
+        services.close()
+    return Row(
+        f"Reported-since pages a pass after a restart, {count:,} in the overlap",
+        f"at most {most_reported} a pass over {ran} passes (window at page {at:,} of "
+        f"{_minimum_pages(count):,}); most requests in a pass {most}; {throttled} throttled",
+        f"a pass's budget ({PER_PASS})",
+        most_reported / PER_PASS,
+        "<= 0.50",
+    )
+
+
 # -- comment latency -----------------------------------------------------------------------
 
 
@@ -460,6 +538,7 @@ def main(argv: list[str]) -> None:
     big, before, latency, burst, long_burst = (
         (5_000, 2_000, [300], 120, 200) if quick else (100_000, 10_000, [1_000, 10_000], 300, 650)
     )
+    resolve_sizes, restart = ([5_000], 5_000) if quick else ([30_000, 100_000], 100_000)
     print(
         f"Vendors' limits: iLert {ILERT_LIMIT}/min per key (fixed windows), {PAGE_LIMIT} per "
         f"page; Statuspage {STATUSPAGE_LIMIT} per rolling 60 s. poll_interval {POLL_INTERVAL} s "
@@ -475,6 +554,8 @@ def main(argv: list[str]) -> None:
         lambda: [before_activation(before)],
         lambda: burst_rows(burst),
         *[(lambda n=n: [comment_latency(n)]) for n in latency],
+        *[(lambda n=n: [resolve_latency(n)]) for n in resolve_sizes],
+        lambda: [reported_after_restart(restart, 3)],
         history_rows,
         lambda: long_burst_rows(long_burst),
     ]

@@ -92,3 +92,14 @@ def test_a_read_alert_of_another_source_is_not_mirrored():
     assert mirrors_read(AUTO, an_alert(1))
     assert not mirrors_read(AUTO, an_alert(1, source_id=9))
     assert not mirrors_read(AUTO, None)
+
+
+def test_a_refreshed_mirrored_alert_is_read_by_id_with_its_snapshot_as_fallback():
+    """Chosen for a refresh while the cycle may hold it open: read by id, snapshot in reserve."""
+    snapshot = an_alert(7)
+    tracked = {7: Tracked(is_open=True, triggered=False), 8: Tracked(is_open=True, triggered=False)}
+    snapshots = {7: snapshot, 8: an_alert(8)}
+    found = select_alerts(AUTO, {}, tracked, OpenSetCycle(), snapshots, frozenset({7}))
+    assert found.read_by_id == [7]
+    assert found.fallback == {7: snapshot}
+    assert set(found.chosen) == {8}

@@ -7,6 +7,7 @@ from ilert_statuspage_sync.core.listing import (
     StallGuard,
     listing_bound,
     listing_pages,
+    reported_pages,
 )
 
 
@@ -77,3 +78,21 @@ def test_the_open_sets_bound_outlives_a_cycle_and_a_restart_forgets_it():
 
 def _state(cycle: OpenSetCycle) -> tuple[int | None, int]:
     return cycle.bound, cycle.start
+
+
+def test_a_resumed_reported_window_takes_half_the_listings_share_and_the_open_set_the_rest():
+    """One page while the "reported since" listing starts; half the listings' when it resumes."""
+    assert reported_pages(120, 30, 0, resumes=False) == 1
+    assert reported_pages(120, 30, 0, resumes=True) == 30
+    assert listing_pages(120, 30, reported_resumes=True) == 30
+    assert reported_pages(120, 30, 10, resumes=True) == 25  # 60 less 10, halved
+    assert listing_pages(120, 30, 10, reported_resumes=True) == 25
+
+
+def test_a_cycle_knows_how_many_passes_it_takes_once_counted():
+    """Its counted bound over the most one pass listed: 1,100 pages at 50 a pass is 22 passes."""
+    cycle = OpenSetCycle()
+    assert cycle.passes is None
+    cycle.resume("q")
+    cycle.record([], next_start=5_000, ended=False, bound=1_100)
+    assert cycle.passes == 22

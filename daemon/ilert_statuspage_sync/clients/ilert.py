@@ -176,15 +176,53 @@ class IlertClient:
         params: dict[str, Any] = {"sources": sorted(set(sources)), "states": list(OPEN_STATES)}
         if since is not None:
             params["from"] = _iso(since)
+        return self._list_part(params, start, max_pages, bound)
+
+    def list_reported(
+        self,
+        *,
+        sources: Iterable[int],
+        states: Sequence[str],
+        since: datetime,
+        until: datetime,
+        start: int,
+        max_pages: int | None,
+        bound: int | None = None,
+    ) -> OpenListing:
+        """Alerts of ``sources`` in ``states`` (all when empty) reported in ``[since, until)``.
+
+        From ``start``, ``max_pages`` at most (None: to the end), as the open
+        listing; a stall is reported in ``stalled``, as there.
+        """
+        params: dict[str, Any] = {"sources": sorted(set(sources))}
+        if states:
+            params["states"] = list(states)
+        params["from"], params["until"] = _iso(since), _iso(until)
+        return self._list_part(params, start, max_pages, bound, counts_too=True)
+
+    def _list_part(
+        self,
+        params: dict[str, Any],
+        start: int,
+        max_pages: int | None,
+        bound: int | None,
+        *,
+        counts_too: bool = False,
+    ) -> OpenListing:
+        """Pages of one alert listing from ``start``, ``max_pages`` at most.
+
+        ``counts_too``: a count request is one of the ``max_pages`` requests.
+        """
         read = OpenListing()
         counted = _CountBound(self, params, bound)
         try:
             for page in self._page_lists("/api/alerts", params, start=start, bound=counted):
                 read.pages += 1
                 read.items.extend(page)
+                spent = read.pages + (counted.requests if counts_too else 0)
                 if len(page) < PAGE_SIZE:
                     read.ended = True
-                elif max_pages is not None and read.pages >= max_pages:
+                elif max_pages is not None and spent >= max_pages:
                     read.next_start = start + read.pages * PAGE_SIZE
                     break
         except ListingStalledError as error:

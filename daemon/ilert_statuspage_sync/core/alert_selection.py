@@ -5,12 +5,15 @@ activation, and every alert it already tracks; a manual one only the alerts
 triggered for it. A tracked open alert this pass did not list is either still
 open (the listing cycle has not finished, or listed it earlier in the cycle:
 its latest snapshot stands in) or it left the open set: then it is read by id
-to learn how it ended. A manual action's triggers are always read by id.
+to learn how it ended. A mirrored alert the pass chose to refresh
+(``core.refresh``) is read by id even while the cycle may hold it open; its
+snapshot stands in when the read gets no answer. A manual action's triggers
+are always read by id.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -43,6 +46,8 @@ class Selection:
 
     chosen: dict[int, Alert] = field(default_factory=dict)
     read_by_id: list[int] = field(default_factory=list)
+    # Snapshots of the refreshed alerts (read by id while maybe open): used when unanswered.
+    fallback: dict[int, Alert] = field(default_factory=dict)
 
 
 def select_alerts(
@@ -51,6 +56,7 @@ def select_alerts(
     tracked: Mapping[int, Tracked],
     cycle: OpenSetCycle,
     snapshots: Mapping[int, Alert],
+    refresh: Set[int] = frozenset(),
 ) -> Selection:
     """The action's alerts this pass (see the module docstring)."""
     found = Selection({a.id: a for a in alerts.values() if _takes(scope, a, tracked.get(a.id))})
@@ -58,14 +64,19 @@ def select_alerts(
         wanted = link.is_open and (not scope.manual or link.triggered)
         if not wanted or alert_id in found.chosen:
             continue
-        if not scope.manual and cycle.may_be_open(alert_id):
-            # Unread this cycle, or listed open earlier in it: not closed. Listed
-            # earlier, its latest snapshot stays a candidate for a timeline read,
-            # so reads are spread over all open alerts, not this pass's pages only.
-            if alert_id in snapshots:
-                found.chosen[alert_id] = snapshots[alert_id]
+        if scope.manual or not cycle.may_be_open(alert_id):
+            found.read_by_id.append(alert_id)
             continue
-        found.read_by_id.append(alert_id)
+        # Unread this cycle, or listed open earlier in it: not closed. Listed
+        # earlier, its latest snapshot stays a candidate for a timeline read,
+        # so reads are spread over all open alerts, not this pass's pages only.
+        snapshot = snapshots.get(alert_id)
+        if alert_id in refresh:  # a mirrored alert read by id all the same (core.refresh)
+            found.read_by_id.append(alert_id)
+            if snapshot is not None:
+                found.fallback[alert_id] = snapshot
+        elif snapshot is not None:
+            found.chosen[alert_id] = snapshot
     return found
 
 

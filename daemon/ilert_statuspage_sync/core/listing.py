@@ -35,24 +35,92 @@ bounded whatever the server answers.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-__all__ = ["MAX_LISTING_PAGES", "OpenSetCycle", "StallGuard", "listing_bound", "listing_pages"]
+__all__ = [
+    "MAX_LISTING_PAGES",
+    "OpenSetCycle",
+    "ReportedWindow",
+    "StallGuard",
+    "listing_bound",
+    "listing_pages",
+    "reported_pages",
+]
 
 # Pages any one listing may take (100 alerts each), whatever the count says.
 MAX_LISTING_PAGES = 1000
+_PAGE = 100  # alerts a list page holds (clients.ilert.PAGE_SIZE)
+# How far past iLert's time a "reported since" window reaches (ReportedWindow).
+UNTIL_SLACK = timedelta(seconds=2)
 
 
-def listing_pages(requests_per_minute: int, poll_interval: float, checkable: int = 0) -> int:
+def listing_pages(
+    requests_per_minute: int,
+    poll_interval: float,
+    checkable: int = 0,
+    *,
+    reported_resumes: bool = False,
+) -> int:
     """Open-set pages one pass may read.
 
-    The pass's iLert budget less the "newly reported" read, less the timeline
-    reads the mirrored alerts want (``checkable``, as the last pass counted
-    them), but never more than half: when the open set needs more pages than a
-    pass holds, the listing and the timelines both progress every pass.
+    The pass's iLert budget less the "reported since" read (``reported_pages``),
+    less the timeline reads and reads by id the mirrored alerts want
+    (``checkable``, as the last pass counted them; ``core.refresh``), but never
+    more than half: when the open set needs more pages than a pass holds, the
+    listing and the timelines both progress every pass.
     """
-    budget = max(int(requests_per_minute * poll_interval / 60) - 1, 1)
-    reserved = min(max(checkable, 0), budget // 2)
-    return max(budget - reserved, 1)
+    lists = _list_share(requests_per_minute, poll_interval, checkable)
+    reported = reported_pages(requests_per_minute, poll_interval, checkable, reported_resumes)
+    return max(lists - reported, 1)
+
+
+def reported_pages(
+    requests_per_minute: int, poll_interval: float, checkable: int, resumes: bool
+) -> int:
+    """Pages the "reported since" listing may read this pass.
+
+    One while it starts afresh (a pass's newly reported alerts fit in one page);
+    half of the listings' share while it resumes a window a pass could not finish
+    (after a restart, a burst, an outage), so it catches up inside the budget
+    while the open set's cycle goes on with the other half.
+    """
+    if not resumes:
+        return 1
+    return max(_list_share(requests_per_minute, poll_interval, checkable) // 2, 1)
+
+
+def _list_share(requests_per_minute: int, poll_interval: float, checkable: int) -> int:
+    """Requests of a pass for both listings: its budget less what the mirrored alerts want."""
+    budget = max(int(requests_per_minute * poll_interval / 60), 2)
+    return budget - min(max(checkable, 0), (budget - 1) // 2)
+
+
+@dataclass
+class ReportedWindow:
+    """The "reported since" listing a pass could not finish: resumed by the next pass.
+
+    A window of report times, ``[since, until)``, ``until`` being iLert's time at
+    the pass that began it (``began``) plus ``UNTIL_SLACK`` (its ``Date`` header
+    counts whole seconds): alerts reported later do not shift its offsets (no
+    sort order is documented, so an open-ended window could), and are the next
+    window's. While a window is unfinished the poll cursor stays where it was (a
+    restart lists the window again, losing nothing); once it ends the cursor
+    moves to ``began``, and the next window begins there less the overlap: the
+    overlap is listed once a window, not once a pass.
+    """
+
+    sources: frozenset[int]
+    states: tuple[str, ...]  # all when empty
+    since: datetime
+    began: datetime
+    start: int = 0  # where the next pass resumes
+    bound: int | None = None  # pages the window may take, once counted
+
+    @property
+    def until(self) -> datetime:
+        """The window's end (excluded)."""
+        return self.began + UNTIL_SLACK
 
 
 def listing_bound(count: int, page_size: int) -> int:
@@ -86,6 +154,7 @@ class OpenSetCycle:
         self.start = 0
         self.complete = False
         self.bound: int | None = None  # pages a listing may take, once counted
+        self.per_pass = 0  # the most alerts (offsets) one pass's listing advanced
         self._seen: set[int] = set()
         self._query: Hashable = None
 
@@ -104,6 +173,8 @@ class OpenSetCycle:
         self, ids: Iterable[int], *, next_start: int, ended: bool, bound: int | None = None
     ) -> None:
         """One pass listed ``ids`` from ``self.start``; ``ended``: it reached the list's end."""
+        if not ended:  # the most one pass's listing advanced: a cycle's length (``passes``)
+            self.per_pass = max(self.per_pass, next_start - self.start)
         if self.start == 0:
             self._seen = set()  # this pass began a new cycle
         self._seen.update(ids)
@@ -111,6 +182,13 @@ class OpenSetCycle:
         self.start = 0 if ended else next_start
         # Kept across cycles: a listing past it counts afresh before it fails.
         self.bound = bound if bound is not None else self.bound
+
+    @property
+    def passes(self) -> int | None:
+        """Passes a whole cycle takes, as far as known (its counted bound over a pass's pages)."""
+        if self.bound is None or not self.per_pass:
+            return None
+        return -(-self.bound * _PAGE // self.per_pass)
 
     def may_be_open(self, alert_id: int) -> bool:
         """True when the alert's absence from this pass's listing proves nothing."""

@@ -10,15 +10,20 @@ import structlog
 from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.clients.ilert import (
-    PAGE_SIZE,
     IlertClient,
+    ListingStalledError,
     ListingUnboundedError,
     OpenListing,
 )
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
 from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.core.clock import ACTIVATION_MARGIN, PLAUSIBLE_SKEW, ilert_time
-from ilert_statuspage_sync.core.listing import listing_pages
+from ilert_statuspage_sync.core.listing import (
+    UNTIL_SLACK,
+    ReportedWindow,
+    listing_pages,
+    reported_pages,
+)
 from ilert_statuspage_sync.core.model import Alert, LogEntry
 from ilert_statuspage_sync.core.parse import parse_alert
 from ilert_statuspage_sync.core.timeline_order import (
@@ -100,12 +105,9 @@ class IlertReader:
         self.health.succeeded(p.now)
         states, listing, opened, recent = read
         self._listed(p, listing, opened)
-        if recent is not None:
-            # Its pages, and the count a listing past its first page asks (core.listing).
-            p.ilert_calls += 1 + len(recent) // PAGE_SIZE + (len(recent) >= PAGE_SIZE)
         alerts = {alert.id: alert for alert in opened}
         alerts.update((a.id, a) for a in map(_parse, recent or []) if a is not None)
-        return IlertRead(states, alerts, p.ilert_now or p.now)
+        return IlertRead(states, alerts, p.ilert_now or p.now, p.cursor)
 
     def _read(self, session: Session, p: PassState) -> _Listed:
         # Manual actions read their triggered alerts by id: only automatic ones list.
@@ -117,17 +119,80 @@ class IlertReader:
         opened = [alert for alert in map(_parse, listing.items) if alert is not None]
         ilert_now = self._pass_time(p, known, opened)
         states = self._action_states(session, p, known, ilert_now)
-        cursors = [state.last_poll_at or state.activated_at for state in states.values()]
-        since = p.since = min(cursors) - OVERLAP
         # A whole open set in hand: the newly reported ones still to learn are the resolved.
         whole = listing.ended and self.carry.cycle.start == 0
-        states_wanted = ("RESOLVED",) if whole else ()
-        recent = (
-            self.ilert.list_alerts(sources=sources, states=states_wanted, since=since)
-            if sources
-            else None
-        )
+        p.cursor = ilert_now  # where the poll cursor moves, unless a window is unfinished
+        recent = self._list_reported(p, states, sources, whole) if sources else None
         return states, listing, opened, recent
+
+    def _list_reported(
+        self, p: PassState, states: Mapping[str, ActionState], sources: set[int], whole: bool
+    ) -> list[Any]:
+        """The alerts reported since the cursor less the overlap, inside the pass's budget.
+
+        A window a pass cannot finish is resumed by the next (``core.listing``,
+        ``ReportedWindow``); the cursor stays until it ends (``p.cursor``).
+        """
+        ilert_now = p.ilert_now or p.now
+        window = self.carry.reported
+        if window is None or window.sources != frozenset(sources):
+            cursors = [state.last_poll_at or state.activated_at for state in states.values()]
+            wanted = ("RESOLVED",) if whole else ()
+            window = ReportedWindow(frozenset(sources), wanted, min(cursors) - OVERLAP, ilert_now)
+        p.since = window.since
+        ilert = self.config.ilert
+        pages = None
+        if not self.one_shot:
+            pages = reported_pages(
+                ilert.requests_per_minute,
+                self.config.poll_interval,
+                self.carry.checkable + self.carry.refreshing,
+                resumes=self.carry.reported is not None,
+            )
+            # A resumed window leaves a page of its share to the head (``_head``).
+            pages = max(pages - 1, 1) if self.carry.reported is not None else pages
+        try:
+            read = self.ilert.list_reported(
+                sources=sources,
+                states=window.states,
+                since=window.since,
+                until=window.until,
+                start=window.start,
+                max_pages=pages,
+                bound=window.bound,
+            )
+        except ListingUnboundedError:
+            self.carry.reported = None  # the next pass lists (and counts) anew
+            raise
+        p.ilert_calls += read.pages
+        self.carry.reported = None
+        if read.stalled:
+            raise ListingStalledError(read.stalled)  # nothing of it is used; listed anew
+        if read.ended:
+            p.cursor = window.began
+            return read.items
+        window.start, window.bound = read.next_start, read.bound
+        self.carry.reported, p.cursor = window, None
+        return read.items + self._head(p, window, ilert_now)
+
+    def _head(self, p: PassState, window: ReportedWindow, ilert_now: datetime) -> list[Any]:
+        """While a window catches up: the first page of what was reported after it.
+
+        New alerts are still in hand the pass after they are reported (up to a
+        page of them); the next window lists them all the same.
+        """
+        if ilert_now <= window.began:
+            return []
+        read = self.ilert.list_reported(
+            sources=window.sources,
+            states=(),
+            since=window.until,
+            until=ilert_now + UNTIL_SLACK,
+            start=0,
+            max_pages=1,
+        )
+        p.ilert_calls += read.pages
+        return [] if read.stalled else read.items
 
     def _listed(self, p: PassState, listing: OpenListing, opened: list[Alert]) -> None:
         """Record the listing in the cycle; a stalled one fails the pass's iLert read."""
@@ -160,7 +225,10 @@ class IlertReader:
             None
             if self.one_shot
             else listing_pages(
-                ilert.requests_per_minute, self.config.poll_interval, self.carry.checkable
+                ilert.requests_per_minute,
+                self.config.poll_interval,
+                self.carry.checkable + self.carry.refreshing,
+                reported_resumes=self.carry.reported is not None,
             )
         )
         try:

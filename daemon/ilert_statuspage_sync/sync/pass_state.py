@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ilert_statuspage_sync.config import IncidentAction
-from ilert_statuspage_sync.core.listing import OpenSetCycle
+from ilert_statuspage_sync.core.listing import OpenSetCycle, ReportedWindow
 from ilert_statuspage_sync.core.model import Alert, LogEntry
 from ilert_statuspage_sync.core.pacing import WritePacer
 from ilert_statuspage_sync.core.timeline_order import Order
@@ -64,6 +64,12 @@ class Carryover:
     dry_activation: dict[str, datetime] = field(default_factory=dict)
     # This machine's time of each missing alert's first 404 (core.deletion), by action and id.
     missing_local: dict[tuple[str, int], datetime] = field(default_factory=dict)
+    # When each mirrored open alert was last read (listed or by id), and how many reads
+    # by id a pass may spend on them: the next pass's turns and reservation (core.refresh).
+    read_at: dict[int, datetime] = field(default_factory=dict)
+    refreshing: int = 0
+    # The "reported since" window a pass could not finish (core.listing.ReportedWindow).
+    reported: ReportedWindow | None = None
 
 
 @dataclass
@@ -73,6 +79,9 @@ class IlertRead:
     states: dict[str, ActionState]
     alerts: dict[int, Alert]
     ilert_now: datetime
+    # Where the actions' poll cursors move (None: they stay, a "reported since" window
+    # is unfinished); iLert's time unless a resumed window ended.
+    cursor: datetime | None = None
 
 
 @dataclass
@@ -84,6 +93,8 @@ class PassState:
     # Timelines read this pass (None: a long read unfinished), alerts read by id, and why not.
     entries: dict[int, list[LogEntry] | None] = field(default_factory=dict)
     by_id: dict[int, Alert | None] = field(default_factory=dict)
+    # Mirrored alerts read by id this pass although the listing cycle may hold them open.
+    refresh: set[int] = field(default_factory=set)
     read_errors: dict[int, Exception] = field(default_factory=dict)
     # Alert sources read this pass: visible to the key, not (404/403), or unknown (None).
     sources: dict[int, bool | None] = field(default_factory=dict)
@@ -107,8 +118,9 @@ class PassState:
     # iLert's time at this pass's first read (see core.clock), and its Date header.
     ilert_now: datetime | None = None
     ilert_date: datetime | None = None
-    # Where this pass's "reported since" listing starts.
+    # Where this pass's "reported since" listing starts, and where the poll cursor moves.
     since: datetime | None = None
+    cursor: datetime | None = None
     # Bookkeeping of alerts that changed nothing, by link id: written in one batch.
     batched: dict[int, tuple[Work, dict[str, object]]] = field(default_factory=dict)
     # Connectors whose Statuspage allowance this pass is spent (pacing).

@@ -11,7 +11,9 @@ The pass, step by step (``Syncer.run_pass`` makes one call per step):
    rebuilt from Statuspage (``sync.relink``). Then every alert reported since the
    last pass minus an overlap window (catches alerts created and resolved
    between two polls, and those reported while the daemon was down); only the
-   resolved ones when the listing read all.
+   resolved ones when the listing read all. A window longer than its share of
+   the budget is resumed next pass (``core.listing.ReportedWindow``), the poll
+   cursor waiting for it to end.
 2. Measure this pass's Statuspage allowance (``sync.page_steps``,
    ``core.pacing``) before any Statuspage request. A process's first pass
    reads each page's unresolved list whole here, before any write: a restored
@@ -19,7 +21,10 @@ The pass, step by step (``Syncer.run_pass`` makes one call per step):
 3. Decide (``sync.work_items``). Per action, the alerts it mirrors
    (``core.alert_selection``): automatic actions take alerts reported after
    activation, manual ones only triggered alerts; tracked alerts that left the
-   open set are read by id to learn how they ended. New links are stored.
+   open set are read by id to learn how they ended, and, while the listing
+   cycle spans passes, mirrored alerts this pass did not list, within a
+   quarter of the budget, the longest unread first (``core.refresh``). New
+   links are stored.
    Then whose timelines are read (``core.timeline_checks``): every alert with
    a changed snapshot or unfinished work, then the longest-unchecked ones,
    within what is left of the iLert budget.
@@ -34,7 +39,8 @@ The pass, step by step (``Syncer.run_pass`` makes one call per step):
    and never stops the others; a service that is down defers the rest of its
    work to the next pass (one log line per outage).
 5. Bookkeeping (``sync.bookkeeping``): move each action's poll cursor to
-   iLert's time at this pass's first read, and store what the pass learnt of
+   iLert's time at the first read of the pass whose "reported since" window
+   just ended (kept while one is unfinished), and store what the pass learnt of
    the alerts that changed nothing in one batch.
 6. The pages (``sync.page_steps``): with what the allowance has left, the
    next page of 100 of each page's unresolved list is read (``core.sweep``: a
@@ -227,6 +233,7 @@ class Syncer:
     ) -> tuple[list[Work], set[int]]:
         """Step 3: the work items (new links stored) and the timelines read this pass."""
         links = links_in_play(session, read.alerts)
+        self.work_items.plan_refreshes(p, read.alerts, links)
         work = [
             item
             for action in self.config.incident_actions
@@ -304,7 +311,7 @@ class Syncer:
         changed, and a page's error there rolls the session back.
         """
         for state in read.states.values():
-            state.last_poll_at = read.ilert_now
+            state.last_poll_at = read.cursor or state.last_poll_at
 
         def record(session: Session, item: Work, error: Exception) -> None:
             self.step.record_error(session, p, appliers[item.action.name], item, [], error)
@@ -313,9 +320,10 @@ class Syncer:
 
     def _store_cursors(self, session: Session, read: IlertRead) -> None:
         """A rollback after the batch took the cursor: store it again."""
-        moved = [s for s in read.states.values() if s.last_poll_at != read.ilert_now]
+        cursor = read.cursor
+        moved = [s for s in read.states.values() if cursor and s.last_poll_at != cursor]
         for state in moved:
-            state.last_poll_at = read.ilert_now
+            state.last_poll_at = cursor
         if moved or session.new or session.dirty or session.deleted:
             self.books.commit(session)
 

@@ -16,6 +16,7 @@ from ilert_statuspage_sync.core.deletion import Absence, not_found
 from ilert_statuspage_sync.core.diff import detect_events
 from ilert_statuspage_sync.core.filters import screen_alert
 from ilert_statuspage_sync.core.model import Alert
+from ilert_statuspage_sync.core.refresh import choose_refreshes, refresh_reads
 from ilert_statuspage_sync.core.storable import ERROR_LENGTH, clean_text
 from ilert_statuspage_sync.core.timeline_checks import (
     CheckFacts,
@@ -67,6 +68,41 @@ class WorkItems:
         self.config, self.reader, self.carry = config, reader, carry
         self.missing = MissingAlerts(reader, carry)
 
+    def plan_refreshes(
+        self, p: PassState, alerts: Mapping[int, Alert], links: Mapping[str, Mapping[int, Link]]
+    ) -> None:
+        """The mirrored alerts this pass reads by id though the cycle may hold them open.
+
+        Candidates: automatic actions' open links with an incident on the page,
+        not in hand, not backed off; their turns by when each was last read
+        (``core.refresh``), across actions.
+        """
+        read_at, mirrored = self.carry.read_at, set[int]()
+        candidates: dict[int, datetime | None] = {}
+        for action in self.config.incident_actions:
+            for alert_id, link in links.get(action.name, {}).items():
+                if action.manual or not link.is_open or link.statuspage_incident_id is None:
+                    continue
+                mirrored.add(alert_id)
+                if alert_id in alerts:
+                    read_at[alert_id] = p.now
+                elif self.carry.cycle.may_be_open(alert_id) and not waiting(
+                    link, p.now, self.config.poll_interval
+                ):
+                    candidates[alert_id] = read_at.get(alert_id)
+        for gone in read_at.keys() - mirrored:
+            del read_at[gone]
+        ilert, cycle = self.config.ilert, self.carry.cycle
+        per_pass = refresh_reads(
+            ilert.requests_per_minute, self.config.poll_interval, len(candidates), cycle.passes
+        )
+        # The next listing reserves what a pass may read of them, listed or not this time.
+        self.carry.refreshing = min(len(mirrored), per_pass)
+        # This one reads what its budget still holds (newly mirrored ones were not reserved).
+        room = int(self.reader.per_pass()) - p.ilert_calls
+        per_pass = 0 if self.reader.one_shot else min(per_pass, max(room, 0))
+        p.refresh = set(choose_refreshes(candidates, per_pass))
+
     def of_action(
         self,
         p: PassState,
@@ -81,13 +117,19 @@ class WorkItems:
             alert_id: Tracked(link.is_open, link.triggered_at is not None)
             for alert_id, link in links.items()
         }
-        selection = select_alerts(scope, alerts, tracked, self.carry.cycle, self.carry.snapshots)
+        selection = select_alerts(
+            scope, alerts, tracked, self.carry.cycle, self.carry.snapshots, p.refresh
+        )
         chosen = selection.chosen
         noted: list[tuple[Link, Absence]] = []  # 404s for links whose incident is open
         for alert_id in selection.read_by_id:
             found = self._read_by_id(p, action, scope, links[alert_id], noted)
+            if alert_id in p.by_id and (found is not None or alert_id in p.read_errors):
+                self.carry.read_at[alert_id] = p.now  # answered: its turn is taken
             if found is not None:
                 chosen[alert_id] = found
+            elif alert_id in selection.fallback and alert_id not in p.read_errors:
+                chosen[alert_id] = selection.fallback[alert_id]  # unanswered: as if unread
         # Decided together: many 404s at once are no deletion (core.deletion).
         chosen.update((a.id, a) for a in self.missing.decide(p, action, links, noted))
         work = []
