@@ -31,7 +31,6 @@ __all__ = [
     "history",
     "incident_alerts",
     "is_empty",
-    "last_transition",
     "last_transitions",
     "links_of_alerts",
     "may_share",
@@ -40,6 +39,7 @@ __all__ = [
     "mirror_of",
     "mirror_to_dict",
     "new_link",
+    "newest_outcomes",
     "open_links",
     "open_shares",
     "recently_closed",
@@ -314,14 +314,32 @@ def mirror_from_dict(data: dict[str, Any]) -> Mirror:
     )
 
 
-def last_transition(session: Session, action: str, alert_id: int) -> Transition | None:
-    """The newest audit row of one (incident action, alert)."""
-    return session.scalars(
-        sa.select(Transition)
-        .where(Transition.incident_action == action, Transition.alert_id == alert_id)
-        .order_by(Transition.id.desc())
-        .limit(1)
-    ).one_or_none()
+def newest_outcomes(
+    session: Session, keys: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], tuple[str, str | None]]:
+    """The newest audit row's (outcome, reason) of each (incident action, alert): by id chunks."""
+    wanted = set(keys)
+    ids = sorted({alert_id for _action, alert_id in wanted})
+    found: dict[tuple[str, int], tuple[str, str | None]] = {}
+    for start in range(0, len(ids), ID_CHUNK):
+        newest = (
+            sa.select(sa.func.max(Transition.id))
+            .where(Transition.alert_id.in_(ids[start : start + ID_CHUNK]))
+            .group_by(Transition.incident_action, Transition.alert_id)
+            .scalar_subquery()
+        )
+        rows = session.execute(
+            sa.select(
+                Transition.incident_action,
+                Transition.alert_id,
+                Transition.outcome,
+                Transition.reason,
+            ).where(Transition.id.in_(newest))
+        )
+        for action, alert_id, outcome, reason in rows:
+            if (action, alert_id) in wanted:
+                found[action, alert_id] = (outcome, reason)
+    return found
 
 
 def last_transitions(session: Session) -> dict[tuple[str, int], Transition]:
