@@ -144,7 +144,12 @@ def _add_reading_commands(commands: Commands) -> None:
         "check", help="validate the config and reach every API with its key"
     )
     check.add_argument("--offline", action="store_true", help="config and database only")
-    commands.add_parser("status", help="tracked alerts, their incidents and last transitions")
+    status = commands.add_parser(
+        "status", help="health, counts, failing and latest alerts with their incidents"
+    )
+    status.add_argument(
+        "--all", action="store_true", help="every tracked alert (streamed), not the latest few"
+    )
     history = commands.add_parser("history", help="the audit trail of transitions")
     history.add_argument("--alert", type=_alert_id, help="only this iLert alert id")
     history.add_argument("--json", action="store_true", help="one JSON object per line")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from ilert_statuspage_sync.store.tables import ActionState, Link, Transition
 
 __all__ = [
     "ID_CHUNK",
+    "Newest",
     "Untrigger",
     "action_states",
     "delete_links",
@@ -29,9 +30,7 @@ __all__ = [
     "find_link",
     "held_on_page",
     "history",
-    "incident_alerts",
     "is_empty",
-    "last_transitions",
     "links_of_alerts",
     "may_share",
     "mirror_columns",
@@ -314,13 +313,21 @@ def mirror_from_dict(data: dict[str, Any]) -> Mirror:
     )
 
 
+class Newest(NamedTuple):
+    """The newest audit row of an (incident action, alert): what status and the filters read."""
+
+    event: str
+    outcome: str
+    reason: str | None
+
+
 def newest_outcomes(
     session: Session, keys: Iterable[tuple[str, int]]
-) -> dict[tuple[str, int], tuple[str, str | None]]:
-    """The newest audit row's (outcome, reason) of each (incident action, alert): by id chunks."""
+) -> dict[tuple[str, int], Newest]:
+    """The newest audit row of each (incident action, alert): by alert id chunks."""
     wanted = set(keys)
     ids = sorted({alert_id for _action, alert_id in wanted})
-    found: dict[tuple[str, int], tuple[str, str | None]] = {}
+    found: dict[tuple[str, int], Newest] = {}
     for start in range(0, len(ids), ID_CHUNK):
         newest = (
             sa.select(sa.func.max(Transition.id))
@@ -332,25 +339,15 @@ def newest_outcomes(
             sa.select(
                 Transition.incident_action,
                 Transition.alert_id,
+                Transition.event,
                 Transition.outcome,
                 Transition.reason,
             ).where(Transition.id.in_(newest))
         )
-        for action, alert_id, outcome, reason in rows:
+        for action, alert_id, event, outcome, reason in rows:
             if (action, alert_id) in wanted:
-                found[action, alert_id] = (outcome, reason)
+                found[action, alert_id] = Newest(event, outcome, reason)
     return found
-
-
-def last_transitions(session: Session) -> dict[tuple[str, int], Transition]:
-    """The newest audit row of every (incident action, alert)."""
-    newest = (
-        sa.select(sa.func.max(Transition.id))
-        .group_by(Transition.incident_action, Transition.alert_id)
-        .scalar_subquery()
-    )
-    rows = session.scalars(sa.select(Transition).where(Transition.id.in_(newest)))
-    return {(row.incident_action, row.alert_id): row for row in rows}
 
 
 def history(
@@ -492,13 +489,3 @@ def share_incident(session: Session, link: Link, unstored: Iterable[Link] = ()) 
     for other in extra:
         other.statuspage_status = link.statuspage_status
         other.human_override = override
-
-
-def incident_alerts(session: Session) -> dict[str, int]:
-    """How many alerts each incident mirrors (more than one: a shared incident)."""
-    rows = session.execute(
-        sa.select(Link.statuspage_incident_id, sa.func.count())
-        .where(Link.statuspage_incident_id.is_not(None))
-        .group_by(Link.statuspage_incident_id)
-    )
-    return {incident: count for incident, count in rows if incident is not None}

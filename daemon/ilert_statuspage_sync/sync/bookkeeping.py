@@ -120,7 +120,8 @@ class Bookkeeping:
             return []
         keys = [(a.item.action.name, a.item.alert.id) for a in pending]
         newest = repo.newest_outcomes(session, keys)
-        known = [a for a, key in zip(pending, keys, strict=True) if newest.get(key) == _said(a)]
+        said = [(newest.get(key), a) for a, key in zip(pending, keys, strict=True)]
+        known = [a for row, a in said if row and (row.outcome, row.reason) == _said(a)]
         self._audited(known)
         return [a for a in pending if a not in known]
 
