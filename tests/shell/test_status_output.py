@@ -112,7 +112,7 @@ def test_status_prints_and_reads_the_same_whatever_the_history(
     with statements() as sql:
         lines = run_status(config, capsys)
 
-    assert f"alerts tracked: {closed + 3:,} (3 open)" in lines
+    assert f"alerts tracked: {closed + 3:,}, open: 3" in lines
     rows = table(lines)
     assert len(rows) == 3 + SHOWN  # the 3 failing, then the latest changed
     assert lines[-1] == f"{3 + SHOWN} of {closed + 3:,} shown (failing first, then the latest " + (
@@ -161,5 +161,5 @@ def test_status_says_nothing_is_tracked_on_an_empty_database(
 
     lines = run_status(config, capsys)
 
-    assert "alerts tracked: 0 (0 open)" in lines
+    assert "alerts tracked: 0, open: 0" in lines
     assert lines[-1] == "no alerts tracked yet"

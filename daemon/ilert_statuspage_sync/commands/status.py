@@ -44,7 +44,7 @@ def status(config: Config, args: argparse.Namespace) -> int:
             counts = overview.counts(session)
             verdict = health_lines(overview.replicas(session), counts.failing, datetime.now(UTC))
             code = EXIT_OK if verdict[0].startswith("daemon: healthy") else EXIT_FAILED
-            verdict.append(f"alerts tracked: {counts.tracked:,} ({counts.open:,} open)")
+            verdict.append(f"alerts tracked: {counts.tracked:,}, open: {counts.open:,}")
             with reader_may_leave():
                 print("\n".join(verdict), end="\n\n")
                 if getattr(args, "all", False):
