@@ -507,3 +507,98 @@ def test_a_pruned_alert_is_never_mirrored_again(
     for _ in range(2):
         assert harness.sync().ok
     assert len(incidents_of(harness, alert_id)) == 1
+
+
+# -- first sight of filtered alerts is batched too --------------------------------
+
+
+def excluding(make_harness: Callable[..., Harness]) -> Harness:
+    """A harness whose automatic action excludes every summary with "maintenance"."""
+    harness = make_harness("classic")
+    policy = parse_publish_policy({"exclude": "maintenance"}, "incident_actions[0]", "test.toml")
+    actions = tuple(
+        dataclasses.replace(a, publish=policy) if a.name == ACTION else a
+        for a in harness.config.incident_actions
+    )
+    harness.config = dataclasses.replace(harness.config, incident_actions=actions)
+    harness.syncer = harness.new_syncer()
+    harness.sync()
+    return harness
+
+
+@pytest.mark.parametrize("filtered", [5, 60])
+def test_first_sight_of_filtered_alerts_is_one_batch(
+    make_harness: Callable[..., Harness], filtered: int
+) -> None:
+    """5 or 60 alerts first seen under exclude: the same few commits and statements."""
+    harness = excluding(make_harness)
+    syncer = fenced(harness)
+    syncer.run_pass()
+    ids = [harness.ilert.create_alert(AUTO_SOURCE, f"maintenance {n}", "") for n in range(filtered)]
+
+    with counting(harness) as counts:
+        report = syncer.run_pass()
+
+    assert report.ok
+    assert report.writes == 0
+    reason = "exclude: summary matches exclude 'maintenance'"
+    for alert_id in ids:
+        assert harness.transitions(alert_id) == [("created", "filtered", None)]
+    assert {row.reason for row in harness.audit_rows() if row.alert_id in ids} == {reason}
+    # The new links' commit and the batch's (audit rows, bookkeeping, cursors): 2, against
+    # one more per alert before.
+    assert counts.commits <= 3, counts.commits
+    # The audit rows are one INSERT; each new link is its own on SQLite (the ORM reads its
+    # id back row by row there), as for any alert first seen.
+    assert counts.statements.count("INSERT") <= filtered + 1, counts.statements
+    others = [s for s in counts.statements if s != "INSERT"]
+    assert len(others) <= 16, others  # PostgreSQL adds its SET of the fence
+
+
+def test_filtered_audit_rows_lost_to_a_kill_are_written_by_the_next_process(
+    make_harness: Callable[..., Harness],
+) -> None:
+    """A process stopped before its batch leaves no filtered row; the next writes each once."""
+    harness = excluding(make_harness)
+    ids = [harness.ilert.create_alert(AUTO_SOURCE, f"maintenance {n}", "") for n in range(3)]
+    killed = harness.new_syncer()
+
+    def kill(*_args: object, **_kwargs: object) -> None:
+        raise SystemExit("killed before the batch")
+
+    killed.bookkeeping.save_batched = kill  # type: ignore[method-assign]
+    with pytest.raises(SystemExit):
+        killed.run_pass()
+    assert all(harness.transitions(a) == [] for a in ids)  # only a record: nothing else lost
+
+    harness.syncer = harness.new_syncer()  # a restart: nothing carried over
+    assert harness.sync().ok
+    assert harness.sync().ok
+    harness.syncer = harness.new_syncer()
+    assert harness.sync().ok
+
+    for alert_id in ids:
+        assert harness.transitions(alert_id) == [("created", "filtered", None)]
+
+
+def test_a_refused_batch_still_audits_each_filtered_alert_it_can(
+    make_harness: Callable[..., Harness],
+) -> None:
+    """The database refuses one filtered alert's row: the other's "filtered" row is written."""
+    harness = excluding(make_harness)
+    refused, good = (
+        harness.ilert.create_alert(AUTO_SOURCE, f"maintenance {n}", "") for n in range(2)
+    )
+    refuse_links(harness.engine, "UPDATE", f"NEW.alert_id = {refused}")
+    try:
+        with capture_logs() as logs:
+            report = harness.sync()
+    finally:
+        allow_links(harness.engine)
+
+    assert report.failed_items == 1
+    assert _events(logs, "bookkeeping_batch_refused")
+    assert harness.transitions(good) == [("created", "filtered", None)]
+    assert harness.transitions(refused) == []
+    assert harness.sync().ok
+    assert harness.transitions(refused) == [("created", "filtered", None)]

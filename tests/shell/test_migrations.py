@@ -61,3 +61,15 @@ def test_alembic_command_line_check(tmp_path: Path):
             [*alembic, *args], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
         )
         assert result.returncode == 0, result.stderr
+
+
+def test_the_shipped_revisions_read_from_file_names_are_alembics_own() -> None:
+    """The revisions read without Alembic (file names) are Alembic's chain, oldest first."""
+    from alembic.script import ScriptDirectory
+
+    from ilert_statuspage_sync.store import database
+
+    script = ScriptDirectory.from_config(database._alembic_config())
+    walked = [rev.revision for rev in reversed(list(script.walk_revisions()))]
+    assert database.revisions() == walked
+    assert database.head_revision() == script.get_current_head()

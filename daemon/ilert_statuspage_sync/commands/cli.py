@@ -24,6 +24,7 @@ module (``run``, ``db``, ``check``, ``status``, ``history``, ``manual``,
 from __future__ import annotations
 
 import argparse
+import importlib
 import platform
 import sys
 from collections.abc import Callable, Sequence
@@ -36,9 +37,7 @@ import structlog
 
 from ilert_statuspage_sync import __version__
 from ilert_statuspage_sync.commands import discover
-from ilert_statuspage_sync.commands.check import check
-from ilert_statuspage_sync.commands.db import db
-from ilert_statuspage_sync.commands.history import history, history_limit
+from ilert_statuspage_sync.commands.history import history_limit
 from ilert_statuspage_sync.commands.output import (
     EXIT_FAILED,
     EXIT_INTERNAL,
@@ -50,10 +49,7 @@ from ilert_statuspage_sync.commands.output import (
     scrubbed_streams,
     stdout_gone,
 )
-from ilert_statuspage_sync.commands.retry import retry
-from ilert_statuspage_sync.commands.run import run, sync
-from ilert_statuspage_sync.commands.status import health_lines, status
-from ilert_statuspage_sync.commands.trigger import trigger, untrigger
+from ilert_statuspage_sync.commands.status import health_lines
 from ilert_statuspage_sync.config import DEFAULT_CONFIG_PATH, Config, load_config
 from ilert_statuspage_sync.config.database_url import check_database_url
 from ilert_statuspage_sync.core.parse import parse_id
@@ -78,16 +74,18 @@ log = structlog.get_logger(__name__)
 # (`trigger` asks iLert only when it can read the iLert key: triggers.check_alert).
 _CALLS_VENDORS = frozenset({"run", "sync", "check"})
 
-_HANDLERS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
-    "run": run,
-    "sync": sync,
-    "db": db,
-    "check": check,
-    "status": status,
-    "history": history,
-    "trigger": trigger,
-    "retry": retry,
-    "untrigger": untrigger,
+# Each command's module, imported when it runs: `status` (the health probe) never loads
+# the HTTP clients, the pass or the service that `run` needs.
+_HANDLERS: dict[str, str] = {
+    "run": "run",
+    "sync": "run",
+    "db": "db",
+    "check": "check",
+    "status": "status",
+    "history": "history",
+    "trigger": "trigger",
+    "retry": "retry",
+    "untrigger": "trigger",
 }
 _DRY_RUN = "log planned transitions, call nothing"
 
@@ -146,7 +144,12 @@ def _add_reading_commands(commands: Commands) -> None:
         "check", help="validate the config and reach every API with its key"
     )
     check.add_argument("--offline", action="store_true", help="config and database only")
-    commands.add_parser("status", help="tracked alerts, their incidents and last transitions")
+    status = commands.add_parser(
+        "status", help="health, counts, failing and latest alerts with their incidents"
+    )
+    status.add_argument(
+        "--all", action="store_true", help="every tracked alert (streamed), not the latest few"
+    )
     history = commands.add_parser("history", help="the audit trail of transitions")
     history.add_argument("--alert", type=_alert_id, help="only this iLert alert id")
     history.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -251,7 +254,14 @@ def _dispatch(args: argparse.Namespace) -> int:
     configure_logging(config.log_level)
     for warning in config.warnings:
         log.warning("config_warning", message=warning)
-    return _HANDLERS[args.command](config, args)
+    return _handler(args.command)(config, args)
+
+
+def _handler(command: str) -> Callable[[Config, argparse.Namespace], int]:
+    """The command's function, from its module (imported now, see ``_HANDLERS``)."""
+    module = importlib.import_module(f"ilert_statuspage_sync.commands.{_HANDLERS[command]}")
+    handler: Callable[[Config, argparse.Namespace], int] = getattr(module, command)
+    return handler
 
 
 def _demo(args: argparse.Namespace) -> int:

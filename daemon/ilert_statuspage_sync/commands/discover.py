@@ -21,10 +21,9 @@ import functools
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 from urllib.parse import urlsplit
 
-from ilert_statuspage_sync.clients.statuspage import StatuspageClient
 from ilert_statuspage_sync.commands.inventory import (
     Inventory,
     Page,
@@ -38,7 +37,10 @@ from ilert_statuspage_sync.commands.starter_config import starter_config
 from ilert_statuspage_sync.config import Config, ConnectorConfig, load_config, parse_config
 from ilert_statuspage_sync.errors import ApiError, ConfigError, PayloadError, SyncError
 from ilert_statuspage_sync.runtime.logs import configure_logging, say
-from ilert_statuspage_sync.service.wiring import Services, build_services
+
+if TYPE_CHECKING:  # the clients load only when `discover` runs, not for every command's parser
+    from ilert_statuspage_sync.clients.statuspage import StatuspageClient
+    from ilert_statuspage_sync.service.wiring import Services
 
 __all__ = ["DiscoverError", "add_arguments", "read_inventory", "run_discover"]
 
@@ -84,6 +86,8 @@ def run_discover(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     configure_logging(config.log_level if from_file else "warning")
     if args.write is not None:  # refuse before any vendor read
         _writable(args.write)
+    from ilert_statuspage_sync.service.wiring import build_services
+
     services = build_services(config)
     try:
         inventory = read_inventory(config, services)

@@ -1,13 +1,20 @@
-"""``status``: is the daemon healthy, and every tracked alert with its incident and problem.
+"""``status``: is the daemon healthy, its counts, and the alerts that need a look.
 
-Probes and scripts read the verdict from the exit code: 1 when UNHEALTHY.
+Probes and scripts read the verdict from the exit code: 1 when UNHEALTHY. The
+default output is bounded whatever the history holds (the verdict, the
+counts, the failing alerts and the latest changed ones, ``SHOWN`` of each at
+most); ``--all`` streams every tracked alert.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Final
+
+from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.commands.engines import readable
 from ilert_statuspage_sync.commands.output import (
@@ -17,52 +24,83 @@ from ilert_statuspage_sync.commands.output import (
     reader_may_leave,
 )
 from ilert_statuspage_sync.config import Config
-from ilert_statuspage_sync.store import overview, repo
+from ilert_statuspage_sync.store import overview
 from ilert_statuspage_sync.store.database import make_sessions
-from ilert_statuspage_sync.store.tables import Link, Replica, Transition
+from ilert_statuspage_sync.store.overview import LinkCounts, LinkLine
+from ilert_statuspage_sync.store.tables import Replica
 
-__all__ = ["health_lines", "status"]
+__all__ = ["SHOWN", "health_lines", "status"]
 
 _HEADER = ("ACTION", "ALERT", "STATE", "INCIDENT", "STATUS", "LAST TRANSITION", "PROBLEM")
+# Failing alerts shown, and latest changed alerts shown, without --all.
+SHOWN: Final = 20
 
 
-def status(config: Config, _args: argparse.Namespace) -> int:
-    """Print the health verdict and the table of tracked alerts."""
-    sessions = make_sessions(readable(config))
-    with sessions() as session:
-        links = overview.all_links(session)
-        last = repo.last_transitions(session)
-        alerts = repo.incident_alerts(session)
-        replicas = overview.replicas(session)
-    failing = sum(1 for link in links if link.last_error)
-    verdict = health_lines(replicas, failing, datetime.now(UTC))
-    code = EXIT_OK if verdict[0].startswith("daemon: healthy") else EXIT_FAILED
-    rows: list[tuple[str, ...]] = [_HEADER]
-    rows += [_row(link, last.get((link.incident_action, link.alert_id)), alerts) for link in links]
-    with reader_may_leave():
-        print("\n".join(verdict), end="\n\n")
-        print_table(rows)
-        if len(rows) == 1:
-            print("no alerts tracked yet")
+def status(config: Config, args: argparse.Namespace) -> int:
+    """Print the verdict, the counts and the alerts that need a look (``--all``: every one)."""
+    engine = readable(config)
+    try:
+        with make_sessions(engine)() as session:
+            counts = overview.counts(session)
+            verdict = health_lines(overview.replicas(session), counts.failing, datetime.now(UTC))
+            code = EXIT_OK if verdict[0].startswith("daemon: healthy") else EXIT_FAILED
+            verdict.append(f"alerts tracked: {counts.tracked:,}, open: {counts.open:,}")
+            with reader_may_leave():
+                print("\n".join(verdict), end="\n\n")
+                if getattr(args, "all", False):
+                    every = overview.every_line(session)
+                    _print_stream(_HEADER, (_row(line, links) for line, links in every))
+                else:
+                    _print_latest(session, counts)
+                if not counts.tracked:
+                    print("no alerts tracked yet")
+    finally:
+        engine.dispose()
     return code
 
 
-def _row(link: Link, transition: Transition | None, alerts: Mapping[str, int]) -> tuple[str, ...]:
-    filtered = transition is not None and transition.outcome == "filtered"
+def _print_latest(session: Session, counts: LinkCounts) -> None:
+    """The failing alerts, then the latest changed: a bounded table, and what it left out."""
+    lines = overview.latest_lines(session, SHOWN)
+    incidents = [line.statuspage_incident_id for line in lines if line.statuspage_incident_id]
+    alerts = overview.incident_alerts(session, incidents)
+    rows = [_row(line, alerts.get(line.statuspage_incident_id or "", 1)) for line in lines]
+    print_table([_HEADER, *rows])
+    if counts.tracked > len(rows):
+        print(
+            f"{len(rows):,} of {counts.tracked:,} shown (failing first, then the latest "
+            "changed); `status --all` lists every one"
+        )
+
+
+def _print_stream(header: Sequence[str], rows: Iterable[tuple[str, ...]]) -> None:
+    """A table printed as it is read: columns as wide as in its first rows."""
+    rows = iter(rows)
+    first = list(itertools.islice(rows, overview.STREAM_CHUNK))
+    widths = [max(len(row[i]) for row in [header, *first]) for i in range(len(header))]
+    for row in itertools.chain([tuple(header)], first, rows):
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+def _row(line: LinkLine, alerts: int) -> tuple[str, ...]:
+    newest = line.newest
+    filtered = newest is not None and newest.outcome == "filtered"
     if filtered:
         state = "filtered"
     else:
-        state = (link.mirror_status or "waiting").lower() if link.is_open else "done"
+        state = (line.mirror_status or "waiting").lower() if line.is_open else "done"
     return (
-        link.incident_action,
-        str(link.alert_id),
+        line.incident_action,
+        str(line.alert_id),
         state,
-        _incident_cell(link, alerts),
-        _status_cell(link),
-        f"{transition.event}:{transition.outcome}" if transition else "-",
-        f"filtered: {transition.reason}"
-        if filtered and transition and not link.last_error
-        else _problem(link),
+        _incident_cell(line.statuspage_incident_id, alerts),
+        _status_cell(line),
+        f"{newest.event}:{newest.outcome}" if newest else "-",
+        f"filtered: {newest.reason}"
+        if filtered and newest and not line.last_error
+        else _problem(line),
     )
 
 
@@ -98,24 +136,22 @@ def _leader_line(leader: Replica | None, now: datetime) -> str:
     )
 
 
-def _incident_cell(link: Link, alerts: Mapping[str, int]) -> str:
+def _incident_cell(incident: str | None, alerts: int) -> str:
     """The incident id; a shared one (group = "action") with how many alerts it mirrors."""
-    incident = link.statuspage_incident_id
     if incident is None:
         return "-"
-    count = alerts.get(incident, 1)
-    return f"{incident} ({count} alerts)" if count > 1 else incident
+    return f"{incident} ({alerts} alerts)" if alerts > 1 else incident
 
 
-def _status_cell(link: Link) -> str:
-    status = link.statuspage_status or "-"
-    return f"{status} (set by a person)" if link.human_override else status
+def _status_cell(line: LinkLine) -> str:
+    status = line.statuspage_status or "-"
+    return f"{status} (set by a person)" if line.human_override else status
 
 
-def _problem(link: Link) -> str:
-    if not link.last_error:
+def _problem(line: LinkLine) -> str:
+    if not line.last_error:
         return "-"
-    if not link.failures:  # a reason without back-off (e.g. iLert answers 404 for it)
-        return link.last_error[:120]
-    retry = link.next_attempt_at.strftime("%H:%M:%SZ") if link.next_attempt_at else "next pass"
-    return f"{link.failures}x, retry {retry}: {link.last_error[:120]}"
+    if not line.failures:  # a reason without back-off (e.g. iLert answers 404 for it)
+        return line.last_error[:120]
+    retry = line.next_attempt_at.strftime("%H:%M:%SZ") if line.next_attempt_at else "next pass"
+    return f"{line.failures}x, retry {retry}: {line.last_error[:120]}"

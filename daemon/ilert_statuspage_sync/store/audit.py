@@ -10,6 +10,7 @@ field names, documented in the README): ``timestamp``, ``level``,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +23,7 @@ from ilert_statuspage_sync.core.storable import ERROR_LENGTH, clean_text
 from ilert_statuspage_sync.runtime.secrets import scrub
 from ilert_statuspage_sync.store.tables import Transition
 
-__all__ = ["TRAIL_FIELDS", "AuditRecord", "trail_line", "write_audit"]
+__all__ = ["TRAIL_FIELDS", "AuditRecord", "trail_line", "write_audit", "write_audits"]
 
 log = structlog.get_logger("ilert_statuspage_sync.store.audit")
 
@@ -48,6 +49,34 @@ def write_audit(
     session: Session | None, record: AuditRecord, *, at: datetime, dry_run: bool
 ) -> None:
     """Log ``record``; also add its row to ``session`` unless this is a dry run."""
+    fields = _fields(record, dry_run)
+    if session is None or dry_run:
+        _log(fields)
+        return
+    _log_on_commit(session, [fields])
+    session.add(Transition(**_row(fields, at)))
+
+
+def write_audits(
+    session: Session, records: Sequence[AuditRecord], *, at: datetime, dry_run: bool
+) -> None:
+    """Log ``records``; also insert their rows in one statement unless this is a dry run.
+
+    Rows nothing in the session refers to (a filtered alert's): a plain
+    executemany, not one INSERT per row as the ORM's flush of new objects.
+    """
+    lines = [_fields(record, dry_run) for record in records]
+    if dry_run:
+        for fields in lines:
+            _log(fields)
+        return
+    if lines:
+        _log_on_commit(session, lines)
+        session.execute(sa.insert(Transition), [_row(fields, at) for fields in lines])
+
+
+def _fields(record: AuditRecord, dry_run: bool) -> dict[str, Any]:
+    """The log line's fields of ``record``: its texts scrubbed and clipped."""
     reason = clean_text(scrub(record.reason))[:ERROR_LENGTH] if record.reason else None
     published = {
         key: value
@@ -58,7 +87,7 @@ def write_audit(
         if value is not None
     }
     published = {key: scrub(value) for key, value in published.items()}
-    fields: dict[str, Any] = {
+    return {
         "alert_id": record.alert_id,
         "incident_action": record.incident_action,
         "page_id": record.page_id,
@@ -72,32 +101,27 @@ def write_audit(
         "published_name": published.get("published_name"),
         "published_body": published.get("published_body"),
     }
-    if session is None or dry_run:
-        _log(fields)
-        return
-    # The line is written once the row commits: a refused commit (a deposed leader,
-    # a locked database) must not leave a transition in the log that the trail lacks.
-    session.info.setdefault(_PENDING, []).append(fields)
+
+
+def _row(fields: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """The ``transitions`` row of a line's fields."""
+    row = {key: value for key, value in fields.items() if key not in _NOT_STORED}
+    row["event"] = fields["ilert_event"]
+    row["at"] = at
+    return row
+
+
+_NOT_STORED = frozenset({"ilert_event", "dry_run"})
+
+
+def _log_on_commit(session: Session, lines: list[dict[str, Any]]) -> None:
+    """The lines are written once the rows commit: a refused commit (a deposed leader,
+    a locked database) must not leave a transition in the log that the trail lacks."""
+    session.info.setdefault(_PENDING, []).extend(lines)
     if not session.info.get(_LISTENING):
         session.info[_LISTENING] = True
         sa.event.listen(session, "after_commit", _log_committed)
         sa.event.listen(session, "after_rollback", _drop_uncommitted)
-    session.add(
-        Transition(
-            at=at,
-            alert_id=record.alert_id,
-            incident_action=record.incident_action,
-            page_id=record.page_id,
-            statuspage_incident_id=record.statuspage_incident_id,
-            event=record.ilert_event,
-            outcome=record.outcome,
-            from_status=record.from_status,
-            to_status=record.to_status,
-            reason=reason,
-            published_name=published.get("published_name"),
-            published_body=published.get("published_body"),
-        )
-    )
 
 
 TRAIL_FIELDS = (

@@ -14,13 +14,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.orm import Session, sessionmaker
 
 from ilert_statuspage_sync.config.database_url import check_database_url, safe_url
@@ -31,6 +27,9 @@ from ilert_statuspage_sync.errors import (
     StoreError,
 )
 from ilert_statuspage_sync.store.diagnose import busy_timeout, explain, sqlite_path
+
+if TYPE_CHECKING:  # Alembic loads only to migrate: `status` and `history` never need it
+    from alembic.config import Config as AlembicConfig
 
 __all__ = [
     "atomic_sqlite",
@@ -159,6 +158,8 @@ def make_sessions(engine: sa.Engine) -> sessionmaker[Session]:
 
 
 def _alembic_config() -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     location = resources.files("ilert_statuspage_sync.migrations")
     config = AlembicConfig()
     config.set_main_option("script_location", str(location))
@@ -167,13 +168,24 @@ def _alembic_config() -> AlembicConfig:
 
 def head_revision() -> str | None:
     """The newest migration shipped with this version."""
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    shipped = revisions()
+    return shipped[-1] if shipped else None
 
 
 def current_revision(engine: sa.Engine) -> str | None:
-    """The migration the database is at (None when empty)."""
+    """The migration the database is at (None when empty): Alembic's version table, read."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not sa.inspect(connection).has_table(_VERSION_TABLE):
+            return None
+        stored = list(connection.scalars(sa.text("SELECT version_num FROM alembic_version")))
+    if len(stored) > 1:
+        raise DatabaseFailureError(
+            f"the database records {len(stored)} migration heads; restore it from a backup"
+        )
+    return stored[0] if stored else None
+
+
+_VERSION_TABLE = "alembic_version"
 
 
 def require_database(database_url: str) -> None:
@@ -236,6 +248,8 @@ def upgrade(
             return before, before  # nothing to do: take no write lock
         if before is not None and before not in revisions():
             raise DatabaseFailureError(newer_schema(before, url))
+        from alembic import command
+
         _migrate(engine, lambda config: command.upgrade(config, "head"), on_statement)
         return before, current_revision(engine)
     except sa.exc.SQLAlchemyError as error:
@@ -253,9 +267,15 @@ def newer_schema(revision: str, database_url: str) -> str:
 
 
 def revisions() -> list[str]:
-    """Every shipped migration, oldest first."""
-    script = ScriptDirectory.from_config(_alembic_config())
-    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+    """Every shipped migration, oldest first.
+
+    Read from the file names (``NNNN_what.py`` holds revision ``NNNN``, each
+    one's ``down_revision`` the one before: a test holds it to Alembic's own
+    walk), so checking a database's revision does not load Alembic.
+    """
+    versions = resources.files("ilert_statuspage_sync.migrations").joinpath("versions")
+    names = [entry.name for entry in versions.iterdir() if entry.name.endswith(".py")]
+    return sorted(name.split("_", 1)[0] for name in names if name[:1].isdigit())
 
 
 def downgrade(engine: sa.Engine, revision: str) -> tuple[str | None, str | None]:
@@ -277,6 +297,8 @@ def downgrade(engine: sa.Engine, revision: str) -> tuple[str | None, str | None]
         _check_downgrade(known, before, revision, url)
         if revision == before:
             return before, before
+        from alembic import command
+
         _migrate(engine, lambda config: command.downgrade(config, revision))
         return before, current_revision(engine)
     except sa.exc.SQLAlchemyError as error:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, object_session
@@ -20,6 +20,7 @@ from ilert_statuspage_sync.store.tables import ActionState, Link, Transition
 
 __all__ = [
     "ID_CHUNK",
+    "Newest",
     "Untrigger",
     "action_states",
     "delete_links",
@@ -29,10 +30,7 @@ __all__ = [
     "find_link",
     "held_on_page",
     "history",
-    "incident_alerts",
     "is_empty",
-    "last_transition",
-    "last_transitions",
     "links_of_alerts",
     "may_share",
     "mirror_columns",
@@ -40,6 +38,7 @@ __all__ = [
     "mirror_of",
     "mirror_to_dict",
     "new_link",
+    "newest_outcomes",
     "open_links",
     "open_shares",
     "recently_closed",
@@ -373,25 +372,41 @@ def mirror_from_dict(data: dict[str, Any]) -> Mirror:
     )
 
 
-def last_transition(session: Session, action: str, alert_id: int) -> Transition | None:
-    """The newest audit row of one (incident action, alert)."""
-    return session.scalars(
-        sa.select(Transition)
-        .where(Transition.incident_action == action, Transition.alert_id == alert_id)
-        .order_by(Transition.id.desc())
-        .limit(1)
-    ).one_or_none()
+class Newest(NamedTuple):
+    """The newest audit row of an (incident action, alert): what status and the filters read."""
+
+    event: str
+    outcome: str
+    reason: str | None
 
 
-def last_transitions(session: Session) -> dict[tuple[str, int], Transition]:
-    """The newest audit row of every (incident action, alert)."""
-    newest = (
-        sa.select(sa.func.max(Transition.id))
-        .group_by(Transition.incident_action, Transition.alert_id)
-        .scalar_subquery()
-    )
-    rows = session.scalars(sa.select(Transition).where(Transition.id.in_(newest)))
-    return {(row.incident_action, row.alert_id): row for row in rows}
+def newest_outcomes(
+    session: Session, keys: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], Newest]:
+    """The newest audit row of each (incident action, alert): by alert id chunks."""
+    wanted = set(keys)
+    ids = sorted({alert_id for _action, alert_id in wanted})
+    found: dict[tuple[str, int], Newest] = {}
+    for start in range(0, len(ids), ID_CHUNK):
+        newest = (
+            sa.select(sa.func.max(Transition.id))
+            .where(Transition.alert_id.in_(ids[start : start + ID_CHUNK]))
+            .group_by(Transition.incident_action, Transition.alert_id)
+            .scalar_subquery()
+        )
+        rows = session.execute(
+            sa.select(
+                Transition.incident_action,
+                Transition.alert_id,
+                Transition.event,
+                Transition.outcome,
+                Transition.reason,
+            ).where(Transition.id.in_(newest))
+        )
+        for action, alert_id, event, outcome, reason in rows:
+            if (action, alert_id) in wanted:
+                found[action, alert_id] = Newest(event, outcome, reason)
+    return found
 
 
 def history(
@@ -533,13 +548,3 @@ def share_incident(session: Session, link: Link, unstored: Iterable[Link] = ()) 
     for other in extra:
         other.statuspage_status = link.statuspage_status
         other.human_override = override
-
-
-def incident_alerts(session: Session) -> dict[str, int]:
-    """How many alerts each incident mirrors (more than one: a shared incident)."""
-    rows = session.execute(
-        sa.select(Link.statuspage_incident_id, sa.func.count())
-        .where(Link.statuspage_incident_id.is_not(None))
-        .group_by(Link.statuspage_incident_id)
-    )
-    return {incident: count for incident, count in rows if incident is not None}

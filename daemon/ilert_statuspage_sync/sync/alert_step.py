@@ -34,7 +34,7 @@ from ilert_statuspage_sync.sync.bookkeeping import Bookkeeping
 from ilert_statuspage_sync.sync.grouping import Grouping
 from ilert_statuspage_sync.sync.ilert_read import IlertReader
 from ilert_statuspage_sync.sync.outages import ServiceHealth
-from ilert_statuspage_sync.sync.pass_state import Carryover, PassState, Work
+from ilert_statuspage_sync.sync.pass_state import Carryover, Filtered, PassState, Work
 from ilert_statuspage_sync.sync.persistence import Books
 from ilert_statuspage_sync.sync.report import describe_error, rollback
 
@@ -200,15 +200,14 @@ class AlertStep:
         """Not published (yet): a filtered alert is audited once; a held one waits."""
         link, alert = item.link, item.alert
         key, reason = (item.action.name, alert.id), f"{verdict.rule}: {verdict.reason}"
-        audited = False
         if verdict.kind is VerdictKind.FILTER and self.carry.filtered.get(key) != reason:
+            # Audited with the pass's batch: a record only, so a kill before it loses
+            # nothing the next process does not write again (its newest row decides).
             event = "resolved" if alert.status == AlertStatus.RESOLVED else "created"
-            audited = applier.record_filtered(link, event, reason)
+            p.filtered.append(Filtered(item, applier.filtered_record(link, event, reason)))
         elif verdict.kind is not VerdictKind.FILTER:
             log.debug("alert_held", alert_id=alert.id, reason=verdict.reason)
-        self.bookkeeping.settle(session, p, item, {}, changed=audited)
-        if verdict.kind is VerdictKind.FILTER:
-            self.carry.filtered[key] = reason
+        self.bookkeeping.settle(session, p, item, {}, changed=False)
 
     def record_error(
         self,

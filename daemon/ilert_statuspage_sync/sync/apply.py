@@ -428,12 +428,12 @@ class Applier:
             published_body=decision.get("published_body"),
         )
 
-    def record_filtered(self, link: Link, event: str, reason: str) -> bool:
-        """Audit an alert kept off the page, once per reason (``status`` shows it); True if so."""
-        last = repo.last_transition(self.session, link.incident_action, link.alert_id)
-        if last is not None and last.outcome == "filtered" and last.reason == reason:
-            return False
-        record = AuditRecord(
+    def filtered_record(self, link: Link, event: str, reason: str) -> AuditRecord:
+        """The audit row of an alert kept off the page (``status`` shows it).
+
+        Written once per reason, with the pass's batch (``Bookkeeping``).
+        """
+        return AuditRecord(
             alert_id=link.alert_id,
             incident_action=self.action.name,
             page_id=link.page_id,
@@ -444,8 +444,6 @@ class Applier:
             to_status=None,
             reason=reason,
         )
-        self._out.audit(self.session, record, self.now)
-        return True
 
     def record_failure(self, link: Link, events: list[str], message: str) -> None:
         """Audit a failed attempt for the events it carried."""

@@ -15,7 +15,8 @@ from ilert_statuspage_sync.core.retention import PRUNE_BATCH, prune_cutoff
 from ilert_statuspage_sync.errors import DatabaseReplacedError, LeadershipLostError
 from ilert_statuspage_sync.runtime import shutdown
 from ilert_statuspage_sync.store import repo
-from ilert_statuspage_sync.sync.pass_state import PassState, Work
+from ilert_statuspage_sync.store.audit import write_audits
+from ilert_statuspage_sync.sync.pass_state import Carryover, Filtered, PassState, Work
 from ilert_statuspage_sync.sync.persistence import Books
 from ilert_statuspage_sync.sync.report import describe_error, rollback
 
@@ -28,10 +29,16 @@ RecordError = Callable[[Session, Work, SQLAlchemyError], None]
 
 
 class Bookkeeping:
-    """What a pass learnt of each alert, stored in one batch at its end; and pruning."""
+    """What a pass learnt of each alert, stored in one batch at its end; and pruning.
 
-    def __init__(self, config: Config, books: Books) -> None:
-        self.config, self.books = config, books
+    The batch also carries the "filtered" audit rows of alerts first kept off
+    the page in the pass: the trail's record of a decision that changed nothing
+    on Statuspage, so a kill before the batch loses only rows the next process
+    writes again (it finds the alert's newest row is not that "filtered").
+    """
+
+    def __init__(self, config: Config, books: Books, carry: Carryover) -> None:
+        self.config, self.books, self.carry = config, books, carry
 
     def settle(
         self,
@@ -73,25 +80,62 @@ class Bookkeeping:
         p.batched[link.id] = (item, values)
 
     def save_batched(self, session: Session, p: PassState, record_error: RecordError) -> None:
-        """Write the batched bookkeeping in one statement; if refused, alert by alert."""
+        """Write the batched bookkeeping and "filtered" rows in one commit; if refused, by alert."""
         batched, p.batched = p.batched, {}
+        audits = self._unaudited(session, p)
         try:
+            self._write(session, p, audits)
             repo.save_columns(session, [{"id": key, **row} for key, (_, row) in batched.items()])
             self.books.commit(session)
+            self._audited(audits)
             return
         except (LeadershipLostError, DatabaseReplacedError, OperationalError):
             raise
         except SQLAlchemyError as error:
             rollback(session)
             log.warning("bookkeeping_batch_refused", error=describe_error(error))
-        for key, (item, values) in batched.items():
+        alone = [(item, None) for item in {id(a.item): a.item for a in audits}.values()]
+        alone = [a for a in alone if a[0].link.id not in batched]
+        for item, values in [*batched.values(), *alone]:
+            mine = [audit for audit in audits if audit.item is item]
             try:
-                repo.save_columns(session, [{"id": key, **values}])
+                self._write(session, p, mine)
+                if values is not None:
+                    repo.save_columns(session, [{"id": item.link.id, **values}])
                 self.books.commit(session)
+                self._audited(mine)
             except (LeadershipLostError, DatabaseReplacedError, OperationalError):
                 raise
             except SQLAlchemyError as error:
                 record_error(session, item, error)
+
+    def _unaudited(self, session: Session, p: PassState) -> list[Filtered]:
+        """The pass's filtered alerts whose newest audit row is not already that "filtered".
+
+        One lookup for all of them (a restart forgets what was audited; the
+        trail remembers): the reason is written once, not once per process.
+        """
+        pending, p.filtered = p.filtered, []
+        if not pending:
+            return []
+        keys = [(a.item.action.name, a.item.alert.id) for a in pending]
+        newest = repo.newest_outcomes(session, keys)
+        said = [(newest.get(key), a) for a, key in zip(pending, keys, strict=True)]
+        known = [a for row, a in said if row and (row.outcome, row.reason) == _said(a)]
+        self._audited(known)
+        return [a for a in pending if a not in known]
+
+    def _write(self, session: Session, p: PassState, audits: list[Filtered]) -> None:
+        """The "filtered" rows, in one statement (none in a dry run: logged only)."""
+        records = [audit.record for audit in audits]
+        write_audits(session, records, at=p.now, dry_run=self.books.dry_run)
+
+    def _audited(self, audits: list[Filtered]) -> None:
+        """Remember each reason as audited, so later passes of this process skip the lookup."""
+        for audit in audits:
+            self.carry.filtered[audit.item.action.name, audit.item.alert.id] = str(
+                audit.record.reason
+            )
 
     def prune(self, session: Session, p: PassState) -> None:
         """Delete one batch of expired history (``core.retention``); never stops the pass."""
@@ -117,3 +161,8 @@ class Bookkeeping:
         log.info(
             "history_pruned", links=len(links), audit_rows=len(audit), before=cutoff.isoformat()
         )
+
+
+def _said(audit: Filtered) -> tuple[str, str | None]:
+    """The newest audit row that already records this filtered alert's reason."""
+    return ("filtered", audit.record.reason)

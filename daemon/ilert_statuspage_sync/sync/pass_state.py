@@ -11,12 +11,13 @@ from ilert_statuspage_sync.core.model import Alert, LogEntry
 from ilert_statuspage_sync.core.pacing import WritePacer
 from ilert_statuspage_sync.core.timeline_order import Order
 from ilert_statuspage_sync.errors import ThrottledError, TransientApiError
+from ilert_statuspage_sync.store.audit import AuditRecord
 from ilert_statuspage_sync.store.tables import ActionState, Link
 from ilert_statuspage_sync.sync.outages import ServiceHealth
 from ilert_statuspage_sync.sync.report import PassReport
 from ilert_statuspage_sync.sync.storm import PassShares
 
-__all__ = ["Carryover", "IlertRead", "PartialTimeline", "PassState", "Work"]
+__all__ = ["Carryover", "Filtered", "IlertRead", "PartialTimeline", "PassState", "Work"]
 
 
 @dataclass
@@ -42,6 +43,18 @@ class Work:
     link: Link
     alert: Alert
     deleted: bool = False  # iLert confirmed the alert gone (core.deletion): resolve its incident
+
+
+@dataclass(frozen=True)
+class Filtered:
+    """An alert kept off the page whose reason this process has not audited yet.
+
+    Audited with the pass's batched bookkeeping (``Bookkeeping``), unless its
+    newest audit row already says so.
+    """
+
+    item: Work
+    record: AuditRecord
 
 
 @dataclass
@@ -123,6 +136,8 @@ class PassState:
     cursor: datetime | None = None
     # Bookkeeping of alerts that changed nothing, by link id: written in one batch.
     batched: dict[int, tuple[Work, dict[str, object]]] = field(default_factory=dict)
+    # Alerts kept off the page to audit "filtered" with that batch.
+    filtered: list[Filtered] = field(default_factory=list)
     # Connectors whose Statuspage allowance this pass is spent (pacing).
     paced: set[str] = field(default_factory=set)
     # Connectors still throttled (420/429) after waiting as told: nothing more starts there.

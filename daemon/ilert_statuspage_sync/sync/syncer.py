@@ -172,7 +172,7 @@ class Syncer:
         )
         self.ilert_health = self.reader.health
         self.work_items = WorkItems(self.config, self.reader, self.carry)
-        self.bookkeeping = Bookkeeping(self.config, self.books)
+        self.bookkeeping = Bookkeeping(self.config, self.books, self.carry)
         self.grouping = Grouping(self.books)
         self.pages = PageSteps(
             self.config,
