@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from ilert_statuspage_sync.clients import statuspage
 from tests.support.harness import Harness
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
@@ -119,3 +120,44 @@ def test_decisions_in_one_pass_see_the_shares_earlier_decisions_of_the_pass_chan
         "identified",
         "investigating",
     ]
+
+
+def _counting_updates(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the incident updates the Statuspage client turns into objects (one entry each)."""
+    built: list[int] = []
+    original = statuspage._update
+
+    def counted(item: object) -> statuspage.IncidentUpdate:
+        built.append(1)
+        return original(item)
+
+    monkeypatch.setattr(statuspage, "_update", counted)
+    return built
+
+
+def test_a_storm_pass_reads_no_update_of_the_history_its_answers_carry(
+    storm: Harness, monkeypatch: pytest.MonkeyPatch
+):
+    """40 alerts in one pass: every join's answer carries the whole timeline (about 800
+    updates in all), and none of them is read into an object (each was: quadratic)."""
+    built = _counting_updates(monkeypatch)
+    for n in range(40):
+        storm.ilert.create_alert(AUTO_SOURCE, f"node-{n} down", "")
+    storm.sync()
+    (incident,) = storm.incidents(AUTO_PAGE)
+    assert len(incident["incident_updates"]) == 40
+    assert len(built) == 0
+
+
+def test_a_join_intent_records_only_the_earlier_updates_with_its_text(storm: Harness):
+    """The intent of a storm's 40th join names no earlier update (none carries its text),
+    not the 39 the incident shows: an intent's size does not grow with the storm."""
+    for n in range(39):
+        storm.ilert.create_alert(AUTO_SOURCE, f"node-{n} down", "")
+    storm.sync()
+    last = storm.ilert.create_alert(AUTO_SOURCE, "node-39 down", "")
+    storm.statuspage.fail_next(1, 503, method="PATCH")
+    storm.sync()
+    link = storm.link("public-api", last)
+    assert link is not None and link.pending_call is not None
+    assert link.pending_call["updates_before"] == []
