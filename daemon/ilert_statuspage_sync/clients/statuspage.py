@@ -17,7 +17,8 @@ from typing import Any
 
 import structlog
 
-from ilert_statuspage_sync.clients.http import HttpService
+from ilert_statuspage_sync.clients.http import HttpService, json_int
+from ilert_statuspage_sync.clients.incident_json import IncidentDecoder
 from ilert_statuspage_sync.clients.page_facts import PageFacts
 from ilert_statuspage_sync.core.storable import INCIDENT_ID_LENGTH, TOKEN_LENGTH, clean_text
 from ilert_statuspage_sync.errors import PayloadError
@@ -146,6 +147,8 @@ class StatuspageClient:
         self.http = http
         # What this process learned about the connector's pages (lives as long as the client).
         self.facts = PageFacts()
+        # Reads one incident's answer; decodes only the updates the last one did not carry.
+        self.decode = IncidentDecoder(json_int)
 
     def get_page(self, page_id: str) -> Any:
         """The page itself: used by ``check`` to prove the key reaches it."""
@@ -209,7 +212,8 @@ class StatuspageClient:
     ) -> Incident:
         """Create an incident; not idempotent. ``before_send``: see ``HttpService.write``."""
         path = f"/v1/pages/{page_id}/incidents"
-        return parse_incident(self.http.write("POST", path, {"incident": fields}, before_send))
+        answer = self.http.write("POST", path, {"incident": fields}, before_send, self.decode)
+        return parse_incident(answer)
 
     def update_incident(
         self,
@@ -220,11 +224,13 @@ class StatuspageClient:
     ) -> Incident:
         """Update an incident; a ``body`` adds a timeline entry, so it is not idempotent."""
         path = f"/v1/pages/{page_id}/incidents/{incident_id}"
-        return parse_incident(self.http.write("PATCH", path, {"incident": fields}, before_send))
+        answer = self.http.write("PATCH", path, {"incident": fields}, before_send, self.decode)
+        return parse_incident(answer)
 
     def get_incident(self, page_id: str, incident_id: str) -> Incident:
         """One incident with its updates."""
-        return parse_incident(self.http.get(f"/v1/pages/{page_id}/incidents/{incident_id}"))
+        path = f"/v1/pages/{page_id}/incidents/{incident_id}"
+        return parse_incident(self.http.get(path, decode=self.decode))
 
     def find_incident(
         self, page_id: str, alert_id: int, action: str, previous: Sequence[str] = ()
