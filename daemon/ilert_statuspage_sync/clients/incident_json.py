@@ -35,9 +35,8 @@ class IncidentDecoder:
         self._parse_int = parse_int
         self._scan = json.JSONDecoder(parse_int=parse_int).scan_once  # type: ignore[attr-defined]
         # The last timeline: its text from the first entry through the closing bracket,
-        # and its entries as decoded.
-        self._text = ""
-        self._entries: list[Any] = []
+        # and its entries as decoded (one value: a reference swapped whole, never torn).
+        self._last: tuple[str, list[Any]] = ("", [])
         # Entries decoded one by one (the rest were taken from the last timeline).
         self.decoded_updates = 0
 
@@ -84,14 +83,15 @@ class IncidentDecoder:
     def _timeline(self, text: str, index: int) -> tuple[list[Any], int]:
         """The array at ``index``: new entries decoded, the repeated rest taken as it was."""
         entries: list[Any] = []
+        last_text, last_entries = self._last
         index = _skip(text, index + 1)
         first = index
         if text[index] == "]":
             return entries, index + 1
         while True:
-            if self._text and text.startswith(self._text, index):
-                entries += self._entries
-                index += len(self._text)
+            if last_text and text.startswith(last_text, index):
+                entries += last_entries
+                index += len(last_text)
                 break
             entry, index = self._scan(text, index)
             self.decoded_updates += 1
@@ -103,7 +103,7 @@ class IncidentDecoder:
             if text[index] != ",":
                 raise _UnexpectedError
             index = _skip(text, index + 1)
-        self._text, self._entries = text[first:index], entries
+        self._last = (text[first:index], entries)
         return list(entries), index
 
 
