@@ -3,7 +3,11 @@
 Runs the real daemon against the built-in simulators on loopback with the rate
 budgets lifted (the figures count requests, then state them as minutes of
 Statuspage's budget: 60 requests per rolling 60 s per key) and prints one line
-per scenario. Usage: python bench/bench_storm.py [N ...]
+per scenario, then the open pass's daemon CPU as group = "action" over group =
+"alert". Daemon CPU is the CPU time of the thread that runs the pass (the
+simulators answer on threads of their own), never wall time: every join's
+answer carries the whole timeline, so a storm costing more than one incident
+per alert shows here. Usage: python bench/bench_storm.py [N ...]
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 STATUSPAGE_PER_MINUTE = 60
 
 
-def measure(alert_count: int, group: str) -> str:
+def measure(alert_count: int, group: str) -> tuple[str, float]:
     """Open ``alert_count`` alerts in one pass, then resolve them all in one pass."""
     with (
         tempfile.TemporaryDirectory() as folder,
@@ -46,8 +50,9 @@ def measure(alert_count: int, group: str) -> str:
         syncer.run_pass()
         ids = [ilert.create_alert(AUTO_SOURCE, f"node {n} down", "") for n in range(alert_count)]
         sp.clear_requests()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         syncer.run_pass()
+        open_cpu = time.thread_time() - cpu
         open_seconds = time.perf_counter() - started
         open_requests = len(sp.requests)
         for alert_id in ids:
@@ -60,20 +65,29 @@ def measure(alert_count: int, group: str) -> str:
         reads = sum("/incidents/unresolved" in r.path for r in sp.requests)
         incidents = len(sp.incidents(AUTO_PAGE))
     total = open_requests + resolve_requests
-    return (
+    line = (
         f"group={group:6} alerts={alert_count:5} incidents={incidents:5} "
-        f"statuspage requests: open pass {open_requests} ({open_seconds:.2f}s), "
+        f"statuspage requests: open pass {open_requests} ({open_seconds:.2f}s, "
+        f"daemon CPU {open_cpu:.2f}s), "
         f"resolve pass {resolve_requests} ({resolve_seconds:.2f}s, {reads} unresolved read); "
         f"= {total / STATUSPAGE_PER_MINUTE:.2f} minutes of the Statuspage budget"
     )
+    return line, open_cpu
 
 
 def main(argv: list[str]) -> None:
     """Print one line per (N, group)."""
     configure_logging("error")
     for count in [int(arg) for arg in argv] or [20, 200]:
+        cpu = {}
         for group in ("alert", "action"):
-            print(measure(count, group), flush=True)
+            line, cpu[group] = measure(count, group)
+            print(line, flush=True)
+        print(
+            f"alerts={count:5} open pass daemon CPU, action over alert: "
+            f"{cpu['action'] / cpu['alert']:.2f}x ({cpu['action']:.2f}s / {cpu['alert']:.2f}s)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -93,8 +93,8 @@ def test_third_identical_comment_while_the_second_reconciles(harness: Harness):
     assert _comment_rows(_audit(harness, alert_id)) == ["body_updated"] * 3
 
 
-def test_update_intent_records_the_updates_that_existed(harness: Harness):
-    """The intent of an update names the incident updates that existed before the write."""
+def test_update_intent_records_the_updates_that_existed_with_its_text(harness: Harness):
+    """The intent of an update names the incident's earlier updates that carry its text."""
     alert_id = _with_one_comment(harness)
     harness.ilert.comment(alert_id, TEXT)
     harness.statuspage.fail_next(1, 503, method="PATCH")
@@ -103,8 +103,9 @@ def test_update_intent_records_the_updates_that_existed(harness: Harness):
     assert link is not None and link.pending_call is not None
     (incident,) = harness.incidents()
     assert sorted(link.pending_call["updates_before"]) == sorted(
-        update["id"] for update in incident["incident_updates"]
+        update["id"] for update in incident["incident_updates"] if update["body"] == TEXT
     )
+    assert len(incident["incident_updates"]) == 2  # the create's update has another text
 
 
 def _incident_requests(harness: Harness) -> list[str]:

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from ilert_statuspage_sync.clients import statuspage
+from ilert_statuspage_sync.clients.incident_json import IncidentDecoder
 from tests.support.harness import Harness
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
@@ -119,3 +121,60 @@ def test_decisions_in_one_pass_see_the_shares_earlier_decisions_of_the_pass_chan
         "identified",
         "investigating",
     ]
+
+
+def _counting_updates(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the incident updates the Statuspage client turns into objects (one entry each)."""
+    built: list[int] = []
+    original = statuspage._update
+
+    def counted(item: object) -> statuspage.IncidentUpdate:
+        built.append(1)
+        return original(item)
+
+    monkeypatch.setattr(statuspage, "_update", counted)
+    return built
+
+
+def _spying_decoders(monkeypatch: pytest.MonkeyPatch) -> set[IncidentDecoder]:
+    """The incident decoders that read an answer (each counts the updates it decoded)."""
+    used: set[IncidentDecoder] = set()
+    original = IncidentDecoder.__call__
+
+    def spied(self: IncidentDecoder, raw: bytes) -> Any:
+        used.add(self)
+        return original(self, raw)
+
+    monkeypatch.setattr(IncidentDecoder, "__call__", spied)
+    return used
+
+
+def test_a_storm_pass_reads_no_update_of_the_history_its_answers_carry(
+    storm: Harness, monkeypatch: pytest.MonkeyPatch
+):
+    """40 alerts in one pass: every join's answer carries the whole timeline (820 updates
+    in all); each answer's new update is decoded, the repeated rest taken as decoded
+    before, and none is read into an object (each was, every time: quadratic)."""
+    built = _counting_updates(monkeypatch)
+    decoders = _spying_decoders(monkeypatch)
+    for n in range(40):
+        storm.ilert.create_alert(AUTO_SOURCE, f"node-{n} down", "")
+    storm.sync()
+    (incident,) = storm.incidents(AUTO_PAGE)
+    assert len(incident["incident_updates"]) == 40
+    assert len(built) == 0
+    assert sum(decoder.decoded_updates for decoder in decoders) == 40
+
+
+def test_a_join_intent_records_only_the_earlier_updates_with_its_text(storm: Harness):
+    """The intent of a storm's 40th join names no earlier update (none carries its text),
+    not the 39 the incident shows: an intent's size does not grow with the storm."""
+    for n in range(39):
+        storm.ilert.create_alert(AUTO_SOURCE, f"node-{n} down", "")
+    storm.sync()
+    last = storm.ilert.create_alert(AUTO_SOURCE, "node-39 down", "")
+    storm.statuspage.fail_next(1, 503, method="PATCH")
+    storm.sync()
+    link = storm.link("public-api", last)
+    assert link is not None and link.pending_call is not None
+    assert link.pending_call["updates_before"] == []

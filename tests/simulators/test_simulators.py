@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -494,3 +495,31 @@ class TestOutages:
         """Only None, refuse, error and hang are modes."""
         with pytest.raises(ValueError, match="mode"):
             ilert.set_down("maintenance")
+
+
+def test_a_statuspage_answer_renders_the_timeline_without_copying_each_update(
+    http: requests.Session, statuspage: StatuspageSimulator, monkeypatch: pytest.MonkeyPatch
+):
+    """A PATCH answer after 30 updates costs the same deep copies as after 5 (each update
+    was copied for every answer: a storm's n joins rendered n²/2), and still carries all."""
+    copies: list[int] = []
+    original = copy.deepcopy
+
+    def counted(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        memo = {} if memo is None else memo
+        copied = original(value, memo)
+        copies.append(len(memo))  # every object this copy made (and its keep-alive list)
+        return copied
+
+    incident = _create(http, statuspage, name="Storm", status="investigating")
+    costs = []
+    for total in (5, 30):
+        while len(statuspage.incident(incident["id"])["incident_updates"]) < total - 1:
+            assert _patch(http, statuspage, incident["id"], body="earlier").status_code == 200
+        monkeypatch.setattr(copy, "deepcopy", counted)
+        answer = _patch(http, statuspage, incident["id"], body=f"update {total}").json()
+        monkeypatch.setattr(copy, "deepcopy", original)
+        assert len(answer["incident_updates"]) == total
+        costs.append(sum(copies))
+        copies.clear()
+    assert costs[0] == costs[1], costs

@@ -66,12 +66,14 @@ __all__ = [
     "ANSWER_DEADLINE",
     "CONNECT_TIMEOUT",
     "DEADLINE_ENV",
+    "Decode",
     "HttpService",
     "RateBudget",
     "RetryPolicy",
     "Slot",
     "answer_deadline",
     "budget_for",
+    "json_int",
     "reset_budgets",
 ]
 
@@ -85,6 +87,8 @@ MAX_REDIRECTS = 5
 _CHUNK = 65536
 
 log = structlog.get_logger(__name__)
+# Reads an answer's body (bytes) as JSON: what a client may give instead of ``json.loads``.
+Decode = Callable[[bytes], Any]
 # int() refuses longer digit strings (sys.get_int_max_str_digits, 4,300 by default).
 _INT_DIGITS = 4300
 
@@ -416,13 +420,15 @@ class HttpService:
         """Release pooled connections."""
         self._session.close()
 
-    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        """GET a JSON document, retrying transient failures."""
+    def get(
+        self, path: str, params: Mapping[str, Any] | None = None, decode: Decode | None = None
+    ) -> Any:
+        """GET a JSON document, retrying transient failures; ``decode``: see ``write``."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                return self._send("GET", path, params=params)
+                return self._send("GET", path, params=params, decode=decode)
             except TransientApiError as error:
                 if attempt >= self.retry.attempts or isinstance(error, ThrottledError):
                     raise
@@ -436,14 +442,16 @@ class HttpService:
         path: str,
         body: Mapping[str, Any],
         before_send: Callable[[], None] | None = None,
+        decode: Decode | None = None,
     ) -> Any:
         """Send a write once; the caller decides whether it may be repeated.
 
         ``before_send`` runs after the rate budget let the request go and right
         before it is sent (the caller records its intent there); if it raises,
-        nothing is sent.
+        nothing is sent. ``decode``: reads a 2xx answer's body instead of
+        ``json.loads`` (the same result; a ``ValueError`` for what is no JSON).
         """
-        return self._send(method, path, json_body=body, before_send=before_send)
+        return self._send(method, path, json_body=body, before_send=before_send, decode=decode)
 
     def _send(
         self,
@@ -452,6 +460,7 @@ class HttpService:
         params: Mapping[str, Any] | None = None,
         json_body: Mapping[str, Any] | None = None,
         before_send: Callable[[], None] | None = None,
+        decode: Decode | None = None,
     ) -> Any:
         url = self.base_url + path
         hops = waits = 0
@@ -464,7 +473,7 @@ class HttpService:
                 self._throttled(response, method, path)
                 continue  # the budget's pause is the wait: the next take sleeps it out
             if not 300 <= response.status_code < 400:
-                return self._read(response, method, path)
+                return self._read(response, method, path, decode)
             url = self._redirect(response, method, path)
             params = None  # the Location carries its own query
             hops += 1
@@ -645,14 +654,18 @@ class HttpService:
             budget_wait_s=round(sum(waited), 3),
         )
 
-    def _read(self, response: requests.Response, method: str, path: str) -> Any:
+    def _read(
+        self, response: requests.Response, method: str, path: str, decode: Decode | None = None
+    ) -> Any:
         refused = self._refusal(response, method, path)
         if refused is not None:
             raise refused
         if not response.content:
             return None
         try:
-            return json.loads(response.content, parse_int=_json_int)
+            if decode is not None:
+                return decode(response.content)
+            return json.loads(response.content, parse_int=json_int)
         except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             raise PayloadError(
                 f"{self.service}: {method} {path} answered "
@@ -880,7 +893,7 @@ class _HeaderAuth(requests.auth.AuthBase):
         return "_HeaderAuth('********')"
 
 
-def _json_int(digits: str) -> int | float:
+def json_int(digits: str) -> int | float:
     """A JSON integer; past ``int()``'s 4,300-digit limit a float (inf), never a ValueError.
 
     Otherwise one such number anywhere (an incident's metadata, which anyone

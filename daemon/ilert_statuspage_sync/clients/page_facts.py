@@ -1,11 +1,12 @@
 """What this process has learned about one connector's Statuspage pages, in memory.
 
-- The update ids last seen of each incident, tagged with the link's version
-  (its ``updated_at``) at that moment. An update's intent records which updates
-  existed before the write, so reconciliation adopts only one created after it;
-  while the link is unchanged since, nobody else wrote through it and these ids
-  are current, so no read is spent on them. A changed version (another replica
-  wrote, or a restart) costs one ``GET`` of the incident instead.
+- The timeline last seen of each incident (the last answer's updates, kept
+  as decoded, not read), tagged with the link's version (its ``updated_at``)
+  at that moment. An update's intent records which earlier updates carry its
+  text, so reconciliation adopts only one created after it; while the link is
+  unchanged since, nobody else wrote through it and the timeline is current,
+  so no read is spent on it. A changed version (another replica wrote, or a
+  restart) costs one ``GET`` of the incident instead.
 - The statuses each page refused (``in_progress`` on a realtime incident), so
   later plans leave them out. Kept per process on purpose: a restart re-learns
   it with at most one more refused request per page, and a page that accepts the
@@ -18,7 +19,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING
 from ilert_statuspage_sync.core.sweep import Sweep, known
 
 if TYPE_CHECKING:
-    from ilert_statuspage_sync.clients.statuspage import Incident
+    from ilert_statuspage_sync.clients.statuspage import Incident, Timeline
 
 __all__ = ["PageFacts"]
 
@@ -35,7 +36,7 @@ __all__ = ["PageFacts"]
 class PageFacts:
     """Facts about a connector's pages; the shell records them, the core plans with them."""
 
-    _updates: dict[str, tuple[datetime, frozenset[str]]] = field(default_factory=dict)
+    _updates: dict[str, tuple[datetime, Timeline]] = field(default_factory=dict)
     _refused: dict[str, set[str]] = field(default_factory=dict)
     _sweeps: dict[str, Sweep[Incident]] = field(default_factory=dict)
 
@@ -56,12 +57,12 @@ class PageFacts:
         found = known(self._sweeps.get(page_id))
         return None if found is None else tuple(found.values())
 
-    def saw_updates(self, incident_id: str, ids: Iterable[str], version: datetime) -> None:
-        """Remember every update id of an incident, as of the link version ``version``."""
-        self._updates[incident_id] = (version, frozenset(ids))
+    def saw_updates(self, incident_id: str, timeline: Timeline, version: datetime) -> None:
+        """Remember an incident's timeline, as of the link version ``version``."""
+        self._updates[incident_id] = (version, timeline)
 
-    def updates_seen(self, incident_id: str, version: datetime) -> frozenset[str] | None:
-        """The remembered ids, if the link is still at ``version``; else None (read again)."""
+    def updates_seen(self, incident_id: str, version: datetime) -> Timeline | None:
+        """The remembered timeline, if the link is still at ``version``; else None (read again)."""
         seen = self._updates.get(incident_id)
         if seen is None or seen[0] != version:
             return None

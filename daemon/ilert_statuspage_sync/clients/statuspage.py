@@ -11,17 +11,19 @@ update may carry ``component_ids`` and ``components`` (id -> status) in its fiel
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import structlog
 
-from ilert_statuspage_sync.clients.http import HttpService
+from ilert_statuspage_sync.clients.http import HttpService, json_int
+from ilert_statuspage_sync.clients.incident_json import IncidentDecoder
 from ilert_statuspage_sync.clients.page_facts import PageFacts
 from ilert_statuspage_sync.core.storable import INCIDENT_ID_LENGTH, TOKEN_LENGTH, clean_text
 from ilert_statuspage_sync.errors import PayloadError
 
-__all__ = ["Incident", "IncidentUpdate", "ListedComponent", "StatuspageClient"]
+__all__ = ["Incident", "IncidentUpdate", "ListedComponent", "StatuspageClient", "Timeline"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,59 @@ PER_PAGE = 100  # the most Statuspage returns per page of a paged list
 MAX_COMPONENT_PAGES = 20  # 2,000 components on one page: past that something is wrong
 
 
+class Timeline:
+    """An incident's ``incident_updates`` as the answer decoded them, newest first.
+
+    Every answer about an incident carries its whole timeline, so a storm's n
+    joins carry about n²/2 updates: none is turned into an ``IncidentUpdate``
+    (or checked) unless asked for. ``entries`` reads them all (reconciliation);
+    ``ids_with_body`` is what an update's intent needs from the history before it.
+    """
+
+    __slots__ = ("_entries", "_raw")
+
+    def __init__(self, raw: Sequence[object] = ()) -> None:
+        self._raw = raw
+        self._entries: tuple[IncidentUpdate, ...] | None = None
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def entries(self) -> tuple[IncidentUpdate, ...]:
+        """Every update, read and checked on first use (``PayloadError`` for a malformed one)."""
+        if self._entries is None:
+            self._entries = tuple(_update(item) for item in self._raw)
+        return self._entries
+
+    def ids_with_body(self, body: str) -> frozenset[str]:
+        """The ids of the updates whose text is ``body`` (both stripped), without reading the rest.
+
+        An update without a string id is left out: it can be no one's proof (the
+        intent's ``updates_before``), and reading the timeline in full refuses it.
+        """
+        text = body.strip()
+        if not self._may_hold(text):
+            return frozenset()
+        return frozenset(
+            item["id"]
+            for item in self._raw
+            if isinstance(item, Mapping)
+            and isinstance(item.get("id"), str)
+            and _body_of(item).strip() == text
+        )
+
+    def _may_hold(self, text: str) -> bool:
+        """False when no update's body contains ``text``: one scan in C, not one step per update.
+
+        A storm's join text names its alert, so it is nearly always absent.
+        """
+        try:
+            bodies = "\0".join(map(dict.get, self._raw, repeat("body")))  # type: ignore[arg-type]
+        except TypeError:  # an entry that is no object, or a body that is no string
+            return True
+        return text in bodies
+
+
 @dataclass(frozen=True)
 class Incident:
     """The parts of a Statuspage incident the daemon reads back."""
@@ -56,17 +111,17 @@ class Incident:
     id: str
     status: str
     metadata: Mapping[str, Any]
-    updates: tuple[IncidentUpdate, ...] = ()
+    timeline: Timeline = field(default_factory=Timeline, compare=False, repr=False)
+
+    @property
+    def updates(self) -> tuple[IncidentUpdate, ...]:
+        """The timeline's entries, newest first (read on first use)."""
+        return self.timeline.entries()
 
     @property
     def update_bodies(self) -> tuple[str, ...]:
         """The timeline's texts, newest first."""
         return tuple(update.body for update in self.updates)
-
-    @property
-    def update_ids(self) -> frozenset[str]:
-        """Every timeline entry's id: what existed before a write, for reconciliation."""
-        return frozenset(update.id for update in self.updates)
 
     name: str = ""
     # (component id, status) of the components the incident shows (``components[]``).
@@ -92,6 +147,8 @@ class StatuspageClient:
         self.http = http
         # What this process learned about the connector's pages (lives as long as the client).
         self.facts = PageFacts()
+        # Reads one incident's answer; decodes only the updates the last one did not carry.
+        self.decode = IncidentDecoder(json_int)
 
     def get_page(self, page_id: str) -> Any:
         """The page itself: used by ``check`` to prove the key reaches it."""
@@ -155,7 +212,8 @@ class StatuspageClient:
     ) -> Incident:
         """Create an incident; not idempotent. ``before_send``: see ``HttpService.write``."""
         path = f"/v1/pages/{page_id}/incidents"
-        return parse_incident(self.http.write("POST", path, {"incident": fields}, before_send))
+        answer = self.http.write("POST", path, {"incident": fields}, before_send, self.decode)
+        return parse_incident(answer)
 
     def update_incident(
         self,
@@ -166,11 +224,13 @@ class StatuspageClient:
     ) -> Incident:
         """Update an incident; a ``body`` adds a timeline entry, so it is not idempotent."""
         path = f"/v1/pages/{page_id}/incidents/{incident_id}"
-        return parse_incident(self.http.write("PATCH", path, {"incident": fields}, before_send))
+        answer = self.http.write("PATCH", path, {"incident": fields}, before_send, self.decode)
+        return parse_incident(answer)
 
     def get_incident(self, page_id: str, incident_id: str) -> Incident:
         """One incident with its updates."""
-        return parse_incident(self.http.get(f"/v1/pages/{page_id}/incidents/{incident_id}"))
+        path = f"/v1/pages/{page_id}/incidents/{incident_id}"
+        return parse_incident(self.http.get(path, decode=self.decode))
 
     def find_incident(
         self, page_id: str, alert_id: int, action: str, previous: Sequence[str] = ()
@@ -240,7 +300,7 @@ def parse_incident(payload: object) -> Incident:
         id=incident_id,
         status=status,
         metadata=metadata if isinstance(metadata, Mapping) else {},
-        updates=tuple(_update(item) for item in (updates if isinstance(updates, list) else [])),
+        timeline=Timeline(updates if isinstance(updates, list) else ()),
         name=name if isinstance(name, str) else "",
         components=_shown_components(payload.get("components")),
     )
@@ -263,12 +323,15 @@ def _update(item: object) -> IncidentUpdate:
     """One ``incident_updates`` entry; without a string id it could not be told apart."""
     if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
         raise PayloadError("statuspage: an incident update lacks a string 'id'")
-    body, status = item.get("body"), item.get("status")
+    status = item.get("status")
     return IncidentUpdate(
-        id=item["id"],
-        status=status if isinstance(status, str) else None,
-        body=body if isinstance(body, str) else "",
+        id=item["id"], status=status if isinstance(status, str) else None, body=_body_of(item)
     )
+
+
+def _body_of(item: Mapping[str, Any]) -> str:
+    body = item.get("body")
+    return body if isinstance(body, str) else ""
 
 
 def parse_listed_component(payload: object) -> ListedComponent:

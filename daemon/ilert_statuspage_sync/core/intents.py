@@ -100,7 +100,8 @@ class IncidentCall:
     incident_id: str | None
     status: str | None
     body: str | None
-    # The incident's update ids before an update (None: a create, or an older intent).
+    # Before an update: the ids of the incident's updates that carry its body already (an
+    # older intent: every update's id; None: a create, or an intent older still).
     updates_before: tuple[str, ...] | None
     # The mirror the write settles (``store.repo.mirror_to_dict`` form).
     mirror_after: Mapping[str, Any]

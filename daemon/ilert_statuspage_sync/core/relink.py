@@ -23,8 +23,10 @@ page does not show yet becomes an event:
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any
 
 from ilert_statuspage_sync.core.lifecycle import rule_for
@@ -216,18 +218,19 @@ def encode_runs(ids: Sequence[int]) -> str:
     storm's ids (close together, often consecutive) take a few characters each:
     ``100,101,102,105`` is ``100.2,3``.
     """
+    if not ids:
+        return ""
+    # Where a run starts: found in C (``map``, ``compress``), not one step per id, as
+    # every join of a storm writes all its ids.
+    steps = map(operator.sub, ids[1:], ids[:-1])
+    starts = [0, *compress(range(1, len(ids)), map((1).__ne__, steps))]
     runs: list[str] = []
     previous = 0
-    index = 0
-    while index < len(ids):
-        first = ids[index]
-        last = index
-        while last + 1 < len(ids) and ids[last + 1] == ids[last] + 1:
-            last += 1
-        more = last - index
+    for index, start in enumerate(starts):
+        last = (starts[index + 1] if index + 1 < len(starts) else len(ids)) - 1
+        first, more = ids[start], last - start
         runs.append(f"{first - previous}.{more}" if more else str(first - previous))
         previous = ids[last]
-        index = last + 1
     return ",".join(runs)
 
 

@@ -62,8 +62,18 @@ def _rank(status: str) -> int:
 
 
 def least_advanced(statuses: Iterable[str]) -> str | None:
-    """The status least far along the lifecycle (the first of equals); None for none."""
-    return min(statuses, key=_rank, default=None)
+    """The status least far along the lifecycle (the first of equals); None for none.
+
+    A storm's incident has as many open shares as alerts, mostly of a few
+    statuses: the ranks are compared per distinct status, the first of equals
+    found by ``index`` (not one key call per share).
+    """
+    listed = list(statuses)
+    distinct = set(listed)
+    if not distinct:
+        return None
+    lowest = min(_rank(status) for status in distinct)
+    return min((s for s in distinct if _rank(s) == lowest), key=listed.index)
 
 
 @dataclass(frozen=True)
@@ -111,33 +121,45 @@ class Target:
 
 
 def target_for(alert_id: int, shares: Sequence[Share]) -> Target:
-    """Where ``alert_id`` goes, given every share of its action (oldest link first)."""
-    mine = next((share for share in shares if share.alert_id == alert_id), None)
+    """Where ``alert_id`` goes, given every share of its action (oldest link first).
+
+    One look at each share (a storm's every alert sees all the others).
+    """
+    mine: Share | None = None
+    waits = False
+    joined: str | None = None  # the oldest share's incident that is open
+    for share in shares:
+        if share.alert_id == alert_id:
+            mine = mine or share
+        elif share.creating:
+            waits = True
+        status = share.incident_status
+        if joined is None and share.incident_id is not None and status is not None:
+            joined = share.incident_id if status not in FINAL else None
     if mine is not None and mine.incident_id is not None:
         return _on(TargetKind.MEMBER, mine.incident_id, alert_id, shares)
-    if any(share.creating and share.alert_id != alert_id for share in shares):
+    if waits:
         return Target(TargetKind.WAIT)
-    for share in shares:
-        status = share.incident_status
-        if share.incident_id is not None and status is not None and status not in FINAL:
-            return _on(TargetKind.JOIN, share.incident_id, alert_id, shares)
+    if joined is not None:
+        return _on(TargetKind.JOIN, joined, alert_id, shares)
     return Target(TargetKind.OPEN)
 
 
 def _on(kind: TargetKind, incident_id: str, alert_id: int, shares: Sequence[Share]) -> Target:
-    members = [share for share in shares if share.incident_id == incident_id]
-    others = tuple(
-        share.alert_status
-        for share in members
-        if share.alert_id != alert_id
-        and share.is_open
-        and share.alert_status is not None
-        and share.alert_status not in FINAL
-    )
-    status = next((s.incident_status for s in members if s.incident_status is not None), None)
-    human = any(share.human_override for share in members)
-    ids = sorted({share.alert_id for share in members} | {alert_id})
-    return Target(kind, incident_id, status, others, human, tuple(ids))
+    others: list[str] = []
+    status: str | None = None
+    human = False
+    ids = {alert_id}
+    for share in shares:
+        if share.incident_id != incident_id:
+            continue
+        ids.add(share.alert_id)
+        status = share.incident_status if status is None else status
+        human = human or share.human_override
+        own = share.alert_status
+        if share.alert_id != alert_id and share.is_open and own is not None and own not in FINAL:
+            others.append(own)
+    return Target(kind, incident_id, status, tuple(others), human, tuple(sorted(ids)))
 
 
 def shown_status(others: Sequence[str], own: str | None) -> str | None:

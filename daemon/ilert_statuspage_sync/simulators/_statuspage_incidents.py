@@ -26,6 +26,7 @@ from ilert_statuspage_sync.simulators._statuspage_records import (
     mentions,
     new_update,
     page_slice,
+    render_incident,
     timestamp_field,
 )
 from ilert_statuspage_sync.simulators._statuspage_rules import (
@@ -54,11 +55,11 @@ class PageIncidents(PageComponents):
             raise HttpError(404, f"No route matches {method} {request.path}")
         incident = self._stored(page_id, rest[0])
         if method == "GET":
-            return SimResponse(200, copy.deepcopy(incident))
+            return SimResponse(200, render_incident(incident))
         if method in ("PATCH", "PUT"):
             return SimResponse(200, self._update(incident, incident_fields(request.json_body)))
         if method == "DELETE":
-            return SimResponse(200, copy.deepcopy(self._incidents.pop(incident["id"])))
+            return SimResponse(200, render_incident(self._incidents.pop(incident["id"])))
         raise HttpError(404, f"No route matches {method} {request.path}")
 
     def _list(self, page_id: str, query: Mapping[str, list[str]]) -> list[JsonObject]:
@@ -67,11 +68,12 @@ class PageIncidents(PageComponents):
             raise HttpError(400, f"'limit' must not be above {LIST_LIMIT}")
         needle = (query.get("q") or [""])[0].lower()
         found = [i for i in self._newest_first(page_id) if not needle or mentions(i, needle)]
-        return page_slice(found, int_param(query, "page", 1), limit)
+        return page_slice(found, int_param(query, "page", 1), limit, render_incident)
 
     def _list_unresolved(self, page_id: str, query: Mapping[str, list[str]]) -> list[JsonObject]:
         found = [i for i in self._newest_first(page_id) if i["status"] not in CLOSED_STATUSES]
-        return page_slice(found, int_param(query, "page", 1), int_param(query, "per_page", 100))
+        page, per_page = int_param(query, "page", 1), int_param(query, "per_page", 100)
+        return page_slice(found, page, per_page, render_incident)
 
     def _create(self, page_id: str, fields: JsonObject) -> JsonObject:
         validate(fields, creating=True)
@@ -91,7 +93,7 @@ class PageIncidents(PageComponents):
         affected = self._apply_components(incident, component_ids, changes)
         self._apply(incident, {**fields, "status": status}, now, first=True, affected=affected)
         self._incidents[incident["id"]] = incident
-        return copy.deepcopy(incident)
+        return render_incident(incident)
 
     def _update(self, incident: JsonObject, fields: JsonObject) -> JsonObject:
         validate(fields, creating=False)
@@ -108,7 +110,7 @@ class PageIncidents(PageComponents):
         incident.update(schedule)
         affected = self._apply_components(incident, component_ids, changes)
         self._apply(incident, fields, format_timestamp(self.now()), first=False, affected=affected)
-        return copy.deepcopy(incident)
+        return render_incident(incident)
 
     def _check_body(self, fields: JsonObject) -> None:
         """422 for a body the content filter refuses (``refuse_bodies_containing``)."""

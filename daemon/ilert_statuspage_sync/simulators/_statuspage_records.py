@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import math
 import string
+from collections.abc import Callable
 from typing import Any
 
 from ilert_statuspage_sync.simulators._wire import (
@@ -30,6 +31,7 @@ __all__ = [
     "new_page",
     "new_update",
     "page_slice",
+    "render_incident",
     "route_parts",
     "throttled_response",
     "timestamp_field",
@@ -64,12 +66,31 @@ def mentions(incident: JsonObject, needle: str) -> bool:
     return any(needle in text.lower() for text in texts)
 
 
-def page_slice(items: list[JsonObject], page: int, per_page: int) -> list[JsonObject]:
-    """Copies of one page of ``items``; 400 for a page or size below one."""
+def page_slice(
+    items: list[JsonObject],
+    page: int,
+    per_page: int,
+    render: Callable[[JsonObject], JsonObject] = copy.deepcopy,
+) -> list[JsonObject]:
+    """Copies (``render``) of one page of ``items``; 400 for a page or size below one."""
     if page < 1 or per_page < 1:
         raise HttpError(400, "'page' and the page size must be positive")
     start = (page - 1) * per_page
-    return copy.deepcopy(items[start : start + per_page])
+    return [render(item) for item in items[start : start + per_page]]
+
+
+def render_incident(incident: JsonObject) -> JsonObject:
+    """A copy of a stored incident to answer with; its updates are shared, not copied.
+
+    An update is never changed once added (the simulator only inserts new
+    ones), so the answer copies the list and not each entry: like the real API,
+    an answer carries the whole history, without a deep copy of it per request.
+    """
+    rendered = {
+        key: copy.deepcopy(value) for key, value in incident.items() if key != "incident_updates"
+    }
+    rendered["incident_updates"] = list(incident["incident_updates"])
+    return rendered
 
 
 def route_parts(path: str) -> list[str]:

@@ -5,8 +5,9 @@ Statuspage, (3) record the outcome, the audit rows and the new mirror in one
 commit. A link found with an intent still recorded was interrupted between
 (1) and (3); ``reconcile`` asks Statuspage what really happened and adopts it,
 so nothing is sent twice and nothing is lost. An update's intent records the
-ids of the incident's updates that existed before it, so an identical body
-posted earlier is never mistaken for this one.
+ids of the incident's earlier updates that carry its text, so an identical
+body posted earlier is never mistaken for this one (the rest of the history,
+which every answer carries again, is never read: a storm's n joins stay linear).
 
 A call Statuspage refuses for good (``core.refusal``: 400, 413, 422) is
 attributed to what was refused: a call carrying a status and a body is sent
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from sqlalchemy.orm import Session
 
-from ilert_statuspage_sync.clients.statuspage import Incident, StatuspageClient
+from ilert_statuspage_sync.clients.statuspage import Incident, StatuspageClient, Timeline
 from ilert_statuspage_sync.config import IncidentAction
 from ilert_statuspage_sync.core.human_edits import changed_by_person
 from ilert_statuspage_sync.core.intents import IncidentCall, Writer
@@ -246,7 +247,7 @@ class Applier:
 
         def after() -> None:
             if incident is not None:
-                self.client.facts.saw_updates(incident.id, incident.update_ids, link.updated_at)
+                self.client.facts.saw_updates(incident.id, incident.timeline, link.updated_at)
 
         self._out.reconcile(self.session, link, self.now, "reconciled", record_answer, after)
         return True
@@ -345,15 +346,15 @@ class Applier:
             before = intent.components_before or {}
             self.components.created(link, intent.components, before)
 
-    def _updates_before(self, link: Link, call: Call) -> frozenset[str]:
-        """The incident's update ids now: remembered while the link is unchanged, else read."""
+    def _updates_before(self, link: Link, call: Call) -> Timeline:
+        """The incident's timeline now: remembered while the link is unchanged, else read."""
         target = _target(link, call)
         seen = self.client.facts.updates_seen(target, link.updated_at)
         if seen is None:
-            seen = self.client.get_incident(link.page_id, target).update_ids
+            seen = self.client.get_incident(link.page_id, target).timeline
         return seen
 
-    def _still_seen(self, link: Link, call: Call, before: frozenset[str] | None) -> None:
+    def _still_seen(self, link: Link, call: Call, before: Timeline | None) -> None:
         """A write that was not applied left the incident's updates as they were."""
         target = call.incident_id or link.statuspage_incident_id
         if before is not None and target is not None:
@@ -528,6 +529,17 @@ def _took_effect(intent: IncidentCall, incident: Incident) -> bool:
     return bool(incident.status == intent.status)
 
 
+def _same_text(before: Timeline | None, body: str | None) -> tuple[str, ...] | None:
+    """An update's ``updates_before``: the earlier updates with its text (none without a text).
+
+    Only those could be taken for it (``_took_effect``), so they are all an
+    intent records: not the whole history, which grows with every join.
+    """
+    if before is None:
+        return None
+    return tuple(sorted(before.ids_with_body(body))) if body is not None else ()
+
+
 def _call_audit(call: Call) -> list[dict[str, Any]]:
     """The audit of one write: its first row carries the published text, all its provenance."""
     rows = [_decision_dict(decision) for decision in call.decisions]
@@ -576,7 +588,7 @@ class _IncidentWrite:
         self.link = link
         self.call = call
         self.fields = fields
-        self.before: frozenset[str] | None = None
+        self.before: Timeline | None = None
         self.intent: IncidentCall | None = None
 
     def as_write(self) -> Write[Incident]:
@@ -604,7 +616,7 @@ class _IncidentWrite:
             incident_id=call.incident_id,
             status=call.status,
             body=call.body,
-            updates_before=tuple(sorted(self.before)) if self.before is not None else None,
+            updates_before=_same_text(self.before, call.body),
             mirror_after=repo.mirror_to_dict(call.decisions[-1].event.mirror_after),
             audit=tuple(_call_audit(call)),
             sent_at=applier.now.isoformat(),
@@ -630,7 +642,7 @@ class _IncidentWrite:
         applier._record_done(
             link, call.decisions, incident.status or call.status, mirror_after, call
         )
-        applier.client.facts.saw_updates(incident.id, incident.update_ids, link.updated_at)
+        applier.client.facts.saw_updates(incident.id, incident.timeline, link.updated_at)
 
     def unsent(self) -> None:
         """A write that was not applied left the incident's updates as they were."""

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ilert_statuspage_sync.core.storm import Share
+from ilert_statuspage_sync.core.storm import FINAL, Share
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import Link
 
@@ -42,12 +42,16 @@ class PassShares:
         # Incidents whose every link is in the view: open ones read (all links of an
         # incident hold its status), and those opened in this pass.
         self._complete: set[str] = set()
+        # Incident -> (status, override) every one of its shares in the view holds, as
+        # ``shared`` left them; dropped when a share of it is taken with another.
+        self._held: dict[str, tuple[str | None, bool]] = {}
 
     def _view(self) -> dict[int, tuple[int, Share]]:
         if self._shares is None:
             found = repo.open_shares(self._session, self._action)
             self._shares = {share.alert_id: (link_id, share) for link_id, share in found}
             self._complete = {s.incident_id for _id, s in found if s.incident_id is not None}
+            self._held = {}
         return self._shares
 
     def holds(self, link: Link) -> bool:
@@ -60,6 +64,8 @@ class PassShares:
         if self._shares is None or incident is None or incident not in self._complete:
             return False
         status, override = link.statuspage_status, link.human_override
+        if self._held.get(incident) == (status, override):
+            return True  # what ``shared`` left, unchanged since: no look at each share
         return all(
             share.incident_status == status and share.human_override == override
             for _link_id, share in self._shares.values()
@@ -73,15 +79,28 @@ class PassShares:
         share is read from ``link`` (the current state, flushed or not), last.
         """
         view = self._view()
+        own = link.alert_id
+        # ``repo.may_share``, written out: this runs over every share for every alert.
         shares = [
             share
             for alert_id, (_link_id, share) in view.items()
-            if alert_id != link.alert_id and repo.may_share(share)
+            if alert_id != own
+            and (
+                share.is_open
+                if share.incident_id is None
+                else share.incident_status is None or share.incident_status not in FINAL
+            )
         ]
         if not sa.inspect(link).transient:
             shares.append(repo.share_of(link))
         shares += [repo.share_of(other) for other in unstored]
         return shares
+
+    def _last(self) -> list[tuple[int, Share]]:
+        """The view's newest link (none for an empty view): a newer one is appended, not sorted."""
+        if not self._shares:
+            return []
+        return [self._shares[next(reversed(self._shares))]]
 
     def openers(self, alert_id: int) -> list[int]:
         """The alerts (ids) other than ``alert_id`` whose create may still be landing."""
@@ -98,6 +117,8 @@ class PassShares:
             # Its create (or the create adopted after a crash): no other link has it yet.
             self._complete.add(incident)
         status, override = link.statuspage_status, link.human_override
+        if self._held.get(incident) == (status, override):
+            return  # every share of the incident holds them already
         for alert_id, (link_id, share) in list(self._shares.items()):
             if share.incident_id != incident:
                 continue
@@ -106,6 +127,7 @@ class PassShares:
                     link_id,
                     dataclasses.replace(share, incident_status=status, human_override=override),
                 )
+        self._held[incident] = (status, override)
 
     def settled(self, link: Link) -> None:
         """``link``'s decision was applied (committed, or rolled back): take its stored state."""
@@ -115,14 +137,21 @@ class PassShares:
             share = repo.share_of(link)  # expired after the commit: one read of its row
             link_id = link.id
         except SQLAlchemyError:
-            self._shares, self._complete = None, set()  # read again by the next alert
+            # Read again by the next alert.
+            self._shares, self._complete, self._held = None, set(), {}
             return
         if sa.inspect(link).transient:  # a dry run's new link: seen through ``unstored``
             self.shared(link)
             return
         known = share.alert_id in self._shares
+        if share.incident_id is not None and self._held.get(share.incident_id) != (
+            share.incident_status,
+            share.human_override,
+        ):
+            self._held.pop(share.incident_id, None)  # taken with other values than held
         if known or repo.may_share(share):
+            newest = not known and all(link_id > other for other, _share in self._last())
             self._shares[share.alert_id] = (link_id, share)
-            if not known:  # keep the oldest link first, as the read orders them
+            if not known and not newest:  # keep the oldest link first, as the read orders them
                 self._shares = dict(sorted(self._shares.items(), key=lambda kv: kv[1][0]))
         self.shared(link)
