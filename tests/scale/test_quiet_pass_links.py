@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ilert_statuspage_sync.core.duplicates import Tracked
 from ilert_statuspage_sync.store.tables import Link
 from ilert_statuspage_sync.sync import unresolved
 from tests.support.harness import Harness
@@ -80,7 +81,7 @@ def test_choosing_the_pages_to_read_takes_one_link_a_page(harness: Harness, monk
     its page read shows)."""
     _quiet(harness)
     made: list[int] = []
-    plain = unresolved.Tracked
+    plain = Tracked
 
     def counted(**fields: object) -> object:
         made.append(1)
