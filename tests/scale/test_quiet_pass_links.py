@@ -13,7 +13,9 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ilert_statuspage_sync.core.duplicates import Tracked
 from ilert_statuspage_sync.store.tables import Link
+from ilert_statuspage_sync.sync import unresolved
 from tests.support.harness import Harness
 from tests.support.world import AUTO_SOURCE
 
@@ -71,3 +73,23 @@ def test_a_quiet_pass_marks_no_link_changed(harness: Harness):
     assert report.ok
     assert report.writes == 0
     assert not any(flushed), flushed
+
+
+def test_choosing_the_pages_to_read_takes_one_link_a_page(harness: Harness, monkeypatch):
+    """Which pages a pass reads is settled by the first open link with an incident on each:
+    a quiet pass makes no per-link duplicate-check value for it (only for the alerts
+    its page read shows)."""
+    _quiet(harness)
+    made: list[int] = []
+    plain = Tracked
+
+    def counted(**fields: object) -> object:
+        made.append(1)
+        return plain(**fields)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(unresolved, "Tracked", counted)
+    report = harness.sync()
+    assert report.ok
+    assert report.writes == 0
+    # The alerts the page's read shows (the duplicate check), and one a page for each read.
+    assert len(made) <= OPEN + 2, len(made)

@@ -18,6 +18,7 @@ from ilert_statuspage_sync.clients.ilert import IlertClient
 from ilert_statuspage_sync.clients.statuspage import StatuspageClient
 from ilert_statuspage_sync.config import Config, ConnectorConfig, IlertConfig
 from ilert_statuspage_sync.core.intents import Writer
+from ilert_statuspage_sync.runtime.collector import tune_collector
 from ilert_statuspage_sync.runtime.secrets import register_secrets
 from ilert_statuspage_sync.service.leadership import Leadership
 from ilert_statuspage_sync.store.database import make_engine, make_sessions, upgrade
@@ -113,7 +114,9 @@ def build_syncer(
     the lock (``guard``). ``pace_writes`` spreads a burst of Statuspage writes over
     passes (``core.pacing``): the daemon's passes do, a one-shot ``sync`` does not;
     ``one_shot`` (``sync``) reads the whole open set and whole timelines in its one pass.
+    The process's collector runs less often (``runtime.collector``).
     """
+    tune_collector()
     engine = engine or make_engine(config.database_url)
     if migrate:
         upgrade(engine)

@@ -111,9 +111,11 @@ class DuplicateHealer:
         this pass (paced): a read would wait for the window, stalling the pass.
         """
         recent = [*repo.open_links(session), *repo.recently_closed(session, now - RECENT)]
-        pages = pages_to_check(map(_tracked, recent), now, RECENT)
+        pages: set[str] = set()
         ours: dict[str, set[str]] = {}
         for link in recent:
+            if link.page_id not in pages:  # a page already worth a look needs no more links
+                pages |= pages_to_check([_tracked(link)], now, RECENT)
             if link.statuspage_incident_id is not None:
                 ours.setdefault(link.page_id, set()).add(link.statuspage_incident_id)
         reads: PageReads = {}
@@ -214,10 +216,11 @@ class DuplicateHealer:
             if seen is None:
                 continue
             names = [action.name for action in actions]
-            links = repo.held_on_page(session, page_id, names)
+            links = HeldLinks(repo.held_on_page(session, page_id, names))
             client = self.clients[connector]
             # Writes of ours the database lost (a restored backup) are not a person's.
-            if catch_up_links(links, self._batches.get((connector, page_id), ())):
+            batch = self._batches.get((connector, page_id), ())
+            if catch_up_links(links.naming(incident.id for incident in batch), batch):
                 self._out.commit(session)
             unseen = self.unseen.get((connector, page_id), set())
             for edit in self._page_edits(client, page_id, links, seen, unseen):
@@ -231,7 +234,7 @@ class DuplicateHealer:
         self,
         client: StatuspageClient,
         page_id: str,
-        links: Sequence[Link],
+        links: HeldLinks,
         seen: list[Seen],
         unseen: Collection[str],
     ) -> Iterator[Edit]:
@@ -244,14 +247,17 @@ class DuplicateHealer:
         itself shows the edit.
         """
         shown = {incident.incident_id: incident.status for incident in seen}
-        judged = [w for w in _written(links) if w.incident_id in shown or w.incident_id in unseen]
+        judged = [
+            w
+            for w in _written(links.naming({*shown, *unseen}))
+            if w.incident_id in shown or w.incident_id in unseen
+        ]
         budget = CONFIRM_READS
         for edit in edits(judged, shown):
             if budget == 0:
                 continue  # judged on a later pass
             budget -= 1
-            mine = [link for link in links if link.statuspage_incident_id == edit.incident_id]
-            checked = self._confirm(client, page_id, edit, mine)
+            checked = self._confirm(client, page_id, edit, links.of(edit.incident_id))
             if checked is not None:
                 yield checked
 
@@ -278,9 +284,9 @@ class DuplicateHealer:
         return confirmed(edit, incident.status)
 
     def _respect(
-        self, session: Session, edit: Edit, page_id: str, links: Sequence[Link], now: datetime
+        self, session: Session, edit: Edit, page_id: str, links: HeldLinks, now: datetime
     ) -> None:
-        mine = [link for link in links if link.statuspage_incident_id == edit.incident_id]
+        mine = links.of(edit.incident_id)
         if edit.first:
             person_changed(session, mine, edit.from_status, edit.to_status, now, self._out)
         for link in mine:
@@ -405,6 +411,36 @@ def _seen(incident: Incident, previous: Mapping[str, str]) -> Seen:
         alert_id = vendor_id(raw) if isinstance(raw, str) else None
         action = previous.get(name, name) if isinstance(name, str) else None
     return Seen(incident.id, incident.status, alert_id, action)
+
+
+class HeldLinks(list[Link]):
+    """The links held on a page, indexed by the incident each names (its own, or a join's).
+
+    An edit takes its incident's links at once, and the judged incidents' links
+    are found without walking every held link again.
+    """
+
+    def __init__(self, links: Iterable[Link]) -> None:
+        super().__init__(links)
+        self._own: dict[str, list[Link]] = {}
+        self._named: dict[str, list[int]] = {}
+        for at, link in enumerate(self):
+            own = link.statuspage_incident_id
+            if own is not None:
+                self._own.setdefault(own, []).append(link)
+                self._named.setdefault(own, []).append(at)
+            joining = (link.pending_call or {}).get("incident_id")
+            if isinstance(joining, str) and joining != own:
+                self._named.setdefault(joining, []).append(at)
+
+    def of(self, incident_id: str) -> list[Link]:
+        """The links whose incident is ``incident_id``, in the page's order."""
+        return list(self._own.get(incident_id, ()))
+
+    def naming(self, incident_ids: Iterable[str]) -> list[Link]:
+        """The links naming any of ``incident_ids`` (their own or a join's), in order."""
+        at = sorted({i for incident_id in incident_ids for i in self._named.get(incident_id, ())})
+        return [self[i] for i in at]
 
 
 def _written(links: Iterable[Link]) -> list[Written]:

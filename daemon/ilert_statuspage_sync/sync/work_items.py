@@ -38,9 +38,11 @@ log = structlog.get_logger(__name__)
 
 def waiting(link: Link, now: datetime, poll_interval: float) -> bool:
     """Whether a failed item still waits; a delay stored before a clock jump is clamped."""
-    delay = retry_delay(link.failures, poll_interval)
-    due = due_at(link.next_attempt_at, now, delay)
-    if due != link.next_attempt_at:
+    stored = link.next_attempt_at
+    if stored is None:
+        return False  # nothing to wait for (every quiet open link): no delay to work out
+    due = due_at(stored, now, retry_delay(link.failures, poll_interval))
+    if due != stored:
         # Set only when clamped: a link set to its own value would still be flushed.
         link.next_attempt_at = due
     return due is not None and due > now
