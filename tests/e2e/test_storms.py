@@ -209,7 +209,9 @@ def test_status_and_history_show_the_shared_incident(storm: Harness, tmp_path: P
         tmp_path, storm.ilert.url, storm.statuspage.url, storm.config.database_url
     )
     status = _cli(config, "status")
-    rows = [line for line in status.splitlines() if f" {second} " in f" {line} "]
+    rows = [
+        line for line in status.splitlines() if f" {second} " in f" {line} " and incident_id in line
+    ]
     assert f"{incident_id} (3 alerts)" in rows[0]
     assert "monitoring (set by a person)" in rows[0]
     history = [line.split() for line in _cli(config, "history", "--alert", str(third)).splitlines()]
