@@ -7,44 +7,17 @@ the listing is exercised; the assertions count requests and served alerts.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ilert_statuspage_sync.config.publish import parse_publish_policy
 from ilert_statuspage_sync.core.clock import ACTIVATION_MARGIN
 from ilert_statuspage_sync.simulators._wire import RecordedRequest
 from ilert_statuspage_sync.store import repo
 from tests.support.harness import Harness
+from tests.support.held import held_harness
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
 HOUR = timedelta(hours=1)
-
-
-def held_harness(
-    make_harness: Callable[..., Harness], *, rate: int = 1_000_000, poll_interval: float = 5
-) -> Harness:
-    """The automatic action activated 2 h ago, holding alerts for 1 h (publish_after)."""
-    harness = make_harness("classic")
-    policy = parse_publish_policy({"publish_after": 3600}, "incident_actions[0]", "test.toml")
-    actions = tuple(
-        dataclasses.replace(a, publish=policy) if not a.manual else a
-        for a in harness.config.incident_actions
-    )
-    ilert = dataclasses.replace(harness.config.ilert, requests_per_minute=rate)
-    harness.config = dataclasses.replace(
-        harness.config, incident_actions=actions, ilert=ilert, poll_interval=poll_interval
-    )
-    # A compressed window: the client paces per second what the config grants per minute.
-    harness.syncer = harness.new_syncer(rate_window=1.0)
-    clock = harness.ilert._clock
-    harness.ilert.set_clock(lambda: clock() - 2 * HOUR)
-    harness.clock_offset = -2 * HOUR
-    harness.sync()
-    harness.clock_offset = timedelta(0)
-    harness.ilert.set_clock(clock)
-    return harness
 
 
 def seed(harness: Harness, count: int, newest: datetime) -> None:

@@ -8,16 +8,15 @@ that every alert was read, the resolved ones included.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from ilert_statuspage_sync.config.publish import parse_publish_policy
 from ilert_statuspage_sync.core.listing import reported_pages
 from ilert_statuspage_sync.simulators._wire import RecordedRequest
 from ilert_statuspage_sync.store import repo
 from tests.support.harness import Harness
+from tests.support.held import held_harness
 from tests.support.world import AUTO_SOURCE
 
 HOUR = timedelta(hours=1)
@@ -32,23 +31,7 @@ def ahead(offset: timedelta) -> datetime:
 
 def held(make_harness: Callable[..., Harness]) -> Harness:
     """The automatic action activated 2 h ago, holding alerts for 1 h, 20 requests a pass."""
-    harness = make_harness("classic")
-    policy = parse_publish_policy({"publish_after": 3600}, "incident_actions[0]", "test.toml")
-    actions = tuple(
-        a if a.manual else dataclasses.replace(a, publish=policy)
-        for a in harness.config.incident_actions
-    )
-    ilert = dataclasses.replace(harness.config.ilert, requests_per_minute=RATE)
-    harness.config = dataclasses.replace(
-        harness.config, incident_actions=actions, ilert=ilert, poll_interval=INTERVAL
-    )
-    harness.syncer = harness.new_syncer(rate_window=1.0)  # paced per second, not per minute
-    clock = harness.ilert._clock
-    harness.ilert.set_clock(lambda: clock() - 2 * HOUR)
-    harness.clock_offset = -2 * HOUR
-    harness.sync()
-    harness.clock_offset = timedelta(0)
-    harness.ilert.set_clock(clock)
+    harness = held_harness(make_harness, rate=RATE, poll_interval=INTERVAL)
     harness.sync()  # the cursor is now
     return harness
 
