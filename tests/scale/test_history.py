@@ -333,15 +333,7 @@ def test_filtered_alerts_cost_no_lookup_once_audited(
     make_harness: Callable[..., Harness], filtered: int
 ) -> None:
     """1 or 12 alerts kept off the page by a filter: the same statements per quiet pass."""
-    harness = make_harness("classic")
-    policy = parse_publish_policy({"min_priority": "HIGH"}, "incident_actions[0]", "test.toml")
-    actions = tuple(
-        dataclasses.replace(a, publish=policy) if a.name == ACTION else a
-        for a in harness.config.incident_actions
-    )
-    harness.config = dataclasses.replace(harness.config, incident_actions=actions)
-    harness.syncer = harness.new_syncer()
-    harness.sync()
+    harness = publishing(make_harness, {"min_priority": "HIGH"})
     ids = [
         harness.ilert.create_alert(AUTO_SOURCE, f"low {n}", "", priority="LOW")
         for n in range(filtered)
@@ -516,10 +508,10 @@ def test_a_pruned_alert_is_never_mirrored_again(
 # -- first sight of filtered alerts is batched too --------------------------------
 
 
-def excluding(make_harness: Callable[..., Harness]) -> Harness:
-    """A harness whose automatic action excludes every summary with "maintenance"."""
+def publishing(make_harness: Callable[..., Harness], settings: dict[str, object]) -> Harness:
+    """A harness whose automatic action publishes by ``settings``, after its first pass."""
     harness = make_harness("classic")
-    policy = parse_publish_policy({"exclude": "maintenance"}, "incident_actions[0]", "test.toml")
+    policy = parse_publish_policy(settings, "incident_actions[0]", "test.toml")
     actions = tuple(
         dataclasses.replace(a, publish=policy) if a.name == ACTION else a
         for a in harness.config.incident_actions
@@ -528,6 +520,11 @@ def excluding(make_harness: Callable[..., Harness]) -> Harness:
     harness.syncer = harness.new_syncer()
     harness.sync()
     return harness
+
+
+def excluding(make_harness: Callable[..., Harness]) -> Harness:
+    """A harness whose automatic action excludes every summary with "maintenance"."""
+    return publishing(make_harness, {"exclude": "maintenance"})
 
 
 @pytest.mark.parametrize("filtered", [5, 60])
