@@ -20,6 +20,7 @@ from ilert_statuspage_sync.errors import (
     ThrottledError,
     TransientApiError,
 )
+from ilert_statuspage_sync.runtime.deadlines import WRITE_START_WINDOW
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from tests.support.clock import FakeClock
 
@@ -657,7 +658,7 @@ class TestRetries:
     def test_a_write_throttled_past_the_waits_is_a_throttled_error(
         self, make_service, statuspage_sim, clock
     ):
-        """Still 429 after THROTTLE_WAITS waits: a ThrottledError, nothing applied."""
+        """Still 429 at the end of its start window: a ThrottledError, never sent later."""
         http = make_service(statuspage_sim.url, retry=QUICK_RETRY)
         statuspage_sim.inject_fault(
             429, {"error": "slow"}, headers={"Retry-After": "2"}, times=THROTTLE_WAITS + 1
@@ -666,8 +667,24 @@ class TestRetries:
         with pytest.raises(ThrottledError):
             http.write("POST", INCIDENTS_PATH, {"incident": {"name": "Outage"}})
 
-        assert len(statuspage_sim.writes()) == THROTTLE_WAITS + 1
+        # Sent at 0, 2 and 4 s of its 5 s start window; a 6 s send would outlive it.
+        assert len(statuspage_sim.writes()) == int(WRITE_START_WINDOW // 2) + 1
         assert statuspage_sim.incidents(PAGE) == []
+
+    def test_a_read_told_to_wait_an_hour_gives_up_for_the_pass(
+        self, make_service, statuspage_sim, clock
+    ):
+        """A Retry-After past a minute stops the read at once (ThrottledError), not the pass."""
+        http = make_service(statuspage_sim.url, retry=QUICK_RETRY)
+        statuspage_sim.inject_fault(
+            429, {"error": "slow"}, headers={"Retry-After": "99999"}, times=THROTTLE_WAITS + 1
+        )
+
+        with pytest.raises(ThrottledError):
+            http.get(PAGE_PATH)
+
+        assert len(statuspage_sim.requests) == 1
+        assert http.budget.acquire() == 3600.0  # the key still rests as told (capped)
 
 
 class TestSecrecy:

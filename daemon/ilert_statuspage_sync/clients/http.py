@@ -18,7 +18,9 @@ Every vendor call goes through ``HttpService.request``:
   mean the write did not happen (the writer reconciles first), except after a
   throttle: a 420/429 is a wait (``Retry-After``, the key's budget paused and
   taught) and the same request again, read or write, since the vendor refused
-  it unprocessed; ``ThrottledError`` only after ``THROTTLE_WAITS`` such waits;
+  it unprocessed; ``ThrottledError`` after ``THROTTLE_WAITS`` such waits, once a
+  read would wait over a minute in all, or once a write would leave its start
+  window (it is planned again next pass, never sent late);
 - failures become ``TransientApiError`` / ``PermanentApiError`` /
   ``PayloadError`` with the vendor's own message, never with the key;
 - with ``log_level = "debug"`` each request is one ``http_request`` line:
@@ -59,7 +61,11 @@ from ilert_statuspage_sync.errors import (
     TransientApiError,
 )
 from ilert_statuspage_sync.runtime import shutdown
-from ilert_statuspage_sync.runtime.deadlines import ANSWER_DEADLINE, CONNECT_TIMEOUT
+from ilert_statuspage_sync.runtime.deadlines import (
+    ANSWER_DEADLINE,
+    CONNECT_TIMEOUT,
+    WRITE_START_WINDOW,
+)
 from ilert_statuspage_sync.runtime.secrets import Secret
 
 __all__ = [
@@ -95,6 +101,9 @@ _INT_DIGITS = 4300
 _THROTTLED = frozenset({420, 429})
 # How many throttled answers one request waits out before it gives up for this pass.
 THROTTLE_WAITS = 5
+# A read waits out throttles for at most this long in all: a longer Retry-After stops
+# only its connector for the pass (``ThrottledError``), never the whole pass.
+READ_THROTTLE_WAIT = 60.0
 _MIN_LEARNED = 5
 _AUTH_FAILED = frozenset({401, 403})
 
@@ -172,7 +181,7 @@ class RateBudget:
         self.key_id: str | None = None  # set by ``budget_for``: the key's spend is stored
         self.owner = uuid.uuid4().hex
         self._wall = wall
-        self._absorbed: set[int] = set()
+        self._absorbed: set[tuple[int, float]] = set()
 
     def take(self) -> Slot:
         """Block until a request may go out; its slot counts until ``answered`` and a window."""
@@ -236,6 +245,10 @@ class RateBudget:
         ends = [end for end in ends if end > now]
         return max(min(ends) - now, 1e-3) if ends else _IN_FLIGHT_POLL
 
+    def clock(self) -> float:
+        """The budget's own clock (monotonic, or a test's virtual one)."""
+        return self._clock()
+
     def wall_now(self) -> float:
         """The host's clock (epoch seconds): what processes share."""
         return self._wall()
@@ -255,12 +268,16 @@ class RateBudget:
         """Count another process's requests (row id, epoch seconds) as this window's own."""
         with self._lock:
             offset = self._wall() - self._clock()
-            fresh = [(i, at) for i, at in spent if i not in self._absorbed]
+            now = self._clock()
+            # A row is known by its id and time (SQLite reuses the ids of deleted rows);
+            # what left the window is forgotten, so the set stays as small as the window.
+            start = now - self.window - self.margin
+            self._absorbed = {(i, at) for i, at in self._absorbed if at - offset >= start}
+            fresh = [(i, at) for i, at in spent if (i, at) not in self._absorbed]
             if not fresh:
                 return
-            now = self._clock()
             for row_id, at in fresh:
-                self._absorbed.add(row_id)
+                self._absorbed.add((row_id, at))
                 # A row from the future (another host's clock ahead) counts as sent now.
                 self._slots.append(Slot(min(at - offset, now), in_flight=False, saved=True))
             self._slots = deque(sorted(self._slots, key=lambda slot: slot.at))
@@ -464,11 +481,12 @@ class HttpService:
     ) -> Any:
         url = self.base_url + path
         hops = waits = 0
+        started = self.budget.clock()
         while hops <= MAX_REDIRECTS:
             response = self._exchange(method, url, path, params, json_body, before_send)
             # Only a write has one; it ran (the intent is committed): never again.
             before_send = None
-            if response.status_code in _THROTTLED and waits < THROTTLE_WAITS:
+            if self._waits_out(response, method, waits, started):
                 waits += 1
                 self._throttled(response, method, path)
                 continue  # the budget's pause is the wait: the next take sleeps it out
@@ -480,6 +498,22 @@ class HttpService:
         raise PermanentApiError(
             self.service, f"more than {MAX_REDIRECTS} redirects ({method} {path})"
         )
+
+    def _waits_out(
+        self, response: requests.Response, method: str, waits: int, started: float
+    ) -> bool:
+        """Whether a 420/429 is waited out and the same request sent again.
+
+        A write is sent again only inside its start window (runtime.deadlines): past
+        it, another process may already reconcile its intent as never sent. A read
+        waits at most ``READ_THROTTLE_WAIT`` in all. Otherwise ``ThrottledError``.
+        """
+        if response.status_code not in _THROTTLED or waits >= THROTTLE_WAITS:
+            return False
+        retry_after = _retry_after(response)
+        pause = self.retry.throttle_delay if retry_after is None else retry_after
+        limit = READ_THROTTLE_WAIT if method == "GET" else WRITE_START_WINDOW
+        return self.budget.clock() - started + pause <= limit
 
     def _throttled(self, response: requests.Response, method: str, path: str) -> None:
         """A 420/429: the vendor refused the request unprocessed; pause the key as told."""

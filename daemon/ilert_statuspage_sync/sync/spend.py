@@ -34,8 +34,11 @@ class SharedWindows:
         """Count the other processes' requests still in each key's window."""
         for budget in self.budgets:
             assert budget.key_id is not None
-            since = budget.wall_now() - budget.window - budget.margin
-            budget.absorb(spent_since(session, budget.key_id, since, budget.owner))
+            now = budget.wall_now()
+            since = now - budget.window - budget.margin
+            # Another host's clock a little ahead counts as now; a window ahead is a jump.
+            until = now + budget.window
+            budget.absorb(spent_since(session, budget.key_id, since, until, budget.owner))
 
     def save(self, session: Session) -> None:
         """Store this process's requests since the last save; the caller commits."""
@@ -44,5 +47,6 @@ class SharedWindows:
         for budget in self.budgets:
             assert budget.key_id is not None
             record_spend(session, budget.key_id, budget.owner, budget.unsaved())
-            before = budget.wall_now() - 2 * (budget.window + budget.margin)
-            forget_before(session, budget.key_id, before)
+            now = budget.wall_now()
+            before = now - 2 * (budget.window + budget.margin)
+            forget_before(session, budget.key_id, before, now + budget.window)
