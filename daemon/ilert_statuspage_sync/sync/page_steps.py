@@ -6,8 +6,10 @@ list whole, before anything is written. Step 6, after the alerts were written:
 each page with mirrored incidents has the next page of its unresolved list read
 (``core.sweep``) with what the allowance has left, for human edits and
 duplicates; then each page's components follow the worst of its open alerts.
-The reads come after the writes so a burst's writes never wait behind them; a
-key with nothing left reads on the next pass.
+A key whose allowance the last pass spent (a burst) reads after the writes, so
+the burst's writes never wait behind them; any other reads its page in step 2,
+before writing, so a person's edit there is seen before a write could undo it.
+A key with nothing left reads on the next pass.
 """
 
 from __future__ import annotations
@@ -43,6 +45,11 @@ class PageSteps:
         self.config, self.statuspage = config, statuspage
         self.healer, self.components = healer, components
         self.connector_health = connector_health
+        # Connectors whose allowance the last pass spent (a burst): their page reads
+        # come after the writes. The others read before writing, so a person's edit
+        # on that page is seen before a write could overwrite it.
+        self.pressed: set[str] = set()
+        self._early: set[str] = set()
 
     def read(self, session: Session, p: PassState, *, pace: bool) -> PageReads:
         """Step 2: this pass's allowance, then the whole list of a page no sweep has read yet.
@@ -56,7 +63,10 @@ class PageSteps:
         self._pace(p, pace)
         spent = self._spent(p.pacer)
         p.paced |= spent  # their reads wait for the next pass
-        return self._check(session, p, spent, whole=True)
+        late = spent | self.pressed
+        early = self._check(session, p, late, whole=False)
+        self._early = set(self.statuspage) - late - self.down(p)
+        return {**early, **self._check(session, p, spent, whole=True)}
 
     def write(self, session: Session, p: PassState, first: PageReads) -> None:
         """Step 6: a page of each list with the allowance left, components, duplicates.
@@ -67,7 +77,9 @@ class PageSteps:
             return
         left = {name for name in self.statuspage if not self._room(p, name)}
         p.paced |= left
-        reads = {**first, **self._check(session, p, left | self.down(p), whole=False)}
+        skip = left | self.down(p) | self._early
+        reads = {**first, **self._check(session, p, skip, whole=False)}
+        self.pressed = set(p.paced)
         self._sync_components(session, p)
         healed = self.healer.heal(session, p.now, self.down(p), reads)
         if healed:

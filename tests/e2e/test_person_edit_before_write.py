@@ -1,0 +1,45 @@
+"""A person's status edit between two passes is seen before the next pass writes.
+
+With the unresolved list read a page a pass, a key the last pass did not spend
+reads its page before writing: a person's status there is respected, not undone.
+"""
+
+from __future__ import annotations
+
+from tests.support.harness import Harness
+from tests.support.world import AUTO_SOURCE
+
+
+def _mirrored(harness: Harness) -> tuple[int, str]:
+    """One alert mirrored, then a later (sweeping) pass; its alert and incident ids."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "Database slow", "")
+    harness.sync()  # a process's first pass: the list is read whole
+    harness.sync()  # later passes sweep a page at a time
+    link = harness.link("public-api", alert_id)
+    assert link is not None and link.statuspage_incident_id
+    return alert_id, str(link.statuspage_incident_id)
+
+
+def test_a_persons_status_is_not_overwritten_by_the_next_pass(harness: Harness) -> None:
+    """The person set "monitoring", then the alert is accepted: the page keeps "monitoring"."""
+    alert_id, incident_id = _mirrored(harness)
+    harness.statuspage.person_sets_status(incident_id, "monitoring")
+    harness.ilert.accept(alert_id)  # the daemon would move the incident on
+
+    report = harness.sync()
+
+    assert harness.statuspage.incident(incident_id)["status"] == "monitoring"
+    assert report.outcomes["human_override"] == 1
+    link = harness.link("public-api", alert_id)
+    assert link is not None and link.human_override
+
+
+def test_a_persons_status_with_no_alert_change_is_noticed(harness: Harness) -> None:
+    """A person's status on a quiet incident is recorded as theirs within a pass."""
+    alert_id, incident_id = _mirrored(harness)
+    harness.statuspage.person_sets_status(incident_id, "monitoring")
+
+    harness.sync()
+
+    link = harness.link("public-api", alert_id)
+    assert link is not None and link.human_override
