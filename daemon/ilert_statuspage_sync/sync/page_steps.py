@@ -58,7 +58,8 @@ class PageSteps:
         spent budget would wait out the window and stall the pass. A process's
         first pass reads each page's list whole before writing (a restored
         database catches up from it, ``sync.page_evidence``); later passes
-        sweep it after the writes (``write``).
+        read the sweep's next page here, before the writes, unless the last pass
+        spent the key (then after them, in ``write``).
         """
         self._pace(p, pace)
         spent = self._spent(p.pacer)
