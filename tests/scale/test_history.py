@@ -24,6 +24,7 @@ from ilert_statuspage_sync.service.leadership import NoLeadership
 from ilert_statuspage_sync.service.wiring import build_services, build_syncer
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import Link, Transition
+from ilert_statuspage_sync.sync.report import PassReport
 from ilert_statuspage_sync.sync.syncer import Syncer
 from tests.support.database import allow_links, refuse_links
 from tests.support.harness import Harness
@@ -368,16 +369,24 @@ def test_a_transient_failure_of_one_alert_keeps_the_others_bookkeeping(
     assert links[second].last_error is not None
 
 
-def test_a_refused_bookkeeping_row_fails_that_alert_only(harness: Harness) -> None:
-    """The database refuses one alert's row: the batch falls back row by row; the rest is kept."""
-    refused, good = mirror_open(harness, 2)
-    long_ago = age_checks(harness)
+def sync_refusing(
+    harness: Harness, refused: int
+) -> tuple[PassReport, list[MutableMapping[str, Any]]]:
+    """One pass while the database refuses updates of ``refused``'s link; its log lines."""
     refuse_links(harness.engine, "UPDATE", f"NEW.alert_id = {refused}")
     try:
         with capture_logs() as logs:
             report = harness.sync()
     finally:
         allow_links(harness.engine)
+    return report, logs
+
+
+def test_a_refused_bookkeeping_row_fails_that_alert_only(harness: Harness) -> None:
+    """The database refuses one alert's row: the batch falls back row by row; the rest is kept."""
+    refused, good = mirror_open(harness, 2)
+    long_ago = age_checks(harness)
+    report, logs = sync_refusing(harness, refused)
 
     assert report.failed_items == 1
     assert _events(logs, "bookkeeping_batch_refused")
@@ -590,12 +599,7 @@ def test_a_refused_batch_still_audits_each_filtered_alert_it_can(
     refused, good = (
         harness.ilert.create_alert(AUTO_SOURCE, f"maintenance {n}", "") for n in range(2)
     )
-    refuse_links(harness.engine, "UPDATE", f"NEW.alert_id = {refused}")
-    try:
-        with capture_logs() as logs:
-            report = harness.sync()
-    finally:
-        allow_links(harness.engine)
+    report, logs = sync_refusing(harness, refused)
 
     assert report.failed_items == 1
     assert _events(logs, "bookkeeping_batch_refused")
