@@ -271,9 +271,10 @@ def test_a_quiet_pass_makes_a_handful_of_statements_whatever_the_alerts(
     # The new links', the batch's and the Statuspage key's spend (shared with other
     # processes: its SELECT, INSERT, DELETE and the commit's fence check).
     assert counts.commits == 3
-    # A handful, not one per alert: 16 to 19 (timing adds one or two, e.g. the cursors'
-    # UPDATE when iLert's second moved on), against 40+ for 30 alerts before.
-    assert len(counts.statements) <= 20, counts.statements
+    # A handful, not one per alert: 16 on SQLite, 19 on PostgreSQL (each commit's fence
+    # sets its lock timeout); timing adds one or two (the cursors' UPDATE when iLert's
+    # second moved on). 40+ for 30 alerts before.
+    assert len(counts.statements) <= 22, counts.statements
 
 
 def test_quiet_bookkeeping_is_stored_in_the_batch(harness: Harness) -> None:
@@ -347,9 +348,10 @@ def test_filtered_alerts_cost_no_lookup_once_audited(
     # The new links', the batch's and the Statuspage key's spend (shared with other
     # processes: its SELECT, INSERT, DELETE and the commit's fence check).
     assert counts.commits == 3
-    # A handful, not one per alert: 16 to 19 (timing adds one or two, e.g. the cursors'
-    # UPDATE when iLert's second moved on), against 40+ for 30 alerts before.
-    assert len(counts.statements) <= 20, counts.statements
+    # A handful, not one per alert: 16 on SQLite, 19 on PostgreSQL (each commit's fence
+    # sets its lock timeout); timing adds one or two (the cursors' UPDATE when iLert's
+    # second moved on). 40+ for 30 alerts before.
+    assert len(counts.statements) <= 22, counts.statements
 
 
 def test_a_transient_failure_of_one_alert_keeps_the_others_bookkeeping(

@@ -110,6 +110,16 @@ class DuplicateHealer:
         the whole closed history. ``skip``: connectors whose budget has no room
         this pass (paced): a read would wait for the window, stalling the pass.
         """
+        self.unreachable, self.unseen, self._batches = {}, {}, {}
+        wanted = [
+            (connector, page_id)
+            for connector, page_id in self._readers()
+            if connector not in skip
+            # read whole in step 2 / swept in step 6
+            and whole == (self.clients[connector].facts.listing(page_id) is None)
+        ]
+        if not wanted:
+            return {}  # nothing to read: the links need not be looked at
         recent = [*repo.open_links(session), *repo.recently_closed(session, now - RECENT)]
         pages: set[str] = set()
         ours: dict[str, set[str]] = {}
@@ -119,12 +129,9 @@ class DuplicateHealer:
             if link.statuspage_incident_id is not None:
                 ours.setdefault(link.page_id, set()).add(link.statuspage_incident_id)
         reads: PageReads = {}
-        self.unreachable, self.unseen, self._batches = {}, {}, {}
-        for connector, page_id in self._readers():
-            if page_id not in pages or connector in self.unreachable or connector in skip:
+        for connector, page_id in wanted:
+            if page_id not in pages or connector in self.unreachable:
                 continue
-            if whole != (self.clients[connector].facts.listing(page_id) is None):
-                continue  # read whole in step 2 / swept in step 6
             read = self._read_whole if whole else self._read_page
             found = read(connector, page_id, ours.get(page_id, set()))
             if found is not None:
