@@ -1,10 +1,12 @@
 """A migration killed at any statement leaves a database the next ``db upgrade`` finishes.
 
 A real ``db upgrade`` process pauses before its N-th write (the test seam
-``ILERT_SYNC_TEST_PAUSE_AT=migration:N``) and is SIGKILLed there, for every N
-until an upgrade runs through, from an empty database and from every
-revision short of head. The migrations are read from the script directory,
-so a new migration is swept without touching this file.
+``ILERT_SYNC_TEST_PAUSE_AT=migration:N``) and is SIGKILLed there: from an empty
+database before every write of every migration, and from every revision short
+of head before its upgrade's first, middle and last write. The upgrade is one
+transaction whatever it starts from, so the start only changes the database the
+kill must leave; every statement is swept once. The migrations are read from
+the script directory, so a new migration is swept without touching this file.
 """
 
 from __future__ import annotations
@@ -82,6 +84,28 @@ def _upgrade_paused_at(config: Path, number: int) -> bool:
             process.stdout.close()
 
 
+def _writes(template: Path, folder: Path) -> int:
+    """How many writes an upgrade from ``template`` makes (counted in-process on a copy)."""
+    copy = folder / "count.db"
+    if template.exists():
+        shutil.copy(template, copy)
+    engine = make_engine(f"sqlite:///{copy}")
+    seen: list[str] = []
+    try:
+        upgrade(engine, on_statement=lambda _number, sql: seen.append(sql))
+    finally:
+        engine.dispose()
+    # As the seam counts (``service.wiring.migration_pause``): reads are not writes.
+    return sum(not sql.lstrip().upper().startswith(("SELECT", "PRAGMA", "BEGIN")) for sql in seen)
+
+
+def _kill_points(start: str | None, writes: int) -> list[int]:
+    """Every write from empty; the first, middle and last from a revision."""
+    if start is None:
+        return list(range(1, writes + 1))
+    return sorted({1, (writes + 1) // 2, writes})
+
+
 def _assert_recovers(path: Path) -> None:
     """The next upgrade succeeds and the schema is exactly what the models describe."""
     engine = make_engine(f"sqlite:///{path}")
@@ -110,15 +134,18 @@ def test_sigkill_at_every_migration_statement_then_upgrade_succeeds(
     config = write_config(
         folder, "http://127.0.0.1:9", "http://127.0.0.1:9", f"sqlite:///{db_path}"
     )
-    killed = 0
-    for number in range(1, 1000):
+    writes = _writes(template, tmp_path)
+    assert writes >= 1, "an upgrade from here writes nothing: no migration is left"
+    for number in [*_kill_points(start, writes), writes + 1]:
         for stale in folder.glob("state.db*"):
             stale.unlink()
         if template.exists():
             shutil.copy(template, db_path)
-        if not _upgrade_paused_at(config, number):
+        paused = _upgrade_paused_at(config, number)
+        # The process pauses at each counted write and at no other: the seam and the count agree.
+        assert paused == (number <= writes), (number, writes)
+        if not paused:
             break
-        killed += 1
         # The kill left the revision the database had before this migration began.
         engine = make_engine(f"sqlite:///{db_path}")
         with engine.connect() as connection:
@@ -129,4 +156,3 @@ def test_sigkill_at_every_migration_statement_then_upgrade_succeeds(
         if before is None:
             assert tables <= {"alembic_version"}, (number, tables)
         _assert_recovers(db_path)
-    assert killed >= 1, "the sweep never paused: the seam did not fire"
