@@ -36,8 +36,6 @@ import sqlalchemy as sa
 import structlog
 
 from ilert_statuspage_sync import __version__
-from ilert_statuspage_sync.commands import discover
-from ilert_statuspage_sync.commands.history import history_limit
 from ilert_statuspage_sync.commands.output import (
     EXIT_FAILED,
     EXIT_INTERNAL,
@@ -89,6 +87,9 @@ _HANDLERS: dict[str, str] = {
 }
 _DRY_RUN = "log planned transitions, call nothing"
 
+# `history --limit` beyond this is a typo, not a wish; SQL LIMIT is a 64-bit integer.
+MAX_HISTORY_LIMIT = 1_000_000
+
 
 class _Parser(argparse.ArgumentParser):
     """A usage error is one ``error:`` line and exit 2, like every other refusal."""
@@ -116,7 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_reading_commands(commands)
     _add_manual_commands(commands)
     _add_demo(commands)
-    discover.add_arguments(
+    _add_discover(
         commands.add_parser("discover", help="list alert sources, pages, components; --write")
     )
     return parser
@@ -194,6 +195,43 @@ def _add_demo(commands: Commands) -> None:
     )
 
 
+def _add_discover(parser: argparse.ArgumentParser) -> None:
+    """The options of ``discover``."""
+    parser.add_argument(
+        "--write",
+        type=Path,
+        metavar="PATH",
+        help="also write a commented starter config to PATH (never overwrites)",
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON document instead of tables")
+    parser.add_argument(
+        "--ilert-key-env",
+        metavar="VAR",
+        help="read the iLert key from this environment variable instead of the config",
+    )
+    parser.add_argument(
+        "--statuspage-key-env",
+        metavar="VAR",
+        action="append",
+        help="a Statuspage key's environment variable (repeat for more keys) instead of the config",
+    )
+    parser.add_argument("--ilert-url", metavar="URL", help="iLert scheme and host")
+    parser.add_argument("--statuspage-url", metavar="URL", help="Statuspage scheme and host")
+
+
+def history_limit(text: str) -> int:
+    """``--limit``: a whole number from 1 to MAX_HISTORY_LIMIT."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value > MAX_HISTORY_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_HISTORY_LIMIT:,}, got {text}")
+    return value
+
+
 def _alert_id(text: str) -> int:
     """An iLert alert id as the database stores it: a stored 0 or -1 would be polled forever."""
     try:
@@ -248,7 +286,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         return _demo(args)
     if args.command == "discover":  # runs before a config exists, or with one
-        return discover.run_discover(args, sys.stdout, sys.stderr)
+        from ilert_statuspage_sync.commands.discover import run_discover
+
+        return run_discover(args, sys.stdout, sys.stderr)
     config = _config(args)
     args.database_url = config.database_url  # for main's one-line database errors
     configure_logging(config.log_level)
