@@ -13,7 +13,9 @@ that line; messages are run through the redactor and never hold a key, an SQL
 statement or its parameters.
 
 Commands that call no vendor (``db``, ``status``, ``history``, ``untrigger``,
-``check --offline``) load the config without reading any API key.
+``check --offline``) load the config without reading any API key; ``db``,
+``status`` and ``history`` also without compiling its templates (``check``
+reports a template's mistakes).
 
 This module holds the parser and the dispatch; each command lives in its own
 module (``run``, ``db``, ``check``, ``status``, ``history``, ``manual``,
@@ -47,7 +49,6 @@ from ilert_statuspage_sync.commands.output import (
     scrubbed_streams,
     stdout_gone,
 )
-from ilert_statuspage_sync.commands.status import health_lines
 from ilert_statuspage_sync.config import DEFAULT_CONFIG_PATH, Config, load_config
 from ilert_statuspage_sync.config.database_url import check_database_url
 from ilert_statuspage_sync.core.parse import parse_id
@@ -64,13 +65,17 @@ from ilert_statuspage_sync.store.diagnose import explain
 if TYPE_CHECKING:
     Commands = argparse._SubParsersAction["_Parser"]
 
-__all__ = ["health_lines", "main"]
+__all__ = ["main"]
 
 log = structlog.get_logger(__name__)
 
 # Commands that call a vendor, so they read the API keys; the others never read one
 # (`trigger` asks iLert only when it can read the iLert key: triggers.check_alert).
 _CALLS_VENDORS = frozenset({"run", "sync", "check"})
+
+# Commands that neither publish nor judge the wording: their config load compiles no
+# template (no Jinja2; `check`, `run` and `sync` compile every one and report its mistakes).
+_PUBLISH_NOTHING = frozenset({"db", "status", "history"})
 
 # Each command's module, imported when it runs: `status` (the health probe) never loads
 # the HTTP clients, the pass or the service that `run` needs.
@@ -315,13 +320,15 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> Config:
-    """The config, with keys only for commands that call a vendor.
+    """The config, with keys only for commands that call a vendor, templates compiled for
+    those that publish or check.
 
     `db upgrade` or `status` work where the keys are not at hand (a shell outside
     the unit's LoadCredential=).
     """
     needs_keys = args.command in _CALLS_VENDORS and not getattr(args, "offline", False)
-    config = load_config(args.config, keys=needs_keys)
+    templates = args.command not in _PUBLISH_NOTHING
+    config = load_config(args.config, keys=needs_keys, templates=templates)
     try:
         return replace(config, database_url=check_database_url(config.database_url))
     except ConfigError as error:

@@ -82,7 +82,7 @@ REPLICAS = sa.table(
     sa.column("last_seen_at", UTCDateTime),
     sa.column("last_pass_at", UTCDateTime),
     sa.column("last_pass_ok", sa.Boolean),
-    sa.column("poll_interval", sa.Float),
+    sa.column("poll_interval", sa.Double),
 )
 _L, _T = LINKS.c, TRANSITIONS.c
 
@@ -243,9 +243,7 @@ def every_line(session: Reads) -> Iterator[tuple[LinkLine, int]]:
         .subquery()
     )
     query = (
-        sa.select(
-            *_COLUMNS, _T.event, _T.outcome, _T.reason, shared.c.links
-        )
+        sa.select(*_COLUMNS, _T.event, _T.outcome, _T.reason, shared.c.links)
         .outerjoin(
             newest_id,
             sa.and_(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, object_session
@@ -51,6 +51,7 @@ __all__ = [
     "trigger",
     "untrigger",
 ]
+
 
 def action_states(
     session: Session,
