@@ -3,9 +3,9 @@
 Every variable a template names is checked against ``VARIABLES`` when the
 config loads (``compile_template``), so a typo is a config error with its line
 instead of a failed write at 3 a.m. The sandbox that compiles and renders them
-(``template_sandbox``) is loaded only then: a config read without its templates
-compiled (``status``, ``history``, ``db``) and the default wording load no
-Jinja2 until a template is rendered.
+(``template_sandbox``, Jinja2) is imported only when a template is compiled: at
+load for the commands that publish or check, else at its first render (today's
+wording, and a config read by ``status``, ``history`` or ``db``).
 """
 
 from __future__ import annotations
