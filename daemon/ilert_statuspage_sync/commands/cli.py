@@ -160,7 +160,7 @@ def _add_reading_commands(commands: Commands) -> None:
     history.add_argument("--alert", type=_alert_id, help="only this iLert alert id")
     history.add_argument("--json", action="store_true", help="one JSON object per line")
     history.add_argument(
-        "--limit", type=history_limit, default=200, help="newest N rows (%(default)s)"
+        "--limit", type=_history_limit, default=200, help="newest N rows (%(default)s)"
     )
 
 
@@ -224,7 +224,7 @@ def _add_discover(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--statuspage-url", metavar="URL", help="Statuspage scheme and host")
 
 
-def history_limit(text: str) -> int:
+def _history_limit(text: str) -> int:
     """``--limit``: a whole number from 1 to MAX_HISTORY_LIMIT."""
     try:
         value = int(text)
