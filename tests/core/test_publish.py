@@ -35,6 +35,7 @@ from ilert_statuspage_sync.core.publish import (
     write_kind,
 )
 from ilert_statuspage_sync.core.templates import (
+    DEFAULT_SOURCES,
     MAX_RENDERED,
     RenderError,
     Templates,
@@ -108,6 +109,22 @@ class TestTemplates:
         with pytest.raises(ConfigError, match=re.escape(fragment)) as caught:
             compile_template("name", source, "f.toml: incident_actions[0].templates.name")
         assert "f.toml: incident_actions[0].templates.name: template line 1" in str(caught.value)
+
+    def test_every_default_wording_compiles(self):
+        """Today's wording, compiled at its first render, is itself a valid template."""
+        for key, source in DEFAULT_SOURCES.items():
+            assert compile_template(key, source, f"default templates.{key}").source == source
+
+    def test_a_config_read_without_templates_compiles_none_until_rendered(self):
+        """``templates=False`` (status, history, db) checks the shape only; a render compiles."""
+        settings = minimal_settings()
+        settings["incident_actions"][0]["templates"] = {"name": "{{ alrt }}"}
+        config = parse_config(settings, ENV, origin=ORIGIN, templates=False)
+        template = config.incident_actions[0].publish.templates.get("name")
+        with pytest.raises(ConfigError, match="unknown variable 'alrt'"):
+            template.render({})
+        with pytest.raises(ConfigError, match="unknown variable 'alrt'"):
+            parse_config(settings, ENV, origin=ORIGIN)
 
     def test_names_a_template_binds_itself_are_allowed(self):
         """Loop variables and {% set %} names are not context variables."""

@@ -119,14 +119,13 @@ def test_retry_delay_grows_and_caps():
 
 class TestHealthLines:
     def _replica(self, role: str, seen: int, passed: int | None, ok: bool = True):
-        from ilert_statuspage_sync.store.tables import Replica
+        from ilert_statuspage_sync.store.overview import ReplicaLine
 
-        return Replica(
+        return ReplicaLine(
             instance_id=f"{role}{seen}",
             host="vm1",
             pid=42,
             role=role,
-            started_at=T0,
             last_seen_at=T0 - timedelta(seconds=seen),
             last_pass_at=None if passed is None else T0 - timedelta(seconds=passed),
             last_pass_ok=ok,
@@ -135,7 +134,7 @@ class TestHealthLines:
 
     def test_healthy_leader_and_follower(self):
         """A leader that passed recently is healthy; followers are listed."""
-        from ilert_statuspage_sync.commands.cli import health_lines
+        from ilert_statuspage_sync.commands.status import health_lines
 
         lines = health_lines(
             [self._replica("leader", 5, 5), self._replica("follower", 10, None)], 0, T0
@@ -146,7 +145,7 @@ class TestHealthLines:
 
     def test_stale_leader_is_unhealthy(self):
         """No pass for more than three intervals is unhealthy."""
-        from ilert_statuspage_sync.commands.cli import health_lines
+        from ilert_statuspage_sync.commands.status import health_lines
 
         lines = health_lines([self._replica("leader", 200, 200)], 2, T0)
         assert lines[0].startswith("daemon: UNHEALTHY: last pass too old")
@@ -154,7 +153,7 @@ class TestHealthLines:
 
     def test_no_daemon(self):
         """Without any report the daemon is unhealthy and says what to check."""
-        from ilert_statuspage_sync.commands.cli import health_lines
+        from ilert_statuspage_sync.commands.status import health_lines
 
         assert "is `run` running?" in health_lines([], 0, T0)[0]
 

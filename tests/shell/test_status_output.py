@@ -163,3 +163,24 @@ def test_status_says_nothing_is_tracked_on_an_empty_database(
 
     assert "alerts tracked: 0, open: 0" in lines
     assert lines[-1] == "no alerts tracked yet"
+
+
+def test_status_columns_match_the_models() -> None:
+    """Each column ``status`` reads through Core has the models' name and type class."""
+    from ilert_statuspage_sync.store import overview
+    from ilert_statuspage_sync.store.tables import MaskedText, Replica
+
+    for light, model in (
+        (overview.LINKS, Link),
+        (overview.TRANSITIONS, Transition),
+        (overview.REPLICAS, Replica),
+    ):
+        table = model.__table__
+        assert isinstance(table, sa.Table)
+        assert light.name == table.name
+        for column in light.c:
+            assert column.name in table.c, (table.name, column.name)
+            model_type = table.c[column.name].type
+            # A masked text is read back as stored: plain String, no result processing.
+            expected = model_type.impl if isinstance(model_type, MaskedText) else model_type
+            assert type(column.type) is type(expected), (table.name, column.name)

@@ -13,7 +13,9 @@ that line; messages are run through the redactor and never hold a key, an SQL
 statement or its parameters.
 
 Commands that call no vendor (``db``, ``status``, ``history``, ``untrigger``,
-``check --offline``) load the config without reading any API key.
+``check --offline``) load the config without reading any API key; ``db``,
+``status`` and ``history`` also without compiling its templates (``check``
+reports a template's mistakes).
 
 This module holds the parser and the dispatch; each command lives in its own
 module (``run``, ``db``, ``check``, ``status``, ``history``, ``manual``,
@@ -36,8 +38,6 @@ import sqlalchemy as sa
 import structlog
 
 from ilert_statuspage_sync import __version__
-from ilert_statuspage_sync.commands import discover
-from ilert_statuspage_sync.commands.history import history_limit
 from ilert_statuspage_sync.commands.output import (
     EXIT_FAILED,
     EXIT_INTERNAL,
@@ -49,7 +49,6 @@ from ilert_statuspage_sync.commands.output import (
     scrubbed_streams,
     stdout_gone,
 )
-from ilert_statuspage_sync.commands.status import health_lines
 from ilert_statuspage_sync.config import DEFAULT_CONFIG_PATH, Config, load_config
 from ilert_statuspage_sync.config.database_url import check_database_url
 from ilert_statuspage_sync.core.parse import parse_id
@@ -66,13 +65,17 @@ from ilert_statuspage_sync.store.diagnose import explain
 if TYPE_CHECKING:
     Commands = argparse._SubParsersAction["_Parser"]
 
-__all__ = ["health_lines", "main"]
+__all__ = ["main"]
 
 log = structlog.get_logger(__name__)
 
 # Commands that call a vendor, so they read the API keys; the others never read one
 # (`trigger` asks iLert only when it can read the iLert key: triggers.check_alert).
 _CALLS_VENDORS = frozenset({"run", "sync", "check"})
+
+# Commands that neither publish nor judge the wording: their config load compiles no
+# template (no Jinja2; `check`, `run` and `sync` compile every one and report its mistakes).
+_PUBLISH_NOTHING = frozenset({"db", "status", "history"})
 
 # Each command's module, imported when it runs: `status` (the health probe) never loads
 # the HTTP clients, the pass or the service that `run` needs.
@@ -88,6 +91,9 @@ _HANDLERS: dict[str, str] = {
     "untrigger": "trigger",
 }
 _DRY_RUN = "log planned transitions, call nothing"
+
+# `history --limit` beyond this is a typo, not a wish; SQL LIMIT is a 64-bit integer.
+MAX_HISTORY_LIMIT = 1_000_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -116,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_reading_commands(commands)
     _add_manual_commands(commands)
     _add_demo(commands)
-    discover.add_arguments(
+    _add_discover(
         commands.add_parser("discover", help="list alert sources, pages, components; --write")
     )
     return parser
@@ -154,7 +160,7 @@ def _add_reading_commands(commands: Commands) -> None:
     history.add_argument("--alert", type=_alert_id, help="only this iLert alert id")
     history.add_argument("--json", action="store_true", help="one JSON object per line")
     history.add_argument(
-        "--limit", type=history_limit, default=200, help="newest N rows (%(default)s)"
+        "--limit", type=_history_limit, default=200, help="newest N rows (%(default)s)"
     )
 
 
@@ -192,6 +198,43 @@ def _add_demo(commands: Commands) -> None:
         help="then keep the simulators running, with a ready config.toml and state.db in DIR, "
         "until Ctrl-C (exit 130) or SIGTERM (exit 0)",
     )
+
+
+def _add_discover(parser: argparse.ArgumentParser) -> None:
+    """The options of ``discover``."""
+    parser.add_argument(
+        "--write",
+        type=Path,
+        metavar="PATH",
+        help="also write a commented starter config to PATH (never overwrites)",
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON document instead of tables")
+    parser.add_argument(
+        "--ilert-key-env",
+        metavar="VAR",
+        help="read the iLert key from this environment variable instead of the config",
+    )
+    parser.add_argument(
+        "--statuspage-key-env",
+        metavar="VAR",
+        action="append",
+        help="a Statuspage key's environment variable (repeat for more keys) instead of the config",
+    )
+    parser.add_argument("--ilert-url", metavar="URL", help="iLert scheme and host")
+    parser.add_argument("--statuspage-url", metavar="URL", help="Statuspage scheme and host")
+
+
+def _history_limit(text: str) -> int:
+    """``--limit``: a whole number from 1 to MAX_HISTORY_LIMIT."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value > MAX_HISTORY_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_HISTORY_LIMIT:,}, got {text}")
+    return value
 
 
 def _alert_id(text: str) -> int:
@@ -248,7 +291,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         return _demo(args)
     if args.command == "discover":  # runs before a config exists, or with one
-        return discover.run_discover(args, sys.stdout, sys.stderr)
+        from ilert_statuspage_sync.commands.discover import run_discover
+
+        return run_discover(args, sys.stdout, sys.stderr)
     config = _config(args)
     args.database_url = config.database_url  # for main's one-line database errors
     configure_logging(config.log_level)
@@ -275,13 +320,15 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> Config:
-    """The config, with keys only for commands that call a vendor.
+    """The config, with keys only for commands that call a vendor, templates compiled for
+    those that publish or check.
 
     `db upgrade` or `status` work where the keys are not at hand (a shell outside
     the unit's LoadCredential=).
     """
     needs_keys = args.command in _CALLS_VENDORS and not getattr(args, "offline", False)
-    config = load_config(args.config, keys=needs_keys)
+    templates = args.command not in _PUBLISH_NOTHING
+    config = load_config(args.config, keys=needs_keys, templates=templates)
     try:
         return replace(config, database_url=check_database_url(config.database_url))
     except ConfigError as error:

@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # the clients load only when `discover` runs, not for every c
     from ilert_statuspage_sync.clients.statuspage import StatuspageClient
     from ilert_statuspage_sync.service.wiring import Services
 
-__all__ = ["DiscoverError", "add_arguments", "read_inventory", "run_discover"]
+__all__ = ["DiscoverError", "read_inventory", "run_discover"]
 
 EXIT_OK, EXIT_FAILED = 0, 1
 _AUTH_FAILED = (401, 403)
@@ -54,30 +54,6 @@ class DiscoverError(SyncError):
 
 
 # -- command line ----------------------------------------------------------------
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``discover``."""
-    parser.add_argument(
-        "--write",
-        type=Path,
-        metavar="PATH",
-        help="also write a commented starter config to PATH (never overwrites)",
-    )
-    parser.add_argument("--json", action="store_true", help="one JSON document instead of tables")
-    parser.add_argument(
-        "--ilert-key-env",
-        metavar="VAR",
-        help="read the iLert key from this environment variable instead of the config",
-    )
-    parser.add_argument(
-        "--statuspage-key-env",
-        metavar="VAR",
-        action="append",
-        help="a Statuspage key's environment variable (repeat for more keys) instead of the config",
-    )
-    parser.add_argument("--ilert-url", metavar="URL", help="iLert scheme and host")
-    parser.add_argument("--statuspage-url", metavar="URL", help="Statuspage scheme and host")
 
 
 def run_discover(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
 
 from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.config.database_url import safe_url
 from ilert_statuspage_sync.errors import ConfigError, StoreError
-from ilert_statuspage_sync.service.leadership import FileLeadership, Leadership, SqliteLeadership
 from ilert_statuspage_sync.store.database import (
     make_engine,
     require_database,
     require_schema,
 )
+
+if TYPE_CHECKING:  # the leader lock is for the commands that write; `status` never loads it
+    from ilert_statuspage_sync.service.leadership import Leadership
 
 __all__ = ["engine", "lead_or_refuse", "manual_action", "readable"]
 
@@ -32,6 +36,8 @@ def readable(config: Config) -> sa.Engine:
 
 def lead_or_refuse(config: Config, command: str, leadership: Leadership) -> Leadership:
     """The leader lock, or a clear refusal: two writers on one database is never right."""
+    from ilert_statuspage_sync.service.leadership import FileLeadership, SqliteLeadership
+
     if leadership.try_acquire():
         return leadership
     holder = ""

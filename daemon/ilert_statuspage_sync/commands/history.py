@@ -14,24 +14,9 @@ from ilert_statuspage_sync.store.audit import trail_line
 from ilert_statuspage_sync.store.database import make_sessions
 from ilert_statuspage_sync.store.tables import Transition
 
-__all__ = ["MAX_HISTORY_LIMIT", "history", "history_limit"]
+__all__ = ["history"]
 
-# `history --limit` beyond this is a typo, not a wish; SQL LIMIT is a 64-bit integer.
-MAX_HISTORY_LIMIT = 1_000_000
 _HEADER = ("AT", "ALERT", "ACTION", "EVENT", "OUTCOME", "FROM", "TO", "INCIDENT", "REASON")
-
-
-def history_limit(text: str) -> int:
-    """``--limit``: a whole number from 1 to MAX_HISTORY_LIMIT."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    if value > MAX_HISTORY_LIMIT:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_HISTORY_LIMIT:,}, got {text}")
-    return value
 
 
 def history(config: Config, args: argparse.Namespace) -> int:

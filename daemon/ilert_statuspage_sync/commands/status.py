@@ -4,6 +4,10 @@ Probes and scripts read the verdict from the exit code: 1 when UNHEALTHY. The
 default output is bounded whatever the history holds (the verdict, the
 counts, the failing alerts and the latest changed ones, ``SHOWN`` of each at
 most); ``--all`` streams every tracked alert.
+
+It runs as a fresh process, often, so its start-up is its cost: it reads
+through SQLAlchemy Core (``store.overview``), never the ORM, and its config
+load compiles no template (a test holds what it imports).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Final
 
-from sqlalchemy.orm import Session
+import sqlalchemy as sa
 
 from ilert_statuspage_sync.commands.engines import readable
 from ilert_statuspage_sync.commands.output import (
@@ -25,9 +29,7 @@ from ilert_statuspage_sync.commands.output import (
 )
 from ilert_statuspage_sync.config import Config
 from ilert_statuspage_sync.store import overview
-from ilert_statuspage_sync.store.database import make_sessions
-from ilert_statuspage_sync.store.overview import LinkCounts, LinkLine
-from ilert_statuspage_sync.store.tables import Replica
+from ilert_statuspage_sync.store.overview import LinkCounts, LinkLine, ReplicaLine
 
 __all__ = ["SHOWN", "health_lines", "status"]
 
@@ -40,18 +42,18 @@ def status(config: Config, args: argparse.Namespace) -> int:
     """Print the verdict, the counts and the alerts that need a look (``--all``: every one)."""
     engine = readable(config)
     try:
-        with make_sessions(engine)() as session:
-            counts = overview.counts(session)
-            verdict = health_lines(overview.replicas(session), counts.failing, datetime.now(UTC))
+        with engine.connect() as connection:
+            counts = overview.counts(connection)
+            verdict = health_lines(overview.replicas(connection), counts.failing, datetime.now(UTC))
             code = EXIT_OK if verdict[0].startswith("daemon: healthy") else EXIT_FAILED
             verdict.append(f"alerts tracked: {counts.tracked:,}, open: {counts.open:,}")
             with reader_may_leave():
                 print("\n".join(verdict), end="\n\n")
                 if getattr(args, "all", False):
-                    every = overview.every_line(session)
+                    every = overview.every_line(connection)
                     _print_stream(_HEADER, (_row(line, links) for line, links in every))
                 else:
-                    _print_latest(session, counts)
+                    _print_latest(connection, counts)
                 if not counts.tracked:
                     print("no alerts tracked yet")
     finally:
@@ -59,11 +61,11 @@ def status(config: Config, args: argparse.Namespace) -> int:
     return code
 
 
-def _print_latest(session: Session, counts: LinkCounts) -> None:
+def _print_latest(connection: sa.Connection, counts: LinkCounts) -> None:
     """The failing alerts, then the latest changed: a bounded table, and what it left out."""
-    lines = overview.latest_lines(session, SHOWN)
+    lines = overview.latest_lines(connection, SHOWN)
     incidents = [line.statuspage_incident_id for line in lines if line.statuspage_incident_id]
-    alerts = overview.incident_alerts(session, incidents)
+    alerts = overview.incident_alerts(connection, incidents)
     rows = [_row(line, alerts.get(line.statuspage_incident_id or "", 1)) for line in lines]
     print_table([_HEADER, *rows])
     if counts.tracked > len(rows):
@@ -104,7 +106,7 @@ def _row(line: LinkLine, alerts: int) -> tuple[str, ...]:
     )
 
 
-def health_lines(replicas: Sequence[Replica], failing: int, now: datetime) -> list[str]:
+def health_lines(replicas: Sequence[ReplicaLine], failing: int, now: datetime) -> list[str]:
     """Whether the daemon is healthy: a leader passing on time, its followers, failing items.
 
     Healthy means a leader reported a pass within three poll intervals; a
@@ -123,7 +125,7 @@ def health_lines(replicas: Sequence[Replica], failing: int, now: datetime) -> li
     return lines
 
 
-def _leader_line(leader: Replica | None, now: datetime) -> str:
+def _leader_line(leader: ReplicaLine | None, now: datetime) -> str:
     if leader is None or leader.last_pass_at is None:
         return "daemon: UNHEALTHY: no leader has reported a pass (is `run` running?)"
     age = (now - leader.last_pass_at).total_seconds()

@@ -138,7 +138,9 @@ def _action(reader: Reader, table: Mapping[str, Any], prefix: str) -> IncidentAc
         ),
         notify_subscribers=notify is not False,
         group=attempt("alert", reader.choice, table, "group", prefix, ("alert", "action"), "alert"),
-        publish=attempt(PublishPolicy(), parse_publish_policy, table, prefix, reader.origin),
+        publish=attempt(
+            PublishPolicy(), parse_publish_policy, table, prefix, reader.origin, reader.templates
+        ),
         components=attempt((), _components, reader, table, prefix),
         component_status=attempt(
             dict(DEFAULT_COMPONENT_STATUS), _component_status, reader, table, prefix

@@ -46,12 +46,18 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def load_config(
-    path: Path, environ: Mapping[str, str] | None = None, *, keys: bool = True
+    path: Path,
+    environ: Mapping[str, str] | None = None,
+    *,
+    keys: bool = True,
+    templates: bool = True,
 ) -> Config:
     """Read, parse and validate the config file at ``path``.
 
     With ``keys=False`` (commands that call no vendor) the key settings are
-    checked for shape only; no environment variable or key file is read.
+    checked for shape only; no environment variable or key file is read. With
+    ``templates=False`` (commands that publish nothing) templates are checked
+    for shape only and compiled at their first render, if any.
     """
     environ = os.environ if environ is None else environ
     try:
@@ -67,7 +73,12 @@ def load_config(
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from None
     config = parse_config(
-        data, environ, origin=str(path), base_dir=path.absolute().parent, keys=keys
+        data,
+        environ,
+        origin=str(path),
+        base_dir=path.absolute().parent,
+        keys=keys,
+        templates=templates,
     )
     warnings = list(config.warnings)
     if _readable_by_others(path) and _has_inline_key(data):
@@ -85,12 +96,13 @@ def parse_config(
     origin: str = "config",
     base_dir: Path | None = None,
     keys: bool = True,
+    templates: bool = True,
 ) -> Config:
     """Validate an already-parsed TOML document; pure except for reading key files.
 
     Every mistake is collected; one ``ConfigError`` then carries them all.
     """
-    reader = Reader(origin, environ, base_dir, keys=keys)
+    reader = Reader(origin, environ, base_dir, keys=keys, templates=templates)
     reader.no_unknown(data, TOP_KEYS, "")
     ilert = read_ilert(reader, data.get("ilert"))
     connectors = read_connectors(reader, data.get("connectors"))

@@ -23,7 +23,12 @@ from ilert_statuspage_sync.core.policy import (
     PublishPolicy,
 )
 from ilert_statuspage_sync.core.public_text import normalised
-from ilert_statuspage_sync.core.templates import TEMPLATE_KEYS, Templates, compile_template
+from ilert_statuspage_sync.core.templates import (
+    TEMPLATE_KEYS,
+    CompiledTemplate,
+    Templates,
+    compile_template,
+)
 from ilert_statuspage_sync.errors import ConfigError
 
 __all__ = ["MAX_DELAY_SECONDS", "PUBLISH_KEYS", "parse_publish_policy"]
@@ -49,12 +54,15 @@ PUBLISH_KEYS = frozenset(
 )
 
 
-def parse_publish_policy(table: Mapping[str, Any], prefix: str, origin: str) -> PublishPolicy:
+def parse_publish_policy(
+    table: Mapping[str, Any], prefix: str, origin: str, compile_templates: bool = True
+) -> PublishPolicy:
     """The policy of one ``[[incident_actions]]`` table; absent keys keep today's behaviour.
 
     Every key is checked; one ``ConfigError`` carries a line per mistaken key.
+    ``compile_templates=False``: templates are checked for shape only (no Jinja2).
     """
-    reader = _PolicyReader(table, prefix, origin)
+    reader = _PolicyReader(table, prefix, origin, compile_templates)
     default = PublishPolicy()
     errors: list[str] = []
 
@@ -83,10 +91,13 @@ def parse_publish_policy(table: Mapping[str, Any], prefix: str, origin: str) -> 
 
 
 class _PolicyReader:
-    def __init__(self, table: Mapping[str, Any], prefix: str, origin: str) -> None:
+    def __init__(
+        self, table: Mapping[str, Any], prefix: str, origin: str, compile_templates: bool
+    ) -> None:
         self.table = table
         self.prefix = prefix
         self.origin = origin
+        self.compile_templates = compile_templates
 
     def fail(self, key: str, message: str) -> ConfigError:
         return ConfigError(f"{self.origin}: {self.prefix}.{key}: {message}")
@@ -173,12 +184,14 @@ class _PolicyReader:
             raise self.fail("templates", "must be a table ([incident_actions.templates])")
         compiled = []
         for key, source in value.items():
-            where = f"{self.prefix}.templates.{key}"
             if key not in TEMPLATE_KEYS:
                 raise self.fail(
                     f"templates.{key}", f"unknown template; known: {', '.join(TEMPLATE_KEYS)}"
                 )
             if not isinstance(source, str):
                 raise self.fail(f"templates.{key}", "must be a string (Jinja2 template)")
-            compiled.append(compile_template(key, source, f"{self.origin}: {where}"))
+            where = f"{self.origin}: {self.prefix}.templates.{key}"
+            # Commands that publish nothing leave it to its first render: no Jinja2 loaded.
+            make = compile_template if self.compile_templates else CompiledTemplate
+            compiled.append(make(key, source, where))
         return Templates(tuple(compiled))

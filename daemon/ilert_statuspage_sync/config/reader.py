@@ -40,11 +40,13 @@ class Reader:
         base_dir: Path | None,
         *,
         keys: bool = True,
+        templates: bool = True,
     ) -> None:
         self.origin = origin
         self.environ = environ
         self.base_dir = base_dir
         self.keys = keys
+        self.templates = templates
         self.errors: list[str] = []
         self.warnings: list[str] = []
         # Connector names as written, so an action naming a broken connector is not

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
 
 from ilert_statuspage_sync.config.database_url import check_database_url, safe_url
 from ilert_statuspage_sync.errors import (
@@ -28,8 +27,9 @@ from ilert_statuspage_sync.errors import (
 )
 from ilert_statuspage_sync.store.diagnose import busy_timeout, explain, sqlite_path
 
-if TYPE_CHECKING:  # Alembic loads only to migrate: `status` and `history` never need it
-    from alembic.config import Config as AlembicConfig
+if TYPE_CHECKING:  # Alembic loads only to migrate, the ORM only to open sessions: `status`
+    from alembic.config import Config as AlembicConfig  # needs neither
+    from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = [
     "atomic_sqlite",
@@ -154,6 +154,8 @@ class _FileWatch:
 
 def make_sessions(engine: sa.Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded values after commit (the pass reads them on)."""
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, object_session
 
 from ilert_statuspage_sync.core.model import Mirror
 from ilert_statuspage_sync.core.storm import FINAL, Share
+from ilert_statuspage_sync.store.overview import ID_CHUNK, Newest, newest_outcomes
 from ilert_statuspage_sync.store.tables import ActionState, Link, Transition
 
 __all__ = [
@@ -50,9 +51,6 @@ __all__ = [
     "trigger",
     "untrigger",
 ]
-
-# Ids per ``IN (...)`` list: far below SQLite's oldest variable limit (999).
-ID_CHUNK: Final = 500
 
 
 def action_states(
@@ -370,43 +368,6 @@ def mirror_from_dict(data: dict[str, Any]) -> Mirror:
         next_escalation=datetime.fromisoformat(escalation) if escalation else None,
         last_log_entry_id=data.get("last_log_entry_id"),
     )
-
-
-class Newest(NamedTuple):
-    """The newest audit row of an (incident action, alert): what status and the filters read."""
-
-    event: str
-    outcome: str
-    reason: str | None
-
-
-def newest_outcomes(
-    session: Session, keys: Iterable[tuple[str, int]]
-) -> dict[tuple[str, int], Newest]:
-    """The newest audit row of each (incident action, alert): by alert id chunks."""
-    wanted = set(keys)
-    ids = sorted({alert_id for _action, alert_id in wanted})
-    found: dict[tuple[str, int], Newest] = {}
-    for start in range(0, len(ids), ID_CHUNK):
-        newest = (
-            sa.select(sa.func.max(Transition.id))
-            .where(Transition.alert_id.in_(ids[start : start + ID_CHUNK]))
-            .group_by(Transition.incident_action, Transition.alert_id)
-            .scalar_subquery()
-        )
-        rows = session.execute(
-            sa.select(
-                Transition.incident_action,
-                Transition.alert_id,
-                Transition.event,
-                Transition.outcome,
-                Transition.reason,
-            ).where(Transition.id.in_(newest))
-        )
-        for action, alert_id, event, outcome, reason in rows:
-            if (action, alert_id) in wanted:
-                found[action, alert_id] = Newest(event, outcome, reason)
-    return found
 
 
 def history(
