@@ -43,3 +43,34 @@ def test_a_persons_status_with_no_alert_change_is_noticed(harness: Harness) -> N
 
     link = harness.link("public-api", alert_id)
     assert link is not None and link.human_override
+
+
+def test_creates_go_out_before_the_list_page_is_read(harness: Harness) -> None:
+    """A pass with only new alerts sends its creates first: a create cannot undo an edit,
+    and a burst's first window holds a create where a read would have stood."""
+    _mirrored(harness)
+    for n in range(3):
+        harness.ilert.create_alert(AUTO_SOURCE, f"new {n}", "")
+    harness.statuspage.clear_requests()
+
+    assert harness.sync().ok
+
+    sent = [(r.method, r.path) for r in harness.statuspage.requests]
+    creates = [i for i, (method, _path) in enumerate(sent) if method == "POST"]
+    reads = [i for i, (_m, path) in enumerate(sent) if path.endswith("/incidents/unresolved")]
+    assert len(creates) == 3, sent
+    assert all(read > creates[-1] for read in reads), sent
+
+
+def test_an_update_reads_the_list_page_first(harness: Harness) -> None:
+    """A pass that moves an incident on reads its list page before the write, once."""
+    alert_id, _incident_id = _mirrored(harness)
+    harness.ilert.accept(alert_id)
+    harness.statuspage.clear_requests()
+
+    assert harness.sync().ok
+
+    sent = [(r.method, r.path) for r in harness.statuspage.requests]
+    reads = [i for i, (_m, path) in enumerate(sent) if path.endswith("/incidents/unresolved")]
+    writes = [i for i, (method, _path) in enumerate(sent) if method in ("PATCH", "PUT")]
+    assert len(reads) == 1 and writes and reads[0] < writes[0], sent

@@ -27,7 +27,17 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-__all__ = ["PER_PAGE", "Sweep", "advance", "known", "missing", "passes_per_sweep"]
+from ilert_statuspage_sync.core.storm import Target
+
+__all__ = [
+    "PER_PAGE",
+    "Sweep",
+    "advance",
+    "known",
+    "missing",
+    "passes_per_sweep",
+    "updates_incident",
+]
 
 PER_PAGE = 100  # what Statuspage returns per page of the unresolved list at most
 
@@ -83,3 +93,12 @@ def known(sweep: Sweep[T] | None) -> Mapping[str, T] | None:
 def passes_per_sweep(open_incidents: int) -> int:
     """How many passes one sweep takes at ``open_incidents`` (the last page is short)."""
     return open_incidents // PER_PAGE + 1
+
+
+def updates_incident(incident_id: str | None, target: Target | None) -> bool:
+    """Whether an alert's events go to an incident already on the page.
+
+    Such a write could undo a person's edit there, so the pass reads its
+    sweep page first; a create cannot, and never waits behind a read.
+    """
+    return incident_id is not None or (target is not None and target.incident_id is not None)

@@ -19,6 +19,7 @@ from ilert_statuspage_sync.core.model import AlertStatus, Event, LogEntry, Mirro
 from ilert_statuspage_sync.core.plan import Plan
 from ilert_statuspage_sync.core.publish import PublishContext, screen_comments
 from ilert_statuspage_sync.core.storm import Target, TargetKind
+from ilert_statuspage_sync.core.sweep import updates_incident
 from ilert_statuspage_sync.errors import (
     DatabaseReplacedError,
     LeadershipLostError,
@@ -34,6 +35,7 @@ from ilert_statuspage_sync.sync.bookkeeping import Bookkeeping
 from ilert_statuspage_sync.sync.grouping import Grouping
 from ilert_statuspage_sync.sync.ilert_read import IlertReader
 from ilert_statuspage_sync.sync.outages import ServiceHealth
+from ilert_statuspage_sync.sync.page_steps import PageSteps
 from ilert_statuspage_sync.sync.pass_state import Carryover, Filtered, PassState, Work
 from ilert_statuspage_sync.sync.persistence import Books
 from ilert_statuspage_sync.sync.report import describe_error, rollback
@@ -56,10 +58,11 @@ class AlertStep:
         grouping: Grouping,
         carry: Carryover,
         connector_health: Mapping[str, ServiceHealth],
+        pages: PageSteps,
     ) -> None:
         self.config, self.reader, self.books = config, reader, books
         self.bookkeeping, self.grouping, self.carry = bookkeeping, grouping, carry
-        self.connector_health = connector_health
+        self.connector_health, self.pages = connector_health, pages
 
     def run(self, session: Session, p: PassState, applier: Applier, item: Work) -> None:
         """The alert's step; a failure is recorded (rolled back, backed off) here."""
@@ -153,6 +156,13 @@ class AlertStep:
         )
         found = screen_comments(found, item.action.publish)
         events.extend(str(event.kind) for event in found)  # audited even if rendering fails
+        # A person's edit on the page is seen before this write could undo it.
+        if (
+            found
+            and updates_incident(link.statuspage_incident_id, target)
+            and self.pages.before_update(session, p, item.action.connector)
+        ):
+            target = self.grouping.target(p, item)
         self._write(p, applier, item, target, found)
         settled = repo.mirror_columns(settled_mirror(alert, entries, mirror))
         settled["last_checked_at"] = at

@@ -2,14 +2,14 @@
 
 Step 2 measures this pass's Statuspage allowance before any request
 (``core.pacing``); a process's first pass then reads each page's unresolved
-list whole, before anything is written. Step 6, after the alerts were written:
-each page with mirrored incidents has the next page of its unresolved list read
-(``core.sweep``) with what the allowance has left, for human edits and
-duplicates; then each page's components follow the worst of its open alerts.
-A key whose allowance the last pass spent (a burst) reads after the writes, so
-the burst's writes never wait behind them; any other reads its page in step 2,
-before writing, so a person's edit there is seen before a write could undo it.
-A key with nothing left reads on the next pass.
+list whole, before anything is written. Later passes read the next page of each
+list (``core.sweep``) for human edits and duplicates: before the first write to
+an incident already on that page (``before_update``: a person's edit there is
+seen before a write could undo it), else in step 6, after the alerts were
+written, with what the allowance has left. Creates never wait behind a read:
+a burst of new incidents spends the whole allowance on them. Then each page's
+components follow the worst of its open alerts. A key with nothing left reads
+on the next pass.
 """
 
 from __future__ import annotations
@@ -45,11 +45,9 @@ class PageSteps:
         self.config, self.statuspage = config, statuspage
         self.healer, self.components = healer, components
         self.connector_health = connector_health
-        # Connectors whose allowance the last pass spent (a burst): their page reads
-        # come after the writes. The others read before writing, so a person's edit
-        # on that page is seen before a write could overwrite it.
-        self.pressed: set[str] = set()
-        self._early: set[str] = set()
+        # Connectors whose list page this pass has read (``before_update``), and those reads.
+        self._swept: set[str] = set()
+        self._reads: PageReads = {}
 
     def read(self, session: Session, p: PassState, *, pace: bool) -> PageReads:
         """Step 2: this pass's allowance, then the whole list of a page no sweep has read yet.
@@ -57,17 +55,29 @@ class PageSteps:
         Measured before any Statuspage request of this pass: a page read on a
         spent budget would wait out the window and stall the pass. A process's
         first pass reads each page's list whole before writing (a restored
-        database catches up from it, ``sync.page_evidence``); later passes
-        read the sweep's next page here, before the writes, unless the last pass
-        spent the key (then after them, in ``write``).
+        database catches up from it, ``sync.page_evidence``).
         """
         self._pace(p, pace)
         spent = self._spent(p.pacer)
         p.paced |= spent  # their reads wait for the next pass
-        late = spent | self.pressed
-        early = self._check(session, p, late, whole=False)
-        self._early = set(self.statuspage) - late - self.down(p)
-        return {**early, **self._check(session, p, spent, whole=True)}
+        self._swept, self._reads = set(), {}
+        return self._check(session, p, spent, whole=True)
+
+    def before_update(self, session: Session, p: PassState, connector: str) -> bool:
+        """Read the connector's list page before this pass first updates an incident there.
+
+        Once a pass, with allowance left (a spent key's write waits anyway).
+        Returns whether a person's edit was found: the caller plans again.
+        """
+        if connector in self._swept or connector in p.paced | self.down(p):
+            return False
+        if not self._room(p, connector):
+            return False
+        self._swept.add(connector)
+        before = p.report.outcomes["human_override"]
+        others = set(self.statuspage) - {connector}
+        self._reads.update(self._check(session, p, others, whole=False))
+        return p.report.outcomes["human_override"] > before
 
     def write(self, session: Session, p: PassState, first: PageReads) -> None:
         """Step 6: a page of each list with the allowance left, components, duplicates.
@@ -78,9 +88,8 @@ class PageSteps:
             return
         left = {name for name in self.statuspage if not self._room(p, name)}
         p.paced |= left
-        skip = left | self.down(p) | self._early
-        reads = {**first, **self._check(session, p, skip, whole=False)}
-        self.pressed = set(p.paced)
+        skip = left | self.down(p) | self._swept
+        reads = {**first, **self._reads, **self._check(session, p, skip, whole=False)}
         self._sync_components(session, p)
         healed = self.healer.heal(session, p.now, self.down(p), reads)
         if healed:

@@ -189,6 +189,7 @@ class Syncer:
             grouping=self.grouping,
             carry=self.carry,
             connector_health=self.connector_health,
+            pages=self.pages,
         )
 
     def run_pass(self) -> PassReport:
