@@ -20,7 +20,10 @@ Between ``plan_calls`` and publishing, for an action that groups:
 
 Every decision carries ``share_status``, the alert's own status after it, which
 the shell stores per link: the open alerts' shares are the input of the next
-decision.
+decision. ``Ledger`` holds them with each incident's running totals, so a storm
+decision costs the same at its 1,000th alert as at its 2nd (``target_for``
+looks at every share, and is what the ledger falls back to where only the
+shares' order can tell).
 """
 
 from __future__ import annotations

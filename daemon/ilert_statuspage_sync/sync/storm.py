@@ -1,12 +1,13 @@
 """group = "action": an action's shares, read once per pass and kept current in memory.
 
-``core.storm.target_for`` needs every share of the action that may take part in
+Where an alert goes depends on every share of the action that may take part in
 an open shared incident. Reading them per alert made a storm pass quadratic
 (n alerts x n rows). Instead the first storm alert of the pass reads them once
-(``repo.open_shares``), and each decision applied in this process updates the
-view: the alert's own share from its link as stored, and its incident's status
-and override flag on the incident's other shares (what ``repo.share_incident``
-wrote to their rows in the same commit).
+(``repo.open_shares``) into a ``core.storm.Ledger`` (each decision reads its
+incident's running totals, not every share), and each decision applied in this
+process updates the view: the alert's own share from its link as stored, and
+its incident's status and override flag on the incident's other shares (what
+``repo.share_incident`` wrote to their rows in the same commit).
 
 No decision is taken on a stale view: this process is the only writer of these
 rows while it leads (epoch fencing refuses a former leader's commits), and
