@@ -37,7 +37,7 @@ def test_a_new_alert_opens_an_incident_with_rendered_text():
 def test_joining_a_shared_incident_updates_it_instead():
     """With a storm target to join, the alert's create becomes a write to that incident."""
     alert, events = _created()
-    target = Target(TargetKind.JOIN, incident_id="inc1", status="investigating", others=("x",))
+    target = Target(TargetKind.JOIN, incident_id="inc1", status="investigating", others=(("x", 1),))
     plan = plan_alert(events, alert, NEW, target, INPUTS)
     assert all(call.kind is not CallKind.CREATE for call in plan.calls)
 

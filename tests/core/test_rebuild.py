@@ -22,6 +22,7 @@ from ilert_statuspage_sync.core.relink import (
     shared_metadata,
     strays,
 )
+from ilert_statuspage_sync.core.storm import id_runs
 
 T = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 PAGES = {"public-api": "page-a", "manual-review": "page-b"}
@@ -104,7 +105,7 @@ def test_shared_metadata_names_every_alert_of_a_storm_however_large():
     """No cut: a join's metadata names all 5,000 alerts (ids with gaps and runs), compactly,
     and a rebuild links exactly those (a cut at 500 made the rest join, publicly, again)."""
     members = [*range(1_000_000, 1_004_000), *range(2_000_000, 2_200_000, 200)]
-    metadata = {"ilert": shared_metadata("public-api", members)}
+    metadata = {"ilert": shared_metadata("public-api", id_runs(members))}
     assert len(str(metadata)) < 10_000
     found, _ = links_to_rebuild([_incident("i1", metadata)], PAGES)
     assert [link.alert_id for link in found] == members
@@ -121,6 +122,7 @@ def test_shared_metadata_names_every_alert_of_a_storm_however_large():
 def test_runs_encode_gaps_and_consecutive_ids(ids: list[int], text: str):
     """Each run is its gap from the previous run and how many consecutive ids follow."""
     assert encode_runs(ids) == text
+    assert shared_metadata("public-api", id_runs(ids))["alert_id_runs"] == text
     assert decode_runs(text) == ids
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ilert_statuspage_sync.core.duplicates import Seen, Tracked, find_duplicates
 from ilert_statuspage_sync.core.human_edits import (
@@ -19,9 +24,12 @@ from ilert_statuspage_sync.core.plan import CallKind, Decision, Outcome, Plan, p
 from ilert_statuspage_sync.core.policy import PublishPolicy
 from ilert_statuspage_sync.core.publish import PublishContext, publish_plan
 from ilert_statuspage_sync.core.storm import (
+    IdRuns,
+    Ledger,
     Share,
     Target,
     TargetKind,
+    id_runs,
     least_advanced,
     share_plan,
     target_for,
@@ -66,7 +74,7 @@ class TestTarget:
         assert (target.kind, target.incident_id, target.others) == (
             TargetKind.JOIN,
             "inc",
-            ("identified",),
+            (("identified", 1),),
         )
 
     def test_a_resolved_incident_is_never_joined(self):
@@ -86,7 +94,7 @@ class TestTarget:
         target = target_for(3, [gone, share(2, own="investigating"), share(3)])
         assert (target.kind, target.others, target.alerts) == (
             TargetKind.MEMBER,
-            ("investigating",),
+            (("investigating", 1),),
             2,
         )
 
@@ -100,7 +108,7 @@ class TestTarget:
 class TestSharePlan:
     def test_a_join_is_one_update_with_the_also_affected_text(self):
         """The joining alert's create becomes one update to the shared incident."""
-        target = Target(TargetKind.JOIN, "inc", "investigating", ("investigating",))
+        target = Target(TargetKind.JOIN, "inc", "investigating", (("investigating", 1),))
         plan = share_plan(planned([ev(EventKind.CREATED)], None), target, None)
         (call,) = plan.calls
         assert (call.kind, call.incident_id, call.status) == (CallKind.UPDATE, "inc", None)
@@ -113,13 +121,13 @@ class TestSharePlan:
 
     def test_a_less_advanced_joiner_moves_the_incident_back(self):
         """An untouched alert joining an identified incident makes it investigating again."""
-        target = Target(TargetKind.JOIN, "inc", "identified", ("identified",))
+        target = Target(TargetKind.JOIN, "inc", "identified", (("identified", 1),))
         (call,) = share_plan(planned([ev(EventKind.CREATED)], None), target, None).calls
         assert call.status == "investigating"
 
     def test_one_accepted_alert_does_not_announce_progress(self):
         """Accepting one of two untouched alerts leaves the incident investigating, audited."""
-        target = Target(TargetKind.MEMBER, "inc", "investigating", ("investigating",))
+        target = Target(TargetKind.MEMBER, "inc", "investigating", (("investigating", 1),))
         plan = share_plan(planned([ev(EventKind.ACCEPTED)], "investigating"), target, None)
         assert plan.calls == []
         (decision,) = plan.steps
@@ -134,7 +142,7 @@ class TestSharePlan:
     def test_the_last_alert_resolves_the_incident(self):
         """Resolving with others open is no change; resolving the last one resolves it."""
         events = [ev(EventKind.RESOLVED)]
-        held = Target(TargetKind.MEMBER, "inc", "identified", ("identified",))
+        held = Target(TargetKind.MEMBER, "inc", "identified", (("identified", 1),))
         assert share_plan(planned(events, "identified"), held, "identified").calls == []
         last = Target(TargetKind.MEMBER, "inc", "identified", ())
         (call,) = share_plan(planned(events, "identified"), last, "identified").calls
@@ -142,14 +150,14 @@ class TestSharePlan:
 
     def test_the_least_advanced_leaving_moves_the_incident_forward(self):
         """The only investigating alert resolves: the incident shows the others' status."""
-        target = Target(TargetKind.MEMBER, "inc", "investigating", ("identified",))
+        target = Target(TargetKind.MEMBER, "inc", "investigating", (("identified", 1),))
         plan = planned([ev(EventKind.RESOLVED)], "investigating")
         (call,) = share_plan(plan, target, "investigating").calls
         assert call.status == "identified"
 
     def test_comments_still_post_while_the_status_holds(self):
         """A comment is text: it posts to the shared incident even when no status moves."""
-        target = Target(TargetKind.MEMBER, "inc", "investigating", ("investigating",))
+        target = Target(TargetKind.MEMBER, "inc", "investigating", (("investigating", 1),))
         events = [ev(EventKind.ACCEPTED), ev(EventKind.COMMENT_ADDED, 1, "on it")]
         (call,) = share_plan(planned(events, "investigating"), target, "investigating").calls
         assert (call.status, call.body) == (None, "on it")
@@ -227,3 +235,58 @@ def test_a_missing_incident_is_only_an_edit_once_read_on_its_own():
     assert confirmed(edit, "monitoring") == Edit("inc", "identified", "monitoring", True, True)
     (listed,) = edits([Written("inc", "identified")], {"inc": "monitoring"})
     assert listed.listed
+
+
+_STATUSES = st.sampled_from(
+    [None, "investigating", "scheduled", "identified", "monitoring", "in_progress", "resolved"]
+)
+_SHARES = st.builds(
+    Share,
+    alert_id=st.integers(1, 12),
+    incident_id=st.sampled_from([None, "a", "b"]),
+    alert_status=_STATUSES,
+    incident_status=_STATUSES,
+    is_open=st.booleans(),
+    creating=st.booleans(),
+    human_override=st.booleans(),
+)
+
+
+def _seen(target: Target) -> tuple[object, ...]:
+    """A target with its per-status counts as a mapping (their order tells nothing)."""
+    return (*dataclasses.astuple(replace(target, others=())), dict(target.others))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    puts=st.lists(st.tuples(st.integers(1, 40), _SHARES), max_size=14),
+    alert_id=st.integers(1, 12),
+    own=st.one_of(st.none(), _SHARES),
+)
+def test_the_ledger_gives_what_a_look_at_every_share_gives(
+    puts: list[tuple[int, Share]], alert_id: int, own: Share | None
+):
+    """Whatever shares were put (and replaced), the running totals decide as the shares do."""
+    ledger = Ledger()
+    for link_id, one in puts:
+        held = ledger.get(one.alert_id)
+        ledger.put(held[0] if held else link_id, one)
+    if own is not None:
+        own = replace(own, alert_id=alert_id)
+    expected = target_for(alert_id, ledger.listed(alert_id, own))
+    assert _seen(ledger.target(alert_id, own)) == _seen(expected)
+
+
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 30)), max_size=60))
+def test_id_runs_hold_the_ids_added_and_not_removed(steps: list[tuple[bool, int]]):
+    """Adding and removing ids one by one leaves the runs of exactly the ids left."""
+    runs, ids = IdRuns(), set[int]()
+    for adds, alert_id in steps:
+        if adds:
+            runs.add(alert_id)
+            ids.add(alert_id)
+        elif alert_id in ids:
+            runs.remove(alert_id)
+            ids.discard(alert_id)
+    assert runs.runs() == id_runs(sorted(ids))
+    assert [i for first, last in runs.runs() for i in range(first, last + 1)] == sorted(ids)

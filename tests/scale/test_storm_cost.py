@@ -12,6 +12,10 @@ import sqlalchemy as sa
 
 from ilert_statuspage_sync.clients import statuspage
 from ilert_statuspage_sync.clients.incident_json import IncidentDecoder
+from ilert_statuspage_sync.core import relink
+from ilert_statuspage_sync.core import storm as storm_core
+from ilert_statuspage_sync.sync import apply, grouping
+from ilert_statuspage_sync.sync import storm as storm_view
 from tests.support.harness import Harness
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
@@ -178,3 +182,56 @@ def test_a_join_intent_records_only_the_earlier_updates_with_its_text(storm: Har
     link = storm.link("public-api", last)
     assert link is not None and link.pending_call is not None
     assert link.pending_call["updates_before"] == []
+
+
+@dataclasses.dataclass
+class _JoinWork:
+    shares: int = 0  # shares looked at one by one to decide where an alert goes
+    texts: int = 0  # earlier updates whose text was compared with a join's
+    members: int = 0  # entries (ids or runs of ids) a join's metadata was built from
+
+
+def _counting_join_work(monkeypatch: pytest.MonkeyPatch) -> _JoinWork:
+    """Count the work of each storm decision that could grow with the storm."""
+    work = _JoinWork()
+    looked_at = storm_core.target_for
+
+    def target_for(alert_id: int, shares: Any) -> Any:
+        work.shares += len(shares)
+        return looked_at(alert_id, shares)
+
+    for module in (storm_core, grouping, storm_view):
+        monkeypatch.setattr(module, "target_for", target_for, raising=False)
+    may_hold = statuspage.Timeline._may_hold
+
+    def compared(self: statuspage.Timeline, text: str) -> bool:
+        work.texts += len(self)
+        return may_hold(self, text)
+
+    monkeypatch.setattr(statuspage.Timeline, "_may_hold", compared)
+    metadata = relink.shared_metadata
+
+    def named(action: str, members: Any) -> Any:
+        work.members += len(members)
+        return metadata(action, members)
+
+    monkeypatch.setattr(apply, "shared_metadata", named)
+    return work
+
+
+def test_a_storm_join_costs_the_same_work_however_large_the_storm(
+    storm: Harness, monkeypatch: pytest.MonkeyPatch
+):
+    """10 then 40 alerts (opened, then resolved): shares looked at, earlier texts compared and
+    metadata entries per join stay the same (each join looked at all n shares, compared its
+    text with all n earlier updates and listed all n ids: quadratic)."""
+    work = _counting_join_work(monkeypatch)
+    _storm_passes(storm, 10, "small")
+    few = dataclasses.replace(work)
+    _storm_passes(storm, 40, "large")
+    many = dataclasses.astuple(work)
+    for name, small, large in zip(
+        ("shares", "texts", "members"), dataclasses.astuple(few), many, strict=True
+    ):
+        per_join = (large - small) / 39  # 39 joins, as the small storm's 9
+        assert per_join <= small / 9, (name, small, large - small)

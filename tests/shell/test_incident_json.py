@@ -57,3 +57,29 @@ def test_anything_else_is_what_json_loads_makes_of_it(raw: bytes):
             decoder(raw)
         return
     assert decoder(raw) == expected
+
+
+def _scanned(updates: list[Any], text: str) -> frozenset[str]:
+    """The ids a look at every update finds for ``text``."""
+    return frozenset(
+        u["id"]
+        for u in updates
+        if isinstance(u.get("id"), str) and str(u.get("body") or "").strip() == text
+    )
+
+
+def test_a_timeline_finds_its_updates_by_text_as_a_scan_does():
+    """Repeated texts, an id that is no string, a full decode after an edit: each answer's
+    updates found by text are those a scan finds, and an earlier answer's stay its own."""
+    decoder = IncidentDecoder(json_int)
+    updates: list[Any] = []
+    answers: list[tuple[list[Any], Any]] = []
+    for number in range(12):
+        body = " same " if number % 3 == 0 else f"node {number}"
+        updates.insert(0, {"id": f"u{number}" if number != 4 else 4, "body": body})
+        if number == 8:
+            updates[-1] = {"id": "u0", "body": "edited by a person"}
+        answers.append((list(updates), decoder(_answer(updates).encode())["incident_updates"]))
+    for sent, decoded in answers:
+        for text in ("same", "node 5", "node 4", "edited by a person", "absent"):
+            assert decoded.ids_with_text(text) == _scanned(sent, text), (len(sent), text)

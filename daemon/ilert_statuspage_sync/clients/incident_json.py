@@ -7,7 +7,8 @@ last answer decoded reappears byte for byte at the end of the next one's: where
 the rest of the array is exactly that text, its decoded entries are taken
 instead of decoding it again. The text is compared, never assumed: any other
 answer (another incident, an edited update, other formatting) is decoded in
-full, and the result is always what ``json.loads`` returns.
+full, and the result is always what ``json.loads`` returns (the timeline a
+``list`` that also finds its updates by text: ``DecodedTimeline``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
-__all__ = ["IncidentDecoder"]
+__all__ = ["DecodedTimeline", "IncidentDecoder"]
 
 _SPACE = re.compile(r"[ \t\n\r]*")
 _TIMELINE = "incident_updates"
@@ -26,6 +27,50 @@ _TIMELINE = "incident_updates"
 
 class _UnexpectedError(ValueError):
     """Not the shape this decoder reads: the answer is decoded in full instead."""
+
+
+class _Texts:
+    """Update ids by stripped text over one chain of timelines, each the last plus newer ones.
+
+    Append-only: position 0 is the chain's oldest update, so a timeline of
+    length L holds exactly the positions below L, and later appends leave it
+    as it was.
+    """
+
+    __slots__ = ("_ids", "size")
+
+    def __init__(self) -> None:
+        self._ids: dict[str, list[tuple[int, str]]] = {}
+        self.size = 0
+
+    def append(self, newest_first: list[Any]) -> None:
+        for entry in reversed(newest_first):
+            update_id = entry.get("id") if isinstance(entry, dict) else None
+            if isinstance(update_id, str):
+                body = entry.get("body")
+                text = body.strip() if isinstance(body, str) else ""
+                self._ids.setdefault(text, []).append((self.size, update_id))
+            self.size += 1
+
+    def ids(self, text: str, length: int) -> frozenset[str]:
+        return frozenset(i for position, i in self._ids.get(text, ()) if position < length)
+
+
+class DecodedTimeline(list[Any]):
+    """A decoded ``incident_updates``: a list, whose updates can be found by text at once."""
+
+    __slots__ = ("_texts",)
+
+    def __init__(self, entries: list[Any], texts: _Texts) -> None:
+        super().__init__(entries)
+        self._texts = texts
+
+    def ids_with_text(self, text: str) -> frozenset[str]:
+        """The ids of the updates (objects with a string id) whose stripped body is ``text``.
+
+        A join's text is looked up, not compared with every earlier update's.
+        """
+        return self._texts.ids(text, len(self))
 
 
 class IncidentDecoder:
@@ -37,6 +82,8 @@ class IncidentDecoder:
         # The last timeline: its text from the first entry through the closing bracket,
         # and its entries as decoded (one value: a reference swapped whole, never torn).
         self._last: tuple[str, list[Any]] = ("", [])
+        # The texts of the last timeline's updates (and of none newer).
+        self._texts = _Texts()
         # Entries decoded one by one (the rest were taken from the last timeline).
         self.decoded_updates = 0
 
@@ -88,8 +135,11 @@ class IncidentDecoder:
         first = index
         if text[index] == "]":
             return entries, index + 1
+        texts = _Texts()
         while True:
             if last_text and text.startswith(last_text, index):
+                texts = self._texts  # the last timeline's, extended below by the new entries
+                new = len(entries)
                 entries += last_entries
                 index += len(last_text)
                 break
@@ -99,12 +149,14 @@ class IncidentDecoder:
             index = _skip(text, index)
             if text[index] == "]":
                 index += 1
+                new = len(entries)
                 break
             if text[index] != ",":
                 raise _UnexpectedError
             index = _skip(text, index + 1)
-        self._last = (text[first:index], entries)
-        return list(entries), index
+        texts.append(entries[:new])
+        self._last, self._texts = (text[first:index], entries), texts
+        return DecodedTimeline(entries, texts), index
 
 
 def _skip(text: str, index: int) -> int:

@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 
 from ilert_statuspage_sync.clients.http import HttpService, json_int
-from ilert_statuspage_sync.clients.incident_json import IncidentDecoder
+from ilert_statuspage_sync.clients.incident_json import DecodedTimeline, IncidentDecoder
 from ilert_statuspage_sync.clients.page_facts import PageFacts
 from ilert_statuspage_sync.core.storable import INCIDENT_ID_LENGTH, TOKEN_LENGTH, clean_text
 from ilert_statuspage_sync.errors import PayloadError
@@ -82,6 +82,8 @@ class Timeline:
         intent's ``updates_before``), and reading the timeline in full refuses it.
         """
         text = body.strip()
+        if isinstance(self._raw, DecodedTimeline):
+            return self._raw.ids_with_text(text)  # looked up, not compared with each
         if not self._may_hold(text):
             return frozenset()
         return frozenset(

@@ -91,9 +91,10 @@ class Call:
     notify: bool | None = None
     provenance: str | None = None
     # group = "action": the shared incident an update goes to (the alert is not linked yet),
-    # and every alert on it once this one joined (recorded in its metadata).
+    # and every alert on it once this one joined (recorded in its metadata), as runs of
+    # consecutive ids (first, last).
     incident_id: str | None = None
-    members: tuple[int, ...] = ()
+    members: tuple[tuple[int, int], ...] = ()
 
     @property
     def has_body(self) -> bool:

@@ -192,22 +192,33 @@ def rebuilt_mirror(
     return Mirror.of(alert, newest).advanced(status=status)
 
 
-def shared_metadata(action: str, members: Sequence[int]) -> dict[str, str]:
+def shared_metadata(action: str, members: Sequence[tuple[int, int]]) -> dict[str, str]:
     """What a join writes to ``metadata.ilert``: every alert on the incident (for a rebuild).
 
     ``alert_id`` names the lowest alert id (any alert linked to the incident
     keeps the duplicate check and reconciliation right). ``alert_id_runs`` names
     every alert, however many: a list cut at some length would let a rebuild
     after a lost database take the alerts past the cut for new ones, and each
-    would post its "Also affected" update a second time.
+    would post its "Also affected" update a second time. ``members``: sorted
+    runs of consecutive ids (first, last), kept as alerts join: a join costs a
+    step per run, not per alert.
     """
-    ordered = sorted(set(members))
     return {
-        "alert_id": str(ordered[0]),
+        "alert_id": str(members[0][0]),
         "incident_action": action,
         "group": "action",
-        "alert_id_runs": encode_runs(ordered),
+        "alert_id_runs": _encoded(members),
     }
+
+
+def _encoded(runs: Sequence[tuple[int, int]]) -> str:
+    """``encode_runs`` of the ids of ``runs`` (sorted, apart, each first <= last)."""
+    text: list[str] = []
+    previous = 0
+    for first, last in runs:
+        text.append(f"{first - previous}.{last - first}" if last > first else str(first - previous))
+        previous = last
+    return ",".join(text)
 
 
 def encode_runs(ids: Sequence[int]) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.config import IncidentAction
-from ilert_statuspage_sync.core.storm import Target, target_for
+from ilert_statuspage_sync.core.storm import Target
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import Link
 from ilert_statuspage_sync.sync.pass_state import PassState, Work
@@ -35,8 +35,8 @@ class Grouping:
         """Where the alert goes (``core.storm``); None for one incident per alert."""
         if not grouped(item.action, item.link):
             return None
-        shares = p.shares[item.action.name].of(item.link, self._unstored(p, item.action))
-        return target_for(item.alert.id, shares)
+        view = p.shares[item.action.name]
+        return view.target(item.link, item.alert.id, self._unstored(p, item.action))
 
     def openers(self, p: PassState, item: Work) -> list[Link]:
         """This pass's links of the alerts whose create the storm of ``item`` waits for."""

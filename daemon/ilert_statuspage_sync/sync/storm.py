@@ -1,12 +1,13 @@
 """group = "action": an action's shares, read once per pass and kept current in memory.
 
-``core.storm.target_for`` needs every share of the action that may take part in
+Where an alert goes depends on every share of the action that may take part in
 an open shared incident. Reading them per alert made a storm pass quadratic
 (n alerts x n rows). Instead the first storm alert of the pass reads them once
-(``repo.open_shares``), and each decision applied in this process updates the
-view: the alert's own share from its link as stored, and its incident's status
-and override flag on the incident's other shares (what ``repo.share_incident``
-wrote to their rows in the same commit).
+(``repo.open_shares``) into a ``core.storm.Ledger`` (each decision reads its
+incident's running totals, not every share), and each decision applied in this
+process updates the view: the alert's own share from its link as stored, and
+its incident's status and override flag on the incident's other shares (what
+``repo.share_incident`` wrote to their rows in the same commit).
 
 No decision is taken on a stale view: this process is the only writer of these
 rows while it leads (epoch fencing refuses a former leader's commits), and
@@ -24,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ilert_statuspage_sync.core.storm import FINAL, Share
+from ilert_statuspage_sync.core.storm import Ledger, Target, target_for
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.tables import Link
 
@@ -37,8 +38,9 @@ class PassShares:
     def __init__(self, session: Session, action: str) -> None:
         self._session = session
         self._action = action
-        # alert id -> (link id, share), oldest link first; None: not read (or dropped).
-        self._shares: dict[int, tuple[int, Share]] | None = None
+        # alert id -> (link id, share), oldest link first, with each incident's running
+        # totals; None: not read (or dropped).
+        self._shares: Ledger | None = None
         # Incidents whose every link is in the view: open ones read (all links of an
         # incident hold its status), and those opened in this pass.
         self._complete: set[str] = set()
@@ -46,10 +48,10 @@ class PassShares:
         # ``shared`` left them; dropped when a share of it is taken with another.
         self._held: dict[str, tuple[str | None, bool]] = {}
 
-    def _view(self) -> dict[int, tuple[int, Share]]:
+    def _view(self) -> Ledger:
         if self._shares is None:
             found = repo.open_shares(self._session, self._action)
-            self._shares = {share.alert_id: (link_id, share) for link_id, share in found}
+            self._shares = Ledger(found)
             self._complete = {s.incident_id for _id, s in found if s.incident_id is not None}
             self._held = {}
         return self._shares
@@ -68,44 +70,28 @@ class PassShares:
             return True  # what ``shared`` left, unchanged since: no look at each share
         return all(
             share.incident_status == status and share.human_override == override
-            for _link_id, share in self._shares.values()
+            for _link_id, share in self._shares
             if share.incident_id == incident
         )
 
-    def of(self, link: Link, unstored: Iterable[Link] = ()) -> list[Share]:
-        """What ``link``'s decision sees: the shares that may share, and its own.
+    def target(self, link: Link, alert_id: int, unstored: Iterable[Link] = ()) -> Target:
+        """Where ``alert_id`` goes (``core.storm.target_for``) as ``link``'s decision sees it.
 
-        ``unstored``: a dry run's new links, never in the database. Its own
-        share is read from ``link`` (the current state, flushed or not), last.
+        It sees the shares that may share and its own, read from ``link`` (the
+        current state, flushed or not), last. ``unstored``: a dry run's new
+        links, never in the database, seen after it.
         """
         view = self._view()
-        own = link.alert_id
-        # ``repo.may_share``, written out: this runs over every share for every alert.
-        shares = [
-            share
-            for alert_id, (_link_id, share) in view.items()
-            if alert_id != own
-            and (
-                share.is_open
-                if share.incident_id is None
-                else share.incident_status is None or share.incident_status not in FINAL
-            )
-        ]
-        if not sa.inspect(link).transient:
-            shares.append(repo.share_of(link))
-        shares += [repo.share_of(other) for other in unstored]
-        return shares
-
-    def _last(self) -> list[tuple[int, Share]]:
-        """The view's newest link (none for an empty view): a newer one is appended, not sorted."""
-        if not self._shares:
-            return []
-        return [self._shares[next(reversed(self._shares))]]
+        own = None if sa.inspect(link).transient else repo.share_of(link)
+        extra = [repo.share_of(other) for other in unstored]
+        if not extra and link.alert_id == alert_id:
+            return view.target(alert_id, own)  # from the incident's running totals
+        return target_for(alert_id, [*view.listed(link.alert_id, own), *extra])
 
     def openers(self, alert_id: int) -> list[int]:
         """The alerts (ids) other than ``alert_id`` whose create may still be landing."""
         view = self._view()
-        return [a for a, (_id, share) in view.items() if share.creating and a != alert_id]
+        return [s.alert_id for _id, s in view if s.creating and s.alert_id != alert_id]
 
     def shared(self, link: Link) -> None:
         """``repo.share_incident(link)`` ran: the incident's shares take its status and flag."""
@@ -119,11 +105,11 @@ class PassShares:
         status, override = link.statuspage_status, link.human_override
         if self._held.get(incident) == (status, override):
             return  # every share of the incident holds them already
-        for alert_id, (link_id, share) in list(self._shares.items()):
+        for link_id, share in list(self._shares):
             if share.incident_id != incident:
                 continue
             if share.incident_status != status or share.human_override != override:
-                self._shares[alert_id] = (
+                self._shares.put(
                     link_id,
                     dataclasses.replace(share, incident_status=status, human_override=override),
                 )
@@ -143,15 +129,12 @@ class PassShares:
         if sa.inspect(link).transient:  # a dry run's new link: seen through ``unstored``
             self.shared(link)
             return
-        known = share.alert_id in self._shares
+        known = self._shares.get(share.alert_id) is not None
         if share.incident_id is not None and self._held.get(share.incident_id) != (
             share.incident_status,
             share.human_override,
         ):
             self._held.pop(share.incident_id, None)  # taken with other values than held
         if known or repo.may_share(share):
-            newest = not known and all(link_id > other for other, _share in self._last())
-            self._shares[share.alert_id] = (link_id, share)
-            if not known and not newest:  # keep the oldest link first, as the read orders them
-                self._shares = dict(sorted(self._shares.items(), key=lambda kv: kv[1][0]))
+            self._shares.put(link_id, share)  # kept oldest link first, as the read orders them
         self.shared(link)
