@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from ilert_statuspage_sync.core.sweep import Sweep, advance, known, missing, passes_per_sweep
+from ilert_statuspage_sync.core.sweep import (
+    MAX_PAGES,
+    Sweep,
+    advance,
+    known,
+    missing,
+    passes_per_sweep,
+)
 
 
 def _page(*ids: str) -> dict[str, str]:
@@ -46,3 +53,20 @@ def test_a_sweep_takes_one_pass_per_hundred_open_plus_the_short_page():
     assert passes_per_sweep(1_100) == 12
     assert passes_per_sweep(99) == 1
     assert passes_per_sweep(10_000) == 101
+
+
+def test_a_server_repeating_its_last_page_ends_the_sweep():
+    """A full page showing only incidents this sweep saw ends it: it would never end else."""
+    sweep: Sweep[str] = advance(Sweep(), _page("a", "b"), {"a", "gone"}, full=True)
+    sweep = advance(sweep, _page("a", "b"), {"a", "gone"}, full=True)
+    assert sweep.ended and sweep.next_page == 1
+    assert missing(sweep, {"a", "gone"}) == {"gone"}  # a candidate, confirmed by a read
+
+
+def test_a_sweep_ends_at_its_page_bound_whatever_the_server_answers():
+    """Full pages of new incidents forever: the sweep still ends at ``MAX_PAGES``."""
+    sweep: Sweep[str] = Sweep()
+    for page in range(1, MAX_PAGES + 1):
+        assert not sweep.ended
+        sweep = advance(sweep, _page(f"p{page}"), set(), full=True)
+    assert sweep.ended and sweep.next_page == 1

@@ -30,6 +30,7 @@ from typing import Generic, TypeVar
 from ilert_statuspage_sync.core.storm import Target
 
 __all__ = [
+    "MAX_PAGES",
     "PER_PAGE",
     "Sweep",
     "advance",
@@ -40,6 +41,8 @@ __all__ = [
 ]
 
 PER_PAGE = 100  # what Statuspage returns per page of the unresolved list at most
+# A sweep ends here whatever the server answers (100,000 incidents, as the iLert listing's bound).
+MAX_PAGES = 1_000
 
 T = TypeVar("T")
 
@@ -63,12 +66,17 @@ def advance(
 ) -> Sweep[T]:
     """The sweep after reading page ``sweep.next_page`` (``batch``; ``full``: 100 came back).
 
-    ``ours``: the incident ids of the page's links now.
+    ``ours``: the incident ids of the page's links now. A full page that shows
+    nothing this sweep has not seen (a server repeating its last page), or the
+    ``MAX_PAGES``-th, ends the sweep as a short page would: else it would never
+    end, and the incidents it missed would never be judged. Ending early costs
+    at most confirming reads (``missing`` only names candidates).
     """
     first = sweep.next_page == 1
+    fresh = first or any(key not in sweep.seen for key in batch)
     seen = dict(batch) if first else {**sweep.seen, **batch}
     at_start = frozenset(ours) if first else sweep.ours_at_start
-    if full:
+    if full and fresh and sweep.next_page < MAX_PAGES:
         return Sweep(sweep.next_page + 1, seen, at_start, sweep.complete, sweep.complete_ours)
     return Sweep(1, {}, frozenset(), seen, at_start, ended=True)
 
