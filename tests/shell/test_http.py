@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import email.utils
 import math
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -333,6 +335,21 @@ class TestTransientErrors:
 
         assert caught.value.retry_after is None
         assert http.budget.acquire() == 4.0
+
+    def test_an_http_date_retry_after_is_counted_from_the_answers_date(
+        self, statuspage_http, statuspage_sim, clock
+    ):
+        """Retry-After as an HTTP date (RFC 9110) is a wait until then, not the default."""
+        then = email.utils.formatdate(time.time() + 7, usegmt=True)
+        statuspage_sim.inject_fault(
+            429, {"error": "slow down"}, headers={"Retry-After": then}, times=THROTTLE_WAITS + 1
+        )
+        with pytest.raises(TransientApiError) as caught:
+            statuspage_http.get(PAGE_PATH)
+
+        # The answer's Date and the header are whole seconds: 6 to 8 s, never the 10 s default.
+        assert caught.value.retry_after is not None
+        assert 6.0 <= caught.value.retry_after <= 8.0
 
     @pytest.mark.parametrize(
         "header", ["nan", "inf", "-inf"], ids=["nan", "infinity", "minus-infinity"]

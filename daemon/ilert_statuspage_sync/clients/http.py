@@ -31,6 +31,7 @@ Every vendor call goes through ``HttpService.request``:
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import hashlib
 import heapq
 import itertools
@@ -45,6 +46,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -356,6 +358,10 @@ class RetryPolicy:
     max_delay: float = 20.0
     throttle_delay: float = 10.0
 
+    def throttle_pause(self, retry_after: float | None) -> float:
+        """How long a key waits after a 420/429: as told, else ``throttle_delay``."""
+        return self.throttle_delay if retry_after is None else retry_after
+
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based)."""
         if retry_after is not None:
@@ -511,14 +517,14 @@ class HttpService:
         if response.status_code not in _THROTTLED or waits >= THROTTLE_WAITS:
             return False
         retry_after = _retry_after(response)
-        pause = self.retry.throttle_delay if retry_after is None else retry_after
+        pause = self.retry.throttle_pause(retry_after)
         limit = READ_THROTTLE_WAIT if method == "GET" else WRITE_START_WINDOW
         return self.budget.clock() - started + pause <= limit
 
     def _throttled(self, response: requests.Response, method: str, path: str) -> None:
         """A 420/429: the vendor refused the request unprocessed; pause the key as told."""
         retry_after = _retry_after(response)
-        pause = self.retry.throttle_delay if retry_after is None else retry_after
+        pause = self.retry.throttle_pause(retry_after)
         self.budget.throttled(pause, self._slot)
         log.info(
             "api_throttled",
@@ -714,7 +720,7 @@ class HttpService:
         if status in _THROTTLED or status >= 500:
             retry_after = _retry_after(response)
             if status in _THROTTLED:
-                pause = self.retry.throttle_delay if retry_after is None else retry_after
+                pause = self.retry.throttle_pause(retry_after)
                 self.budget.throttled(pause, self._slot)
                 return ThrottledError(
                     self.service,
@@ -937,15 +943,33 @@ def json_int(digits: str) -> int | float:
 
 
 def _retry_after(response: requests.Response) -> float | None:
+    """``Retry-After`` in seconds: a number, or an HTTP date (RFC 9110) counted from the
+    answer's own ``Date`` (the server's clock, whatever ours says), else from our clock."""
     value = response.headers.get("Retry-After", "").strip()
+    seconds: float | None
     try:
         seconds = float(value)
     except ValueError:
-        return None
-    if not math.isfinite(seconds):
+        seconds = _seconds_until(value, response.headers.get("Date", ""))
+    if seconds is None or not math.isfinite(seconds):
         return None
     # Never hammer on 0, never park a key for more than an hour on a bad header.
     return min(max(seconds, 1.0), 3600.0)
+
+
+def _seconds_until(when: str, date: str) -> float | None:
+    """Seconds from the ``Date`` header (or now) to the HTTP date ``when``; None if unreadable."""
+    try:
+        until = email.utils.parsedate_to_datetime(when)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    try:
+        base = email.utils.parsedate_to_datetime(date)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        base = datetime.now(UTC)
+    if until.tzinfo is None or base.tzinfo is None:
+        return None  # "-0000": no zone given; RFC 9110 dates are GMT
+    return (until - base).total_seconds()
 
 
 def _vendor_message(response: requests.Response) -> str:
