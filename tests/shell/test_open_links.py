@@ -92,3 +92,21 @@ def test_a_new_link_a_reopened_one_and_a_rollback_read_them_anew(engine, session
         before = len(seen)
         assert _ids(repo.open_links(session)) == [1, 2, 3]
         assert len(seen) == before + 1
+
+
+def test_a_shared_incidents_status_reaches_the_links_already_loaded(sessions):
+    """Sharing an incident's status and flag (one UPDATE) also updates the loaded sibling
+    objects: the session keeps them past its commits, and the pass reads them again."""
+    with sessions() as session:
+        first, second, _third = sorted(repo.open_links(session), key=lambda link: link.alert_id)
+        for link in (first, second):
+            link.statuspage_incident_id = "inc1"
+            link.statuspage_status = "investigating"
+        session.commit()
+        first.statuspage_status, first.human_override = "monitoring", True
+
+        repo.share_incident(session, first)
+        session.commit()
+
+        sibling = next(link for link in repo.open_links(session) if link.id == second.id)
+        assert (sibling.statuspage_status, sibling.human_override) == ("monitoring", True)

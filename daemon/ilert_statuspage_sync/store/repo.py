@@ -503,8 +503,9 @@ def share_incident(session: Session, link: Link, unstored: Iterable[Link] = ()) 
         sa.update(Link)
         .where(same)
         .values(statuspage_status=link.statuspage_status, human_override=override)
-        # The commit right after expires every loaded link: nothing stale is read.
-        .execution_options(synchronize_session=False)
+        # The session keeps its links past commits (``open_links``): the loaded siblings
+        # take the values too, evaluated in Python, with no second query.
+        .execution_options(synchronize_session="evaluate")
     )
     for other in extra:
         other.statuspage_status = link.statuspage_status
