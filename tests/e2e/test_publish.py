@@ -186,6 +186,19 @@ def test_filtered_alerts_take_no_timeline_budget(make_harness):
     assert [i["name"] for i in harness.incidents()] == ["API down"]
 
 
+def test_a_long_filter_reason_is_audited_once_across_restarts(make_harness):
+    """A reason longer than its column (a long exclude pattern) is stored clipped; a restart
+    compares with what was stored, so the alert is not audited "filtered" again."""
+    pattern = "^Batch (" + "|".join(f"job{n}" for n in range(250)) + ")"
+    harness = publishing(make_harness, {"exclude": pattern})
+    batch = harness.ilert.create_alert(AUTO_SOURCE, "Batch job7 slow", "")
+    harness.sync()
+    for _restart in range(2):
+        harness.syncer = harness.new_syncer()  # a new process: nothing remembered in memory
+        harness.sync()
+    assert harness.transitions(batch) == [("created", "filtered", None)]
+
+
 def test_include_publishes_only_matching_summaries(make_harness):
     """include: an alert whose summary does not match is never published."""
     harness = publishing(make_harness, {"include": "^Checkout"})

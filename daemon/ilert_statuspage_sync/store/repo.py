@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, object_session
 from ilert_statuspage_sync.core.model import Mirror
 from ilert_statuspage_sync.core.storm import FINAL, Share
 from ilert_statuspage_sync.store.overview import ID_CHUNK, Newest, newest_outcomes
-from ilert_statuspage_sync.store.tables import ActionState, Link, Transition
+from ilert_statuspage_sync.store.tables import REASON, ActionState, Link, Transition
 
 __all__ = [
     "ID_CHUNK",
@@ -79,6 +79,11 @@ def is_empty(session: Session) -> bool:
 
 # session.info key of the open links a session loaded (``open_links``).
 _OPEN_LINKS: Final = "ilert_sync_open_links"
+
+
+def stored_reason(reason: str | None) -> str | None:
+    """An audit row's reason as its column stores it."""
+    return REASON.stored(reason)
 
 
 def open_links(session: Session) -> list[Link]:

@@ -36,6 +36,10 @@ NAMING_CONVENTION = {
 }
 
 
+# An audit row's reason: also how a reason compares with one stored (``repo.stored_reason``).
+REASON = MaskedText(1000)
+
+
 class Base(DeclarativeBase):
     """Declarative base carrying the constraint naming convention Alembic relies on."""
 
@@ -124,7 +128,7 @@ class Transition(Base):
     outcome: Mapped[str] = mapped_column(sa.String(32))
     from_status: Mapped[str | None] = mapped_column(sa.String(32))
     to_status: Mapped[str | None] = mapped_column(sa.String(32))
-    reason: Mapped[str | None] = mapped_column(MaskedText(1000))
+    reason: Mapped[str | None] = mapped_column(REASON)
     # What the write showed the public (after templates, redaction and clipping).
     # Masked and clipped like every written text: a mask never makes it overflow.
     published_name: Mapped[str | None] = mapped_column(MaskedText(255))

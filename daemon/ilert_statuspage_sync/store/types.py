@@ -53,6 +53,10 @@ class MaskedText(sa.TypeDecorator[str]):
         self.length = length
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return self.stored(value)
+
+    def stored(self, value: str | None) -> str | None:
+        """``value`` as this column stores it (and reads it back)."""
         if value is None:
             return None
         return scrub(clean_text(value))[: self.length]

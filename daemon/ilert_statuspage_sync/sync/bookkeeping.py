@@ -164,5 +164,6 @@ class Bookkeeping:
 
 
 def _said(audit: Filtered) -> tuple[str, str | None]:
-    """The newest audit row that already records this filtered alert's reason."""
-    return ("filtered", audit.record.reason)
+    """The newest audit row that already records this filtered alert's reason (as stored:
+    cleaned, keyless and clipped to its column, else a long reason never matches)."""
+    return ("filtered", repo.stored_reason(audit.record.reason))
