@@ -217,7 +217,7 @@ def _line(count: int, label: str, figures: dict[str, Any]) -> str:
     return (
         f"N={count:7,d} {label:6s}: quiet pass CPU {cpu:6.3f} s{cpu_ratio}; "
         f"peak RSS {figures['rss_mb']:6.1f} MB{rss_ratio}; "
-        f"link rows loaded a pass {max(figures['link_loads']):,} "
+        f"link objects built a pass {max(figures['link_loads']):,} "
         f"({max(figures['link_loads']) / count:4.2f} per open link); "
         f"writes {figures['writes']}; passes to a full listing cycle {figures['warm_passes']}"
     )

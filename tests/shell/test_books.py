@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ilert_statuspage_sync.config import IncidentAction
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import make_engine, make_sessions, upgrade
+from ilert_statuspage_sync.store.held import Held
 from ilert_statuspage_sync.store.tables import Link
 from ilert_statuspage_sync.sync.pass_state import Work
 from ilert_statuspage_sync.sync.persistence import Books, DryBooks, books_for
@@ -31,7 +32,7 @@ def _sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
 
 
 def _work(alert_id: int) -> Work:
-    return Work(ACTION, repo.new_link("api", alert_id, "page1", T0), an_alert(alert_id))
+    return Work(ACTION, Held.of(repo.new_link("api", alert_id, "page1", T0)), an_alert(alert_id))
 
 
 def _stored(sessions: sessionmaker[Session]) -> list[int]:

@@ -1,4 +1,4 @@
-"""A session loads its open links once (store.repo.open_links), and loads them anew
+"""A session loads its open links once (store.repo.open_held), and loads them anew
 whenever they may no longer be all of them: a rollback, a link added, deleted or reopened.
 Counted in statements, never timed."""
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import make_engine, make_sessions, upgrade
+from ilert_statuspage_sync.store.held import Held
 from ilert_statuspage_sync.store.tables import Link
 from tests.support.alerts import T0
 
@@ -54,17 +55,41 @@ def _ids(links: list[Link]) -> list[int]:
     return sorted(link.alert_id for link in links)
 
 
+def _held_ids(held: list[Held]) -> list[int]:
+    return sorted(h.facts.alert_id for h in held)
+
+
 def test_open_links_are_read_once_per_session(engine: sa.Engine, sessions):
     """Three asks in one session (and the page's held links) read the open rows once."""
     seen = _selects(engine)
     with sessions() as session:
-        first = repo.open_links(session)
-        again = repo.open_links(session)
+        first = repo.open_held(session)
+        again = repo.open_held(session)
         held = repo.held_on_page(session, PAGE, ["api"])
-    assert _ids(first) == _ids(again) == _ids(held) == [1, 2, 3]
+    assert _held_ids(first) == _held_ids(again) == _held_ids(held) == [1, 2, 3]
     assert all(a is b for a, b in zip(first, again, strict=True))
     # One read of the open rows, one of the closed links whose incident is held.
     assert len(seen) == 2
+
+
+def test_open_links_are_read_as_rows_and_built_only_when_used(sessions):
+    """The open rows build no object until one is used; a used one is built once."""
+    built: list[object] = []
+
+    def loaded(target: object, _context: object) -> None:
+        built.append(target)
+
+    sa.event.listen(Link, "load", loaded)
+    try:
+        with sessions() as session:
+            held = repo.open_held(session)
+            assert built == [] and not any(h.built for h in held)
+            link = held[0].link
+            assert repo.open_held(session)[0].link is link
+            assert repo.open_links(session)[0] is link
+    finally:
+        sa.event.remove(Link, "load", loaded)
+    assert len(built) == 3
 
 
 def test_a_link_closed_in_the_session_is_no_longer_handed_out(sessions):
@@ -90,7 +115,7 @@ def test_a_new_link_a_reopened_one_and_a_rollback_read_them_anew(engine, session
         assert _ids(repo.open_links(session)) == [1, 2, 3, 4, 5]
         session.rollback()
         before = len(seen)
-        assert _ids(repo.open_links(session)) == [1, 2, 3]
+        assert _held_ids(repo.open_held(session)) == [1, 2, 3]
         assert len(seen) == before + 1
 
 
@@ -110,3 +135,25 @@ def test_a_shared_incidents_status_reaches_the_links_already_loaded(sessions):
 
         sibling = next(link for link in repo.open_links(session) if link.id == second.id)
         assert (sibling.statuspage_status, sibling.human_override) == ("monitoring", True)
+
+
+def test_a_shared_incidents_status_reaches_the_rows_not_built_yet(sessions):
+    """The pass's light rows of an incident's siblings take the shared status and flag too:
+    they are what the pass's later decisions read."""
+    with sessions() as session:
+        first, second, _third = sorted(repo.open_links(session), key=lambda link: link.alert_id)
+        for link in (first, second):
+            link.statuspage_incident_id = "inc1"
+            link.statuspage_status = "investigating"
+        session.commit()
+    with sessions() as session:
+        held = {h.facts.alert_id: h for h in repo.open_held(session)}
+        built = held[first.alert_id].link
+        built.statuspage_status, built.human_override = "monitoring", True
+
+        repo.share_incident(session, built)
+
+        sibling = held[second.alert_id]
+        assert not sibling.built
+        facts = sibling.facts
+        assert (facts.statuspage_status, facts.human_override) == ("monitoring", True)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, object_session
 
 from ilert_statuspage_sync.core.model import Mirror
 from ilert_statuspage_sync.core.storm import FINAL, Share
+from ilert_statuspage_sync.store.held import Held, OpenLink, build, load_open
 from ilert_statuspage_sync.store.overview import ID_CHUNK, Newest, newest_outcomes
 from ilert_statuspage_sync.store.tables import REASON, ActionState, Link, Transition
 
@@ -40,6 +41,7 @@ __all__ = [
     "mirror_to_dict",
     "new_link",
     "newest_outcomes",
+    "open_held",
     "open_links",
     "open_shares",
     "recently_closed",
@@ -77,7 +79,7 @@ def is_empty(session: Session) -> bool:
     return state is None and session.scalar(sa.select(Link.id).limit(1)) is None
 
 
-# session.info key of the open links a session loaded (``open_links``).
+# session.info key of the open links a session read (``open_held``).
 _OPEN_LINKS: Final = "ilert_sync_open_links"
 
 
@@ -86,23 +88,27 @@ def stored_reason(reason: str | None) -> str | None:
     return REASON.stored(reason)
 
 
-def open_links(session: Session) -> list[Link]:
-    """Every open link of every incident action; the closed history is never read.
+def open_held(session: Session) -> list[Held]:
+    """Every open link of every incident action, as the pass holds it (``store.held``).
 
-    Loaded once per session (a pass's session): a pass asks for them in several
-    steps (the pages to read, the human edits, the work items), and each load
-    of every open row as an object is what made a pass's CPU grow with the open
-    set. The objects stay the session's (``expire_on_commit=False``), so a later
-    call hands out the same ones, still open. Loaded anew after a rollback
-    (which expires them) and once the session stored a new link, deleted one or
-    reopened a closed one (``_forget_open_links``).
+    Read once per session (a pass's session) as light rows: a pass asks for
+    them in several steps (the pages to read, the human edits, the work items);
+    each link's object is built only when used, and then stays the session's
+    (``expire_on_commit=False``), so a later call hands out the same, still
+    open. Read anew after a rollback and once the session stored a new link,
+    deleted one or reopened a closed one (``_forget_open_links``).
     """
-    held: list[Link] | None = session.info.get(_OPEN_LINKS)
+    held: list[Held] | None = session.info.get(_OPEN_LINKS)
     if held is None:
         _watch_session(session)
-        held = list(session.scalars(sa.select(Link).where(Link.is_open == sa.true())))
+        held = load_open(session)
         session.info[_OPEN_LINKS] = held
-    return [link for link in held if link.is_open]
+    return [h for h in held if h.facts.is_open]
+
+
+def open_links(session: Session) -> list[Link]:
+    """Every open link as an object (``open_held``, each built): for callers that need all."""
+    return build(session, open_held(session))
 
 
 def _watch_session(session: Session) -> None:
@@ -144,18 +150,19 @@ def links_of_alerts(session: Session, alert_ids: Iterable[int]) -> list[Link]:
     return found
 
 
-def held_on_page(session: Session, page_id: str, actions: Sequence[str]) -> list[Link]:
+def held_on_page(session: Session, page_id: str, actions: Sequence[str]) -> list[Held]:
     """Links of ``actions`` on the page whose incident we hold open, and open links.
 
-    The open ones are the session's (``open_links``); only the closed links whose
-    incident we still hold open (a storm's, or one a person keeps open) are read here.
+    The open ones are the session's (``open_held``: objects built only for those
+    used); only the closed links whose incident we still hold open (a storm's,
+    or one a person keeps open) are read here, as objects.
     """
     names = set(actions)
     # Open alerts (a join of theirs may be pending), and incidents we hold open.
     found = [
-        link
-        for link in open_links(session)
-        if link.page_id == page_id and link.incident_action in names
+        h
+        for h in open_held(session)
+        if h.facts.page_id == page_id and h.facts.incident_action in names
     ]
     held = sa.and_(
         Link.statuspage_incident_id.is_not(None),
@@ -167,7 +174,7 @@ def held_on_page(session: Session, page_id: str, actions: Sequence[str]) -> list
         Link.is_open == sa.false(),
         held,
     )
-    found.extend(session.scalars(query))
+    found.extend(Held.of(link) for link in session.scalars(query))
     return found
 
 
@@ -314,7 +321,7 @@ def _rowcount(result: object) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def mirror_of(link: Link) -> Mirror | None:
+def mirror_of(link: Link | OpenLink) -> Mirror | None:
     """The core ``Mirror`` stored in a link (None when nothing was mirrored yet)."""
     if link.mirror_status is None:
         return None
@@ -515,3 +522,9 @@ def share_incident(session: Session, link: Link, unstored: Iterable[Link] = ()) 
     for other in extra:
         other.statuspage_status = link.statuspage_status
         other.human_override = override
+    # The pass's light rows of the siblings not built yet take them as well.
+    values = {"statuspage_status": link.statuspage_status, "human_override": override}
+    for held in session.info.get(_OPEN_LINKS) or ():
+        row = held.facts
+        if (row.statuspage_incident_id, row.incident_action) == (incident, link.incident_action):
+            held.refresh(values)

@@ -41,7 +41,8 @@ class Grouping:
     def openers(self, p: PassState, item: Work) -> list[Link]:
         """This pass's links of the alerts whose create the storm of ``item`` waits for."""
         waited = set(p.shares[item.action.name].openers(item.alert.id))
-        return [link for link in p.links.get(item.action.name, ()) if link.alert_id in waited]
+        held = p.links.get(item.action.name, ())
+        return [h.link for h in held if h.facts.alert_id in waited]
 
     def siblings(
         self, p: PassState, session: Session, action: IncidentAction
@@ -61,4 +62,5 @@ class Grouping:
 
     def _unstored(self, p: PassState, action: IncidentAction) -> list[Link]:
         """A dry run's new links of this pass: never added to the session, seen all the same."""
-        return self.books.unstored(p.links.get(action.name, ()))
+        # A link never built was read from the database: stored, so never unstored.
+        return self.books.unstored(h.link for h in p.links.get(action.name, ()) if h.built)

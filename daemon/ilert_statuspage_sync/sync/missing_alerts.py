@@ -18,6 +18,7 @@ from ilert_statuspage_sync.core.deletion import (
 from ilert_statuspage_sync.core.model import Alert
 from ilert_statuspage_sync.core.storable import ERROR_LENGTH, clean_text
 from ilert_statuspage_sync.store import repo
+from ilert_statuspage_sync.store.held import Held
 from ilert_statuspage_sync.store.tables import Link
 from ilert_statuspage_sync.sync.ilert_read import IlertReader
 from ilert_statuspage_sync.sync.pass_state import Carryover, PassState
@@ -53,7 +54,7 @@ class MissingAlerts:
         self,
         p: PassState,
         action: IncidentAction,
-        links: Mapping[int, Link],
+        links: Mapping[int, Held],
         noted: list[tuple[Link, Absence]],
     ) -> list[Alert]:
         """The alerts confirmed deleted, as last mirrored and resolved; the rest wait."""
@@ -84,9 +85,10 @@ class MissingAlerts:
             _waits(action, link, absence, held if link.alert_id in due else None)
         return gone
 
-    def _held(self, p: PassState, action: IncidentAction, links: Mapping[int, Link]) -> str | None:
+    def _held(self, p: PassState, action: IncidentAction, links: Mapping[int, Held]) -> str | None:
         """Why 404s prove no deletion now: many missing at once, or a source out of sight."""
-        opened = [link for link in links.values() if link.is_open and link.statuspage_incident_id]
+        facts = (held.facts for held in links.values())
+        opened = [link for link in facts if link.is_open and link.statuspage_incident_id]
         missing = sum(1 for link in opened if link.missing_reads)
         if mass_missing(missing, len(opened)):
             return (

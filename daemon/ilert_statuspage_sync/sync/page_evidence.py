@@ -31,6 +31,7 @@ from ilert_statuspage_sync.core.page_evidence import (
 from ilert_statuspage_sync.errors import PayloadError, PermanentApiError
 from ilert_statuspage_sync.runtime.secrets import scrub
 from ilert_statuspage_sync.store import repo
+from ilert_statuspage_sync.store.held import Held, OpenLink
 from ilert_statuspage_sync.store.tables import Link
 
 __all__ = [
@@ -50,7 +51,7 @@ ADOPTED_EVENT = "incident_adopted"
 ADOPTED_REASON = "already on Statuspage (the state database was behind): adopted, not created"
 
 
-def link_state(link: Link) -> LinkState:
+def link_state(link: Link | OpenLink) -> LinkState:
     """The link as ``core.page_evidence.catch_up`` compares it."""
     mirror = repo.mirror_of(link)
     return LinkState(
@@ -63,11 +64,15 @@ def link_state(link: Link) -> LinkState:
     )
 
 
-def catch_up_links(links: Sequence[Link], listing: Sequence[Incident]) -> int:
-    """Links behind their incident's recorded write take its state (not committed); how many."""
+def catch_up_links(held: Sequence[Held], listing: Sequence[Incident]) -> int:
+    """Links behind their incident's recorded write take its state (not committed); how many.
+
+    Compared on what the pass holds: only a link that catches up is built.
+    """
     shown = {incident.id: incident for incident in listing}
     caught = 0
-    for link in links:
+    for one in held:
+        link = one.facts
         incident = shown.get(link.statuspage_incident_id or "")
         # Only the alert's own incident records the alert's state (a shared one: its opener's).
         if incident is None or not incident.traces_to(link.alert_id, link.incident_action):
@@ -84,9 +89,10 @@ def catch_up_links(links: Sequence[Link], listing: Sequence[Incident]) -> int:
             from_status=link.statuspage_status,
             to_status=state.status,
         )
-        link.statuspage_status = state.status
-        link.human_override = state.override
-        repo.set_mirror(link, repo.mirror_from_dict(dict(state.mirror)))
+        behind = one.link
+        behind.statuspage_status = state.status
+        behind.human_override = state.override
+        repo.set_mirror(behind, repo.mirror_from_dict(dict(state.mirror)))
         caught += 1
     return caught
 

@@ -12,6 +12,7 @@ from ilert_statuspage_sync.core.pacing import WritePacer
 from ilert_statuspage_sync.core.timeline_order import Order
 from ilert_statuspage_sync.errors import ThrottledError, TransientApiError
 from ilert_statuspage_sync.store.audit import AuditRecord
+from ilert_statuspage_sync.store.held import Held, OpenLink
 from ilert_statuspage_sync.store.tables import ActionState, Link
 from ilert_statuspage_sync.sync.outages import ServiceHealth
 from ilert_statuspage_sync.sync.report import PassReport
@@ -40,9 +41,19 @@ class Work:
     """One alert as one incident action mirrors it, in this pass."""
 
     action: IncidentAction
-    link: Link
+    held: Held  # the link: its light row, its object built once the item is worked on
     alert: Alert
     deleted: bool = False  # iLert confirmed the alert gone (core.deletion): resolve its incident
+
+    @property
+    def link(self) -> Link:
+        """The link's object (built on first use: only the items a pass works on)."""
+        return self.held.link
+
+    @property
+    def facts(self) -> Link | OpenLink:
+        """What the pass's decisions read of the link, without building it."""
+        return self.held.facts
 
 
 @dataclass(frozen=True)
@@ -146,7 +157,7 @@ class PassState:
     # Each budget's granted count at the pass's start, by the budget's id.
     started: dict[int, int] = field(default_factory=dict)
     # This pass's links per action (a dry run's new ones live only here).
-    links: dict[str, list[Link]] = field(default_factory=dict)
+    links: dict[str, list[Held]] = field(default_factory=dict)
     # group = "action": each action's shares, read at first use in a pass.
     shares: dict[str, PassShares] = field(default_factory=dict)
 

@@ -48,7 +48,8 @@ class Books:
 
     def track(self, session: Session, work: list[Work]) -> list[Work]:
         """Commit the new links; if the database refuses, keep each one it accepts."""
-        session.add_all(item.link for item in work if sa.inspect(item.link).transient)
+        # A link never built was read from the database: only built ones can be new.
+        session.add_all(item.link for item in work if _new(item))
         try:
             session.commit()
             return work
@@ -57,7 +58,7 @@ class Books:
             log.warning("links_store_failed", error=describe_error(error))
         kept = []
         for item in work:
-            if sa.inspect(item.link).transient and not _stored(session, item):
+            if _new(item) and not _stored(session, item):
                 continue
             kept.append(item)
         return kept
@@ -217,3 +218,8 @@ def _stored(session: Session, item: Work) -> bool:
         log.error("alert_unstorable", **where, error=describe_error(error))
         return False
     return True
+
+
+def _new(item: Work) -> bool:
+    """Whether the item's link was made this pass and never stored."""
+    return item.held.built and sa.inspect(item.link).transient

@@ -80,6 +80,7 @@ from ilert_statuspage_sync.core.attribution import attempt_order
 from ilert_statuspage_sync.core.intents import Writer
 from ilert_statuspage_sync.errors import LeadershipLostError
 from ilert_statuspage_sync.runtime import shutdown
+from ilert_statuspage_sync.store.held import build
 from ilert_statuspage_sync.sync.alert_step import AlertStep
 from ilert_statuspage_sync.sync.apply import Applier
 from ilert_statuspage_sync.sync.bookkeeping import Bookkeeping
@@ -244,7 +245,7 @@ class Syncer:
         ]
         work = self.books.track(session, work)  # new links are tracked even if this pass stops
         for item in work:
-            p.links.setdefault(item.action.name, []).append(item.link)
+            p.links.setdefault(item.action.name, []).append(item.held)
         tracked = {(item.action.name, item.alert.id) for item in work}
         carry = self.carry
         carry.filtered = {k: v for k, v in carry.filtered.items() if k in tracked}
@@ -254,8 +255,9 @@ class Syncer:
         # The latest snapshot of each open alert, for passes that do not list it: one on
         # the page, or one still to publish (paced, held, retried) that would otherwise
         # wait for the cycle to list its page again.
-        carry.snapshots = {item.alert.id: item.alert for item in work if item.link.is_open}
-        return work, self.work_items.timeline_checks(p, work)
+        carry.snapshots = {item.alert.id: item.alert for item in work if item.facts.is_open}
+        selected = self.work_items.timeline_checks(p, work)
+        return _built(session, work, selected), selected
 
     def _write_alerts(
         self, session: Session, p: PassState, work: list[Work], selected: set[int]
@@ -287,7 +289,7 @@ class Syncer:
         budget = self.statuspage[connector].http.budget
         pacer = p.pacer
         return Gate(
-            waiting=waiting(item.link, p.now, self.config.poll_interval),
+            waiting=waiting(item.held, p.now, self.config.poll_interval),
             service_down=bool(services & p.down),
             # After SIGTERM the remaining alerts wait for the next start, as in an outage.
             stopping=shutdown.stop_requested(),
@@ -359,7 +361,16 @@ class Syncer:
         )
 
 
+def _built(session: Session, work: list[Work], selected: set[int]) -> list[Work]:
+    """The items that may sync get their link objects, in one read; the rest none.
+
+    A link deleted since its row was read (an untrigger) has nothing left to sync.
+    """
+    build(session, (item.held for item in work if item.alert.id in selected))
+    return [item for item in work if item.held.built or item.alert.id not in selected]
+
+
 def _attempt_order(item: Work) -> tuple[bool, datetime, int]:
-    link = item.link
+    link = item.facts
     creating = (link.pending_call or {}).get("kind") == "create"
     return attempt_order(link.failures > 0, creating, item.alert.report_time, item.alert.id)

@@ -43,6 +43,7 @@ from ilert_statuspage_sync.errors import (
 from ilert_statuspage_sync.runtime.secrets import scrub
 from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.audit import AuditRecord
+from ilert_statuspage_sync.store.held import Held, OpenLink, build, rows_of_alerts
 from ilert_statuspage_sync.store.renames import mirrored_before
 from ilert_statuspage_sync.store.tables import Link
 from ilert_statuspage_sync.sync.page_evidence import catch_up_links
@@ -120,7 +121,10 @@ class DuplicateHealer:
         ]
         if not wanted:
             return {}  # nothing to read: the links need not be looked at
-        recent = [*repo.open_links(session), *repo.recently_closed(session, now - RECENT)]
+        recent = [
+            *(held.facts for held in repo.open_held(session)),
+            *repo.recently_closed(session, now - RECENT),
+        ]
         pages: set[str] = set()
         ours: dict[str, set[str]] = {}
         for link in recent:
@@ -223,7 +227,7 @@ class DuplicateHealer:
             if seen is None:
                 continue
             names = [action.name for action in actions]
-            links = HeldLinks(repo.held_on_page(session, page_id, names))
+            links = HeldLinks(session, repo.held_on_page(session, page_id, names))
             client = self.clients[connector]
             # Writes of ours the database lost (a restored backup) are not a person's.
             batch = self._batches.get((connector, page_id), ())
@@ -256,7 +260,7 @@ class DuplicateHealer:
         shown = {incident.incident_id: incident.status for incident in seen}
         judged = [
             w
-            for w in _written(links.naming({*shown, *unseen}))
+            for w in _written(h.facts for h in links.naming({*shown, *unseen}))
             if w.incident_id in shown or w.incident_id in unseen
         ]
         budget = CONFIRM_READS
@@ -264,13 +268,13 @@ class DuplicateHealer:
             if budget == 0:
                 continue  # judged on a later pass
             budget -= 1
-            checked = self._confirm(client, page_id, edit, links.of(edit.incident_id))
+            checked = self._confirm(client, page_id, edit, links.held_of(edit.incident_id))
             if checked is not None:
                 yield checked
 
     @staticmethod
     def _confirm(
-        client: StatuspageClient, page_id: str, edit: Edit, mine: Sequence[Link]
+        client: StatuspageClient, page_id: str, edit: Edit, mine: Sequence[Held]
     ) -> Edit | None:
         """The incident read on its own: a person's edit, the list's, or a write of ours.
 
@@ -287,7 +291,7 @@ class DuplicateHealer:
         except (ApiError, PayloadError):
             return None  # not judged this pass
         if catch_up_links(mine, [incident]):
-            edit = replace(edit, from_status=mine[0].statuspage_status or edit.from_status)
+            edit = replace(edit, from_status=mine[0].facts.statuspage_status or edit.from_status)
         return confirmed(edit, incident.status)
 
     def _respect(
@@ -389,7 +393,8 @@ def _mine(
 ) -> list[Tracked]:
     """The links of the page's actions that the incidents seen name."""
     names = {action.name for action in actions}
-    named = repo.links_of_alerts(session, {s.alert_id for s in seen if s.alert_id})
+    # Light rows: a page's read names up to 100 alerts, every pass.
+    named = rows_of_alerts(session, {s.alert_id for s in seen if s.alert_id})
     return [
         _tracked(link)
         for link in named
@@ -397,7 +402,7 @@ def _mine(
     ]
 
 
-def _tracked(link: Link) -> Tracked:
+def _tracked(link: Link | OpenLink) -> Tracked:
     return Tracked(
         action=link.incident_action,
         alert_id=link.alert_id,
@@ -420,37 +425,43 @@ def _seen(incident: Incident, previous: Mapping[str, str]) -> Seen:
     return Seen(incident.id, incident.status, alert_id, action)
 
 
-class HeldLinks(list[Link]):
+class HeldLinks:
     """The links held on a page, indexed by the incident each names (its own, or a join's).
 
     An edit takes its incident's links at once, and the judged incidents' links
-    are found without walking every held link again.
+    are found without walking every held link again. Indexed on the light rows:
+    objects are built only for the links handed out.
     """
 
-    def __init__(self, links: Iterable[Link]) -> None:
-        super().__init__(links)
-        self._own: dict[str, list[Link]] = {}
+    def __init__(self, session: Session, links: Iterable[Held]) -> None:
+        self._session, self._held = session, list(links)
+        self._own: dict[str, list[int]] = {}
         self._named: dict[str, list[int]] = {}
-        for at, link in enumerate(self):
+        for at, held in enumerate(self._held):
+            link = held.facts
             own = link.statuspage_incident_id
             if own is not None:
-                self._own.setdefault(own, []).append(link)
+                self._own.setdefault(own, []).append(at)
                 self._named.setdefault(own, []).append(at)
             joining = (link.pending_call or {}).get("incident_id")
             if isinstance(joining, str) and joining != own:
                 self._named.setdefault(joining, []).append(at)
 
     def of(self, incident_id: str) -> list[Link]:
-        """The links whose incident is ``incident_id``, in the page's order."""
-        return list(self._own.get(incident_id, ()))
+        """The links whose incident is ``incident_id``, in the page's order (built)."""
+        return build(self._session, self.held_of(incident_id))
 
-    def naming(self, incident_ids: Iterable[str]) -> list[Link]:
+    def held_of(self, incident_id: str) -> list[Held]:
+        """The links whose incident is ``incident_id``, as held (not built)."""
+        return [self._held[i] for i in self._own.get(incident_id, ())]
+
+    def naming(self, incident_ids: Iterable[str]) -> list[Held]:
         """The links naming any of ``incident_ids`` (their own or a join's), in order."""
         at = sorted({i for incident_id in incident_ids for i in self._named.get(incident_id, ())})
-        return [self[i] for i in at]
+        return [self._held[i] for i in at]
 
 
-def _written(links: Iterable[Link]) -> list[Written]:
+def _written(links: Iterable[Link | OpenLink]) -> list[Written]:
     """What the daemon last wrote to each incident, and which incidents have a write pending."""
     written = []
     for link in links:

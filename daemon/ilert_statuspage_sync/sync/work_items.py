@@ -25,6 +25,7 @@ from ilert_statuspage_sync.core.timeline_checks import (
     timelines_to_read,
 )
 from ilert_statuspage_sync.store import repo
+from ilert_statuspage_sync.store.held import Held
 from ilert_statuspage_sync.store.tables import ActionState, Link
 from ilert_statuspage_sync.sync.ilert_read import IlertReader
 from ilert_statuspage_sync.sync.missing_alerts import MissingAlerts
@@ -36,30 +37,32 @@ __all__ = ["WorkItems", "links_in_play", "waiting"]
 log = structlog.get_logger(__name__)
 
 
-def waiting(link: Link, now: datetime, poll_interval: float) -> bool:
+def waiting(held: Held, now: datetime, poll_interval: float) -> bool:
     """Whether a failed item still waits; a delay stored before a clock jump is clamped."""
-    stored = link.next_attempt_at
+    stored = held.facts.next_attempt_at
     if stored is None:
         return False  # nothing to wait for (every quiet open link): no delay to work out
-    due = due_at(stored, now, retry_delay(link.failures, poll_interval))
+    due = due_at(stored, now, retry_delay(held.facts.failures, poll_interval))
     if due != stored:
         # Set only when clamped: a link set to its own value would still be flushed.
-        link.next_attempt_at = due
+        held.link.next_attempt_at = due
     return due is not None and due > now
 
 
-def links_in_play(session: Session, alerts: Mapping[int, Alert]) -> dict[str, dict[int, Link]]:
+def links_in_play(session: Session, alerts: Mapping[int, Alert]) -> dict[str, dict[int, Held]]:
     """The links this pass can touch, by action and alert id: never the closed history.
 
-    The open links, and those of the alerts in hand, looked up by id (a
-    closed link of an alert listed again must be found, not duplicated).
+    The open links (light rows, ``store.held``), and those of the alerts in
+    hand, looked up by id (a closed link of an alert listed again must be
+    found, not duplicated).
     """
-    found = repo.open_links(session)
-    listed = {link.alert_id for link in found}
-    found += repo.links_of_alerts(session, (a for a in alerts if a not in listed))
-    links: dict[str, dict[int, Link]] = {}
-    for link in found:
-        links.setdefault(link.incident_action, {})[link.alert_id] = link
+    found = repo.open_held(session)
+    listed = {held.facts.alert_id for held in found}
+    closed = repo.links_of_alerts(session, (a for a in alerts if a not in listed))
+    found += [Held.of(link) for link in closed]
+    links: dict[str, dict[int, Held]] = {}
+    for held in found:
+        links.setdefault(held.facts.incident_action, {})[held.facts.alert_id] = held
     return links
 
 
@@ -71,7 +74,7 @@ class WorkItems:
         self.missing = MissingAlerts(reader, carry)
 
     def plan_refreshes(
-        self, p: PassState, alerts: Mapping[int, Alert], links: Mapping[str, Mapping[int, Link]]
+        self, p: PassState, alerts: Mapping[int, Alert], links: Mapping[str, Mapping[int, Held]]
     ) -> None:
         """The mirrored alerts this pass reads by id though the cycle may hold them open.
 
@@ -82,14 +85,15 @@ class WorkItems:
         read_at, mirrored = self.carry.read_at, set[int]()
         candidates: dict[int, datetime | None] = {}
         for action in self.config.incident_actions:
-            for alert_id, link in links.get(action.name, {}).items():
+            for alert_id, held in links.get(action.name, {}).items():
+                link = held.facts
                 if action.manual or not link.is_open or link.statuspage_incident_id is None:
                     continue
                 mirrored.add(alert_id)
                 if alert_id in alerts:
                     read_at[alert_id] = p.now
                 elif self.carry.cycle.may_be_open(alert_id) and not waiting(
-                    link, p.now, self.config.poll_interval
+                    held, p.now, self.config.poll_interval
                 ):
                     candidates[alert_id] = read_at.get(alert_id)
         for gone in read_at.keys() - mirrored:
@@ -111,13 +115,13 @@ class WorkItems:
         action: IncidentAction,
         state: ActionState,
         alerts: Mapping[int, Alert],
-        links: Mapping[int, Link],
+        links: Mapping[int, Held],
     ) -> list[Work]:
         """The action's work items (core.alert_selection); new links are made, not stored."""
         scope = Scope(action.alert_sources, action.manual, state.activated_at)
         tracked = {
-            alert_id: Tracked(link.is_open, link.triggered_at is not None)
-            for alert_id, link in links.items()
+            alert_id: Tracked(held.facts.is_open, held.facts.triggered_at is not None)
+            for alert_id, held in links.items()
         }
         selection = select_alerts(
             scope, alerts, tracked, self.carry.cycle, self.carry.snapshots, p.refresh
@@ -136,11 +140,11 @@ class WorkItems:
         chosen.update((a.id, a) for a in self.missing.decide(p, action, links, noted))
         work = []
         for alert in chosen.values():
-            link = links.get(alert.id)
-            if link is None:
+            held = links.get(alert.id)
+            if held is None:
                 # Added by the books' track, one by one if the database refuses one of them.
-                link = repo.new_link(action.name, alert.id, action.page_id, p.now)
-            work.append(Work(action, link, alert, deleted=alert.id in p.gone))
+                held = Held.of(repo.new_link(action.name, alert.id, action.page_id, p.now))
+            work.append(Work(action, held, alert, deleted=alert.id in p.gone))
         return work
 
     def _read_by_id(
@@ -148,13 +152,14 @@ class WorkItems:
         p: PassState,
         action: IncidentAction,
         scope: Scope,
-        link: Link,
+        held: Held,
         noted: list[tuple[Link, Absence]],
     ) -> Alert | None:
         """A tracked alert that left the open set, read by id to learn how it ended."""
-        if waiting(link, p.now, self.config.poll_interval):
+        if waiting(held, p.now, self.config.poll_interval):
             p.report.deferred_items += 1
             return None
+        link = held.link  # read by id: few a pass (the budget's), so built
         found = self.reader.by_id(p, link.alert_id)
         if found is not None:
             self.missing.answered(link)
@@ -229,7 +234,7 @@ class WorkItems:
         return set(checks.selected)
 
     def _check_facts(self, item: Work, now: datetime) -> CheckFacts:
-        link, alert = item.link, item.alert
+        link, alert = item.facts, item.alert
         published = link.statuspage_incident_id is not None
         if (
             link.pending_call is None

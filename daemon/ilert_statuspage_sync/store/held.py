@@ -1,0 +1,170 @@
+"""The open links as a pass holds them: light column rows, ORM objects only when needed.
+
+A quiet pass decides on every open link (which alerts it mirrors, whose
+timelines it reads, what is admitted), but works on only a few. Loading every
+open row as an ORM object (JSON columns decoded, an instance and its state
+built, each attribute read through a descriptor) made the pass's CPU grow
+with the open set; a row of the columns those decisions read costs a
+fraction. ``Held.link`` builds the object on first use, so a pass builds only
+those of the items it works on.
+"""
+
+from __future__ import annotations
+
+import json
+import weakref
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Final, NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ilert_statuspage_sync.store.overview import ID_CHUNK
+from ilert_statuspage_sync.store.tables import Link
+
+__all__ = ["Held", "OpenLink", "build", "load_open", "rows_of_alerts"]
+
+# Ids per ``IN (...)`` list: far below SQLite's oldest variable limit (999).
+
+
+class OpenLink(NamedTuple):
+    """The columns of an open link the pass's decisions read (attribute names as ``Link``'s)."""
+
+    id: int
+    incident_action: str
+    alert_id: int
+    page_id: str
+    statuspage_incident_id: str | None
+    statuspage_status: str | None
+    alert_status: str | None
+    is_open: bool
+    triggered_at: datetime | None
+    mirror_status: str | None
+    mirror_priority: str | None
+    mirror_responders: list[str] | None
+    mirror_policy_id: int | None
+    mirror_rule_index: int | None
+    mirror_next_escalation: datetime | None
+    last_log_entry_id: int | None
+    pending_text: str | None  # the intent as stored JSON text: decoded only when one is set
+    failures: int
+    next_attempt_at: datetime | None
+    last_checked_at: datetime | None
+    human_override: bool
+    missing_reads: int
+    updated_at: datetime
+
+    @property
+    def pending_call(self) -> dict[str, Any] | None:
+        """The intent, as ``Link.pending_call`` reads it (a cleared one is JSON null)."""
+        if self.pending_text is None or self.pending_text == "null":
+            return None
+        decoded: dict[str, Any] | None = json.loads(self.pending_text)
+        return decoded
+
+
+# Table columns, not mapped attributes: a Core select, whose rows skip the ORM's loading.
+_TABLE: Final = sa.inspect(Link).local_table
+_COLUMNS: Final = tuple(
+    sa.cast(_TABLE.c.pending_call, sa.Text) if name == "pending_text" else _TABLE.c[name]
+    for name in OpenLink._fields
+)
+
+
+class Held:
+    """One link a pass holds: its light row until its object is built (``link``)."""
+
+    __slots__ = ("_link", "_row", "_session", "facts")
+
+    def __init__(
+        self,
+        session: weakref.ref[Session] | None,
+        row: OpenLink | None = None,
+        link: Link | None = None,
+    ) -> None:
+        # A weak reference: the session's cache holds its rows, and a cycle would keep
+        # each pass's session and rows alive until a full garbage collection.
+        self._session, self._row, self._link = session, row, link
+        # What the decisions read: the object once built (it holds the pass's changes).
+        # A plain attribute, not a property: read many times per open link a pass.
+        self.facts: Link | OpenLink
+        if link is not None:
+            self.facts = link
+        else:
+            assert row is not None
+            self.facts = row
+
+    @classmethod
+    def of(cls, link: Link) -> Held:
+        """A link whose object exists already (a new one, or one read as an object)."""
+        return cls(None, link=link)
+
+    @property
+    def built(self) -> bool:
+        """Whether the object exists (a new link's always does)."""
+        return self._link is not None
+
+    @property
+    def link(self) -> Link:
+        """The ORM object, built (one read by primary key) on first use."""
+        if self._link is None:
+            session = self._session() if self._session is not None else None
+            assert self._row is not None
+            assert session is not None
+            found = session.get(Link, self._row.id)
+            if found is None:  # deleted since the rows were read (an untrigger)
+                raise LookupError(f"link {self._row.id} is gone")
+            self.take(found)
+        assert self._link is not None
+        return self._link
+
+    def refresh(self, values: dict[str, Any]) -> None:
+        """Columns a bulk UPDATE just wrote, on a row not built yet (an object has its own)."""
+        if self._link is None and self._row is not None:
+            self._row = self.facts = self._row._replace(**values)
+
+    def take(self, link: Link) -> None:
+        """Hold ``link``, built by a batched read (``build``)."""
+        self._link = self.facts = link
+
+
+def load_open(session: Session) -> list[Held]:
+    """Every open link of every incident action, as light rows: one query."""
+    query = sa.select(*_COLUMNS).where(_TABLE.c.is_open == sa.true())
+    ref = weakref.ref(session)
+    return [Held(ref, OpenLink._make(row)) for row in _rows(session, query)]
+
+
+def rows_of_alerts(session: Session, alert_ids: Iterable[int]) -> list[OpenLink]:
+    """The links (open or closed, any action) of these alerts, as light rows, by id chunks."""
+    ids = sorted(set(alert_ids))
+    found: list[OpenLink] = []
+    for start in range(0, len(ids), ID_CHUNK):
+        query = sa.select(*_COLUMNS).where(_TABLE.c.alert_id.in_(ids[start : start + ID_CHUNK]))
+        found.extend(OpenLink._make(row) for row in _rows(session, query))
+    return found
+
+
+def _rows(session: Session, query: sa.Select[Any]) -> Sequence[sa.Row[Any]]:
+    """A Core query on the session's connection, after the flush the ORM's own would make."""
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(query).all()  # one fetch, not one a row
+
+
+def build(session: Session, held: Iterable[Held]) -> list[Link]:
+    """The objects of ``held``, in order: those not built yet read together, by id chunks."""
+    held = list(held)
+    todo = [h for h in held if not h.built]
+    found: dict[int, Link] = {}
+    ids: Sequence[int] = sorted({h.facts.id for h in todo})
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        found.update(
+            (link.id, link) for link in session.scalars(sa.select(Link).where(Link.id.in_(chunk)))
+        )
+    for h in todo:
+        if h.facts.id in found:
+            h.take(found[h.facts.id])
+    return [h.link for h in held if h.built]
