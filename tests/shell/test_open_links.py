@@ -5,6 +5,7 @@ Counted in statements, never timed."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from ilert_statuspage_sync.store import repo
 from ilert_statuspage_sync.store.database import make_engine, make_sessions, upgrade
 from ilert_statuspage_sync.store.held import Held
 from ilert_statuspage_sync.store.tables import Link
+from ilert_statuspage_sync.sync.work_items import waiting
 from tests.support.alerts import T0
 
 PAGE = "page1"
@@ -157,3 +159,20 @@ def test_a_shared_incidents_status_reaches_the_rows_not_built_yet(sessions):
         assert not sibling.built
         facts = sibling.facts
         assert (facts.statuspage_status, facts.human_override) == ("monitoring", True)
+
+
+def test_a_link_deleted_after_the_rows_were_read_does_not_fail_the_back_off_check(sessions):
+    """An untrigger in another process deletes a link the pass read as a row: its clamped
+    back-off is skipped (its own step reports it), the check does not raise."""
+    with sessions() as session:
+        link = next(iter(repo.open_links(session)))
+        link.failures, link.next_attempt_at = 3, T0 + timedelta(days=365)  # before a clock jump
+        session.commit()
+    with sessions() as session:
+        held = next(h for h in repo.open_held(session) if h.facts.alert_id == link.alert_id)
+        with sessions() as other:
+            other.execute(sa.delete(Link).where(Link.id == link.id))
+            other.commit()
+
+        assert waiting(held, T0, 30.0) is True  # clamped to a delay from now, not a year
+        assert not held.built

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from ilert_statuspage_sync.config import IncidentAction
 from ilert_statuspage_sync.core.storm import Target
 from ilert_statuspage_sync.store import repo
+from ilert_statuspage_sync.store.held import Held
 from ilert_statuspage_sync.store.tables import Link
 from ilert_statuspage_sync.sync.pass_state import PassState, Work
 from ilert_statuspage_sync.sync.persistence import Books
@@ -42,7 +43,7 @@ class Grouping:
         """This pass's links of the alerts whose create the storm of ``item`` waits for."""
         waited = set(p.shares[item.action.name].openers(item.alert.id))
         held = p.links.get(item.action.name, ())
-        return [h.link for h in held if h.facts.alert_id in waited]
+        return [h.link for h in held if h.facts.alert_id in waited and _exists(h)]
 
     def siblings(
         self, p: PassState, session: Session, action: IncidentAction
@@ -64,3 +65,12 @@ class Grouping:
         """A dry run's new links of this pass: never added to the session, seen all the same."""
         # A link never built was read from the database: stored, so never unstored.
         return self.books.unstored(h.link for h in p.links.get(action.name, ()) if h.built)
+
+
+def _exists(held: Held) -> bool:
+    """Whether the link is still stored (built now if not yet): an untrigger may delete it."""
+    try:
+        held.link  # noqa: B018 - built for the caller
+    except LookupError:
+        return False
+    return True

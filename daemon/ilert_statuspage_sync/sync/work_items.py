@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -45,7 +46,8 @@ def waiting(held: Held, now: datetime, poll_interval: float) -> bool:
     due = due_at(stored, now, retry_delay(held.facts.failures, poll_interval))
     if due != stored:
         # Set only when clamped: a link set to its own value would still be flushed.
-        held.link.next_attempt_at = due
+        with contextlib.suppress(LookupError):  # deleted since read (an untrigger): its step says
+            held.link.next_attempt_at = due
     return due is not None and due > now
 
 
