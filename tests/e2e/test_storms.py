@@ -463,3 +463,21 @@ def test_a_failing_opener_does_not_hold_back_its_storm(storm: Harness):
     storm.sync()
     assert len(storm.incidents(AUTO_PAGE)) == 1
     assert _incident_of(storm, opener) == incident["id"]
+
+
+def test_a_join_in_the_pass_that_sees_a_persons_resolve_opens_anew(storm: Harness):
+    """A person resolved the storm's incident; the next alert's join reads the page first
+    (a pass whose storm view was already read): it opens a new incident, none goes to the
+    resolved one."""
+    first = storm.ilert.create_alert(AUTO_SOURCE, "db slow", "")
+    storm.sync()
+    storm.sync()  # a sweeping pass: the page is read before an update, not whole
+    incident_id = _incident_of(storm, first)
+    storm.statuspage.person_sets_status(incident_id, "resolved")
+    storm.ilert.create_alert(AUTO_SOURCE, "api slow", "")
+    updates = len(storm.statuspage.incident(incident_id)["incident_updates"])
+
+    assert storm.sync().outcomes["human_override"] == 1
+
+    assert len(storm.statuspage.incident(incident_id)["incident_updates"]) == updates
+    assert len(storm.incidents(AUTO_PAGE)) == 2

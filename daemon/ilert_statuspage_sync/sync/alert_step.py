@@ -162,7 +162,7 @@ class AlertStep:
             and updates_incident(link.statuspage_incident_id, target)
             and self.pages.before_update(session, p, item.action.connector)
         ):
-            target = self.grouping.target(p, item)
+            target = self.grouping.edited(p, item)
         self._write(p, applier, item, target, found)
         settled = repo.mirror_columns(settled_mirror(alert, entries, mirror))
         settled["last_checked_at"] = at
