@@ -60,8 +60,10 @@ class PageSteps:
         self._pace(p, pace)
         spent = self._spent(p.pacer)
         p.paced |= spent  # their reads wait for the next pass
-        self._swept, self._reads = set(), {}
-        return self._check(session, p, spent, whole=True)
+        whole = self._check(session, p, spent, whole=True)
+        # A list read whole this pass is not read again, before an update or after.
+        self._swept, self._reads = {connector for connector, _page in whole}, {}
+        return whole
 
     def before_update(self, session: Session, p: PassState, connector: str) -> bool:
         """Read the connector's list page before this pass first updates an incident there.
