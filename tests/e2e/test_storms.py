@@ -481,3 +481,24 @@ def test_a_join_in_the_pass_that_sees_a_persons_resolve_opens_anew(storm: Harnes
 
     assert len(storm.statuspage.incident(incident_id)["incident_updates"]) == updates
     assert len(storm.incidents(AUTO_PAGE)) == 2
+
+
+def test_a_join_in_the_pass_that_sees_a_persons_status_keeps_it(storm: Harness):
+    """A person set the storm's incident to monitoring; a join in the pass that reads it
+    first keeps every link flagged as theirs, so a later accept changes no status."""
+    first = storm.ilert.create_alert(AUTO_SOURCE, "db slow", "")
+    storm.sync()
+    storm.sync()  # a sweeping pass: the page is read before an update, not whole
+    incident_id = _incident_of(storm, first)
+    storm.statuspage.person_sets_status(incident_id, "monitoring")
+    second = storm.ilert.create_alert(AUTO_SOURCE, "api slow", "")
+
+    storm.sync()
+
+    for alert_id in (first, second):
+        link = storm.link("public-api", alert_id)
+        assert link is not None and link.human_override, alert_id
+    storm.ilert.accept(first)
+    storm.ilert.accept(second)
+    storm.sync()
+    assert storm.statuspage.incident(incident_id)["status"] == "monitoring"
