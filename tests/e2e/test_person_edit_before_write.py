@@ -90,3 +90,20 @@ def test_a_restarted_process_reads_its_list_once_in_its_first_pass(harness: Harn
     reads = [path for _m, path in sent if path.endswith("/incidents/unresolved")]
     assert len(reads) == 1, sent
     assert any(method == "PATCH" for method, _path in sent), sent
+
+
+def test_an_update_waits_when_its_list_page_cannot_be_read(harness: Harness) -> None:
+    """The list page read before an update fails: the connector is down for the pass and
+    the update waits for a pass that can see a person's edit first."""
+    alert_id, incident_id = _mirrored(harness)
+    harness.ilert.accept(alert_id)
+    harness.statuspage.fail_next(1000, 503, path_contains="/incidents/unresolved")
+    harness.statuspage.clear_requests()
+
+    report = harness.sync()
+
+    assert not [r for r in harness.statuspage.requests if r.method in ("PATCH", "PUT")]
+    assert report.deferred_items == 1
+    harness.statuspage.clear_faults()
+    assert harness.sync().ok
+    assert harness.statuspage.incident(incident_id)["status"] != "investigating"
