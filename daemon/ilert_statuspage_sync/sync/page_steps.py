@@ -2,10 +2,11 @@
 
 Step 2 measures this pass's Statuspage allowance before any request
 (``core.pacing``); a process's first pass then reads each page's unresolved
-list whole, before anything is written. Later passes read the next page of each
-list (``core.sweep``) for human edits and duplicates: before the first write to
-an incident already on that page (``before_update``: a person's edit there is
-seen before a write could undo it), else in step 6, after the alerts were
+list whole, before anything is written, and no page of it again that pass. Later
+passes read the next page of each list (``core.sweep``) for human edits and
+duplicates: before the first write to an incident already on that page
+(``before_update``: a person's edit there is seen before a write could undo it;
+a read that fails holds the write), else in step 6, after the alerts were
 written, with what the allowance has left. Creates never wait behind a read:
 a burst of new incidents spends the whole allowance on them. Then each page's
 components follow the worst of its open alerts. A key with nothing left reads
