@@ -74,3 +74,36 @@ def test_an_update_reads_the_list_page_first(harness: Harness) -> None:
     reads = [i for i, (_m, path) in enumerate(sent) if path.endswith("/incidents/unresolved")]
     writes = [i for i, (method, _path) in enumerate(sent) if method in ("PATCH", "PUT")]
     assert len(reads) == 1 and writes and reads[0] < writes[0], sent
+
+
+def test_a_restarted_process_reads_its_list_once_in_its_first_pass(harness: Harness) -> None:
+    """A process's first pass reads the list whole before writing; an update in that pass
+    and its step 6 read no page of it again."""
+    alert_id, _incident_id = _mirrored(harness)
+    harness.ilert.accept(alert_id)
+    harness.syncer = harness.new_syncer()  # a restart: its first pass reads whole
+    harness.statuspage.clear_requests()
+
+    assert harness.sync().ok
+
+    sent = [(r.method, r.path) for r in harness.statuspage.requests]
+    reads = [path for _m, path in sent if path.endswith("/incidents/unresolved")]
+    assert len(reads) == 1, sent
+    assert any(method == "PATCH" for method, _path in sent), sent
+
+
+def test_an_update_waits_when_its_list_page_cannot_be_read(harness: Harness) -> None:
+    """The list page read before an update fails: the connector is down for the pass and
+    the update waits for a pass that can see a person's edit first."""
+    alert_id, incident_id = _mirrored(harness)
+    harness.ilert.accept(alert_id)
+    harness.statuspage.fail_next(1000, 503, path_contains="/incidents/unresolved")
+    harness.statuspage.clear_requests()
+
+    report = harness.sync()
+
+    assert not [r for r in harness.statuspage.requests if r.method in ("PATCH", "PUT")]
+    assert report.deferred_items == 1
+    harness.statuspage.clear_faults()
+    assert harness.sync().ok
+    assert harness.statuspage.incident(incident_id)["status"] != "investigating"

@@ -463,3 +463,42 @@ def test_a_failing_opener_does_not_hold_back_its_storm(storm: Harness):
     storm.sync()
     assert len(storm.incidents(AUTO_PAGE)) == 1
     assert _incident_of(storm, opener) == incident["id"]
+
+
+def test_a_join_in_the_pass_that_sees_a_persons_resolve_opens_anew(storm: Harness):
+    """A person resolved the storm's incident; the next alert's join reads the page first
+    (a pass whose storm view was already read): it opens a new incident, none goes to the
+    resolved one."""
+    first = storm.ilert.create_alert(AUTO_SOURCE, "db slow", "")
+    storm.sync()
+    storm.sync()  # a sweeping pass: the page is read before an update, not whole
+    incident_id = _incident_of(storm, first)
+    storm.statuspage.person_sets_status(incident_id, "resolved")
+    storm.ilert.create_alert(AUTO_SOURCE, "api slow", "")
+    updates = len(storm.statuspage.incident(incident_id)["incident_updates"])
+
+    assert storm.sync().outcomes["human_override"] == 1
+
+    assert len(storm.statuspage.incident(incident_id)["incident_updates"]) == updates
+    assert len(storm.incidents(AUTO_PAGE)) == 2
+
+
+def test_a_join_in_the_pass_that_sees_a_persons_status_keeps_it(storm: Harness):
+    """A person set the storm's incident to monitoring; a join in the pass that reads it
+    first keeps every link flagged as theirs, so a later accept changes no status."""
+    first = storm.ilert.create_alert(AUTO_SOURCE, "db slow", "")
+    storm.sync()
+    storm.sync()  # a sweeping pass: the page is read before an update, not whole
+    incident_id = _incident_of(storm, first)
+    storm.statuspage.person_sets_status(incident_id, "monitoring")
+    second = storm.ilert.create_alert(AUTO_SOURCE, "api slow", "")
+
+    storm.sync()
+
+    for alert_id in (first, second):
+        link = storm.link("public-api", alert_id)
+        assert link is not None and link.human_override, alert_id
+    storm.ilert.accept(first)
+    storm.ilert.accept(second)
+    storm.sync()
+    assert storm.statuspage.incident(incident_id)["status"] == "monitoring"

@@ -51,8 +51,7 @@ def _pass(engine: sa.Engine, budget: RateBudget) -> None:
     windows = SharedWindows([budget], store=True)
     with Session(engine) as session:
         windows.load(session)
-        windows.save(session)
-        session.commit()
+        windows.save(session, Session.commit)
 
 
 def test_a_long_lived_budget_counts_rows_whose_ids_sqlite_reused(tmp_path: Path) -> None:
@@ -105,3 +104,24 @@ def test_rows_from_before_the_clock_jumped_back_hold_no_window(tmp_path: Path) -
         later.take()
         waits.append(round(mono.t - started, 1))
     assert waits == [0.0, 0.0, 0.0], f"first request of each new process waited {waits} s"
+
+
+def test_spend_whose_commit_failed_is_stored_by_the_next_pass(tmp_path: Path) -> None:
+    """A pass's spend rolled back (its commit failed) is stored by the next pass, not lost."""
+    engine = _engine(tmp_path)
+    mono, wall = Clock(1000.0), Clock(1_800_000_000.0)
+    budget = _budget(mono, wall)
+    _send(budget, 5)
+
+    def failing(_session: Session) -> None:
+        raise sa.exc.OperationalError("commit", {}, Exception("disk I/O error"))
+
+    with Session(engine) as session:
+        try:
+            SharedWindows([budget], store=True).save(session, failing)
+        except sa.exc.OperationalError:
+            session.rollback()
+    _pass(engine, budget)
+
+    with Session(engine) as session:
+        assert session.execute(sa.text("select count(*) from rate_spend")).scalar() == 5

@@ -184,6 +184,7 @@ class RateBudget:
         self.owner = uuid.uuid4().hex
         self._wall = wall
         self._absorbed: set[tuple[int, float]] = set()
+        self._saving: list[Slot] = []  # handed out by the last ``unsaved``
 
     def take(self) -> Slot:
         """Block until a request may go out; its slot counts until ``answered`` and a window."""
@@ -259,12 +260,17 @@ class RateBudget:
         """This process's requests not stored yet, in epoch seconds (marked stored)."""
         with self._lock:
             offset = self._wall() - self._clock()
-            found = []
-            for slot in self._slots:
-                if not slot.saved:
-                    slot.saved = True
-                    found.append(slot.at + offset)
-            return found
+            self._saving = [slot for slot in self._slots if not slot.saved]
+            for slot in self._saving:
+                slot.saved = True
+            return [slot.at + offset for slot in self._saving]
+
+    def not_saved(self) -> None:
+        """The rows of the last ``unsaved`` were rolled back: the next one hands them out again."""
+        with self._lock:
+            for slot in self._saving:
+                slot.saved = False
+            self._saving = []
 
     def absorb(self, spent: Iterable[tuple[int, float]]) -> None:
         """Count another process's requests (row id, epoch seconds) as this window's own."""

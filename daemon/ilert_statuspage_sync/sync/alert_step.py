@@ -156,19 +156,35 @@ class AlertStep:
         )
         found = screen_comments(found, item.action.publish)
         events.extend(str(event.kind) for event in found)  # audited even if rendering fails
-        # A person's edit on the page is seen before this write could undo it.
-        if (
-            found
-            and updates_incident(link.statuspage_incident_id, target)
-            and self.pages.before_update(session, p, item.action.connector)
-        ):
-            target = self.grouping.target(p, item)
+        if found and updates_incident(link.statuspage_incident_id, target):
+            read, target = self._read_page_first(session, p, item, target)
+            if not read:
+                return
         self._write(p, applier, item, target, found)
         settled = repo.mirror_columns(settled_mirror(alert, entries, mirror))
         settled["last_checked_at"] = at
         # The writes and audit rows are committed (apply, reconcile): the rest can wait.
         changed = bool(session.new or session.deleted)
         self.bookkeeping.settle(session, p, item, settled, changed=changed)
+
+    def _read_page_first(
+        self, session: Session, p: PassState, item: Work, target: Target | None
+    ) -> tuple[bool, Target | None]:
+        """A person's edit on the page is seen before this update could undo it.
+
+        False when the page's list could not be read (the connector down or
+        throttled): the update waits for a pass that can see such an edit.
+        """
+        connector = item.action.connector
+        if self.pages.before_update(session, p, connector):
+            target = self.grouping.edited(p, item)
+        if connector in p.paced:
+            p.report.paced_items += 1
+            return False, target
+        if connector in self.pages.down(p):
+            p.report.deferred_items += 1
+            return False, target
+        return True, target
 
     def _write(
         self, p: PassState, applier: Applier, item: Work, target: Target | None, found: list[Event]

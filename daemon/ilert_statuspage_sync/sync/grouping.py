@@ -39,6 +39,17 @@ class Grouping:
         view = p.shares[item.action.name]
         return view.target(item.link, item.alert.id, self._unstored(p, item.action))
 
+    def edited(self, p: PassState, item: Work) -> Target | None:
+        """``target`` after a person's edit was recorded mid-pass: the views read again.
+
+        The edit changed rows no decision of this pass wrote (the incident's status
+        and override flag on every link of it): a view read before would join an
+        incident the person resolved, or miss their status.
+        """
+        for view in p.shares.values():
+            view.drop()
+        return self.target(p, item)
+
     def openers(self, p: PassState, item: Work) -> list[Link]:
         """This pass's links of the alerts whose create the storm of ``item`` waits for."""
         waited = set(p.shares[item.action.name].openers(item.alert.id))

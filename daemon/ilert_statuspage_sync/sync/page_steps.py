@@ -2,10 +2,11 @@
 
 Step 2 measures this pass's Statuspage allowance before any request
 (``core.pacing``); a process's first pass then reads each page's unresolved
-list whole, before anything is written. Later passes read the next page of each
-list (``core.sweep``) for human edits and duplicates: before the first write to
-an incident already on that page (``before_update``: a person's edit there is
-seen before a write could undo it), else in step 6, after the alerts were
+list whole, before anything is written, and no page of it again that pass. Later
+passes read the next page of each list (``core.sweep``) for human edits and
+duplicates: before the first write to an incident already on that page
+(``before_update``: a person's edit there is seen before a write could undo it;
+a read that fails holds the write), else in step 6, after the alerts were
 written, with what the allowance has left. Creates never wait behind a read:
 a burst of new incidents spends the whole allowance on them. Then each page's
 components follow the worst of its open alerts. A key with nothing left reads
@@ -60,8 +61,10 @@ class PageSteps:
         self._pace(p, pace)
         spent = self._spent(p.pacer)
         p.paced |= spent  # their reads wait for the next pass
-        self._swept, self._reads = set(), {}
-        return self._check(session, p, spent, whole=True)
+        whole = self._check(session, p, spent, whole=True)
+        # A list read whole this pass is not read again, before an update or after.
+        self._swept, self._reads = {connector for connector, _page in whole}, {}
+        return whole
 
     def before_update(self, session: Session, p: PassState, connector: str) -> bool:
         """Read the connector's list page before this pass first updates an incident there.

@@ -12,7 +12,7 @@ is then a wait (``clients.http``), never an outage.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy.orm import Session
 
@@ -40,10 +40,21 @@ class SharedWindows:
             until = now + budget.window
             budget.absorb(spent_since(session, budget.key_id, since, until, budget.owner))
 
-    def save(self, session: Session) -> None:
-        """Store this process's requests since the last save; the caller commits."""
-        if not self.store:
-            return
+    def save(self, session: Session, commit: Callable[[Session], None]) -> None:
+        """Store this process's requests since the last save, and ``commit``.
+
+        A commit that fails leaves them unsaved: the next pass stores them.
+        """
+        if self.store:
+            self._add(session)
+        try:
+            commit(session)
+        except BaseException:
+            for budget in self.budgets:
+                budget.not_saved()
+            raise
+
+    def _add(self, session: Session) -> None:
         for budget in self.budgets:
             assert budget.key_id is not None
             record_spend(session, budget.key_id, budget.owner, budget.unsaved())

@@ -56,6 +56,10 @@ class PassShares:
             self._held = {}
         return self._shares
 
+    def drop(self) -> None:
+        """Forget the view: rows changed outside its decisions (a person's edit, read mid-pass)."""
+        self._shares, self._complete, self._held = None, set(), {}
+
     def holds(self, link: Link) -> bool:
         """Whether every link of ``link``'s incident already holds its status and flag.
 
@@ -123,8 +127,7 @@ class PassShares:
             share = repo.share_of(link)  # expired after the commit: one read of its row
             link_id = link.id
         except SQLAlchemyError:
-            # Read again by the next alert.
-            self._shares, self._complete, self._held = None, set(), {}
+            self.drop()  # read again by the next alert
             return
         if sa.inspect(link).transient:  # a dry run's new link: seen through ``unstored``
             self.shared(link)

@@ -206,8 +206,7 @@ class Syncer:
             try:
                 windows.load(session)  # what other processes sent in the keys' windows
                 self._steps(session, p)
-                windows.save(session)
-                self.books.commit(session)
+                windows.save(session, self.books.commit)  # kept for the next pass if it fails
             except LeadershipLostError as error:
                 p.report.lost_leadership = True
                 log.error("leadership_lost_mid_pass", error=str(error))
