@@ -121,15 +121,21 @@ def test_a_new_link_a_reopened_one_and_a_rollback_read_them_anew(engine, session
         assert len(seen) == before + 1
 
 
+def _on_one_incident(session: Session) -> tuple[Link, Link]:
+    """The first two open links mirrored to one incident, committed."""
+    first, second, _third = sorted(repo.open_links(session), key=lambda link: link.alert_id)
+    for link in (first, second):
+        link.statuspage_incident_id = "inc1"
+        link.statuspage_status = "investigating"
+    session.commit()
+    return first, second
+
+
 def test_a_shared_incidents_status_reaches_the_links_already_loaded(sessions):
     """Sharing an incident's status and flag (one UPDATE) also updates the loaded sibling
     objects: the session keeps them past its commits, and the pass reads them again."""
     with sessions() as session:
-        first, second, _third = sorted(repo.open_links(session), key=lambda link: link.alert_id)
-        for link in (first, second):
-            link.statuspage_incident_id = "inc1"
-            link.statuspage_status = "investigating"
-        session.commit()
+        first, second = _on_one_incident(session)
         first.statuspage_status, first.human_override = "monitoring", True
 
         repo.share_incident(session, first)
@@ -143,11 +149,7 @@ def test_a_shared_incidents_status_reaches_the_rows_not_built_yet(sessions):
     """The pass's light rows of an incident's siblings take the shared status and flag too:
     they are what the pass's later decisions read."""
     with sessions() as session:
-        first, second, _third = sorted(repo.open_links(session), key=lambda link: link.alert_id)
-        for link in (first, second):
-            link.statuspage_incident_id = "inc1"
-            link.statuspage_status = "investigating"
-        session.commit()
+        first, second = _on_one_incident(session)
     with sessions() as session:
         held = {h.facts.alert_id: h for h in repo.open_held(session)}
         built = held[first.alert_id].link
