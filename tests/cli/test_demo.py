@@ -15,6 +15,7 @@ import pty
 import select
 import shlex
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -235,6 +236,10 @@ def test_demo_keep_serves_a_ready_config_for_sync_trigger_history_status(tmp_pat
     folder = tmp_path / "kept"
     kept = _Kept(folder)
     try:
+        # The scenes' spend (at the demo's 600 a minute) is not the kept world's: under its
+        # default 60 it would hold the first `sync` for up to a minute.
+        with sqlite3.connect(folder / "state.db") as db:
+            assert db.execute("SELECT count(*) FROM rate_spend").fetchone() == (0,)
         opened = int(next(line for line in kept.lines if "since the last pass" in line).split()[5])
         waiting = int(
             next(

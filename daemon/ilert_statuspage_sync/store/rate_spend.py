@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.store.tables import RateSpend
 
-__all__ = ["forget_before", "record_spend", "spent_since"]
+__all__ = ["forget_all", "forget_before", "record_spend", "spent_since"]
 
 
 def record_spend(session: Session, key_id: str, owner: str, sent: Iterable[float]) -> None:
@@ -43,3 +43,8 @@ def forget_before(session: Session, key_id: str, before: float, after: float) ->
             sa.or_(RateSpend.sent_at < before, RateSpend.sent_at > after),
         )
     )
+
+
+def forget_all(session: Session) -> None:
+    """Every process's spend of every key (a world whose budgets change from here)."""
+    session.execute(sa.delete(RateSpend))
