@@ -20,12 +20,10 @@ from typing import Any, Final, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ilert_statuspage_sync.store.overview import ID_CHUNK
+from ilert_statuspage_sync.store.overview import id_chunks
 from ilert_statuspage_sync.store.tables import Link
 
 __all__ = ["Held", "OpenLink", "build", "load_open", "rows_of_alerts"]
-
-# Ids per ``IN (...)`` list: far below SQLite's oldest variable limit (999).
 
 
 class OpenLink(NamedTuple):
@@ -140,8 +138,8 @@ def rows_of_alerts(session: Session, alert_ids: Iterable[int]) -> list[OpenLink]
     """The links (open or closed, any action) of these alerts, as light rows, by id chunks."""
     ids = sorted(set(alert_ids))
     found: list[OpenLink] = []
-    for start in range(0, len(ids), ID_CHUNK):
-        query = sa.select(*_COLUMNS).where(_TABLE.c.alert_id.in_(ids[start : start + ID_CHUNK]))
+    for chunk in id_chunks(ids):
+        query = sa.select(*_COLUMNS).where(_TABLE.c.alert_id.in_(chunk))
         found.extend(OpenLink._make(row) for row in _rows(session, query))
     return found
 
@@ -159,8 +157,7 @@ def build(session: Session, held: Iterable[Held]) -> list[Link]:
     todo = [h for h in held if not h.built]
     found: dict[int, Link] = {}
     ids: Sequence[int] = sorted({h.facts.id for h in todo})
-    for start in range(0, len(ids), ID_CHUNK):
-        chunk = ids[start : start + ID_CHUNK]
+    for chunk in id_chunks(ids):
         found.update(
             (link.id, link) for link in session.scalars(sa.select(Link).where(Link.id.in_(chunk)))
         )

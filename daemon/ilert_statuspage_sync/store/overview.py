@@ -13,9 +13,9 @@ session alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeAlias, TypeVar
 
 import sqlalchemy as sa
 
@@ -37,6 +37,7 @@ __all__ = [
     "ReplicaLine",
     "counts",
     "every_line",
+    "id_chunks",
     "incident_alerts",
     "latest_lines",
     "newest_outcomes",
@@ -48,6 +49,15 @@ __all__ = [
 STREAM_CHUNK: Final = 1_000
 # Ids per ``IN (...)`` list: far below SQLite's oldest variable limit (999).
 ID_CHUNK: Final = 500
+
+_Id = TypeVar("_Id")
+
+
+def id_chunks(ids: Sequence[_Id]) -> Iterator[Sequence[_Id]]:
+    """``ids`` in slices of ``ID_CHUNK``: one ``IN (...)`` list each."""
+    for start in range(0, len(ids), ID_CHUNK):
+        yield ids[start : start + ID_CHUNK]
+
 
 LINKS = sa.table(
     "links",
@@ -150,10 +160,10 @@ def newest_outcomes(
     wanted = set(keys)
     ids = sorted({alert_id for _action, alert_id in wanted})
     found: dict[tuple[str, int], Newest] = {}
-    for start in range(0, len(ids), ID_CHUNK):
+    for chunk in id_chunks(ids):
         newest = (
             sa.select(sa.func.max(_T.id))
-            .where(_T.alert_id.in_(ids[start : start + ID_CHUNK]))
+            .where(_T.alert_id.in_(chunk))
             .group_by(_T.incident_action, _T.alert_id)
             .scalar_subquery()
         )
@@ -210,8 +220,7 @@ def incident_alerts(session: Reads, incidents: Iterable[str]) -> dict[str, int]:
     """How many links each of these incidents mirrors (more than one: a shared incident)."""
     ids = sorted(set(incidents))
     found: dict[str, int] = {}
-    for start in range(0, len(ids), ID_CHUNK):
-        chunk = ids[start : start + ID_CHUNK]
+    for chunk in id_chunks(ids):
         rows = session.execute(
             sa.select(_L.statuspage_incident_id, sa.func.count())
             .where(_L.statuspage_incident_id.in_(chunk))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, object_session
 from ilert_statuspage_sync.core.model import Mirror
 from ilert_statuspage_sync.core.storm import FINAL, Share
 from ilert_statuspage_sync.store.held import Held, OpenLink, build, load_open
-from ilert_statuspage_sync.store.overview import ID_CHUNK, Newest, newest_outcomes
+from ilert_statuspage_sync.store.overview import ID_CHUNK, Newest, id_chunks, newest_outcomes
 from ilert_statuspage_sync.store.tables import REASON, ActionState, Link, Transition
 
 __all__ = [
@@ -144,8 +144,7 @@ def links_of_alerts(session: Session, alert_ids: Iterable[int]) -> list[Link]:
     """The links (open or closed, any action) of these alerts, looked up by id."""
     ids = sorted(set(alert_ids))
     found: list[Link] = []
-    for start in range(0, len(ids), ID_CHUNK):
-        chunk = ids[start : start + ID_CHUNK]
+    for chunk in id_chunks(ids):
         found.extend(session.scalars(sa.select(Link).where(Link.alert_id.in_(chunk))))
     return found
 
@@ -224,8 +223,7 @@ def expired_transitions(session: Session, cutoff: datetime, limit: int) -> list[
 
 def delete_links(session: Session, ids: Sequence[int]) -> None:
     """Delete these links (ids from ``expired_links``), still only if closed."""
-    for start in range(0, len(ids), ID_CHUNK):
-        chunk = ids[start : start + ID_CHUNK]
+    for chunk in id_chunks(ids):
         session.execute(
             sa.delete(Link)
             .where(Link.id.in_(chunk), Link.is_open == sa.false())
@@ -235,8 +233,7 @@ def delete_links(session: Session, ids: Sequence[int]) -> None:
 
 def delete_transitions(session: Session, ids: Sequence[int]) -> None:
     """Delete these audit rows."""
-    for start in range(0, len(ids), ID_CHUNK):
-        chunk = ids[start : start + ID_CHUNK]
+    for chunk in id_chunks(ids):
         session.execute(
             sa.delete(Transition)
             .where(Transition.id.in_(chunk))
