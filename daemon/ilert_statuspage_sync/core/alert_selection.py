@@ -9,6 +9,12 @@ to learn how it ended. A mirrored alert the pass chose to refresh
 (``core.refresh``) is read by id even while the cycle may hold it open; its
 snapshot stands in when the read gets no answer. A manual action's triggers
 are always read by id.
+
+A snapshot already diffed against an unchanged link with nothing to do (the
+caller's ``settled``: no events, no write to settle, no failure) is no work
+item again until it is listed anew or its link changes: it only competes for a
+timeline read, so a quiet pass does not decide again, per open alert, what it
+decided before.
 """
 
 from __future__ import annotations
@@ -48,6 +54,8 @@ class Selection:
     read_by_id: list[int] = field(default_factory=list)
     # Snapshots of the refreshed alerts (read by id while maybe open): used when unanswered.
     fallback: dict[int, Alert] = field(default_factory=dict)
+    # Settled snapshots: not chosen; each only competes for a timeline read.
+    settled: list[int] = field(default_factory=list)
 
 
 def select_alerts(
@@ -57,6 +65,7 @@ def select_alerts(
     cycle: OpenSetCycle,
     snapshots: Mapping[int, Alert],
     refresh: Set[int] = frozenset(),
+    settled: Set[int] = frozenset(),
 ) -> Selection:
     """The action's alerts this pass (see the module docstring)."""
     found = Selection({a.id: a for a in alerts.values() if _takes(scope, a, tracked.get(a.id))})
@@ -70,12 +79,14 @@ def select_alerts(
         # Unread this cycle, or listed open earlier in it: not closed. Listed
         # earlier, its latest snapshot stays a candidate for a timeline read,
         # so reads are spread over all open alerts, not this pass's pages only.
-        snapshot = snapshots.get(alert_id)
         if alert_id in refresh:  # a mirrored alert read by id all the same (core.refresh)
             found.read_by_id.append(alert_id)
+            snapshot = snapshots.get(alert_id)
             if snapshot is not None:
                 found.fallback[alert_id] = snapshot
-        elif snapshot is not None:
+        elif alert_id in settled and alert_id in snapshots:
+            found.settled.append(alert_id)
+        elif (snapshot := snapshots.get(alert_id)) is not None:
             found.chosen[alert_id] = snapshot
     return found
 

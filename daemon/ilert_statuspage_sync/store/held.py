@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from ilert_statuspage_sync.store.overview import id_chunks
 from ilert_statuspage_sync.store.tables import Link
 
-__all__ = ["Held", "OpenLink", "build", "load_open", "rows_of_alerts"]
+__all__ = ["Held", "OpenLink", "build", "fingerprint", "load_open", "rows_of_alerts"]
 
 
 class OpenLink(NamedTuple):
@@ -60,6 +60,19 @@ class OpenLink(NamedTuple):
             return None
         decoded: dict[str, Any] | None = json.loads(self.pending_text)
         return decoded
+
+
+_RESPONDERS: Final = OpenLink._fields.index("mirror_responders")
+
+
+def fingerprint(row: OpenLink) -> int:
+    """A hash of every column of the row: equal while nothing in the link changed.
+
+    Kept instead of the row (the pass would otherwise hold a row per open link
+    between passes); the one list column counts by its items.
+    """
+    responders = tuple(row.mirror_responders or ())
+    return hash((row[:_RESPONDERS], responders, row[_RESPONDERS + 1 :]))
 
 
 # Table columns, not mapped attributes: a Core select, whose rows skip the ORM's loading.

@@ -172,7 +172,7 @@ class Syncer:
             one_shot=one_shot,
         )
         self.ilert_health = self.reader.health
-        self.work_items = WorkItems(self.config, self.reader, self.carry)
+        self.work_items = WorkItems(self.config, self.reader, self.carry, settles=not self.dry_run)
         self.bookkeeping = Bookkeeping(self.config, self.books, self.carry)
         self.grouping = Grouping(self.books)
         self.pages = PageSteps(
@@ -243,19 +243,18 @@ class Syncer:
             )
         ]
         work = self.books.track(session, work)  # new links are tracked even if this pass stops
+        selected = self.work_items.timeline_checks(p, work)
+        work += self.work_items.settled_work(p, selected)
         for item in work:
             p.links.setdefault(item.action.name, []).append(item.held)
         tracked = {(item.action.name, item.alert.id) for item in work}
+        tracked.update((action.name, held.facts.alert_id) for action, held in p.settled)
         carry = self.carry
         carry.filtered = {k: v for k, v in carry.filtered.items() if k in tracked}
         # Every action gets a view (read only at first use): an alert that joined a shared
         # incident keeps its share after its action switched back to group = "alert".
         p.shares = {a.name: PassShares(session, a.name) for a in self.config.incident_actions}
-        # The latest snapshot of each open alert, for passes that do not list it: one on
-        # the page, or one still to publish (paced, held, retried) that would otherwise
-        # wait for the cycle to list its page again.
-        carry.snapshots = {item.alert.id: item.alert for item in work if item.facts.is_open}
-        selected = self.work_items.timeline_checks(p, work)
+        self.work_items.carry_over(p, work)
         return _built(session, work, selected), selected
 
     def _write_alerts(

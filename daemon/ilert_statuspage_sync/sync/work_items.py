@@ -26,7 +26,7 @@ from ilert_statuspage_sync.core.timeline_checks import (
     timelines_to_read,
 )
 from ilert_statuspage_sync.store import repo
-from ilert_statuspage_sync.store.held import Held
+from ilert_statuspage_sync.store.held import Held, OpenLink, fingerprint
 from ilert_statuspage_sync.store.tables import ActionState, Link
 from ilert_statuspage_sync.sync.ilert_read import IlertReader
 from ilert_statuspage_sync.sync.missing_alerts import MissingAlerts
@@ -71,9 +71,13 @@ def links_in_play(session: Session, alerts: Mapping[int, Alert]) -> dict[str, di
 class WorkItems:
     """Which alerts each action mirrors this pass, and which timelines are read."""
 
-    def __init__(self, config: Config, reader: IlertReader, carry: Carryover) -> None:
+    def __init__(
+        self, config: Config, reader: IlertReader, carry: Carryover, *, settles: bool = True
+    ) -> None:
         self.config, self.reader, self.carry = config, reader, carry
         self.missing = MissingAlerts(reader, carry)
+        # A dry run stores nothing, so a link's row cannot show that its item moved on.
+        self.settles = settles
 
     def plan_refreshes(
         self, p: PassState, alerts: Mapping[int, Alert], links: Mapping[str, Mapping[int, Held]]
@@ -126,8 +130,15 @@ class WorkItems:
             for alert_id, held in links.items()
         }
         selection = select_alerts(
-            scope, alerts, tracked, self.carry.cycle, self.carry.snapshots, p.refresh
+            scope,
+            alerts,
+            tracked,
+            self.carry.cycle,
+            self.carry.snapshots,
+            p.refresh,
+            self._settled(action, links),
         )
+        p.settled += [(action, links[alert_id]) for alert_id in selection.settled]
         chosen = selection.chosen
         noted: list[tuple[Link, Absence]] = []  # 404s for links whose incident is open
         for alert_id in selection.read_by_id:
@@ -148,6 +159,19 @@ class WorkItems:
                 held = Held.of(repo.new_link(action.name, alert.id, action.page_id, p.now))
             work.append(Work(action, held, alert, deleted=alert.id in p.gone))
         return work
+
+    def _settled(self, action: IncidentAction, links: Mapping[int, Held]) -> set[int]:
+        """The action's links unchanged since their snapshot was diffed with nothing to do."""
+        marks, reading = self.carry.settled, self.carry.timelines
+        return {
+            alert_id
+            for (name, alert_id), mark in marks.items()
+            if name == action.name
+            and alert_id not in reading
+            and (held := links.get(alert_id)) is not None
+            and isinstance(held.facts, OpenLink)
+            and fingerprint(held.facts) == mark
+        }
 
     def _read_by_id(
         self,
@@ -222,8 +246,17 @@ class WorkItems:
         )
 
     def timeline_checks(self, p: PassState, work: list[Work]) -> set[int]:
-        """The alerts whose timelines this pass reads (core.timeline_checks)."""
+        """The alerts whose timelines this pass reads (core.timeline_checks).
+
+        The settled snapshots compete too, with their last check; what each
+        item's facts showed settles it, or unsettles it, for the next pass.
+        """
         facts = [self._check_facts(item, p.now) for item in work]
+        self._settle(work, facts)
+        facts += [
+            CheckFacts(held.facts.alert_id, False, False, held.facts.last_checked_at)
+            for _, held in p.settled
+        ]
         # Every request this pass made so far is spent; the rest of its budget reads timelines.
         ilert = self.config.ilert
         per_pass = checks_per_pass(
@@ -234,6 +267,48 @@ class WorkItems:
         for gone in self.carry.timelines.keys() - checks.candidates:
             del self.carry.timelines[gone]  # no longer mirrored: forget its unfinished read
         return set(checks.selected)
+
+    def _settle(self, work: list[Work], facts: list[CheckFacts]) -> None:
+        """Mark the items with nothing to do on an unchanged, published link; unmark the rest."""
+        marks = self.carry.settled
+        for item, fact in zip(work, facts, strict=True):
+            key, row = (item.action.name, item.alert.id), item.facts
+            quiet = not (fact.must or fact.withheld or item.deleted)
+            if self.settles and quiet and isinstance(row, OpenLink) and row.is_open:
+                marks[key] = fingerprint(row)
+            else:
+                marks.pop(key, None)
+
+    def settled_work(self, p: PassState, selected: set[int]) -> list[Work]:
+        """The settled snapshots whose timeline this pass reads, as work items.
+
+        The rest wait for a check, as an unselected work item would.
+        """
+        work, snapshots = [], self.carry.snapshots
+        for action, held in p.settled:
+            if held.facts.alert_id in selected:
+                work.append(Work(action, held, snapshots[held.facts.alert_id]))
+            else:
+                p.report.waiting_checks += 1
+        return work
+
+    def carry_over(self, p: PassState, work: list[Work]) -> None:
+        """What the next pass starts from: the open alerts' latest snapshots and the marks.
+
+        The latest snapshot of each open alert stands in for passes that do not
+        list it (one on the page, or one still to publish: paced, held, retried,
+        which would otherwise wait for the cycle to list its page again). The
+        marks of links this pass neither worked on nor held settled are gone.
+        """
+        old, kept = self.carry.snapshots, {h.facts.alert_id for _, h in p.settled}
+        snapshots = {alert_id: old[alert_id] for alert_id in kept}
+        snapshots.update((item.alert.id, item.alert) for item in work if item.facts.is_open)
+        self.carry.snapshots = snapshots
+        live = {(a.name, h.facts.alert_id) for a, h in p.settled}
+        live.update((item.action.name, item.alert.id) for item in work)
+        marks = self.carry.settled
+        for gone in marks.keys() - live:
+            del marks[gone]
 
     def _check_facts(self, item: Work, now: datetime) -> CheckFacts:
         link, alert = item.facts, item.alert
