@@ -1,4 +1,4 @@
-"""The configuration reference in docs/configuration.md is the loader's: every key, default and choice.
+"""docs/configuration.md's reference is the loader's: every key, default and choice.
 
 Adding a key to the loader without describing it in ``config_reference.SETTINGS``
 (and regenerating the docs table) fails here, as does a default or a list
@@ -118,7 +118,7 @@ def test_log_levels_are_the_loaders() -> None:
 
 
 def test_docs_hold_the_generated_table() -> None:
-    """docs/configuration.md's reference equals the generated one (regenerate with the module's main)."""
+    """docs/configuration.md's reference equals the generated one (regenerate with its main)."""
     text = PAGE.read_text(encoding="utf-8")
     assert BEGIN in text and END in text
     block = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()

@@ -45,7 +45,7 @@ from ilert_statuspage_sync.core.retention import PRUNE_BATCH
 from ilert_statuspage_sync.core.storable import ID_MAX
 from ilert_statuspage_sync.core.templates import TEMPLATE_KEYS
 
-__all__ = ["BEGIN", "END", "SETTINGS", "Setting", "markdown_table", "update_readme"]
+__all__ = ["BEGIN", "END", "SETTINGS", "Setting", "markdown_table", "update_page"]
 
 BEGIN = "<!-- config-reference:begin -->"
 END = "<!-- config-reference:end -->"

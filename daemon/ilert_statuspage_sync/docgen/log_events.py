@@ -158,7 +158,8 @@ EVENTS: dict[str, Event] = {
     "state_rebuilt": Event(
         "info",
         "an empty database was rebuilt from the pages' unresolved incidents",
-        "none; see [When the state database is lost](operations.md#when-the-state-database-is-lost)",
+        "none; see "
+        "[When the state database is lost](operations.md#when-the-state-database-is-lost)",
     ),
     "state_rebuild_alerts_capped": Event(
         "warning",
@@ -390,8 +391,7 @@ EVENTS: dict[str, Event] = {
         "warning",
         "the database refused the pass's batched bookkeeping: written alert by alert instead, "
         "only a refused alert is recorded as failed",
-        'read `error`; see "The state database fails as one line" in '
-        "[Reliability](reliability.md)",
+        'read `error`; see "The state database fails as one line" in [Reliability](reliability.md)',
     ),
     "history_pruned": Event(
         "info", "a batch of links and audit rows older than `retention_days` was deleted"
