@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
+
+from ilert_statuspage_sync import config as loader
 
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
@@ -112,3 +115,13 @@ def test_every_docs_page_is_in_the_index_and_starts_with_a_title() -> None:
         assert page.read_text(encoding="utf-8").startswith("# "), page.name
         if page.name != "README.md":
             assert f"]({page.name})" in index, f"docs/README.md does not link {page.name}"
+
+
+def test_the_readme_config_loads() -> None:
+    """The README's small config is one the loader accepts, mirroring one source onto one page."""
+    section = README.read_text(encoding="utf-8").split("\n## Configuration\n", 1)[1]
+    block = re.search(r"```toml\n(.*?)```", section, re.S)
+    assert block, "README.md's Configuration section lost its TOML example"
+    keys = {"ILERT_API_KEY": "k-ilert", "STATUSPAGE_API_KEY": "k-statuspage"}
+    config = loader.parse_config(tomllib.loads(block.group(1)), keys, origin="README.md")
+    assert [action.alert_sources for action in config.incident_actions] == [(12345,)]
