@@ -18,15 +18,15 @@ LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
 ISSUE_NUMBER = re.compile(r"\bissues? #?\d+", re.IGNORECASE)
 
 
-def _prose(text: str) -> list[tuple[int, str]]:
-    """Numbered lines outside fenced code blocks, inline code spans removed."""
+def _prose(text: str) -> str:
+    """``text`` without fenced code blocks and inline code spans (line breaks kept)."""
     lines, fenced = [], False
-    for number, line in enumerate(text.splitlines(), 1):
+    for line in text.splitlines():
         if line.lstrip().startswith("```"):
             fenced = not fenced
-        elif not fenced:
-            lines.append((number, re.sub(r"`[^`]*`", "", line)))
-    return lines
+            line = ""
+        lines.append("" if fenced else line)
+    return re.sub(r"`[^`]*`", lambda span: "\n" * span.group(0).count("\n"), "\n".join(lines))
 
 
 def anchors(text: str) -> set[str]:
@@ -51,19 +51,21 @@ def broken_links(page: Path, root: Path = REPO) -> list[str]:
     """Each relative link of ``page`` whose file (inside ``root``) or #anchor does not exist."""
     text = page.read_text(encoding="utf-8")
     broken = []
-    for number, line in _prose(text):
-        for target in LINK.findall(line):
-            if re.match(r"[a-z][a-z0-9+.-]*:", target):
-                continue  # https:, mailto: ...
-            path, _, anchor = target.partition("#")
-            file = (page.parent / path).resolve() if path else page
-            where = f"{page.relative_to(root)}:{number}: {target}"
-            if not file.exists() or root not in file.parents:
-                broken.append(f"{where} (no such file)")
-            elif anchor and (
-                file.suffix != ".md" or anchor not in anchors(file.read_text(encoding="utf-8"))
-            ):
-                broken.append(f"{where} (no such heading)")
+    prose = _prose(text)
+    for link in LINK.finditer(prose):  # a link's text may run over a line break
+        target = link.group(1)
+        if re.match(r"[a-z][a-z0-9+.-]*:", target):
+            continue  # https:, mailto: ...
+        path, _, anchor = target.partition("#")
+        file = (page.parent / path).resolve() if path else page
+        number = prose.count("\n", 0, link.end()) + 1
+        where = f"{page.relative_to(root)}:{number}: {target}"
+        if not file.exists() or root not in file.parents:
+            broken.append(f"{where} (no such file)")
+        elif anchor and (
+            file.suffix != ".md" or anchor not in anchors(file.read_text(encoding="utf-8"))
+        ):
+            broken.append(f"{where} (no such heading)")
     return broken
 
 
@@ -77,10 +79,14 @@ def test_the_checker_finds_a_missing_file_and_a_missing_heading(tmp_path: Path) 
     """A link to a file that is not there, or to a heading a page lacks, is reported."""
     (tmp_path / "README.md").write_text("# Top\n")
     page = tmp_path / "sample.md"
-    page.write_text("# Sample\n\n[a](nowhere.md) [b](README.md#no-such-heading) [c](#sample)\n")
+    page.write_text(
+        "# Sample\n\n[a](nowhere.md) [b](README.md#no-such-heading) [c](#sample) [a\nbroken\n"
+        "link](gone.md) `[code](not-a-link.md)`\n"
+    )
     assert broken_links(page, tmp_path) == [
         "sample.md:3: nowhere.md (no such file)",
         "sample.md:3: README.md#no-such-heading (no such heading)",
+        "sample.md:5: gone.md (no such file)",
     ]
 
 
