@@ -19,6 +19,7 @@ install -m 0644 config.toml "$ROOT"/etc/ilert-statuspage-sync/config.toml
 install -m 0600 /dev/stdin "$ROOT"/etc/ilert-statuspage-sync/ilert_api_key <<<"$ILERT_API_KEY"
 install -m 0600 /dev/stdin "$ROOT"/etc/ilert-statuspage-sync/statuspage_api_key <<<"$STATUSPAGE_API_KEY"
 install -D -m 0644 README.md "$ROOT"/usr/share/doc/ilert-statuspage-sync/README.md
+install -D -m 0644 -t "$ROOT"/usr/share/doc/ilert-statuspage-sync/docs docs/*.md
 install -D -m 0644 systemd/ilert-statuspage-sync.service "$ROOT"/etc/systemd/system/ilert-statuspage-sync.service
 systemctl daemon-reload
 systemd-run --pipe --wait --quiet -p User=ilert-statuspage-sync -p DynamicUser=yes \

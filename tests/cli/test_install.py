@@ -104,7 +104,8 @@ def _replay(
     """Lay out a checkout around ``script`` with config.toml, run it as root with
     ROOT=folder/root and the stand-ins first on PATH."""
     checkout, root, bin_dir = script.parents[1], folder / "root", folder / "bin"
-    for relative in ("contrib/install.sh", "README.md", "systemd/" + UNIT.name):
+    manual = [page.relative_to(REPO).as_posix() for page in (REPO / "docs").glob("*.md")]
+    for relative in ("contrib/install.sh", "README.md", "systemd/" + UNIT.name, *manual):
         if not (checkout / relative).exists():
             (checkout / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / relative, checkout / relative)
@@ -193,7 +194,7 @@ def test_install_replay_starts_a_service_that_syncs(installed, sims):
 
 def test_installed_files_have_the_modes_the_unit_needs(installed):
     """Config world-readable (it holds no key), keys root-only, state private to the
-    dynamic uid, and the unit's Documentation= file really installed."""
+    dynamic uid, and the unit's Documentation= file and the manual it links really installed."""
     root, result = installed
     assert result.returncode == 0, result.stdout + result.stderr
     etc = root / "etc" / NAME
@@ -216,6 +217,9 @@ def test_installed_files_have_the_modes_the_unit_needs(installed):
     docs = re.search(r"^Documentation=file://(\S+)$", unit_text, re.M)
     assert docs, "the unit names a documentation file"
     assert (root / docs.group(1).lstrip("/")).read_text() == (REPO / "README.md").read_text()
+    for page in (REPO / "docs").glob("*.md"):  # the README's links into the manual resolve
+        installed = root / docs.group(1).lstrip("/").replace("README.md", "docs/" + page.name)
+        assert installed.read_text() == page.read_text()
     assert settings["ExecStart"].split()[0] == f"/opt/{NAME}/bin/{NAME}"
 
 

@@ -88,5 +88,5 @@ def test_the_cutoff_stays_before_the_reported_since_listing():
 
 
 def test_the_batch_is_small():
-    """A pass deletes at most a few hundred rows of each kind (documented in the README)."""
+    """A pass deletes at most a few hundred rows of each kind (documented in docs/operations.md)."""
     assert 100 <= PRUNE_BATCH <= 1_000

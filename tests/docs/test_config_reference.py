@@ -1,7 +1,7 @@
-"""The README's configuration reference is the loader's: every key, default and choice.
+"""docs/configuration.md's reference is the loader's: every key, default and choice.
 
 Adding a key to the loader without describing it in ``config_reference.SETTINGS``
-(and regenerating the README table) fails here, as does a default or a list
+(and regenerating the docs table) fails here, as does a default or a list
 of allowed values that differs from what the loader does.
 """
 
@@ -27,7 +27,7 @@ from ilert_statuspage_sync.docgen.config_reference import (
 )
 from ilert_statuspage_sync.errors import ConfigError
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 TABLES = {"ilert", "connectors", "incident_actions", "metrics"}
 MINIMAL: dict[str, Any] = {
     "ilert": {"api_key": "k-ilert"},
@@ -117,12 +117,12 @@ def test_log_levels_are_the_loaders() -> None:
     assert LOG_LEVELS == loading.LOG_LEVELS
 
 
-def test_readme_holds_the_generated_table() -> None:
-    """README.md's reference equals the generated one (regenerate with the module's main)."""
-    text = README.read_text(encoding="utf-8")
+def test_docs_hold_the_generated_table() -> None:
+    """docs/configuration.md's reference equals the generated one (regenerate with its main)."""
+    text = PAGE.read_text(encoding="utf-8")
     assert BEGIN in text and END in text
     block = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
     assert block == markdown_table(), (
-        "README.md's configuration reference is stale: run "
-        "`python -m ilert_statuspage_sync.docgen.config_reference README.md`"
+        "docs/configuration.md's reference is stale: run "
+        "`python -m ilert_statuspage_sync.docgen.config_reference docs/configuration.md`"
     )

@@ -16,7 +16,7 @@ from ilert_statuspage_sync.docgen.log_events import EVENTS, markdown_table
 
 PACKAGE = Path(ilert_statuspage_sync.__file__).parent
 METHODS = {"debug", "info", "warning", "error", "exception", "critical"}
-README = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "commands.md"
 BEGIN, END = "<!-- log-events:begin -->", "<!-- log-events:end -->"
 
 
@@ -116,12 +116,12 @@ def test_every_logged_event_is_described_and_no_other() -> None:
     assert set(EVENTS) - set(logged) == set(), "these are described but never logged"
 
 
-def test_readme_table_is_the_generated_one() -> None:
-    """Between the README's log-events markers stands exactly the generated table."""
-    text = README.read_text(encoding="utf-8")
-    assert BEGIN in text, "README.md lost its log-events markers"
+def test_docs_table_is_the_generated_one() -> None:
+    """Between the log-events markers of docs/commands.md stands exactly the generated table."""
+    text = PAGE.read_text(encoding="utf-8")
+    assert BEGIN in text, "docs/commands.md lost its log-events markers"
     block = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
     assert block == markdown_table(), (
-        "README.md's log events table is stale: paste "
+        "docs/commands.md's log events table is stale: paste "
         "`python -m ilert_statuspage_sync.docgen.log_events`"
     )

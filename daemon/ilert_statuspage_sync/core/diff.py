@@ -2,7 +2,7 @@
 
 iLert has no event feed a poller can rely on, so events are read off the
 snapshot (status, priority, responders, escalation fields) and, for comments,
-off the alert's timeline. Detection rules, in the words of the README:
+off the alert's timeline. Detection rules, in the words of docs/how-it-works.md:
 
 - created: the alert was never mirrored by this incident action;
 - accepted / resolved: ``status`` moved to ``ACCEPTED`` / ``RESOLVED``;

@@ -3,7 +3,7 @@
 ``classic`` is the table iLert's own Statuspage connector documented first;
 ``realtime`` is the later one that only uses realtime incident statuses
 (Statuspage documents ``in_progress`` as a maintenance status). Both are data,
-so the README renders them from here and the tests walk every row.
+so docs/how-it-works.md shows them as tables and the tests walk every row.
 """
 
 from __future__ import annotations

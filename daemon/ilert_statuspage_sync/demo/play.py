@@ -2,7 +2,7 @@
 
 Real daemon code, real HTTP over loopback, a real SQLite file migrated by
 Alembic. Each scene (``scenes``) changes iLert, runs one pass, and prints what
-the daemon decided next to what the README's table promises (``report``); at
+the daemon decided next to what the lifecycle table promises (``report``); at
 the end, each page as its public status page shows it. The exit code says
 whether every decision matched. ``--keep DIR`` leaves the last world
 (``stage``) running (``keep``).

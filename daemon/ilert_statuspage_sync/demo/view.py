@@ -131,7 +131,7 @@ def legend(actions: Sequence[str], style: Style) -> list[str]:
         f"    {style('WHAT HAPPENED IN ILERT', 'bold')}      the change a person or monitor made",
         f"    {style('EVENT SEEN', 'bold')}                  what the daemon detected by polling",
         f"    {style('WHAT THE DAEMON DID', 'bold')}         what it sent to Statuspage, per the "
-        "README's lifecycle table",
+        "lifecycle table (docs/how-it-works.md)",
         f"    {style('WHAT THE PUBLIC PAGE SHOWS', 'bold')}  the incident (#n) and its status "
         "before -> after",
         f"    {style('ok', 'green')} / {style('BAD', 'red')}"

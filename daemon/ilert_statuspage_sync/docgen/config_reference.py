@@ -1,14 +1,14 @@
-"""Every config key, its type, default and allowed values: the README's reference table.
+"""Every config key, its type, default and allowed values: the reference in docs/configuration.md.
 
 ``SETTINGS`` describes each key the config loader accepts; the allowed values
 and limits come from the loader's own constants, and each default carries a
 ``read`` that fetches the parsed value from a minimal config, so
 ``tests/docs/test_config_reference.py`` can hold the table to the code: a key
 the loader accepts but this list lacks (or the other way round), a default
-that differs, or a README table that differs from ``markdown_table()`` fails.
+that differs, or a docs table that differs from ``markdown_table()`` fails.
 
-``python -m ilert_statuspage_sync.docgen.config_reference README.md`` rewrites the
-table between the README's markers.
+``python -m ilert_statuspage_sync.docgen.config_reference docs/configuration.md`` rewrites
+the table between that page's markers.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from ilert_statuspage_sync.core.retention import PRUNE_BATCH
 from ilert_statuspage_sync.core.storable import ID_MAX
 from ilert_statuspage_sync.core.templates import TEMPLATE_KEYS
 
-__all__ = ["BEGIN", "END", "SETTINGS", "Setting", "markdown_table", "update_readme"]
+__all__ = ["BEGIN", "END", "SETTINGS", "Setting", "markdown_table", "update_page"]
 
 BEGIN = "<!-- config-reference:begin -->"
 END = "<!-- config-reference:end -->"
@@ -341,7 +341,8 @@ SETTINGS: tuple[Setting, ...] = (
         "string",
         '`"alert"`',
         _quoted(("alert", "action")),
-        '`"action"`: one open incident shared by the action\'s alerts (see "Alert storms")',
+        '`"action"`: one open incident shared by the action\'s alerts '
+        "(see [Alert storms](page-model.md#alert-storms-group--action))",
         "alert",
         lambda config: config.incident_actions[0].group,
     ),
@@ -351,7 +352,8 @@ SETTINGS: tuple[Setting, ...] = (
         "`[]`",
         "names no configured action has, each claimed by one action; as `name`",
         "names the action had before a rename: any pass that finds links (open incidents) "
-        'under them moves them to `name` (see "Renaming an incident action"); `check` warns '
+        "under them moves them to `name` "
+        "(see [Renaming an incident action](#renaming-an-incident-action)); `check` warns "
         "about links of names in neither",
         (),
         lambda config: config.incident_actions[0].previous_names,
@@ -414,7 +416,7 @@ def _cell(text: str) -> str:
 
 
 def markdown_table() -> str:
-    """The reference as the README holds it between the markers."""
+    """The reference as docs/configuration.md holds it between the markers."""
     lines = [
         "Every key (generated from `docgen/config_reference.py`; a test holds it to the loader):",
         "",
@@ -433,24 +435,24 @@ def markdown_table() -> str:
     return "\n".join(lines)
 
 
-def update_readme(text: str) -> str:
+def update_page(text: str) -> str:
     """``text`` with the table between the markers replaced by ``markdown_table()``."""
     head, begin, rest = text.partition(BEGIN)
     _old, end, tail = rest.partition(END)
     if not begin or not end:
-        raise ValueError(f"the README lacks the markers {BEGIN} ... {END}")
+        raise ValueError(f"the page lacks the markers {BEGIN} ... {END}")
     return f"{head}{BEGIN}\n{markdown_table()}\n{END}{tail}"
 
 
 def main(argv: list[str]) -> int:
-    """Rewrite the reference table in the README given as the only argument."""
+    """Rewrite the reference table in the page given as the only argument."""
     if len(argv) != 1:
         sys.stderr.write(
-            "usage: python -m ilert_statuspage_sync.docgen.config_reference README.md\n"
+            "usage: python -m ilert_statuspage_sync.docgen.config_reference docs/configuration.md\n"
         )
         return 2
     path = Path(argv[0])
-    path.write_text(update_readme(path.read_text(encoding="utf-8")), encoding="utf-8")
+    path.write_text(update_page(path.read_text(encoding="utf-8")), encoding="utf-8")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Every event the daemon logs: its level, what it means, what to do. The README's table.
+"""Every event the daemon logs: its level, what it means, what to do. The table in docs/commands.md.
 
 ``tests/docs/test_log_events.py`` finds every event name the package logs (an
 ``ast`` scan of the logger calls) and fails when one is missing here or when
@@ -28,7 +28,7 @@ EVENTS: dict[str, Event] = {
     "transition": Event(
         "info (warning when `failed`)",
         "one lifecycle decision for one alert; the same row `history` shows",
-        "`failed`: read `reason`; see Troubleshooting",
+        "`failed`: read `reason`; see [Troubleshooting](troubleshooting.md)",
     ),
     "pass_finished": Event(
         "info",
@@ -152,12 +152,14 @@ EVENTS: dict[str, Event] = {
         "info",
         "an action's previous_names held links: they now belong to its name (links_left: "
         "alerts the new name already tracked, left under the old one)",
-        "none; if links_left > 0, see Renaming an incident action",
+        "none; if links_left > 0, see "
+        "[Renaming an incident action](configuration.md#renaming-an-incident-action)",
     ),
     "state_rebuilt": Event(
         "info",
         "an empty database was rebuilt from the pages' unresolved incidents",
-        "none; see When the state database is lost",
+        "none; see "
+        "[When the state database is lost](operations.md#when-the-state-database-is-lost)",
     ),
     "state_rebuild_alerts_capped": Event(
         "warning",
@@ -191,7 +193,7 @@ EVENTS: dict[str, Event] = {
         "error",
         "first failure of iLert or a Statuspage connector (timeout, refused, DNS, 5xx, "
         "420/429): its remaining work waits for the next pass; one line per outage",
-        "see Troubleshooting: service_unreachable",
+        "see [Troubleshooting](troubleshooting.md): `service_unreachable`",
     ),
     "service_recovered": Event("warning", "first success after an outage, with `down_for_s`"),
     "rate_limit_lowered": Event(
@@ -214,7 +216,8 @@ EVENTS: dict[str, Event] = {
         "listing that does not end: more full pages than `GET /api/alerts/count`, counted "
         "twice, allows, or 1,000 pages); "
         "the pass is not ok and uses nothing of that listing",
-        '401/403: the iLert key; see Troubleshooting; "does not end": iLert\'s API '
+        '401/403: the iLert key; see [Troubleshooting](troubleshooting.md); "does not end": '
+        "iLert's API "
         "misbehaves, check its status",
     ),
     "http_request": Event(
@@ -281,7 +284,7 @@ EVENTS: dict[str, Event] = {
         "warning",
         "one alert's sync failed: `failures`, `next_attempt_at`, `error`; retried after one "
         "poll interval, doubling up to an hour",
-        "see Troubleshooting; `status` shows it under PROBLEM",
+        "see [Troubleshooting](troubleshooting.md); `status` shows it under PROBLEM",
     ),
     "alert_write_failed": Event(
         "warning",
@@ -388,7 +391,7 @@ EVENTS: dict[str, Event] = {
         "warning",
         "the database refused the pass's batched bookkeeping: written alert by alert instead, "
         "only a refused alert is recorded as failed",
-        'read `error`; see "The state database fails as one line"',
+        'read `error`; see "The state database fails as one line" in [Reliability](reliability.md)',
     ),
     "history_pruned": Event(
         "info", "a batch of links and audit rows older than `retention_days` was deleted"
@@ -405,7 +408,7 @@ def _cell(text: str) -> str:
 
 
 def markdown_table() -> str:
-    """The events as a README table, in this module's order."""
+    """The events as a Markdown table (docs/commands.md), in this module's order."""
     lines = ["| Event | Level | Meaning | What to do |", "|---|---|---|---|"]
     for name, event in EVENTS.items():
         cells = (f"`{name}`", event.level, event.meaning, event.action)

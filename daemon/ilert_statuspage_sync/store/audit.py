@@ -1,7 +1,7 @@
 """The audit trail: every detected event and its decision, as a log line and a row.
 
 One schema for the log's ``transition`` lines and ``history --json`` (stable
-field names, documented in the README): ``timestamp``, ``level``,
+field names, documented in docs/commands.md): ``timestamp``, ``level``,
 ``event="transition"`` and ``TRAIL_FIELDS``: ``alert_id``, ``incident_action``,
 ``page_id``, ``statuspage_incident_id``, ``ilert_event``, ``outcome``,
 ``from_status``, ``to_status``, ``reason``, ``dry_run``, ``published_name``,

@@ -1,4 +1,4 @@
-"""The README's lifecycle tables say exactly what the code does."""
+"""The lifecycle tables in docs/how-it-works.md say exactly what the code does."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from ilert_statuspage_sync.core.lifecycle import LIFECYCLES, Rule, RuleKind, rule_for
 from ilert_statuspage_sync.core.model import EventKind
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "how-it-works.md"
 NAMES = {
     "created": EventKind.CREATED,
     "re-assigned": EventKind.REASSIGNED,
@@ -36,7 +36,7 @@ def _rule(cell: str) -> Rule:
 
 
 def _table(lifecycle: str) -> dict[tuple[EventKind, bool], Rule]:
-    text = README.read_text()
+    text = PAGE.read_text()
     block = text.split(f"<!-- lifecycle:{lifecycle} -->")[1].split(
         f"<!-- /lifecycle:{lifecycle} -->"
     )[0]
@@ -51,8 +51,8 @@ def _table(lifecycle: str) -> dict[tuple[EventKind, bool], Rule]:
 
 
 @pytest.mark.parametrize("lifecycle", sorted(LIFECYCLES))
-def test_readme_table_matches_code(lifecycle: str):
-    """Every cell of the README table equals the code's rule, and only those cells are listed."""
+def test_docs_table_matches_code(lifecycle: str):
+    """Every cell of the docs table equals the code's rule, and only those cells are listed."""
     cells = _table(lifecycle)
     for (event, exists), rule in cells.items():
         assert rule_for(lifecycle, event, incident_exists=exists) == rule, (event, exists)
