@@ -46,16 +46,17 @@ def uid_for(user: str) -> int:
     return 61184 + zlib.crc32(user.encode()) % 4000
 
 
-def parse_unit(text: str) -> list[tuple[str, str]]:
-    """The ``[Service]`` settings of a unit file, in order (keys may repeat)."""
-    settings, section = [], ""
+def parse_unit(text: str, section: str = "Service") -> list[tuple[str, str]]:
+    """The settings of one section (``[Service]`` unless told) of a unit file, in order
+    (keys may repeat)."""
+    settings, current = [], ""
     for raw in text.splitlines():
         line = raw.strip()
         if not line or line.startswith(("#", ";")):
             continue
         if line.startswith("["):
-            section = line
-        elif section == "[Service]":
+            current = line
+        elif current == f"[{section}]":
             key, _, value = line.partition("=")
             settings.append((key.strip(), value.strip()))
     return settings
