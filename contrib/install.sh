@@ -24,7 +24,7 @@ done
 if ! command -v python3 >/dev/null; then
   problems+=("python3 is missing: apt-get install python3 python3-venv")
 elif ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
-  problems+=("python3 is $(python3 -c 'import platform; print(platform.python_version())'); 3.11 or newer is needed (Debian 12, Ubuntu 24.04)")
+  problems+=("python3 is $(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])'); 3.11 or newer is needed (Debian 12, Ubuntu 24.04)")
 elif ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
   problems+=("python3 cannot create a virtualenv: apt-get install python3-venv")
 fi
