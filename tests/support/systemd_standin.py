@@ -38,6 +38,8 @@ import uuid
 import zlib
 from pathlib import Path
 
+# The packages the service imports from the checkout (the migrations live beside daemon/).
+_PACKAGES = ("ilert_statuspage_sync", "ilert_statuspage_sync.migrations")
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 READY_TIMEOUT = 60.0
 
@@ -166,19 +168,17 @@ def service_command(
 def _expose_interpreter(root: Path) -> list[str]:
     """Mounts that let any uid reach the Python the stand-in venv runs: the base
     interpreter (e.g. a pyenv build under 0700 /root), the checkout's virtualenv and the
-    package's source (a clone inside a 0700 folder).
+    packages' folders (a clone inside a 0700 folder).
 
     Each such folder is bind-mounted aside, a tmpfs (0755) covers the first folder above
     it that other users cannot enter, and the folder is mounted back at its own path: the
     service's uid sees these folders and nothing else of what the 0700 folder holds.
     """
-    spec = importlib.util.find_spec("ilert_statuspage_sync")
-    assert spec is not None and spec.origin is not None
-    wanted = {
-        Path(sys.base_prefix).resolve(),
-        Path(sys.prefix).absolute(),
-        Path(spec.origin).resolve().parents[1],
-    }
+    wanted = {Path(sys.base_prefix).resolve(), Path(sys.prefix).absolute()}
+    for package in _PACKAGES:  # an editable install maps each to its folder in the checkout
+        spec = importlib.util.find_spec(package)
+        assert spec is not None and spec.submodule_search_locations is not None
+        wanted |= {Path(folder).resolve() for folder in spec.submodule_search_locations}
     wanted = {p for p in wanted if not any(o != p and o in p.parents for o in wanted)}
     hidden = {p: _hidden_above(p) for p in sorted(wanted)}
     exposed = [p for p, above in hidden.items() if above is not None]
