@@ -221,14 +221,15 @@ def test_install_replay_starts_a_service_that_syncs(installed, sims):
     # The README's commands by their bare name, from a root shell's PATH.
     found = _as_root_shell(root, f"command -v {NAME}")
     assert found.stdout.strip() == f"/usr/local/bin/{NAME}", found.stdout + found.stderr
-    status = _as_root_shell(root, f"{NAME} --config /etc/{NAME}/config.toml status")
-    assert status.returncode == 0, status.stdout + status.stderr
-    assert status.stdout.startswith("daemon: healthy: leader "), status.stdout
+    reported = _as_root_shell(root, f"{NAME} --config /etc/{NAME}/config.toml status")
+    assert reported.returncode == 0, reported.stdout + reported.stderr
+    assert reported.stdout.startswith("daemon: healthy: leader "), reported.stdout
 
     os.kill(pid, signal.SIGTERM)
     wait_until(lambda: _gone(pid), what="service stopped on SIGTERM")
     log = (root / "standin" / f"{NAME}.log").read_text()
     assert '"event": "stopped"' in log
+    assert not (root / "run" / NAME / "metrics.prom").exists()  # stopped: MetricsMissing fires
     assert ILERT_KEY not in log + result.stdout + result.stderr
     assert SP_KEY not in log + result.stdout + result.stderr
 
