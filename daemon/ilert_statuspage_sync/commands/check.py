@@ -152,8 +152,7 @@ def _new_sqlite_file(label: str, path: Path) -> Line:
             "created there; make it writable by the service's user or fix database_url"
         )
     return None, (
-        f"{label}: no database yet at {path}; `db upgrade` or the daemon's first start "
-        "creates it"
+        f"{label}: no database yet at {path}; `db upgrade` or the daemon's first start creates it"
     )
 
 
