@@ -295,6 +295,60 @@ def test_check_warns_about_pending_migrations(config: Path, tmp_path: Path) -> N
     )
 
 
+@pytest.mark.slow
+def test_check_fails_when_the_database_folder_is_missing(config: Path, tmp_path: Path) -> None:
+    """No folder for the SQLite file: `check` fails (exit 1) naming it, as `db upgrade` and
+    `sync` refuse to start there (exit 2); it no longer promises the first start creates it."""
+    folder = tmp_path / "absent"
+    _with_url(config, f"sqlite:///{folder / 'state.db'}")
+    result = _run(config, "check", "--offline")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.splitlines()[1] == (
+        f"FAIL database sqlite:///{folder / 'state.db'}: folder {folder} does not exist; "
+        "create it (writable by the service's user) or fix database_url"
+    )
+    for command in (("db", "upgrade"), ("sync",)):
+        line = _one_line(_run(config, *command), 2)
+        assert line == f"error: {config}: database_url: folder {folder} does not exist"
+    assert not folder.exists()
+
+
+@pytest.mark.slow
+def test_check_fails_when_the_database_folder_refuses_a_new_file(
+    config: Path, tmp_path: Path, immutable: list[Path]
+) -> None:
+    """A folder where the file cannot be created (immutable: even root cannot): `check` fails
+    naming it, and `db upgrade` indeed cannot create the database there."""
+    folder = tmp_path / "frozen"
+    folder.mkdir()
+    _with_url(config, f"sqlite:///{folder / 'state.db'}")
+    subprocess.run(["chattr", "+i", str(folder)], check=True)
+    immutable.append(folder)
+    result = _run(config, "check", "--offline")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.splitlines()[1].startswith(
+        f"FAIL database sqlite:///{folder / 'state.db'}: folder {folder} is not writable by "
+        "this user, so state.db cannot be created there"
+    )
+    assert _run(config, "db", "upgrade").returncode != 0
+
+
+@pytest.mark.slow
+def test_check_warning_about_a_new_database_is_kept_by_the_first_start(
+    config: Path, tmp_path: Path
+) -> None:
+    """Folder present, no file: `check` warns (exit 0) that the first start creates it, and
+    the first `sync` does (exit 0, database migrated)."""
+    result = _run(config, "check", "--offline")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[1].startswith(
+        f"WARN database sqlite:///{tmp_path / 'state.db'}: no database yet"
+    )
+    first = _run(config, "sync")
+    assert first.returncode == 0, first.stderr
+    assert _run(config, "check", "--offline").stdout.splitlines()[1].endswith(": up to date")
+
+
 # -- database_url ----------------------------------------------------------------------
 
 

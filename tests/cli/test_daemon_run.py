@@ -142,7 +142,6 @@ def test_metrics_textfile_after_a_scenario(daemon: Daemon, sims, tmp_path: Path)
     assert status.returncode == 0, status.stderr
     assert status.stdout.startswith("daemon: healthy: leader "), status.stdout
     assert "failing items: 0" in status.stdout
-    assert daemon.stop() == 0
     text = (tmp_path / "sync.prom").read_text()
     samples = {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
@@ -161,3 +160,27 @@ def test_metrics_textfile_after_a_scenario(daemon: Daemon, sims, tmp_path: Path)
     assert samples[(f"{prefix}leader", ())] == 1
     assert samples[(f"{prefix}alerts_tracked", ())] == 1
     assert samples[(f"{prefix}last_successful_pass_timestamp_seconds", ())] > 0
+
+
+def test_textfile_is_deleted_when_run_stops(daemon: Daemon, tmp_path: Path):
+    """SIGTERM: `run` exits 0 and deletes the textfile it wrote, so a stopped daemon's
+    metrics go absent (IlertStatuspageSyncMetricsMissing) instead of staying at their last
+    values."""
+    textfile = tmp_path / "sync.prom"
+    assert "ilert_statuspage_sync_build_info" in textfile.read_text()
+    assert daemon.stop() == 0
+    assert not textfile.exists()
+    assert [p.name for p in tmp_path.glob(".sync.prom.*")] == []
+
+
+def test_textfile_is_deleted_when_run_fails(daemon: Daemon, tmp_path: Path):
+    """`run` stopping on a failure (its SQLite file deleted: exit 1) deletes its textfile
+    too: a crash loop shows no metrics rather than the last good pass's."""
+    textfile = tmp_path / "sync.prom"
+    assert textfile.exists()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{tmp_path / 'state.db'}{suffix}").unlink(missing_ok=True)
+    daemon.process.wait(timeout=60)
+    assert daemon.stop() == 1, daemon.log_path.read_text()
+    assert "database_replaced" in daemon.events()
+    assert not textfile.exists()

@@ -9,7 +9,9 @@ it, ``/run/ilert-statuspage-sync`` 0755, the keys copied 0400 into
 ``$CREDENTIALS_DIRECTORY``, ``UMask=0077``, ``READY=1`` awaited, and a private mount
 namespace that shows the temporary root's /etc, /opt, /var/lib and /run at their real
 paths, so the daemon reaches the config, keys and state by the unit's own paths with
-their real owners and modes. The sandbox options are checked by test_systemd_unit.py.
+their real owners and modes. The interpreter, the checkout's virtualenv and the package
+source are shown to the service's uid even when the clone sits in a 0700 folder. The
+sandbox options are checked by test_systemd_unit.py.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import pytest
 import requests
 
 from tests.support.proc import ILERT_KEY, SP_KEY, wait_until
-from tests.support.systemd_standin import parse_unit, uid_for
+from tests.support.systemd_standin import PATH, parse_unit, uid_for
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
 pytestmark = pytest.mark.slow
@@ -90,6 +92,37 @@ def _as_other_user(root: Path, command: str) -> subprocess.CompletedProcess[str]
     )
 
 
+def _as_root_shell(root: Path, command: str) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` as an operator's root shell on the installed machine would: the
+    system PATH only, the root's /etc, /opt, /usr/local/bin and /var/lib at their paths."""
+    mounts = [
+        f"mount -t overlay overlay -o lowerdir={root}/etc:/etc /etc",
+        f"mount --bind {root}/opt /opt",
+        f"mount --bind {root}/usr/local/bin /usr/local/bin",
+        f"mount --bind {root}/var/lib /var/lib",
+    ]
+    script = " && ".join(
+        [*mounts, f"exec env -i PATH={PATH} LANG=C.UTF-8 sh -c {shlex.quote(command)}"]
+    )
+    return subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _stop(root: Path) -> None:
+    pid_file = root / "standin" / f"{NAME}.pid"
+    if pid_file.exists() and not _gone(int(pid_file.read_text())):
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+def _written(root: Path) -> list[str]:
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*"))
+
+
 def _gone(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -99,10 +132,15 @@ def _gone(pid: int) -> bool:
 
 
 def _replay(
-    folder: Path, script: Path, ilert_url: str, statuspage_url: str
+    folder: Path,
+    script: Path,
+    ilert_url: str,
+    statuspage_url: str,
+    env: dict[str, str] | None = None,
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """Lay out a checkout around ``script`` with config.toml, run it as root with
-    ROOT=folder/root and the stand-ins first on PATH."""
+    ROOT=folder/root and the stand-ins first on PATH (``env`` replaces the keys' variables;
+    run again on the same folder, it re-runs the script over what the last run left)."""
     checkout, root, bin_dir = script.parents[1], folder / "root", folder / "bin"
     manual = [page.relative_to(REPO).as_posix() for page in (REPO / "docs").glob("*.md")]
     for relative in ("contrib/install.sh", "README.md", "systemd/" + UNIT.name, *manual):
@@ -111,19 +149,19 @@ def _replay(
             shutil.copy2(REPO / relative, checkout / relative)
     port = _free_port()
     (checkout / "config.toml").write_text(_config(ilert_url, statuspage_url, port))
-    root.mkdir()
-    bin_dir.mkdir()
+    root.mkdir(exist_ok=True)
+    bin_dir.mkdir(exist_ok=True)
     for tool in ("systemctl", "systemd-run", "python3"):
         path = bin_dir / tool
         path.write_text(f'#!/bin/sh\nexec {sys.executable} {STANDIN} {tool} "$@"\n')
         path.chmod(0o755)
+    keys = {"ILERT_API_KEY": ILERT_KEY, "STATUSPAGE_API_KEY": SP_KEY}
     result = subprocess.run(
         ["bash", str(script)],
         env={
             "PATH": f"{bin_dir}:{os.environ['PATH']}",
             "ROOT": str(root),
-            "ILERT_API_KEY": ILERT_KEY,
-            "STATUSPAGE_API_KEY": SP_KEY,
+            **(keys if env is None else env),
         },
         cwd=folder,
         capture_output=True,
@@ -145,9 +183,7 @@ def _installed(tmp_path: Path, sims) -> Iterator[tuple[Path, subprocess.Complete
         tmp_path, tmp_path / "checkout" / "contrib" / "install.sh", ilert.url, statuspage.url
     )
     yield root, result
-    pid_file = root / "standin" / f"{NAME}.pid"
-    if pid_file.exists() and not _gone(int(pid_file.read_text())):
-        os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    _stop(root)
 
 
 def test_install_replay_starts_a_service_that_syncs(installed, sims):
@@ -183,11 +219,18 @@ def test_install_replay_starts_a_service_that_syncs(installed, sims):
     assert 'database="sqlite"' in textfile.stdout  # build_info
     state = _as_other_user(root, f"cat /var/lib/{NAME}/state.db")
     assert state.returncode != 0 and "Permission denied" in state.stderr
+    # The README's commands by their bare name, from a root shell's PATH.
+    found = _as_root_shell(root, f"command -v {NAME}")
+    assert found.stdout.strip() == f"/usr/local/bin/{NAME}", found.stdout + found.stderr
+    reported = _as_root_shell(root, f"{NAME} --config /etc/{NAME}/config.toml status")
+    assert reported.returncode == 0, reported.stdout + reported.stderr
+    assert reported.stdout.startswith("daemon: healthy: leader "), reported.stdout
 
     os.kill(pid, signal.SIGTERM)
     wait_until(lambda: _gone(pid), what="service stopped on SIGTERM")
     log = (root / "standin" / f"{NAME}.log").read_text()
     assert '"event": "stopped"' in log
+    assert not (root / "run" / NAME / "metrics.prom").exists()  # stopped: MetricsMissing fires
     assert ILERT_KEY not in log + result.stdout + result.stderr
     assert SP_KEY not in log + result.stdout + result.stderr
 
@@ -243,6 +286,91 @@ def test_preflight_refuses_a_config_the_service_cannot_read(tmp_path: Path, sims
         in result.stderr
     ), result.stdout + result.stderr
     assert not (root / "standin" / f"{NAME}.pid").exists()
+
+
+def _fake_python(folder: Path, sitecustomize: str) -> dict[str, str]:
+    """The keys' variables plus a PYTHONPATH whose ``sitecustomize`` makes python3 look
+    like another machine's (an older version, no ensurepip)."""
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text(sitecustomize)
+    return {"ILERT_API_KEY": ILERT_KEY, "STATUSPAGE_API_KEY": SP_KEY, "PYTHONPATH": str(folder)}
+
+
+@pytest.mark.parametrize(
+    ("case", "said"),
+    [
+        (
+            "no keys",
+            [
+                "install.sh: ILERT_API_KEY is not set: export ILERT_API_KEY=... (the key itself), "
+                "then run again",
+                "install.sh: STATUSPAGE_API_KEY is not set: export STATUSPAGE_API_KEY=... (the "
+                "key itself), then run again",
+            ],
+        ),
+        (
+            "python 3.9",
+            ["install.sh: python3 is 3.9; 3.11 or newer is needed (Debian 12, Ubuntu 24.04)"],
+        ),
+        (
+            "no venv",
+            ["install.sh: python3 cannot create a virtualenv: apt-get install python3-venv"],
+        ),
+    ],
+)
+def test_a_missing_precondition_fails_before_anything_is_written(
+    tmp_path: Path, case: str, said: list[str]
+):
+    """Missing key variables, a Python older than 3.11 or one without venv (python3-venv
+    absent): one line each naming what to do, exit 1, before a venv, a file or a folder is
+    written."""
+    if not _can_emulate():
+        pytest.skip("the install replay needs root, unshare and setpriv (mount namespaces)")
+    env = {
+        "no keys": {"ILERT_API_KEY": ""},
+        "python 3.9": _fake_python(
+            tmp_path / "py39", "import sys\nsys.version_info = (3, 9, 2, 'final', 0)\n"
+        ),
+        "no venv": _fake_python(
+            tmp_path / "noenv",
+            "import sys\nclass _Gone:\n    def find_spec(self, name, path=None, target=None):\n"
+            "        if name == 'ensurepip':\n            raise ImportError(name)\n"
+            "sys.meta_path.insert(0, _Gone())\n",
+        ),
+    }[case]
+    root, result = _replay(
+        tmp_path, tmp_path / "checkout" / "contrib" / "install.sh", "http://x", "http://y", env
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [*said, "install.sh: nothing was written"]
+    assert _written(root) == ["port"]  # the test's own note, written after the run
+
+
+def test_a_rerun_after_a_failure_completes(tmp_path: Path, sims):
+    """After a run that failed early (no keys) and one that failed late (the pre-flight, on
+    a 0750 config folder), running the right script again installs and starts the service."""
+    if not _can_emulate():
+        pytest.skip("the install replay needs root, unshare and setpriv (mount namespaces)")
+    ilert, statuspage = sims
+    script = tmp_path / "checkout" / "contrib" / "install.sh"
+    script.parent.mkdir(parents=True)
+    shutil.copy2(SCRIPT, script)
+    early = _replay(tmp_path, script, ilert.url, statuspage.url, {})[1]
+    assert early.returncode == 1 and "ILERT_API_KEY is not set" in early.stderr
+    old = 'install -d -m 0755 "$ROOT"/etc/ilert-statuspage-sync'
+    script.write_text(SCRIPT.read_text().replace(old, old.replace("0755", "0750")))
+    root, late = _replay(tmp_path, script, ilert.url, statuspage.url)
+    try:
+        assert late.returncode != 0
+        assert "cannot read config file: Permission denied" in late.stderr
+        shutil.copy2(SCRIPT, script)
+        root, again = _replay(tmp_path, script, ilert.url, statuspage.url)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert (root / "standin" / f"{NAME}.pid").exists()
+        assert stat.S_IMODE((root / "etc" / NAME).stat().st_mode) == 0o755
+        assert (root / "usr/local/bin" / NAME).readlink() == Path(f"/opt/{NAME}/bin/{NAME}")
+    finally:
+        _stop(root)
 
 
 def test_preflight_runs_check_with_the_units_identity_and_credentials():

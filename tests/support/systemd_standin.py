@@ -25,6 +25,7 @@ link the checkout's own virtualenv instead of installing from an index (no netwo
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shlex
 import shutil
@@ -37,6 +38,8 @@ import uuid
 import zlib
 from pathlib import Path
 
+# The packages the service imports from the checkout (the migrations live beside daemon/).
+_PACKAGES = ("ilert_statuspage_sync", "ilert_statuspage_sync.migrations")
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 READY_TIMEOUT = 60.0
 
@@ -46,16 +49,17 @@ def uid_for(user: str) -> int:
     return 61184 + zlib.crc32(user.encode()) % 4000
 
 
-def parse_unit(text: str) -> list[tuple[str, str]]:
-    """The ``[Service]`` settings of a unit file, in order (keys may repeat)."""
-    settings, section = [], ""
+def parse_unit(text: str, section: str = "Service") -> list[tuple[str, str]]:
+    """The settings of one section (``[Service]`` unless told) of a unit file, in order
+    (keys may repeat)."""
+    settings, current = [], ""
     for raw in text.splitlines():
         line = raw.strip()
         if not line or line.startswith(("#", ";")):
             continue
         if line.startswith("["):
-            section = line
-        elif section == "[Service]":
+            current = line
+        elif current == f"[{section}]":
             key, _, value = line.partition("=")
             settings.append((key.strip(), value.strip()))
     return settings
@@ -86,7 +90,6 @@ def service_command(
         "mount -t tmpfs -o mode=0755 tmpfs /var/lib",
         "mount -t tmpfs -o mode=0755 tmpfs /run",
     ]
-    mounts += _expose_interpreter(root)
     env = {"PATH": PATH, "LANG": "C.UTF-8", "HOME": "/", "USER": user, "LOGNAME": user}
     private = root / "var/lib/private"
     private.mkdir(parents=True, exist_ok=True)
@@ -133,6 +136,7 @@ def service_command(
             env[key] = value
     if notify_socket:
         env["NOTIFY_SOCKET"] = notify_socket
+    mounts += _expose_interpreter(root)  # last: it may hide a folder the mounts above read
     workdir = _last(settings, "WorkingDirectory", "/")
     umask = _last(settings, "UMask", "0022")
     script = "; ".join(
@@ -162,21 +166,42 @@ def service_command(
 
 
 def _expose_interpreter(root: Path) -> list[str]:
-    """Mounts that let any uid reach this Python (e.g. a pyenv build under 0700 /root)."""
-    prefix = Path(sys.base_prefix).resolve()
-    hidden = next(
-        (p for p in reversed(prefix.parents) if not p.stat().st_mode & stat.S_IXOTH), None
-    )
-    if hidden is None:
-        return []
-    stage = root / "standin" / "interpreter"
-    stage.mkdir(parents=True, exist_ok=True)
-    return [
-        f"mount --bind {prefix} {stage}",
-        f"mount -t tmpfs -o mode=0755 tmpfs {hidden}",
-        f"mkdir -p {prefix}",
-        f"mount --bind {stage} {prefix}",
-    ]
+    """Mounts that let any uid reach the Python the stand-in venv runs: the base
+    interpreter (e.g. a pyenv build under 0700 /root), the checkout's virtualenv and the
+    packages' folders (a clone inside a 0700 folder).
+
+    Each such folder is bind-mounted aside, a tmpfs (0755) covers the first folder above
+    it that other users cannot enter, and the folder is mounted back at its own path: the
+    service's uid sees these folders and nothing else of what the 0700 folder holds.
+    """
+    wanted = {Path(sys.base_prefix).resolve(), Path(sys.prefix).absolute()}
+    for package in _PACKAGES:  # an editable install maps each to its folder in the checkout
+        spec = importlib.util.find_spec(package)
+        assert spec is not None and spec.submodule_search_locations is not None
+        wanted |= {Path(folder).resolve() for folder in spec.submodule_search_locations}
+    wanted = {p for p in wanted if not any(o != p and o in p.parents for o in wanted)}
+    hidden = {p: _hidden_above(p) for p in sorted(wanted)}
+    exposed = [p for p, above in hidden.items() if above is not None]
+    covers = {above for above in hidden.values() if above is not None}
+    covers = {c for c in covers if not any(o != c and o in c.parents for o in covers)}
+    mounts: list[str] = []
+    for number, path in enumerate(exposed):
+        stage = root / "standin" / "exposed" / str(number)
+        stage.mkdir(parents=True, exist_ok=True)
+        mounts.append(f"mount --bind {path} {stage}")
+    mounts += [f"mount -t tmpfs -o mode=0755 tmpfs {cover}" for cover in sorted(covers)]
+    for number, path in enumerate(exposed):
+        stage = root / "standin" / "exposed" / str(number)
+        mounts += [f"mkdir -p {path}", f"mount --bind {stage} {path}"]
+    return mounts
+
+
+def _hidden_above(path: Path) -> Path | None:
+    """The outermost folder above ``path`` that other users cannot enter."""
+    for folder in reversed(path.parents):
+        if not folder.stat().st_mode & stat.S_IXOTH:
+            return folder
+    return None
 
 
 def _chown_tree(folder: Path, uid: int) -> None:
@@ -264,7 +289,7 @@ def main(argv: list[str]) -> int:
         return systemd_run(root, args)
     if name == "python3" and args[:2] == ["-m", "venv"] and len(args) == 3:
         return venv(Path(args[2]))
-    return subprocess.run(["/usr/bin/python3", *args], check=False).returncode
+    return subprocess.run([sys.executable, *args], check=False).returncode
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -116,10 +118,7 @@ def _check_database(config: Config) -> Line:
     label = f"database {safe_url(config.database_url)}"
     path = sqlite_path(config.database_url)
     if path is not None and not path.exists():
-        return None, (
-            f"{label}: no database yet at {path}; `db upgrade` or the daemon's first start "
-            "creates it"
-        )
+        return _new_sqlite_file(label, path)
     try:
         opened = engine(config)
         try:
@@ -135,6 +134,25 @@ def _check_database(config: Config) -> Line:
     return None, (
         f"{label}: at {revision or 'no revision (empty)'}, migrations up to {head} pending; "
         "run `db upgrade` (the daemon also applies them when it starts)"
+    )
+
+
+def _new_sqlite_file(label: str, path: Path) -> Line:
+    """WARN only when the first start can create the file: its folder exists and this
+    user may create files in it (``db upgrade``, ``sync`` and ``run`` refuse otherwise)."""
+    folder = path.parent
+    if not folder.is_dir():
+        return False, (
+            f"{label}: folder {folder} does not exist; create it (writable by the service's "
+            "user) or fix database_url"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return False, (
+            f"{label}: folder {folder} is not writable by this user, so {path.name} cannot be "
+            "created there; make it writable by the service's user or fix database_url"
+        )
+    return None, (
+        f"{label}: no database yet at {path}; `db upgrade` or the daemon's first start creates it"
     )
 
 

@@ -17,6 +17,7 @@ now at the path, where an empty database rebuilds its links from Statuspage.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -89,6 +90,8 @@ class Daemon:
         self._said_follower = False
         # Set when the process must stop with exit 1 (the SQLite file was replaced).
         self.failure: str | None = None
+        # Every textfile this process wrote (a reload may move it): deleted on close.
+        self._textfiles: set[Path] = set()
 
     def request_reload(self) -> None:
         """Called from the SIGHUP handler: reload at the next tick."""
@@ -147,11 +150,21 @@ class Daemon:
         self._report(report)
 
     def close(self) -> None:
-        """Release the lock and connections."""
+        """Release the lock and connections, and delete the metrics textfiles it wrote.
+
+        A stopped or crash-looping daemon must not leave its last numbers behind: the
+        textfile collector would serve them for ever, and ``absent(build_info)``
+        (IlertStatuspageSyncMetricsMissing) could never fire.
+        """
         self.notifier.stopping()
         shutdown.set_keepalive(None)
         self.services.close()
         self.leadership.release()
+        for textfile in self._textfiles:
+            # On the way out nothing else can be done about a refusal; under the unit
+            # systemd removes the whole folder anyway.
+            with contextlib.suppress(OSError):
+                textfile.unlink(missing_ok=True)
 
     def _lead(self) -> bool:
         if self.leader and not self.leadership.holds():
@@ -232,6 +245,7 @@ class Daemon:
         target = self.config.metrics.textfile
         if target is None:
             return
+        self._textfiles.add(target)
         try:
             self.metrics.write_textfile(target)
         except Exception as error:  # noqa: BLE001 - metrics must never stop syncing
