@@ -40,6 +40,8 @@ fi
 # install:begin
 python3 -m venv "$ROOT"/opt/ilert-statuspage-sync
 "$ROOT"/opt/ilert-statuspage-sync/bin/pip install .
+install -d -m 0755 "$ROOT"/usr/local/bin
+ln -sfn /opt/ilert-statuspage-sync/bin/ilert-statuspage-sync "$ROOT"/usr/local/bin/ilert-statuspage-sync
 install -d -m 0755 "$ROOT"/etc/ilert-statuspage-sync
 install -m 0644 config.toml "$ROOT"/etc/ilert-statuspage-sync/config.toml
 install -m 0600 /dev/stdin "$ROOT"/etc/ilert-statuspage-sync/ilert_api_key <<<"$ILERT_API_KEY"
@@ -56,6 +58,3 @@ systemd-run --pipe --wait --quiet -p User=ilert-statuspage-sync -p DynamicUser=y
   /opt/ilert-statuspage-sync/bin/ilert-statuspage-sync --config /etc/ilert-statuspage-sync/config.toml check
 systemctl enable --now ilert-statuspage-sync
 # install:end
-# The command by its bare name, as the README shows it (`ilert-statuspage-sync status`).
-install -d -m 0755 "$ROOT"/usr/local/bin
-ln -sfn /opt/ilert-statuspage-sync/bin/ilert-statuspage-sync "$ROOT"/usr/local/bin/ilert-statuspage-sync

@@ -12,8 +12,9 @@
       UsageError             a command cannot do what was asked (trigger a missing alert): exit 2
       PayloadError           a vendor answered with a body we cannot read
       LeadershipLostError    this process no longer holds the leader lock: stop writing
-      StoreError             the state database refused (lock, wrong schema): exit 2
-        DatabaseFailureError  it failed at run time (locked, read-only, full, corrupt,
+      StoreError             the state database refused (wrong schema): exit 2
+        DatabaseFailureError  it failed at run time (locked, held by another process,
+                              read-only, full, corrupt,
                               not migrated): exit 1
           DatabaseUnreachableError  PostgreSQL could not be reached at all
         DatabaseReplacedError  the SQLite file was deleted or replaced under a running

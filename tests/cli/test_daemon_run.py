@@ -36,10 +36,10 @@ def _daemon(config: Path) -> Iterator[Daemon]:
 
 
 def test_second_process_on_one_sqlite_file_refuses(daemon: Daemon, config: Path):
-    """A second `run` or `sync` on the same SQLite file exits 2 naming the lock and the fix."""
+    """A second `run` or `sync` on the same SQLite file exits 1 (restartable) naming the lock."""
     for command in ("run", "sync"):
         result = run_cli(config, command)
-        assert result.returncode == 2, result.stderr
+        assert result.returncode == 1, result.stderr
         assert "another ilert-statuspage-sync process holds database file" in result.stderr
         assert f"pid {daemon.process.pid}" in result.stderr
         assert "use PostgreSQL for replicas" in result.stderr
@@ -49,7 +49,7 @@ def test_second_process_on_one_sqlite_file_refuses(daemon: Daemon, config: Path)
 def test_deleting_the_lock_file_mid_create_admits_no_second_writer(
     daemon: Daemon, config: Path, sims
 ):
-    """`rm state.db.lock` while a create is in flight: a second `run` still refuses (exit 2),
+    """`rm state.db.lock` while a create is in flight: a second `run` still refuses (exit 1),
     so nobody reconciles the in-flight intent early: one incident, one create."""
     ilert, statuspage = sims
     held = statuspage.delay_next(8, method="POST", path_contains="/incidents")
@@ -73,7 +73,7 @@ def test_deleting_the_lock_file_mid_create_admits_no_second_writer(
     refused = second.process.poll()
     second.stop()  # closes its log too
     assert (len(creates), incidents) == (1, 1)
-    assert refused == 2
+    assert refused == 1
     refusal = second.log_path.read_text()
     assert "holds database file" in refusal and f"(pid {daemon.process.pid})" in refusal
     assert daemon.process.poll() is None

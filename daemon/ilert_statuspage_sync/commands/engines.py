@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from ilert_statuspage_sync.config import Config, IncidentAction
 from ilert_statuspage_sync.config.database_url import safe_url
-from ilert_statuspage_sync.errors import ConfigError, StoreError
+from ilert_statuspage_sync.errors import ConfigError, DatabaseFailureError
 from ilert_statuspage_sync.store.database import (
     make_engine,
     require_database,
@@ -35,7 +35,13 @@ def readable(config: Config) -> sa.Engine:
 
 
 def lead_or_refuse(config: Config, command: str, leadership: Leadership) -> Leadership:
-    """The leader lock, or a clear refusal: two writers on one database is never right."""
+    """The leader lock, or a clear refusal: two writers on one database is never right.
+
+    A runtime failure (exit 1), not a usage error (2): under systemd a ``run``
+    refused because an operator's ``sync`` holds the lock for a moment is
+    restarted (exit 2 is not: ``RestartPreventExitStatus=2``) and starts once
+    the lock is free.
+    """
     from ilert_statuspage_sync.service.leadership import FileLeadership, SqliteLeadership
 
     if leadership.try_acquire():
@@ -44,7 +50,7 @@ def lead_or_refuse(config: Config, command: str, leadership: Leadership) -> Lead
     if isinstance(leadership, FileLeadership | SqliteLeadership):
         holder = f" (pid {leadership.holder()})"
     leadership.release()
-    raise StoreError(
+    raise DatabaseFailureError(
         f"{command}: another ilert-statuspage-sync process holds {leadership.description}{holder} "
         f"for {safe_url(config.database_url)}; run one process per SQLite file, "
         "or use PostgreSQL for replicas"
