@@ -136,6 +136,7 @@ def test_the_url_option_wins_and_the_demo_key_is_the_default(capsys, monkeypatch
 )
 def test_failures_are_one_line_with_their_exit_code(demo_ilert, capsys, argv, code, line):
     """A refusal is exit 1 and a usage error exit 2, each one ``error:`` line."""
+    got: object
     try:
         got = main(argv)
     except SystemExit as exc:  # argparse leaves through SystemExit
