@@ -1,23 +1,86 @@
-"""``python -m ilert_statuspage_sync.simulators``: serve both simulators until stopped.
+"""``python -m ilert_statuspage_sync.simulators``: serve both simulators, or change alerts.
 
-They hold the demo's accounts (alert sources, pages, components), so ``discover``,
+With no command (or ``serve``) both simulators are served until stopped. They hold
+the demo's accounts (alert sources, pages, components), so ``discover``,
 ``discover --write`` and then ``sync`` can be tried against them from a shell.
 The first lines printed are ``export`` lines for the URLs and the demo keys
 (public demo values, not secrets); Ctrl-C or SIGTERM stops both.
+
+``alert create|accept|comment|resolve`` changes alerts in a running iLert
+simulator over HTTP (see `alert_command`). Every failure is one ``error:`` line:
+exit 1 when the simulator refused or could not be reached, 2 for a usage error,
+70 for a bug, 130 when interrupted.
 """
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from types import FrameType
+from typing import NoReturn
 
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
+from ilert_statuspage_sync.simulators.alert_command import (
+    AlertCommandError,
+    add_alert_parser,
+    run_alert_command,
+)
 from ilert_statuspage_sync.simulators.seed import ILERT_KEY, STATUSPAGE_KEY, seed_accounts
 
+PROG = "python -m ilert_statuspage_sync.simulators"
 
-def main() -> int:
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are one line, as everywhere else in the project."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description=(
+            "The iLert and Statuspage simulators with the demo's accounts. With no command "
+            "(or `serve`) both are served on 127.0.0.1 until Ctrl-C or SIGTERM."
+        ),
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser(
+        "serve",
+        help="serve both simulators (the default); prints export lines for their URLs",
+        description="Serve both simulators; the first lines printed are export lines.",
+    )
+    add_alert_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve (the default) or run `alert VERB`; the exit code."""
+    args = _parser().parse_args(argv)
+    if args.command == "alert":
+        try:
+            line = run_alert_command(args)
+        except AlertCommandError as exc:
+            sys.stderr.write(f"error: {exc}\n")
+            return exc.exit_code
+        except KeyboardInterrupt:
+            sys.stderr.write("error: interrupted\n")
+            return 130
+        except Exception as exc:  # noqa: BLE001 (one line, never a traceback)
+            sys.stderr.write(
+                f"error: internal error {type(exc).__name__} (a bug: please report it)\n"
+            )
+            return 70
+        sys.stdout.write(line + "\n")
+        return 0
+    return serve()
+
+
+def serve() -> int:
     """Serve until SIGINT or SIGTERM; 0 on a clean stop."""
     stop = threading.Event()
 

@@ -40,11 +40,16 @@ class AlertControls(AlertSources):
         report_time: datetime | None = None,
         responder_id: int = 1,
         escalation_policy_id: int | None = None,
+        *,
+        alert_key: str | None = None,
+        created_by: int | None = None,
     ) -> int:
         """Open a PENDING alert with one pending responder; returns its id.
 
         A source added with `add_alert_source` lends the alert its name and (unless
-        `escalation_policy_id` is given) its escalation policy.
+        `escalation_policy_id` is given) its escalation policy. `alert_key` replaces
+        the generated `sim-alert-{id}`; `created_by` (a user id) makes it a manual
+        alert, logged as created by that user instead of received from the source.
         """
         check_new_alert(priority, report_time)
         with self._lock:
@@ -60,8 +65,15 @@ class AlertControls(AlertSources):
                 "responder_id": responder_id,
             }
             alert = new_alert(alert_id, source_id, source, fields, now=now, reported=reported)
+            if alert_key is not None:
+                alert["alertKey"] = alert_key
             self._alerts[alert_id] = alert
-            self._log_received(alert_id, alert["alertSource"]["name"], reported)
+            if created_by is None:
+                self._log_received(alert_id, alert["alertSource"]["name"], reported)
+            else:
+                name = full_name(created_by)
+                text = f"Alert created by {name}"
+                self._log(alert_id, "AlertCreatedByUserLogEntry", text, {"user": name}, at=reported)
             return alert_id
 
     def _log_received(self, alert_id: int, source_name: str, reported: datetime) -> None:
@@ -95,16 +107,26 @@ class AlertControls(AlertSources):
             )
 
     def comment(
-        self, alert_id: int, content: str, *, system: bool = False, user_id: int | None = None
+        self,
+        alert_id: int,
+        content: str,
+        *,
+        system: bool = False,
+        user_id: int | None = None,
+        author: str | None = None,
     ) -> int:
-        """Add a comment (by a user, or by the system); returns the log entry id."""
+        """Add a comment (by a user, or by the system); returns the log entry id.
+
+        `author` names a creator outside the user list (an Events API comment's `creator`).
+        """
         with self._lock:
             alert = self._managed(alert_id)
             if system:
                 entry_type, author = "AlertCommentAddedBySystemLogEntry", "ilert"
             else:
                 entry_type = "AlertCommentAddedLogEntry"
-                author = full_name(first_responder_id(alert) if user_id is None else user_id)
+                if author is None:
+                    author = full_name(first_responder_id(alert) if user_id is None else user_id)
             return self._log(alert_id, entry_type, content, {"comment": content, "author": author})
 
     def escalate(self, alert_id: int) -> int:

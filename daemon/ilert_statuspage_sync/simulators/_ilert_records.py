@@ -175,6 +175,7 @@ def new_source(
     policy_id: int,
     policy_name: str | None,
     integration_type: str,
+    integration_key: str,
     status: str | None,
 ) -> JsonObject:
     """A new alert source record (``status`` None: it follows the source's alerts)."""
@@ -184,6 +185,7 @@ def new_source(
         "teams": [],
         "escalationPolicy": _policy(policy_id, policy_name),
         "integrationType": integration_type,
+        "integrationKey": integration_key,
         "integrationUrl": f"https://api.ilert.com/api/v1/events/sim/{source_id}",
         "autoResolutionTimeout": None,
         "alertGroupingWindow": None,

@@ -66,11 +66,13 @@ class AlertSources(IlertState):
         escalation_policy_name: str | None = None,
         integration_type: str = "API",
         status: str | None = None,
+        integration_key: str | None = None,
     ) -> int:
         """Create (or replace) an alert source; returns its id.
 
         `status` may only be a status a user sets (IN_MAINTENANCE, DISABLED); by
         default it follows the source's alerts (PENDING, ALL_ACCEPTED, ALL_RESOLVED).
+        `integration_key` (default `sim-integration-{id}`) is what `POST /api/events` names it by.
         """
         if status is not None and status not in SET_SOURCE_STATUSES:
             raise ValueError(f"status must be None or one of {sorted(SET_SOURCE_STATUSES)}")
@@ -83,9 +85,17 @@ class AlertSources(IlertState):
                 policy_id=escalation_policy_id,
                 policy_name=escalation_policy_name,
                 integration_type=integration_type,
+                integration_key=integration_key or f"sim-integration-{source_id}",
                 status=status,
             )
             return source_id
+
+    def _source_of_integration_key(self, key: str) -> int | None:
+        """Under the lock: the id of the source the integration key belongs to, if any."""
+        for source_id, source in self._alert_sources.items():
+            if source["integrationKey"] == key:
+                return source_id
+        return None
 
     def alert_sources(self) -> list[JsonObject]:
         """Every alert source as the API would serve it, by id."""

@@ -12,6 +12,8 @@ Reference: https://api.ilert.com/api-docs/ (spec copy in shared/specs/ilert-open
 
 It also owns alert sources (`add_alert_source`): `GET /api/alert-sources`, paged
 by `start-index`/`max-results` (at most 50), and `GET /api/alert-sources/{id}`.
+A person or a monitoring tool can write too, as on iLert (see `_ilert_writes`):
+`POST /api/alerts`, `PUT /api/alerts/{id}/accept|resolve` and `POST /api/events`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 
-from ilert_statuspage_sync.simulators._ilert_alerts import AlertControls
 from ilert_statuspage_sync.simulators._ilert_query import (
     LOG_FILTER_TYPES,
     AlertFilter,
@@ -34,6 +35,7 @@ from ilert_statuspage_sync.simulators._ilert_records import (
     policy_ref,
     render_entry,
 )
+from ilert_statuspage_sync.simulators._ilert_writes import AlertWrites
 from ilert_statuspage_sync.simulators._server import HttpError, SimRequest, SimResponse
 
 __all__ = ["IlertSimulator"]
@@ -41,24 +43,42 @@ __all__ = ["IlertSimulator"]
 PHANTOM_IDS = 900_000_000  # a broken listing's padding starts here (see set_endless_listing)
 
 
-class IlertSimulator(AlertControls):
+class IlertSimulator(AlertWrites):
     """iLert's alert endpoints over real HTTP, driven by Python control methods.
 
     The parts: `_ilert_state` (stored data, auth, errors, rate limit),
-    `_ilert_sources` (alert sources), `_ilert_alerts` (the alert controls);
-    here the routes and the alert listings.
+    `_ilert_sources` (alert sources), `_ilert_alerts` (the alert controls),
+    `_ilert_writes` (the write endpoints and the Events API); here the routes and
+    the alert listings.
     """
+
+    def authenticate(self, request: SimRequest) -> None:
+        # The Events API takes no API key (spec: `security: []`): the integration key in
+        # the body names the alert source, and is checked there.
+        if _is_event(request):
+            return
+        super().authenticate(request)
+
+    def rate_limit_key(self, request: SimRequest) -> str:
+        # Events count per integration key, as iLert limits them, not against the API key.
+        if _is_event(request):
+            body = request.json_body
+            key = body.get("integrationKey") if isinstance(body, dict) else None
+            return f"integration-key:{key}"
+        return super().rate_limit_key(request)
 
     def route(self, request: SimRequest) -> SimResponse:
         segments = request.path.strip("/").split("/")
         if segments[:2] == ["api", "alert-sources"]:
             return self._route_alert_sources(request, segments[2:])
+        if _is_event(request):
+            return self._route_events(request)
         if segments[:2] != ["api", "alerts"] or len(segments) > 4:
             raise HttpError(404, f"No resource at {request.path}")
+        if request.method != "GET":
+            return self._route_alert_writes(request, segments[2:])
         if len(segments) == 4 and segments[3] != "log-entries":
             raise HttpError(404, f"No resource at {request.path}")
-        if request.method != "GET":
-            raise HttpError(405, f"{request.method} is not supported by the simulator here")
         if len(segments) == 2:
             return SimResponse(200, self._list_alerts(request.query))
         if segments[2:] == ["count"]:
@@ -120,3 +140,7 @@ class IlertSimulator(AlertControls):
         return [
             render_entry(entry, with_vars=with_vars) for entry in entries[start : start + limit]
         ]
+
+
+def _is_event(request: SimRequest) -> bool:
+    return request.path.strip("/") == "api/events"
