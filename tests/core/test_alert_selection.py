@@ -103,3 +103,27 @@ def test_a_refreshed_mirrored_alert_is_read_by_id_with_its_snapshot_as_fallback(
     assert found.read_by_id == [7]
     assert found.fallback == {7: snapshot}
     assert set(found.chosen) == {8}
+
+
+def test_a_settled_snapshot_only_competes_for_a_timeline_read():
+    """Unlisted with its snapshot settled, an alert is no work item, only a candidate; an
+    unsettled one stands in with its snapshot as before."""
+    tracked = {7: Tracked(True, False), 8: Tracked(True, False)}
+    snapshots = {7: an_alert(7), 8: an_alert(8)}
+    found = select_alerts(AUTO, {}, tracked, OpenSetCycle(), snapshots, settled={7})
+    assert found.settled == [7]
+    assert set(found.chosen) == {8}
+
+
+def test_a_settled_alert_listed_refreshed_or_gone_is_not_passed_over():
+    """Settled counts only for an unlisted snapshot: a listed alert is chosen, a refreshed
+    one read by id, one a whole cycle missed read by id, one without a snapshot skipped."""
+    tracked = {n: Tracked(True, False) for n in (1, 2, 3)}
+    listed = {1: an_alert(1)}
+    snapshots = {2: an_alert(2)}
+    found = select_alerts(
+        AUTO, listed, tracked, OpenSetCycle(), snapshots, frozenset({2}), settled={1, 2, 3}
+    )
+    assert set(found.chosen) == {1} and found.read_by_id == [2] and found.settled == []
+    gone = select_alerts(AUTO, {}, tracked, _complete_cycle(1), snapshots, settled={2})
+    assert sorted(gone.read_by_id) == [2, 3] and gone.settled == []

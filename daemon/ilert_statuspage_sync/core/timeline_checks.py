@@ -9,6 +9,7 @@ check first. So an unchanged alert waits at most ``ceil(n / per_pass)`` passes.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -40,12 +41,14 @@ class Candidate:
 def choose_checks(candidates: Sequence[Candidate], per_pass: int) -> list[int]:
     """Alert ids to check now: every ``must``, then the longest-unchecked up to ``per_pass``."""
     must = [c.alert_id for c in candidates if c.must]
-    rest = sorted(
+    room = max(per_pass - len(must), 0)
+    # The few oldest of many (every open alert competes): no sort of them all.
+    rest = heapq.nsmallest(
+        room,
         (c for c in candidates if not c.must),
         key=lambda c: (c.last_checked_at or _NEVER, c.alert_id),
     )
-    room = max(per_pass - len(must), 0)
-    return must + [c.alert_id for c in rest[:room]]
+    return must + [c.alert_id for c in rest]
 
 
 def checks_per_pass(requests_per_minute: int, poll_interval: float, reserved: int) -> int:

@@ -40,7 +40,7 @@ class OpenLink(NamedTuple):
     triggered_at: datetime | None
     mirror_status: str | None
     mirror_priority: str | None
-    mirror_responders: list[str] | None
+    responders_text: str | None  # the mirror's responders as stored JSON text: decoded on use
     mirror_policy_id: int | None
     mirror_rule_index: int | None
     mirror_next_escalation: datetime | None
@@ -54,6 +54,14 @@ class OpenLink(NamedTuple):
     updated_at: datetime
 
     @property
+    def mirror_responders(self) -> list[str] | None:
+        """The mirror's responders, as ``Link.mirror_responders`` reads them."""
+        if self.responders_text is None or self.responders_text == "null":
+            return None
+        decoded: list[str] = json.loads(self.responders_text)
+        return decoded
+
+    @property
     def pending_call(self) -> dict[str, Any] | None:
         """The intent, as ``Link.pending_call`` reads it (a cleared one is JSON null)."""
         if self.pending_text is None or self.pending_text == "null":
@@ -62,23 +70,20 @@ class OpenLink(NamedTuple):
         return decoded
 
 
-_RESPONDERS: Final = OpenLink._fields.index("mirror_responders")
-
-
 def fingerprint(row: OpenLink) -> int:
     """A hash of every column of the row: equal while nothing in the link changed.
 
     Kept instead of the row (the pass would otherwise hold a row per open link
-    between passes); the one list column counts by its items.
+    between passes). Every column is a plain value (the JSON ones as text).
     """
-    responders = tuple(row.mirror_responders or ())
-    return hash((row[:_RESPONDERS], responders, row[_RESPONDERS + 1 :]))
+    return hash(row)
 
 
 # Table columns, not mapped attributes: a Core select, whose rows skip the ORM's loading.
 _TABLE: Final = sa.inspect(Link).local_table
+_AS_TEXT: Final = {"pending_text": "pending_call", "responders_text": "mirror_responders"}
 _COLUMNS: Final = tuple(
-    sa.cast(_TABLE.c.pending_call, sa.Text) if name == "pending_text" else _TABLE.c[name]
+    sa.cast(_TABLE.c[_AS_TEXT[name]], sa.Text) if name in _AS_TEXT else _TABLE.c[name]
     for name in OpenLink._fields
 )
 

@@ -20,6 +20,7 @@ lacks (a resolve) is raised, so the alert backs off and tries it again.
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -92,14 +93,18 @@ class Applier:
     siblings: Callable[[Link], None] = lambda _link: None
 
     def __post_init__(self) -> None:
-        # Chosen once: a dry run's writer sends and stores nothing.
-        self._out = writer_for(
-            self.dry_run,
-            self.writer,
-            self.guard,
-            lambda name: self.checkpoint(name),
-            self.in_flight_s,
-        )
+        # Chosen once: a dry run's writer sends and stores nothing. Its checkpoint asks
+        # this applier's at each call (a test may set it later), through a weak
+        # reference: a cycle would keep the pass's state (every open link's row,
+        # through ``siblings``) alive until a full garbage collection.
+        me = weakref.ref(self)
+
+        def checkpoint(name: str) -> None:
+            applier = me()
+            if applier is not None:
+                applier.checkpoint(name)
+
+        self._out = writer_for(self.dry_run, self.writer, self.guard, checkpoint, self.in_flight_s)
 
     def apply(self, link: Link, plan: Plan, replan: Replan | None = None) -> int:
         """Apply every step in order; return how many writes were sent.

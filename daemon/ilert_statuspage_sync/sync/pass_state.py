@@ -85,10 +85,10 @@ class Carryover:
     filtered: dict[tuple[str, int], str] = field(default_factory=dict)
     checkable: int = 0
     snapshots: dict[int, Alert] = field(default_factory=dict)
-    # Links whose snapshot was diffed with nothing to do, by (action, alert id): the
+    # Links whose snapshot was diffed with nothing to do, by action and alert id: the
     # link's fingerprint then (store.held). While it matches, the unlisted snapshot
     # is no work item, only a candidate for a timeline read (core.alert_selection).
-    settled: dict[tuple[str, int], int] = field(default_factory=dict)
+    settled: dict[str, dict[int, int]] = field(default_factory=dict)
     dry_activation: dict[str, datetime] = field(default_factory=dict)
     # This machine's time of each missing alert's first 404 (core.deletion), by action and id.
     missing_local: dict[tuple[str, int], datetime] = field(default_factory=dict)

@@ -162,16 +162,18 @@ class WorkItems:
 
     def _settled(self, action: IncidentAction, links: Mapping[int, Held]) -> set[int]:
         """The action's links unchanged since their snapshot was diffed with nothing to do."""
-        marks, reading = self.carry.settled, self.carry.timelines
-        return {
-            alert_id
-            for (name, alert_id), mark in marks.items()
-            if name == action.name
-            and alert_id not in reading
-            and (held := links.get(alert_id)) is not None
-            and isinstance(held.facts, OpenLink)
-            and fingerprint(held.facts) == mark
-        }
+        marks, reading = self.carry.settled.get(action.name, {}), self.carry.timelines
+        settled = set()
+        for alert_id, held in links.items():
+            mark = marks.get(alert_id)
+            if (
+                mark is not None
+                and isinstance(held.facts, OpenLink)
+                and fingerprint(held.facts) == mark
+                and alert_id not in reading
+            ):
+                settled.add(alert_id)
+        return settled
 
     def _read_by_id(
         self,
@@ -272,12 +274,12 @@ class WorkItems:
         """Mark the items with nothing to do on an unchanged, published link; unmark the rest."""
         marks = self.carry.settled
         for item, fact in zip(work, facts, strict=True):
-            key, row = (item.action.name, item.alert.id), item.facts
+            mine, row = marks.setdefault(item.action.name, {}), item.facts
             quiet = not (fact.must or fact.withheld or item.deleted)
             if self.settles and quiet and isinstance(row, OpenLink) and row.is_open:
-                marks[key] = fingerprint(row)
+                mine[item.alert.id] = fingerprint(row)
             else:
-                marks.pop(key, None)
+                mine.pop(item.alert.id, None)
 
     def settled_work(self, p: PassState, selected: set[int]) -> list[Work]:
         """The settled snapshots whose timeline this pass reads, as work items.
@@ -304,11 +306,15 @@ class WorkItems:
         snapshots = {alert_id: old[alert_id] for alert_id in kept}
         snapshots.update((item.alert.id, item.alert) for item in work if item.facts.is_open)
         self.carry.snapshots = snapshots
-        live = {(a.name, h.facts.alert_id) for a, h in p.settled}
-        live.update((item.action.name, item.alert.id) for item in work)
+        live: dict[str, set[int]] = {}
+        for action, held in p.settled:
+            live.setdefault(action.name, set()).add(held.facts.alert_id)
+        for item in work:
+            live.setdefault(item.action.name, set()).add(item.alert.id)
         marks = self.carry.settled
-        for gone in marks.keys() - live:
-            del marks[gone]
+        for name in list(marks):
+            for gone in marks[name].keys() - live.get(name, set()):
+                del marks[name][gone]
 
     def _check_facts(self, item: Work, now: datetime) -> CheckFacts:
         link, alert = item.facts, item.alert

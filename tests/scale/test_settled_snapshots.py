@@ -1,0 +1,132 @@
+"""A quiet pass decides on what changed, not again on every open alert it settled.
+
+Real daemon code, real HTTP to the simulators, a real migrated database. Many alerts are
+mirrored and the open-set listing spans passes (a small iLert budget); counted in work
+items decided on and requests, never timed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from ilert_statuspage_sync.store.held import Held
+from ilert_statuspage_sync.store.tables import Link
+from ilert_statuspage_sync.sync.work_items import WorkItems
+from tests.support.harness import Harness
+from tests.support.world import AUTO_SOURCE
+
+MIRRORED = 250  # three list pages
+HOUR = timedelta(hours=1)
+RATE, INTERVAL = 48, 5  # a pass's iLert budget: 48 x 5 / 60 = 4 requests
+BUDGET = RATE * INTERVAL // 60
+
+
+def _mirrored(make_harness: Any) -> tuple[Harness, list[int]]:
+    """``MIRRORED`` alerts mirrored at once, then a process with a small iLert budget whose
+    listing cycle has gone round once (every open alert's snapshot held)."""
+    harness = make_harness("classic")
+    clock = harness.ilert._clock
+    harness.ilert.set_clock(lambda: clock() - 2 * HOUR)  # activated two hours ago
+    harness.clock_offset = -2 * HOUR
+    harness.sync()
+    harness.clock_offset = timedelta(0)
+    harness.ilert.set_clock(clock)
+    # Reported an hour ago: past the "reported since" overlap, listed only by the cycle.
+    reported = datetime.now(UTC) - HOUR
+    alerts = [
+        harness.ilert.create_alert(AUTO_SOURCE, f"open {n}", "", report_time=reported)
+        for n in range(MIRRORED)
+    ]
+    harness.sync()
+    assert len(harness.incidents()) == MIRRORED
+    ilert = dataclasses.replace(harness.config.ilert, requests_per_minute=RATE)
+    harness.config = dataclasses.replace(harness.config, ilert=ilert, poll_interval=INTERVAL)
+    harness.syncer = harness.new_syncer(rate_window=1.0)
+    for _ in range(30):
+        harness.sync()
+        if harness.syncer.carry.cycle.complete:
+            break
+    assert harness.syncer.carry.cycle.complete
+    harness.sync()  # the snapshots of the cycle's last pages are settled too
+    return harness, alerts
+
+
+@contextmanager
+def deciding(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """The alert ids whose work items a pass decided on (their timeline-check facts)."""
+    decided: list[int] = []
+    plain = WorkItems._check_facts
+
+    def counted(self: WorkItems, item: Any, now: Any) -> Any:
+        decided.append(item.alert.id)
+        return plain(self, item, now)
+
+    monkeypatch.setattr(WorkItems, "_check_facts", counted)
+    yield decided
+
+
+def test_a_quiet_pass_decides_only_on_the_alerts_it_listed(make_harness, monkeypatch):
+    """Once the cycle has gone round, a quiet pass builds work items only for the alerts
+    its list pages and reads by id brought (and those checked the pass before), not one
+    per open alert."""
+    harness, _alerts = _mirrored(make_harness)
+    for _ in range(3):
+        harness.ilert.clear_requests()
+        with deciding(monkeypatch) as decided:
+            report = harness.sync()
+        assert report.ok and report.writes == 0
+        by_id = sum(1 for r in harness.ilert.requests if r.path.rsplit("/", 1)[-1].isdigit())
+        brought = report.alerts_seen + by_id  # what the pass's reads brought
+        assert brought < MIRRORED, report
+        # ... and the few whose timeline the pass before read (their links moved on).
+        assert len(decided) <= brought + BUDGET, (len(decided), brought)
+        # The others still compete for a timeline read: they wait, counted.
+        assert report.waiting_checks >= MIRRORED - brought - BUDGET, report
+
+
+def test_a_settled_alerts_comment_still_reaches_the_page_in_its_turn(make_harness):
+    """An alert decided on before and not listed since still has its timeline read in
+    its turn: a comment on it is published within the rotation's bound."""
+    harness, alerts = _mirrored(make_harness)
+    target = alerts[0]
+    harness.ilert.comment(target, "We found the cause.")
+    for _ in range(2 * MIRRORED):  # the bound: every open alert checked once, twice over
+        harness.sync()
+        if any(e == "comment_added" for e, _outcome, _to in harness.transitions(target)):
+            break
+    assert ("comment_added", "body_updated") in [(e, o) for e, o, _ in harness.transitions(target)]
+
+
+def test_a_settled_alert_whose_link_changed_is_decided_on_again(make_harness, monkeypatch):
+    """A link changed since its snapshot was settled (another process recorded a failure
+    on it) makes its alert a work item again in the next pass, listed or not."""
+    harness, alerts = _mirrored(make_harness)
+    target = alerts[1]
+    with harness.engine.begin() as connection:
+        connection.execute(sa.update(Link).where(Link.alert_id == target).values(failures=1))
+    with deciding(monkeypatch) as decided:
+        harness.sync()
+    assert target in decided
+
+
+def test_a_pass_leaves_its_open_links_to_no_garbage_collection(make_harness):
+    """Nothing of a pass keeps its rows alive in a reference cycle: with the cyclic
+    collector off, no open link's row outlives the pass (they held several passes'
+    rows in memory at once)."""
+    harness, _alerts = _mirrored(make_harness)
+    gc.collect()
+    gc.disable()
+    try:
+        harness.sync()
+        alive = sum(1 for o in gc.get_objects() if isinstance(o, Held))
+    finally:
+        gc.enable()
+    assert alive == 0, alive
