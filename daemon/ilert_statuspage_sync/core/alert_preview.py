@@ -149,4 +149,6 @@ def _raw(value: object) -> str:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+    """iLert's own precision: milliseconds, or whole seconds when there are none."""
+    precision = "milliseconds" if moment.microsecond else "seconds"
+    return moment.isoformat(timespec=precision).replace("+00:00", "Z")
