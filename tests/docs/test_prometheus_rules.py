@@ -9,23 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from ilert_statuspage_sync.service.metrics import PREFIX, Metrics
+from ilert_statuspage_sync.service.metrics import PREFIX
+from tests.support.exposition import exposed_names
 
 RULES = Path(__file__).resolve().parents[2] / "contrib" / "prometheus-rules.yml"
 PROMTOOL = shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(
     PROMTOOL is None, reason="promtool is not installed (Debian: apt-get install prometheus)"
 )
-SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}
-
-
-def _exposed_names() -> set[str]:
-    """Every sample name the daemon's registry can expose."""
-    return {
-        family.name + suffix
-        for family in Metrics().registry.collect()
-        for suffix in SUFFIXES.get(family.type, ("",))
-    }
 
 
 def test_every_metric_in_the_rules_exists():
@@ -33,7 +24,7 @@ def test_every_metric_in_the_rules_exists():
     named = set(re.findall(rf"\b{PREFIX}\w+", RULES.read_text()))
 
     assert named, "the rules name the daemon's metrics"
-    assert named <= _exposed_names(), named - _exposed_names()
+    assert named <= exposed_names(), named - exposed_names()
 
 
 @needs_promtool

@@ -260,6 +260,10 @@ class IlertClient:
         """``GET /api/alert-sources/{id}``: one alert source (raw JSON); 404 when not visible."""
         return self.http.get(f"/api/alert-sources/{source_id}")
 
+    def raw_log_entries(self, alert_id: int) -> list[Any]:
+        """Every entry of the alert's timeline as iLert returned it (``preview`` shows them)."""
+        return list(self._pages(f"/api/alerts/{alert_id}/log-entries", {"include": "vars"}))
+
     def log_entries(self, alert_id: int, *, after: int | None = None) -> list[LogEntry]:
         """The alert's timeline entries newer than ``after`` (all when None), oldest first."""
         return self.read_timeline(alert_id, after=after).entries

@@ -71,7 +71,7 @@ log = structlog.get_logger(__name__)
 
 # Commands that call a vendor, so they read the API keys; the others never read one
 # (`trigger` asks iLert only when it can read the iLert key: triggers.check_alert).
-_CALLS_VENDORS = frozenset({"run", "sync", "check"})
+_CALLS_VENDORS = frozenset({"run", "sync", "check", "preview"})
 
 # Commands that neither publish nor judge the wording: their config load compiles no
 # template (no Jinja2; `check`, `run` and `sync` compile every one and report its mistakes).
@@ -89,6 +89,7 @@ _HANDLERS: dict[str, str] = {
     "trigger": "trigger",
     "retry": "retry",
     "untrigger": "trigger",
+    "preview": "preview",
 }
 _DRY_RUN = "log planned transitions, call nothing"
 
@@ -162,6 +163,10 @@ def _add_reading_commands(commands: Commands) -> None:
     history.add_argument(
         "--limit", type=_history_limit, default=200, help="newest N rows (%(default)s)"
     )
+    preview = commands.add_parser(
+        "preview", help="what one iLert alert would publish under this config; writes nothing"
+    )
+    preview.add_argument("alert_id", type=_alert_id, help="iLert alert id")
 
 
 def _add_manual_commands(commands: Commands) -> None:

@@ -35,7 +35,9 @@ from ilert_statuspage_sync.errors import PayloadError
 
 __all__ = [
     "COMMENT_ENTRY_TYPES",
+    "comment_field",
     "comment_text",
+    "entry_field",
     "parse_alert",
     "parse_id",
     "parse_log_entry",
@@ -127,14 +129,28 @@ def parse_log_entry(payload: object, alert_id: int) -> LogEntry:
 
 def comment_text(entry: Mapping[str, Any]) -> str:
     """The comment's content: from ``vars`` where iLert put it there, else ``text``."""
+    field = comment_field(entry)
+    return _text(entry_field(entry, field)).strip() if field else ""
+
+
+def comment_field(entry: Mapping[str, Any]) -> str | None:
+    """Which field ``comment_text`` reads (``vars.KEY`` or ``text``); None when none is text."""
     variables = entry.get("vars")
     if isinstance(variables, Mapping):
         for key in _COMMENT_VAR_KEYS:
             value = variables.get(key)
             if isinstance(value, str) and value.strip():
-                return _text(value).strip()
-    text = entry.get("text")
-    return _text(text).strip() if isinstance(text, str) else ""
+                return f"vars.{key}"
+    return "text" if isinstance(entry.get("text"), str) else None
+
+
+def entry_field(entry: Mapping[str, Any], field: str) -> str:
+    """The string at ``field`` as ``comment_field`` names it (empty when it is not one)."""
+    holder: object = entry
+    if field.startswith("vars."):
+        holder, field = entry.get("vars"), field.removeprefix("vars.")
+    value = holder.get(field) if isinstance(holder, Mapping) else None
+    return value if isinstance(value, str) else ""
 
 
 def _text(value: str) -> str:
