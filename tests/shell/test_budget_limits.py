@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from structlog.testing import capture_logs
 
 from ilert_statuspage_sync.clients.http import RateBudget
 from ilert_statuspage_sync.simulators._faults import (
@@ -101,3 +102,22 @@ def test_free_within_counts_what_a_window_share_can_still_send():
     assert budget.free_within(0.5) == 60  # gone by 61 s after they were sent
     budget.pause(100.0)
     assert budget.free_within(0.5) == 0
+
+
+def test_a_wait_a_person_would_notice_is_one_line_and_a_short_one_none():
+    """A request that waits 5 s or more of a minute for the window logs `budget_wait` once,
+    naming the service and the wait; a shorter wait logs nothing."""
+    time = VirtualTime()
+    budget = RateBudget(2, 60.0, clock=time, sleep=time.sleep)
+    budget.service = "statuspage"
+    with capture_logs() as logs:
+        budget.acquire()
+        budget.acquire()
+        time.sleep(58.0)
+        budget.acquire()  # waits 3 s (the first two's window and margin): under 5 s
+        budget.acquire()
+        budget.acquire()  # the window is full again: about a minute
+    waits = [entry for entry in logs if entry["event"] == "budget_wait"]
+    assert len(waits) == 1, logs
+    assert waits[0]["service"] == "statuspage" and waits[0]["wait_s"] >= 5
+    assert waits[0]["requests_in_window"] == 2 and waits[0]["limit"] == 2

@@ -116,6 +116,8 @@ CLOCK_MARGIN = 1 / 60
 KEEPALIVE_SLICE = 1.0
 # How often a budget whose window is full of requests still in flight looks again.
 _IN_FLIGHT_POLL = 0.05
+# A wait for the budget this long (a share of the window: 5 s of a minute) is logged.
+LONG_WAIT_SHARE = 1 / 12
 
 
 @dataclass(eq=False)
@@ -181,6 +183,7 @@ class RateBudget:
         self.waited = 0.0
         self.granted = 0  # requests let go since creation (pacing counts them)
         self.key_id: str | None = None  # set by ``budget_for``: the key's spend is stored
+        self.service = ""  # set by ``budget_for``: named in the line a long wait logs
         self.owner = uuid.uuid4().hex
         self._wall = wall
         self._absorbed: set[tuple[int, float]] = set()
@@ -202,12 +205,29 @@ class RateBudget:
                     return slot
                 if not delay:
                     delay = self._next_free(now)
+                if not waited and delay >= self.window * LONG_WAIT_SHARE:
+                    self._say_wait(delay)
             # In slices, each telling the watchdog the process lives: a burst that
             # waits on its budget for a minute is working, not stuck.
             step = min(delay, KEEPALIVE_SLICE)
             shutdown.keepalive()
             self._sleep(step)
             waited += step
+
+    def _say_wait(self, delay: float) -> None:
+        """One line for a wait a person would notice (a ``sync`` silent for a minute).
+
+        Most often another process (the service beside a ``sync``, a restart) spent
+        the key's window, which the state database told this one.
+        """
+        log.info(
+            "budget_wait",
+            service=self.service,
+            wait_s=round(delay, 1),
+            requests_in_window=len(self._slots),
+            limit=self.limit,
+            paused_by_vendor=self._paused_until > self._clock(),
+        )
 
     def answered(self, slot: Slot) -> None:
         """The request's answer arrived (or it failed): its window starts now."""
@@ -346,6 +366,7 @@ def budget_for(service: str, key: Secret, limit: int, window: float = 60.0) -> R
             )
             # Names the key in the state database: a hash of a hash, never the key.
             budget.key_id = hashlib.sha256(f"{service}:{digest}".encode()).hexdigest()[:32]
+            budget.service = service
         return budget
 
 

@@ -203,6 +203,13 @@ EVENTS: dict[str, Event] = {
         "lower `requests_per_minute`, or look for another user of the key",
     ),
     "api_read_retry": Event("debug", "a read is retried after a transient failure"),
+    "budget_wait": Event(
+        "info",
+        "a request waits `wait_s` (5 s or more) for the key's window: `requests_in_window` of "
+        "`limit` were sent in it, by this process or another on the same key (the service "
+        "beside a `sync`, a restart), or the vendor asked for a pause (`paused_by_vendor`)",
+        "nothing; a `sync` beside `run` on one key waits for the window rather than be refused",
+    ),
     "api_throttled": Event(
         "info",
         "a vendor answered 420/429: the key waits `wait_s` (its `Retry-After`) and the same "

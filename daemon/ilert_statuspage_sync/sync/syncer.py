@@ -27,7 +27,9 @@ The pass, step by step (``Syncer.run_pass`` makes one call per step):
    links are stored.
    Then whose timelines are read (``core.timeline_checks``): every alert with
    a changed snapshot or unfinished work, then the longest-unchecked ones,
-   within what is left of the iLert budget.
+   within what is left of the iLert budget. An unlisted alert whose snapshot
+   was decided on with nothing to do, its link unchanged since, is no work
+   item: it only competes for a read (a quiet pass decides on what it listed).
 4. Write, alert by alert, oldest first (``sync.alert_step``). Each item is
    admitted or waits (``core.admission``): backed off, a service down, no
    timeline check, paced past the allowance, another process's write in
