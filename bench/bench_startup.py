@@ -72,13 +72,15 @@ def main() -> int:
             env=env,
         )
         commands = _commands(config)
-        best = {name: _once(argv) for name, argv in commands.items()}  # warm-up, byte-compile
+        for argv in commands.values():  # warm-up: byte-compiles what each imports
+            _once(argv)
         best = dict.fromkeys(commands, float("inf"))
         for _ in range(runs):
             for name, argv in commands.items():
                 best[name] = min(best[name], _once(argv))
     floor = best["python -c pass"]
-    print(f"least wall time of {runs} runs each, {sys.executable} (Python {sys.version.split()[0]})")
+    version = sys.version.split()[0]
+    print(f"least wall time of {runs} runs each, {sys.executable} (Python {version})")
     failed = False
     for name, seconds in best.items():
         ratio = seconds / floor

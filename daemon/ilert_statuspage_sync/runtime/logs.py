@@ -18,8 +18,6 @@ from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-import structlog
-
 from ilert_statuspage_sync.runtime.secrets import MASK, scrub
 
 __all__ = ["configure_logging", "redact", "say", "wants_colour"]
@@ -121,6 +119,8 @@ def configure_logging(
     level: str = "info", stream: TextIO | None = None, *, json: bool | None = None
 ) -> None:
     """Route structlog and stdlib logging to ``stream`` (stderr) in one format."""
+    import structlog  # here, not at import: `say` serves commands that never log
+
     stream = stream or sys.stderr
     use_json = (not stream.isatty()) if json is None else json
     shared: list[Any] = [
@@ -142,6 +142,8 @@ def configure_logging(
 
 def _formatter(shared: list[Any], stream: TextIO, *, use_json: bool) -> logging.Formatter:
     """One formatter for structlog's and the stdlib's lines: JSON, or a console line."""
+    import structlog
+
     renderer: Any = (
         structlog.processors.JSONRenderer(sort_keys=False)
         if use_json
