@@ -18,6 +18,7 @@ from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from ilert_statuspage_sync.runtime.console import ConsoleLine, label
 from ilert_statuspage_sync.runtime.secrets import MASK, scrub
 
 __all__ = ["configure_logging", "redact", "say", "wants_colour"]
@@ -70,7 +71,8 @@ def say(
 ) -> None:
     """One line for a person on stderr: ``error: ...`` on a terminal, else a JSON log line.
 
-    ``info`` lines have no prefix on a terminal.
+    ``info`` lines have no prefix on a terminal; the level reads as a log line's does
+    (``console.label``, coloured only where ``wants_colour`` allows).
 
     Errors, usage errors and warnings of the CLI go through here, so a
     journal read with ``journalctl -o cat | jq .`` holds only JSON: the line
@@ -82,7 +84,7 @@ def say(
         return
     text = scrub(message)
     if _is_terminal(stream):
-        stream.write(f"{text}\n" if level == "info" else f"{level}: {text}\n")
+        stream.write(f"{label(level, colour=wants_colour(stream))}{text}\n")
     else:
         stream.write(jsonlib.dumps(_json_line(level, event, text, fields)) + "\n")
     stream.flush()
@@ -147,7 +149,7 @@ def _formatter(shared: list[Any], stream: TextIO, *, use_json: bool) -> logging.
     renderer: Any = (
         structlog.processors.JSONRenderer(sort_keys=False)
         if use_json
-        else structlog.dev.ConsoleRenderer(colors=wants_colour(stream))
+        else ConsoleLine(colour=wants_colour(stream))
     )
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],
