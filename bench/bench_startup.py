@@ -7,7 +7,9 @@ time of ``--runs`` runs of each and its ratio to ``python -c pass``:
 - ``python -c pass``: the floor (interpreter start, site, the venv's .pth files);
 - ``--version`` and ``--help``: argument parsing only (target: within 5x of the floor);
 - ``status`` on an empty migrated SQLite file (no daemon: it exits 1, UNHEALTHY) — the
-  health probe, which reads through SQLAlchemy Core (target: within 10x of the floor).
+  health probe, which reads through SQLAlchemy Core (target: within 10x of the floor);
+- ``import sqlalchemy`` (with its SQLite dialect) alone: what any reader of the database
+  pays before its first query, the floor under ``status``.
 
 Each command runs as the console script does (``main()`` of ``commands.cli``), once
 before timing so its modules are byte-compiled as an install leaves them.
@@ -48,6 +50,7 @@ def _commands(config: Path) -> dict[str, list[str]]:
         "--version": [*cli, "--version"],
         "--help": [*cli, "--help"],
         "status": [*cli, "--config", str(config), "status"],
+        "import sqlalchemy": [sys.executable, "-c", "import sqlalchemy.dialects.sqlite"],
     }
 
 
