@@ -1,3 +1,5 @@
 """Mirror iLert alerts onto Atlassian Statuspage incidents by polling."""
 
-__version__ = "0.1.0"
+# The release's number: CHANGELOG.md's newest release heading, whose schema is the newest
+# migration (tests/docs/test_changelog.py); pyproject.toml reads it from here.
+__version__ = "0.2.0"

@@ -187,7 +187,7 @@ def test_on_a_terminal_the_error_is_one_readable_line(cli: Cli) -> None:
             stderr=follower,
             timeout=60,
             cwd=cli.folder,
-            env=child_environment(),
+            env={**child_environment(), "NO_COLOR": "1"},  # colour: test_console_lines.py
             check=False,
         )
         os.close(follower)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,6 +116,8 @@ def test_db_downgrade_command_lines(tmp_path: Path) -> None:
     assert said(unknown.stderr).strip().splitlines() == [
         f"error: db downgrade: unknown revision '9999'; this version knows {', '.join(revisions())}"
     ]
+    refused = json.loads(unknown.stderr)
+    assert (refused["event"], refused["exit_code"]) == ("usage_error", 2)  # an exit-2 event
     bare = run_cli(config, "db", "downgrade")
     assert bare.returncode == 2
     assert "needs a REVISION" in bare.stderr

@@ -266,7 +266,7 @@ def _layer_of_path(relative: str) -> str | None:
 
 
 # The CLI is the entry point: its ``demo`` subcommand dispatches to the demo package.
-DISPATCH_EXCEPTIONS = frozenset({("daemon/ilert_statuspage_sync/commands/cli.py", "demo")})
+DISPATCH_EXCEPTIONS = frozenset({("daemon/ilert_statuspage_sync/commands/dispatch.py", "demo")})
 
 
 def _may_import(importer: str, imported: str) -> bool:
@@ -537,7 +537,7 @@ def test_layer_checker_catches_upward_imports(source, relative):
         ("from ..errors import SyncError\nfrom .shutdown import x", f"{_PKG}/runtime/probe.py"),
         ("from ilert_statuspage_sync.runtime import logs", _SIMULATOR),
         ("from ilert_statuspage_sync.store.tables import Base", "migrations/env.py"),
-        ("from ilert_statuspage_sync.demo.play import run_demo", f"{_PKG}/commands/cli.py"),
+        ("from ilert_statuspage_sync.demo.play import run_demo", f"{_PKG}/commands/dispatch.py"),
     ],
     ids=["downward", "bottom-layer", "simulator-runtime", "migration-store", "cli-dispatch"],
 )

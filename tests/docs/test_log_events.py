@@ -12,7 +12,8 @@ import ast
 from pathlib import Path
 
 import ilert_statuspage_sync
-from ilert_statuspage_sync.docgen.log_events import EVENTS, markdown_table
+from ilert_statuspage_sync.commands.output import FAILURE_EVENTS
+from ilert_statuspage_sync.docgen.log_events import EVENTS, SAID, markdown_table, said_table
 
 PACKAGE = Path(ilert_statuspage_sync.__file__).parent
 METHODS = {"debug", "info", "warning", "error", "exception", "critical"}
@@ -124,4 +125,49 @@ def test_docs_table_is_the_generated_one() -> None:
     assert block == markdown_table(), (
         "docs/commands.md's log events table is stale: paste "
         "`python -m ilert_statuspage_sync.docgen.log_events`"
+    )
+
+
+SAID_BEGIN, SAID_END = "<!-- said-events:begin -->", "<!-- said-events:end -->"
+
+
+def said_events() -> dict[str, str]:
+    """Event name -> the first file whose ``say(level, EVENT, ...)`` or ``fail(msg, EVENT)``
+    names it: the command line's own lines for a person."""
+    events: dict[str, str] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            if node.func.id in {"say", "fail"} and len(node.args) >= 2:
+                event = node.args[1]
+                if path.name == "output.py" and isinstance(event, ast.Name):
+                    continue  # fail() itself: its events are FAILURE_EVENTS' keys
+                assert isinstance(event, ast.Constant), f"{path}:{node.lineno}: a computed event"
+                events.setdefault(str(event.value), path.relative_to(PACKAGE).as_posix())
+    return events
+
+
+def test_every_said_event_is_described_with_its_exit_code_and_no_other() -> None:
+    """Each event the command line says is in log_events.SAID, and each failure event's exit
+    code is the one ``fail`` returns for it (an exit-2 refusal never says command_failed)."""
+    said = said_events()
+    assert set(said) == set(SAID), f"SAID and the code differ: {set(said) ^ set(SAID)}"
+    assert {name: s.exit_code for name, s in SAID.items() if s.exit_code} == FAILURE_EVENTS
+    assert {name: SAID[name].level for name in FAILURE_EVENTS} == dict.fromkeys(
+        FAILURE_EVENTS, "error"
+    )
+    assert FAILURE_EVENTS["command_failed"] == 1
+    assert {FAILURE_EVENTS["config_error"], FAILURE_EVENTS["usage_error"]} == {2}
+
+
+def test_docs_said_table_is_the_generated_one() -> None:
+    """Between the said-events markers of docs/commands.md stands exactly the generated table."""
+    text = PAGE.read_text(encoding="utf-8")
+    assert SAID_BEGIN in text, "docs/commands.md lost its said-events markers"
+    block = text.split(SAID_BEGIN, 1)[1].split(SAID_END, 1)[0].strip()
+    assert block == said_table(), (
+        "docs/commands.md's said-events table is stale: paste "
+        "`python -m ilert_statuspage_sync.docgen.log_events --said`"
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
+
 from ilert_statuspage_sync.clients.http import HttpService, RateBudget, RetryPolicy
 from ilert_statuspage_sync.runtime.logs import configure_logging, say
 from ilert_statuspage_sync.runtime.secrets import register_secrets
@@ -19,8 +21,9 @@ class _Terminal(io.StringIO):
         return True
 
 
-def test_say_on_a_terminal_is_one_plain_line():
+def test_say_on_a_terminal_is_one_plain_line(monkeypatch: pytest.MonkeyPatch):
     """On a terminal an error is ``error: message``; an info line has no prefix."""
+    monkeypatch.setenv("NO_COLOR", "1")  # the label's colour: tests/shell/test_console_lines.py
     stream = _Terminal()
     say("error", "config_error", "config.toml: ilert: missing table", stream, exit_code=2)
     say("info", "starter_config_written", "wrote x.toml", stream)

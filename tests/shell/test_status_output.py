@@ -8,6 +8,7 @@ rows: never wall-clock time.
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -97,9 +98,10 @@ def run_status(config: Config, capsys: pytest.CaptureFixture[str], **options: An
 
 
 def table(lines: list[str]) -> list[list[str]]:
-    """The rows under the header (whitespace-separated cells), without the closing line."""
+    """The rows under the header (cells two spaces apart), without the closing line."""
     start = next(i for i, line in enumerate(lines) if line.startswith("ACTION"))
-    return [line.split() for line in lines[start + 1 :] if not line.endswith("lists every one")]
+    rows = lines[start + 1 :]
+    return [re.split(r"\s{2,}", line) for line in rows if not line.endswith("lists every one")]
 
 
 @pytest.mark.parametrize("closed", [30, 600])
@@ -135,7 +137,7 @@ def test_status_shows_failing_alerts_first_then_the_latest(
     assert all("2x," in " ".join(row) and "HTTP 422" in " ".join(row) for row in rows[:2])
     latest = [int(row[1]) for row in rows[2:]]
     assert latest == list(range(FIRST + 49, FIRST + 49 - len(latest), -1))
-    assert rows[2][2:6] == ["done", "inc000049", "resolved", "resolved:status_changed"]
+    assert rows[2][2:6] == ["done", "inc000049", "resolved", "resolved -> status_changed"]
 
 
 def test_status_all_streams_every_link_with_its_newest_row_and_shared_count(
@@ -148,8 +150,8 @@ def test_status_all_streams_every_link_with_its_newest_row_and_shared_count(
 
     rows = table(lines)
     assert [int(row[1]) for row in rows] == list(range(FIRST, FIRST + 44))
-    assert all("resolved:status_changed" in row for row in rows)
-    assert [row[3:6] for row in rows[-3:]] == [["shared01", "(3", "alerts)"]] * 3
+    assert all("resolved -> status_changed" in row for row in rows)
+    assert [row[3] for row in rows[-3:]] == ["shared01 (3 alerts)"] * 3
     assert not lines[-1].endswith("lists every one")
 
 

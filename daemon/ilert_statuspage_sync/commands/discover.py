@@ -33,6 +33,7 @@ from ilert_statuspage_sync.commands.inventory import (
     render_json,
     render_tables,
 )
+from ilert_statuspage_sync.commands.output import EXIT_OK, fail
 from ilert_statuspage_sync.commands.starter_config import starter_config
 from ilert_statuspage_sync.config import Config, ConnectorConfig, load_config, parse_config
 from ilert_statuspage_sync.errors import ApiError, ConfigError, PayloadError, SyncError
@@ -44,7 +45,6 @@ if TYPE_CHECKING:  # the clients load only when `discover` runs, not for every c
 
 __all__ = ["DiscoverError", "read_inventory", "run_discover"]
 
-EXIT_OK, EXIT_FAILED = 0, 1
 _AUTH_FAILED = (401, 403)
 T = TypeVar("T")
 
@@ -68,8 +68,7 @@ def run_discover(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         inventory = read_inventory(config, services)
     except DiscoverError as error:
-        say("error", "command_failed", str(error), err, exit_code=EXIT_FAILED)
-        return EXIT_FAILED
+        return fail(str(error), "command_failed", err)
     finally:
         services.close()
     out.write(render_json(inventory) if args.json else render_tables(inventory))

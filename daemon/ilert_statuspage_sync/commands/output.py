@@ -1,7 +1,8 @@
 """What every command shares on the way out: exit codes, the one failure line, tables.
 
 Exit codes: 0 done; 1 something failed at run time; 2 config or usage error;
-70 an unexpected internal error (a bug); 130 interrupted.
+70 an unexpected internal error (a bug); 130 interrupted. A failure line's event names
+its exit code's class (``FAILURE_EVENTS``), so a log reader and a script agree.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import Any, TextIO
+from typing import Any, Final, TextIO
 
 from ilert_statuspage_sync.errors import SyncError
 from ilert_statuspage_sync.runtime.logs import say
@@ -23,6 +24,7 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
+    "FAILURE_EVENTS",
     "RunFailureError",
     "fail",
     "print_table",
@@ -32,6 +34,16 @@ __all__ = [
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
+
+# The event of each failure line and the exit code it ends with: the one place that pairs
+# them, so an exit-2 refusal never logs a runtime failure's event (docs/commands.md's table).
+FAILURE_EVENTS: Final[dict[str, int]] = {
+    "command_failed": EXIT_FAILED,
+    "config_error": EXIT_USAGE,
+    "usage_error": EXIT_USAGE,
+    "internal_error": EXIT_INTERNAL,
+    "interrupted": EXIT_INTERRUPTED,
+}
 
 
 class RunFailureError(SyncError):
@@ -108,9 +120,10 @@ def stdout_gone() -> None:
     os.close(devnull)
 
 
-def fail(message: str, code: int, event: str = "command_failed") -> int:
-    """Say the one ``error:`` line of a failure and return its exit code."""
-    say("error", event, message, exit_code=code)
+def fail(message: str, event: str, stream: TextIO | None = None) -> int:
+    """Say the one ``error:`` line of a failure and return the exit code its event names."""
+    code = FAILURE_EVENTS[event]
+    say("error", event, message, stream, exit_code=code)
     return code
 
 

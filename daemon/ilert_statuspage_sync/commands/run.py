@@ -71,7 +71,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
     finally:
         opened.dispose()
     if daemon.failure is not None:
-        return fail(daemon.failure, EXIT_FAILED)
+        return fail(daemon.failure, "command_failed")
     return EXIT_OK
 
 

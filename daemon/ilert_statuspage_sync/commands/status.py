@@ -99,7 +99,7 @@ def _row(line: LinkLine, alerts: int) -> tuple[str, ...]:
         state,
         _incident_cell(line.statuspage_incident_id, alerts),
         _status_cell(line),
-        f"{newest.event}:{newest.outcome}" if newest else "-",
+        _transition_cell(newest.event, newest.outcome) if newest else "-",
         f"filtered: {newest.reason}"
         if filtered and newest and not line.last_error
         else _problem(line),
@@ -136,6 +136,11 @@ def _leader_line(leader: ReplicaLine | None, now: datetime) -> str:
         f"daemon: {state}: leader {leader.host}:{leader.pid}, last pass {age:.0f}s ago "
         f"({result}), poll interval {leader.poll_interval:g}s"
     )
+
+
+def _transition_cell(event: str, outcome: str) -> str:
+    """``created`` when the outcome repeats the event, else ``accepted -> status_changed``."""
+    return event if event == outcome else f"{event} -> {outcome}"
 
 
 def _incident_cell(incident: str | None, alerts: int) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from ilert_statuspage_sync.core.components import DEFAULT_COMPONENT_STATUS
 from ilert_statuspage_sync.core.policy import PublishPolicy
 from ilert_statuspage_sync.errors import ConfigError
+from ilert_statuspage_sync.paths import DEFAULT_CONFIG_PATH
 from ilert_statuspage_sync.runtime.secrets import Secret
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     "MetricsConfig",
 ]
 
-DEFAULT_CONFIG_PATH = Path("/etc/ilert-statuspage-sync/config.toml")
 MIN_POLL_INTERVAL = 5.0
 NOTHING_TO_MIRROR = (
     "no [[incident_actions]]: nothing to mirror; add one (`discover --write` shows examples)"

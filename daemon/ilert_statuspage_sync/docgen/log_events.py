@@ -4,6 +4,11 @@
 ``ast`` scan of the logger calls) and fails when one is missing here or when
 this list names one the code no longer logs, so the table cannot drift.
 ``python -m ilert_statuspage_sync.docgen.log_events`` prints the Markdown table.
+
+``SAID`` holds the events of the command line's own lines for a person
+(``logs.say``: ``error: ...`` on a terminal, JSON otherwise) with a failure's exit
+code, which the test holds to ``commands.output.FAILURE_EVENTS`` (the mapping ``fail``
+itself uses); ``said_table`` is the table of docs/commands.md's exit codes section.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-__all__ = ["EVENTS", "Event", "markdown_table"]
+__all__ = ["EVENTS", "SAID", "Event", "Said", "markdown_table", "said_table"]
 
 
 @dataclass(frozen=True)
@@ -410,6 +415,40 @@ EVENTS: dict[str, Event] = {
 }
 
 
+@dataclass(frozen=True)
+class Said:
+    """One line of the command line for a person: its level, when it is said, and the exit
+    code it ends the command with (None: a note, the command goes on)."""
+
+    level: str
+    meaning: str
+    exit_code: int | None = None
+
+
+SAID: dict[str, Said] = {
+    "command_failed": Said(
+        "error",
+        "a failure at run time: a vendor, the state database or its filesystem, a pass with "
+        "failing items, the metrics port",
+        1,
+    ),
+    "config_error": Said("error", "one mistake of the config file (one line each)", 2),
+    "usage_error": Said(
+        "error",
+        "a refused argument or request: a bad option, `db downgrade` to an unknown revision, "
+        "`trigger` of an alert iLert does not have, `db` while a daemon holds the database, a "
+        "`database_url` whose folder is missing",
+        2,
+    ),
+    "internal_error": Said("error", "an unexpected exception (a bug): report it", 70),
+    "interrupted": Said("error", "Ctrl-C", 130),
+    "trigger_unchecked": Said(
+        "warning", "`trigger` stored an alert iLert could not be asked about"
+    ),
+    "starter_config_written": Said("info", "`discover --write` wrote its starter config"),
+}
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -423,5 +462,16 @@ def markdown_table() -> str:
     return "\n".join(lines)
 
 
+def said_table() -> str:
+    """The command line's own events as a Markdown table, with each one's exit code."""
+    lines = ["| Event | Level | Exit | When |", "|---|---|---|---|"]
+    for name, said in SAID.items():
+        exit_code = "its command's" if said.exit_code is None else str(said.exit_code)
+        cells = (f"`{name}`", said.level, exit_code, said.meaning)
+        lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
-    sys.stdout.write(markdown_table() + "\n")
+    sys.stdout.write(said_table() if sys.argv[1:] == ["--said"] else markdown_table())
+    sys.stdout.write("\n")

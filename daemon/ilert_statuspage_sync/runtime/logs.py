@@ -18,8 +18,7 @@ from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-import structlog
-
+from ilert_statuspage_sync.runtime.console import ConsoleLine, label
 from ilert_statuspage_sync.runtime.secrets import MASK, scrub
 
 __all__ = ["configure_logging", "redact", "say", "wants_colour"]
@@ -72,7 +71,8 @@ def say(
 ) -> None:
     """One line for a person on stderr: ``error: ...`` on a terminal, else a JSON log line.
 
-    ``info`` lines have no prefix on a terminal.
+    ``info`` lines have no prefix on a terminal; the level reads as a log line's does
+    (``console.label``, coloured only where ``wants_colour`` allows).
 
     Errors, usage errors and warnings of the CLI go through here, so a
     journal read with ``journalctl -o cat | jq .`` holds only JSON: the line
@@ -84,7 +84,7 @@ def say(
         return
     text = scrub(message)
     if _is_terminal(stream):
-        stream.write(f"{text}\n" if level == "info" else f"{level}: {text}\n")
+        stream.write(f"{label(level, colour=wants_colour(stream))}{text}\n")
     else:
         stream.write(jsonlib.dumps(_json_line(level, event, text, fields)) + "\n")
     stream.flush()
@@ -121,6 +121,8 @@ def configure_logging(
     level: str = "info", stream: TextIO | None = None, *, json: bool | None = None
 ) -> None:
     """Route structlog and stdlib logging to ``stream`` (stderr) in one format."""
+    import structlog  # here, not at import: `say` serves commands that never log
+
     stream = stream or sys.stderr
     use_json = (not stream.isatty()) if json is None else json
     shared: list[Any] = [
@@ -142,10 +144,12 @@ def configure_logging(
 
 def _formatter(shared: list[Any], stream: TextIO, *, use_json: bool) -> logging.Formatter:
     """One formatter for structlog's and the stdlib's lines: JSON, or a console line."""
+    import structlog
+
     renderer: Any = (
         structlog.processors.JSONRenderer(sort_keys=False)
         if use_json
-        else structlog.dev.ConsoleRenderer(colors=wants_colour(stream))
+        else ConsoleLine(colour=wants_colour(stream))
     )
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],
