@@ -55,7 +55,7 @@ class EventKind(enum.StrEnum):
         return list(EventKind).index(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a daemon holds one per open alert: no dict each
 class Alert:
     """One iLert alert, as read from ``GET /api/alerts`` and parsed."""
 

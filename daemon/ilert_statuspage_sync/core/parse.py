@@ -16,6 +16,7 @@ surrogates and control characters.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -161,7 +162,7 @@ def _text(value: str) -> str:
 def _source_name(value: object) -> str | None:
     # Only templates show it: an odd value is left out rather than failing the alert.
     name = value.get("name") if isinstance(value, Mapping) else None
-    return _text(name) if isinstance(name, str) else None
+    return sys.intern(_text(name)) if isinstance(name, str) else None  # shared, as a token
 
 
 def _responder_ids(value: object, where: str) -> tuple[str, ...]:
@@ -283,7 +284,9 @@ def _token(value: str, key: str, where: str) -> str:
             f"{where}: field {key!r} must be at most {TOKEN_LENGTH} printable characters, "
             f"got {value[:40]!r}"
         )
-    return value
+    # One string per distinct value, shared by every alert: a daemon holds the latest
+    # snapshot of each open alert, and 100,000 copies of "ACCEPTED" are not free.
+    return sys.intern(value)
 
 
 def _require_str(payload: Mapping[str, Any], key: str, where: str) -> str:

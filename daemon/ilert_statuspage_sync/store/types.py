@@ -6,7 +6,10 @@ reads timestamps exactly as the models do.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -34,6 +37,29 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def result_processor(
+        self, dialect: Dialect, coltype: object
+    ) -> Callable[[Any], datetime | None] | None:
+        """On SQLite, the stored text parsed as aware UTC in one call.
+
+        A pass reads a few timestamps of every open link: parsing the naive text
+        and then setting its zone, through two Python layers, was a tenth of a
+        quiet pass at 10,000 open alerts. Text of any other form takes the
+        general path, which gives the same value.
+        """
+        general = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite" or general is None:
+            return general
+        parse = datetime.fromisoformat
+
+        def process(value: Any) -> datetime | None:
+            if isinstance(value, str):
+                with contextlib.suppress(ValueError):
+                    return parse(value + "+00:00")
+            return general(value)
+
+        return process
 
 
 class MaskedText(sa.TypeDecorator[str]):
