@@ -289,8 +289,10 @@ class WorkItems:
         """
         work, snapshots = [], self.carry.snapshots
         for action, held in p.settled:
-            if held.facts.alert_id in selected:
-                work.append(Work(action, held, snapshots[held.facts.alert_id]))
+            alert_id = held.facts.alert_id
+            if alert_id in selected:
+                # Another action's reads may have confirmed it deleted (core.deletion).
+                work.append(Work(action, held, snapshots[alert_id], deleted=alert_id in p.gone))
             else:
                 p.report.waiting_checks += 1
         return work
