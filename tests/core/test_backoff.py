@@ -76,6 +76,11 @@ def test_a_404_on_a_linked_incident_means_it_was_deleted():
     assert not deleted_incident(PermanentApiError("statuspage", "no", 422), published=True)
 
 
+def test_an_ilert_404_says_nothing_of_the_linked_incident():
+    """iLert's 404 (a deleted alert's timeline) is no deleted incident: the page keeps it."""
+    assert not deleted_incident(PermanentApiError("ilert", "gone", 404), published=True)
+
+
 def test_only_an_unpublished_manual_trigger_backs_off_on_a_read_failure():
     """A manual trigger with nothing published fails and backs off; any other link does not."""
     assert read_failure_backs_off(manual=True, published=False)

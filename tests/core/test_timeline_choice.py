@@ -37,6 +37,19 @@ def test_withheld_alerts_take_no_budget():
     assert checks.candidates == {1}
 
 
+def test_an_alert_one_action_withholds_and_another_publishes_competes():
+    """Withheld by one action and published by another, an alert takes its turn in the
+    budget: the publishing action's item reads its timeline."""
+    facts = [
+        CheckFacts(9, True, False, None),
+        CheckFacts(9, False, False, T0),
+        CheckFacts(1, False, False, T0 - timedelta(hours=1)),
+    ]
+    checks = timelines_to_read(facts, per_pass=1)
+    assert checks.selected == [1]
+    assert checks.candidates == {1, 9}
+
+
 def test_one_alert_of_two_actions_merges_must_and_oldest_check():
     """An alert mirrored by two actions is a must if either says so, with its oldest check."""
     old, new = T0 - timedelta(hours=2), T0

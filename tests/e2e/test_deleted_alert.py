@@ -186,3 +186,17 @@ def test_an_ilert_date_15_minutes_ahead_does_not_shorten_the_ten_minutes(harness
     harness.sync()
 
     assert _incident(harness)["status"] != "resolved"
+
+
+def test_an_ilert_404_on_a_timeline_is_no_incident_deleted_on_the_page(harness: Harness):
+    """An alert deleted between the list read and its timeline's (iLert's 404 there) is
+    not taken for an incident a person deleted on Statuspage: the link stays open and
+    mirrored, so the deletion is still confirmed and the incident resolved."""
+    alert_id = harness.ilert.create_alert(AUTO_SOURCE, "Checkout down")
+    assert harness.sync().ok
+    harness.ilert.comment(alert_id, "Looking into it.")
+    harness.ilert.fail_next(1, 404, path_contains=f"/api/alerts/{alert_id}/log-entries")
+    harness.sync()
+    link = harness.link("public-api", alert_id)
+    assert link is not None and link.is_open and not link.human_override
+    assert link.statuspage_status != "deleted"

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from ilert_statuspage_sync.config.publish import parse_publish_policy
 from ilert_statuspage_sync.store.held import Held
 from ilert_statuspage_sync.store.tables import Link
 from ilert_statuspage_sync.sync.work_items import WorkItems
@@ -130,3 +131,77 @@ def test_a_pass_leaves_its_open_links_to_no_garbage_collection(make_harness):
     finally:
         gc.enable()
     assert alive == 0, alive
+
+
+def test_a_snapshot_another_action_read_anew_is_decided_on_again(make_harness):
+    """An alert a manual action reads by id each pass (keeping it off its own page) brings a
+    newer snapshot: the automatic action that settled the older one decides on it in the
+    next pass, so an accept reaches its page before its list page comes round again."""
+    harness, alerts = _mirrored(make_harness)
+    target = alerts[0]
+    policy = parse_publish_policy({"include": "^never$"}, "incident_actions[1]", "test.toml")
+    actions = tuple(
+        dataclasses.replace(a, alert_sources=(AUTO_SOURCE,), publish=policy) if a.manual else a
+        for a in harness.config.incident_actions
+    )
+    # Two requests a pass: the manual action's read by id and one list page.
+    ilert = dataclasses.replace(harness.config.ilert, requests_per_minute=24)
+    harness.config = dataclasses.replace(harness.config, incident_actions=actions, ilert=ilert)
+    harness.syncer = harness.new_syncer(rate_window=1.0)
+    manual = next(a.name for a in actions if a.manual)
+    harness.trigger(manual, target)
+    for _ in range(30):
+        harness.sync()
+        if harness.syncer.carry.cycle.complete:
+            break
+    # Accepted once the pass that lists its page (the last, the oldest alerts') is over:
+    # the next two passes list the other pages, and only the manual action reads it.
+    for _ in range(6):
+        if harness.sync().alerts_seen == MIRRORED % 100:
+            break
+    harness.ilert.accept(target)
+    for _ in range(2):
+        assert harness.sync().alerts_seen != MIRRORED % 100
+    assert ("accepted", "status_changed") in [(e, o) for e, o, _ in harness.transitions(target)]
+
+
+def _later(harness: Harness, minutes: float) -> None:
+    """Both clocks, the daemon's and iLert's (its Date header), move on by ``minutes``."""
+    harness.clock_offset += timedelta(minutes=minutes)
+    offset = harness.clock_offset
+    harness.ilert.set_clock(lambda: datetime.now(UTC) + offset)
+    harness.statuspage.set_clock(lambda: datetime.now(UTC) + offset)
+
+
+def test_an_alert_another_action_confirmed_deleted_ends_a_settled_incident_too(make_harness):
+    """An alert a manual action (reading it by id) confirms deleted while the automatic
+    action holds its snapshot settled: both incidents are resolved as deleted in that pass."""
+    harness, alerts = _mirrored(make_harness)
+    reported = datetime.now(UTC) - HOUR
+    for n in range(200):  # five list pages: the cycle spans more passes than the 404s need
+        harness.ilert.create_alert(AUTO_SOURCE, f"more {n}", "", report_time=reported)
+    target = alerts[0]
+    actions = tuple(
+        dataclasses.replace(a, alert_sources=(AUTO_SOURCE,)) if a.manual else a
+        for a in harness.config.incident_actions
+    )
+    # Two requests a pass: the manual action's read by id and one list page.
+    ilert = dataclasses.replace(harness.config.ilert, requests_per_minute=24)
+    harness.config = dataclasses.replace(harness.config, incident_actions=actions, ilert=ilert)
+    harness.syncer = harness.new_syncer(rate_window=1.0)
+    manual = next(a.name for a in actions if a.manual)
+    harness.trigger(manual, target)
+    for _ in range(60):
+        harness.sync()
+        if harness.syncer.carry.cycle.complete and len(harness.incidents()) == MIRRORED + 200:
+            break
+    for _ in range(10):
+        if harness.sync().alerts_seen == (MIRRORED + 200) % 100:
+            break
+    harness.ilert.delete_alert(target)
+    for minutes in (0, 5, 6):
+        _later(harness, minutes)
+        harness.sync()
+    rows = harness.audit_rows()
+    deleted = [r.incident_action for r in rows if r.alert_id == target and r.event == "deleted"]
+    assert sorted(deleted) == sorted(a.name for a in actions)

@@ -61,8 +61,17 @@ def failure_kind(error: BaseException, *, database: bool) -> Failure:
 
 
 def deleted_incident(error: BaseException, *, published: bool) -> bool:
-    """Whether the failure says a person deleted the linked incident (a 404 on it)."""
-    return isinstance(error, PermanentApiError) and error.status == 404 and published
+    """Whether the failure says a person deleted the linked incident (a 404 on it).
+
+    Statuspage's 404 only: iLert's (a deleted alert's timeline) says nothing of the
+    incident, which stays to be resolved once the deletion is confirmed (core.deletion).
+    """
+    return (
+        isinstance(error, PermanentApiError)
+        and error.status == 404
+        and error.service == "statuspage"
+        and published
+    )
 
 
 def read_failure_backs_off(*, manual: bool, published: bool) -> bool:

@@ -91,7 +91,9 @@ def timelines_to_read(facts: Iterable[CheckFacts], per_pass: int) -> Checks:
     """Merge each alert's facts across actions, then choose within ``per_pass``.
 
     An alert is a must when any of its items is, and competes with its oldest
-    check; a withheld alert takes no budget and is always in the selection.
+    check; an alert every item of which is withheld takes no budget and is
+    always in the selection. One another action publishes competes as any
+    other: its read is that action's, and would otherwise cost one each pass.
     """
     candidates: dict[int, Candidate] = {}
     withheld: set[int] = set()
@@ -106,5 +108,6 @@ def timelines_to_read(facts: Iterable[CheckFacts], per_pass: int) -> Checks:
             if previous.last_checked_at and (checked is None or previous.last_checked_at < checked):
                 checked = previous.last_checked_at
         candidates[fact.alert_id] = Candidate(fact.alert_id, must, checked)
-    chosen = choose_checks(list(candidates.values()), per_pass) + sorted(withheld)
+    chosen = choose_checks(list(candidates.values()), per_pass)
+    chosen += sorted(withheld - candidates.keys())
     return Checks(chosen, frozenset(candidates))

@@ -86,8 +86,9 @@ class Carryover:
     checkable: int = 0
     snapshots: dict[int, Alert] = field(default_factory=dict)
     # Links whose snapshot was diffed with nothing to do, by action and alert id: the
-    # link's fingerprint then (store.held). While it matches, the unlisted snapshot
-    # is no work item, only a candidate for a timeline read (core.alert_selection).
+    # hash of the link's fingerprint (store.held) and that snapshot. While both match,
+    # the unlisted snapshot is no work item, only a candidate for a timeline read
+    # (core.alert_selection).
     settled: dict[str, dict[int, int]] = field(default_factory=dict)
     dry_activation: dict[str, datetime] = field(default_factory=dict)
     # This machine's time of each missing alert's first 404 (core.deletion), by action and id.

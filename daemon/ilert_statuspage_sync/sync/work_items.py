@@ -163,13 +163,14 @@ class WorkItems:
     def _settled(self, action: IncidentAction, links: Mapping[int, Held]) -> set[int]:
         """The action's links unchanged since their snapshot was diffed with nothing to do."""
         marks, reading = self.carry.settled.get(action.name, {}), self.carry.timelines
-        settled = set()
+        snapshots, settled = self.carry.snapshots, set()
         for alert_id, held in links.items():
             mark = marks.get(alert_id)
             if (
                 mark is not None
                 and isinstance(held.facts, OpenLink)
-                and fingerprint(held.facts) == mark
+                and alert_id in snapshots
+                and _mark(held.facts, snapshots[alert_id]) == mark
                 and alert_id not in reading
             ):
                 settled.add(alert_id)
@@ -277,7 +278,7 @@ class WorkItems:
             mine, row = marks.setdefault(item.action.name, {}), item.facts
             quiet = not (fact.must or fact.withheld or item.deleted)
             if self.settles and quiet and isinstance(row, OpenLink) and row.is_open:
-                mine[item.alert.id] = fingerprint(row)
+                mine[item.alert.id] = _mark(row, item.alert)
             else:
                 mine.pop(item.alert.id, None)
 
@@ -288,8 +289,10 @@ class WorkItems:
         """
         work, snapshots = [], self.carry.snapshots
         for action, held in p.settled:
-            if held.facts.alert_id in selected:
-                work.append(Work(action, held, snapshots[held.facts.alert_id]))
+            alert_id = held.facts.alert_id
+            if alert_id in selected:
+                # Another action's reads may have confirmed it deleted (core.deletion).
+                work.append(Work(action, held, snapshots[alert_id], deleted=alert_id in p.gone))
             else:
                 p.report.waiting_checks += 1
         return work
@@ -333,6 +336,15 @@ class WorkItems:
             failures=link.failures,
         ) or bool(detect_events(mirror, alert, [], now=now))
         return CheckFacts(alert.id, False, must, link.last_checked_at)
+
+
+def _mark(row: OpenLink, snapshot: Alert) -> int:
+    """The link's row and the snapshot it was diffed with, hashed: equal while neither changed.
+
+    The snapshot counts too: another action's read (a manual one's, by id) may replace
+    the carried snapshot of an alert this action settled while its own row stays the same.
+    """
+    return hash((fingerprint(row), snapshot))
 
 
 def _note_read_failure(action: IncidentAction, link: Link, message: str) -> None:
