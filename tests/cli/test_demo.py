@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import pty
+import re
 import select
 import shlex
 import signal
@@ -243,16 +244,10 @@ def test_demo_keep_serves_a_ready_config_for_sync_trigger_history_status(tmp_pat
         # default 60 it would hold the first `sync` for up to a minute.
         with sqlite3.connect(folder / "state.db") as db:
             assert db.execute("SELECT count(*) FROM rate_spend").fetchone() == (0,)
-        opened = int(next(line for line in kept.lines if "since the last pass" in line).split()[5])
-        waiting = int(
-            next(
-                line
-                for line in kept.lines
-                if "manual-review" in line and "waits for a trigger" in line
-            )
-            .split("alert ")[2]
-            .split()[0]
-        )
+        block = " ".join(" ".join(kept.lines).split())  # the ready block's prose, unwrapped
+        found = re.search(r"since the last pass alert (\d+) opened .* alert (\d+) on source", block)
+        assert found is not None, block
+        opened, waiting = int(found[1]), int(found[2])
         sync = _run(kept.command("sync"))
         assert sync.returncode == 0, sync.stderr
         trigger = _run(kept.command("trigger", "manual-review", str(waiting)))
