@@ -9,9 +9,11 @@ it, until a real SIGTERM or SIGINT.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import pty
+import re
 import select
 import shlex
 import signal
@@ -64,9 +66,10 @@ def test_demo_on_a_pipe_is_plain_with_legend_headers_and_the_public_pages() -> N
     assert "\x1b" not in out
     assert "How to read this demo" in out
     assert "An incident action is one rule in the config" in out
-    header = next(line for line in out.splitlines() if "#   WHAT HAPPENED IN ILERT" in line)
-    for column in ("EVENT SEEN", "WHAT THE DAEMON DID", "WHAT THE PUBLIC PAGE SHOWS"):
-        assert column in header
+    lines = out.splitlines()
+    title = lines.index("    #   WHAT HAPPENED IN ILERT")  # a scene's title line
+    for column in ("EVENT SEEN", "DAEMON DID", "PUBLIC PAGE SHOWS"):
+        assert column in lines[title + 1]  # the columns of the decisions under it
     rows = [line for line in out.splitlines() if line.startswith(("ok ", "BAD"))]
     assert len(rows) == len(SCENES)
     assert all(row.startswith("ok ") for row in rows), rows
@@ -108,10 +111,11 @@ def test_demo_scenes_show_components_a_storm_and_a_persons_edit() -> None:
     assert run_demo("realtime", out) == 0
     text = out.getvalue()
     table = _section(text, "== lifecycle", "The public pages now")
-    assert "Checkout major_outage -> degraded_performance" in table  # J resolved, K open
-    assert "Checkout degraded_performance -> operational" in table
-    assert table.count("joined incident #10") == 4
-    assert table.count("saw a person's edit") == 5
+    rows = [" ".join(line.split()) for line in table.splitlines()]
+    assert "component set Checkout major_outage -> degraded_performance" in rows  # K still open
+    assert "component set Checkout degraded_performance -> operational" in rows
+    assert "created x4 joined incident #10 investigating" in rows  # one row per alert, counted
+    assert "human_edit x5 saw a human edit #10 investigating -> monitoring" in rows
     public = _section(text, "Acme Status  (page demoautopage)", "Acme Internal Status")
     components = _section(public, "Components", "Active incidents")
     assert [" ".join(line.split()) for line in components.splitlines() if line.strip()] == [
@@ -240,16 +244,10 @@ def test_demo_keep_serves_a_ready_config_for_sync_trigger_history_status(tmp_pat
         # default 60 it would hold the first `sync` for up to a minute.
         with sqlite3.connect(folder / "state.db") as db:
             assert db.execute("SELECT count(*) FROM rate_spend").fetchone() == (0,)
-        opened = int(next(line for line in kept.lines if "since the last pass" in line).split()[5])
-        waiting = int(
-            next(
-                line
-                for line in kept.lines
-                if "manual-review" in line and "waits for a trigger" in line
-            )
-            .split("alert ")[2]
-            .split()[0]
-        )
+        block = " ".join(" ".join(kept.lines).split())  # the ready block's prose, unwrapped
+        found = re.search(r"since the last pass alert (\d+) opened .* alert (\d+) on source", block)
+        assert found is not None, block
+        opened, waiting = int(found[1]), int(found[2])
         sync = _run(kept.command("sync"))
         assert sync.returncode == 0, sync.stderr
         trigger = _run(kept.command("trigger", "manual-review", str(waiting)))
@@ -348,7 +346,7 @@ def test_demo_help_says_what_each_option_does(capsys: pytest.CaptureFixture[str]
         main(["demo", "--help"])
     assert done.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
-    assert "which lifecycle table to play (default: both; with --keep: classic)" in text
+    assert "which lifecycle table to play (default: classic, the config's default; both:" in text
     assert "--keep DIR" in text and "until Ctrl-C (exit 130) or SIGTERM (exit 0)" in text
 
 
@@ -459,3 +457,62 @@ def test_demo_keep_whose_reader_left_still_exits_130_on_ctrl_c(tmp_path: Path) -
         kept.kill()
     assert code == 130, stderr
     assert stderr == ""
+
+
+@pytest.fixture(scope="module")
+def demo_at_80() -> dict[str, str]:
+    """The demo's output on a pipe with COLUMNS=80: by default and with ``--lifecycle both``."""
+    outputs = {}
+    for name, args in (("default", ()), ("both", ("--lifecycle", "both"))):
+        result = subprocess.run(
+            _demo(*args),
+            capture_output=True,
+            text=True,
+            timeout=DEMO_TIMEOUT,
+            env=_environment(COLUMNS="80"),
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        outputs[name] = result.stdout
+    return outputs
+
+
+def test_demo_at_80_columns_prints_no_line_wider_than_80(demo_at_80: dict[str, str]) -> None:
+    """At COLUMNS=80 every line fits: the demo wraps its text itself, never the terminal."""
+    for name, out in demo_at_80.items():
+        wide = [line for line in out.splitlines() if len(line) > 80]
+        assert wide == [], f"{name}: {len(wide)} lines wider than 80"
+
+
+def test_demo_plays_the_default_lifecycle_only_unless_asked_for_both(
+    demo_at_80: dict[str, str],
+) -> None:
+    """``demo`` plays the config's default lifecycle (classic); ``--lifecycle both`` plays two."""
+    titles = [line for line in demo_at_80["default"].splitlines() if line.startswith("== ")]
+    assert titles == ['== lifecycle = "classic"']
+    both = [line for line in demo_at_80["both"].splitlines() if line.startswith("== ")]
+    assert both == ['== lifecycle = "classic"', '== lifecycle = "realtime"']
+
+
+def test_demo_never_prints_the_same_table_row_twice_in_a_row(demo_at_80: dict[str, str]) -> None:
+    """Identical decisions in a row (a storm's joins, a person's edit) print once, counted."""
+    for out in demo_at_80.values():
+        for table in out.split("== lifecycle")[1:]:
+            lines = _section(table, "\n", "The public pages now").splitlines()
+            repeats = [a for a, b in itertools.pairwise(lines) if a.strip() and a == b]
+            assert repeats == []
+        assert "created x4" in out and "human_edit x5" in out
+
+
+def test_demo_legend_explains_component_statuses(demo_at_80: dict[str, str]) -> None:
+    """The legend names every component status and why the daemon sets one."""
+    legend = " ".join(demo_at_80["default"].split("== lifecycle", 1)[0].split())
+    for status in (
+        "operational",
+        "degraded_performance",
+        "partial_outage",
+        "major_outage",
+        "under_maintenance",
+    ):
+        assert status in legend
+    assert "worst" in legend and "priority" in legend

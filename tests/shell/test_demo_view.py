@@ -37,18 +37,25 @@ def test_colour_only_on_a_terminal_without_no_color(
 
 def test_padding_ignores_colour_codes() -> None:
     """A coloured row lines up with a plain one: codes wrap the text, padding stays outside."""
-    cells = [
-        Cell("ok", ("green",)),
-        Cell("1."),
-        Cell("title"),
-        Cell("created"),
-        Cell("x"),
-        Cell("y"),
-    ]
+    cells = [Cell("created", ("green",)), Cell("x"), Cell("y")]
     plain = table_row(cells, Style(colour=False))
     coloured = table_row(cells, Style(colour=True))
-    assert "\x1b[32mok\x1b[0m" in coloured
-    assert coloured.replace("\x1b[32m", "").replace("\x1b[0m", "") == plain
+    assert "\x1b[32mcreated\x1b[0m" in coloured[0]
+    assert [line.replace("\x1b[32m", "").replace("\x1b[0m", "") for line in coloured] == plain
+    assert plain == [" " * 8 + "created".ljust(16) + "x".ljust(20) + "y"]
+
+
+def test_a_row_too_wide_for_80_columns_wraps_its_last_cell_under_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At COLUMNS=80 a long page cell goes on under its own column, never past column 80."""
+    monkeypatch.setenv("COLUMNS", "80")
+    page = "Checkout and Search and Website major_outage -> degraded_performance"
+    lines = table_row([Cell("component"), Cell("set three"), Cell(page)], Style())
+    assert len(lines) == 2
+    assert all(len(line) <= 80 for line in lines)
+    assert lines[1] == " " * 44 + "major_outage -> degraded_performance"
+    assert " ".join(line[44:] for line in lines) == page
 
 
 PAGE = {"id": "pg1", "name": "Acme Status"}
@@ -92,7 +99,7 @@ def test_page_view_lists_components_and_each_incident_with_its_timeline() -> Non
         "    #1 Checkout slow  [Monitoring]  incident inc1",
         "      10:05:00 UTC  Monitoring",
         "      10:00:00 UTC  Identified - Line one",
-        "                  line two",
+        "                    line two",
         "      This incident affected: Checkout (Partial outage).",
     ]
 

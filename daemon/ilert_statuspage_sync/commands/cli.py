@@ -186,7 +186,8 @@ def _add_demo(commands: Commands) -> None:
         "--lifecycle",
         choices=["classic", "realtime", "both"],
         default=None,
-        help="which lifecycle table to play (default: both; with --keep: classic)",
+        help="which lifecycle table to play (default: classic, the config's default; "
+        "both: classic, then realtime; with --keep the last one stays up)",
     )
     demo.add_argument(
         "--keep",

@@ -119,13 +119,14 @@ def _handler(command: str) -> Callable[[Config, argparse.Namespace], int]:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from ilert_statuspage_sync.core.lifecycle import DEFAULT_LIFECYCLE
     from ilert_statuspage_sync.demo.play import run_demo  # only the demo needs the simulators
 
     # A scene's expected warning (a person's edit: human_override) is in the table;
     # an error still prints.
     configure_logging("error")
-    lifecycle = args.lifecycle or ("classic" if args.keep else "both")
-    return run_demo(lifecycle, sys.stdout, keep=args.keep)
+    # The config's default lifecycle; `both` plays the other one too (near the same rows).
+    return run_demo(args.lifecycle or DEFAULT_LIFECYCLE, sys.stdout, keep=args.keep)
 
 
 def _config(args: argparse.Namespace) -> Config:

@@ -26,7 +26,7 @@ from ilert_statuspage_sync.config.values import (
     Config,
     MetricsConfig,
 )
-from ilert_statuspage_sync.core.lifecycle import LIFECYCLES
+from ilert_statuspage_sync.core.lifecycle import DEFAULT_LIFECYCLE, LIFECYCLES
 from ilert_statuspage_sync.errors import ConfigError
 
 __all__ = ["LOG_LEVELS", "TOP_KEYS", "load_config", "parse_config"]
@@ -132,7 +132,13 @@ def _top_level(reader: Reader, data: Mapping[str, Any]) -> dict[str, Any]:
         ),
         "database_url": attempt("", settings.database_url, reader, data),
         "lifecycle": attempt(
-            "classic", reader.choice, data, "lifecycle", "", tuple(LIFECYCLES), "classic"
+            DEFAULT_LIFECYCLE,
+            reader.choice,
+            data,
+            "lifecycle",
+            "",
+            tuple(LIFECYCLES),
+            DEFAULT_LIFECYCLE,
         ),
         "log_level": attempt("info", reader.choice, data, "log_level", "", LOG_LEVELS, "info"),
         "metrics": attempt(MetricsConfig(), settings.metrics, reader, data.get("metrics")),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ilert_statuspage_sync.core.components import DEFAULT_COMPONENT_STATUS
+from ilert_statuspage_sync.core.lifecycle import DEFAULT_LIFECYCLE
 from ilert_statuspage_sync.core.policy import PublishPolicy
 from ilert_statuspage_sync.errors import ConfigError
 from ilert_statuspage_sync.paths import DEFAULT_CONFIG_PATH
@@ -118,7 +119,7 @@ class Config:
     poll_interval: float = 30.0
     # Kept out of repr: a PostgreSQL URL may carry a password.
     database_url: str = field(default="sqlite:///state.db", repr=False)
-    lifecycle: str = "classic"
+    lifecycle: str = DEFAULT_LIFECYCLE
     log_level: str = "info"
     path: Path | None = None
     warnings: tuple[str, ...] = field(default=())

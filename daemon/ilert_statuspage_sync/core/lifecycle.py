@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ilert_statuspage_sync.core.model import EventKind
 
-__all__ = ["LIFECYCLES", "Rule", "RuleKind", "rule_for"]
+__all__ = ["DEFAULT_LIFECYCLE", "LIFECYCLES", "Rule", "RuleKind", "rule_for"]
 
 
 class RuleKind(enum.StrEnum):
@@ -71,6 +71,8 @@ REALTIME: _Table = {
 }
 
 LIFECYCLES: dict[str, _Table] = {"classic": CLASSIC, "realtime": REALTIME}
+# A config without `lifecycle`, and `demo` without `--lifecycle`, use this one.
+DEFAULT_LIFECYCLE = "classic"
 
 
 def rule_for(lifecycle: str, event: EventKind, *, incident_exists: bool) -> Rule:

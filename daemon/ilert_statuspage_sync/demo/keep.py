@@ -30,7 +30,7 @@ from ilert_statuspage_sync.demo.kept_folder import (
 from ilert_statuspage_sync.demo.scene_table import show_pages
 from ilert_statuspage_sync.demo.stage import Stage
 from ilert_statuspage_sync.demo.toml_doc import render_toml
-from ilert_statuspage_sync.demo.view import Style
+from ilert_statuspage_sync.demo.view import Style, wrapped
 from ilert_statuspage_sync.simulators.seed import (
     AUTO_SOURCE,
     ILERT_KEY,
@@ -95,32 +95,53 @@ def _write_config(stage: Stage) -> None:
 
 
 def _ready_lines(stage: Stage, style: Style, opened: int, waiting: int) -> list[str]:
-    """Where everything is, and the commands to try on it."""
+    """Where everything is, and the commands to try on it.
+
+    The prose wraps to the width; a command stays one line whatever its length
+    (its paths are the reader's), with what it does on the line above it.
+    """
     folder = stage.folder
     command = f"{_program()} --config {shlex.quote(str(folder / 'config.toml'))}"
+    tries = (
+        (f"mirrors alert {opened}: incident created", "sync"),
+        ("the last decisions", "history --limit 5"),
+        (f"lets alert {waiting} through manual-review", f"trigger manual-review {waiting}"),
+        (f"mirrors alert {waiting} too", "sync"),
+        ("exits 1 (UNHEALTHY) until `run` is running", "status"),
+        ("polls every 5 s; Ctrl-C stops it", "run"),
+    )
     return [
         "",
         style("Kept running (Ctrl-C or SIGTERM stops them)", "bold"),
-        f"  iLert simulator       {stage.ilert.url}",
-        f"  Statuspage simulator  {stage.statuspage.url}",
-        f"  config                {folder / 'config.toml'}  (demo keys in files next to it; "
-        "public demo values)",
-        f"  database              {folder / 'state.db'}  (the demo's links and audit trail)",
-        f"  since the last pass   alert {opened} opened on source {AUTO_SOURCE} (public-api); "
-        f"alert {waiting} on source {MANUAL_SOURCE} waits for a trigger (manual-review)",
+        *_item("iLert simulator", stage.ilert.url),
+        *_item("Statuspage simulator", stage.statuspage.url),
+        *_item(
+            "config",
+            f"{folder / 'config.toml'} (demo keys in files next to it; public demo values)",
+        ),
+        *_item("database", f"{folder / 'state.db'} (the demo's links and audit trail)"),
+        *_item(
+            "since the last pass",
+            f"alert {opened} opened on source {AUTO_SOURCE} (public-api); alert {waiting} on "
+            f"source {MANUAL_SOURCE} waits for a trigger (manual-review)",
+        ),
         "",
         "Try, in another terminal:",
-        f"  {command} sync                # mirrors alert {opened}: incident created",
-        f"  {command} history --limit 5",
-        f"  {command} trigger manual-review {waiting}",
-        f"  {command} sync                # mirrors alert {waiting} too",
-        f"  {command} status              # exits 1 (UNHEALTHY) until `run` is running",
-        f"  {command} run                 # polls every 5 s; Ctrl-C stops it",
+        *(line for what, words in tries for line in (f"  # {what}", f"  {command} {words}")),
         "",
-        "When the simulators stop, the public pages are printed as they are then;",
-        f"{folder} stays (its config points at ports that are gone by then).",
+        *wrapped(
+            f"When the simulators stop, the public pages are printed as they are then; {folder} "
+            "stays (its config points at ports that are gone by then).",
+            indent=0,
+        ),
         style("ready", "dim"),
     ]
+
+
+def _item(name: str, text: str) -> list[str]:
+    """One "  name  text" line of the ready block, the text wrapped under itself."""
+    lines = wrapped(text, indent=24)
+    return [f"  {name:<20}  {lines[0][24:]}", *lines[1:]]
 
 
 class _Signals:

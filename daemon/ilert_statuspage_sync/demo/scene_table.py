@@ -1,7 +1,8 @@
 """What the demo prints about a world: a lifecycle's table of scenes and the public pages.
 
-Each audit row of a scene becomes one table row (what the daemon saw, did and
-what the page shows); the layout and colours themselves are ``view``'s.
+A scene is its title line, then one row per audit row (what the daemon saw,
+did and what the page shows); identical consecutive rows (a storm's joins) are
+one row with a count. The layout and colours themselves are ``view``'s.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from ilert_statuspage_sync.demo.scenes import Scene
 from ilert_statuspage_sync.demo.stage import Stage
 from ilert_statuspage_sync.demo.view import (
     COMPONENT_COLOURS,
+    DECISION_INDENT,
     OUTCOME_COLOURS,
     STATUS_COLOURS,
     Cell,
@@ -20,36 +22,33 @@ from ilert_statuspage_sync.demo.view import (
     page_view,
     table_header,
     table_row,
+    wrapped,
 )
 from ilert_statuspage_sync.simulators.seed import AUTO_PAGE
 from ilert_statuspage_sync.store.tables import Transition
 
 __all__ = ["lifecycle_header", "scene_lines", "show_pages", "verdict"]
 
-_INDENT = " " * 10
+# What the daemon did, in at most 18 characters: two spaces short of the column's
+# width (view.COLUMNS). The incident's #n is in the page's column.
 _DID = {
-    "created": "created incident {label}",
+    "created": "opened incident",
     "status_changed": "changed its status",
     "body_updated": "posted an update",
     "no_change": "left it unchanged",
-    "failed": "failed (retries later)",
-    "filtered": "kept it off the page",
-    "duplicate_resolved": "resolved a duplicate",
-    "joined": "joined incident {label}",
-    "component_changed": "set a component",
+    "failed": "failed, will retry",
+    "filtered": "kept off the page",
+    "duplicate_resolved": "resolved duplicate",
+    "joined": "joined incident",
+    "component_changed": "set {name}",
 }
 
 
 def lifecycle_header(stage: Stage, style: Style) -> str:
-    """The lifecycle's title line (with the simulators' URLs) and the table's header."""
-    return (
-        "\n"
-        + style(f'== lifecycle = "{stage.lifecycle}"', "bold")
-        + style(f"  (iLert {stage.ilert.url}, Statuspage {stage.statuspage.url})", "dim")
-        + "\n"
-        + table_header(style)
-        + "\n"
-    )
+    """The lifecycle's title line, the simulators' URLs, and the table's header."""
+    urls = f"  iLert {stage.ilert.url}, Statuspage {stage.statuspage.url}"
+    lines = ["", style(f'== lifecycle = "{stage.lifecycle}"', "bold"), style(urls, "dim")]
+    return "\n".join([*lines, *table_header(style)]) + "\n"
 
 
 def scene_lines(
@@ -61,23 +60,40 @@ def scene_lines(
     *,
     problem: str | None,
 ) -> tuple[bool, str]:
-    """Whether the scene matched the table, and its printed lines (one per audit row)."""
+    """Whether the scene matched the table, and its printed lines: title, decisions, note."""
     expected = scene.expected(stage.lifecycle)
     ok = [(r.event, r.outcome, r.to_status) for r in rows] == expected and problem is None
-    mark = Cell("ok", ("green",)) if ok else Cell("BAD", ("red", "bold"))
-    first: list[Cell] = [mark, Cell(f"{number}."), Cell(scene.title)]
+    mark = style("ok", "green") + "  " if ok else style("BAD", "red", "bold") + " "
+    lines = [f"{mark}{f'{number}.':<4}{scene.title}"]
     created: set[str] = set()
-    lines = []
-    for index, row in enumerate(rows or [None]):
-        lead = first if index == 0 else [Cell(""), Cell(""), Cell("")]
-        lines.append(table_row([*lead, *_decision(stage, row, created)], style))
+    seen: Sequence[Transition | None] = rows or [None]
+    decisions = [_decision(stage, row, created) for row in seen]
+    for cells, times in _collapsed(decisions):
+        if times > 1:  # the count goes with the event seen: that many alerts, one decision each
+            cells = [Cell(f"{cells[0].text} x{times}", cells[0].colours), *cells[1:]]
+        lines += table_row(cells, style)
     if scene.note:
-        lines.append(f"{_INDENT}{style(scene.note, 'dim')}")
+        lines += [style(line, "dim") for line in wrapped(scene.note, indent=DECISION_INDENT)]
     if not ok:
-        lines.append(f"{_INDENT}{style(f'expected {expected}', 'red')}")
+        lines += [style(line, "red") for line in _wrapped_notes(f"expected {expected}")]
         if problem is not None:
-            lines.append(f"{_INDENT}{style(problem, 'red')}")
+            lines += [style(line, "red") for line in _wrapped_notes(problem)]
     return ok, "".join(f"{line}\n" for line in lines)
+
+
+def _wrapped_notes(text: str) -> list[str]:
+    return wrapped(text, indent=DECISION_INDENT, hang=2)
+
+
+def _collapsed(decisions: Sequence[list[Cell]]) -> list[tuple[list[Cell], int]]:
+    """Consecutive identical decisions as one, with how many there were."""
+    runs: list[tuple[list[Cell], int]] = []
+    for cells in decisions:
+        if runs and runs[-1][0] == cells:
+            runs[-1] = (cells, runs[-1][1] + 1)
+        else:
+            runs.append((cells, 1))
+    return runs
 
 
 def verdict(mismatches: int, style: Style) -> str:
@@ -95,11 +111,11 @@ def _decision(stage: Stage, row: Transition | None, created: set[str]) -> list[C
         return _component_decision(stage, row)
     incident = row.statuspage_incident_id
     label = stage.label(incident)
-    did = _DID.get(row.outcome, row.outcome).format(label=label)
+    did = _DID.get(row.outcome, row.outcome)
     if row.event == "human_edit":
-        did = "saw a person's edit"
+        did = "saw a human edit"
     if row.outcome == "created" and incident in created:
-        did = "(in the same create)"
+        did = "(in that create)"
     if row.outcome == "created" and incident is not None:
         created.add(incident)
     before, after = row.from_status or "new", row.to_status or "-"
@@ -112,11 +128,11 @@ def _decision(stage: Stage, row: Transition | None, created: set[str]) -> list[C
 
 
 def _component_decision(stage: Stage, row: Transition) -> list[Cell]:
-    """A component row: which component went from what to what."""
-    name = _component_named(stage, row.reason or "")
-    page = f"{name} {row.from_status} -> {row.to_status}"
+    """A component row: which component (the daemon's cell) went from what to what."""
+    did = _DID[row.outcome].format(name=_component_named(stage, row.reason or ""))
+    page = f"{row.from_status} -> {row.to_status}"
     shown = (COMPONENT_COLOURS.get(row.to_status or "", ""),)
-    return [Cell(row.event), Cell(_DID[row.outcome], ("yellow",)), Cell(page, shown)]
+    return [Cell(row.event), Cell(did, ("yellow",)), Cell(page, shown)]
 
 
 def _component_named(stage: Stage, reason: str) -> str:

@@ -1,12 +1,16 @@
 """How ``demo`` prints: the legend, the table of scenes, and the public page.
 
-Pure formatting of plain values and Statuspage JSON; no I/O but the one
-``wants_colour`` probe of the output stream. Colour (ANSI) only on a terminal,
-never with ``NO_COLOR`` set (https://no-color.org) or ``TERM=dumb``.
+Pure formatting of plain values and Statuspage JSON; no I/O but the
+``wants_colour`` probe of the output stream and the terminal's width. Colour
+(ANSI) only on a terminal, never with ``NO_COLOR`` set (https://no-color.org)
+or ``TERM=dumb``. Every line fits ``line_width()`` (80 on a pipe): the demo
+wraps its own text, with indented continuation lines, never the terminal.
 """
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,16 +20,19 @@ from ilert_statuspage_sync.runtime.logs import wants_colour  # the logs' console
 __all__ = [
     "COLUMNS",
     "COMPONENT_COLOURS",
+    "DECISION_INDENT",
     "OUTCOME_COLOURS",
     "STATUS_COLOURS",
     "Cell",
     "Style",
     "legend",
+    "line_width",
     "page_view",
     "status_label",
     "table_header",
     "table_row",
     "wants_colour",
+    "wrapped",
 ]
 
 _CODES = {
@@ -91,52 +98,103 @@ class Cell:
     colours: tuple[str, ...] = ()
 
 
-# (header, width) of the demo's table; the last column is not padded.
+# A scene is its title line ("ok  1.  A opened"), then one row per decision under it,
+# indented so the rows' three columns fit 80 characters: the widest page cell is a
+# component's "major_outage -> degraded_performance" (36).
+DECISION_INDENT = 8
+# (header, width) of a decision row's columns; the last column is not padded.
 COLUMNS = (
-    ("", 4),
-    ("#", 4),
-    ("WHAT HAPPENED IN ILERT", 33),
     ("EVENT SEEN", 16),
-    ("WHAT THE DAEMON DID", 21),
-    ("WHAT THE PUBLIC PAGE SHOWS", 0),
+    ("DAEMON DID", 20),
+    ("PUBLIC PAGE SHOWS", 0),
 )
 
 
-def table_row(cells: Sequence[Cell], style: Style) -> str:
-    """Cells padded to the column widths, coloured after padding so ANSI codes do not count."""
-    parts = []
-    for cell, (_header, width) in zip(cells, COLUMNS, strict=True):
-        text = cell.text if not width else cell.text.ljust(width - 1)
-        if width and len(cell.text) >= width:
-            text = cell.text + " "  # an overlong cell pushes the row, never cuts the text
-        padding = text[len(cell.text) :]
-        parts.append(style(cell.text, *cell.colours) + padding)
-    return " ".join(parts).rstrip()
+def line_width() -> int:
+    """The terminal's width (``COLUMNS`` first; 80 on a pipe), at least 60 for the table."""
+    return max(60, shutil.get_terminal_size((80, 24)).columns)
 
 
-def table_header(style: Style) -> str:
-    """The column headers, bold on a terminal."""
-    return table_row([Cell(header, ("bold",)) for header, _width in COLUMNS], style)
+def wrapped(text: str, *, indent: int, hang: int = 0, width: int | None = None) -> list[str]:
+    """``text`` in lines of at most ``width``; continuation lines indented ``hang`` more."""
+    return textwrap.wrap(
+        text,
+        width=width or line_width(),
+        initial_indent=" " * indent,
+        subsequent_indent=" " * (indent + hang),
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [" " * indent]
+
+
+def table_row(cells: Sequence[Cell], style: Style) -> list[str]:
+    """One decision row, coloured after padding so ANSI codes do not count.
+
+    A row that would not fit the width wraps its last cell under its own column
+    (an overlong middle cell pushes the rest right, never cuts its text).
+    """
+    parts, offset = [], DECISION_INDENT
+    for cell, (_header, width) in zip(cells[:-1], COLUMNS, strict=False):
+        text = cell.text.ljust(width - 1) if len(cell.text) < width else cell.text
+        parts.append(style(cell.text, *cell.colours) + text[len(cell.text) :] + " ")
+        offset += len(text) + 1
+    last = cells[-1]
+    pieces = wrapped(last.text, indent=0, width=max(20, line_width() - offset)) if last.text else []
+    first = (" " * DECISION_INDENT + "".join(parts) + _painted(pieces[:1], last, style)).rstrip()
+    return [first] + [" " * offset + _painted([piece], last, style) for piece in pieces[1:]]
+
+
+def _painted(pieces: Sequence[str], cell: Cell, style: Style) -> str:
+    return "".join(style(piece, *cell.colours) for piece in pieces)
+
+
+def table_header(style: Style) -> list[str]:
+    """The two header lines (a scene's title, then its decisions' columns), bold on a terminal."""
+    title = "    #   " + style("WHAT HAPPENED IN ILERT", "bold")
+    return [title, *table_row([Cell(header, ("bold",)) for header, _width in COLUMNS], style)]
 
 
 def legend(actions: Sequence[str], style: Style) -> list[str]:
-    """What each column means, and what an incident action is (with the demo's own)."""
-    return [
-        style("How to read this demo", "bold"),
-        "  An incident action is one rule in the config: alerts from these iLert alert sources",
-        f"  become incidents on this Statuspage page. The demo has {_count(len(actions))}:",
-        *(f"    {action}" for action in actions),
-        "  Each numbered scene changes an alert in the iLert simulator, then the daemon runs one",
-        "  pass (poll iLert, decide, write to the Statuspage simulator). One line per decision:",
-        f"    {style('WHAT HAPPENED IN ILERT', 'bold')}      the change a person or monitor made",
-        f"    {style('EVENT SEEN', 'bold')}                  what the daemon detected by polling",
-        f"    {style('WHAT THE DAEMON DID', 'bold')}         what it sent to Statuspage, per the "
-        "lifecycle table (docs/how-it-works.md)",
-        f"    {style('WHAT THE PUBLIC PAGE SHOWS', 'bold')}  the incident (#n) and its status "
-        "before -> after",
-        f"    {style('ok', 'green')} / {style('BAD', 'red')}"
-        "                    the decision matches / differs from the table",
-    ]
+    """What each column means, what an incident action is, and what a component status says."""
+    lines = [style("How to read this demo", "bold")]
+    lines += wrapped(
+        "An incident action is one rule in the config: alerts from these iLert alert "
+        f"sources become incidents on this Statuspage page. The demo has {_count(len(actions))}:",
+        indent=2,
+    )
+    for action in actions:  # "name  what it does", the what wrapped under itself
+        name, _, what = action.partition(" ")
+        lines += wrapped(f"{name:<14} {what.strip()}", indent=4, hang=15)
+    lines += wrapped(
+        "Each numbered scene changes an alert in the iLert simulator, then the daemon runs "
+        "one pass (poll iLert, decide, write to the Statuspage simulator). Under the scene, "
+        "one row per decision (xN: N identical decisions, one per alert):",
+        indent=2,
+    )
+    for term, meaning in _COLUMN_MEANINGS:
+        head = style(term, "bold") + " " * (28 - len(term))
+        rest = wrapped(meaning, indent=0, width=line_width() - 32)
+        lines.append(f"    {head}{rest[0]}")
+        lines += [" " * 32 + more for more in rest[1:]]
+    mark = f"{style('ok', 'green')} / {style('BAD', 'red')}" + " " * (28 - len("ok / BAD"))
+    lines.append(f"    {mark}the decision matches / differs from the table")
+    lines += wrapped(
+        "Component statuses, mildest first: operational < degraded_performance < "
+        "partial_outage < major_outage; under_maintenance is a person's, left alone. A "
+        "component an action lists shows the worst status its open alerts hold, by priority "
+        "(component_status; default HIGH major_outage, LOW degraded_performance), and "
+        "operational when none is open; other components stay as a person set them.",
+        indent=2,
+    )
+    return lines
+
+
+_COLUMN_MEANINGS = (
+    ("WHAT HAPPENED IN ILERT", "the change a person or monitor made"),
+    ("EVENT SEEN", "what the daemon detected by polling"),
+    ("DAEMON DID", "what it sent to Statuspage, per the lifecycle table (docs/how-it-works.md)"),
+    ("PUBLIC PAGE SHOWS", "the incident (#n) or component and its status before -> after"),
+)
 
 
 def _count(number: int) -> str:
@@ -237,27 +295,37 @@ def _incident_view(
 ) -> list[str]:
     label = labels.get(str(incident.get("id")), "")
     status = str(incident.get("status") or "")
-    head = f"    {label + ' ' if label else ''}{style(str(incident.get('name')), 'bold')}"
-    lines = [
-        f"{head}  [{style(status_label(status), STATUS_COLOURS.get(status, ''))}]"
-        f"  {style('incident ' + str(incident.get('id')), 'dim')}"
-    ]
+    name = str(incident.get("name"))
+    head = f"    {label + ' ' if label else ''}{style(name, 'bold')}"
+    head += f"  [{style(status_label(status), STATUS_COLOURS.get(status, ''))}]"
+    ident = style("incident " + str(incident.get("id")), "dim")
+    plain = f"    {label} {name}  [{status_label(status)}]  incident {incident.get('id')}"
+    # The id on a line of its own when a long name would push it past the width.
+    lines = [f"{head}  {ident}"] if len(plain) <= line_width() else [head, f"      {ident}"]
     for update in incident.get("incident_updates") or []:  # newest first, as the page shows
         lines += _update_lines(update, style)
     affected = [_component_name(c, component_names) for c in incident.get("components") or []]
     if affected:
-        lines.append(f"      This incident affected: {', '.join(affected)}.")
+        lines += wrapped(f"This incident affected: {', '.join(affected)}.", indent=6, hang=2)
     return lines
 
 
+_BODY_INDENT = 20  # "      11:24:01 UTC  ": an update's text, and its continuation lines
+
+
 def _update_lines(update: Mapping[str, Any], style: Style) -> list[str]:
-    """One incident update: its time, its status and the body's lines."""
+    """One incident update: its time, its status and the body's lines, wrapped to the width."""
     update_status = str(update.get("status") or "")
     when = _clock(str(update.get("display_at") or update.get("created_at") or ""))
     body = str(update.get("body") or "").splitlines() or [""]
-    first = style(status_label(update_status), "bold", STATUS_COLOURS.get(update_status, ""))
-    lines = [f"      {style(when, 'dim')}  {first}{' - ' + body[0] if body[0] else ''}"]
-    return lines + [f"{' ' * 18}{line}" for line in body[1:]]
+    label = status_label(update_status)
+    width = line_width() - _BODY_INDENT
+    pieces = wrapped(f"{label}{' - ' + body[0] if body[0] else ''}", indent=0, width=width)
+    for line in body[1:]:
+        pieces += wrapped(line, indent=0, width=width)
+    first = style(label, "bold", STATUS_COLOURS.get(update_status, "")) + pieces[0][len(label) :]
+    lines = [f"      {style(when, 'dim')}  {first}"]
+    return lines + [f"{' ' * _BODY_INDENT}{piece}" for piece in pieces[1:]]
 
 
 def _component_name(component: object, names: Mapping[str, str]) -> str:
