@@ -177,7 +177,7 @@ def test_textfile_is_deleted_when_run_fails(daemon: Daemon, tmp_path: Path):
     """`run` stopping on a failure (its SQLite file deleted: exit 1) deletes its textfile
     too: a crash loop shows no metrics rather than the last good pass's."""
     textfile = tmp_path / "sync.prom"
-    assert textfile.exists()
+    wait_until(textfile.exists, what="the first pass's textfile")  # written after its log line
     for suffix in ("", "-wal", "-shm"):
         Path(f"{tmp_path / 'state.db'}{suffix}").unlink(missing_ok=True)
     daemon.process.wait(timeout=60)

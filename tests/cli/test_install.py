@@ -222,7 +222,11 @@ def test_install_replay_starts_a_service_that_syncs(installed, sims):
     # The README's commands by their bare name, from a root shell's PATH.
     found = _as_root_shell(root, f"command -v {NAME}")
     assert found.stdout.strip() == f"/usr/local/bin/{NAME}", found.stdout + found.stderr
-    reported = _as_root_shell(root, f"{NAME} --config /etc/{NAME}/config.toml status")
+    # The README's health command after its install section, exactly as it is written there.
+    after = (REPO / "README.md").read_text().split("<!-- install:end -->", 1)[1]
+    shown = re.search(rf"`({NAME} --config \S+ status)`", after)
+    assert shown is not None, "the README no longer shows `status` after its install section"
+    reported = _as_root_shell(root, shown.group(1))
     assert reported.returncode == 0, reported.stdout + reported.stderr
     assert reported.stdout.startswith("daemon: healthy: leader "), reported.stdout
 
