@@ -32,7 +32,7 @@ from ilert_statuspage_sync.config.sqlite_url import plain_sqlite
 from ilert_statuspage_sync.store import overview
 from ilert_statuspage_sync.store.overview import LinkCounts, LinkLine, ReplicaLine, Run
 
-__all__ = ["SHOWN", "health_lines", "reads", "show", "status"]
+__all__ = ["SHOWN", "core_reads", "health_lines", "reads", "show", "status"]
 
 _HEADER = ("ACTION", "ALERT", "STATE", "INCIDENT", "STATUS", "LAST TRANSITION", "PROBLEM")
 # Failing alerts shown, and latest changed alerts shown, without --all.
@@ -57,7 +57,14 @@ def reads(config: Config) -> Iterator[Run]:
 
         with sqlite_reads(config.database_url, plain) as run:
             yield run
-        return
+    else:
+        with core_reads(config) as run:
+            yield run
+
+
+@contextmanager
+def core_reads(config: Config) -> Iterator[Run]:
+    """The configured database's reads through SQLAlchemy Core (PostgreSQL, any SQLite URL)."""
     from ilert_statuspage_sync.commands.engines import readable
     from ilert_statuspage_sync.store.core_reads import rows_of
 

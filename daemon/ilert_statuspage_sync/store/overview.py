@@ -156,8 +156,8 @@ def _scalar(run: Run, sql: str, params: Mapping[str, object] | None = None) -> i
 
 
 def replicas(run: Run) -> list[ReplicaLine]:
-    """Every process that recorded itself, by role."""
-    rows = run(f"SELECT {', '.join(REPLICA_COLUMNS)} FROM replicas ORDER BY role")
+    """Every process that recorded itself, by role (and id: the same order every time)."""
+    rows = run(f"SELECT {', '.join(REPLICA_COLUMNS)} FROM replicas ORDER BY role, instance_id")
     return [
         ReplicaLine(
             instance_id,
