@@ -10,11 +10,12 @@ and makes ``sync`` exit 1 until the page has it.
 from __future__ import annotations
 
 import argparse
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from ilert_statuspage_sync.commands import status as status_command
+from ilert_statuspage_sync.store.core_reads import rows_of
 from tests.support.harness import Harness
 from tests.support.world import AUTO_SOURCE
 
@@ -82,7 +83,7 @@ def test_a_one_off_422_on_a_resolve_is_not_final(harness: Harness):
 
 
 def test_a_refused_resolve_is_retried_with_back_off_and_shows(
-    harness: Harness, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    harness: Harness, capsys: pytest.CaptureFixture[str]
 ):
     """Resolve 422s twice over: kept, retried with a growing delay, in status, sync not ok."""
     alert_id = harness.ilert.create_alert(AUTO_SOURCE, "Login errors", "")
@@ -102,9 +103,9 @@ def test_a_refused_resolve_is_retried_with_back_off_and_shows(
     assert first_wait is not None and link.next_attempt_at is not None
     waits = link.next_attempt_at - first_wait
     assert waits > timedelta(seconds=harness.config.poll_interval)  # the delay grew
-    # The status command as it runs, on the harness's engine (closed with the harness).
-    monkeypatch.setattr(status_command, "readable", lambda _config: harness.engine)
-    status_command.status(harness.config, argparse.Namespace())
+    # The status command's lines, read on the harness's engine (closed with the harness).
+    with harness.engine.connect() as connection:
+        status_command.show(rows_of(connection), argparse.Namespace(), datetime.now(UTC))
     said = capsys.readouterr().out
     assert "failing items: 1" in said
     assert "2x, retry" in said

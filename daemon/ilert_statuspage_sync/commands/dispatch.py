@@ -2,19 +2,20 @@
 
 Imported by ``cli.main`` only once the arguments parsed, so ``--version``, ``--help``
 and a usage error never load the config package, SQLAlchemy or structlog. ``run`` is
-the one handler that turns the error families (our own, SQLAlchemy's, ``OSError``)
-into the ``error:`` line and its exit code (``output.FAILURE_EVENTS``).
+the one handler that turns the error families (our own, SQLAlchemy's, ``sqlite3``'s,
+``OSError``) into the ``error:`` line and its exit code (``output.FAILURE_EVENTS``).
+It loads SQLAlchemy only to tell one of its errors: ``status`` on a SQLite file never does.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import replace
 
-import sqlalchemy as sa
 import structlog
 
 from ilert_statuspage_sync.commands.output import (
@@ -81,17 +82,28 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except (UsageError, StoreError) as error:  # a refused request (`db downgrade 9999`): exit 2
         return fail(str(error), "usage_error")
-    except (sa.exc.SQLAlchemyError, OSError) as error:
-        line = explain(error, getattr(args, "database_url", "")) or type(error).__name__
-        return fail(line, "command_failed")
     except KeyboardInterrupt:
         return fail("interrupted", "interrupted")
     except Exception as error:  # noqa: BLE001 - the last resort: a bug, still one line
+        if _storage_failure(error):
+            line = explain(error, getattr(args, "database_url", "")) or type(error).__name__
+            return fail(line, "command_failed")
         what = str(error).splitlines()[0][:200] if str(error) else ""
         return fail(
             f"internal error {type(error).__name__}: {what} (a bug: please report it)",
             "internal_error",
         )
+
+
+def _storage_failure(error: Exception) -> bool:
+    """A failure of the database or the filesystem (its own line), not a bug."""
+    if isinstance(error, OSError | sqlite3.Error):
+        return True
+    if "sqlalchemy" not in sys.modules:  # nothing loaded SQLAlchemy: not one of its errors
+        return False
+    import sqlalchemy as sa
+
+    return isinstance(error, sa.exc.SQLAlchemyError)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

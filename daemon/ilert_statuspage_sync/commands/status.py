@@ -5,22 +5,22 @@ default output is bounded whatever the history holds (the verdict, the
 counts, the failing alerts and the latest changed ones, ``SHOWN`` of each at
 most); ``--all`` streams every tracked alert.
 
-It runs as a fresh process, often, so its start-up is its cost: it reads
-through SQLAlchemy Core (``store.overview``), never the ORM, and its config
-load compiles no template (a test holds what it imports).
+It runs as a fresh process, often, so its start-up is its cost: on a plain
+SQLite file (the default) it reads through ``sqlite3`` and never loads
+SQLAlchemy; on PostgreSQL through SQLAlchemy Core, never the ORM. Both run the
+same reads (``store.overview``), and its config load compiles no template (a
+test holds what it imports).
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Final
 
-import sqlalchemy as sa
-
-from ilert_statuspage_sync.commands.engines import readable
 from ilert_statuspage_sync.commands.output import (
     EXIT_FAILED,
     EXIT_OK,
@@ -28,10 +28,11 @@ from ilert_statuspage_sync.commands.output import (
     reader_may_leave,
 )
 from ilert_statuspage_sync.config import Config
+from ilert_statuspage_sync.config.sqlite_url import plain_sqlite
 from ilert_statuspage_sync.store import overview
-from ilert_statuspage_sync.store.overview import LinkCounts, LinkLine, ReplicaLine
+from ilert_statuspage_sync.store.overview import LinkCounts, LinkLine, ReplicaLine, Run
 
-__all__ = ["SHOWN", "health_lines", "status"]
+__all__ = ["SHOWN", "core_reads", "health_lines", "reads", "show", "status"]
 
 _HEADER = ("ACTION", "ALERT", "STATE", "INCIDENT", "STATUS", "LAST TRANSITION", "PROBLEM")
 # Failing alerts shown, and latest changed alerts shown, without --all.
@@ -40,32 +41,64 @@ SHOWN: Final = 20
 
 def status(config: Config, args: argparse.Namespace) -> int:
     """Print the verdict, the counts and the alerts that need a look (``--all``: every one)."""
+    with reads(config) as run:
+        return show(run, args, datetime.now(UTC))
+
+
+@contextmanager
+def reads(config: Config) -> Iterator[Run]:
+    """The configured database's reads, once it is found migrated to this version.
+
+    ``sqlite3`` on a plain SQLite file (read-only), SQLAlchemy on anything else.
+    """
+    plain = plain_sqlite(config.database_url)
+    if plain is not None:
+        from ilert_statuspage_sync.store.sqlite_reads import sqlite_reads
+
+        with sqlite_reads(config.database_url, plain) as run:
+            yield run
+    else:
+        with core_reads(config) as run:
+            yield run
+
+
+@contextmanager
+def core_reads(config: Config) -> Iterator[Run]:
+    """The configured database's reads through SQLAlchemy Core (PostgreSQL, any SQLite URL)."""
+    from ilert_statuspage_sync.commands.engines import readable
+    from ilert_statuspage_sync.store.core_reads import rows_of
+
     engine = readable(config)
     try:
         with engine.connect() as connection:
-            counts = overview.counts(connection)
-            verdict = health_lines(overview.replicas(connection), counts.failing, datetime.now(UTC))
-            code = EXIT_OK if verdict[0].startswith("daemon: healthy") else EXIT_FAILED
-            verdict.append(f"alerts tracked: {counts.tracked:,}, open: {counts.open:,}")
-            with reader_may_leave():
-                print("\n".join(verdict), end="\n\n")
-                if getattr(args, "all", False):
-                    every = overview.every_line(connection)
-                    _print_stream(_HEADER, (_row(line, links) for line, links in every))
-                else:
-                    _print_latest(connection, counts)
-                if not counts.tracked:
-                    print("no alerts tracked yet")
+            yield rows_of(connection)
     finally:
         engine.dispose()
+
+
+def show(run: Run, args: argparse.Namespace, now: datetime) -> int:
+    """Print what ``status`` shows from ``run``'s database as at ``now``; the exit code."""
+    counts = overview.counts(run)
+    verdict = health_lines(overview.replicas(run), counts.failing, now)
+    code = EXIT_OK if verdict[0].startswith("daemon: healthy") else EXIT_FAILED
+    verdict.append(f"alerts tracked: {counts.tracked:,}, open: {counts.open:,}")
+    with reader_may_leave():
+        print("\n".join(verdict), end="\n\n")
+        if getattr(args, "all", False):
+            every = overview.every_line(run)
+            _print_stream(_HEADER, (_row(line, links) for line, links in every))
+        else:
+            _print_latest(run, counts)
+        if not counts.tracked:
+            print("no alerts tracked yet")
     return code
 
 
-def _print_latest(connection: sa.Connection, counts: LinkCounts) -> None:
+def _print_latest(run: Run, counts: LinkCounts) -> None:
     """The failing alerts, then the latest changed: a bounded table, and what it left out."""
-    lines = overview.latest_lines(connection, SHOWN)
+    lines = overview.latest_lines(run, SHOWN)
     incidents = [line.statuspage_incident_id for line in lines if line.statuspage_incident_id]
-    alerts = overview.incident_alerts(connection, incidents)
+    alerts = overview.incident_alerts(run, incidents)
     rows = [_row(line, alerts.get(line.statuspage_incident_id or "", 1)) for line in lines]
     print_table([_HEADER, *rows])
     if counts.tracked > len(rows):

@@ -1,15 +1,23 @@
 """The ``database_url`` key: which URLs the daemon can open, normalised for the engine,
-and how one is shown (``safe_url``: never with a credential)."""
+and how one is shown (``safe_url``: never with a credential).
+
+A plain SQLite file URL (``sqlite_url``) is its own normal form and shows no
+credential, so neither needs SQLAlchemy: ``status`` on the default database
+never loads it.
+"""
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-import sqlalchemy as sa
-
+from ilert_statuspage_sync.config.sqlite_url import plain_sqlite
 from ilert_statuspage_sync.errors import ConfigError
 from ilert_statuspage_sync.runtime.secrets import register_secrets
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 __all__ = ["check_database_url", "safe_url"]
 
@@ -58,6 +66,8 @@ def check_database_url(url: str) -> str:
     psycopg 3 driver the ``[postgres]`` extra installs; SQLAlchemy would look for
     a ``postgres`` dialect or for psycopg2.
     """
+    if plain_sqlite(url) is not None:
+        return url
     parsed = _parsed(url)
     if parsed is None:
         raise ConfigError(
@@ -88,6 +98,10 @@ def safe_url(url: str) -> str:
     that libpq reads as a connection string. The parameters are compared after
     percent-decoding (``pass%77ord`` is ``password``).
     """
+    if plain_sqlite(url) is not None:
+        return url
+    import sqlalchemy as sa
+
     parsed = _parsed(url)
     if parsed is None or "@" in (parsed.host or ""):
         return UNPARSABLE  # a host holding "@" holds the rest of a password
@@ -116,6 +130,8 @@ def _shown_parameter(name: str, value: str) -> str:
 def _parsed(url: str) -> sa.URL | None:
     """``url`` parsed, or None: SQLAlchemy raises ValueError for a port it cannot read
     (libpq's ``h1:5432,h2:5433`` included), and its text holds the URL."""
+    import sqlalchemy as sa
+
     try:
         return sa.make_url(url)
     except (sa.exc.ArgumentError, ValueError):

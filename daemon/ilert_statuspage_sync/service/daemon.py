@@ -44,6 +44,7 @@ from ilert_statuspage_sync.service.leadership import Leadership
 from ilert_statuspage_sync.service.metrics import Metrics
 from ilert_statuspage_sync.service.notify import Notifier
 from ilert_statuspage_sync.service.wiring import Services, build_services, build_syncer
+from ilert_statuspage_sync.store.core_reads import rows_of
 from ilert_statuspage_sync.store.database import (
     check_database,
     make_sessions,
@@ -214,7 +215,7 @@ class Daemon:
     def _counts(self) -> tuple[int, int]:
         try:
             with self.sessions() as session:
-                return open_and_failing(session)
+                return open_and_failing(rows_of(session))
         except sa.exc.SQLAlchemyError:
             return 0, 0
 

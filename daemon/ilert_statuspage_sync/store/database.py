@@ -18,14 +18,24 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from ilert_statuspage_sync.config.database_url import check_database_url, safe_url
+from ilert_statuspage_sync.config.database_url import check_database_url
 from ilert_statuspage_sync.errors import (
     ConfigError,
     DatabaseFailureError,
     DatabaseReplacedError,
     StoreError,
 )
-from ilert_statuspage_sync.store.diagnose import busy_timeout, explain, sqlite_path
+from ilert_statuspage_sync.store.diagnose import busy_timeout, explain
+from ilert_statuspage_sync.store.schema import (
+    READ_REVISION,
+    VERSION_TABLE,
+    head_revision,
+    newer_schema,
+    one_revision,
+    require_database,
+    require_revision,
+    revisions,
+)
 
 if TYPE_CHECKING:  # Alembic loads only to migrate, the ORM only to open sessions: `status`
     from alembic.config import Config as AlembicConfig  # needs neither
@@ -168,51 +178,19 @@ def _alembic_config() -> AlembicConfig:
     return config
 
 
-def head_revision() -> str | None:
-    """The newest migration shipped with this version."""
-    shipped = revisions()
-    return shipped[-1] if shipped else None
-
-
 def current_revision(engine: sa.Engine) -> str | None:
     """The migration the database is at (None when empty): Alembic's version table, read."""
     with engine.connect() as connection:
-        if not sa.inspect(connection).has_table(_VERSION_TABLE):
+        if not sa.inspect(connection).has_table(VERSION_TABLE):
             return None
-        stored = list(connection.scalars(sa.text("SELECT version_num FROM alembic_version")))
-    if len(stored) > 1:
-        raise DatabaseFailureError(
-            f"the database records {len(stored)} migration heads; restore it from a backup"
-        )
-    return stored[0] if stored else None
-
-
-_VERSION_TABLE = "alembic_version"
-
-
-def require_database(database_url: str) -> None:
-    """Refuse a SQLite file that does not exist (read-only commands must not create it)."""
-    path = sqlite_path(database_url)
-    if path is not None and not path.exists():
-        raise DatabaseFailureError(
-            f"no database at {path}; run `ilert-statuspage-sync db upgrade` "
-            "or start the daemon first"
-        )
+        stored = list(connection.scalars(sa.text(READ_REVISION)))
+    return one_revision(stored)
 
 
 def require_schema(engine: sa.Engine, database_url: str) -> None:
     """Refuse, with the command to run, a database this version cannot read as it is."""
     require_database(database_url)
-    path = sqlite_path(database_url)
-    revision, head = current_revision(engine), head_revision()
-    if revision is not None and revision not in revisions():
-        raise DatabaseFailureError(newer_schema(revision, database_url))
-    if revision != head:
-        where = path or safe_url(database_url)
-        raise DatabaseFailureError(
-            f"database {where} is at revision {revision or 'none (never migrated)'}, "
-            f"this version needs {head}; run `ilert-statuspage-sync db upgrade`"
-        )
+    require_revision(current_revision(engine), database_url)
 
 
 @contextmanager
@@ -256,28 +234,6 @@ def upgrade(
         return before, current_revision(engine)
     except sa.exc.SQLAlchemyError as error:
         raise DatabaseFailureError(f"cannot migrate: {explain(error, url)}") from None
-
-
-def newer_schema(revision: str, database_url: str) -> str:
-    """The line for a database a newer release migrated: this one can neither read nor undo it."""
-    where = sqlite_path(database_url) or safe_url(database_url)
-    return (
-        f"database {where} is at revision {revision[:40]}, newer than this version knows "
-        f"(up to {head_revision()}); install the release that migrated it, or run its "
-        f"`db downgrade {head_revision()}` first"
-    )
-
-
-def revisions() -> list[str]:
-    """Every shipped migration, oldest first.
-
-    Read from the file names (``NNNN_what.py`` holds revision ``NNNN``, each
-    one's ``down_revision`` the one before: a test holds it to Alembic's own
-    walk), so checking a database's revision does not load Alembic.
-    """
-    versions = resources.files("ilert_statuspage_sync.migrations").joinpath("versions")
-    names = [entry.name for entry in versions.iterdir() if entry.name.endswith(".py")]
-    return sorted(name.split("_", 1)[0] for name in names if name[:1].isdigit())
 
 
 def downgrade(engine: sa.Engine, revision: str) -> tuple[str | None, str | None]:

@@ -3,7 +3,10 @@
 SQLAlchemy's messages carry the SQL statement and its parameters (an intent's
 JSON, a comment's text) and a link to its docs; the operator needs what failed
 and what to do. ``explain`` turns the driver's error (or an ``OSError``) into
-that line from the error code alone, never from the statement.
+that line from the error code alone, never from the statement. A ``sqlite3``
+error (``status`` reads a plain SQLite file without SQLAlchemy) gets the same line
+as SQLAlchemy's wrapping of it, and this module loads SQLAlchemy only to explain
+one of its errors.
 """
 
 from __future__ import annotations
@@ -12,11 +15,14 @@ import errno
 import os
 import sqlite3
 from pathlib import Path
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from ilert_statuspage_sync.config.database_url import safe_url
+from ilert_statuspage_sync.config.sqlite_url import plain_sqlite
 from ilert_statuspage_sync.runtime.secrets import scrub
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 __all__ = ["busy_timeout", "explain", "sqlite_path"]
 
@@ -34,6 +40,11 @@ _UNREACHABLE_HINTS = (
 
 def sqlite_path(database_url: str) -> Path | None:
     """The absolute path of a SQLite file URL; None for other databases and in-memory ones."""
+    plain = plain_sqlite(database_url)
+    if plain is not None:
+        return plain.path
+    import sqlalchemy as sa
+
     try:
         url = sa.make_url(database_url)
     except sa.exc.ArgumentError:
@@ -45,16 +56,33 @@ def sqlite_path(database_url: str) -> Path | None:
 
 def busy_timeout(database_url: str) -> float:
     """How long SQLite waits for a lock: the URL's ``?timeout=SECONDS``, else 30 s."""
+    plain = plain_sqlite(database_url)
+    if plain is not None:
+        return _timeout(plain.timeout or DEFAULT_BUSY_TIMEOUT)
+    import sqlalchemy as sa
+
     try:
-        raw = sa.make_url(database_url).query.get("timeout", DEFAULT_BUSY_TIMEOUT)
+        return _timeout(sa.make_url(database_url).query.get("timeout", DEFAULT_BUSY_TIMEOUT))
+    except sa.exc.ArgumentError:
+        return DEFAULT_BUSY_TIMEOUT
+
+
+def _timeout(raw: str | float | tuple[str, ...]) -> float:
+    try:
         value = float(raw if isinstance(raw, str | int | float) else raw[0])
-    except (sa.exc.ArgumentError, ValueError, TypeError):
+    except (ValueError, TypeError):
         return DEFAULT_BUSY_TIMEOUT
     return value if 0 <= value <= 3600 else DEFAULT_BUSY_TIMEOUT
 
 
 def explain(error: BaseException, database_url: str) -> str | None:
     """The operator's line for ``error``, or None when it is not a storage failure."""
+    if isinstance(error, OSError):
+        return scrub(_os(error))
+    if isinstance(error, sqlite3.Error):
+        return scrub(_driver(error, database_url))
+    import sqlalchemy as sa
+
     if isinstance(error, sa.exc.DBAPIError):
         return scrub(_database(error, database_url))
     if isinstance(error, sa.exc.SQLAlchemyError):
@@ -64,12 +92,12 @@ def explain(error: BaseException, database_url: str) -> str | None:
         # Never the statement or its parameters, which SQLAlchemy appends after these.
         text = _first_line(error).split("[SQL", 1)[0].split(" Original exception was", 1)[0]
         return scrub(f"{_where(database_url)}: {type(error).__name__}: {text.strip()}")
-    if isinstance(error, OSError):
-        return scrub(_os(error))
     return None
 
 
 def _dbapi_cause(error: BaseException) -> sa.exc.DBAPIError | None:
+    import sqlalchemy as sa
+
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
@@ -81,13 +109,13 @@ def _dbapi_cause(error: BaseException) -> sa.exc.DBAPIError | None:
 
 
 def _database(error: sa.exc.DBAPIError, database_url: str) -> str:
+    import sqlalchemy as sa
+
     orig = error.orig
+    if isinstance(orig, sqlite3.Error) and sqlite_path(database_url) is not None:
+        return _driver(orig, database_url)
     where = _where(database_url)
     message = _first_line(orig)
-    path = sqlite_path(database_url)
-    if isinstance(orig, sqlite3.Error) and path is not None:
-        code = getattr(orig, "sqlite_errorname", "") or ""
-        return _sqlite(code, message, where, path, database_url)
     lowered = message.lower()
     if isinstance(error, sa.exc.OperationalError) and any(
         hint in lowered for hint in _UNREACHABLE_HINTS
@@ -99,6 +127,17 @@ def _database(error: sa.exc.DBAPIError, database_url: str) -> str:
     if "does not exist" in lowered and ("relation" in lowered or "column" in lowered):
         return _not_migrated(where, message)
     return f"database {where} failed: {type(orig).__name__}: {message}"
+
+
+def _driver(orig: sqlite3.Error, database_url: str) -> str:
+    """The line for an error of the ``sqlite3`` driver, raw or as SQLAlchemy wrapped it."""
+    where = _where(database_url)
+    message = _first_line(orig)
+    path = sqlite_path(database_url)
+    if path is None:
+        return f"database {where} failed: {type(orig).__name__}: {message}"
+    code = getattr(orig, "sqlite_errorname", "") or ""
+    return _sqlite(code, message, where, path, database_url)
 
 
 def _sqlite(code: str, message: str, where: str, path: Path, database_url: str) -> str:

@@ -5,36 +5,30 @@ history holds: three counts, the failing links and the latest ones (each an
 indexed read with a limit), their newest audit rows by id. ``every_line``
 streams every link for ``status --all``, its newest audit row joined in SQL.
 
-Everything here is SQLAlchemy Core on the few columns these reads name, so a
-fresh ``status`` process never loads the ORM (``store.tables``); a test holds
-these columns to the models. Each function takes a Core connection or an ORM
-session alike.
+Each read is written once, as SQL both databases run, on the few columns it
+names (a test holds them to the models), and given a ``Run``: SQLAlchemy's
+(``core_reads``: a connection or an ORM session) or, for ``status`` on a plain
+SQLite file, ``sqlite3``'s (``sqlite_reads``), so that probe loads no SQLAlchemy.
+The values are read as the models read them: aware UTC datetimes, booleans.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeAlias, TypeVar
-
-import sqlalchemy as sa
-
-from ilert_statuspage_sync.store.types import UTCDateTime
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    Reads: TypeAlias = sa.Connection | Session
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Final, NamedTuple, Protocol, TypeVar
 
 __all__ = [
     "ID_CHUNK",
-    "LINKS",
-    "REPLICAS",
-    "TRANSITIONS",
+    "LINK_COLUMNS",
+    "REPLICA_COLUMNS",
+    "STREAM_CHUNK",
+    "TRANSITION_COLUMNS",
     "LinkCounts",
     "LinkLine",
     "Newest",
     "ReplicaLine",
+    "Run",
     "counts",
     "every_line",
     "id_chunks",
@@ -53,48 +47,18 @@ ID_CHUNK: Final = 500
 _Id = TypeVar("_Id")
 
 
+class Run(Protocol):
+    """Run one statement (named ``:parameters``) and give its rows; ``stream``: a few at a time."""
+
+    def __call__(
+        self, sql: str, params: Mapping[str, object] | None = None, /, *, stream: bool = False
+    ) -> Iterable[Sequence[Any]]: ...
+
+
 def id_chunks(ids: Sequence[_Id]) -> Iterator[Sequence[_Id]]:
     """``ids`` in slices of ``ID_CHUNK``: one ``IN (...)`` list each."""
     for start in range(0, len(ids), ID_CHUNK):
         yield ids[start : start + ID_CHUNK]
-
-
-LINKS = sa.table(
-    "links",
-    sa.column("id", sa.Integer),
-    sa.column("incident_action", sa.String),
-    sa.column("alert_id", sa.BigInteger),
-    sa.column("mirror_status", sa.String),
-    sa.column("is_open", sa.Boolean),
-    sa.column("statuspage_incident_id", sa.String),
-    sa.column("statuspage_status", sa.String),
-    sa.column("human_override", sa.Boolean),
-    sa.column("last_error", sa.String),
-    sa.column("failures", sa.Integer),
-    sa.column("next_attempt_at", UTCDateTime),
-    sa.column("updated_at", UTCDateTime),
-)
-TRANSITIONS = sa.table(
-    "transitions",
-    sa.column("id", sa.Integer),
-    sa.column("incident_action", sa.String),
-    sa.column("alert_id", sa.BigInteger),
-    sa.column("event", sa.String),
-    sa.column("outcome", sa.String),
-    sa.column("reason", sa.String),
-)
-REPLICAS = sa.table(
-    "replicas",
-    sa.column("instance_id", sa.String),
-    sa.column("host", sa.String),
-    sa.column("pid", sa.Integer),
-    sa.column("role", sa.String),
-    sa.column("last_seen_at", UTCDateTime),
-    sa.column("last_pass_at", UTCDateTime),
-    sa.column("last_pass_ok", sa.Boolean),
-    sa.column("poll_interval", sa.Double),
-)
-_L, _T = LINKS.c, TRANSITIONS.c
 
 
 class Newest(NamedTuple):
@@ -143,34 +107,84 @@ class LinkLine(NamedTuple):
     newest: Newest | None = None
 
 
-_COLUMNS = tuple(LINKS.c[name] for name in LinkLine._fields[:-1])
+# The columns each table's reads name: the test of the models holds them to the tables.
+LINK_COLUMNS: Final = LinkLine._fields[:-1]
+REPLICA_COLUMNS: Final = ReplicaLine._fields
+TRANSITION_COLUMNS: Final = ("id", "incident_action", "alert_id", "event", "outcome", "reason")
+
+_LINK = ", ".join(f"links.{name}" for name in LINK_COLUMNS)
+_WIDTH = len(LINK_COLUMNS)
 
 
-def replicas(session: Reads) -> list[ReplicaLine]:
-    """Every process that recorded itself, by role."""
-    columns = [REPLICAS.c[name] for name in ReplicaLine._fields]
-    query = sa.select(*columns).order_by(REPLICAS.c.role)
-    return [ReplicaLine._make(row) for row in session.execute(query)]
+def _utc(value: datetime | str | None) -> datetime | None:
+    """A timestamp as the models read it: SQLite's text or the server's value, aware UTC."""
+    if value is None:
+        return None
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
-def newest_outcomes(
-    session: Reads, keys: Iterable[tuple[str, int]]
-) -> dict[tuple[str, int], Newest]:
+def _at(value: datetime | str) -> datetime:
+    """A NOT NULL timestamp column's value, aware UTC."""
+    when = _utc(value)
+    if when is None:
+        raise ValueError("a NOT NULL timestamp read as NULL")
+    return when
+
+
+def _link(row: Sequence[Any], newest: Newest | None = None) -> LinkLine:
+    """A ``LinkLine`` from the ``LINK_COLUMNS`` of a row, read as the models read them."""
+    line = LinkLine._make([*row[:_WIDTH], newest])
+    return line._replace(
+        is_open=bool(line.is_open),
+        human_override=bool(line.human_override),
+        next_attempt_at=_utc(line.next_attempt_at),
+        updated_at=_at(line.updated_at),
+    )
+
+
+def _in(name: str, values: Sequence[object]) -> tuple[str, dict[str, object]]:
+    """An ``IN (:name0, :name1, ...)`` list and its parameters (one ``ID_CHUNK`` at most)."""
+    params = {f"{name}{n}": value for n, value in enumerate(values)}
+    return "IN (" + ", ".join(f":{key}" for key in params) + ")", params
+
+
+def _scalar(run: Run, sql: str, params: Mapping[str, object] | None = None) -> int:
+    for row in run(sql, params):
+        return int(row[0] or 0)
+    return 0
+
+
+def replicas(run: Run) -> list[ReplicaLine]:
+    """Every process that recorded itself, by role (and id: the same order every time)."""
+    rows = run(f"SELECT {', '.join(REPLICA_COLUMNS)} FROM replicas ORDER BY role, instance_id")
+    return [
+        ReplicaLine(
+            instance_id,
+            host,
+            pid,
+            role,
+            _at(seen),
+            _utc(passed),
+            None if ok is None else bool(ok),
+            float(interval),
+        )
+        for instance_id, host, pid, role, seen, passed, ok, interval in rows
+    ]
+
+
+def newest_outcomes(run: Run, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Newest]:
     """The newest audit row of each (incident action, alert): by alert id chunks."""
     wanted = set(keys)
     ids = sorted({alert_id for _action, alert_id in wanted})
     found: dict[tuple[str, int], Newest] = {}
     for chunk in id_chunks(ids):
-        newest = (
-            sa.select(sa.func.max(_T.id))
-            .where(_T.alert_id.in_(chunk))
-            .group_by(_T.incident_action, _T.alert_id)
-            .scalar_subquery()
-        )
-        rows = session.execute(
-            sa.select(_T.incident_action, _T.alert_id, _T.event, _T.outcome, _T.reason).where(
-                _T.id.in_(newest)
-            )
+        among, params = _in("alert", chunk)
+        rows = run(
+            "SELECT incident_action, alert_id, event, outcome, reason FROM transitions "
+            "WHERE id IN (SELECT max(id) FROM transitions "
+            f"WHERE alert_id {among} GROUP BY incident_action, alert_id)",
+            params,
         )
         for action, alert_id, event, outcome, reason in rows:
             if (action, alert_id) in wanted:
@@ -178,97 +192,89 @@ def newest_outcomes(
     return found
 
 
-def open_and_failing(session: Reads) -> tuple[int, int]:
+def open_and_failing(run: Run) -> tuple[int, int]:
     """How many links are open, and how many carry an error."""
-    tracked = session.scalar(sa.select(sa.func.count()).where(_L.is_open)) or 0
-    failing = session.scalar(sa.select(sa.func.count()).where(_L.last_error.is_not(None))) or 0
-    return tracked, failing
+    opened = _scalar(run, "SELECT count(*) FROM links WHERE is_open = :open", {"open": True})
+    failing = _scalar(run, "SELECT count(*) FROM links WHERE last_error IS NOT NULL")
+    return opened, failing
 
 
-def counts(session: Reads) -> LinkCounts:
+def counts(run: Run) -> LinkCounts:
     """Links in all, open, failing: three counts the indexes answer."""
     # count(*), not count(id): SQLite counts index entries without reading a value (7x less).
-    tracked = session.scalar(sa.select(sa.func.count()).select_from(LINKS)) or 0
-    opened, failing = open_and_failing(session)
+    tracked = _scalar(run, "SELECT count(*) FROM links")
+    opened, failing = open_and_failing(run)
     return LinkCounts(tracked, opened, failing)
 
 
-def latest_lines(session: Reads, limit: int) -> list[LinkLine]:
+def latest_lines(run: Run, limit: int) -> list[LinkLine]:
     """The failing links (newest first), then the latest changed ones: ``limit`` of each at most.
 
     Each read is an indexed one with a limit (``ix_links_failing``,
     ``ix_links_is_open_updated_at`` for the open and for the closed links),
     so the cost does not grow with the history.
     """
-    failing = sa.select(*_COLUMNS).where(_L.last_error.is_not(None)).order_by(_L.id.desc())
-    latest = [
-        sa.select(*_COLUMNS).where(_L.is_open.is_(state)).order_by(_L.updated_at.desc())
+    failing = (
+        f"SELECT {_LINK} FROM links WHERE last_error IS NOT NULL ORDER BY id DESC LIMIT :limit"
+    )
+    latest = (
+        f"SELECT {_LINK} FROM links WHERE is_open = :open ORDER BY updated_at DESC LIMIT :limit"
+    )
+    rows = [_link(row) for row in run(failing, {"limit": limit})]
+    recent = [
+        _link(row)
         for state in (True, False)
+        for row in run(latest, {"open": state, "limit": limit})
     ]
-    rows = [LinkLine(*row) for row in session.execute(failing.limit(limit))]
-    recent = [LinkLine(*row) for query in latest for row in session.execute(query.limit(limit))]
     recent.sort(key=lambda line: line.updated_at, reverse=True)
     seen = {(line.incident_action, line.alert_id) for line in rows}
     rows += [line for line in recent if (line.incident_action, line.alert_id) not in seen][:limit]
-    newest = newest_outcomes(session, ((line.incident_action, line.alert_id) for line in rows))
+    newest = newest_outcomes(run, ((line.incident_action, line.alert_id) for line in rows))
     return [
         line._replace(newest=newest.get((line.incident_action, line.alert_id))) for line in rows
     ]
 
 
-def incident_alerts(session: Reads, incidents: Iterable[str]) -> dict[str, int]:
+def incident_alerts(run: Run, incidents: Iterable[str]) -> dict[str, int]:
     """How many links each of these incidents mirrors (more than one: a shared incident)."""
     ids = sorted(set(incidents))
     found: dict[str, int] = {}
     for chunk in id_chunks(ids):
-        rows = session.execute(
-            sa.select(_L.statuspage_incident_id, sa.func.count())
-            .where(_L.statuspage_incident_id.in_(chunk))
-            .group_by(_L.statuspage_incident_id)
+        among, params = _in("incident", chunk)
+        rows = run(
+            "SELECT statuspage_incident_id, count(*) FROM links "
+            f"WHERE statuspage_incident_id {among} GROUP BY statuspage_incident_id",
+            params,
         )
         found.update((incident, count) for incident, count in rows if incident is not None)
     return found
 
 
-def every_line(session: Reads) -> Iterator[tuple[LinkLine, int]]:
+# Every link, its newest audit row and its incident's link count, joined in SQL.
+_EVERY = f"""\
+SELECT {_LINK}, transitions.event, transitions.outcome, transitions.reason, shared.links
+FROM links
+LEFT OUTER JOIN (
+    SELECT incident_action, alert_id, max(id) AS newest
+    FROM transitions GROUP BY incident_action, alert_id
+) AS newest_id
+    ON newest_id.incident_action = links.incident_action AND newest_id.alert_id = links.alert_id
+LEFT OUTER JOIN transitions ON transitions.id = newest_id.newest
+LEFT OUTER JOIN (
+    SELECT statuspage_incident_id AS incident, count(*) AS links
+    FROM links WHERE statuspage_incident_id IS NOT NULL GROUP BY statuspage_incident_id
+) AS shared ON shared.incident = links.statuspage_incident_id
+ORDER BY links.incident_action, links.alert_id"""
+
+
+def every_line(run: Run) -> Iterator[tuple[LinkLine, int]]:
     """Every link by incident action and alert id, with its incident's link count: streamed.
 
     One statement: the newest audit row and the shared incidents' counts are
     joined in SQL, and rows are fetched ``STREAM_CHUNK`` at a time, so memory
     stays flat whatever the history holds.
     """
-    newest_id = (
-        sa.select(
-            _T.incident_action,
-            _T.alert_id,
-            sa.func.max(_T.id).label("newest"),
-        )
-        .group_by(_T.incident_action, _T.alert_id)
-        .subquery()
-    )
-    shared = (
-        sa.select(_L.statuspage_incident_id.label("incident"), sa.func.count().label("links"))
-        .where(_L.statuspage_incident_id.is_not(None))
-        .group_by(_L.statuspage_incident_id)
-        .subquery()
-    )
-    query = (
-        sa.select(*_COLUMNS, _T.event, _T.outcome, _T.reason, shared.c.links)
-        .outerjoin(
-            newest_id,
-            sa.and_(
-                newest_id.c.incident_action == _L.incident_action,
-                newest_id.c.alert_id == _L.alert_id,
-            ),
-        )
-        .outerjoin(TRANSITIONS, _T.id == newest_id.c.newest)
-        .outerjoin(shared, shared.c.incident == _L.statuspage_incident_id)
-        .order_by(_L.incident_action, _L.alert_id)
-        .execution_options(yield_per=STREAM_CHUNK)
-    )
-    width = len(_COLUMNS)
-    row: Any
-    for row in session.execute(query):
-        event, outcome, reason, links = row[width:]
+    for row in run(_EVERY, stream=True):
+        event, outcome, reason, links = row[_WIDTH:]
         newest = Newest(event, outcome, reason) if outcome is not None else None
-        yield LinkLine._make([*row[:width], newest]), links or 1
+        yield _link(row, newest), links or 1

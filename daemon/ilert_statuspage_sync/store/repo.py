@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session, object_session
 
 from ilert_statuspage_sync.core.model import Mirror
 from ilert_statuspage_sync.core.storm import FINAL, Share
+from ilert_statuspage_sync.store import overview
+from ilert_statuspage_sync.store.core_reads import rows_of
 from ilert_statuspage_sync.store.held import Held, OpenLink, build, load_open
-from ilert_statuspage_sync.store.overview import ID_CHUNK, Newest, id_chunks, newest_outcomes
+from ilert_statuspage_sync.store.overview import ID_CHUNK, Newest, id_chunks
 from ilert_statuspage_sync.store.tables import REASON, ActionState, Link, Transition
 
 __all__ = [
@@ -71,6 +73,13 @@ def action_states(
             states[name] = ActionState(name=name, activated_at=now, last_poll_at=None)
             session.add(states[name])
     return states
+
+
+def newest_outcomes(
+    session: Session, keys: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], Newest]:
+    """The newest audit row of each (incident action, alert): ``overview``'s read, in the pass."""
+    return overview.newest_outcomes(rows_of(session), keys)
 
 
 def is_empty(session: Session) -> bool:
