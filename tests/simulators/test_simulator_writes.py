@@ -211,6 +211,24 @@ class TestEvents:
             assert answer.json()["status"] == 400
         assert _alerts_count(http, ilert) == 0
 
+    def test_a_list_or_an_object_where_a_name_belongs_is_400_not_500(self, ilert, http):
+        """An eventType or priority given as a JSON list or object is a 400, never a 500."""
+        source = ilert.add_alert_source("Mail", integration_key="int-1")
+        events: list[dict[str, Any]] = [
+            {"integrationKey": "int-1", "eventType": ["ALERT"], "summary": "x"},
+            {"integrationKey": "int-1", "eventType": {"ALERT": 1}, "summary": "x"},
+            {"integrationKey": "int-1", "eventType": "ALERT", "summary": "x", "priority": ["LOW"]},
+            {"integrationKey": "int-1", "eventType": "ALERT", "summary": "x", "priority": {}},
+        ]
+        answers = [_event(http, ilert, **event) for event in events]
+        answers.append(
+            _post_alert(
+                http, ilert, {"summary": "x", "alertSource": {"id": source}, "priority": []}
+            )
+        )
+        assert [answer.status_code for answer in answers] == [400] * 5, [a.text for a in answers]
+        assert _alerts_count(http, ilert) == 0
+
     def test_sources_serve_their_integration_key(self, ilert, http):
         """GET /api/alert-sources/{id} carries the integrationKey the Events API takes."""
         source = ilert.add_alert_source("Mail")
