@@ -7,7 +7,9 @@ Shapes from the iLert OpenAPI spec: `POST /api/alerts` takes a ManualAlert and a
 
 from __future__ import annotations
 
+import http.client as http_client
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -228,6 +230,21 @@ class TestEvents:
         )
         assert [answer.status_code for answer in answers] == [400] * 5, [a.text for a in answers]
         assert _alerts_count(http, ilert) == 0
+
+    def test_a_body_too_deep_or_a_bad_length_is_400_not_a_dropped_connection(self, ilert, http):
+        """JSON nested past the parser's depth, or a Content-Length that is no number: 400."""
+        deep = http.post(f"{ilert.url}/api/events", data="[" * 100_000, timeout=TIMEOUT)
+        assert deep.status_code == 400, deep.text
+        assert deep.json()["code"] == "BAD_REQUEST"
+        host, port = urlsplit(ilert.url).hostname, urlsplit(ilert.url).port
+        connection = http_client.HTTPConnection(host or "", port, timeout=TIMEOUT)
+        try:
+            connection.putrequest("POST", "/api/events")
+            connection.putheader("Content-Length", "abc")
+            connection.endheaders()
+            assert connection.getresponse().status == 400
+        finally:
+            connection.close()
 
     def test_sources_serve_their_integration_key(self, ilert, http):
         """GET /api/alert-sources/{id} carries the integrationKey the Events API takes."""
