@@ -25,6 +25,7 @@ COMMANDS = (
     "retry",
     "demo",
     "discover",
+    "preview",
 )
 
 # Runs the console script's entry point with argv, then lists the modules it loaded.
@@ -68,6 +69,19 @@ def test_check_offline_help_says_all_it_does(capsys: pytest.CaptureFixture[str])
     words = " ".join(_help(capsys, "check").split())
     for part in ("config", "database", "metrics textfile", "previews", "no API key", "no vendor"):
         assert part in words, part
+
+
+@pytest.mark.parametrize("argv", [["--config=", "status"], ["status", "--config", ""]])
+def test_an_empty_config_path_is_a_usage_error_naming_the_option(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """An empty ``--config`` (an unset variable) is refused as such, not read as the folder "."."""
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    [line] = capsys.readouterr().err.splitlines()
+    message = json.loads(line)["message"]
+    assert "argument --config: the path is empty" in message, message
 
 
 @pytest.mark.slow

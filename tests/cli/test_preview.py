@@ -6,8 +6,11 @@ would publish; it opens no database and sends Statuspage nothing.
 
 from __future__ import annotations
 
+import re
+
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from tests.support.cli import (  # noqa: F401 - fixtures
+    CANARY_ILERT_KEY,
     Cli,
     activated_fixture,
     canary_ilert_fixture,
@@ -136,3 +139,20 @@ def test_an_unreachable_ilert_exits_1_with_one_line(cli: Cli, ilert: IlertSimula
     [line] = result.said.splitlines()
     assert line.startswith(f"error: iLert ({ilert.url}) could not be read"), line
     assert line.endswith("try again later"), line
+
+
+def test_a_key_split_by_invisible_characters_in_ilert_text_is_masked(
+    cli: Cli, ilert: IlertSimulator
+) -> None:
+    """A key pasted into a summary or comment with zero-width spaces never reads whole."""
+    pieces = [CANARY_ILERT_KEY[i : i + 6] for i in range(0, len(CANARY_ILERT_KEY), 6)]
+    split = "\u200b".join(pieces)
+    alert_id = ilert.create_alert(AUTO_SOURCE, f"key {split} leaked")
+    ilert.comment(alert_id, f"rotated {split} just now")
+
+    result = cli.run("preview", str(alert_id))
+
+    assert result.code == 0, result.describe()
+    seen = re.sub(r"\\u[0-9a-f]{4}", "", result.stdout)  # what a reader makes of the escapes
+    assert CANARY_ILERT_KEY not in seen, result.stdout
+    assert "********" in result.stdout

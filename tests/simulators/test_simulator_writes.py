@@ -7,7 +7,9 @@ Shapes from the iLert OpenAPI spec: `POST /api/alerts` takes a ManualAlert and a
 
 from __future__ import annotations
 
+import http.client as http_client
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -210,6 +212,39 @@ class TestEvents:
             assert answer.status_code == 400, event
             assert answer.json()["status"] == 400
         assert _alerts_count(http, ilert) == 0
+
+    def test_a_list_or_an_object_where_a_name_belongs_is_400_not_500(self, ilert, http):
+        """An eventType or priority given as a JSON list or object is a 400, never a 500."""
+        source = ilert.add_alert_source("Mail", integration_key="int-1")
+        events: list[dict[str, Any]] = [
+            {"integrationKey": "int-1", "eventType": ["ALERT"], "summary": "x"},
+            {"integrationKey": "int-1", "eventType": {"ALERT": 1}, "summary": "x"},
+            {"integrationKey": "int-1", "eventType": "ALERT", "summary": "x", "priority": ["LOW"]},
+            {"integrationKey": "int-1", "eventType": "ALERT", "summary": "x", "priority": {}},
+        ]
+        answers = [_event(http, ilert, **event) for event in events]
+        answers.append(
+            _post_alert(
+                http, ilert, {"summary": "x", "alertSource": {"id": source}, "priority": []}
+            )
+        )
+        assert [answer.status_code for answer in answers] == [400] * 5, [a.text for a in answers]
+        assert _alerts_count(http, ilert) == 0
+
+    def test_a_body_too_deep_or_a_bad_length_is_400_not_a_dropped_connection(self, ilert, http):
+        """JSON nested past the parser's depth, or a Content-Length that is no number: 400."""
+        deep = http.post(f"{ilert.url}/api/events", data="[" * 100_000, timeout=TIMEOUT)
+        assert deep.status_code == 400, deep.text
+        assert deep.json()["code"] == "BAD_REQUEST"
+        host, port = urlsplit(ilert.url).hostname, urlsplit(ilert.url).port
+        connection = http_client.HTTPConnection(host or "", port, timeout=TIMEOUT)
+        try:
+            connection.putrequest("POST", "/api/events")
+            connection.putheader("Content-Length", "abc")
+            connection.endheaders()
+            assert connection.getresponse().status == 400
+        finally:
+            connection.close()
 
     def test_sources_serve_their_integration_key(self, ilert, http):
         """GET /api/alert-sources/{id} carries the integrationKey the Events API takes."""

@@ -79,7 +79,9 @@ def _parser() -> argparse.ArgumentParser:
         version=f"%(prog)s {__version__} (Python {platform.python_version()})",
     )
     # None: the default, unless a command's own --config (after its name) gives one.
-    parser.add_argument("--config", type=Path, default=None, metavar="PATH", help=_CONFIG_HELP)
+    parser.add_argument(
+        "--config", type=_config_path, default=None, metavar="PATH", help=_CONFIG_HELP
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_daemon_commands(commands)
     _add_reading_commands(commands)
@@ -102,7 +104,11 @@ def _command(commands: Commands, name: str, summary: str, *, config: bool = True
     parser = commands.add_parser(name, help=summary, description=summary[0].upper() + summary[1:])
     if config:  # SUPPRESS: absent, it leaves the value given before the command untouched
         parser.add_argument(
-            "--config", type=Path, default=argparse.SUPPRESS, metavar="PATH", help=_CONFIG_HELP
+            "--config",
+            type=_config_path,
+            default=argparse.SUPPRESS,
+            metavar="PATH",
+            help=_CONFIG_HELP,
         )
     return parser
 
@@ -220,6 +226,13 @@ def _add_discover(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--ilert-url", metavar="URL", help="iLert scheme and host")
     parser.add_argument("--statuspage-url", metavar="URL", help="Statuspage scheme and host")
+
+
+def _config_path(text: str) -> Path:
+    """``--config``: an empty value (``--config "$UNSET"``) is no path, not the folder ``.``."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the path is empty (is the variable holding it set?)")
+    return Path(text)
 
 
 def _history_limit(text: str) -> int:

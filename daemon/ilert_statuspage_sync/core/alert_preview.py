@@ -26,6 +26,7 @@ from ilert_statuspage_sync.core.parse import COMMENT_ENTRY_TYPES, comment_field
 from ilert_statuspage_sync.core.policy import PublishPolicy
 from ilert_statuspage_sync.core.preview import Replayed, replay
 from ilert_statuspage_sync.core.publish import PublishContext
+from ilert_statuspage_sync.runtime.secrets import scrub
 
 __all__ = ["ActionView", "action_lines", "alert_lines", "comment_lines", "quoted"]
 
@@ -44,9 +45,27 @@ class ActionView:
 
 
 def quoted(text: str) -> str:
-    """``text`` as one safe line: JSON-quoted, every unprintable character escaped."""
-    dumped = json.dumps(text, ensure_ascii=False)
+    """``text`` as one safe line: JSON-quoted, every unprintable character escaped.
+
+    Scrubbed first: once a zero-width space or a line break inside a key reads as
+    ``\\u200b`` or ``\\n``, the mask on the printed line no longer finds the key.
+    """
+    return _escaped(json.dumps(scrub(text), ensure_ascii=False))
+
+
+def _escaped(dumped: str) -> str:
     return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in dumped)
+
+
+def _scrubbed(value: object) -> object:
+    """A JSON value with every string in it (keys too) scrubbed."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, Mapping):
+        return {scrub(str(key)): _scrubbed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(item) for item in value]
+    return value
 
 
 def alert_lines(alert: Alert, entries: Sequence[LogEntry]) -> list[str]:
@@ -74,7 +93,11 @@ def comment_lines(raw_entries: Sequence[Mapping[str, Any]]) -> list[str]:
         variables = entry.get("vars")
         if isinstance(variables, Mapping):
             fields += [(f"vars.{key}", value) for key, value in variables.items()]
-        lines += [f"  {label}: {_raw(value)}" for label, value in fields if value is not None]
+        lines += [
+            f"  {quoted(label)[1:-1]}: {_raw(value)}"
+            for label, value in fields
+            if value is not None
+        ]
         field = comment_field(entry)
         lines.append(f"  read from: {field or 'no text field (the comment is empty)'}")
     return lines
@@ -141,11 +164,14 @@ def _sequence(steps: Sequence[Replayed]) -> str:
 
 
 def _raw(value: object) -> str:
+    """A raw field, scrubbed whole before it is cut (a key across the cut is still seen)."""
     if not isinstance(value, str):
-        return f"{json.dumps(value)[:_RAW_LIMIT]} (not text)"
-    if len(value) <= _RAW_LIMIT:
-        return quoted(value)
-    return f"{quoted(value[:_RAW_LIMIT])} (and {len(value) - _RAW_LIMIT} more characters)"
+        dumped = json.dumps(_scrubbed(value), ensure_ascii=False)
+        return f"{_escaped(dumped[:_RAW_LIMIT])} (not text)"
+    text = scrub(value)
+    if len(text) <= _RAW_LIMIT:
+        return quoted(text)
+    return f"{quoted(text[:_RAW_LIMIT])} (and {len(text) - _RAW_LIMIT} more characters)"
 
 
 def _iso(moment: datetime) -> str:

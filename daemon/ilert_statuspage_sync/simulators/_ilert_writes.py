@@ -43,7 +43,7 @@ def _text(body: JsonObject, name: str, *, required: bool = False) -> str | None:
 
 def _priority(body: JsonObject) -> str:
     priority = body.get("priority", "HIGH")
-    if priority not in PRIORITIES:
+    if not isinstance(priority, str) or priority not in PRIORITIES:  # a list is unhashable
         raise HttpError(400, f"'priority' must be one of {sorted(PRIORITIES)}")
     return str(priority)
 
@@ -133,7 +133,7 @@ class AlertWrites(AlertControls):
         event = _object(request.json_body, "an Event")
         key = _text(event, "integrationKey", required=True) or ""
         event_type = event.get("eventType")
-        if event_type not in EVENT_TYPES:
+        if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
             raise HttpError(400, f"'eventType' must be one of {sorted(EVENT_TYPES)}")
         source_id = self._source_of_integration_key(key)
         if source_id is None:

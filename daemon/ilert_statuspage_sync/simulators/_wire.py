@@ -174,6 +174,8 @@ def _decode_json(raw: bytes) -> tuple[object | None, str | None]:
         return json.loads(raw), None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return None, f"Invalid JSON body: {exc}"
+    except RecursionError:  # a 400 like any bad body, not a dropped connection
+        return None, "Invalid JSON body: nested too deeply"
 
 
 class Listener:
@@ -299,7 +301,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         parts = urlsplit(self.path)
-        body, body_error = _decode_json(self._read_body())
+        raw, length_error = self._read_body()
+        body, body_error = _decode_json(raw)
+        body_error = length_error or body_error
         request = SimRequest(
             method=self.command,
             path=unquote(parts.path),
@@ -326,13 +330,19 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         return peeked == b""
 
-    def _read_body(self) -> bytes:
+    def _read_body(self) -> tuple[bytes, str | None]:
+        """The request's body, or why it cannot be read (answered 400)."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             # Chunked uploads are not supported; drop the connection rather than desync it.
             self.close_connection = True
-            return b""
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
+            return b"", None
+        header = self.headers.get("Content-Length") or "0"
+        try:
+            length = int(header)
+        except ValueError:
+            self.close_connection = True  # where the body ends is unknown: no next request
+            return b"", f"Invalid Content-Length header: {header[:40]!r}"
+        return (self.rfile.read(length) if length > 0 else b""), None
 
     def _write(self, response: SimResponse) -> None:
         payload, content_type = _encode(response.body)
