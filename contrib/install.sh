@@ -56,5 +56,6 @@ systemd-run --pipe --wait --quiet -p User=ilert-statuspage-sync -p DynamicUser=y
   -p LoadCredential=ilert_api_key:/etc/ilert-statuspage-sync/ilert_api_key \
   -p LoadCredential=statuspage_api_key:/etc/ilert-statuspage-sync/statuspage_api_key \
   /opt/ilert-statuspage-sync/bin/ilert-statuspage-sync --config /etc/ilert-statuspage-sync/config.toml check
-systemctl enable --now ilert-statuspage-sync
+systemctl enable ilert-statuspage-sync
+systemctl restart ilert-statuspage-sync   # a re-run applies new code and config
 # install:end

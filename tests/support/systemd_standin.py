@@ -29,6 +29,7 @@ import importlib.util
 import os
 import shlex
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -226,13 +227,33 @@ def systemd_run(root: Path, args: list[str]) -> int:
     return subprocess.run(command, check=False).returncode
 
 
+def _stop(pid_file: Path) -> None:
+    """SIGTERM the unit's running process, as ``restart`` does first, and wait for it."""
+    if not pid_file.exists():
+        return
+    pid = int(pid_file.read_text())
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+
+
 def systemctl(root: Path, args: list[str]) -> int:
-    """``daemon-reload`` does nothing; ``enable --now UNIT`` starts it as systemd would."""
-    if args == ["daemon-reload"]:
+    """``daemon-reload`` and ``enable UNIT`` do nothing; ``restart UNIT`` stops the unit's
+    running process (if any) and starts it as systemd would."""
+    if args == ["daemon-reload"] or (args[:1] == ["enable"] and len(args) == 2):
         return 0
-    if args[:2] != ["enable", "--now"] or len(args) != 3:
+    if args[:1] != ["restart"] or len(args) != 2:
         raise SystemExit(f"systemctl stand-in: unsupported {shlex.join(args)}")
-    unit = args[2].removesuffix(".service")
+    unit = args[1].removesuffix(".service")
+    _stop(root / "standin" / f"{unit}.pid")
     settings = parse_unit((root / f"etc/systemd/system/{unit}.service").read_text())
     if _last(settings, "DynamicUser", "no") != "yes" or _last(settings, "Type", "") != "notify":
         raise SystemExit("systemctl stand-in: only Type=notify DynamicUser=yes units")
