@@ -21,11 +21,11 @@ from ilert_statuspage_sync.config.publish import parse_publish_policy
 from ilert_statuspage_sync.store.held import Held
 from ilert_statuspage_sync.store.tables import Link
 from ilert_statuspage_sync.sync.work_items import WorkItems
+from tests.support.cycle import HOUR, activated_earlier, go_round
 from tests.support.harness import Harness
 from tests.support.world import AUTO_SOURCE
 
 MIRRORED = 250  # three list pages
-HOUR = timedelta(hours=1)
 RATE, INTERVAL = 48, 5  # a pass's iLert budget: 48 x 5 / 60 = 4 requests
 BUDGET = RATE * INTERVAL // 60
 
@@ -34,12 +34,7 @@ def _mirrored(make_harness: Any) -> tuple[Harness, list[int]]:
     """``MIRRORED`` alerts mirrored at once, then a process with a small iLert budget whose
     listing cycle has gone round once (every open alert's snapshot held)."""
     harness = make_harness("classic")
-    clock = harness.ilert._clock
-    harness.ilert.set_clock(lambda: clock() - 2 * HOUR)  # activated two hours ago
-    harness.clock_offset = -2 * HOUR
-    harness.sync()
-    harness.clock_offset = timedelta(0)
-    harness.ilert.set_clock(clock)
+    activated_earlier(harness)
     # Reported an hour ago: past the "reported since" overlap, listed only by the cycle.
     reported = datetime.now(UTC) - HOUR
     alerts = [
@@ -48,15 +43,7 @@ def _mirrored(make_harness: Any) -> tuple[Harness, list[int]]:
     ]
     harness.sync()
     assert len(harness.incidents()) == MIRRORED
-    ilert = dataclasses.replace(harness.config.ilert, requests_per_minute=RATE)
-    harness.config = dataclasses.replace(harness.config, ilert=ilert, poll_interval=INTERVAL)
-    harness.syncer = harness.new_syncer(rate_window=1.0)
-    for _ in range(30):
-        harness.sync()
-        if harness.syncer.carry.cycle.complete:
-            break
-    assert harness.syncer.carry.cycle.complete
-    harness.sync()  # the snapshots of the cycle's last pages are settled too
+    go_round(harness, RATE, INTERVAL)
     return harness, alerts
 
 

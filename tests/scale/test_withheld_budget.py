@@ -7,14 +7,14 @@ in requests, never timed.
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from ilert_statuspage_sync.config.publish import parse_publish_policy
+from tests.support.cycle import HOUR, activated_earlier, go_round
 from tests.support.harness import Harness
 from tests.support.world import AUTO_SOURCE, MANUAL_PAGE
 
 LOW_ALERTS = 30
-HOUR = timedelta(hours=1)
 RATE, INTERVAL = 48, 5  # a pass's iLert budget: 48 x 5 / 60 = 4 requests
 BUDGET = RATE * INTERVAL // 60
 
@@ -28,12 +28,7 @@ def _two_actions(make_harness) -> Harness:
     high = dataclasses.replace(auto, name="high-only", page_id=MANUAL_PAGE, publish=policy)
     harness.config = dataclasses.replace(harness.config, incident_actions=(auto, high))
     harness.syncer = harness.new_syncer()
-    clock = harness.ilert._clock
-    harness.ilert.set_clock(lambda: clock() - 2 * HOUR)
-    harness.clock_offset = -2 * HOUR
-    harness.sync()
-    harness.clock_offset = timedelta(0)
-    harness.ilert.set_clock(clock)
+    activated_earlier(harness)
     return harness
 
 
@@ -49,14 +44,7 @@ def test_a_filtered_alert_costs_no_timeline_read_beyond_the_budget(make_harness)
         )
     harness.sync()
     assert len(harness.incidents()) == LOW_ALERTS
-    ilert = dataclasses.replace(harness.config.ilert, requests_per_minute=RATE)
-    harness.config = dataclasses.replace(harness.config, ilert=ilert, poll_interval=INTERVAL)
-    harness.syncer = harness.new_syncer(rate_window=1.0)
-    for _ in range(40):
-        harness.sync()
-        if harness.syncer.carry.cycle.complete:
-            break
-    harness.sync()
+    go_round(harness, RATE, INTERVAL)
     for _ in range(3):
         harness.ilert.clear_requests()
         report = harness.sync()

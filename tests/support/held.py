@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from ilert_statuspage_sync.config.publish import parse_publish_policy
+from tests.support.cycle import activated_earlier
 from tests.support.harness import Harness
 
 HOUR = timedelta(hours=1)
@@ -32,10 +33,5 @@ def held_harness(
     )
     # A compressed window: the client paces per second what the config grants per minute.
     harness.syncer = harness.new_syncer(rate_window=1.0)
-    clock = harness.ilert._clock
-    harness.ilert.set_clock(lambda: clock() - 2 * HOUR)
-    harness.clock_offset = -2 * HOUR
-    harness.sync()
-    harness.clock_offset = timedelta(0)
-    harness.ilert.set_clock(clock)
+    activated_earlier(harness)
     return harness
