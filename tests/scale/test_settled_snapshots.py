@@ -47,6 +47,19 @@ def _mirrored(make_harness: Any) -> tuple[Harness, list[int]]:
     return harness, alerts
 
 
+def _also_triggered(harness: Harness, target: int, **manual_changes: Any) -> None:
+    """The manual action covers the source too and a person triggered ``target`` there, so
+    it is read by id each pass; two requests a pass: that read and one list page."""
+    actions = tuple(
+        dataclasses.replace(a, alert_sources=(AUTO_SOURCE,), **manual_changes) if a.manual else a
+        for a in harness.config.incident_actions
+    )
+    ilert = dataclasses.replace(harness.config.ilert, requests_per_minute=24)
+    harness.config = dataclasses.replace(harness.config, incident_actions=actions, ilert=ilert)
+    harness.syncer = harness.new_syncer(rate_window=1.0)
+    harness.trigger(next(a.name for a in actions if a.manual), target)
+
+
 @contextmanager
 def deciding(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """The alert ids whose work items a pass decided on (their timeline-check facts)."""
@@ -127,16 +140,7 @@ def test_a_snapshot_another_action_read_anew_is_decided_on_again(make_harness):
     harness, alerts = _mirrored(make_harness)
     target = alerts[0]
     policy = parse_publish_policy({"include": "^never$"}, "incident_actions[1]", "test.toml")
-    actions = tuple(
-        dataclasses.replace(a, alert_sources=(AUTO_SOURCE,), publish=policy) if a.manual else a
-        for a in harness.config.incident_actions
-    )
-    # Two requests a pass: the manual action's read by id and one list page.
-    ilert = dataclasses.replace(harness.config.ilert, requests_per_minute=24)
-    harness.config = dataclasses.replace(harness.config, incident_actions=actions, ilert=ilert)
-    harness.syncer = harness.new_syncer(rate_window=1.0)
-    manual = next(a.name for a in actions if a.manual)
-    harness.trigger(manual, target)
+    _also_triggered(harness, target, publish=policy)
     for _ in range(30):
         harness.sync()
         if harness.syncer.carry.cycle.complete:
@@ -168,16 +172,7 @@ def test_an_alert_another_action_confirmed_deleted_ends_a_settled_incident_too(m
     for n in range(200):  # five list pages: the cycle spans more passes than the 404s need
         harness.ilert.create_alert(AUTO_SOURCE, f"more {n}", "", report_time=reported)
     target = alerts[0]
-    actions = tuple(
-        dataclasses.replace(a, alert_sources=(AUTO_SOURCE,)) if a.manual else a
-        for a in harness.config.incident_actions
-    )
-    # Two requests a pass: the manual action's read by id and one list page.
-    ilert = dataclasses.replace(harness.config.ilert, requests_per_minute=24)
-    harness.config = dataclasses.replace(harness.config, incident_actions=actions, ilert=ilert)
-    harness.syncer = harness.new_syncer(rate_window=1.0)
-    manual = next(a.name for a in actions if a.manual)
-    harness.trigger(manual, target)
+    _also_triggered(harness, target)
     for _ in range(60):
         harness.sync()
         if harness.syncer.carry.cycle.complete and len(harness.incidents()) == MIRRORED + 200:
@@ -191,4 +186,4 @@ def test_an_alert_another_action_confirmed_deleted_ends_a_settled_incident_too(m
         harness.sync()
     rows = harness.audit_rows()
     deleted = [r.incident_action for r in rows if r.alert_id == target and r.event == "deleted"]
-    assert sorted(deleted) == sorted(a.name for a in actions)
+    assert sorted(deleted) == sorted(a.name for a in harness.config.incident_actions)
