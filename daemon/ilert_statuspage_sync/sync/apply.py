@@ -93,18 +93,10 @@ class Applier:
     siblings: Callable[[Link], None] = lambda _link: None
 
     def __post_init__(self) -> None:
-        # Chosen once: a dry run's writer sends and stores nothing. Its checkpoint asks
-        # this applier's at each call (a test may set it later), through a weak
-        # reference: a cycle would keep the pass's state (every open link's row,
-        # through ``siblings``) alive until a full garbage collection.
-        me = weakref.ref(self)
-
-        def checkpoint(name: str) -> None:
-            applier = me()
-            if applier is not None:
-                applier.checkpoint(name)
-
-        self._out = writer_for(self.dry_run, self.writer, self.guard, checkpoint, self.in_flight_s)
+        # Chosen once: a dry run's writer sends and stores nothing.
+        self._out = writer_for(
+            self.dry_run, self.writer, self.guard, _checkpoint_of(self), self.in_flight_s
+        )
 
     def apply(self, link: Link, plan: Plan, replan: Replan | None = None) -> int:
         """Apply every step in order; return how many writes were sent.
@@ -663,3 +655,20 @@ class _IncidentWrite:
             # Nothing is created: a stand-in id lets the storm's next alerts join it.
             link.statuspage_incident_id = f"dry-run-{link.alert_id}"
         applier._record_done(link, call.decisions, call.status or link.statuspage_status, call=call)
+
+
+def _checkpoint_of(applier: Applier) -> Callable[[str], None]:
+    """The applier's checkpoint, asked at each call (a test may set it later).
+
+    Through a weak reference: a closure over the applier would make a cycle
+    (applier, writer, closure) that keeps the pass's state, every open link's
+    row through ``siblings``, alive until a full garbage collection.
+    """
+    me = weakref.ref(applier)
+
+    def checkpoint(name: str) -> None:
+        found = me()
+        if found is not None:
+            found.checkpoint(name)
+
+    return checkpoint
