@@ -488,6 +488,10 @@ def test_run_with_metrics_port_in_use(config: Path) -> None:
     assert "[metrics] listen" in line
 
 
+def _sigint_as_on_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 def test_ctrl_c_during_sync_is_one_line(
     config: Path, sims: tuple[IlertSimulator, StatuspageSimulator]
@@ -498,7 +502,15 @@ def test_ctrl_c_during_sync_is_one_line(
     ilert.create_alert(AUTO_SOURCE, "interrupt me", "")
     stall = statuspage.stall_next(method="POST")
     command = cli_argv(config, "sync")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # As a terminal starts it: a suite launched in the background (`nohup ... &`) hands
+        # its children SIGINT ignored, and Python then never raises KeyboardInterrupt.
+        preexec_fn=_sigint_as_on_a_terminal,
+    )
     try:
         assert stall.arrived.wait(TIMEOUT), "the POST never came"
         process.send_signal(signal.SIGINT)
