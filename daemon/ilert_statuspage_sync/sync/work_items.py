@@ -166,12 +166,12 @@ class WorkItems:
         snapshots, settled = self.carry.snapshots, set()
         for alert_id, held in links.items():
             mark = marks.get(alert_id)
-            if (
+            if (  # the hash last: it runs for nearly every open link, every pass
                 mark is not None
+                and alert_id not in reading
                 and isinstance(held.facts, OpenLink)
                 and alert_id in snapshots
                 and _mark(held.facts, snapshots[alert_id]) == mark
-                and alert_id not in reading
             ):
                 settled.add(alert_id)
         return settled
