@@ -31,6 +31,7 @@ from ilert_statuspage_sync.config.values import (
     IlertConfig,
     IncidentAction,
     MetricsConfig,
+    StatusBridge,
 )
 from ilert_statuspage_sync.runtime.secrets import Secret
 
@@ -51,6 +52,7 @@ __all__ = [
     "IncidentAction",
     "MetricsConfig",
     "Secret",
+    "StatusBridge",
     "is_loopback_host",
     "load_config",
     "parse_config",

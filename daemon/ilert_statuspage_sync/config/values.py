@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ __all__ = [
     "IlertConfig",
     "IncidentAction",
     "MetricsConfig",
+    "StatusBridge",
 ]
 
 MIN_POLL_INTERVAL = 5.0
@@ -100,6 +102,29 @@ class IncidentAction:
 
 
 @dataclass(frozen=True)
+class StatusBridge:
+    """Mirrors iLert's own status model (incidents, services, windows) onto one page."""
+
+    name: str
+    connector: str
+    page_id: str
+    # iLert service id -> Statuspage component id; only mapped services are published.
+    services: Mapping[int, str]
+    incidents: bool = True
+    service_status: bool = True
+    maintenance_windows: bool = True
+    # Whose word sends subscriber notifications: "ilert" (the incident's sendNotification),
+    # "always" or "never".
+    notify: str = "ilert"
+    # Patterns whose matches are masked in every published name and body.
+    redact: tuple[re.Pattern[str], ...] = ()
+
+    def component_of(self, service_id: int) -> str | None:
+        """The component a service is mapped to, or None."""
+        return self.services.get(service_id)
+
+
+@dataclass(frozen=True)
 class MetricsConfig:
     """Where Prometheus metrics go: a node_exporter textfile, a loopback port, both or none."""
 
@@ -127,6 +152,7 @@ class Config:
     # False when loaded with keys=False: no key was read, so no client may be built.
     keys_loaded: bool = True
     retention_days: int = DEFAULT_RETENTION_DAYS
+    status_bridges: tuple[StatusBridge, ...] = ()
 
     def action(self, name: str) -> IncidentAction:
         """The incident action called ``name``, or a ConfigError listing the known ones."""

@@ -1,0 +1,77 @@
+"""iLert's own status model, as a status bridge reads it: incidents, services, windows.
+
+Values parsed from ``GET /api/incidents``, ``GET /api/services`` and
+``GET /api/maintenance-windows`` (``core.bridge_parse`` builds them; a field
+of an unknown value is kept as read, never guessed). Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+__all__ = [
+    "INCIDENT_STATUSES",
+    "SERVICE_STATUSES",
+    "AffectedService",
+    "IlertIncident",
+    "IlertService",
+    "MaintenanceWindow",
+]
+
+# iLert's incident statuses, in their order; each is a Statuspage realtime status, lower-cased.
+INCIDENT_STATUSES = ("INVESTIGATING", "IDENTIFIED", "MONITORING", "RESOLVED")
+# iLert's service statuses (also an affected service's impact), mildest first.
+SERVICE_STATUSES = (
+    "OPERATIONAL",
+    "UNDER_MAINTENANCE",
+    "DEGRADED",
+    "PARTIAL_OUTAGE",
+    "MAJOR_OUTAGE",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AffectedService:
+    """One service an iLert incident affects, and how."""
+
+    service_id: int
+    impact: str
+
+
+@dataclass(frozen=True, slots=True)
+class IlertIncident:
+    """One iLert incident (incident communication), as listed."""
+
+    id: int
+    summary: str
+    status: str
+    message: str
+    send_notification: bool
+    created_at: datetime | None
+    updated_at: datetime | None
+    resolved_on: datetime | None
+    affected: tuple[AffectedService, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IlertService:
+    """One iLert service and its current status."""
+
+    id: int
+    name: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceWindow:
+    """One iLert maintenance window; ``start``/``end`` are aware UTC."""
+
+    id: int
+    summary: str
+    description: str
+    start: datetime
+    end: datetime
+    timezone: str | None = None
+    service_ids: tuple[int, ...] = ()
+    source_ids: tuple[int, ...] = ()
