@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ilert_statuspage_sync.core.bridge_model import StatusBridge
 from ilert_statuspage_sync.core.components import DEFAULT_COMPONENT_STATUS
 from ilert_statuspage_sync.core.lifecycle import DEFAULT_LIFECYCLE
 from ilert_statuspage_sync.core.policy import PublishPolicy
@@ -99,29 +99,6 @@ class IncidentAction:
     def manual(self) -> bool:
         """Only alerts triggered with ``trigger`` are mirrored."""
         return self.trigger_mode == "manual"
-
-
-@dataclass(frozen=True)
-class StatusBridge:
-    """Mirrors iLert's own status model (incidents, services, windows) onto one page."""
-
-    name: str
-    connector: str
-    page_id: str
-    # iLert service id -> Statuspage component id; only mapped services are published.
-    services: Mapping[int, str]
-    incidents: bool = True
-    service_status: bool = True
-    maintenance_windows: bool = True
-    # Whose word sends subscriber notifications: "ilert" (the incident's sendNotification),
-    # "always" or "never".
-    notify: str = "ilert"
-    # Patterns whose matches are masked in every published name and body.
-    redact: tuple[re.Pattern[str], ...] = ()
-
-    def component_of(self, service_id: int) -> str | None:
-        """The component a service is mapped to, or None."""
-        return self.services.get(service_id)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ of an unknown value is kept as read, never guessed). Pure: no I/O, no clock.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +19,7 @@ __all__ = [
     "IlertIncident",
     "IlertService",
     "MaintenanceWindow",
+    "StatusBridge",
 ]
 
 # iLert's incident statuses, in their order; each is a Statuspage realtime status, lower-cased.
@@ -75,3 +78,26 @@ class MaintenanceWindow:
     timezone: str | None = None
     service_ids: tuple[int, ...] = ()
     source_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class StatusBridge:
+    """Mirrors iLert's own status model (incidents, services, windows) onto one page."""
+
+    name: str
+    connector: str
+    page_id: str
+    # iLert service id -> Statuspage component id; only mapped services are published.
+    services: Mapping[int, str]
+    incidents: bool = True
+    service_status: bool = True
+    maintenance_windows: bool = True
+    # Whose word sends subscriber notifications: "ilert" (the incident's sendNotification),
+    # "always" or "never".
+    notify: str = "ilert"
+    # Patterns whose matches are masked in every published name and body.
+    redact: tuple[re.Pattern[str], ...] = ()
+
+    def component_of(self, service_id: int) -> str | None:
+        """The component a service is mapped to, or None."""
+        return self.services.get(service_id)

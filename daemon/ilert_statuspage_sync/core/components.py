@@ -33,6 +33,7 @@ __all__ = [
     "create_map",
     "plan_components",
     "seeded_state",
+    "worse",
     "worst_held",
 ]
 
@@ -101,6 +102,13 @@ class ComponentStep:
     # A hold began in this pass: log it (once).
     newly_held: bool = False
     held: bool = False
+
+
+def worse(one: str | None, other: str) -> str:
+    """The worse of two component statuses (``one`` None: ``other``); maintenance ranks lowest."""
+    if one is None:
+        return other
+    return one if _RANK.get(one, 0) >= _RANK.get(other, 0) else other
 
 
 def worst_held(holders: Iterable[Holder], component_id: str) -> tuple[str, Holder | None]:
