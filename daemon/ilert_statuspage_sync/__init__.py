@@ -2,4 +2,4 @@
 
 # The release's number: CHANGELOG.md's newest release heading, whose schema is the newest
 # migration (tests/docs/test_changelog.py); pyproject.toml reads it from here.
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -261,6 +261,13 @@ class StatuspageClient:
             if len(batch) < PER_PAGE:
                 break
 
+    def incidents_to_search(self, page_id: str) -> Iterator[Incident]:
+        """The incidents a search by metadata looks at: unresolved ones, then the newest 100.
+
+        Maintenances are incidents too: the newest 100 hold the ones just scheduled.
+        """
+        return self._candidates(page_id)
+
     def _candidates(self, page_id: str) -> Iterator[Incident]:
         yield from self._unresolved(page_id)
         recent = self.http.get(f"/v1/pages/{page_id}/incidents", {"limit": 100, "page": 1})

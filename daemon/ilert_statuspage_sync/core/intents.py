@@ -21,6 +21,7 @@ from typing import Any
 from ilert_statuspage_sync.core.components import ComponentState
 
 __all__ = [
+    "BridgeCall",
     "ComponentChange",
     "IncidentCall",
     "Intent",
@@ -204,7 +205,62 @@ class ComponentChange:
         )
 
 
-Intent = IncidentCall | ComponentChange
+@dataclass(frozen=True)
+class BridgeCall:
+    """The intent of one status bridge write (stored in the ``bridged`` row's ``pending_call``)."""
+
+    op: str  # "create" or "update"
+    subject: str  # "incident" or "maintenance"
+    statuspage_id: str | None
+    status: str | None
+    body: str | None
+    # The ``core.bridge.Seen`` the write settles, as stored.
+    seen_after: Mapping[str, Any]
+    closes: bool
+    event: str
+    sent_at: str
+    stamp: Mapping[str, Any] = field(default_factory=dict)
+    kind: str = "bridge"
+
+    def stamped(self, fields: Mapping[str, Any]) -> BridgeCall:
+        """This intent with its stamp."""
+        return replace(self, stamp=dict(fields))
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form."""
+        data = {
+            "kind": self.kind,
+            "op": self.op,
+            "subject": self.subject,
+            "statuspage_id": self.statuspage_id,
+            "status": self.status,
+            "body": self.body,
+            "seen_after": dict(self.seen_after),
+            "closes": self.closes,
+            "event": self.event,
+            "sent_at": self.sent_at,
+        }
+        return {**data, **self.stamp}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> BridgeCall:
+        """Read a stored intent; anything malformed reads as an empty update."""
+        seen = data.get("seen_after")
+        return cls(
+            op=str(data.get("op") or "update"),
+            subject=str(data.get("subject") or "incident"),
+            statuspage_id=_str_or_none(data.get("statuspage_id")),
+            status=_str_or_none(data.get("status")),
+            body=_str_or_none(data.get("body")),
+            seen_after=seen if isinstance(seen, dict) else {},
+            closes=data.get("closes") is True,
+            event=str(data.get("event") or "bridge_updated"),
+            sent_at=str(data.get("sent_at")),
+            stamp=_stamp_of(data),
+        )
+
+
+Intent = IncidentCall | ComponentChange | BridgeCall
 
 
 def _state_from_json(data: object) -> ComponentState:

@@ -381,6 +381,25 @@ EVENTS: dict[str, Event] = {
         "a page's component step failed (a refused write or a database error): retried next pass",
         "read `error`; `history` shows the `failed` row",
     ),
+    # -- status bridges -----------------------------------------------------------------
+    "bridge_deferred": Event(
+        "warning",
+        "a status bridge's step met a service down or throttled (`bridge`, `error`): its reads "
+        "and writes wait for the next pass",
+        "nothing if it passes; see the service's own `*_unreachable` line",
+    ),
+    "bridge_sync_failed": Event(
+        "error",
+        "a status bridge's step failed (an unreadable answer, a refused read, a database error): "
+        "retried next pass",
+        "read `error`; `check` validates the bridge's ids against both accounts",
+    ),
+    "bridge_write_refused": Event(
+        "error",
+        "Statuspage refused a status bridge's write for good (`subject`, `ilert_id`, `error`); "
+        "decided and sent again next pass",
+        "read `error`: a component id no longer on the page is the usual cause (`check`)",
+    ),
     # -- storms and human edits -------------------------------------------------------------
     "human_override": Event(
         "warning",

@@ -17,6 +17,7 @@ from ilert_statuspage_sync.store.types import MaskedText, UTCDateTime
 __all__ = [
     "ActionState",
     "Base",
+    "BridgedRow",
     "ComponentRow",
     "LeaderEpoch",
     "Link",
@@ -109,6 +110,35 @@ class Link(Base):
     # iLert answered 404 for the alert: since when, and reads in a row (core.deletion).
     missing_since: Mapped[datetime | None]
     missing_reads: Mapped[int] = mapped_column(default=0, server_default="0")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class BridgedRow(Base):
+    """One iLert incident or maintenance window a status bridge mirrors, and its public object.
+
+    ``seen`` holds what was published (core ``bridge.Seen``); ``pending_call``
+    a write's intent before it is sent, as ``Link.pending_call`` does.
+    """
+
+    __tablename__ = "bridged"
+    __table_args__ = (
+        sa.UniqueConstraint("bridge", "kind", "ilert_id"),
+        sa.Index("ix_bridged_is_open", "is_open"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    bridge: Mapped[str] = mapped_column(sa.String(200))
+    # "incident" or "maintenance".
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    ilert_id: Mapped[int] = mapped_column(sa.BigInteger)
+    page_id: Mapped[str] = mapped_column(sa.String(64))
+    statuspage_id: Mapped[str | None] = mapped_column(sa.String(64))
+    is_open: Mapped[bool] = mapped_column(default=True)
+    # A person changed or closed the public object: the bridge leaves it alone.
+    held: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    seen: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    pending_call: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -32,7 +32,7 @@ from ilert_statuspage_sync.errors import LeadershipLostError, PermanentApiError,
 from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE, WRITE_START_WINDOW
 from ilert_statuspage_sync.store.audit import AuditRecord, write_audit
 from ilert_statuspage_sync.store.epoch import database_now
-from ilert_statuspage_sync.store.tables import ComponentRow, Link
+from ilert_statuspage_sync.store.tables import BridgedRow, ComponentRow, Link
 
 __all__ = [
     "CreateIncident",
@@ -49,7 +49,7 @@ __all__ = [
 T = TypeVar("T")
 
 # The row a write records its intent in.
-Holder = Link | ComponentRow
+Holder = Link | ComponentRow | BridgedRow
 Hook = Callable[[], None] | None
 
 LOST = "the leader lock was lost; no further writes from this process"
