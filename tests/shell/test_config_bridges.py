@@ -308,6 +308,17 @@ class TestServices:
             f'{ORIGIN}: status_bridges[0].services."0101": names service 101 a second time'
         )
 
+    def test_every_wrong_entry_is_reported(self):
+        """A bad key and a bad component id in one table are both named, in order."""
+        message = _error(_settings(_bridge(services={"x1": "c", "2": "a/b", "3": "ok"})))
+
+        assert message.split("; test.toml: ") == [
+            f"{ORIGIN}: status_bridges[0].services: key 'x1' is not an iLert service id: ASCII "
+            f"digits, 1 to {2**63 - 1} (2^63-1)",
+            'status_bridges[0].services."2": must be a component id: at most 64 letters, '
+            "digits, '-' or '_' (`discover` lists them)",
+        ]
+
 
 class TestFeatures:
     @pytest.mark.parametrize("key", ["incidents", "service_status", "maintenance_windows"])

@@ -110,7 +110,10 @@ def _flag(reader: Reader, table: Mapping[str, Any], prefix: str, key: str) -> bo
 
 
 def _services(reader: Reader, table: Mapping[str, Any], prefix: str) -> dict[int, str]:
-    """iLert service id (a TOML key, so a string of digits) -> component id; no component twice."""
+    """iLert service id (a TOML key, so a string of digits) -> component id; no component twice.
+
+    Every wrong entry is reported, not just the first.
+    """
     key = join(prefix, "services")
     value = table.get("services")
     if value is None:
@@ -128,24 +131,37 @@ def _services(reader: Reader, table: Mapping[str, Any], prefix: str) -> dict[int
     services: dict[int, str] = {}
     mapped_from: dict[str, str] = {}
     for raw_id, component in value.items():
-        service_id = vendor_id(raw_id)
-        if service_id is None:
-            raise reader.fail(
-                key,
-                f"key {glimpse(raw_id)} is not an iLert service id: "
-                f"ASCII digits, 1 to {ID_MAX} (2^63-1)",
-            )
-        entry = f'{key}."{raw_id}"'
-        if service_id in services:
-            raise reader.fail(entry, f"names service {service_id} a second time")
-        if not is_component_id(component):
-            raise reader.fail(entry, f"must be a component id: {COMPONENT_ID_RULE}")
-        if component in mapped_from:
-            raise reader.fail(
-                entry,
-                f"component {component!r} is also mapped from service {mapped_from[component]}; "
-                "map each component from one service",
-            )
-        services[service_id] = component
-        mapped_from[component] = raw_id
+        # Each entry's mistake is collected; any of them discards the bridge (``_bridge``).
+        reader.attempt(None, _entry, reader, key, raw_id, component, services, mapped_from)
     return services
+
+
+def _entry(
+    reader: Reader,
+    key: str,
+    raw_id: object,
+    component: object,
+    services: dict[int, str],
+    mapped_from: dict[str, str],
+) -> None:
+    """Check one ``"service id" = "component id"`` pair and add it to ``services``."""
+    service_id = vendor_id(raw_id)
+    if service_id is None:
+        raise reader.fail(
+            key,
+            f"key {glimpse(raw_id)} is not an iLert service id: ASCII digits, 1 to {ID_MAX} "
+            "(2^63-1)",
+        )
+    entry = f'{key}."{raw_id}"'
+    if service_id in services:
+        raise reader.fail(entry, f"names service {service_id} a second time")
+    if not isinstance(component, str) or not is_component_id(component):
+        raise reader.fail(entry, f"must be a component id: {COMPONENT_ID_RULE}")
+    if component in mapped_from:
+        raise reader.fail(
+            entry,
+            f"component {component!r} is also mapped from service {mapped_from[component]}; "
+            "map each component from one service",
+        )
+    services[service_id] = component
+    mapped_from[component] = str(raw_id)
