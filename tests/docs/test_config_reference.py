@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from ilert_statuspage_sync import config as loader
-from ilert_statuspage_sync.config import actions, loading, services, settings
+from ilert_statuspage_sync.config import actions, bridges, loading, services, settings
 from ilert_statuspage_sync.docgen.config_reference import (
     BEGIN,
     END,
@@ -28,12 +28,15 @@ from ilert_statuspage_sync.docgen.config_reference import (
 from ilert_statuspage_sync.errors import ConfigError
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
-TABLES = {"ilert", "connectors", "incident_actions", "metrics"}
+TABLES = {"ilert", "connectors", "incident_actions", "status_bridges", "metrics"}
 MINIMAL: dict[str, Any] = {
     "ilert": {"api_key": "k-ilert"},
     "connectors": {"main": {"api_key": "k-statuspage"}},
     "incident_actions": [
         {"name": "a", "alert_sources": [1], "connector": "main", "page_id": "pg"},
+    ],
+    "status_bridges": [
+        {"name": "b", "connector": "main", "page_id": "pg", "services": {"1": "c1"}},
     ],
 }
 
@@ -44,6 +47,7 @@ def _accepted() -> set[str]:
     keys |= {f"ilert.{key}" for key in services.SERVICE_KEYS}
     keys |= {f"connectors.NAME.{key}" for key in services.SERVICE_KEYS}
     keys |= {f"incident_actions[].{key}" for key in actions.ACTION_KEYS}
+    keys |= {f"status_bridges[].{key}" for key in bridges.BRIDGE_KEYS}
     keys |= {f"metrics.{key}" for key in settings.METRICS_KEYS}
     return keys
 
@@ -64,6 +68,8 @@ def _place(data: dict[str, Any], key: str, value: object) -> dict[str, Any]:
     table: dict[str, Any] = data
     if parts[0] == "incident_actions[]":
         table, parts = data["incident_actions"][0], parts[1:]
+    elif parts[0] == "status_bridges[]":
+        table, parts = data["status_bridges"][0], parts[1:]
     elif parts[:2] == ["connectors", "NAME"]:
         table, parts = data["connectors"]["main"], parts[2:]
     elif len(parts) == 2:

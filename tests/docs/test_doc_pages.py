@@ -131,3 +131,29 @@ def test_the_readme_config_loads() -> None:
     keys = {"ILERT_API_KEY": "k-ilert", "STATUSPAGE_API_KEY": "k-statuspage"}
     config = loader.parse_config(tomllib.loads(block.group(1)), keys, origin="README.md")
     assert [action.alert_sources for action in config.incident_actions] == [(12345,)]
+
+
+def _first_toml(page: Path) -> str:
+    block = re.search(r"```toml\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+    assert block, f"{page.name} lost its TOML example"
+    return block.group(1)
+
+
+def test_the_status_bridges_example_loads() -> None:
+    """docs/status-bridges.md's config is a bridges-only config the loader accepts, not idle."""
+    keys = {"ILERT_API_KEY": "k-ilert", "STATUSPAGE_API_KEY": "k-statuspage"}
+    page = REPO / "docs" / "status-bridges.md"
+    config = loader.parse_config(tomllib.loads(_first_toml(page)), keys, origin=page.name)
+    assert config.incident_actions == () and config.warnings == ()
+    assert [dict(bridge.services) for bridge in config.status_bridges] == [
+        {101: "ftgks51sfs2d", 102: "zq9ldjc1hx1c"}
+    ]
+
+
+def test_the_annotated_configuration_example_loads() -> None:
+    """docs/configuration.md's annotated example loads, with its action and its bridge."""
+    keys = {"ILERT_API_KEY": "k-ilert", "STATUSPAGE_API_KEY": "k-statuspage"}
+    page = REPO / "docs" / "configuration.md"
+    config = loader.parse_config(tomllib.loads(_first_toml(page)), keys, origin=page.name)
+    assert [action.name for action in config.incident_actions] == ["public-api"]
+    assert [bridge.name for bridge in config.status_bridges] == ["platform"]

@@ -5,6 +5,7 @@
 - ``reader``: the shared reader that names the file and dotted key of each mistake
 - ``services``: ``[ilert]`` and ``[connectors.NAME]``; ``keys``: API key sources
 - ``actions``: ``[[incident_actions]]``; ``publish``: their publish policy keys
+- ``bridges``: ``[[status_bridges]]``; ``page_refs``: connector, page and component ids
 - ``settings``: poll interval, retention, database URL, ``[metrics]``
 - ``addresses``: API URLs and the metrics listen address; ``database_url``: the URL check
 

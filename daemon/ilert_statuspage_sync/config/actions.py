@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from ilert_statuspage_sync.config.page_refs import (
+    COMPONENT_ID_RULE,
+    is_component_id,
+    read_connector,
+    read_page_id,
+)
 from ilert_statuspage_sync.config.publish import PUBLISH_KEYS, parse_publish_policy
 from ilert_statuspage_sync.config.reader import Reader, join, kind
 from ilert_statuspage_sync.config.values import MAX_COMPONENTS, IncidentAction
@@ -27,7 +32,6 @@ ACTION_KEYS = {
     "group",
     "previous_names",
 } | PUBLISH_KEYS
-_PAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _PRIORITIES = ("HIGH", "LOW")
 
 
@@ -115,7 +119,7 @@ def _filters(policy: PublishPolicy) -> bool:
 def _action(reader: Reader, table: Mapping[str, Any], prefix: str) -> IncidentAction | None:
     """One action, or None when any of its keys is wrong (the mistakes are collected)."""
     known = len(reader.errors)
-    connector = _connector(reader, table, prefix)
+    connector = read_connector(reader, table, prefix)
     notify = table.get("notify_subscribers", True)
     if not isinstance(notify, bool):
         reader.report(join(prefix, "notify_subscribers"), "must be true or false")
@@ -126,7 +130,7 @@ def _action(reader: Reader, table: Mapping[str, Any], prefix: str) -> IncidentAc
             (), _sources, reader, table.get("alert_sources"), join(prefix, "alert_sources")
         ),
         connector=connector,
-        page_id=attempt("", _page_id, reader, table, prefix),
+        page_id=attempt("", read_page_id, reader, table, prefix),
         trigger_mode=attempt(
             "automatic",
             reader.choice,
@@ -150,17 +154,6 @@ def _action(reader: Reader, table: Mapping[str, Any], prefix: str) -> IncidentAc
     return action if len(reader.errors) == known else None
 
 
-def _connector(reader: Reader, table: Mapping[str, Any], prefix: str) -> str:
-    """The connector's name; one not defined is reported (unless it was a broken one)."""
-    connector = reader.attempt("", reader.string, table, "connector", prefix)
-    if connector and connector not in reader.connector_names:
-        defined = ", ".join(sorted(reader.connector_names)) or "none"
-        reader.report(
-            join(prefix, "connector"), f"unknown connector {connector!r} (defined: {defined})"
-        )
-    return connector
-
-
 def _components(reader: Reader, table: Mapping[str, Any], prefix: str) -> tuple[str, ...]:
     """Statuspage component ids: request path segments, like page ids; no repeats."""
     key = join(prefix, "components")
@@ -169,12 +162,8 @@ def _components(reader: Reader, table: Mapping[str, Any], prefix: str) -> tuple[
         raise reader.fail(key, f"must be a list of Statuspage component ids, got {kind(value)}")
     if len(value) > MAX_COMPONENTS:
         raise reader.fail(key, f"must list at most {MAX_COMPONENTS} components")
-    if not all(isinstance(item, str) and _PAGE_ID.fullmatch(item) for item in value):
-        raise reader.fail(
-            key,
-            "each must be a component id: at most 64 letters, digits, '-' or '_' "
-            "(`discover` lists them)",
-        )
+    if not all(is_component_id(item) for item in value):
+        raise reader.fail(key, f"each must be a component id: {COMPONENT_ID_RULE}")
     if len(set(value)) != len(value):
         repeated = next(item for item in value if value.count(item) > 1)
         raise reader.fail(key, f"{repeated!r} is listed twice")
@@ -223,18 +212,6 @@ def _previous_names(reader: Reader, table: Mapping[str, Any], prefix: str) -> tu
     if len(set(names)) != len(names):
         raise reader.fail(key, "lists a name twice")
     return names
-
-
-def _page_id(reader: Reader, table: Mapping[str, Any], prefix: str) -> str:
-    """A Statuspage page id: it becomes a request path segment, so no / ? # or dots."""
-    value = reader.string(table, "page_id", prefix)
-    if not _PAGE_ID.fullmatch(value):
-        raise reader.fail(
-            join(prefix, "page_id"),
-            "must be at most 64 printable characters, only letters, digits, '-' or '_' "
-            "(the id in the page's API URL)",
-        )
-    return value
 
 
 def _sources(reader: Reader, value: object, key: str) -> tuple[int, ...]:

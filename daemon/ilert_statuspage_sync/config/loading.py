@@ -18,6 +18,7 @@ from typing import Any
 
 from ilert_statuspage_sync.config import settings
 from ilert_statuspage_sync.config.actions import read_actions
+from ilert_statuspage_sync.config.bridges import read_bridges
 from ilert_statuspage_sync.config.reader import Reader
 from ilert_statuspage_sync.config.services import read_connectors, read_ilert
 from ilert_statuspage_sync.config.values import (
@@ -39,6 +40,7 @@ TOP_KEYS = {
     "ilert",
     "connectors",
     "incident_actions",
+    "status_bridges",
     "metrics",
     "retention_days",
 }
@@ -107,15 +109,17 @@ def parse_config(
     ilert = read_ilert(reader, data.get("ilert"))
     connectors = read_connectors(reader, data.get("connectors"))
     actions = read_actions(reader, data.get("incident_actions"))
+    bridges = read_bridges(reader, data.get("status_bridges"), actions)
     top = _top_level(reader, data)
     if reader.errors or ilert is None:
         raise ConfigError(*reader.errors)
     # A starter config (`discover --write`) has its actions commented out: valid, idle.
-    idle = () if actions else (f"{origin}: {NOTHING_TO_MIRROR}",)
+    idle = () if actions or bridges else (f"{origin}: {NOTHING_TO_MIRROR}",)
     return Config(
         ilert=ilert,
         connectors=connectors,
         incident_actions=actions,
+        status_bridges=bridges,
         **top,
         warnings=(*idle, *reader.warnings),
         keys_loaded=keys,

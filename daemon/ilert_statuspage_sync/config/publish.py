@@ -31,7 +31,7 @@ from ilert_statuspage_sync.core.templates import (
 )
 from ilert_statuspage_sync.errors import ConfigError
 
-__all__ = ["MAX_DELAY_SECONDS", "PUBLISH_KEYS", "parse_publish_policy"]
+__all__ = ["MAX_DELAY_SECONDS", "PUBLISH_KEYS", "parse_publish_policy", "parse_redact"]
 
 T = TypeVar("T")
 
@@ -88,6 +88,11 @@ def parse_publish_policy(
     if errors:
         raise ConfigError(*errors)
     return policy
+
+
+def parse_redact(table: Mapping[str, Any], prefix: str, origin: str) -> tuple[re.Pattern[str], ...]:
+    """A table's ``redact`` list, compiled: as incident actions read it, for status bridges."""
+    return _PolicyReader(table, prefix, origin, compile_templates=False).redact()
 
 
 class _PolicyReader:

@@ -31,6 +31,7 @@ from ilert_statuspage_sync.config import (
     ConnectorConfig,
     IlertConfig,
 )
+from ilert_statuspage_sync.config.bridges import NOTIFY_POLICIES
 from ilert_statuspage_sync.config.publish import MAX_DELAY_SECONDS
 from ilert_statuspage_sync.core.components import DEFAULT_COMPONENT_STATUS, SETTABLE_STATUSES
 from ilert_statuspage_sync.core.lifecycle import LIFECYCLES
@@ -149,6 +150,85 @@ def _key_sources(prefix: str) -> list[Setting]:
 
 
 ACTION = "incident_actions[]"
+BRIDGE = "status_bridges[]"
+
+
+def _bridge(name: str) -> Read:
+    return lambda config: getattr(config.status_bridges[0], name)
+
+
+def _feature(name: str, meaning: str) -> Setting:
+    """One of the three booleans saying what a bridge publishes."""
+    return Setting(
+        f"{BRIDGE}.{name}",
+        "boolean",
+        "`true`",
+        "`true`, `false`; at least one of the three `true`",
+        meaning,
+        True,
+        _bridge(name),
+    )
+
+
+BRIDGE_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        f"{BRIDGE}.name",
+        "string",
+        REQUIRED,
+        "unique among bridges and incident actions (and their `previous_names`), "
+        "at most 200 printable characters",
+        "names the bridge in logs, `status`, `history`",
+    ),
+    Setting(
+        f"{BRIDGE}.connector",
+        "string",
+        REQUIRED,
+        "a `[connectors.NAME]` defined in the file",
+        "which Statuspage key writes to the page",
+    ),
+    Setting(
+        f"{BRIDGE}.page_id",
+        "string",
+        REQUIRED,
+        "1 to 64 letters, digits, `-`, `_`",
+        "the Statuspage page (the id in its API URL)",
+    ),
+    Setting(
+        f"{BRIDGE}.services",
+        "table",
+        REQUIRED,
+        f'1 to {MAX_COMPONENTS} entries; keys iLert service ids in quotes (`"101"`, '
+        f"1 to {ID_MAX}), values component ids on the page, no component twice",
+        "which iLert services the bridge publishes, and the component each one shows on "
+        "(see [Status bridges](status-bridges.md))",
+    ),
+    _feature("incidents", "iLert incidents on mapped services become Statuspage incidents"),
+    _feature("service_status", "a mapped service's status sets its component"),
+    _feature(
+        "maintenance_windows",
+        "open iLert maintenance windows on mapped services become scheduled maintenances",
+    ),
+    Setting(
+        f"{BRIDGE}.notify",
+        "string",
+        '`"ilert"`',
+        _quoted(NOTIFY_POLICIES),
+        "who sets `deliver_notifications`: the iLert incident's `sendNotification` "
+        '(`"ilert"`), or always, or never',
+        "ilert",
+        _bridge("notify"),
+    ),
+    Setting(
+        f"{BRIDGE}.redact",
+        "list of strings",
+        "`[]`",
+        "regular expressions (none empty)",
+        'matches are replaced by "[redacted]" in everything the bridge publishes, '
+        "as an action's `redact`",
+        (),
+        _bridge("redact"),
+    ),
+)
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -380,6 +460,7 @@ SETTINGS: tuple[Setting, ...] = (
         dict(DEFAULT_COMPONENT_STATUS),
         lambda config: dict(config.incident_actions[0].component_status),
     ),
+    *BRIDGE_SETTINGS,
     Setting(
         "retention_days",
         "integer",
