@@ -121,8 +121,9 @@ def test_status_prints_and_reads_the_same_whatever_the_history(
     )
     assert len(lines) <= 4 + 1 + 1 + 2 * SHOWN + 1
     # 3 counts, the replicas, the failing, the latest open and closed, their newest audit rows
-    # and their incidents' link counts: the same 9 whatever the history.
-    assert len(sql) == 9, sql
+    # and their incidents' link counts, the bridged objects (none): the same 10 whatever the
+    # history.
+    assert len(sql) == 10, sql
 
 
 def test_status_shows_failing_alerts_first_then_the_latest(
@@ -171,12 +172,13 @@ def test_status_says_nothing_is_tracked_on_an_empty_database(
 def test_status_columns_match_the_models() -> None:
     """Each column ``status``'s reads name is a column of the models' tables."""
     from ilert_statuspage_sync.store import overview
-    from ilert_statuspage_sync.store.tables import Replica
+    from ilert_statuspage_sync.store.tables import BridgedRow, Replica
 
     for names, model in (
         (overview.LINK_COLUMNS, Link),
         (overview.TRANSITION_COLUMNS, Transition),
         (overview.REPLICA_COLUMNS, Replica),
+        (overview.BRIDGED_COLUMNS, BridgedRow),
     ):
         table = model.__table__
         assert isinstance(table, sa.Table)

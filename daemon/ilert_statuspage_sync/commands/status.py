@@ -91,7 +91,28 @@ def show(run: Run, args: argparse.Namespace, now: datetime) -> int:
             _print_latest(run, counts)
         if not counts.tracked:
             print("no alerts tracked yet")
+        _print_bridged(run)
     return code
+
+
+def _print_bridged(run: Run) -> None:
+    """The status bridges' objects: how many are open, and the latest changed (open first)."""
+    opened, lines = overview.bridged_lines(run, SHOWN)
+    if not lines:
+        return
+    print(f"\nbridged iLert objects open: {opened:,}")
+    header = ("BRIDGE", "KIND", "ILERT ID", "STATE", "PUBLIC OBJECT")
+    rows = [
+        (
+            line.bridge,
+            line.kind,
+            str(line.ilert_id),
+            ("held: a person changed it" if line.held else "open" if line.is_open else "done"),
+            line.statuspage_id or "-",
+        )
+        for line in lines
+    ]
+    print_table([header, *rows])
 
 
 def _print_latest(run: Run, counts: LinkCounts) -> None:

@@ -19,16 +19,19 @@ from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple, Protocol, TypeVar
 
 __all__ = [
+    "BRIDGED_COLUMNS",
     "ID_CHUNK",
     "LINK_COLUMNS",
     "REPLICA_COLUMNS",
     "STREAM_CHUNK",
     "TRANSITION_COLUMNS",
+    "BridgedLine",
     "LinkCounts",
     "LinkLine",
     "Newest",
     "ReplicaLine",
     "Run",
+    "bridged_lines",
     "counts",
     "every_line",
     "id_chunks",
@@ -107,8 +110,21 @@ class LinkLine(NamedTuple):
     newest: Newest | None = None
 
 
+class BridgedLine(NamedTuple):
+    """One iLert object a status bridge mirrors, as a ``status`` row shows it."""
+
+    bridge: str
+    kind: str
+    ilert_id: int
+    statuspage_id: str | None
+    is_open: bool
+    held: bool
+    updated_at: datetime
+
+
 # The columns each table's reads name: the test of the models holds them to the tables.
 LINK_COLUMNS: Final = LinkLine._fields[:-1]
+BRIDGED_COLUMNS: Final = BridgedLine._fields
 REPLICA_COLUMNS: Final = ReplicaLine._fields
 TRANSITION_COLUMNS: Final = ("id", "incident_action", "alert_id", "event", "outcome", "reason")
 
@@ -278,3 +294,25 @@ def every_line(run: Run) -> Iterator[tuple[LinkLine, int]]:
         event, outcome, reason, links = row[_WIDTH:]
         newest = Newest(event, outcome, reason) if outcome is not None else None
         yield _link(row, newest), links or 1
+
+
+def bridged_lines(run: Run, limit: int) -> tuple[int, list[BridgedLine]]:
+    """How many objects the bridges mirror, open, and the ``limit`` latest changed (open first).
+
+    No bridged object (the common case): one read.
+    """
+    columns = ", ".join(BRIDGED_COLUMNS)
+    rows = run(
+        f"SELECT {columns} FROM bridged ORDER BY is_open DESC, updated_at DESC LIMIT :limit",
+        {"limit": limit},
+    )
+    lines = [
+        BridgedLine(
+            str(row[0]), str(row[1]), int(row[2]), row[3], bool(row[4]), bool(row[5]), _at(row[6])
+        )
+        for row in rows
+    ]
+    if not lines:
+        return 0, lines
+    opened = _scalar(run, "SELECT count(*) FROM bridged WHERE is_open = :open", {"open": True})
+    return opened, lines
