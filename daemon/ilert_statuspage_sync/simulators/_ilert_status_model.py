@@ -189,11 +189,11 @@ class StatusModelControls(AlertWrites):
     def incident(self, incident_id: int) -> JsonObject:
         """The incident as the API serves it."""
         with self._lock:
-            return self._render_incident(self._status_incidents[incident_id])
+            return self._render_incident(incident_id)
 
-    def _render_incident(self, incident: JsonObject) -> JsonObject:
-        rendered = copy.deepcopy(incident)
-        if ("incident", incident.get("id")) in self._planted:
+    def _render_incident(self, key: int) -> JsonObject:
+        rendered = copy.deepcopy(self._status_incidents[key])
+        if ("incident", key) in self._planted:
             return rendered
         impacts = self._impacts()
         for entry in rendered["affectedServices"]:
@@ -276,11 +276,11 @@ class StatusModelControls(AlertWrites):
     def window(self, window_id: int) -> JsonObject:
         """The window as the API serves it."""
         with self._lock:
-            return self._render_window(self._windows[window_id])
+            return self._render_window(window_id)
 
-    def _render_window(self, window: JsonObject) -> JsonObject:
-        rendered = copy.deepcopy(window)
-        if ("window", window.get("id")) in self._planted:
+    def _render_window(self, key: int) -> JsonObject:
+        rendered = copy.deepcopy(self._windows[key])
+        if ("window", key) in self._planted:
             return rendered
         impacts = self._impacts()
         rendered["services"] = [

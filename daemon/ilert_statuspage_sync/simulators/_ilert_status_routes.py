@@ -120,10 +120,10 @@ class StatusModelRoutes(StatusModelControls):
 
     def _render(self, kind: str, key: int) -> JsonObject:
         if kind == "incidents":
-            return self._render_incident(self._status_incidents[key])
+            return self._render_incident(key)
         if kind == "services":
             return self._render_service(key, self._impacts())
-        return self._render_window(self._windows[key])
+        return self._render_window(key)
 
     def _list_status(self, kind: str, query: Mapping[str, list[str]]) -> list[JsonObject]:
         start, limit = paging(query, cap=MAX_RESULTS, default=_DEFAULT_RESULTS[kind])
