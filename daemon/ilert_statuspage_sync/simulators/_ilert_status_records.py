@@ -18,7 +18,9 @@ from ilert_statuspage_sync.simulators._ilert_query import enum_values
 from ilert_statuspage_sync.simulators._wire import HttpError, parse_timestamp
 
 __all__ = [
+    "INCIDENT_ORDER",
     "INCIDENT_STATUSES",
+    "SERVICE_ORDER",
     "SERVICE_STATUSES",
     "WINDOW_STATES",
     "IncidentFilter",
@@ -33,7 +35,8 @@ __all__ = [
 
 JsonObject = dict[str, Any]
 
-INCIDENT_STATUSES = frozenset({"INVESTIGATING", "IDENTIFIED", "MONITORING", "RESOLVED"})
+INCIDENT_ORDER = ("INVESTIGATING", "IDENTIFIED", "MONITORING", "RESOLVED")
+INCIDENT_STATUSES = frozenset(INCIDENT_ORDER)
 # Mildest first: an affected service shows the worst impact of its open incidents.
 SERVICE_ORDER = ("OPERATIONAL", "UNDER_MAINTENANCE", "DEGRADED", "PARTIAL_OUTAGE", "MAJOR_OUTAGE")
 SERVICE_STATUSES = frozenset(SERVICE_ORDER)
