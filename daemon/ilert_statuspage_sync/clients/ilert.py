@@ -1,5 +1,8 @@
 """iLert REST API: the alert reads a poller needs, parsed at the boundary.
 
+Also iLert's own status model (incidents, services, maintenance windows) for a
+status bridge, read by ``clients.ilert_status_model``.
+
 Reference: https://api.ilert.com/api-docs/ (OpenAPI ``v2.2026``), ``GET /api/alerts``,
 ``GET /api/alerts/{id}``, ``GET /api/alerts/{id}/log-entries``. Lists are bare
 arrays paged by ``start-index`` / ``max-results`` (at most 100; more is a 400),
@@ -19,6 +22,8 @@ from typing import Any
 import structlog
 
 from ilert_statuspage_sync.clients.http import HttpService
+from ilert_statuspage_sync.clients.ilert_status_model import StatusListing, StatusModelReader
+from ilert_statuspage_sync.core.bridge_model import IlertIncident, IlertService, MaintenanceWindow
 from ilert_statuspage_sync.core.listing import MAX_LISTING_PAGES, StallGuard, listing_bound
 from ilert_statuspage_sync.core.model import LogEntry
 from ilert_statuspage_sync.core.parse import parse_log_entry
@@ -139,6 +144,7 @@ class IlertClient:
 
     def __init__(self, http: HttpService) -> None:
         self.http = http
+        self._status = StatusModelReader(http, self._bounded_pages)
 
     def list_alerts(
         self,
@@ -304,6 +310,36 @@ class IlertClient:
         read.entries = sorted(entries.values(), key=lambda entry: entry.id)
         return read
 
+    # -- iLert's own status model (clients.ilert_status_model) --------------------
+
+    def list_incidents(
+        self, *, states: Sequence[str] = (), services: Iterable[int] = ()
+    ) -> StatusListing[IlertIncident]:
+        """``GET /api/incidents`` in ``states`` affecting any of ``services`` (all when empty)."""
+        return self._status.list_incidents(states=states, services=services)
+
+    def get_incident(self, incident_id: int) -> IlertIncident | None:
+        """One incident; None on 404; PayloadError naming the field when unreadable."""
+        return self._status.get_incident(incident_id)
+
+    def list_services(self) -> StatusListing[IlertService]:
+        """``GET /api/services``: every service the key sees, with its status."""
+        return self._status.list_services()
+
+    def list_maintenance_windows(
+        self, state: str | None = "OPEN"
+    ) -> StatusListing[MaintenanceWindow]:
+        """``GET /api/maintenance-windows`` in ``state`` (OPEN: upcoming and ongoing; None: all)."""
+        return self._status.list_windows(state)
+
+    def get_maintenance_window(self, window_id: int) -> MaintenanceWindow | None:
+        """One maintenance window; None on 404; PayloadError naming the field when unreadable."""
+        return self._status.get_window(window_id)
+
+    def _bounded_pages(self, path: str, params: dict[str, Any]) -> Iterator[list[Any]]:
+        """A status-model listing's pages: ended by a short page, stopped at the page cap."""
+        return self._page_lists(path, params, max_pages=MAX_LISTING_PAGES)
+
     def list_alert_sources(self) -> list[Any]:
         """Every alert source the key can see (raw JSON), for ``discover``."""
         return list(self._pages("/api/alert-sources", {}, SOURCE_PAGE_SIZE))
@@ -320,13 +356,20 @@ class IlertClient:
         *,
         start: int = 0,
         bound: _CountBound | None = None,
+        max_pages: int | None = None,
     ) -> Iterator[list[Any]]:
-        """Pages until the first short one (no total exists); a stall guard, and ``bound``."""
+        """Pages until the first short one (no total exists); a stall guard, and ``bound``
+        or ``max_pages`` (a listing still full after that many is refused)."""
         guard = StallGuard()
         offset = start
         while True:
             if bound is not None:
                 bound.check(offset // size)
+            if max_pages is not None and (offset - start) // size >= max_pages:
+                raise ListingUnboundedError(
+                    f"ilert: GET {path} served {max_pages} full pages, more than any listing "
+                    "may take: the listing does not end, so nothing of it is used"
+                )
             page = self.http.get(path, {**params, "start-index": offset, "max-results": size})
             if not isinstance(page, list):
                 raise PayloadError(f"ilert: GET {path} did not answer a JSON list")

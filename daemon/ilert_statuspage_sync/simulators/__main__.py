@@ -7,7 +7,9 @@ The first lines printed are ``export`` lines for the URLs and the demo keys
 (public demo values, not secrets); Ctrl-C or SIGTERM stops both.
 
 ``alert create|accept|comment|resolve`` changes alerts in a running iLert
-simulator over HTTP (see `alert_command`). Every failure is one ``error:`` line:
+simulator over HTTP (see `alert_command`); ``incident create|update|resolve``,
+``service create|set`` and ``window create|edit|delete`` change its incidents,
+services and maintenance windows (see `status_command`). Every failure is one ``error:`` line:
 exit 1 when the simulator refused or could not be reached, 2 for a usage error,
 70 for a bug, 130 when interrupted.
 """
@@ -29,6 +31,11 @@ from ilert_statuspage_sync.simulators.alert_command import (
     run_alert_command,
 )
 from ilert_statuspage_sync.simulators.seed import ILERT_KEY, STATUSPAGE_KEY, seed_accounts
+from ilert_statuspage_sync.simulators.status_command import (
+    STATUS_COMMANDS,
+    add_status_parsers,
+    run_status_command,
+)
 
 PROG = "python -m ilert_statuspage_sync.simulators"
 
@@ -55,15 +62,17 @@ def _parser() -> argparse.ArgumentParser:
         description="Serve both simulators; the first lines printed are export lines.",
     )
     add_alert_parser(commands)
+    add_status_parsers(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Serve (the default) or run `alert VERB`; the exit code."""
+    """Serve (the default) or change the iLert simulator (`alert VERB`, ...); the exit code."""
     args = _parser().parse_args(argv)
-    if args.command == "alert":
+    if args.command == "alert" or args.command in STATUS_COMMANDS:
+        run = run_alert_command if args.command == "alert" else run_status_command
         try:
-            line = run_alert_command(args)
+            line = run(args)
         except AlertCommandError as exc:
             sys.stderr.write(f"error: {exc}\n")
             return exc.exit_code

@@ -80,10 +80,12 @@ def _time_param(query: Mapping[str, list[str]], name: str) -> datetime | None:
     return moment
 
 
-def paging(query: Mapping[str, list[str]], cap: int = MAX_RESULTS) -> tuple[int, int]:
+def paging(
+    query: Mapping[str, list[str]], cap: int = MAX_RESULTS, default: int = DEFAULT_RESULTS
+) -> tuple[int, int]:
     """(start-index, max-results); above the cap is a hard 400, as on the real API."""
     start = int_param(query, "start-index", 0)
-    limit = int_param(query, "max-results", min(DEFAULT_RESULTS, cap))
+    limit = int_param(query, "max-results", min(default, cap))
     if start < 0 or limit < 0:
         raise HttpError(400, "'start-index' and 'max-results' must not be negative")
     if limit > cap:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,14 @@ from ilert_statuspage_sync.simulators._ilert_records import full_name
 from ilert_statuspage_sync.simulators._ilert_writes import KEY_USER
 from ilert_statuspage_sync.simulators.seed import ILERT_KEY
 
-__all__ = ["AlertCommandError", "add_alert_parser", "run_alert_command"]
+__all__ = [
+    "AlertCommandError",
+    "IlertHttp",
+    "add_alert_parser",
+    "ilert_http",
+    "run_alert_command",
+    "url_option",
+]
 
 URL_ENV = "ILERT_URL"
 KEY_ENV = "DEMO_ILERT_KEY"
@@ -50,8 +58,7 @@ def add_alert_parser(commands: Any) -> None:
             "130 interrupted."
         ),
     )
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--ilert-url", help=f"the iLert simulator's base URL (default: ${URL_ENV})")
+    common = url_option()
     verbs = alert.add_subparsers(dest="verb", metavar="VERB", required=True)
     create = verbs.add_parser(
         "create",
@@ -84,8 +91,17 @@ def add_alert_parser(commands: Any) -> None:
     )
 
 
+def url_option() -> argparse.ArgumentParser:
+    """The parent parser of every verb: ``--ilert-url``."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--ilert-url", help=f"the iLert simulator's base URL (default: ${URL_ENV})")
+    return common
+
+
 @dataclass
-class _Simulator:
+class IlertHttp:
+    """Requests to a running iLert simulator, as a person's tool sends them."""
+
     url: str
     key: str
     session: requests.Session
@@ -123,6 +139,13 @@ def _message(answer: requests.Response) -> str:
 
 def run_alert_command(args: argparse.Namespace) -> str:
     """Carry out `alert VERB`; the line to print. Raises `AlertCommandError`."""
+    return ilert_http(args, _VERBS[args.verb])
+
+
+def ilert_http(
+    args: argparse.Namespace, verb: Callable[[IlertHttp, argparse.Namespace], str]
+) -> str:
+    """Run ``verb`` against the simulator ``--ilert-url`` (or $ILERT_URL) names."""
     url = args.ilert_url or os.environ.get(URL_ENV)
     if not url:
         raise AlertCommandError(
@@ -134,11 +157,10 @@ def run_alert_command(args: argparse.Namespace) -> str:
         raise AlertCommandError(f"--ilert-url: {url!r} is not an http(s) URL", exit_code=2)
     key = os.environ.get(KEY_ENV) or ILERT_KEY
     with requests.Session() as session:
-        simulator = _Simulator(url.rstrip("/"), key, session)
-        return _VERBS[args.verb](simulator, args)
+        return verb(IlertHttp(url.rstrip("/"), key, session), args)
 
 
-def _create(simulator: _Simulator, args: argparse.Namespace) -> str:
+def _create(simulator: IlertHttp, args: argparse.Namespace) -> str:
     body = {
         "summary": args.summary,
         "details": args.details,
@@ -149,17 +171,17 @@ def _create(simulator: _Simulator, args: argparse.Namespace) -> str:
     return str(alert["id"])
 
 
-def _accept(simulator: _Simulator, args: argparse.Namespace) -> str:
+def _accept(simulator: IlertHttp, args: argparse.Namespace) -> str:
     alert = simulator.call("PUT", f"/api/alerts/{args.id}/accept")
     return f"alert {args.id} {alert['status']}"
 
 
-def _resolve(simulator: _Simulator, args: argparse.Namespace) -> str:
+def _resolve(simulator: IlertHttp, args: argparse.Namespace) -> str:
     alert = simulator.call("PUT", f"/api/alerts/{args.id}/resolve")
     return f"alert {args.id} {alert['status']}"
 
 
-def _comment(simulator: _Simulator, args: argparse.Namespace) -> str:
+def _comment(simulator: IlertHttp, args: argparse.Namespace) -> str:
     alert = simulator.call("GET", f"/api/alerts/{args.id}")
     if alert["status"] == "RESOLVED":
         # iLert would accept the event and drop it: say so rather than pretend.

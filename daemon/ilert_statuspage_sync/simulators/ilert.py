@@ -14,6 +14,10 @@ It also owns alert sources (`add_alert_source`): `GET /api/alert-sources`, paged
 by `start-index`/`max-results` (at most 50), and `GET /api/alert-sources/{id}`.
 A person or a monitoring tool can write too, as on iLert (see `_ilert_writes`):
 `POST /api/alerts`, `PUT /api/alerts/{id}/accept|resolve` and `POST /api/events`.
+
+And iLert's own status model (`_ilert_status_model`, `_ilert_status_routes`):
+incidents (incident communication), services with a status, maintenance windows,
+read and written over `/api/incidents`, `/api/services`, `/api/maintenance-windows`.
 """
 
 from __future__ import annotations
@@ -35,7 +39,10 @@ from ilert_statuspage_sync.simulators._ilert_records import (
     policy_ref,
     render_entry,
 )
-from ilert_statuspage_sync.simulators._ilert_writes import AlertWrites
+from ilert_statuspage_sync.simulators._ilert_status_routes import (
+    STATUS_MODEL_PATHS,
+    StatusModelRoutes,
+)
 from ilert_statuspage_sync.simulators._server import HttpError, SimRequest, SimResponse
 
 __all__ = ["IlertSimulator"]
@@ -43,13 +50,14 @@ __all__ = ["IlertSimulator"]
 PHANTOM_IDS = 900_000_000  # a broken listing's padding starts here (see set_endless_listing)
 
 
-class IlertSimulator(AlertWrites):
+class IlertSimulator(StatusModelRoutes):
     """iLert's alert endpoints over real HTTP, driven by Python control methods.
 
     The parts: `_ilert_state` (stored data, auth, errors, rate limit),
     `_ilert_sources` (alert sources), `_ilert_alerts` (the alert controls),
-    `_ilert_writes` (the write endpoints and the Events API); here the routes and
-    the alert listings.
+    `_ilert_writes` (the write endpoints and the Events API), `_ilert_status_model` and
+    `_ilert_status_routes` (incidents, services, maintenance windows); here the routes
+    and the alert listings.
     """
 
     def authenticate(self, request: SimRequest) -> None:
@@ -69,6 +77,8 @@ class IlertSimulator(AlertWrites):
 
     def route(self, request: SimRequest) -> SimResponse:
         segments = request.path.strip("/").split("/")
+        if segments[0] == "api" and len(segments) > 1 and segments[1] in STATUS_MODEL_PATHS:
+            return self._route_status_model(request, segments[1], segments[2:])
         if segments[:2] == ["api", "alert-sources"]:
             return self._route_alert_sources(request, segments[2:])
         if _is_event(request):
