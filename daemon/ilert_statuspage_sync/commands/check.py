@@ -15,6 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ilert_statuspage_sync.commands.bridge_check import bridge_lines
 from ilert_statuspage_sync.commands.component_check import check_lines
 from ilert_statuspage_sync.commands.engines import engine
 from ilert_statuspage_sync.commands.output import EXIT_FAILED, EXIT_OK, reader_may_leave
@@ -82,6 +83,7 @@ def _vendor_lines(config: Config, services: Services) -> list[Line]:
         )
         lines.append(_probe(label, functools.partial(client.get_page, action.page_id)))
     lines += check_lines(config, services.statuspage)
+    lines += bridge_lines(config, services.ilert, services.statuspage, _probe)
     return lines + stray_lines(config, services.ilert, services.statuspage)
 
 

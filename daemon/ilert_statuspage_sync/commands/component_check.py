@@ -14,7 +14,7 @@ from ilert_statuspage_sync.config import Config
 from ilert_statuspage_sync.errors import PayloadError, PermanentApiError, TransientApiError
 from ilert_statuspage_sync.runtime.secrets import scrub
 
-__all__ = ["check_lines"]
+__all__ = ["check_lines", "component_line", "listed_components"]
 
 
 def check_lines(
@@ -28,17 +28,17 @@ def check_lines(
             continue
         key = (action.connector, action.page_id)
         if key not in read:
-            read[key] = _listed(statuspage[action.connector], action.page_id)
+            read[key] = listed_components(statuspage[action.connector], action.page_id)
         found = read[key]
         where = f"on page {action.page_id} for {action.name}"
         if isinstance(found, str):
             lines.append((False, f"components {where}: cannot list them: {found}"))
             continue
-        lines += [_line(cid, found.get(cid), where) for cid in action.components]
+        lines += [component_line(cid, found.get(cid), where) for cid in action.components]
     return lines
 
 
-def _listed(client: StatuspageClient, page_id: str) -> dict[str, ListedComponent] | str:
+def listed_components(client: StatuspageClient, page_id: str) -> dict[str, ListedComponent] | str:
     """The page's components by id, or why they could not be read."""
     try:
         return client.component_statuses(page_id)
@@ -46,7 +46,9 @@ def _listed(client: StatuspageClient, page_id: str) -> dict[str, ListedComponent
         return scrub(str(error))[:300]
 
 
-def _line(component_id: str, component: ListedComponent | None, where: str) -> tuple[bool, str]:
+def component_line(
+    component_id: str, component: ListedComponent | None, where: str
+) -> tuple[bool, str]:
     if component is None:
         return (
             False,

@@ -388,6 +388,12 @@ EVENTS: dict[str, Event] = {
         "and writes wait for the next pass",
         "nothing if it passes; see the service's own `*_unreachable` line",
     ),
+    "bridge_object_unreadable": Event(
+        "warning",
+        "iLert listed an incident, service or window a status bridge cannot read (`kind`, "
+        "`ilert_id`, `error` naming the field): it is left out, the others are synced",
+        "nothing if it passes; else report the field to iLert",
+    ),
     "bridge_sync_failed": Event(
         "error",
         "a status bridge's step failed (an unreadable answer, a refused read, a database error): "

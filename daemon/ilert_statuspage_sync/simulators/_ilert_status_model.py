@@ -186,6 +186,12 @@ class StatusModelControls(AlertWrites):
         """Resolve the incident; its services show their own status again."""
         self.update_incident(incident_id, status="RESOLVED", message=message)
 
+    def delete_incident(self, incident_id: int) -> None:
+        """Delete the incident; reads of it answer 404 from now on."""
+        with self._lock:
+            del self._status_incidents[incident_id]
+            self._planted.discard(("incident", incident_id))
+
     def incident(self, incident_id: int) -> JsonObject:
         """The incident as the API serves it."""
         with self._lock:

@@ -37,7 +37,7 @@ def pending_rows(session: Session, bridge: str) -> list[BridgedRow]:
             BridgedRow.bridge == bridge, BridgedRow.pending_call.is_not(None)
         )
     )
-    return list(rows)
+    return [row for row in rows if isinstance(row.pending_call, dict)]
 
 
 def row_of(session: Session, bridge: str, kind: str, ilert_id: int) -> BridgedRow | None:

@@ -137,8 +137,9 @@ class BridgedRow(Base):
     is_open: Mapped[bool] = mapped_column(default=True)
     # A person changed or closed the public object: the bridge leaves it alone.
     held: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
-    seen: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-    pending_call: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # ``none_as_null``: None is SQL NULL, so "IS NOT NULL" finds the rows with an intent.
+    seen: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
+    pending_call: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

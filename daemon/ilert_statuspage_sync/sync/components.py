@@ -102,6 +102,8 @@ class ComponentSync:
         # (page, component, status) Statuspage refused for good: not asked again by this process.
         self._refused: set[tuple[str, str, str]] = set()
         self._failures = ComponentFailures(config.poll_interval)
+        # The status bridges' holds on a page's components (``sync.bridges``), if any.
+        self.bridge_holders: Callable[[Session, str], list[Holder]] = lambda _s, _p: []
 
     @property
     def writer(self) -> Writer:
@@ -121,18 +123,35 @@ class ComponentSync:
     def _actions(self, page_id: str) -> list[IncidentAction]:
         return [a for a in self.config.incident_actions if a.page_id == page_id and a.components]
 
+    def _bridged(self, page_id: str) -> list[str]:
+        """The components the status bridges on the page map services to."""
+        return sorted(
+            {
+                component
+                for bridge in self.config.status_bridges
+                if bridge.page_id == page_id and (bridge.service_status or bridge.incidents)
+                for component in bridge.services.values()
+            }
+        )
+
     def _pages(self, session: Session) -> list[str]:
         """Pages with components configured, and pages where the daemon still owns a status."""
         pages = {a.page_id for a in self.config.incident_actions if a.components}
+        bridged = {b.page_id for b in self.config.status_bridges if self._bridged(b.page_id)}
         owned = store.owned_pages(session)
-        known = {a.page_id for a in self.config.incident_actions}
-        return sorted(pages | (owned & known))
+        known = {a.page_id for a in self.config.incident_actions} | bridged
+        return sorted(pages | bridged | (owned & known))
 
     def _client(self, page_id: str) -> tuple[str, StatuspageClient]:
         chosen = self._actions(page_id) or [
             a for a in self.config.incident_actions if a.page_id == page_id
         ]
-        connector = chosen[0].connector
+        if chosen:
+            connector = chosen[0].connector
+        else:
+            connector = next(
+                b.connector for b in self.config.status_bridges if b.page_id == page_id
+            )
         return connector, self.statuspage[connector]
 
     def listing(self, page_id: str) -> dict[str, ListedComponent]:
@@ -157,10 +176,10 @@ class ComponentSync:
     def _holders(self, session: Session, page_id: str, but: Link | None = None) -> list[Holder]:
         """Every open mirrored alert of the page's actions with components (not ``but``)."""
         actions = {a.name: a for a in self._actions(page_id)}
+        holders = self.bridge_holders(session, page_id)
         if not actions:
-            return []
+            return holders
         rows = store.mirrored_on_page(session, page_id, list(actions))
-        holders = []
         for link in rows:
             if link is but or (link.statuspage_status or "") in CLOSED_STATUSES:
                 continue
@@ -247,7 +266,10 @@ class ComponentSync:
 
     def _managed(self, page: _Page) -> list[str]:
         """The configured components (missing ones warned of), and those the daemon had set."""
-        configured = sorted({c for action in self._actions(page.id) for c in action.components})
+        configured = sorted(
+            {c for action in self._actions(page.id) for c in action.components}
+            | set(self._bridged(page.id))
+        )
         self._warn_missing(page.id, configured, page.listed)
         # A component taken out of the config is still undone if the daemon had set it.
         owned = [cid for cid, row in page.rows.items() if row.last_set not in (None, OPERATIONAL)]

@@ -44,7 +44,11 @@ The pass, step by step (``Syncer.run_pass`` makes one call per step):
    iLert's time at the first read of the pass whose "reported since" window
    just ended (kept while one is unfinished), and store what the pass learnt of
    the alerts that changed nothing in one batch.
-6. The pages (``sync.page_steps``): with what the allowance has left, the
+6. The status bridges (``sync.bridges``): iLert's open incidents on the
+   mapped services and its OPEN maintenance windows (one read each), the
+   services at most once a minute; ``core.bridge`` decides, the one writer
+   sends. Their statuses are holds on the components of step 7.
+7. The pages (``sync.page_steps``): with what the allowance has left, the
    next page of 100 of each page's unresolved list is read (``core.sweep``: a
    quiet pass costs one list request at any number of open incidents): an
    incident whose status a person changed is no longer changed by the daemon
@@ -52,7 +56,7 @@ The pass, step by step (``Syncer.run_pass`` makes one call per step):
    alerts (``sync.components``); incidents that duplicate an alert's linked
    one are resolved (``sync.unresolved``). The cursor is stored again if a
    rollback took it.
-7. Retention: prune a small batch of expired history (``core.retention``).
+8. Retention: prune a small batch of expired history (``core.retention``).
 
 Only the links a pass can act on are read: the open ones and those of the
 alerts in hand, by id; the closed history costs a pass nothing.
@@ -86,6 +90,7 @@ from ilert_statuspage_sync.store.held import build
 from ilert_statuspage_sync.sync.alert_step import AlertStep
 from ilert_statuspage_sync.sync.apply import Applier
 from ilert_statuspage_sync.sync.bookkeeping import Bookkeeping
+from ilert_statuspage_sync.sync.bridges import BridgeSync
 from ilert_statuspage_sync.sync.components import ComponentSync
 from ilert_statuspage_sync.sync.grouping import Grouping
 from ilert_statuspage_sync.sync.ilert_read import IlertReader
@@ -150,6 +155,16 @@ class Syncer:
             dry_run=dry_run,
             checkpoint=lambda name: self.checkpoint(name),
         )
+        self.bridges = BridgeSync(
+            config,
+            ilert,
+            statuspage,
+            guard=self.guard,
+            writer=self.writer,
+            dry_run=dry_run,
+            checkpoint=lambda name: self.checkpoint(name),
+        )
+        self.components.bridge_holders = self.bridges.holders
         self._assemble(one_shot)
 
     @property
@@ -227,9 +242,10 @@ class Syncer:
         work, selected = self._decide(session, p, read)  # 3. decide
         appliers = self._write_alerts(session, p, work, selected)  # 4. write
         self._keep_books(session, p, read, appliers)  # 5. bookkeeping
-        self.pages.write(session, p, first)  # 6. a page of each list, components, duplicates
+        self._bridge(session, p)  # 6. the status bridges
+        self.pages.write(session, p, first)  # 7. a page of each list, components, duplicates
         self._store_cursors(session, read)
-        self.bookkeeping.prune(session, p)  # 7. retention
+        self.bookkeeping.prune(session, p)  # 8. retention
 
     def _decide(
         self, session: Session, p: PassState, read: IlertRead
@@ -320,6 +336,17 @@ class Syncer:
             self.step.record_error(session, p, appliers[item.action.name], item, [], error)
 
         self.bookkeeping.save_batched(session, p, record)
+
+    def _bridge(self, session: Session, p: PassState) -> None:
+        """Step 6: each status bridge's incidents and windows (``sync.bridges``)."""
+        if not self.config.status_bridges:
+            return
+        down = {c for c, health in self.connector_health.items() if health.name in p.down}
+        done = self.bridges.sync(session, p.now, down)
+        p.report.writes += done.writes
+        p.report.failed_items += done.failed
+        p.report.deferred_items += done.deferred
+        p.report.outcomes.update(done.outcomes)
 
     def _store_cursors(self, session: Session, read: IlertRead) -> None:
         """A rollback after the batch took the cursor: store it again."""

@@ -1,0 +1,269 @@
+"""The status bridges' step: iLert incidents and windows onto their pages, exactly once.
+
+Per bridge, each pass: settle an interrupted write, read iLert's open
+incidents on the mapped services (one request) and the OPEN maintenance
+windows (one request, shared by every bridge), read by id only the tracked
+objects those lists no longer hold (they ended or were deleted), let
+``core.bridge`` decide, and send each write through the one writer (intent,
+fence, send, outcome and audit row in one commit). A quiet pass costs no
+Statuspage request. Services are read at most once a minute; their statuses,
+with the open bridged objects' impacts, are holds ``sync.components`` weighs
+with the alerts' on the same components (the worst wins).
+The writes themselves are ``sync.bridge_writes``'.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from ilert_statuspage_sync.clients.ilert import IlertClient
+from ilert_statuspage_sync.clients.ilert_status_model import Unreadable
+from ilert_statuspage_sync.clients.statuspage import StatuspageClient
+from ilert_statuspage_sync.config import Config
+from ilert_statuspage_sync.core.bridge import (
+    COMPONENT_STATUS,
+    INCIDENT,
+    MAINTENANCE,
+    Seen,
+    Stored,
+    plan_incident,
+    plan_window,
+    window_components,
+)
+from ilert_statuspage_sync.core.bridge_model import (
+    IlertIncident,
+    IlertService,
+    MaintenanceWindow,
+    StatusBridge,
+)
+from ilert_statuspage_sync.core.components import OPERATIONAL, UNDER_MAINTENANCE, Holder
+from ilert_statuspage_sync.core.intents import Writer
+from ilert_statuspage_sync.errors import (
+    LeadershipLostError,
+    PayloadError,
+    PermanentApiError,
+    TransientApiError,
+)
+from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE
+from ilert_statuspage_sync.runtime.secrets import scrub
+from ilert_statuspage_sync.store import bridged as store
+from ilert_statuspage_sync.store.tables import BridgedRow
+from ilert_statuspage_sync.sync.bridge_writes import BridgeWrites, PassBridges
+from ilert_statuspage_sync.sync.writer import writer_for
+
+__all__ = ["BridgeSync", "PassBridges"]
+
+log = structlog.get_logger(__name__)
+
+SERVICES_EVERY_S = 60.0
+_OPEN_STATES = ("INVESTIGATING", "IDENTIFIED", "MONITORING")
+_CLOSED = frozenset({"resolved", "completed", "postmortem"})
+
+
+class BridgeSync:
+    """Every ``[[status_bridges]]`` of the config."""
+
+    def __init__(
+        self,
+        config: Config,
+        ilert: IlertClient,
+        statuspage: Mapping[str, StatuspageClient],
+        *,
+        guard: Callable[[], bool],
+        writer: Writer,
+        dry_run: bool,
+        checkpoint: Callable[[str], None],
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.ilert = ilert
+        self.statuspage = statuspage
+        self._out = writer_for(dry_run, writer, guard, checkpoint, WRITE_DEADLINE)
+        self.writes = BridgeWrites(self._out)
+        self._monotonic = monotonic
+        # The services' statuses as last read, and when (monotonic): read once a minute.
+        self.services: dict[int, IlertService] = {}
+        self._services_at: float | None = None
+        self._windows: list[MaintenanceWindow] | None = None
+
+    @property
+    def writer(self) -> Writer:
+        """This process as the author of the intents recorded."""
+        return self._out.author
+
+    @writer.setter
+    def writer(self, author: Writer) -> None:
+        self._out.author = author
+
+    # -- the step --------------------------------------------------------------------
+
+    def sync(self, session: Session, now: datetime, down: set[str]) -> PassBridges:
+        """One step per bridge; a failing bridge never stops the others."""
+        result = PassBridges()
+        self._windows = None
+        for bridge in self.config.status_bridges:
+            if bridge.connector in down:
+                result.deferred += 1
+                continue
+            try:
+                self._bridge(session, bridge, now, result)
+            except LeadershipLostError:
+                raise
+            except TransientApiError as error:
+                session.rollback()
+                result.deferred += 1
+                log.warning("bridge_deferred", bridge=bridge.name, error=scrub(str(error))[:300])
+            except (PermanentApiError, PayloadError, SQLAlchemyError) as error:
+                session.rollback()
+                result.failed += 1
+                log.error("bridge_sync_failed", bridge=bridge.name, error=scrub(str(error))[:500])
+        return result
+
+    def _bridge(
+        self, session: Session, bridge: StatusBridge, now: datetime, result: PassBridges
+    ) -> None:
+        client = self.statuspage[bridge.connector]
+        for pending in store.pending_rows(session, bridge.name):
+            self.writes.settle(session, bridge, client, pending, now)
+        if bridge.service_status:
+            self._read_services()
+        if bridge.incidents:
+            for ilert_id, incident, row in self._incidents(session, bridge):
+                stored = _stored(row)
+                self.writes.apply(
+                    session,
+                    bridge,
+                    client,
+                    row,
+                    plan_incident(bridge, ilert_id, incident, stored),
+                    now,
+                    result,
+                )
+        if bridge.maintenance_windows:
+            self._sync_windows(session, bridge, client, now, result)
+
+    def _incidents(
+        self, session: Session, bridge: StatusBridge
+    ) -> list[tuple[int, IlertIncident | None, BridgedRow | None]]:
+        """Each listed incident and each tracked one the list no longer holds (read by id)."""
+        rows = store.open_rows(session, bridge.name, INCIDENT)
+        listing = self.ilert.list_incidents(states=_OPEN_STATES, services=sorted(bridge.services))
+        _log_unreadable(bridge, listing.unreadable)
+        listed = {item.id: item for item in listing.items}
+        found: list[tuple[int, IlertIncident | None, BridgedRow | None]] = [
+            (ilert_id, item, rows.get(ilert_id)) for ilert_id, item in sorted(listed.items())
+        ]
+        for ilert_id, row in sorted(rows.items()):
+            if ilert_id not in listed and row.pending_call is None:
+                found.append((ilert_id, self.ilert.get_incident(ilert_id), row))
+        return found
+
+    def _sync_windows(
+        self,
+        session: Session,
+        bridge: StatusBridge,
+        client: StatuspageClient,
+        now: datetime,
+        result: PassBridges,
+    ) -> None:
+        if self._windows is None:
+            listing = self.ilert.list_maintenance_windows(state="OPEN")
+            _log_unreadable(bridge, listing.unreadable)
+            self._windows = list(listing.items)
+        by_source = self._components_by_source(bridge)
+        rows = store.open_rows(session, bridge.name, MAINTENANCE)
+        listed = {item.id: item for item in self._windows}
+        for window_id, window in sorted(listed.items()):
+            parts = window_components(bridge, window, by_source)
+            row = rows.get(window_id)
+            write = plan_window(bridge, window_id, window, _stored(row), now, parts)
+            self.writes.apply(session, bridge, client, row, write, now, result)
+        for window_id, row in sorted(rows.items()):
+            if window_id in listed or row.pending_call is not None:
+                continue
+            gone = self.ilert.get_maintenance_window(window_id)
+            write = plan_window(bridge, window_id, gone, _stored(row), now, listed_open=False)
+            self.writes.apply(session, bridge, client, row, write, now, result)
+
+    def _components_by_source(self, bridge: StatusBridge) -> dict[int, tuple[str, ...]]:
+        """Alert source -> the components of the incident actions on the bridge's page using it."""
+        found: dict[int, set[str]] = {}
+        for action in self.config.incident_actions:
+            if action.page_id != bridge.page_id or not action.components:
+                continue
+            for source in action.alert_sources:
+                found.setdefault(source, set()).update(action.components)
+        return {source: tuple(sorted(parts)) for source, parts in found.items()}
+
+    def _read_services(self) -> None:
+        """The services' statuses, read at most once a minute (a failed read keeps the last)."""
+        at = self._monotonic()
+        if self._services_at is not None and at - self._services_at < SERVICES_EVERY_S:
+            return
+        listing = self.ilert.list_services()
+        self.services = {service.id: service for service in listing.items}
+        self._services_at = at
+
+    # -- the holds on components (``sync.components``) -------------------------------
+
+    def holders(self, session: Session, page_id: str) -> list[Holder]:
+        """The statuses the bridges hold on the page's components: services and open objects."""
+        holders: list[Holder] = []
+        for bridge in self.config.status_bridges:
+            if bridge.page_id != page_id:
+                continue
+            if bridge.service_status:
+                for service_id, component in sorted(bridge.services.items()):
+                    service = self.services.get(service_id)
+                    status = COMPONENT_STATUS.get(service.status) if service else None
+                    if status not in (None, OPERATIONAL, UNDER_MAINTENANCE):
+                        holders.append(_holder(bridge.name, service_id, component, str(status)))
+        for row in store.open_rows_on_page(session, page_id):
+            seen = Seen.from_json(row.seen)
+            if row.kind != INCIDENT or seen is None or row.held or row.statuspage_id is None:
+                continue
+            for component, status in sorted(seen.impacts.items()):
+                if status not in (OPERATIONAL, UNDER_MAINTENANCE):
+                    holders.append(_holder(row.bridge, row.ilert_id, component, status))
+        return holders
+
+    def pages(self) -> set[str]:
+        """The pages whose components a bridge may hold."""
+        return {b.page_id for b in self.config.status_bridges if b.service_status or b.incidents}
+
+    def connector_of(self, page_id: str) -> str | None:
+        """The connector of a bridge on the page, or None."""
+        for bridge in self.config.status_bridges:
+            if bridge.page_id == page_id:
+                return bridge.connector
+        return None
+
+
+def _log_unreadable(bridge: StatusBridge, unreadable: Iterable[Unreadable]) -> None:
+    """One line per object iLert listed that cannot be read: the others go on."""
+    for item in unreadable:
+        log.warning(
+            "bridge_object_unreadable",
+            bridge=bridge.name,
+            kind=item.kind,
+            ilert_id=item.id,
+            error=item.reason,
+        )
+
+
+def _stored(row: BridgedRow | None) -> Stored | None:
+    """The decisions' view of a row; a row never published counts as none."""
+    if row is None or row.statuspage_id is None:
+        return None
+    return Stored(row.statuspage_id, Seen.from_json(row.seen), row.is_open, row.held)
+
+
+def _holder(bridge: str, ilert_id: int, component: str, status: str) -> Holder:
+    """A hold of ``status`` on one component (a ``core.components`` holder keyed by status)."""
+    return Holder(ilert_id, bridge, status, (component,), {status: status, "HIGH": status})

@@ -1,0 +1,343 @@
+"""Status bridges end to end: iLert incidents, services and windows on a page, over HTTP.
+
+Real ``Syncer``, real HTTP to both simulators, a migrated SQLite or PostgreSQL
+database. One iLert object is one public object; each change of status or
+message is one incident update; impacts and service statuses hold components
+with the alerts' holds (the worst wins); a person's edit on the page wins.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from ilert_statuspage_sync.config import IncidentAction, StatusBridge
+from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
+from ilert_statuspage_sync.store.tables import BridgedRow, Transition
+from tests.support.harness import Harness
+from tests.support.world import AUTO_PAGE, AUTO_SOURCE
+
+
+class Crash(BaseException):
+    """Stands in for a kill: nothing in the daemon catches it."""
+
+
+@dataclasses.dataclass
+class World:
+    """A harness with one bridge mapping two iLert services to two components."""
+
+    harness: Harness
+    ilert: IlertSimulator
+    statuspage: StatuspageSimulator
+    api: int
+    web: int
+    components: dict[str, str]
+    bridge: StatusBridge
+
+    def sync(self) -> Any:
+        """One pass."""
+        return self.harness.sync()
+
+    def public(self) -> list[dict[str, Any]]:
+        """The page's incidents that a bridge made (newest first)."""
+        return [
+            i
+            for i in self.statuspage.incidents(AUTO_PAGE)
+            if (i.get("metadata") or {}).get("ilert", {}).get("bridge") == "platform"
+        ]
+
+    def component(self, name: str) -> str:
+        """A component's status on the page."""
+        return str(self.statuspage.component(self.components[name])["status"])
+
+    def rows(self) -> list[BridgedRow]:
+        """The bridge's stored rows."""
+        with self.harness.sessions() as session:
+            return list(session.scalars(sa.select(BridgedRow).order_by(BridgedRow.id)))
+
+    def events(self) -> list[tuple[str, str]]:
+        """The bridge's audit rows of its objects (not components): (event, outcome), in order."""
+        with self.harness.sessions() as session:
+            rows = session.scalars(
+                sa.select(Transition)
+                .where(Transition.incident_action == "platform", Transition.event != "component")
+                .order_by(Transition.id)
+            )
+            return [(row.event, row.outcome) for row in rows]
+
+    def ilert_reads(self, path: str) -> int:
+        """GET requests iLert answered on ``path`` (and its ids) so far."""
+        return sum(1 for r in self.ilert.requests if r.method == "GET" and r.path.startswith(path))
+
+    def statuspage_writes(self) -> int:
+        """Writes Statuspage answered so far."""
+        return sum(1 for r in self.statuspage.requests if r.method in ("POST", "PATCH", "PUT"))
+
+
+@pytest.fixture(name="world")
+def _world(make_harness: Any, ilert: IlertSimulator, statuspage: StatuspageSimulator) -> World:
+    api = ilert.add_service("Public API")
+    web = ilert.add_service("Website")
+    components = {
+        "api": statuspage.add_component(AUTO_PAGE, "Public API"),
+        "web": statuspage.add_component(AUTO_PAGE, "Website"),
+    }
+    bridge = StatusBridge(
+        "platform", "main", AUTO_PAGE, {api: components["api"], web: components["web"]}
+    )
+    harness: Harness = make_harness("classic", status_bridges=(bridge,))
+    harness.sync()
+    return World(harness, ilert, statuspage, api, web, components, bridge)
+
+
+def _updates(incident: dict[str, Any]) -> list[tuple[str, str]]:
+    """An incident's updates as (status, body), oldest first."""
+    return [(u["status"], u["body"]) for u in reversed(incident["incident_updates"])]
+
+
+def test_an_incident_lifecycle_is_one_incident_with_one_update_per_change(world: World) -> None:
+    """investigating -> identified -> monitoring -> resolved: one incident, four updates."""
+    ilert = world.ilert
+    incident = ilert.add_incident(
+        "API errors",
+        message="We are looking into errors.",
+        affected={world.api: "PARTIAL_OUTAGE"},
+        send_notification=True,
+    )
+    world.sync()
+    (public,) = world.public()
+    assert public["status"] == "investigating" and public["name"] == "API errors"
+    assert world.component("api") == "partial_outage"
+    assert world.component("web") == "operational"
+    for status, message in (
+        ("IDENTIFIED", "A bad deploy."),
+        ("MONITORING", "Rolled back."),
+    ):
+        ilert.update_incident(incident, status=status, message=message)
+        world.sync()
+    ilert.resolve_incident(incident, message="All good.")
+    world.sync()
+    world.sync()  # a quiet pass changes nothing
+    (public,) = world.public()
+    assert _updates(public) == [
+        ("investigating", "We are looking into errors."),
+        ("identified", "A bad deploy."),
+        ("monitoring", "Rolled back."),
+        ("resolved", "All good."),
+    ]
+    assert world.component("api") == "operational"
+    assert [e for e, _ in world.events()] == [
+        "bridge_created",
+        "bridge_status",
+        "bridge_status",
+        "bridge_resolved",
+    ]
+    (row,) = world.rows()
+    assert not row.is_open and row.statuspage_id == public["id"]
+
+
+def test_a_message_change_is_one_update_and_an_unmapped_incident_is_not_published(
+    world: World,
+) -> None:
+    """A new message alone is one update; an incident on no mapped service stays off the page."""
+    other = world.ilert.add_service("Internal tool")
+    world.ilert.add_incident("Internal", affected={other: "MAJOR_OUTAGE"})
+    incident = world.ilert.add_incident("API slow", affected={world.api: "DEGRADED"})
+    world.sync()
+    world.ilert.update_incident(incident, message="Still slow, working on it.")
+    world.sync()
+    (public,) = world.public()
+    assert _updates(public)[-1] == ("investigating", "Still slow, working on it.")
+    assert len(public["incident_updates"]) == 2
+    assert world.component("api") == "degraded_performance"
+
+
+def test_a_quiet_pass_costs_one_incidents_read_one_windows_read_and_no_statuspage_write(
+    world: World,
+) -> None:
+    """Quiet: one incidents read, one windows read per pass, services at most once a minute."""
+    world.ilert.add_incident("API errors", affected={world.api: "MAJOR_OUTAGE"})
+    world.sync()
+    world.ilert.clear_requests()
+    writes = world.statuspage_writes()
+    for _ in range(3):
+        world.sync()
+    assert world.ilert_reads("/api/incidents") == 3
+    assert world.ilert_reads("/api/maintenance-windows") == 3
+    assert world.ilert_reads("/api/services") == 0  # read in the first pass, within a minute
+    assert world.statuspage_writes() == writes
+
+
+def test_service_statuses_hold_components_with_the_alerts_the_worst_winning(
+    world: World, statuspage: StatuspageSimulator
+) -> None:
+    """A degraded service and a HIGH alert on one component: the alert's major outage wins."""
+    harness = world.harness
+    action = IncidentAction(
+        name="public-api",
+        alert_sources=(AUTO_SOURCE,),
+        connector="main",
+        page_id=AUTO_PAGE,
+        components=(world.components["api"],),
+    )
+    harness.config = dataclasses.replace(harness.config, incident_actions=(action,))
+    harness.syncer = harness.new_syncer()
+    world.ilert.set_service_status(world.api, "DEGRADED")
+    world.sync()
+    assert world.component("api") == "degraded_performance"
+    alert = world.ilert.create_alert(AUTO_SOURCE, "Checkout down", priority="HIGH")
+    world.sync()
+    assert world.component("api") == "major_outage"
+    world.ilert.resolve(alert)
+    world.sync()
+    assert world.component("api") == "degraded_performance"
+    world.ilert.set_service_status(world.api, "OPERATIONAL")
+    harness.syncer.bridges._services_at = None  # the minute has passed
+    world.sync()
+    assert world.component("api") == "operational"
+
+
+def test_a_persons_status_change_on_the_page_wins(world: World) -> None:
+    """A person resolved the public incident: the bridge writes to it no more."""
+    incident = world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
+    world.sync()
+    (public,) = world.public()
+    world.statuspage.person_sets_status(public["id"], "resolved", "Fixed by hand.")
+    world.ilert.update_incident(incident, status="IDENTIFIED", message="Found it.")
+    world.sync()
+    world.sync()
+    (public,) = world.public()
+    assert public["status"] == "resolved"
+    assert len(public["incident_updates"]) == 2
+    assert ("bridge_status", "held_by_person") in world.events()
+
+
+def test_a_rebuild_after_state_loss_adopts_the_public_incident(world: World) -> None:
+    """The bridged rows lost: the next change finds the incident by metadata, no duplicate."""
+    incident = world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
+    world.sync()
+    with world.harness.sessions() as session:
+        session.execute(sa.delete(BridgedRow))
+        session.commit()
+    world.ilert.update_incident(incident, status="IDENTIFIED", message="Found it.")
+    world.sync()
+    world.sync()
+    (public,) = world.public()
+    assert public["status"] == "identified"
+    assert _updates(public)[-1] == ("identified", "Found it.")
+    assert ("bridge_created", "adopted") in world.events()
+
+
+def test_a_deleted_incident_is_resolved_on_the_page(world: World) -> None:
+    """iLert answers 404 for a published incident: it is resolved with the deleted text."""
+    incident = world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
+    world.sync()
+    world.ilert.delete_incident(incident)
+    world.sync()
+    (public,) = world.public()
+    assert public["status"] == "resolved"
+    assert ("bridge_deleted", "updated") in world.events()
+
+
+def _window(world: World, start: timedelta, end: timedelta, **kw: Any) -> int:
+    now = datetime.now(UTC)
+    return world.ilert.add_window(
+        "Database upgrade",
+        now + start,
+        now + end,
+        description="Planned work.",
+        service_ids=[world.web],
+        **kw,
+    )
+
+
+def test_a_window_is_scheduled_edited_and_cancelled(world: World) -> None:
+    """Create: scheduled with its times and components; edit: updated; delete: cancelled."""
+    window = _window(world, timedelta(hours=1), timedelta(hours=2))
+    world.sync()
+    (public,) = world.public()
+    assert public["status"] == "scheduled"
+    assert [c["id"] for c in public["components"]] == [world.components["web"]]
+    assert public["scheduled_auto_in_progress"] and public["scheduled_auto_completed"]
+    later = datetime.now(UTC) + timedelta(hours=3)
+    world.ilert.edit_window(window, end=later, description="Takes longer.")
+    world.sync()
+    (public,) = world.public()
+    assert datetime.fromisoformat(public["scheduled_until"].replace("Z", "+00:00")) > (
+        datetime.now(UTC) + timedelta(hours=2, minutes=30)
+    )
+    world.ilert.delete_window(window)
+    world.sync()
+    world.sync()
+    (public,) = world.public()
+    assert public["status"] == "completed"
+    assert _updates(public)[-1][1] == "This maintenance was cancelled."
+    assert [e for e, _ in world.events()] == [
+        "maintenance_scheduled",
+        "maintenance_updated",
+        "maintenance_cancelled",
+    ]
+
+
+def test_a_window_underway_deleted_is_completed_at_once(world: World) -> None:
+    """A window deleted while underway completes its maintenance now."""
+    window = _window(world, -timedelta(minutes=10), timedelta(hours=1))
+    world.sync()
+    world.ilert.delete_window(window)
+    world.sync()
+    (public,) = world.public()
+    assert public["status"] == "completed"
+    assert ("maintenance_completed", "updated") in world.events()
+
+
+def test_a_dry_run_sends_and_stores_nothing(world: World) -> None:
+    """A dry run decides and logs, and neither writes the page nor stores a row."""
+    world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
+    _window(world, timedelta(hours=1), timedelta(hours=2))
+    world.harness.syncer = world.harness.new_syncer(dry_run=True)
+    writes = world.statuspage_writes()
+    world.sync()
+    assert world.statuspage_writes() == writes
+    assert world.rows() == [] and world.public() == []
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "before_bridge_create",
+        "intent_bridge_create",
+        "answered_bridge_create",
+        "committed_bridge_create",
+        "intent_bridge_update",
+        "answered_bridge_update",
+    ],
+)
+def test_a_crash_at_any_write_step_leaves_one_public_object(world: World, step: str) -> None:
+    """Killed at each step of a create or an update: one incident, each update once."""
+    incident = world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
+    fired: list[str] = []
+
+    def crash(name: str) -> None:
+        if name == step and not fired:
+            fired.append(name)
+            raise Crash(name)
+
+    world.harness.syncer = world.harness.new_syncer()
+    world.harness.syncer.checkpoint = crash
+    if step.endswith("update"):
+        world.sync()
+        world.ilert.update_incident(incident, status="IDENTIFIED", message="Found it.")
+    with pytest.raises(Crash):
+        world.sync()
+    world.harness.syncer = world.harness.new_syncer()  # a restart
+    world.sync()
+    world.sync()
+    (public,) = world.public()
+    if step.endswith("update"):
+        assert [status for status, _ in _updates(public)] == ["investigating", "identified"]
+        assert public["status"] == "identified"
+    assert len(world.rows()) == 1
