@@ -133,19 +133,6 @@ class BridgeWrites:
         def dry() -> None:
             self._audit(None, bridge, row, write, write.op + "d", now)
 
-        def intent() -> BridgeCall:
-            return BridgeCall(
-                op=write.op,
-                subject=write.subject,
-                statuspage_id=row.statuspage_id,
-                status=write.fields.get("status"),
-                body=write.fields.get("body"),
-                seen_after=write.seen_after.to_json(),
-                closes=write.closes,
-                event=write.event,
-                sent_at=now.isoformat(),
-            )
-
         try:
             self._out.send(
                 session,
@@ -157,7 +144,7 @@ class BridgeWrites:
                     dry=dry,
                     now=now,
                     holder=row,
-                    intent=intent,
+                    intent=lambda: _intent(row, write, now),
                 ),
             )
         except PermanentApiError as error:
@@ -283,6 +270,21 @@ class BridgeWrites:
             published_body=write.body,
         )
         self._out.audit(session, record, now)
+
+
+def _intent(row: BridgedRow, write: BridgeWrite, now: datetime) -> BridgeCall:
+    """The intent recorded before ``write`` is sent."""
+    return BridgeCall(
+        op=write.op,
+        subject=write.subject,
+        statuspage_id=row.statuspage_id,
+        status=write.fields.get("status"),
+        body=write.fields.get("body"),
+        seen_after=write.seen_after.to_json(),
+        closes=write.closes,
+        event=write.event,
+        sent_at=now.isoformat(),
+    )
 
 
 def _read(client: StatuspageClient, page_id: str, incident_id: str) -> Incident | None:
