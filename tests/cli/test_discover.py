@@ -184,11 +184,15 @@ def test_tables_list_everything_the_accounts_hold(tmp_path, ilert, statuspage):
     partner = by_title[f"Components of page {PARTNER_PAGE} (Partner Status): 104"]
     assert partner[1:] == _expected_components(statuspage, PARTNER_PAGE)
 
-    # Paged as the APIs page: iLert by 50 (three reads), Statuspage components by 100.
+    # Paged as the APIs page: iLert by 50 (three reads), its services by 100 (one read),
+    # Statuspage components by 100.
     reads = [(r.method, r.path, r.query) for r in ilert.requests]
     assert reads == [
-        ("GET", "/api/alert-sources", {"start-index": [str(s)], "max-results": ["50"]})
-        for s in (0, 50, 100)
+        *[
+            ("GET", "/api/alert-sources", {"start-index": [str(s)], "max-results": ["50"]})
+            for s in (0, 50, 100)
+        ],
+        ("GET", "/api/services", {"start-index": ["0"], "max-results": ["100"]}),
     ]
     component_reads = [r for r in statuspage.requests if r.path.endswith("/components")]
     assert [(r.path, r.query["page"]) for r in component_reads] == [
@@ -552,3 +556,24 @@ def test_an_out_of_range_port_is_one_usage_line(tmp_path, ilert, statuspage):
     assert with_config.stderr.splitlines() == [
         "error: --ilert-url: 'http://127.0.0.1:99999': port must be 1 to 65535"
     ]
+
+
+def test_services_are_listed_and_the_starter_proposes_a_bridge_by_name(tmp_path, ilert, statuspage):
+    """iLert services are listed, and ``--write`` pairs them with same-named components."""
+    api = ilert.add_service("Public API", status="DEGRADED")
+    ilert.add_service("Billing")
+    target = tmp_path / "starter.toml"
+    result = _discover(tmp_path, ilert, statuspage, "--write", str(target))
+    assert result.code == 0, result.describe()
+    by_title = dict(_sections(result.stdout))
+    rows = by_title["iLert services (for [[status_bridges]]): 2"]
+    assert rows[1:] == [
+        [str(api), "Public API", "DEGRADED"],
+        [str(api + 1), "Billing", "OPERATIONAL"],
+    ]
+    text = target.read_text()
+    public_api = next(
+        c["id"] for c in statuspage.components(AUTO_PAGE) if c["name"] == "Public API"
+    )
+    assert f'# "{api}" = "{public_api}"' in text
+    assert "# [[status_bridges]]" in text

@@ -204,8 +204,26 @@ def read_inventory(config: Config, services: Services) -> Inventory:
         for name, connector in config.connectors.items()
     )
     return Inventory(
-        config.ilert.api_url, config.ilert.key_origin, tuple(sources), connectors, tuple(pages)
+        config.ilert.api_url,
+        config.ilert.key_origin,
+        tuple(sources),
+        connectors,
+        tuple(pages),
+        _services(services),
     )
+
+
+def _services(services: Services) -> tuple[tuple[int, str, str], ...]:
+    """The iLert services (for status bridges); none when the account cannot list them.
+
+    An account without iLert's status pages answers 403/404 here: alerts still
+    work, so that is no failure of ``discover``.
+    """
+    try:
+        listing = services.ilert.list_services()
+    except (ApiError, PayloadError):
+        return ()
+    return tuple((s.id, s.name, s.status) for s in listing.items)
 
 
 def _pages(name: str, connector: ConnectorConfig, client: StatuspageClient) -> list[Page]:

@@ -78,6 +78,8 @@ class Inventory:
     alert_sources: tuple[AlertSource, ...]
     connectors: tuple[tuple[str, str, str], ...]  # (name, api_url, key origin)
     pages: tuple[Page, ...]
+    # iLert services (id, name, status), for status bridges; empty when none can be read.
+    services: tuple[tuple[int, str, str], ...] = ()
 
 
 # -- parsing ----------------------------------------------------------------------
@@ -156,6 +158,11 @@ def render_tables(inventory: Inventory) -> str:
             [(p.id, p.name, p.connector, str(len(p.members))) for p in inventory.pages],
         ),
     ]
+    if inventory.services:
+        lines += ["", f"iLert services (for [[status_bridges]]): {len(inventory.services)}"]
+        lines += _table(
+            ("ID", "NAME", "STATUS"), [(str(i), name, st) for i, name, st in inventory.services]
+        )
     for page in inventory.pages:
         title = f"Components of page {_cell(page.id)} ({_cell(page.name)})"
         lines += ["", f"{title}: {len(page.members)}"]
@@ -194,6 +201,9 @@ def render_json(inventory: Inventory) -> str:
             "api_url": inventory.ilert_url,
             "key": inventory.ilert_key,
             "alert_sources": [_source_json(s) for s in inventory.alert_sources],
+            "services": [
+                {"id": i, "name": name, "status": status} for i, name, status in inventory.services
+            ],
         },
         "statuspage": {
             "connectors": [

@@ -16,6 +16,7 @@ from pathlib import Path
 from ilert_statuspage_sync.commands.inventory import Inventory, Page
 from ilert_statuspage_sync.config import Config
 from ilert_statuspage_sync.config.toml_text import toml_key, toml_string
+from ilert_statuspage_sync.core.bridge_discover import bridge_block, propose_service_map
 
 __all__ = [
     "DEFAULT_ILERT_KEY_ENV",
@@ -79,7 +80,31 @@ def starter_config(config: Config, inventory: Inventory, credentials_dir: str | 
         if page.id not in seen:  # two keys may see one page: one example is enough
             seen.add(page.id)
             parts.append(_example(page, inventory, _unique(_slug(page), names)))
+    if inventory.services:
+        parts += [_bridge(page, inventory, names) for page in _first_pages(inventory)]
     return "\n".join(parts)
+
+
+def _first_pages(inventory: Inventory) -> list[Page]:
+    """Each page once (two keys may see one page)."""
+    found: dict[str, Page] = {}
+    for page in inventory.pages:
+        found.setdefault(page.id, page)
+    return list(found.values())
+
+
+def _bridge(page: Page, inventory: Inventory, names: set[str]) -> str:
+    """A commented ``[[status_bridges]]`` for the page: services paired with components by name."""
+    services = [(sid, name) for sid, name, _ in inventory.services]
+    components = [(c.id, c.name) for c in page.members]
+    return bridge_block(
+        name=_unique(f"{_slug(page)}-status", names),
+        connector=page.connector,
+        page=(page.id, page.name),
+        services=services,
+        components=components,
+        mapping=propose_service_map(services, components),
+    )
 
 
 def _ilert(config: Config, credentials_dir: str | None) -> str:
