@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from ilert_statuspage_sync.simulators._server import (
     SimRequest,
@@ -66,6 +67,11 @@ def _flag(incident: JsonObject, fields: JsonObject, name: str) -> bool:
 class ScheduledMaintenance(PageIncidents):
     """Maintenances begin and complete on the simulator's clock."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Maintenances not yet completed: the schedule checks only these, on every request.
+        self._open_maintenances: set[str] = set()
+
     def _route_incidents(self, request: SimRequest, page_id: str, rest: list[str]) -> SimResponse:
         if len(rest) == 1 and rest[0] in _LISTS and request.method == "GET":
             self._page(page_id)
@@ -101,6 +107,8 @@ class ScheduledMaintenance(PageIncidents):
             )
             affected = [*(affected or []), *(moved or [])] or None
         super()._apply(incident, fields, now, first=first, affected=affected)
+        if scheduled and incident["status"] != "completed":
+            self._open_maintenances.add(incident["id"])
 
     def _follow(
         self, incident: JsonObject, fields: JsonObject, status: str, sent: Mapping[str, str]
@@ -120,8 +128,10 @@ class ScheduledMaintenance(PageIncidents):
     def _advance_maintenances(self) -> None:
         """Under the lock: every maintenance whose time has come moves on, as scheduled."""
         now = self.now()
-        for incident in list(self._incidents.values()):
-            if incident["scheduled_for"] is None:
+        for incident_id in sorted(self._open_maintenances):
+            incident = self._incidents.get(incident_id)
+            if incident is None or incident["scheduled_for"] is None:
+                self._open_maintenances.discard(incident_id)  # deleted, or made realtime
                 continue
             start = parse_timestamp(incident["scheduled_for"])
             end = parse_timestamp(incident["scheduled_until"])
@@ -139,6 +149,8 @@ class ScheduledMaintenance(PageIncidents):
                 and end <= now
             ):
                 self._transition(incident, "completed", COMPLETED, end, "at_end")
+            if incident["status"] == "completed":
+                self._open_maintenances.discard(incident_id)
 
     def _transition(
         self, incident: JsonObject, status: str, body: str, at: datetime, when: str
