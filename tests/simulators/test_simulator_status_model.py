@@ -81,8 +81,7 @@ class TestIncidents:
         assert _get(http, ilert, "/api/incidents/999").status_code == 404
 
     def test_writes_over_http_bump_updated_at(self, ilert, http):
-        """POST creates (200), PUT updates the fields sent and bumps updatedAt; RESOLVED sets
-        resolvedOn."""
+        """POST creates (200); PUT changes the fields sent, bumps updatedAt, sets resolvedOn."""
         clock = [NOW]
         ilert.set_clock(lambda: clock[0])
         web = ilert.add_service("Web")
@@ -177,8 +176,7 @@ class TestWindows:
         assert _ids(_get(http, ilert, path, sources=source)) == [on_source]
 
     def test_windows_serve_an_id_and_http_writes(self, ilert, http):
-        """POST answers the window with an `id` (the spec's schema has none); PUT and DELETE
-        change and remove it."""
+        """POST answers the window with an `id` (not in the spec's schema); PUT, DELETE work."""
         web = ilert.add_service("Web")
         body = {
             "summary": "DB upgrade",

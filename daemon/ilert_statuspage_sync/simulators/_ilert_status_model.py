@@ -197,11 +197,11 @@ class StatusModelControls(AlertWrites):
         with self._lock:
             return self._render_incident(incident_id)
 
-    def _render_incident(self, key: int) -> JsonObject:
+    def _render_incident(self, key: int, impacts: Mapping[int, str] | None = None) -> JsonObject:
         rendered = copy.deepcopy(self._status_incidents[key])
         if ("incident", key) in self._planted:
             return rendered
-        impacts = self._impacts()
+        impacts = self._impacts() if impacts is None else impacts
         for entry in rendered["affectedServices"]:
             sid = entry["service"]["id"]
             if sid in self._services:
@@ -284,11 +284,11 @@ class StatusModelControls(AlertWrites):
         with self._lock:
             return self._render_window(window_id)
 
-    def _render_window(self, key: int) -> JsonObject:
+    def _render_window(self, key: int, impacts: Mapping[int, str] | None = None) -> JsonObject:
         rendered = copy.deepcopy(self._windows[key])
         if ("window", key) in self._planted:
             return rendered
-        impacts = self._impacts()
+        impacts = self._impacts() if impacts is None else impacts
         rendered["services"] = [
             self._render_service(s["id"], impacts) if s["id"] in self._services else s
             for s in rendered["services"]

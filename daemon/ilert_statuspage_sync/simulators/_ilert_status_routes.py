@@ -118,12 +118,14 @@ class StatusModelRoutes(StatusModelControls):
         }
         return stores[kind]
 
-    def _render(self, kind: str, key: int) -> JsonObject:
+    def _render(self, kind: str, key: int, impacts: Mapping[int, str] | None = None) -> JsonObject:
+        """One object as served; ``impacts`` (``_impacts()``) computed once for a listing."""
+        impacts = self._impacts() if impacts is None else impacts
         if kind == "incidents":
-            return self._render_incident(key)
+            return self._render_incident(key, impacts)
         if kind == "services":
-            return self._render_service(key, self._impacts())
-        return self._render_window(key)
+            return self._render_service(key, impacts)
+        return self._render_window(key, impacts)
 
     def _list_status(self, kind: str, query: Mapping[str, list[str]]) -> list[JsonObject]:
         start, limit = paging(query, cap=MAX_RESULTS, default=_DEFAULT_RESULTS[kind])
@@ -135,7 +137,8 @@ class StatusModelRoutes(StatusModelControls):
         elif kind == "maintenance-windows":
             windows, now = WindowFilter.from_query(query), self.now()
             keys = [k for k in keys if windows.matches(store[k], now)]
-        return [self._render(kind, k) for k in keys[start : start + limit]]
+        impacts = self._impacts()
+        return [self._render(kind, k, impacts) for k in keys[start : start + limit]]
 
     def _write(self, kind: str, key: int | None, body: JsonObject) -> JsonObject:
         """Create (``key`` None) or change one object through its control; 400 on bad data."""

@@ -31,7 +31,9 @@ from ilert_statuspage_sync.simulators._statuspage_records import (
 )
 from ilert_statuspage_sync.simulators._statuspage_rules import (
     CLOSED_STATUSES,
+    MAINTENANCE_FLAGS,
     check_realtime_status,
+    check_schedule,
     incident_fields,
     validate,
 )
@@ -83,11 +85,13 @@ class PageIncidents(PageComponents):
         status = fields.get("status", "scheduled" if scheduled_for else "investigating")
         if self._reject_maintenance_status and scheduled_for is None:
             check_realtime_status(status)
+        scheduled_until = timestamp_field(fields, "scheduled_until")
+        check_schedule(scheduled_for, scheduled_until)
         now = format_timestamp(self.now())
         incident = self._blank_incident(page_id, now)
         incident.update(
             scheduled_for=scheduled_for,
-            scheduled_until=timestamp_field(fields, "scheduled_until"),
+            scheduled_until=scheduled_until,
             impact="maintenance" if scheduled_for else "none",
         )
         affected = self._apply_components(incident, component_ids, changes)
@@ -107,6 +111,8 @@ class PageIncidents(PageComponents):
         realtime = schedule.get("scheduled_for", incident["scheduled_for"]) is None
         if self._reject_maintenance_status and realtime:
             check_realtime_status(fields.get("status"))
+        merged = {**incident, **schedule}
+        check_schedule(merged["scheduled_for"], merged["scheduled_until"])
         incident.update(schedule)
         affected = self._apply_components(incident, component_ids, changes)
         self._apply(incident, fields, format_timestamp(self.now()), first=False, affected=affected)
@@ -215,3 +221,8 @@ def _copy_fields(incident: JsonObject, fields: JsonObject) -> None:
         incident["impact"] = fields["impact_override"] or "none"
     if "metadata" in fields:
         incident["metadata"] = copy.deepcopy(fields["metadata"])
+    if fields.get("scheduled_auto_transition") is not None:
+        incident["scheduled_auto_in_progress"] = fields["scheduled_auto_transition"]
+    for name in MAINTENANCE_FLAGS:
+        if fields.get(name) is not None:
+            incident[name] = fields[name]

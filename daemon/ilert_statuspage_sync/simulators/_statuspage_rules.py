@@ -15,7 +15,9 @@ from ilert_statuspage_sync.simulators._server import HttpError, parse_timestamp
 
 __all__ = [
     "CLOSED_STATUSES",
+    "MAINTENANCE_FLAGS",
     "check_realtime_status",
+    "check_schedule",
     "component_fields",
     "incident_fields",
     "validate",
@@ -28,6 +30,17 @@ MAINTENANCE_STATUSES = ("scheduled", "in_progress", "verifying", "completed")
 STATUSES = REALTIME_STATUSES + MAINTENANCE_STATUSES
 CLOSED_STATUSES = frozenset({"resolved", "completed"})
 IMPACTS = ("none", "maintenance", "minor", "major", "critical")
+# A maintenance's switches, as the spec names them (`scheduled_auto_transition` is an
+# alias of `scheduled_auto_in_progress`, stored under that name).
+MAINTENANCE_FLAGS = (
+    "scheduled_remind_prior",
+    "scheduled_auto_in_progress",
+    "scheduled_auto_completed",
+    "auto_transition_to_maintenance_state",
+    "auto_transition_to_operational_state",
+    "auto_transition_deliver_notifications_at_start",
+    "auto_transition_deliver_notifications_at_end",
+)
 NAME_LIMIT = 255
 BODY_LIMIT = 25000
 
@@ -100,6 +113,9 @@ def _check_types(fields: JsonObject) -> None:
     for name in ("scheduled_for", "scheduled_until"):
         if fields.get(name) is not None and parse_timestamp(fields[name]) is None:
             raise HttpError(422, f"{_label(name)} is not a valid date-time")
+    for name in (*MAINTENANCE_FLAGS, "scheduled_auto_transition"):
+        if fields.get(name) is not None and not isinstance(fields[name], bool):
+            raise HttpError(422, f"{_label(name)} must be true or false")
 
 
 def validate(fields: JsonObject, *, creating: bool) -> None:
@@ -116,3 +132,10 @@ def check_realtime_status(status: object) -> None:
     """The strict reading of the docs: maintenance statuses are for scheduled incidents only."""
     if status in MAINTENANCE_STATUSES:
         raise HttpError(422, f"Status '{status}' is not valid for a realtime incident")
+
+
+def check_schedule(scheduled_for: str | None, scheduled_until: str | None) -> None:
+    """A maintenance must end after it starts: equal times were observed to be a 422."""
+    start, end = parse_timestamp(scheduled_for), parse_timestamp(scheduled_until)
+    if start is not None and end is not None and end <= start:
+        raise HttpError(422, "Scheduled until must be after scheduled for")

@@ -20,10 +20,12 @@ be set. An incident write takes `component_ids` (the affected components) and
 `affected_components`); the incident returns its components as full objects.
 An id that is not a component of the page, a group's id, or a status outside
 the five is a 422 here (strict on purpose: the live answer is not documented).
-A person's edit in the web UI is `set_component_status`; a scheduled
-maintenance that is underway (`start_maintenance`) puts its components
-`under_maintenance` and `end_maintenance` sets them `operational` again (the
-`auto_transition_*` behaviour).
+A person's edit in the web UI is `set_component_status`. Scheduled maintenances
+(`scheduled_for`, `scheduled_until`, the `scheduled_auto_*` and `auto_transition_*`
+switches) begin and complete on the simulator's clock, moving their components,
+and are listed by `/incidents/scheduled|upcoming|active_maintenance`
+(`_statuspage_maintenance`); `start_maintenance` and `end_maintenance` stand for
+a person starting and completing one by hand.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class StatuspageSimulator(ScheduledMaintenance):
     """
 
     def route(self, request: SimRequest) -> SimResponse:
+        self._advance_maintenances()  # the schedule moves on before anything is read
         parts = route_parts(request.path)
         if parts[:2] != ["v1", "pages"]:
             raise HttpError(404, f"No route matches {request.path}")
