@@ -164,6 +164,8 @@ def test_an_open_window_becomes_a_scheduled_maintenance_with_automatic_transitio
     assert write.fields["scheduled_until"] == (NOW + timedelta(hours=2)).isoformat()
     assert write.fields["scheduled_auto_in_progress"] is True
     assert write.fields["scheduled_auto_completed"] is True
+    assert write.fields["auto_transition_to_maintenance_state"] is True
+    assert write.fields["auto_transition_to_operational_state"] is True
     assert write.fields["component_ids"] == ["comp-b"]
 
 

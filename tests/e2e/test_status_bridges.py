@@ -341,3 +341,62 @@ def test_a_crash_at_any_write_step_leaves_one_public_object(world: World, step: 
         assert [status for status, _ in _updates(public)] == ["investigating", "identified"]
         assert public["status"] == "identified"
     assert len(world.rows()) == 1
+
+
+def test_a_window_runs_its_course_on_statuspages_clock(world: World) -> None:
+    """Statuspage starts and ends the maintenance, moving its component; the row then closes."""
+    window = _window(world, timedelta(minutes=5), timedelta(minutes=30))
+    world.sync()
+    start = datetime.now(UTC)
+    world.statuspage.set_clock(lambda: start + timedelta(minutes=10))
+    (public,) = world.public()
+    assert public["status"] == "in_progress"
+    assert world.component("web") == "under_maintenance"
+    world.sync()  # the daemon leaves a component under maintenance alone
+    assert world.component("web") == "under_maintenance"
+    later = start + timedelta(minutes=40)
+    world.statuspage.set_clock(lambda: later)
+    world.ilert.set_clock(lambda: later)
+    world.harness.clock_offset = timedelta(minutes=40)
+    world.sync()
+    (public,) = world.public()
+    assert public["status"] == "completed"
+    assert world.component("web") == "operational"
+    assert ("maintenance_ended", "completed_by_statuspage") in world.events()
+    assert not world.rows()[0].is_open
+    assert world.ilert.window(window)["id"] == window
+
+
+def test_a_bridge_alone_runs_without_incident_actions(
+    make_harness: Any, ilert: IlertSimulator, statuspage: StatuspageSimulator
+) -> None:
+    """A config with a bridge and no incident action syncs the bridge."""
+    api = ilert.add_service("Public API")
+    component = statuspage.add_component(AUTO_PAGE, "Public API")
+    bridge = StatusBridge("platform", "main", AUTO_PAGE, {api: component})
+    harness: Harness = make_harness("classic", status_bridges=(bridge,), incident_actions=())
+    ilert.add_incident("API errors", affected={api: "MAJOR_OUTAGE"})
+    report = harness.sync()
+    assert report.ok
+    assert [i["name"] for i in statuspage.incidents(AUTO_PAGE)] == ["API errors"]
+    assert statuspage.component(component)["status"] == "major_outage"
+
+
+def test_status_lists_the_bridged_objects(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    """``status`` shows the bridged objects after the alerts, open first."""
+    import argparse
+
+    from ilert_statuspage_sync.commands.status import reads, show
+
+    world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
+    world.sync()
+    with reads(world.harness.config) as run:
+        show(run, argparse.Namespace(all=False), datetime.now(UTC))
+    out = capsys.readouterr().out
+    assert "bridged iLert objects open: 1" in out
+    (row,) = world.rows()
+    assert any(
+        line.split()[:5]
+        == ["platform", "incident", str(row.ilert_id), "open", str(row.statuspage_id)]
+        for line in out.splitlines()
+    )

@@ -345,6 +345,9 @@ def _window_create(bridge: StatusBridge, window: MaintenanceWindow, seen: Seen) 
         "scheduled_until": window.end.isoformat(),
         "scheduled_auto_in_progress": True,
         "scheduled_auto_completed": True,
+        # The status moves by the two above; the components only by these (the spec's switches).
+        "auto_transition_to_maintenance_state": True,
+        "auto_transition_to_operational_state": True,
         "component_ids": sorted(seen.impacts),
         "deliver_notifications": bridge.notify == "always",
         "metadata": window_metadata(bridge.name, window.id),

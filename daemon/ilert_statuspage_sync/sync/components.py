@@ -359,7 +359,9 @@ class ComponentSync:
         status = step.write
         assert status is not None
         step = self._with_incident(session, step)
-        fallback = next(a.name for a in self.config.incident_actions if a.page_id == page.id)
+        owners = [a.name for a in self.config.incident_actions if a.page_id == page.id]
+        owners += [b.name for b in self.config.status_bridges if b.page_id == page.id]
+        fallback = owners[0]
         audit = _audit(page.id, step, name, open_alerts, fallback)
         return ComponentChange(status, step.state_after, audit, page.now.isoformat())
 
