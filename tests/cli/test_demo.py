@@ -28,7 +28,7 @@ import pytest
 
 from ilert_statuspage_sync.commands.cli import main
 from ilert_statuspage_sync.demo.keep import prepare_folder
-from ilert_statuspage_sync.demo.play import SCENES, Scene, run_demo
+from ilert_statuspage_sync.demo.play import DEMO_SCENES, Scene, run_demo
 from ilert_statuspage_sync.errors import ConfigError
 from ilert_statuspage_sync.service.leadership import FileLeadership
 from tests.support.proc import cli_argv, said
@@ -71,7 +71,7 @@ def test_demo_on_a_pipe_is_plain_with_legend_headers_and_the_public_pages() -> N
     for column in ("EVENT SEEN", "DAEMON DID", "PUBLIC PAGE SHOWS"):
         assert column in lines[title + 1]  # the columns of the decisions under it
     rows = [line for line in out.splitlines() if line.startswith(("ok ", "BAD"))]
-    assert len(rows) == len(SCENES)
+    assert len(rows) == len(DEMO_SCENES)
     assert all(row.startswith("ok ") for row in rows), rows
     assert "every decision matched the lifecycle table" in out
     pages = _section(out, "The public pages now")
@@ -98,11 +98,12 @@ def test_demo_in_process_labels_every_incident_of_the_page_view() -> None:
     assert run_demo("classic", out) == 0
     text = out.getvalue()
     pages = _section(text, "The public pages now")
-    for number in range(1, 11):
+    for number in range(1, 13):
         line = next(line for line in pages.splitlines() if line.strip().startswith(f"#{number} "))
         assert "incident " in line
-    # A: 4 updates, B..G: 1 each, J and K: 2 each, the storm: 1 + 4 joins + the person's + 1 comment
-    assert pages.count(" UTC  ") == 10 + 4 + 7
+    # A: 4 updates, B..G: 1 each, J and K: 2 each, the storm: 1 + 4 joins + the person's + 1
+    # comment; the bridged incident: 4; the maintenance: scheduled, in progress, completed
+    assert pages.count(" UTC  ") == 10 + 4 + 7 + 4 + 3
 
 
 def test_demo_scenes_show_components_a_storm_and_a_persons_edit() -> None:

@@ -372,8 +372,9 @@ def _window_gone(
     if window is not None and end is not None and end <= now:
         # Ran its course: Statuspage's automatic completion ends it; only the row closes.
         return BridgeWrite(
-            MAINTENANCE, window_id, "record", "maintenance_ended", {}, seen, closes=True
-        )
+            MAINTENANCE, window_id, "record", "maintenance_ended", {}, seen, closes=True,
+            from_status="in_progress", to_status="completed",
+        )  # fmt: skip
     cancelled = window is None and start is not None and start > now
     text = CANCELLED if cancelled else ENDED_EARLY
     return BridgeWrite(

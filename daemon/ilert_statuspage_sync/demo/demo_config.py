@@ -12,6 +12,7 @@ from typing import Any
 from ilert_statuspage_sync.config import Config, parse_config
 from ilert_statuspage_sync.simulators import StatuspageSimulator
 from ilert_statuspage_sync.simulators.seed import (
+    API_SERVICE,
     AUTO_PAGE,
     AUTO_SOURCE,
     FLEET_SOURCE,
@@ -41,15 +42,30 @@ def demo_settings(
     the config has just the two lifecycle actions.
     """
     actions = _lifecycle_actions()
+    bridges: list[dict[str, Any]] = []
     if components is not None:
         actions += _component_actions(components)
-    return {
+        bridges.append(_bridge(components))
+    settings: dict[str, Any] = {
         "poll_interval": 5,
         "database_url": database_url,
         "lifecycle": lifecycle,
         "ilert": _api(ilert_url, "DEMO_ILERT_KEY", rate),
         "connectors": {"main": _api(statuspage_url, "DEMO_STATUSPAGE_KEY", rate)},
         "incident_actions": actions,
+    }
+    if bridges:
+        settings["status_bridges"] = bridges
+    return settings
+
+
+def _bridge(components: Mapping[str, str]) -> dict[str, Any]:
+    """The bridge scenes' status bridge: iLert's "Public API" service on its component."""
+    return {
+        "name": "platform",
+        "connector": "main",
+        "page_id": AUTO_PAGE,
+        "services": {str(API_SERVICE): components["Public API"]},
     }
 
 
@@ -114,7 +130,10 @@ def demo_config(
 
 def action_lines() -> list[str]:
     """The legend's line per incident action: its source, its page and what it mirrors."""
-    placeholders = {name: f"{name.lower()}0" for name in ("Checkout", "Search", "Website")}
+    placeholders = {
+        name: f"{name.lower().replace(' ', '')}0"
+        for name in ("Checkout", "Search", "Website", "Public API")
+    }
     url = "http://127.0.0.1:1"
     config = demo_config("classic", url, url, "sqlite://", components=placeholders)
     names = {v: k for k, v in placeholders.items()}
@@ -127,4 +146,7 @@ def action_lines() -> list[str]:
         if action.group == "action":
             which += "; one shared incident"
         lines.append(f"{action.name:<14} alert source {sources} to page {action.page_id}, {which}")
+    for bridge in config.status_bridges:
+        shown = ", ".join(f"service {sid} on {names[c]}" for sid, c in bridge.services.items())
+        lines.append(f"{bridge.name:<14} iLert's incidents, windows and {shown} (a bridge)")
     return lines

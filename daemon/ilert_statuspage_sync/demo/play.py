@@ -18,6 +18,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TextIO
 
+from ilert_statuspage_sync.demo.bridge_scenes import BRIDGE_SCENES
 from ilert_statuspage_sync.demo.demo_config import (
     action_lines,
     demo_components,
@@ -48,6 +49,7 @@ from ilert_statuspage_sync.simulators.seed import (
 __all__ = [
     "AUTO_PAGE",
     "AUTO_SOURCE",
+    "DEMO_SCENES",
     "FLEET_SOURCE",
     "ILERT_KEY",
     "MANUAL_PAGE",
@@ -65,13 +67,16 @@ __all__ = [
     "show_pages",
 ]
 
+# The alert scenes, then the status bridge's.
+DEMO_SCENES: tuple[Scene, ...] = (*SCENES, *BRIDGE_SCENES)
+
 
 def run_demo(
     lifecycle: str,
     out: TextIO,
     *,
     keep: Path | None = None,
-    scenes: Sequence[Scene] = SCENES,
+    scenes: Sequence[Scene] = DEMO_SCENES,
 ) -> int:
     """Play the scenes for one lifecycle or both; 0 when every decision matched.
 

@@ -159,7 +159,9 @@ def legend(actions: Sequence[str], style: Style) -> list[str]:
     lines = [style("How to read this demo", "bold")]
     lines += wrapped(
         "An incident action is one rule in the config: alerts from these iLert alert "
-        f"sources become incidents on this Statuspage page. The demo has {_count(len(actions))}:",
+        "sources become incidents on this Statuspage page; a status bridge shows iLert's own "
+        f"incidents, service statuses and maintenance windows. The demo has "
+        f"{_count(len(actions))}:",
         indent=2,
     )
     for action in actions:  # "name  what it does", the what wrapped under itself

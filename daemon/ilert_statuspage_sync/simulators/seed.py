@@ -10,6 +10,7 @@ from ilert_statuspage_sync.simulators.ilert import IlertSimulator
 from ilert_statuspage_sync.simulators.statuspage import StatuspageSimulator
 
 __all__ = [
+    "API_SERVICE",
     "AUTO_PAGE",
     "AUTO_SOURCE",
     "FLEET_SOURCE",
@@ -26,12 +27,15 @@ AUTO_SOURCE, MANUAL_SOURCE = 101, 202
 # The component scenes' sources: one incident per alert, and a storm shared by the action.
 STORE_SOURCE, FLEET_SOURCE = 404, 505
 AUTO_PAGE, MANUAL_PAGE = "demoautopage", "demomanualpg"
+# The iLert service the demo's status bridge shows on the "Public API" component.
+API_SERVICE = 901
 ILERT_KEY, STATUSPAGE_KEY = "demo-il-4f7a0c9e", "demo-sp-8b2d6e1f"
 
 
 def seed_accounts(ilert: IlertSimulator, statuspage: StatuspageSimulator) -> None:
     """What the demo accounts hold: the config's alert sources and pages, named, with components."""
     _seed_sources(ilert)
+    ilert.add_service("Public API", service_id=API_SERVICE)
     _seed_pages(statuspage)
 
 
