@@ -102,10 +102,12 @@ def write_config(
     sp_key: str = SP_KEY,
     ilert_source: str = 'api_key_file = "ilert.key"',
     sp_source: str = 'api_key_file = "sp.key"',
+    tables: str = "",
 ) -> Path:
     """A config file with key files beside it, one automatic action on AUTO_PAGE.
 
-    ``ilert_key``/``sp_key`` are the key files' text; ``*_source`` how the config names a key.
+    ``ilert_key``/``sp_key`` are the key files' text; ``*_source`` how the config names a key;
+    ``tables`` is TOML appended after the action (more tables, such as ``[[status_bridges]]``).
     """
     (folder / "ilert.key").write_text(ilert_key)
     (folder / "sp.key").write_text(sp_key)
@@ -130,6 +132,7 @@ alert_sources = [{AUTO_SOURCE}]
 connector = "main"
 page_id = "{AUTO_PAGE}"
 {action_extra}
+{tables}
 """
     )
     path.chmod(0o600)
@@ -160,6 +163,39 @@ def write_component_config(
         action_extra=f'components = ["{component}"]',
     )
     return path, component
+
+
+BRIDGE = "platform"
+
+
+def bridge_table(services: dict[int, str], *, name: str = BRIDGE, page_id: str = AUTO_PAGE) -> str:
+    """A ``[[status_bridges]]`` table on connector "main" mapping iLert service id -> component."""
+    pairs = ", ".join(f'"{service}" = "{component}"' for service, component in services.items())
+    return f"""
+[[status_bridges]]
+name = "{name}"
+connector = "main"
+page_id = "{page_id}"
+services = {{ {pairs} }}
+"""
+
+
+def write_bridge_config(
+    folder: Path, sims: tuple[IlertSimulator, StatuspageSimulator], names: tuple[str, ...]
+) -> tuple[Path, dict[int, str]]:
+    """A process config with one status bridge (BRIDGE) on AUTO_PAGE mapping a new iLert service
+    per name to a new component of that name, over ``sims`` and a SQLite file in ``folder``;
+    and the mapping (service id -> component id)."""
+    ilert, statuspage = sims
+    services = {ilert.add_service(n): statuspage.add_component(AUTO_PAGE, n) for n in names}
+    path = write_config(
+        folder,
+        ilert.url,
+        statuspage.url,
+        f"sqlite:///{folder / 'state.db'}",
+        tables=bridge_table(services),
+    )
+    return path, services
 
 
 class Daemon:

@@ -66,8 +66,8 @@ class BridgeWrites:
         now: datetime,
         result: PassBridges,
     ) -> None:
-        if write is None:
-            return
+        if write is None or (row is not None and row.pending_call is not None):
+            return  # an interrupted write ``settle`` waits for: nothing is sent on top of it
         if write.op == "record":
             assert row is not None
             row.seen = write.seen_after.to_json()
@@ -212,10 +212,10 @@ class BridgeWrites:
         """An interrupted write: adopt it if it landed, else forget it (decided again)."""
         if self._out.in_flight_until(session, row.pending_call) is not None:
             return  # another process's write may still land: wait
-        if self._out.unanswered_until(session, row.pending_call) is not None:
-            return
         call = BridgeCall.from_json(row.pending_call or {})
         landed = self._landed(client, bridge, row, call)
+        if landed is None and self._out.unanswered_until(session, row.pending_call) is not None:
+            return  # our own request got no answer and may still land: wait, never resend
         write = BridgeWrite(
             call.subject, row.ilert_id, call.op, call.event, {},
             Seen.from_json(call.seen_after) or Seen("", "", ""), closes=call.closes,
