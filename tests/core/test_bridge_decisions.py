@@ -214,3 +214,13 @@ def test_a_window_shortened_into_the_past_completes_its_maintenance() -> None:
     closed = window(start=-timedelta(hours=1), end=-timedelta(minutes=5))
     write = plan_window(BRIDGE, 5, closed, stored, NOW, ("comp-b",), listed_open=False)
     assert write is not None and write.event == "maintenance_completed" and write.closes
+
+
+def test_an_incident_opened_again_reopens_its_public_incident() -> None:
+    """iLert reopens a resolved incident: the same public incident is updated, not a new one."""
+    closed = replace(published(incident("RESOLVED", "Fixed.")), is_open=False)
+    write = plan_incident(BRIDGE, 7, incident("INVESTIGATING", "It is back."), closed)
+    assert write is not None and write.op == "update" and write.event == "bridge_reopened"
+    assert write.fields["status"] == "investigating" and write.fields["body"] == "It is back."
+    assert not write.closes
+    assert plan_incident(BRIDGE, 7, incident("RESOLVED", "Fixed."), closed) is None

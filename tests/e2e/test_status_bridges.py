@@ -400,3 +400,33 @@ def test_status_lists_the_bridged_objects(world: World, capsys: pytest.CaptureFi
         == ["platform", "incident", str(row.ilert_id), "open", str(row.statuspage_id)]
         for line in out.splitlines()
     )
+
+
+def test_an_incident_reopened_in_ilert_reopens_the_same_public_incident(world: World) -> None:
+    """Resolved, then opened again in iLert: one public incident, reopened; no failed pass."""
+    incident = world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
+    world.sync()
+    world.ilert.resolve_incident(incident, message="Fixed.")
+    world.sync()
+    world.ilert.update_incident(incident, status="INVESTIGATING", message="It is back.")
+    report = world.sync()
+    assert report.ok, report
+    (public,) = world.public()
+    assert [s for s, _ in _updates(public)] == ["investigating", "resolved", "investigating"]
+    assert world.component("api") == "partial_outage"
+    assert [e for e, _ in world.events()][-1] == "bridge_reopened"
+
+
+def test_a_window_opened_again_after_its_maintenance_ended_fails_no_pass(world: World) -> None:
+    """A window extended after Statuspage completed its maintenance: no second one, no failure."""
+    window = _window(world, -timedelta(hours=2), -timedelta(minutes=1))
+    now = datetime.now(UTC)
+    world.ilert.edit_window(window, end=now + timedelta(minutes=30))
+    world.sync()  # scheduled (already underway)
+    world.ilert.edit_window(window, end=now - timedelta(minutes=1))
+    world.statuspage.set_clock(lambda: now + timedelta(minutes=31))
+    world.sync()
+    world.ilert.edit_window(window, end=now + timedelta(hours=1))
+    report = world.sync()
+    assert report.ok, report
+    assert len(world.public()) == 1

@@ -186,8 +186,10 @@ def plan_incident(
     An incident touching no mapped service is not published; once published,
     it is followed to its end whatever its services become.
     """
-    if stored is not None and (not stored.is_open or stored.held or stored.statuspage_id is None):
+    if stored is not None and (stored.held or stored.statuspage_id is None):
         return None
+    if stored is not None and not stored.is_open:
+        return _reopened(bridge, incident, stored)
     if incident is None:
         if stored is None or stored.seen is None:
             return None
@@ -220,6 +222,28 @@ def plan_incident(
             closes=incident.status == "RESOLVED", to_status=status, name=name, body=body or None,
         )  # fmt: skip
     return _incident_update(bridge, incident, stored, seen, status, body, notify)
+
+
+def _reopened(
+    bridge: StatusBridge, incident: IlertIncident | None, stored: Stored
+) -> BridgeWrite | None:
+    """A resolved incident iLert opened again: the same public incident, reopened."""
+    if incident is None or incident.status == "RESOLVED":
+        return None
+    seen = incident_seen(bridge, incident)
+    status = _statuspage_status(incident.status, "investigating")
+    body = _text(bridge, incident.message, MAX_BODY)
+    fields: dict[str, Any] = {
+        "status": status,
+        "deliver_notifications": _notify(bridge, incident.send_notification),
+        "component_ids": sorted(seen.impacts),
+    }
+    if body:
+        fields["body"] = body
+    return BridgeWrite(
+        INCIDENT, incident.id, "update", "bridge_reopened", fields, seen,
+        from_status="resolved", to_status=status, body=body or None,
+    )  # fmt: skip
 
 
 def _incident_update(

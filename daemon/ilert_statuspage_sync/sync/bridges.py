@@ -157,7 +157,8 @@ class BridgeSync:
         _log_unreadable(bridge, listing.unreadable)
         listed = {item.id: item for item in listing.items}
         found: list[tuple[int, IlertIncident | None, BridgedRow | None]] = [
-            (ilert_id, item, rows.get(ilert_id)) for ilert_id, item in sorted(listed.items())
+            (ilert_id, item, self._row(session, bridge, INCIDENT, ilert_id, rows))
+            for ilert_id, item in sorted(listed.items())
         ]
         for ilert_id, row in sorted(rows.items()):
             if ilert_id not in listed and row.pending_call is None:
@@ -181,7 +182,7 @@ class BridgeSync:
         listed = {item.id: item for item in self._windows}
         for window_id, window in sorted(listed.items()):
             parts = window_components(bridge, window, by_source)
-            row = rows.get(window_id)
+            row = self._row(session, bridge, MAINTENANCE, window_id, rows)
             write = plan_window(bridge, window_id, window, _stored(row), now, parts)
             self.writes.apply(session, bridge, client, row, write, now, result)
         for window_id, row in sorted(rows.items()):
@@ -190,6 +191,18 @@ class BridgeSync:
             gone = self.ilert.get_maintenance_window(window_id)
             write = plan_window(bridge, window_id, gone, _stored(row), now, listed_open=False)
             self.writes.apply(session, bridge, client, row, write, now, result)
+
+    @staticmethod
+    def _row(
+        session: Session,
+        bridge: StatusBridge,
+        kind: str,
+        ilert_id: int,
+        rows: dict[int, BridgedRow],
+    ) -> BridgedRow | None:
+        """The object's open row, else its closed one (a reopened incident keeps its row)."""
+        found = rows.get(ilert_id)
+        return found if found is not None else store.row_of(session, bridge.name, kind, ilert_id)
 
     def _components_by_source(self, bridge: StatusBridge) -> dict[int, tuple[str, ...]]:
         """Alert source -> the components of the incident actions on the bridge's page using it."""
