@@ -430,3 +430,29 @@ def test_a_window_opened_again_after_its_maintenance_ended_fails_no_pass(world: 
     report = world.sync()
     assert report.ok, report
     assert len(world.public()) == 1
+
+
+def test_a_refused_write_backs_off_instead_of_repeating_every_pass(world: World) -> None:
+    """Statuspage refuses an update: it is not sent again until its back-off ends, then lands."""
+    incident = world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
+    world.sync()
+    world.ilert.update_incident(incident, status="IDENTIFIED", message="Found it.")
+    world.statuspage.inject_fault(
+        422, {"error": "refused"}, times=1, path_contains="/incidents/", method="PATCH"
+    )
+
+    def patches() -> int:
+        return sum(
+            1 for r in world.statuspage.requests if r.method == "PATCH" and "/incidents/" in r.path
+        )
+
+    assert not world.sync().ok
+    assert patches() == 1
+    world.sync()
+    world.sync()
+    assert patches() == 1  # waiting out its back-off: nothing sent, no error line each pass
+    world.harness.clock_offset = timedelta(seconds=2 * world.harness.config.poll_interval)
+    assert world.sync().ok
+    assert patches() == 2
+    (public,) = world.public()
+    assert public["status"] == "identified"

@@ -403,7 +403,7 @@ EVENTS: dict[str, Event] = {
     "bridge_write_refused": Event(
         "error",
         "Statuspage refused a status bridge's write for good (`subject`, `ilert_id`, `error`); "
-        "decided and sent again next pass",
+        "decided and sent again after `retry_in_s` (one interval, doubling, at most an hour)",
         "read `error`: a component id no longer on the page is the usual cause (`check`)",
     ),
     # -- storms and human edits -------------------------------------------------------------

@@ -18,6 +18,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.clients.statuspage import Incident, StatuspageClient
+from ilert_statuspage_sync.core.backoff import retry_delay
 from ilert_statuspage_sync.core.bridge import INCIDENT, MAINTENANCE, BridgeWrite, Seen
 from ilert_statuspage_sync.core.bridge_model import StatusBridge
 from ilert_statuspage_sync.core.intents import BridgeCall
@@ -53,8 +54,13 @@ class PassBridges:
 class BridgeWrites:
     """Sends a bridge's decisions through the writer (``sync.writer``)."""
 
-    def __init__(self, out: StatuspageWriter) -> None:
+    def __init__(self, out: StatuspageWriter, poll_interval: float = 30.0) -> None:
         self._out = out
+        self._interval = poll_interval
+        # (bridge, kind, iLert id) -> (refusals in a row, not tried again before): a write
+        # Statuspage refused waits a growing delay (``core.backoff``), kept in memory: a
+        # restart tries at once, which is what a fixed config wants.
+        self._refused: dict[tuple[str, str, int], tuple[int, datetime]] = {}
 
     def apply(
         self,
@@ -68,6 +74,10 @@ class BridgeWrites:
     ) -> None:
         if write is None or (row is not None and row.pending_call is not None):
             return  # an interrupted write ``settle`` waits for: nothing is sent on top of it
+        key = (bridge.name, write.subject, write.ilert_id)
+        if write.op != "record" and key in self._refused and now < self._refused[key][1]:
+            result.deferred += 1  # refused before: waits out its back-off
+            return
         if write.op == "record":
             assert row is not None
             row.seen = write.seen_after.to_json()
@@ -149,14 +159,20 @@ class BridgeWrites:
             )
         except PermanentApiError as error:
             result.failed += 1
+            key = (bridge.name, write.subject, write.ilert_id)
+            refusals = self._refused.get(key, (0, now))[0] + 1
+            wait = retry_delay(refusals, self._interval)
+            self._refused[key] = (refusals, now + wait)
             log.error(
                 "bridge_write_refused",
                 bridge=bridge.name,
                 subject=write.subject,
                 ilert_id=write.ilert_id,
                 error=scrub(str(error))[:500],
+                retry_in_s=wait.total_seconds(),
             )
             return
+        self._refused.pop((bridge.name, write.subject, write.ilert_id), None)
         result.writes += 1
         result.outcomes.append(write.event)
 

@@ -85,7 +85,7 @@ class BridgeSync:
         self.ilert = ilert
         self.statuspage = statuspage
         self._out = writer_for(dry_run, writer, guard, checkpoint, WRITE_DEADLINE)
-        self.writes = BridgeWrites(self._out)
+        self.writes = BridgeWrites(self._out, config.poll_interval)
         self._monotonic = monotonic
         # The services' statuses as last read, and when (monotonic): read once a minute.
         self.services: dict[int, IlertService] = {}
