@@ -456,3 +456,31 @@ def test_a_refused_write_backs_off_instead_of_repeating_every_pass(world: World)
     assert patches() == 2
     (public,) = world.public()
     assert public["status"] == "identified"
+
+
+def test_templates_word_the_bridged_incident_and_a_failing_one_holds_only_its_object(
+    world: World,
+) -> None:
+    """The bridge's templates name and word the incident; a render failure holds that object."""
+    from ilert_statuspage_sync.core.bridge_templates import BridgeTemplates, compile_bridge_template
+
+    templates = BridgeTemplates(
+        (
+            compile_bridge_template("incident_name", "Platform: {{ incident.summary }}", "t"),
+            compile_bridge_template(
+                "incident_body",
+                "{{ incident.message }}{% if incident.summary == 'Bad' %}{{ 1 / 0 }}{% endif %}",
+                "t",
+            ),
+        )
+    )
+    bridge = dataclasses.replace(world.bridge, templates=templates)
+    world.harness.config = dataclasses.replace(world.harness.config, status_bridges=(bridge,))
+    world.harness.syncer = world.harness.new_syncer()
+    world.ilert.add_incident("Bad", message="x", affected={world.api: "DEGRADED"})
+    world.ilert.add_incident("API errors", message="Looking.", affected={world.api: "DEGRADED"})
+    report = world.sync()
+    assert not report.ok  # one object failed
+    (public,) = world.public()
+    assert public["name"] == "Platform: API errors"
+    assert _updates(public) == [("investigating", "Looking.")]

@@ -382,3 +382,36 @@ class TestRedact:
         assert _error(_settings(_bridge(redact="x"))) == (
             f"{ORIGIN}: status_bridges[0].redact: must be a list of regular expressions in strings"
         )
+
+
+def test_templates_load_compiled_and_render_the_bridges_words() -> None:
+    """``templates`` keys load compiled; a rendered name uses the incident's fields."""
+    from ilert_statuspage_sync.core.bridge_model import AffectedService, IlertIncident
+    from ilert_statuspage_sync.core.bridge_templates import incident_context
+
+    templates = {"incident_name": "Platform: {{ incident.summary }} ({{ bridge.name }})"}
+    config = parse_config(_settings(_bridge(templates=templates)), ENV, origin=ORIGIN)
+    (bridge,) = config.status_bridges
+    incident = IlertIncident(7, "API errors", "INVESTIGATING", "", False, None, None, None,
+                             (AffectedService(101, "DEGRADED"),))  # fmt: skip
+    context = incident_context(bridge.name, bridge.page_id, incident)
+    assert (
+        bridge.templates.get("incident_name").render(context) == "Platform: API errors (platform)"
+    )
+    assert bridge.templates.get("incident_body").render(context) == ""
+
+
+@pytest.mark.parametrize(
+    ("templates", "expected"),
+    [
+        ({"incident_title": "x"}, "templates.incident_title: unknown template"),
+        ({"incident_name": 3}, "templates.incident_name: must be a string"),
+        ({"incident_name": "{{ window.summary }}"}, "unknown variable 'window'"),
+        ({"maintenance_body": "{{ incident.message }}"}, "unknown variable 'incident'"),
+        ({"incident_body": "{{ incident.details }}"}, "unknown variable 'incident.details'"),
+        ({"maintenance_name": "{% if %}"}, "status_bridges[0].templates.maintenance_name"),
+    ],
+)
+def test_a_wrong_template_is_one_line_naming_its_key(templates: object, expected: str) -> None:
+    """An unknown key, a non-string, a name the key's template does not know or a syntax error."""
+    assert expected in _error(_settings(_bridge(templates=templates)))

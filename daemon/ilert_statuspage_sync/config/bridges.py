@@ -20,6 +20,12 @@ from ilert_statuspage_sync.config.page_refs import (
 from ilert_statuspage_sync.config.publish import parse_redact
 from ilert_statuspage_sync.config.reader import Reader, glimpse, join, kind
 from ilert_statuspage_sync.config.values import MAX_COMPONENTS, IncidentAction, StatusBridge
+from ilert_statuspage_sync.core.bridge_templates import (
+    BRIDGE_TEMPLATE_KEYS,
+    BridgeTemplate,
+    BridgeTemplates,
+    compile_bridge_template,
+)
 from ilert_statuspage_sync.core.storable import ID_MAX
 from ilert_statuspage_sync.core.vendor_ids import vendor_id
 
@@ -29,7 +35,16 @@ __all__ = ["BRIDGE_FEATURES", "BRIDGE_KEYS", "NOTIFY_POLICIES", "read_bridges"]
 BRIDGE_FEATURES = ("incidents", "service_status", "maintenance_windows")
 # Who sets deliver_notifications: the iLert incident's sendNotification, or always, or never.
 NOTIFY_POLICIES = ("ilert", "always", "never")
-BRIDGE_KEYS = {"name", "connector", "page_id", "services", "notify", "redact", *BRIDGE_FEATURES}
+BRIDGE_KEYS = {
+    "name",
+    "connector",
+    "page_id",
+    "services",
+    "notify",
+    "redact",
+    "templates",
+    *BRIDGE_FEATURES,
+}
 
 
 def read_bridges(
@@ -93,11 +108,34 @@ def _bridge(reader: Reader, table: Mapping[str, Any], prefix: str) -> StatusBrid
         connector=read_connector(reader, table, prefix),
         page_id=attempt("", read_page_id, reader, table, prefix),
         services=attempt({}, _services, reader, table, prefix),
-        **features,
+        incidents=features["incidents"],
+        service_status=features["service_status"],
+        maintenance_windows=features["maintenance_windows"],
         notify=attempt("ilert", reader.choice, table, "notify", prefix, NOTIFY_POLICIES, "ilert"),
         redact=attempt((), parse_redact, table, prefix, reader.origin),
+        templates=attempt(BridgeTemplates(), _templates, reader, table, prefix),
     )
     return bridge if len(reader.errors) == known else None
+
+
+def _templates(reader: Reader, table: Mapping[str, Any], prefix: str) -> BridgeTemplates:
+    """``[status_bridges.templates]``: Jinja2 wording per key, checked at load like an action's."""
+    key = join(prefix, "templates")
+    value = table.get("templates", {})
+    if not isinstance(value, Mapping):
+        raise reader.fail(key, "must be a table ([status_bridges.templates])")
+    configured = []
+    for name, source in value.items():
+        if name not in BRIDGE_TEMPLATE_KEYS:
+            raise reader.fail(
+                join(key, name), f"unknown template; known: {', '.join(BRIDGE_TEMPLATE_KEYS)}"
+            )
+        if not isinstance(source, str):
+            raise reader.fail(join(key, name), "must be a string (Jinja2 template)")
+        where = f"{reader.origin}: {join(key, name)}"
+        make = compile_bridge_template if reader.templates else BridgeTemplate
+        configured.append(make(name, source, where))
+    return BridgeTemplates(tuple(configured))
 
 
 def _flag(reader: Reader, table: Mapping[str, Any], prefix: str, key: str) -> bool:

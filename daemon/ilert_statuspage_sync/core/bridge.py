@@ -19,9 +19,10 @@ from datetime import datetime
 from typing import Any
 
 from ilert_statuspage_sync.core.bridge_model import IlertIncident, MaintenanceWindow, StatusBridge
+from ilert_statuspage_sync.core.bridge_templates import incident_context, window_context
 from ilert_statuspage_sync.core.components import worse
 from ilert_statuspage_sync.core.plan import MAX_BODY, MAX_NAME
-from ilert_statuspage_sync.core.public_text import publishable, vendor_plain
+from ilert_statuspage_sync.core.public_text import publishable
 
 __all__ = [
     "CANCELLED",
@@ -140,8 +141,28 @@ def window_metadata(bridge: str, window_id: int) -> dict[str, Any]:
     return {"ilert": {"maintenance_window_id": str(window_id), "bridge": bridge}}
 
 
-def _text(bridge: StatusBridge, text: str, limit: int, *, one_line: bool = False) -> str:
-    return publishable(vendor_plain(text), limit, bridge.redact, one_line=one_line)
+def _worded(
+    bridge: StatusBridge, key: str, context: Mapping[str, Any], limit: int, *, one_line: bool
+) -> str:
+    """The bridge's template for ``key`` rendered, then cleaned, redacted, masked and clipped."""
+    text = bridge.templates.get(key).render(context)
+    return publishable(text, limit, bridge.redact, one_line=one_line)
+
+
+def _incident_words(bridge: StatusBridge, incident: IlertIncident) -> tuple[str, str]:
+    """The published name (never empty) and body of an incident."""
+    context = incident_context(bridge.name, bridge.page_id, incident)
+    name = _worded(bridge, "incident_name", context, MAX_NAME, one_line=True)
+    body = _worded(bridge, "incident_body", context, MAX_BODY, one_line=False)
+    return name or f"Incident {incident.id}", body
+
+
+def _window_words(bridge: StatusBridge, window: MaintenanceWindow) -> tuple[str, str]:
+    """The published name (never empty) and body of a maintenance."""
+    context = window_context(bridge.name, bridge.page_id, window)
+    name = _worded(bridge, "maintenance_name", context, MAX_NAME, one_line=True)
+    body = _worded(bridge, "maintenance_body", context, MAX_BODY, one_line=False)
+    return name or f"Maintenance {window.id}", body
 
 
 def _notify(bridge: StatusBridge, asked: bool) -> bool:
@@ -203,11 +224,10 @@ def plan_incident(
     seen = incident_seen(bridge, incident)
     status = _statuspage_status(incident.status, "investigating")
     notify = _notify(bridge, incident.send_notification)
-    body = _text(bridge, incident.message, MAX_BODY)
     if stored is None:
         if incident.status == "RESOLVED" or not seen.impacts:
             return None  # over before it was seen, or nothing of ours: not published
-        name = _text(bridge, incident.summary, MAX_NAME, one_line=True) or f"Incident {incident.id}"
+        name, body = _incident_words(bridge, incident)
         fields: dict[str, Any] = {
             "name": name,
             "status": status,
@@ -221,7 +241,7 @@ def plan_incident(
             INCIDENT, incident.id, "create", "bridge_created", fields, seen,
             closes=incident.status == "RESOLVED", to_status=status, name=name, body=body or None,
         )  # fmt: skip
-    return _incident_update(bridge, incident, stored, seen, status, body, notify)
+    return _incident_update(bridge, incident, stored, seen, status, notify)
 
 
 def _reopened(
@@ -232,7 +252,7 @@ def _reopened(
         return None
     seen = incident_seen(bridge, incident)
     status = _statuspage_status(incident.status, "investigating")
-    body = _text(bridge, incident.message, MAX_BODY)
+    _, body = _incident_words(bridge, incident)
     fields: dict[str, Any] = {
         "status": status,
         "deliver_notifications": _notify(bridge, incident.send_notification),
@@ -252,12 +272,12 @@ def _incident_update(
     stored: Stored,
     seen: Seen,
     status: str,
-    body: str,
     notify: bool,
 ) -> BridgeWrite | None:
     before = stored.seen
     if before == seen:
         return None
+    name, body = _incident_words(bridge, incident)
     fields: dict[str, Any] = {}
     event = "bridge_updated"
     was = _statuspage_status(before.status, "") if before else None
@@ -270,10 +290,9 @@ def _incident_update(
         event = "bridge_resolved" if incident.status == "RESOLVED" else "bridge_status"
         if before is not None and before.status == seen.status:
             event = "bridge_message"
-    name = None
+    renamed = None
     if before is None or before.summary != seen.summary:
-        name = _text(bridge, incident.summary, MAX_NAME, one_line=True) or f"Incident {incident.id}"
-        fields["name"] = name
+        renamed = fields["name"] = name
     if before is None or set(before.impacts) != set(seen.impacts):
         fields["component_ids"] = sorted(set(seen.impacts) | set(before.impacts if before else ()))
     if not fields:
@@ -282,7 +301,7 @@ def _incident_update(
     return BridgeWrite(
         INCIDENT, incident.id, "update", event, fields, seen,
         closes=incident.status == "RESOLVED", from_status=was, to_status=status,
-        name=name, body=fields.get("body"),
+        name=renamed, body=fields.get("body"),
     )  # fmt: skip
 
 
@@ -345,23 +364,20 @@ def plan_window(
         "component_ids": list(components),
         "deliver_notifications": bridge.notify == "always",
     }
-    name = None
+    name, text = _window_words(bridge, window)
+    renamed = body = None
     if before is None or before.summary != seen.summary:
-        name = _text(bridge, window.summary, MAX_NAME, one_line=True) or f"Maintenance {window.id}"
-        fields["name"] = name
-    body = None
-    if before is None or before.message != seen.message:
-        body = _text(bridge, window.description, MAX_BODY) or None
-        if body:
-            fields["body"] = body
+        renamed = fields["name"] = name
+    if (before is None or before.message != seen.message) and text:
+        body = fields["body"] = text
     return BridgeWrite(
-        MAINTENANCE, window.id, "update", "maintenance_updated", fields, seen, name=name, body=body
-    )
+        MAINTENANCE, window.id, "update", "maintenance_updated", fields, seen,
+        name=renamed, body=body,
+    )  # fmt: skip
 
 
 def _window_create(bridge: StatusBridge, window: MaintenanceWindow, seen: Seen) -> BridgeWrite:
-    name = _text(bridge, window.summary, MAX_NAME, one_line=True) or f"Maintenance {window.id}"
-    body = _text(bridge, window.description, MAX_BODY)
+    name, body = _window_words(bridge, window)
     fields: dict[str, Any] = {
         "name": name,
         "status": "scheduled",

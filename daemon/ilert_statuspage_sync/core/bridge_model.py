@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+
+from ilert_statuspage_sync.core.bridge_templates import BridgeTemplates
 
 __all__ = [
     "INCIDENT_STATUSES",
@@ -97,6 +99,8 @@ class StatusBridge:
     notify: str = "ilert"
     # Patterns whose matches are masked in every published name and body.
     redact: tuple[re.Pattern[str], ...] = ()
+    # The wording of names and bodies (``core.bridge_templates``).
+    templates: BridgeTemplates = field(default_factory=BridgeTemplates)
 
     def component_of(self, service_id: int) -> str | None:
         """The component a service is mapped to, or None."""

@@ -233,19 +233,22 @@ _BIG_WIDTH = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(?:\d*\.)?(?:\*|\d{6})")
 _ENV.filters.update(center=_center, indent=_indent, replace=_replace, format=_format)
 
 
-def compile_source(key: str, source: str, where: str) -> Any:
+def compile_source(
+    key: str, source: str, where: str, variables: Mapping[str, frozenset[str]] = VARIABLES
+) -> Any:
     """Compile ``source`` to a Jinja2 template; a syntax error or unknown variable is a
     ``ConfigError``.
 
-    ``where`` is ``FILE: DOTTED.KEY`` so the message points at the setting.
+    ``where`` is ``FILE: DOTTED.KEY`` so the message points at the setting;
+    ``variables``: the names (and their attributes) the template may use.
     """
     tree = _compiling(where, lambda: _ENV.parse(source))
     bound = _bound(tree)
     for node in tree.find_all(nodes.Name):
         if node.ctx != "load" or node.name in bound:
             continue
-        if node.name not in VARIABLES:
-            known = ", ".join(VARIABLES)
+        if node.name not in variables:
+            known = ", ".join(variables)
             raise ConfigError(
                 f"{where}: template line {node.lineno}: "
                 f"unknown variable {node.name!r} (known: {known})"
@@ -264,7 +267,7 @@ def compile_source(key: str, source: str, where: str) -> Any:
                     f"{where}: template line {binop.lineno}: {binop.operator}: result {problem}"
                 )
     for getattr_node in tree.find_all(nodes.Getattr):
-        problem = _unknown_attribute(getattr_node)
+        problem = _unknown_attribute(getattr_node, variables)
         if problem:
             raise ConfigError(f"{where}: template line {getattr_node.lineno}: {problem}")
     tree = _BoundedConcat().visit(tree)
@@ -348,11 +351,11 @@ def _bound(tree: nodes.Template) -> frozenset[str]:
     return frozenset(names)
 
 
-def _unknown_attribute(node: nodes.Getattr) -> str | None:
+def _unknown_attribute(node: nodes.Getattr, variables: Mapping[str, frozenset[str]]) -> str | None:
     base = node.node
-    if isinstance(base, nodes.Name) and VARIABLES.get(base.name):
+    if isinstance(base, nodes.Name) and variables.get(base.name):
         # event and status are plain strings: their string methods stay usable.
-        allowed = VARIABLES[base.name]
+        allowed = variables[base.name]
         if node.attr not in allowed:
             offered = ", ".join(sorted(allowed))
             return f"unknown variable '{base.name}.{node.attr}' ({base.name} offers: {offered})"

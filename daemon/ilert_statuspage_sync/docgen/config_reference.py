@@ -33,6 +33,7 @@ from ilert_statuspage_sync.config import (
 )
 from ilert_statuspage_sync.config.bridges import NOTIFY_POLICIES
 from ilert_statuspage_sync.config.publish import MAX_DELAY_SECONDS
+from ilert_statuspage_sync.core.bridge_templates import BRIDGE_TEMPLATE_KEYS
 from ilert_statuspage_sync.core.components import DEFAULT_COMPONENT_STATUS, SETTABLE_STATUSES
 from ilert_statuspage_sync.core.lifecycle import LIFECYCLES
 from ilert_statuspage_sync.core.policy import (
@@ -227,6 +228,15 @@ BRIDGE_SETTINGS: tuple[Setting, ...] = (
         "as an action's `redact`",
         (),
         _bridge("redact"),
+    ),
+    Setting(
+        f"{BRIDGE}.templates",
+        "table",
+        "the iLert object's own words",
+        f"keys {_quoted(BRIDGE_TEMPLATE_KEYS)}; Jinja2 strings (an incident's know `incident` "
+        "and `bridge`, a maintenance's `window` and `bridge`)",
+        "the name and body of each bridged incident and maintenance (sandboxed, strict; see "
+        "[Status bridges](status-bridges.md#wording))",
     ),
 )
 

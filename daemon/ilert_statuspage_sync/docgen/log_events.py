@@ -400,6 +400,12 @@ EVENTS: dict[str, Event] = {
         "retried next pass",
         "read `error`; `check` validates the bridge's ids against both accounts",
     ),
+    "bridge_template_failed": Event(
+        "error",
+        "a status bridge's template failed to render for one iLert object (`subject`, "
+        "`ilert_id`, `error` naming the template): that object waits, the others sync",
+        "fix the template (`check` renders each against the objects open now), then reload",
+    ),
     "bridge_write_refused": Event(
         "error",
         "Statuspage refused a status bridge's write for good (`subject`, `ilert_id`, `error`); "

@@ -14,6 +14,7 @@ The writes themselves are ``sync.bridge_writes``'.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -30,6 +31,7 @@ from ilert_statuspage_sync.core.bridge import (
     COMPONENT_STATUS,
     INCIDENT,
     MAINTENANCE,
+    BridgeWrite,
     Seen,
     Stored,
     plan_incident,
@@ -44,6 +46,7 @@ from ilert_statuspage_sync.core.bridge_model import (
 )
 from ilert_statuspage_sync.core.components import OPERATIONAL, UNDER_MAINTENANCE, Holder
 from ilert_statuspage_sync.core.intents import Writer
+from ilert_statuspage_sync.core.templates import RenderError
 from ilert_statuspage_sync.errors import (
     LeadershipLostError,
     PayloadError,
@@ -135,16 +138,14 @@ class BridgeSync:
             self._read_services()
         if bridge.incidents:
             for ilert_id, incident, row in self._incidents(session, bridge):
-                stored = _stored(row)
-                self.writes.apply(
-                    session,
+                write = _decided(
                     bridge,
-                    client,
-                    row,
-                    plan_incident(bridge, ilert_id, incident, stored),
-                    now,
+                    INCIDENT,
+                    ilert_id,
                     result,
+                    functools.partial(plan_incident, bridge, ilert_id, incident, _stored(row)),
                 )
+                self.writes.apply(session, bridge, client, row, write, now, result)
         if bridge.maintenance_windows:
             self._sync_windows(session, bridge, client, now, result)
 
@@ -183,13 +184,19 @@ class BridgeSync:
         for window_id, window in sorted(listed.items()):
             parts = window_components(bridge, window, by_source)
             row = self._row(session, bridge, MAINTENANCE, window_id, rows)
-            write = plan_window(bridge, window_id, window, _stored(row), now, parts)
+            decide = functools.partial(
+                plan_window, bridge, window_id, window, _stored(row), now, parts
+            )
+            write = _decided(bridge, MAINTENANCE, window_id, result, decide)
             self.writes.apply(session, bridge, client, row, write, now, result)
         for window_id, row in sorted(rows.items()):
             if window_id in listed or row.pending_call is not None:
                 continue
             gone = self.ilert.get_maintenance_window(window_id)
-            write = plan_window(bridge, window_id, gone, _stored(row), now, listed_open=False)
+            decide = functools.partial(
+                plan_window, bridge, window_id, gone, _stored(row), now, listed_open=False
+            )
+            write = _decided(bridge, MAINTENANCE, window_id, result, decide)
             self.writes.apply(session, bridge, client, row, write, now, result)
 
     @staticmethod
@@ -255,6 +262,28 @@ class BridgeSync:
         for bridge in self.config.status_bridges:
             if bridge.page_id == page_id:
                 return bridge.connector
+        return None
+
+
+def _decided(
+    bridge: StatusBridge,
+    subject: str,
+    ilert_id: int,
+    result: PassBridges,
+    decide: Callable[[], BridgeWrite | None],
+) -> BridgeWrite | None:
+    """The decision, or None when the bridge's template failed to render (that object fails)."""
+    try:
+        return decide()
+    except RenderError as error:
+        result.failed += 1
+        log.error(
+            "bridge_template_failed",
+            bridge=bridge.name,
+            subject=subject,
+            ilert_id=ilert_id,
+            error=scrub(str(error))[:500],
+        )
         return None
 
 
