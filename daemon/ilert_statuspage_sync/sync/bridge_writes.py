@@ -212,10 +212,10 @@ class BridgeWrites:
         """An interrupted write: adopt it if it landed, else forget it (decided again)."""
         if self._out.in_flight_until(session, row.pending_call) is not None:
             return  # another process's write may still land: wait
-        if self._out.unanswered_until(session, row.pending_call) is not None:
-            return
         call = BridgeCall.from_json(row.pending_call or {})
         landed = self._landed(client, bridge, row, call)
+        if landed is None and self._out.unanswered_until(session, row.pending_call) is not None:
+            return  # our own unanswered write may still land: adopt it then, never resend
         write = BridgeWrite(
             call.subject, row.ilert_id, call.op, call.event, {},
             Seen.from_json(call.seen_after) or Seen("", "", ""), closes=call.closes,

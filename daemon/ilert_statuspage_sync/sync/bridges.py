@@ -156,11 +156,15 @@ class BridgeSync:
         listing = self.ilert.list_incidents(states=_OPEN_STATES, services=sorted(bridge.services))
         _log_unreadable(bridge, listing.unreadable)
         listed = {item.id: item for item in listing.items}
+        # A row whose write is still unsettled waits: deciding on it would send again.
+        waiting = {ilert_id for ilert_id, row in rows.items() if row.pending_call is not None}
         found: list[tuple[int, IlertIncident | None, BridgedRow | None]] = [
-            (ilert_id, item, rows.get(ilert_id)) for ilert_id, item in sorted(listed.items())
+            (ilert_id, item, rows.get(ilert_id))
+            for ilert_id, item in sorted(listed.items())
+            if ilert_id not in waiting
         ]
         for ilert_id, row in sorted(rows.items()):
-            if ilert_id not in listed and row.pending_call is None:
+            if ilert_id not in listed and ilert_id not in waiting:
                 found.append((ilert_id, self.ilert.get_incident(ilert_id), row))
         return found
 
@@ -182,6 +186,8 @@ class BridgeSync:
         for window_id, window in sorted(listed.items()):
             parts = window_components(bridge, window, by_source)
             row = rows.get(window_id)
+            if row is not None and row.pending_call is not None:
+                continue  # its write is still unsettled: deciding on it would send again
             write = plan_window(bridge, window_id, window, _stored(row), now, parts)
             self.writes.apply(session, bridge, client, row, write, now, result)
         for window_id, row in sorted(rows.items()):

@@ -1,0 +1,125 @@
+"""Status bridges under attack: lying servers, lost answers, config changes, odd data.
+
+Real ``Syncer``, real HTTP to both simulators, a migrated SQLite or PostgreSQL
+database, as ``test_status_bridges.py``; each case is one way a bridge could
+publish twice, publish the wrong thing, or hold a component it no longer owns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from ilert_statuspage_sync.config import StatusBridge
+from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
+from ilert_statuspage_sync.store.tables import BridgedRow, Transition
+from tests.support.harness import Harness
+from tests.support.world import AUTO_PAGE
+
+
+@dataclasses.dataclass
+class World:
+    """A harness with one bridge mapping two iLert services to two components."""
+
+    harness: Harness
+    ilert: IlertSimulator
+    statuspage: StatuspageSimulator
+    api: int
+    web: int
+    components: dict[str, str]
+    bridge: StatusBridge
+
+    def sync(self) -> Any:
+        """One pass."""
+        return self.harness.sync()
+
+    def public(self) -> list[dict[str, Any]]:
+        """The page's incidents that a bridge made (newest first)."""
+        return [
+            i
+            for i in self.statuspage.incidents(AUTO_PAGE)
+            if (i.get("metadata") or {}).get("ilert", {}).get("bridge")
+        ]
+
+    def component(self, name: str) -> str:
+        """A component's status on the page."""
+        return str(self.statuspage.component(self.components[name])["status"])
+
+    def rows(self) -> list[BridgedRow]:
+        """The bridges' stored rows."""
+        with self.harness.sessions() as session:
+            return list(session.scalars(sa.select(BridgedRow).order_by(BridgedRow.id)))
+
+    def events(self) -> list[tuple[str, str]]:
+        """The bridges' audit rows of their objects (not components): (event, outcome)."""
+        with self.harness.sessions() as session:
+            rows = session.scalars(
+                sa.select(Transition)
+                .where(Transition.event.like("bridge%") | Transition.event.like("maint%"))
+                .order_by(Transition.id)
+            )
+            return [(row.event, row.outcome) for row in rows]
+
+    def ilert_reads(self, path: str) -> int:
+        """GET requests iLert answered on ``path`` (and its ids) so far."""
+        return sum(1 for r in self.ilert.requests if r.method == "GET" and r.path.startswith(path))
+
+    def reconfigure(self, **changes: Any) -> None:
+        """A restart with a changed config."""
+        self.harness.config = dataclasses.replace(self.harness.config, **changes)
+        self.harness.syncer = self.harness.new_syncer()
+
+
+@pytest.fixture(name="world")
+def _world(make_harness: Any, ilert: IlertSimulator, statuspage: StatuspageSimulator) -> World:
+    api = ilert.add_service("Public API")
+    web = ilert.add_service("Website")
+    components = {
+        "api": statuspage.add_component(AUTO_PAGE, "Public API"),
+        "web": statuspage.add_component(AUTO_PAGE, "Website"),
+    }
+    bridge = StatusBridge(
+        "platform", "main", AUTO_PAGE, {api: components["api"], web: components["web"]}
+    )
+    harness: Harness = make_harness("classic", status_bridges=(bridge,))
+    harness.sync()
+    return World(harness, ilert, statuspage, api, web, components, bridge)
+
+
+def _updates(incident: dict[str, Any]) -> list[tuple[str, str]]:
+    """An incident's updates as (status, body), oldest first."""
+    return [(u["status"], u["body"]) for u in reversed(incident["incident_updates"])]
+
+
+def test_an_update_whose_answer_was_lost_is_not_taken_for_a_persons_change(world: World) -> None:
+    """An update applied but unanswered: the next pass neither holds the incident nor resends."""
+    incident = world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
+    world.sync()
+    world.ilert.update_incident(incident, status="IDENTIFIED", message="Found it.")
+    world.statuspage.drop_next(1, method="PATCH", after_apply=True)
+    world.sync()
+    world.sync()
+    world.ilert.update_incident(incident, status="MONITORING", message="Fixed.")
+    world.sync()
+    (public,) = world.public()
+    assert ("bridge_status", "held_by_person") not in world.events()
+    assert _updates(public) == [
+        ("investigating", ""),
+        ("identified", "Found it."),
+        ("monitoring", "Fixed."),
+    ]
+
+
+def test_a_create_whose_answer_was_lost_is_created_once(world: World) -> None:
+    """A create applied but unanswered: later passes adopt it, never create a second."""
+    world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
+    world.statuspage.drop_next(1, method="POST", after_apply=True)
+    world.sync()
+    world.sync()
+    world.sync()
+    assert len(world.public()) == 1
+    (row,) = world.rows()
+    assert row.statuspage_id == world.public()[0]["id"] and row.pending_call is None
