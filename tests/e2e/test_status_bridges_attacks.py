@@ -123,3 +123,27 @@ def test_a_create_whose_answer_was_lost_is_created_once(world: World) -> None:
     assert len(world.public()) == 1
     (row,) = world.rows()
     assert row.statuspage_id == world.public()[0]["id"] and row.pending_call is None
+
+
+def test_a_renamed_bridge_leaves_no_hold_on_its_components(world: World) -> None:
+    """After a rename, the old name's open rows hold no component (they are never updated)."""
+    incident = world.ilert.add_incident("API errors", affected={world.api: "MAJOR_OUTAGE"})
+    world.sync()
+    assert world.component("api") == "major_outage"
+    renamed = dataclasses.replace(world.bridge, name="platform-2")
+    world.reconfigure(status_bridges=(renamed,))
+    world.ilert.resolve_incident(incident, message="All good.")
+    world.sync()
+    world.sync()
+    assert world.component("api") == "operational"
+
+
+def test_a_removed_bridge_leaves_no_hold_on_its_components(world: World) -> None:
+    """A bridge taken out of the config stops holding its components."""
+    world.ilert.add_incident("API errors", affected={world.api: "MAJOR_OUTAGE"})
+    world.sync()
+    assert world.component("api") == "major_outage"
+    world.reconfigure(status_bridges=())
+    world.sync()
+    world.sync()
+    assert world.component("api") == "operational"

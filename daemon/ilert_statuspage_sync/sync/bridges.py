@@ -221,6 +221,8 @@ class BridgeSync:
     def holders(self, session: Session, page_id: str) -> list[Holder]:
         """The statuses the bridges hold on the page's components: services and open objects."""
         holders: list[Holder] = []
+        # Only a configured bridge holds: a renamed or removed one's rows are never updated.
+        bridges = {b.name for b in self.config.status_bridges if b.page_id == page_id}
         for bridge in self.config.status_bridges:
             if bridge.page_id != page_id:
                 continue
@@ -233,6 +235,8 @@ class BridgeSync:
         for row in store.open_rows_on_page(session, page_id):
             seen = Seen.from_json(row.seen)
             if row.kind != INCIDENT or seen is None or row.held or row.statuspage_id is None:
+                continue
+            if row.bridge not in bridges:
                 continue
             for component, status in sorted(seen.impacts.items()):
                 if status not in (OPERATIONAL, UNDER_MAINTENANCE):
