@@ -8,6 +8,7 @@ publish twice, publish the wrong thing, or hold a component it no longer owns.
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -147,3 +148,35 @@ def test_a_removed_bridge_leaves_no_hold_on_its_components(world: World) -> None
     world.sync()
     world.sync()
     assert world.component("api") == "operational"
+
+
+def test_an_incident_a_person_resolved_leaves_the_bridge_working(world: World) -> None:
+    """A person resolved the public incident while iLert's stays open: later passes stay ok."""
+    incident = world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
+    world.sync()
+    (public,) = world.public()
+    world.statuspage.person_sets_status(public["id"], "resolved", "Fixed by hand.")
+    world.ilert.update_incident(incident, status="IDENTIFIED", message="Found it.")
+    world.sync()  # held
+    world.ilert.add_incident("Website down", affected={world.web: "MAJOR_OUTAGE"})
+    report = world.sync()
+    assert report.ok
+    assert [i["name"] for i in world.public()] == ["Website down", "API errors"]
+    assert world.public()[1]["status"] == "resolved"
+
+
+def test_a_maintenance_a_person_completed_early_leaves_the_bridge_working(world: World) -> None:
+    """A person completed the maintenance while iLert's window is still open: passes stay ok."""
+    now = datetime.now(UTC)
+    window = world.ilert.add_window(
+        "Database upgrade", now + timedelta(hours=1), now + timedelta(hours=2),
+        service_ids=[world.web],
+    )  # fmt: skip
+    world.sync()
+    (public,) = world.public()
+    world.statuspage.person_sets_status(public["id"], "completed", "Not needed.")
+    world.ilert.edit_window(window, description="Moved.")
+    world.sync()  # held
+    report = world.sync()
+    assert report.ok
+    assert len(world.public()) == 1

@@ -156,10 +156,12 @@ class BridgeSync:
         listing = self.ilert.list_incidents(states=_OPEN_STATES, services=sorted(bridge.services))
         _log_unreadable(bridge, listing.unreadable)
         listed = {item.id: item for item in listing.items}
+        # One closed already (a person closed it) stays closed: never created again.
+        rows_listed = rows | store.closed_rows(session, bridge.name, INCIDENT, listed.keys() - rows)
         # A row whose write is still unsettled waits: deciding on it would send again.
         waiting = {ilert_id for ilert_id, row in rows.items() if row.pending_call is not None}
         found: list[tuple[int, IlertIncident | None, BridgedRow | None]] = [
-            (ilert_id, item, rows.get(ilert_id))
+            (ilert_id, item, rows_listed.get(ilert_id))
             for ilert_id, item in sorted(listed.items())
             if ilert_id not in waiting
         ]
@@ -183,9 +185,13 @@ class BridgeSync:
         by_source = self._components_by_source(bridge)
         rows = store.open_rows(session, bridge.name, MAINTENANCE)
         listed = {item.id: item for item in self._windows}
+        parts_of = {i: window_components(bridge, w, by_source) for i, w in listed.items()}
+        # One closed already (a person completed it) stays closed: never created again.
+        ours = {i for i, parts in parts_of.items() if parts and i not in rows}
+        closed = store.closed_rows(session, bridge.name, MAINTENANCE, ours)
         for window_id, window in sorted(listed.items()):
-            parts = window_components(bridge, window, by_source)
-            row = rows.get(window_id)
+            parts = parts_of[window_id]
+            row = rows.get(window_id) or closed.get(window_id)
             if row is not None and row.pending_call is not None:
                 continue  # its write is still unsettled: deciding on it would send again
             write = plan_window(bridge, window_id, window, _stored(row), now, parts)
