@@ -180,3 +180,19 @@ def test_a_maintenance_a_person_completed_early_leaves_the_bridge_working(world:
     report = world.sync()
     assert report.ok
     assert len(world.public()) == 1
+
+
+def test_a_held_incident_that_ended_in_ilert_costs_no_read_per_pass(world: World) -> None:
+    """A person changed the public incident, then iLert resolved it: no read by id each pass."""
+    incident = world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
+    world.sync()
+    (public,) = world.public()
+    world.statuspage.person_sets_status(public["id"], "identified", "We know.")
+    world.ilert.update_incident(incident, status="IDENTIFIED", message="Found it.")
+    world.sync()  # held
+    world.ilert.resolve_incident(incident, message="All good.")
+    world.sync()
+    world.ilert.clear_requests()
+    for _ in range(3):
+        world.sync()
+    assert world.ilert_reads(f"/api/incidents/{incident}") == 0

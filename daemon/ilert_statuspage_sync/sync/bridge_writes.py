@@ -85,6 +85,12 @@ class BridgeWrites:
             return
         self._send(session, bridge, client, row, write, now, result)
 
+    def close(self, session: Session, row: BridgedRow, now: datetime) -> None:
+        """Close a row the bridge no longer follows (a held object that left the listing)."""
+        row.is_open = False
+        row.updated_at = now
+        self._out.commit(session)
+
     def _create(
         self,
         session: Session,

@@ -134,7 +134,7 @@ class BridgeSync:
         if bridge.service_status:
             self._read_services()
         if bridge.incidents:
-            for ilert_id, incident, row in self._incidents(session, bridge):
+            for ilert_id, incident, row in self._incidents(session, bridge, now):
                 stored = _stored(row)
                 self.writes.apply(
                     session,
@@ -149,7 +149,7 @@ class BridgeSync:
             self._sync_windows(session, bridge, client, now, result)
 
     def _incidents(
-        self, session: Session, bridge: StatusBridge
+        self, session: Session, bridge: StatusBridge, now: datetime
     ) -> list[tuple[int, IlertIncident | None, BridgedRow | None]]:
         """Each listed incident and each tracked one the list no longer holds (read by id)."""
         rows = store.open_rows(session, bridge.name, INCIDENT)
@@ -166,8 +166,13 @@ class BridgeSync:
             if ilert_id not in waiting
         ]
         for ilert_id, row in sorted(rows.items()):
-            if ilert_id not in listed and ilert_id not in waiting:
-                found.append((ilert_id, self.ilert.get_incident(ilert_id), row))
+            if ilert_id in listed or ilert_id in waiting:
+                continue
+            if row.held:
+                # Written to no more and holding nothing: how it ended needs no read, each pass.
+                self.writes.close(session, row, now)
+                continue
+            found.append((ilert_id, self.ilert.get_incident(ilert_id), row))
         return found
 
     def _sync_windows(
