@@ -196,3 +196,21 @@ def test_a_held_incident_that_ended_in_ilert_costs_no_read_per_pass(world: World
     for _ in range(3):
         world.sync()
     assert world.ilert_reads(f"/api/incidents/{incident}") == 0
+
+
+def test_a_read_by_id_answering_another_incident_publishes_nothing_of_it(world: World) -> None:
+    """GET /api/incidents/{id} answering another id: its text never reaches this incident."""
+    incident = world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
+    world.sync()
+    world.ilert.resolve_incident(incident, message="All good.")
+    other = world.ilert.incident(incident) | {
+        "id": incident + 1000,
+        "status": "MONITORING",
+        "summary": "Someone else's incident",
+        "message": "Private words.",
+    }
+    world.ilert.inject_fault(200, other, path_contains=f"/api/incidents/{incident}")
+    world.sync()
+    (public,) = world.public()
+    assert "Private words." not in [body for _, body in _updates(public)]
+    assert public["name"] == "API errors"

@@ -172,7 +172,9 @@ class BridgeSync:
                 # Written to no more and holding nothing: how it ended needs no read, each pass.
                 self.writes.close(session, row, now)
                 continue
-            found.append((ilert_id, self.ilert.get_incident(ilert_id), row))
+            incident = self.ilert.get_incident(ilert_id)
+            if incident is None or _answers_for(bridge, "incident", ilert_id, incident.id):
+                found.append((ilert_id, incident, row))
         return found
 
     def _sync_windows(
@@ -205,6 +207,10 @@ class BridgeSync:
             if window_id in listed or row.pending_call is not None:
                 continue
             gone = self.ilert.get_maintenance_window(window_id)
+            if gone is not None and not _answers_for(
+                bridge, "maintenance window", window_id, gone.id
+            ):
+                continue
             write = plan_window(bridge, window_id, gone, _stored(row), now, listed_open=False)
             self.writes.apply(session, bridge, client, row, write, now, result)
 
@@ -276,6 +282,15 @@ def _log_unreadable(bridge: StatusBridge, unreadable: Iterable[Unreadable]) -> N
             ilert_id=item.id,
             error=item.reason,
         )
+
+
+def _answers_for(bridge: StatusBridge, kind: str, asked: int, answered: int) -> bool:
+    """Whether a read by id answered the object asked for; another one is never published."""
+    if asked == answered:
+        return True
+    reason = f"GET by id {asked} answered {kind} {answered}"
+    _log_unreadable(bridge, [Unreadable(kind, asked, reason)])
+    return False
 
 
 def _stored(row: BridgedRow | None) -> Stored | None:
