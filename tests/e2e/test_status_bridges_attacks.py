@@ -214,3 +214,55 @@ def test_a_read_by_id_answering_another_incident_publishes_nothing_of_it(world: 
     (public,) = world.public()
     assert "Private words." not in [body for _, body in _updates(public)]
     assert public["name"] == "API errors"
+
+
+class Crash(BaseException):
+    """Stands in for a kill: nothing in the daemon catches it."""
+
+
+def _crash_at(world: World, step: str) -> None:
+    """The next pass is killed at ``step`` (once)."""
+
+    def crash(name: str) -> None:
+        if name == step:
+            world.harness.syncer.checkpoint = lambda _name: None
+            raise Crash(name)
+
+    world.harness.syncer = world.harness.new_syncer()
+    world.harness.syncer.checkpoint = crash
+    with pytest.raises(Crash):
+        world.sync()
+    world.harness.syncer = world.harness.new_syncer()  # a restart
+
+
+@pytest.mark.parametrize("status", ["INVESTIGATING", "IDENTIFIED"])
+def test_an_update_that_landed_before_a_persons_note_is_not_sent_again(
+    world: World, status: str
+) -> None:
+    """Killed after an update landed, then a person posted a note: no resend, no hold."""
+    incident = world.ilert.add_incident(
+        "API errors", message="Looking.", affected={world.api: "PARTIAL_OUTAGE"}
+    )
+    world.sync()
+    world.ilert.update_incident(incident, status=status, message="Found it.")
+    _crash_at(world, "answered_bridge_update")
+    (public,) = world.public()
+    world.statuspage.person_sets_status(public["id"], status.lower(), "A note by hand.")
+    world.sync()
+    world.sync()
+    (public,) = world.public()
+    assert [body for _, body in _updates(public)] == ["Looking.", "Found it.", "A note by hand."]
+    assert ("bridge_status", "held_by_person") not in world.events()
+
+
+def test_an_update_repeating_an_earlier_text_that_did_not_land_is_sent(world: World) -> None:
+    """A status change repeating the message, killed before it was sent: sent after restart."""
+    incident = world.ilert.add_incident(
+        "API errors", message="Looking.", affected={world.api: "PARTIAL_OUTAGE"}
+    )
+    world.sync()
+    world.ilert.update_incident(incident, status="IDENTIFIED")
+    _crash_at(world, "intent_bridge_update")
+    world.sync()
+    (public,) = world.public()
+    assert _updates(public) == [("investigating", "Looking."), ("identified", "Looking.")]
