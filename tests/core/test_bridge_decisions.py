@@ -214,3 +214,11 @@ def test_a_window_shortened_into_the_past_completes_its_maintenance() -> None:
     closed = window(start=-timedelta(hours=1), end=-timedelta(minutes=5))
     write = plan_window(BRIDGE, 5, closed, stored, NOW, ("comp-b",), listed_open=False)
     assert write is not None and write.event == "maintenance_completed" and write.closes
+
+
+def test_a_window_ending_before_it_starts_is_neither_scheduled_nor_edited() -> None:
+    """End before start (Statuspage refuses it): no create, and a scheduled one keeps its times."""
+    backwards = window(start=timedelta(hours=2), end=timedelta(hours=1))
+    assert plan_window(BRIDGE, 5, backwards, None, NOW, ("comp-b",)) is None
+    stored = Stored("sp9", window_seen(window(), ("comp-b",)))
+    assert plan_window(BRIDGE, 5, backwards, stored, NOW, ("comp-b",)) is None

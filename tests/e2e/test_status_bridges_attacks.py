@@ -18,7 +18,7 @@ from ilert_statuspage_sync.config import StatusBridge
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.store.tables import BridgedRow, Transition
 from tests.support.harness import Harness
-from tests.support.world import AUTO_PAGE
+from tests.support.world import AUTO_PAGE, ILERT_KEY, STATUSPAGE_KEY
 
 
 @dataclasses.dataclass
@@ -266,3 +266,45 @@ def test_an_update_repeating_an_earlier_text_that_did_not_land_is_sent(world: Wo
     world.sync()
     (public,) = world.public()
     assert _updates(public) == [("investigating", "Looking."), ("identified", "Looking.")]
+
+
+def test_the_daemons_keys_in_ilert_text_are_never_published_stored_or_logged(
+    world: World, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Keys quoted in a summary, message or window text: masked on the page, audit and logs."""
+    quoted = f"key {STATUSPAGE_KEY} and\x00{ILERT_KEY.upper()}"
+    incident = world.ilert.add_incident(
+        "x" * 240 + ILERT_KEY, message=quoted, affected={world.api: "MAJOR_OUTAGE"}
+    )
+    now = datetime.now(UTC)
+    world.ilert.add_window(
+        quoted, now + timedelta(hours=1), now + timedelta(hours=2),
+        description=quoted, service_ids=[world.web],
+    )  # fmt: skip
+    world.sync()
+    world.ilert.update_incident(incident, status="IDENTIFIED", message="\u200b".join(ILERT_KEY))
+    world.sync()
+    assert len(world.public()) == 2
+    seen = [repr(world.public()), capfd.readouterr().out]
+    with world.harness.sessions() as session:
+        seen += [repr(r.__dict__) for r in session.scalars(sa.select(Transition))]
+        seen += [repr(r.__dict__) for r in session.scalars(sa.select(BridgedRow))]
+    for text in seen:
+        for key in (STATUSPAGE_KEY, ILERT_KEY):
+            assert key[:8] not in text and key[:8].upper() not in text
+
+
+def test_a_window_ending_before_it_starts_is_not_sent_each_pass(world: World) -> None:
+    """A window whose end is before its start: not published, and no request each pass."""
+    now = datetime.now(UTC)
+    window = world.ilert.add_window(
+        "Backwards", now + timedelta(hours=1), now + timedelta(hours=2), service_ids=[world.web]
+    )
+    raw = world.ilert.window(window)
+    world.ilert.set_raw_window(window, raw | {"start": raw["end"], "end": raw["start"]})
+    world.sync()
+    world.statuspage.clear_requests()
+    world.sync()
+    world.sync()
+    assert world.public() == []
+    assert [r for r in world.statuspage.requests if "incidents" in r.path] == []

@@ -307,6 +307,8 @@ def plan_window(
         return None
     if window is None or not listed_open:
         return _window_gone(window_id, window, stored, now)
+    if window.end <= window.start:
+        return None  # Statuspage refuses it: the page keeps what it has, no request each pass
     seen = window_seen(window, components)
     if stored is None:
         if not components or window.end <= now:
