@@ -308,3 +308,19 @@ def test_a_window_ending_before_it_starts_is_not_sent_each_pass(world: World) ->
     world.sync()
     assert world.public() == []
     assert [r for r in world.statuspage.requests if "incidents" in r.path] == []
+
+
+def test_a_refused_create_then_resolved_costs_no_read_per_pass(world: World) -> None:
+    """A create Statuspage refused, then the incident resolved: no read by id each pass."""
+    world.statuspage.refuse_bodies_containing("Refuse me")
+    incident = world.ilert.add_incident(
+        "API errors", message="Refuse me", affected={world.api: "PARTIAL_OUTAGE"}
+    )
+    world.sync()
+    world.ilert.resolve_incident(incident, message="All good.")
+    world.sync()
+    world.ilert.clear_requests()
+    world.sync()
+    world.sync()
+    assert world.ilert_reads(f"/api/incidents/{incident}") == 0
+    assert world.public() == []

@@ -168,8 +168,8 @@ class BridgeSync:
         for ilert_id, row in sorted(rows.items()):
             if ilert_id in listed or ilert_id in waiting:
                 continue
-            if row.held:
-                # Written to no more and holding nothing: how it ended needs no read, each pass.
+            if row.held or row.statuspage_id is None:
+                # Written to no more, or never published: how it ended needs no read, each pass.
                 self.writes.close(session, row, now)
                 continue
             incident = self.ilert.get_incident(ilert_id)
@@ -205,6 +205,9 @@ class BridgeSync:
             self.writes.apply(session, bridge, client, row, write, now, result)
         for window_id, row in sorted(rows.items()):
             if window_id in listed or row.pending_call is not None:
+                continue
+            if row.statuspage_id is None:
+                self.writes.close(session, row, now)  # never published: nothing to end
                 continue
             gone = self.ilert.get_maintenance_window(window_id)
             if gone is not None and not _answers_for(
