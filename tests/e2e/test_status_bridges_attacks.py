@@ -310,6 +310,20 @@ def test_a_window_ending_before_it_starts_is_not_sent_each_pass(world: World) ->
     assert [r for r in world.statuspage.requests if "incidents" in r.path] == []
 
 
+def test_a_tracked_incident_ilert_serves_malformed_does_not_stop_the_bridge(
+    world: World,
+) -> None:
+    """One published incident iLert now serves malformed: the bridge's others still publish."""
+    incident = world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
+    world.sync()
+    raw = world.ilert.incident(incident)
+    world.ilert.set_raw_incident(incident, raw | {"summary": 12345})
+    world.ilert.add_incident("Website down", affected={world.web: "MAJOR_OUTAGE"})
+    world.sync()
+    assert [i["name"] for i in world.public()] == ["Website down", "API errors"]
+    assert world.component("web") == "major_outage"
+
+
 def test_a_refused_create_then_resolved_costs_no_read_per_pass(world: World) -> None:
     """A create Statuspage refused, then the incident resolved: no read by id each pass."""
     world.statuspage.refuse_bodies_containing("Refuse me")

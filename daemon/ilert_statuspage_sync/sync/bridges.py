@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from typing import Literal, TypeVar
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -61,6 +62,8 @@ __all__ = ["BridgeSync", "PassBridges"]
 
 log = structlog.get_logger(__name__)
 
+T = TypeVar("T", IlertIncident, MaintenanceWindow)
+
 SERVICES_EVERY_S = 60.0
 _OPEN_STATES = ("INVESTIGATING", "IDENTIFIED", "MONITORING")
 _CLOSED = frozenset({"resolved", "completed", "postmortem"})
@@ -91,6 +94,7 @@ class BridgeSync:
         self.services: dict[int, IlertService] = {}
         self._services_at: float | None = None
         self._windows: list[MaintenanceWindow] | None = None
+        self._windows_unreadable: set[int | None] = set()
 
     @property
     def writer(self) -> Writer:
@@ -155,6 +159,7 @@ class BridgeSync:
         rows = store.open_rows(session, bridge.name, INCIDENT)
         listing = self.ilert.list_incidents(states=_OPEN_STATES, services=sorted(bridge.services))
         _log_unreadable(bridge, listing.unreadable)
+        unreadable = {item.id for item in listing.unreadable}
         listed = {item.id: item for item in listing.items}
         # One closed already (a person closed it) stays closed: never created again.
         rows_listed = rows | store.closed_rows(session, bridge.name, INCIDENT, listed.keys() - rows)
@@ -172,8 +177,10 @@ class BridgeSync:
                 # Written to no more, or never published: how it ended needs no read, each pass.
                 self.writes.close(session, row, now)
                 continue
-            incident = self.ilert.get_incident(ilert_id)
-            if incident is None or _answers_for(bridge, "incident", ilert_id, incident.id):
+            if ilert_id in unreadable:
+                continue  # listed, but unreadable (logged): not gone
+            incident = _read_by_id(bridge, "incident", ilert_id, self.ilert.get_incident)
+            if incident is not False:
                 found.append((ilert_id, incident, row))
         return found
 
@@ -189,6 +196,7 @@ class BridgeSync:
             listing = self.ilert.list_maintenance_windows(state="OPEN")
             _log_unreadable(bridge, listing.unreadable)
             self._windows = list(listing.items)
+            self._windows_unreadable = {item.id for item in listing.unreadable}
         by_source = self._components_by_source(bridge)
         rows = store.open_rows(session, bridge.name, MAINTENANCE)
         listed = {item.id: item for item in self._windows}
@@ -204,15 +212,17 @@ class BridgeSync:
             write = plan_window(bridge, window_id, window, _stored(row), now, parts)
             self.writes.apply(session, bridge, client, row, write, now, result)
         for window_id, row in sorted(rows.items()):
-            if window_id in listed or row.pending_call is not None:
+            if window_id in listed or window_id in self._windows_unreadable:
+                continue  # listed (an unreadable one is logged, not gone)
+            if row.pending_call is not None:
                 continue
             if row.statuspage_id is None:
                 self.writes.close(session, row, now)  # never published: nothing to end
                 continue
-            gone = self.ilert.get_maintenance_window(window_id)
-            if gone is not None and not _answers_for(
-                bridge, "maintenance window", window_id, gone.id
-            ):
+            gone = _read_by_id(
+                bridge, "maintenance window", window_id, self.ilert.get_maintenance_window
+            )
+            if gone is False:
                 continue
             write = plan_window(bridge, window_id, gone, _stored(row), now, listed_open=False)
             self.writes.apply(session, bridge, client, row, write, now, result)
@@ -285,6 +295,20 @@ def _log_unreadable(bridge: StatusBridge, unreadable: Iterable[Unreadable]) -> N
             ilert_id=item.id,
             error=item.reason,
         )
+
+
+def _read_by_id(
+    bridge: StatusBridge, kind: str, asked: int, read: Callable[[int], T | None]
+) -> T | Literal[False] | None:
+    """A tracked object read by id (None: deleted); False when unreadable (logged)."""
+    try:
+        item = read(asked)
+    except PayloadError as error:
+        _log_unreadable(bridge, [Unreadable(kind, asked, scrub(str(error))[:300])])
+        return False
+    if item is not None and not _answers_for(bridge, kind, asked, item.id):
+        return False
+    return item
 
 
 def _answers_for(bridge: StatusBridge, kind: str, asked: int, answered: int) -> bool:
