@@ -222,3 +222,13 @@ def test_a_window_ending_before_it_starts_is_neither_scheduled_nor_edited() -> N
     assert plan_window(BRIDGE, 5, backwards, None, NOW, ("comp-b",)) is None
     stored = Stored("sp9", window_seen(window(), ("comp-b",)))
     assert plan_window(BRIDGE, 5, backwards, stored, NOW, ("comp-b",)) is None
+
+
+def test_an_unknown_ilert_status_keeps_the_status_published_last() -> None:
+    """A status iLert added since is not guessed: the public status stays, a new message posts."""
+    published = incident(status="MONITORING")
+    stored = Stored("sp1", incident_seen(BRIDGE, published))
+    assert plan_incident(BRIDGE, 7, incident(status="POSTMORTEM"), stored) is None
+    write = plan_incident(BRIDGE, 7, incident(status="POSTMORTEM", message="Notes"), stored)
+    assert write is not None and write.fields["status"] == "monitoring"
+    assert write.event == "bridge_message"

@@ -338,3 +338,74 @@ def test_a_refused_create_then_resolved_costs_no_read_per_pass(world: World) -> 
     world.sync()
     assert world.ilert_reads(f"/api/incidents/{incident}") == 0
     assert world.public() == []
+
+
+def test_a_second_replica_waits_for_the_firsts_create_in_flight(world: World) -> None:
+    """Replica B passes while A's create is between intent and answer: one public incident."""
+    world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
+    first, second = world.harness.new_syncer(), world.harness.new_syncer()
+    for replica in (first, second):
+        # PostgreSQL with replicas: another process's intent may still be flying.
+        author = dataclasses.replace(replica.writer, sole=False)
+        replica.writer = replica.bridges.writer = replica.components.writer = author
+
+    def meanwhile(name: str) -> None:
+        if name == "intent_bridge_create":
+            first.checkpoint = lambda _name: None
+            second.run_pass()
+
+    first.checkpoint = meanwhile
+    first.run_pass()
+    second.run_pass()
+    assert len(world.public()) == 1
+    (row,) = world.rows()
+    assert row.statuspage_id == world.public()[0]["id"]
+
+
+def test_an_unknown_ilert_status_does_not_move_the_public_incident_back(world: World) -> None:
+    """A status iLert added later (unknown here) leaves the public status where it was."""
+    incident = world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
+    world.sync()
+    world.ilert.update_incident(incident, status="MONITORING", message="Fixed, watching.")
+    world.sync()
+    raw = world.ilert.incident(incident)
+    world.ilert.set_raw_incident(incident, raw | {"status": "POSTMORTEM", "message": "Notes."})
+    world.sync()
+    (public,) = world.public()
+    assert public["status"] == "monitoring"
+    assert all(status != "investigating" for status, _ in _updates(public)[1:])
+
+
+def test_a_dry_run_closes_no_row(world: World) -> None:
+    """A dry run that would close a row (a held incident ended in iLert) stores nothing."""
+    incident = world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
+    world.sync()
+    (public,) = world.public()
+    world.statuspage.person_sets_status(public["id"], "identified", "We know.")
+    world.ilert.update_incident(incident, status="IDENTIFIED", message="Found it.")
+    world.sync()  # held
+    world.ilert.resolve_incident(incident, message="All good.")
+    world.harness.syncer = world.harness.new_syncer(dry_run=True)
+    world.sync()
+    (row,) = world.rows()
+    assert row.is_open and row.held
+
+
+def test_odd_ids_are_read_or_refused_never_confused(world: World) -> None:
+    """An id as a decimal string is read; a boolean or oversized id is refused, others go on."""
+    for key, odd_id in ((900, "9223372036854775807"), (901, True), (902, 2**63)):
+        world.ilert.set_raw_incident(
+            key,
+            {
+                "id": odd_id,
+                "summary": f"Odd {key}",
+                "status": "INVESTIGATING",
+                "affectedServices": [{"service": {"id": world.api}, "impact": "DEGRADED"}],
+            },
+        )
+    report = world.sync()
+    assert report.ok
+    (public,) = world.public()
+    assert public["name"] == "Odd 900"
+    assert public["metadata"]["ilert"]["incident_id"] == "9223372036854775807"
+    assert [row.ilert_id for row in world.rows()] == [2**63 - 1]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -188,6 +188,10 @@ def plan_incident(
     """
     if stored is not None and (not stored.is_open or stored.held or stored.statuspage_id is None):
         return None
+    if incident is not None and incident.status not in _REALTIME:
+        # A status iLert added since: not guessed, the status published last stays.
+        known = stored.seen.status if stored and stored.seen else None
+        incident = replace(incident, status=known if known in _REALTIME else "INVESTIGATING")
     if incident is None:
         if stored is None or stored.seen is None:
             return None
