@@ -409,3 +409,21 @@ def test_odd_ids_are_read_or_refused_never_confused(world: World) -> None:
     assert public["name"] == "Odd 900"
     assert public["metadata"]["ilert"]["incident_id"] == "9223372036854775807"
     assert [row.ilert_id for row in world.rows()] == [2**63 - 1]
+
+
+def test_a_window_edit_killed_before_it_was_sent_is_sent_after_restart(world: World) -> None:
+    """A new end, killed between intent and request: the restart sends it, never adopts it."""
+    now = datetime.now(UTC)
+    window = world.ilert.add_window(
+        "Database upgrade", now + timedelta(hours=1), now + timedelta(hours=2),
+        service_ids=[world.web],
+    )  # fmt: skip
+    world.sync()
+    later = now + timedelta(hours=5)
+    world.ilert.edit_window(window, end=later)
+    _crash_at(world, "intent_bridge_update")
+    world.sync()
+    world.sync()
+    (public,) = world.public()
+    until = datetime.fromisoformat(public["scheduled_until"].replace("Z", "+00:00"))
+    assert abs(until - later) < timedelta(seconds=1)

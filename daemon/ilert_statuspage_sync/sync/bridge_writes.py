@@ -243,6 +243,10 @@ class BridgeWrites:
         """The public object showing the interrupted write, or None when it did not land."""
         if call.op == "create":
             return self._find(client, bridge, call.subject, row.ilert_id)
+        if call.status is None and call.body is None:
+            # Nothing the page shows proves it (new times, a name, components): sent again,
+            # which is harmless, rather than taken for landed and lost.
+            return None
         shown = _read(client, bridge.page_id, str(row.statuspage_id))
         if shown is None:
             return None
