@@ -427,3 +427,13 @@ def test_a_window_edit_killed_before_it_was_sent_is_sent_after_restart(world: Wo
     (public,) = world.public()
     until = datetime.fromisoformat(public["scheduled_until"].replace("Z", "+00:00"))
     assert abs(until - later) < timedelta(seconds=1)
+
+
+def test_a_failing_services_read_does_not_stop_incidents(world: World) -> None:
+    """GET /api/services failing (a key without that right): incidents are still published."""
+    world.harness.syncer.bridges._services_at = None  # the minute has passed
+    world.ilert.fail_next(10, status=403, path_contains="/api/services")
+    world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
+    world.sync()
+    assert [i["name"] for i in world.public()] == ["API errors"]
+    assert world.component("api") == "partial_outage"

@@ -46,9 +46,11 @@ from ilert_statuspage_sync.core.bridge_model import (
 from ilert_statuspage_sync.core.components import OPERATIONAL, UNDER_MAINTENANCE, Holder
 from ilert_statuspage_sync.core.intents import Writer
 from ilert_statuspage_sync.errors import (
+    ApiError,
     LeadershipLostError,
     PayloadError,
     PermanentApiError,
+    StopRequestedError,
     TransientApiError,
 )
 from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE
@@ -242,9 +244,16 @@ class BridgeSync:
         at = self._monotonic()
         if self._services_at is not None and at - self._services_at < SERVICES_EVERY_S:
             return
-        listing = self.ilert.list_services()
-        self.services = {service.id: service for service in listing.items}
         self._services_at = at
+        try:
+            listing = self.ilert.list_services()
+        except StopRequestedError:
+            raise
+        except (ApiError, PayloadError) as error:
+            # The incidents and windows do not need them: they go on with the last statuses.
+            log.warning("bridge_services_unread", error=scrub(str(error))[:300])
+            return
+        self.services = {service.id: service for service in listing.items}
 
     # -- the holds on components (``sync.components``) -------------------------------
 
