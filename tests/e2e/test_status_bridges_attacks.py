@@ -437,3 +437,36 @@ def test_a_failing_services_read_does_not_stop_incidents(world: World) -> None:
     world.sync()
     assert [i["name"] for i in world.public()] == ["API errors"]
     assert world.component("api") == "partial_outage"
+
+
+def test_a_message_changed_while_the_state_was_lost_is_still_posted(world: World) -> None:
+    """Rows lost, then iLert's message changed: the adopted incident gets the new message."""
+    incident = world.ilert.add_incident(
+        "API errors", message="Looking.", affected={world.api: "PARTIAL_OUTAGE"}
+    )
+    world.sync()
+    with world.harness.sessions() as session:
+        session.execute(sa.delete(BridgedRow))
+        session.commit()
+    world.ilert.update_incident(incident, message="Found the cause.")
+    world.sync()
+    world.sync()
+    (public,) = world.public()
+    assert _updates(public)[-1] == ("investigating", "Found the cause.")
+    assert len(public["incident_updates"]) == 2
+
+
+def test_a_rebuild_with_nothing_changed_posts_nothing(world: World) -> None:
+    """Rows lost while iLert stayed the same: adopted, and no update is posted."""
+    world.ilert.add_incident(
+        "API errors", message="Looking.", affected={world.api: "PARTIAL_OUTAGE"}
+    )
+    world.sync()
+    with world.harness.sessions() as session:
+        session.execute(sa.delete(BridgedRow))
+        session.commit()
+    world.sync()
+    world.sync()
+    (public,) = world.public()
+    assert len(public["incident_updates"]) == 1
+    assert world.events()[-1] == ("bridge_created", "adopted")

@@ -332,8 +332,18 @@ def _published(row: BridgedRow, statuspage_id: str, write: BridgeWrite, now: dat
 
 
 def _adopt(row: BridgedRow, found: Incident, write: BridgeWrite, now: datetime) -> None:
-    """Take over a public object found by its metadata; a differing status is updated next."""
+    """Take over a public object found by its metadata; what it lacks is updated next.
+
+    Its status, name or latest text may be behind iLert's (a change made while the
+    state was lost): nothing counts as published then, so the next pass sends it all.
+    """
     _published(row, found.id, write, now)
-    if found.status != write.fields.get("status"):
+    body = write.fields.get("body")
+    shows_body = body is None or body.strip() in (text.strip() for text in found.update_bodies)
+    if (
+        found.status != write.fields.get("status")
+        or found.name != write.fields.get("name")
+        or not shows_body
+    ):
         row.seen = None
     row.is_open = found.status not in _CLOSED
