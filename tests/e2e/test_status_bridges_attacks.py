@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ilert_statuspage_sync.config import StatusBridge
+from ilert_statuspage_sync.config import IncidentAction, StatusBridge
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.store.tables import BridgedRow, Transition
 from tests.support.harness import Harness
-from tests.support.world import AUTO_PAGE, ILERT_KEY, STATUSPAGE_KEY
+from tests.support.world import AUTO_PAGE, AUTO_SOURCE, ILERT_KEY, STATUSPAGE_KEY
 
 
 @dataclasses.dataclass
@@ -470,3 +470,25 @@ def test_a_rebuild_with_nothing_changed_posts_nothing(world: World) -> None:
     (public,) = world.public()
     assert len(public["incident_updates"]) == 1
     assert world.events()[-1] == ("bridge_created", "adopted")
+
+
+def test_a_window_on_an_alert_source_is_scheduled_once_with_two_bridges_on_the_page(
+    world: World,
+) -> None:
+    """Two bridges on a page, a window on an action's alert source: one maintenance."""
+    action = IncidentAction(
+        name="public-api", alert_sources=(AUTO_SOURCE,), connector="main", page_id=AUTO_PAGE,
+        components=(world.components["api"],),
+    )  # fmt: skip
+    edge = StatusBridge(
+        "edge", "main", AUTO_PAGE, {world.ilert.add_service("Edge"): "edgecomp0001"}
+    )
+    world.reconfigure(incident_actions=(action,), status_bridges=(world.bridge, edge))
+    now = datetime.now(UTC)
+    world.ilert.add_window(
+        "Checkout upgrade", now + timedelta(hours=1), now + timedelta(hours=2),
+        source_ids=[AUTO_SOURCE],
+    )  # fmt: skip
+    world.sync()
+    world.sync()
+    assert [i["name"] for i in world.public()] == ["Checkout upgrade"]

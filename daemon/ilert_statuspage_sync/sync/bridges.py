@@ -230,7 +230,17 @@ class BridgeSync:
             self.writes.apply(session, bridge, client, row, write, now, result)
 
     def _components_by_source(self, bridge: StatusBridge) -> dict[int, tuple[str, ...]]:
-        """Alert source -> the components of the incident actions on the bridge's page using it."""
+        """Alert source -> the components of the incident actions on the bridge's page using it.
+
+        Only the page's first bridge with windows takes them: each bridge would schedule
+        such a window otherwise.
+        """
+        first = next(
+            b for b in self.config.status_bridges
+            if b.page_id == bridge.page_id and b.maintenance_windows
+        )  # fmt: skip
+        if first.name != bridge.name:
+            return {}
         found: dict[int, set[str]] = {}
         for action in self.config.incident_actions:
             if action.page_id != bridge.page_id or not action.components:
