@@ -232,3 +232,14 @@ def test_an_unknown_ilert_status_keeps_the_status_published_last() -> None:
     write = plan_incident(BRIDGE, 7, incident(status="POSTMORTEM", message="Notes"), stored)
     assert write is not None and write.fields["status"] == "monitoring"
     assert write.event == "bridge_message"
+
+
+def test_an_adopted_object_not_yet_updated_still_ends_when_deleted() -> None:
+    """Adopted with nothing recorded as published (``seen`` None), then deleted: it is closed."""
+    write = plan_incident(BRIDGE, 7, None, Stored("sp1", None))
+    assert write is not None and write.event == "bridge_deleted" and write.closes
+    write = plan_window(BRIDGE, 5, None, Stored("sp9", None), NOW, listed_open=False)
+    assert write is not None and write.fields["status"] == "completed" and write.closes
+    ran = window(start=-timedelta(hours=2), end=-timedelta(minutes=1))
+    write = plan_window(BRIDGE, 5, ran, Stored("sp9", None), NOW, listed_open=False)
+    assert write is not None and write.op == "record" and write.closes

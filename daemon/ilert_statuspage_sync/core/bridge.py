@@ -193,13 +193,15 @@ def plan_incident(
         known = stored.seen.status if stored and stored.seen else None
         incident = replace(incident, status=known if known in _REALTIME else "INVESTIGATING")
     if incident is None:
-        if stored is None or stored.seen is None:
+        if stored is None:
             return None
-        seen = Seen("RESOLVED", stored.seen.summary, stored.seen.message, {})
+        # Adopted but not yet brought up to date (``seen`` None): deleted all the same.
+        before = stored.seen or Seen("", "", "")
+        seen = Seen("RESOLVED", before.summary, before.message, {})
         return BridgeWrite(
             INCIDENT, incident_id, "update", "bridge_deleted",
             {"status": "resolved", "body": DELETED, "deliver_notifications": False},
-            seen, closes=True, from_status=_statuspage_status(stored.seen.status, ""),
+            seen, closes=True, from_status=_statuspage_status(before.status, "") or None,
             to_status="resolved", body=DELETED,
         )  # fmt: skip
     seen = incident_seen(bridge, incident)
@@ -370,11 +372,12 @@ def _window_gone(
     window_id: int, window: MaintenanceWindow | None, stored: Stored | None, now: datetime
 ) -> BridgeWrite | None:
     """A tracked window deleted, or closed: complete its maintenance unless it ran its course."""
-    if stored is None or stored.seen is None:
+    if stored is None:
         return None
-    seen = stored.seen
-    end = _when(seen.end)
-    start = _when(seen.start)
+    # Adopted but not yet brought up to date (``seen`` None): iLert's window says when.
+    seen = stored.seen or Seen("scheduled", "", "")
+    end = _when(seen.end) or (window.end if window is not None else None)
+    start = _when(seen.start) or (window.start if window is not None else None)
     if window is not None and end is not None and end <= now:
         # Ran its course: Statuspage's automatic completion ends it; only the row closes.
         return BridgeWrite(
