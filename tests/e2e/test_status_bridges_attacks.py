@@ -8,7 +8,7 @@ publish twice, publish the wrong thing, or hold a component it no longer owns.
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -492,3 +492,50 @@ def test_a_window_on_an_alert_source_is_scheduled_once_with_two_bridges_on_the_p
     world.sync()
     world.sync()
     assert [i["name"] for i in world.public()] == ["Checkout upgrade"]
+
+
+def test_huge_and_control_character_text_is_clipped_and_cleaned(world: World) -> None:
+    """A 10,000-character summary and a 100,000-character message with controls: within limits."""
+    world.ilert.add_incident(
+        "Big\x07 " + "s" * 10_000,
+        message="line\x00one\x1b[31m " + "m" * 100_000,
+        affected={world.api: "MAJOR_OUTAGE"},
+    )
+    report = world.sync()
+    assert report.ok
+    (public,) = world.public()
+    assert len(public["name"]) <= 255 and "\x07" not in public["name"]
+    body = _updates(public)[0][1]
+    assert len(body) <= 25_000 and "\x00" not in body and "\x1b" not in body
+
+
+def test_a_listing_naming_one_incident_twice_publishes_it_once(world: World) -> None:
+    """iLert listing the same incident twice in one answer: one public incident."""
+    incident = world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
+    raw = world.ilert.incident(incident)
+    world.ilert.inject_fault(200, [raw, raw], path_contains="/api/incidents")
+    world.sync()
+    world.sync()
+    assert len(world.public()) == 1
+
+
+def test_a_window_with_an_offset_and_a_bare_time_is_scheduled_in_utc(world: World) -> None:
+    """Times with a +05:30 offset or none (read as UTC) reach the page as the same instants."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    window = world.ilert.add_window(
+        "Upgrade", now + timedelta(hours=1), now + timedelta(hours=2), service_ids=[world.web]
+    )
+    start = (now + timedelta(hours=1)).astimezone(timezone(timedelta(hours=5, minutes=30)))
+    end = (now + timedelta(hours=2)).replace(tzinfo=None)
+    raw = world.ilert.window(window)
+    world.ilert.set_raw_window(
+        window,
+        raw | {"start": start.isoformat(), "end": end.isoformat(), "timezone": "Asia/Kolkata"},
+    )
+    world.sync()
+    (public,) = world.public()
+    shown = [
+        datetime.fromisoformat(public[key].replace("Z", "+00:00"))
+        for key in ("scheduled_for", "scheduled_until")
+    ]
+    assert shown == [now + timedelta(hours=1), now + timedelta(hours=2)]
