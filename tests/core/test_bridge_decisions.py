@@ -224,3 +224,32 @@ def test_an_incident_opened_again_reopens_its_public_incident() -> None:
     assert write.fields["status"] == "investigating" and write.fields["body"] == "It is back."
     assert not write.closes
     assert plan_incident(BRIDGE, 7, incident("RESOLVED", "Fixed."), closed) is None
+
+
+def test_a_window_ending_before_it_starts_is_neither_scheduled_nor_edited() -> None:
+    """End before start (Statuspage refuses it): no create, and a scheduled one keeps its times."""
+    backwards = window(start=timedelta(hours=2), end=timedelta(hours=1))
+    assert plan_window(BRIDGE, 5, backwards, None, NOW, ("comp-b",)) is None
+    stored = Stored("sp9", window_seen(window(), ("comp-b",)))
+    assert plan_window(BRIDGE, 5, backwards, stored, NOW, ("comp-b",)) is None
+
+
+def test_an_unknown_ilert_status_keeps_the_status_published_last() -> None:
+    """A status iLert added since is not guessed: the public status stays, a new message posts."""
+    published = incident(status="MONITORING")
+    stored = Stored("sp1", incident_seen(BRIDGE, published))
+    assert plan_incident(BRIDGE, 7, incident(status="POSTMORTEM"), stored) is None
+    write = plan_incident(BRIDGE, 7, incident(status="POSTMORTEM", message="Notes"), stored)
+    assert write is not None and write.fields["status"] == "monitoring"
+    assert write.event == "bridge_message"
+
+
+def test_an_adopted_object_not_yet_updated_still_ends_when_deleted() -> None:
+    """Adopted with nothing recorded as published (``seen`` None), then deleted: it is closed."""
+    write = plan_incident(BRIDGE, 7, None, Stored("sp1", None))
+    assert write is not None and write.event == "bridge_deleted" and write.closes
+    write = plan_window(BRIDGE, 5, None, Stored("sp9", None), NOW, listed_open=False)
+    assert write is not None and write.fields["status"] == "completed" and write.closes
+    ran = window(start=-timedelta(hours=2), end=-timedelta(minutes=1))
+    write = plan_window(BRIDGE, 5, ran, Stored("sp9", None), NOW, listed_open=False)
+    assert write is not None and write.op == "record" and write.closes

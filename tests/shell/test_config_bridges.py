@@ -135,6 +135,28 @@ class TestLoads:
 
         assert [b.name for b in config.status_bridges] == ["platform", "edge"]
 
+    def test_a_service_two_bridges_publish_on_one_page_is_refused(self):
+        """Two bridges publishing one service's incidents on one page would publish each twice."""
+        other = _bridge(name="edge", services={"101": "aaaaaaaaaaaa"})
+
+        assert _error(_settings(_bridge(), other)) == (
+            f'{ORIGIN}: status_bridges[1].services."101": service 101 is also published by '
+            "bridge 'platform' on the same page; its incidents and windows would be published "
+            "twice"
+        )
+
+    def test_a_service_shared_for_statuses_only_or_on_another_page_loads(self):
+        """Statuses only, or another page: nothing is published twice."""
+        statuses = _bridge(
+            name="edge", services={"101": "aaaaaaaaaaaa"}, incidents=False,
+            maintenance_windows=False,
+        )  # fmt: skip
+        elsewhere = _bridge(name="far", page_id="otherpage123", services={"101": "bbbbbbbbbbbb"})
+
+        config = parse_config(_settings(_bridge(), statuses, elsewhere), ENV, origin=ORIGIN)
+
+        assert [b.name for b in config.status_bridges] == ["platform", "edge", "far"]
+
 
 class TestShape:
     def test_bridges_given_as_one_table_are_refused(self):

@@ -75,9 +75,28 @@ def read_bridges(
                 f"{bridge.name!r} is {taken[bridge.name]}; the audit trail and history key "
                 "on names, so give the bridge its own",
             )
-        else:
+        elif not _shares_objects(reader, bridge, bridges, prefix):
             bridges.append(bridge)
     return tuple(bridges)
+
+
+def _shares_objects(
+    reader: Reader, bridge: StatusBridge, earlier: Collection[StatusBridge], prefix: str
+) -> bool:
+    """Report a service another bridge on the page publishes objects of: each would go out twice."""
+    if not (bridge.incidents or bridge.maintenance_windows):
+        return False
+    for other in earlier:
+        if other.page_id != bridge.page_id or not (other.incidents or other.maintenance_windows):
+            continue
+        for service in sorted(set(bridge.services) & set(other.services)):
+            reader.report(
+                f'{join(prefix, "services")}."{service}"',
+                f"service {service} is also published by bridge {other.name!r} on the same page; "
+                "its incidents and windows would be published twice",
+            )
+            return True
+    return False
 
 
 def _action_names(actions: Collection[IncidentAction]) -> dict[str, str]:

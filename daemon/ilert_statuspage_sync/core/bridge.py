@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -209,16 +209,22 @@ def plan_incident(
     """
     if stored is not None and (stored.held or stored.statuspage_id is None):
         return None
+    if incident is not None and incident.status not in _REALTIME:
+        # A status iLert added since: not guessed, the status published last stays.
+        known = stored.seen.status if stored and stored.seen else None
+        incident = replace(incident, status=known if known in _REALTIME else "INVESTIGATING")
     if stored is not None and not stored.is_open:
         return _reopened(bridge, incident, stored)
     if incident is None:
-        if stored is None or stored.seen is None:
+        if stored is None:
             return None
-        seen = Seen("RESOLVED", stored.seen.summary, stored.seen.message, {})
+        # Adopted but not yet brought up to date (``seen`` None): deleted all the same.
+        before = stored.seen or Seen("", "", "")
+        seen = Seen("RESOLVED", before.summary, before.message, {})
         return BridgeWrite(
             INCIDENT, incident_id, "update", "bridge_deleted",
             {"status": "resolved", "body": DELETED, "deliver_notifications": False},
-            seen, closes=True, from_status=_statuspage_status(stored.seen.status, ""),
+            seen, closes=True, from_status=_statuspage_status(before.status, "") or None,
             to_status="resolved", body=DELETED,
         )  # fmt: skip
     seen = incident_seen(bridge, incident)
@@ -350,6 +356,8 @@ def plan_window(
         return None
     if window is None or not listed_open:
         return _window_gone(window_id, window, stored, now)
+    if window.end <= window.start:
+        return None  # Statuspage refuses it: the page keeps what it has, no request each pass
     seen = window_seen(window, components)
     if stored is None:
         if not components or window.end <= now:
@@ -404,11 +412,12 @@ def _window_gone(
     window_id: int, window: MaintenanceWindow | None, stored: Stored | None, now: datetime
 ) -> BridgeWrite | None:
     """A tracked window deleted, or closed: complete its maintenance unless it ran its course."""
-    if stored is None or stored.seen is None:
+    if stored is None:
         return None
-    seen = stored.seen
-    end = _when(seen.end)
-    start = _when(seen.start)
+    # Adopted but not yet brought up to date (``seen`` None): iLert's window says when.
+    seen = stored.seen or Seen("scheduled", "", "")
+    end = _when(seen.end) or (window.end if window is not None else None)
+    start = _when(seen.start) or (window.start if window is not None else None)
     if window is not None and end is not None and end <= now:
         # Ran its course: Statuspage's automatic completion ends it; only the row closes.
         return BridgeWrite(

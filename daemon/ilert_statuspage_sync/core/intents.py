@@ -221,6 +221,8 @@ class BridgeCall:
     sent_at: str
     stamp: Mapping[str, Any] = field(default_factory=dict)
     kind: str = "bridge"
+    # The page's updates with ``body`` already, before the write: not proof that it landed.
+    updates_before: tuple[str, ...] | None = None
 
     def stamped(self, fields: Mapping[str, Any]) -> BridgeCall:
         """This intent with its stamp."""
@@ -228,7 +230,7 @@ class BridgeCall:
 
     def to_json(self) -> dict[str, Any]:
         """The stored form."""
-        data = {
+        data: dict[str, Any] = {
             "kind": self.kind,
             "op": self.op,
             "subject": self.subject,
@@ -240,6 +242,8 @@ class BridgeCall:
             "event": self.event,
             "sent_at": self.sent_at,
         }
+        if self.updates_before is not None:
+            data["updates_before"] = list(self.updates_before)
         return {**data, **self.stamp}
 
     @classmethod
@@ -257,7 +261,14 @@ class BridgeCall:
             event=str(data.get("event") or "bridge_updated"),
             sent_at=str(data.get("sent_at")),
             stamp=_stamp_of(data),
+            updates_before=_ids_or_none(data.get("updates_before")),
         )
+
+
+def _ids_or_none(value: object) -> tuple[str, ...] | None:
+    if not isinstance(value, list):
+        return None
+    return tuple(str(item) for item in value)
 
 
 Intent = IncidentCall | ComponentChange | BridgeCall

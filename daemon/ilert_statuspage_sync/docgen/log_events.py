@@ -394,6 +394,12 @@ EVENTS: dict[str, Event] = {
         "`ilert_id`, `error` naming the field): it is left out, the others are synced",
         "nothing if it passes; else report the field to iLert",
     ),
+    "bridge_services_unread": Event(
+        "warning",
+        "a status bridge could not read iLert's services (`error`): the statuses last read "
+        "stay, incidents and windows are synced, and the read is tried again within a minute",
+        "read `error`: the iLert key may lack the right to read services",
+    ),
     "bridge_sync_failed": Event(
         "error",
         "a status bridge's step failed (an unreadable answer, a refused read, a database error): "

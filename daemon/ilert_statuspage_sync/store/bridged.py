@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ilert_statuspage_sync.store.tables import BridgedRow
 
-__all__ = ["add_row", "open_rows", "open_rows_on_page", "pending_rows", "row_of"]
+__all__ = ["add_row", "closed_rows", "open_rows", "open_rows_on_page", "pending_rows", "row_of"]
 
 
 def open_rows(session: Session, bridge: str, kind: str) -> dict[int, BridgedRow]:
@@ -17,6 +18,23 @@ def open_rows(session: Session, bridge: str, kind: str) -> dict[int, BridgedRow]
     rows = session.scalars(
         sa.select(BridgedRow).where(
             BridgedRow.bridge == bridge, BridgedRow.kind == kind, BridgedRow.is_open.is_(True)
+        )
+    )
+    return {row.ilert_id: row for row in rows}
+
+
+def closed_rows(
+    session: Session, bridge: str, kind: str, ilert_ids: Collection[int]
+) -> dict[int, BridgedRow]:
+    """A bridge's closed rows of one kind among ``ilert_ids`` (listed again), by iLert id."""
+    if not ilert_ids:
+        return {}
+    rows = session.scalars(
+        sa.select(BridgedRow).where(
+            BridgedRow.bridge == bridge,
+            BridgedRow.kind == kind,
+            BridgedRow.is_open.is_(False),
+            BridgedRow.ilert_id.in_(sorted(ilert_ids)),
         )
     )
     return {row.ilert_id: row for row in rows}

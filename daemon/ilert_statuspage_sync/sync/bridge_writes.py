@@ -91,9 +91,15 @@ class BridgeWrites:
             self._create(session, bridge, client, row, write, now, result)
             return
         assert row is not None
-        if self._person_acted(session, bridge, client, row, write, now):
-            return
-        self._send(session, bridge, client, row, write, now, result)
+        shown = self._person_acted(session, bridge, client, row, write, now)
+        if shown is not None:
+            self._send(session, bridge, client, row, write, now, result, shown)
+
+    def close(self, session: Session, row: BridgedRow, now: datetime) -> None:
+        """Close a row the bridge no longer follows (a held object that left the listing)."""
+        row.is_open = False
+        row.updated_at = now
+        self._out.commit(session)
 
     def _create(
         self,
@@ -128,7 +134,9 @@ class BridgeWrites:
         write: BridgeWrite,
         now: datetime,
         result: PassBridges,
+        shown: Incident | None = None,
     ) -> None:
+        """Send ``write``; ``shown``: the public object as read right before an update."""
         request: CreateIncident | UpdateIncident
         if write.op == "create":
             request = CreateIncident(bridge.page_id, write.fields)
@@ -154,7 +162,7 @@ class BridgeWrites:
                     dry=dry,
                     now=now,
                     holder=row,
-                    intent=lambda: _intent(row, write, now),
+                    intent=lambda: _intent(row, write, now, shown),
                 ),
             )
         except PermanentApiError as error:
@@ -184,12 +192,12 @@ class BridgeWrites:
         row: BridgedRow,
         write: BridgeWrite,
         now: datetime,
-    ) -> bool:
-        """Read the public object before changing it: a person's change or close wins."""
+    ) -> Incident | None:
+        """Read the public object before changing it: None when a person's change or close won."""
         shown = _read(client, bridge.page_id, str(row.statuspage_id))
         seen = Seen.from_json(row.seen)
         if shown is not None and not _changed_by_person(row.kind, shown.status, seen):
-            return False
+            return shown
         row.held = True
         row.is_open = shown is not None and shown.status not in _CLOSED
         row.updated_at = now
@@ -198,7 +206,7 @@ class BridgeWrites:
         )
         self._audit(session, bridge, row, write, "held_by_person", now, reason=reason)
         self._out.commit(session)
-        return True
+        return None
 
     def _find(
         self, client: StatuspageClient, bridge: StatusBridge, subject: str, ilert_id: int
@@ -251,14 +259,19 @@ class BridgeWrites:
         """The public object showing the interrupted write, or None when it did not land."""
         if call.op == "create":
             return self._find(client, bridge, call.subject, row.ilert_id)
+        if call.status is None and call.body is None:
+            # Nothing the page shows proves it (new times, a name, components): sent again,
+            # which is harmless, rather than taken for landed and lost.
+            return None
         shown = _read(client, bridge.page_id, str(row.statuspage_id))
         if shown is None:
             return None
+        if call.body is not None:
+            # Its text among the updates made since (a person may have posted after it).
+            before = set(call.updates_before or ())
+            made = (u.body.strip() for u in shown.updates if u.id not in before)
+            return shown if call.body.strip() in made else None
         if call.status is not None and shown.status != call.status:
-            return None
-        if call.body is not None and (
-            not shown.update_bodies or shown.update_bodies[0] != call.body
-        ):
             return None
         return shown
 
@@ -288,8 +301,14 @@ class BridgeWrites:
         self._out.audit(session, record, now)
 
 
-def _intent(row: BridgedRow, write: BridgeWrite, now: datetime) -> BridgeCall:
-    """The intent recorded before ``write`` is sent."""
+def _intent(
+    row: BridgedRow, write: BridgeWrite, now: datetime, shown: Incident | None
+) -> BridgeCall:
+    """The intent recorded before ``write`` is sent (``shown``: the page's object before it)."""
+    body = write.fields.get("body")
+    before = None
+    if shown is not None and body is not None:
+        before = tuple(sorted(shown.timeline.ids_with_body(body)))
     return BridgeCall(
         op=write.op,
         subject=write.subject,
@@ -300,6 +319,7 @@ def _intent(row: BridgedRow, write: BridgeWrite, now: datetime) -> BridgeCall:
         closes=write.closes,
         event=write.event,
         sent_at=now.isoformat(),
+        updates_before=before,
     )
 
 
@@ -328,8 +348,18 @@ def _published(row: BridgedRow, statuspage_id: str, write: BridgeWrite, now: dat
 
 
 def _adopt(row: BridgedRow, found: Incident, write: BridgeWrite, now: datetime) -> None:
-    """Take over a public object found by its metadata; a differing status is updated next."""
+    """Take over a public object found by its metadata; what it lacks is updated next.
+
+    Its status, name or latest text may be behind iLert's (a change made while the
+    state was lost): nothing counts as published then, so the next pass sends it all.
+    """
     _published(row, found.id, write, now)
-    if found.status != write.fields.get("status"):
+    body = write.fields.get("body")
+    shows_body = body is None or body.strip() in (text.strip() for text in found.update_bodies)
+    if (
+        found.status != write.fields.get("status")
+        or found.name != write.fields.get("name")
+        or not shows_body
+    ):
         row.seen = None
     row.is_open = found.status not in _CLOSED

@@ -18,6 +18,7 @@ import functools
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from typing import Literal, TypeVar
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -48,9 +49,11 @@ from ilert_statuspage_sync.core.components import OPERATIONAL, UNDER_MAINTENANCE
 from ilert_statuspage_sync.core.intents import Writer
 from ilert_statuspage_sync.core.templates import RenderError
 from ilert_statuspage_sync.errors import (
+    ApiError,
     LeadershipLostError,
     PayloadError,
     PermanentApiError,
+    StopRequestedError,
     TransientApiError,
 )
 from ilert_statuspage_sync.runtime.deadlines import WRITE_DEADLINE
@@ -63,6 +66,8 @@ from ilert_statuspage_sync.sync.writer import writer_for
 __all__ = ["BridgeSync", "PassBridges"]
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T", IlertIncident, MaintenanceWindow)
 
 SERVICES_EVERY_S = 60.0
 _OPEN_STATES = ("INVESTIGATING", "IDENTIFIED", "MONITORING")
@@ -94,6 +99,7 @@ class BridgeSync:
         self.services: dict[int, IlertService] = {}
         self._services_at: float | None = None
         self._windows: list[MaintenanceWindow] | None = None
+        self._windows_unreadable: set[int | None] = set()
 
     @property
     def writer(self) -> Writer:
@@ -137,7 +143,7 @@ class BridgeSync:
         if bridge.service_status:
             self._read_services()
         if bridge.incidents:
-            for ilert_id, incident, row in self._incidents(session, bridge):
+            for ilert_id, incident, row in self._incidents(session, bridge, now):
                 write = _decided(
                     bridge,
                     INCIDENT,
@@ -150,20 +156,35 @@ class BridgeSync:
             self._sync_windows(session, bridge, client, now, result)
 
     def _incidents(
-        self, session: Session, bridge: StatusBridge
+        self, session: Session, bridge: StatusBridge, now: datetime
     ) -> list[tuple[int, IlertIncident | None, BridgedRow | None]]:
         """Each listed incident and each tracked one the list no longer holds (read by id)."""
         rows = store.open_rows(session, bridge.name, INCIDENT)
         listing = self.ilert.list_incidents(states=_OPEN_STATES, services=sorted(bridge.services))
         _log_unreadable(bridge, listing.unreadable)
+        unreadable = {item.id for item in listing.unreadable}
         listed = {item.id: item for item in listing.items}
+        # One closed already (a person closed it) stays closed: never created again.
+        rows_listed = rows | store.closed_rows(session, bridge.name, INCIDENT, listed.keys() - rows)
+        # A row whose write is still unsettled waits: deciding on it would send again.
+        waiting = {ilert_id for ilert_id, row in rows.items() if row.pending_call is not None}
         found: list[tuple[int, IlertIncident | None, BridgedRow | None]] = [
-            (ilert_id, item, self._row(session, bridge, INCIDENT, ilert_id, rows))
+            (ilert_id, item, rows_listed.get(ilert_id))
             for ilert_id, item in sorted(listed.items())
+            if ilert_id not in waiting
         ]
         for ilert_id, row in sorted(rows.items()):
-            if ilert_id not in listed and row.pending_call is None:
-                found.append((ilert_id, self.ilert.get_incident(ilert_id), row))
+            if ilert_id in listed or ilert_id in waiting:
+                continue
+            if row.held or row.statuspage_id is None:
+                # Written to no more, or never published: how it ended needs no read, each pass.
+                self.writes.close(session, row, now)
+                continue
+            if ilert_id in unreadable:
+                continue  # listed, but unreadable (logged): not gone
+            incident = _read_by_id(bridge, "incident", ilert_id, self.ilert.get_incident)
+            if incident is not False:
+                found.append((ilert_id, incident, row))
         return found
 
     def _sync_windows(
@@ -178,41 +199,55 @@ class BridgeSync:
             listing = self.ilert.list_maintenance_windows(state="OPEN")
             _log_unreadable(bridge, listing.unreadable)
             self._windows = list(listing.items)
+            self._windows_unreadable = {item.id for item in listing.unreadable}
         by_source = self._components_by_source(bridge)
         rows = store.open_rows(session, bridge.name, MAINTENANCE)
         listed = {item.id: item for item in self._windows}
+        parts_of = {i: window_components(bridge, w, by_source) for i, w in listed.items()}
+        # One closed already (a person completed it) stays closed: never created again.
+        ours = {i for i, parts in parts_of.items() if parts and i not in rows}
+        closed = store.closed_rows(session, bridge.name, MAINTENANCE, ours)
         for window_id, window in sorted(listed.items()):
-            parts = window_components(bridge, window, by_source)
-            row = self._row(session, bridge, MAINTENANCE, window_id, rows)
+            parts = parts_of[window_id]
+            row = rows.get(window_id) or closed.get(window_id)
+            if row is not None and row.pending_call is not None:
+                continue  # its write is still unsettled: deciding on it would send again
             decide = functools.partial(
                 plan_window, bridge, window_id, window, _stored(row), now, parts
             )
             write = _decided(bridge, MAINTENANCE, window_id, result, decide)
             self.writes.apply(session, bridge, client, row, write, now, result)
         for window_id, row in sorted(rows.items()):
-            if window_id in listed or row.pending_call is not None:
+            if window_id in listed or window_id in self._windows_unreadable:
+                continue  # listed (an unreadable one is logged, not gone)
+            if row.pending_call is not None:
                 continue
-            gone = self.ilert.get_maintenance_window(window_id)
+            if row.statuspage_id is None:
+                self.writes.close(session, row, now)  # never published: nothing to end
+                continue
+            gone = _read_by_id(
+                bridge, "maintenance window", window_id, self.ilert.get_maintenance_window
+            )
+            if gone is False:
+                continue
             decide = functools.partial(
                 plan_window, bridge, window_id, gone, _stored(row), now, listed_open=False
             )
             write = _decided(bridge, MAINTENANCE, window_id, result, decide)
             self.writes.apply(session, bridge, client, row, write, now, result)
 
-    @staticmethod
-    def _row(
-        session: Session,
-        bridge: StatusBridge,
-        kind: str,
-        ilert_id: int,
-        rows: dict[int, BridgedRow],
-    ) -> BridgedRow | None:
-        """The object's open row, else its closed one (a reopened incident keeps its row)."""
-        found = rows.get(ilert_id)
-        return found if found is not None else store.row_of(session, bridge.name, kind, ilert_id)
-
     def _components_by_source(self, bridge: StatusBridge) -> dict[int, tuple[str, ...]]:
-        """Alert source -> the components of the incident actions on the bridge's page using it."""
+        """Alert source -> the components of the incident actions on the bridge's page using it.
+
+        Only the page's first bridge with windows takes them: each bridge would schedule
+        such a window otherwise.
+        """
+        first = next(
+            b for b in self.config.status_bridges
+            if b.page_id == bridge.page_id and b.maintenance_windows
+        )  # fmt: skip
+        if first.name != bridge.name:
+            return {}
         found: dict[int, set[str]] = {}
         for action in self.config.incident_actions:
             if action.page_id != bridge.page_id or not action.components:
@@ -226,15 +261,24 @@ class BridgeSync:
         at = self._monotonic()
         if self._services_at is not None and at - self._services_at < SERVICES_EVERY_S:
             return
-        listing = self.ilert.list_services()
-        self.services = {service.id: service for service in listing.items}
         self._services_at = at
+        try:
+            listing = self.ilert.list_services()
+        except StopRequestedError:
+            raise
+        except (ApiError, PayloadError) as error:
+            # The incidents and windows do not need them: they go on with the last statuses.
+            log.warning("bridge_services_unread", error=scrub(str(error))[:300])
+            return
+        self.services = {service.id: service for service in listing.items}
 
     # -- the holds on components (``sync.components``) -------------------------------
 
     def holders(self, session: Session, page_id: str) -> list[Holder]:
         """The statuses the bridges hold on the page's components: services and open objects."""
         holders: list[Holder] = []
+        # Only a configured bridge holds: a renamed or removed one's rows are never updated.
+        bridges = {b.name for b in self.config.status_bridges if b.page_id == page_id}
         for bridge in self.config.status_bridges:
             if bridge.page_id != page_id:
                 continue
@@ -247,6 +291,8 @@ class BridgeSync:
         for row in store.open_rows_on_page(session, page_id):
             seen = Seen.from_json(row.seen)
             if row.kind != INCIDENT or seen is None or row.held or row.statuspage_id is None:
+                continue
+            if row.bridge not in bridges:
                 continue
             for component, status in sorted(seen.impacts.items()):
                 if status not in (OPERATIONAL, UNDER_MAINTENANCE):
@@ -297,6 +343,29 @@ def _log_unreadable(bridge: StatusBridge, unreadable: Iterable[Unreadable]) -> N
             ilert_id=item.id,
             error=item.reason,
         )
+
+
+def _read_by_id(
+    bridge: StatusBridge, kind: str, asked: int, read: Callable[[int], T | None]
+) -> T | Literal[False] | None:
+    """A tracked object read by id (None: deleted); False when unreadable (logged)."""
+    try:
+        item = read(asked)
+    except PayloadError as error:
+        _log_unreadable(bridge, [Unreadable(kind, asked, scrub(str(error))[:300])])
+        return False
+    if item is not None and not _answers_for(bridge, kind, asked, item.id):
+        return False
+    return item
+
+
+def _answers_for(bridge: StatusBridge, kind: str, asked: int, answered: int) -> bool:
+    """Whether a read by id answered the object asked for; another one is never published."""
+    if asked == answered:
+        return True
+    reason = f"GET by id {asked} answered {kind} {answered}"
+    _log_unreadable(bridge, [Unreadable(kind, asked, reason)])
+    return False
 
 
 def _stored(row: BridgedRow | None) -> Stored | None:
