@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Final
 
 import structlog
 from sqlalchemy.orm import Session
@@ -126,7 +127,7 @@ class WorkItems:
         """The action's work items (core.alert_selection); new links are made, not stored."""
         scope = Scope(action.alert_sources, action.manual, state.activated_at)
         tracked = {
-            alert_id: Tracked(held.facts.is_open, held.facts.triggered_at is not None)
+            alert_id: _TRACKED[held.facts.is_open, held.facts.triggered_at is not None]
             for alert_id, held in links.items()
         }
         selection = select_alerts(
@@ -336,6 +337,10 @@ class WorkItems:
             failures=link.failures,
         ) or bool(detect_events(mirror, alert, [], now=now))
         return CheckFacts(alert.id, False, must, link.last_checked_at)
+
+
+# The four values a link's ``Tracked`` can take, shared: one per open link a pass is not free.
+_TRACKED: Final = {(o, t): Tracked(o, t) for o in (False, True) for t in (False, True)}
 
 
 def _mark(row: OpenLink, snapshot: Alert) -> int:
