@@ -254,7 +254,7 @@ class Syncer:
         # Kept for the items still tracked; looked up one by one, not a set of all of them.
         tracked = itertools.chain(
             ((item.action.name, item.alert.id) for item in work),
-            ((action.name, held.facts.alert_id) for action, held in p.settled),
+            ((action.name, held.facts.alert_id) for action, held in p.each_settled()),
         )
         filtered = carry.filtered
         carry.filtered = {k: filtered[k] for k in tracked if k in filtered} if filtered else {}
