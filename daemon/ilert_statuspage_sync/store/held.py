@@ -145,8 +145,9 @@ class Held:
         self._link = self.facts = link
 
 
-# Columns of few distinct values (names, ids of pages and policies, statuses, the stored
-# JSON of a mirror's responders or a cleared intent): one string per value, shared by every row.
+# Columns of few distinct values, one object per value shared by every row: names, ids of
+# pages and policies, statuses, the stored JSON of a mirror's responders or a cleared intent,
+# and the times a pass stamps on every link it touches (its ``now``: a batch shares one).
 _SHARED: Final = tuple(
     OpenLink._fields.index(name)
     for name in (
@@ -159,6 +160,8 @@ _SHARED: Final = tuple(
         "mirror_policy_id",
         "responders_text",
         "pending_text",
+        "last_checked_at",
+        "updated_at",
     )
 )
 _PARTITION: Final = 1_000  # rows fetched at a time: the driver's rows never all held at once
