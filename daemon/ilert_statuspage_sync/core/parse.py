@@ -183,13 +183,14 @@ def _user_id(value: int | str, where: str) -> str:
     """A responder's id as stored: a number in id range, or short clean text."""
     field = "responders[].user.id"
     if isinstance(value, int):
-        return str(_in_range(value, value, field, where, 1, ID_MAX))
+        # Shared, as a token: the same few people respond to many of the open alerts held.
+        return sys.intern(str(_in_range(value, value, field, where, 1, ID_MAX)))
     if len(value) > USER_ID_LENGTH or clean_text(value) != value:
         raise PayloadError(
             f"{where}: field {field!r} must be a number or at most {USER_ID_LENGTH} "
             f"printable characters, got {value[:32]!r}"
         )
-    return value
+    return sys.intern(value)
 
 
 def _accepted_at(value: object, where: str) -> datetime | None:

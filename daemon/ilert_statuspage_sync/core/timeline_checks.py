@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -29,7 +29,8 @@ __all__ = [
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
 
-@dataclass(frozen=True)
+# Slotted: one of each per open alert while a pass chooses (no dict each).
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """An alert this pass could read the timeline of."""
 
@@ -40,15 +41,21 @@ class Candidate:
 
 def choose_checks(candidates: Sequence[Candidate], per_pass: int) -> list[int]:
     """Alert ids to check now: every ``must``, then the longest-unchecked up to ``per_pass``."""
-    must = [c.alert_id for c in candidates if c.must]
-    room = max(per_pass - len(must), 0)
+    checked = {c.alert_id: c.last_checked_at for c in candidates}
+    return _choose(checked, {c.alert_id for c in candidates if c.must}, per_pass)
+
+
+def _choose(checked: Mapping[int, datetime | None], must: Set[int], per_pass: int) -> list[int]:
+    """``choose_checks`` over each candidate's last check (in order) and the musts among them."""
+    chosen = [alert_id for alert_id in checked if alert_id in must]
+    room = max(per_pass - len(chosen), 0)
     # The few oldest of many (every open alert competes): no sort of them all.
     rest = heapq.nsmallest(
         room,
-        (c for c in candidates if not c.must),
-        key=lambda c: (c.last_checked_at or _NEVER, c.alert_id),
+        (alert_id for alert_id in checked if alert_id not in must),
+        key=lambda alert_id: (checked[alert_id] or _NEVER, alert_id),
     )
-    return must + [c.alert_id for c in rest]
+    return chosen + rest
 
 
 def checks_per_pass(requests_per_minute: int, poll_interval: float, reserved: int) -> int:
@@ -61,7 +68,7 @@ def worst_case_passes(open_alerts: int, per_pass: int) -> int:
     return max(math.ceil(open_alerts / max(per_pass, 1)), 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CheckFacts:
     """One work item's facts for the choice (an alert may be mirrored by several actions)."""
 
@@ -95,19 +102,22 @@ def timelines_to_read(facts: Iterable[CheckFacts], per_pass: int) -> Checks:
     always in the selection. One another action publishes competes as any
     other: its read is that action's, and would otherwise cost one each pass.
     """
-    candidates: dict[int, Candidate] = {}
+    # Each candidate's oldest check, and the musts: no object per alert (every open one competes).
+    checked: dict[int, datetime | None] = {}
+    must: set[int] = set()
     withheld: set[int] = set()
     for fact in facts:
+        alert_id, last = fact.alert_id, fact.last_checked_at
         if fact.withheld:
-            withheld.add(fact.alert_id)
+            withheld.add(alert_id)
             continue
-        must, checked = fact.must, fact.last_checked_at
-        previous = candidates.get(fact.alert_id)
-        if previous is not None:
-            must = must or previous.must
-            if previous.last_checked_at and (checked is None or previous.last_checked_at < checked):
-                checked = previous.last_checked_at
-        candidates[fact.alert_id] = Candidate(fact.alert_id, must, checked)
-    chosen = choose_checks(list(candidates.values()), per_pass)
-    chosen += sorted(withheld - candidates.keys())
-    return Checks(chosen, frozenset(candidates))
+        if fact.must:
+            must.add(alert_id)
+        if alert_id in checked:
+            previous = checked[alert_id]
+            if previous and (last is None or previous < last):
+                last = previous
+        checked[alert_id] = last
+    chosen = _choose(checked, must, per_pass)
+    chosen += sorted(withheld - checked.keys())
+    return Checks(chosen, frozenset(checked))

@@ -145,11 +145,47 @@ class Held:
         self._link = self.facts = link
 
 
+# Columns of few distinct values, one object per value shared by every row: names, ids of
+# pages and policies, statuses, the stored JSON of a mirror's responders or a cleared intent,
+# and the times a pass stamps on every link it touches (its ``now``: a batch shares one).
+_SHARED: Final = tuple(
+    OpenLink._fields.index(name)
+    for name in (
+        "incident_action",
+        "page_id",
+        "statuspage_status",
+        "alert_status",
+        "mirror_status",
+        "mirror_priority",
+        "mirror_policy_id",
+        "responders_text",
+        "pending_text",
+        "last_checked_at",
+        "updated_at",
+    )
+)
+_PARTITION: Final = 1_000  # rows fetched at a time: the driver's rows never all held at once
+
+
 def load_open(session: Session) -> list[Held]:
-    """Every open link of every incident action, as light rows: one query."""
+    """Every open link of every incident action, as light rows: one query.
+
+    A pass holds one per open link while it runs: fetched a partition at a time
+    (the driver's rows and the light ones are never both held for all of them),
+    the repeated values of each row shared (``_SHARED``).
+    """
     query = sa.select(*_COLUMNS).where(_TABLE.c.is_open == sa.true())
     ref = weakref.ref(session)
-    return [Held(ref, OpenLink._make(row)) for row in _rows(session, query)]
+    shared: dict[Any, Any] = {}
+    share, make = shared.setdefault, OpenLink._make
+    held: list[Held] = []
+    for partition in _result(session, query).partitions(_PARTITION):
+        for row in partition:
+            values = list(row)
+            for at in _SHARED:
+                values[at] = share(values[at], values[at])
+            held.append(Held(ref, make(values)))
+    return held
 
 
 def rows_of_alerts(session: Session, alert_ids: Iterable[int]) -> list[OpenLink]:
@@ -163,10 +199,15 @@ def rows_of_alerts(session: Session, alert_ids: Iterable[int]) -> list[OpenLink]
 
 
 def _rows(session: Session, query: sa.Select[Any]) -> Sequence[sa.Row[Any]]:
+    """A Core query's rows, in one fetch (not one a row)."""
+    return _result(session, query).all()
+
+
+def _result(session: Session, query: sa.Select[Any]) -> sa.CursorResult[Any]:
     """A Core query on the session's connection, after the flush the ORM's own would make."""
     if session.autoflush:
         session.flush()
-    return session.connection().execute(query).all()  # one fetch, not one a row
+    return session.connection().execute(query)
 
 
 def build(session: Session, held: Iterable[Held]) -> list[Link]:

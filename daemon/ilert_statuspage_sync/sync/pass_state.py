@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -161,12 +162,19 @@ class PassState:
     pacer: WritePacer | None = None
     # Each budget's granted count at the pass's start, by the budget's id.
     started: dict[int, int] = field(default_factory=dict)
-    # The settled snapshots of this pass (core.alert_selection): timeline-read candidates.
-    settled: list[tuple[IncidentAction, Held]] = field(default_factory=list)
+    # The settled snapshots of this pass (core.alert_selection): timeline-read candidates,
+    # per action by alert id (nearly every open link: no pair object each).
+    settled: list[tuple[IncidentAction, dict[int, Held]]] = field(default_factory=list)
     # This pass's links per action (a dry run's new ones live only here).
     links: dict[str, list[Held]] = field(default_factory=dict)
     # group = "action": each action's shares, read at first use in a pass.
     shares: dict[str, PassShares] = field(default_factory=dict)
+
+    def each_settled(self) -> Iterator[tuple[IncidentAction, Held]]:
+        """The settled snapshots' links with their action, in the order they were settled."""
+        for action, links in self.settled:
+            for held in links.values():
+                yield action, held
 
     def mark_down(self, health: ServiceHealth, error: Exception, *, writes: bool = False) -> None:
         """The service is down for the rest of this pass (logged once per outage).

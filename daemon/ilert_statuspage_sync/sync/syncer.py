@@ -70,6 +70,7 @@ pass is the ``Carryover``; a dry run's differences live in its ``Books``.
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -265,10 +266,14 @@ class Syncer:
         work += self.work_items.settled_work(p, selected)
         for item in work:
             p.links.setdefault(item.action.name, []).append(item.held)
-        tracked = {(item.action.name, item.alert.id) for item in work}
-        tracked.update((action.name, held.facts.alert_id) for action, held in p.settled)
         carry = self.carry
-        carry.filtered = {k: v for k, v in carry.filtered.items() if k in tracked}
+        # Kept for the items still tracked; looked up one by one, not a set of all of them.
+        tracked = itertools.chain(
+            ((item.action.name, item.alert.id) for item in work),
+            ((action.name, held.facts.alert_id) for action, held in p.each_settled()),
+        )
+        filtered = carry.filtered
+        carry.filtered = {k: filtered[k] for k in tracked if k in filtered} if filtered else {}
         # Every action gets a view (read only at first use): an alert that joined a shared
         # incident keeps its share after its action switched back to group = "alert".
         p.shares = {a.name: PassShares(session, a.name) for a in self.config.incident_actions}

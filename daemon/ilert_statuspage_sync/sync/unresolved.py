@@ -435,17 +435,32 @@ class HeldLinks:
 
     def __init__(self, session: Session, links: Iterable[Held]) -> None:
         self._session, self._held = session, list(links)
-        self._own: dict[str, list[int]] = {}
-        self._named: dict[str, list[int]] = {}
+        # Positions by the incident each names, its own (``at``) or a join's (``~at``): one
+        # int, a list only when several name it (nearly every open link is held: no list each).
+        self._named: dict[str, int | list[int]] = {}
         for at, held in enumerate(self._held):
             link = held.facts
             own = link.statuspage_incident_id
             if own is not None:
-                self._own.setdefault(own, []).append(at)
-                self._named.setdefault(own, []).append(at)
+                self._add(own, at)
             joining = (link.pending_call or {}).get("incident_id")
             if isinstance(joining, str) and joining != own:
-                self._named.setdefault(joining, []).append(at)
+                self._add(joining, ~at)
+
+    def _add(self, incident_id: str, at: int) -> None:
+        found = self._named.get(incident_id)
+        if found is None:
+            self._named[incident_id] = at
+        elif isinstance(found, int):
+            self._named[incident_id] = [found, at]
+        else:
+            found.append(at)
+
+    def _at(self, incident_id: str) -> Sequence[int]:
+        found = self._named.get(incident_id)
+        if found is None:
+            return ()
+        return (found,) if isinstance(found, int) else found
 
     def of(self, incident_id: str) -> list[Link]:
         """The links whose incident is ``incident_id``, in the page's order (built)."""
@@ -453,11 +468,11 @@ class HeldLinks:
 
     def held_of(self, incident_id: str) -> list[Held]:
         """The links whose incident is ``incident_id``, as held (not built)."""
-        return [self._held[i] for i in self._own.get(incident_id, ())]
+        return [self._held[i] for i in self._at(incident_id) if i >= 0]
 
     def naming(self, incident_ids: Iterable[str]) -> list[Held]:
         """The links naming any of ``incident_ids`` (their own or a join's), in order."""
-        at = sorted({i for incident_id in incident_ids for i in self._named.get(incident_id, ())})
+        at = sorted({i if i >= 0 else ~i for named in incident_ids for i in self._at(named)})
         return [self._held[i] for i in at]
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Final
 
 import structlog
 from sqlalchemy.orm import Session
@@ -126,7 +128,7 @@ class WorkItems:
         """The action's work items (core.alert_selection); new links are made, not stored."""
         scope = Scope(action.alert_sources, action.manual, state.activated_at)
         tracked = {
-            alert_id: Tracked(held.facts.is_open, held.facts.triggered_at is not None)
+            alert_id: _TRACKED[held.facts.is_open, held.facts.triggered_at is not None]
             for alert_id, held in links.items()
         }
         selection = select_alerts(
@@ -138,7 +140,7 @@ class WorkItems:
             p.refresh,
             self._settled(action, links),
         )
-        p.settled += [(action, links[alert_id]) for alert_id in selection.settled]
+        p.settled.append((action, {alert_id: links[alert_id] for alert_id in selection.settled}))
         chosen = selection.chosen
         noted: list[tuple[Link, Absence]] = []  # 404s for links whose incident is open
         for alert_id in selection.read_by_id:
@@ -256,16 +258,16 @@ class WorkItems:
         """
         facts = [self._check_facts(item, p.now) for item in work]
         self._settle(work, facts)
-        facts += [
+        settled = (  # one a settled snapshot: made as the choice reads them, not all held
             CheckFacts(held.facts.alert_id, False, False, held.facts.last_checked_at)
-            for _, held in p.settled
-        ]
+            for _, held in p.each_settled()
+        )
         # Every request this pass made so far is spent; the rest of its budget reads timelines.
         ilert = self.config.ilert
         per_pass = checks_per_pass(
             ilert.requests_per_minute, self.config.poll_interval, p.ilert_calls
         )
-        checks = timelines_to_read(facts, per_pass)
+        checks = timelines_to_read(itertools.chain(facts, settled), per_pass)
         self.carry.checkable = len(checks.candidates)
         for gone in self.carry.timelines.keys() - checks.candidates:
             del self.carry.timelines[gone]  # no longer mirrored: forget its unfinished read
@@ -288,7 +290,7 @@ class WorkItems:
         The rest wait for a check, as an unselected work item would.
         """
         work, snapshots = [], self.carry.snapshots
-        for action, held in p.settled:
+        for action, held in p.each_settled():
             alert_id = held.facts.alert_id
             if alert_id in selected:
                 # Another action's reads may have confirmed it deleted (core.deletion).
@@ -305,19 +307,21 @@ class WorkItems:
         which would otherwise wait for the cycle to list its page again). The
         marks of links this pass neither worked on nor held settled are gone.
         """
-        old, kept = self.carry.snapshots, {h.facts.alert_id for _, h in p.settled}
-        snapshots = {alert_id: old[alert_id] for alert_id in kept}
+        # Built from the settled links, not from sets of all of them (a pass's peak).
+        old, snapshots = self.carry.snapshots, {}
+        for _, held in p.each_settled():
+            snapshots[held.facts.alert_id] = old[held.facts.alert_id]
         snapshots.update((item.alert.id, item.alert) for item in work if item.facts.is_open)
         self.carry.snapshots = snapshots
-        live: dict[str, set[int]] = {}
-        for action, held in p.settled:
-            live.setdefault(action.name, set()).add(held.facts.alert_id)
+        settled = {action.name: links for action, links in p.settled}
+        worked: dict[str, set[int]] = {}
         for item in work:
-            live.setdefault(item.action.name, set()).add(item.alert.id)
-        marks = self.carry.settled
-        for name in list(marks):
-            for gone in marks[name].keys() - live.get(name, set()):
-                del marks[name][gone]
+            worked.setdefault(item.action.name, set()).add(item.alert.id)
+        for name, mine in self.carry.settled.items():
+            kept, busy = settled.get(name, {}), worked.get(name, set())
+            gone = [alert_id for alert_id in mine if alert_id not in kept and alert_id not in busy]
+            for alert_id in gone:
+                del mine[alert_id]
 
     def _check_facts(self, item: Work, now: datetime) -> CheckFacts:
         link, alert = item.facts, item.alert
@@ -336,6 +340,10 @@ class WorkItems:
             failures=link.failures,
         ) or bool(detect_events(mirror, alert, [], now=now))
         return CheckFacts(alert.id, False, must, link.last_checked_at)
+
+
+# The four values a link's ``Tracked`` can take, shared: one per open link a pass is not free.
+_TRACKED: Final = {(o, t): Tracked(o, t) for o in (False, True) for t in (False, True)}
 
 
 def _mark(row: OpenLink, snapshot: Alert) -> int:
