@@ -484,3 +484,17 @@ def test_templates_word_the_bridged_incident_and_a_failing_one_holds_only_its_ob
     (public,) = world.public()
     assert public["name"] == "Platform: API errors"
     assert _updates(public) == [("investigating", "Looking.")]
+
+
+def test_a_resolved_incident_releases_its_component_although_its_service_was_read_during_it(
+    world: World,
+) -> None:
+    """iLert derives a service's status from its incidents: after a change it is read again."""
+    incident = world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
+    world.sync()
+    world.harness.syncer.bridges._services_at = None  # the minute passed: read during it
+    world.sync()
+    assert world.harness.syncer.bridges.services[world.api].status == "PARTIAL_OUTAGE"
+    world.ilert.resolve_incident(incident, message="Fixed.")
+    world.sync()  # within the minute of that read
+    assert world.component("api") == "operational"

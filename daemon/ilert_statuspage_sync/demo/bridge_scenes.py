@@ -46,18 +46,21 @@ def _schedule(stage: Stage) -> None:
     now = datetime.now(UTC)
     stage.alerts["window"] = stage.ilert.add_window(
         _WINDOW,
-        now + timedelta(hours=1),
-        now + timedelta(hours=2),
+        now + timedelta(minutes=1),
+        now + timedelta(minutes=2),
         description="The Public API may answer slowly while the database is upgraded.",
         service_ids=[API_SERVICE],
     )
 
 
-def _later(minutes: int) -> Callable[[Stage], None]:
-    """Move every clock (both simulators', the daemon's) ``minutes`` past now."""
+def _later(seconds: int) -> Callable[[Stage], None]:
+    """Move every clock (both simulators', the daemon's) ``seconds`` past now.
+
+    The demo puts them back once its scenes are played (``Stage.reset_clocks``).
+    """
 
     def act(stage: Stage) -> None:
-        offset = timedelta(minutes=minutes)
+        offset = timedelta(seconds=seconds)
         stage.ilert.set_clock(lambda: datetime.now(UTC) + offset)
         stage.statuspage.set_clock(lambda: datetime.now(UTC) + offset)
         stage.syncer.clock = lambda: datetime.now(UTC) + offset
@@ -128,14 +131,14 @@ BRIDGE_SCENES: tuple[Scene, ...] = (
         check=_shows(_WINDOW, "scheduled", "operational"),
     ),
     Scene(
-        "90 minutes later: the window is underway",
+        "90 seconds later: the window is underway",
         _later(90),
         *_both(),
         note="Statuspage starts it on its own; the daemon leaves the component alone",
         check=_shows(_WINDOW, "in_progress", "under_maintenance"),
     ),
     Scene(
-        "3 hours later: the window is over",
+        "3 minutes later: the window is over",
         _later(180),
         *_both(
             ("maintenance_ended", "completed_by_statuspage", "completed"),

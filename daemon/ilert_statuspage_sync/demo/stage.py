@@ -62,6 +62,12 @@ class Stage:
             return ""
         return self.labels.setdefault(incident_id, f"#{len(self.labels) + 1}")
 
+    def reset_clocks(self) -> None:
+        """Every clock back to the real one (a scene may have moved them forward)."""
+        self.ilert.set_clock(lambda: datetime.now(UTC))
+        self.statuspage.set_clock(lambda: datetime.now(UTC))
+        self.syncer.clock = lambda: datetime.now(UTC)
+
     def close_daemon(self) -> None:
         """Release the demo's own clients and database, so another process may take them."""
         while self.closers:

@@ -140,8 +140,7 @@ class BridgeSync:
         client = self.statuspage[bridge.connector]
         for pending in store.pending_rows(session, bridge.name):
             self.writes.settle(session, bridge, client, pending, now)
-        if bridge.service_status:
-            self._read_services()
+        changed = False
         if bridge.incidents:
             for ilert_id, incident, row in self._incidents(session, bridge, now):
                 write = _decided(
@@ -151,7 +150,12 @@ class BridgeSync:
                     result,
                     functools.partial(plan_incident, bridge, ilert_id, incident, _stored(row)),
                 )
+                changed = changed or write is not None
                 self.writes.apply(session, bridge, client, row, write, now, result)
+        if bridge.service_status:
+            # iLert derives a service's status from its open incidents: one that changed
+            # makes the statuses read earlier stale, so they are read again at once.
+            self._read_services(force=changed)
         if bridge.maintenance_windows:
             self._sync_windows(session, bridge, client, now, result)
 
@@ -256,10 +260,14 @@ class BridgeSync:
                 found.setdefault(source, set()).update(action.components)
         return {source: tuple(sorted(parts)) for source, parts in found.items()}
 
-    def _read_services(self) -> None:
-        """The services' statuses, read at most once a minute (a failed read keeps the last)."""
+    def _read_services(self, *, force: bool = False) -> None:
+        """The services' statuses, read at most once a minute (a failed read keeps the last).
+
+        ``force``: read now (an incident on them changed this pass).
+        """
         at = self._monotonic()
-        if self._services_at is not None and at - self._services_at < SERVICES_EVERY_S:
+        recent = self._services_at is not None and at - self._services_at < SERVICES_EVERY_S
+        if recent and not force:
             return
         self._services_at = at
         try:

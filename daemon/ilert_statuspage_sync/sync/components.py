@@ -572,9 +572,10 @@ def _audit(
     cause = step.cause
     shown = f"component {name} ({step.component_id})" if name else f"component {step.component_id}"
     if step.desired == OPERATIONAL:
-        why = f"{shown}: no open mirrored alert holds it any more"
+        why = f"{shown}: nothing open holds it any more"
     else:
-        why = f"{shown}: worst status held by {open_alerts} open mirrored alert(s) on the page"
+        # Holders: open mirrored alerts, and a status bridge's services and open incidents.
+        why = f"{shown}: worst status held by {open_alerts} open holder(s) on the page"
     return {
         "alert_id": cause.alert_id if cause else 0,
         "incident_action": cause.action if cause else fallback_action,
