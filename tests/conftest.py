@@ -10,6 +10,7 @@ from hypothesis import settings
 
 from ilert_statuspage_sync.clients.http import reset_budgets
 from ilert_statuspage_sync.runtime import shutdown
+from tests.support.bridges import _world
 from tests.support.database import _database_templates, _database_url
 from tests.support.harness import _harness, _make_harness
 from tests.support.logs import _json_log
@@ -27,6 +28,7 @@ __all__ = [
     "_make_harness",
     "_sims",
     "_statuspage",
+    "_world",
 ]
 
 # Parallel workers on a shared machine make wall-clock timing noise: Hypothesis's per-example

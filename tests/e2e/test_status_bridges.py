@@ -17,7 +17,9 @@ import sqlalchemy as sa
 
 from ilert_statuspage_sync.config import IncidentAction, StatusBridge
 from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
-from ilert_statuspage_sync.store.tables import BridgedRow, Transition
+from ilert_statuspage_sync.store.tables import BridgedRow
+from tests.support.bridges import BridgeWorld as World
+from tests.support.bridges import updates
 from tests.support.harness import Harness
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE
 
@@ -26,80 +28,9 @@ class Crash(BaseException):
     """Stands in for a kill: nothing in the daemon catches it."""
 
 
-@dataclasses.dataclass
-class World:
-    """A harness with one bridge mapping two iLert services to two components."""
-
-    harness: Harness
-    ilert: IlertSimulator
-    statuspage: StatuspageSimulator
-    api: int
-    web: int
-    components: dict[str, str]
-    bridge: StatusBridge
-
-    def sync(self) -> Any:
-        """One pass."""
-        return self.harness.sync()
-
-    def public(self) -> list[dict[str, Any]]:
-        """The page's incidents that a bridge made (newest first)."""
-        return [
-            i
-            for i in self.statuspage.incidents(AUTO_PAGE)
-            if (i.get("metadata") or {}).get("ilert", {}).get("bridge") == "platform"
-        ]
-
-    def component(self, name: str) -> str:
-        """A component's status on the page."""
-        return str(self.statuspage.component(self.components[name])["status"])
-
-    def rows(self) -> list[BridgedRow]:
-        """The bridge's stored rows."""
-        with self.harness.sessions() as session:
-            return list(session.scalars(sa.select(BridgedRow).order_by(BridgedRow.id)))
-
-    def events(self) -> list[tuple[str, str]]:
-        """The bridge's audit rows of its objects (not components): (event, outcome), in order."""
-        with self.harness.sessions() as session:
-            rows = session.scalars(
-                sa.select(Transition)
-                .where(Transition.incident_action == "platform", Transition.event != "component")
-                .order_by(Transition.id)
-            )
-            return [(row.event, row.outcome) for row in rows]
-
-    def ilert_reads(self, path: str) -> int:
-        """GET requests iLert answered on ``path`` (and its ids) so far."""
-        return sum(1 for r in self.ilert.requests if r.method == "GET" and r.path.startswith(path))
-
-    def statuspage_writes(self) -> int:
-        """Writes Statuspage answered so far."""
-        return sum(1 for r in self.statuspage.requests if r.method in ("POST", "PATCH", "PUT"))
-
-
-@pytest.fixture(name="world")
-def _world(make_harness: Any, ilert: IlertSimulator, statuspage: StatuspageSimulator) -> World:
-    api = ilert.add_service("Public API")
-    web = ilert.add_service("Website")
-    components = {
-        "api": statuspage.add_component(AUTO_PAGE, "Public API"),
-        "web": statuspage.add_component(AUTO_PAGE, "Website"),
-    }
-    bridge = StatusBridge(
-        "platform", "main", AUTO_PAGE, {api: components["api"], web: components["web"]}
-    )
-    harness: Harness = make_harness("classic", status_bridges=(bridge,))
-    harness.sync()
-    return World(harness, ilert, statuspage, api, web, components, bridge)
-
-
-def _updates(incident: dict[str, Any]) -> list[tuple[str, str]]:
-    """An incident's updates as (status, body), oldest first."""
-    return [(u["status"], u["body"]) for u in reversed(incident["incident_updates"])]
-
-
-def test_an_incident_lifecycle_is_one_incident_with_one_update_per_change(world: World) -> None:
+def test_an_incident_lifecycle_is_one_incident_with_one_update_per_change(
+    world: World,
+) -> None:
     """investigating -> identified -> monitoring -> resolved: one incident, four updates."""
     ilert = world.ilert
     incident = ilert.add_incident(
@@ -123,7 +54,7 @@ def test_an_incident_lifecycle_is_one_incident_with_one_update_per_change(world:
     world.sync()
     world.sync()  # a quiet pass changes nothing
     (public,) = world.public()
-    assert _updates(public) == [
+    assert updates(public) == [
         ("investigating", "We are looking into errors."),
         ("identified", "A bad deploy."),
         ("monitoring", "Rolled back."),
@@ -151,7 +82,7 @@ def test_a_message_change_is_one_update_and_an_unmapped_incident_is_not_publishe
     world.ilert.update_incident(incident, message="Still slow, working on it.")
     world.sync()
     (public,) = world.public()
-    assert _updates(public)[-1] == ("investigating", "Still slow, working on it.")
+    assert updates(public)[-1] == ("investigating", "Still slow, working on it.")
     assert len(public["incident_updates"]) == 2
     assert world.component("api") == "degraded_performance"
 
@@ -228,7 +159,7 @@ def test_a_rebuild_after_state_loss_adopts_the_public_incident(world: World) -> 
     world.sync()
     (public,) = world.public()
     assert public["status"] == "identified"
-    assert _updates(public)[-1] == ("identified", "Found it.")
+    assert updates(public)[-1] == ("identified", "Found it.")
     assert ("bridge_created", "adopted") in world.events()
 
 
@@ -275,7 +206,7 @@ def test_a_window_is_scheduled_edited_and_cancelled(world: World) -> None:
     world.sync()
     (public,) = world.public()
     assert public["status"] == "completed"
-    assert _updates(public)[-1][1] == "This maintenance was cancelled."
+    assert updates(public)[-1][1] == "This maintenance was cancelled."
     assert [e for e, _ in world.events()] == [
         "maintenance_scheduled",
         "maintenance_updated",
@@ -338,7 +269,7 @@ def test_a_crash_at_any_write_step_leaves_one_public_object(world: World, step: 
     world.sync()
     (public,) = world.public()
     if step.endswith("update"):
-        assert [status for status, _ in _updates(public)] == ["investigating", "identified"]
+        assert [status for status, _ in updates(public)] == ["investigating", "identified"]
         assert public["status"] == "identified"
     assert len(world.rows()) == 1
 
@@ -412,12 +343,14 @@ def test_an_incident_reopened_in_ilert_reopens_the_same_public_incident(world: W
     report = world.sync()
     assert report.ok, report
     (public,) = world.public()
-    assert [s for s, _ in _updates(public)] == ["investigating", "resolved", "investigating"]
+    assert [s for s, _ in updates(public)] == ["investigating", "resolved", "investigating"]
     assert world.component("api") == "partial_outage"
     assert [e for e, _ in world.events()][-1] == "bridge_reopened"
 
 
-def test_a_window_opened_again_after_its_maintenance_ended_fails_no_pass(world: World) -> None:
+def test_a_window_opened_again_after_its_maintenance_ended_fails_no_pass(
+    world: World,
+) -> None:
     """A window extended after Statuspage completed its maintenance: no second one, no failure."""
     window = _window(world, -timedelta(hours=2), -timedelta(minutes=1))
     now = datetime.now(UTC)
@@ -483,7 +416,7 @@ def test_templates_word_the_bridged_incident_and_a_failing_one_holds_only_its_ob
     assert not report.ok  # one object failed
     (public,) = world.public()
     assert public["name"] == "Platform: API errors"
-    assert _updates(public) == [("investigating", "Looking.")]
+    assert updates(public) == [("investigating", "Looking.")]
 
 
 def test_a_resolved_incident_releases_its_component_although_its_service_was_read_during_it(

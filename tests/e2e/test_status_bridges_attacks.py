@@ -9,93 +9,20 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from ilert_statuspage_sync.config import IncidentAction, StatusBridge
-from ilert_statuspage_sync.simulators import IlertSimulator, StatuspageSimulator
 from ilert_statuspage_sync.store.tables import BridgedRow, Transition
-from tests.support.harness import Harness
+from tests.support.bridges import BridgeWorld as World
+from tests.support.bridges import updates
 from tests.support.world import AUTO_PAGE, AUTO_SOURCE, ILERT_KEY, STATUSPAGE_KEY
 
 
-@dataclasses.dataclass
-class World:
-    """A harness with one bridge mapping two iLert services to two components."""
-
-    harness: Harness
-    ilert: IlertSimulator
-    statuspage: StatuspageSimulator
-    api: int
-    web: int
-    components: dict[str, str]
-    bridge: StatusBridge
-
-    def sync(self) -> Any:
-        """One pass."""
-        return self.harness.sync()
-
-    def public(self) -> list[dict[str, Any]]:
-        """The page's incidents that a bridge made (newest first)."""
-        return [
-            i
-            for i in self.statuspage.incidents(AUTO_PAGE)
-            if (i.get("metadata") or {}).get("ilert", {}).get("bridge")
-        ]
-
-    def component(self, name: str) -> str:
-        """A component's status on the page."""
-        return str(self.statuspage.component(self.components[name])["status"])
-
-    def rows(self) -> list[BridgedRow]:
-        """The bridges' stored rows."""
-        with self.harness.sessions() as session:
-            return list(session.scalars(sa.select(BridgedRow).order_by(BridgedRow.id)))
-
-    def events(self) -> list[tuple[str, str]]:
-        """The bridges' audit rows of their objects (not components): (event, outcome)."""
-        with self.harness.sessions() as session:
-            rows = session.scalars(
-                sa.select(Transition)
-                .where(Transition.event.like("bridge%") | Transition.event.like("maint%"))
-                .order_by(Transition.id)
-            )
-            return [(row.event, row.outcome) for row in rows]
-
-    def ilert_reads(self, path: str) -> int:
-        """GET requests iLert answered on ``path`` (and its ids) so far."""
-        return sum(1 for r in self.ilert.requests if r.method == "GET" and r.path.startswith(path))
-
-    def reconfigure(self, **changes: Any) -> None:
-        """A restart with a changed config."""
-        self.harness.config = dataclasses.replace(self.harness.config, **changes)
-        self.harness.syncer = self.harness.new_syncer()
-
-
-@pytest.fixture(name="world")
-def _world(make_harness: Any, ilert: IlertSimulator, statuspage: StatuspageSimulator) -> World:
-    api = ilert.add_service("Public API")
-    web = ilert.add_service("Website")
-    components = {
-        "api": statuspage.add_component(AUTO_PAGE, "Public API"),
-        "web": statuspage.add_component(AUTO_PAGE, "Website"),
-    }
-    bridge = StatusBridge(
-        "platform", "main", AUTO_PAGE, {api: components["api"], web: components["web"]}
-    )
-    harness: Harness = make_harness("classic", status_bridges=(bridge,))
-    harness.sync()
-    return World(harness, ilert, statuspage, api, web, components, bridge)
-
-
-def _updates(incident: dict[str, Any]) -> list[tuple[str, str]]:
-    """An incident's updates as (status, body), oldest first."""
-    return [(u["status"], u["body"]) for u in reversed(incident["incident_updates"])]
-
-
-def test_an_update_whose_answer_was_lost_is_not_taken_for_a_persons_change(world: World) -> None:
+def test_an_update_whose_answer_was_lost_is_not_taken_for_a_persons_change(
+    world: World,
+) -> None:
     """An update applied but unanswered: the next pass neither holds the incident nor resends."""
     incident = world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
     world.sync()
@@ -107,7 +34,7 @@ def test_an_update_whose_answer_was_lost_is_not_taken_for_a_persons_change(world
     world.sync()
     (public,) = world.public()
     assert ("bridge_status", "held_by_person") not in world.events()
-    assert _updates(public) == [
+    assert updates(public) == [
         ("investigating", ""),
         ("identified", "Found it."),
         ("monitoring", "Fixed."),
@@ -165,7 +92,9 @@ def test_an_incident_a_person_resolved_leaves_the_bridge_working(world: World) -
     assert world.public()[1]["status"] == "resolved"
 
 
-def test_a_maintenance_a_person_completed_early_leaves_the_bridge_working(world: World) -> None:
+def test_a_maintenance_a_person_completed_early_leaves_the_bridge_working(
+    world: World,
+) -> None:
     """A person completed the maintenance while iLert's window is still open: passes stay ok."""
     now = datetime.now(UTC)
     window = world.ilert.add_window(
@@ -198,7 +127,9 @@ def test_a_held_incident_that_ended_in_ilert_costs_no_read_per_pass(world: World
     assert world.ilert_reads(f"/api/incidents/{incident}") == 0
 
 
-def test_a_read_by_id_answering_another_incident_publishes_nothing_of_it(world: World) -> None:
+def test_a_read_by_id_answering_another_incident_publishes_nothing_of_it(
+    world: World,
+) -> None:
     """GET /api/incidents/{id} answering another id: its text never reaches this incident."""
     incident = world.ilert.add_incident("API errors", affected={world.api: "PARTIAL_OUTAGE"})
     world.sync()
@@ -212,7 +143,7 @@ def test_a_read_by_id_answering_another_incident_publishes_nothing_of_it(world: 
     world.ilert.inject_fault(200, other, path_contains=f"/api/incidents/{incident}")
     world.sync()
     (public,) = world.public()
-    assert "Private words." not in [body for _, body in _updates(public)]
+    assert "Private words." not in [body for _, body in updates(public)]
     assert public["name"] == "API errors"
 
 
@@ -251,7 +182,7 @@ def test_an_update_that_landed_before_a_persons_note_is_not_sent_again(
     world.sync()
     world.sync()
     (public,) = world.public()
-    assert [body for _, body in _updates(public)] == ["Looking.", "Found it.", "A note by hand."]
+    assert [body for _, body in updates(public)] == ["Looking.", "Found it.", "A note by hand."]
     assert ("bridge_status", "held_by_person") not in world.events()
 
 
@@ -265,7 +196,7 @@ def test_an_update_repeating_an_earlier_text_that_did_not_land_is_sent(world: Wo
     _crash_at(world, "intent_bridge_update")
     world.sync()
     (public,) = world.public()
-    assert _updates(public) == [("investigating", "Looking."), ("identified", "Looking.")]
+    assert updates(public) == [("investigating", "Looking."), ("identified", "Looking.")]
 
 
 def test_the_daemons_keys_in_ilert_text_are_never_published_stored_or_logged(
@@ -373,7 +304,7 @@ def test_an_unknown_ilert_status_does_not_move_the_public_incident_back(world: W
     world.sync()
     (public,) = world.public()
     assert public["status"] == "monitoring"
-    assert all(status != "investigating" for status, _ in _updates(public)[1:])
+    assert all(status != "investigating" for status, _ in updates(public)[1:])
 
 
 def test_a_dry_run_closes_no_row(world: World) -> None:
@@ -452,7 +383,7 @@ def test_a_message_changed_while_the_state_was_lost_is_still_posted(world: World
     world.sync()
     world.sync()
     (public,) = world.public()
-    assert _updates(public)[-1] == ("investigating", "Found the cause.")
+    assert updates(public)[-1] == ("investigating", "Found the cause.")
     assert len(public["incident_updates"]) == 2
 
 
@@ -505,7 +436,7 @@ def test_huge_and_control_character_text_is_clipped_and_cleaned(world: World) ->
     assert report.ok
     (public,) = world.public()
     assert len(public["name"]) <= 255 and "\x07" not in public["name"]
-    body = _updates(public)[0][1]
+    body = updates(public)[0][1]
     assert len(body) <= 25_000 and "\x00" not in body and "\x1b" not in body
 
 
