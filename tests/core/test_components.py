@@ -232,3 +232,12 @@ def test_a_seed_after_state_loss_keeps_a_persons_status_held():
     assert (step.write, step.held) == (None, True)
     (after,) = plan_components({"c": "partial_outage"}, {"c": person}, [], ["c"])
     assert after.write is None
+
+
+def test_a_holder_with_a_fixed_status_holds_it_whatever_its_priority() -> None:
+    """A status bridge's hold (a service's status) is its own, not a priority's."""
+    from ilert_statuspage_sync.core.components import Holder, worst_held
+
+    held = Holder(7, "platform", "", ("comp",), fixed="partial_outage")
+    assert held.status == "partial_outage"
+    assert worst_held([held], "comp") == ("partial_outage", held)

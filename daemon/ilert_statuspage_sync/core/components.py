@@ -52,7 +52,11 @@ DEFAULT_COMPONENT_STATUS: Mapping[str, str] = {
 
 @dataclass(frozen=True)
 class Holder:
-    """One open mirrored alert and the components its incident action lists."""
+    """One open mirrored alert and the components its incident action lists.
+
+    A status bridge's service or open incident is a holder too: its ``fixed``
+    status is what it holds, whatever a priority would say.
+    """
 
     alert_id: int
     action: str
@@ -60,10 +64,13 @@ class Holder:
     components: tuple[str, ...]
     component_status: Mapping[str, str] = field(default_factory=lambda: DEFAULT_COMPONENT_STATUS)
     incident_id: str | None = None
+    fixed: str | None = None
 
     @property
     def status(self) -> str:
         """The status this alert holds; an unknown priority holds the HIGH one (err worse)."""
+        if self.fixed is not None:
+            return self.fixed
         statuses = {**DEFAULT_COMPONENT_STATUS, **self.component_status}
         return statuses.get(self.priority, statuses["HIGH"])
 

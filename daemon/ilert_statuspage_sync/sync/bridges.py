@@ -384,5 +384,5 @@ def _stored(row: BridgedRow | None) -> Stored | None:
 
 
 def _holder(bridge: str, ilert_id: int, component: str, status: str) -> Holder:
-    """A hold of ``status`` on one component (a ``core.components`` holder keyed by status)."""
-    return Holder(ilert_id, bridge, status, (component,), {status: status, "HIGH": status})
+    """A hold of ``status`` on one component, by a service or an open bridged incident."""
+    return Holder(ilert_id, bridge, "", (component,), fixed=status)
