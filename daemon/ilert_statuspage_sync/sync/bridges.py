@@ -307,17 +307,6 @@ class BridgeSync:
                     holders.append(_holder(row.bridge, row.ilert_id, component, status))
         return holders
 
-    def pages(self) -> set[str]:
-        """The pages whose components a bridge may hold."""
-        return {b.page_id for b in self.config.status_bridges if b.service_status or b.incidents}
-
-    def connector_of(self, page_id: str) -> str | None:
-        """The connector of a bridge on the page, or None."""
-        for bridge in self.config.status_bridges:
-            if bridge.page_id == page_id:
-                return bridge.connector
-        return None
-
 
 def _decided(
     bridge: StatusBridge,
