@@ -431,3 +431,48 @@ def test_a_resolved_incident_releases_its_component_although_its_service_was_rea
     world.ilert.resolve_incident(incident, message="Fixed.")
     world.sync()  # within the minute of that read
     assert world.component("api") == "operational"
+
+
+def test_check_tests_a_bridges_ids_and_previews_its_public_words(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``check``: each mapped service and component, and what would be published, redacted."""
+    import argparse
+    import re
+
+    from ilert_statuspage_sync.commands.check import check
+
+    world.ilert.add_incident("API errors on db-42", affected={world.api: "DEGRADED"})
+    _window(world, timedelta(hours=1), timedelta(hours=2))
+    ghost = dataclasses.replace(
+        world.bridge,
+        services={**world.bridge.services, 999: "nosuchcomp01"},
+        redact=(re.compile(r"db-\d+"),),
+    )
+    config = dataclasses.replace(world.harness.config, status_bridges=(ghost,))
+    assert check(config, argparse.Namespace(offline=False)) == 1
+    out = capsys.readouterr().out
+    assert f"ok   iLert service {world.api} (Public API) for bridge platform: exists" in out
+    assert "FAIL iLert service 999 for bridge platform: not found" in out
+    assert "FAIL component nosuchcomp01 on page" in out
+    assert "would publish incident" in out and "'API errors on [redacted]' (investigating)" in out
+    assert "would schedule maintenance" in out and "'Database upgrade'" in out
+    assert "db-42" not in out
+
+
+def test_check_names_a_bridge_template_that_fails_to_render(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A template failing on an object open now is one FAIL line, never a traceback."""
+    import argparse
+
+    from ilert_statuspage_sync.commands.check import check
+    from ilert_statuspage_sync.core.bridge_templates import BridgeTemplates, compile_bridge_template
+
+    world.ilert.add_incident("API errors", affected={world.api: "DEGRADED"})
+    bad = compile_bridge_template("incident_name", "{{ 1 / 0 }}", "config: templates")
+    bridge = dataclasses.replace(world.bridge, templates=BridgeTemplates((bad,)))
+    config = dataclasses.replace(world.harness.config, status_bridges=(bridge,))
+    assert check(config, argparse.Namespace(offline=False)) == 1
+    out = capsys.readouterr().out
+    assert "FAIL bridge platform:" in out and "Traceback" not in out

@@ -10,7 +10,7 @@ and OPEN maintenance windows the bridge would publish now, decided by the same
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
 from ilert_statuspage_sync.clients.ilert import IlertClient
@@ -18,9 +18,16 @@ from ilert_statuspage_sync.clients.statuspage import ListedComponent, Statuspage
 from ilert_statuspage_sync.commands.component_check import component_line, listed_components
 from ilert_statuspage_sync.config import Config
 from ilert_statuspage_sync.core.bridge import plan_incident, plan_window, window_components
-from ilert_statuspage_sync.core.bridge_model import IlertService, StatusBridge
+from ilert_statuspage_sync.core.bridge_model import (
+    IlertIncident,
+    IlertService,
+    MaintenanceWindow,
+    StatusBridge,
+)
+from ilert_statuspage_sync.core.templates import RenderError
 from ilert_statuspage_sync.errors import ApiError, PayloadError
 from ilert_statuspage_sync.runtime.secrets import scrub
+from ilert_statuspage_sync.sync.bridges import components_by_source
 
 __all__ = ["bridge_lines"]
 
@@ -91,32 +98,44 @@ def _mapped(
 
 def _preview(config: Config, bridge: StatusBridge, ilert: IlertClient) -> list[Line]:
     """What the bridge would publish now (the same decisions a pass makes on an empty page)."""
-    now = datetime.now(UTC)
     lines: list[Line] = []
     try:
         incidents = ilert.list_incidents(states=_OPEN, services=sorted(bridge.services)).items
         windows = ilert.list_maintenance_windows("OPEN").items if bridge.maintenance_windows else ()
     except (ApiError, PayloadError) as error:
         return [(False, f"bridge {bridge.name}: cannot read iLert: {scrub(str(error))[:300]}")]
-    for incident in incidents if bridge.incidents else ():
+    try:
+        lines += _would_publish(config, bridge, incidents if bridge.incidents else (), windows)
+    except RenderError as error:
+        return [(False, f"bridge {bridge.name}: {scrub(str(error))[:300]}")]
+    if not lines:
+        lines.append((True, f"bridge {bridge.name}: nothing to publish now"))
+    return lines
+
+
+def _would_publish(
+    config: Config,
+    bridge: StatusBridge,
+    incidents: Iterable[IlertIncident],
+    windows: Iterable[MaintenanceWindow],
+) -> list[Line]:
+    """A line per object the bridge would publish on an empty page now, with its public name."""
+    lines: list[Line] = []
+    for incident in incidents:
         write = plan_incident(bridge, incident.id, incident, None)
         if write is not None:
             lines.append(
                 (True, f"bridge {bridge.name} would publish incident {incident.id} as "
                  f"{write.fields['name']!r} ({write.fields['status']})")
             )  # fmt: skip
-    by_source: dict[int, set[str]] = {}
-    for action in config.incident_actions:
-        if action.page_id == bridge.page_id:
-            for source in action.alert_sources:
-                by_source.setdefault(source, set()).update(action.components)
+    by_source = components_by_source(config, bridge)
+    now = datetime.now(UTC)
     for window in windows:
         parts = window_components(bridge, window, by_source)
-        if plan_window(bridge, window.id, window, None, now, parts) is not None:
+        write = plan_window(bridge, window.id, window, None, now, parts)
+        if write is not None:
             lines.append(
-                (True, f"bridge {bridge.name} would schedule maintenance {window.id} "
-                 f"{window.summary[:80]!r} from {window.start:%Y-%m-%d %H:%M}Z")
+                (True, f"bridge {bridge.name} would schedule maintenance {window.id} as "
+                 f"{write.fields['name']!r} from {window.start:%Y-%m-%d %H:%M}Z")
             )  # fmt: skip
-    if not lines:
-        lines.append((True, f"bridge {bridge.name}: nothing to publish now"))
     return lines

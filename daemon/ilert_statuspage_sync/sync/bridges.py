@@ -63,7 +63,7 @@ from ilert_statuspage_sync.store.tables import BridgedRow
 from ilert_statuspage_sync.sync.bridge_writes import BridgeWrites, PassBridges
 from ilert_statuspage_sync.sync.writer import writer_for
 
-__all__ = ["BridgeSync", "PassBridges"]
+__all__ = ["BridgeSync", "PassBridges", "components_by_source"]
 
 log = structlog.get_logger(__name__)
 
@@ -204,7 +204,7 @@ class BridgeSync:
             _log_unreadable(bridge, listing.unreadable)
             self._windows = list(listing.items)
             self._windows_unreadable = {item.id for item in listing.unreadable}
-        by_source = self._components_by_source(bridge)
+        by_source = components_by_source(self.config, bridge)
         rows = store.open_rows(session, bridge.name, MAINTENANCE)
         listed = {item.id: item for item in self._windows}
         parts_of = {i: window_components(bridge, w, by_source) for i, w in listed.items()}
@@ -239,26 +239,6 @@ class BridgeSync:
             )
             write = _decided(bridge, MAINTENANCE, window_id, result, decide)
             self.writes.apply(session, bridge, client, row, write, now, result)
-
-    def _components_by_source(self, bridge: StatusBridge) -> dict[int, tuple[str, ...]]:
-        """Alert source -> the components of the incident actions on the bridge's page using it.
-
-        Only the page's first bridge with windows takes them: each bridge would schedule
-        such a window otherwise.
-        """
-        first = next(
-            b for b in self.config.status_bridges
-            if b.page_id == bridge.page_id and b.maintenance_windows
-        )  # fmt: skip
-        if first.name != bridge.name:
-            return {}
-        found: dict[int, set[str]] = {}
-        for action in self.config.incident_actions:
-            if action.page_id != bridge.page_id or not action.components:
-                continue
-            for source in action.alert_sources:
-                found.setdefault(source, set()).update(action.components)
-        return {source: tuple(sorted(parts)) for source, parts in found.items()}
 
     def _read_services(self, *, force: bool = False) -> None:
         """The services' statuses, read at most once a minute (a failed read keeps the last).
@@ -306,6 +286,26 @@ class BridgeSync:
                 if status not in (OPERATIONAL, UNDER_MAINTENANCE):
                     holders.append(_holder(row.bridge, row.ilert_id, component, status))
         return holders
+
+
+def components_by_source(config: Config, bridge: StatusBridge) -> dict[int, tuple[str, ...]]:
+    """Alert source -> the components of the incident actions on the bridge's page using it.
+
+    Only the page's first bridge with windows takes them: each bridge would schedule
+    such a window otherwise.
+    """
+    first = next(
+        b for b in config.status_bridges if b.page_id == bridge.page_id and b.maintenance_windows
+    )
+    if first.name != bridge.name:
+        return {}
+    found: dict[int, set[str]] = {}
+    for action in config.incident_actions:
+        if action.page_id != bridge.page_id or not action.components:
+            continue
+        for source in action.alert_sources:
+            found.setdefault(source, set()).update(action.components)
+    return {source: tuple(sorted(parts)) for source, parts in found.items()}
 
 
 def _decided(
