@@ -476,3 +476,17 @@ def test_check_names_a_bridge_template_that_fails_to_render(
     assert check(config, argparse.Namespace(offline=False)) == 1
     out = capsys.readouterr().out
     assert "FAIL bridge platform:" in out and "Traceback" not in out
+
+
+def test_a_component_the_bridge_set_is_undone_when_it_stops_holding_components(
+    world: World,
+) -> None:
+    """A bridge switched to windows only: the status its service had set goes back."""
+    world.ilert.set_service_status(world.api, "MAJOR_OUTAGE")
+    world.harness.syncer.bridges._services_at = None  # the minute passed
+    world.sync()
+    assert world.component("api") == "major_outage"
+    bridge = dataclasses.replace(world.bridge, service_status=False, incidents=False)
+    world.reconfigure(status_bridges=(bridge,), incident_actions=())
+    world.sync()
+    assert world.component("api") == "operational"

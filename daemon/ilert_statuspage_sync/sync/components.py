@@ -139,7 +139,9 @@ class ComponentSync:
         pages = {a.page_id for a in self.config.incident_actions if a.components}
         bridged = {b.page_id for b in self.config.status_bridges if self._bridged(b.page_id)}
         owned = store.owned_pages(session)
-        known = {a.page_id for a in self.config.incident_actions} | bridged
+        # A page the daemon still owns a status on is undone while anything configured uses it.
+        known = {a.page_id for a in self.config.incident_actions}
+        known |= {b.page_id for b in self.config.status_bridges}
         return sorted(pages | bridged | (owned & known))
 
     def _client(self, page_id: str) -> tuple[str, StatuspageClient]:
